@@ -1,0 +1,295 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Every crate has its own `thiserror` enum in its domain's words and converts it into an
+//! [`ApiError`] by saying which [`ErrorKind`] it is, a stable `type` slug and a user-facing detail.
+//! This file decides status codes and the RFC 9457 body; nothing else writes error responses.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Base of every problem `type` URI; the slug after it is part of the API contract.
+pub const PROBLEM_BASE: &str = "https://agora.dev/problems/";
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// What kind of failure this is, which fixes the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Validation,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    Gone,
+    PreconditionFailed,
+    PreconditionRequired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unprocessable,
+    TooManyRequests { retry_after_secs: u64 },
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Validation | ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Gone => StatusCode::GONE,
+            ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// One invalid input field: `field` is a JSON pointer-ish path (`name`, `items[2].sku`) or a
+/// header / query parameter name.
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, paperclip::actix::Apiv2Schema,
+)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The error every handler returns. Built from a crate's own error; carries what the client may
+/// see (`slug`, `detail`, `errors`) apart from what only the log may see (`internal`).
+#[paperclip::actix::api_v2_errors(
+    code = 400,
+    description = "Malformed request (problem+json)",
+    code = 404,
+    description = "Not found (problem+json)",
+    code = 422,
+    description = "Validation failed; `errors` names each field (problem+json)",
+    code = 429,
+    description = "Rate limited; see Retry-After (problem+json)",
+    default_schema = "Problem"
+)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub slug: Cow<'static, str>,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(
+        kind: ErrorKind,
+        slug: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            slug: slug.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            internal: None,
+        }
+    }
+
+    /// A 422 naming the fields that were wrong.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        Self {
+            errors,
+            ..Self::new(ErrorKind::Validation, "validation", detail)
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            ErrorKind::NotFound,
+            "not-found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn bad_request(slug: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest, slug, detail)
+    }
+
+    /// Something broke on our side. The cause goes to the log only; the client sees a request id.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self {
+            internal: Some(cause.to_string()),
+            ..Self::new(
+                ErrorKind::Internal,
+                "internal",
+                "an internal error occurred; quote the request id when reporting it",
+            )
+        }
+    }
+
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        Self {
+            internal: Some(cause.to_string()),
+            ..Self::new(
+                ErrorKind::Unavailable,
+                "unavailable",
+                "the service is temporarily unavailable; retry shortly",
+            )
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError::new(field, message));
+        self
+    }
+
+    pub fn with_internal(mut self, cause: impl fmt::Display) -> Self {
+        self.internal = Some(cause.to_string());
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    pub fn body(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            type_: format!("{PROBLEM_BASE}{}", self.slug),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+/// The RFC 9457 document. The request id travels in the `X-Request-ID` header, not the body,
+/// so a replayed (idempotent) response stays byte-identical.
+#[derive(Debug, Serialize, serde::Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Problem {
+    /// Stable URI naming the kind of problem, `https://agora.dev/problems/<slug>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// One entry per invalid field (validation problems only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status().as_u16())
+            .field("type", &self.slug)
+            .field("detail", &self.detail)
+            .field("errors", &self.errors)
+            .field("internal", &self.internal)
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status().as_u16(),
+            self.slug,
+            self.detail
+        )?;
+        if let Some(internal) = &self.internal {
+            write!(f, " ({internal})")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.kind == ErrorKind::Internal || self.kind == ErrorKind::Unavailable {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::debug!(error = %self, "request rejected");
+        }
+        let mut response = HttpResponse::build(self.status());
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        ));
+        if let ErrorKind::TooManyRequests { retry_after_secs } = self.kind {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.max(1).to_string()));
+        }
+        // Serialising a struct of strings cannot fail; fall back to an empty object just in case.
+        response.body(serde_json::to_vec(&self.body()).unwrap_or_else(|_| b"{}".to_vec()))
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::not_found("resource"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Pool(cause) => ApiError::unavailable(cause),
+            crate::db::DbError::Query(q) => ApiError::from(q),
+        }
+    }
+}
+
+/// A bare problem response for a status no handler produced (unknown route, wrong method).
+pub fn problem_for_status(status: StatusCode) -> ApiError {
+    let (kind, slug) = match status.as_u16() {
+        404 => (ErrorKind::NotFound, "not-found"),
+        405 => (ErrorKind::MethodNotAllowed, "method-not-allowed"),
+        413 => (ErrorKind::PayloadTooLarge, "payload-too-large"),
+        415 => (ErrorKind::UnsupportedMediaType, "unsupported-media-type"),
+        400..=499 => (ErrorKind::BadRequest, "bad-request"),
+        503 => (ErrorKind::Unavailable, "unavailable"),
+        _ => (ErrorKind::Internal, "internal"),
+    };
+    let detail = match kind {
+        ErrorKind::NotFound => "no such resource".to_string(),
+        ErrorKind::MethodNotAllowed => "this resource does not support that method".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    ApiError::new(kind, slug, detail)
+}

@@ -1,0 +1,343 @@
+//! `Idempotency-Key` for unsafe requests.
+//!
+//! Same key + same request → the first response, replayed. Same key + different request → 422.
+//! Same key while the first is still running → 409. Keys are scoped to the tenant and the caller
+//! and kept 24 hours. A 5xx answer releases the key so the client can retry.
+//!
+//! The key row is claimed before the handler runs (its own short transaction), so a concurrent
+//! duplicate sees it at once; the response is stored after. A process that dies between the two
+//! leaves an `in_progress` row, which is taken over once its lease has expired.
+
+use crate::db::{Database, DbError};
+use crate::error::{ApiError, ErrorKind};
+use crate::http::{ClientKey, TenantContext};
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpResponse};
+use diesel::sql_types::{BigInt, Bytea, Integer, Jsonb, Nullable, Text};
+use diesel::QueryableByName;
+use diesel_async::RunQueryDsl;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// How long a key is remembered.
+pub const RETENTION_HOURS: i64 = 24;
+/// How long an unfinished first request holds its key before another may take it over.
+pub const LEASE_SECONDS: i64 = 60;
+/// Response headers worth replaying; the rest (dates, request ids) belong to each response.
+const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+#[derive(Clone, Copy)]
+pub struct IdempotencySettings {
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = Text)]
+    request_hash: String,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    response_status: Option<i32>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    response_headers: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    response_body: Option<Vec<u8>>,
+    #[diesel(sql_type = BigInt)]
+    age_seconds: i64,
+}
+
+enum Claim {
+    Proceed,
+    Replay(StoredKey),
+    Mismatch,
+    InFlight,
+}
+
+struct Scope {
+    tenant: String,
+    caller: String,
+    key: String,
+}
+
+fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(str::to_string).ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::BadRequest,
+            "bad-idempotency-key",
+            "Idempotency-Key must be 1–255 visible ASCII characters",
+        )
+        .with_field("Idempotency-Key", "1–255 visible ASCII characters")
+    })
+}
+
+async fn claim(db: &Database, scope: &Scope, request_hash: &str) -> Result<Claim, DbError> {
+    let (tenant, caller, key, hash) = (
+        scope.tenant.clone(),
+        scope.caller.clone(),
+        scope.key.clone(),
+        request_hash.to_string(),
+    );
+    db.control_tx(async move |conn| {
+        let inserted = diesel::sql_query(
+            "INSERT INTO agora.idempotency_keys (tenant_key, caller, key, request_hash, state) \
+             VALUES ($1, $2, $3, $4, 'in_progress') ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(&tenant)
+        .bind::<Text, _>(&caller)
+        .bind::<Text, _>(&key)
+        .bind::<Text, _>(&hash)
+        .execute(conn)
+        .await?;
+        if inserted == 1 {
+            return Ok(Claim::Proceed);
+        }
+        let stored: StoredKey = diesel::sql_query(
+            "SELECT request_hash, state, response_status, response_headers, response_body, \
+                    extract(epoch FROM now() - created_at)::bigint AS age_seconds \
+             FROM agora.idempotency_keys WHERE tenant_key = $1 AND caller = $2 AND key = $3 FOR UPDATE",
+        )
+        .bind::<Text, _>(&tenant)
+        .bind::<Text, _>(&caller)
+        .bind::<Text, _>(&key)
+        .get_result(conn)
+        .await?;
+        let expired = stored.age_seconds >= RETENTION_HOURS * 3600;
+        let abandoned = stored.state == "in_progress" && stored.age_seconds >= LEASE_SECONDS;
+        if expired || abandoned {
+            diesel::sql_query(
+                "UPDATE agora.idempotency_keys SET request_hash = $4, state = 'in_progress', created_at = now(), \
+                 response_status = NULL, response_headers = NULL, response_body = NULL \
+                 WHERE tenant_key = $1 AND caller = $2 AND key = $3",
+            )
+            .bind::<Text, _>(&tenant)
+            .bind::<Text, _>(&caller)
+            .bind::<Text, _>(&key)
+            .bind::<Text, _>(&hash)
+            .execute(conn)
+            .await?;
+            return Ok(Claim::Proceed);
+        }
+        Ok(if stored.request_hash != hash {
+            Claim::Mismatch
+        } else if stored.state == "in_progress" {
+            Claim::InFlight
+        } else {
+            Claim::Replay(stored)
+        })
+    })
+    .await
+}
+
+async fn finish(
+    db: &Database,
+    scope: &Scope,
+    status: StatusCode,
+    headers: serde_json::Value,
+    body: Vec<u8>,
+) -> Result<(), DbError> {
+    let (tenant, caller, key) = (
+        scope.tenant.clone(),
+        scope.caller.clone(),
+        scope.key.clone(),
+    );
+    db.control_tx(async move |conn| {
+        if status.is_server_error() {
+            diesel::sql_query("DELETE FROM agora.idempotency_keys WHERE tenant_key = $1 AND caller = $2 AND key = $3")
+                .bind::<Text, _>(&tenant)
+                .bind::<Text, _>(&caller)
+                .bind::<Text, _>(&key)
+                .execute(conn)
+                .await?;
+        } else {
+            diesel::sql_query(
+                "UPDATE agora.idempotency_keys SET state = 'completed', response_status = $4, response_headers = $5, \
+                 response_body = $6 WHERE tenant_key = $1 AND caller = $2 AND key = $3",
+            )
+            .bind::<Text, _>(&tenant)
+            .bind::<Text, _>(&caller)
+            .bind::<Text, _>(&key)
+            .bind::<Integer, _>(i32::from(status.as_u16()))
+            .bind::<Jsonb, _>(&headers)
+            .bind::<Bytea, _>(&body)
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes keys past their retention. Run periodically.
+pub async fn purge_expired(db: &Database) -> Result<usize, DbError> {
+    db.control_tx(async |conn| {
+        let sql = format!("DELETE FROM agora.idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'");
+        Ok(diesel::sql_query(sql).execute(conn).await?)
+    })
+    .await
+}
+
+fn replay(stored: StoredKey) -> HttpResponse {
+    let status = stored
+        .response_status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok());
+    let mut response = HttpResponse::build(status.unwrap_or(StatusCode::OK));
+    if let Some(serde_json::Value::Object(headers)) = stored.response_headers {
+        for (name, value) in headers {
+            if let (Ok(name), Some(value)) = (HeaderName::try_from(name), value.as_str()) {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    response.insert_header((name, value));
+                }
+            }
+        }
+    }
+    response.insert_header((REPLAYED, HeaderValue::from_static("true")));
+    response.body(stored.response_body.unwrap_or_default())
+}
+
+/// Middleware; runs after tenant resolution so keys are scoped to the tenant.
+pub async fn enforce(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let unsafe_method = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let header = req.headers().get(IDEMPOTENCY_KEY).cloned();
+    let (Some(header), true) = (header, unsafe_method) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let (Some(db), Some(settings)) = (
+        req.app_data::<web::Data<Database>>().cloned(),
+        req.app_data::<web::Data<IdempotencySettings>>()
+            .map(|s| *s.get_ref()),
+    ) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match parse_key(&header) {
+        Ok(key) => key,
+        Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
+    };
+
+    // Read the body (bounded) to fingerprint the request, then hand it back to the handler.
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > settings.max_body_bytes {
+            let e = ApiError::new(
+                ErrorKind::PayloadTooLarge,
+                "payload-too-large",
+                format!(
+                    "the body exceeds the limit of {} bytes",
+                    settings.max_body_bytes
+                ),
+            );
+            return Ok(req.error_response(e).map_into_boxed_body());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update([0]);
+    hasher.update(
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default(),
+    );
+    hasher.update([0]);
+    hasher.update(&body);
+    let request_hash = hex::encode(hasher.finalize());
+    req.set_payload(actix_web::dev::Payload::from(body));
+
+    let tenant = req
+        .extensions()
+        .get::<TenantContext>()
+        .map(|t| t.id.to_string())
+        .unwrap_or_else(|| "platform".into());
+    let scope = Scope {
+        tenant,
+        caller: ClientKey::of(&req, settings.trust_forwarded_for).0,
+        key,
+    };
+
+    match claim(&db, &scope, &request_hash).await {
+        Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
+        Ok(Claim::Mismatch) => {
+            let e = ApiError::new(
+                ErrorKind::Unprocessable,
+                "idempotency-key-reused",
+                "this Idempotency-Key was already used for a different request",
+            )
+            .with_field("Idempotency-Key", "already used with a different request");
+            return Ok(req.error_response(e).map_into_boxed_body());
+        }
+        Ok(Claim::InFlight) => {
+            let e = ApiError::new(
+                ErrorKind::Conflict,
+                "idempotency-key-in-use",
+                "a request with this Idempotency-Key is still being processed; retry later",
+            );
+            return Ok(req.error_response(e).map_into_boxed_body());
+        }
+        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored))),
+        Ok(Claim::Proceed) => {}
+    }
+
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        Err(e) => {
+            // The handler failed before producing a response: release the key for a retry.
+            let _ = finish(
+                &db,
+                &scope,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::Value::Null,
+                Vec::new(),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    let (http_req, http_res) = res.into_parts();
+    let status = http_res.status();
+    let mut kept = serde_json::Map::new();
+    for name in REPLAYED_HEADERS {
+        if let Some(value) = http_res.headers().get(&name).and_then(|v| v.to_str().ok()) {
+            kept.insert(
+                name.to_string(),
+                serde_json::Value::String(value.to_string()),
+            );
+        }
+    }
+    let (head, response_body) = http_res.into_parts();
+    let bytes = body::to_bytes(response_body).await.unwrap_or_default();
+    if let Err(e) = finish(
+        &db,
+        &scope,
+        status,
+        serde_json::Value::Object(kept),
+        bytes.to_vec(),
+    )
+    .await
+    {
+        tracing::error!(error = %e, "could not record idempotent response");
+    }
+    let res = head.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, res))
+}

@@ -1,0 +1,25 @@
+//! Agora's kernel: the building blocks every module shares and that depend on no module.
+//!
+//! - [`db`]: the pool and the one function that scopes a transaction to a tenant's schema;
+//! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
+//! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
+//! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
+//! - [`model`], [`pagination`]: ids, money, actors, versions, cursors.
+
+pub mod cache;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod metrics;
+pub mod model;
+pub mod pagination;
+pub mod rate_limit;
+pub mod redis;
+
+pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
+pub use error::{ApiError, ErrorKind, FieldError, Problem};
+pub use http::{RequestId, TenantContext};
+pub use model::{new_id, Actor, Currency, Money, Version};
+pub mod platform;
+pub use platform::PlatformOperator;

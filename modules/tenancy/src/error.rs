@@ -1,0 +1,74 @@
+use agora_kernel::error::{ApiError, ErrorKind, FieldError};
+use agora_kernel::DbError;
+
+/// What can go wrong with tenants, in the platform's words.
+#[derive(Debug, thiserror::Error)]
+pub enum TenancyError {
+    #[error("invalid tenant: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("no shop named {0}")]
+    NotFound(String),
+    #[error("the shop {0} is being provisioned")]
+    Provisioning(String),
+    #[error("the shop {0} is suspended")]
+    Suspended(String),
+    #[error("a shop with the slug {0} already exists")]
+    SlugTaken(String),
+    #[error("the domain {0} already belongs to a shop")]
+    DomainTaken(String),
+    #[error("X-Tenant-ID is not a shop slug")]
+    BadTenantHeader,
+    #[error(
+        "the tenant changed since it was read (expected version {expected}, current {current})"
+    )]
+    VersionConflict { expected: i64, current: i64 },
+    #[error("migrating {slug} failed: {cause}")]
+    Migration { slug: String, cause: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for TenancyError {
+    fn from(e: diesel::result::Error) -> Self {
+        TenancyError::Db(DbError::Query(e))
+    }
+}
+
+impl From<TenancyError> for ApiError {
+    fn from(e: TenancyError) -> Self {
+        match e {
+            TenancyError::Invalid(errors) => ApiError::validation(errors),
+            TenancyError::NotFound(_) => {
+                ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string())
+            }
+            TenancyError::Provisioning(_) => {
+                ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string())
+            }
+            TenancyError::Suspended(_) => {
+                ApiError::new(ErrorKind::Forbidden, "tenant-suspended", e.to_string())
+            }
+            TenancyError::SlugTaken(_) => {
+                ApiError::new(ErrorKind::Conflict, "tenant-exists", e.to_string())
+                    .with_field("slug", "already taken")
+            }
+            TenancyError::DomainTaken(ref d) => {
+                let field = format!("domains: {d}");
+                ApiError::new(ErrorKind::Conflict, "domain-taken", e.to_string())
+                    .with_field(field, "already belongs to another shop")
+            }
+            TenancyError::BadTenantHeader => {
+                ApiError::new(ErrorKind::BadRequest, "bad-tenant-id", e.to_string()).with_field(
+                    "X-Tenant-ID",
+                    "2–40 lowercase letters, digits or '-', starting with a letter",
+                )
+            }
+            TenancyError::VersionConflict { .. } => ApiError::new(
+                ErrorKind::PreconditionFailed,
+                "version-conflict",
+                e.to_string(),
+            ),
+            TenancyError::Migration { .. } => ApiError::internal(e),
+            TenancyError::Db(db) => ApiError::from(db),
+        }
+    }
+}

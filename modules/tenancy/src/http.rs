@@ -1,0 +1,208 @@
+//! HTTP face of tenancy: the tenant-resolving middleware, the storefront's shop settings and the
+//! platform's tenant administration.
+
+use crate::{NewTenant, ShopSettings, TenancyModule, Tenant, TenantPatch, TenantStatus};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use agora_kernel::http::TENANT_HEADER;
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
+use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
+use serde::Deserialize;
+
+/// Paths whose requests belong to a shop.
+fn is_tenant_path(path: &str) -> bool {
+    path.starts_with("/api/v1/store/") || path.starts_with("/api/v1/admin/")
+}
+
+/// Resolves the shop for storefront and admin requests and hands it to handlers as
+/// [`TenantContext`]; unknown shop → 404, suspended → 403, before any handler runs.
+pub async fn resolve_tenant(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if !is_tenant_path(req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let Some(module) = req
+        .app_data::<actix_web::web::Data<TenancyModule>>()
+        .cloned()
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let header = req
+        .headers()
+        .get(TENANT_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let host = req.connection_info().host().to_string();
+    match module.resolve(Some(&host), header.as_deref()).await {
+        Ok(Some(tenant)) => {
+            tracing::Span::current().record("tenant", tenant.slug.as_str());
+            req.extensions_mut().insert(tenant);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Ok(None) => {
+            let e = ApiError::new(
+                agora_kernel::ErrorKind::NotFound,
+                "tenant-not-found",
+                "no shop is addressed: use the shop's domain or send X-Tenant-ID",
+            );
+            Ok(req.error_response(e).map_into_boxed_body())
+        }
+        Err(e) => Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
+    }
+}
+
+/// The shop's public settings: name, currency, locales.
+#[api_v2_operation(tags(Store), operation_id = "getShop")]
+async fn get_shop(
+    tenant: TenantContext,
+    module: web::Data<TenancyModule>,
+) -> Result<web::Json<ShopSettings>, ApiError> {
+    Ok(web::Json(module.shop(&tenant).await?))
+}
+
+pub fn store_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/shop").route(web::get().to(get_shop)));
+}
+
+fn with_etag(mut response: HttpResponse, tenant: &Tenant) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&Version::etag(tenant.version)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// Open a new shop: creates its schema, migrates and seeds it.
+#[api_v2_operation(tags(Platform), operation_id = "createTenant")]
+async fn create_tenant(
+    _op: PlatformOperator,
+    module: web::Data<TenancyModule>,
+    body: web::Json<NewTenant>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = module
+        .create(body.into_inner(), &Actor::PlatformToken)
+        .await?;
+    let response = HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/platform/tenants/{}", tenant.slug),
+        ))
+        .json(&tenant);
+    Ok(with_etag(response, &tenant))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct TenantListQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Only shops in this status.
+    status: Option<String>,
+}
+
+/// List shops, oldest first.
+#[api_v2_operation(tags(Platform), operation_id = "listTenants")]
+async fn list_tenants(
+    _op: PlatformOperator,
+    module: web::Data<TenancyModule>,
+    query: web::Query<TenantListQuery>,
+) -> Result<web::Json<Page<Tenant>>, ApiError> {
+    let query = query.into_inner();
+    if let Some(status) = query.status.as_deref() {
+        if !["provisioning", "active", "suspended"].contains(&status) {
+            return Err(ApiError::field(
+                "status",
+                "one of provisioning, active, suspended",
+            ));
+        }
+    }
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    Ok(web::Json(
+        module.list(&page, query.status.as_deref()).await?,
+    ))
+}
+
+/// One shop.
+#[api_v2_operation(tags(Platform), operation_id = "getTenant")]
+async fn get_tenant(
+    _op: PlatformOperator,
+    module: web::Data<TenancyModule>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = module.get(&slug).await?;
+    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+}
+
+/// Change a shop's record; send `If-Match` with the ETag you read to avoid lost updates.
+#[api_v2_operation(tags(Platform), operation_id = "updateTenant")]
+async fn update_tenant(
+    _op: PlatformOperator,
+    req: HttpRequest,
+    module: web::Data<TenancyModule>,
+    slug: web::Path<String>,
+    body: web::Json<TenantPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let tenant = module
+        .update(&slug, body.into_inner(), expected, &Actor::PlatformToken)
+        .await?;
+    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+}
+
+async fn change_status(
+    req: HttpRequest,
+    module: web::Data<TenancyModule>,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<HttpResponse, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let tenant = module
+        .set_status(slug, status, expected, &Actor::PlatformToken)
+        .await?;
+    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+}
+
+/// Suspend a shop: its storefront and admin answer 403 until it is resumed.
+#[api_v2_operation(tags(Platform), operation_id = "suspendTenant")]
+async fn suspend_tenant(
+    _op: PlatformOperator,
+    req: HttpRequest,
+    module: web::Data<TenancyModule>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change_status(req, module, &slug, TenantStatus::Suspended).await
+}
+
+/// Resume a suspended shop.
+#[api_v2_operation(tags(Platform), operation_id = "resumeTenant")]
+async fn resume_tenant(
+    _op: PlatformOperator,
+    req: HttpRequest,
+    module: web::Data<TenancyModule>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change_status(req, module, &slug, TenantStatus::Active).await
+}
+
+pub fn platform_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/tenants")
+            .route(web::post().to(create_tenant))
+            .route(web::get().to(list_tenants)),
+    )
+    .service(
+        web::resource("/tenants/{slug}")
+            .route(web::get().to(get_tenant))
+            .route(web::patch().to(update_tenant)),
+    )
+    .service(web::resource("/tenants/{slug}/suspend").route(web::post().to(suspend_tenant)))
+    .service(web::resource("/tenants/{slug}/resume").route(web::post().to(resume_tenant)));
+}

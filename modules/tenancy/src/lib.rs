@@ -1,0 +1,198 @@
+//! Tenancy: shops (tenants) on the platform.
+//!
+//! Provisioning a shop creates its schema, migrates it and seeds its settings; resolution maps a
+//! request's Host or `X-Tenant-ID` to the shop; `migrate` upgrades the control schema and every
+//! shop's schema. The facade below is the module's whole public face.
+
+mod error;
+mod http;
+mod migrate;
+mod provisioning;
+mod resolution;
+mod schema;
+mod store;
+
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, Database, TenantContext};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub use error::TenancyError;
+pub use http::{platform_routes, resolve_tenant, store_routes};
+pub use migrate::MigrationProgress;
+
+/// A shop as the platform sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Tenant {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    /// `provisioning`, `active` or `suspended`.
+    pub status: String,
+    /// Custom domains that address this shop besides `<slug>.<base domain>`.
+    pub domains: Vec<String>,
+    /// Latest tenant migration applied to the shop's schema.
+    pub schema_version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub modified_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+}
+
+/// What it takes to open a shop.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// 2–40 lowercase letters, digits or `-`; the shop's address `<slug>.<base domain>`.
+    pub slug: String,
+    pub name: String,
+    /// ISO 4217 code; default USD.
+    pub default_currency: Option<String>,
+    /// BCP 47 tags such as `en` or `de-CH`; the first is the default. Default `["en"]`.
+    pub locales: Option<Vec<String>>,
+    /// Custom domains, e.g. `shop.example.com`.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+/// Changes to a shop's platform record.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+}
+
+/// The shop's public settings, for storefronts.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct ShopSettings {
+    pub name: String,
+    pub default_currency: String,
+    pub locales: Vec<String>,
+    pub default_locale: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+/// Result of migrating every shop.
+#[derive(Debug, Default, Clone)]
+pub struct MigrationReport {
+    pub tenants: usize,
+    pub migrated: usize,
+    pub failed: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+pub struct TenancyModule {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    base_domain: String,
+    resolver: resolution::Resolver,
+}
+
+impl TenancyModule {
+    /// `base_domain`: shops are reachable at `<slug>.<base_domain>`.
+    pub fn new(db: Database, base_domain: &str) -> Self {
+        let base_domain = base_domain.trim().trim_matches('.').to_ascii_lowercase();
+        Self {
+            inner: Arc::new(Inner {
+                resolver: resolution::Resolver::new(),
+                db,
+                base_domain,
+            }),
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// Upgrades the control schema (under an advisory lock; safe with many replicas starting).
+    pub async fn migrate_control(&self) -> Result<(), TenancyError> {
+        migrate::migrate_control(&self.inner.db).await
+    }
+
+    /// Upgrades every shop's schema, `concurrency` at a time; resumable after a crash.
+    pub async fn migrate_tenants(
+        &self,
+        concurrency: usize,
+        progress: &dyn MigrationProgress,
+    ) -> Result<MigrationReport, TenancyError> {
+        migrate::migrate_all(&self.inner.db, concurrency, progress).await
+    }
+
+    /// Opens a shop: validates, records it, creates and migrates its schema, seeds its settings.
+    /// Re-running it for a shop whose provisioning was interrupted finishes the job.
+    pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant, TenancyError> {
+        let tenant =
+            provisioning::create(&self.inner.db, &self.inner.base_domain, new, actor).await?;
+        self.inner.resolver.forget_all().await;
+        Ok(tenant)
+    }
+
+    pub async fn get(&self, slug: &str) -> Result<Tenant, TenancyError> {
+        store::find_tenant(&self.inner.db, slug)
+            .await?
+            .ok_or_else(|| TenancyError::NotFound(slug.to_string()))
+    }
+
+    pub async fn list(
+        &self,
+        query: &PageQuery,
+        status: Option<&str>,
+    ) -> Result<Page<Tenant>, agora_kernel::ApiError> {
+        let request = query.validate()?;
+        Ok(store::list_tenants(&self.inner.db, &request, status)
+            .await
+            .map_err(TenancyError::from)?)
+    }
+
+    pub async fn set_status(
+        &self,
+        slug: &str,
+        status: TenantStatus,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Tenant, TenancyError> {
+        let tenant =
+            store::set_status(&self.inner.db, slug, status, expected_version, actor).await?;
+        self.inner.resolver.forget_all().await;
+        Ok(tenant)
+    }
+
+    pub async fn update(
+        &self,
+        slug: &str,
+        patch: TenantPatch,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Tenant, TenancyError> {
+        if let Some(name) = &patch.name {
+            provisioning::validate_name(name).map_err(|e| TenancyError::Invalid(vec![e]))?;
+        }
+        store::update_tenant(&self.inner.db, slug, &patch, expected_version, actor).await
+    }
+
+    /// The shop a request addresses: `X-Tenant-ID` when sent, else the Host.
+    pub async fn resolve(
+        &self,
+        host: Option<&str>,
+        tenant_header: Option<&str>,
+    ) -> Result<Option<TenantContext>, TenancyError> {
+        self.inner
+            .resolver
+            .resolve(&self.inner.db, &self.inner.base_domain, host, tenant_header)
+            .await
+    }
+
+    /// The shop's public settings (one tenant transaction; deliberately uncached).
+    pub async fn shop(&self, tenant: &TenantContext) -> Result<ShopSettings, TenancyError> {
+        store::shop_settings(&self.inner.db, tenant).await
+    }
+}

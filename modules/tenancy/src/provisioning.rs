@@ -1,0 +1,315 @@
+//! Opening a shop: record → schema → migrations → seed → active.
+//!
+//! Each step is idempotent, so a provisioning interrupted anywhere (crash, SIGKILL) is finished
+//! by running `create` again or by `agora migrate`, which completes every shop still marked
+//! `provisioning`.
+
+use crate::schema::{tenant_domains, tenants};
+use crate::store::{self, ShopSeed};
+use crate::{migrate, NewTenant, TenancyError, Tenant};
+use agora_kernel::error::FieldError;
+use agora_kernel::{Actor, Currency, Database, DbError, TenantSchema};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::RunQueryDsl;
+
+pub(crate) fn validate_name(name: &str) -> Result<(), FieldError> {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 200 || name.trim() != name {
+        return Err(FieldError::new(
+            "name",
+            "1–200 characters without leading or trailing spaces",
+        ));
+    }
+    Ok(())
+}
+
+fn valid_locale(tag: &str) -> bool {
+    // language (2–3 lowercase letters), optionally -REGION (2 uppercase letters or 3 digits).
+    let mut parts = tag.split('-');
+    let lang_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    let region_ok = match parts.next() {
+        None => true,
+        Some(r) => {
+            (r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
+                || (r.len() == 3 && r.bytes().all(|b| b.is_ascii_digit()))
+        }
+    };
+    lang_ok && region_ok && parts.next().is_none()
+}
+
+fn valid_domain(domain: &str) -> bool {
+    domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// Checked input for provisioning.
+pub(crate) struct ValidTenant {
+    pub slug: String,
+    pub schema: TenantSchema,
+    pub name: String,
+    pub currency: String,
+    pub locales: Vec<String>,
+    pub domains: Vec<String>,
+}
+
+pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant, TenancyError> {
+    let mut errors = Vec::new();
+    let schema = TenantSchema::for_slug(&new.slug);
+    if schema.is_none() {
+        errors.push(FieldError::new(
+            "slug",
+            "2–40 lowercase letters, digits or '-', starting with a letter and not ending with '-'",
+        ));
+    }
+    if let Err(e) = validate_name(&new.name) {
+        errors.push(e);
+    }
+    let currency = new.default_currency.unwrap_or_else(|| "USD".into());
+    if Currency::parse(&currency).is_none() {
+        errors.push(FieldError::new(
+            "default_currency",
+            "an ISO 4217 code such as EUR",
+        ));
+    }
+    let locales = new.locales.unwrap_or_else(|| vec!["en".into()]);
+    if locales.is_empty() {
+        errors.push(FieldError::new("locales", "at least one locale"));
+    }
+    for (i, tag) in locales.iter().enumerate() {
+        if !valid_locale(tag) {
+            errors.push(FieldError::new(
+                format!("locales[{i}]"),
+                "a BCP 47 tag such as en or de-CH",
+            ));
+        }
+    }
+    let mut domains = Vec::new();
+    for (i, raw) in new.domains.iter().enumerate() {
+        let domain = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+        if !valid_domain(&domain) {
+            errors.push(FieldError::new(
+                format!("domains[{i}]"),
+                "a host name such as shop.example.com",
+            ));
+        } else if domain == base_domain || domain.ends_with(&format!(".{base_domain}")) {
+            errors.push(FieldError::new(
+                format!("domains[{i}]"),
+                format!("names under {base_domain} are reserved for shop slugs"),
+            ));
+        } else if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    match (schema, errors.is_empty()) {
+        (Some(schema), true) => Ok(ValidTenant {
+            slug: new.slug,
+            schema,
+            name: new.name,
+            currency,
+            locales,
+            domains,
+        }),
+        _ => Err(TenancyError::Invalid(errors)),
+    }
+}
+
+fn unique_violation_on(e: &DieselError) -> Option<String> {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            Some(info.constraint_name().unwrap_or_default().to_string())
+        }
+        _ => None,
+    }
+}
+
+pub(crate) async fn create(
+    db: &Database,
+    base_domain: &str,
+    new: NewTenant,
+    actor: &Actor,
+) -> Result<Tenant, TenancyError> {
+    let valid = validate(new, base_domain)?;
+    let who = actor.audit_name();
+    record(db, &valid, &who).await?;
+    let seed = ShopSeed {
+        name: &valid.name,
+        default_currency: &valid.currency,
+        locales: &valid.locales,
+    };
+    finish(db, &valid.slug, &valid.schema, &seed, &who).await?;
+    store::find_tenant(db, &valid.slug)
+        .await?
+        .ok_or(TenancyError::NotFound(valid.slug))
+}
+
+/// Inserts the tenant row (status `provisioning`) and its domains. An existing shop still being
+/// provisioned is taken over; any other existing shop is a conflict.
+async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), TenancyError> {
+    let (slug, name, schema_name, domains, who) = (
+        valid.slug.clone(),
+        valid.name.clone(),
+        valid.schema.name().to_string(),
+        valid.domains.clone(),
+        who.to_string(),
+    );
+    db.control_tx(async move |conn| {
+        if let Some(existing) = store::tenant_row(conn, &slug).await? {
+            return if existing.status == "provisioning" {
+                Ok(())
+            } else {
+                Err(TenancyError::SlugTaken(slug))
+            };
+        }
+        let id = agora_kernel::new_id();
+        diesel::insert_into(tenants::table)
+            .values((
+                tenants::id.eq(id),
+                tenants::slug.eq(&slug),
+                tenants::name.eq(&name),
+                tenants::status.eq("provisioning"),
+                tenants::schema_name.eq(&schema_name),
+                tenants::created_by.eq(&who),
+                tenants::modified_by.eq(&who),
+            ))
+            .execute(conn)
+            .await
+            .map_err(|e| {
+                if unique_violation_on(&e).is_some() {
+                    TenancyError::SlugTaken(slug.clone())
+                } else {
+                    e.into()
+                }
+            })?;
+        for domain in &domains {
+            diesel::insert_into(tenant_domains::table)
+                .values((
+                    tenant_domains::domain.eq(domain),
+                    tenant_domains::tenant_id.eq(id),
+                    tenant_domains::created_by.eq(&who),
+                ))
+                .execute(conn)
+                .await
+                .map_err(|e| {
+                    if unique_violation_on(&e).is_some() {
+                        TenancyError::DomainTaken(domain.clone())
+                    } else {
+                        e.into()
+                    }
+                })?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Migrates the schema, seeds the settings and activates the shop. Idempotent.
+pub(crate) async fn finish(
+    db: &Database,
+    slug: &str,
+    schema: &TenantSchema,
+    seed: &ShopSeed<'_>,
+    who: &str,
+) -> Result<(), TenancyError> {
+    let version = migrate::migrate_tenant_schema(db, slug, schema).await?;
+    let (name, currency, locales, seed_who) = (
+        seed.name.to_string(),
+        seed.default_currency.to_string(),
+        seed.locales.to_vec(),
+        who.to_string(),
+    );
+    db.tenant_tx(schema, async move |conn| {
+        store::seed_shop(
+            conn,
+            &ShopSeed {
+                name: &name,
+                default_currency: &currency,
+                locales: &locales,
+            },
+            &seed_who,
+        )
+        .await
+        .map_err(DbError::from)
+    })
+    .await?;
+    let (slug, who) = (slug.to_string(), who.to_string());
+    db.control_tx(async move |conn| {
+        diesel::update(tenants::table.filter(tenants::slug.eq(&slug)))
+            .set((
+                tenants::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "CASE WHEN status = 'provisioning' THEN 'active' ELSE status END",
+                )),
+                tenants::schema_version.eq(version),
+                tenants::modified_at.eq(diesel::dsl::now),
+                tenants::modified_by.eq(&who),
+            ))
+            .execute(conn)
+            .await?;
+        Ok::<(), TenancyError>(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(slug: &str) -> NewTenant {
+        NewTenant {
+            slug: slug.into(),
+            name: "Shop".into(),
+            default_currency: None,
+            locales: None,
+            domains: vec![],
+        }
+    }
+
+    #[test]
+    fn validation_names_every_bad_field() {
+        let bad = NewTenant {
+            slug: "Bad Slug".into(),
+            name: " ".into(),
+            default_currency: Some("euro".into()),
+            locales: Some(vec!["en".into(), "EN_us".into()]),
+            domains: vec![
+                "shop.example.com".into(),
+                "x.localhost".into(),
+                "not a host".into(),
+            ],
+        };
+        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost") else {
+            panic!("expected invalid")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "slug",
+                "name",
+                "default_currency",
+                "locales[1]",
+                "domains[1]",
+                "domains[2]"
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let valid = validate(new("acme"), "localhost").unwrap();
+        assert_eq!(valid.currency, "USD");
+        assert_eq!(valid.locales, ["en"]);
+        assert_eq!(valid.schema.name(), "t_acme");
+    }
+}

@@ -1,0 +1,347 @@
+//! SQL for tenants, their domains and shop settings.
+
+use crate::schema::{shop_settings, tenant_domains, tenants};
+use crate::{ShopSettings, TenancyError, Tenant, TenantPatch, TenantStatus};
+use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tenants)]
+pub(crate) struct TenantRow {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    pub status: String,
+    pub schema_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl TenantRow {
+    fn into_tenant(self, domains: Vec<String>) -> Tenant {
+        Tenant {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            status: self.status,
+            domains,
+            schema_version: self.schema_version,
+            created_at: self.created_at,
+            modified_at: self.modified_at,
+            version: self.version,
+        }
+    }
+}
+
+pub(crate) async fn tenant_row(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<TenantRow>> {
+    tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+async fn with_domains(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<TenantRow>,
+) -> QueryResult<Vec<Tenant>> {
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(uuid::Uuid, String)> = tenant_domains::table
+        .filter(tenant_domains::tenant_id.eq_any(&ids))
+        .order(tenant_domains::domain)
+        .select((tenant_domains::tenant_id, tenant_domains::domain))
+        .load(conn)
+        .await?;
+    let mut by_tenant: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+    for (id, domain) in pairs {
+        by_tenant.entry(id).or_default().push(domain);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let domains = by_tenant.remove(&r.id).unwrap_or_default();
+            r.into_tenant(domains)
+        })
+        .collect())
+}
+
+pub(crate) async fn load_tenant(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<Tenant>> {
+    let Some(row) = tenant_row(conn, slug).await? else {
+        return Ok(None);
+    };
+    Ok(with_domains(conn, vec![row]).await?.pop())
+}
+
+pub(crate) async fn find_tenant(db: &Database, slug: &str) -> Result<Option<Tenant>, TenancyError> {
+    let slug = slug.to_string();
+    db.control_tx(async move |conn| Ok(load_tenant(conn, &slug).await?))
+        .await
+}
+
+pub(crate) async fn list_tenants(
+    db: &Database,
+    page: &PageRequest,
+    status: Option<&str>,
+) -> Result<Page<Tenant>, DbError> {
+    let page = page.clone();
+    let status = status.map(str::to_string);
+    db.control_tx(async move |conn| {
+        let mut query = tenants::table
+            .select(TenantRow::as_select())
+            .order((tenants::created_at, tenants::id))
+            .limit(page.limit + 1)
+            .into_boxed();
+        if let Some(after) = &page.after {
+            query = query.filter(
+                tenants::created_at
+                    .gt(after.created_at)
+                    .or(tenants::created_at
+                        .eq(after.created_at)
+                        .and(tenants::id.gt(after.id))),
+            );
+        }
+        if let Some(status) = status {
+            query = query.filter(tenants::status.eq(status));
+        }
+        let rows = query.load(conn).await?;
+        let tenants = with_domains(conn, rows).await?;
+        Ok(Page::from_rows(tenants, &page, |t| Cursor {
+            created_at: t.created_at,
+            id: t.id,
+        }))
+    })
+    .await
+}
+
+/// Slugs of every tenant, oldest first, for `migrate`.
+pub(crate) async fn all_slugs(db: &Database) -> Result<Vec<String>, DbError> {
+    db.control_tx(async |conn| {
+        Ok(tenants::table
+            .order((tenants::created_at, tenants::id))
+            .select(tenants::slug)
+            .load(conn)
+            .await?)
+    })
+    .await
+}
+
+async fn locked_row(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    expected: Option<i64>,
+) -> Result<TenantRow, TenancyError> {
+    let row = tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
+    if let Err(_conflict) = Version::check(expected, row.version) {
+        return Err(TenancyError::VersionConflict {
+            expected: expected.unwrap_or_default(),
+            current: row.version,
+        });
+    }
+    Ok(row)
+}
+
+pub(crate) async fn set_status(
+    db: &Database,
+    slug: &str,
+    status: TenantStatus,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<Tenant, TenancyError> {
+    let (slug, who) = (slug.to_string(), actor.audit_name());
+    db.control_tx(async move |conn| {
+        let row = locked_row(conn, &slug, expected).await?;
+        if row.status == "provisioning" {
+            return Err(TenancyError::Provisioning(slug));
+        }
+        let new_status = match status {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        };
+        if row.status != new_status {
+            diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
+                .set((
+                    tenants::status.eq(new_status),
+                    tenants::modified_at.eq(diesel::dsl::now),
+                    tenants::modified_by.eq(&who),
+                    tenants::version.eq(tenants::version + 1),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        load_tenant(conn, &slug)
+            .await?
+            .ok_or(TenancyError::NotFound(slug))
+    })
+    .await
+}
+
+pub(crate) async fn update_tenant(
+    db: &Database,
+    slug: &str,
+    patch: &TenantPatch,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<Tenant, TenancyError> {
+    let (slug, who, patch) = (slug.to_string(), actor.audit_name(), patch.clone());
+    db.control_tx(async move |conn| {
+        let row = locked_row(conn, &slug, expected).await?;
+        if let Some(name) = &patch.name {
+            diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
+                .set((
+                    tenants::name.eq(name),
+                    tenants::modified_at.eq(diesel::dsl::now),
+                    tenants::modified_by.eq(&who),
+                    tenants::version.eq(tenants::version + 1),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        load_tenant(conn, &slug)
+            .await?
+            .ok_or(TenancyError::NotFound(slug))
+    })
+    .await
+}
+
+/// A tenant as the request resolver needs it.
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct ResolvedRow {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub status: String,
+}
+
+pub(crate) async fn resolve_by_slug(
+    db: &Database,
+    slug: &str,
+) -> Result<Option<ResolvedRow>, DbError> {
+    let slug = slug.to_string();
+    db.control_tx(async move |conn| {
+        Ok(tenants::table
+            .filter(tenants::slug.eq(&slug))
+            .select((tenants::id, tenants::slug, tenants::status))
+            .first(conn)
+            .await
+            .optional()?)
+    })
+    .await
+}
+
+pub(crate) async fn resolve_by_domain(
+    db: &Database,
+    domain: &str,
+) -> Result<Option<ResolvedRow>, DbError> {
+    let domain = domain.to_string();
+    db.control_tx(async move |conn| {
+        Ok(tenant_domains::table
+            .inner_join(tenants::table)
+            .filter(tenant_domains::domain.eq(&domain))
+            .select((tenants::id, tenants::slug, tenants::status))
+            .first(conn)
+            .await
+            .optional()?)
+    })
+    .await
+}
+
+#[derive(Queryable)]
+struct ShopRow {
+    name: String,
+    default_currency: String,
+    locales: Vec<String>,
+    default_locale: String,
+    timezone: String,
+}
+
+pub(crate) async fn shop_settings(
+    db: &Database,
+    tenant: &TenantContext,
+) -> Result<ShopSettings, TenancyError> {
+    let slug = tenant.slug.clone();
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row: ShopRow = shop_settings::table
+            .select((
+                shop_settings::name,
+                shop_settings::default_currency,
+                shop_settings::locales,
+                shop_settings::default_locale,
+                shop_settings::timezone,
+            ))
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(TenancyError::Provisioning(slug))?;
+        Ok(ShopSettings {
+            name: row.name,
+            default_currency: row.default_currency,
+            locales: row.locales,
+            default_locale: row.default_locale,
+            timezone: row.timezone,
+        })
+    })
+    .await
+}
+
+pub(crate) struct ShopSeed<'a> {
+    pub name: &'a str,
+    pub default_currency: &'a str,
+    pub locales: &'a [String],
+}
+
+/// The shop's first settings row; a no-op when it exists (re-provisioning).
+pub(crate) async fn seed_shop(
+    conn: &mut AsyncPgConnection,
+    seed: &ShopSeed<'_>,
+    who: &str,
+) -> QueryResult<()> {
+    let default_locale = seed.locales.first().cloned().unwrap_or_else(|| "en".into());
+    diesel::insert_into(shop_settings::table)
+        .values((
+            shop_settings::id.eq(agora_kernel::new_id()),
+            shop_settings::name.eq(seed.name),
+            shop_settings::default_currency.eq(seed.default_currency),
+            shop_settings::locales.eq(seed.locales),
+            shop_settings::default_locale.eq(default_locale),
+            shop_settings::created_by.eq(who),
+            shop_settings::modified_by.eq(who),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn record_schema_version(
+    db: &Database,
+    slug: &str,
+    version: i32,
+) -> Result<(), DbError> {
+    let slug = slug.to_string();
+    db.control_tx(async move |conn| {
+        diesel::update(tenants::table.filter(tenants::slug.eq(&slug)))
+            .set(tenants::schema_version.eq(version))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}

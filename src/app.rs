@@ -1,0 +1,334 @@
+//! The composition root: the only place that knows every module. It builds them, wires the
+//! request pipeline, registers their routes and runs the server.
+
+use crate::config::Config;
+use crate::embedded_pg::EmbeddedPostgres;
+use actix_web::middleware::from_fn;
+use agora_kernel::cache::Cache;
+use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
+use agora_kernel::idempotency::{self, IdempotencySettings};
+use agora_kernel::metrics::{self, Metrics};
+use agora_kernel::platform::PlatformToken;
+use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
+use agora_kernel::redis::RedisPool;
+use agora_kernel::{ApiError, Database, DbSettings};
+use agora_tenancy::TenancyModule;
+use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
+use paperclip::v2::models::{DefaultApiRaw, Info};
+use secrecy::SecretString;
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Embedded(#[from] crate::embedded_pg::EmbeddedError),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("redis: {0}")]
+    Redis(String),
+    #[error("migration: {0}")]
+    Migration(String),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: String, cause: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Where the database is: an external server, or the embedded cluster this process supervises.
+pub struct DatabaseHandle {
+    pub url: SecretString,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl DatabaseHandle {
+    /// Uses `DATABASE_URL`, or starts the embedded cluster under the data directory.
+    pub async fn open(config: &Config) -> Result<Self, StartError> {
+        if let Some(url) = &config.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                embedded: None,
+            });
+        }
+        let data_dir = config.data_dir.clone();
+        let embedded = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))??;
+        let url = SecretString::from(embedded.connection_string("agora"));
+        Ok(Self {
+            url,
+            embedded: Some(embedded),
+        })
+    }
+
+    /// Stops the embedded cluster, if any, cleanly.
+    pub async fn close(self) {
+        if let Some(embedded) = self.embedded {
+            match tokio::task::spawn_blocking(move || embedded.stop()).await {
+                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "embedded PostgreSQL did not stop cleanly")
+                }
+                Err(e) => tracing::error!(error = %e, "embedded PostgreSQL stop task failed"),
+            }
+        }
+    }
+}
+
+/// Everything the HTTP layer and the workers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Config,
+    pub db: Database,
+    pub redis: Option<RedisPool>,
+    pub tenancy: TenancyModule,
+    pub metrics: Metrics,
+    pub cache: Cache,
+    pub limiter: RateLimiter,
+}
+
+impl AppState {
+    /// Builds the modules. Opens no connection yet (pools are lazy).
+    pub fn build(config: &Config, database_url: &SecretString) -> Result<Self, StartError> {
+        let db = Database::connect(&DbSettings {
+            url: database_url.clone(),
+            pool_size: config.db_pool_size,
+            acquire_timeout: Duration::from_secs(5),
+        })
+        .map_err(|e| StartError::Database(e.to_string()))?;
+        let redis = config
+            .redis_url
+            .as_ref()
+            .map(agora_kernel::redis::connect)
+            .transpose()
+            .map_err(StartError::Redis)?;
+        let limits = RateLimits {
+            client_per_window: config.rate_limit_client_per_minute,
+            tenant_per_window: config.rate_limit_tenant_per_minute,
+            window: Duration::from_secs(60),
+            trust_forwarded_for: config.trust_forwarded_for,
+        };
+        let (cache, limiter) = match &redis {
+            Some(pool) => (
+                Cache::redis(pool.clone()),
+                RateLimiter::redis(limits, pool.clone()),
+            ),
+            None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
+        };
+        Ok(Self {
+            tenancy: TenancyModule::new(db.clone(), &config.base_domain),
+            metrics: Metrics::new().map_err(|e| StartError::Other(e.to_string()))?,
+            config: config.clone(),
+            db,
+            redis,
+            cache,
+            limiter,
+        })
+    }
+
+    /// Control schema, then every tenant (each under its advisory lock).
+    pub async fn migrate(
+        &self,
+        progress: &dyn agora_tenancy::MigrationProgress,
+    ) -> Result<agora_tenancy::MigrationReport, StartError> {
+        self.tenancy
+            .migrate_control()
+            .await
+            .map_err(|e| StartError::Migration(e.to_string()))?;
+        let report = self
+            .tenancy
+            .migrate_tenants(self.config.migrate_concurrency, progress)
+            .await
+            .map_err(|e| StartError::Migration(e.to_string()))?;
+        Ok(report)
+    }
+}
+
+#[derive(Serialize, Apiv2Schema)]
+struct Health {
+    status: &'static str,
+}
+
+#[derive(Serialize, Apiv2Schema)]
+struct Readiness {
+    status: &'static str,
+    database: String,
+    redis: String,
+}
+
+/// Liveness: the process answers.
+#[api_v2_operation(tags(Operations), operation_id = "healthz")]
+async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// Readiness: the database (and Redis, when configured) answer.
+#[api_v2_operation(tags(Operations), operation_id = "readyz")]
+async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    let database = state
+        .db
+        .ping()
+        .await
+        .map(|()| "ok".to_string())
+        .map_err(ApiError::unavailable)?;
+    let redis = match &state.redis {
+        None => "not configured".to_string(),
+        Some(pool) => agora_kernel::redis::ping(pool)
+            .await
+            .map(|()| "ok".to_string())
+            .map_err(ApiError::unavailable)?,
+    };
+    Ok(web::Json(Readiness {
+        status: "ready",
+        database,
+        redis,
+    }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[api_v2_operation(tags(Operations), operation_id = "metrics", produces = "text/plain")]
+async fn metrics_endpoint(state: web::Data<AppState>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(&state.db))
+}
+
+fn spec() -> DefaultApiRaw {
+    DefaultApiRaw {
+        info: Info {
+            title: "Agora".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: Some(
+                "Multi-tenant commerce platform. Errors are RFC 9457 application/problem+json."
+                    .into(),
+            ),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The whole HTTP application. `state` decides everything; nothing here is global.
+pub fn http_app(
+    state: AppState,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let config = &state.config;
+    let max_body = config.max_body_bytes;
+    let idempotency_settings = IdempotencySettings {
+        max_body_bytes: max_body,
+        trust_forwarded_for: config.trust_forwarded_for,
+    };
+    actix_web::App::new()
+        .wrap_api_with_spec(spec())
+        .app_data(web::Data::new(state.clone()))
+        .app_data(web::Data::new(state.db.clone()))
+        .app_data(web::Data::new(state.tenancy.clone()))
+        .app_data(web::Data::new(state.metrics.clone()))
+        .app_data(web::Data::new(state.limiter.clone()))
+        .app_data(web::Data::new(state.cache.clone()))
+        .app_data(web::Data::new(idempotency_settings))
+        .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
+        .app_data(agora_kernel::http::json_config(max_body))
+        .app_data(agora_kernel::http::payload_config(max_body))
+        .app_data(agora_kernel::http::query_config())
+        .app_data(agora_kernel::http::path_config())
+        .service(web::resource("/healthz").route(web::get().to(healthz)))
+        .service(web::resource("/readyz").route(web::get().to(readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)))
+        .service(web::scope("/api/v1/store").configure(agora_tenancy::store_routes))
+        .service(web::scope("/api/v1/platform").configure(agora_tenancy::platform_routes))
+        .with_json_spec_v3_at("/api/openapi.json")
+        .with_swagger_ui_at("/api/docs")
+        .build()
+        .default_service(actix_web::web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::new(
+                agora_kernel::ErrorKind::NotFound,
+                "not-found",
+                "no such resource",
+            ))
+        }))
+        // Listed innermost first: request id → span → metrics → error normalising → tenant →
+        // rate limit → idempotency → handler.
+        .wrap(from_fn(idempotency::enforce))
+        .wrap(from_fn(rate_limit::enforce))
+        .wrap(from_fn(agora_tenancy::resolve_tenant))
+        .wrap(from_fn(normalize_errors))
+        .wrap(from_fn(metrics::observe))
+        .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
+        .wrap(from_fn(assign_request_id))
+}
+
+/// The OpenAPI document exactly as `/api/openapi.json` serves it.
+pub async fn openapi_document(state: AppState) -> Result<serde_json::Value, StartError> {
+    let app = actix_web::test::init_service(http_app(state)).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri("/api/openapi.json")
+        .to_request();
+    let body = actix_web::test::call_and_read_body(&app, req).await;
+    serde_json::from_slice(&body).map_err(|e| StartError::Other(format!("spec is not JSON: {e}")))
+}
+
+/// A running server: where it listens and a handle to stop it.
+pub struct RunningServer {
+    pub addr: std::net::SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub server: actix_web::dev::Server,
+}
+
+/// Binds (port 0 allowed) and builds the server; the caller awaits `server`.
+pub fn listen(state: AppState) -> Result<RunningServer, StartError> {
+    let bind = state.config.bind.clone();
+    let listener = std::net::TcpListener::bind(&bind).map_err(|e| StartError::Bind {
+        addr: bind.clone(),
+        cause: e.to_string(),
+    })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind {
+        addr: bind.clone(),
+        cause: e.to_string(),
+    })?;
+    let workers = match state.config.http_workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let shutdown_timeout = state.config.shutdown_timeout_secs;
+    let server = actix_web::HttpServer::new(move || http_app(state.clone()))
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .listen(listener)
+        .map_err(|e| StartError::Bind {
+            addr: bind,
+            cause: e.to_string(),
+        })?
+        .run();
+    Ok(RunningServer {
+        addr,
+        handle: server.handle(),
+        server,
+    })
+}
+
+/// Periodic housekeeping until the job runtime takes it over: expired idempotency keys.
+pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match idempotency::purge_expired(&db).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired idempotency keys purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,352 @@
+//! The command line: `agora serve | migrate | tenant … | openapi | demo`.
+
+use crate::app::{self, AppState, DatabaseHandle, StartError};
+use crate::config::{Config, ProcessEnv};
+use agora_kernel::pagination::PageQuery;
+use agora_kernel::Actor;
+use agora_tenancy::{MigrationProgress, NewTenant, TenantStatus};
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "agora",
+    version,
+    about = "Agora: a multi-tenant commerce platform in one binary"
+)]
+pub struct Cli {
+    /// TOML configuration file (settings named like the AGORA_* variables, lower-case, without the prefix).
+    #[arg(long, global = true, env = "AGORA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory for the embedded PostgreSQL (used when DATABASE_URL is unset) [env: AGORA_DATA_DIR].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (and background workers): migrates first, under an advisory lock.
+    Serve(ServeArgs),
+    /// Upgrade the control schema, then every tenant's schema (resumable, safe to run concurrently).
+    Migrate,
+    /// Manage tenants (shops).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Print the OpenAPI document the server publishes at /api/openapi.json.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Provision the demo shop `demo` (idempotent) and print where to find it.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080 [env: AGORA_BIND].
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Background job workers in this process; 0 makes a web-only replica [env: AGORA_WORKERS].
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create (provision) a tenant: schema, migrations, default settings.
+    Create {
+        /// 2–40 lowercase letters, digits or '-'.
+        slug: String,
+        /// The shop's display name.
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 default currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Locales, first is the default (repeatable).
+        #[arg(long = "locale", default_values_t = vec!["en".to_string()])]
+        locales: Vec<String>,
+        /// Custom domains (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// List tenants.
+    List {
+        /// Only tenants in this status (provisioning, active, suspended).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Show one tenant.
+    Show { slug: String },
+    /// Suspend a tenant: its storefront and admin answer 403.
+    Suspend { slug: String },
+    /// Resume a suspended tenant.
+    Resume { slug: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn load_config(cli: &Cli) -> Result<Config, CliError> {
+    let mut config = Config::load(cli.config.as_deref(), &ProcessEnv)?;
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let mut config = load_config(&cli)?;
+    crate::telemetry::init(config.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                config.bind = bind;
+            }
+            if let Some(workers) = args.workers {
+                config.workers = workers;
+            }
+            serve(config).await
+        }
+        Command::Openapi { output } => {
+            // The document needs no database: pools connect lazily and nothing is queried.
+            let state = AppState::build(
+                &config,
+                &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()),
+            )?;
+            let spec = app::openapi_document(state).await?;
+            let text = serde_json::to_string_pretty(&spec)
+                .map_err(|e| CliError::Failed(e.to_string()))?
+                + "\n";
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        command => with_database(&config, |state| Box::pin(offline(command, state))).await,
+    }
+}
+
+/// Opens the database (embedded or external), runs `f`, and closes it again whatever happens.
+async fn with_database<F>(config: &Config, f: F) -> Result<(), CliError>
+where
+    F: for<'a> FnOnce(
+        &'a AppState,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), CliError>> + 'a>,
+    >,
+{
+    let handle = DatabaseHandle::open(config).await?;
+    let result = async {
+        let state = AppState::build(config, &handle.url)?;
+        f(&state).await
+    }
+    .await;
+    handle.close().await;
+    result
+}
+
+async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
+    let tenancy = &state.tenancy;
+    let failed = |e: agora_tenancy::TenancyError| CliError::Failed(e.to_string());
+    match command {
+        Command::Migrate => {
+            let report = state.migrate(&ProgressBar::new()).await?;
+            println!("migrated {} of {} tenants", report.migrated, report.tenants);
+            if !report.failed.is_empty() {
+                for (slug, cause) in &report.failed {
+                    eprintln!("  {slug}: {cause}");
+                }
+                return Err(CliError::Failed(format!(
+                    "{} tenants failed to migrate; rerun `agora migrate` after fixing the cause",
+                    report.failed.len()
+                )));
+            }
+            Ok(())
+        }
+        Command::Tenant(cmd) => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            let tenant = match cmd {
+                TenantCommand::Create {
+                    slug,
+                    name,
+                    currency,
+                    locales,
+                    domains,
+                } => {
+                    let new = NewTenant {
+                        slug,
+                        name,
+                        default_currency: Some(currency),
+                        locales: Some(locales),
+                        domains,
+                    };
+                    tenancy
+                        .create(new, &Actor::System("cli"))
+                        .await
+                        .map_err(describe)?
+                }
+                TenantCommand::List { status } => {
+                    let mut cursor = None;
+                    println!("{:<24} {:<12} {:>7}  NAME", "SLUG", "STATUS", "SCHEMA");
+                    loop {
+                        let page = tenancy
+                            .list(
+                                &PageQuery {
+                                    limit: Some(100),
+                                    cursor,
+                                },
+                                status.as_deref(),
+                            )
+                            .await
+                            .map_err(|e| CliError::Failed(e.detail.clone()))?;
+                        for t in &page.items {
+                            println!(
+                                "{:<24} {:<12} {:>7}  {}",
+                                t.slug, t.status, t.schema_version, t.name
+                            );
+                        }
+                        match page.next_cursor {
+                            Some(next) => cursor = Some(next),
+                            None => return Ok(()),
+                        }
+                    }
+                }
+                TenantCommand::Show { slug } => tenancy.get(&slug).await.map_err(failed)?,
+                TenantCommand::Suspend { slug } => tenancy
+                    .set_status(&slug, TenantStatus::Suspended, None, &Actor::System("cli"))
+                    .await
+                    .map_err(failed)?,
+                TenantCommand::Resume { slug } => tenancy
+                    .set_status(&slug, TenantStatus::Active, None, &Actor::System("cli"))
+                    .await
+                    .map_err(failed)?,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&tenant)
+                    .map_err(|e| CliError::Failed(e.to_string()))?
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            let new = NewTenant {
+                slug: "demo".into(),
+                name: "Demo Shop".into(),
+                default_currency: Some("USD".into()),
+                locales: Some(vec!["en".into(), "de".into()]),
+                domains: vec![],
+            };
+            match tenancy.create(new, &Actor::System("demo")).await {
+                Ok(_) => println!("demo shop created"),
+                Err(agora_tenancy::TenancyError::SlugTaken(_)) => {
+                    println!("demo shop already exists")
+                }
+                Err(e) => return Err(failed(e)),
+            }
+            let port = state.config.bind.rsplit(':').next().unwrap_or("8080");
+            println!(
+                "storefront API: http://demo.{}:{port}/api/v1/store/shop",
+                state.config.base_domain
+            );
+            Ok(())
+        }
+        Command::Serve(_) | Command::Openapi { .. } => {
+            Err(CliError::Failed("not an offline command".into()))
+        }
+    }
+}
+
+/// Validation errors from the CLI name the flag, like the API names the field.
+fn describe(e: agora_tenancy::TenancyError) -> CliError {
+    match e {
+        agora_tenancy::TenancyError::Invalid(errors) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.field, e.message))
+                .collect();
+            CliError::Failed(format!("invalid tenant:\n{}", lines.join("\n")))
+        }
+        other => CliError::Failed(other.to_string()),
+    }
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let handle = DatabaseHandle::open(&config).await?;
+    let result = async {
+        let state = AppState::build(&config, &handle.url)?;
+        let report = state.migrate(&()).await?;
+        if !report.failed.is_empty() {
+            tracing::error!(failed = report.failed.len(), "some tenants failed to migrate; they will answer errors until `agora migrate` succeeds");
+        }
+        let housekeeping = app::spawn_housekeeping(&state);
+        let running = app::listen(state)?;
+        tracing::info!(addr = %running.addr, "agora listening");
+        // actix handles SIGTERM/SIGINT: stops accepting, lets in-flight requests finish.
+        let outcome = running.server.await;
+        housekeeping.abort();
+        outcome.map_err(|e| CliError::Failed(e.to_string()))
+    }
+    .await;
+    tracing::info!("shutting down");
+    handle.close().await;
+    result
+}
+
+/// Progress of `agora migrate`: a bar on a terminal, log lines otherwise.
+struct ProgressBar {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        Self {
+            bar: std::io::stderr()
+                .is_terminal()
+                .then(|| indicatif::ProgressBar::new(0)),
+        }
+    }
+}
+
+impl MigrationProgress for ProgressBar {
+    fn started(&self, total: usize) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(total as u64);
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {msg}")
+                {
+                    bar.set_style(style);
+                }
+            }
+            None => tracing::info!(tenants = total, "migrating tenants"),
+        }
+    }
+
+    fn tenant_done(&self, slug: &str, result: &Result<i32, String>) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(slug.to_string());
+            }
+            None => match result {
+                Ok(version) => tracing::info!(tenant = slug, version, "tenant migrated"),
+                Err(e) => tracing::error!(tenant = slug, error = %e, "tenant migration failed"),
+            },
+        }
+    }
+}

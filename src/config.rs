@@ -1,0 +1,473 @@
+//! Typed configuration, loaded once: an optional TOML file, then environment variables, then
+//! command-line flags. Every bad value is reported with the name of the setting that holds it.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, pretty when it is.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// External PostgreSQL; `None` = the embedded cluster under `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Redis for cache and rate limits shared by replicas; `None` = in-process.
+    pub redis_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub bind: String,
+    /// Shops answer at `<slug>.<base_domain>`.
+    pub base_domain: String,
+    /// Bearer token for `/api/v1/platform/*` (bootstrap until operator accounts exist).
+    pub platform_token: Option<SecretString>,
+    pub db_pool_size: usize,
+    /// actix worker threads (0 = one per core).
+    pub http_workers: usize,
+    /// Background job workers in this process (0 = web only).
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub rate_limit_client_per_minute: u64,
+    pub rate_limit_tenant_per_minute: u64,
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub log_format: LogFormat,
+    /// OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when unset.
+    pub otlp_endpoint: Option<String>,
+    pub shutdown_timeout_secs: u64,
+    pub migrate_concurrency: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never print; only whether they are set.
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
+            .field("data_dir", &self.data_dir)
+            .field("bind", &self.bind)
+            .field("base_domain", &self.base_domain)
+            .field(
+                "platform_token",
+                &self.platform_token.as_ref().map(|_| "<set>"),
+            )
+            .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The TOML file's shape: the same names as the environment variables, lower-case, without the
+/// `AGORA_` prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    data_dir: Option<String>,
+    bind: Option<String>,
+    base_domain: Option<String>,
+    platform_token: Option<String>,
+    db_pool_size: Option<toml::Value>,
+    http_workers: Option<toml::Value>,
+    workers: Option<toml::Value>,
+    max_body_bytes: Option<toml::Value>,
+    rate_limit_client_per_minute: Option<toml::Value>,
+    rate_limit_tenant_per_minute: Option<toml::Value>,
+    trust_forwarded_for: Option<toml::Value>,
+    log_format: Option<String>,
+    otlp_endpoint: Option<String>,
+    shutdown_timeout_secs: Option<toml::Value>,
+    migrate_concurrency: Option<toml::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {cause}")]
+    File { path: String, cause: String },
+    #[error("invalid setting {name}: {message} (got {value:?})")]
+    Invalid {
+        name: String,
+        value: String,
+        message: String,
+    },
+}
+
+/// Where values come from, in increasing priority after the file: the environment.
+pub trait Env {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Env for std::collections::HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+struct Source<'a> {
+    env: &'a dyn Env,
+}
+
+impl Source<'_> {
+    /// A setting's raw value and the name to blame for it.
+    fn raw(
+        &self,
+        env_name: &str,
+        file_value: Option<String>,
+        file_key: &str,
+    ) -> Option<(String, String)> {
+        if let Some(v) = self.env.get(env_name) {
+            return Some((v, env_name.to_string()));
+        }
+        file_value.map(|v| (v, format!("{file_key} (config file)")))
+    }
+
+    fn parsed<T: FromStr>(
+        &self,
+        env_name: &str,
+        file_value: Option<String>,
+        file_key: &str,
+        default: T,
+        check: impl Fn(&T) -> Result<(), String>,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let Some((raw, name)) = self.raw(env_name, file_value, file_key) else {
+            return Ok(default);
+        };
+        let value = raw.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
+            name: name.clone(),
+            value: raw.clone(),
+            message: e.to_string(),
+        })?;
+        check(&value).map_err(|message| ConfigError::Invalid {
+            name,
+            value: raw,
+            message,
+        })?;
+        Ok(value)
+    }
+}
+
+fn toml_scalar(v: Option<toml::Value>) -> Option<String> {
+    v.map(|v| match v {
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+fn range(min: u64, max: u64) -> impl Fn(&u64) -> Result<(), String> {
+    move |v| {
+        if (min..=max).contains(v) {
+            Ok(())
+        } else {
+            Err(format!("must be between {min} and {max}"))
+        }
+    }
+}
+
+fn urange(min: usize, max: usize) -> impl Fn(&usize) -> Result<(), String> {
+    move |v| {
+        if (min..=max).contains(v) {
+            Ok(())
+        } else {
+            Err(format!("must be between {min} and {max}"))
+        }
+    }
+}
+
+impl Config {
+    /// Loads from `file` (if any) and the environment.
+    pub fn load(file: Option<&Path>, env: &dyn Env) -> Result<Self, ConfigError> {
+        let file_config = match file {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    cause: e.to_string(),
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    cause: e.to_string(),
+                })?
+            }
+        };
+        let f = file_config;
+        let (
+            database_url,
+            redis_url,
+            data_dir,
+            bind,
+            base_domain,
+            platform_token,
+            log_format,
+            otlp_endpoint,
+        ) = (
+            f.database_url.clone(),
+            f.redis_url.clone(),
+            f.data_dir.clone(),
+            f.bind.clone(),
+            f.base_domain.clone(),
+            f.platform_token.clone(),
+            f.log_format.clone(),
+            f.otlp_endpoint.clone(),
+        );
+        let numbers = (
+            toml_scalar(f.db_pool_size.clone()),
+            toml_scalar(f.http_workers.clone()),
+            toml_scalar(f.workers.clone()),
+            toml_scalar(f.max_body_bytes.clone()),
+            toml_scalar(f.rate_limit_client_per_minute.clone()),
+            toml_scalar(f.rate_limit_tenant_per_minute.clone()),
+            toml_scalar(f.trust_forwarded_for.clone()),
+            toml_scalar(f.shutdown_timeout_secs.clone()),
+            toml_scalar(f.migrate_concurrency.clone()),
+        );
+        let src = Source { env };
+
+        let database_url = src
+            .raw("DATABASE_URL", database_url, "database_url")
+            .map(|(v, _)| SecretString::from(v));
+        let redis_url = match src.raw("REDIS_URL", redis_url, "redis_url") {
+            Some((v, name))
+                if !(v.starts_with("redis://")
+                    || v.starts_with("rediss://")
+                    || v.starts_with("unix://")) =>
+            {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "<hidden>".into(),
+                    message: "must start with redis://, rediss:// or unix://".into(),
+                })
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
+        let data_dir = PathBuf::from(
+            src.raw("AGORA_DATA_DIR", data_dir, "data_dir")
+                .map(|(v, _)| v)
+                .unwrap_or_else(|| "./data".into()),
+        );
+        let bind = match src.raw("AGORA_BIND", bind, "bind") {
+            Some((v, name)) => {
+                if v.parse::<std::net::SocketAddr>().is_err() {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        value: v,
+                        message: "expected an address and port such as 127.0.0.1:8080".into(),
+                    });
+                }
+                v
+            }
+            None => "127.0.0.1:8080".into(),
+        };
+        let base_domain = match src.raw("AGORA_BASE_DOMAIN", base_domain, "base_domain") {
+            Some((v, name)) => {
+                let v = v.trim().trim_matches('.').to_ascii_lowercase();
+                if v.is_empty()
+                    || !v
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        value: v,
+                        message: "expected a domain such as shops.example.com".into(),
+                    });
+                }
+                v
+            }
+            None => "localhost".into(),
+        };
+        let platform_token = match src.raw("AGORA_PLATFORM_TOKEN", platform_token, "platform_token")
+        {
+            Some((v, name)) if v.len() < 16 => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "<hidden>".into(),
+                    message: "must be at least 16 characters".into(),
+                })
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
+        let log_format = match src.raw("AGORA_LOG_FORMAT", log_format, "log_format") {
+            None => LogFormat::Auto,
+            Some((v, name)) => match v.as_str() {
+                "auto" => LogFormat::Auto,
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        value: v,
+                        message: "one of auto, json, pretty".into(),
+                    })
+                }
+            },
+        };
+        let otlp_endpoint = match src.raw("AGORA_OTLP_ENDPOINT", otlp_endpoint, "otlp_endpoint") {
+            Some((v, name)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: v,
+                    message: "expected an http(s) URL".into(),
+                })
+            }
+            other => other.map(|(v, _)| v),
+        };
+        let (
+            pool,
+            http_workers,
+            workers,
+            max_body,
+            rl_client,
+            rl_tenant,
+            trust_xff,
+            shutdown,
+            migrate_conc,
+        ) = numbers;
+        Ok(Config {
+            database_url,
+            redis_url,
+            data_dir,
+            bind,
+            base_domain,
+            platform_token,
+            db_pool_size: src.parsed(
+                "AGORA_DB_POOL_SIZE",
+                pool,
+                "db_pool_size",
+                16,
+                urange(1, 1000),
+            )?,
+            http_workers: src.parsed(
+                "AGORA_HTTP_WORKERS",
+                http_workers,
+                "http_workers",
+                0,
+                urange(0, 1024),
+            )?,
+            workers: src.parsed("AGORA_WORKERS", workers, "workers", 4, urange(0, 1024))?,
+            max_body_bytes: src.parsed(
+                "AGORA_MAX_BODY_BYTES",
+                max_body,
+                "max_body_bytes",
+                1024 * 1024,
+                urange(1024, 1024 * 1024 * 1024),
+            )?,
+            rate_limit_client_per_minute: src.parsed(
+                "AGORA_RATE_LIMIT_CLIENT_PER_MINUTE",
+                rl_client,
+                "rate_limit_client_per_minute",
+                6000,
+                range(0, u64::MAX),
+            )?,
+            rate_limit_tenant_per_minute: src.parsed(
+                "AGORA_RATE_LIMIT_TENANT_PER_MINUTE",
+                rl_tenant,
+                "rate_limit_tenant_per_minute",
+                600_000,
+                range(0, u64::MAX),
+            )?,
+            trust_forwarded_for: src.parsed(
+                "AGORA_TRUST_FORWARDED_FOR",
+                trust_xff,
+                "trust_forwarded_for",
+                false,
+                |_| Ok(()),
+            )?,
+            log_format,
+            otlp_endpoint,
+            shutdown_timeout_secs: src.parsed(
+                "AGORA_SHUTDOWN_TIMEOUT_SECS",
+                shutdown,
+                "shutdown_timeout_secs",
+                30,
+                range(1, 3600),
+            )?,
+            migrate_concurrency: src.parsed(
+                "AGORA_MIGRATE_CONCURRENCY",
+                migrate_conc,
+                "migrate_concurrency",
+                4,
+                urange(1, 64),
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.base_domain, "localhost");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.db_pool_size, 16);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::load(None, &env(&[("AGORA_DB_POOL_SIZE", "lots")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("AGORA_DB_POOL_SIZE"), "{err}");
+        let err = Config::load(None, &env(&[("AGORA_BIND", "localhost")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("AGORA_BIND"), "{err}");
+        let err = Config::load(None, &env(&[("AGORA_PLATFORM_TOKEN", "short")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("AGORA_PLATFORM_TOKEN") && !err.contains("short"),
+            "secret must not be echoed: {err}"
+        );
+    }
+
+    #[test]
+    fn file_then_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agora.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\ndb_pool_size = 7\n").unwrap();
+        let c = Config::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!((c.bind.as_str(), c.db_pool_size), ("0.0.0.0:9000", 7));
+        let c = Config::load(Some(&path), &env(&[("AGORA_DB_POOL_SIZE", "9")])).unwrap();
+        assert_eq!(c.db_pool_size, 9);
+        std::fs::write(&path, "db_pool_size = 0\n").unwrap();
+        let err = Config::load(Some(&path), &env(&[]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("db_pool_size (config file)"), "{err}");
+        std::fs::write(&path, "no_such_setting = 1\n").unwrap();
+        assert!(Config::load(Some(&path), &env(&[])).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! The `agora` binary's library half: configuration, the composition root and the embedded
+//! database, shared by `main.rs` and the integration tests.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod embedded_pg;
+pub mod telemetry;
