@@ -10,7 +10,7 @@ use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
-use agora_kernel::redis::RedisPool;
+use agora_kernel::redis::Redis;
 use agora_kernel::{ApiError, Database, DbSettings};
 use agora_tenancy::TenancyModule;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
@@ -45,20 +45,14 @@ impl DatabaseHandle {
     /// Uses `DATABASE_URL`, or starts the embedded cluster under the data directory.
     pub async fn open(config: &Config) -> Result<Self, StartError> {
         if let Some(url) = &config.database_url {
-            return Ok(Self {
-                url: url.clone(),
-                embedded: None,
-            });
+            return Ok(Self { url: url.clone(), embedded: None });
         }
         let data_dir = config.data_dir.clone();
         let embedded = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
             .await
             .map_err(|e| StartError::Other(e.to_string()))??;
         let url = SecretString::from(embedded.connection_string("agora"));
-        Ok(Self {
-            url,
-            embedded: Some(embedded),
-        })
+        Ok(Self { url, embedded: Some(embedded) })
     }
 
     /// Stops the embedded cluster, if any, cleanly.
@@ -80,7 +74,7 @@ impl DatabaseHandle {
 pub struct AppState {
     pub config: Config,
     pub db: Database,
-    pub redis: Option<RedisPool>,
+    pub redis: Option<Redis>,
     pub tenancy: TenancyModule,
     pub metrics: Metrics,
     pub cache: Cache,
@@ -99,7 +93,7 @@ impl AppState {
         let redis = config
             .redis_url
             .as_ref()
-            .map(agora_kernel::redis::connect)
+            .map(|url| Redis::connect(url, &config.redis_namespace))
             .transpose()
             .map_err(StartError::Redis)?;
         let limits = RateLimits {
@@ -109,10 +103,7 @@ impl AppState {
             trust_forwarded_for: config.trust_forwarded_for,
         };
         let (cache, limiter) = match &redis {
-            Some(pool) => (
-                Cache::redis(pool.clone()),
-                RateLimiter::redis(limits, pool.clone()),
-            ),
+            Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
         Ok(Self {
@@ -131,10 +122,7 @@ impl AppState {
         &self,
         progress: &dyn agora_tenancy::MigrationProgress,
     ) -> Result<agora_tenancy::MigrationReport, StartError> {
-        self.tenancy
-            .migrate_control()
-            .await
-            .map_err(|e| StartError::Migration(e.to_string()))?;
+        self.tenancy.migrate_control().await.map_err(|e| StartError::Migration(e.to_string()))?;
         let report = self
             .tenancy
             .migrate_tenants(self.config.migrate_concurrency, progress)
@@ -165,32 +153,18 @@ async fn healthz() -> web::Json<Health> {
 /// Readiness: the database (and Redis, when configured) answer.
 #[api_v2_operation(tags(Operations), operation_id = "readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
-    let database = state
-        .db
-        .ping()
-        .await
-        .map(|()| "ok".to_string())
-        .map_err(ApiError::unavailable)?;
+    let database = state.db.ping().await.map(|()| "ok".to_string()).map_err(ApiError::unavailable)?;
     let redis = match &state.redis {
         None => "not configured".to_string(),
-        Some(pool) => agora_kernel::redis::ping(pool)
-            .await
-            .map(|()| "ok".to_string())
-            .map_err(ApiError::unavailable)?,
+        Some(redis) => redis.ping().await.map(|()| "ok".to_string()).map_err(ApiError::unavailable)?,
     };
-    Ok(web::Json(Readiness {
-        status: "ready",
-        database,
-        redis,
-    }))
+    Ok(web::Json(Readiness { status: "ready", database, redis }))
 }
 
 /// Prometheus metrics (text exposition format).
 #[api_v2_operation(tags(Operations), operation_id = "metrics", produces = "text/plain")]
 async fn metrics_endpoint(state: web::Data<AppState>) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.db))
+    actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.db))
 }
 
 fn spec() -> DefaultApiRaw {
@@ -198,10 +172,7 @@ fn spec() -> DefaultApiRaw {
         info: Info {
             title: "Agora".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: Some(
-                "Multi-tenant commerce platform. Errors are RFC 9457 application/problem+json."
-                    .into(),
-            ),
+            description: Some("Multi-tenant commerce platform. Errors are RFC 9457 application/problem+json.".into()),
             ..Default::default()
         },
         ..Default::default()
@@ -222,10 +193,8 @@ pub fn http_app(
 > {
     let config = &state.config;
     let max_body = config.max_body_bytes;
-    let idempotency_settings = IdempotencySettings {
-        max_body_bytes: max_body,
-        trust_forwarded_for: config.trust_forwarded_for,
-    };
+    let idempotency_settings =
+        IdempotencySettings { max_body_bytes: max_body, trust_forwarded_for: config.trust_forwarded_for };
     actix_web::App::new()
         .wrap_api_with_spec(spec())
         .app_data(web::Data::new(state.clone()))
@@ -244,6 +213,7 @@ pub fn http_app(
         .service(web::resource("/readyz").route(web::get().to(readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)))
         .service(web::scope("/api/v1/store").configure(agora_tenancy::store_routes))
+        .service(web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes))
         .service(web::scope("/api/v1/platform").configure(agora_tenancy::platform_routes))
         .with_json_spec_v3_at("/api/openapi.json")
         .with_swagger_ui_at("/api/docs")
@@ -269,9 +239,7 @@ pub fn http_app(
 /// The OpenAPI document exactly as `/api/openapi.json` serves it.
 pub async fn openapi_document(state: AppState) -> Result<serde_json::Value, StartError> {
     let app = actix_web::test::init_service(http_app(state)).await;
-    let req = actix_web::test::TestRequest::get()
-        .uri("/api/openapi.json")
-        .to_request();
+    let req = actix_web::test::TestRequest::get().uri("/api/openapi.json").to_request();
     let body = actix_web::test::call_and_read_body(&app, req).await;
     serde_json::from_slice(&body).map_err(|e| StartError::Other(format!("spec is not JSON: {e}")))
 }
@@ -286,18 +254,11 @@ pub struct RunningServer {
 /// Binds (port 0 allowed) and builds the server; the caller awaits `server`.
 pub fn listen(state: AppState) -> Result<RunningServer, StartError> {
     let bind = state.config.bind.clone();
-    let listener = std::net::TcpListener::bind(&bind).map_err(|e| StartError::Bind {
-        addr: bind.clone(),
-        cause: e.to_string(),
-    })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Bind {
-        addr: bind.clone(),
-        cause: e.to_string(),
-    })?;
+    let listener = std::net::TcpListener::bind(&bind)
+        .map_err(|e| StartError::Bind { addr: bind.clone(), cause: e.to_string() })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind { addr: bind.clone(), cause: e.to_string() })?;
     let workers = match state.config.http_workers {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
     };
     let shutdown_timeout = state.config.shutdown_timeout_secs;
@@ -305,16 +266,9 @@ pub fn listen(state: AppState) -> Result<RunningServer, StartError> {
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)
         .listen(listener)
-        .map_err(|e| StartError::Bind {
-            addr: bind,
-            cause: e.to_string(),
-        })?
+        .map_err(|e| StartError::Bind { addr: bind, cause: e.to_string() })?
         .run();
-    Ok(RunningServer {
-        addr,
-        handle: server.handle(),
-        server,
-    })
+    Ok(RunningServer { addr, handle: server.handle(), server })
 }
 
 /// Periodic housekeeping until the job runtime takes it over: expired idempotency keys.

@@ -10,11 +10,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "agora",
-    version,
-    about = "Agora: a multi-tenant commerce platform in one binary"
-)]
+#[command(name = "agora", version, about = "Agora: a multi-tenant commerce platform in one binary")]
 pub struct Cli {
     /// TOML configuration file (settings named like the AGORA_* variables, lower-case, without the prefix).
     #[arg(long, global = true, env = "AGORA_CONFIG")]
@@ -121,17 +117,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Openapi { output } => {
             // The document needs no database: pools connect lazily and nothing is queried.
-            let state = AppState::build(
-                &config,
-                &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()),
-            )?;
+            let state =
+                AppState::build(&config, &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()))?;
             let spec = app::openapi_document(state).await?;
-            let text = serde_json::to_string_pretty(&spec)
-                .map_err(|e| CliError::Failed(e.to_string()))?
-                + "\n";
+            let text = serde_json::to_string_pretty(&spec).map_err(|e| CliError::Failed(e.to_string()))? + "\n";
             match output {
-                Some(path) => std::fs::write(&path, text)
-                    .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?,
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?
+                }
                 None => print!("{text}"),
             }
             Ok(())
@@ -143,11 +136,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// Opens the database (embedded or external), runs `f`, and closes it again whatever happens.
 async fn with_database<F>(config: &Config, f: F) -> Result<(), CliError>
 where
-    F: for<'a> FnOnce(
-        &'a AppState,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<(), CliError>> + 'a>,
-    >,
+    F: for<'a> FnOnce(&'a AppState) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), CliError>> + 'a>>,
 {
     let handle = DatabaseHandle::open(config).await?;
     let result = async {
@@ -180,44 +169,21 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
         Command::Tenant(cmd) => {
             tenancy.migrate_control().await.map_err(failed)?;
             let tenant = match cmd {
-                TenantCommand::Create {
-                    slug,
-                    name,
-                    currency,
-                    locales,
-                    domains,
-                } => {
-                    let new = NewTenant {
-                        slug,
-                        name,
-                        default_currency: Some(currency),
-                        locales: Some(locales),
-                        domains,
-                    };
-                    tenancy
-                        .create(new, &Actor::System("cli"))
-                        .await
-                        .map_err(describe)?
+                TenantCommand::Create { slug, name, currency, locales, domains } => {
+                    let new =
+                        NewTenant { slug, name, default_currency: Some(currency), locales: Some(locales), domains };
+                    tenancy.create(new, &Actor::System("cli")).await.map_err(describe)?
                 }
                 TenantCommand::List { status } => {
                     let mut cursor = None;
                     println!("{:<24} {:<12} {:>7}  NAME", "SLUG", "STATUS", "SCHEMA");
                     loop {
                         let page = tenancy
-                            .list(
-                                &PageQuery {
-                                    limit: Some(100),
-                                    cursor,
-                                },
-                                status.as_deref(),
-                            )
+                            .list(&PageQuery { limit: Some(100), cursor }, status.as_deref())
                             .await
                             .map_err(|e| CliError::Failed(e.detail.clone()))?;
                         for t in &page.items {
-                            println!(
-                                "{:<24} {:<12} {:>7}  {}",
-                                t.slug, t.status, t.schema_version, t.name
-                            );
+                            println!("{:<24} {:<12} {:>7}  {}", t.slug, t.status, t.schema_version, t.name);
                         }
                         match page.next_cursor {
                             Some(next) => cursor = Some(next),
@@ -235,11 +201,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     .await
                     .map_err(failed)?,
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&tenant)
-                    .map_err(|e| CliError::Failed(e.to_string()))?
-            );
+            println!("{}", serde_json::to_string_pretty(&tenant).map_err(|e| CliError::Failed(e.to_string()))?);
             Ok(())
         }
         Command::Demo => {
@@ -259,15 +221,10 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                 Err(e) => return Err(failed(e)),
             }
             let port = state.config.bind.rsplit(':').next().unwrap_or("8080");
-            println!(
-                "storefront API: http://demo.{}:{port}/api/v1/store/shop",
-                state.config.base_domain
-            );
+            println!("storefront API: http://demo.{}:{port}/api/v1/store/shop", state.config.base_domain);
             Ok(())
         }
-        Command::Serve(_) | Command::Openapi { .. } => {
-            Err(CliError::Failed("not an offline command".into()))
-        }
+        Command::Serve(_) | Command::Openapi { .. } => Err(CliError::Failed("not an offline command".into())),
     }
 }
 
@@ -275,10 +232,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
 fn describe(e: agora_tenancy::TenancyError) -> CliError {
     match e {
         agora_tenancy::TenancyError::Invalid(errors) => {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| format!("  {}: {}", e.field, e.message))
-                .collect();
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
             CliError::Failed(format!("invalid tenant:\n{}", lines.join("\n")))
         }
         other => CliError::Failed(other.to_string()),
@@ -291,7 +245,10 @@ async fn serve(config: Config) -> Result<(), CliError> {
         let state = AppState::build(&config, &handle.url)?;
         let report = state.migrate(&()).await?;
         if !report.failed.is_empty() {
-            tracing::error!(failed = report.failed.len(), "some tenants failed to migrate; they will answer errors until `agora migrate` succeeds");
+            tracing::error!(
+                failed = report.failed.len(),
+                "some tenants failed to migrate; they will answer errors until `agora migrate` succeeds"
+            );
         }
         let housekeeping = app::spawn_housekeeping(&state);
         let running = app::listen(state)?;
@@ -314,11 +271,7 @@ struct ProgressBar {
 
 impl ProgressBar {
     fn new() -> Self {
-        Self {
-            bar: std::io::stderr()
-                .is_terminal()
-                .then(|| indicatif::ProgressBar::new(0)),
-        }
+        Self { bar: std::io::stderr().is_terminal().then(|| indicatif::ProgressBar::new(0)) }
     }
 }
 
@@ -327,9 +280,7 @@ impl MigrationProgress for ProgressBar {
         match &self.bar {
             Some(bar) => {
                 bar.set_length(total as u64);
-                if let Ok(style) =
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {msg}")
-                {
+                if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {msg}") {
                     bar.set_style(style);
                 }
             }

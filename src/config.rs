@@ -2,7 +2,6 @@
 //! command-line flags. Every bad value is reported with the name of the setting that holds it.
 
 use secrecy::SecretString;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -20,6 +19,8 @@ pub struct Config {
     pub database_url: Option<SecretString>,
     /// Redis for cache and rate limits shared by replicas; `None` = in-process.
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key, so deployments can share a Redis server.
+    pub redis_namespace: String,
     pub data_dir: PathBuf,
     pub bind: String,
     /// Shops answer at `<slug>.<base_domain>`.
@@ -52,50 +53,42 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
             .field("base_domain", &self.base_domain)
-            .field(
-                "platform_token",
-                &self.platform_token.as_ref().map(|_| "<set>"),
-            )
+            .field("platform_token", &self.platform_token.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
     }
 }
 
-/// The TOML file's shape: the same names as the environment variables, lower-case, without the
+/// Settings a TOML file may hold: the environment variables' names, lower-case, without the
 /// `AGORA_` prefix.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    database_url: Option<String>,
-    redis_url: Option<String>,
-    data_dir: Option<String>,
-    bind: Option<String>,
-    base_domain: Option<String>,
-    platform_token: Option<String>,
-    db_pool_size: Option<toml::Value>,
-    http_workers: Option<toml::Value>,
-    workers: Option<toml::Value>,
-    max_body_bytes: Option<toml::Value>,
-    rate_limit_client_per_minute: Option<toml::Value>,
-    rate_limit_tenant_per_minute: Option<toml::Value>,
-    trust_forwarded_for: Option<toml::Value>,
-    log_format: Option<String>,
-    otlp_endpoint: Option<String>,
-    shutdown_timeout_secs: Option<toml::Value>,
-    migrate_concurrency: Option<toml::Value>,
-}
+const FILE_KEYS: &[&str] = &[
+    "database_url",
+    "redis_url",
+    "redis_namespace",
+    "data_dir",
+    "bind",
+    "base_domain",
+    "platform_token",
+    "db_pool_size",
+    "http_workers",
+    "workers",
+    "max_body_bytes",
+    "rate_limit_client_per_minute",
+    "rate_limit_tenant_per_minute",
+    "trust_forwarded_for",
+    "log_format",
+    "otlp_endpoint",
+    "shutdown_timeout_secs",
+    "migrate_concurrency",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration file {path}: {cause}")]
     File { path: String, cause: String },
     #[error("invalid setting {name}: {message} (got {value:?})")]
-    Invalid {
-        name: String,
-        value: String,
-        message: String,
-    },
+    Invalid { name: String, value: String, message: String },
 }
 
 /// Where values come from, in increasing priority after the file: the environment.
@@ -118,56 +111,44 @@ impl Env for std::collections::HashMap<String, String> {
 }
 
 struct Source<'a> {
+    file: toml::Table,
     env: &'a dyn Env,
 }
 
 impl Source<'_> {
-    /// A setting's raw value and the name to blame for it.
-    fn raw(
-        &self,
-        env_name: &str,
-        file_value: Option<String>,
-        file_key: &str,
-    ) -> Option<(String, String)> {
+    /// A setting's raw value and the name to blame for it: the environment first, then the file.
+    fn raw(&self, env_name: &str) -> Option<(String, String)> {
         if let Some(v) = self.env.get(env_name) {
             return Some((v, env_name.to_string()));
         }
-        file_value.map(|v| (v, format!("{file_key} (config file)")))
+        let key = env_name.trim_start_matches("AGORA_").to_ascii_lowercase();
+        self.file.get(&key).map(|v| {
+            let text = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (text, format!("{key} (config file)"))
+        })
     }
 
     fn parsed<T: FromStr>(
         &self,
         env_name: &str,
-        file_value: Option<String>,
-        file_key: &str,
         default: T,
         check: impl Fn(&T) -> Result<(), String>,
     ) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
-        let Some((raw, name)) = self.raw(env_name, file_value, file_key) else {
-            return Ok(default);
-        };
+        let Some((raw, name)) = self.raw(env_name) else { return Ok(default) };
         let value = raw.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
             name: name.clone(),
             value: raw.clone(),
             message: e.to_string(),
         })?;
-        check(&value).map_err(|message| ConfigError::Invalid {
-            name,
-            value: raw,
-            message,
-        })?;
+        check(&value).map_err(|message| ConfigError::Invalid { name, value: raw, message })?;
         Ok(value)
     }
-}
-
-fn toml_scalar(v: Option<toml::Value>) -> Option<String> {
-    v.map(|v| match v {
-        toml::Value::String(s) => s,
-        other => other.to_string(),
-    })
 }
 
 fn range(min: u64, max: u64) -> impl Fn(&u64) -> Result<(), String> {
@@ -193,60 +174,24 @@ fn urange(min: usize, max: usize) -> impl Fn(&usize) -> Result<(), String> {
 impl Config {
     /// Loads from `file` (if any) and the environment.
     pub fn load(file: Option<&Path>, env: &dyn Env) -> Result<Self, ConfigError> {
-        let file_config = match file {
-            None => FileConfig::default(),
+        let file: toml::Table = match file {
+            None => toml::Table::new(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                    path: path.display().to_string(),
-                    cause: e.to_string(),
-                })?;
-                toml::from_str(&text).map_err(|e| ConfigError::File {
-                    path: path.display().to_string(),
-                    cause: e.to_string(),
-                })?
+                let failed = |cause: String| ConfigError::File { path: path.display().to_string(), cause };
+                let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+                let table: toml::Table = toml::from_str(&text).map_err(|e| failed(e.to_string()))?;
+                if let Some(unknown) = table.keys().find(|k| !FILE_KEYS.contains(&k.as_str())) {
+                    return Err(failed(format!("unknown setting `{unknown}`")));
+                }
+                table
             }
         };
-        let f = file_config;
-        let (
-            database_url,
-            redis_url,
-            data_dir,
-            bind,
-            base_domain,
-            platform_token,
-            log_format,
-            otlp_endpoint,
-        ) = (
-            f.database_url.clone(),
-            f.redis_url.clone(),
-            f.data_dir.clone(),
-            f.bind.clone(),
-            f.base_domain.clone(),
-            f.platform_token.clone(),
-            f.log_format.clone(),
-            f.otlp_endpoint.clone(),
-        );
-        let numbers = (
-            toml_scalar(f.db_pool_size.clone()),
-            toml_scalar(f.http_workers.clone()),
-            toml_scalar(f.workers.clone()),
-            toml_scalar(f.max_body_bytes.clone()),
-            toml_scalar(f.rate_limit_client_per_minute.clone()),
-            toml_scalar(f.rate_limit_tenant_per_minute.clone()),
-            toml_scalar(f.trust_forwarded_for.clone()),
-            toml_scalar(f.shutdown_timeout_secs.clone()),
-            toml_scalar(f.migrate_concurrency.clone()),
-        );
-        let src = Source { env };
+        let src = Source { file, env };
 
-        let database_url = src
-            .raw("DATABASE_URL", database_url, "database_url")
-            .map(|(v, _)| SecretString::from(v));
-        let redis_url = match src.raw("REDIS_URL", redis_url, "redis_url") {
+        let database_url = src.raw("DATABASE_URL").map(|(v, _)| SecretString::from(v));
+        let redis_url = match src.raw("REDIS_URL") {
             Some((v, name))
-                if !(v.starts_with("redis://")
-                    || v.starts_with("rediss://")
-                    || v.starts_with("unix://")) =>
+                if !(v.starts_with("redis://") || v.starts_with("rediss://") || v.starts_with("unix://")) =>
             {
                 return Err(ConfigError::Invalid {
                     name,
@@ -256,12 +201,15 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
-        let data_dir = PathBuf::from(
-            src.raw("AGORA_DATA_DIR", data_dir, "data_dir")
-                .map(|(v, _)| v)
-                .unwrap_or_else(|| "./data".into()),
-        );
-        let bind = match src.raw("AGORA_BIND", bind, "bind") {
+        let redis_namespace = match src.raw("AGORA_REDIS_NAMESPACE") {
+            Some((v, name)) if v.is_empty() || v.len() > 64 || v.contains(char::is_whitespace) => {
+                return Err(ConfigError::Invalid { name, value: v, message: "1–64 characters without spaces".into() })
+            }
+            Some((v, _)) => v,
+            None => "agora".into(),
+        };
+        let data_dir = PathBuf::from(src.raw("AGORA_DATA_DIR").map(|(v, _)| v).unwrap_or_else(|| "./data".into()));
+        let bind = match src.raw("AGORA_BIND") {
             Some((v, name)) => {
                 if v.parse::<std::net::SocketAddr>().is_err() {
                     return Err(ConfigError::Invalid {
@@ -274,14 +222,10 @@ impl Config {
             }
             None => "127.0.0.1:8080".into(),
         };
-        let base_domain = match src.raw("AGORA_BASE_DOMAIN", base_domain, "base_domain") {
+        let base_domain = match src.raw("AGORA_BASE_DOMAIN") {
             Some((v, name)) => {
                 let v = v.trim().trim_matches('.').to_ascii_lowercase();
-                if v.is_empty()
-                    || !v
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-                {
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
                     return Err(ConfigError::Invalid {
                         name,
                         value: v,
@@ -292,8 +236,7 @@ impl Config {
             }
             None => "localhost".into(),
         };
-        let platform_token = match src.raw("AGORA_PLATFORM_TOKEN", platform_token, "platform_token")
-        {
+        let platform_token = match src.raw("AGORA_PLATFORM_TOKEN") {
             Some((v, name)) if v.len() < 16 => {
                 return Err(ConfigError::Invalid {
                     name,
@@ -303,108 +246,44 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
-        let log_format = match src.raw("AGORA_LOG_FORMAT", log_format, "log_format") {
+        let log_format = match src.raw("AGORA_LOG_FORMAT") {
             None => LogFormat::Auto,
             Some((v, name)) => match v.as_str() {
                 "auto" => LogFormat::Auto,
                 "json" => LogFormat::Json,
                 "pretty" => LogFormat::Pretty,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name,
-                        value: v,
-                        message: "one of auto, json, pretty".into(),
-                    })
-                }
+                _ => return Err(ConfigError::Invalid { name, value: v, message: "one of auto, json, pretty".into() }),
             },
         };
-        let otlp_endpoint = match src.raw("AGORA_OTLP_ENDPOINT", otlp_endpoint, "otlp_endpoint") {
+        let otlp_endpoint = match src.raw("AGORA_OTLP_ENDPOINT") {
             Some((v, name)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: v,
-                    message: "expected an http(s) URL".into(),
-                })
+                return Err(ConfigError::Invalid { name, value: v, message: "expected an http(s) URL".into() })
             }
             other => other.map(|(v, _)| v),
         };
-        let (
-            pool,
-            http_workers,
-            workers,
-            max_body,
-            rl_client,
-            rl_tenant,
-            trust_xff,
-            shutdown,
-            migrate_conc,
-        ) = numbers;
         Ok(Config {
             database_url,
             redis_url,
+            redis_namespace,
             data_dir,
             bind,
             base_domain,
             platform_token,
-            db_pool_size: src.parsed(
-                "AGORA_DB_POOL_SIZE",
-                pool,
-                "db_pool_size",
-                16,
-                urange(1, 1000),
-            )?,
-            http_workers: src.parsed(
-                "AGORA_HTTP_WORKERS",
-                http_workers,
-                "http_workers",
-                0,
-                urange(0, 1024),
-            )?,
-            workers: src.parsed("AGORA_WORKERS", workers, "workers", 4, urange(0, 1024))?,
-            max_body_bytes: src.parsed(
-                "AGORA_MAX_BODY_BYTES",
-                max_body,
-                "max_body_bytes",
-                1024 * 1024,
-                urange(1024, 1024 * 1024 * 1024),
-            )?,
-            rate_limit_client_per_minute: src.parsed(
-                "AGORA_RATE_LIMIT_CLIENT_PER_MINUTE",
-                rl_client,
-                "rate_limit_client_per_minute",
-                6000,
-                range(0, u64::MAX),
-            )?,
+            db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, urange(1, 1000))?,
+            http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, urange(0, 1024))?,
+            workers: src.parsed("AGORA_WORKERS", 4, urange(0, 1024))?,
+            max_body_bytes: src.parsed("AGORA_MAX_BODY_BYTES", 1024 * 1024, urange(1024, 1024 * 1024 * 1024))?,
+            rate_limit_client_per_minute: src.parsed("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE", 6000, range(0, u64::MAX))?,
             rate_limit_tenant_per_minute: src.parsed(
                 "AGORA_RATE_LIMIT_TENANT_PER_MINUTE",
-                rl_tenant,
-                "rate_limit_tenant_per_minute",
                 600_000,
                 range(0, u64::MAX),
             )?,
-            trust_forwarded_for: src.parsed(
-                "AGORA_TRUST_FORWARDED_FOR",
-                trust_xff,
-                "trust_forwarded_for",
-                false,
-                |_| Ok(()),
-            )?,
+            trust_forwarded_for: src.parsed("AGORA_TRUST_FORWARDED_FOR", false, |_| Ok(()))?,
             log_format,
             otlp_endpoint,
-            shutdown_timeout_secs: src.parsed(
-                "AGORA_SHUTDOWN_TIMEOUT_SECS",
-                shutdown,
-                "shutdown_timeout_secs",
-                30,
-                range(1, 3600),
-            )?,
-            migrate_concurrency: src.parsed(
-                "AGORA_MIGRATE_CONCURRENCY",
-                migrate_conc,
-                "migrate_concurrency",
-                4,
-                urange(1, 64),
-            )?,
+            shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,
+            migrate_concurrency: src.parsed("AGORA_MIGRATE_CONCURRENCY", 4, urange(1, 64))?,
         })
     }
 }
@@ -415,10 +294,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -432,24 +308,12 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let err = Config::load(None, &env(&[("AGORA_DB_POOL_SIZE", "lots")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let err = Config::load(None, &env(&[("AGORA_DB_POOL_SIZE", "lots")])).err().unwrap().to_string();
         assert!(err.contains("AGORA_DB_POOL_SIZE"), "{err}");
-        let err = Config::load(None, &env(&[("AGORA_BIND", "localhost")]))
-            .err()
-            .unwrap()
-            .to_string();
+        let err = Config::load(None, &env(&[("AGORA_BIND", "localhost")])).err().unwrap().to_string();
         assert!(err.contains("AGORA_BIND"), "{err}");
-        let err = Config::load(None, &env(&[("AGORA_PLATFORM_TOKEN", "short")]))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            err.contains("AGORA_PLATFORM_TOKEN") && !err.contains("short"),
-            "secret must not be echoed: {err}"
-        );
+        let err = Config::load(None, &env(&[("AGORA_PLATFORM_TOKEN", "short")])).err().unwrap().to_string();
+        assert!(err.contains("AGORA_PLATFORM_TOKEN") && !err.contains("short"), "secret must not be echoed: {err}");
     }
 
     #[test]
@@ -462,10 +326,7 @@ mod tests {
         let c = Config::load(Some(&path), &env(&[("AGORA_DB_POOL_SIZE", "9")])).unwrap();
         assert_eq!(c.db_pool_size, 9);
         std::fs::write(&path, "db_pool_size = 0\n").unwrap();
-        let err = Config::load(Some(&path), &env(&[]))
-            .err()
-            .unwrap()
-            .to_string();
+        let err = Config::load(Some(&path), &env(&[])).err().unwrap().to_string();
         assert!(err.contains("db_pool_size (config file)"), "{err}");
         std::fs::write(&path, "no_such_setting = 1\n").unwrap();
         assert!(Config::load(Some(&path), &env(&[])).is_err());

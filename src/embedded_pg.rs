@@ -141,47 +141,26 @@ pub enum EmbeddedError {
         .pg_dir.display(),
         .bin_dir.display()
     )]
-    VersionMismatch {
-        pg_dir: PathBuf,
-        bin_dir: PathBuf,
-        cluster: String,
-        server: String,
-    },
+    VersionMismatch { pg_dir: PathBuf, bin_dir: PathBuf, cluster: String, server: String },
 
     #[error("initdb could not create the cluster in {} ({status}):\n{stderr}", .pg_dir.display())]
-    Initdb {
-        pg_dir: PathBuf,
-        status: String,
-        stderr: String,
-    },
+    Initdb { pg_dir: PathBuf, status: String, stderr: String },
 
     #[error(
         "PostgreSQL exited during startup ({status}); last lines of {}:\n{log_tail}",
         .log.display()
     )]
-    StartFailed {
-        status: String,
-        log: PathBuf,
-        log_tail: String,
-    },
+    StartFailed { status: String, log: PathBuf, log_tail: String },
 
     #[error(
         "PostgreSQL did not accept connections within {} s; last lines of {}:\n{log_tail}",
         .timeout.as_secs(),
         .log.display()
     )]
-    StartTimeout {
-        timeout: Duration,
-        log: PathBuf,
-        log_tail: String,
-    },
+    StartTimeout { timeout: Duration, log: PathBuf, log_tail: String },
 
     #[error("{what} failed ({status}): {stderr}")]
-    ClientCommand {
-        what: String,
-        status: String,
-        stderr: String,
-    },
+    ClientCommand { what: String, status: String, stderr: String },
 
     #[error(
         "the socket directory {} is not safe to use ({reason}); remove it and start again",
@@ -249,14 +228,9 @@ impl std::fmt::Debug for EmbeddedPostgres {
 impl EmbeddedPostgres {
     /// Initialise (first run) and start a cluster under `data_dir` (e.g. ./data). Blocking; call from spawn_blocking.
     pub fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
-        fs::create_dir_all(data_dir).map_err(io_err(format!(
-            "create the data directory {}",
-            data_dir.display()
-        )))?;
-        let data_dir = fs::canonicalize(data_dir).map_err(io_err(format!(
-            "resolve the data directory {}",
-            data_dir.display()
-        )))?;
+        fs::create_dir_all(data_dir).map_err(io_err(format!("create the data directory {}", data_dir.display())))?;
+        let data_dir =
+            fs::canonicalize(data_dir).map_err(io_err(format!("resolve the data directory {}", data_dir.display())))?;
 
         let lock = acquire_lock(&data_dir)?;
 
@@ -267,11 +241,7 @@ impl EmbeddedPostgres {
         let cluster_version = read_cluster_version(&pg_dir);
 
         let bin_dir = find_bin_dir(cluster_version.as_deref())?;
-        let run_as = if geteuid().is_root() {
-            Some(postgres_system_user()?)
-        } else {
-            None
-        };
+        let run_as = if geteuid().is_root() { Some(postgres_system_user()?) } else { None };
 
         // Doubles as the reachability probe: when root, it runs as `postgres` from
         // inside data_dir, which is exactly what initdb and the server will need.
@@ -295,8 +265,7 @@ impl EmbeddedPostgres {
             init_cluster(&bin_dir, &pg_dir, &data_dir, run_as)?;
         }
 
-        let (log_offset, child) =
-            spawn_postmaster(&bin_dir, &pg_dir, &socket_dir, &data_dir, &log_path, run_as)?;
+        let (log_offset, child) = spawn_postmaster(&bin_dir, &pg_dir, &socket_dir, &data_dir, &log_path, run_as)?;
         tracing::info!(
             pid = child.id(),
             pg_dir = %pg_dir.display(),
@@ -305,14 +274,7 @@ impl EmbeddedPostgres {
         );
 
         // From here on, Drop stops the postmaster if anything below fails.
-        let mut pg = EmbeddedPostgres {
-            child: Some(child),
-            data_dir,
-            pg_dir,
-            socket_dir,
-            port: PORT,
-            _lock: lock,
-        };
+        let mut pg = EmbeddedPostgres { child: Some(child), data_dir, pg_dir, socket_dir, port: PORT, _lock: lock };
         pg.wait_until_ready(&bin_dir, &log_path, log_offset)?;
         pg.ensure_database(&bin_dir, APP_DATABASE)?;
         tracing::info!(
@@ -354,21 +316,14 @@ impl EmbeddedPostgres {
         }
         result
     }
-    fn wait_until_ready(
-        &mut self,
-        bin_dir: &Path,
-        log_path: &Path,
-        log_offset: u64,
-    ) -> Result<(), EmbeddedError> {
+    fn wait_until_ready(&mut self, bin_dir: &Path, log_path: &Path, log_offset: u64) -> Result<(), EmbeddedError> {
         let pg_isready = bin_dir.join("pg_isready");
         let use_pg_isready = is_executable(&pg_isready);
         let socket_file = self.socket_dir.join(format!(".s.PGSQL.{}", self.port));
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(child) = self.child.as_mut() {
-                let exited = child
-                    .try_wait()
-                    .map_err(io_err("check whether PostgreSQL is still running"))?;
+                let exited = child.try_wait().map_err(io_err("check whether PostgreSQL is still running"))?;
                 if let Some(status) = exited {
                     // Nothing left to stop; keep Drop from signalling a reused pid.
                     self.child = None;
@@ -382,11 +337,8 @@ impl EmbeddedPostgres {
             // The socket file appears before the server accepts sessions, so it is
             // only a cheap precondition; the real check is a startup handshake.
             if socket_file.exists() {
-                let ready = if use_pg_isready {
-                    self.pg_isready(&pg_isready)
-                } else {
-                    startup_handshake_ok(&socket_file)
-                };
+                let ready =
+                    if use_pg_isready { self.pg_isready(&pg_isready) } else { startup_handshake_ok(&socket_file) };
                 if ready {
                     return Ok(());
                 }
@@ -423,10 +375,7 @@ impl EmbeddedPostgres {
         let psql = require_program(bin_dir, "psql")?;
         let createdb = require_program(bin_dir, "createdb")?;
 
-        let query = format!(
-            "SELECT 1 FROM pg_database WHERE datname = '{}'",
-            dbname.replace('\'', "''")
-        );
+        let query = format!("SELECT 1 FROM pg_database WHERE datname = '{}'", dbname.replace('\'', "''"));
         let mut cmd = Command::new(&psql);
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(&self.socket_dir)
@@ -437,10 +386,7 @@ impl EmbeddedPostgres {
         scrub_pg_env(&mut cmd);
         let out = run_captured(&mut cmd, "psql")?;
         if !out.status.success() {
-            return Err(client_failure(
-                &format!("checking for database {dbname} with psql"),
-                &out,
-            ));
+            return Err(client_failure(&format!("checking for database {dbname} with psql"), &out));
         }
         if String::from_utf8_lossy(&out.stdout).trim() == "1" {
             return Ok(());
@@ -490,20 +436,11 @@ fn acquire_lock(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
         Ok(lock) => lock,
         Err((mut file, Errno::EWOULDBLOCK)) => {
             let mut contents = String::new();
-            let pid = file
-                .read_to_string(&mut contents)
-                .ok()
-                .and_then(|_| contents.trim().parse::<i32>().ok());
-            return Err(EmbeddedError::InUse {
-                data_dir: data_dir.to_path_buf(),
-                pid,
-            });
+            let pid = file.read_to_string(&mut contents).ok().and_then(|_| contents.trim().parse::<i32>().ok());
+            return Err(EmbeddedError::InUse { data_dir: data_dir.to_path_buf(), pid });
         }
         Err((_, errno)) => {
-            return Err(EmbeddedError::Sys {
-                context: format!("lock {}", path.display()),
-                source: errno,
-            })
+            return Err(EmbeddedError::Sys { context: format!("lock {}", path.display()), source: errno })
         }
     };
 
@@ -522,9 +459,7 @@ fn acquire_lock(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
 // Finding the binaries
 
 fn is_executable(path: &Path) -> bool {
-    fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
@@ -536,10 +471,7 @@ fn require_program(bin_dir: &Path, program: &'static str) -> Result<PathBuf, Emb
     if is_executable(&path) {
         Ok(path)
     } else {
-        Err(EmbeddedError::ProgramMissing {
-            dir: bin_dir.to_path_buf(),
-            program,
-        })
+        Err(EmbeddedError::ProgramMissing { dir: bin_dir.to_path_buf(), program })
     }
 }
 
@@ -603,23 +535,13 @@ fn debian_bin_dir(root: &Path, cluster_version: Option<&str>) -> Option<PathBuf>
             return Some(candidates.swap_remove(pos).2);
         }
     }
-    candidates
-        .into_iter()
-        .max_by_key(|(key, _, _)| *key)
-        .map(|(_, _, bin)| bin)
+    candidates.into_iter().max_by_key(|(key, _, _)| *key).map(|(_, _, bin)| bin)
 }
 
 fn pg_config_bin_dir() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    let pg_config = std::env::split_paths(&path)
-        .map(|d| d.join("pg_config"))
-        .find(|p| is_executable(p))?;
-    let out = Command::new(pg_config)
-        .arg("--bindir")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let pg_config = std::env::split_paths(&path).map(|d| d.join("pg_config")).find(|p| is_executable(p))?;
+    let out = Command::new(pg_config).arg("--bindir").stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -629,10 +551,7 @@ fn pg_config_bin_dir() -> Option<PathBuf> {
 }
 
 fn read_cluster_version(pg_dir: &Path) -> Option<String> {
-    fs::read_to_string(pg_dir.join("PG_VERSION"))
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    fs::read_to_string(pg_dir.join("PG_VERSION")).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// Major version in PG_VERSION's spelling ("15", "9.6") from `postgres -V` output
@@ -655,15 +574,9 @@ fn parse_server_major(version_output: &str) -> Option<String> {
 
 fn postgres_system_user() -> Result<RunAs, EmbeddedError> {
     match User::from_name(SYSTEM_USER) {
-        Ok(Some(user)) => Ok(RunAs {
-            uid: user.uid,
-            gid: user.gid,
-        }),
+        Ok(Some(user)) => Ok(RunAs { uid: user.uid, gid: user.gid }),
         Ok(None) => Err(EmbeddedError::NoPostgresUser),
-        Err(source) => Err(EmbeddedError::Sys {
-            context: format!("look up the `{SYSTEM_USER}` system user"),
-            source,
-        }),
+        Err(source) => Err(EmbeddedError::Sys { context: format!("look up the `{SYSTEM_USER}` system user"), source }),
     }
 }
 
@@ -708,24 +621,16 @@ fn first_untraversable(path: &Path, run_as: RunAs) -> Option<PathBuf> {
 /// Runs `postgres -V` as the user the server will run as, from inside data_dir.
 /// As root this is the reachability test: mode bits alone can be wrong (ACLs),
 /// so only a failed spawn is believed, and the mode bits then name the culprit.
-fn server_version(
-    bin_dir: &Path,
-    data_dir: &Path,
-    run_as: Option<RunAs>,
-) -> Result<Option<String>, EmbeddedError> {
+fn server_version(bin_dir: &Path, data_dir: &Path, run_as: Option<RunAs>) -> Result<Option<String>, EmbeddedError> {
     let postgres = bin_dir.join("postgres");
     let mut cmd = Command::new(&postgres);
-    cmd.arg("-V")
-        .current_dir(data_dir)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.arg("-V").current_dir(data_dir).stdin(Stdio::null()).stderr(Stdio::null());
     apply_run_as(&mut cmd, run_as);
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) => {
             if let Some(r) = run_as {
-                let culprit =
-                    first_untraversable(data_dir, r).or_else(|| first_untraversable(bin_dir, r));
+                let culprit = first_untraversable(data_dir, r).or_else(|| first_untraversable(bin_dir, r));
                 if let Some(dir) = culprit {
                     return Err(EmbeddedError::NotTraversable { dir });
                 }
@@ -734,11 +639,7 @@ fn server_version(
                 context: format!(
                     "run {} -V{}",
                     postgres.display(),
-                    if run_as.is_some() {
-                        " as the `postgres` system user"
-                    } else {
-                        ""
-                    }
+                    if run_as.is_some() { " as the `postgres` system user" } else { "" }
                 ),
                 source: e,
             });
@@ -751,9 +652,7 @@ fn server_version(
 // Directories
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 fn socket_file_len(dir: &str, port: u16) -> usize {
@@ -768,17 +667,12 @@ fn choose_socket_dir(data_dir: &Path, port: u16) -> PathBuf {
     let reason = match preferred.to_str() {
         None => "is not valid UTF-8",
         Some(s) if s.contains(',') => "contains a comma, which libpq would read as a host list",
-        Some(s) if socket_file_len(s, port) > MAX_SOCKET_PATH => {
-            "would exceed the 107-byte unix socket path limit"
-        }
+        Some(s) if socket_file_len(s, port) > MAX_SOCKET_PATH => "would exceed the 107-byte unix socket path limit",
         Some(_) => return preferred,
     };
     // Stable across runs and agora versions (unlike std's hasher), so the same
     // data dir always maps to the same socket directory.
-    let fallback = PathBuf::from(format!(
-        "/tmp/agora-pg-{:016x}",
-        fnv1a64(data_dir.as_os_str().as_bytes())
-    ));
+    let fallback = PathBuf::from(format!("/tmp/agora-pg-{:016x}", fnv1a64(data_dir.as_os_str().as_bytes())));
     tracing::info!(
         preferred = %preferred.display(),
         socket_dir = %fallback.display(),
@@ -788,11 +682,7 @@ fn choose_socket_dir(data_dir: &Path, port: u16) -> PathBuf {
     fallback
 }
 
-fn prepare_socket_dir(
-    dir: &Path,
-    data_dir: &Path,
-    run_as: Option<RunAs>,
-) -> Result<(), EmbeddedError> {
+fn prepare_socket_dir(dir: &Path, data_dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
     let owner = run_as.map_or_else(geteuid, |r| r.uid);
     let in_data_dir = dir.starts_with(data_dir);
 
@@ -807,10 +697,7 @@ fn prepare_socket_dir(
         }
     }
 
-    let meta = fs::symlink_metadata(dir).map_err(io_err(format!(
-        "inspect the socket directory {}",
-        dir.display()
-    )))?;
+    let meta = fs::symlink_metadata(dir).map_err(io_err(format!("inspect the socket directory {}", dir.display())))?;
     if !in_data_dir {
         // /tmp is world-writable: someone else could have planted this path to
         // capture our trust-authenticated socket.
@@ -827,22 +714,14 @@ fn prepare_socket_dir(
             });
         }
     } else if !meta.is_dir() {
-        return Err(EmbeddedError::UnsafeSocketDir {
-            path: dir.to_path_buf(),
-            reason: "it is not a directory".into(),
-        });
+        return Err(EmbeddedError::UnsafeSocketDir { path: dir.to_path_buf(), reason: "it is not a directory".into() });
     }
 
     if let Some(r) = run_as {
-        std::os::unix::fs::chown(dir, Some(r.uid.as_raw()), Some(r.gid.as_raw())).map_err(
-            io_err(format!("hand {} to the postgres user", dir.display())),
-        )?;
+        std::os::unix::fs::chown(dir, Some(r.uid.as_raw()), Some(r.gid.as_raw()))
+            .map_err(io_err(format!("hand {} to the postgres user", dir.display())))?;
     } else if meta.uid() != owner.as_raw() {
-        return Err(EmbeddedError::WrongOwner {
-            path: dir.to_path_buf(),
-            owner: meta.uid(),
-            uid: owner.as_raw(),
-        });
+        return Err(EmbeddedError::WrongOwner { path: dir.to_path_buf(), owner: meta.uid(), uid: owner.as_raw() });
     }
     // 0700: trust auth means whoever can reach the socket is superuser.
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -852,11 +731,7 @@ fn prepare_socket_dir(
 
 /// Makes sure `pg_dir` exists with the right owner and mode. Returns whether it
 /// already holds an initialised cluster.
-fn prepare_cluster_dir(
-    pg_dir: &Path,
-    has_version: bool,
-    run_as: Option<RunAs>,
-) -> Result<bool, EmbeddedError> {
+fn prepare_cluster_dir(pg_dir: &Path, has_version: bool, run_as: Option<RunAs>) -> Result<bool, EmbeddedError> {
     if !has_version && fs::symlink_metadata(pg_dir).is_ok() {
         // An interrupted initdb leaves a directory PostgreSQL cannot use and
         // initdb will not overwrite.
@@ -864,16 +739,11 @@ fn prepare_cluster_dir(
             pg_dir = %pg_dir.display(),
             "removing half-initialised PostgreSQL cluster (no PG_VERSION)"
         );
-        fs::remove_dir_all(pg_dir).map_err(io_err(format!(
-            "remove the half-initialised cluster {}",
-            pg_dir.display()
-        )))?;
+        fs::remove_dir_all(pg_dir)
+            .map_err(io_err(format!("remove the half-initialised cluster {}", pg_dir.display())))?;
     }
     if !has_version {
-        DirBuilder::new()
-            .mode(0o700)
-            .create(pg_dir)
-            .map_err(io_err(format!("create {}", pg_dir.display())))?;
+        DirBuilder::new().mode(0o700).create(pg_dir).map_err(io_err(format!("create {}", pg_dir.display())))?;
     }
 
     let meta = fs::metadata(pg_dir).map_err(io_err(format!("inspect {}", pg_dir.display())))?;
@@ -890,28 +760,21 @@ fn prepare_cluster_dir(
         None => {
             let me = geteuid().as_raw();
             if meta.uid() != me {
-                return Err(EmbeddedError::WrongOwner {
-                    path: pg_dir.to_path_buf(),
-                    owner: meta.uid(),
-                    uid: me,
-                });
+                return Err(EmbeddedError::WrongOwner { path: pg_dir.to_path_buf(), owner: meta.uid(), uid: me });
             }
         }
     }
     // PostgreSQL refuses a data directory that is group/world accessible.
     if meta.permissions().mode() & 0o077 != 0 {
-        fs::set_permissions(pg_dir, fs::Permissions::from_mode(0o700)).map_err(io_err(format!(
-            "restrict permissions of {}",
-            pg_dir.display()
-        )))?;
+        fs::set_permissions(pg_dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err(format!("restrict permissions of {}", pg_dir.display())))?;
     }
     Ok(has_version)
 }
 
 fn chown_tree(path: &Path, run_as: RunAs) -> Result<(), EmbeddedError> {
     let (uid, gid) = (Some(run_as.uid.as_raw()), Some(run_as.gid.as_raw()));
-    std::os::unix::fs::lchown(path, uid, gid)
-        .map_err(io_err(format!("chown {}", path.display())))?;
+    std::os::unix::fs::lchown(path, uid, gid).map_err(io_err(format!("chown {}", path.display())))?;
     let meta = fs::symlink_metadata(path).map_err(io_err(format!("inspect {}", path.display())))?;
     if meta.is_dir() {
         for entry in fs::read_dir(path).map_err(io_err(format!("list {}", path.display())))? {
@@ -925,12 +788,7 @@ fn chown_tree(path: &Path, run_as: RunAs) -> Result<(), EmbeddedError> {
 // ---------------------------------------------------------------------------
 // initdb and the postmaster
 
-fn init_cluster(
-    bin_dir: &Path,
-    pg_dir: &Path,
-    data_dir: &Path,
-    run_as: Option<RunAs>,
-) -> Result<(), EmbeddedError> {
+fn init_cluster(bin_dir: &Path, pg_dir: &Path, data_dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
     let initdb = bin_dir.join("initdb");
     tracing::info!(pg_dir = %pg_dir.display(), "initialising embedded PostgreSQL cluster");
 
@@ -959,30 +817,17 @@ fn init_cluster(
         reset_dir(pg_dir, run_as)?;
     }
 
-    let status = failures
-        .last()
-        .map(|(_, s, _)| s.to_string())
-        .unwrap_or_default();
-    let stderr = failures
-        .iter()
-        .map(|(locale, _, err)| format!("[--locale={locale}]\n{err}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    Err(EmbeddedError::Initdb {
-        pg_dir: pg_dir.to_path_buf(),
-        status,
-        stderr,
-    })
+    let status = failures.last().map(|(_, s, _)| s.to_string()).unwrap_or_default();
+    let stderr =
+        failures.iter().map(|(locale, _, err)| format!("[--locale={locale}]\n{err}")).collect::<Vec<_>>().join("\n");
+    Err(EmbeddedError::Initdb { pg_dir: pg_dir.to_path_buf(), status, stderr })
 }
 
 fn reset_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
     if fs::symlink_metadata(dir).is_ok() {
         fs::remove_dir_all(dir).map_err(io_err(format!("clear {}", dir.display())))?;
     }
-    DirBuilder::new()
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_err(format!("create {}", dir.display())))?;
+    DirBuilder::new().mode(0o700).create(dir).map_err(io_err(format!("create {}", dir.display())))?;
     if let Some(r) = run_as {
         chown_tree(dir, r)?;
     }
@@ -990,9 +835,7 @@ fn reset_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
 }
 
 fn run_captured(cmd: &mut Command, what: &str) -> Result<Output, EmbeddedError> {
-    cmd.stdin(Stdio::null())
-        .output()
-        .map_err(io_err(format!("run {what}")))
+    cmd.stdin(Stdio::null()).output().map_err(io_err(format!("run {what}")))
 }
 
 fn client_failure(what: &str, out: &Output) -> EmbeddedError {
@@ -1010,12 +853,7 @@ fn stop_orphaned_postmaster(pg_dir: &Path) -> Result<(), EmbeddedError> {
     let Ok(contents) = fs::read_to_string(pg_dir.join("postmaster.pid")) else {
         return Ok(());
     };
-    let Some(raw) = contents
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse::<i32>().ok())
-        .filter(|p| *p > 0)
-    else {
+    let Some(raw) = contents.lines().next().and_then(|l| l.trim().parse::<i32>().ok()).filter(|p| *p > 0) else {
         return Ok(());
     };
     let pid = Pid::from_raw(raw);
@@ -1029,11 +867,9 @@ fn stop_orphaned_postmaster(pg_dir: &Path) -> Result<(), EmbeddedError> {
         pg_dir = %pg_dir.display(),
         "found an orphaned PostgreSQL from a previous agora run; shutting it down"
     );
-    for (signal, timeout) in [
-        (Signal::SIGINT, STOP_TIMEOUT),
-        (Signal::SIGQUIT, QUIT_TIMEOUT),
-        (Signal::SIGKILL, KILL_TIMEOUT),
-    ] {
+    for (signal, timeout) in
+        [(Signal::SIGINT, STOP_TIMEOUT), (Signal::SIGQUIT, QUIT_TIMEOUT), (Signal::SIGKILL, KILL_TIMEOUT)]
+    {
         send_signal(pid, signal)?;
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
@@ -1048,15 +884,11 @@ fn stop_orphaned_postmaster(pg_dir: &Path) -> Result<(), EmbeddedError> {
 
 /// A postmaster and its backends run with the cluster as their cwd.
 fn is_postmaster_for(pid: i32, pg_dir: &Path) -> bool {
-    let cwd_matches = fs::read_link(format!("/proc/{pid}/cwd"))
-        .map(|cwd| cwd == pg_dir)
-        .unwrap_or(false);
+    let cwd_matches = fs::read_link(format!("/proc/{pid}/cwd")).map(|cwd| cwd == pg_dir).unwrap_or(false);
     let is_postgres = fs::read(format!("/proc/{pid}/cmdline"))
         .map(|cmd| {
             let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
-            Path::new(OsStr::from_bytes(argv0))
-                .file_name()
-                .is_some_and(|n| n == "postgres" || n == "postmaster")
+            Path::new(OsStr::from_bytes(argv0)).file_name().is_some_and(|n| n == "postgres" || n == "postmaster")
         })
         .unwrap_or(false);
     cwd_matches && is_postgres
@@ -1075,15 +907,9 @@ fn spawn_postmaster(
         .append(true)
         .mode(0o600)
         .open(log_path)
-        .map_err(io_err(format!(
-            "open the PostgreSQL log {}",
-            log_path.display()
-        )))?;
+        .map_err(io_err(format!("open the PostgreSQL log {}", log_path.display())))?;
     let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
-    let log_err = log.try_clone().map_err(io_err(format!(
-        "open the PostgreSQL log {}",
-        log_path.display()
-    )))?;
+    let log_err = log.try_clone().map_err(io_err(format!("open the PostgreSQL log {}", log_path.display())))?;
 
     let mut cmd = Command::new(bin_dir.join("postgres"));
     cmd.arg("-D")
@@ -1092,16 +918,7 @@ fn spawn_postmaster(
         .arg(quote_socket_dir(socket_dir))
         .arg("-p")
         .arg(PORT.to_string())
-        .args([
-            "-c",
-            "listen_addresses=",
-            "-c",
-            "max_connections=200",
-            "-c",
-            "shared_buffers=128MB",
-            "-c",
-            "fsync=on",
-        ])
+        .args(["-c", "listen_addresses=", "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on"])
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
@@ -1112,10 +929,7 @@ fn spawn_postmaster(
         .process_group(0);
     scrub_pg_env(&mut cmd);
     apply_run_as(&mut cmd, run_as);
-    let child = cmd.spawn().map_err(io_err(format!(
-        "start {}",
-        bin_dir.join("postgres").display()
-    )))?;
+    let child = cmd.spawn().map_err(io_err(format!("start {}", bin_dir.join("postgres").display())))?;
     Ok((log_offset, child))
 }
 
@@ -1127,10 +941,7 @@ fn quote_socket_dir(dir: &Path) -> String {
 
 /// libpq keyword/value quoting: single quotes, with `\` and `'` backslash-escaped.
 fn quote_conn_value(value: &str) -> String {
-    let plain = !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c == '\'' || c == '\\' || c == '=');
+    let plain = !value.is_empty() && !value.chars().any(|c| c.is_whitespace() || c == '\'' || c == '\\' || c == '=');
     if plain {
         value.to_owned()
     } else {
@@ -1176,8 +987,7 @@ fn startup_handshake_ok(socket_file: &Path) -> bool {
         return false;
     }
     let mut header = [0u8; 9];
-    let ok =
-        stream.read_exact(&mut header).is_ok() && header[0] == b'R' && header[5..9] == [0, 0, 0, 0];
+    let ok = stream.read_exact(&mut header).is_ok() && header[0] == b'R' && header[5..9] == [0, 0, 0, 0];
     if ok {
         // Terminate, so the server does not log an unexpected EOF.
         let _ = stream.write_all(&[b'X', 0, 0, 0, 4]);
@@ -1197,17 +1007,11 @@ fn stop_child(child: &mut Child) -> Result<(), EmbeddedError> {
     let Ok(raw_pid) = i32::try_from(child.id()) else {
         // Cannot happen on Linux (pid_max < 2^22); SIGKILL is all std offers then.
         let _ = child.kill();
-        return child
-            .wait()
-            .map(|_| ())
-            .map_err(io_err("wait for PostgreSQL to exit"));
+        return child.wait().map(|_| ()).map_err(io_err("wait for PostgreSQL to exit"));
     };
     let pid = Pid::from_raw(raw_pid);
 
-    tracing::info!(
-        pid = raw_pid,
-        "stopping embedded PostgreSQL (fast shutdown)"
-    );
+    tracing::info!(pid = raw_pid, "stopping embedded PostgreSQL (fast shutdown)");
     send_signal(pid, Signal::SIGINT)?;
     if let Some(status) = wait_child(child, STOP_TIMEOUT)? {
         tracing::info!(%status, "embedded PostgreSQL stopped");
@@ -1227,10 +1031,7 @@ fn stop_child(child: &mut Child) -> Result<(), EmbeddedError> {
         return Ok(());
     }
 
-    tracing::error!(
-        pid = raw_pid,
-        "embedded PostgreSQL ignored SIGQUIT; killing it"
-    );
+    tracing::error!(pid = raw_pid, "embedded PostgreSQL ignored SIGQUIT; killing it");
     // Orphaned backends notice the postmaster's death and exit on their own.
     if let Err(e) = child.kill() {
         tracing::error!(error = %e, "could not SIGKILL embedded PostgreSQL");
@@ -1245,20 +1046,14 @@ fn send_signal(pid: Pid, signal: Signal) -> Result<(), EmbeddedError> {
     match kill(pid, signal) {
         // Already gone: that is what we wanted.
         Ok(()) | Err(Errno::ESRCH) => Ok(()),
-        Err(source) => Err(EmbeddedError::Sys {
-            context: format!("send {signal} to PostgreSQL (pid {pid})"),
-            source,
-        }),
+        Err(source) => Err(EmbeddedError::Sys { context: format!("send {signal} to PostgreSQL (pid {pid})"), source }),
     }
 }
 
 fn wait_child(child: &mut Child, timeout: Duration) -> Result<Option<ExitStatus>, EmbeddedError> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(io_err("wait for PostgreSQL to exit"))?
-        {
+        if let Some(status) = child.try_wait().map_err(io_err("wait for PostgreSQL to exit"))? {
             return Ok(Some(status));
         }
         if Instant::now() >= deadline {
@@ -1305,18 +1100,9 @@ mod tests {
 
     #[test]
     fn server_major() {
-        assert_eq!(
-            parse_server_major("postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)\n"),
-            Some("15".into())
-        );
-        assert_eq!(
-            parse_server_major("postgres (PostgreSQL) 9.6.24"),
-            Some("9.6".into())
-        );
-        assert_eq!(
-            parse_server_major("postgres (PostgreSQL) 17beta1"),
-            Some("17".into())
-        );
+        assert_eq!(parse_server_major("postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)\n"), Some("15".into()));
+        assert_eq!(parse_server_major("postgres (PostgreSQL) 9.6.24"), Some("9.6".into()));
+        assert_eq!(parse_server_major("postgres (PostgreSQL) 17beta1"), Some("17".into()));
         assert_eq!(parse_server_major("garbage"), None);
     }
 
@@ -1352,10 +1138,7 @@ mod tests {
 
     #[test]
     fn traversal_bits() {
-        let ru = RunAs {
-            uid: Uid::from_raw(4242),
-            gid: Gid::from_raw(4242),
-        };
+        let ru = RunAs { uid: Uid::from_raw(4242), gid: Gid::from_raw(4242) };
         // The filesystem root is world-searchable everywhere agora runs.
         assert!(first_untraversable(Path::new("/"), ru).is_none());
     }

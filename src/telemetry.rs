@@ -25,9 +25,7 @@ pub fn init(format: LogFormat) {
             )
             .try_init()
     } else {
-        registry
-            .with(fmt::layer().with_writer(std::io::stderr).compact())
-            .try_init()
+        registry.with(fmt::layer().with_writer(std::io::stderr).compact()).try_init()
     };
     // Already initialised (tests call this more than once): keep the first.
     let _ = result;

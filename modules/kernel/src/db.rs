@@ -7,9 +7,7 @@
 //! reached through [`Database::control_tx`], which sets no path at all.
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
@@ -61,9 +59,7 @@ pub fn is_valid_slug(slug: &str) -> bool {
     (2..=40).contains(&bytes.len())
         && bytes.first().is_some_and(|b| b.is_ascii_lowercase())
         && bytes.last().is_some_and(|b| *b != b'-')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 /// What a migration session migrates.
@@ -112,10 +108,8 @@ impl Database {
         // A connection that comes back with an open transaction is already discarded by
         // diesel-async; `Fast` skips an extra round trip on every checkout.
         config.recycling_method = RecyclingMethod::Fast;
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-            settings.url.expose_secret(),
-            config,
-        );
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(settings.url.expose_secret(), config);
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size)
             .wait_timeout(Some(settings.acquire_timeout))
@@ -123,10 +117,7 @@ impl Database {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Self {
-            pool,
-            url: settings.url.clone(),
-        })
+        Ok(Self { pool, url: settings.url.clone() })
     }
 
     pub fn url(&self) -> &SecretString {
@@ -135,19 +126,11 @@ impl Database {
 
     pub fn usage(&self) -> PoolUsage {
         let status = self.pool.status();
-        PoolUsage {
-            size: status.size,
-            available: status.available,
-            max_size: status.max_size,
-            waiting: status.waiting,
-        }
+        PoolUsage { size: status.size, available: status.available, max_size: status.max_size, waiting: status.waiting }
     }
 
     async fn checkout(&self) -> Result<Object<AsyncPgConnection>, DbError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| DbError::Pool(e.to_string()))
+        self.pool.get().await.map_err(|e| DbError::Pool(e.to_string()))
     }
 
     /// Runs `body` in a transaction scoped to one tenant's schema (then the control schema
@@ -164,10 +147,7 @@ impl Database {
     {
         // `BEGIN` and `SET LOCAL` go in one round trip. The schema name is safe to quote in:
         // TenantSchema only exists for validated slugs.
-        let begin = format!(
-            "BEGIN; SET LOCAL search_path TO \"{}\", agora",
-            schema.name()
-        );
+        let begin = format!("BEGIN; SET LOCAL search_path TO \"{}\", agora", schema.name());
         self.run_tx(&begin, body).await
     }
 
@@ -200,15 +180,11 @@ impl Database {
             .map_err(|e| E::from(DbError::Query(e)))?;
         match body(&mut conn).await {
             Ok(value) => {
-                AnsiTransactionManager::commit_transaction(&mut *conn)
-                    .await
-                    .map_err(|e| E::from(DbError::Query(e)))?;
+                AnsiTransactionManager::commit_transaction(&mut *conn).await.map_err(|e| E::from(DbError::Query(e)))?;
                 Ok(value)
             }
             Err(error) => {
-                if let Err(rollback) =
-                    AnsiTransactionManager::rollback_transaction(&mut *conn).await
-                {
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(&mut *conn).await {
                     tracing::warn!(error = %rollback, "rollback failed; connection discarded");
                 }
                 Err(error)
@@ -221,14 +197,10 @@ impl Database {
     /// advisory lock on the target, so two processes never migrate the same schema at once, and
     /// for a tenant its `search_path` is that schema alone, so the migration's tables land there.
     /// The connection is never returned to a pool; closing it releases the lock.
-    pub async fn migration_session(
-        &self,
-        target: MigrationTarget<'_>,
-    ) -> Result<tokio_postgres::Client, DbError> {
-        let (client, connection) =
-            tokio_postgres::connect(self.url.expose_secret(), tokio_postgres::NoTls)
-                .await
-                .map_err(|e| DbError::Pool(e.to_string()))?;
+    pub async fn migration_session(&self, target: MigrationTarget<'_>) -> Result<tokio_postgres::Client, DbError> {
+        let (client, connection) = tokio_postgres::connect(self.url.expose_secret(), tokio_postgres::NoTls)
+            .await
+            .map_err(|e| DbError::Pool(e.to_string()))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "migration connection closed");
@@ -239,19 +211,10 @@ impl Database {
             MigrationTarget::Tenant(schema) => schema.name(),
         };
         let setup = async {
-            client
-                .execute(
-                    "SELECT pg_advisory_lock(hashtext('agora.migrate'), hashtext($1))",
-                    &[&lock_name],
-                )
-                .await?;
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{lock_name}\""))
-                .await?;
+            client.execute("SELECT pg_advisory_lock(hashtext('agora.migrate'), hashtext($1))", &[&lock_name]).await?;
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{lock_name}\"")).await?;
             if let MigrationTarget::Tenant(schema) = target {
-                client
-                    .batch_execute(&format!("SET search_path TO \"{}\"", schema.name()))
-                    .await?;
+                client.batch_execute(&format!("SET search_path TO \"{}\"", schema.name())).await?;
             }
             Ok::<(), tokio_postgres::Error>(())
         };
@@ -277,22 +240,9 @@ mod tests {
         for ok in ["ab", "acme", "acme-shop", "a1", "shop-2-go"] {
             assert!(is_valid_slug(ok), "{ok}");
         }
-        for bad in [
-            "a",
-            "Acme",
-            "1acme",
-            "acme-",
-            "ac me",
-            "ac\"me",
-            "t_x",
-            "",
-            &"a".repeat(41),
-        ] {
+        for bad in ["a", "Acme", "1acme", "acme-", "ac me", "ac\"me", "t_x", "", &"a".repeat(41)] {
             assert!(!is_valid_slug(bad), "{bad}");
         }
-        assert_eq!(
-            TenantSchema::for_slug("acme-shop").map(|s| s.name().to_string()),
-            Some("t_acme_shop".into())
-        );
+        assert_eq!(TenantSchema::for_slug("acme-shop").map(|s| s.name().to_string()), Some("t_acme_shop".into()));
     }
 }

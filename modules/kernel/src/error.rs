@@ -60,9 +60,7 @@ impl ErrorKind {
 
 /// One invalid input field: `field` is a JSON pointer-ish path (`name`, `items[2].sku`) or a
 /// header / query parameter name.
-#[derive(
-    Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, paperclip::actix::Apiv2Schema,
-)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, paperclip::actix::Apiv2Schema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -70,10 +68,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -99,18 +94,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        kind: ErrorKind,
-        slug: impl Into<Cow<'static, str>>,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            slug: slug.into(),
-            detail: detail.into(),
-            errors: Vec::new(),
-            internal: None,
-        }
+    pub fn new(kind: ErrorKind, slug: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self { kind, slug: slug.into(), detail: detail.into(), errors: Vec::new(), internal: None }
     }
 
     /// A 422 naming the fields that were wrong.
@@ -119,10 +104,7 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        Self {
-            errors,
-            ..Self::new(ErrorKind::Validation, "validation", detail)
-        }
+        Self { errors, ..Self::new(ErrorKind::Validation, "validation", detail) }
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -130,11 +112,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            ErrorKind::NotFound,
-            "not-found",
-            format!("{what} not found"),
-        )
+        Self::new(ErrorKind::NotFound, "not-found", format!("{what} not found"))
     }
 
     pub fn bad_request(slug: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
@@ -156,11 +134,7 @@ impl ApiError {
     pub fn unavailable(cause: impl fmt::Display) -> Self {
         Self {
             internal: Some(cause.to_string()),
-            ..Self::new(
-                ErrorKind::Unavailable,
-                "unavailable",
-                "the service is temporarily unavailable; retry shortly",
-            )
+            ..Self::new(ErrorKind::Unavailable, "unavailable", "the service is temporarily unavailable; retry shortly")
         }
     }
 
@@ -219,13 +193,7 @@ impl fmt::Debug for ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status().as_u16(),
-            self.slug,
-            self.detail
-        )?;
+        write!(f, "{} {}: {}", self.status().as_u16(), self.slug, self.detail)?;
         if let Some(internal) = &self.internal {
             write!(f, " ({internal})")?;
         }
@@ -245,10 +213,7 @@ impl ResponseError for ApiError {
             tracing::debug!(error = %self, "request rejected");
         }
         let mut response = HttpResponse::build(self.status());
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
         if let ErrorKind::TooManyRequests { retry_after_secs } = self.kind {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.max(1).to_string()));
         }

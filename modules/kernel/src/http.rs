@@ -26,10 +26,7 @@ struct RequestStart(Instant);
 
 fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     ok.then(|| s.to_string())
 }
 
@@ -58,14 +55,8 @@ pub struct AgoraRootSpan;
 
 impl tracing_actix_web::RootSpanBuilder for AgoraRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string());
+        let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());
         tracing::info_span!(
             "request",
             request_id = %request_id,
@@ -79,19 +70,11 @@ impl tracing_actix_web::RootSpanBuilder for AgoraRootSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         let (status, started) = match outcome {
-            Ok(res) => (
-                res.status().as_u16(),
-                res.request()
-                    .extensions()
-                    .get::<RequestStart>()
-                    .map(|s| s.0),
-            ),
+            Ok(res) => (res.status().as_u16(), res.request().extensions().get::<RequestStart>().map(|s| s.0)),
             Err(e) => (e.as_response_error().status_code().as_u16(), None),
         };
         span.record("status", status);
-        let elapsed_ms = started
-            .map(|s| s.elapsed().as_secs_f64() * 1000.0)
-            .unwrap_or_default();
+        let elapsed_ms = started.map(|s| s.elapsed().as_secs_f64() * 1000.0).unwrap_or_default();
         span.in_scope(|| tracing::info!(status, elapsed_ms, "request completed"));
     }
 }
@@ -120,9 +103,7 @@ pub async fn normalize_errors(
 // was wrong.
 
 pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(max_body_bytes)
-        .error_handler(|err, _| json_error(err).into())
+    web::JsonConfig::default().limit(max_body_bytes).error_handler(|err, _| json_error(err).into())
 }
 
 pub fn payload_config(max_body_bytes: usize) -> web::PayloadConfig {
@@ -134,24 +115,15 @@ pub fn query_config() -> web::QueryConfig {
         let message = err.to_string();
         let field = field_from_serde_message(&message.replace("Query deserialize error: ", ""))
             .unwrap_or_else(|| "query".to_string());
-        ApiError::new(
-            ErrorKind::BadRequest,
-            "bad-query",
-            format!("invalid query string: {message}"),
-        )
-        .with_field(field, message)
-        .into()
+        ApiError::new(ErrorKind::BadRequest, "bad-query", format!("invalid query string: {message}"))
+            .with_field(field, message)
+            .into()
     })
 }
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _| {
-        ApiError::new(
-            ErrorKind::NotFound,
-            "not-found",
-            format!("no such resource ({err})"),
-        )
-        .into()
+        ApiError::new(ErrorKind::NotFound, "not-found", format!("no such resource ({err})")).into()
     })
 }
 
@@ -175,11 +147,7 @@ fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         )
         .with_field("Content-Type", "must be application/json"),
         E::Deserialize(e) => deserialize_error(&e),
-        other => ApiError::new(
-            ErrorKind::BadRequest,
-            "malformed-body",
-            format!("the body could not be read: {other}"),
-        ),
+        other => ApiError::new(ErrorKind::BadRequest, "malformed-body", format!("the body could not be read: {other}")),
     }
 }
 
@@ -192,19 +160,11 @@ fn deserialize_error(e: &serde_json::Error) -> ApiError {
         Category::Syntax | Category::Eof | Category::Io => ApiError::new(
             ErrorKind::BadRequest,
             "malformed-json",
-            format!(
-                "the body is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
+            format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()),
         ),
         Category::Data => {
             let field = field_from_serde_message(&message).unwrap_or_else(|| "body".to_string());
-            let clean = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
+            let clean = message.split(" at line ").next().unwrap_or(&message).to_string();
             ApiError::field(field, clean)
         }
     }
@@ -235,18 +195,13 @@ impl FromRequest for TenantContext {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<TenantContext>()
-                .cloned()
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorKind::NotFound,
-                        "tenant-not-found",
-                        "no shop is addressed: use the shop's domain or send X-Tenant-ID",
-                    )
-                }),
-        )
+        ready(req.extensions().get::<TenantContext>().cloned().ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::NotFound,
+                "tenant-not-found",
+                "no shop is addressed: use the shop's domain or send X-Tenant-ID",
+            )
+        }))
     }
 }
 
@@ -279,17 +234,10 @@ impl ClientKey {
             .map(HeaderValue::as_bytes);
         if let Some(bytes) = credentials {
             let digest = Sha256::digest(bytes);
-            return ClientKey(format!(
-                "cred:{}",
-                hex::encode(digest.get(..12).unwrap_or_default())
-            ));
+            return ClientKey(format!("cred:{}", hex::encode(digest.get(..12).unwrap_or_default())));
         }
         let info = req.connection_info();
-        let ip = if trust_forwarded_for {
-            info.realip_remote_addr()
-        } else {
-            info.peer_addr()
-        };
+        let ip = if trust_forwarded_for { info.realip_remote_addr() } else { info.peer_addr() };
         ClientKey(format!("ip:{}", ip.unwrap_or("unknown")))
     }
 }

@@ -68,10 +68,8 @@ struct Scope {
 }
 
 fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+    let key =
+        value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
     key.map(str::to_string).ok_or_else(|| {
         ApiError::new(
             ErrorKind::BadRequest,
@@ -83,12 +81,8 @@ fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
 }
 
 async fn claim(db: &Database, scope: &Scope, request_hash: &str) -> Result<Claim, DbError> {
-    let (tenant, caller, key, hash) = (
-        scope.tenant.clone(),
-        scope.caller.clone(),
-        scope.key.clone(),
-        request_hash.to_string(),
-    );
+    let (tenant, caller, key, hash) =
+        (scope.tenant.clone(), scope.caller.clone(), scope.key.clone(), request_hash.to_string());
     db.control_tx(async move |conn| {
         let inserted = diesel::sql_query(
             "INSERT INTO agora.idempotency_keys (tenant_key, caller, key, request_hash, state) \
@@ -147,11 +141,7 @@ async fn finish(
     headers: serde_json::Value,
     body: Vec<u8>,
 ) -> Result<(), DbError> {
-    let (tenant, caller, key) = (
-        scope.tenant.clone(),
-        scope.caller.clone(),
-        scope.key.clone(),
-    );
+    let (tenant, caller, key) = (scope.tenant.clone(), scope.caller.clone(), scope.key.clone());
     db.control_tx(async move |conn| {
         if status.is_server_error() {
             diesel::sql_query("DELETE FROM agora.idempotency_keys WHERE tenant_key = $1 AND caller = $2 AND key = $3")
@@ -182,17 +172,15 @@ async fn finish(
 /// Deletes keys past their retention. Run periodically.
 pub async fn purge_expired(db: &Database) -> Result<usize, DbError> {
     db.control_tx(async |conn| {
-        let sql = format!("DELETE FROM agora.idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'");
+        let sql =
+            format!("DELETE FROM agora.idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'");
         Ok(diesel::sql_query(sql).execute(conn).await?)
     })
     .await
 }
 
 fn replay(stored: StoredKey) -> HttpResponse {
-    let status = stored
-        .response_status
-        .and_then(|s| u16::try_from(s).ok())
-        .and_then(|s| StatusCode::from_u16(s).ok());
+    let status = stored.response_status.and_then(|s| u16::try_from(s).ok()).and_then(|s| StatusCode::from_u16(s).ok());
     let mut response = HttpResponse::build(status.unwrap_or(StatusCode::OK));
     if let Some(serde_json::Value::Object(headers)) = stored.response_headers {
         for (name, value) in headers {
@@ -212,18 +200,14 @@ pub async fn enforce(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let unsafe_method = matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    let unsafe_method = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
     let header = req.headers().get(IDEMPOTENCY_KEY).cloned();
     let (Some(header), true) = (header, unsafe_method) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let (Some(db), Some(settings)) = (
         req.app_data::<web::Data<Database>>().cloned(),
-        req.app_data::<web::Data<IdempotencySettings>>()
-            .map(|s| *s.get_ref()),
+        req.app_data::<web::Data<IdempotencySettings>>().map(|s| *s.get_ref()),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -241,10 +225,7 @@ pub async fn enforce(
             let e = ApiError::new(
                 ErrorKind::PayloadTooLarge,
                 "payload-too-large",
-                format!(
-                    "the body exceeds the limit of {} bytes",
-                    settings.max_body_bytes
-                ),
+                format!("the body exceeds the limit of {} bytes", settings.max_body_bytes),
             );
             return Ok(req.error_response(e).map_into_boxed_body());
         }
@@ -254,27 +235,14 @@ pub async fn enforce(
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str());
     hasher.update([0]);
-    hasher.update(
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or_default(),
-    );
+    hasher.update(req.uri().path_and_query().map(|p| p.as_str()).unwrap_or_default());
     hasher.update([0]);
     hasher.update(&body);
     let request_hash = hex::encode(hasher.finalize());
     req.set_payload(actix_web::dev::Payload::from(body));
 
-    let tenant = req
-        .extensions()
-        .get::<TenantContext>()
-        .map(|t| t.id.to_string())
-        .unwrap_or_else(|| "platform".into());
-    let scope = Scope {
-        tenant,
-        caller: ClientKey::of(&req, settings.trust_forwarded_for).0,
-        key,
-    };
+    let tenant = req.extensions().get::<TenantContext>().map(|t| t.id.to_string()).unwrap_or_else(|| "platform".into());
+    let scope = Scope { tenant, caller: ClientKey::of(&req, settings.trust_forwarded_for).0, key };
 
     match claim(&db, &scope, &request_hash).await {
         Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
@@ -303,14 +271,7 @@ pub async fn enforce(
         Ok(res) => res,
         Err(e) => {
             // The handler failed before producing a response: release the key for a retry.
-            let _ = finish(
-                &db,
-                &scope,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::Value::Null,
-                Vec::new(),
-            )
-            .await;
+            let _ = finish(&db, &scope, StatusCode::INTERNAL_SERVER_ERROR, serde_json::Value::Null, Vec::new()).await;
             return Err(e);
         }
     };
@@ -319,23 +280,12 @@ pub async fn enforce(
     let mut kept = serde_json::Map::new();
     for name in REPLAYED_HEADERS {
         if let Some(value) = http_res.headers().get(&name).and_then(|v| v.to_str().ok()) {
-            kept.insert(
-                name.to_string(),
-                serde_json::Value::String(value.to_string()),
-            );
+            kept.insert(name.to_string(), serde_json::Value::String(value.to_string()));
         }
     }
     let (head, response_body) = http_res.into_parts();
     let bytes = body::to_bytes(response_body).await.unwrap_or_default();
-    if let Err(e) = finish(
-        &db,
-        &scope,
-        status,
-        serde_json::Value::Object(kept),
-        bytes.to_vec(),
-    )
-    .await
-    {
+    if let Err(e) = finish(&db, &scope, status, serde_json::Value::Object(kept), bytes.to_vec()).await {
         tracing::error!(error = %e, "could not record idempotent response");
     }
     let res = head.set_body(BoxBody::new(bytes));

@@ -5,9 +5,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
 #[derive(Clone)]
@@ -26,35 +24,20 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "HTTP request latency by route",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             &["method", "route"],
         )?;
-        let pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Database pool connections by state"),
-            &["state"],
-        )?;
+        let pool =
+            IntGaugeVec::new(Opts::new("db_pool_connections", "Database pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
-        Ok(Self {
-            registry,
-            requests,
-            latency,
-            pool,
-        })
+        Ok(Self { registry, requests, latency, pool })
     }
 
     /// Registers a module's own collector (job queue depth, …) on the same endpoint.
-    pub fn register(
-        &self,
-        collector: Box<dyn prometheus::core::Collector>,
-    ) -> Result<(), prometheus::Error> {
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) -> Result<(), prometheus::Error> {
         self.registry.register(collector)
     }
 
@@ -62,15 +45,10 @@ impl Metrics {
     pub fn render(&self, db: &Database) -> String {
         let usage = db.usage();
         let in_use = usage.size.saturating_sub(usage.available);
-        for (state, value) in [
-            ("in_use", in_use),
-            ("idle", usage.available),
-            ("max", usage.max_size),
-            ("waiting", usage.waiting),
-        ] {
-            self.pool
-                .with_label_values(&[state])
-                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        for (state, value) in
+            [("in_use", in_use), ("idle", usage.available), ("max", usage.max_size), ("waiting", usage.waiting)]
+        {
+            self.pool.with_label_values(&[state]).set(i64::try_from(value).unwrap_or(i64::MAX));
         }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
@@ -90,19 +68,10 @@ pub async fn observe(
     let started = Instant::now();
     let res = next.call(req).await?.map_into_boxed_body();
     if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
         let status = res.status().as_u16().to_string();
-        metrics
-            .requests
-            .with_label_values(&[&method, &route, &status])
-            .inc();
-        metrics
-            .latency
-            .with_label_values(&[&method, &route])
-            .observe(started.elapsed().as_secs_f64());
+        metrics.requests.with_label_values(&[&method, &route, &status]).inc();
+        metrics.latency.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
     }
     Ok(res)
 }

@@ -35,9 +35,7 @@ impl Actor {
 }
 
 /// An amount of money in integer minor units (cents) with its ISO 4217 currency. Never a float.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, paperclip::actix::Apiv2Schema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
 pub struct Money {
     /// Amount in minor units of `currency` (e.g. cents).
     pub amount: i64,
@@ -52,11 +50,7 @@ impl Money {
     /// Adds two amounts of the same currency; `None` on a currency mismatch or overflow.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)
-            .then(|| {
-                self.amount
-                    .checked_add(other.amount)
-                    .map(|amount| Money { amount, ..self })
-            })
+            .then(|| self.amount.checked_add(other.amount).map(|amount| Money { amount, ..self }))
             .flatten()
     }
 }
@@ -68,10 +62,7 @@ pub struct Currency([u8; 3]);
 impl Currency {
     pub fn parse(code: &str) -> Option<Self> {
         let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
-        bytes
-            .iter()
-            .all(u8::is_ascii_uppercase)
-            .then_some(Self(bytes))
+        bytes.iter().all(u8::is_ascii_uppercase).then_some(Self(bytes))
     }
 
     pub fn as_str(&self) -> &str {
@@ -101,9 +92,7 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Currency::parse(&raw).ok_or_else(|| {
-            serde::de::Error::custom("expected an ISO 4217 currency code such as EUR")
-        })
+        Currency::parse(&raw).ok_or_else(|| serde::de::Error::custom("expected an ISO 4217 currency code such as EUR"))
     }
 }
 
@@ -163,10 +152,7 @@ mod tests {
 
     #[test]
     fn currency_parsing() {
-        assert_eq!(
-            Currency::parse("EUR").map(|c| c.to_string()),
-            Some("EUR".into())
-        );
+        assert_eq!(Currency::parse("EUR").map(|c| c.to_string()), Some("EUR".into()));
         assert!(Currency::parse("eur").is_none());
         assert!(Currency::parse("EURO").is_none());
     }
@@ -175,26 +161,15 @@ mod tests {
     fn money_adds_only_same_currency() {
         let eur = Currency::parse("EUR").unwrap();
         let usd = Currency::parse("USD").unwrap();
-        assert_eq!(
-            Money::new(150, eur).checked_add(Money::new(50, eur)),
-            Some(Money::new(200, eur))
-        );
+        assert_eq!(Money::new(150, eur).checked_add(Money::new(50, eur)), Some(Money::new(200, eur)));
         assert_eq!(Money::new(150, eur).checked_add(Money::new(50, usd)), None);
-        assert_eq!(
-            Money::new(i64::MAX, eur).checked_add(Money::new(1, eur)),
-            None
-        );
+        assert_eq!(Money::new(i64::MAX, eur).checked_add(Money::new(1, eur)), None);
     }
 
     #[test]
     fn version_check() {
         assert!(Version::check(None, 3).is_ok());
         assert!(Version::check(Some(3), 3).is_ok());
-        assert_eq!(
-            Version::check(Some(2), 3)
-                .err()
-                .map(|e| e.status().as_u16()),
-            Some(412)
-        );
+        assert_eq!(Version::check(Some(2), 3).err().map(|e| e.status().as_u16()), Some(412));
     }
 }

@@ -36,18 +36,14 @@ impl PageQuery {
     pub fn validate(&self) -> Result<PageRequest, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
-        let after =
-            match self.cursor.as_deref() {
-                None | Some("") => None,
-                Some(raw) => Some(Cursor::decode(raw).ok_or_else(|| {
-                    ApiError::field("cursor", "not a cursor returned by this API")
-                })?),
-            };
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(
+                Cursor::decode(raw).ok_or_else(|| ApiError::field("cursor", "not a cursor returned by this API"))?,
+            ),
+        };
         Ok(PageRequest { limit, after })
     }
 }
@@ -59,9 +55,7 @@ impl Cursor {
     }
 
     pub fn decode(raw: &str) -> Option<Self> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(raw)
-            .ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 }
@@ -86,10 +80,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        Page { items: rows, next_cursor }
     }
 }
 
@@ -99,32 +90,11 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_rejects_garbage() {
-        let c = Cursor {
-            created_at: chrono::Utc::now(),
-            id: uuid::Uuid::now_v7(),
-        };
+        let c = Cursor { created_at: chrono::Utc::now(), id: uuid::Uuid::now_v7() };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        assert!(PageQuery {
-            limit: None,
-            cursor: Some("nope!".into())
-        }
-        .validate()
-        .is_err());
-        assert!(PageQuery {
-            limit: Some(0),
-            cursor: None
-        }
-        .validate()
-        .is_err());
-        assert!(PageQuery {
-            limit: Some(101),
-            cursor: None
-        }
-        .validate()
-        .is_err());
-        assert_eq!(
-            PageQuery::default().validate().unwrap().limit,
-            DEFAULT_LIMIT
-        );
+        assert!(PageQuery { limit: None, cursor: Some("nope!".into()) }.validate().is_err());
+        assert!(PageQuery { limit: Some(0), cursor: None }.validate().is_err());
+        assert!(PageQuery { limit: Some(101), cursor: None }.validate().is_err());
+        assert_eq!(PageQuery::default().validate().unwrap().limit, DEFAULT_LIMIT);
     }
 }

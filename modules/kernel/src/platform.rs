@@ -27,9 +27,7 @@ impl FromRequest for PlatformOperator {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let configured = req
-            .app_data::<web::Data<PlatformToken>>()
-            .and_then(|t| t.0.clone());
+        let configured = req.app_data::<web::Data<PlatformToken>>().and_then(|t| t.0.clone());
         let presented = req
             .headers()
             .get(header::AUTHORIZATION)

@@ -1,16 +1,16 @@
-//! Fixed-window rate limits per tenant and per client: Redis when configured (so all replicas
+//! Fixed-window rate limits (a window opens with a key's first request) per tenant and per client: Redis when configured (so all replicas
 //! share one budget), in-process otherwise. Exceeding a limit is a 429 problem with Retry-After.
 
 use crate::error::{ApiError, ErrorKind};
 use crate::http::{ClientKey, TenantContext};
-use crate::redis::RedisPool;
+use crate::redis::Redis;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Requests allowed per window; 0 switches a limit off.
 #[derive(Debug, Clone, Copy)]
@@ -23,8 +23,8 @@ pub struct RateLimits {
 
 #[derive(Clone)]
 enum Counter {
-    InProcess(moka::sync::Cache<String, Arc<AtomicU64>>),
-    Redis(RedisPool),
+    InProcess(moka::sync::Cache<String, Arc<Mutex<(Instant, u64)>>>),
+    Redis(Redis),
 }
 
 #[derive(Clone)]
@@ -42,21 +42,12 @@ pub struct Exceeded {
 
 impl RateLimiter {
     pub fn in_process(limits: RateLimits) -> Self {
-        let counter = moka::sync::Cache::builder()
-            .time_to_live(limits.window * 2)
-            .max_capacity(1_000_000)
-            .build();
-        Self {
-            limits,
-            counter: Counter::InProcess(counter),
-        }
+        let counter = moka::sync::Cache::builder().time_to_live(limits.window * 2).max_capacity(1_000_000).build();
+        Self { limits, counter: Counter::InProcess(counter) }
     }
 
-    pub fn redis(limits: RateLimits, pool: RedisPool) -> Self {
-        Self {
-            limits,
-            counter: Counter::Redis(pool),
-        }
+    pub fn redis(limits: RateLimits, redis: Redis) -> Self {
+        Self { limits, counter: Counter::Redis(redis) }
     }
 
     pub fn limits(&self) -> RateLimits {
@@ -64,68 +55,66 @@ impl RateLimiter {
     }
 
     /// Counts one request against each applicable budget.
-    pub async fn check(
-        &self,
-        tenant: Option<&TenantContext>,
-        client: &ClientKey,
-    ) -> Result<(), Exceeded> {
-        let window_secs = self.limits.window.as_secs().max(1);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let window_index = now / window_secs;
-        let retry_after_secs = window_secs - now % window_secs;
-        let tenant_part = tenant
-            .map(|t| t.id.to_string())
-            .unwrap_or_else(|| "platform".into());
+    pub async fn check(&self, tenant: Option<&TenantContext>, client: &ClientKey) -> Result<(), Exceeded> {
+        let tenant_part = tenant.map(|t| t.id.to_string()).unwrap_or_else(|| "platform".into());
         if self.limits.client_per_window > 0 {
-            let key = format!("agora:rl:c:{tenant_part}:{}:{window_index}", client.0);
-            if self.increment(&key, window_secs).await > self.limits.client_per_window {
-                return Err(Exceeded {
-                    scope: "client",
-                    retry_after_secs,
-                });
+            let key = format!("rl:c:{tenant_part}:{}", client.0);
+            let (count, resets_in) = self.increment(&key).await;
+            if count > self.limits.client_per_window {
+                return Err(Exceeded { scope: "client", retry_after_secs: resets_in });
             }
         }
         if let (Some(_), true) = (tenant, self.limits.tenant_per_window > 0) {
-            let key = format!("agora:rl:t:{tenant_part}:{window_index}");
-            if self.increment(&key, window_secs).await > self.limits.tenant_per_window {
-                return Err(Exceeded {
-                    scope: "tenant",
-                    retry_after_secs,
-                });
+            let key = format!("rl:t:{tenant_part}");
+            let (count, resets_in) = self.increment(&key).await;
+            if count > self.limits.tenant_per_window {
+                return Err(Exceeded { scope: "tenant", retry_after_secs: resets_in });
             }
         }
         Ok(())
     }
 
-    async fn increment(&self, key: &str, window_secs: u64) -> u64 {
+    /// Counts a hit in the window that began with the key's first hit; returns the count so far
+    /// and the seconds until that window ends.
+    async fn increment(&self, key: &str) -> (u64, u64) {
+        let window = self.limits.window;
         match &self.counter {
             Counter::InProcess(cache) => {
-                cache
-                    .get_with(key.to_string(), || Arc::new(AtomicU64::new(0)))
-                    .fetch_add(1, Ordering::Relaxed)
-                    + 1
+                let slot = cache.get_with(key.to_string(), || Arc::new(Mutex::new((Instant::now(), 0))));
+                let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if slot.0.elapsed() >= window {
+                    *slot = (Instant::now(), 0);
+                }
+                slot.1 += 1;
+                let remaining = window.saturating_sub(slot.0.elapsed());
+                (slot.1, remaining.as_secs_f64().ceil() as u64)
             }
-            Counter::Redis(pool) => {
+            Counter::Redis(redis) => {
+                let key = redis.key(key);
                 let result = async {
-                    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-                    let (count,): (u64,) = deadpool_redis::redis::pipe()
+                    let mut conn = redis.pool.get().await.map_err(|e| e.to_string())?;
+                    // SET NX starts the window with its expiry; INCR keeps that expiry.
+                    let (count, ttl): (u64, i64) = deadpool_redis::redis::pipe()
                         .atomic()
-                        .incr(key, 1u64)
-                        .expire(key, i64::try_from(window_secs * 2).unwrap_or(i64::MAX))
+                        .cmd("SET")
+                        .arg(&key)
+                        .arg(0)
+                        .arg("EX")
+                        .arg(window.as_secs().max(1))
+                        .arg("NX")
                         .ignore()
+                        .incr(&key, 1u64)
+                        .ttl(&key)
                         .query_async(&mut conn)
                         .await
                         .map_err(|e| e.to_string())?;
-                    Ok::<u64, String>(count)
+                    Ok::<(u64, u64), String>((count, u64::try_from(ttl).unwrap_or(1)))
                 }
                 .await;
                 // A limiter that is down must not take the shop down with it: fail open, loudly.
                 result.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "rate limiter unavailable; request allowed");
-                    0
+                    (0, 0)
                 })
             }
         }
@@ -143,14 +132,9 @@ pub async fn enforce(
         let tenant = req.extensions().get::<TenantContext>().cloned();
         if let Err(exceeded) = limiter.check(tenant.as_ref(), &client).await {
             let error = ApiError::new(
-                ErrorKind::TooManyRequests {
-                    retry_after_secs: exceeded.retry_after_secs,
-                },
+                ErrorKind::TooManyRequests { retry_after_secs: exceeded.retry_after_secs },
                 "rate-limited",
-                format!(
-                    "too many requests for this {}; retry after {} s",
-                    exceeded.scope, exceeded.retry_after_secs
-                ),
+                format!("too many requests for this {}; retry after {} s", exceeded.scope, exceeded.retry_after_secs),
             );
             return Ok(req.error_response(error).map_into_boxed_body());
         }

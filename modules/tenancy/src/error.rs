@@ -18,9 +18,7 @@ pub enum TenancyError {
     DomainTaken(String),
     #[error("X-Tenant-ID is not a shop slug")]
     BadTenantHeader,
-    #[error(
-        "the tenant changed since it was read (expected version {expected}, current {current})"
-    )]
+    #[error("the tenant changed since it was read (expected version {expected}, current {current})")]
     VersionConflict { expected: i64, current: i64 },
     #[error("migrating {slug} failed: {cause}")]
     Migration { slug: String, cause: String },
@@ -38,35 +36,22 @@ impl From<TenancyError> for ApiError {
     fn from(e: TenancyError) -> Self {
         match e {
             TenancyError::Invalid(errors) => ApiError::validation(errors),
-            TenancyError::NotFound(_) => {
-                ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string())
-            }
-            TenancyError::Provisioning(_) => {
-                ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string())
-            }
-            TenancyError::Suspended(_) => {
-                ApiError::new(ErrorKind::Forbidden, "tenant-suspended", e.to_string())
-            }
+            TenancyError::NotFound(_) => ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string()),
+            TenancyError::Provisioning(_) => ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string()),
+            TenancyError::Suspended(_) => ApiError::new(ErrorKind::Forbidden, "tenant-suspended", e.to_string()),
             TenancyError::SlugTaken(_) => {
-                ApiError::new(ErrorKind::Conflict, "tenant-exists", e.to_string())
-                    .with_field("slug", "already taken")
+                ApiError::new(ErrorKind::Conflict, "tenant-exists", e.to_string()).with_field("slug", "already taken")
             }
             TenancyError::DomainTaken(ref d) => {
                 let field = format!("domains: {d}");
                 ApiError::new(ErrorKind::Conflict, "domain-taken", e.to_string())
                     .with_field(field, "already belongs to another shop")
             }
-            TenancyError::BadTenantHeader => {
-                ApiError::new(ErrorKind::BadRequest, "bad-tenant-id", e.to_string()).with_field(
-                    "X-Tenant-ID",
-                    "2–40 lowercase letters, digits or '-', starting with a letter",
-                )
+            TenancyError::BadTenantHeader => ApiError::new(ErrorKind::BadRequest, "bad-tenant-id", e.to_string())
+                .with_field("X-Tenant-ID", "2–40 lowercase letters, digits or '-', starting with a letter"),
+            TenancyError::VersionConflict { .. } => {
+                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            TenancyError::VersionConflict { .. } => ApiError::new(
-                ErrorKind::PreconditionFailed,
-                "version-conflict",
-                e.to_string(),
-            ),
             TenancyError::Migration { .. } => ApiError::internal(e),
             TenancyError::Db(db) => ApiError::from(db),
         }

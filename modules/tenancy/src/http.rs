@@ -1,7 +1,7 @@
 //! HTTP face of tenancy: the tenant-resolving middleware, the storefront's shop settings and the
 //! platform's tenant administration.
 
-use crate::{NewTenant, ShopSettings, TenancyModule, Tenant, TenantPatch, TenantStatus};
+use crate::{NewTenant, ShopSettings, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -27,16 +27,10 @@ pub async fn resolve_tenant(
     if !is_tenant_path(req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let Some(module) = req
-        .app_data::<actix_web::web::Data<TenancyModule>>()
-        .cloned()
-    else {
+    let Some(module) = req.app_data::<actix_web::web::Data<TenancyModule>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let header = req
-        .headers()
-        .get(TENANT_HEADER)
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let header = req.headers().get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let host = req.connection_info().host().to_string();
     match module.resolve(Some(&host), header.as_deref()).await {
         Ok(Some(tenant)) => {
@@ -69,11 +63,48 @@ pub fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shop").route(web::get().to(get_shop)));
 }
 
-fn with_etag(mut response: HttpResponse, tenant: &Tenant) -> HttpResponse {
-    if let Ok(value) = header::HeaderValue::from_str(&Version::etag(tenant.version)) {
+fn with_version(mut response: HttpResponse, version: i64) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&Version::etag(version)) {
         response.headers_mut().insert(header::ETAG, value);
     }
     response
+}
+
+fn with_etag(response: HttpResponse, tenant: &Tenant) -> HttpResponse {
+    with_version(response, tenant.version)
+}
+
+/// The shop's settings with their version (ETag).
+///
+/// Guarded by the platform operator token until staff accounts exist (identity issue).
+#[api_v2_operation(tags(Admin), operation_id = "getShopSettings")]
+async fn get_shop_admin(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<TenancyModule>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = module.shop_admin(&tenant).await?;
+    let version = settings.version;
+    Ok(with_version(HttpResponse::Ok().json(settings), version))
+}
+
+/// Change the shop's settings; send `If-Match` with the ETag you read to avoid lost updates.
+#[api_v2_operation(tags(Admin), operation_id = "updateShopSettings")]
+async fn update_shop_admin(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<TenancyModule>,
+    body: web::Json<ShopSettingsPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let settings = module.update_shop(&tenant, body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let version = settings.version;
+    Ok(with_version(HttpResponse::Ok().json(settings), version))
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/shop").route(web::get().to(get_shop_admin)).route(web::patch().to(update_shop_admin)));
 }
 
 /// Open a new shop: creates its schema, migrates and seeds it.
@@ -83,14 +114,9 @@ async fn create_tenant(
     module: web::Data<TenancyModule>,
     body: web::Json<NewTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = module
-        .create(body.into_inner(), &Actor::PlatformToken)
-        .await?;
+    let tenant = module.create(body.into_inner(), &Actor::PlatformToken).await?;
     let response = HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/platform/tenants/{}", tenant.slug),
-        ))
+        .insert_header((header::LOCATION, format!("/api/v1/platform/tenants/{}", tenant.slug)))
         .json(&tenant);
     Ok(with_etag(response, &tenant))
 }
@@ -115,19 +141,11 @@ async fn list_tenants(
     let query = query.into_inner();
     if let Some(status) = query.status.as_deref() {
         if !["provisioning", "active", "suspended"].contains(&status) {
-            return Err(ApiError::field(
-                "status",
-                "one of provisioning, active, suspended",
-            ));
+            return Err(ApiError::field("status", "one of provisioning, active, suspended"));
         }
     }
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    Ok(web::Json(
-        module.list(&page, query.status.as_deref()).await?,
-    ))
+    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    Ok(web::Json(module.list(&page, query.status.as_deref()).await?))
 }
 
 /// One shop.
@@ -151,9 +169,7 @@ async fn update_tenant(
     body: web::Json<TenantPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let tenant = module
-        .update(&slug, body.into_inner(), expected, &Actor::PlatformToken)
-        .await?;
+    let tenant = module.update(&slug, body.into_inner(), expected, &Actor::PlatformToken).await?;
     Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
 }
 
@@ -164,9 +180,7 @@ async fn change_status(
     status: TenantStatus,
 ) -> Result<HttpResponse, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let tenant = module
-        .set_status(slug, status, expected, &Actor::PlatformToken)
-        .await?;
+    let tenant = module.set_status(slug, status, expected, &Actor::PlatformToken).await?;
     Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
 }
 
@@ -193,16 +207,10 @@ async fn resume_tenant(
 }
 
 pub fn platform_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/tenants")
-            .route(web::post().to(create_tenant))
-            .route(web::get().to(list_tenants)),
-    )
-    .service(
-        web::resource("/tenants/{slug}")
-            .route(web::get().to(get_tenant))
-            .route(web::patch().to(update_tenant)),
-    )
-    .service(web::resource("/tenants/{slug}/suspend").route(web::post().to(suspend_tenant)))
-    .service(web::resource("/tenants/{slug}/resume").route(web::post().to(resume_tenant)));
+    cfg.service(web::resource("/tenants").route(web::post().to(create_tenant)).route(web::get().to(list_tenants)))
+        .service(
+            web::resource("/tenants/{slug}").route(web::get().to(get_tenant)).route(web::patch().to(update_tenant)),
+        )
+        .service(web::resource("/tenants/{slug}/suspend").route(web::post().to(suspend_tenant)))
+        .service(web::resource("/tenants/{slug}/resume").route(web::post().to(resume_tenant)));
 }

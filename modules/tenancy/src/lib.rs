@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use error::TenancyError;
-pub use http::{platform_routes, resolve_tenant, store_routes};
+pub use http::{admin_routes, platform_routes, resolve_tenant, store_routes};
 pub use migrate::MigrationProgress;
 
 /// A shop as the platform sees it.
@@ -71,6 +71,31 @@ pub struct ShopSettings {
     pub timezone: String,
 }
 
+/// The shop's settings as staff see them: with audit fields and the version to send back in
+/// `If-Match`.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct ShopSettingsAdmin {
+    #[serde(flatten)]
+    pub settings: ShopSettings,
+    pub modified_at: chrono::DateTime<chrono::Utc>,
+    pub modified_by: String,
+    pub version: i64,
+}
+
+/// Changes to the shop's settings; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSettingsPatch {
+    pub name: Option<String>,
+    /// ISO 4217 code.
+    pub default_currency: Option<String>,
+    /// BCP 47 tags; `default_locale` must be one of them.
+    pub locales: Option<Vec<String>>,
+    pub default_locale: Option<String>,
+    /// IANA time zone name such as Europe/Berlin.
+    pub timezone: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantStatus {
     Active,
@@ -100,13 +125,7 @@ impl TenancyModule {
     /// `base_domain`: shops are reachable at `<slug>.<base_domain>`.
     pub fn new(db: Database, base_domain: &str) -> Self {
         let base_domain = base_domain.trim().trim_matches('.').to_ascii_lowercase();
-        Self {
-            inner: Arc::new(Inner {
-                resolver: resolution::Resolver::new(),
-                db,
-                base_domain,
-            }),
-        }
+        Self { inner: Arc::new(Inner { resolver: resolution::Resolver::new(), db, base_domain }) }
     }
 
     pub fn database(&self) -> &Database {
@@ -130,27 +149,18 @@ impl TenancyModule {
     /// Opens a shop: validates, records it, creates and migrates its schema, seeds its settings.
     /// Re-running it for a shop whose provisioning was interrupted finishes the job.
     pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant, TenancyError> {
-        let tenant =
-            provisioning::create(&self.inner.db, &self.inner.base_domain, new, actor).await?;
+        let tenant = provisioning::create(&self.inner.db, &self.inner.base_domain, new, actor).await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }
 
     pub async fn get(&self, slug: &str) -> Result<Tenant, TenancyError> {
-        store::find_tenant(&self.inner.db, slug)
-            .await?
-            .ok_or_else(|| TenancyError::NotFound(slug.to_string()))
+        store::find_tenant(&self.inner.db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))
     }
 
-    pub async fn list(
-        &self,
-        query: &PageQuery,
-        status: Option<&str>,
-    ) -> Result<Page<Tenant>, agora_kernel::ApiError> {
+    pub async fn list(&self, query: &PageQuery, status: Option<&str>) -> Result<Page<Tenant>, agora_kernel::ApiError> {
         let request = query.validate()?;
-        Ok(store::list_tenants(&self.inner.db, &request, status)
-            .await
-            .map_err(TenancyError::from)?)
+        Ok(store::list_tenants(&self.inner.db, &request, status).await.map_err(TenancyError::from)?)
     }
 
     pub async fn set_status(
@@ -160,8 +170,7 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
-        let tenant =
-            store::set_status(&self.inner.db, slug, status, expected_version, actor).await?;
+        let tenant = store::set_status(&self.inner.db, slug, status, expected_version, actor).await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }
@@ -185,10 +194,22 @@ impl TenancyModule {
         host: Option<&str>,
         tenant_header: Option<&str>,
     ) -> Result<Option<TenantContext>, TenancyError> {
-        self.inner
-            .resolver
-            .resolve(&self.inner.db, &self.inner.base_domain, host, tenant_header)
-            .await
+        self.inner.resolver.resolve(&self.inner.db, &self.inner.base_domain, host, tenant_header).await
+    }
+
+    pub async fn shop_admin(&self, tenant: &TenantContext) -> Result<ShopSettingsAdmin, TenancyError> {
+        store::shop_settings_admin(&self.inner.db, tenant).await
+    }
+
+    /// Changes the shop's settings; `expected_version` (from If-Match) guards against lost updates.
+    pub async fn update_shop(
+        &self,
+        tenant: &TenantContext,
+        patch: ShopSettingsPatch,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<ShopSettingsAdmin, TenancyError> {
+        store::update_shop(&self.inner.db, tenant, patch, expected_version, actor).await
     }
 
     /// The shop's public settings (one tenant transaction; deliberately uncached).

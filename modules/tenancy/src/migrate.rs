@@ -30,17 +30,11 @@ impl MigrationProgress for () {
 }
 
 fn failed(slug: &str, cause: impl std::fmt::Display) -> TenancyError {
-    TenancyError::Migration {
-        slug: slug.to_string(),
-        cause: cause.to_string(),
-    }
+    TenancyError::Migration { slug: slug.to_string(), cause: cause.to_string() }
 }
 
 pub(crate) async fn migrate_control(db: &Database) -> Result<(), TenancyError> {
-    let mut client = db
-        .migration_session(MigrationTarget::Control)
-        .await
-        .map_err(|e| failed("agora", e))?;
+    let mut client = db.migration_session(MigrationTarget::Control).await.map_err(|e| failed("agora", e))?;
     let report = control::migrations::runner()
         .set_migration_table_name("agora.refinery_schema_history")
         .run_async(&mut client)
@@ -54,12 +48,7 @@ pub(crate) async fn migrate_control(db: &Database) -> Result<(), TenancyError> {
 
 /// Latest tenant migration this binary knows.
 pub(crate) fn latest_tenant_version() -> i32 {
-    tenant::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| m.version())
-        .max()
-        .unwrap_or(0)
+    tenant::migrations::runner().get_migrations().iter().map(|m| m.version()).max().unwrap_or(0)
 }
 
 /// Brings one shop's schema to the latest version; returns that version.
@@ -68,14 +57,8 @@ pub(crate) async fn migrate_tenant_schema(
     slug: &str,
     schema: &TenantSchema,
 ) -> Result<i32, TenancyError> {
-    let mut client = db
-        .migration_session(MigrationTarget::Tenant(schema))
-        .await
-        .map_err(|e| failed(slug, e))?;
-    let report = tenant::migrations::runner()
-        .run_async(&mut client)
-        .await
-        .map_err(|e| failed(slug, e))?;
+    let mut client = db.migration_session(MigrationTarget::Tenant(schema)).await.map_err(|e| failed(slug, e))?;
+    let report = tenant::migrations::runner().run_async(&mut client).await.map_err(|e| failed(slug, e))?;
     for m in report.applied_migrations() {
         tracing::debug!(tenant = slug, migration = %m, "tenant schema migrated");
     }
@@ -83,19 +66,12 @@ pub(crate) async fn migrate_tenant_schema(
 }
 
 async fn migrate_one(db: &Database, slug: &str) -> Result<i32, TenancyError> {
-    let schema = TenantSchema::for_slug(slug)
-        .ok_or_else(|| failed(slug, "invalid slug in tenants table"))?;
-    let tenant = store::find_tenant(db, slug)
-        .await?
-        .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
+    let schema = TenantSchema::for_slug(slug).ok_or_else(|| failed(slug, "invalid slug in tenants table"))?;
+    let tenant = store::find_tenant(db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
     if tenant.status == "provisioning" {
         // Interrupted provisioning: finish it with default settings for what was not recorded.
         let locales = vec!["en".to_string()];
-        let seed = ShopSeed {
-            name: &tenant.name,
-            default_currency: "USD",
-            locales: &locales,
-        };
+        let seed = ShopSeed { name: &tenant.name, default_currency: "USD", locales: &locales };
         provisioning::finish(db, slug, &schema, &seed, "system:migrate").await?;
         return Ok(latest_tenant_version());
     }
@@ -113,10 +89,7 @@ pub(crate) async fn migrate_all(
 ) -> Result<MigrationReport, TenancyError> {
     let slugs = store::all_slugs(db).await?;
     progress.started(slugs.len());
-    let mut report = MigrationReport {
-        tenants: slugs.len(),
-        ..Default::default()
-    };
+    let mut report = MigrationReport { tenants: slugs.len(), ..Default::default() };
     let mut results = stream::iter(slugs)
         .map(|slug| async move {
             let result = migrate_one(db, &slug).await.map_err(|e| e.to_string());

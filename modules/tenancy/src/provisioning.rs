@@ -6,7 +6,7 @@
 
 use crate::schema::{tenant_domains, tenants};
 use crate::store::{self, ShopSeed};
-use crate::{migrate, NewTenant, TenancyError, Tenant};
+use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, Tenant};
 use agora_kernel::error::FieldError;
 use agora_kernel::{Actor, Currency, Database, DbError, TenantSchema};
 use diesel::prelude::*;
@@ -16,20 +16,15 @@ use diesel_async::RunQueryDsl;
 pub(crate) fn validate_name(name: &str) -> Result<(), FieldError> {
     let len = name.trim().chars().count();
     if len == 0 || len > 200 || name.trim() != name {
-        return Err(FieldError::new(
-            "name",
-            "1–200 characters without leading or trailing spaces",
-        ));
+        return Err(FieldError::new("name", "1–200 characters without leading or trailing spaces"));
     }
     Ok(())
 }
 
-fn valid_locale(tag: &str) -> bool {
+pub(crate) fn valid_locale(tag: &str) -> bool {
     // language (2–3 lowercase letters), optionally -REGION (2 uppercase letters or 3 digits).
     let mut parts = tag.split('-');
-    let lang_ok = parts
-        .next()
-        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    let lang_ok = parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
     let region_ok = match parts.next() {
         None => true,
         Some(r) => {
@@ -48,9 +43,7 @@ fn valid_domain(domain: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
 }
 
@@ -78,10 +71,7 @@ pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant,
     }
     let currency = new.default_currency.unwrap_or_else(|| "USD".into());
     if Currency::parse(&currency).is_none() {
-        errors.push(FieldError::new(
-            "default_currency",
-            "an ISO 4217 code such as EUR",
-        ));
+        errors.push(FieldError::new("default_currency", "an ISO 4217 code such as EUR"));
     }
     let locales = new.locales.unwrap_or_else(|| vec!["en".into()]);
     if locales.is_empty() {
@@ -89,20 +79,14 @@ pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant,
     }
     for (i, tag) in locales.iter().enumerate() {
         if !valid_locale(tag) {
-            errors.push(FieldError::new(
-                format!("locales[{i}]"),
-                "a BCP 47 tag such as en or de-CH",
-            ));
+            errors.push(FieldError::new(format!("locales[{i}]"), "a BCP 47 tag such as en or de-CH"));
         }
     }
     let mut domains = Vec::new();
     for (i, raw) in new.domains.iter().enumerate() {
         let domain = raw.trim().trim_end_matches('.').to_ascii_lowercase();
         if !valid_domain(&domain) {
-            errors.push(FieldError::new(
-                format!("domains[{i}]"),
-                "a host name such as shop.example.com",
-            ));
+            errors.push(FieldError::new(format!("domains[{i}]"), "a host name such as shop.example.com"));
         } else if domain == base_domain || domain.ends_with(&format!(".{base_domain}")) {
             errors.push(FieldError::new(
                 format!("domains[{i}]"),
@@ -113,14 +97,7 @@ pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant,
         }
     }
     match (schema, errors.is_empty()) {
-        (Some(schema), true) => Ok(ValidTenant {
-            slug: new.slug,
-            schema,
-            name: new.name,
-            currency,
-            locales,
-            domains,
-        }),
+        (Some(schema), true) => Ok(ValidTenant { slug: new.slug, schema, name: new.name, currency, locales, domains }),
         _ => Err(TenancyError::Invalid(errors)),
     }
 }
@@ -143,15 +120,9 @@ pub(crate) async fn create(
     let valid = validate(new, base_domain)?;
     let who = actor.audit_name();
     record(db, &valid, &who).await?;
-    let seed = ShopSeed {
-        name: &valid.name,
-        default_currency: &valid.currency,
-        locales: &valid.locales,
-    };
+    let seed = ShopSeed { name: &valid.name, default_currency: &valid.currency, locales: &valid.locales };
     finish(db, &valid.slug, &valid.schema, &seed, &who).await?;
-    store::find_tenant(db, &valid.slug)
-        .await?
-        .ok_or(TenancyError::NotFound(valid.slug))
+    store::find_tenant(db, &valid.slug).await?.ok_or(TenancyError::NotFound(valid.slug))
 }
 
 /// Inserts the tenant row (status `provisioning`) and its domains. An existing shop still being
@@ -166,11 +137,7 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
     );
     db.control_tx(async move |conn| {
         if let Some(existing) = store::tenant_row(conn, &slug).await? {
-            return if existing.status == "provisioning" {
-                Ok(())
-            } else {
-                Err(TenancyError::SlugTaken(slug))
-            };
+            return if existing.status == "provisioning" { Ok(()) } else { Err(TenancyError::SlugTaken(slug)) };
         }
         let id = agora_kernel::new_id();
         diesel::insert_into(tenants::table)
@@ -223,24 +190,12 @@ pub(crate) async fn finish(
     who: &str,
 ) -> Result<(), TenancyError> {
     let version = migrate::migrate_tenant_schema(db, slug, schema).await?;
-    let (name, currency, locales, seed_who) = (
-        seed.name.to_string(),
-        seed.default_currency.to_string(),
-        seed.locales.to_vec(),
-        who.to_string(),
-    );
+    let (name, currency, locales, seed_who) =
+        (seed.name.to_string(), seed.default_currency.to_string(), seed.locales.to_vec(), who.to_string());
     db.tenant_tx(schema, async move |conn| {
-        store::seed_shop(
-            conn,
-            &ShopSeed {
-                name: &name,
-                default_currency: &currency,
-                locales: &locales,
-            },
-            &seed_who,
-        )
-        .await
-        .map_err(DbError::from)
+        store::seed_shop(conn, &ShopSeed { name: &name, default_currency: &currency, locales: &locales }, &seed_who)
+            .await
+            .map_err(DbError::from)
     })
     .await?;
     let (slug, who) = (slug.to_string(), who.to_string());
@@ -261,18 +216,66 @@ pub(crate) async fn finish(
     .await
 }
 
+/// The settings after `patch`, or every field that is wrong with it.
+pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch) -> Result<ShopSettings, TenancyError> {
+    let mut next = current.clone();
+    let mut errors = Vec::new();
+    if let Some(name) = patch.name {
+        match validate_name(&name) {
+            Ok(()) => next.name = name,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(code) = patch.default_currency {
+        match Currency::parse(&code) {
+            Some(_) => next.default_currency = code,
+            None => errors.push(FieldError::new("default_currency", "an ISO 4217 code such as EUR")),
+        }
+    }
+    if let Some(locales) = patch.locales {
+        if locales.is_empty() {
+            errors.push(FieldError::new("locales", "at least one locale"));
+        }
+        for (i, tag) in locales.iter().enumerate() {
+            if !valid_locale(tag) {
+                errors.push(FieldError::new(format!("locales[{i}]"), "a BCP 47 tag such as en or de-CH"));
+            }
+        }
+        if !locales.contains(&next.default_locale) {
+            next.default_locale = locales.iter().next().cloned().unwrap_or_default();
+        }
+        next.locales = locales;
+    }
+    if let Some(locale) = patch.default_locale {
+        next.default_locale = locale;
+    }
+    if !next.locales.contains(&next.default_locale) {
+        errors.push(FieldError::new("default_locale", "must be one of locales"));
+    }
+    if let Some(tz) = patch.timezone {
+        let plausible = !tz.is_empty()
+            && tz.len() <= 64
+            && tz.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+            && (tz == "UTC" || tz.contains('/'));
+        if plausible {
+            next.timezone = tz;
+        } else {
+            errors.push(FieldError::new("timezone", "an IANA time zone such as Europe/Berlin"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(next)
+    } else {
+        Err(TenancyError::Invalid(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn new(slug: &str) -> NewTenant {
-        NewTenant {
-            slug: slug.into(),
-            name: "Shop".into(),
-            default_currency: None,
-            locales: None,
-            domains: vec![],
-        }
+        NewTenant { slug: slug.into(), name: "Shop".into(), default_currency: None, locales: None, domains: vec![] }
     }
 
     #[test]
@@ -282,27 +285,11 @@ mod tests {
             name: " ".into(),
             default_currency: Some("euro".into()),
             locales: Some(vec!["en".into(), "EN_us".into()]),
-            domains: vec![
-                "shop.example.com".into(),
-                "x.localhost".into(),
-                "not a host".into(),
-            ],
+            domains: vec!["shop.example.com".into(), "x.localhost".into(), "not a host".into()],
         };
-        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost") else {
-            panic!("expected invalid")
-        };
+        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost") else { panic!("expected invalid") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "slug",
-                "name",
-                "default_currency",
-                "locales[1]",
-                "domains[1]",
-                "domains[2]"
-            ]
-        );
+        assert_eq!(fields, ["slug", "name", "default_currency", "locales[1]", "domains[1]", "domains[2]"]);
     }
 
     #[test]

@@ -23,12 +23,7 @@ enum Lookup<'a> {
 
 impl Resolver {
     pub fn new() -> Self {
-        Self {
-            cache: moka::future::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(TTL)
-                .build(),
-        }
+        Self { cache: moka::future::Cache::builder().max_capacity(100_000).time_to_live(TTL).build() }
     }
 
     pub async fn forget_all(&self) {
@@ -53,10 +48,7 @@ impl Resolver {
             None => match host.map(|h| host_without_port(h).to_ascii_lowercase()) {
                 None => return Ok(None),
                 Some(host) if host == base_domain || host.is_empty() => return Ok(None),
-                Some(host) => match host
-                    .strip_suffix(base_domain)
-                    .and_then(|p| p.strip_suffix('.'))
-                {
+                Some(host) => match host.strip_suffix(base_domain).and_then(|p| p.strip_suffix('.')) {
                     Some(label) if !label.contains('.') => {
                         if TenantSchema::for_slug(label).is_none() {
                             return Err(TenancyError::NotFound(label.to_string()));
@@ -71,11 +63,7 @@ impl Resolver {
         self.finish(db, lookup).await
     }
 
-    async fn finish(
-        &self,
-        db: &Database,
-        lookup: Lookup<'_>,
-    ) -> Result<Option<TenantContext>, TenancyError> {
+    async fn finish(&self, db: &Database, lookup: Lookup<'_>) -> Result<Option<TenantContext>, TenancyError> {
         let (key, asked) = match &lookup {
             Lookup::Slug(s) => (format!("s:{s}"), s.to_string()),
             Lookup::Domain(d) => (format!("d:{d}"), d.clone()),
@@ -94,13 +82,9 @@ impl Resolver {
         let row = row.ok_or(TenancyError::NotFound(asked))?;
         match row.status.as_str() {
             "active" => {
-                let schema = TenantSchema::for_slug(&row.slug)
-                    .ok_or_else(|| TenancyError::NotFound(row.slug.clone()))?;
-                Ok(Some(TenantContext {
-                    id: row.id,
-                    slug: row.slug,
-                    schema,
-                }))
+                let schema =
+                    TenantSchema::for_slug(&row.slug).ok_or_else(|| TenancyError::NotFound(row.slug.clone()))?;
+                Ok(Some(TenantContext { id: row.id, slug: row.slug, schema }))
             }
             "suspended" => Err(TenancyError::Suspended(row.slug)),
             _ => Err(TenancyError::Provisioning(row.slug)),

@@ -1,7 +1,7 @@
 //! SQL for tenants, their domains and shop settings.
 
 use crate::schema::{shop_settings, tenant_domains, tenants};
-use crate::{ShopSettings, TenancyError, Tenant, TenantPatch, TenantStatus};
+use crate::{ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyError, Tenant, TenantPatch, TenantStatus};
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
 use chrono::{DateTime, Utc};
@@ -38,22 +38,11 @@ impl TenantRow {
     }
 }
 
-pub(crate) async fn tenant_row(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-) -> QueryResult<Option<TenantRow>> {
-    tenants::table
-        .filter(tenants::slug.eq(slug))
-        .select(TenantRow::as_select())
-        .first(conn)
-        .await
-        .optional()
+pub(crate) async fn tenant_row(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<TenantRow>> {
+    tenants::table.filter(tenants::slug.eq(slug)).select(TenantRow::as_select()).first(conn).await.optional()
 }
 
-async fn with_domains(
-    conn: &mut AsyncPgConnection,
-    rows: Vec<TenantRow>,
-) -> QueryResult<Vec<Tenant>> {
+async fn with_domains(conn: &mut AsyncPgConnection, rows: Vec<TenantRow>) -> QueryResult<Vec<Tenant>> {
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(uuid::Uuid, String)> = tenant_domains::table
         .filter(tenant_domains::tenant_id.eq_any(&ids))
@@ -74,10 +63,7 @@ async fn with_domains(
         .collect())
 }
 
-pub(crate) async fn load_tenant(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-) -> QueryResult<Option<Tenant>> {
+pub(crate) async fn load_tenant(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Tenant>> {
     let Some(row) = tenant_row(conn, slug).await? else {
         return Ok(None);
     };
@@ -86,8 +72,7 @@ pub(crate) async fn load_tenant(
 
 pub(crate) async fn find_tenant(db: &Database, slug: &str) -> Result<Option<Tenant>, TenancyError> {
     let slug = slug.to_string();
-    db.control_tx(async move |conn| Ok(load_tenant(conn, &slug).await?))
-        .await
+    db.control_tx(async move |conn| Ok(load_tenant(conn, &slug).await?)).await
 }
 
 pub(crate) async fn list_tenants(
@@ -107,9 +92,7 @@ pub(crate) async fn list_tenants(
             query = query.filter(
                 tenants::created_at
                     .gt(after.created_at)
-                    .or(tenants::created_at
-                        .eq(after.created_at)
-                        .and(tenants::id.gt(after.id))),
+                    .or(tenants::created_at.eq(after.created_at).and(tenants::id.gt(after.id))),
             );
         }
         if let Some(status) = status {
@@ -117,10 +100,7 @@ pub(crate) async fn list_tenants(
         }
         let rows = query.load(conn).await?;
         let tenants = with_domains(conn, rows).await?;
-        Ok(Page::from_rows(tenants, &page, |t| Cursor {
-            created_at: t.created_at,
-            id: t.id,
-        }))
+        Ok(Page::from_rows(tenants, &page, |t| Cursor { created_at: t.created_at, id: t.id }))
     })
     .await
 }
@@ -128,11 +108,7 @@ pub(crate) async fn list_tenants(
 /// Slugs of every tenant, oldest first, for `migrate`.
 pub(crate) async fn all_slugs(db: &Database) -> Result<Vec<String>, DbError> {
     db.control_tx(async |conn| {
-        Ok(tenants::table
-            .order((tenants::created_at, tenants::id))
-            .select(tenants::slug)
-            .load(conn)
-            .await?)
+        Ok(tenants::table.order((tenants::created_at, tenants::id)).select(tenants::slug).load(conn).await?)
     })
     .await
 }
@@ -151,10 +127,7 @@ async fn locked_row(
         .optional()?
         .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
     if let Err(_conflict) = Version::check(expected, row.version) {
-        return Err(TenancyError::VersionConflict {
-            expected: expected.unwrap_or_default(),
-            current: row.version,
-        });
+        return Err(TenancyError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
     }
     Ok(row)
 }
@@ -187,9 +160,7 @@ pub(crate) async fn set_status(
                 .execute(conn)
                 .await?;
         }
-        load_tenant(conn, &slug)
-            .await?
-            .ok_or(TenancyError::NotFound(slug))
+        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
     })
     .await
 }
@@ -215,9 +186,7 @@ pub(crate) async fn update_tenant(
                 .execute(conn)
                 .await?;
         }
-        load_tenant(conn, &slug)
-            .await?
-            .ok_or(TenancyError::NotFound(slug))
+        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
     })
     .await
 }
@@ -230,10 +199,7 @@ pub(crate) struct ResolvedRow {
     pub status: String,
 }
 
-pub(crate) async fn resolve_by_slug(
-    db: &Database,
-    slug: &str,
-) -> Result<Option<ResolvedRow>, DbError> {
+pub(crate) async fn resolve_by_slug(db: &Database, slug: &str) -> Result<Option<ResolvedRow>, DbError> {
     let slug = slug.to_string();
     db.control_tx(async move |conn| {
         Ok(tenants::table
@@ -246,10 +212,7 @@ pub(crate) async fn resolve_by_slug(
     .await
 }
 
-pub(crate) async fn resolve_by_domain(
-    db: &Database,
-    domain: &str,
-) -> Result<Option<ResolvedRow>, DbError> {
+pub(crate) async fn resolve_by_domain(db: &Database, domain: &str) -> Result<Option<ResolvedRow>, DbError> {
     let domain = domain.to_string();
     db.control_tx(async move |conn| {
         Ok(tenant_domains::table
@@ -272,10 +235,7 @@ struct ShopRow {
     timezone: String,
 }
 
-pub(crate) async fn shop_settings(
-    db: &Database,
-    tenant: &TenantContext,
-) -> Result<ShopSettings, TenancyError> {
+pub(crate) async fn shop_settings(db: &Database, tenant: &TenantContext) -> Result<ShopSettings, TenancyError> {
     let slug = tenant.slug.clone();
     db.tenant_tx(&tenant.schema, async move |conn| {
         let row: ShopRow = shop_settings::table
@@ -308,11 +268,7 @@ pub(crate) struct ShopSeed<'a> {
 }
 
 /// The shop's first settings row; a no-op when it exists (re-provisioning).
-pub(crate) async fn seed_shop(
-    conn: &mut AsyncPgConnection,
-    seed: &ShopSeed<'_>,
-    who: &str,
-) -> QueryResult<()> {
+pub(crate) async fn seed_shop(conn: &mut AsyncPgConnection, seed: &ShopSeed<'_>, who: &str) -> QueryResult<()> {
     let default_locale = seed.locales.first().cloned().unwrap_or_else(|| "en".into());
     diesel::insert_into(shop_settings::table)
         .values((
@@ -330,11 +286,7 @@ pub(crate) async fn seed_shop(
     Ok(())
 }
 
-pub(crate) async fn record_schema_version(
-    db: &Database,
-    slug: &str,
-    version: i32,
-) -> Result<(), DbError> {
+pub(crate) async fn record_schema_version(db: &Database, slug: &str, version: i32) -> Result<(), DbError> {
     let slug = slug.to_string();
     db.control_tx(async move |conn| {
         diesel::update(tenants::table.filter(tenants::slug.eq(&slug)))
@@ -344,4 +296,99 @@ pub(crate) async fn record_schema_version(
         Ok(())
     })
     .await
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = shop_settings)]
+struct ShopAdminRow {
+    id: uuid::Uuid,
+    name: String,
+    default_currency: String,
+    locales: Vec<String>,
+    default_locale: String,
+    timezone: String,
+    modified_at: DateTime<Utc>,
+    modified_by: String,
+    version: i64,
+}
+
+impl ShopAdminRow {
+    fn into_admin(self) -> ShopSettingsAdmin {
+        ShopSettingsAdmin {
+            settings: ShopSettings {
+                name: self.name,
+                default_currency: self.default_currency,
+                locales: self.locales,
+                default_locale: self.default_locale,
+                timezone: self.timezone,
+            },
+            modified_at: self.modified_at,
+            modified_by: self.modified_by,
+            version: self.version,
+        }
+    }
+}
+
+pub(crate) async fn shop_settings_admin(
+    db: &Database,
+    tenant: &TenantContext,
+) -> Result<ShopSettingsAdmin, TenancyError> {
+    let slug = tenant.slug.clone();
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row = shop_settings::table.select(ShopAdminRow::as_select()).first(conn).await.optional()?;
+        Ok(row.ok_or(TenancyError::Provisioning(slug))?.into_admin())
+    })
+    .await
+}
+
+pub(crate) async fn update_shop(
+    db: &Database,
+    tenant: &TenantContext,
+    patch: ShopSettingsPatch,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<ShopSettingsAdmin, TenancyError> {
+    let (slug, who) = (tenant.slug.clone(), actor.audit_name());
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let current = shop_settings::table
+            .select(ShopAdminRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(TenancyError::Provisioning(slug))?;
+        if Version::check(expected, current.version).is_err() {
+            return Err(TenancyError::VersionConflict {
+                expected: expected.unwrap_or_default(),
+                current: current.version,
+            });
+        }
+        let next = crate::provisioning::apply_shop_patch(&current_settings(&current), patch)?;
+        let row = diesel::update(shop_settings::table.filter(shop_settings::id.eq(current.id)))
+            .set((
+                shop_settings::name.eq(&next.name),
+                shop_settings::default_currency.eq(&next.default_currency),
+                shop_settings::locales.eq(&next.locales),
+                shop_settings::default_locale.eq(&next.default_locale),
+                shop_settings::timezone.eq(&next.timezone),
+                shop_settings::modified_at.eq(diesel::dsl::now),
+                shop_settings::modified_by.eq(&who),
+                shop_settings::version.eq(shop_settings::version + 1),
+            ))
+            .returning(ShopAdminRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(row.into_admin())
+    })
+    .await
+}
+
+fn current_settings(row: &ShopAdminRow) -> ShopSettings {
+    ShopSettings {
+        name: row.name.clone(),
+        default_currency: row.default_currency.clone(),
+        locales: row.locales.clone(),
+        default_locale: row.default_locale.clone(),
+        timezone: row.timezone.clone(),
+    }
 }

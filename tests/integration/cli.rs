@@ -1,0 +1,199 @@
+//! The binary as an operator runs it: migrations from several processes, crashes, the embedded
+//! database, graceful shutdown.
+
+use crate::support::{run_agora, AgoraProcess, TestDatabase};
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+/// Shops whose provisioning was interrupted before their schema existed (as after a crash).
+async fn interrupted_shops(db: &TestDatabase, count: usize) -> Vec<String> {
+    let (ok, _, err) = run_agora(&["migrate"], &[("DATABASE_URL", &db.url)]).await;
+    assert!(ok, "{err}");
+    let pg = db.connect().await;
+    let mut slugs = Vec::new();
+    for i in 0..count {
+        let slug = format!("shop{i:03}");
+        pg.execute(
+            "INSERT INTO agora.tenants (id, slug, name, status, schema_name, created_by, modified_by) \
+             VALUES (gen_random_uuid(), $1, $1, 'provisioning', 't_' || $1, 'test', 'test')",
+            &[&slug],
+        )
+        .await
+        .unwrap();
+        slugs.push(slug);
+    }
+    slugs
+}
+
+async fn assert_all_current(db: &TestDatabase, slugs: &[String]) {
+    let pg = db.connect().await;
+    for slug in slugs {
+        let row =
+            pg.query_one("SELECT status, schema_version FROM agora.tenants WHERE slug = $1", &[slug]).await.unwrap();
+        assert_eq!((row.get::<_, String>(0), row.get::<_, i32>(1)), ("active".to_string(), 1), "{slug}");
+        let history: Vec<i32> = pg
+            .query(&format!("SELECT version FROM t_{slug}.refinery_schema_history ORDER BY version"), &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(history, [1], "{slug}: each migration applied exactly once");
+        let settings: i64 =
+            pg.query_one(&format!("SELECT count(*) FROM t_{slug}.shop_settings"), &[]).await.unwrap().get(0);
+        assert_eq!(settings, 1, "{slug}");
+    }
+    let control: Vec<i32> = pg
+        .query("SELECT version FROM agora.refinery_schema_history", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(control, [1]);
+}
+
+#[tokio::test]
+async fn two_migrations_at_once_both_succeed_and_apply_each_migration_once() {
+    let db = TestDatabase::create().await;
+    let slugs = interrupted_shops(&db, 24).await;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_MIGRATE_CONCURRENCY", "3")];
+    let (first, second) = tokio::join!(run_agora(&["migrate"], &env), run_agora(&["migrate"], &env));
+    assert!(first.0, "first migrate failed: {}", first.2);
+    assert!(second.0, "second migrate failed: {}", second.2);
+    assert_all_current(&db, &slugs).await;
+}
+
+#[tokio::test]
+async fn a_migration_killed_midway_is_finished_by_the_next_run() {
+    let db = TestDatabase::create().await;
+    let slugs = interrupted_shops(&db, 120).await;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_MIGRATE_CONCURRENCY", "1")];
+    let mut first = AgoraProcess::spawn(&["migrate"], &env);
+    let pg = db.connect().await;
+    let active = || async {
+        pg.query_one("SELECT count(*) FROM agora.tenants WHERE status = 'active'", &[]).await.unwrap().get::<_, i64>(0)
+    };
+    crate::support::eventually(Duration::from_secs(60), || async { active().await >= 3 }).await;
+    first.signal(Signal::SIGKILL);
+    first.wait_exit(Duration::from_secs(10)).await;
+    let done = active().await;
+    assert!(done < slugs.len() as i64, "the kill landed midway ({done} of {} done)", slugs.len());
+
+    let (ok, _, err) = run_agora(&["migrate"], &env).await;
+    assert!(ok, "{err}");
+    assert_all_current(&db, &slugs).await;
+}
+
+#[tokio::test]
+async fn in_flight_requests_finish_on_sigterm() {
+    let db = TestDatabase::create().await;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_PLATFORM_TOKEN", crate::support::PLATFORM_TOKEN)];
+    let mut agora = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0"], &env);
+    let base = agora.wait_listening().await;
+    // Hold the lock provisioning `slow` needs, so its request is in flight when SIGTERM arrives.
+    let blocker = db.connect().await;
+    blocker.execute("SELECT pg_advisory_lock(hashtext('agora.migrate'), hashtext('t_slow'))", &[]).await.unwrap();
+    let request = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/platform/tenants"))
+            .bearer_auth(crate::support::PLATFORM_TOKEN)
+            .json(&serde_json::json!({"slug": "slow", "name": "Slow"}))
+            .send(),
+    );
+    let pg = db.connect().await;
+    crate::support::eventually(Duration::from_secs(10), || async {
+        pg.query_opt("SELECT 1 FROM agora.tenants WHERE slug = 'slow'", &[]).await.unwrap().is_some()
+    })
+    .await;
+    agora.signal(Signal::SIGTERM);
+    // New connections are refused once the server stops accepting.
+    crate::support::eventually(Duration::from_secs(10), || async {
+        reqwest::get(format!("{base}/healthz")).await.is_err()
+    })
+    .await;
+    blocker.execute("SELECT pg_advisory_unlock(hashtext('agora.migrate'), hashtext('t_slow'))", &[]).await.unwrap();
+    let response = request.await.unwrap().unwrap();
+    assert_eq!(response.status(), 201, "the in-flight request completed");
+    assert!(agora.wait_exit(Duration::from_secs(30)).await.success());
+}
+
+#[tokio::test]
+async fn the_embedded_database_keeps_data_across_restarts_and_refuses_a_second_instance() {
+    let dir = tempfile::Builder::new().prefix("agora-embedded-").tempdir().unwrap();
+    // The embedded cluster runs as the unprivileged `postgres` user when we are root: it must be
+    // able to reach the directory.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let env = [("AGORA_DATA_DIR", data), ("AGORA_PLATFORM_TOKEN", crate::support::PLATFORM_TOKEN)];
+
+    let (ok, out, err) = run_agora(&["tenant", "create", "acme", "--name", "Acme", "--currency", "EUR"], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("\"slug\": \"acme\""), "{out}");
+
+    let mut first = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0"], &env);
+    let base = first.wait_listening().await;
+    let shop: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/store/shop"))
+        .header("x-tenant-id", "acme")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shop["name"], "Acme");
+
+    let (ok, _, err) = run_agora(&["serve", "--bind", "127.0.0.1:0"], &env).await;
+    assert!(!ok, "a second instance must be refused");
+    assert!(err.contains("in use"), "the refusal says why: {err}");
+
+    first.signal(Signal::SIGTERM);
+    assert!(first.wait_exit(Duration::from_secs(60)).await.success());
+    assert!(
+        first.log_lines().iter().any(|l| l.contains("embedded PostgreSQL stopped")),
+        "the embedded database was stopped cleanly"
+    );
+
+    // Start again: the shop is still there.
+    let (ok, out, err) = run_agora(&["tenant", "show", "acme"], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("\"name\": \"Acme\""), "{out}");
+    let (ok, out, _) = run_agora(&["tenant", "list"], &env).await;
+    assert!(ok && out.contains("acme"), "{out}");
+}
+
+#[tokio::test]
+async fn bad_configuration_names_the_setting() {
+    let (ok, _, err) = run_agora(&["migrate"], &[("AGORA_DB_POOL_SIZE", "many")]).await;
+    assert!(!ok);
+    assert!(err.contains("AGORA_DB_POOL_SIZE"), "{err}");
+    let (ok, _, err) = run_agora(
+        &["tenant", "create", "Bad Slug", "--name", "x"],
+        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(!err.is_empty());
+}
+
+#[tokio::test]
+async fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["tenant", "--help"],
+        vec!["tenant", "create", "--help"],
+        vec!["tenant", "list", "--help"],
+        vec!["tenant", "show", "--help"],
+        vec!["tenant", "suspend", "--help"],
+        vec!["tenant", "resume", "--help"],
+        vec!["openapi", "--help"],
+        vec!["demo", "--help"],
+    ] {
+        let (ok, out, _) = run_agora(&args, &[]).await;
+        assert!(ok && out.contains("Usage"), "{args:?}: {out}");
+    }
+}

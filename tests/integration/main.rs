@@ -1,0 +1,14 @@
+//! Integration tests: the real app over real PostgreSQL (and Redis where Redis is under test).
+//! One binary for all of them keeps link time down on small machines.
+
+mod support;
+
+mod bad_input;
+mod cache;
+mod cli;
+mod idempotency;
+mod isolation;
+mod observability;
+mod openapi;
+mod rate_limit;
+mod tenancy;

@@ -1,0 +1,67 @@
+use crate::support::{AgoraProcess, TestApp, TestDatabase};
+use std::time::Duration;
+
+#[tokio::test]
+async fn request_ids_are_echoed_and_logged() {
+    let db = TestDatabase::create().await;
+    let mut agora =
+        AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0", "--workers", "0"], &[("DATABASE_URL", &db.url)]);
+    let base = agora.wait_listening().await;
+    let client = reqwest::Client::new();
+
+    let res = client.get(format!("{base}/healthz")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+    let res = client.get(format!("{base}/healthz")).send().await.unwrap();
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(uuid::Uuid::parse_str(&generated).unwrap().get_version_num(), 7);
+    // An unreasonable id is replaced, not echoed.
+    let res = client.get(format!("{base}/healthz")).header("x-request-id", "x".repeat(500)).send().await.unwrap();
+    assert_ne!(res.headers()["x-request-id"].to_str().unwrap(), "x".repeat(500));
+
+    let find = |id: &str| {
+        agora
+            .log_lines()
+            .into_iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+            .find(|v| v["span"]["request_id"] == id && v["message"] == "request completed")
+    };
+    crate::support::eventually(Duration::from_secs(10), || async { find("trace-me-42").is_some() }).await;
+    let line = find("trace-me-42").unwrap();
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["span"]["route"], "/healthz");
+    assert!(find(&generated).is_some());
+}
+
+#[tokio::test]
+async fn metrics_and_health() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    for _ in 0..3 {
+        app.get("/api/v1/store/shop").header("x-tenant-id", &acme).send().await.unwrap();
+    }
+    app.get("/api/v1/store/shop").header("x-tenant-id", "nobody").send().await.unwrap();
+    let health: serde_json::Value = app.get("/healthz").send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready: serde_json::Value = app.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert_eq!((ready["database"].as_str(), ready["redis"].as_str()), (Some("ok"), Some("not configured")));
+
+    let text = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("{needle} missing in\n{text}"))
+            .to_string()
+    };
+    let ok = line("agora_http_requests_total{method=\"GET\",route=\"/api/v1/store/shop\",status=\"200\"}");
+    assert!(ok.ends_with(" 3"), "{ok}");
+    line("agora_http_requests_total{method=\"GET\",route=\"/api/v1/store/shop\",status=\"404\"}");
+    line("agora_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/store/shop\",le=\"0.005\"}");
+    line("agora_db_pool_connections{state=\"max\"} 8");
+}
+
+#[tokio::test]
+async fn readiness_reports_redis_when_configured() {
+    let app = TestApp::spawn_with(|o| o.redis = true).await;
+    let ready: serde_json::Value = app.get("/readyz").send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["redis"], "ok");
+}

@@ -1,0 +1,37 @@
+//! The committed contract must be what the handlers generate. Regenerate with
+//! `cargo run -- openapi --output openapi/openapi.json` (or run this test with UPDATE_OPENAPI=1).
+
+#[tokio::test]
+async fn committed_openapi_matches_the_code() {
+    let config = agora::config::Config::load(None, &std::collections::HashMap::new()).unwrap();
+    let state =
+        agora::app::AppState::build(&config, &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()))
+            .unwrap();
+    let generated = agora::app::openapi_document(state).await.unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+    let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "openapi/openapi.json is stale: run `cargo run -- openapi --output openapi/openapi.json` and commit it"
+    );
+    // Every operation documents its problem responses.
+    for (path, item) in generated["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(op["operationId"].is_string(), "{method} {path} has an operationId");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_server_publishes_the_spec_and_swagger_ui() {
+    let app = crate::support::TestApp::spawn().await;
+    let spec: serde_json::Value = app.get("/api/openapi.json").send().await.unwrap().json().await.unwrap();
+    assert!(spec["paths"]["/api/v1/store/shop"]["get"].is_object());
+    let docs = app.get("/api/docs").send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}

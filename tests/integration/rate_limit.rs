@@ -1,0 +1,84 @@
+use crate::support::{problem, TestApp};
+
+async fn limits_apply(redis: bool) {
+    let app = TestApp::spawn_with(|o| {
+        o.redis = redis;
+        o.env.insert("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE".into(), "3".into());
+        o.env.insert("AGORA_RATE_LIMIT_TENANT_PER_MINUTE".into(), "5".into());
+    })
+    .await;
+    let (a, b) = (app.tenant("shop-a").await, app.tenant("shop-b").await);
+    let shop =
+        |tenant: &str, client: &str| app.get("/api/v1/store/shop").header("x-tenant-id", tenant).bearer_auth(client);
+
+    // Per client: the fourth request of one client in a window is refused.
+    for _ in 0..3 {
+        assert_eq!(shop(&a, "client-1").send().await.unwrap().status(), 200);
+    }
+    let res = shop(&a, "client-1").send().await.unwrap();
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(problem(res, 429).await["type"], "https://agora.dev/problems/rate-limited");
+
+    // Per tenant: other clients share shop A's budget of 5 (3 used so far; the request refused
+    // for its client did not count).
+    assert_eq!(shop(&a, "client-2").send().await.unwrap().status(), 200);
+    assert_eq!(shop(&a, "client-3").send().await.unwrap().status(), 200);
+    let res = shop(&a, "client-4").send().await.unwrap();
+    assert!(problem(res, 429).await["detail"].as_str().unwrap().contains("tenant"));
+
+    // Shop B has budgets of its own.
+    assert_eq!(shop(&b, "client-1").send().await.unwrap().status(), 200);
+    // Operations endpoints are never limited.
+    for _ in 0..10 {
+        assert_eq!(app.get("/healthz").send().await.unwrap().status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_in_process() {
+    limits_apply(false).await;
+}
+
+#[tokio::test]
+async fn rate_limits_with_redis() {
+    limits_apply(true).await;
+}
+
+#[tokio::test]
+async fn replicas_share_a_redis_budget() {
+    let first = TestApp::spawn_with(|o| {
+        o.redis = true;
+        o.env.insert("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE".into(), "4".into());
+    })
+    .await;
+    first.tenant("shared").await;
+    // A second replica: same database and Redis namespace, its own process state.
+    let mut env = std::collections::HashMap::new();
+    env.insert("DATABASE_URL".to_string(), first.db.url.clone());
+    env.insert("REDIS_URL".to_string(), crate::support::redis_url());
+    env.insert("AGORA_REDIS_NAMESPACE".to_string(), first.db.name.clone());
+    env.insert("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE".to_string(), "4".to_string());
+    env.insert("AGORA_BIND".to_string(), "127.0.0.1:0".to_string());
+    let config = agora::config::Config::load(None, &env).unwrap();
+    let state = agora::app::AppState::build(&config, &secrecy::SecretString::from(first.db.url.clone())).unwrap();
+    let second = agora::app::listen(state).unwrap();
+    let second_base = format!("http://{}", second.addr);
+    tokio::spawn(second.server);
+
+    let hit = |base: String| {
+        first
+            .client
+            .get(format!("{base}/api/v1/store/shop"))
+            .header("x-tenant-id", "shared")
+            .bearer_auth("one-client")
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let base = if i % 2 == 0 { first.base.clone() } else { second_base.clone() };
+        statuses.push(hit(base).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    second.handle.stop(false).await;
+}

@@ -1,0 +1,290 @@
+//! The test harness: the real app on port 0 over a real PostgreSQL, one fresh database per test so
+//! tests run in parallel, optionally with a real Redis.
+//!
+//! ```ignore
+//! let app = TestApp::spawn().await;
+//! let acme = app.tenant("acme").await;
+//! let res = app.get("/api/v1/store/shop").header("X-Tenant-ID", acme).send().await?;
+//! ```
+
+use agora::app::{self, AppState};
+use agora::config::Config;
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
+
+/// Where the tests' PostgreSQL server is (a superuser who may create databases).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let name = format!("agora_test_{}", uuid::Uuid::now_v7().simple());
+        let (client, connection) =
+            tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await.unwrap_or_else(|e| {
+                panic!("cannot reach the test PostgreSQL at {} ({e}); run scripts/test.sh", admin_url())
+            });
+        tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        let url = match admin_url().rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("TEST_DATABASE_URL must end with /<database>"),
+        };
+        Self { name, url }
+    }
+
+    /// A plain connection to this database, for checks behind the app's back.
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(connection);
+        client
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await {
+                    tokio::spawn(connection);
+                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Settings a test may change before the app starts.
+pub struct TestOptions {
+    pub env: HashMap<String, String>,
+    pub redis: bool,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDatabase,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(customize: impl FnOnce(&mut TestOptions)) -> Self {
+        let db = TestDatabase::create().await;
+        let mut options = TestOptions { env: HashMap::new(), redis: false };
+        options.env.insert("DATABASE_URL".into(), db.url.clone());
+        options.env.insert("AGORA_BIND".into(), "127.0.0.1:0".into());
+        options.env.insert("AGORA_PLATFORM_TOKEN".into(), PLATFORM_TOKEN.into());
+        options.env.insert("AGORA_HTTP_WORKERS".into(), "2".into());
+        options.env.insert("AGORA_DB_POOL_SIZE".into(), "8".into());
+        customize(&mut options);
+        if options.redis {
+            options.env.insert("REDIS_URL".into(), redis_url());
+            // A namespace per test: parallel tests share the Redis server, never its keys.
+            options.env.insert("AGORA_REDIS_NAMESPACE".into(), db.name.clone());
+        }
+        let config = Config::load(None, &options.env).expect("test config");
+        let state = AppState::build(&config, &SecretString::from(db.url.clone())).expect("app state");
+        state.migrate(&()).await.expect("migrations");
+        let running = app::listen(state.clone()).expect("listen");
+        let handle = running.handle.clone();
+        tokio::spawn(running.server);
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
+        Self { base: format!("http://{}", running.addr), client, state, db, handle }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// A request as a platform operator.
+    pub fn platform(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(PLATFORM_TOKEN)
+    }
+
+    /// Provisions a shop named after `slug` and returns the slug.
+    pub async fn tenant(&self, slug: &str) -> String {
+        self.tenant_named(slug, &format!("Shop {slug}")).await
+    }
+
+    pub async fn tenant_named(&self, slug: &str, name: &str) -> String {
+        let new = agora_tenancy::NewTenant {
+            slug: slug.into(),
+            name: name.into(),
+            default_currency: Some("EUR".into()),
+            locales: Some(vec!["en".into(), "de".into()]),
+            domains: vec![],
+        };
+        self.state.tenancy.create(new, &agora_kernel::Actor::System("test")).await.expect("create tenant");
+        slug.to_string()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting; the runtime ends with the test anyway.
+        let handle = self.handle.clone();
+        drop(handle.stop(false));
+    }
+}
+
+/// Reads a problem+json response, asserting its status and content type.
+pub async fn problem(res: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(content_type, "application/problem+json", "errors are problem+json");
+    let body: serde_json::Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "problem status matches: {body}");
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("https://agora.dev/problems/")), "{body}");
+    body
+}
+
+/// Waits for `check` to hold, up to `deadline`, polling (no fixed sleeps that hope for the best).
+pub async fn eventually<F, Fut>(deadline: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < deadline, "condition not met within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The real `agora` binary as a child process, killed if the test ends without stopping it.
+pub struct AgoraProcess {
+    pub child: std::process::Child,
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub fn agora_command(env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_agora"));
+    // Nothing of the developer's own configuration leaks in.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AGORA_") || key == "DATABASE_URL" || key == "REDIS_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("AGORA_LOG_FORMAT", "json").env("RUST_LOG", "info");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+impl AgoraProcess {
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut child = agora_command(env)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn agora");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let pipe = child.stderr.take().expect("stderr piped");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, stderr }
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the "agora listening" line and returns the base URL.
+    pub async fn wait_listening(&mut self) -> String {
+        let start = Instant::now();
+        loop {
+            let lines = self.log_lines();
+            for line in &lines {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                    if v["message"] == "agora listening" {
+                        return format!("http://{}", v["addr"].as_str().unwrap());
+                    }
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("agora exited with {status} before listening:\n{}", lines.join("\n"));
+            }
+            assert!(start.elapsed() < Duration::from_secs(90), "agora did not start:\n{}", lines.join("\n"));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        nix::sys::signal::kill(pid, signal).expect("signal agora");
+    }
+
+    /// Waits for the process to exit (bounded) and returns its status.
+    pub async fn wait_exit(&mut self, deadline: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < deadline, "agora did not exit:\n{}", self.log_lines().join("\n"));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for AgoraProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SIGTERM first so an embedded PostgreSQL is stopped by its supervisor.
+            self.signal(nix::sys::signal::Signal::SIGTERM);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// Runs `agora <args>` to completion; returns (success, stdout, stderr).
+pub async fn run_agora(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = agora_command(env);
+    cmd.args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().expect("run agora");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

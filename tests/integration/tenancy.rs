@@ -1,0 +1,227 @@
+use crate::support::{problem, TestApp};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_shop_is_provisioned_over_the_platform_api_and_serves_its_settings() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "acme", "name": "Acme Outfitters", "default_currency": "EUR", "locales": ["de-CH", "en"], "domains": ["shop.acme.test"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["location"], "/api/v1/platform/tenants/acme");
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let tenant: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(tenant["status"], "active");
+    assert_eq!(tenant["schema_version"], 1);
+    assert_eq!(tenant["domains"], json!(["shop.acme.test"]));
+
+    // Its schema exists, holds the shop's tables and the seeded settings.
+    let pg = app.db.connect().await;
+    let row =
+        pg.query_one("SELECT name, default_currency, default_locale FROM t_acme.shop_settings", &[]).await.unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1), row.get::<_, String>(2)),
+        ("Acme Outfitters".into(), "EUR".into(), "de-CH".into())
+    );
+
+    // Three ways to address it: header, <slug>.<base domain>, custom domain.
+    for (name, value) in [("x-tenant-id", "acme"), ("host", "acme.localhost"), ("host", "shop.acme.test:8080")] {
+        let res = app.get("/api/v1/store/shop").header(name, value).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{name}: {value}");
+        let shop: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(shop["name"], "Acme Outfitters");
+        assert_eq!(shop["locales"], json!(["de-CH", "en"]));
+    }
+}
+
+#[tokio::test]
+async fn unknown_suspended_and_unaddressed_shops_are_problems() {
+    let app = TestApp::spawn().await;
+    app.tenant("acme").await;
+
+    let body = problem(app.get("/api/v1/store/shop").header("x-tenant-id", "nobody").send().await.unwrap(), 404).await;
+    assert_eq!(body["type"], "https://agora.dev/problems/tenant-not-found");
+    problem(app.get("/api/v1/store/shop").header("host", "nobody.localhost").send().await.unwrap(), 404).await;
+    problem(app.get("/api/v1/store/shop").header("host", "unknown.example.org").send().await.unwrap(), 404).await;
+    problem(app.get("/api/v1/store/shop").send().await.unwrap(), 404).await;
+
+    let res = app.platform(Method::POST, "/api/v1/platform/tenants/acme/suspend").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body = problem(app.get("/api/v1/store/shop").header("x-tenant-id", "acme").send().await.unwrap(), 403).await;
+    assert_eq!(body["type"], "https://agora.dev/problems/tenant-suspended");
+
+    let res = app.platform(Method::POST, "/api/v1/platform/tenants/acme/resume").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.get("/api/v1/store/shop").header("x-tenant-id", "acme").send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn invalid_tenants_name_every_bad_field_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "Not A Slug", "name": "", "default_currency": "euro", "locales": ["xx_YY"], "domains": ["localhost"]}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["slug", "name", "default_currency", "locales[0]", "domains[0]"]);
+
+    let pg = app.db.connect().await;
+    let count: i64 = pg.query_one("SELECT count(*) FROM agora.tenants", &[]).await.unwrap().get(0);
+    assert_eq!(count, 0, "nothing half-written");
+
+    app.tenant("acme").await;
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "acme", "name": "Again"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 409).await;
+    assert_eq!(body["errors"][0]["field"], "slug");
+
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "other", "name": "X", "colour": "red"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422).await;
+    assert_eq!(body["errors"][0]["field"], "colour");
+}
+
+#[tokio::test]
+async fn the_platform_api_wants_the_operator_token() {
+    let app = TestApp::spawn().await;
+    problem(app.get("/api/v1/platform/tenants").send().await.unwrap(), 401).await;
+    problem(app.get("/api/v1/platform/tenants").bearer_auth("wrong-token-wrong-token").send().await.unwrap(), 401)
+        .await;
+    assert_eq!(app.platform(Method::GET, "/api/v1/platform/tenants").send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn tenant_lists_are_cursor_paginated() {
+    let app = TestApp::spawn().await;
+    for slug in ["aa", "bb", "cc", "dd", "ee"] {
+        app.tenant(slug).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/v1/platform/tenants?limit=2".to_string();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = app.platform(Method::GET, &path).send().await.unwrap().json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|t| t["slug"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["aa", "bb", "cc", "dd", "ee"]);
+    let body =
+        problem(app.platform(Method::GET, "/api/v1/platform/tenants?limit=500").send().await.unwrap(), 422).await;
+    assert_eq!(body["errors"][0]["field"], "limit");
+    let body =
+        problem(app.platform(Method::GET, "/api/v1/platform/tenants?cursor=garbage").send().await.unwrap(), 422).await;
+    assert_eq!(body["errors"][0]["field"], "cursor");
+}
+
+#[tokio::test]
+async fn stale_writes_are_refused_with_412() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let read = app.platform(Method::GET, "/api/v1/admin/shop").header("x-tenant-id", &acme).send().await.unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, "\"1\"");
+    let settings: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(settings["version"], 1);
+
+    let first = app
+        .platform(Method::PATCH, "/api/v1/admin/shop")
+        .header("x-tenant-id", &acme)
+        .header("if-match", &etag)
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["etag"], "\"2\"");
+    let second = app
+        .platform(Method::PATCH, "/api/v1/admin/shop")
+        .header("x-tenant-id", &acme)
+        .header("if-match", &etag)
+        .json(&json!({"name": "Lost update"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(second, 412).await;
+    assert_eq!(body["type"], "https://agora.dev/problems/version-conflict");
+    let shop: serde_json::Value =
+        app.get("/api/v1/store/shop").header("x-tenant-id", &acme).send().await.unwrap().json().await.unwrap();
+    assert_eq!(shop["name"], "Renamed");
+
+    let bad = app
+        .platform(Method::PATCH, "/api/v1/admin/shop")
+        .header("x-tenant-id", &acme)
+        .json(&json!({"default_locale": "fr", "timezone": "Mars"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(bad, 422).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["default_locale", "timezone"]);
+
+    let tenant = app.platform(Method::GET, "/api/v1/platform/tenants/acme").send().await.unwrap();
+    assert_eq!(tenant.headers()["etag"], "\"1\"");
+    let renamed = app
+        .platform(Method::PATCH, "/api/v1/platform/tenants/acme")
+        .header("if-match", "\"0\"")
+        .json(&json!({"name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    problem(renamed, 412).await;
+}
+
+#[tokio::test]
+async fn a_shop_created_while_others_migrate_is_complete() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.tenant(&format!("shop{i}")).await;
+    }
+    let migrate = {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.migrate(&()).await.map(|r| (r.tenants, r.migrated, r.failed.len())) })
+    };
+    let create = app.tenant("latecomer");
+    let (report, slug) = tokio::join!(migrate, create);
+    let (tenants, migrated, failed) = report.unwrap().unwrap();
+    assert_eq!(failed, 0);
+    assert_eq!(tenants, migrated);
+    let pg = app.db.connect().await;
+    for slug in (0..6).map(|i| format!("shop{i}")).chain([slug]) {
+        let row =
+            pg.query_one("SELECT status, schema_version FROM agora.tenants WHERE slug = $1", &[&slug]).await.unwrap();
+        assert_eq!((row.get::<_, String>(0), row.get::<_, i32>(1)), ("active".into(), 1), "{slug}");
+        let schema = format!("t_{slug}");
+        let applied: i64 = pg
+            .query_one(&format!("SELECT count(*) FROM \"{schema}\".refinery_schema_history"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(applied, 1, "{slug}: each migration applied once");
+        let settings: i64 =
+            pg.query_one(&format!("SELECT count(*) FROM \"{schema}\".shop_settings"), &[]).await.unwrap().get(0);
+        assert_eq!(settings, 1);
+    }
+}
