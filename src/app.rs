@@ -5,8 +5,10 @@ use crate::config::Config;
 use crate::embedded_pg::EmbeddedPostgres;
 use actix_web::middleware::from_fn;
 use agora_kernel::cache::Cache;
+use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
 use agora_kernel::idempotency::{self, IdempotencySettings};
+use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
@@ -17,6 +19,7 @@ use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
 use paperclip::v2::models::{DefaultApiRaw, Info};
 use secrecy::SecretString;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,22 @@ pub struct AppState {
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
+    pub bus: EventBus,
+    pub jobs: Arc<JobRegistry>,
+    pub job_metrics: Option<JobMetrics>,
+}
+
+/// Every module's events, subscribers, job kinds and recurring jobs, registered in one place.
+fn register_background(events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), StartError> {
+    jobs.register::<agora_kernel::jobs::Probe>();
+    jobs.recurring("purge-finished-jobs", "17 3 * * *", agora_kernel::jobs::PurgeFinishedJobs { keep_days: 7 })
+        .map_err(StartError::Other)?;
+    jobs.recurring("purge-idempotency-keys", "7 * * * *", agora_kernel::idempotency::PurgeExpiredKeys)
+        .map_err(StartError::Other)?;
+    agora_tenancy::register_events(events);
+    // modules: notifications
+    // modules: webhooks
+    Ok(())
 }
 
 impl AppState {
@@ -106,9 +125,18 @@ impl AppState {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
+        let mut events = EventBus::builder();
+        let mut jobs = JobRegistry::default();
+        register_background(&mut events, &mut jobs)?;
+        let bus = events.build();
+        let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
+        let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         Ok(Self {
-            tenancy: TenancyModule::new(db.clone(), &config.base_domain),
-            metrics: Metrics::new().map_err(|e| StartError::Other(e.to_string()))?,
+            tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain),
+            metrics,
+            bus,
+            jobs: Arc::new(jobs),
+            job_metrics: Some(job_metrics),
             config: config.clone(),
             db,
             redis,
@@ -271,18 +299,14 @@ pub fn listen(state: AppState) -> Result<RunningServer, StartError> {
     Ok(RunningServer { addr, handle: server.handle(), server })
 }
 
-/// Periodic housekeeping until the job runtime takes it over: expired idempotency keys.
-pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let db = state.db.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match idempotency::purge_expired(&db).await {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired idempotency keys purged"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
-            }
-        }
+/// Starts this process's job workers (none when `workers` is 0: a web-only replica).
+pub fn start_workers(state: &AppState) -> Option<WorkerPool> {
+    (state.config.workers > 0).then(|| {
+        let settings = WorkerSettings {
+            concurrency: state.config.workers,
+            shutdown_timeout: Duration::from_secs(state.config.shutdown_timeout_secs),
+            ..WorkerSettings::default()
+        };
+        WorkerPool::start(state.db.clone(), state.bus.clone(), state.jobs.clone(), settings, state.job_metrics.clone())
     })
 }

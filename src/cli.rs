@@ -104,7 +104,7 @@ fn load_config(cli: &Cli) -> Result<Config, CliError> {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut config = load_config(&cli)?;
-    crate::telemetry::init(config.log_format);
+    let _telemetry = crate::telemetry::init(config.log_format, config.otlp_endpoint.as_deref());
     match cli.command {
         Command::Serve(args) => {
             if let Some(bind) = args.bind {
@@ -250,12 +250,14 @@ async fn serve(config: Config) -> Result<(), CliError> {
                 "some tenants failed to migrate; they will answer errors until `agora migrate` succeeds"
             );
         }
-        let housekeeping = app::spawn_housekeeping(&state);
+        let workers = app::start_workers(&state);
         let running = app::listen(state)?;
         tracing::info!(addr = %running.addr, "agora listening");
         // actix handles SIGTERM/SIGINT: stops accepting, lets in-flight requests finish.
         let outcome = running.server.await;
-        housekeeping.abort();
+        if let Some(workers) = workers {
+            workers.shutdown().await;
+        }
         outcome.map_err(|e| CliError::Failed(e.to_string()))
     }
     .await;

@@ -65,3 +65,54 @@ async fn readiness_reports_redis_when_configured() {
     let ready: serde_json::Value = app.get("/readyz").send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["redis"], "ok");
 }
+
+#[tokio::test]
+async fn traces_are_exported_over_otlp_when_configured() {
+    use std::sync::{Arc, Mutex};
+    // A receiver speaking OTLP/HTTP's transport: it records what the exporter posts.
+    let received: Arc<Mutex<Vec<(String, String, Vec<u8>)>>> = Arc::default();
+    let sink = received.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let receiver = actix_web::HttpServer::new(move || {
+        let sink = sink.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                let content_type =
+                    req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                sink.lock().unwrap().push((req.path().to_string(), content_type, body.to_vec()));
+                async { actix_web::HttpResponse::Ok().content_type("application/x-protobuf").finish() }
+            },
+        ))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let receiver_handle = receiver.handle();
+    tokio::spawn(receiver);
+
+    let db = TestDatabase::create().await;
+    let endpoint = format!("http://127.0.0.1:{port}/v1/traces");
+    let mut agora = AgoraProcess::spawn(
+        &["serve", "--bind", "127.0.0.1:0", "--workers", "0"],
+        &[("DATABASE_URL", &db.url), ("AGORA_OTLP_ENDPOINT", &endpoint)],
+    );
+    let base = agora.wait_listening().await;
+    reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .header("x-request-id", "otlp-trace-check")
+        .send()
+        .await
+        .unwrap();
+    // Shutting down flushes the batch exporter.
+    agora.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(agora.wait_exit(Duration::from_secs(30)).await.success());
+    let posts = received.lock().unwrap().clone();
+    let trace = posts.iter().find(|(_, _, body)| body.windows(16).any(|w| w == b"otlp-trace-check"));
+    let (path, content_type, _) =
+        trace.unwrap_or_else(|| panic!("no exported span carries the request id; got {} posts", posts.len()));
+    assert_eq!(path, "/v1/traces");
+    assert_eq!(content_type, "application/x-protobuf");
+    receiver_handle.stop(false).await;
+}

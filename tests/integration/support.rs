@@ -288,3 +288,14 @@ pub async fn run_agora(args: &[&str], env: &[(&str, &str)]) -> (bool, String, St
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Versions of the migrations shipped in `migrations/<dir>`, ascending.
+pub fn shipped(dir: &str) -> Vec<i32> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dir);
+    let mut versions: Vec<i32> = std::fs::read_dir(path)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix('V')?.split("__").next()?.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions
+}

@@ -222,6 +222,37 @@ impl Database {
         Ok(client)
     }
 
+    /// A dedicated connection LISTENing on `channel`; each notification's payload arrives on the
+    /// returned channel. The receiver ends when the connection is lost.
+    pub async fn listen(&self, channel: &'static str) -> Result<tokio::sync::mpsc::Receiver<String>, DbError> {
+        use futures_util::StreamExt;
+        let (client, mut connection) = tokio_postgres::connect(self.url.expose_secret(), tokio_postgres::NoTls)
+            .await
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let forward = tx.clone();
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                        // A full channel already holds a wake-up; dropping this one loses nothing.
+                        let _ = forward.try_send(n.payload().to_string());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        client.batch_execute(&format!("LISTEN {channel}")).await.map_err(|e| DbError::Pool(e.to_string()))?;
+        // The connection lives as long as someone listens.
+        tokio::spawn(async move {
+            tx.closed().await;
+            drop(client);
+        });
+        Ok(rx)
+    }
+
     /// Round trip to the server, for `/readyz`.
     pub async fn ping(&self) -> Result<(), DbError> {
         use diesel_async::SimpleAsyncConnection;

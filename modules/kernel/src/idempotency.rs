@@ -169,14 +169,28 @@ async fn finish(
     .await
 }
 
-/// Deletes keys past their retention. Run periodically.
-pub async fn purge_expired(db: &Database) -> Result<usize, DbError> {
-    db.control_tx(async |conn| {
-        let sql =
-            format!("DELETE FROM agora.idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'");
-        Ok(diesel::sql_query(sql).execute(conn).await?)
-    })
-    .await
+/// Deletes keys past their retention; a recurring job.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PurgeExpiredKeys;
+
+impl crate::jobs::Job for PurgeExpiredKeys {
+    const KIND: &'static str = "kernel.purge_idempotency_keys";
+
+    async fn run(self, ctx: crate::jobs::JobContext) -> Result<(), crate::jobs::JobError> {
+        let deleted = ctx
+            .db
+            .control_tx(async |conn| {
+                let sql = format!(
+                    "DELETE FROM agora.idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'"
+                );
+                Ok::<_, DbError>(diesel::sql_query(sql).execute(conn).await?)
+            })
+            .await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "expired idempotency keys purged");
+        }
+        Ok(())
+    }
 }
 
 fn replay(stored: StoredKey) -> HttpResponse {

@@ -9,8 +9,10 @@
 pub mod cache;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod pagination;

@@ -5,6 +5,7 @@
 //! shop's schema. The facade below is the module's whole public face.
 
 mod error;
+mod events;
 mod http;
 mod migrate;
 mod provisioning;
@@ -12,12 +13,14 @@ mod resolution;
 mod schema;
 mod store;
 
+use agora_kernel::events::EventBus;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::{Actor, Database, TenantContext};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use error::TenancyError;
+pub use events::{register_events, ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
 pub use http::{admin_routes, platform_routes, resolve_tenant, store_routes};
 pub use migrate::MigrationProgress;
 
@@ -117,15 +120,16 @@ pub struct TenancyModule {
 
 struct Inner {
     db: Database,
+    bus: EventBus,
     base_domain: String,
     resolver: resolution::Resolver,
 }
 
 impl TenancyModule {
     /// `base_domain`: shops are reachable at `<slug>.<base_domain>`.
-    pub fn new(db: Database, base_domain: &str) -> Self {
+    pub fn new(db: Database, bus: EventBus, base_domain: &str) -> Self {
         let base_domain = base_domain.trim().trim_matches('.').to_ascii_lowercase();
-        Self { inner: Arc::new(Inner { resolver: resolution::Resolver::new(), db, base_domain }) }
+        Self { inner: Arc::new(Inner { resolver: resolution::Resolver::new(), db, bus, base_domain }) }
     }
 
     pub fn database(&self) -> &Database {
@@ -143,13 +147,13 @@ impl TenancyModule {
         concurrency: usize,
         progress: &dyn MigrationProgress,
     ) -> Result<MigrationReport, TenancyError> {
-        migrate::migrate_all(&self.inner.db, concurrency, progress).await
+        migrate::migrate_all(&self.inner.db, &self.inner.bus, concurrency, progress).await
     }
 
     /// Opens a shop: validates, records it, creates and migrates its schema, seeds its settings.
     /// Re-running it for a shop whose provisioning was interrupted finishes the job.
     pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant, TenancyError> {
-        let tenant = provisioning::create(&self.inner.db, &self.inner.base_domain, new, actor).await?;
+        let tenant = provisioning::create(&self.inner.db, &self.inner.bus, &self.inner.base_domain, new, actor).await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }
@@ -170,7 +174,7 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
-        let tenant = store::set_status(&self.inner.db, slug, status, expected_version, actor).await?;
+        let tenant = store::set_status(&self.inner.db, &self.inner.bus, slug, status, expected_version, actor).await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }
@@ -209,7 +213,7 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<ShopSettingsAdmin, TenancyError> {
-        store::update_shop(&self.inner.db, tenant, patch, expected_version, actor).await
+        store::update_shop(&self.inner.db, &self.inner.bus, tenant, patch, expected_version, actor).await
     }
 
     /// The shop's public settings (one tenant transaction; deliberately uncached).

@@ -4,10 +4,12 @@
 //! by running `create` again or by `agora migrate`, which completes every shop still marked
 //! `provisioning`.
 
+use crate::events::TenantCreated;
 use crate::schema::{tenant_domains, tenants};
 use crate::store::{self, ShopSeed};
 use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, Tenant};
 use agora_kernel::error::FieldError;
+use agora_kernel::events::EventBus;
 use agora_kernel::{Actor, Currency, Database, DbError, TenantSchema};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -113,6 +115,7 @@ fn unique_violation_on(e: &DieselError) -> Option<String> {
 
 pub(crate) async fn create(
     db: &Database,
+    bus: &EventBus,
     base_domain: &str,
     new: NewTenant,
     actor: &Actor,
@@ -121,7 +124,7 @@ pub(crate) async fn create(
     let who = actor.audit_name();
     record(db, &valid, &who).await?;
     let seed = ShopSeed { name: &valid.name, default_currency: &valid.currency, locales: &valid.locales };
-    finish(db, &valid.slug, &valid.schema, &seed, &who).await?;
+    finish(db, bus, &valid.slug, &valid.schema, &seed, &who).await?;
     store::find_tenant(db, &valid.slug).await?.ok_or(TenancyError::NotFound(valid.slug))
 }
 
@@ -184,6 +187,7 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
 /// Migrates the schema, seeds the settings and activates the shop. Idempotent.
 pub(crate) async fn finish(
     db: &Database,
+    bus: &EventBus,
     slug: &str,
     schema: &TenantSchema,
     seed: &ShopSeed<'_>,
@@ -198,19 +202,27 @@ pub(crate) async fn finish(
             .map_err(DbError::from)
     })
     .await?;
-    let (slug, who) = (slug.to_string(), who.to_string());
+    let (slug, who, bus) = (slug.to_string(), who.to_string(), bus.clone());
     db.control_tx(async move |conn| {
-        diesel::update(tenants::table.filter(tenants::slug.eq(&slug)))
+        let row = tenants::table
+            .filter(tenants::slug.eq(&slug))
+            .select((tenants::id, tenants::name, tenants::status))
+            .for_update()
+            .first::<(uuid::Uuid, String, String)>(conn)
+            .await?;
+        let opening = row.2 == "provisioning";
+        diesel::update(tenants::table.filter(tenants::id.eq(row.0)))
             .set((
-                tenants::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
-                    "CASE WHEN status = 'provisioning' THEN 'active' ELSE status END",
-                )),
+                tenants::status.eq(if opening { "active" } else { row.2.as_str() }),
                 tenants::schema_version.eq(version),
                 tenants::modified_at.eq(diesel::dsl::now),
                 tenants::modified_by.eq(&who),
             ))
             .execute(conn)
             .await?;
+        if opening {
+            bus.publish(conn, None, &TenantCreated { tenant_id: row.0, slug: slug.clone(), name: row.1 }).await?;
+        }
         Ok::<(), TenancyError>(())
     })
     .await

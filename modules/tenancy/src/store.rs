@@ -1,7 +1,9 @@
 //! SQL for tenants, their domains and shop settings.
 
+use crate::events::{ShopSettingsUpdated, TenantStatusChanged};
 use crate::schema::{shop_settings, tenant_domains, tenants};
 use crate::{ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyError, Tenant, TenantPatch, TenantStatus};
+use agora_kernel::events::EventBus;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
 use chrono::{DateTime, Utc};
@@ -134,6 +136,7 @@ async fn locked_row(
 
 pub(crate) async fn set_status(
     db: &Database,
+    bus: &EventBus,
     slug: &str,
     status: TenantStatus,
     expected: Option<i64>,
@@ -150,6 +153,8 @@ pub(crate) async fn set_status(
             TenantStatus::Suspended => "suspended",
         };
         if row.status != new_status {
+            let event = TenantStatusChanged { tenant_id: row.id, slug: slug.clone(), status: new_status.to_string() };
+            bus.publish(conn, None, &event).await?;
             diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
                 .set((
                     tenants::status.eq(new_status),
@@ -343,12 +348,13 @@ pub(crate) async fn shop_settings_admin(
 
 pub(crate) async fn update_shop(
     db: &Database,
+    bus: &EventBus,
     tenant: &TenantContext,
     patch: ShopSettingsPatch,
     expected: Option<i64>,
     actor: &Actor,
 ) -> Result<ShopSettingsAdmin, TenancyError> {
-    let (slug, who) = (tenant.slug.clone(), actor.audit_name());
+    let (slug, who, context) = (tenant.slug.clone(), actor.audit_name(), tenant.clone());
     db.tenant_tx(&tenant.schema, async move |conn| {
         let current = shop_settings::table
             .select(ShopAdminRow::as_select())
@@ -378,7 +384,17 @@ pub(crate) async fn update_shop(
             .returning(ShopAdminRow::as_returning())
             .get_result(conn)
             .await?;
-        Ok(row.into_admin())
+        let updated = row.into_admin();
+        let event = ShopSettingsUpdated {
+            name: updated.settings.name.clone(),
+            default_currency: updated.settings.default_currency.clone(),
+            locales: updated.settings.locales.clone(),
+            default_locale: updated.settings.default_locale.clone(),
+            timezone: updated.settings.timezone.clone(),
+            version: updated.version,
+        };
+        bus.publish(conn, Some(&context), &event).await?;
+        Ok(updated)
     })
     .await
 }
