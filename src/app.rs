@@ -242,6 +242,8 @@ pub fn http_app(
         .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)))
         .service(web::scope("/api/v1/store").configure(agora_tenancy::store_routes))
         .service(web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes))
+        // routes: notifications
+        // routes: webhooks
         .service(web::scope("/api/v1/platform").configure(agora_tenancy::platform_routes))
         .with_json_spec_v3_at("/api/openapi.json")
         .with_swagger_ui_at("/api/docs")

@@ -42,6 +42,13 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     pub shutdown_timeout_secs: u64,
     pub migrate_concurrency: usize,
+    /// Outgoing mail server, `smtp://host:port` (STARTTLS when offered), `smtps://…` (TLS),
+    /// optionally with `user:password@`; unset = mail is kept in each shop's outbox mailbox.
+    pub smtp_url: Option<SecretString>,
+    /// Sender of platform mail when a shop has not set its own.
+    pub mail_from: String,
+    /// Let webhooks target loopback, link-local and private addresses (development only).
+    pub webhooks_allow_private_targets: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -81,6 +88,9 @@ const FILE_KEYS: &[&str] = &[
     "otlp_endpoint",
     "shutdown_timeout_secs",
     "migrate_concurrency",
+    "smtp_url",
+    "mail_from",
+    "webhooks_allow_private_targets",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +211,27 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
+        let smtp_url = match src.raw("AGORA_SMTP_URL") {
+            Some((v, name)) if !(v.starts_with("smtp://") || v.starts_with("smtps://")) => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "<hidden>".into(),
+                    message: "must start with smtp:// or smtps://".into(),
+                })
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
+        let mail_from = match src.raw("AGORA_MAIL_FROM") {
+            Some((v, name)) if !v.contains('@') => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: v,
+                    message: "expected an address such as shop@example.com".into(),
+                })
+            }
+            Some((v, _)) => v,
+            None => "Agora <no-reply@localhost>".into(),
+        };
         let redis_namespace = match src.raw("AGORA_REDIS_NAMESPACE") {
             Some((v, name)) if v.is_empty() || v.len() > 64 || v.contains(char::is_whitespace) => {
                 return Err(ConfigError::Invalid { name, value: v, message: "1–64 characters without spaces".into() })
@@ -284,6 +315,9 @@ impl Config {
             otlp_endpoint,
             shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,
             migrate_concurrency: src.parsed("AGORA_MIGRATE_CONCURRENCY", 4, urange(1, 64))?,
+            smtp_url,
+            mail_from,
+            webhooks_allow_private_targets: src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
         })
     }
 }
