@@ -231,6 +231,7 @@ pub fn http_app(
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(web::Data::new(state.limiter.clone()))
         .app_data(web::Data::new(state.cache.clone()))
+        .app_data(web::Data::new(state.bus.clone()))
         .app_data(web::Data::new(idempotency_settings))
         .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
         .app_data(agora_kernel::http::json_config(max_body))
@@ -244,7 +245,11 @@ pub fn http_app(
         .service(web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes))
         // routes: notifications
         // routes: webhooks
-        .service(web::scope("/api/v1/platform").configure(agora_tenancy::platform_routes))
+        .service(
+            web::scope("/api/v1/platform")
+                .configure(agora_tenancy::platform_routes)
+                .configure(agora_kernel::queue_admin::platform_routes),
+        )
         .with_json_spec_v3_at("/api/openapi.json")
         .with_swagger_ui_at("/api/docs")
         .build()
@@ -307,6 +312,7 @@ pub fn start_workers(state: &AppState) -> Option<WorkerPool> {
         let settings = WorkerSettings {
             concurrency: state.config.workers,
             shutdown_timeout: Duration::from_secs(state.config.shutdown_timeout_secs),
+            lease: Duration::from_secs(state.config.job_lease_secs),
             ..WorkerSettings::default()
         };
         WorkerPool::start(state.db.clone(), state.bus.clone(), state.jobs.clone(), settings, state.job_metrics.clone())

@@ -39,6 +39,42 @@ pub enum Command {
     },
     /// Provision the demo shop `demo` (idempotent) and print where to find it.
     Demo,
+    /// Run background jobs only (no HTTP): a worker replica.
+    Worker(WorkerArgs),
+    /// Inspect and exercise the job queue.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Write the JSON schema of every event to a directory (committed as openapi/events/).
+    EventSchemas {
+        /// Directory to write `<event name>.json` files into.
+        #[arg(long, default_value = "openapi/events")]
+        output_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Jobs run at once in this process [env: AGORA_WORKERS].
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Enqueue diagnostic probe jobs (each records once that it ran): for benchmarks and drills.
+    Probe {
+        /// How many jobs.
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        /// Label to find their results by (agora.job_probes.batch).
+        #[arg(long, default_value = "probe")]
+        batch: String,
+        /// Pretend work per job, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
+    },
+    /// Jobs by state.
+    Stats,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +150,28 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 config.workers = workers;
             }
             serve(config).await
+        }
+        Command::Worker(args) => {
+            if let Some(workers) = args.workers {
+                config.workers = workers;
+            }
+            if config.workers == 0 {
+                return Err(CliError::Failed("a worker needs at least one job slot: --workers 1 or more".into()));
+            }
+            work(config).await
+        }
+        Command::EventSchemas { output_dir } => {
+            let state =
+                AppState::build(&config, &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()))?;
+            std::fs::create_dir_all(&output_dir)
+                .map_err(|e| CliError::Failed(format!("{}: {e}", output_dir.display())))?;
+            for (name, schema) in state.bus.schemas() {
+                let path = output_dir.join(format!("{name}.json"));
+                let text = serde_json::to_string_pretty(schema).map_err(|e| CliError::Failed(e.to_string()))? + "\n";
+                std::fs::write(&path, text).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+            }
+            println!("{} event schemas written to {}", state.bus.schemas().len(), output_dir.display());
+            Ok(())
         }
         Command::Openapi { output } => {
             // The document needs no database: pools connect lazily and nothing is queried.
@@ -224,7 +282,26 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             println!("storefront API: http://demo.{}:{port}/api/v1/store/shop", state.config.base_domain);
             Ok(())
         }
-        Command::Serve(_) | Command::Openapi { .. } => Err(CliError::Failed("not an offline command".into())),
+        Command::Jobs(JobsCommand::Probe { count, batch, work_ms }) => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            agora_kernel::jobs::enqueue_probes(&state.db, &batch, count, work_ms)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            println!("{count} probe jobs enqueued in batch {batch}");
+            Ok(())
+        }
+        Command::Jobs(JobsCommand::Stats) => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            for (state_name, count) in
+                agora_kernel::jobs::counts(&state.db).await.map_err(|e| CliError::Failed(e.to_string()))?
+            {
+                println!("{state_name:<10} {count}");
+            }
+            Ok(())
+        }
+        Command::Serve(_) | Command::Openapi { .. } | Command::Worker(_) | Command::EventSchemas { .. } => {
+            Err(CliError::Failed("not an offline command".into()))
+        }
     }
 }
 
@@ -264,6 +341,38 @@ async fn serve(config: Config) -> Result<(), CliError> {
     tracing::info!("shutting down");
     handle.close().await;
     result
+}
+
+/// Jobs only: migrate, run the worker pool until SIGTERM/SIGINT, hand back what is unfinished.
+async fn work(config: Config) -> Result<(), CliError> {
+    let handle = DatabaseHandle::open(&config).await?;
+    let result = async {
+        let state = AppState::build(&config, &handle.url)?;
+        state.migrate(&()).await?;
+        let workers = app::start_workers(&state).ok_or_else(|| CliError::Failed("no workers configured".into()))?;
+        shutdown_signal().await;
+        tracing::info!("stopping job workers");
+        workers.shutdown().await;
+        Ok(())
+    }
+    .await;
+    handle.close().await;
+    result
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Progress of `agora migrate`: a bar on a terminal, log lines otherwise.

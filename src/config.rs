@@ -47,6 +47,8 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// Sender of platform mail when a shop has not set its own.
     pub mail_from: String,
+    /// How long a claimed job is held before another worker may take it (renewed while it runs).
+    pub job_lease_secs: u64,
     /// Let webhooks target loopback, link-local and private addresses (development only).
     pub webhooks_allow_private_targets: bool,
 }
@@ -91,6 +93,7 @@ const FILE_KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "webhooks_allow_private_targets",
+    "job_lease_secs",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -317,6 +320,7 @@ impl Config {
             migrate_concurrency: src.parsed("AGORA_MIGRATE_CONCURRENCY", 4, urange(1, 64))?,
             smtp_url,
             mail_from,
+            job_lease_secs: src.parsed("AGORA_JOB_LEASE_SECS", 30, range(1, 3600))?,
             webhooks_allow_private_targets: src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
         })
     }

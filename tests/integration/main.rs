@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod idempotency;
 mod isolation;
+mod jobs;
 mod observability;
 mod openapi;
 mod rate_limit;

@@ -329,7 +329,7 @@ impl Pool {
         let heartbeat = tokio::spawn(Arc::clone(&this).heartbeat());
         let mut running: JoinSet<()> = JoinSet::new();
         let mut next_due: Vec<Option<DateTime<Utc>>> =
-            this.registry.recurring.iter().map(|r| r.schedule.find_next_occurrence(&Utc::now(), false).ok()).collect();
+            this.registry.recurring.iter().map(|r| next_tick(&r.schedule, Utc::now())).collect();
         let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
         tracing::info!(worker = %this.worker_id, concurrency = this.settings.concurrency, "job workers started");
         loop {
@@ -473,7 +473,7 @@ impl Pool {
                 self.db
                     .control_tx(async move |conn| {
                         diesel::sql_query(
-                            "UPDATE agora.jobs SET state = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, \
+                            "UPDATE agora.jobs SET state = 'succeeded', finished_at = now(), locked_until = NULL, \
                              last_error = NULL WHERE id = $1 AND locked_by = $2",
                         )
                         .bind::<BigInt, _>(id)
@@ -497,7 +497,7 @@ impl Pool {
                     .control_tx(async move |conn| {
                         diesel::sql_query(
                             "UPDATE agora.jobs SET state = $3, run_at = now() + make_interval(secs => $4), last_error = $5, \
-                             locked_by = NULL, locked_until = NULL, finished_at = CASE WHEN $3 = 'dead' THEN now() END \
+                             locked_until = NULL, finished_at = CASE WHEN $3 = 'dead' THEN now() END \
                              WHERE id = $1 AND locked_by = $2",
                         )
                         .bind::<BigInt, _>(id)
@@ -594,7 +594,7 @@ impl Pool {
             if tick > now {
                 continue;
             }
-            *due = recurring.schedule.find_next_occurrence(&now, false).ok();
+            *due = next_tick(&recurring.schedule, now);
             let (name, kind, payload, max_attempts) =
                 (recurring.name, recurring.kind, recurring.payload.clone(), recurring.max_attempts);
             let result = self
@@ -646,6 +646,13 @@ impl Pool {
             }
         }
     }
+}
+
+/// The schedule's next tick after `after`, in whole seconds: every replica computes the same
+/// instant, which is what makes the tick row a shared lock.
+fn next_tick(schedule: &croner::Cron, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::SubsecRound;
+    schedule.find_next_occurrence(&after.trunc_subsecs(0), false).ok().map(|t| t.trunc_subsecs(0))
 }
 
 fn lease_secs(lease: Duration) -> f64 {
@@ -760,6 +767,18 @@ pub async fn enqueue_probes(db: &Database, batch: &str, count: usize, work_ms: u
         .execute(conn)
         .await?;
         notify_workers(conn).await
+    })
+    .await
+}
+
+/// Number of jobs in each state.
+pub async fn counts(db: &Database) -> Result<Vec<(String, i64)>, DbError> {
+    db.control_tx(async |conn| {
+        let rows: Vec<StateCount> =
+            diesel::sql_query("SELECT state, count(*) AS n FROM agora.jobs GROUP BY state ORDER BY state")
+                .load(conn)
+                .await?;
+        Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
     })
     .await
 }

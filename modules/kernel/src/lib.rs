@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod pagination;
+pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 

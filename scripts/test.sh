@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# scripts/test.sh — THE test command for Agora (CI runs it through .ci/run).
+#
+# On a fresh Debian 12 machine (as root, or with sudo) it installs and starts what the
+# tests need, then runs the whole workspace test suite:
+#   * PostgreSQL on 127.0.0.1:5432, user `postgres`, trust auth over TCP   (Debian `postgresql`)
+#     — the same package provides the server binaries (/usr/lib/postgresql/*/bin/initdb)
+#       and the `postgres` system user that the embedded-database tests need;
+#   * Redis on 127.0.0.1:6379, nothing kept on disk                        (Debian `redis-server`);
+#   * cargo nextest when installed, plain `cargo test` otherwise.
+# When the services are already up it changes nothing.
+#
+# Usage:  bash scripts/test.sh [extra args for the test runner]
+#   e.g.  bash scripts/test.sh -E 'test(tenant_isolation)'      (nextest filter)
+#         bash scripts/test.sh tenant_isolation                 (name filter, both runners)
+#
+# Environment:
+#   TEST_DATABASE_URL      PostgreSQL the tests use      (default postgres://postgres@127.0.0.1:5432/postgres)
+#                          A non-default URL is only checked, never installed/started/reconfigured.
+#   TEST_REDIS_URL         Redis the tests use           (default redis://127.0.0.1:6379)
+#                          A non-default URL is only checked.
+#   AGORA_LINT=1           also run `cargo fmt --check` and `cargo clippy -D warnings` first
+#                          (off by default to keep CI fast).
+#   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
+#   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
+#   CARGO_TARGET_DIR       honoured as cargo always does.
+#   RUST_TEST_THREADS      threads per test binary for the `cargo test` fallback (default 4).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT="$(pwd)"
+
+DEFAULT_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL="redis://127.0.0.1:6379"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DEFAULT_DATABASE_URL}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-$DEFAULT_REDIS_URL}"
+export DEBIAN_FRONTEND=noninteractive
+
+section() { printf '\n=== %s ===\n' "$*"; }
+info()    { printf '  %s\n' "$*"; }
+die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root (directly, or through sudo when we are not root).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        die "need root (or passwordless sudo) to run: $*"
+    fi
+}
+
+APT_UPDATED=0
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        info "apt-get update"
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    info "apt-get install -y $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+pg_server_installed() {
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+        && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null \
+        && command -v pg_isready >/dev/null 2>&1 \
+        && command -v pg_ctlcluster >/dev/null 2>&1
+}
+
+pg_version() {
+    # Newest installed major version that has a server.
+    local v best=""
+    for v in $(ls /usr/lib/postgresql 2>/dev/null | sort -n); do
+        [ -x "/usr/lib/postgresql/$v/bin/postgres" ] && best="$v"
+    done
+    [ -n "$best" ] || die "no PostgreSQL server found under /usr/lib/postgresql"
+    echo "$best"
+}
+
+local_pg_ready()   { pg_isready -q -h 127.0.0.1 -p 5432 -t 3 >/dev/null 2>&1; }
+local_pg_connect() {
+    PGCONNECT_TIMEOUT=5 psql -w -X -q -h 127.0.0.1 -p 5432 -U postgres -d postgres \
+        -Atc 'SELECT 1' </dev/null >/dev/null 2>&1
+}
+
+wait_for() { # wait_for SECONDS COMMAND... : retry COMMAND once a second, up to SECONDS times
+    local secs="$1"; shift
+    local i
+    for ((i = 0; i < secs; i++)); do
+        if "$@"; then return 0; fi
+        sleep 1
+    done
+    return 1
+}
+
+ensure_local_postgres() {
+    if ! pg_server_installed; then
+        info "PostgreSQL server not installed"
+        apt_install postgresql
+    fi
+    local ver
+    ver="$(pg_version)"
+    id postgres >/dev/null 2>&1 || die "the 'postgres' system user is missing (it comes with the Debian postgresql package)"
+
+    if ! local_pg_ready; then
+        if ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -qx "$ver main"; then
+            info "creating cluster $ver/main"
+            as_root pg_createcluster --port 5432 "$ver" main >/dev/null
+        fi
+        # pg_lsclusters -h: "<ver> <name> <port> <online|down> <owner> <datadir> <log>"
+        local port state
+        port="$(pg_lsclusters -h | awk -v v="$ver" '$1 == v && $2 == "main" {print $3}')"
+        state="$(pg_lsclusters -h | awk -v v="$ver" '$1 == v && $2 == "main" {print $4}')"
+        if [ "$port" != 5432 ]; then
+            [ "$state" = online ] \
+                && die "cluster $ver/main is running on port $port, not 5432: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:$port/postgres)"
+            info "cluster $ver/main is configured for port $port; switching it to 5432"
+            as_root pg_conftool "$ver" main set port 5432
+        fi
+        info "starting cluster $ver/main"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+        wait_for 30 local_pg_ready \
+            || die "PostgreSQL $ver/main did not accept connections on 127.0.0.1:5432 within 30 s (see /var/log/postgresql/postgresql-$ver-main.log)"
+    fi
+
+    if ! local_pg_connect; then
+        local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+        [ -f "$hba" ] || die "cannot connect as postgres@127.0.0.1:5432 and $hba does not exist"
+        if ! grep -qE '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+            info "allowing trust auth for 127.0.0.1 in $hba"
+            as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+        fi
+        as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+        wait_for 30 local_pg_connect \
+            || die "cannot log in as postgres@127.0.0.1:5432 without a password (check $hba)"
+    fi
+    info "PostgreSQL $ver ready on 127.0.0.1:5432"
+}
+
+ensure_postgres() {
+    section "PostgreSQL"
+    if [ "$TEST_DATABASE_URL" = "$DEFAULT_DATABASE_URL" ]; then
+        ensure_local_postgres
+    else
+        # The embedded-database tests still need the server binaries and the postgres user.
+        pg_server_installed || apt_install postgresql
+        info "using TEST_DATABASE_URL as given (not managed by this script)"
+        pg_isready -q -d "$TEST_DATABASE_URL" -t 10 \
+            || die "TEST_DATABASE_URL is not reachable: $(printf '%s' "$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#')"
+        info "reachable"
+    fi
+    local initdb
+    initdb="$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -n1)"
+    info "server binaries for embedded tests: $(dirname "$initdb")"
+    id postgres >/dev/null 2>&1 || die "the 'postgres' system user is missing (needed by the embedded-database tests)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Redis
+# ---------------------------------------------------------------------------------------------
+redis_ping() { [ "$(timeout 5 redis-cli -u "$TEST_REDIS_URL" ping 2>/dev/null)" = "PONG" ]; }
+
+ensure_redis() {
+    section "Redis"
+    if [ "$TEST_REDIS_URL" != "$DEFAULT_REDIS_URL" ]; then
+        command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+        info "using TEST_REDIS_URL as given (not managed by this script)"
+        redis_ping || die "TEST_REDIS_URL does not answer PING"
+        info "reachable"
+        return
+    fi
+    if command -v redis-cli >/dev/null 2>&1 && redis_ping; then
+        info "Redis ready on 127.0.0.1:6379"
+        return
+    fi
+    if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+        info "Redis not installed"
+        apt_install redis-server
+    fi
+    # The package's post-install may have started it already.
+    if ! redis_ping; then
+        info "starting redis-server on 127.0.0.1:6379"
+        as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+    fi
+    wait_for 30 redis_ping || die "Redis did not answer PING on 127.0.0.1:6379 within 30 s"
+    info "Redis ready on 127.0.0.1:6379"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Rust toolchain
+# ---------------------------------------------------------------------------------------------
+ensure_rust() {
+    section "Rust toolchain"
+    if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+        export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    fi
+    command -v cargo >/dev/null 2>&1 \
+        || die "cargo not found. Install a Rust toolchain (rustup, or Debian's cargo for a recent enough Rust) and re-run."
+    # ring / zstd-sys build C code.
+    command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
+    info "$(cargo --version)"
+    info "target dir: ${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+}
+
+choose_runner() {
+    case "${AGORA_TEST_RUNNER:-auto}" in
+        nextest)    cargo nextest --version >/dev/null 2>&1 || die "AGORA_TEST_RUNNER=nextest but cargo-nextest is not installed"
+                    RUNNER=nextest ;;
+        cargo-test) RUNNER=cargo-test ;;
+        auto)       if cargo nextest --version >/dev/null 2>&1; then RUNNER=nextest; else RUNNER=cargo-test; fi ;;
+        *)          die "AGORA_TEST_RUNNER must be nextest or cargo-test" ;;
+    esac
+    if [ "$RUNNER" = nextest ]; then
+        info "runner: $(cargo nextest --version 2>/dev/null | head -n1)"
+    else
+        info "runner: cargo test (cargo-nextest not found)"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------
+section "Agora tests in $REPO_ROOT"
+info "TEST_DATABASE_URL=$(printf '%s' "$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#')"
+info "TEST_REDIS_URL=$TEST_REDIS_URL"
+
+ensure_postgres
+ensure_redis
+ensure_rust
+choose_runner
+
+if [ "${AGORA_TEST_SETUP_ONLY:-0}" = "1" ]; then
+    section "Setup only (AGORA_TEST_SETUP_ONLY=1): services ready, tests not run"
+    exit 0
+fi
+
+if [ "${AGORA_LINT:-0}" = "1" ]; then
+    section "Lint: cargo fmt --check"
+    cargo fmt --all -- --check \
+        || die "code is not formatted: run 'cargo fmt --all' and commit the result"
+    section "Lint: cargo clippy -D warnings"
+    cargo clippy --workspace --all-targets -- -D warnings \
+        || die "clippy found problems (see above)"
+fi
+
+status=0
+if [ "$RUNNER" = nextest ]; then
+    # nextest does not run doc tests; run them first (full runs only) so that nextest's
+    # summary is the last thing in the log.
+    if [ "$#" -eq 0 ]; then
+        section "Doc tests: cargo test --workspace --doc"
+        cargo test --workspace --doc || status=$?
+    fi
+    section "Tests: cargo nextest run --workspace --no-fail-fast $*"
+    extra=()
+    case " $* " in *" --no-tests"*) ;; *) extra+=(--no-tests=warn) ;; esac
+    cargo nextest run --workspace --no-fail-fast "${extra[@]}" "$@" || status=$?
+else
+    export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"   # same as `-- --test-threads=4`
+    section "Tests: cargo test --workspace --no-fail-fast $* (RUST_TEST_THREADS=$RUST_TEST_THREADS)"
+    cargo test --workspace --no-fail-fast "$@" || status=$?
+fi
+
+if [ "$status" -ne 0 ]; then
+    section "FAILED (exit $status)"
+    exit "$status"
+fi
+section "All tests passed"

@@ -1,0 +1,453 @@
+//! The job queue and the event outbox, against a real PostgreSQL: in-process worker pools (two of
+//! them stand in for two replicas: they share nothing but the database) and real `agora worker`
+//! processes for crashes.
+
+use crate::support::{eventually, run_agora, AgoraProcess, TestDatabase};
+use agora_kernel::events::{Event, EventBus};
+use agora_kernel::jobs::{enqueue, EnqueueOptions, Job, JobContext, JobError, JobRegistry, WorkerPool, WorkerSettings};
+use agora_kernel::{Database, DbError, DbSettings, TenantContext, TenantSchema};
+use diesel::sql_types::{Integer, Text};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A database with the control schema, and no workers but the ones a test starts.
+struct Queue {
+    db: Database,
+    test_db: TestDatabase,
+}
+
+impl Queue {
+    async fn new() -> Self {
+        let test_db = TestDatabase::create().await;
+        let db = Database::connect(&DbSettings {
+            url: secrecy::SecretString::from(test_db.url.clone()),
+            pool_size: 8,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .unwrap();
+        agora_tenancy::TenancyModule::new(db.clone(), EventBus::default(), "localhost")
+            .migrate_control()
+            .await
+            .unwrap();
+        let pg = test_db.connect().await;
+        pg.batch_execute("CREATE TABLE public.effects (job text NOT NULL, seq integer NOT NULL DEFAULT 0, at timestamptz NOT NULL DEFAULT clock_timestamp())").await.unwrap();
+        Self { db, test_db }
+    }
+
+    fn workers(&self, registry: JobRegistry, bus: EventBus, concurrency: usize) -> WorkerPool {
+        let settings =
+            WorkerSettings { concurrency, poll_interval: Duration::from_millis(100), ..WorkerSettings::default() };
+        WorkerPool::start(self.db.clone(), bus, Arc::new(registry), settings, None)
+    }
+
+    async fn scalar(&self, sql: &str) -> i64 {
+        self.test_db.connect().await.query_one(sql, &[]).await.unwrap().get(0)
+    }
+
+    async fn effects(&self) -> Vec<String> {
+        let pg = self.test_db.connect().await;
+        pg.query("SELECT job FROM public.effects ORDER BY at, seq", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+}
+
+async fn record(ctx: &JobContext, what: String) -> Result<(), JobError> {
+    ctx.db
+        .control_tx(async move |conn| {
+            diesel::sql_query("INSERT INTO public.effects (job) VALUES ($1)")
+                .bind::<Text, _>(what)
+                .execute(conn)
+                .await?;
+            Ok::<_, DbError>(())
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Note {
+    text: String,
+}
+
+impl Job for Note {
+    const KIND: &'static str = "test.note";
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        record(&ctx, self.text).await
+    }
+}
+
+/// Fails until its `succeed_on` attempt.
+#[derive(Debug, Serialize, Deserialize)]
+struct Flaky {
+    name: String,
+    succeed_on: i32,
+}
+
+impl Job for Flaky {
+    const KIND: &'static str = "test.flaky";
+    const MAX_ATTEMPTS: i32 = 4;
+    fn backoff(_attempt: i32) -> Duration {
+        Duration::from_millis(50)
+    }
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        record(&ctx, format!("{}#{}", self.name, ctx.attempt)).await?;
+        if self.succeed_on < 0 {
+            Err(JobError::permanent("this can never work"))
+        } else if ctx.attempt >= self.succeed_on {
+            Ok(())
+        } else {
+            Err(JobError::retry(format!("attempt {} fails", ctx.attempt)))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_enqueues_and_publishes_nothing() {
+    let queue = Queue::new().await;
+    let bus = {
+        let mut b = EventBus::builder();
+        b.subscribe::<Happened, _, _>("test.listener", |_, _, _| async { Ok(()) });
+        b.build()
+    };
+    let tenant = TenantContext {
+        id: uuid::Uuid::now_v7(),
+        slug: "acme".into(),
+        schema: TenantSchema::for_slug("acme").unwrap(),
+    };
+    let result: Result<(), DbError> = queue
+        .db
+        .control_tx(async |conn| {
+            enqueue(conn, None, &Note { text: "never".into() }, EnqueueOptions::default()).await?;
+            bus.publish(conn, Some(&tenant), &Happened { aggregate: "a".into(), seq: 1 }).await?;
+            Err(DbError::Pool("the use case failed after publishing".into()))
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(queue.scalar("SELECT count(*) FROM agora.jobs").await, 0);
+    assert_eq!(queue.scalar("SELECT count(*) FROM agora.outbox").await, 0);
+
+    queue
+        .db
+        .control_tx(async |conn| {
+            enqueue(conn, None, &Note { text: "kept".into() }, EnqueueOptions::default()).await?;
+            bus.publish(conn, Some(&tenant), &Happened { aggregate: "a".into(), seq: 1 }).await?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(queue.scalar("SELECT count(*) FROM agora.outbox").await, 1);
+    assert_eq!(queue.scalar("SELECT count(*) FROM agora.jobs").await, 2, "the job and one delivery per subscriber");
+}
+
+#[tokio::test]
+async fn retries_back_off_then_succeed_or_die() {
+    let queue = Queue::new().await;
+    let mut registry = JobRegistry::default();
+    registry.register::<Flaky>();
+    for (name, succeed_on) in [("third-time-lucky", 3), ("hopeless", 99), ("refused", -1)] {
+        queue
+            .db
+            .control_tx(async |conn| {
+                enqueue(
+                    conn,
+                    None,
+                    &Flaky { name: name.into(), succeed_on },
+                    EnqueueOptions { dedup_key: Some(name.into()), ..Default::default() },
+                )
+                .await?;
+                Ok::<_, DbError>(())
+            })
+            .await
+            .unwrap();
+    }
+    let workers = queue.workers(registry, EventBus::default(), 4);
+    eventually(Duration::from_secs(30), || async {
+        queue.scalar("SELECT count(*) FROM agora.jobs WHERE state IN ('succeeded', 'dead')").await == 3
+    })
+    .await;
+    workers.shutdown().await;
+    let pg = queue.test_db.connect().await;
+    let state = |name: &'static str| {
+        let pg = &pg;
+        async move {
+            let row = pg
+                .query_one(
+                    "SELECT state, attempts, coalesce(last_error, '') FROM agora.jobs WHERE dedup_key = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap();
+            (row.get::<_, String>(0), row.get::<_, i32>(1), row.get::<_, String>(2))
+        }
+    };
+    assert_eq!(state("third-time-lucky").await, ("succeeded".into(), 3, String::new()));
+    let (s, attempts, error) = state("hopeless").await;
+    assert_eq!((s.as_str(), attempts), ("dead", 4), "dead after MAX_ATTEMPTS");
+    assert!(error.contains("attempt 4 fails"), "{error}");
+    assert_eq!(state("refused").await.0, "dead");
+    assert_eq!(state("refused").await.1, 1, "a permanent error is not retried");
+    let effects = queue.effects().await;
+    for expected in ["third-time-lucky#1", "third-time-lucky#2", "third-time-lucky#3", "hopeless#4", "refused#1"] {
+        assert!(effects.contains(&expected.to_string()), "{expected} in {effects:?}");
+    }
+    // Retries waited for their backoff: attempts of one job are spread out, not back to back.
+    let gaps: Vec<f64> = pg
+        .query(
+            "SELECT extract(epoch FROM at - lag(at) OVER (ORDER BY at))::float8 FROM public.effects WHERE job LIKE 'hopeless#%' ORDER BY at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get::<_, Option<f64>>(0))
+        .collect();
+    assert!(gaps.iter().all(|g| *g >= 0.03), "backoff between attempts: {gaps:?}");
+}
+
+#[tokio::test]
+async fn scheduling_dedup_and_priority() {
+    let queue = Queue::new().await;
+    let later = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    queue
+        .db
+        .control_tx(async |conn| {
+            let first = enqueue(
+                conn,
+                None,
+                &Note { text: "low".into() },
+                EnqueueOptions { priority: -5, ..Default::default() },
+            )
+            .await?;
+            let high = enqueue(
+                conn,
+                None,
+                &Note { text: "high".into() },
+                EnqueueOptions { priority: 10, ..Default::default() },
+            )
+            .await?;
+            enqueue(
+                conn,
+                None,
+                &Note { text: "later".into() },
+                EnqueueOptions { run_at: Some(later), ..Default::default() },
+            )
+            .await?;
+            let once = enqueue(
+                conn,
+                None,
+                &Note { text: "once".into() },
+                EnqueueOptions { dedup_key: Some("k".into()), ..Default::default() },
+            )
+            .await?;
+            let twice = enqueue(
+                conn,
+                None,
+                &Note { text: "twice".into() },
+                EnqueueOptions { dedup_key: Some("k".into()), ..Default::default() },
+            )
+            .await?;
+            assert!(first.is_some() && high.is_some() && once.is_some());
+            assert!(twice.is_none(), "an unfinished job with that dedup key exists");
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    let mut registry = JobRegistry::default();
+    registry.register::<Note>();
+    let workers = queue.workers(registry, EventBus::default(), 1);
+    eventually(Duration::from_secs(10), || async { queue.effects().await.len() == 4 }).await;
+    workers.shutdown().await;
+    let effects = queue.effects().await;
+    assert_eq!(effects.iter().next().map(String::as_str), Some("high"), "priority first: {effects:?}");
+    assert_eq!(effects.last().map(String::as_str), Some("later"), "run_at respected: {effects:?}");
+    let ran_at: chrono::DateTime<chrono::Utc> = queue
+        .test_db
+        .connect()
+        .await
+        .query_one("SELECT at FROM public.effects WHERE job = 'later'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(ran_at >= later);
+    assert!(!effects.contains(&"twice".to_string()));
+}
+
+/// An event about one aggregate, numbered.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+struct Happened {
+    aggregate: String,
+    seq: i32,
+}
+
+impl Event for Happened {
+    const NAME: &'static str = "test.happened.v1";
+    fn aggregate_id(&self) -> String {
+        format!("thing:{}", self.aggregate)
+    }
+}
+
+#[tokio::test]
+async fn one_aggregates_events_reach_a_subscriber_in_order_despite_failures() {
+    let queue = Queue::new().await;
+    let mut builder = EventBus::builder();
+    builder.subscribe::<Happened, _, _>("test.ordered", |event: Happened, envelope, ctx: JobContext| async move {
+        // Every third event fails on its first delivery: without ordering, its successors would
+        // overtake it while it waits for its retry.
+        if event.seq % 3 == 0 && ctx.attempt == 1 {
+            return Err(JobError::retry("transient"));
+        }
+        assert!(envelope.tenant().is_some());
+        ctx.db
+            .control_tx(async move |conn| {
+                diesel::sql_query("INSERT INTO public.effects (job, seq) VALUES ($1, $2)")
+                    .bind::<Text, _>(event.aggregate)
+                    .bind::<Integer, _>(event.seq)
+                    .execute(conn)
+                    .await?;
+                Ok::<_, DbError>(())
+            })
+            .await?;
+        Ok(())
+    });
+    let bus = builder.build();
+    let tenant = TenantContext {
+        id: uuid::Uuid::now_v7(),
+        slug: "acme".into(),
+        schema: TenantSchema::for_slug("acme").unwrap(),
+    };
+    for seq in 1..=30 {
+        for aggregate in ["a", "b", "c"] {
+            queue
+                .db
+                .control_tx(async |conn| {
+                    bus.publish(conn, Some(&tenant), &Happened { aggregate: aggregate.into(), seq }).await
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let workers = queue.workers(JobRegistry::default(), bus, 8);
+    eventually(Duration::from_secs(60), || async { queue.scalar("SELECT count(*) FROM public.effects").await == 90 })
+        .await;
+    workers.shutdown().await;
+    let pg = queue.test_db.connect().await;
+    for aggregate in ["a", "b", "c"] {
+        let seqs: Vec<i32> = pg
+            .query("SELECT seq FROM public.effects WHERE job = $1 ORDER BY at", &[&aggregate])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(seqs, (1..=30).collect::<Vec<_>>(), "aggregate {aggregate} in order");
+    }
+    assert_eq!(
+        queue.scalar("SELECT count(*) FROM agora.jobs WHERE kind = 'event.deliver' AND state = 'succeeded'").await,
+        90
+    );
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Tick;
+
+impl Job for Tick {
+    const KIND: &'static str = "test.tick";
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        record(&ctx, format!("tick:{}", ctx.job_id)).await
+    }
+}
+
+#[tokio::test]
+async fn a_recurring_job_fires_once_per_tick_across_replicas() {
+    let queue = Queue::new().await;
+    let replica = || {
+        let mut registry = JobRegistry::default();
+        registry.recurring("test-every-second", "* * * * * *", Tick).unwrap();
+        queue.workers(registry, EventBus::default(), 2)
+    };
+    let (first, second) = (replica(), replica());
+    eventually(Duration::from_secs(30), || async {
+        queue.scalar("SELECT count(*) FROM agora.recurring_ticks WHERE name = 'test-every-second'").await >= 4
+    })
+    .await;
+    first.shutdown().await;
+    second.shutdown().await;
+    let ticks = queue.scalar("SELECT count(*) FROM agora.recurring_ticks WHERE name = 'test-every-second'").await;
+    let jobs = queue.scalar("SELECT count(*) FROM agora.jobs WHERE kind = 'test.tick'").await;
+    let distinct = queue.scalar("SELECT count(DISTINCT dedup_key) FROM agora.jobs WHERE kind = 'test.tick'").await;
+    assert_eq!(jobs, ticks, "one run per tick, not one per replica");
+    assert_eq!(distinct, jobs);
+}
+
+#[tokio::test]
+async fn a_worker_killed_midway_loses_nothing_and_repeats_no_effect() {
+    let db = TestDatabase::create().await;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_JOB_LEASE_SECS", "2")];
+    let (ok, _, err) =
+        run_agora(&["jobs", "probe", "--count", "1000", "--batch", "crash", "--work-ms", "3"], &env).await;
+    assert!(ok, "{err}");
+    let pg = db.connect().await;
+    let done = || async {
+        pg.query_one("SELECT count(*) FROM agora.job_probes WHERE batch = 'crash'", &[]).await.unwrap().get::<_, i64>(0)
+    };
+
+    let mut first = AgoraProcess::spawn(&["worker", "--workers", "8"], &env);
+    eventually(Duration::from_secs(60), || async { done().await >= 150 }).await;
+    first.signal(nix::sys::signal::Signal::SIGKILL);
+    first.wait_exit(Duration::from_secs(10)).await;
+    let at_kill = done().await;
+    assert!(at_kill < 1000, "killed midway ({at_kill} done)");
+    let running: i64 =
+        pg.query_one("SELECT count(*) FROM agora.jobs WHERE state = 'running'", &[]).await.unwrap().get(0);
+
+    let _second = AgoraProcess::spawn(&["worker", "--workers", "8"], &env);
+    eventually(Duration::from_secs(120), || async {
+        pg.query_one("SELECT count(*) FROM agora.jobs WHERE kind = 'diagnostics.probe' AND state = 'succeeded'", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1000
+    })
+    .await;
+    assert_eq!(done().await, 1000, "every job's effect is there exactly once");
+    let lost: i64 =
+        pg.query_one("SELECT count(*) FROM agora.jobs WHERE state <> 'succeeded'", &[]).await.unwrap().get(0);
+    assert_eq!(lost, 0);
+    // Jobs that were running when the first worker died were taken back after their lease.
+    assert!(running > 0, "the kill interrupted running jobs");
+}
+
+#[tokio::test]
+async fn two_worker_processes_never_run_a_job_twice() {
+    let db = TestDatabase::create().await;
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let (ok, _, err) = run_agora(&["jobs", "probe", "--count", "600", "--batch", "pair", "--work-ms", "2"], &env).await;
+    assert!(ok, "{err}");
+    let first = AgoraProcess::spawn(&["worker", "--workers", "6"], &env);
+    let second = AgoraProcess::spawn(&["worker", "--workers", "6"], &env);
+    let pg = db.connect().await;
+    eventually(Duration::from_secs(120), || async {
+        pg.query_one("SELECT count(*) FROM agora.jobs WHERE state = 'succeeded'", &[]).await.unwrap().get::<_, i64>(0)
+            == 600
+    })
+    .await;
+    let row = pg
+        .query_one("SELECT count(*), max(runs), count(DISTINCT job_id) FROM agora.job_probes WHERE batch = 'pair'", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, i32>(1), row.get::<_, i64>(2)),
+        (600, 1, 600),
+        "each job ran exactly once"
+    );
+    // Both processes took part (a finished job remembers which worker ran it).
+    let workers: i64 = pg.query_one("SELECT count(DISTINCT locked_by) FROM agora.jobs", &[]).await.unwrap().get(0);
+    assert_eq!(workers, 2);
+    drop((first, second));
+}
