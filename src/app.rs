@@ -89,7 +89,7 @@ pub struct AppState {
 
 /// Every module's events, subscribers, job kinds and recurring jobs, registered in one place.
 fn register_background(events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), StartError> {
-    jobs.register::<agora_kernel::jobs::Probe>();
+    agora_kernel::diagnostics::register(events, jobs);
     jobs.recurring("purge-finished-jobs", "17 3 * * *", agora_kernel::jobs::PurgeFinishedJobs { keep_days: 7 })
         .map_err(StartError::Other)?;
     jobs.recurring("purge-idempotency-keys", "7 * * * *", agora_kernel::idempotency::PurgeExpiredKeys)

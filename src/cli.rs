@@ -75,6 +75,16 @@ pub enum JobsCommand {
     },
     /// Jobs by state.
     Stats,
+    /// Publish diagnostic ping events; their subscriber records commit-to-delivery latency.
+    Ping {
+        #[arg(long, default_value_t = 100)]
+        count: u64,
+        #[arg(long, default_value = "ping")]
+        batch: String,
+        /// Pause between pings, in milliseconds.
+        #[arg(long, default_value_t = 10)]
+        interval_ms: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -284,10 +294,24 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
         }
         Command::Jobs(JobsCommand::Probe { count, batch, work_ms }) => {
             tenancy.migrate_control().await.map_err(failed)?;
-            agora_kernel::jobs::enqueue_probes(&state.db, &batch, count, work_ms)
+            agora_kernel::diagnostics::enqueue_probes(&state.db, &batch, count, work_ms)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             println!("{count} probe jobs enqueued in batch {batch}");
+            Ok(())
+        }
+        Command::Jobs(JobsCommand::Ping { count, batch, interval_ms }) => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            agora_kernel::diagnostics::ping(
+                &state.db,
+                &state.bus,
+                &batch,
+                count,
+                std::time::Duration::from_millis(interval_ms),
+            )
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+            println!("{count} pings published in batch {batch}");
             Ok(())
         }
         Command::Jobs(JobsCommand::Stats) => {

@@ -67,3 +67,11 @@ CREATE TABLE agora.job_probes (
     ran_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX job_probes_batch_idx ON agora.job_probes (batch);
+
+-- Deliveries of `diagnostics.ping.v1` events: commit-to-subscriber latency.
+CREATE TABLE agora.event_probes (
+    event_id    uuid PRIMARY KEY,
+    batch       text NOT NULL,
+    latency_ms  double precision NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);

@@ -451,3 +451,94 @@ async fn two_worker_processes_never_run_a_job_twice() {
     assert_eq!(workers, 2);
     drop((first, second));
 }
+
+#[tokio::test]
+async fn events_committed_before_a_crash_are_delivered_after_restart_and_can_be_redelivered() {
+    let db = TestDatabase::create().await;
+    let token = crate::support::PLATFORM_TOKEN;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_PLATFORM_TOKEN", token)];
+    // A web-only replica: it publishes, nothing here delivers.
+    let mut web = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0", "--workers", "0"], &env);
+    let base = web.wait_listening().await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/api/v1/platform/tenants"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"slug": "acme", "name": "Acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let patched = client
+        .patch(format!("{base}/api/v1/admin/shop"))
+        .bearer_auth(token)
+        .header("x-tenant-id", "acme")
+        .json(&serde_json::json!({"name": "Acme Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    // Killed right after the commits: no chance to deliver anything.
+    web.signal(nix::sys::signal::Signal::SIGKILL);
+    web.wait_exit(Duration::from_secs(10)).await;
+
+    let pg = db.connect().await;
+    let count = |sql: &'static str| {
+        let pg = &pg;
+        async move { pg.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(count("SELECT count(*) FROM agora.outbox WHERE name = 'tenancy.shop_settings_updated.v1'").await, 1);
+    let deliveries = count("SELECT count(*) FROM agora.jobs WHERE kind = 'event.deliver'").await;
+    assert!(deliveries > 0, "the events have subscribers");
+    assert_eq!(count("SELECT count(*) FROM agora.jobs WHERE kind = 'event.deliver' AND state = 'succeeded'").await, 0);
+
+    let mut worker = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0", "--workers", "2"], &env);
+    let base = worker.wait_listening().await;
+    eventually(Duration::from_secs(60), || async {
+        count("SELECT count(*) FROM agora.jobs WHERE kind = 'event.deliver' AND state = 'succeeded'").await
+            == deliveries
+    })
+    .await;
+
+    // Operators see the event and its deliveries, and can deliver it again.
+    let events: serde_json::Value = client
+        .get(format!("{base}/api/v1/platform/events?tenant=acme&name=tenancy.shop_settings_updated.v1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let event = &events["items"][0];
+    assert_eq!(event["payload"]["name"], "Acme Renamed");
+    let subscribers = event["deliveries"].as_array().unwrap();
+    assert!(!subscribers.is_empty() && subscribers.iter().all(|d| d["state"] == "succeeded"), "{event}");
+    let event_id = event["event_id"].as_str().unwrap();
+    let redelivered: serde_json::Value = client
+        .post(format!("{base}/api/v1/platform/events/{event_id}/redeliver?all=true"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(redelivered["queued"], subscribers.len());
+    eventually(Duration::from_secs(30), || async {
+        count("SELECT count(*) FROM agora.jobs WHERE kind = 'event.deliver' AND state = 'succeeded'").await
+            == deliveries + subscribers.len() as i64
+    })
+    .await;
+    let missing = client
+        .post(format!("{base}/api/v1/platform/events/{}/redeliver", uuid::Uuid::now_v7()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    crate::support::problem(missing, 404).await;
+    let jobs = client.get(format!("{base}/api/v1/platform/jobs?state=bogus")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(crate::support::problem(jobs, 422).await["errors"][0]["field"], "state");
+    worker.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(worker.wait_exit(Duration::from_secs(30)).await.success());
+}

@@ -35,3 +35,35 @@ async fn the_server_publishes_the_spec_and_swagger_ui() {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+/// Every event's JSON schema is committed under openapi/events/ and matches the code.
+/// Regenerate with `cargo run -- event-schemas` (or run this test with UPDATE_OPENAPI=1).
+#[tokio::test]
+async fn committed_event_schemas_match_the_code() {
+    let config = agora::config::Config::load(None, &std::collections::HashMap::new()).unwrap();
+    let state =
+        agora::app::AppState::build(&config, &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()))
+            .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/events");
+    let update = std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1");
+    let mut expected = Vec::new();
+    for (name, schema) in state.bus.schemas() {
+        assert!(name.rsplit('.').next().is_some_and(|v| v.starts_with('v')), "{name} carries a version");
+        let file = format!("{name}.json");
+        let text = serde_json::to_string_pretty(schema).unwrap() + "\n";
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(&file), &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(dir.join(&file)).unwrap_or_default();
+        assert!(committed == text, "openapi/events/{file} is stale: run `cargo run -- event-schemas` and commit it");
+        expected.push(file);
+    }
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    present.sort();
+    expected.sort();
+    assert_eq!(present, expected, "openapi/events/ holds exactly the declared events");
+    assert!(expected.iter().any(|f| f == "tenancy.tenant_created.v1.json"));
+}

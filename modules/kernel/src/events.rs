@@ -352,3 +352,25 @@ pub async fn redeliver(
     })
     .await
 }
+
+/// One stored event by id, for modules that act on past events (webhook redelivery). Takes a
+/// connection so it can run inside any transaction: the outbox is schema-qualified.
+pub async fn load_event(conn: &mut AsyncPgConnection, event_id: uuid::Uuid) -> Result<Option<EventEnvelope>, DbError> {
+    use diesel::OptionalExtension;
+    let row: Option<OutboxRow> = diesel::sql_query(
+        "SELECT event_id, name, tenant_id, tenant_slug, aggregate_id, payload, created_at FROM agora.outbox WHERE event_id = $1",
+    )
+    .bind::<SqlUuid, _>(event_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|row| EventEnvelope {
+        event_id: row.event_id,
+        name: row.name,
+        tenant_id: row.tenant_id,
+        tenant_slug: row.tenant_slug,
+        aggregate_id: row.aggregate_id,
+        payload: row.payload,
+        occurred_at: row.created_at,
+    }))
+}

@@ -718,59 +718,6 @@ impl Job for PurgeFinishedJobs {
     }
 }
 
-/// A diagnostic job: records that it ran (idempotently) after `work_ms` of pretend work. Used by
-/// the queue benchmark and crash tests through `agora jobs probe`.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct Probe {
-    pub batch: String,
-    #[serde(default)]
-    pub work_ms: u64,
-}
-
-impl Job for Probe {
-    const KIND: &'static str = "diagnostics.probe";
-
-    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        if self.work_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.work_ms)).await;
-        }
-        let (job_id, batch) = (ctx.job_id, self.batch);
-        ctx.db
-            .control_tx(async move |conn| {
-                diesel::sql_query(
-                    "INSERT INTO agora.job_probes (job_id, batch) VALUES ($1, $2) \
-                     ON CONFLICT (job_id) DO UPDATE SET runs = agora.job_probes.runs + 1",
-                )
-                .bind::<SqlUuid, _>(job_id)
-                .bind::<Text, _>(batch)
-                .execute(conn)
-                .await?;
-                Ok::<_, DbError>(())
-            })
-            .await?;
-        Ok(())
-    }
-}
-
-/// Enqueues `count` probe jobs in one transaction (a single multi-row insert).
-pub async fn enqueue_probes(db: &Database, batch: &str, count: usize, work_ms: u64) -> Result<(), DbError> {
-    let payload =
-        serde_json::to_value(Probe { batch: batch.to_string(), work_ms }).map_err(|e| DbError::Pool(e.to_string()))?;
-    let count = i64::try_from(count).unwrap_or(0);
-    db.control_tx(async move |conn| {
-        diesel::sql_query(
-            "INSERT INTO agora.jobs (job_id, kind, payload) SELECT gen_random_uuid(), $1, $2 FROM generate_series(1, $3)",
-        )
-        .bind::<Text, _>(Probe::KIND)
-        .bind::<Jsonb, _>(payload)
-        .bind::<BigInt, _>(count)
-        .execute(conn)
-        .await?;
-        notify_workers(conn).await
-    })
-    .await
-}
-
 /// Number of jobs in each state.
 pub async fn counts(db: &Database) -> Result<Vec<(String, i64)>, DbError> {
     db.control_tx(async |conn| {

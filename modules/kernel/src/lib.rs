@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod db;
+pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod http;
