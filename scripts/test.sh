@@ -7,6 +7,7 @@
 #     — the same package provides the server binaries (/usr/lib/postgresql/*/bin/initdb)
 #       and the `postgres` system user that the embedded-database tests need;
 #   * Redis on 127.0.0.1:6379, nothing kept on disk                        (Debian `redis-server`);
+#   * aiosmtpd, the SMTP server the notification tests run               (Debian `python3-aiosmtpd`);
 #   * cargo nextest when installed, plain `cargo test` otherwise.
 # When the services are already up it changes nothing.
 #
@@ -193,6 +194,32 @@ ensure_redis() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# SMTP test server: the notification tests start aiosmtpd themselves (tests/integration/smtp_sink.py)
+# ---------------------------------------------------------------------------------------------
+aiosmtpd_python() { # prints the first Python that can import aiosmtpd, looked for as the tests do
+    local py
+    for py in "${AGORA_TEST_PYTHON:-}" python3 /usr/bin/python3; do
+        if [ -n "$py" ] && command -v "$py" >/dev/null 2>&1 && "$py" -c 'import aiosmtpd' >/dev/null 2>&1; then
+            echo "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_python_aiosmtpd() {
+    section "SMTP test server (aiosmtpd)"
+    if ! aiosmtpd_python >/dev/null; then
+        info "aiosmtpd not installed"
+        apt_install python3-aiosmtpd
+    fi
+    local py
+    py="$(aiosmtpd_python)" \
+        || die "python3-aiosmtpd is installed but no Python imports it; set AGORA_TEST_PYTHON to one that does"
+    info "aiosmtpd ready ($py)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Rust toolchain
 # ---------------------------------------------------------------------------------------------
 ensure_rust() {
@@ -232,6 +259,7 @@ info "TEST_REDIS_URL=$TEST_REDIS_URL"
 
 ensure_postgres
 ensure_redis
+ensure_python_aiosmtpd
 ensure_rust
 choose_runner
 

@@ -14,6 +14,7 @@ use agora_kernel::platform::PlatformToken;
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::{ApiError, Database, DbSettings};
+use agora_notifications::{MailSettings, NotificationsModule};
 use agora_tenancy::TenancyModule;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
 use paperclip::v2::models::{DefaultApiRaw, Info};
@@ -79,6 +80,8 @@ pub struct AppState {
     pub db: Database,
     pub redis: Option<Redis>,
     pub tenancy: TenancyModule,
+    pub notifications: NotificationsModule,
+    pub webhooks: agora_webhooks::WebhooksModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -88,15 +91,19 @@ pub struct AppState {
 }
 
 /// Every module's events, subscribers, job kinds and recurring jobs, registered in one place.
-fn register_background(events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), StartError> {
+fn register_background(
+    events: &mut EventBusBuilder,
+    jobs: &mut JobRegistry,
+    notifications: &NotificationsModule,
+) -> Result<(), StartError> {
     agora_kernel::diagnostics::register(events, jobs);
     jobs.recurring("purge-finished-jobs", "17 3 * * *", agora_kernel::jobs::PurgeFinishedJobs { keep_days: 7 })
         .map_err(StartError::Other)?;
     jobs.recurring("purge-idempotency-keys", "7 * * * *", agora_kernel::idempotency::PurgeExpiredKeys)
         .map_err(StartError::Other)?;
     agora_tenancy::register_events(events);
-    // modules: notifications
-    // modules: webhooks
+    notifications.register(events, jobs);
+    agora_webhooks::register(events, jobs);
     Ok(())
 }
 
@@ -125,14 +132,27 @@ impl AppState {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
+        let mail = MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
+        let notifications = NotificationsModule::new(db.clone(), mail).map_err(|e| StartError::Other(e.to_string()))?;
         let mut events = EventBus::builder();
         let mut jobs = JobRegistry::default();
-        register_background(&mut events, &mut jobs)?;
+        register_background(&mut events, &mut jobs, &notifications)?;
         let bus = events.build();
+        // Built after the bus: endpoints may subscribe to any event declared on it.
+        let webhook_settings = agora_webhooks::WebhookSettings {
+            allow_private_targets: config.webhooks_allow_private_targets,
+            retry_base: Duration::from_millis(config.webhooks_retry_base_ms),
+            disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
+            ..agora_webhooks::WebhookSettings::default()
+        };
+        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings)
+            .map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         Ok(Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain),
+            notifications,
+            webhooks,
             metrics,
             bus,
             jobs: Arc::new(jobs),
@@ -228,6 +248,8 @@ pub fn http_app(
         .app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(state.db.clone()))
         .app_data(web::Data::new(state.tenancy.clone()))
+        .app_data(web::Data::new(state.notifications.clone()))
+        .app_data(web::Data::new(state.webhooks.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(web::Data::new(state.limiter.clone()))
         .app_data(web::Data::new(state.cache.clone()))
@@ -241,10 +263,13 @@ pub fn http_app(
         .service(web::resource("/healthz").route(web::get().to(healthz)))
         .service(web::resource("/readyz").route(web::get().to(readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)))
+        // A module's own scopes go before the shared /api/v1/store and /api/v1/admin scopes: actix
+        // hands a request to the first scope whose prefix matches and never falls through.
+        .service(web::scope("/api/v1/admin/notifications").configure(agora_notifications::admin_routes))
+        .service(web::scope("/api/v1/store/notifications").configure(agora_notifications::store_routes))
+        .service(web::scope("/api/v1/admin/webhooks").configure(agora_webhooks::admin_routes))
         .service(web::scope("/api/v1/store").configure(agora_tenancy::store_routes))
         .service(web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes))
-        // routes: notifications
-        // routes: webhooks
         .service(
             web::scope("/api/v1/platform")
                 .configure(agora_tenancy::platform_routes)

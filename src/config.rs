@@ -51,6 +51,11 @@ pub struct Config {
     pub job_lease_secs: u64,
     /// Let webhooks target loopback, link-local and private addresses (development only).
     pub webhooks_allow_private_targets: bool,
+    /// Wait before a failed webhook delivery's first retry, in milliseconds; later retries double
+    /// it, up to 360 times it. Lower it only to make tests or demos fast.
+    pub webhooks_retry_base_ms: u64,
+    /// A webhook endpoint whose deliveries have all failed for this many seconds is disabled.
+    pub webhooks_disable_after_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -93,6 +98,8 @@ const FILE_KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "webhooks_allow_private_targets",
+    "webhooks_retry_base_ms",
+    "webhooks_disable_after_secs",
     "job_lease_secs",
 ];
 
@@ -322,6 +329,12 @@ impl Config {
             mail_from,
             job_lease_secs: src.parsed("AGORA_JOB_LEASE_SECS", 30, range(1, 3600))?,
             webhooks_allow_private_targets: src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
+            webhooks_retry_base_ms: src.parsed("AGORA_WEBHOOKS_RETRY_BASE_MS", 60_000, range(1, 3_600_000))?,
+            webhooks_disable_after_secs: src.parsed(
+                "AGORA_WEBHOOKS_DISABLE_AFTER_SECS",
+                3 * 24 * 3600,
+                range(1, 30 * 24 * 3600),
+            )?,
         })
     }
 }

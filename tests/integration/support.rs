@@ -83,6 +83,9 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDatabase,
     handle: actix_web::dev::ServerHandle,
+    /// Job workers, running only when the test sets `AGORA_WORKERS` above 0 (default 0, so
+    /// tests that inspect queued jobs see them stay queued).
+    workers: Option<agora_kernel::jobs::WorkerPool>,
 }
 
 impl TestApp {
@@ -98,6 +101,7 @@ impl TestApp {
         options.env.insert("AGORA_PLATFORM_TOKEN".into(), PLATFORM_TOKEN.into());
         options.env.insert("AGORA_HTTP_WORKERS".into(), "2".into());
         options.env.insert("AGORA_DB_POOL_SIZE".into(), "8".into());
+        options.env.insert("AGORA_WORKERS".into(), "0".into());
         customize(&mut options);
         if options.redis {
             options.env.insert("REDIS_URL".into(), redis_url());
@@ -107,11 +111,12 @@ impl TestApp {
         let config = Config::load(None, &options.env).expect("test config");
         let state = AppState::build(&config, &SecretString::from(db.url.clone())).expect("app state");
         state.migrate(&()).await.expect("migrations");
+        let workers = app::start_workers(&state);
         let running = app::listen(state.clone()).expect("listen");
         let handle = running.handle.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-        Self { base: format!("http://{}", running.addr), client, state, db, handle }
+        Self { base: format!("http://{}", running.addr), client, state, db, handle, workers }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -150,6 +155,11 @@ impl Drop for TestApp {
         // Stop accepting; the runtime ends with the test anyway.
         let handle = self.handle.clone();
         drop(handle.stop(false));
+        // Best effort: ask the workers to stop. The test's database is dropped (WITH FORCE) right
+        // after, so nothing waits for them.
+        if let (Some(workers), Ok(runtime)) = (self.workers.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(workers.shutdown());
+        }
     }
 }
 

@@ -1,1 +1,468 @@
-//! (being written)
+//! Notifications: the emails a shop sends its customers.
+//!
+//! - Templates per shop and locale, rendered with minijinja; Agora ships defaults (order
+//!   confirmation, shipping update, password reset, email verification, welcome) in English and
+//!   German, and a shop may replace any of them per locale or add its own.
+//! - [`NotificationsModule::send`] renders the email and records it with its delivery job in the
+//!   caller's transaction: a rolled-back order sends nothing, a committed one is never lost.
+//! - Delivery is a background job with retries: over SMTP when configured, otherwise into the
+//!   shop's outbox mailbox, which the admin API lists (a fresh install shows what it would send).
+//! - Recipients can opt out of marketing email; every email is kept as history.
+//!
+//! The facade below is the module's whole public face.
+
+mod delivery;
+mod error;
+mod http;
+mod schema;
+mod store;
+mod templates;
+
+use agora_kernel::events::EventBusBuilder;
+use agora_kernel::jobs::JobRegistry;
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, Database, TenantContext};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+pub use error::NotificationsError;
+pub use http::{admin_routes, store_routes};
+
+/// Where mail goes.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `smtp://[user:password@]host:port` (STARTTLS when the server offers it; `?tls=required` to
+    /// insist), or `smtps://…` (TLS from the first byte). `None`: emails are kept in each shop's
+    /// outbox mailbox instead of being sent.
+    pub smtp_url: Option<SecretString>,
+    /// Sender of every email, e.g. `Acme <shop@acme.example>`.
+    pub from: String,
+}
+
+/// The id of one email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub uuid::Uuid);
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why an email is sent: marketing email respects the recipient's opt-out, transactional email
+/// (an order confirmation, a password reset) is always sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    #[default]
+    Transactional,
+    Marketing,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Transactional => "transactional",
+            Category::Marketing => "marketing",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "transactional" => Some(Category::Transactional),
+            "marketing" => Some(Category::Marketing),
+            _ => None,
+        }
+    }
+}
+
+/// Where an email stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Waiting for delivery (or for a retry: see `attempts` and `last_error`).
+    Queued,
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Kept in the shop's outbox mailbox because no SMTP server is configured.
+    Stored,
+    /// Given up: the server rejected the recipient, or every retry failed.
+    Failed,
+    /// Not sent: marketing email to a recipient who opted out.
+    Suppressed,
+}
+
+impl MessageStatus {
+    pub const ALL: [MessageStatus; 5] = [
+        MessageStatus::Queued,
+        MessageStatus::Sent,
+        MessageStatus::Stored,
+        MessageStatus::Failed,
+        MessageStatus::Suppressed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Stored => "stored",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Suppressed => "suppressed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// An email to send: which template, in which locale, to whom, with which variables.
+#[derive(Debug, Clone)]
+pub struct SendEmail {
+    /// Template key, e.g. `order_confirmation`.
+    pub template: String,
+    /// The recipient's locale (`de-CH`); the template falls back to `de`, then English.
+    pub locale: String,
+    /// One email address.
+    pub to: String,
+    /// A JSON object with every variable the template uses.
+    pub variables: serde_json::Value,
+    pub category: Category,
+}
+
+impl SendEmail {
+    /// A transactional email.
+    pub fn new(template: &str, locale: &str, to: &str, variables: serde_json::Value) -> Self {
+        Self {
+            template: template.to_string(),
+            locale: locale.to_string(),
+            to: to.to_string(),
+            variables,
+            category: Category::Transactional,
+        }
+    }
+
+    /// Makes it a marketing email, which recipients who opted out do not get.
+    pub fn marketing(self) -> Self {
+        Self { category: Category::Marketing, ..self }
+    }
+}
+
+/// A test email from the admin. Without `variables`, a built-in template gets its sample values.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct TestEmail {
+    /// Template key, e.g. `welcome`.
+    pub template: String,
+    pub locale: String,
+    pub to: String,
+    /// A JSON object of the template's variables; default: the built-in template's samples.
+    pub variables: Option<serde_json::Value>,
+    /// Default `transactional`.
+    pub category: Option<Category>,
+}
+
+/// One email with its full content, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Message {
+    pub id: uuid::Uuid,
+    /// Template key it was rendered from.
+    pub template: String,
+    /// Locale of the template actually used (after fallback).
+    pub locale: String,
+    pub category: Category,
+    pub status: MessageStatus,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The SMTP server's reply on acceptance (often carries its queue id).
+    pub provider_message_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+/// An email in the mailbox list (without its bodies).
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct MessageSummary {
+    pub id: uuid::Uuid,
+    pub template: String,
+    pub locale: String,
+    pub category: Category,
+    pub status: MessageStatus,
+    pub to: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which emails to list.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub status: Option<MessageStatus>,
+    /// Exact address, case-insensitive.
+    pub recipient: Option<String>,
+}
+
+/// A template as listed: every built-in template in every locale Agora ships, plus the shop's
+/// own versions and templates.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct TemplateSummary {
+    pub key: String,
+    pub locale: String,
+    /// Agora ships this template in this locale.
+    pub built_in: bool,
+    /// The shop has its own version (which is used instead of the built-in one).
+    pub overridden: bool,
+    /// Subject of the version in use.
+    pub subject: String,
+    /// Variables Agora gives this template (empty for the shop's own templates).
+    pub variables: Vec<String>,
+    /// Version of the shop's own version, for `If-Match`.
+    pub version: Option<i64>,
+}
+
+/// A template in one locale: the shop's own version when it has one, else the built-in.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Template {
+    pub key: String,
+    pub locale: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub built_in: bool,
+    pub overridden: bool,
+    pub variables: Vec<String>,
+    pub version: Option<i64>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub modified_by: Option<String>,
+}
+
+/// The shop's version of a template (minijinja syntax: `{{ customer_name }}`).
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateContent {
+    pub subject: String,
+    pub body_text: String,
+    /// HTML alternative; variables are HTML-escaped in it.
+    pub body_html: Option<String>,
+}
+
+/// What a recipient agreed to receive from the shop.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Preferences {
+    pub email: String,
+    /// No marketing email (transactional email is still sent).
+    pub marketing_opt_out: bool,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub version: Option<i64>,
+}
+
+/// Changes to a recipient's preferences.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesUpdate {
+    pub marketing_opt_out: bool,
+}
+
+/// The shop's email: templates, sending, the mailbox and recipients' preferences.
+#[derive(Clone)]
+pub struct NotificationsModule {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    mailer: Arc<delivery::Mailer>,
+}
+
+impl NotificationsModule {
+    /// Checks the mail settings (a bad SMTP URL or sender fails here, at start-up, naming it).
+    /// Opens no connection.
+    pub fn new(db: Database, settings: MailSettings) -> Result<Self, NotificationsError> {
+        let mailer = Arc::new(delivery::Mailer::new(&settings)?);
+        Ok(Self { inner: Arc::new(Inner { db, mailer }) })
+    }
+
+    /// Registers the delivery job and hands it this module's mailer.
+    pub fn register(&self, _events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
+        delivery::register(&self.inner.db, Arc::clone(&self.inner.mailer), jobs);
+    }
+
+    /// Renders `request` and records it with its delivery job in the caller's tenant
+    /// transaction `conn`. Marketing email to a recipient who opted out is recorded as
+    /// `suppressed` and never delivered. Bad input (unknown template, missing variable, bad
+    /// address) is an `Invalid` error naming the field, and nothing is written.
+    pub async fn send(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        request: SendEmail,
+    ) -> Result<MessageId, NotificationsError> {
+        let message = store::record_email(conn, tenant, &self.inner.mailer.sender(), request).await?;
+        Ok(MessageId(message.id))
+    }
+
+    /// [`send`](Self::send) in a transaction of its own; returns the recorded email.
+    pub async fn send_now(&self, tenant: &TenantContext, request: SendEmail) -> Result<Message, NotificationsError> {
+        let (sender, context) = (self.inner.mailer.sender(), tenant.clone());
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| store::record_email(conn, &context, &sender, request).await)
+            .await
+    }
+
+    /// Sends `test` (sample variables for a built-in template when it gives none).
+    pub async fn send_test(&self, tenant: &TenantContext, test: TestEmail) -> Result<Message, NotificationsError> {
+        let variables = match test.variables {
+            Some(variables) => variables,
+            None => templates::built_in(&test.template)
+                .map(|b| b.sample())
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+        };
+        let request = SendEmail {
+            template: test.template,
+            locale: test.locale,
+            to: test.to,
+            variables,
+            category: test.category.unwrap_or_default(),
+        };
+        self.send_now(tenant, request).await
+    }
+
+    /// The shop's emails, newest first.
+    pub async fn messages(
+        &self,
+        tenant: &TenantContext,
+        page: &PageQuery,
+        filter: MessageFilter,
+    ) -> Result<Page<MessageSummary>, NotificationsError> {
+        let request = page.validate().map_err(|e| NotificationsError::Invalid(e.errors))?;
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| store::list_messages(conn, &request, &filter).await)
+            .await
+    }
+
+    pub async fn message(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<Message, NotificationsError> {
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                store::find_message(conn, id).await?.ok_or(NotificationsError::MessageNotFound(id))
+            })
+            .await
+    }
+
+    /// Queues a failed email for delivery again.
+    pub async fn resend(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+    ) -> Result<Message, NotificationsError> {
+        let (context, who) = (tenant.clone(), actor.audit_name());
+        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::resend(conn, &context, id, &who).await).await
+    }
+
+    /// Every template the shop can send, with its own versions marked.
+    pub async fn templates(&self, tenant: &TenantContext) -> Result<Vec<TemplateSummary>, NotificationsError> {
+        self.inner.db.tenant_tx(&tenant.schema, async |conn| store::list_templates(conn).await).await
+    }
+
+    /// The template in exactly this locale (the shop's version, else the built-in one).
+    pub async fn template(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        locale: &str,
+    ) -> Result<Template, NotificationsError> {
+        let (key, locale) = store::template_address(key, locale)?;
+        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::get_template(conn, &key, &locale).await).await
+    }
+
+    /// Saves the shop's version of a template after checking it renders; `expected_version`
+    /// (from If-Match) guards against overwriting someone else's edit.
+    pub async fn save_template(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        locale: &str,
+        content: TemplateContent,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Template, NotificationsError> {
+        let (key, locale) = store::template_address(key, locale)?;
+        let who = actor.audit_name();
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                store::save_template(conn, &key, &locale, content, expected_version, &who).await
+            })
+            .await
+    }
+
+    /// Removes the shop's version, so the built-in template applies again.
+    pub async fn remove_template(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        locale: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), NotificationsError> {
+        let (key, locale) = store::template_address(key, locale)?;
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                store::remove_template(conn, &key, &locale, expected_version).await
+            })
+            .await
+    }
+
+    pub async fn preferences(&self, tenant: &TenantContext, email: &str) -> Result<Preferences, NotificationsError> {
+        let email = store::preference_address(email)?;
+        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::preferences(conn, &email).await).await
+    }
+
+    pub async fn update_preferences(
+        &self,
+        tenant: &TenantContext,
+        email: &str,
+        update: PreferencesUpdate,
+        actor: &Actor,
+    ) -> Result<Preferences, NotificationsError> {
+        let email = store::preference_address(email)?;
+        let who = actor.audit_name();
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                store::set_marketing_opt_out(conn, &email, update.marketing_opt_out, &who).await
+            })
+            .await
+    }
+
+    /// A recipient opts out of marketing email (from the link in one). Known address or not,
+    /// the outcome looks the same, so nobody can probe which addresses a shop knows.
+    pub async fn unsubscribe(&self, tenant: &TenantContext, email: &str) -> Result<(), NotificationsError> {
+        let email = store::preference_address(email)?;
+        let who = Actor::Anonymous.audit_name();
+        self.inner
+            .db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                store::set_marketing_opt_out(conn, &email, true, &who).await.map(|_| ())
+            })
+            .await
+    }
+}

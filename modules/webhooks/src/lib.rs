@@ -1,1 +1,330 @@
-//! (being written)
+//! Outgoing webhooks: a shop registers endpoints and picks event types; every matching event is
+//! POSTed to each endpoint, signed, retried with backoff for about three days, and logged.
+//!
+//! - [`register`] subscribes to every event (`webhooks.fan_out`): for a shop's event it queues one
+//!   delivery job per enabled, subscribed endpoint, in one tenant transaction. Jobs of one endpoint
+//!   share an ordering key, so an endpoint receives events in the order they were fanned out, and
+//!   a failing event holds back the ones after it until it succeeds or is given up.
+//! - Each delivery attempt signs the body (`Agora-Signature`, see [`signing`](crate::signing)),
+//!   POSTs it through an SSRF-guarded client (see `targets.rs`), and records the outcome in the
+//!   shop's delivery log. Sustained failure disables the endpoint and announces it with
+//!   [`WebhookEndpointDisabled`].
+//! - Delivery is at least once: receivers deduplicate by the event `id` in the body.
+//!
+//! The facade below is the module's whole public face.
+
+mod delivery;
+mod endpoints;
+mod error;
+mod events;
+mod http;
+mod runtime;
+mod schema;
+mod signing;
+mod store;
+mod targets;
+
+use agora_kernel::events::{EventBus, EventBusBuilder};
+use agora_kernel::jobs::JobRegistry;
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, Database, TenantContext};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use delivery::{retry_delay, MAX_ATTEMPTS};
+pub use error::WebhooksError;
+pub use events::{WebhookEndpointDisabled, PING_EVENT};
+pub use http::admin_routes;
+pub use signing::SECRET_PREFIX;
+
+/// Operator settings for webhook delivery.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Allow http and loopback / private / link-local targets (development, closed networks).
+    pub allow_private_targets: bool,
+    /// Delay before the first retry; each further retry waits twice as long, up to 360 × this
+    /// (6 h for the default 1 min). See [`retry_delay`].
+    pub retry_base: Duration,
+    /// An endpoint whose deliveries have all failed for this long is disabled.
+    pub disable_after: Duration,
+    /// How long a rotated-out secret keeps signing deliveries unless the rotation says otherwise.
+    pub rotation_grace: Duration,
+    /// Time allowed for one delivery request, connection included.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            retry_base: Duration::from_secs(60),
+            disable_after: Duration::from_secs(3 * 24 * 3600),
+            rotation_grace: Duration::from_secs(24 * 3600),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A place the shop's events are sent to.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct WebhookEndpoint {
+    pub id: uuid::Uuid,
+    pub url: String,
+    pub description: String,
+    /// Event names such as `tenancy.shop_settings_updated.v1`, or `*` for every event.
+    pub event_types: Vec<String>,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    /// Why the endpoint was disabled (automatically after sustained failure, or by staff).
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// When the current run of failures began; disabling counts from here.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// Until then deliveries are also signed with the previous secret.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+    pub version: i64,
+}
+
+/// An endpoint with its signing secret: returned once, when the endpoint is created or its
+/// secret rotated. Store the secret; it cannot be shown again.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct WebhookEndpointWithSecret {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// `whsec_…`: the HMAC-SHA256 key of `Agora-Signature`, used exactly as shown.
+    pub secret: String,
+}
+
+/// A new endpoint.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhookEndpoint {
+    /// Where to POST events: an https URL on the public internet.
+    pub url: String,
+    /// A note for staff, up to 500 characters.
+    pub description: Option<String>,
+    /// Event names to send (see `GET /api/v1/admin/webhooks/event-types`), or `["*"]` for all.
+    pub event_types: Vec<String>,
+}
+
+/// Changes to an endpoint; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpointPatch {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+}
+
+/// One attempt to deliver one event to one endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct WebhookDelivery {
+    /// Sent as `Agora-Delivery`.
+    pub id: uuid::Uuid,
+    pub endpoint_id: uuid::Uuid,
+    pub event_id: uuid::Uuid,
+    pub event_type: String,
+    /// `event`, `redelivery` or `ping`.
+    pub trigger: String,
+    /// 1 for the first try of this delivery, counting up with each retry.
+    pub attempt: i32,
+    pub succeeded: bool,
+    /// The receiver's HTTP status, when it answered.
+    pub response_status: Option<i32>,
+    /// The start of the receiver's answer (at most 2 KiB).
+    pub response_body: Option<String>,
+    /// Why no answer came (connection refused, timeout, target refused), when none did.
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    /// The JSON body that was sent.
+    pub request_body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A delivery put on the queue by a redelivery or ping.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct DeliveryQueued {
+    pub endpoint_id: uuid::Uuid,
+    pub event_id: uuid::Uuid,
+    pub event_type: String,
+    /// `false` when a delivery of this event to this endpoint was already waiting; that one
+    /// will be made instead.
+    pub queued: bool,
+}
+
+/// Filters for the delivery log.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub event_id: Option<uuid::Uuid>,
+}
+
+/// Registers the fan-out subscriber, the delivery job and this module's events.
+pub fn register(events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
+    events.declare::<WebhookEndpointDisabled>();
+    events.subscribe_all(events::FAN_OUT, events::fan_out);
+    jobs.register::<delivery::DeliverWebhook>();
+}
+
+#[derive(Clone)]
+pub struct WebhooksModule {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    settings: WebhookSettings,
+    /// Event names a shop may subscribe to: every event declared on the bus.
+    event_types: Vec<String>,
+    /// Kept alive here: the delivery job finds it through [`runtime`] while this module lives.
+    _runtime: Arc<runtime::DeliveryRuntime>,
+}
+
+impl WebhooksModule {
+    /// Builds the module and makes its HTTP client and settings available to the delivery jobs
+    /// this process runs against `db`.
+    pub fn new(db: Database, bus: &EventBus, settings: WebhookSettings) -> Result<Self, WebhooksError> {
+        let runtime = runtime::DeliveryRuntime::new(&settings)
+            .map_err(|e| WebhooksError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let runtime = Arc::new(runtime);
+        runtime::install(&db, &runtime);
+        let event_types = bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect();
+        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, _runtime: runtime }) })
+    }
+
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.inner.settings
+    }
+
+    /// Event names endpoints may subscribe to, sorted.
+    pub fn event_types(&self) -> &[String] {
+        &self.inner.event_types
+    }
+
+    /// Registers an endpoint; the result carries its secret, shown this once.
+    pub async fn create_endpoint(
+        &self,
+        tenant: &TenantContext,
+        new: NewWebhookEndpoint,
+        actor: &Actor,
+    ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
+        let fields = endpoints::validate_new(new, &self.inner.event_types, self.policy()).await?;
+        endpoints::create(&self.inner.db, tenant, fields, actor).await
+    }
+
+    /// The shop's endpoints, oldest first (deleted ones are gone).
+    pub async fn list_endpoints(
+        &self,
+        tenant: &TenantContext,
+        query: &PageQuery,
+    ) -> Result<Page<WebhookEndpoint>, agora_kernel::ApiError> {
+        let request = query.validate()?;
+        Ok(endpoints::list(&self.inner.db, tenant, request).await?)
+    }
+
+    pub async fn endpoint(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<WebhookEndpoint, WebhooksError> {
+        endpoints::get(&self.inner.db, tenant, id).await
+    }
+
+    /// Changes an endpoint; `expected_version` (from If-Match) guards against lost updates.
+    pub async fn update_endpoint(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        patch: WebhookEndpointPatch,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<WebhookEndpoint, WebhooksError> {
+        let changes = endpoints::validate_patch(patch, &self.inner.event_types, self.policy()).await?;
+        endpoints::update(&self.inner.db, tenant, id, changes, expected_version, actor).await
+    }
+
+    /// Deletes an endpoint: nothing more is sent to it; its delivery log stays.
+    pub async fn delete_endpoint(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), WebhooksError> {
+        endpoints::delete(&self.inner.db, tenant, id, expected_version, actor).await
+    }
+
+    /// Issues a new secret (returned this once). The old one keeps signing deliveries alongside
+    /// it for `previous_valid_for` (default: the settings' grace period; zero ends it now).
+    pub async fn rotate_secret(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        previous_valid_for: Option<Duration>,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
+        let grace = previous_valid_for.unwrap_or(self.inner.settings.rotation_grace);
+        endpoints::rotate_secret(&self.inner.db, tenant, id, grace, expected_version, actor).await
+    }
+
+    /// Turns an endpoint back on (after automatic disabling, say) with a clean failure record.
+    /// Events that happened while it was off are not sent; redeliver the ones that matter.
+    pub async fn enable_endpoint(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<WebhookEndpoint, WebhooksError> {
+        endpoints::set_enabled(&self.inner.db, tenant, id, true, expected_version, actor).await
+    }
+
+    /// Stops sending to an endpoint until it is enabled again.
+    pub async fn disable_endpoint(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<WebhookEndpoint, WebhooksError> {
+        endpoints::set_enabled(&self.inner.db, tenant, id, false, expected_version, actor).await
+    }
+
+    /// An endpoint's delivery log, newest first.
+    pub async fn deliveries(
+        &self,
+        tenant: &TenantContext,
+        endpoint_id: uuid::Uuid,
+        query: &PageQuery,
+        filter: DeliveryFilter,
+    ) -> Result<Page<WebhookDelivery>, agora_kernel::ApiError> {
+        let request = query.validate()?;
+        Ok(delivery::list(&self.inner.db, tenant, endpoint_id, request, filter).await?)
+    }
+
+    /// Sends one of the shop's events to an endpoint again, as a fresh delivery with its own
+    /// retries.
+    pub async fn redeliver(
+        &self,
+        tenant: &TenantContext,
+        endpoint_id: uuid::Uuid,
+        event_id: uuid::Uuid,
+    ) -> Result<DeliveryQueued, WebhooksError> {
+        delivery::redeliver(&self.inner.db, tenant, endpoint_id, event_id).await
+    }
+
+    /// Sends a `webhooks.ping.v1` test event to an endpoint.
+    pub async fn ping(&self, tenant: &TenantContext, endpoint_id: uuid::Uuid) -> Result<DeliveryQueued, WebhooksError> {
+        delivery::ping(&self.inner.db, tenant, endpoint_id).await
+    }
+
+    fn policy(&self) -> targets::TargetPolicy {
+        targets::TargetPolicy { allow_private: self.inner.settings.allow_private_targets }
+    }
+}

@@ -1,0 +1,222 @@
+//! HTTP face of notifications: the shop's mailbox, templates and recipients' preferences for
+//! staff, and the unsubscribe endpoint for storefronts.
+
+use crate::{
+    Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
+    Template, TemplateContent, TemplateSummary, TestEmail,
+};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
+use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
+use serde::{Deserialize, Serialize};
+
+fn with_version(mut response: HttpResponse, version: Option<i64>) -> HttpResponse {
+    if let Some(value) = version.and_then(|v| header::HeaderValue::from_str(&Version::etag(v)).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct MessageListQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Only emails in this status: queued, sent, stored, failed or suppressed.
+    status: Option<String>,
+    /// Only emails to this address (case-insensitive).
+    recipient: Option<String>,
+}
+
+/// The shop's emails, newest first: what it sent, and (without an SMTP server) its outbox
+/// mailbox of what it would have sent.
+///
+/// Guarded by the platform operator token until staff accounts exist (identity issue).
+#[api_v2_operation(tags(Admin), operation_id = "listEmails")]
+async fn list_messages(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    query: web::Query<MessageListQuery>,
+) -> Result<web::Json<Page<MessageSummary>>, ApiError> {
+    let query = query.into_inner();
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            MessageStatus::parse(raw)
+                .ok_or_else(|| ApiError::field("status", "one of queued, sent, stored, failed, suppressed"))?,
+        ),
+    };
+    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    let filter = MessageFilter { status, recipient: query.recipient };
+    Ok(web::Json(module.messages(&tenant, &page, filter).await?))
+}
+
+/// One email with its full text and HTML.
+#[api_v2_operation(tags(Admin), operation_id = "getEmail")]
+async fn get_message(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<Message>, ApiError> {
+    Ok(web::Json(module.message(&tenant, id.into_inner()).await?))
+}
+
+/// Send a failed email again.
+#[api_v2_operation(tags(Admin), operation_id = "resendEmail")]
+async fn resend_message(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let message = module.resend(&tenant, id.into_inner(), &Actor::PlatformToken).await?;
+    Ok(HttpResponse::Accepted().json(message))
+}
+
+/// Send a template to an address, to see how it looks. Without `variables`, a built-in
+/// template gets sample values.
+#[api_v2_operation(tags(Admin), operation_id = "sendTestEmail")]
+async fn send_test(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    body: web::Json<TestEmail>,
+) -> Result<HttpResponse, ApiError> {
+    let message = module.send_test(&tenant, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/admin/notifications/messages/{}", message.id)))
+        .json(message))
+}
+
+#[derive(Debug, Serialize, Deserialize, Apiv2Schema)]
+struct TemplateList {
+    items: Vec<TemplateSummary>,
+}
+
+/// Every template the shop can send: the built-in ones in each locale Agora ships, marked when
+/// the shop has its own version, and the shop's own templates.
+#[api_v2_operation(tags(Admin), operation_id = "listEmailTemplates")]
+async fn list_templates(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+) -> Result<web::Json<TemplateList>, ApiError> {
+    Ok(web::Json(TemplateList { items: module.templates(&tenant).await? }))
+}
+
+/// A template in exactly this locale: the shop's version if it has one, else the built-in one.
+#[api_v2_operation(tags(Admin), operation_id = "getEmailTemplate")]
+async fn get_template(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, locale) = path.into_inner();
+    let template: Template = module.template(&tenant, &key, &locale).await?;
+    let version = template.version;
+    Ok(with_version(HttpResponse::Ok().json(template), version))
+}
+
+/// Save the shop's version of a template (minijinja syntax). It is checked by rendering it with
+/// the variables Agora gives that template; problems name `subject`, `body_text` or
+/// `body_html`. Send `If-Match` with the ETag you read to avoid overwriting someone's edit.
+#[api_v2_operation(tags(Admin), operation_id = "saveEmailTemplate")]
+async fn save_template(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<NotificationsModule>,
+    path: web::Path<(String, String)>,
+    body: web::Json<TemplateContent>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, locale) = path.into_inner();
+    let expected = Version::expected(req.headers())?;
+    let template =
+        module.save_template(&tenant, &key, &locale, body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let version = template.version;
+    Ok(with_version(HttpResponse::Ok().json(template), version))
+}
+
+/// Remove the shop's version of a template; the built-in one applies again.
+#[api_v2_operation(tags(Admin), operation_id = "deleteEmailTemplate")]
+async fn delete_template(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<NotificationsModule>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, locale) = path.into_inner();
+    let expected = Version::expected(req.headers())?;
+    module.remove_template(&tenant, &key, &locale, expected).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What a recipient agreed to receive.
+#[api_v2_operation(tags(Admin), operation_id = "getEmailPreferences")]
+async fn get_preferences(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    email: web::Path<String>,
+) -> Result<web::Json<Preferences>, ApiError> {
+    Ok(web::Json(module.preferences(&tenant, &email).await?))
+}
+
+/// Change what a recipient receives (marketing opt-out).
+#[api_v2_operation(tags(Admin), operation_id = "updateEmailPreferences")]
+async fn update_preferences(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    email: web::Path<String>,
+    body: web::Json<PreferencesUpdate>,
+) -> Result<web::Json<Preferences>, ApiError> {
+    Ok(web::Json(module.update_preferences(&tenant, &email, body.into_inner(), &Actor::PlatformToken).await?))
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/messages").route(web::get().to(list_messages)))
+        .service(web::resource("/messages/{id}").route(web::get().to(get_message)))
+        .service(web::resource("/messages/{id}/resend").route(web::post().to(resend_message)))
+        .service(web::resource("/test-send").route(web::post().to(send_test)))
+        .service(web::resource("/templates").route(web::get().to(list_templates)))
+        .service(
+            web::resource("/templates/{key}/{locale}")
+                .route(web::get().to(get_template))
+                .route(web::put().to(save_template))
+                .route(web::delete().to(delete_template)),
+        )
+        .service(
+            web::resource("/preferences/{email}")
+                .route(web::get().to(get_preferences))
+                .route(web::put().to(update_preferences)),
+        );
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct UnsubscribeRequest {
+    email: String,
+}
+
+/// Stop marketing email to an address. Answers 204 whether or not the shop knows the address.
+#[api_v2_operation(tags(Store), operation_id = "unsubscribeFromMarketing")]
+async fn unsubscribe(
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    body: web::Json<UnsubscribeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    module.unsubscribe(&tenant, &body.email).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn store_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/unsubscribe").route(web::post().to(unsubscribe)));
+}

@@ -1,0 +1,55 @@
+// Tables this module owns, all in the tenant's schema (resolved through the tenant
+// transaction's search_path, so they are never schema-qualified here).
+
+diesel::table! {
+    notification_templates (id) {
+        id -> Uuid,
+        template_key -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    notification_messages (id) {
+        id -> Uuid,
+        template_key -> Text,
+        locale -> Text,
+        category -> Text,
+        sender -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        provider_message_id -> Nullable<Text>,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    notification_preferences (id) {
+        id -> Uuid,
+        email -> Text,
+        marketing_opt_out -> Bool,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}

@@ -1,0 +1,666 @@
+//! SQL for templates, emails and preferences. Every function runs on a connection already inside
+//! the caller's tenant transaction (so the tables resolve to the shop's schema).
+
+use crate::delivery::DeliverEmail;
+use crate::schema::{notification_messages, notification_preferences, notification_templates};
+use crate::templates::{self, Origin, TemplateSource};
+use crate::{
+    Category, Message, MessageFilter, MessageStatus, MessageSummary, NotificationsError, Preferences, SendEmail,
+    Template, TemplateContent, TemplateSummary,
+};
+use agora_kernel::jobs::{self, EnqueueOptions};
+use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::{FieldError, TenantContext, Version};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::str::FromStr;
+
+/// Who the module records as having changed an email it handles on its own.
+const SYSTEM: &str = "system:notifications";
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+// ---------------------------------------------------------------------------------------------
+// Input parsed at the edge
+// ---------------------------------------------------------------------------------------------
+
+fn key_error(key: &str) -> Option<FieldError> {
+    (!templates::valid_key(key)).then(|| {
+        FieldError::new("template", "a template key: lowercase letters, digits and _, e.g. order_confirmation")
+    })
+}
+
+fn locale_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
+    templates::canonical_locale(raw).ok_or_else(|| FieldError::new(field, "a language tag such as en, de or de-CH"))
+}
+
+/// An email address as the recipient of one email (no display name, at most 254 characters).
+fn address_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    match lettre::Address::from_str(trimmed) {
+        Ok(_) if trimmed.len() <= 254 => Ok(trimmed.to_string()),
+        _ => Err(FieldError::new(field, "an email address such as anna@example.com")),
+    }
+}
+
+/// The path of a template: its key and canonical locale.
+pub(crate) fn template_address(key: &str, locale: &str) -> Result<(String, String), NotificationsError> {
+    let mut errors = Vec::new();
+    if !templates::valid_key(key) {
+        errors.push(FieldError::new("key", "lowercase letters, digits and _, e.g. order_confirmation"));
+    }
+    let locale = locale_or_error(locale, "locale").map_err(|e| errors.push(e)).ok();
+    match (errors.is_empty(), locale) {
+        (true, Some(locale)) => Ok((key.to_string(), locale)),
+        _ => Err(NotificationsError::Invalid(errors)),
+    }
+}
+
+/// Preferences are kept per lower-cased address.
+pub(crate) fn preference_address(email: &str) -> Result<String, NotificationsError> {
+    address_or_error(email, "email").map(|a| a.to_lowercase()).map_err(|e| NotificationsError::Invalid(vec![e]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emails
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_messages)]
+pub(crate) struct MessageRow {
+    pub id: uuid::Uuid,
+    pub template_key: String,
+    pub locale: String,
+    pub category: String,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+impl MessageRow {
+    fn status(&self) -> MessageStatus {
+        // The CHECK constraint admits only known statuses.
+        MessageStatus::parse(&self.status).unwrap_or(MessageStatus::Failed)
+    }
+
+    fn category(&self) -> Category {
+        Category::parse(&self.category).unwrap_or(Category::Transactional)
+    }
+
+    pub(crate) fn into_message(self) -> Message {
+        Message {
+            status: self.status(),
+            category: self.category(),
+            id: self.id,
+            template: self.template_key,
+            locale: self.locale,
+            from: self.sender,
+            to: self.recipient,
+            subject: self.subject,
+            body_text: self.body_text,
+            body_html: self.body_html,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            provider_message_id: self.provider_message_id,
+            sent_at: self.sent_at,
+            created_at: self.created_at,
+            modified_at: self.modified_at,
+        }
+    }
+
+    fn into_summary(self) -> MessageSummary {
+        MessageSummary {
+            status: self.status(),
+            category: self.category(),
+            id: self.id,
+            template: self.template_key,
+            locale: self.locale,
+            to: self.recipient,
+            subject: self.subject,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            sent_at: self.sent_at,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The template `key` for `locale`, following the fallback chain; with the locale it was found in.
+async fn resolve_template(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    locale: &str,
+) -> QueryResult<Option<(String, TemplateSource)>> {
+    let chain = templates::fallback_chain(key, locale);
+    let shop_locales: Vec<&str> =
+        chain.iter().filter(|(origin, _)| *origin == Origin::Shop).map(|(_, l)| l.as_str()).collect();
+    let shop_versions: Vec<TemplateRow> = notification_templates::table
+        .filter(notification_templates::template_key.eq(key))
+        .filter(notification_templates::locale.eq_any(&shop_locales))
+        .select(TemplateRow::as_select())
+        .load(conn)
+        .await?;
+    for (origin, candidate) in &chain {
+        let found = match origin {
+            Origin::Shop => shop_versions.iter().find(|row| &row.locale == candidate).map(TemplateRow::source),
+            Origin::BuiltIn => templates::built_in(key).and_then(|b| b.in_locale(candidate)).map(|l| l.source()),
+        };
+        if let Some(source) = found {
+            return Ok(Some((candidate.clone(), source)));
+        }
+    }
+    Ok(None)
+}
+
+async fn opted_out_of_marketing(conn: &mut AsyncPgConnection, recipient: &str) -> QueryResult<bool> {
+    Ok(notification_preferences::table
+        .filter(notification_preferences::email.eq(recipient.to_lowercase()))
+        .select(notification_preferences::marketing_opt_out)
+        .first::<bool>(conn)
+        .await
+        .optional()?
+        .unwrap_or(false))
+}
+
+async fn enqueue_delivery(
+    conn: &mut AsyncPgConnection,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+) -> Result<(), NotificationsError> {
+    // One unfinished delivery job per email, however often it is (re)queued.
+    let options = EnqueueOptions { dedup_key: Some(id.to_string()), ..Default::default() };
+    jobs::enqueue(conn, Some(tenant), &DeliverEmail { message_id: id }, options).await?;
+    Ok(())
+}
+
+/// Validates and renders `request`, records it, and enqueues its delivery, all on `conn`.
+pub(crate) async fn record_email(
+    conn: &mut AsyncPgConnection,
+    tenant: &TenantContext,
+    sender: &str,
+    request: SendEmail,
+) -> Result<Message, NotificationsError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    if let Some(e) = key_error(&request.template) {
+        errors.push(e);
+    }
+    let locale = locale_or_error(&request.locale, "locale").map_err(|e| errors.push(e)).ok();
+    let recipient = address_or_error(&request.to, "to").map_err(|e| errors.push(e)).ok();
+    if !request.variables.is_object() {
+        errors.push(FieldError::new("variables", "a JSON object of the template's variables"));
+    }
+    let (Some(locale), Some(recipient), true) = (locale, recipient, errors.is_empty()) else {
+        return Err(NotificationsError::Invalid(errors));
+    };
+    let Some((used_locale, source)) = resolve_template(conn, &request.template, &locale).await? else {
+        return Err(NotificationsError::field(
+            "template",
+            format!("no template `{}` for locale {locale} or its fallbacks", request.template),
+        ));
+    };
+    let rendered = templates::render(&source, &request.variables).map_err(|problems| {
+        NotificationsError::Invalid(
+            problems
+                .into_iter()
+                .map(|(part, message)| FieldError::new("variables", format!("{}: {message}", part.name())))
+                .collect(),
+        )
+    })?;
+    let status = if request.category == Category::Marketing && opted_out_of_marketing(conn, &recipient).await? {
+        MessageStatus::Suppressed
+    } else {
+        MessageStatus::Queued
+    };
+    let id = agora_kernel::new_id();
+    let row = diesel::insert_into(notification_messages::table)
+        .values((
+            notification_messages::id.eq(id),
+            notification_messages::template_key.eq(&request.template),
+            notification_messages::locale.eq(&used_locale),
+            notification_messages::category.eq(request.category.as_str()),
+            notification_messages::sender.eq(sender),
+            notification_messages::recipient.eq(&recipient),
+            notification_messages::subject.eq(&rendered.subject),
+            notification_messages::body_text.eq(&rendered.body_text),
+            notification_messages::body_html.eq(&rendered.body_html),
+            notification_messages::status.eq(status.as_str()),
+            notification_messages::created_by.eq(SYSTEM),
+            notification_messages::modified_by.eq(SYSTEM),
+        ))
+        .returning(MessageRow::as_returning())
+        .get_result(conn)
+        .await?;
+    if status == MessageStatus::Queued {
+        enqueue_delivery(conn, tenant, id).await?;
+    }
+    tracing::info!(email = %id, template = %request.template, locale = %used_locale, status = status.as_str(), "email recorded");
+    Ok(row.into_message())
+}
+
+pub(crate) async fn find_message(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> QueryResult<Option<Message>> {
+    Ok(notification_messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .map(MessageRow::into_message))
+}
+
+pub(crate) async fn list_messages(
+    conn: &mut AsyncPgConnection,
+    page: &PageRequest,
+    filter: &MessageFilter,
+) -> Result<Page<MessageSummary>, NotificationsError> {
+    let mut query = notification_messages::table
+        .select(MessageRow::as_select())
+        .order((notification_messages::created_at.desc(), notification_messages::id.desc()))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query =
+            query.filter(notification_messages::created_at.lt(after.created_at).or(
+                notification_messages::created_at.eq(after.created_at).and(notification_messages::id.lt(after.id)),
+            ));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(notification_messages::status.eq(status.as_str()));
+    }
+    if let Some(recipient) = &filter.recipient {
+        query = query.filter(lower(notification_messages::recipient).eq(recipient.trim().to_lowercase()));
+    }
+    let rows: Vec<MessageRow> = query.load(conn).await?;
+    let items: Vec<MessageSummary> = rows.into_iter().map(MessageRow::into_summary).collect();
+    Ok(Page::from_rows(items, page, |m| Cursor { created_at: m.created_at, id: m.id }))
+}
+
+/// Puts a failed email back in the queue with a fresh delivery job.
+pub(crate) async fn resend(
+    conn: &mut AsyncPgConnection,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+    who: &str,
+) -> Result<Message, NotificationsError> {
+    let row = notification_messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(NotificationsError::MessageNotFound(id))?;
+    if row.status() != MessageStatus::Failed {
+        return Err(NotificationsError::NotResendable { id, status: row.status.clone() });
+    }
+    let row = diesel::update(notification_messages::table.find(id))
+        .set((
+            notification_messages::status.eq(MessageStatus::Queued.as_str()),
+            notification_messages::modified_at.eq(diesel::dsl::now),
+            notification_messages::modified_by.eq(who),
+            notification_messages::version.eq(notification_messages::version + 1),
+        ))
+        .returning(MessageRow::as_returning())
+        .get_result(conn)
+        .await?;
+    enqueue_delivery(conn, tenant, id).await?;
+    Ok(row.into_message())
+}
+
+/// What a delivery job should do with an email.
+pub(crate) enum Delivery {
+    /// Nothing left to do (already delivered, stored, suppressed or given up).
+    Done(MessageStatus),
+    /// Hand it to the SMTP server.
+    Send(Box<Message>),
+}
+
+/// Decides, in a short transaction, what delivering email `id` means now: an email delivered by
+/// an earlier run is left alone, marketing email to a recipient who opted out since it was
+/// queued is suppressed, and without SMTP the email is stored in the shop's mailbox.
+pub(crate) async fn prepare_delivery(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    smtp_configured: bool,
+) -> QueryResult<Delivery> {
+    let Some(row) = notification_messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(Delivery::Done(MessageStatus::Failed));
+    };
+    if row.status() != MessageStatus::Queued {
+        return Ok(Delivery::Done(row.status()));
+    }
+    let next = if row.category() == Category::Marketing && opted_out_of_marketing(conn, &row.recipient).await? {
+        MessageStatus::Suppressed
+    } else if !smtp_configured {
+        MessageStatus::Stored
+    } else {
+        return Ok(Delivery::Send(Box::new(row.into_message())));
+    };
+    diesel::update(notification_messages::table.find(id))
+        .set((
+            notification_messages::status.eq(next.as_str()),
+            notification_messages::modified_at.eq(diesel::dsl::now),
+            notification_messages::modified_by.eq(SYSTEM),
+            notification_messages::version.eq(notification_messages::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(Delivery::Done(next))
+}
+
+pub(crate) async fn record_sent(conn: &mut AsyncPgConnection, id: uuid::Uuid, reply: &str) -> QueryResult<()> {
+    diesel::update(notification_messages::table.find(id))
+        .set((
+            notification_messages::status.eq(MessageStatus::Sent.as_str()),
+            notification_messages::sent_at.eq(diesel::dsl::now),
+            notification_messages::provider_message_id.eq(reply),
+            notification_messages::attempts.eq(notification_messages::attempts + 1),
+            notification_messages::last_error.eq(None::<String>),
+            notification_messages::modified_at.eq(diesel::dsl::now),
+            notification_messages::modified_by.eq(SYSTEM),
+            notification_messages::version.eq(notification_messages::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; with `give_up` the email is `failed` (a merchant may resend it).
+pub(crate) async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    error: &str,
+    give_up: bool,
+) -> QueryResult<()> {
+    let status = if give_up { MessageStatus::Failed } else { MessageStatus::Queued };
+    let error: String = error.chars().take(1000).collect();
+    diesel::update(notification_messages::table.find(id).filter(notification_messages::status.eq("queued")))
+        .set((
+            notification_messages::status.eq(status.as_str()),
+            notification_messages::attempts.eq(notification_messages::attempts + 1),
+            notification_messages::last_error.eq(error),
+            notification_messages::modified_at.eq(diesel::dsl::now),
+            notification_messages::modified_by.eq(SYSTEM),
+            notification_messages::version.eq(notification_messages::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_templates)]
+pub(crate) struct TemplateRow {
+    pub template_key: String,
+    pub locale: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+    pub version: i64,
+}
+
+impl TemplateRow {
+    fn source(&self) -> TemplateSource {
+        TemplateSource {
+            subject: self.subject.clone(),
+            body_text: self.body_text.clone(),
+            body_html: self.body_html.clone(),
+        }
+    }
+
+    fn into_template(self) -> Template {
+        let built_in = templates::built_in(&self.template_key);
+        Template {
+            built_in: built_in.and_then(|b| b.in_locale(&self.locale)).is_some(),
+            overridden: true,
+            variables: built_in.map(|b| b.variables()).unwrap_or_default(),
+            version: Some(self.version),
+            modified_at: Some(self.modified_at),
+            modified_by: Some(self.modified_by),
+            key: self.template_key,
+            locale: self.locale,
+            subject: self.subject,
+            body_text: self.body_text,
+            body_html: self.body_html,
+        }
+    }
+}
+
+pub(crate) async fn list_templates(conn: &mut AsyncPgConnection) -> Result<Vec<TemplateSummary>, NotificationsError> {
+    let rows: Vec<TemplateRow> = notification_templates::table
+        .select(TemplateRow::as_select())
+        .order((notification_templates::template_key, notification_templates::locale))
+        .load(conn)
+        .await?;
+    let shop_version = |key: &str, locale: &str| rows.iter().find(|r| r.template_key == key && r.locale == locale);
+    let mut list = Vec::new();
+    for built_in in templates::BUILT_INS {
+        for shipped in built_in.locales {
+            let own = shop_version(built_in.key, shipped.locale);
+            list.push(TemplateSummary {
+                key: built_in.key.to_string(),
+                locale: shipped.locale.to_string(),
+                built_in: true,
+                overridden: own.is_some(),
+                subject: own.map_or_else(|| shipped.subject.trim().to_string(), |r| r.subject.clone()),
+                variables: built_in.variables(),
+                version: own.map(|r| r.version),
+            });
+        }
+    }
+    for row in &rows {
+        let ships = templates::built_in(&row.template_key).and_then(|b| b.in_locale(&row.locale)).is_some();
+        if !ships {
+            list.push(TemplateSummary {
+                key: row.template_key.clone(),
+                locale: row.locale.clone(),
+                built_in: false,
+                overridden: true,
+                subject: row.subject.clone(),
+                variables: templates::built_in(&row.template_key).map(|b| b.variables()).unwrap_or_default(),
+                version: Some(row.version),
+            });
+        }
+    }
+    Ok(list)
+}
+
+async fn shop_template(conn: &mut AsyncPgConnection, key: &str, locale: &str) -> QueryResult<Option<TemplateRow>> {
+    notification_templates::table
+        .filter(notification_templates::template_key.eq(key))
+        .filter(notification_templates::locale.eq(locale))
+        .select(TemplateRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn get_template(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    locale: &str,
+) -> Result<Template, NotificationsError> {
+    if let Some(row) = shop_template(conn, key, locale).await? {
+        return Ok(row.into_template());
+    }
+    let built_in = templates::built_in(key);
+    let shipped = built_in
+        .and_then(|b| b.in_locale(locale))
+        .ok_or_else(|| NotificationsError::TemplateNotFound { key: key.to_string(), locale: locale.to_string() })?;
+    Ok(Template {
+        key: key.to_string(),
+        locale: locale.to_string(),
+        subject: shipped.subject.trim().to_string(),
+        body_text: shipped.body_text.to_string(),
+        body_html: Some(shipped.body_html.to_string()),
+        built_in: true,
+        overridden: false,
+        variables: built_in.map(|b| b.variables()).unwrap_or_default(),
+        version: None,
+        modified_at: None,
+        modified_by: None,
+    })
+}
+
+fn check_version(expected: Option<i64>, current: Option<i64>) -> Result<(), NotificationsError> {
+    match (expected, current) {
+        (Some(expected), None) => Err(NotificationsError::VersionConflict { expected, current: 0 }),
+        (expected, Some(current)) if Version::check(expected, current).is_err() => {
+            Err(NotificationsError::VersionConflict { expected: expected.unwrap_or_default(), current })
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn save_template(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    locale: &str,
+    content: TemplateContent,
+    expected: Option<i64>,
+    who: &str,
+) -> Result<Template, NotificationsError> {
+    // An empty HTML part means "no HTML alternative".
+    let body_html = content.body_html.filter(|html| !html.trim().is_empty());
+    let source = TemplateSource { subject: content.subject, body_text: content.body_text, body_html };
+    templates::validate_shop_template(key, &source).map_err(NotificationsError::Invalid)?;
+    let current = shop_template(conn, key, locale).await?;
+    check_version(expected, current.as_ref().map(|r| r.version))?;
+    let row = diesel::insert_into(notification_templates::table)
+        .values((
+            notification_templates::id.eq(agora_kernel::new_id()),
+            notification_templates::template_key.eq(key),
+            notification_templates::locale.eq(locale),
+            notification_templates::subject.eq(&source.subject),
+            notification_templates::body_text.eq(&source.body_text),
+            notification_templates::body_html.eq(&source.body_html),
+            notification_templates::created_by.eq(who),
+            notification_templates::modified_by.eq(who),
+        ))
+        .on_conflict((notification_templates::template_key, notification_templates::locale))
+        .do_update()
+        .set((
+            notification_templates::subject.eq(&source.subject),
+            notification_templates::body_text.eq(&source.body_text),
+            notification_templates::body_html.eq(&source.body_html),
+            notification_templates::modified_at.eq(diesel::dsl::now),
+            notification_templates::modified_by.eq(who),
+            notification_templates::version.eq(notification_templates::version + 1),
+        ))
+        .returning(TemplateRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(row.into_template())
+}
+
+pub(crate) async fn remove_template(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    locale: &str,
+    expected: Option<i64>,
+) -> Result<(), NotificationsError> {
+    let current = shop_template(conn, key, locale)
+        .await?
+        .ok_or_else(|| NotificationsError::NoOverride { key: key.to_string(), locale: locale.to_string() })?;
+    check_version(expected, Some(current.version))?;
+    diesel::delete(
+        notification_templates::table
+            .filter(notification_templates::template_key.eq(key))
+            .filter(notification_templates::locale.eq(locale)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preferences
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_preferences)]
+struct PreferencesRow {
+    email: String,
+    marketing_opt_out: bool,
+    modified_at: DateTime<Utc>,
+    version: i64,
+}
+
+impl PreferencesRow {
+    fn into_preferences(self) -> Preferences {
+        Preferences {
+            email: self.email,
+            marketing_opt_out: self.marketing_opt_out,
+            modified_at: Some(self.modified_at),
+            version: Some(self.version),
+        }
+    }
+}
+
+/// A recipient's preferences; the defaults for an address the shop has none for.
+pub(crate) async fn preferences(conn: &mut AsyncPgConnection, email: &str) -> Result<Preferences, NotificationsError> {
+    let row = notification_preferences::table
+        .filter(notification_preferences::email.eq(email))
+        .select(PreferencesRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(PreferencesRow::into_preferences).unwrap_or_else(|| Preferences {
+        email: email.to_string(),
+        marketing_opt_out: false,
+        modified_at: None,
+        version: None,
+    }))
+}
+
+/// Records the recipient's marketing choice (`email` already lower-cased).
+pub(crate) async fn set_marketing_opt_out(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    opt_out: bool,
+    who: &str,
+) -> Result<Preferences, NotificationsError> {
+    let row = diesel::insert_into(notification_preferences::table)
+        .values((
+            notification_preferences::id.eq(agora_kernel::new_id()),
+            notification_preferences::email.eq(email),
+            notification_preferences::marketing_opt_out.eq(opt_out),
+            notification_preferences::created_by.eq(who),
+            notification_preferences::modified_by.eq(who),
+        ))
+        .on_conflict(notification_preferences::email)
+        .do_update()
+        .set((
+            notification_preferences::marketing_opt_out.eq(opt_out),
+            notification_preferences::modified_at.eq(diesel::dsl::now),
+            notification_preferences::modified_by.eq(who),
+            notification_preferences::version.eq(notification_preferences::version + 1),
+        ))
+        .returning(PreferencesRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(row.into_preferences())
+}

@@ -1,0 +1,390 @@
+//! Email templates: the built-in defaults shipped with Agora, the locale fallback chain and
+//! rendering with minijinja.
+//!
+//! Rendering is strict: a variable the template uses but the caller did not give is an error
+//! reported to the caller (a 422 at send time), never an empty string in a customer's inbox.
+//! HTML bodies are auto-escaped, so a customer named `<script>` stays text.
+
+use agora_kernel::FieldError;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+/// The locale every built-in template exists in, and the last resort of the fallback chain.
+pub(crate) const FALLBACK_LOCALE: &str = "en";
+
+/// One part of a template; its name is the field a validation problem points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Subject,
+    BodyText,
+    BodyHtml,
+}
+
+impl Part {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Part::Subject => "subject",
+            Part::BodyText => "body_text",
+            Part::BodyHtml => "body_html",
+        }
+    }
+}
+
+/// A template's three sources, as stored or shipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TemplateSource {
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+}
+
+impl TemplateSource {
+    fn parts(&self) -> impl Iterator<Item = (Part, &str)> {
+        [(Part::Subject, Some(self.subject.as_str())), (Part::BodyText, Some(self.body_text.as_str()))]
+            .into_iter()
+            .chain(std::iter::once((Part::BodyHtml, self.body_html.as_deref())))
+            .filter_map(|(part, source)| source.map(|s| (part, s)))
+    }
+}
+
+/// A rendered email, ready to record and send.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+}
+
+/// A built-in template in one locale.
+pub(crate) struct BuiltInLocale {
+    pub locale: &'static str,
+    pub subject: &'static str,
+    pub body_text: &'static str,
+    pub body_html: &'static str,
+}
+
+impl BuiltInLocale {
+    pub(crate) fn source(&self) -> TemplateSource {
+        TemplateSource {
+            subject: self.subject.to_string(),
+            body_text: self.body_text.to_string(),
+            body_html: Some(self.body_html.to_string()),
+        }
+    }
+}
+
+/// A template Agora ships, with the variables callers give it (documented by a sample).
+pub(crate) struct BuiltIn {
+    pub key: &'static str,
+    sample: &'static str,
+    pub locales: &'static [BuiltInLocale],
+}
+
+impl BuiltIn {
+    pub(crate) fn in_locale(&self, locale: &str) -> Option<&'static BuiltInLocale> {
+        self.locales.iter().find(|l| l.locale == locale)
+    }
+
+    /// Sample values of every variable the template takes (used to validate a shop's own
+    /// version of it and for test sends without variables).
+    pub(crate) fn sample(&self) -> Value {
+        // The samples are checked by a unit test; an unparsable one would only make validation
+        // stricter, never crash a request.
+        serde_json::from_str(self.sample).unwrap_or(Value::Object(Default::default()))
+    }
+
+    pub(crate) fn variables(&self) -> Vec<String> {
+        match self.sample() {
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+macro_rules! built_in_locale {
+    ($key:literal, $locale:literal) => {
+        BuiltInLocale {
+            locale: $locale,
+            subject: include_str!(concat!("../templates/", $key, "/", $locale, ".subject.txt")),
+            body_text: include_str!(concat!("../templates/", $key, "/", $locale, ".body.txt")),
+            body_html: include_str!(concat!("../templates/", $key, "/", $locale, ".body.html")),
+        }
+    };
+}
+
+macro_rules! built_in {
+    ($key:literal) => {
+        BuiltIn {
+            key: $key,
+            sample: include_str!(concat!("../templates/", $key, "/sample.json")),
+            locales: &[built_in_locale!($key, "en"), built_in_locale!($key, "de")],
+        }
+    };
+}
+
+/// Every built-in template, in the order the admin lists them.
+pub(crate) static BUILT_INS: &[BuiltIn] = &[
+    built_in!("order_confirmation"),
+    built_in!("shipping_update"),
+    built_in!("password_reset"),
+    built_in!("email_verification"),
+    built_in!("welcome"),
+];
+
+pub(crate) fn built_in(key: &str) -> Option<&'static BuiltIn> {
+    BUILT_INS.iter().find(|b| b.key == key)
+}
+
+/// Template keys: a lowercase letter, then up to 63 lowercase letters, digits or `_`.
+pub(crate) fn valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    (1..=64).contains(&bytes.len())
+        && bytes.first().is_some_and(u8::is_ascii_lowercase)
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+}
+
+/// A BCP 47-style tag in its usual spelling (`de`, `de-CH`, `zh-Hant-TW`); `_` is taken for `-`.
+/// `None` when it is not a plausible tag.
+pub(crate) fn canonical_locale(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let mut subtags = raw.split(['-', '_']);
+    let language = subtags.next()?;
+    if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let mut tag = language.to_ascii_lowercase();
+    for subtag in subtags {
+        if !(2..=8).contains(&subtag.len()) || !subtag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        tag.push('-');
+        match subtag.len() {
+            2 if subtag.bytes().all(|b| b.is_ascii_alphabetic()) => tag.push_str(&subtag.to_ascii_uppercase()),
+            4 if subtag.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                let lower = subtag.to_ascii_lowercase();
+                let (first, rest) = lower.split_at(1);
+                tag.push_str(&first.to_ascii_uppercase());
+                tag.push_str(rest);
+            }
+            _ => tag.push_str(&subtag.to_ascii_lowercase()),
+        }
+    }
+    (tag.len() <= 35).then_some(tag)
+}
+
+/// `de` for `de-CH`; `None` for a bare language.
+pub(crate) fn base_language(locale: &str) -> Option<&str> {
+    locale.split_once('-').map(|(language, _)| language)
+}
+
+/// Where a template came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The shop's own version.
+    Shop,
+    BuiltIn,
+}
+
+/// The places to look for `key` in `locale`, best first: the shop's version in the locale, then
+/// in its base language, then the built-in in the locale, its base language and English. A key
+/// Agora does not ship (a shop's own template) finally falls back to the shop's English version.
+pub(crate) fn fallback_chain(key: &str, locale: &str) -> Vec<(Origin, String)> {
+    let mut locales = vec![locale.to_string()];
+    if let Some(base) = base_language(locale) {
+        locales.push(base.to_string());
+    }
+    let mut chain: Vec<(Origin, String)> = locales.iter().map(|l| (Origin::Shop, l.clone())).collect();
+    if built_in(key).is_some() {
+        chain.extend(locales.iter().map(|l| (Origin::BuiltIn, l.clone())));
+        chain.push((Origin::BuiltIn, FALLBACK_LOCALE.to_string()));
+    } else {
+        chain.push((Origin::Shop, FALLBACK_LOCALE.to_string()));
+    }
+    let mut unique: Vec<(Origin, String)> = Vec::with_capacity(chain.len());
+    for step in chain {
+        if !unique.contains(&step) {
+            unique.push(step);
+        }
+    }
+    unique
+}
+
+/// Names that templates may use without a caller giving them.
+const GLOBALS: &[&str] =
+    &["range", "dict", "namespace", "debug", "loop", "self", "super", "caller", "varargs", "kwargs"];
+
+static ENGINE: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(
+        |name| if name == Part::BodyHtml.name() { AutoEscape::Html } else { AutoEscape::None },
+    );
+    // Error messages go back to merchants; they need the line, not the source dump.
+    env.set_debug(false);
+    env
+});
+
+/// Template syntax errors, one per broken part.
+pub(crate) fn syntax_errors(source: &TemplateSource) -> Vec<(Part, String)> {
+    source
+        .parts()
+        .filter_map(|(part, text)| {
+            ENGINE.template_from_named_str(part.name(), text).err().map(|e| (part, e.to_string()))
+        })
+        .collect()
+}
+
+/// Renders every part with `variables` (a JSON object). Each failure names its part: a syntax
+/// error, a variable the template needs that was not given, or a value of the wrong shape.
+pub(crate) fn render(source: &TemplateSource, variables: &Value) -> Result<Rendered, Vec<(Part, String)>> {
+    let given: BTreeSet<&str> = match variables {
+        Value::Object(map) => map.keys().map(String::as_str).collect(),
+        _ => BTreeSet::new(),
+    };
+    let mut errors = Vec::new();
+    let mut rendered: Vec<(Part, String)> = Vec::new();
+    for (part, text) in source.parts() {
+        let template = match ENGINE.template_from_named_str(part.name(), text) {
+            Ok(template) => template,
+            Err(e) => {
+                errors.push((part, e.to_string()));
+                continue;
+            }
+        };
+        let missing: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !given.contains(name.as_str()) && !GLOBALS.contains(&name.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missing.is_empty() {
+            let names = missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            errors.push((part, format!("uses {names}, which the variables do not give")));
+            continue;
+        }
+        match template.render(variables) {
+            Ok(text) => rendered.push((part, text)),
+            Err(e) => errors.push((part, e.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let take = |wanted: Part| rendered.iter().find(|(part, _)| *part == wanted).map(|(_, text)| text.clone());
+    Ok(Rendered {
+        subject: one_line(&take(Part::Subject).unwrap_or_default()),
+        body_text: take(Part::BodyText).unwrap_or_default(),
+        body_html: take(Part::BodyHtml),
+    })
+}
+
+/// A subject is one header line: line breaks in a template or a variable become spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Checks a shop's version of a template before it is saved: sizes, syntax, and for a built-in
+/// key that it renders with the variables Agora gives that template (so a typo in a variable
+/// name is caught now, not when a customer's email fails).
+pub(crate) fn validate_shop_template(key: &str, source: &TemplateSource) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let limits = [(Part::Subject, 1000), (Part::BodyText, 100_000), (Part::BodyHtml, 200_000)];
+    for (part, text) in source.parts() {
+        let max = limits.iter().find(|(p, _)| *p == part).map_or(0, |(_, max)| *max);
+        if text.trim().is_empty() {
+            errors.push(FieldError::new(part.name(), "must not be empty"));
+        } else if text.chars().count() > max {
+            errors.push(FieldError::new(part.name(), format!("at most {max} characters")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let problems = match built_in(key) {
+        Some(known) => render(source, &known.sample()).err().unwrap_or_default(),
+        None => syntax_errors(source),
+    };
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.into_iter().map(|(part, message)| FieldError::new(part.name(), message)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_built_in_renders_its_sample_in_every_locale() {
+        for template in BUILT_INS {
+            assert!(matches!(serde_json::from_str::<Value>(template.sample), Ok(Value::Object(_))), "{}", template.key);
+            for locale in template.locales {
+                let rendered = render(&locale.source(), &template.sample())
+                    .unwrap_or_else(|e| panic!("{} {}: {e:?}", template.key, locale.locale));
+                assert!(!rendered.subject.is_empty() && !rendered.subject.contains('\n'));
+                assert!(rendered.body_text.contains("Alex Example"), "{} {}", template.key, locale.locale);
+            }
+            assert!(template.in_locale(FALLBACK_LOCALE).is_some());
+        }
+    }
+
+    #[test]
+    fn missing_variables_are_named_and_html_is_escaped() {
+        let source = TemplateSource {
+            subject: "Hi {{ name }}".into(),
+            body_text: "{{ name }} & {{ greeting }}".into(),
+            body_html: Some("<p>{{ name }}</p>".into()),
+        };
+        let errors = render(&source, &json!({"name": "Ann"})).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, Part::BodyText);
+        assert!(errors[0].1.contains("`greeting`"), "{}", errors[0].1);
+        let rendered = render(&source, &json!({"name": "<b>Ann</b>", "greeting": "x"})).unwrap();
+        assert_eq!(rendered.body_text, "<b>Ann</b> & x");
+        assert_eq!(rendered.body_html.as_deref(), Some("<p>&lt;b&gt;Ann&lt;&#x2f;b&gt;</p>"));
+    }
+
+    #[test]
+    fn shop_templates_are_checked_against_the_built_in_variables() {
+        let ok = TemplateSource {
+            subject: "Willkommen, {{ customer_name }}".into(),
+            body_text: "Hallo".into(),
+            body_html: None,
+        };
+        assert!(validate_shop_template("welcome", &ok).is_ok());
+        let typo = TemplateSource { subject: "Hi {{ customer_nmae }}".into(), ..ok.clone() };
+        let errors = validate_shop_template("welcome", &typo).unwrap_err();
+        assert_eq!(errors[0].field, "subject");
+        let broken = TemplateSource { body_html: Some("<p>{{ oops </p>".into()), ..ok.clone() };
+        assert_eq!(validate_shop_template("welcome", &broken).unwrap_err()[0].field, "body_html");
+        // A shop's own template takes any variables; only its syntax is checked.
+        assert!(validate_shop_template("spring_sale", &typo).is_ok());
+        assert_eq!(validate_shop_template("spring_sale", &broken).unwrap_err()[0].field, "body_html");
+    }
+
+    #[test]
+    fn locales_and_fallbacks() {
+        assert_eq!(canonical_locale("de_ch").as_deref(), Some("de-CH"));
+        assert_eq!(canonical_locale("zh-hant-tw").as_deref(), Some("zh-Hant-TW"));
+        assert_eq!(canonical_locale("en").as_deref(), Some("en"));
+        for bad in ["", "e", "english", "de-", "de-C", "d3"] {
+            assert!(canonical_locale(bad).is_none(), "{bad}");
+        }
+        let chain = fallback_chain("welcome", "de-CH");
+        let expected = [
+            (Origin::Shop, "de-CH"),
+            (Origin::Shop, "de"),
+            (Origin::BuiltIn, "de-CH"),
+            (Origin::BuiltIn, "de"),
+            (Origin::BuiltIn, "en"),
+        ];
+        assert_eq!(chain, expected.map(|(o, l)| (o, l.to_string())));
+        assert_eq!(fallback_chain("spring_sale", "en"), vec![(Origin::Shop, "en".to_string())]);
+        assert!(valid_key("order_confirmation") && !valid_key("Order") && !valid_key("") && !valid_key("a-b"));
+    }
+}

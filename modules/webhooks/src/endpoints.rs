@@ -1,0 +1,291 @@
+//! Registering and managing a shop's endpoints. Each use case is one tenant transaction; input
+//! is validated (and the target URL checked) before it opens.
+
+use crate::store::{self, EndpointChanges, EndpointFields, EndpointRow};
+use crate::targets::{self, TargetPolicy};
+use crate::{NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError};
+use agora_kernel::error::FieldError;
+use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::{Actor, Database, TenantContext, Version};
+use diesel_async::AsyncPgConnection;
+use std::time::Duration;
+
+const MAX_URL_LEN: usize = 2048;
+const MAX_DESCRIPTION_LEN: usize = 500;
+const MAX_EVENT_TYPES: usize = 100;
+
+async fn check_url(raw: &str, policy: TargetPolicy, errors: &mut Vec<FieldError>) -> Option<String> {
+    if raw.len() > MAX_URL_LEN {
+        errors.push(FieldError::new("url", format!("at most {MAX_URL_LEN} characters")));
+        return None;
+    }
+    match targets::check_target(raw, policy).await {
+        // Stored as parsed, so what is shown is what will be connected to.
+        Ok(url) => Some(url.to_string()),
+        Err(refused) => {
+            errors.push(FieldError::new("url", refused.to_string()));
+            None
+        }
+    }
+}
+
+fn check_description(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let description = raw.trim().to_string();
+    if description.chars().count() > MAX_DESCRIPTION_LEN {
+        errors.push(FieldError::new("description", format!("at most {MAX_DESCRIPTION_LEN} characters")));
+    }
+    description
+}
+
+fn check_event_types(raw: &[String], known: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let before = errors.len();
+    if raw.is_empty() {
+        errors.push(FieldError::new("event_types", "name at least one event type, or \"*\" for all"));
+    }
+    if raw.len() > MAX_EVENT_TYPES {
+        errors.push(FieldError::new("event_types", format!("at most {MAX_EVENT_TYPES} event types")));
+    }
+    let mut chosen: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.iter().enumerate() {
+        let name = name.trim();
+        let field = format!("event_types[{i}]");
+        if name == "*" {
+            if raw.len() > 1 {
+                errors.push(FieldError::new(field, "\"*\" already covers every event type; send it alone"));
+            }
+        } else if !known.iter().any(|k| k == name) {
+            errors
+                .push(FieldError::new(field, "unknown event type; GET /api/v1/admin/webhooks/event-types lists them"));
+        } else if chosen.iter().any(|c| c == name) {
+            errors.push(FieldError::new(field, "listed twice"));
+        }
+        chosen.push(name.to_string());
+    }
+    if errors.len() == before {
+        chosen.sort();
+    }
+    chosen
+}
+
+pub(crate) async fn validate_new(
+    new: NewWebhookEndpoint,
+    known: &[String],
+    policy: TargetPolicy,
+) -> Result<EndpointFields, WebhooksError> {
+    let mut errors = Vec::new();
+    let url = check_url(&new.url, policy, &mut errors).await;
+    let description = check_description(new.description.as_deref().unwrap_or(""), &mut errors);
+    let event_types = check_event_types(&new.event_types, known, &mut errors);
+    match url {
+        Some(url) if errors.is_empty() => Ok(EndpointFields { url, description, event_types }),
+        _ => Err(WebhooksError::Invalid(errors)),
+    }
+}
+
+pub(crate) async fn validate_patch(
+    patch: WebhookEndpointPatch,
+    known: &[String],
+    policy: TargetPolicy,
+) -> Result<EndpointChanges, WebhooksError> {
+    let mut errors = Vec::new();
+    let url = match &patch.url {
+        Some(raw) => check_url(raw, policy, &mut errors).await,
+        None => None,
+    };
+    let description = patch.description.as_deref().map(|d| check_description(d, &mut errors));
+    let event_types = patch.event_types.as_deref().map(|types| check_event_types(types, known, &mut errors));
+    if errors.is_empty() {
+        Ok(EndpointChanges { url, description, event_types })
+    } else {
+        Err(WebhooksError::Invalid(errors))
+    }
+}
+
+/// The endpoint, locked, if it exists and the caller's version (If-Match) is current.
+async fn lock_current(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    expected: Option<i64>,
+) -> Result<EndpointRow, WebhooksError> {
+    let row = store::lock_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+    if Version::check(expected, row.version).is_err() {
+        return Err(WebhooksError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
+    }
+    Ok(row)
+}
+
+pub(crate) async fn create(
+    db: &Database,
+    tenant: &TenantContext,
+    fields: EndpointFields,
+    actor: &Actor,
+) -> Result<WebhookEndpointWithSecret, WebhooksError> {
+    let (who, secret) = (actor.audit_name(), crate::signing::new_secret());
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row = store::insert_endpoint(conn, &fields, &secret, &who).await?;
+        Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
+    })
+    .await
+}
+
+pub(crate) async fn list(
+    db: &Database,
+    tenant: &TenantContext,
+    page: PageRequest,
+) -> Result<Page<WebhookEndpoint>, WebhooksError> {
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let rows = store::list_endpoints(conn, &page).await?;
+        let endpoints = rows.into_iter().map(EndpointRow::into_endpoint).collect();
+        Ok(Page::from_rows(endpoints, &page, |e: &WebhookEndpoint| Cursor { created_at: e.created_at, id: e.id }))
+    })
+    .await
+}
+
+pub(crate) async fn get(
+    db: &Database,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+) -> Result<WebhookEndpoint, WebhooksError> {
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row = store::find_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+        Ok(row.into_endpoint())
+    })
+    .await
+}
+
+pub(crate) async fn update(
+    db: &Database,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+    changes: EndpointChanges,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<WebhookEndpoint, WebhooksError> {
+    let who = actor.audit_name();
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row = lock_current(conn, id, expected).await?;
+        if changes.is_empty() {
+            return Ok(row.into_endpoint());
+        }
+        Ok(store::apply_changes(conn, id, &changes, &who).await?.into_endpoint())
+    })
+    .await
+}
+
+pub(crate) async fn delete(
+    db: &Database,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<(), WebhooksError> {
+    let who = actor.audit_name();
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        lock_current(conn, id, expected).await?;
+        store::soft_delete(conn, id, &who).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub(crate) async fn rotate_secret(
+    db: &Database,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+    grace: Duration,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<WebhookEndpointWithSecret, WebhooksError> {
+    let (who, secret) = (actor.audit_name(), crate::signing::new_secret());
+    let previous_expires_at = match chrono::Duration::from_std(grace) {
+        Ok(grace) if !grace.is_zero() => Some(chrono::Utc::now() + grace),
+        _ => None,
+    };
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        lock_current(conn, id, expected).await?;
+        let row = store::replace_secret(conn, id, &secret, previous_expires_at, &who).await?;
+        Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
+    })
+    .await
+}
+
+pub(crate) async fn set_enabled(
+    db: &Database,
+    tenant: &TenantContext,
+    id: uuid::Uuid,
+    enabled: bool,
+    expected: Option<i64>,
+    actor: &Actor,
+) -> Result<WebhookEndpoint, WebhooksError> {
+    let who = actor.audit_name();
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let row = lock_current(conn, id, expected).await?;
+        let endpoint = row.into_endpoint();
+        let row = match (enabled, endpoint.status.as_str()) {
+            (true, "enabled") | (false, "disabled") => return Ok(endpoint),
+            (true, _) => store::enable(conn, id, &who).await?,
+            (false, _) => store::disable(conn, id, &format!("disabled by {who}"), &who).await?,
+        };
+        Ok(row.into_endpoint())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Vec<String> {
+        vec!["tenancy.shop_settings_updated.v1".into(), "orders.order_placed.v1".into()]
+    }
+
+    #[test]
+    fn event_types_are_known_names_or_a_lone_star() {
+        let mut errors = Vec::new();
+        let chosen = check_event_types(
+            &["tenancy.shop_settings_updated.v1".into(), " orders.order_placed.v1 ".into()],
+            &known(),
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(chosen, ["orders.order_placed.v1", "tenancy.shop_settings_updated.v1"]);
+
+        let mut errors = Vec::new();
+        check_event_types(&["*".into()], &known(), &mut errors);
+        assert!(errors.is_empty());
+
+        let mut errors = Vec::new();
+        check_event_types(
+            &[
+                "*".into(),
+                "orders.order_placd.v1".into(),
+                "orders.order_placed.v1".into(),
+                "orders.order_placed.v1".into(),
+            ],
+            &known(),
+            &mut errors,
+        );
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["event_types[0]", "event_types[1]", "event_types[3]"]);
+
+        let mut errors = Vec::new();
+        check_event_types(&[], &known(), &mut errors);
+        assert_eq!(errors.first().map(|e| e.field.as_str()), Some("event_types"));
+    }
+
+    #[tokio::test]
+    async fn every_bad_field_is_named() {
+        let new = NewWebhookEndpoint {
+            url: "http://10.0.0.1/hook".into(),
+            description: Some("x".repeat(501)),
+            event_types: vec!["nope.v1".into()],
+        };
+        let Err(WebhooksError::Invalid(errors)) =
+            validate_new(new, &known(), TargetPolicy { allow_private: false }).await
+        else {
+            panic!("must be refused")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["url", "description", "event_types[0]"]);
+    }
+}

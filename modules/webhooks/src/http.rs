@@ -1,0 +1,305 @@
+//! HTTP face of webhooks, under `/api/v1/admin/webhooks`: the shop's endpoints, their delivery
+//! log, redelivery and test pings.
+//!
+//! Guarded by the platform operator token until staff accounts exist (identity issue).
+
+use crate::{
+    DeliveryFilter, DeliveryQueued, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpointPatch,
+    WebhookEndpointWithSecret, WebhooksModule,
+};
+use actix_web::body::BoxBody;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
+use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent, OperationModifier};
+use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
+use paperclip::v2::schema::Apiv2Schema as Schema;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Where the module is mounted, for `Location` headers.
+const BASE: &str = "/api/v1/admin/webhooks";
+
+/// Longest grace period a rotation may give the previous secret.
+const MAX_GRACE_HOURS: u64 = 7 * 24;
+
+/// A JSON body with its version as `ETag` (and, when created, its `Location`), documented in the
+/// OpenAPI contract like `Json<T>` under status `STATUS`.
+struct Versioned<T, const STATUS: u16> {
+    body: T,
+    version: i64,
+    location: Option<String>,
+}
+
+type Created<T> = Versioned<T, 201>;
+
+impl<T, const STATUS: u16> Versioned<T, STATUS> {
+    fn new(body: T, version: i64) -> Self {
+        Self { body, version, location: None }
+    }
+}
+
+impl<T: Serialize, const STATUS: u16> Responder for Versioned<T, STATUS> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
+        let mut response = HttpResponse::build(StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK));
+        response.insert_header((header::ETAG, Version::etag(self.version)));
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        response.json(&self.body)
+    }
+}
+
+impl<T: Schema, const STATUS: u16> Schema for Versioned<T, STATUS> {
+    fn name() -> Option<String> {
+        T::name()
+    }
+
+    fn description() -> &'static str {
+        T::description()
+    }
+
+    fn raw_schema() -> DefaultSchemaRaw {
+        T::raw_schema()
+    }
+}
+
+impl<T: Schema, const STATUS: u16> OperationModifier for Versioned<T, STATUS> {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        let status = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
+        let mut schema = T::schema_with_ref();
+        schema.retain_ref();
+        op.responses.insert(
+            status.as_str().into(),
+            Either::Right(Response {
+                description: status.canonical_reason().map(ToString::to_string),
+                schema: Some(schema),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
+fn with_secret(created: WebhookEndpointWithSecret) -> (i64, WebhookEndpointWithSecret) {
+    (created.endpoint.version, created)
+}
+
+/// Event types an endpoint can subscribe to.
+#[derive(Debug, Serialize, Deserialize, Apiv2Schema)]
+struct WebhookEventTypes {
+    /// Subscribe with these names, or with `*` for every one.
+    event_types: Vec<String>,
+}
+
+/// The events endpoints can subscribe to.
+#[api_v2_operation(tags(Admin), operation_id = "listWebhookEventTypes")]
+async fn list_event_types(
+    _op: PlatformOperator,
+    _tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+) -> Result<web::Json<WebhookEventTypes>, ApiError> {
+    Ok(web::Json(WebhookEventTypes { event_types: module.event_types().to_vec() }))
+}
+
+/// Register an endpoint. The response carries its signing secret, shown this once.
+#[api_v2_operation(tags(Admin), operation_id = "createWebhookEndpoint")]
+async fn create_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    body: web::Json<NewWebhookEndpoint>,
+) -> Result<Created<WebhookEndpointWithSecret>, ApiError> {
+    let (version, created) =
+        with_secret(module.create_endpoint(&tenant, body.into_inner(), &Actor::PlatformToken).await?);
+    let location = format!("{BASE}/endpoints/{}", created.endpoint.id);
+    Ok(Created { body: created, version, location: Some(location) })
+}
+
+/// The shop's endpoints, oldest first.
+#[api_v2_operation(tags(Admin), operation_id = "listWebhookEndpoints")]
+async fn list_endpoints(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<WebhookEndpoint>>, ApiError> {
+    Ok(web::Json(module.list_endpoints(&tenant, &query).await?))
+}
+
+/// One endpoint, with its version (ETag).
+#[api_v2_operation(tags(Admin), operation_id = "getWebhookEndpoint")]
+async fn get_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
+    let endpoint = module.endpoint(&tenant, id.into_inner()).await?;
+    let version = endpoint.version;
+    Ok(Versioned::new(endpoint, version))
+}
+
+/// Change an endpoint's URL, description or event types; send `If-Match` with the ETag you read.
+#[api_v2_operation(tags(Admin), operation_id = "updateWebhookEndpoint")]
+async fn update_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<WebhookEndpointPatch>,
+) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let endpoint =
+        module.update_endpoint(&tenant, id.into_inner(), body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let version = endpoint.version;
+    Ok(Versioned::new(endpoint, version))
+}
+
+/// Delete an endpoint: nothing more is sent to it.
+#[api_v2_operation(tags(Admin), operation_id = "deleteWebhookEndpoint")]
+async fn delete_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<NoContent, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    module.delete_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    Ok(NoContent)
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct RotateQuery {
+    /// Hours the previous secret keeps signing deliveries alongside the new one (0–168, default
+    /// 24); 0 retires it at once, e.g. after a leak.
+    previous_secret_valid_for_hours: Option<u64>,
+}
+
+/// Issue a new signing secret (returned this once); the previous one keeps signing alongside it
+/// for a grace period so receivers can switch without missing a delivery.
+#[api_v2_operation(tags(Admin), operation_id = "rotateWebhookSecret")]
+async fn rotate_secret(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<RotateQuery>,
+) -> Result<Versioned<WebhookEndpointWithSecret, 200>, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let grace = match query.previous_secret_valid_for_hours {
+        Some(hours) if hours > MAX_GRACE_HOURS => {
+            return Err(ApiError::field("previous_secret_valid_for_hours", format!("between 0 and {MAX_GRACE_HOURS}")))
+        }
+        Some(hours) => Some(Duration::from_secs(hours * 3600)),
+        None => None,
+    };
+    let rotated = module.rotate_secret(&tenant, id.into_inner(), grace, expected, &Actor::PlatformToken).await?;
+    let (version, rotated) = with_secret(rotated);
+    Ok(Versioned::new(rotated, version))
+}
+
+/// Turn an endpoint back on (after it was disabled for failing, say), with a clean failure
+/// record. Events from while it was off are not sent; redeliver the ones you need.
+#[api_v2_operation(tags(Admin), operation_id = "enableWebhookEndpoint")]
+async fn enable_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let endpoint = module.enable_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    let version = endpoint.version;
+    Ok(Versioned::new(endpoint, version))
+}
+
+/// Stop sending to an endpoint until it is enabled again.
+#[api_v2_operation(tags(Admin), operation_id = "disableWebhookEndpoint")]
+async fn disable_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    req: HttpRequest,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let endpoint = module.disable_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    let version = endpoint.version;
+    Ok(Versioned::new(endpoint, version))
+}
+
+/// Send a `webhooks.ping.v1` test event to an endpoint.
+#[api_v2_operation(tags(Admin), operation_id = "pingWebhookEndpoint")]
+async fn ping_endpoint(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<AcceptedJson<DeliveryQueued>, ApiError> {
+    Ok(AcceptedJson(module.ping(&tenant, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct DeliveryListQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Only attempts to deliver this event.
+    event_id: Option<uuid::Uuid>,
+}
+
+/// An endpoint's delivery log, newest attempt first, with the receiver's answers.
+#[api_v2_operation(tags(Admin), operation_id = "listWebhookDeliveries")]
+async fn list_deliveries(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<DeliveryListQuery>,
+) -> Result<web::Json<Page<WebhookDelivery>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    let filter = DeliveryFilter { event_id: query.event_id };
+    Ok(web::Json(module.deliveries(&tenant, id.into_inner(), &page, filter).await?))
+}
+
+/// Send one of the shop's events to an endpoint again (a fresh delivery with its own retries).
+#[api_v2_operation(tags(Admin), operation_id = "redeliverWebhookEvent")]
+async fn redeliver(
+    _op: PlatformOperator,
+    tenant: TenantContext,
+    module: web::Data<WebhooksModule>,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> Result<AcceptedJson<DeliveryQueued>, ApiError> {
+    let (endpoint_id, event_id) = path.into_inner();
+    Ok(AcceptedJson(module.redeliver(&tenant, endpoint_id, event_id).await?))
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/event-types").route(web::get().to(list_event_types)))
+        .service(
+            web::resource("/endpoints").route(web::post().to(create_endpoint)).route(web::get().to(list_endpoints)),
+        )
+        .service(
+            web::resource("/endpoints/{endpoint_id}")
+                .route(web::get().to(get_endpoint))
+                .route(web::patch().to(update_endpoint))
+                .route(web::delete().to(delete_endpoint)),
+        )
+        .service(web::resource("/endpoints/{endpoint_id}/rotate-secret").route(web::post().to(rotate_secret)))
+        .service(web::resource("/endpoints/{endpoint_id}/enable").route(web::post().to(enable_endpoint)))
+        .service(web::resource("/endpoints/{endpoint_id}/disable").route(web::post().to(disable_endpoint)))
+        .service(web::resource("/endpoints/{endpoint_id}/ping").route(web::post().to(ping_endpoint)))
+        .service(web::resource("/endpoints/{endpoint_id}/deliveries").route(web::get().to(list_deliveries)))
+        .service(
+            web::resource("/endpoints/{endpoint_id}/deliveries/{event_id}/redeliver").route(web::post().to(redeliver)),
+        );
+}
