@@ -147,6 +147,7 @@ impl AppState {
         };
         let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings)
             .map_err(|e| StartError::Other(e.to_string()))?;
+        webhooks.provide(&mut jobs);
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         Ok(Self {

@@ -56,15 +56,36 @@ pub fn default_backoff(attempt: i32) -> Duration {
 pub struct JobError {
     pub message: String,
     pub permanent: bool,
+    /// Overrides the job kind's backoff for this retry (a job that knows better: its module's
+    /// settings, a server's Retry-After).
+    pub retry_after: Option<Duration>,
 }
 
 impl JobError {
     pub fn retry(message: impl std::fmt::Display) -> Self {
-        Self { message: message.to_string(), permanent: false }
+        Self { message: message.to_string(), permanent: false, retry_after: None }
     }
 
     pub fn permanent(message: impl std::fmt::Display) -> Self {
-        Self { message: message.to_string(), permanent: true }
+        Self { message: message.to_string(), permanent: true, retry_after: None }
+    }
+
+    /// Retry after `delay` (before jitter) instead of the kind's default backoff.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+}
+
+/// What modules hand their jobs and subscribers at start-up (a mail transport, an HTTP client,
+/// settings), found by type. A job reaches them through [`JobContext::resource`], so nothing
+/// process-global is needed and two apps in one process (tests) never share them.
+#[derive(Default)]
+pub struct Resources(HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Resources {
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.0.get(&std::any::TypeId::of::<T>()).cloned().and_then(|any| any.downcast::<T>().ok())
     }
 }
 
@@ -88,6 +109,17 @@ pub struct JobContext {
     pub tenant: Option<TenantContext>,
     pub job_id: uuid::Uuid,
     pub attempt: i32,
+    pub resources: Arc<Resources>,
+}
+
+impl JobContext {
+    /// A resource a module provided at start-up; its absence is a wiring mistake, retried so
+    /// that a correctly wired replica can pick the job up.
+    pub fn resource<T: Send + Sync + 'static>(&self) -> Result<Arc<T>, JobError> {
+        self.resources.get::<T>().ok_or_else(|| {
+            JobError::retry(format!("{} was not provided to this process's workers", std::any::type_name::<T>()))
+        })
+    }
 }
 
 /// Options for [`enqueue`].
@@ -173,9 +205,17 @@ struct Recurring {
 pub struct JobRegistry {
     kinds: HashMap<&'static str, Registered>,
     recurring: Vec<Recurring>,
+    resources: Arc<Resources>,
 }
 
 impl JobRegistry {
+    /// Makes `value` available to every job and subscriber as `ctx.resource::<T>()`.
+    pub fn provide<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        if let Some(resources) = Arc::get_mut(&mut self.resources) {
+            resources.0.insert(std::any::TypeId::of::<T>(), value);
+        }
+    }
+
     pub fn register<J: Job>(&mut self) {
         let handler: Handler = Arc::new(|payload, ctx| {
             Box::pin(async move {
@@ -424,6 +464,7 @@ impl Pool {
             tenant,
             job_id: job.job_id,
             attempt: job.attempts,
+            resources: Arc::clone(&self.registry.resources),
         };
         let span = tracing::info_span!("job", kind = %job.kind, job_id = %job.job_id, attempt = job.attempts, tenant = job.tenant_slug.as_deref().unwrap_or(""));
         let (result, backoff): (Result<(), JobError>, fn(i32) -> Duration) = if job.kind == DELIVER_KIND {
@@ -486,7 +527,7 @@ impl Pool {
             }
             Err(error) => {
                 let dead = error.permanent || job.attempts >= job.max_attempts;
-                let delay = jittered(backoff(job.attempts));
+                let delay = jittered(error.retry_after.unwrap_or_else(|| backoff(job.attempts)));
                 if dead {
                     tracing::error!(error = %error.message, attempts = job.attempts, "job is dead");
                 } else {

@@ -8,16 +8,13 @@
 use crate::store::{self, Delivery};
 use crate::{MailSettings, Message, NotificationsError};
 use agora_kernel::jobs::{Job, JobContext, JobError, JobRegistry};
-use agora_kernel::Database;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one SMTP conversation may take before the attempt counts as failed.
@@ -43,30 +40,11 @@ impl Job for DeliverEmail {
     }
 }
 
-/// The mailer of each deployment this process serves, found by the delivery job.
-///
-/// The kernel runs a job with nothing but its payload and a `JobContext` (database, event bus,
-/// shop), so the job cannot carry the SMTP transport. `NotificationsModule::register` puts the
-/// module's mailer here instead, keyed by the database the module serves. A production process
-/// serves one deployment, so this holds one entry; keying by database rather than keeping one
-/// global keeps test processes honest, where several apps with different SMTP servers (or none)
-/// run side by side, each over its own database.
-static MAILERS: LazyLock<RwLock<HashMap<u64, Arc<Mailer>>>> = LazyLock::new(Default::default);
-
-fn deployment_key(db: &Database) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    db.url().expose_secret().hash(&mut hasher);
-    hasher.finish()
-}
-
-pub(crate) fn register(db: &Database, mailer: Arc<Mailer>, jobs: &mut JobRegistry) {
-    // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-    MAILERS.write().unwrap_or_else(PoisonError::into_inner).insert(deployment_key(db), mailer);
+/// Hands the delivery job this module's mailer (the kernel gives it to the job as a resource,
+/// so the SMTP transport and its credentials never go into the job table).
+pub(crate) fn register(mailer: Arc<Mailer>, jobs: &mut JobRegistry) {
+    jobs.provide(mailer);
     jobs.register::<DeliverEmail>();
-}
-
-fn mailer_for(db: &Database) -> Option<Arc<Mailer>> {
-    MAILERS.read().unwrap_or_else(PoisonError::into_inner).get(&deployment_key(db)).cloned()
 }
 
 /// Sends email over SMTP, or says there is no server to send to.
@@ -158,8 +136,7 @@ fn compose(message: &Message) -> Result<lettre::Message, String> {
 
 async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
     let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("an email delivery job without a shop"))?;
-    let mailer = mailer_for(&ctx.db)
-        .ok_or_else(|| JobError::retry("notifications are not registered in this process (see app.rs)"))?;
+    let mailer = ctx.resource::<Mailer>()?;
     let smtp = mailer.transport.is_some();
     let next = ctx
         .db

@@ -299,7 +299,7 @@ impl NotificationsModule {
 
     /// Registers the delivery job and hands it this module's mailer.
     pub fn register(&self, _events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
-        delivery::register(&self.inner.db, Arc::clone(&self.inner.mailer), jobs);
+        delivery::register(Arc::clone(&self.inner.mailer), jobs);
     }
 
     /// Renders `request` and records it with its delivery job in the caller's tenant

@@ -7,7 +7,7 @@
 //! it.
 
 use crate::events::{self, WebhookEndpointDisabled, PING_EVENT};
-use crate::runtime::{self, DeliveryRuntime};
+use crate::runtime::DeliveryRuntime;
 use crate::store::{self, AttemptRecord, DeliveryTarget};
 use crate::{signing, targets, DeliveryFilter, DeliveryQueued, WebhookDelivery, WebhooksError};
 use agora_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError};
@@ -72,12 +72,17 @@ impl Job for DeliverWebhook {
     const KIND: &'static str = "webhooks.deliver";
     const MAX_ATTEMPTS: i32 = MAX_ATTEMPTS;
 
-    fn backoff(attempt: i32) -> Duration {
-        retry_delay(runtime::retry_base(), attempt)
-    }
-
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        deliver(self, ctx).await
+        let runtime = ctx.resource::<DeliveryRuntime>()?;
+        let attempt = ctx.attempt;
+        // The retry schedule is the operator's (AGORA_WEBHOOKS_RETRY_BASE_MS), not the kernel's.
+        deliver(self, ctx, &runtime).await.map_err(|e| {
+            if e.permanent {
+                e
+            } else {
+                e.after(retry_delay(runtime.settings.retry_base, attempt))
+            }
+        })
     }
 }
 
@@ -121,11 +126,8 @@ impl Attempt {
     }
 }
 
-async fn deliver(job: DeliverWebhook, ctx: JobContext) -> Result<(), JobError> {
+async fn deliver(job: DeliverWebhook, ctx: JobContext, runtime: &DeliveryRuntime) -> Result<(), JobError> {
     let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("a webhook delivery without a shop"))?;
-    let runtime = runtime::for_database(&ctx.db).ok_or_else(|| {
-        JobError::retry("webhooks are not set up in this process (no WebhooksModule for its database)")
-    })?;
     let endpoint_id = job.endpoint_id;
     let target = ctx
         .db
@@ -141,8 +143,8 @@ async fn deliver(job: DeliverWebhook, ctx: JobContext) -> Result<(), JobError> {
         tracing::info!(%endpoint_id, event_id = %job.event_id, "webhook endpoint disabled; delivery dropped");
         return Ok(());
     }
-    let attempt = send(&runtime, &target, &job).await;
-    record(&ctx, &tenant, &runtime, job, attempt).await
+    let attempt = send(runtime, &target, &job).await;
+    record(&ctx, &tenant, runtime, job, attempt).await
 }
 
 async fn send(runtime: &DeliveryRuntime, target: &DeliveryTarget, job: &DeliverWebhook) -> Attempt {

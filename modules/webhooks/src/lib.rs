@@ -185,20 +185,23 @@ struct Inner {
     settings: WebhookSettings,
     /// Event names a shop may subscribe to: every event declared on the bus.
     event_types: Vec<String>,
-    /// Kept alive here: the delivery job finds it through [`runtime`] while this module lives.
-    _runtime: Arc<runtime::DeliveryRuntime>,
+    /// The delivery job's HTTP client and settings, provided to the job registry.
+    runtime: Arc<runtime::DeliveryRuntime>,
 }
 
 impl WebhooksModule {
-    /// Builds the module and makes its HTTP client and settings available to the delivery jobs
-    /// this process runs against `db`.
+    /// Builds the module; [`WebhooksModule::provide`] then hands its delivery runtime to the jobs.
     pub fn new(db: Database, bus: &EventBus, settings: WebhookSettings) -> Result<Self, WebhooksError> {
         let runtime = runtime::DeliveryRuntime::new(&settings)
             .map_err(|e| WebhooksError::Internal(format!("cannot build the HTTP client: {e}")))?;
         let runtime = Arc::new(runtime);
-        runtime::install(&db, &runtime);
         let event_types = bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect();
-        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, _runtime: runtime }) })
+        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, runtime }) })
+    }
+
+    /// Gives the delivery jobs this process runs the module's HTTP client and settings.
+    pub fn provide(&self, jobs: &mut JobRegistry) {
+        jobs.provide(Arc::clone(&self.inner.runtime));
     }
 
     pub fn settings(&self) -> &WebhookSettings {
