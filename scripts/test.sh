@@ -20,7 +20,7 @@
 #                          A non-default URL is only checked, never installed/started/reconfigured.
 #   TEST_REDIS_URL         Redis the tests use           (default redis://127.0.0.1:6379)
 #                          A non-default URL is only checked.
-#   AGORA_LINT=1           also run `cargo fmt --check` and `cargo clippy -D warnings` first
+#   AGORA_LINT=0           skip `cargo fmt --check` and `cargo clippy -D warnings` (run first by default)
 #                          (off by default to keep CI fast).
 #   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
 #   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
@@ -268,7 +268,7 @@ if [ "${AGORA_TEST_SETUP_ONLY:-0}" = "1" ]; then
     exit 0
 fi
 
-if [ "${AGORA_LINT:-0}" = "1" ]; then
+if [ "${AGORA_LINT:-1}" = "1" ]; then
     section "Lint: cargo fmt --check"
     cargo fmt --all -- --check \
         || die "code is not formatted: run 'cargo fmt --all' and commit the result"

@@ -121,7 +121,7 @@ async fn two_tenants_through_a_two_connection_pool_never_meet() {
         .collect()
         .await;
     let leaks: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    assert!(leaks.is_empty(), "{} isolation failures, first: {:?}", leaks.len(), leaks.iter().next());
+    assert!(leaks.is_empty(), "{} isolation failures, first: {:?}", leaks.len(), <[String]>::first(&leaks));
     assert!(AtomicUsize::load(&failed, Ordering::Relaxed) > 1000, "failing transactions were exercised");
     assert!(AtomicUsize::load(&cancelled, Ordering::Relaxed) > 0, "cancelled transactions were exercised");
 

@@ -264,7 +264,7 @@ async fn scheduling_dedup_and_priority() {
     eventually(Duration::from_secs(10), || async { queue.effects().await.len() == 4 }).await;
     workers.shutdown().await;
     let effects = queue.effects().await;
-    assert_eq!(effects.iter().next().map(String::as_str), Some("high"), "priority first: {effects:?}");
+    assert_eq!(<[String]>::first(&effects).map(String::as_str), Some("high"), "priority first: {effects:?}");
     assert_eq!(effects.last().map(String::as_str), Some("later"), "run_at respected: {effects:?}");
     let ran_at: chrono::DateTime<chrono::Utc> = queue
         .test_db

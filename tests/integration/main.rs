@@ -1,6 +1,9 @@
 //! Integration tests: the real app over real PostgreSQL (and Redis where Redis is under test).
 //! One binary for all of them keeps link time down on small machines.
 
+// Tests may panic: an unwrap here is an assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod bad_input;

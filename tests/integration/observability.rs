@@ -70,7 +70,9 @@ async fn readiness_reports_redis_when_configured() {
 async fn traces_are_exported_over_otlp_when_configured() {
     use std::sync::{Arc, Mutex};
     // A receiver speaking OTLP/HTTP's transport: it records what the exporter posts.
-    let received: Arc<Mutex<Vec<(String, String, Vec<u8>)>>> = Arc::default();
+    /// Path, content type and body of each request the receiver got.
+    type Received = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
+    let received: Received = Arc::default();
     let sink = received.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -254,7 +254,7 @@ pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch)
             }
         }
         if !locales.contains(&next.default_locale) {
-            next.default_locale = locales.iter().next().cloned().unwrap_or_default();
+            next.default_locale = <[String]>::first(&locales).cloned().unwrap_or_default();
         }
         next.locales = locales;
     }
