@@ -21,7 +21,6 @@
 #   TEST_REDIS_URL         Redis the tests use           (default redis://127.0.0.1:6379)
 #                          A non-default URL is only checked.
 #   AGORA_LINT=0           skip `cargo fmt --check` and `cargo clippy -D warnings` (run first by default)
-#                          (off by default to keep CI fast).
 #   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
 #   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
 #   CARGO_TARGET_DIR       honoured as cargo always does.
