@@ -20,10 +20,12 @@ pub mod pagination;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
+pub mod versioned;
 
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
+pub use versioned::{Created, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;

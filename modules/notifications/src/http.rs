@@ -8,16 +8,9 @@ use crate::{
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
+use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::{Deserialize, Serialize};
-
-fn with_version(mut response: HttpResponse, version: Option<i64>) -> HttpResponse {
-    if let Some(value) = version.and_then(|v| header::HeaderValue::from_str(&Version::etag(v)).ok()) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 struct MessageListQuery {
@@ -116,11 +109,11 @@ async fn get_template(
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Template>, ApiError> {
     let (key, locale) = path.into_inner();
     let template: Template = module.template(&tenant, &key, &locale).await?;
     let version = template.version;
-    Ok(with_version(HttpResponse::Ok().json(template), version))
+    Ok(Versioned::optional(template, version))
 }
 
 /// Save the shop's version of a template (minijinja syntax). It is checked by rendering it with
@@ -134,13 +127,13 @@ async fn save_template(
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
     body: web::Json<TemplateContent>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Template>, ApiError> {
     let (key, locale) = path.into_inner();
     let expected = Version::expected(req.headers())?;
     let template =
         module.save_template(&tenant, &key, &locale, body.into_inner(), expected, &Actor::PlatformToken).await?;
     let version = template.version;
-    Ok(with_version(HttpResponse::Ok().json(template), version))
+    Ok(Versioned::optional(template, version))
 }
 
 /// Remove the shop's version of a template; the built-in one applies again.

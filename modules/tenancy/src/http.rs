@@ -1,15 +1,16 @@
 //! HTTP face of tenancy: the tenant-resolving middleware, the storefront's shop settings and the
 //! platform's tenant administration.
 
-use crate::{NewTenant, ShopSettings, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus};
+use crate::{
+    NewTenant, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus,
+};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpRequest};
 use agora_kernel::http::TENANT_HEADER;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
+use agora_kernel::{Actor, ApiError, Created, PlatformOperator, TenantContext, Version, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::Deserialize;
 
@@ -63,17 +64,6 @@ pub fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shop").route(web::get().to(get_shop)));
 }
 
-fn with_version(mut response: HttpResponse, version: i64) -> HttpResponse {
-    if let Ok(value) = header::HeaderValue::from_str(&Version::etag(version)) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-fn with_etag(response: HttpResponse, tenant: &Tenant) -> HttpResponse {
-    with_version(response, tenant.version)
-}
-
 /// The shop's settings with their version (ETag).
 ///
 /// Guarded by the platform operator token until staff accounts exist (identity issue).
@@ -82,10 +72,10 @@ async fn get_shop_admin(
     _op: PlatformOperator,
     tenant: TenantContext,
     module: web::Data<TenancyModule>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
     let settings = module.shop_admin(&tenant).await?;
     let version = settings.version;
-    Ok(with_version(HttpResponse::Ok().json(settings), version))
+    Ok(Versioned::new(settings, version))
 }
 
 /// Change the shop's settings; send `If-Match` with the ETag you read to avoid lost updates.
@@ -96,11 +86,11 @@ async fn update_shop_admin(
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     body: web::Json<ShopSettingsPatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
     let expected = Version::expected(req.headers())?;
     let settings = module.update_shop(&tenant, body.into_inner(), expected, &Actor::PlatformToken).await?;
     let version = settings.version;
-    Ok(with_version(HttpResponse::Ok().json(settings), version))
+    Ok(Versioned::new(settings, version))
 }
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
@@ -113,12 +103,10 @@ async fn create_tenant(
     _op: PlatformOperator,
     module: web::Data<TenancyModule>,
     body: web::Json<NewTenant>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Created<Tenant>, ApiError> {
     let tenant = module.create(body.into_inner(), &Actor::PlatformToken).await?;
-    let response = HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/platform/tenants/{}", tenant.slug)))
-        .json(&tenant);
-    Ok(with_etag(response, &tenant))
+    let (version, location) = (tenant.version, format!("/api/v1/platform/tenants/{}", tenant.slug));
+    Ok(Created::located(tenant, version, location))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -154,9 +142,10 @@ async fn get_tenant(
     _op: PlatformOperator,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Tenant>, ApiError> {
     let tenant = module.get(&slug).await?;
-    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+    let version = tenant.version;
+    Ok(Versioned::new(tenant, version))
 }
 
 /// Change a shop's record; send `If-Match` with the ETag you read to avoid lost updates.
@@ -167,10 +156,11 @@ async fn update_tenant(
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
     body: web::Json<TenantPatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Tenant>, ApiError> {
     let expected = Version::expected(req.headers())?;
     let tenant = module.update(&slug, body.into_inner(), expected, &Actor::PlatformToken).await?;
-    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+    let version = tenant.version;
+    Ok(Versioned::new(tenant, version))
 }
 
 async fn change_status(
@@ -178,10 +168,11 @@ async fn change_status(
     module: web::Data<TenancyModule>,
     slug: &str,
     status: TenantStatus,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Tenant>, ApiError> {
     let expected = Version::expected(req.headers())?;
     let tenant = module.set_status(slug, status, expected, &Actor::PlatformToken).await?;
-    Ok(with_etag(HttpResponse::Ok().json(&tenant), &tenant))
+    let version = tenant.version;
+    Ok(Versioned::new(tenant, version))
 }
 
 /// Suspend a shop: its storefront and admin answer 403 until it is resumed.
@@ -191,7 +182,7 @@ async fn suspend_tenant(
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Tenant>, ApiError> {
     change_status(req, module, &slug, TenantStatus::Suspended).await
 }
 
@@ -202,7 +193,7 @@ async fn resume_tenant(
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Tenant>, ApiError> {
     change_status(req, module, &slug, TenantStatus::Active).await
 }
 

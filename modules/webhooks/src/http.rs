@@ -7,14 +7,10 @@ use crate::{
     DeliveryFilter, DeliveryQueued, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpointPatch,
     WebhookEndpointWithSecret, WebhooksModule,
 };
-use actix_web::body::BoxBody;
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, Responder};
+use actix_web::HttpRequest;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version};
-use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent, OperationModifier};
-use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
-use paperclip::v2::schema::Apiv2Schema as Schema;
+use agora_kernel::{Actor, ApiError, Created, PlatformOperator, TenantContext, Version, Versioned};
+use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -23,65 +19,6 @@ const BASE: &str = "/api/v1/admin/webhooks";
 
 /// Longest grace period a rotation may give the previous secret.
 const MAX_GRACE_HOURS: u64 = 7 * 24;
-
-/// A JSON body with its version as `ETag` (and, when created, its `Location`), documented in the
-/// OpenAPI contract like `Json<T>` under status `STATUS`.
-struct Versioned<T, const STATUS: u16> {
-    body: T,
-    version: i64,
-    location: Option<String>,
-}
-
-type Created<T> = Versioned<T, 201>;
-
-impl<T, const STATUS: u16> Versioned<T, STATUS> {
-    fn new(body: T, version: i64) -> Self {
-        Self { body, version, location: None }
-    }
-}
-
-impl<T: Serialize, const STATUS: u16> Responder for Versioned<T, STATUS> {
-    type Body = BoxBody;
-
-    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
-        let mut response = HttpResponse::build(StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK));
-        response.insert_header((header::ETAG, Version::etag(self.version)));
-        if let Some(location) = self.location {
-            response.insert_header((header::LOCATION, location));
-        }
-        response.json(&self.body)
-    }
-}
-
-impl<T: Schema, const STATUS: u16> Schema for Versioned<T, STATUS> {
-    fn name() -> Option<String> {
-        T::name()
-    }
-
-    fn description() -> &'static str {
-        T::description()
-    }
-
-    fn raw_schema() -> DefaultSchemaRaw {
-        T::raw_schema()
-    }
-}
-
-impl<T: Schema, const STATUS: u16> OperationModifier for Versioned<T, STATUS> {
-    fn update_response(op: &mut DefaultOperationRaw) {
-        let status = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
-        let mut schema = T::schema_with_ref();
-        schema.retain_ref();
-        op.responses.insert(
-            status.as_str().into(),
-            Either::Right(Response {
-                description: status.canonical_reason().map(ToString::to_string),
-                schema: Some(schema),
-                ..Default::default()
-            }),
-        );
-    }
-}
 
 fn with_secret(created: WebhookEndpointWithSecret) -> (i64, WebhookEndpointWithSecret) {
     (created.endpoint.version, created)
@@ -115,7 +52,7 @@ async fn create_endpoint(
     let (version, created) =
         with_secret(module.create_endpoint(&tenant, body.into_inner(), &Actor::PlatformToken).await?);
     let location = format!("{BASE}/endpoints/{}", created.endpoint.id);
-    Ok(Created { body: created, version, location: Some(location) })
+    Ok(Created::located(created, version, location))
 }
 
 /// The shop's endpoints, oldest first.
