@@ -26,7 +26,9 @@ impl Drop for Telemetry {
 }
 
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL NOTICEs ("schema already exists") and refinery chatter are not news.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn,refinery_core=warn"));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
