@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::embedded_pg::EmbeddedPostgres;
 use actix_web::middleware::from_fn;
+use agora_identity::{IdentityModule, IdentitySettings};
 use agora_kernel::cache::Cache;
 use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
@@ -11,10 +12,11 @@ use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
+use agora_kernel::ports::TransactionalMail;
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::{ApiError, Database, DbSettings};
-use agora_notifications::{MailSettings, NotificationsModule};
+use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
 use paperclip::v2::models::{DefaultApiRaw, Info};
@@ -82,12 +84,49 @@ pub struct AppState {
     pub tenancy: TenancyModule,
     pub notifications: NotificationsModule,
     pub webhooks: agora_webhooks::WebhooksModule,
+    pub identity: IdentityModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
     pub bus: EventBus,
     pub jobs: Arc<JobRegistry>,
     pub job_metrics: Option<JobMetrics>,
+}
+
+/// Identity's emails (verification, password reset) go out through notifications, inside
+/// identity's transaction.
+struct NotificationsMail(NotificationsModule);
+
+impl TransactionalMail for NotificationsMail {
+    fn send<'a>(
+        &'a self,
+        conn: &'a mut diesel_async::AsyncPgConnection,
+        tenant: &'a agora_kernel::TenantContext,
+        template: &'a str,
+        locale: &'a str,
+        to: &'a str,
+        variables: serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let request = SendEmail::new(template, locale, to, variables);
+            self.0.send(conn, tenant, request).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+}
+
+fn identity_settings(config: &Config) -> IdentitySettings {
+    let defaults = IdentitySettings::default();
+    if config.token_key.is_none() {
+        tracing::warn!(
+            "AGORA_TOKEN_KEY is not set: access tokens are signed with a random key and die with this process"
+        );
+    }
+    IdentitySettings {
+        token_key: config.token_key.clone().unwrap_or(defaults.token_key.clone()),
+        secure_cookies: config.secure_cookies,
+        trust_forwarded_for: config.trust_forwarded_for,
+        ..defaults
+    }
 }
 
 /// Every module's events, subscribers, job kinds and recurring jobs, registered in one place.
@@ -148,12 +187,16 @@ impl AppState {
         let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings)
             .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
+        let mail: Arc<dyn TransactionalMail> = Arc::new(NotificationsMail(notifications.clone()));
+        let identity = IdentityModule::new(db.clone(), identity_settings(config), Some(mail))
+            .map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         Ok(Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain),
             notifications,
             webhooks,
+            identity,
             metrics,
             bus,
             jobs: Arc::new(jobs),
@@ -251,6 +294,7 @@ pub fn http_app(
         .app_data(web::Data::new(state.tenancy.clone()))
         .app_data(web::Data::new(state.notifications.clone()))
         .app_data(web::Data::new(state.webhooks.clone()))
+        .app_data(web::Data::new(state.identity.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(web::Data::new(state.limiter.clone()))
         .app_data(web::Data::new(state.cache.clone()))
@@ -269,11 +313,16 @@ pub fn http_app(
         .service(web::scope("/api/v1/admin/notifications").configure(agora_notifications::admin_routes))
         .service(web::scope("/api/v1/store/notifications").configure(agora_notifications::store_routes))
         .service(web::scope("/api/v1/admin/webhooks").configure(agora_webhooks::admin_routes))
-        .service(web::scope("/api/v1/store").configure(agora_tenancy::store_routes))
-        .service(web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes))
+        .service(
+            web::scope("/api/v1/store").configure(agora_tenancy::store_routes).configure(agora_identity::store_routes),
+        )
+        .service(
+            web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes).configure(agora_identity::admin_routes),
+        )
         .service(
             web::scope("/api/v1/platform")
                 .configure(agora_tenancy::platform_routes)
+                .configure(agora_identity::platform_routes)
                 .configure(agora_kernel::queue_admin::platform_routes),
         )
         .with_json_spec_v3_at("/api/openapi.json")
@@ -287,9 +336,10 @@ pub fn http_app(
             ))
         }))
         // Listed innermost first: request id → span → metrics → error normalising → tenant →
-        // rate limit → idempotency → handler.
+        // authentication → rate limit → idempotency → handler.
         .wrap(from_fn(idempotency::enforce))
         .wrap(from_fn(rate_limit::enforce))
+        .wrap(from_fn(agora_identity::authenticate))
         .wrap(from_fn(agora_tenancy::resolve_tenant))
         .wrap(from_fn(normalize_errors))
         .wrap(from_fn(metrics::observe))

@@ -44,12 +44,57 @@ pub enum Command {
     /// Inspect and exercise the job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage platform operators (the people who run the platform).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Manage a shop's staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Write the JSON schema of every event to a directory (committed as openapi/events/).
     EventSchemas {
         /// Directory to write `<event name>.json` files into.
         #[arg(long, default_value = "openapi/events")]
         output_dir: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create an operator account; how the first operator comes to exist.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (one line), so it stays out of shell history.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account in a shop, e.g. its first owner.
+    Create {
+        /// The shop's slug.
+        slug: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Role keys (repeatable): owner, admin, catalog_manager, order_manager, support, read_only, or a custom role.
+        #[arg(long = "role", default_values_t = vec!["owner".to_string()])]
+        roles: Vec<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| CliError::Failed(format!("reading the password: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +366,42 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             {
                 println!("{state_name:<10} {count}");
             }
+            Ok(())
+        }
+        Command::Operator(OperatorCommand::Create { email, name, password_stdin: _ }) => {
+            tenancy.migrate_control().await.map_err(failed)?;
+            let new = agora_identity::NewOperator { email, password: read_password()?, name };
+            let operator = state
+                .identity
+                .create_operator(new, &Actor::System("cli"))
+                .await
+                .map_err(|e| CliError::Failed(agora_kernel::ApiError::from(e).detail))?;
+            println!("{}", serde_json::to_string_pretty(&operator).map_err(|e| CliError::Failed(e.to_string()))?);
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Create { slug, email, name, roles, password_stdin: _ }) => {
+            let tenant = tenancy
+                .resolve(None, Some(&slug))
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| CliError::Failed(format!("no active shop named {slug}")))?;
+            let new = agora_identity::NewStaff { email, name, roles };
+            let account = state
+                .identity
+                .create_staff(
+                    &tenant,
+                    new,
+                    Some(read_password()?),
+                    &agora_identity::Grantor::System("cli"),
+                    &Default::default(),
+                )
+                .await
+                .map_err(|e| {
+                    let e = agora_kernel::ApiError::from(e);
+                    let fields: Vec<String> = e.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+                    CliError::Failed(if fields.is_empty() { e.detail } else { fields.join("; ") })
+                })?;
+            println!("{}", serde_json::to_string_pretty(&account).map_err(|e| CliError::Failed(e.to_string()))?);
             Ok(())
         }
         Command::Serve(_) | Command::Openapi { .. } | Command::Worker(_) | Command::EventSchemas { .. } => {

@@ -25,8 +25,13 @@ pub struct Config {
     pub bind: String,
     /// Shops answer at `<slug>.<base_domain>`.
     pub base_domain: String,
-    /// Bearer token for `/api/v1/platform/*` (bootstrap until operator accounts exist).
+    /// Bootstrap secret: creates the first platform operator over HTTP while none exists.
     pub platform_token: Option<SecretString>,
+    /// Key signing access tokens (HMAC-SHA256, at least 32 characters). Replicas must share it;
+    /// unset = a random key per process, so tokens die with the process.
+    pub token_key: Option<SecretString>,
+    /// Mark session cookies `Secure`; turn off only to develop over plain http.
+    pub secure_cookies: bool,
     pub db_pool_size: usize,
     /// actix worker threads (0 = one per core).
     pub http_workers: usize,
@@ -68,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("base_domain", &self.base_domain)
             .field("platform_token", &self.platform_token.as_ref().map(|_| "<set>"))
+            .field("token_key", &self.token_key.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
@@ -84,6 +90,8 @@ const FILE_KEYS: &[&str] = &[
     "bind",
     "base_domain",
     "platform_token",
+    "token_key",
+    "secure_cookies",
     "db_pool_size",
     "http_workers",
     "workers",
@@ -287,6 +295,16 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
+        let token_key = match src.raw("AGORA_TOKEN_KEY") {
+            Some((v, name)) if v.len() < 32 => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "<hidden>".into(),
+                    message: "must be at least 32 characters".into(),
+                })
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
         let log_format = match src.raw("AGORA_LOG_FORMAT") {
             None => LogFormat::Auto,
             Some((v, name)) => match v.as_str() {
@@ -310,6 +328,8 @@ impl Config {
             bind,
             base_domain,
             platform_token,
+            token_key,
+            secure_cookies: src.parsed("AGORA_SECURE_COOKIES", true, |_| Ok(()))?,
             db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, urange(1, 1000))?,
             http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, urange(0, 1024))?,
             workers: src.parsed("AGORA_WORKERS", 4, urange(0, 1024))?,

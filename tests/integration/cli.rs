@@ -90,16 +90,18 @@ async fn a_migration_killed_midway_is_finished_by_the_next_run() {
 #[tokio::test]
 async fn in_flight_requests_finish_on_sigterm() {
     let db = TestDatabase::create().await;
-    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_PLATFORM_TOKEN", crate::support::PLATFORM_TOKEN)];
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_TOKEN_KEY", crate::support::TOKEN_KEY)];
+    crate::support::create_operator_with_cli(&env, "ops@platform.test").await;
     let mut agora = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0"], &env);
     let base = agora.wait_listening().await;
+    let token = crate::support::login_for_token(&base, "/api/v1/platform/auth/login", None, "ops@platform.test").await;
     // Hold the lock provisioning `slow` needs, so its request is in flight when SIGTERM arrives.
     let blocker = db.connect().await;
     blocker.execute("SELECT pg_advisory_lock(hashtext('agora.migrate'), hashtext('t_slow'))", &[]).await.unwrap();
     let request = tokio::spawn(
         reqwest::Client::new()
             .post(format!("{base}/api/v1/platform/tenants"))
-            .bearer_auth(crate::support::PLATFORM_TOKEN)
+            .bearer_auth(token)
             .json(&serde_json::json!({"slug": "slow", "name": "Slow"}))
             .send(),
     );

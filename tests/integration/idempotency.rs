@@ -84,8 +84,7 @@ async fn keys_are_scoped_to_the_tenant() {
     let app = TestApp::spawn().await;
     let (a, b) = (app.tenant("shop-a").await, app.tenant("shop-b").await);
     let patch = |tenant: &str| {
-        app.platform(Method::PATCH, "/api/v1/admin/shop")
-            .header("x-tenant-id", tenant)
+        app.admin(Method::PATCH, "/api/v1/admin/shop", tenant)
             .header("idempotency-key", "rename-1")
             .json(&json!({"name": "Renamed"}))
     };

@@ -455,11 +455,12 @@ async fn two_worker_processes_never_run_a_job_twice() {
 #[tokio::test]
 async fn events_committed_before_a_crash_are_delivered_after_restart_and_can_be_redelivered() {
     let db = TestDatabase::create().await;
-    let token = crate::support::PLATFORM_TOKEN;
-    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_PLATFORM_TOKEN", token)];
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_TOKEN_KEY", crate::support::TOKEN_KEY)];
+    crate::support::create_operator_with_cli(&env, "ops@platform.test").await;
     // A web-only replica: it publishes, nothing here delivers.
     let mut web = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0", "--workers", "0"], &env);
     let base = web.wait_listening().await;
+    let token = &crate::support::login_for_token(&base, "/api/v1/platform/auth/login", None, "ops@platform.test").await;
     let client = reqwest::Client::new();
     let created = client
         .post(format!("{base}/api/v1/platform/tenants"))
@@ -469,9 +470,12 @@ async fn events_committed_before_a_crash_are_delivered_after_restart_and_can_be_
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+    crate::support::create_staff_with_cli(&env, "acme", "owner@acme.test", "owner").await;
+    let owner =
+        crate::support::login_for_token(&base, "/api/v1/admin/auth/login", Some("acme"), "owner@acme.test").await;
     let patched = client
         .patch(format!("{base}/api/v1/admin/shop"))
-        .bearer_auth(token)
+        .bearer_auth(&owner)
         .header("x-tenant-id", "acme")
         .json(&serde_json::json!({"name": "Acme Renamed"}))
         .send()

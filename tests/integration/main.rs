@@ -10,6 +10,7 @@ mod bad_input;
 mod cache;
 mod cli;
 mod idempotency;
+mod identity;
 mod isolation;
 mod jobs;
 mod notifications;

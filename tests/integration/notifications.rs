@@ -125,7 +125,7 @@ async fn mail_app(smtp_port: Option<u16>, workers: bool) -> TestApp {
 }
 
 fn admin(app: &TestApp, method: Method, shop: &str, path: &str) -> reqwest::RequestBuilder {
-    app.platform(method, &format!("/api/v1/admin/notifications{path}")).header("x-tenant-id", shop)
+    app.admin(method, &format!("/api/v1/admin/notifications{path}"), shop)
 }
 
 /// Sends a test email; returns the recorded email (202).
@@ -312,7 +312,7 @@ async fn without_smtp_email_is_kept_in_the_shops_mailbox() {
     // Another shop's mailbox is its own.
     let other = app.tenant("other").await;
     problem(admin(&app, Method::GET, &other, &format!("/messages/{}", ids[0])).send().await.unwrap(), 404).await;
-    // Staff only (for now: the platform token).
+    // Staff only.
     let anonymous = app.get("/api/v1/admin/notifications/messages").header("x-tenant-id", &shop).send().await.unwrap();
     problem(anonymous, 401).await;
 }

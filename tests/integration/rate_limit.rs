@@ -8,8 +8,14 @@ async fn limits_apply(redis: bool) {
     })
     .await;
     let (a, b) = (app.tenant("shop-a").await, app.tenant("shop-b").await);
-    let shop =
-        |tenant: &str, client: &str| app.get("/api/v1/store/shop").header("x-tenant-id", tenant).bearer_auth(client);
+    // Clients are told apart by their credentials: a signed-in staff member each.
+    let mut clients = std::collections::HashMap::new();
+    for (shop, client) in [(&a, "client-1"), (&a, "client-2"), (&a, "client-3"), (&a, "client-4"), (&b, "client-1")] {
+        clients.insert((shop.clone(), client), app.staff(shop, &[]).await.access_token);
+    }
+    let shop = |tenant: &str, client: &'static str| {
+        app.get("/api/v1/store/shop").header("x-tenant-id", tenant).bearer_auth(&clients[&(tenant.to_string(), client)])
+    };
 
     // Per client: the fourth request of one client in a window is refused.
     for _ in 0..3 {
@@ -53,6 +59,7 @@ async fn replicas_share_a_redis_budget() {
     })
     .await;
     first.tenant("shared").await;
+    let client = first.staff("shared", &[]).await.access_token;
     // A second replica: same database and Redis namespace, its own process state.
     let mut env = std::collections::HashMap::new();
     env.insert("DATABASE_URL".to_string(), first.db.url.clone());
@@ -60,6 +67,7 @@ async fn replicas_share_a_redis_budget() {
     env.insert("AGORA_REDIS_NAMESPACE".to_string(), first.db.name.clone());
     env.insert("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE".to_string(), "4".to_string());
     env.insert("AGORA_BIND".to_string(), "127.0.0.1:0".to_string());
+    env.insert("AGORA_TOKEN_KEY".to_string(), crate::support::TOKEN_KEY.to_string());
     let config = agora::config::Config::load(None, &env).unwrap();
     let state = agora::app::AppState::build(&config, &secrecy::SecretString::from(first.db.url.clone())).unwrap();
     let second = agora::app::listen(state).unwrap();
@@ -71,7 +79,7 @@ async fn replicas_share_a_redis_budget() {
             .client
             .get(format!("{base}/api/v1/store/shop"))
             .header("x-tenant-id", "shared")
-            .bearer_auth("one-client")
+            .bearer_auth(&client)
             .send()
     };
     let mut statuses = Vec::new();

@@ -14,6 +14,18 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
+/// Key signing access tokens, shared by every app a test starts (replicas must agree on it).
+pub const TOKEN_KEY: &str = "test-token-key-0123456789abcdef0123456789";
+/// Password of every account the harness creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in shop user: their account and a bearer access token.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: String,
+    pub email: String,
+    pub access_token: String,
+}
 
 /// Where the tests' PostgreSQL server is (a superuser who may create databases).
 pub fn admin_url() -> String {
@@ -83,6 +95,10 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDatabase,
     handle: actix_web::dev::ServerHandle,
+    /// Bearer token of the harness's platform operator.
+    pub operator_token: String,
+    /// Each shop's owner, created with the shop.
+    owners: std::sync::Mutex<HashMap<String, Credentials>>,
     /// Job workers, running only when the test sets `AGORA_WORKERS` above 0 (default 0, so
     /// tests that inspect queued jobs see them stay queued).
     workers: Option<agora_kernel::jobs::WorkerPool>,
@@ -99,6 +115,7 @@ impl TestApp {
         options.env.insert("DATABASE_URL".into(), db.url.clone());
         options.env.insert("AGORA_BIND".into(), "127.0.0.1:0".into());
         options.env.insert("AGORA_PLATFORM_TOKEN".into(), PLATFORM_TOKEN.into());
+        options.env.insert("AGORA_TOKEN_KEY".into(), TOKEN_KEY.into());
         options.env.insert("AGORA_HTTP_WORKERS".into(), "2".into());
         options.env.insert("AGORA_DB_POOL_SIZE".into(), "8".into());
         options.env.insert("AGORA_WORKERS".into(), "0".into());
@@ -111,12 +128,29 @@ impl TestApp {
         let config = Config::load(None, &options.env).expect("test config");
         let state = AppState::build(&config, &SecretString::from(db.url.clone())).expect("app state");
         state.migrate(&()).await.expect("migrations");
+        let operator = agora_identity::NewOperator {
+            email: "operator@platform.test".into(),
+            password: PASSWORD.into(),
+            name: Some("Test Operator".into()),
+        };
+        let operator =
+            state.identity.create_operator(operator, &agora_kernel::Actor::System("test")).await.expect("operator");
+        let operator_token = state.identity.operator_access_token(operator.id).await.expect("operator token");
         let workers = app::start_workers(&state);
         let running = app::listen(state.clone()).expect("listen");
         let handle = running.handle.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-        Self { base: format!("http://{}", running.addr), client, state, db, handle, workers }
+        Self {
+            base: format!("http://{}", running.addr),
+            client,
+            state,
+            db,
+            handle,
+            operator_token,
+            owners: std::sync::Mutex::new(HashMap::new()),
+            workers,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -129,7 +163,81 @@ impl TestApp {
 
     /// A request as a platform operator.
     pub fn platform(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(PLATFORM_TOKEN)
+        self.client.request(method, self.url(path)).bearer_auth(&self.operator_token)
+    }
+
+    /// A request to `shop`'s admin API as its owner (created with the shop by [`Self::tenant`]).
+    pub fn admin(&self, method: reqwest::Method, path: &str, shop: &str) -> reqwest::RequestBuilder {
+        let owner = self.owners.lock().unwrap().get(shop).cloned().unwrap_or_else(|| panic!("no owner for {shop}"));
+        self.as_user(method, path, shop, &owner)
+    }
+
+    /// A request to `shop` with `who`'s bearer token.
+    pub fn as_user(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        shop: &str,
+        who: &Credentials,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(&who.access_token).header("x-tenant-id", shop)
+    }
+
+    /// The shop's context, as its requests resolve it.
+    pub async fn context(&self, shop: &str) -> agora_kernel::TenantContext {
+        self.state.tenancy.resolve(None, Some(shop)).await.expect("resolve").expect("shop exists")
+    }
+
+    /// A new staff member of `shop` with `roles` (none: a member without any permission).
+    pub async fn staff(&self, shop: &str, roles: &[&str]) -> Credentials {
+        let email = format!("staff-{}@{shop}.test", uuid::Uuid::now_v7().simple());
+        let new = agora_identity::NewStaff {
+            email: email.clone(),
+            name: Some("Staff Member".into()),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        let tenant = self.context(shop).await;
+        let account = self
+            .state
+            .identity
+            .create_staff(
+                &tenant,
+                new,
+                Some(PASSWORD.into()),
+                &agora_identity::Grantor::System("test"),
+                &Default::default(),
+            )
+            .await
+            .expect("create staff");
+        let access_token = self.state.identity.issue_access_token(&tenant, account.id).await.expect("token");
+        Credentials { user_id: account.id.to_string(), email, access_token }
+    }
+
+    /// A new customer of `shop`, registered through the storefront API.
+    pub async fn customer(&self, shop: &str) -> Credentials {
+        let email = format!("customer-{}@example.com", uuid::Uuid::now_v7().simple());
+        let res = self
+            .client
+            .post(self.url("/api/v1/store/auth/register"))
+            .header("x-tenant-id", shop)
+            .json(&serde_json::json!({"email": email, "password": PASSWORD, "name": "Carla Customer"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202, "register");
+        let res = self
+            .client
+            .post(self.url("/api/v1/store/auth/login"))
+            .header("x-tenant-id", shop)
+            .json(&serde_json::json!({"email": email, "password": PASSWORD, "client": "api"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "login");
+        let login: serde_json::Value = res.json().await.unwrap();
+        let user_id = login["account"]["id"].as_str().unwrap().to_string();
+        let access_token = login["access_token"].as_str().unwrap().to_string();
+        Credentials { user_id, email, access_token }
     }
 
     /// Provisions a shop named after `slug` and returns the slug.
@@ -146,6 +254,8 @@ impl TestApp {
             domains: vec![],
         };
         self.state.tenancy.create(new, &agora_kernel::Actor::System("test")).await.expect("create tenant");
+        let owner = self.staff(slug, &["owner"]).await;
+        self.owners.lock().unwrap().insert(slug.to_string(), owner);
         slug.to_string()
     }
 }
@@ -308,4 +418,61 @@ pub fn shipped(dir: &str) -> Vec<i32> {
         .collect();
     versions.sort_unstable();
     versions
+}
+
+/// Runs `agora <args>` with `input` on its standard input; returns (success, stdout, stderr).
+pub async fn run_agora_with_input(args: &[&str], env: &[(&str, &str)], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut cmd = agora_command(env);
+    cmd.args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let input = input.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().expect("run agora");
+        child.stdin.take().expect("stdin piped").write_all(input.as_bytes()).expect("write stdin");
+        child.wait_with_output()
+    })
+    .await
+    .unwrap()
+    .expect("run agora");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Creates the platform operator `email` with the CLI (as an installer would).
+pub async fn create_operator_with_cli(env: &[(&str, &str)], email: &str) {
+    let (ok, _, err) = run_agora_with_input(
+        &["operator", "create", "--email", email, "--password-stdin"],
+        env,
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(ok, "{err}");
+}
+
+/// Creates a staff member of `shop` with the CLI.
+pub async fn create_staff_with_cli(env: &[(&str, &str)], shop: &str, email: &str, role: &str) {
+    let args = ["staff", "create", shop, "--email", email, "--role", role, "--password-stdin"];
+    let (ok, _, err) = run_agora_with_input(&args, env, &format!("{PASSWORD}\n")).await;
+    assert!(ok, "{err}");
+}
+
+/// Logs in over HTTP at `base` + `path` (`/api/v1/{platform,admin,store}/auth/login`) as an API
+/// client and returns the access token.
+pub async fn login_for_token(base: &str, path: &str, shop: Option<&str>, email: &str) -> String {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD, "client": "api"}));
+    if let Some(shop) = shop {
+        req = req.header("x-tenant-id", shop);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "login at {path}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
 }

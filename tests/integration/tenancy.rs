@@ -97,11 +97,15 @@ async fn invalid_tenants_name_every_bad_field_and_write_nothing() {
 }
 
 #[tokio::test]
-async fn the_platform_api_wants_the_operator_token() {
+async fn the_platform_api_wants_a_logged_in_operator() {
     let app = TestApp::spawn().await;
     problem(app.get("/api/v1/platform/tenants").send().await.unwrap(), 401).await;
     problem(app.get("/api/v1/platform/tenants").bearer_auth("wrong-token-wrong-token").send().await.unwrap(), 401)
         .await;
+    // The configured platform token only bootstraps the first operator.
+    let bootstrap =
+        app.get("/api/v1/platform/tenants").bearer_auth(crate::support::PLATFORM_TOKEN).send().await.unwrap();
+    problem(bootstrap, 401).await;
     assert_eq!(app.platform(Method::GET, "/api/v1/platform/tenants").send().await.unwrap().status(), 200);
 }
 
@@ -140,15 +144,14 @@ async fn tenant_lists_are_cursor_paginated() {
 async fn stale_writes_are_refused_with_412() {
     let app = TestApp::spawn().await;
     let acme = app.tenant("acme").await;
-    let read = app.platform(Method::GET, "/api/v1/admin/shop").header("x-tenant-id", &acme).send().await.unwrap();
+    let read = app.admin(Method::GET, "/api/v1/admin/shop", &acme).send().await.unwrap();
     let etag = read.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(etag, "\"1\"");
     let settings: serde_json::Value = read.json().await.unwrap();
     assert_eq!(settings["version"], 1);
 
     let first = app
-        .platform(Method::PATCH, "/api/v1/admin/shop")
-        .header("x-tenant-id", &acme)
+        .admin(Method::PATCH, "/api/v1/admin/shop", &acme)
         .header("if-match", &etag)
         .json(&json!({"name": "Renamed"}))
         .send()
@@ -157,8 +160,7 @@ async fn stale_writes_are_refused_with_412() {
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["etag"], "\"2\"");
     let second = app
-        .platform(Method::PATCH, "/api/v1/admin/shop")
-        .header("x-tenant-id", &acme)
+        .admin(Method::PATCH, "/api/v1/admin/shop", &acme)
         .header("if-match", &etag)
         .json(&json!({"name": "Lost update"}))
         .send()
@@ -171,8 +173,7 @@ async fn stale_writes_are_refused_with_412() {
     assert_eq!(shop["name"], "Renamed");
 
     let bad = app
-        .platform(Method::PATCH, "/api/v1/admin/shop")
-        .header("x-tenant-id", &acme)
+        .admin(Method::PATCH, "/api/v1/admin/shop", &acme)
         .json(&json!({"default_locale": "fr", "timezone": "Mars"}))
         .send()
         .await

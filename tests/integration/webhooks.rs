@@ -136,7 +136,7 @@ async fn spawn(extra: &[(&str, &str)]) -> TestApp {
 }
 
 fn admin(app: &TestApp, method: Method, tenant: &str, path: &str) -> reqwest::RequestBuilder {
-    app.platform(method, &format!("/api/v1/admin/webhooks{path}")).header("x-tenant-id", tenant)
+    app.admin(method, &format!("/api/v1/admin/webhooks{path}"), tenant)
 }
 
 async fn create_endpoint(app: &TestApp, tenant: &str, url: &str, event_types: &[&str]) -> Value {
@@ -166,13 +166,7 @@ async fn deliveries(app: &TestApp, tenant: &str, id: &str) -> Vec<Value> {
 
 /// A staff member renames the shop: one `tenancy.shop_settings_updated.v1` event.
 async fn rename_shop(app: &TestApp, tenant: &str, name: &str) {
-    let res = app
-        .platform(Method::PATCH, "/api/v1/admin/shop")
-        .header("x-tenant-id", tenant)
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.admin(Method::PATCH, "/api/v1/admin/shop", tenant).json(&json!({"name": name})).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
 
@@ -736,7 +730,7 @@ async fn endpoints_are_managed_with_versions_and_validated_input() {
     eventually(WAIT, || queue_settled(&app)).await;
     assert!(receiver.received().is_empty());
 
-    // Without the operator token there is no webhook administration.
+    // Without staff credentials there is no webhook administration.
     let res =
         app.client.get(app.url("/api/v1/admin/webhooks/endpoints")).header("x-tenant-id", &acme).send().await.unwrap();
     problem(res, 401).await;

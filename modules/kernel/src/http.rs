@@ -64,6 +64,7 @@ impl tracing_actix_web::RootSpanBuilder for AgoraRootSpan {
             path = %request.path(),
             route = %route,
             tenant = tracing::field::Empty,
+            user = tracing::field::Empty,
             status = tracing::field::Empty,
         )
     }

@@ -4,8 +4,11 @@
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
-//! - [`model`], [`pagination`]: ids, money, actors, versions, cursors.
+//! - [`model`], [`pagination`]: ids, money, actors, versions, cursors;
+//! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
+//!   lower module calls and the composition root implements with a higher one.
 
+pub mod auth;
 pub mod cache;
 pub mod db;
 pub mod diagnostics;
@@ -17,11 +20,13 @@ pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod pagination;
+pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 pub mod versioned;
 
+pub use auth::{perm, Authorized, Principal};
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};

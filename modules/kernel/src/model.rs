@@ -17,6 +17,8 @@ pub enum Actor {
     User(uuid::Uuid),
     /// A platform operator authenticated with the bootstrap token from configuration.
     PlatformToken,
+    /// An integration's API key, by id.
+    ApiKey(uuid::Uuid),
     /// The system itself: a job, a subscriber, the CLI.
     System(&'static str),
     Anonymous,
@@ -28,6 +30,7 @@ impl Actor {
         match self {
             Actor::User(id) => format!("user:{id}"),
             Actor::PlatformToken => "platform-token".to_string(),
+            Actor::ApiKey(id) => format!("api-key:{id}"),
             Actor::System(what) => format!("system:{what}"),
             Actor::Anonymous => "anonymous".to_string(),
         }

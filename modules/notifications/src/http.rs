@@ -8,7 +8,7 @@ use crate::{
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, PlatformOperator, TenantContext, Version, Versioned};
+use agora_kernel::{perm, ApiError, Authorized, TenantContext, Version, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::{Deserialize, Serialize};
 
@@ -26,11 +26,9 @@ struct MessageListQuery {
 
 /// The shop's emails, newest first: what it sent, and (without an SMTP server) its outbox
 /// mailbox of what it would have sent.
-///
-/// Guarded by the platform operator token until staff accounts exist (identity issue).
 #[api_v2_operation(tags(Admin), operation_id = "listEmails")]
 async fn list_messages(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     query: web::Query<MessageListQuery>,
@@ -51,7 +49,7 @@ async fn list_messages(
 /// One email with its full text and HTML.
 #[api_v2_operation(tags(Admin), operation_id = "getEmail")]
 async fn get_message(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     id: web::Path<uuid::Uuid>,
@@ -62,12 +60,12 @@ async fn get_message(
 /// Send a failed email again.
 #[api_v2_operation(tags(Admin), operation_id = "resendEmail")]
 async fn resend_message(
-    _op: PlatformOperator,
+    auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = module.resend(&tenant, id.into_inner(), &Actor::PlatformToken).await?;
+    let message = module.resend(&tenant, id.into_inner(), &auth.actor()).await?;
     Ok(HttpResponse::Accepted().json(message))
 }
 
@@ -75,7 +73,7 @@ async fn resend_message(
 /// template gets sample values.
 #[api_v2_operation(tags(Admin), operation_id = "sendTestEmail")]
 async fn send_test(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     body: web::Json<TestEmail>,
@@ -95,7 +93,7 @@ struct TemplateList {
 /// the shop has its own version, and the shop's own templates.
 #[api_v2_operation(tags(Admin), operation_id = "listEmailTemplates")]
 async fn list_templates(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
 ) -> Result<web::Json<TemplateList>, ApiError> {
@@ -105,7 +103,7 @@ async fn list_templates(
 /// A template in exactly this locale: the shop's version if it has one, else the built-in one.
 #[api_v2_operation(tags(Admin), operation_id = "getEmailTemplate")]
 async fn get_template(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
@@ -121,7 +119,7 @@ async fn get_template(
 /// `body_html`. Send `If-Match` with the ETag you read to avoid overwriting someone's edit.
 #[api_v2_operation(tags(Admin), operation_id = "saveEmailTemplate")]
 async fn save_template(
-    _op: PlatformOperator,
+    auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<NotificationsModule>,
@@ -130,8 +128,7 @@ async fn save_template(
 ) -> Result<Versioned<Template>, ApiError> {
     let (key, locale) = path.into_inner();
     let expected = Version::expected(req.headers())?;
-    let template =
-        module.save_template(&tenant, &key, &locale, body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let template = module.save_template(&tenant, &key, &locale, body.into_inner(), expected, &auth.actor()).await?;
     let version = template.version;
     Ok(Versioned::optional(template, version))
 }
@@ -139,7 +136,7 @@ async fn save_template(
 /// Remove the shop's version of a template; the built-in one applies again.
 #[api_v2_operation(tags(Admin), operation_id = "deleteEmailTemplate")]
 async fn delete_template(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<NotificationsModule>,
@@ -154,7 +151,7 @@ async fn delete_template(
 /// What a recipient agreed to receive.
 #[api_v2_operation(tags(Admin), operation_id = "getEmailPreferences")]
 async fn get_preferences(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     email: web::Path<String>,
@@ -165,13 +162,13 @@ async fn get_preferences(
 /// Change what a recipient receives (marketing opt-out).
 #[api_v2_operation(tags(Admin), operation_id = "updateEmailPreferences")]
 async fn update_preferences(
-    _op: PlatformOperator,
+    auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     email: web::Path<String>,
     body: web::Json<PreferencesUpdate>,
 ) -> Result<web::Json<Preferences>, ApiError> {
-    Ok(web::Json(module.update_preferences(&tenant, &email, body.into_inner(), &Actor::PlatformToken).await?))
+    Ok(web::Json(module.update_preferences(&tenant, &email, body.into_inner(), &auth.actor()).await?))
 }
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {

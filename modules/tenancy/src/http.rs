@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest};
 use agora_kernel::http::TENANT_HEADER;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, Created, PlatformOperator, TenantContext, Version, Versioned};
+use agora_kernel::{perm, ApiError, Authorized, Created, PlatformOperator, TenantContext, Version, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::Deserialize;
 
@@ -65,11 +65,9 @@ pub fn store_routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The shop's settings with their version (ETag).
-///
-/// Guarded by the platform operator token until staff accounts exist (identity issue).
 #[api_v2_operation(tags(Admin), operation_id = "getShopSettings")]
 async fn get_shop_admin(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::ShopRead>,
     tenant: TenantContext,
     module: web::Data<TenancyModule>,
 ) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
@@ -81,14 +79,14 @@ async fn get_shop_admin(
 /// Change the shop's settings; send `If-Match` with the ETag you read to avoid lost updates.
 #[api_v2_operation(tags(Admin), operation_id = "updateShopSettings")]
 async fn update_shop_admin(
-    _op: PlatformOperator,
+    auth: Authorized<perm::SettingsManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     body: web::Json<ShopSettingsPatch>,
 ) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let settings = module.update_shop(&tenant, body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let settings = module.update_shop(&tenant, body.into_inner(), expected, &auth.actor()).await?;
     let version = settings.version;
     Ok(Versioned::new(settings, version))
 }
@@ -100,11 +98,11 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 /// Open a new shop: creates its schema, migrates and seeds it.
 #[api_v2_operation(tags(Platform), operation_id = "createTenant")]
 async fn create_tenant(
-    _op: PlatformOperator,
+    op: PlatformOperator,
     module: web::Data<TenancyModule>,
     body: web::Json<NewTenant>,
 ) -> Result<Created<Tenant>, ApiError> {
-    let tenant = module.create(body.into_inner(), &Actor::PlatformToken).await?;
+    let tenant = module.create(body.into_inner(), &op.actor()).await?;
     let (version, location) = (tenant.version, format!("/api/v1/platform/tenants/{}", tenant.slug));
     Ok(Created::located(tenant, version, location))
 }
@@ -151,26 +149,27 @@ async fn get_tenant(
 /// Change a shop's record; send `If-Match` with the ETag you read to avoid lost updates.
 #[api_v2_operation(tags(Platform), operation_id = "updateTenant")]
 async fn update_tenant(
-    _op: PlatformOperator,
+    op: PlatformOperator,
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
     body: web::Json<TenantPatch>,
 ) -> Result<Versioned<Tenant>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let tenant = module.update(&slug, body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let tenant = module.update(&slug, body.into_inner(), expected, &op.actor()).await?;
     let version = tenant.version;
     Ok(Versioned::new(tenant, version))
 }
 
 async fn change_status(
+    op: PlatformOperator,
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: &str,
     status: TenantStatus,
 ) -> Result<Versioned<Tenant>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let tenant = module.set_status(slug, status, expected, &Actor::PlatformToken).await?;
+    let tenant = module.set_status(slug, status, expected, &op.actor()).await?;
     let version = tenant.version;
     Ok(Versioned::new(tenant, version))
 }
@@ -178,23 +177,23 @@ async fn change_status(
 /// Suspend a shop: its storefront and admin answer 403 until it is resumed.
 #[api_v2_operation(tags(Platform), operation_id = "suspendTenant")]
 async fn suspend_tenant(
-    _op: PlatformOperator,
+    op: PlatformOperator,
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    change_status(req, module, &slug, TenantStatus::Suspended).await
+    change_status(op, req, module, &slug, TenantStatus::Suspended).await
 }
 
 /// Resume a suspended shop.
 #[api_v2_operation(tags(Platform), operation_id = "resumeTenant")]
 async fn resume_tenant(
-    _op: PlatformOperator,
+    op: PlatformOperator,
     req: HttpRequest,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    change_status(req, module, &slug, TenantStatus::Active).await
+    change_status(op, req, module, &slug, TenantStatus::Active).await
 }
 
 pub fn platform_routes(cfg: &mut web::ServiceConfig) {

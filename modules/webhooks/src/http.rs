@@ -1,7 +1,7 @@
 //! HTTP face of webhooks, under `/api/v1/admin/webhooks`: the shop's endpoints, their delivery
 //! log, redelivery and test pings.
 //!
-//! Guarded by the platform operator token until staff accounts exist (identity issue).
+//! Every handler requires the staff permission `webhooks.manage`.
 
 use crate::{
     DeliveryFilter, DeliveryQueued, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpointPatch,
@@ -9,7 +9,7 @@ use crate::{
 };
 use actix_web::HttpRequest;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{Actor, ApiError, Created, PlatformOperator, TenantContext, Version, Versioned};
+use agora_kernel::{perm, ApiError, Authorized, Created, TenantContext, Version, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -34,7 +34,7 @@ struct WebhookEventTypes {
 /// The events endpoints can subscribe to.
 #[api_v2_operation(tags(Admin), operation_id = "listWebhookEventTypes")]
 async fn list_event_types(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     _tenant: TenantContext,
     module: web::Data<WebhooksModule>,
 ) -> Result<web::Json<WebhookEventTypes>, ApiError> {
@@ -44,13 +44,12 @@ async fn list_event_types(
 /// Register an endpoint. The response carries its signing secret, shown this once.
 #[api_v2_operation(tags(Admin), operation_id = "createWebhookEndpoint")]
 async fn create_endpoint(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     body: web::Json<NewWebhookEndpoint>,
 ) -> Result<Created<WebhookEndpointWithSecret>, ApiError> {
-    let (version, created) =
-        with_secret(module.create_endpoint(&tenant, body.into_inner(), &Actor::PlatformToken).await?);
+    let (version, created) = with_secret(module.create_endpoint(&tenant, body.into_inner(), &auth.actor()).await?);
     let location = format!("{BASE}/endpoints/{}", created.endpoint.id);
     Ok(Created::located(created, version, location))
 }
@@ -58,7 +57,7 @@ async fn create_endpoint(
 /// The shop's endpoints, oldest first.
 #[api_v2_operation(tags(Admin), operation_id = "listWebhookEndpoints")]
 async fn list_endpoints(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     query: web::Query<PageQuery>,
@@ -69,7 +68,7 @@ async fn list_endpoints(
 /// One endpoint, with its version (ETag).
 #[api_v2_operation(tags(Admin), operation_id = "getWebhookEndpoint")]
 async fn get_endpoint(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
@@ -82,7 +81,7 @@ async fn get_endpoint(
 /// Change an endpoint's URL, description or event types; send `If-Match` with the ETag you read.
 #[api_v2_operation(tags(Admin), operation_id = "updateWebhookEndpoint")]
 async fn update_endpoint(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<WebhooksModule>,
@@ -90,8 +89,7 @@ async fn update_endpoint(
     body: web::Json<WebhookEndpointPatch>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let endpoint =
-        module.update_endpoint(&tenant, id.into_inner(), body.into_inner(), expected, &Actor::PlatformToken).await?;
+    let endpoint = module.update_endpoint(&tenant, id.into_inner(), body.into_inner(), expected, &auth.actor()).await?;
     let version = endpoint.version;
     Ok(Versioned::new(endpoint, version))
 }
@@ -99,14 +97,14 @@ async fn update_endpoint(
 /// Delete an endpoint: nothing more is sent to it.
 #[api_v2_operation(tags(Admin), operation_id = "deleteWebhookEndpoint")]
 async fn delete_endpoint(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<NoContent, ApiError> {
     let expected = Version::expected(req.headers())?;
-    module.delete_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    module.delete_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
     Ok(NoContent)
 }
 
@@ -121,7 +119,7 @@ struct RotateQuery {
 /// for a grace period so receivers can switch without missing a delivery.
 #[api_v2_operation(tags(Admin), operation_id = "rotateWebhookSecret")]
 async fn rotate_secret(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<WebhooksModule>,
@@ -136,7 +134,7 @@ async fn rotate_secret(
         Some(hours) => Some(Duration::from_secs(hours * 3600)),
         None => None,
     };
-    let rotated = module.rotate_secret(&tenant, id.into_inner(), grace, expected, &Actor::PlatformToken).await?;
+    let rotated = module.rotate_secret(&tenant, id.into_inner(), grace, expected, &auth.actor()).await?;
     let (version, rotated) = with_secret(rotated);
     Ok(Versioned::new(rotated, version))
 }
@@ -145,14 +143,14 @@ async fn rotate_secret(
 /// record. Events from while it was off are not sent; redeliver the ones you need.
 #[api_v2_operation(tags(Admin), operation_id = "enableWebhookEndpoint")]
 async fn enable_endpoint(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let endpoint = module.enable_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    let endpoint = module.enable_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
     let version = endpoint.version;
     Ok(Versioned::new(endpoint, version))
 }
@@ -160,14 +158,14 @@ async fn enable_endpoint(
 /// Stop sending to an endpoint until it is enabled again.
 #[api_v2_operation(tags(Admin), operation_id = "disableWebhookEndpoint")]
 async fn disable_endpoint(
-    _op: PlatformOperator,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     req: HttpRequest,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let endpoint = module.disable_endpoint(&tenant, id.into_inner(), expected, &Actor::PlatformToken).await?;
+    let endpoint = module.disable_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
     let version = endpoint.version;
     Ok(Versioned::new(endpoint, version))
 }
@@ -175,7 +173,7 @@ async fn disable_endpoint(
 /// Send a `webhooks.ping.v1` test event to an endpoint.
 #[api_v2_operation(tags(Admin), operation_id = "pingWebhookEndpoint")]
 async fn ping_endpoint(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
@@ -196,7 +194,7 @@ struct DeliveryListQuery {
 /// An endpoint's delivery log, newest attempt first, with the receiver's answers.
 #[api_v2_operation(tags(Admin), operation_id = "listWebhookDeliveries")]
 async fn list_deliveries(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
@@ -211,7 +209,7 @@ async fn list_deliveries(
 /// Send one of the shop's events to an endpoint again (a fresh delivery with its own retries).
 #[api_v2_operation(tags(Admin), operation_id = "redeliverWebhookEvent")]
 async fn redeliver(
-    _op: PlatformOperator,
+    _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,

@@ -1,0 +1,641 @@
+//! Staff, roles, API keys and the audit log: the admin side of access.
+
+use crate::accounts::{hash_password, parse_email, RequestOrigin};
+use crate::roles::built_in;
+use crate::schema::{api_keys, audit_log, role_permissions, roles, user_roles, users};
+use crate::store;
+use crate::{tokens, Account, IdentityError, IdentityModule, UserKind};
+use agora_kernel::auth::{is_permission, Principal};
+use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::{new_id, Actor, TenantContext};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+pub const API_KEY_PREFIX: &str = "agora_key_";
+const PREFIX_LEN: usize = 12;
+
+/// id, name, prefix, scopes, last used, revoked, created.
+type ApiKeyRow = (uuid::Uuid, String, String, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>);
+/// id, occurred, actor, action, subject, ip, details.
+type AuditRow = (uuid::Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, serde_json::Value);
+
+/// Splits `agora_key_<prefix>_<secret>` into its public prefix and secret.
+pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix(API_KEY_PREFIX)?;
+    let prefix = rest.get(..PREFIX_LEN)?;
+    let secret = rest.get(PREFIX_LEN..)?.strip_prefix('_')?;
+    (prefix.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 32).then_some((prefix, secret))
+}
+
+/// A staff member to invite.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Role keys, e.g. `["catalog_manager"]`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A role: built-in or the shop's own, with its permissions.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Role {
+    pub key: String,
+    pub name: String,
+    pub builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+/// A custom role.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    /// Lowercase letters, digits and `_`, starting with a letter.
+    pub key: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// A key for an integration.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    /// Permission names the key may use.
+    pub scopes: Vec<String>,
+}
+
+/// An API key as listed (the key itself is shown once, at creation, in `key`).
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct ApiKey {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// The key's public start, to recognise it.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+    /// Only in the creation response: store it now, it cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// One security event.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    /// `login.succeeded`, `login.failed`, `password.changed`, `staff.invited`, `roles.assigned`,
+    /// `api_key.created`, …
+    pub action: String,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// Who hands out access. A principal may only hand out permissions it holds itself, so no
+/// invite, role assignment, custom role or API key can lift anyone above the one granting it.
+#[derive(Debug, Clone)]
+pub enum Grantor {
+    /// The CLI, seeding, tests: may grant anything.
+    System(&'static str),
+    Principal(Principal),
+}
+
+impl Grantor {
+    fn actor(&self) -> Actor {
+        match self {
+            Grantor::System(what) => Actor::System(what),
+            Grantor::Principal(p) => p.actor(),
+        }
+    }
+
+    fn check(&self, wanted: &BTreeSet<String>) -> Result<(), IdentityError> {
+        let Grantor::Principal(principal) = self else { return Ok(()) };
+        match wanted.iter().find(|p| !principal.has(p)) {
+            Some(missing) => Err(IdentityError::CannotGrant(missing.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn check_permissions(field: &str, names: &[String]) -> Result<(), IdentityError> {
+    if names.is_empty() {
+        return Err(IdentityError::field(field, "name at least one permission"));
+    }
+    match names.iter().find(|p| !is_permission(p)) {
+        Some(unknown) => Err(IdentityError::field(field, format!("unknown permission {unknown}"))),
+        None => Ok(()),
+    }
+}
+
+impl IdentityModule {
+    /// Creates a staff account with `roles`. Without a password the new member gets a link to
+    /// choose one; with one (CLI, tests, seeding) they can log in at once.
+    pub async fn create_staff(
+        &self,
+        tenant: &TenantContext,
+        staff: NewStaff,
+        password: Option<String>,
+        grantor: &Grantor,
+        origin: &RequestOrigin,
+    ) -> Result<Account, IdentityError> {
+        let email = parse_email(&staff.email)?;
+        let hash = match password {
+            Some(p) => {
+                crate::accounts::check_password("password", &p)?;
+                Some(hash_password(&p).await?)
+            }
+            None => None,
+        };
+        let name = staff.name.unwrap_or_default();
+        let (this, context, grantor, origin) = (self.clone(), tenant.clone(), grantor.clone(), origin.clone());
+        let actor = grantor.actor();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = store::insert_user(conn, UserKind::Staff, &email, &name, hash.as_deref(), &actor).await?;
+                assign(conn, user.id, &staff.roles, &grantor).await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "staff.invited",
+                    Some(format!("user:{}", user.id)),
+                    origin.ip.as_deref(),
+                    serde_json::json!({ "roles": staff.roles }),
+                )
+                .await?;
+                if user.password_hash.is_none() {
+                    this.send_link(conn, &context, &user, "reset_password", &origin).await?;
+                }
+                Ok(user.into_account(staff.roles.clone()))
+            })
+            .await
+    }
+
+    pub async fn list_staff(&self, tenant: &TenantContext, page: &PageRequest) -> Result<Page<Account>, IdentityError> {
+        let page = page.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let mut query = users::table
+                    .filter(users::kind.eq("staff"))
+                    .filter(users::deleted_at.is_null())
+                    .select(store::UserRow::as_select())
+                    .order((users::created_at, users::id))
+                    .limit(page.limit + 1)
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    query = query.filter(
+                        users::created_at
+                            .gt(after.created_at)
+                            .or(users::created_at.eq(after.created_at).and(users::id.gt(after.id))),
+                    );
+                }
+                let rows = query.load(conn).await?;
+                let mut accounts = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let roles = store::role_keys(conn, row.id).await?;
+                    accounts.push(row.into_account(roles));
+                }
+                Ok(Page::from_rows(accounts, &page, |a| Cursor { created_at: a.created_at, id: a.id }))
+            })
+            .await
+    }
+
+    /// Disables a staff member: every session and token ends at once.
+    pub async fn disable_staff(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        actor: &Actor,
+    ) -> Result<Account, IdentityError> {
+        let actor = actor.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let found = store::user_by_id(conn, user).await?.filter(|u| u.kind() == UserKind::Staff);
+                if found.is_none() {
+                    return Err(IdentityError::NotFound("staff member"));
+                }
+                let owners_before = active_owners(conn).await?;
+                diesel::update(users::table.filter(users::id.eq(user)))
+                    .set((
+                        users::disabled_at.eq(diesel::dsl::now),
+                        users::modified_at.eq(diesel::dsl::now),
+                        users::modified_by.eq(actor.audit_name()),
+                        users::version.eq(users::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                ensure_an_owner_remains(conn, owners_before).await?;
+                IdentityModule::end_all_sessions(conn, user).await?;
+                store::audit(conn, &actor, "staff.disabled", Some(format!("user:{user}")), None, serde_json::json!({}))
+                    .await?;
+                let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("staff member"))?;
+                let roles = store::role_keys(conn, user).await?;
+                Ok(row.into_account(roles))
+            })
+            .await
+    }
+
+    /// Replaces a staff member's roles.
+    pub async fn assign_roles(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        keys: Vec<String>,
+        grantor: &Grantor,
+    ) -> Result<Account, IdentityError> {
+        let (grantor, actor) = (grantor.clone(), grantor.actor());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row = store::user_by_id(conn, user)
+                    .await?
+                    .filter(|u| u.kind() == UserKind::Staff)
+                    .ok_or(IdentityError::NotFound("staff member"))?;
+                let owners_before = active_owners(conn).await?;
+                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
+                assign(conn, user, &keys, &grantor).await?;
+                ensure_an_owner_remains(conn, owners_before).await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "roles.assigned",
+                    Some(format!("user:{user}")),
+                    None,
+                    serde_json::json!({ "roles": keys }),
+                )
+                .await?;
+                let roles = store::role_keys(conn, user).await?;
+                Ok(row.into_account(roles))
+            })
+            .await
+    }
+
+    /// Built-in roles, then the shop's own.
+    pub async fn roles(&self, tenant: &TenantContext) -> Result<Vec<Role>, IdentityError> {
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let rows: Vec<(uuid::Uuid, String, String, bool)> = roles::table
+                    .order((roles::builtin.desc(), roles::created_at, roles::key))
+                    .select((roles::id, roles::key, roles::name, roles::builtin))
+                    .load(conn)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for (id, key, name, builtin) in rows {
+                    let permissions = match built_in(&key).filter(|_| builtin) {
+                        Some(role) => role.permissions.iter().map(|p| p.to_string()).collect(),
+                        None => {
+                            role_permissions::table
+                                .filter(role_permissions::role_id.eq(id))
+                                .order(role_permissions::permission)
+                                .select(role_permissions::permission)
+                                .load(conn)
+                                .await?
+                        }
+                    };
+                    out.push(Role { key, name, builtin, permissions });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    pub async fn create_role(
+        &self,
+        tenant: &TenantContext,
+        role: NewRole,
+        grantor: &Grantor,
+    ) -> Result<Role, IdentityError> {
+        let valid_key = role.key.len() >= 2
+            && role.key.len() <= 63
+            && role.key.starts_with(|c: char| c.is_ascii_lowercase())
+            && role.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid_key {
+            return Err(IdentityError::field("key", "2–63 lowercase letters, digits or _, starting with a letter"));
+        }
+        if role.name.trim().is_empty() || role.name.chars().count() > 100 {
+            return Err(IdentityError::field("name", "1 to 100 characters"));
+        }
+        check_permissions("permissions", &role.permissions)?;
+        grantor.check(&role.permissions.iter().cloned().collect())?;
+        let actor = grantor.actor();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let exists: i64 = roles::table.filter(roles::key.eq(&role.key)).count().get_result(conn).await?;
+                if exists > 0 || built_in(&role.key).is_some() {
+                    return Err(IdentityError::Invalid(vec![agora_kernel::FieldError::new(
+                        "key",
+                        "a role with this key exists",
+                    )]));
+                }
+                let id = new_id();
+                let who = actor.audit_name();
+                diesel::insert_into(roles::table)
+                    .values((
+                        roles::id.eq(id),
+                        roles::key.eq(&role.key),
+                        roles::name.eq(role.name.trim()),
+                        roles::created_by.eq(&who),
+                        roles::modified_by.eq(&who),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let mut permissions = role.permissions.clone();
+                permissions.sort();
+                permissions.dedup();
+                for p in &permissions {
+                    diesel::insert_into(role_permissions::table)
+                        .values((role_permissions::role_id.eq(id), role_permissions::permission.eq(p)))
+                        .execute(conn)
+                        .await?;
+                }
+                store::audit(
+                    conn,
+                    &actor,
+                    "role.created",
+                    Some(format!("role:{}", role.key)),
+                    None,
+                    serde_json::json!({ "permissions": permissions }),
+                )
+                .await?;
+                Ok(Role { key: role.key, name: role.name.trim().to_string(), builtin: false, permissions })
+            })
+            .await
+    }
+
+    /// Deletes a custom role (staff holding it lose its permissions at once).
+    pub async fn delete_role(&self, tenant: &TenantContext, key: &str, actor: &Actor) -> Result<(), IdentityError> {
+        let (key, actor) = (key.to_string(), actor.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row: Option<(uuid::Uuid, bool)> = roles::table
+                    .filter(roles::key.eq(&key))
+                    .select((roles::id, roles::builtin))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                match row {
+                    None => Err(IdentityError::NotFound("role")),
+                    Some((_, true)) => Err(IdentityError::BuiltInRole),
+                    Some((id, false)) => {
+                        diesel::delete(roles::table.filter(roles::id.eq(id))).execute(conn).await?;
+                        store::audit(
+                            conn,
+                            &actor,
+                            "role.deleted",
+                            Some(format!("role:{key}")),
+                            None,
+                            serde_json::json!({}),
+                        )
+                        .await?;
+                        Ok(())
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Creates an API key; the response is the only time the key is shown.
+    pub async fn create_api_key(
+        &self,
+        tenant: &TenantContext,
+        new: NewApiKey,
+        grantor: &Grantor,
+    ) -> Result<ApiKey, IdentityError> {
+        if new.name.trim().is_empty() || new.name.chars().count() > 100 {
+            return Err(IdentityError::field("name", "1 to 100 characters"));
+        }
+        check_permissions("scopes", &new.scopes)?;
+        grantor.check(&new.scopes.iter().cloned().collect())?;
+        let prefix = hex::encode(tokens::random_token(9).as_bytes().get(..6).unwrap_or_default());
+        let key = format!("{API_KEY_PREFIX}{prefix}_{}", tokens::random_token(32));
+        let actor = grantor.actor();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let who = actor.audit_name();
+                let id = new_id();
+                let created_at: DateTime<Utc> = diesel::insert_into(api_keys::table)
+                    .values((
+                        api_keys::id.eq(id),
+                        api_keys::name.eq(new.name.trim()),
+                        api_keys::prefix.eq(&prefix),
+                        api_keys::key_hash.eq(tokens::digest(&key)),
+                        api_keys::scopes.eq(&new.scopes),
+                        api_keys::created_by.eq(&who),
+                        api_keys::modified_by.eq(&who),
+                    ))
+                    .returning(api_keys::created_at)
+                    .get_result(conn)
+                    .await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "api_key.created",
+                    Some(format!("api_key:{id}")),
+                    None,
+                    serde_json::json!({ "scopes": new.scopes }),
+                )
+                .await?;
+                Ok(ApiKey {
+                    id,
+                    name: new.name.trim().to_string(),
+                    prefix: format!("{API_KEY_PREFIX}{prefix}"),
+                    scopes: new.scopes,
+                    last_used_at: None,
+                    revoked: false,
+                    created_at,
+                    key: Some(key),
+                })
+            })
+            .await
+    }
+
+    pub async fn api_keys(&self, tenant: &TenantContext) -> Result<Vec<ApiKey>, IdentityError> {
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let rows: Vec<ApiKeyRow> = api_keys::table
+                    .order((api_keys::created_at, api_keys::id))
+                    .select((
+                        api_keys::id,
+                        api_keys::name,
+                        api_keys::prefix,
+                        api_keys::scopes,
+                        api_keys::last_used_at,
+                        api_keys::revoked_at,
+                        api_keys::created_at,
+                    ))
+                    .load(conn)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, prefix, scopes, last_used_at, revoked_at, created_at)| ApiKey {
+                        id,
+                        name,
+                        prefix: format!("{API_KEY_PREFIX}{prefix}"),
+                        scopes,
+                        last_used_at,
+                        revoked: revoked_at.is_some(),
+                        created_at,
+                        key: None,
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    pub async fn revoke_api_key(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+    ) -> Result<(), IdentityError> {
+        let actor = actor.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let n =
+                    diesel::update(api_keys::table.filter(api_keys::id.eq(id)).filter(api_keys::revoked_at.is_null()))
+                        .set((
+                            api_keys::revoked_at.eq(diesel::dsl::now),
+                            api_keys::modified_by.eq(actor.audit_name()),
+                            api_keys::version.eq(api_keys::version + 1),
+                        ))
+                        .execute(conn)
+                        .await?;
+                if n == 0 {
+                    return Err(IdentityError::NotFound("API key"));
+                }
+                store::audit(
+                    conn,
+                    &actor,
+                    "api_key.revoked",
+                    Some(format!("api_key:{id}")),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The shop's security events, newest first.
+    pub async fn audit_log(
+        &self,
+        tenant: &TenantContext,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, IdentityError> {
+        let page = page.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let mut query = audit_log::table
+                    .order((audit_log::occurred_at.desc(), audit_log::id.desc()))
+                    .limit(page.limit + 1)
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    query = query.filter(
+                        audit_log::occurred_at
+                            .lt(after.created_at)
+                            .or(audit_log::occurred_at.eq(after.created_at).and(audit_log::id.lt(after.id))),
+                    );
+                }
+                let rows: Vec<AuditRow> = query
+                    .select((
+                        audit_log::id,
+                        audit_log::occurred_at,
+                        audit_log::actor,
+                        audit_log::action,
+                        audit_log::subject,
+                        audit_log::ip,
+                        audit_log::details,
+                    ))
+                    .load(conn)
+                    .await?;
+                let entries = rows
+                    .into_iter()
+                    .map(|(id, occurred_at, actor, action, subject, ip, details)| AuditEntry {
+                        id,
+                        occurred_at,
+                        actor,
+                        action,
+                        subject,
+                        ip,
+                        details,
+                    })
+                    .collect();
+                Ok(Page::from_rows(entries, &page, |e| Cursor { created_at: e.occurred_at, id: e.id }))
+            })
+            .await
+    }
+}
+
+/// Active owners of the shop. A change that takes the count from some to none is refused
+/// (nobody could manage staff and roles any more); a shop that never had one is left alone.
+async fn active_owners(conn: &mut diesel_async::AsyncPgConnection) -> Result<i64, IdentityError> {
+    // Serialises changes that may remove owners, so two at once cannot each count the other's
+    // owner as the one that remains.
+    roles::table
+        .filter(roles::key.eq("owner"))
+        .select(roles::id)
+        .for_update()
+        .first::<uuid::Uuid>(conn)
+        .await
+        .optional()?;
+    let owners: i64 = user_roles::table
+        .inner_join(roles::table)
+        .inner_join(users::table.on(users::id.eq(user_roles::user_id)))
+        .filter(roles::key.eq("owner"))
+        .filter(users::disabled_at.is_null())
+        .filter(users::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(owners)
+}
+
+async fn ensure_an_owner_remains(conn: &mut diesel_async::AsyncPgConnection, before: i64) -> Result<(), IdentityError> {
+    if before > 0 && active_owners(conn).await? == 0 {
+        return Err(IdentityError::LastOwner);
+    }
+    Ok(())
+}
+
+/// Gives a user the roles named by `keys` (each must exist).
+async fn assign(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: uuid::Uuid,
+    keys: &[String],
+    grantor: &Grantor,
+) -> Result<(), IdentityError> {
+    for key in keys {
+        let role: Option<(uuid::Uuid, bool)> =
+            roles::table.filter(roles::key.eq(key)).select((roles::id, roles::builtin)).first(conn).await.optional()?;
+        let (id, builtin) = role.ok_or_else(|| IdentityError::field("roles", format!("no role {key}")))?;
+        let permissions: BTreeSet<String> = match built_in(key).filter(|_| builtin) {
+            Some(role) => role.permissions.iter().map(|p| p.to_string()).collect(),
+            None => role_permissions::table
+                .filter(role_permissions::role_id.eq(id))
+                .select(role_permissions::permission)
+                .load::<String>(conn)
+                .await?
+                .into_iter()
+                .collect(),
+        };
+        grantor.check(&permissions)?;
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(user),
+                user_roles::role_id.eq(id),
+                user_roles::created_by.eq(grantor.actor().audit_name()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,435 @@
+//! Registration, login and logout, password change and reset, email verification.
+
+use crate::schema::{one_time_tokens, users};
+use crate::sessions::{Client, Grant};
+use crate::store::{self, UserRow};
+use crate::{password, tokens, Account, IdentityError, IdentityModule, LoginRequest, UserKind};
+use agora_kernel::{Actor, TenantContext};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+const THROTTLE_TABLE: &str = "login_throttle";
+
+/// A new customer account.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Where the request came from, for throttling, the audit log and links in emails.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOrigin {
+    pub ip: Option<String>,
+    /// `https://shop.example.com`, the base of links in emails.
+    pub base_url: String,
+}
+
+/// Trims and checks an email address: one `@`, something either side, no spaces.
+pub(crate) fn parse_email(raw: &str) -> Result<String, IdentityError> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err(IdentityError::field("email", "must be an email address such as name@example.com"))
+    }
+}
+
+pub(crate) fn check_password(field: &str, raw: &str) -> Result<(), IdentityError> {
+    password::check_policy(raw).map_err(|m| IdentityError::field(field, m))
+}
+
+pub(crate) async fn hash_password(raw: &str) -> Result<String, IdentityError> {
+    password::hash(SecretString::from(raw.to_string())).await.map_err(IdentityError::Hashing)
+}
+
+fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
+    match raw {
+        None | Some("browser") => Ok(Client::Browser),
+        Some("api") => Ok(Client::Api),
+        Some(_) => Err(IdentityError::field("client", "one of browser, api")),
+    }
+}
+
+impl IdentityModule {
+    /// Creates a customer account and mails an email-verification link.
+    ///
+    /// The answer is the same whether or not the email already has an account, so registration
+    /// cannot be used to find out who shops here: an existing account's owner is mailed a
+    /// password-reset link instead (the password is hashed either way, so timing tells nothing).
+    pub async fn register_customer(
+        &self,
+        tenant: &TenantContext,
+        registration: Registration,
+        origin: &RequestOrigin,
+    ) -> Result<(), IdentityError> {
+        let email = parse_email(&registration.email)?;
+        check_password("password", &registration.password)?;
+        let name = registration.name.unwrap_or_default().trim().to_string();
+        if name.chars().count() > 200 {
+            return Err(IdentityError::field("name", "at most 200 characters"));
+        }
+        let hash = hash_password(&registration.password).await?;
+        let (this, context, origin) = (self.clone(), tenant.clone(), origin.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                if let Some(existing) = store::user_by_email(conn, UserKind::Customer, &email).await? {
+                    if existing.active() {
+                        this.send_link(conn, &context, &existing, "reset_password", &origin).await?;
+                    }
+                    let subject = Some(format!("user:{}", existing.id));
+                    let ip = origin.ip.as_deref();
+                    store::audit(
+                        conn,
+                        &Actor::Anonymous,
+                        "account.registration_repeated",
+                        subject,
+                        ip,
+                        serde_json::json!({}),
+                    )
+                    .await?;
+                    return Ok(());
+                }
+                let user =
+                    store::insert_user(conn, UserKind::Customer, &email, &name, Some(&hash), &Actor::Anonymous).await?;
+                let actor = Actor::User(user.id);
+                store::audit(
+                    conn,
+                    &actor,
+                    "account.registered",
+                    Some(format!("user:{}", user.id)),
+                    origin.ip.as_deref(),
+                    serde_json::json!({}),
+                )
+                .await?;
+                this.send_link(conn, &context, &user, "verify_email", &origin).await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Checks email and password for a `kind` account and grants a session or tokens.
+    ///
+    /// An unknown email and a wrong password give the same error after the same work (a dummy
+    /// hash is verified for unknown accounts); failures are counted per account and per client
+    /// address, and past the free ones each attempt must wait (429 + Retry-After).
+    pub(crate) async fn login(
+        &self,
+        tenant: &TenantContext,
+        kind: UserKind,
+        request: LoginRequest,
+        origin: &RequestOrigin,
+    ) -> Result<Grant, IdentityError> {
+        let client = parse_client(request.client.as_deref())?;
+        let email = request.email.trim().to_lowercase();
+        let settings = self.settings();
+        let account_key = format!("account:{}:{email}", kind.as_str());
+        let ip_key = format!("ip:{}", origin.ip.as_deref().unwrap_or("unknown"));
+        let keys = vec![
+            (account_key.clone(), settings.free_failures, settings.max_failures_per_hour),
+            (ip_key.clone(), settings.max_failures_per_hour_per_ip, settings.max_failures_per_hour_per_ip),
+        ];
+        let lookup = email.clone();
+        let (wait, user) = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let wait = store::throttle_check(conn, THROTTLE_TABLE, &keys).await?;
+                let user = store::user_by_email(conn, kind, &lookup).await?;
+                Ok::<_, IdentityError>((wait, user))
+            })
+            .await?;
+        if let Some(retry_after_secs) = wait {
+            return Err(IdentityError::Throttled { retry_after_secs });
+        }
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let matches = password::verify(SecretString::from(request.password), stored).await;
+        let ip = origin.ip.clone();
+        match user.filter(|u| matches && u.active()) {
+            None => {
+                self.db()
+                    .tenant_tx(&tenant.schema, async move |conn| {
+                        store::throttle_fail(conn, THROTTLE_TABLE, &[account_key, ip_key]).await?;
+                        store::audit(
+                            conn,
+                            &Actor::Anonymous,
+                            "login.failed",
+                            Some(format!("email:{email}")),
+                            ip.as_deref(),
+                            serde_json::json!({ "kind": kind.as_str() }),
+                        )
+                        .await?;
+                        Ok::<_, IdentityError>(())
+                    })
+                    .await?;
+                Err(IdentityError::BadCredentials)
+            }
+            Some(user) => {
+                let (this, context) = (self.clone(), tenant.clone());
+                self.db()
+                    .tenant_tx(&tenant.schema, async move |conn| {
+                        store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                        store::audit(
+                            conn,
+                            &Actor::User(user.id),
+                            "login.succeeded",
+                            Some(format!("user:{}", user.id)),
+                            ip.as_deref(),
+                            serde_json::json!({ "kind": kind.as_str() }),
+                        )
+                        .await?;
+                        this.grant(conn, &context, user, client, ip.as_deref()).await
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// Ends every session and token of the user.
+    pub async fn logout(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        ip: Option<String>,
+    ) -> Result<(), IdentityError> {
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                IdentityModule::end_all_sessions(conn, user).await?;
+                store::audit(
+                    conn,
+                    &Actor::User(user),
+                    "logout",
+                    Some(format!("user:{user}")),
+                    ip.as_deref(),
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Changes the user's password after checking the current one; every other session and
+    /// token ends, and the caller gets a fresh session or tokens.
+    pub(crate) async fn change_password(
+        &self,
+        tenant: &TenantContext,
+        user_id: uuid::Uuid,
+        current: String,
+        new: String,
+        client: Option<&str>,
+        origin: &RequestOrigin,
+    ) -> Result<Grant, IdentityError> {
+        let client = parse_client(client)?;
+        check_password("new_password", &new)?;
+        let user = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(store::user_by_id(conn, user_id).await?)
+            })
+            .await?
+            .ok_or(IdentityError::Unauthenticated)?;
+        if !password::verify(SecretString::from(current), user.password_hash.clone()).await {
+            return Err(IdentityError::field("current_password", "is not your current password"));
+        }
+        let hash = hash_password(&new).await?;
+        let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let actor = Actor::User(user.id);
+                IdentityModule::end_all_sessions(conn, user.id).await?;
+                store::set_password(conn, user.id, &hash, &actor).await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "password.changed",
+                    Some(format!("user:{}", user.id)),
+                    ip.as_deref(),
+                    serde_json::json!({}),
+                )
+                .await?;
+                let user = store::user_by_id(conn, user.id).await?.ok_or(IdentityError::Unauthenticated)?;
+                this.grant(conn, &context, user, client, ip.as_deref()).await
+            })
+            .await
+    }
+
+    /// Mails a reset link if the email belongs to an account; answers the same either way.
+    pub async fn request_password_reset(
+        &self,
+        tenant: &TenantContext,
+        kind: UserKind,
+        email: &str,
+        origin: &RequestOrigin,
+    ) -> Result<(), IdentityError> {
+        let email = parse_email(email)?;
+        let (this, context, origin) = (self.clone(), tenant.clone(), origin.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                if let Some(user) = store::user_by_email(conn, kind, &email).await?.filter(UserRow::active) {
+                    this.send_link(conn, &context, &user, "reset_password", &origin).await?;
+                    store::audit(
+                        conn,
+                        &Actor::Anonymous,
+                        "password.reset_requested",
+                        Some(format!("user:{}", user.id)),
+                        origin.ip.as_deref(),
+                        serde_json::json!({}),
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Sets a new password with a reset link's token; ends every session.
+    pub async fn confirm_password_reset(
+        &self,
+        tenant: &TenantContext,
+        token: &str,
+        new_password: &str,
+        ip: Option<String>,
+    ) -> Result<(), IdentityError> {
+        check_password("password", new_password)?;
+        let hash = hash_password(new_password).await?;
+        let digest = tokens::digest(token);
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = consume_token(conn, &digest, "reset_password").await?;
+                let actor = Actor::User(user);
+                store::set_password(conn, user, &hash, &actor).await?;
+                IdentityModule::end_all_sessions(conn, user).await?;
+                // Following the link proves the mailbox too.
+                diesel::update(users::table.filter(users::id.eq(user)).filter(users::email_verified_at.is_null()))
+                    .set(users::email_verified_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "password.reset",
+                    Some(format!("user:{user}")),
+                    ip.as_deref(),
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Marks the email of the link's account verified.
+    pub async fn verify_email(&self, tenant: &TenantContext, token: &str) -> Result<(), IdentityError> {
+        let digest = tokens::digest(token);
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = consume_token(conn, &digest, "verify_email").await?;
+                diesel::update(users::table.filter(users::id.eq(user)))
+                    .set((users::email_verified_at.eq(diesel::dsl::now), users::version.eq(users::version + 1)))
+                    .execute(conn)
+                    .await?;
+                store::audit(
+                    conn,
+                    &Actor::User(user),
+                    "email.verified",
+                    Some(format!("user:{user}")),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The signed-in user's own account.
+    pub async fn account(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<Account, IdentityError> {
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("account"))?;
+                let roles = store::role_keys(conn, user).await?;
+                Ok(row.into_account(roles))
+            })
+            .await
+    }
+
+    /// Records a single-use token and mails its link through the notifications port.
+    pub(crate) async fn send_link(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        user: &UserRow,
+        purpose: &str,
+        origin: &RequestOrigin,
+    ) -> Result<(), IdentityError> {
+        let token = tokens::random_token(32);
+        let ttl = chrono::Duration::from_std(self.settings().email_link_ttl).unwrap_or(chrono::Duration::hours(1));
+        diesel::insert_into(one_time_tokens::table)
+            .values((
+                one_time_tokens::token_hash.eq(tokens::digest(&token)),
+                one_time_tokens::user_id.eq(user.id),
+                one_time_tokens::purpose.eq(purpose),
+                one_time_tokens::expires_at.eq(Utc::now() + ttl),
+            ))
+            .execute(conn)
+            .await?;
+        let Some(mail) = &self.inner.mail else {
+            tracing::warn!(purpose, "no mail port configured; the link is not sent");
+            return Ok(());
+        };
+        let area = if user.kind() == UserKind::Staff { "admin/" } else { "" };
+        let (template, variables) = match purpose {
+            "reset_password" => (
+                "password_reset",
+                serde_json::json!({
+                    "shop_name": tenant.slug,
+                    "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
+                    "reset_url": format!("{}/{area}reset-password?token={token}", origin.base_url),
+                    "expires_in_minutes": ttl.num_minutes(),
+                }),
+            ),
+            _ => (
+                "email_verification",
+                serde_json::json!({
+                    "shop_name": tenant.slug,
+                    "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
+                    "verification_url": format!("{}/{area}verify-email?token={token}", origin.base_url),
+                }),
+            ),
+        };
+        let locale = user.locale.clone().unwrap_or_else(|| "en".into());
+        mail.send(conn, tenant, template, &locale, &user.email, variables).await.map_err(IdentityError::Mail)
+    }
+}
+
+/// Marks a current one-time token used and returns its user.
+async fn consume_token(
+    conn: &mut AsyncPgConnection,
+    digest: &[u8],
+    purpose: &str,
+) -> Result<uuid::Uuid, IdentityError> {
+    let user: Option<uuid::Uuid> = diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::token_hash.eq(digest))
+            .filter(one_time_tokens::purpose.eq(purpose))
+            .filter(one_time_tokens::used_at.is_null())
+            .filter(one_time_tokens::expires_at.gt(diesel::dsl::now)),
+    )
+    .set(one_time_tokens::used_at.eq(diesel::dsl::now))
+    .returning(one_time_tokens::user_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    user.ok_or(IdentityError::BadOneTimeToken)
+}

@@ -1,0 +1,319 @@
+//! Customers' address book: shipping and billing addresses, one default of each.
+
+use crate::schema::{customer_addresses as addresses, users};
+use crate::{store, Account, IdentityError, IdentityModule};
+use agora_kernel::{new_id, Actor, FieldError, TenantContext};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+/// A postal address in a customer's address book.
+#[derive(Debug, Clone, Serialize, Deserialize, Queryable, Selectable, paperclip::actix::Apiv2Schema)]
+#[diesel(table_name = addresses)]
+pub struct Address {
+    pub id: uuid::Uuid,
+    /// The recipient's name.
+    pub name: String,
+    pub company: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    /// State, province or county, where the country uses one.
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, upper case (`DE`).
+    pub country: String,
+    pub phone: Option<String>,
+    pub default_shipping: bool,
+    pub default_billing: bool,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// An address to add, or (every field optional) the changes to one.
+#[derive(Debug, Clone, Default, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub phone: Option<String>,
+    pub default_shipping: Option<bool>,
+    pub default_billing: Option<bool>,
+}
+
+/// Changes to the customer's own profile.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub name: Option<String>,
+    /// Preferred language for emails, e.g. `de`.
+    pub locale: Option<String>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = addresses)]
+struct AddressChanges {
+    name: Option<String>,
+    company: Option<Option<String>>,
+    line1: Option<String>,
+    line2: Option<Option<String>>,
+    city: Option<String>,
+    region: Option<Option<String>>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    phone: Option<Option<String>>,
+    default_shipping: Option<bool>,
+    default_billing: Option<bool>,
+}
+
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<String>,
+    required: bool,
+    max: usize,
+) -> Option<String> {
+    let value = value.map(|v| v.trim().to_string());
+    match &value {
+        None if required => errors.push(FieldError::new(field, "is required")),
+        Some(v) if v.is_empty() && required => errors.push(FieldError::new(field, "must not be empty")),
+        Some(v) if v.chars().count() > max => errors.push(FieldError::new(field, format!("at most {max} characters"))),
+        _ => {}
+    }
+    value
+}
+
+/// Checks an address; `creating` makes the mandatory fields mandatory.
+fn validate(input: AddressInput, creating: bool) -> Result<AddressChanges, IdentityError> {
+    let mut errors = Vec::new();
+    let optional = |v: Option<String>| v.map(|v| Some(v.trim().to_string()).filter(|v| !v.is_empty()));
+    let changes = AddressChanges {
+        name: text(&mut errors, "name", input.name, creating, 200),
+        line1: text(&mut errors, "line1", input.line1, creating, 200),
+        city: text(&mut errors, "city", input.city, creating, 100),
+        postal_code: text(&mut errors, "postal_code", input.postal_code, creating, 20),
+        country: text(&mut errors, "country", input.country, creating, usize::MAX).map(|c| c.to_ascii_uppercase()),
+        company: optional(text(&mut errors, "company", input.company, false, 200)),
+        line2: optional(text(&mut errors, "line2", input.line2, false, 200)),
+        region: optional(text(&mut errors, "region", input.region, false, 100)),
+        phone: optional(text(&mut errors, "phone", input.phone, false, 40)),
+        default_shipping: input.default_shipping,
+        default_billing: input.default_billing,
+    };
+    if let Some(country) = &changes.country {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.push(FieldError::new("country", "a two-letter ISO 3166 code such as DE"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(IdentityError::Invalid(errors))
+    }
+}
+
+/// Makes room for a new default: the customer's other addresses stop being it.
+async fn clear_defaults(
+    conn: &mut AsyncPgConnection,
+    user: uuid::Uuid,
+    except: uuid::Uuid,
+    shipping: bool,
+    billing: bool,
+) -> QueryResult<()> {
+    let others = addresses::table.filter(addresses::user_id.eq(user)).filter(addresses::id.ne(except));
+    if shipping {
+        diesel::update(others.filter(addresses::default_shipping))
+            .set(addresses::default_shipping.eq(false))
+            .execute(conn)
+            .await?;
+    }
+    if billing {
+        diesel::update(others.filter(addresses::default_billing))
+            .set(addresses::default_billing.eq(false))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+impl IdentityModule {
+    pub async fn addresses(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<Vec<Address>, IdentityError> {
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok(addresses::table
+                    .filter(addresses::user_id.eq(user))
+                    .filter(addresses::deleted_at.is_null())
+                    .order((addresses::created_at, addresses::id))
+                    .select(Address::as_select())
+                    .load(conn)
+                    .await?)
+            })
+            .await
+    }
+
+    pub async fn add_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        input: AddressInput,
+    ) -> Result<Address, IdentityError> {
+        let changes = validate(input, true)?;
+        let who = Actor::User(user).audit_name();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let id = new_id();
+                let (shipping, billing) =
+                    (changes.default_shipping.unwrap_or(false), changes.default_billing.unwrap_or(false));
+                clear_defaults(conn, user, id, shipping, billing).await?;
+                diesel::insert_into(addresses::table)
+                    .values((
+                        addresses::id.eq(id),
+                        addresses::user_id.eq(user),
+                        addresses::name.eq(changes.name.clone().unwrap_or_default()),
+                        addresses::line1.eq(changes.line1.clone().unwrap_or_default()),
+                        addresses::city.eq(changes.city.clone().unwrap_or_default()),
+                        addresses::postal_code.eq(changes.postal_code.clone().unwrap_or_default()),
+                        addresses::country.eq(changes.country.clone().unwrap_or_default()),
+                        addresses::company.eq(changes.company.clone().flatten()),
+                        addresses::line2.eq(changes.line2.clone().flatten()),
+                        addresses::region.eq(changes.region.clone().flatten()),
+                        addresses::phone.eq(changes.phone.clone().flatten()),
+                        addresses::default_shipping.eq(shipping),
+                        addresses::default_billing.eq(billing),
+                        addresses::created_by.eq(&who),
+                        addresses::modified_by.eq(&who),
+                    ))
+                    .returning(Address::as_returning())
+                    .get_result(conn)
+                    .await
+                    .map_err(IdentityError::from)
+            })
+            .await
+    }
+
+    /// Changes an address the customer owns; another customer's address is simply not found.
+    pub async fn update_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        id: uuid::Uuid,
+        input: AddressInput,
+        expected_version: Option<i64>,
+    ) -> Result<Address, IdentityError> {
+        let changes = validate(input, false)?;
+        let who = Actor::User(user).audit_name();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let current: Option<i64> = addresses::table
+                    .filter(addresses::id.eq(id))
+                    .filter(addresses::user_id.eq(user))
+                    .filter(addresses::deleted_at.is_null())
+                    .select(addresses::version)
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let current = current.ok_or(IdentityError::NotFound("address"))?;
+                if let Some(expected) = expected_version.filter(|e| *e != current) {
+                    return Err(IdentityError::VersionConflict { expected, current });
+                }
+                let (shipping, billing) =
+                    (changes.default_shipping == Some(true), changes.default_billing == Some(true));
+                clear_defaults(conn, user, id, shipping, billing).await?;
+                diesel::update(addresses::table.filter(addresses::id.eq(id)))
+                    .set((
+                        &changes,
+                        addresses::modified_at.eq(diesel::dsl::now),
+                        addresses::modified_by.eq(&who),
+                        addresses::version.eq(addresses::version + 1),
+                    ))
+                    .returning(Address::as_returning())
+                    .get_result(conn)
+                    .await
+                    .map_err(IdentityError::from)
+            })
+            .await
+    }
+
+    pub async fn delete_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        id: uuid::Uuid,
+    ) -> Result<(), IdentityError> {
+        let who = Actor::User(user).audit_name();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let n = diesel::update(
+                    addresses::table
+                        .filter(addresses::id.eq(id))
+                        .filter(addresses::user_id.eq(user))
+                        .filter(addresses::deleted_at.is_null()),
+                )
+                .set((
+                    addresses::deleted_at.eq(diesel::dsl::now),
+                    addresses::default_shipping.eq(false),
+                    addresses::default_billing.eq(false),
+                    addresses::modified_by.eq(&who),
+                    addresses::version.eq(addresses::version + 1),
+                ))
+                .execute(conn)
+                .await?;
+                if n == 0 {
+                    return Err(IdentityError::NotFound("address"));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Changes the customer's own name or language.
+    pub async fn update_profile(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        patch: ProfilePatch,
+    ) -> Result<Account, IdentityError> {
+        let name = patch.name.map(|n| n.trim().to_string());
+        if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            return Err(IdentityError::field("name", "at most 200 characters"));
+        }
+        let locale = patch.locale.map(|l| l.trim().to_string());
+        if locale
+            .as_ref()
+            .is_some_and(|l| l.is_empty() || l.len() > 35 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return Err(IdentityError::field("locale", "a language tag such as de or de-CH"));
+        }
+        let who = Actor::User(user).audit_name();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let target = users::table.filter(users::id.eq(user));
+                if let Some(name) = &name {
+                    diesel::update(target).set(users::name.eq(name)).execute(conn).await?;
+                }
+                if let Some(locale) = &locale {
+                    diesel::update(target).set(users::locale.eq(locale)).execute(conn).await?;
+                }
+                diesel::update(target)
+                    .set((
+                        users::modified_at.eq(diesel::dsl::now),
+                        users::modified_by.eq(&who),
+                        users::version.eq(users::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("account"))?;
+                let roles = store::role_keys(conn, user).await?;
+                Ok(row.into_account(roles))
+            })
+            .await
+    }
+}

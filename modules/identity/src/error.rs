@@ -1,0 +1,93 @@
+use agora_kernel::error::{ApiError, ErrorKind, FieldError};
+use agora_kernel::DbError;
+
+/// What can go wrong with accounts and access, in the shop's words.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// Unknown email and wrong password are one error, so a login never tells which accounts exist.
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("not signed in, or the session or token expired")]
+    Unauthenticated,
+    #[error("the access token is not valid here: {0}")]
+    BadToken(&'static str),
+    #[error("a refresh token was used twice; every token of its family is revoked")]
+    RefreshReuse,
+    #[error("the link is invalid, used or expired")]
+    BadOneTimeToken,
+    #[error("the CSRF token is missing or wrong")]
+    Csrf,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("you cannot hand out the permission {0}: you do not hold it")]
+    CannotGrant(String),
+    #[error("the shop must keep at least one active owner")]
+    LastOwner,
+    #[error("built-in roles cannot be changed")]
+    BuiltInRole,
+    #[error("the resource changed since it was read (expected version {expected}, current {current})")]
+    VersionConflict { expected: i64, current: i64 },
+    #[error("sending email failed: {0}")]
+    Mail(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl IdentityError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        IdentityError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<diesel::result::Error> for IdentityError {
+    fn from(e: diesel::result::Error) -> Self {
+        IdentityError::Db(DbError::Query(e))
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Invalid(errors) => ApiError::validation(errors),
+            IdentityError::BadCredentials => {
+                ApiError::new(ErrorKind::Unauthorized, "invalid-credentials", e.to_string())
+            }
+            IdentityError::Throttled { retry_after_secs } => {
+                ApiError::new(ErrorKind::TooManyRequests { retry_after_secs }, "login-throttled", e.to_string())
+            }
+            IdentityError::Unauthenticated | IdentityError::BadToken(_) => ApiError::new(
+                ErrorKind::Unauthorized,
+                "unauthorized",
+                "sign in first: the session or token is missing, expired or invalid",
+            )
+            .with_internal(e),
+            IdentityError::RefreshReuse => {
+                ApiError::new(ErrorKind::Unauthorized, "refresh-token-reused", e.to_string())
+            }
+            IdentityError::BadOneTimeToken => ApiError::new(ErrorKind::Unprocessable, "invalid-token", e.to_string())
+                .with_field("token", "invalid, used or expired"),
+            IdentityError::Csrf => {
+                ApiError::new(ErrorKind::Forbidden, "csrf-failed", "send the session's CSRF token in X-CSRF-Token")
+            }
+            IdentityError::EmailTaken => ApiError::new(ErrorKind::Conflict, "email-taken", e.to_string())
+                .with_field("email", "already registered"),
+            IdentityError::NotFound(what) => ApiError::not_found(what),
+            IdentityError::CannotGrant(_) => ApiError::new(ErrorKind::Forbidden, "cannot-grant", e.to_string()),
+            IdentityError::LastOwner => ApiError::new(ErrorKind::Conflict, "last-owner", e.to_string()),
+            IdentityError::BuiltInRole => ApiError::new(ErrorKind::Conflict, "built-in-role", e.to_string()),
+            IdentityError::VersionConflict { .. } => {
+                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
+            }
+            IdentityError::Mail(_) | IdentityError::Hashing(_) => ApiError::internal(e),
+            IdentityError::Db(db) => ApiError::from(db),
+        }
+    }
+}

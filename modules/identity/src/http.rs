@@ -1,0 +1,708 @@
+//! HTTP face of identity: storefront accounts, staff logins and access administration, and the
+//! platform operators' login.
+
+use crate::access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
+use crate::accounts::{Registration, RequestOrigin};
+use crate::addresses::{Address, AddressInput, ProfilePatch};
+use crate::middleware::{CUSTOMER_COOKIE, OPERATOR_COOKIE, STAFF_COOKIE};
+use crate::operators::{NewOperator, Operator, OperatorLogin};
+use crate::{Account, IdentityModule, LoginRequest, LoginResponse, UserKind};
+use actix_web::body::BoxBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
+use agora_kernel::auth::{perm, unauthorized, Authorized, Principal};
+use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::platform::PlatformToken;
+use agora_kernel::{Actor, ApiError, Created, ErrorKind, PlatformOperator, TenantContext, Version, Versioned};
+use paperclip::actix::{api_v2_operation, web, Apiv2Schema, CreatedJson, NoContent, OperationModifier};
+use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
+use paperclip::v2::schema::Apiv2Schema as Schema;
+use serde::{Deserialize, Serialize};
+use std::future::{ready, Ready};
+
+fn origin(req: &HttpRequest) -> RequestOrigin {
+    let info = req.connection_info();
+    let trust = req.app_data::<web::Data<IdentityModule>>().is_some_and(|m| m.settings().trust_forwarded_for);
+    let ip = if trust { info.realip_remote_addr() } else { info.peer_addr() };
+    RequestOrigin { ip: ip.map(str::to_string), base_url: format!("{}://{}", info.scheme(), info.host()) }
+}
+
+/// The signed-in user of this shop (customer or staff, by area), from the middleware's principal.
+pub(crate) struct SignedIn {
+    pub user: uuid::Uuid,
+}
+
+fn signed_in(req: &HttpRequest, kind: UserKind) -> Result<SignedIn, ApiError> {
+    use actix_web::HttpMessage;
+    let tenant = req.extensions().get::<TenantContext>().map(|t| t.id);
+    match (Principal::of(req), kind) {
+        (Principal::Customer { tenant: t, user_id }, UserKind::Customer) if Some(t) == tenant => {
+            Ok(SignedIn { user: user_id })
+        }
+        (Principal::Staff { tenant: t, user_id, .. }, UserKind::Staff) if Some(t) == tenant => {
+            Ok(SignedIn { user: user_id })
+        }
+        (Principal::Anonymous, _) => Err(unauthorized()),
+        (p, _) if p.tenant() != tenant => Err(unauthorized()),
+        _ => Err(ApiError::new(ErrorKind::Forbidden, "forbidden", "this is for another kind of account")),
+    }
+}
+
+/// A signed-in customer of this shop.
+pub(crate) struct SignedInCustomer(SignedIn);
+/// A signed-in staff member of this shop (any permissions).
+pub(crate) struct SignedInStaff(SignedIn);
+
+impl FromRequest for SignedInCustomer {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(signed_in(req, UserKind::Customer).map(SignedInCustomer))
+    }
+}
+
+impl FromRequest for SignedInStaff {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(signed_in(req, UserKind::Staff).map(SignedInStaff))
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for SignedInCustomer {}
+impl OperationModifier for SignedInCustomer {}
+impl paperclip::v2::schema::Apiv2Schema for SignedInStaff {}
+impl OperationModifier for SignedInStaff {}
+
+/// A JSON body that may set or clear a session cookie; documented like `Json<T>`.
+pub(crate) struct WithCookie<T> {
+    body: T,
+    cookie: Option<Cookie<'static>>,
+}
+
+impl<T: Serialize> Responder for WithCookie<T> {
+    type Body = BoxBody;
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
+        let mut response = HttpResponse::build(StatusCode::OK);
+        if let Some(cookie) = self.cookie {
+            response.cookie(cookie);
+        }
+        response.json(&self.body)
+    }
+}
+
+impl<T: Schema> Schema for WithCookie<T> {
+    fn name() -> Option<String> {
+        T::name()
+    }
+    fn description() -> &'static str {
+        T::description()
+    }
+    fn raw_schema() -> DefaultSchemaRaw {
+        T::raw_schema()
+    }
+}
+
+impl<T: Schema> OperationModifier for WithCookie<T> {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        let mut schema = T::schema_with_ref();
+        schema.retain_ref();
+        op.responses.insert(
+            "200".into(),
+            Either::Right(Response { description: Some("OK".into()), schema: Some(schema), ..Default::default() }),
+        );
+    }
+}
+
+fn session_cookie(
+    module: &IdentityModule,
+    name: &'static str,
+    path: &'static str,
+    value: Option<String>,
+) -> Cookie<'static> {
+    let settings = module.settings();
+    let mut cookie = Cookie::build(name, value.clone().unwrap_or_default())
+        .http_only(true)
+        .secure(settings.secure_cookies)
+        .same_site(SameSite::Lax)
+        .path(path)
+        .finish();
+    match value {
+        Some(_) => cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(settings.session_absolute.as_secs()).unwrap_or(86_400),
+        )),
+        None => cookie.make_removal(),
+    }
+    cookie
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    email: String,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct ResetConfirm {
+    /// The token from the emailed link.
+    token: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct VerifyEmail {
+    token: String,
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+    /// `browser` (default) or `api`: what to hand back for this device.
+    #[serde(default)]
+    client: Option<String>,
+}
+
+#[derive(Debug, Serialize, Apiv2Schema)]
+struct Accepted {
+    status: &'static str,
+}
+
+async fn login(
+    req: &HttpRequest,
+    module: &IdentityModule,
+    tenant: &TenantContext,
+    kind: UserKind,
+    body: LoginRequest,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    let grant = module.login(tenant, kind, body, &origin(req)).await?;
+    let (name, path) = cookie_of(kind);
+    let cookie = grant.session_id.map(|id| session_cookie(module, name, path, Some(id)));
+    Ok(WithCookie { body: grant.body, cookie })
+}
+
+fn cookie_of(kind: UserKind) -> (&'static str, &'static str) {
+    match kind {
+        UserKind::Customer => (CUSTOMER_COOKIE, "/api/v1/store"),
+        UserKind::Staff => (STAFF_COOKIE, "/api/v1/admin"),
+    }
+}
+
+// ---- storefront -------------------------------------------------------------------------
+
+/// Open a customer account; a link to verify the email address is mailed. Answers 202 the same
+/// way when the email already has an account (its owner is mailed a password-reset link), so
+/// nobody learns from it who shops here. Log in afterwards.
+#[api_v2_operation(tags(Store), operation_id = "registerCustomer")]
+async fn register(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<Registration>,
+) -> Result<paperclip::actix::AcceptedJson<Accepted>, ApiError> {
+    module.register_customer(&tenant, body.into_inner(), &origin(&req)).await?;
+    Ok(paperclip::actix::AcceptedJson(Accepted { status: "check your email to confirm the address" }))
+}
+
+/// Log in as a customer. Browsers get a session cookie and a CSRF token; `client: "api"` gets
+/// access and refresh tokens. Wrong email or password: 401 `invalid-credentials`, the same for both.
+#[api_v2_operation(tags(Store), operation_id = "customerLogin")]
+async fn store_login(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<LoginRequest>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    login(&req, &module, &tenant, UserKind::Customer, body.into_inner()).await
+}
+
+/// Log out: ends every session and token of the account.
+#[api_v2_operation(tags(Store), operation_id = "customerLogout")]
+async fn store_logout(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<WithCookie<Accepted>, ApiError> {
+    module.logout(&tenant, customer.0.user, origin(&req).ip).await?;
+    let cookie = session_cookie(&module, CUSTOMER_COOKIE, "/api/v1/store", None);
+    Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
+}
+
+/// Exchange a refresh token for a new access and refresh token (each refresh token works once).
+#[api_v2_operation(tags(Store), operation_id = "customerRefresh")]
+async fn store_refresh(
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    Ok(web::Json(module.refresh(&tenant, UserKind::Customer, body.into_inner().refresh_token).await?))
+}
+
+/// Mail a password-reset link. Answers 202 whether or not the email has an account.
+#[api_v2_operation(tags(Store), operation_id = "customerPasswordResetRequest")]
+async fn store_reset_request(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ResetRequest>,
+) -> Result<paperclip::actix::AcceptedJson<Accepted>, ApiError> {
+    module.request_password_reset(&tenant, UserKind::Customer, &body.email, &origin(&req)).await?;
+    Ok(paperclip::actix::AcceptedJson(Accepted { status: "if the account exists, a link is on its way" }))
+}
+
+/// Choose a new password with the token from a reset link; every session ends.
+#[api_v2_operation(tags(Store), operation_id = "customerPasswordResetConfirm")]
+async fn reset_confirm(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ResetConfirm>,
+) -> Result<NoContent, ApiError> {
+    let body = body.into_inner();
+    module.confirm_password_reset(&tenant, &body.token, &body.password, origin(&req).ip).await?;
+    Ok(NoContent)
+}
+
+/// Confirm an email address with the token from the verification link.
+#[api_v2_operation(tags(Store), operation_id = "verifyEmail")]
+async fn verify_email(
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<VerifyEmail>,
+) -> Result<NoContent, ApiError> {
+    module.verify_email(&tenant, &body.token).await?;
+    Ok(NoContent)
+}
+
+/// The signed-in customer's account.
+#[api_v2_operation(tags(Store), operation_id = "getMyAccount")]
+async fn store_me(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Account>, ApiError> {
+    Ok(web::Json(module.account(&tenant, customer.0.user).await?))
+}
+
+async fn change_password(
+    req: &HttpRequest,
+    module: &IdentityModule,
+    tenant: &TenantContext,
+    kind: UserKind,
+    user: uuid::Uuid,
+    body: PasswordChange,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    let grant = module
+        .change_password(tenant, user, body.current_password, body.new_password, body.client.as_deref(), &origin(req))
+        .await?;
+    let (name, path) = cookie_of(kind);
+    let cookie = grant.session_id.map(|id| session_cookie(module, name, path, Some(id)));
+    Ok(WithCookie { body: grant.body, cookie })
+}
+
+/// Change the password. Every other session and token ends; this device gets new ones.
+#[api_v2_operation(tags(Store), operation_id = "changeMyPassword")]
+async fn store_change_password(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<PasswordChange>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    change_password(&req, &module, &tenant, UserKind::Customer, customer.0.user, body.into_inner()).await
+}
+
+/// Change the signed-in customer's name or email language.
+#[api_v2_operation(tags(Store), operation_id = "updateMyAccount")]
+async fn store_update_me(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ProfilePatch>,
+) -> Result<web::Json<Account>, ApiError> {
+    Ok(web::Json(module.update_profile(&tenant, customer.0.user, body.into_inner()).await?))
+}
+
+/// The signed-in customer's addresses, oldest first.
+#[api_v2_operation(tags(Store), operation_id = "listMyAddresses")]
+async fn list_addresses(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Vec<Address>>, ApiError> {
+    Ok(web::Json(module.addresses(&tenant, customer.0.user).await?))
+}
+
+/// Add an address; `default_shipping` / `default_billing` move the default to it.
+#[api_v2_operation(tags(Store), operation_id = "addMyAddress")]
+async fn add_address(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<AddressInput>,
+) -> Result<Created<Address>, ApiError> {
+    let address = module.add_address(&tenant, customer.0.user, body.into_inner()).await?;
+    let (version, location) = (address.version, format!("/api/v1/store/me/addresses/{}", address.id));
+    Ok(Created::located(address, version, location))
+}
+
+/// Change an address; send `If-Match` with its ETag to avoid lost updates.
+#[api_v2_operation(tags(Store), operation_id = "updateMyAddress")]
+async fn update_address(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<AddressInput>,
+) -> Result<Versioned<Address>, ApiError> {
+    let expected = Version::expected(req.headers())?;
+    let address = module.update_address(&tenant, customer.0.user, id.into_inner(), body.into_inner(), expected).await?;
+    let version = address.version;
+    Ok(Versioned::new(address, version))
+}
+
+/// Remove an address.
+#[api_v2_operation(tags(Store), operation_id = "deleteMyAddress")]
+async fn delete_address(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<NoContent, ApiError> {
+    module.delete_address(&tenant, customer.0.user, id.into_inner()).await?;
+    Ok(NoContent)
+}
+
+pub fn store_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/register").route(web::post().to(register)))
+        .service(web::resource("/auth/login").route(web::post().to(store_login)))
+        .service(web::resource("/auth/logout").route(web::post().to(store_logout)))
+        .service(web::resource("/auth/refresh").route(web::post().to(store_refresh)))
+        .service(web::resource("/auth/password-reset/request").route(web::post().to(store_reset_request)))
+        .service(web::resource("/auth/password-reset/confirm").route(web::post().to(reset_confirm)))
+        .service(web::resource("/auth/verify-email").route(web::post().to(verify_email)))
+        .service(web::resource("/me").route(web::get().to(store_me)).route(web::patch().to(store_update_me)))
+        .service(web::resource("/me/password").route(web::post().to(store_change_password)))
+        .service(web::resource("/me/addresses").route(web::get().to(list_addresses)).route(web::post().to(add_address)))
+        .service(
+            web::resource("/me/addresses/{id}")
+                .route(web::patch().to(update_address))
+                .route(web::delete().to(delete_address)),
+        );
+}
+
+// ---- admin ------------------------------------------------------------------------------
+
+/// Log in as staff (session cookie + CSRF token, or `client: "api"` for tokens).
+#[api_v2_operation(tags(Admin), operation_id = "staffLogin")]
+async fn admin_login(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<LoginRequest>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    login(&req, &module, &tenant, UserKind::Staff, body.into_inner()).await
+}
+
+/// Log out: ends every session and token of the staff member.
+#[api_v2_operation(tags(Admin), operation_id = "staffLogout")]
+async fn admin_logout(
+    req: HttpRequest,
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<WithCookie<Accepted>, ApiError> {
+    module.logout(&tenant, staff.0.user, origin(&req).ip).await?;
+    let cookie = session_cookie(&module, STAFF_COOKIE, "/api/v1/admin", None);
+    Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
+}
+
+/// Exchange a staff refresh token for a new pair.
+#[api_v2_operation(tags(Admin), operation_id = "staffRefresh")]
+async fn admin_refresh(
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    Ok(web::Json(module.refresh(&tenant, UserKind::Staff, body.into_inner().refresh_token).await?))
+}
+
+/// The signed-in staff member's account and roles.
+#[api_v2_operation(tags(Admin), operation_id = "getMyStaffAccount")]
+async fn admin_me(
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Account>, ApiError> {
+    Ok(web::Json(module.account(&tenant, staff.0.user).await?))
+}
+
+/// Change the staff member's own password; other sessions end.
+#[api_v2_operation(tags(Admin), operation_id = "changeMyStaffPassword")]
+async fn admin_change_password(
+    req: HttpRequest,
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<PasswordChange>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    change_password(&req, &module, &tenant, UserKind::Staff, staff.0.user, body.into_inner()).await
+}
+
+/// Invite a staff member: they get an email link to choose a password.
+#[api_v2_operation(tags(Admin), operation_id = "inviteStaff")]
+async fn invite_staff(
+    req: HttpRequest,
+    auth: Authorized<perm::StaffManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<NewStaff>,
+) -> Result<CreatedJson<Account>, ApiError> {
+    Ok(CreatedJson(
+        module
+            .create_staff(&tenant, body.into_inner(), None, &Grantor::Principal(auth.principal), &origin(&req))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct ListQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
+/// The shop's staff, oldest first.
+#[api_v2_operation(tags(Admin), operation_id = "listStaff")]
+async fn list_staff(
+    _auth: Authorized<perm::StaffManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<Account>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
+    Ok(web::Json(module.list_staff(&tenant, &page).await?))
+}
+
+/// Disable a staff member; their sessions and tokens end at once.
+#[api_v2_operation(tags(Admin), operation_id = "disableStaff")]
+async fn disable_staff(
+    auth: Authorized<perm::StaffManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<Account>, ApiError> {
+    Ok(web::Json(module.disable_staff(&tenant, id.into_inner(), &auth.actor()).await?))
+}
+
+#[derive(Debug, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+struct RoleAssignment {
+    /// Role keys; replaces the member's roles.
+    roles: Vec<String>,
+}
+
+/// Set a staff member's roles.
+#[api_v2_operation(tags(Admin), operation_id = "assignStaffRoles")]
+async fn assign_roles(
+    auth: Authorized<perm::StaffManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<RoleAssignment>,
+) -> Result<web::Json<Account>, ApiError> {
+    Ok(web::Json(
+        module
+            .assign_roles(&tenant, id.into_inner(), body.into_inner().roles, &Grantor::Principal(auth.principal))
+            .await?,
+    ))
+}
+
+/// Built-in and custom roles with their permissions.
+#[api_v2_operation(tags(Admin), operation_id = "listRoles")]
+async fn list_roles(
+    _auth: Authorized<perm::RolesManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Vec<Role>>, ApiError> {
+    Ok(web::Json(module.roles(&tenant).await?))
+}
+
+/// Define a custom role as a set of permissions.
+#[api_v2_operation(tags(Admin), operation_id = "createRole")]
+async fn create_role(
+    auth: Authorized<perm::RolesManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<NewRole>,
+) -> Result<CreatedJson<Role>, ApiError> {
+    Ok(CreatedJson(module.create_role(&tenant, body.into_inner(), &Grantor::Principal(auth.principal)).await?))
+}
+
+/// Delete a custom role (built-in roles stay).
+#[api_v2_operation(tags(Admin), operation_id = "deleteRole")]
+async fn delete_role(
+    auth: Authorized<perm::RolesManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    key: web::Path<String>,
+) -> Result<NoContent, ApiError> {
+    module.delete_role(&tenant, &key, &auth.actor()).await?;
+    Ok(NoContent)
+}
+
+/// Create an API key. The response's `key` is the only time it is shown.
+#[api_v2_operation(tags(Admin), operation_id = "createApiKey")]
+async fn create_api_key(
+    auth: Authorized<perm::ApiKeysManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<NewApiKey>,
+) -> Result<CreatedJson<ApiKey>, ApiError> {
+    Ok(CreatedJson(module.create_api_key(&tenant, body.into_inner(), &Grantor::Principal(auth.principal)).await?))
+}
+
+/// The shop's API keys (without the keys themselves).
+#[api_v2_operation(tags(Admin), operation_id = "listApiKeys")]
+async fn list_api_keys(
+    _auth: Authorized<perm::ApiKeysManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Vec<ApiKey>>, ApiError> {
+    Ok(web::Json(module.api_keys(&tenant).await?))
+}
+
+/// Revoke an API key; it stops working at once.
+#[api_v2_operation(tags(Admin), operation_id = "revokeApiKey")]
+async fn revoke_api_key(
+    auth: Authorized<perm::ApiKeysManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<NoContent, ApiError> {
+    module.revoke_api_key(&tenant, id.into_inner(), &auth.actor()).await?;
+    Ok(NoContent)
+}
+
+/// Security events (logins, failures, role changes, key creation), newest first.
+#[api_v2_operation(tags(Admin), operation_id = "listAuditLog")]
+async fn audit_log(
+    _auth: Authorized<perm::AuditRead>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
+    Ok(web::Json(module.audit_log(&tenant, &page).await?))
+}
+
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/login").route(web::post().to(admin_login)))
+        .service(web::resource("/auth/logout").route(web::post().to(admin_logout)))
+        .service(web::resource("/auth/refresh").route(web::post().to(admin_refresh)))
+        .service(web::resource("/me").route(web::get().to(admin_me)))
+        .service(web::resource("/me/password").route(web::post().to(admin_change_password)))
+        .service(web::resource("/staff").route(web::get().to(list_staff)).route(web::post().to(invite_staff)))
+        .service(web::resource("/staff/{id}/disable").route(web::post().to(disable_staff)))
+        .service(web::resource("/staff/{id}/roles").route(web::put().to(assign_roles)))
+        .service(web::resource("/roles").route(web::get().to(list_roles)).route(web::post().to(create_role)))
+        .service(web::resource("/roles/{key}").route(web::delete().to(delete_role)))
+        .service(web::resource("/api-keys").route(web::get().to(list_api_keys)).route(web::post().to(create_api_key)))
+        .service(web::resource("/api-keys/{id}").route(web::delete().to(revoke_api_key)))
+        .service(web::resource("/audit-log").route(web::get().to(audit_log)));
+}
+
+// ---- platform ---------------------------------------------------------------------------
+
+/// Log in as a platform operator (session cookie, or `client: "api"` for an access token).
+#[api_v2_operation(tags(Platform), operation_id = "operatorLogin")]
+async fn operator_login(
+    req: HttpRequest,
+    module: web::Data<IdentityModule>,
+    body: web::Json<LoginRequest>,
+) -> Result<WithCookie<OperatorLogin>, ApiError> {
+    let grant = module.operator_login(body.into_inner(), &origin(&req)).await?;
+    let cookie = grant.session_id.map(|id| session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", Some(id)));
+    Ok(WithCookie { body: grant.body, cookie })
+}
+
+/// Log out: ends the operator's sessions and tokens.
+#[api_v2_operation(tags(Platform), operation_id = "operatorLogout")]
+async fn operator_logout(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+) -> Result<WithCookie<Accepted>, ApiError> {
+    module.operator_logout(op.operator_id).await?;
+    let cookie = session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", None);
+    Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
+}
+
+/// The platform's bootstrap: the configured platform token may create the first operator;
+/// after that only operators may add operators.
+pub(crate) struct OperatorOrBootstrap(Actor);
+
+impl FromRequest for OperatorOrBootstrap {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let principal = Principal::of(req);
+        let token_matches = req.app_data::<actix_web::web::Data<PlatformToken>>().is_some_and(|t| t.matches(req));
+        let module = req.app_data::<actix_web::web::Data<IdentityModule>>().cloned();
+        Box::pin(async move {
+            if let Principal::Operator { operator_id } = principal {
+                return Ok(OperatorOrBootstrap(Actor::User(operator_id)));
+            }
+            match (token_matches, module) {
+                (true, Some(module)) if !module.has_operators().await.map_err(ApiError::from)? => {
+                    Ok(OperatorOrBootstrap(Actor::PlatformToken))
+                }
+                _ => Err(ApiError::new(ErrorKind::Unauthorized, "unauthorized", "log in as a platform operator")),
+            }
+        })
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for OperatorOrBootstrap {}
+impl OperationModifier for OperatorOrBootstrap {
+    fn update_security(op: &mut DefaultOperationRaw) {
+        <PlatformOperator as OperationModifier>::update_security(op);
+    }
+    fn update_security_definitions(
+        map: &mut std::collections::BTreeMap<String, paperclip::v2::models::SecurityScheme>,
+    ) {
+        <PlatformOperator as OperationModifier>::update_security_definitions(map);
+    }
+}
+
+/// Add a platform operator. The platform token from configuration may create the first one.
+#[api_v2_operation(tags(Platform), operation_id = "createOperator")]
+async fn create_operator(
+    who: OperatorOrBootstrap,
+    module: web::Data<IdentityModule>,
+    body: web::Json<NewOperator>,
+) -> Result<CreatedJson<Operator>, ApiError> {
+    Ok(CreatedJson(module.create_operator(body.into_inner(), &who.0).await?))
+}
+
+pub fn platform_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/login").route(web::post().to(operator_login)))
+        .service(web::resource("/auth/logout").route(web::post().to(operator_logout)))
+        .service(web::resource("/operators").route(web::post().to(create_operator)));
+}

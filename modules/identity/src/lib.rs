@@ -1,0 +1,203 @@
+//! Identity and access: who may do what in a shop and on the platform.
+//!
+//! - Accounts: a shop's customers and staff (one `users` table, email unique per kind), platform
+//!   operators in the control schema. Passwords are argon2id (OWASP parameters), hashed on the
+//!   blocking pool; common passwords are refused.
+//! - Browsers get an HttpOnly, SameSite=Lax session cookie (an opaque 256-bit id stored hashed,
+//!   idle and absolute timeouts) plus a CSRF token for unsafe requests; API clients get short-lived
+//!   signed access tokens (HS256, the shop in the audience) and rotating refresh tokens whose reuse
+//!   revokes their family; integrations get scoped API keys, shown once and stored hashed.
+//! - Staff permissions come from roles (built-in and custom); handlers of every module declare
+//!   theirs with `agora_kernel::auth::Authorized<perm::…>`, resolved from the [`authenticate`]
+//!   middleware's principal.
+//! - Logins are throttled per account and per client address, answer the same for an unknown
+//!   email as for a wrong password, and every security event lands in the shop's audit log.
+//!
+//! Seams left for later work: a login method is one function returning a user id (OIDC plugs in
+//! beside the password check in `accounts::login`), a second factor would sit between the password
+//! check and `sessions::grant`; account export/erasure would be facade methods over `store`.
+
+mod access;
+mod accounts;
+mod addresses;
+mod error;
+mod http;
+mod middleware;
+mod operators;
+pub mod password;
+mod roles;
+mod schema;
+mod sessions;
+mod store;
+pub mod tokens;
+
+use agora_kernel::ports::TransactionalMail;
+use agora_kernel::Database;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::IdentityError;
+pub use http::{admin_routes, platform_routes, store_routes};
+pub use middleware::authenticate;
+
+/// Knobs for sessions, tokens and throttling; [`IdentitySettings::default`] is production-sane.
+#[derive(Clone)]
+pub struct IdentitySettings {
+    /// Signs access tokens. Every replica needs the same key.
+    pub token_key: SecretString,
+    /// Mark cookies `Secure` (off only for local development over plain http).
+    pub secure_cookies: bool,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after login, however busy.
+    pub session_absolute: Duration,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Failed logins of one account allowed before delays begin.
+    pub free_failures: u32,
+    /// Failed logins of one account allowed per hour, delays or not.
+    pub max_failures_per_hour: u32,
+    /// Failed logins from one client address allowed per hour (across accounts).
+    pub max_failures_per_hour_per_ip: u32,
+    pub email_link_ttl: Duration,
+    /// Take the client address for login throttling from X-Forwarded-For (behind a trusted
+    /// proxy only; otherwise a client could name any address it likes).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            token_key: SecretString::from(tokens::random_token(32)),
+            secure_cookies: true,
+            session_idle: Duration::from_secs(2 * 3600),
+            session_absolute: Duration::from_secs(7 * 24 * 3600),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            free_failures: 5,
+            max_failures_per_hour: 100,
+            max_failures_per_hour_per_ip: 1000,
+            email_link_ttl: Duration::from_secs(3600),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// A shop's account: a customer or a staff member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    Customer,
+    Staff,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Customer => "customer",
+            UserKind::Staff => "staff",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "customer" => Some(UserKind::Customer),
+            "staff" => Some(UserKind::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// An account as its owner and the shop's staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Account {
+    pub id: uuid::Uuid,
+    pub kind: UserKind,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub disabled: bool,
+    /// Role keys (staff only).
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// Email and password, as typed into a login form.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// `browser` (default): a session cookie and a CSRF token. `api`: access and refresh tokens.
+    #[serde(default)]
+    pub client: Option<String>,
+}
+
+/// What a successful login or refresh hands out.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct LoginResponse {
+    pub account: Account,
+    /// Browser logins: send it as `X-CSRF-Token` on every unsafe request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    /// API logins: a bearer token for `Authorization`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Seconds until `access_token` expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+    /// Single use: exchange it at `…/auth/refresh` for a new pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Everything the module needs, shared by its handlers and middleware. Cheap to clone.
+#[derive(Clone)]
+pub struct IdentityModule {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    settings: IdentitySettings,
+    signer: tokens::Signer,
+    mail: Option<Arc<dyn TransactionalMail>>,
+}
+
+impl IdentityModule {
+    /// `mail` sends verification and reset emails (the composition root wires notifications);
+    /// without it those emails are skipped with a warning.
+    pub fn new(
+        db: Database,
+        settings: IdentitySettings,
+        mail: Option<Arc<dyn TransactionalMail>>,
+    ) -> Result<Self, IdentityError> {
+        let signer =
+            tokens::Signer::new(settings.token_key.expose_secret().as_bytes()).map_err(IdentityError::Hashing)?;
+        Ok(Self { inner: Arc::new(Inner { db, settings, signer, mail }) })
+    }
+
+    fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    fn settings(&self) -> &IdentitySettings {
+        &self.inner.settings
+    }
+}
+
+pub use access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
+pub use accounts::{Registration, RequestOrigin};
+pub use addresses::{Address, AddressInput, ProfilePatch};
+pub use operators::{NewOperator, Operator, OperatorLogin};
+
+/// Every built-in role's key and permissions, for documentation and checks.
+pub fn built_in_roles() -> Vec<(&'static str, &'static [&'static str])> {
+    roles::BUILT_IN_ROLES.iter().map(|r| (r.key, r.permissions)).collect()
+}

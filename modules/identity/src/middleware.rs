@@ -1,0 +1,170 @@
+//! The authenticating middleware: turns whatever credentials a request carries into the
+//! [`Principal`] handlers see through `Authorized<P>` and friends.
+
+use crate::{IdentityError, IdentityModule, UserKind};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage};
+use agora_kernel::auth::Principal;
+use agora_kernel::{ApiError, TenantContext};
+
+pub(crate) const CUSTOMER_COOKIE: &str = "agora_customer_session";
+pub(crate) const STAFF_COOKIE: &str = "agora_staff_session";
+pub(crate) const OPERATOR_COOKIE: &str = "agora_operator_session";
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Store,
+    Admin,
+    Platform,
+}
+
+impl Area {
+    fn of(path: &str) -> Option<Self> {
+        if path.starts_with("/api/v1/store/") {
+            Some(Area::Store)
+        } else if path.starts_with("/api/v1/admin/") {
+            Some(Area::Admin)
+        } else if path.starts_with("/api/v1/platform/") {
+            Some(Area::Platform)
+        } else {
+            None
+        }
+    }
+
+    fn cookie(self) -> &'static str {
+        match self {
+            Area::Store => CUSTOMER_COOKIE,
+            Area::Admin => STAFF_COOKIE,
+            Area::Platform => OPERATOR_COOKIE,
+        }
+    }
+}
+
+/// Requests that need no CSRF token even with a session cookie: they authenticate by what they
+/// carry (a password, a refresh token, a link's token), and SameSite=Lax keeps other sites'
+/// forms from sending the cookie anyway.
+fn csrf_exempt(path: &str) -> bool {
+    [
+        "/auth/login",
+        "/auth/register",
+        "/auth/refresh",
+        "/password-reset/request",
+        "/password-reset/confirm",
+        "/auth/verify-email",
+    ]
+    .iter()
+    .any(|suffix| path.ends_with(suffix))
+}
+
+enum Presented {
+    ApiKey(String),
+    Bearer(String),
+    Cookie(String),
+    Nothing,
+}
+
+fn presented(req: &ServiceRequest, area: Area) -> Presented {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_string());
+    let api_key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
+    match (bearer, api_key) {
+        (_, Some(key)) => Presented::ApiKey(key),
+        (Some(b), None) if b.starts_with(crate::access::API_KEY_PREFIX) => Presented::ApiKey(b),
+        (Some(b), None) => Presented::Bearer(b),
+        (None, None) => match req.cookie(area.cookie()) {
+            Some(c) => Presented::Cookie(c.value().to_string()),
+            None => Presented::Nothing,
+        },
+    }
+}
+
+/// Resolves the caller for `/api/v1/{store,admin,platform}/…`. Runs after tenant resolution
+/// (shop users' credentials are looked up in the shop's schema) and before rate limiting.
+///
+/// Credentials that are sent but wrong (a bad or foreign token, an unknown API key) are a 401
+/// at once; a stale session cookie just makes the caller anonymous. A request authenticated by
+/// its session cookie must echo the session's CSRF token in `X-CSRF-Token` unless its method is
+/// safe, else 403 `csrf-failed`.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let (Some(area), Some(module)) = (Area::of(req.path()), req.app_data::<web::Data<IdentityModule>>().cloned())
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let tenant = req.extensions().get::<TenantContext>().cloned();
+    let resolved = resolve(&module, &req, area, tenant.as_ref()).await;
+    match resolved {
+        Ok((principal, csrf)) => {
+            if let Some(expected) = csrf {
+                let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+                let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                if !safe && !csrf_exempt(req.path()) && !crate::tokens::same_secret(given, &expected) {
+                    return Ok(req.error_response(ApiError::from(IdentityError::Csrf)).map_into_boxed_body());
+                }
+            }
+            if let Some(who) = describe(&principal) {
+                tracing::Span::current().record("user", who.as_str());
+            }
+            req.extensions_mut().insert(principal);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(e) => Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
+    }
+}
+
+fn describe(principal: &Principal) -> Option<String> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::Customer { user_id, .. } => Some(format!("customer:{user_id}")),
+        Principal::Staff { user_id, .. } => Some(format!("staff:{user_id}")),
+        Principal::ApiKey { key_id, .. } => Some(format!("api-key:{key_id}")),
+        Principal::Operator { operator_id } => Some(format!("operator:{operator_id}")),
+    }
+}
+
+/// The principal and, when it came from a session cookie, the CSRF token it requires.
+async fn resolve(
+    module: &IdentityModule,
+    req: &ServiceRequest,
+    area: Area,
+    tenant: Option<&TenantContext>,
+) -> Result<(Principal, Option<String>), IdentityError> {
+    let credentials = presented(req, area);
+    if area == Area::Platform {
+        return match credentials {
+            // Anything that is not shaped like a token may be the bootstrap token, which the
+            // PlatformOperator extractor checks itself.
+            Presented::Bearer(token) if token.split('.').count() == 3 => {
+                Ok((module.operator_token_principal(&token).await?, None))
+            }
+            Presented::Cookie(session) => Ok(match module.operator_session_principal(&session).await? {
+                Some((principal, csrf)) => (principal, Some(csrf)),
+                None => (Principal::Anonymous, None),
+            }),
+            _ => Ok((Principal::Anonymous, None)),
+        };
+    }
+    let Some(tenant) = tenant else { return Ok((Principal::Anonymous, None)) };
+    match credentials {
+        Presented::ApiKey(key) => Ok((module.api_key_principal(tenant, &key).await?, None)),
+        Presented::Bearer(token) => Ok((module.token_principal(tenant, &token).await?, None)),
+        Presented::Cookie(session) => {
+            let kind = if area == Area::Admin { UserKind::Staff } else { UserKind::Customer };
+            Ok(match module.session_principal(tenant, kind, &session).await? {
+                Some(s) => (s.principal, Some(s.csrf_token)),
+                None => (Principal::Anonymous, None),
+            })
+        }
+        Presented::Nothing => Ok((Principal::Anonymous, None)),
+    }
+}

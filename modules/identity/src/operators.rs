@@ -1,0 +1,311 @@
+//! Platform operators: accounts in the control schema that run the platform.
+
+use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
+use crate::schema::{operator_sessions, operators};
+use crate::tokens::{self, Claims};
+use crate::{password, IdentityError, IdentityModule, LoginRequest};
+use agora_kernel::auth::Principal;
+use agora_kernel::{new_id, Actor};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+const THROTTLE_TABLE: &str = "agora.operator_login_throttle";
+pub(crate) const PLATFORM_AUDIENCE: &str = "platform";
+
+/// A platform operator.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct Operator {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new operator.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOperator {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// An operator's login: a session for browsers or an access token for scripts.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct OperatorLogin {
+    pub operator: Operator,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+}
+
+type OperatorRow = (uuid::Uuid, String, String, String, Option<DateTime<Utc>>, DateTime<Utc>, DateTime<Utc>);
+
+pub(crate) struct OperatorGrant {
+    pub body: OperatorLogin,
+    pub session_id: Option<String>,
+}
+
+impl IdentityModule {
+    /// Creates an operator (the CLI's bootstrap, or an operator adding another).
+    pub async fn create_operator(&self, new: NewOperator, actor: &Actor) -> Result<Operator, IdentityError> {
+        let email = parse_email(&new.email)?;
+        check_password("password", &new.password)?;
+        let hash = hash_password(&new.password).await?;
+        let name = new.name.unwrap_or_default();
+        let who = actor.audit_name();
+        self.db()
+            .control_tx(async move |conn| {
+                let taken: i64 = operators::table
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                            .bind::<diesel::sql_types::Text, _>(&email)
+                            .sql(")"),
+                    )
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if taken > 0 {
+                    return Err(IdentityError::EmailTaken);
+                }
+                let (id, created_at): (uuid::Uuid, DateTime<Utc>) = diesel::insert_into(operators::table)
+                    .values((
+                        operators::id.eq(new_id()),
+                        operators::email.eq(&email),
+                        operators::name.eq(&name),
+                        operators::password_hash.eq(&hash),
+                        operators::created_by.eq(&who),
+                        operators::modified_by.eq(&who),
+                    ))
+                    .returning((operators::id, operators::created_at))
+                    .get_result(conn)
+                    .await?;
+                Ok(Operator { id, email, name, created_at })
+            })
+            .await
+    }
+
+    /// Whether any operator exists (the bootstrap token only works until one does).
+    pub async fn has_operators(&self) -> Result<bool, IdentityError> {
+        self.db()
+            .control_tx(async |conn| {
+                let n: i64 = operators::table.count().get_result(conn).await?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    pub(crate) async fn operator_login(
+        &self,
+        request: LoginRequest,
+        origin: &RequestOrigin,
+    ) -> Result<OperatorGrant, IdentityError> {
+        let browser = match request.client.as_deref() {
+            None | Some("browser") => true,
+            Some("api") => false,
+            Some(_) => return Err(IdentityError::field("client", "one of browser, api")),
+        };
+        let email = request.email.trim().to_lowercase();
+        let settings = self.settings().clone();
+        let account_key = format!("account:operator:{email}");
+        let ip_key = format!("ip:{}", origin.ip.as_deref().unwrap_or("unknown"));
+        let keys = vec![
+            (account_key.clone(), settings.free_failures, settings.max_failures_per_hour),
+            (ip_key.clone(), settings.max_failures_per_hour_per_ip, settings.max_failures_per_hour_per_ip),
+        ];
+        let lookup = email.clone();
+        let (wait, found) = self
+            .db()
+            .control_tx(async move |conn| {
+                let wait = crate::store::throttle_check(conn, THROTTLE_TABLE, &keys).await?;
+                let found: Option<OperatorRow> = operators::table
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                            .bind::<diesel::sql_types::Text, _>(&lookup)
+                            .sql(")"),
+                    )
+                    .select((
+                        operators::id,
+                        operators::email,
+                        operators::name,
+                        operators::password_hash,
+                        operators::disabled_at,
+                        operators::created_at,
+                        operators::credentials_changed_at,
+                    ))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                Ok::<_, IdentityError>((wait, found))
+            })
+            .await?;
+        if let Some(retry_after_secs) = wait {
+            return Err(IdentityError::Throttled { retry_after_secs });
+        }
+        let matches = password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.3.clone())).await;
+        let Some((id, email, name, _, None, created_at, changed)) = found.filter(|_| matches) else {
+            self.db()
+                .control_tx(async move |conn| {
+                    crate::store::throttle_fail(conn, THROTTLE_TABLE, &[account_key, ip_key]).await?;
+                    Ok::<_, IdentityError>(())
+                })
+                .await?;
+            return Err(IdentityError::BadCredentials);
+        };
+        let operator = Operator { id, email, name, created_at };
+        if !browser {
+            let now = Utc::now();
+            let ttl = chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
+            let claims = Claims {
+                iss: tokens::ISSUER.into(),
+                sub: id.to_string(),
+                aud: PLATFORM_AUDIENCE.into(),
+                iat: now.timestamp(),
+                exp: (now + ttl).timestamp(),
+                kind: "operator".into(),
+                cv: changed.timestamp_micros(),
+            };
+            let access = self.inner.signer.sign(&claims);
+            let body = OperatorLogin {
+                operator,
+                csrf_token: None,
+                access_token: Some(access),
+                expires_in: Some(ttl.num_seconds()),
+            };
+            return Ok(OperatorGrant { body, session_id: None });
+        }
+        let (session, csrf) = (tokens::random_token(32), tokens::random_token(32));
+        let expires_at =
+            Utc::now() + chrono::Duration::from_std(settings.session_absolute).unwrap_or(chrono::Duration::hours(8));
+        let (hash, csrf_stored) = (tokens::digest(&session), csrf.clone());
+        self.db()
+            .control_tx(async move |conn| {
+                crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                diesel::insert_into(operator_sessions::table)
+                    .values((
+                        operator_sessions::id_hash.eq(hash),
+                        operator_sessions::operator_id.eq(id),
+                        operator_sessions::csrf_token.eq(csrf_stored),
+                        operator_sessions::expires_at.eq(expires_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok::<_, IdentityError>(())
+            })
+            .await?;
+        let body = OperatorLogin { operator, csrf_token: Some(csrf), access_token: None, expires_in: None };
+        Ok(OperatorGrant { body, session_id: Some(session) })
+    }
+
+    /// Principal for an operator's bearer token.
+    pub(crate) async fn operator_token_principal(&self, token: &str) -> Result<Principal, IdentityError> {
+        let claims = self
+            .inner
+            .signer
+            .verify(token, PLATFORM_AUDIENCE, Utc::now().timestamp())
+            .map_err(|_| IdentityError::BadToken("not a valid operator token"))?;
+        let id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
+        self.db()
+            .control_tx(async move |conn| {
+                let row: Option<(Option<DateTime<Utc>>, DateTime<Utc>)> = operators::table
+                    .filter(operators::id.eq(id))
+                    .select((operators::disabled_at, operators::credentials_changed_at))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                match row {
+                    Some((None, changed)) if changed.timestamp_micros() == claims.cv => {
+                        Ok(Principal::Operator { operator_id: id })
+                    }
+                    _ => Err(IdentityError::BadToken("unknown or disabled operator")),
+                }
+            })
+            .await
+    }
+
+    /// Principal and CSRF token for an operator's session cookie.
+    pub(crate) async fn operator_session_principal(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<(Principal, String)>, IdentityError> {
+        let hash = tokens::digest(session_id);
+        let idle = chrono::Duration::from_std(self.settings().session_idle).unwrap_or(chrono::Duration::hours(2));
+        self.db()
+            .control_tx(async move |conn| {
+                let row: Option<(uuid::Uuid, String, DateTime<Utc>, DateTime<Utc>)> = operator_sessions::table
+                    .filter(operator_sessions::id_hash.eq(&hash))
+                    .select((
+                        operator_sessions::operator_id,
+                        operator_sessions::csrf_token,
+                        operator_sessions::last_seen_at,
+                        operator_sessions::expires_at,
+                    ))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let now = Utc::now();
+                match row {
+                    Some((id, csrf, seen, expires)) if expires > now && seen + idle > now => {
+                        diesel::update(operator_sessions::table.filter(operator_sessions::id_hash.eq(&hash)))
+                            .set(operator_sessions::last_seen_at.eq(now))
+                            .execute(conn)
+                            .await?;
+                        Ok(Some((Principal::Operator { operator_id: id }, csrf)))
+                    }
+                    _ => Ok(None),
+                }
+            })
+            .await
+    }
+
+    /// Ends the operator's sessions.
+    pub(crate) async fn operator_logout(&self, operator: uuid::Uuid) -> Result<(), IdentityError> {
+        self.db()
+            .control_tx(async move |conn| {
+                diesel::delete(operator_sessions::table.filter(operator_sessions::operator_id.eq(operator)))
+                    .execute(conn)
+                    .await?;
+                diesel::update(operators::table.filter(operators::id.eq(operator)))
+                    .set(operators::credentials_changed_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// An access token for an operator, without a login (the CLI and tests mint one this way).
+    pub async fn operator_access_token(&self, operator: uuid::Uuid) -> Result<String, IdentityError> {
+        let changed: DateTime<Utc> = self
+            .db()
+            .control_tx(async move |conn| {
+                let changed = operators::table
+                    .filter(operators::id.eq(operator))
+                    .filter(operators::disabled_at.is_null())
+                    .select(operators::credentials_changed_at)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                changed.ok_or(IdentityError::NotFound("operator"))
+            })
+            .await?;
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(self.settings().access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
+        Ok(self.inner.signer.sign(&Claims {
+            iss: tokens::ISSUER.into(),
+            sub: operator.to_string(),
+            aud: PLATFORM_AUDIENCE.into(),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+            kind: "operator".into(),
+            cv: changed.timestamp_micros(),
+        }))
+    }
+}

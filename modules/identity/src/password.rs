@@ -1,0 +1,111 @@
+//! Passwords: the policy a new password must meet and argon2id hashing.
+//!
+//! Hashing is deliberately slow (tens of milliseconds), so it runs on tokio's blocking pool and
+//! never stalls the request threads.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// OWASP's argon2id recommendation: 19 MiB of memory, 2 passes, 1 lane.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+pub const MIN_LENGTH: usize = 8;
+/// Long enough for any passphrase, short enough that hashing it cannot be used to tie up CPU.
+pub const MAX_LENGTH: usize = 1024;
+
+static COMMON: &str = include_str!("common_passwords.txt");
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect())
+}
+
+fn hasher() -> Argon2<'static> {
+    // The parameters are constants inside the valid range, so building them cannot fail; the
+    // fallback keeps the function total without an unwrap.
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Why a new password is refused; the message is shown to the user.
+pub fn check_policy(password: &str) -> Result<(), &'static str> {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
+        return Err("must be at least 8 characters");
+    }
+    if password.len() > MAX_LENGTH {
+        return Err("must be at most 1024 bytes");
+    }
+    if common_passwords().contains(password.to_lowercase().as_str()) {
+        return Err("is one of the most common passwords and easy to guess; choose another");
+    }
+    Ok(())
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+pub async fn hash(password: SecretString) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher().hash_password(password.expose_secret().as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches `stored`. With no stored hash (unknown account) a dummy hash is
+/// checked instead, so the answer takes as long as for a real account.
+pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let (phc, real) = match stored {
+            Some(phc) => (phc, true),
+            None => (dummy_hash().to_string(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(&phc) else { return false };
+        let matches = hasher().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok();
+        matches && real
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a random password, computed once, for [`verify`] of unknown accounts.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(crate::tokens::random_token(16).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("short").is_err());
+        assert!(check_policy("password1").is_err(), "common passwords are refused");
+        assert!(check_policy("Password1").is_err(), "case does not make a common password safe");
+        assert!(check_policy("correct horse battery staple").is_ok());
+        assert!(check_policy(&"x7".repeat(50)).is_ok(), "100 characters are fine");
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters() {
+        let phc = hash(SecretString::from("correct horse battery staple")).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify(SecretString::from("correct horse battery staple"), Some(phc.clone())).await);
+        assert!(!verify(SecretString::from("wrong horse battery staple"), Some(phc)).await);
+        assert!(!verify(SecretString::from("anything"), None).await);
+    }
+}

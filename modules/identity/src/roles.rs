@@ -1,0 +1,34 @@
+//! Built-in roles and what they may do. Their permissions live in code, not in rows, so a new
+//! permission reaches owners and admins with the release that introduces it; custom roles keep
+//! their permissions in `role_permissions`.
+
+use agora_kernel::auth::perm;
+use agora_kernel::auth::PermissionMarker;
+
+/// A built-in role: its key (stable, in the API; its display name is in the `roles` row) and its
+/// permissions.
+pub struct BuiltInRole {
+    pub key: &'static str,
+    pub permissions: &'static [&'static str],
+}
+
+pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
+    BuiltInRole { key: "owner", permissions: perm::ALL },
+    BuiltInRole { key: "admin", permissions: perm::ALL },
+    BuiltInRole { key: "catalog_manager", permissions: &[perm::ShopRead::NAME, perm::CatalogManage::NAME] },
+    BuiltInRole {
+        key: "order_manager",
+
+        permissions: &[perm::ShopRead::NAME, perm::OrdersManage::NAME, perm::CustomersRead::NAME],
+    },
+    BuiltInRole {
+        key: "support",
+
+        permissions: &[perm::ShopRead::NAME, perm::CustomersRead::NAME, perm::NotificationsManage::NAME],
+    },
+    BuiltInRole { key: "read_only", permissions: &[perm::ShopRead::NAME] },
+];
+
+pub fn built_in(key: &str) -> Option<&'static BuiltInRole> {
+    BUILT_IN_ROLES.iter().find(|r| r.key == key)
+}

@@ -1,0 +1,184 @@
+// Tables this module owns. Tenant tables resolve through the tenant transaction's search_path;
+// control-schema tables are schema-qualified.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        kind -> Text,
+        email -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        email_verified_at -> Nullable<Timestamptz>,
+        disabled_at -> Nullable<Timestamptz>,
+        credentials_changed_at -> Timestamptz,
+        locale -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        key -> Text,
+        name -> Text,
+        builtin -> Bool,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Uuid,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> Uuid,
+        role_id -> Uuid,
+        created_at -> Timestamptz,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Bytea,
+        user_id -> Uuid,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        token_hash -> Bytea,
+        family_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Bytea,
+        scopes -> Array<Text>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        purpose -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        window_started_at -> Timestamptz,
+        last_failure_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        action -> Text,
+        subject -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        details -> Jsonb,
+    }
+}
+
+diesel::table! {
+    agora.operators (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        disabled_at -> Nullable<Timestamptz>,
+        credentials_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    agora.operator_sessions (id_hash) {
+        id_hash -> Bytea,
+        operator_id -> Uuid,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::allow_tables_to_appear_in_same_query!(users, roles, role_permissions, user_roles);
+
+diesel::table! {
+    customer_addresses (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        company -> Nullable<Text>,
+        line1 -> Text,
+        line2 -> Nullable<Text>,
+        city -> Text,
+        region -> Nullable<Text>,
+        postal_code -> Text,
+        country -> Text,
+        phone -> Nullable<Text>,
+        default_shipping -> Bool,
+        default_billing -> Bool,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}

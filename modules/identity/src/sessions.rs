@@ -1,0 +1,376 @@
+//! Sessions, access and refresh tokens, and turning presented credentials into a principal.
+
+use crate::schema::{api_keys, refresh_tokens, sessions, users};
+use crate::store::{self, UserRow};
+use crate::tokens::{self, Claims, TokenError};
+use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
+use agora_kernel::auth::Principal;
+use agora_kernel::{new_id, TenantContext};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::sync::Arc;
+
+/// id, family, user, expires, used, revoked.
+type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// id, key hash, scopes, revoked, expires.
+type KeyRow = (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// How a login wants its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Client {
+    /// Session cookie + CSRF token.
+    Browser,
+    /// Access + refresh token.
+    Api,
+}
+
+/// What a login produced: the response body, and for browsers the session id for the cookie.
+pub(crate) struct Grant {
+    pub body: LoginResponse,
+    pub session_id: Option<String>,
+}
+
+/// A principal resolved from a session cookie, with the CSRF token unsafe requests must echo.
+pub(crate) struct SessionPrincipal {
+    pub principal: Principal,
+    pub csrf_token: String,
+}
+
+pub(crate) fn audience(tenant: &TenantContext) -> String {
+    format!("tenant:{}", tenant.id)
+}
+
+fn to_chrono(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(1))
+}
+
+impl IdentityModule {
+    /// Hands a freshly authenticated user their credentials, inside the login's transaction.
+    pub(crate) async fn grant(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        user: UserRow,
+        client: Client,
+        ip: Option<&str>,
+    ) -> Result<Grant, IdentityError> {
+        let roles = store::role_keys(conn, user.id).await?;
+        match client {
+            Client::Browser => {
+                let (id, csrf) = (tokens::random_token(32), tokens::random_token(32));
+                let expires_at = Utc::now() + to_chrono(self.settings().session_absolute);
+                diesel::insert_into(sessions::table)
+                    .values((
+                        sessions::id_hash.eq(tokens::digest(&id)),
+                        sessions::user_id.eq(user.id),
+                        sessions::csrf_token.eq(&csrf),
+                        sessions::expires_at.eq(expires_at),
+                        sessions::ip.eq(ip),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let body = LoginResponse {
+                    account: user.into_account(roles),
+                    csrf_token: Some(csrf),
+                    access_token: None,
+                    token_type: None,
+                    expires_in: None,
+                    refresh_token: None,
+                };
+                Ok(Grant { body, session_id: Some(id) })
+            }
+            Client::Api => {
+                let family = new_id();
+                let cv = user.credentials_changed_at.timestamp_micros();
+                let body = self.issue_tokens(conn, tenant, user.into_account(roles), cv, family).await?;
+                Ok(Grant { body, session_id: None })
+            }
+        }
+    }
+
+    async fn issue_tokens(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        account: Account,
+        cv: i64,
+        family: uuid::Uuid,
+    ) -> Result<LoginResponse, IdentityError> {
+        let now = Utc::now();
+        let ttl = to_chrono(self.settings().access_token_ttl);
+        let claims = Claims {
+            iss: tokens::ISSUER.into(),
+            sub: account.id.to_string(),
+            aud: audience(tenant),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+            kind: account.kind.as_str().into(),
+            cv,
+        };
+        let access = self.inner.signer.sign(&claims);
+        let refresh = tokens::random_token(32);
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::id.eq(new_id()),
+                refresh_tokens::token_hash.eq(tokens::digest(&refresh)),
+                refresh_tokens::family_id.eq(family),
+                refresh_tokens::user_id.eq(account.id),
+                refresh_tokens::expires_at.eq(now + to_chrono(self.settings().refresh_token_ttl)),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(LoginResponse {
+            account,
+            csrf_token: None,
+            access_token: Some(access),
+            token_type: Some("Bearer".into()),
+            expires_in: Some(ttl.num_seconds()),
+            refresh_token: Some(refresh),
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair. A token presented a second time means it was
+    /// stolen or replayed: its whole family is revoked (committed, then reported).
+    pub(crate) async fn refresh(
+        &self,
+        tenant: &TenantContext,
+        kind: UserKind,
+        token: String,
+    ) -> Result<LoginResponse, IdentityError> {
+        enum Outcome {
+            Granted(Box<LoginResponse>),
+            Reused,
+            Invalid,
+        }
+        let this = self.clone();
+        let context = tenant.clone();
+        let outcome = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row: Option<RefreshRow> = refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(tokens::digest(&token)))
+                    .select((
+                        refresh_tokens::id,
+                        refresh_tokens::family_id,
+                        refresh_tokens::user_id,
+                        refresh_tokens::expires_at,
+                        refresh_tokens::used_at,
+                        refresh_tokens::revoked_at,
+                    ))
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((id, family, user_id, expires_at, used_at, revoked_at)) = row else {
+                    return Ok::<_, IdentityError>(Outcome::Invalid);
+                };
+                if revoked_at.is_some() || expires_at <= Utc::now() {
+                    return Ok(Outcome::Invalid);
+                }
+                if used_at.is_some() {
+                    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
+                        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await?;
+                    store::audit(
+                        conn,
+                        &agora_kernel::Actor::User(user_id),
+                        "token.reuse_detected",
+                        Some(format!("user:{user_id}")),
+                        None,
+                        serde_json::json!({ "family": family }),
+                    )
+                    .await?;
+                    return Ok(Outcome::Reused);
+                }
+                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
+                else {
+                    return Ok(Outcome::Invalid);
+                };
+                diesel::update(refresh_tokens::table.filter(refresh_tokens::id.eq(id)))
+                    .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                let roles = store::role_keys(conn, user.id).await?;
+                let cv = user.credentials_changed_at.timestamp_micros();
+                let body = this.issue_tokens(conn, &context, user.into_account(roles), cv, family).await?;
+                Ok(Outcome::Granted(Box::new(body)))
+            })
+            .await?;
+        match outcome {
+            Outcome::Granted(body) => Ok(*body),
+            Outcome::Reused => Err(IdentityError::RefreshReuse),
+            Outcome::Invalid => Err(IdentityError::Unauthenticated),
+        }
+    }
+
+    /// Principal for a session cookie of a `kind` user; `None` when the session is unknown,
+    /// expired (idle or absolute) or its user disabled.
+    pub(crate) async fn session_principal(
+        &self,
+        tenant: &TenantContext,
+        kind: UserKind,
+        session_id: &str,
+    ) -> Result<Option<SessionPrincipal>, IdentityError> {
+        let hash = tokens::digest(session_id);
+        let idle = to_chrono(self.settings().session_idle);
+        let tenant_id = tenant.id;
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row: Option<(uuid::Uuid, String, DateTime<Utc>, DateTime<Utc>)> = sessions::table
+                    .filter(sessions::id_hash.eq(&hash))
+                    .select((sessions::user_id, sessions::csrf_token, sessions::last_seen_at, sessions::expires_at))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((user_id, csrf_token, last_seen, expires_at)) = row else { return Ok(None) };
+                let now = Utc::now();
+                if expires_at <= now || last_seen + idle <= now {
+                    diesel::delete(sessions::table.filter(sessions::id_hash.eq(&hash))).execute(conn).await?;
+                    return Ok(None);
+                }
+                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
+                else {
+                    return Ok(None);
+                };
+                // Touch at most once a minute: the idle timeout needs no finer clock, and most
+                // requests then only read.
+                if now - last_seen > chrono::Duration::seconds(60) {
+                    diesel::update(sessions::table.filter(sessions::id_hash.eq(&hash)))
+                        .set(sessions::last_seen_at.eq(now))
+                        .execute(conn)
+                        .await?;
+                }
+                let principal = principal_for(conn, tenant_id, &user).await?;
+                Ok(Some(SessionPrincipal { principal, csrf_token }))
+            })
+            .await
+    }
+
+    /// Principal for a bearer access token; any flaw is an error (the client sent credentials,
+    /// so it is told they are no good rather than treated as anonymous).
+    pub(crate) async fn token_principal(
+        &self,
+        tenant: &TenantContext,
+        token: &str,
+    ) -> Result<Principal, IdentityError> {
+        let claims = self.inner.signer.verify(token, &audience(tenant), Utc::now().timestamp()).map_err(|e| {
+            IdentityError::BadToken(match e {
+                TokenError::Malformed => "malformed",
+                TokenError::Algorithm => "wrong algorithm or key",
+                TokenError::Signature => "bad signature",
+                TokenError::Claims => "wrong issuer or audience",
+                TokenError::Expired => "expired",
+            })
+        })?;
+        let user_id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
+        let tenant_id = tenant.id;
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = store::user_by_id(conn, user_id)
+                    .await?
+                    .filter(|u| u.active() && u.kind().as_str() == claims.kind)
+                    .ok_or(IdentityError::BadToken("unknown or disabled account"))?;
+                // A password change, logout or disable ends every token issued before it.
+                if user.credentials_changed_at.timestamp_micros() != claims.cv {
+                    return Err(IdentityError::BadToken("issued before the credentials changed"));
+                }
+                Ok(principal_for(conn, tenant_id, &user).await?)
+            })
+            .await
+    }
+
+    /// Principal for an API key (`agora_key_<prefix>_<secret>`); records its use.
+    pub(crate) async fn api_key_principal(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+    ) -> Result<Principal, IdentityError> {
+        let (prefix, _) = crate::access::split_api_key(key).ok_or(IdentityError::BadToken("malformed API key"))?;
+        let (prefix, hash, tenant_id) = (prefix.to_string(), tokens::digest(key), tenant.id);
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let row: Option<KeyRow> = api_keys::table
+                    .filter(api_keys::prefix.eq(&prefix))
+                    .select((
+                        api_keys::id,
+                        api_keys::key_hash,
+                        api_keys::scopes,
+                        api_keys::revoked_at,
+                        api_keys::expires_at,
+                    ))
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((id, stored, scopes, revoked_at, expires_at)) = row else {
+                    return Err(IdentityError::BadToken("unknown API key"));
+                };
+                let current = revoked_at.is_none() && expires_at.is_none_or(|e| e > Utc::now());
+                if !current || !constant_time_eq(&stored, &hash) {
+                    return Err(IdentityError::BadToken("unknown, revoked or expired API key"));
+                }
+                diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
+                    .set(api_keys::last_used_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+                Ok(Principal::ApiKey { tenant: tenant_id, key_id: id, scopes: Arc::new(scopes.into_iter().collect()) })
+            })
+            .await
+    }
+
+    /// Ends every session and refresh token of a user (logout, password change, disable).
+    pub(crate) async fn end_all_sessions(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<()> {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn).await?;
+        diesel::update(
+            refresh_tokens::table.filter(refresh_tokens::user_id.eq(user)).filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+        // Access tokens cannot be recalled; moving this mark makes the middleware refuse them.
+        diesel::update(users::table.filter(users::id.eq(user)))
+            .set(users::credentials_changed_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn principal_for(conn: &mut AsyncPgConnection, tenant: uuid::Uuid, user: &UserRow) -> QueryResult<Principal> {
+    Ok(match user.kind() {
+        UserKind::Customer => Principal::Customer { tenant, user_id: user.id },
+        UserKind::Staff => {
+            let permissions = store::permissions(conn, user.id).await?;
+            Principal::Staff { tenant, user_id: user.id, permissions: Arc::new(permissions) }
+        }
+    })
+}
+
+impl IdentityModule {
+    /// An access token for a shop user without a login: for the CLI, seeding and tests that
+    /// need a signed-in caller. Fails for unknown or disabled accounts.
+    pub async fn issue_access_token(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<String, IdentityError> {
+        let row = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| Ok::<_, IdentityError>(store::user_by_id(conn, user).await?))
+            .await?
+            .filter(UserRow::active)
+            .ok_or(IdentityError::NotFound("account"))?;
+        let now = Utc::now();
+        let claims = Claims {
+            iss: tokens::ISSUER.into(),
+            sub: row.id.to_string(),
+            aud: audience(tenant),
+            iat: now.timestamp(),
+            exp: (now + to_chrono(self.settings().access_token_ttl)).timestamp(),
+            kind: row.kind().as_str().into(),
+            cv: row.credentials_changed_at.timestamp_micros(),
+        };
+        Ok(self.inner.signer.sign(&claims))
+    }
+}
