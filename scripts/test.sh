@@ -218,6 +218,18 @@ ensure_python_aiosmtpd() {
     info "aiosmtpd ready ($py)"
 }
 
+ensure_oidc_provider() {
+    section "OIDC test provider (oidc-provider, tests/oidc-provider)"
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+        || die "node and npm are needed for the OIDC tests (a real provider runs locally); install Node.js 20 or later"
+    if [ ! -d "$REPO_ROOT/tests/oidc-provider/node_modules/oidc-provider" ]; then
+        info "installing oidc-provider from the committed lockfile"
+        npm install --no-audit --no-fund --prefix "$REPO_ROOT/tests/oidc-provider" >/dev/null \
+            || die "npm install in tests/oidc-provider failed (is the npm registry reachable?)"
+    fi
+    info "oidc-provider ready (node $(node --version))"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Rust toolchain
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +271,7 @@ info "TEST_REDIS_URL=$TEST_REDIS_URL"
 ensure_postgres
 ensure_redis
 ensure_python_aiosmtpd
+ensure_oidc_provider
 ensure_rust
 choose_runner
 

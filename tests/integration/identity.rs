@@ -13,10 +13,16 @@ use sha2::{Digest, Sha256};
 /// permission, and the walk below proves it is enforced.
 const SELF_SERVICE: &[&str] = &[
     "POST /api/v1/admin/auth/login",
+    "POST /api/v1/admin/auth/login/mfa",
     "POST /api/v1/admin/auth/refresh",
     "POST /api/v1/admin/auth/logout",
+    "GET /api/v1/admin/auth/oidc/start",
+    "GET /api/v1/admin/auth/oidc/callback",
     "GET /api/v1/admin/me",
     "POST /api/v1/admin/me/password",
+    "POST /api/v1/admin/me/mfa/totp",
+    "POST /api/v1/admin/me/mfa/totp/activate",
+    "POST /api/v1/admin/me/mfa/disable",
 ];
 
 fn fill_path(template: &str) -> String {

@@ -117,7 +117,7 @@ impl Grantor {
         }
     }
 
-    fn check(&self, wanted: &BTreeSet<String>) -> Result<(), IdentityError> {
+    pub(crate) fn check(&self, wanted: &BTreeSet<String>) -> Result<(), IdentityError> {
         let Grantor::Principal(principal) = self else { return Ok(()) };
         match wanted.iter().find(|p| !principal.has(p)) {
             Some(missing) => Err(IdentityError::CannotGrant(missing.clone())),
@@ -606,7 +606,7 @@ async fn ensure_an_owner_remains(conn: &mut diesel_async::AsyncPgConnection, bef
 }
 
 /// Gives a user the roles named by `keys` (each must exist).
-async fn assign(
+pub(crate) async fn assign(
     conn: &mut diesel_async::AsyncPgConnection,
     user: uuid::Uuid,
     keys: &[String],

@@ -1,5 +1,6 @@
 //! Registration, login and logout, password change and reset, email verification.
 
+use crate::mfa::LoginOutcome;
 use crate::schema::{one_time_tokens, users};
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
@@ -123,14 +124,15 @@ impl IdentityModule {
     ///
     /// An unknown email and a wrong password give the same error after the same work (a dummy
     /// hash is verified for unknown accounts); failures are counted per account and per client
-    /// address, and past the free ones each attempt must wait (429 + Retry-After).
+    /// address, and past the free ones each attempt must wait (429 + Retry-After). An account
+    /// with MFA on gets a challenge for `complete_mfa_login` instead of a grant.
     pub(crate) async fn login(
         &self,
         tenant: &TenantContext,
         kind: UserKind,
         request: LoginRequest,
         origin: &RequestOrigin,
-    ) -> Result<Grant, IdentityError> {
+    ) -> Result<LoginOutcome, IdentityError> {
         let client = parse_client(request.client.as_deref())?;
         let email = request.email.trim().to_lowercase();
         let settings = self.settings();
@@ -179,6 +181,9 @@ impl IdentityModule {
                 self.db()
                     .tenant_tx(&tenant.schema, async move |conn| {
                         store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                        if let Some(challenge) = this.mfa_challenge(conn, &user, client).await? {
+                            return Ok(LoginOutcome::MfaRequired(challenge));
+                        }
                         store::audit(
                             conn,
                             &Actor::User(user.id),
@@ -188,7 +193,8 @@ impl IdentityModule {
                             serde_json::json!({ "kind": kind.as_str() }),
                         )
                         .await?;
-                        this.grant(conn, &context, user, client, ip.as_deref()).await
+                        let grant = this.grant(conn, &context, user, client, ip.as_deref()).await?;
+                        Ok(LoginOutcome::Granted(Box::new(grant)))
                     })
                     .await
             }

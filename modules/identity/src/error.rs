@@ -25,6 +25,17 @@ pub enum IdentityError {
     EmailTaken,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// One error for an unknown, used or expired challenge and a wrong code, like `BadCredentials`.
+    #[error("the login challenge or the code is wrong, used or expired")]
+    MfaFailed,
+    #[error("two-factor authentication is already on; switch it off first")]
+    MfaAlreadyEnabled,
+    #[error("two-factor authentication is not on")]
+    MfaNotEnabled,
+    #[error("no authenticator enrolment is under way; start one first")]
+    MfaNotEnrolling,
+    #[error("this shop requires two-factor authentication: enrol an authenticator at /api/v1/admin/me/mfa/totp first")]
+    MfaEnrolmentRequired,
     #[error("you cannot hand out the permission {0}: you do not hold it")]
     CannotGrant(String),
     #[error("the shop must keep at least one active owner")]
@@ -80,6 +91,15 @@ impl From<IdentityError> for ApiError {
             IdentityError::EmailTaken => ApiError::new(ErrorKind::Conflict, "email-taken", e.to_string())
                 .with_field("email", "already registered"),
             IdentityError::NotFound(what) => ApiError::not_found(what),
+            IdentityError::MfaFailed => ApiError::new(ErrorKind::Unauthorized, "invalid-mfa-code", e.to_string()),
+            IdentityError::MfaAlreadyEnabled => {
+                ApiError::new(ErrorKind::Conflict, "mfa-already-enabled", e.to_string())
+            }
+            IdentityError::MfaNotEnabled => ApiError::new(ErrorKind::Conflict, "mfa-not-enabled", e.to_string()),
+            IdentityError::MfaNotEnrolling => ApiError::new(ErrorKind::Conflict, "mfa-not-enrolling", e.to_string()),
+            IdentityError::MfaEnrolmentRequired => {
+                ApiError::new(ErrorKind::Forbidden, "mfa-enrolment-required", e.to_string())
+            }
             IdentityError::CannotGrant(_) => ApiError::new(ErrorKind::Forbidden, "cannot-grant", e.to_string()),
             IdentityError::LastOwner => ApiError::new(ErrorKind::Conflict, "last-owner", e.to_string()),
             IdentityError::BuiltInRole => ApiError::new(ErrorKind::Conflict, "built-in-role", e.to_string()),

@@ -4,6 +4,10 @@
 use crate::access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
 use crate::accounts::{Registration, RequestOrigin};
 use crate::addresses::{Address, AddressInput, ProfilePatch};
+use crate::gdpr::{CustomerExport, ErasureRequest};
+use crate::mfa::{
+    LoginOutcome, MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy,
+};
 use crate::middleware::{CUSTOMER_COOKIE, OPERATOR_COOKIE, STAFF_COOKIE};
 use crate::operators::{NewOperator, Operator, OperatorLogin};
 use crate::{Account, IdentityModule, LoginRequest, LoginResponse, UserKind};
@@ -22,7 +26,7 @@ use paperclip::v2::schema::Apiv2Schema as Schema;
 use serde::{Deserialize, Serialize};
 use std::future::{ready, Ready};
 
-fn origin(req: &HttpRequest) -> RequestOrigin {
+pub(crate) fn origin(req: &HttpRequest) -> RequestOrigin {
     let info = req.connection_info();
     let trust = req.app_data::<web::Data<IdentityModule>>().is_some_and(|m| m.settings().trust_forwarded_for);
     let ip = if trust { info.realip_remote_addr() } else { info.peer_addr() };
@@ -116,7 +120,7 @@ impl<T: Schema> OperationModifier for WithCookie<T> {
     }
 }
 
-fn session_cookie(
+pub(crate) fn session_cookie(
     module: &IdentityModule,
     name: &'static str,
     path: &'static str,
@@ -179,20 +183,73 @@ struct Accepted {
     status: &'static str,
 }
 
+/// The password step's answer: credentials, or for an account with MFA a challenge for
+/// `…/auth/login/mfa`. Documented as the login response (Swagger 2 has no `oneOf`); the
+/// operations' descriptions name the challenge.
+pub(crate) enum LoginAnswer {
+    Granted(Box<WithCookie<LoginResponse>>),
+    Challenge(MfaChallenge),
+}
+
+impl Responder for LoginAnswer {
+    type Body = BoxBody;
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
+        match self {
+            LoginAnswer::Granted(granted) => (*granted).respond_to(req),
+            LoginAnswer::Challenge(challenge) => HttpResponse::Ok().json(&challenge),
+        }
+    }
+}
+
+impl Schema for LoginAnswer {
+    fn name() -> Option<String> {
+        LoginResponse::name()
+    }
+    fn description() -> &'static str {
+        LoginResponse::description()
+    }
+    fn raw_schema() -> DefaultSchemaRaw {
+        LoginResponse::raw_schema()
+    }
+}
+
+impl OperationModifier for LoginAnswer {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        <WithCookie<LoginResponse> as OperationModifier>::update_response(op);
+    }
+}
+
 async fn login(
     req: &HttpRequest,
     module: &IdentityModule,
     tenant: &TenantContext,
     kind: UserKind,
     body: LoginRequest,
-) -> Result<WithCookie<LoginResponse>, ApiError> {
-    let grant = module.login(tenant, kind, body, &origin(req)).await?;
-    let (name, path) = cookie_of(kind);
-    let cookie = grant.session_id.map(|id| session_cookie(module, name, path, Some(id)));
-    Ok(WithCookie { body: grant.body, cookie })
+) -> Result<LoginAnswer, ApiError> {
+    match module.login(tenant, kind, body, &origin(req)).await? {
+        LoginOutcome::Granted(grant) => Ok(LoginAnswer::Granted(Box::new(with_session(module, kind, *grant)))),
+        LoginOutcome::MfaRequired(challenge) => Ok(LoginAnswer::Challenge(challenge)),
+    }
 }
 
-fn cookie_of(kind: UserKind) -> (&'static str, &'static str) {
+fn with_session(module: &IdentityModule, kind: UserKind, grant: crate::sessions::Grant) -> WithCookie<LoginResponse> {
+    let (name, path) = cookie_of(kind);
+    let cookie = grant.session_id.map(|id| session_cookie(module, name, path, Some(id)));
+    WithCookie { body: grant.body, cookie }
+}
+
+async fn login_mfa(
+    req: &HttpRequest,
+    module: &IdentityModule,
+    tenant: &TenantContext,
+    kind: UserKind,
+    body: MfaLogin,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    let grant = module.complete_mfa_login(tenant, kind, body, &origin(req)).await?;
+    Ok(with_session(module, kind, grant))
+}
+
+pub(crate) fn cookie_of(kind: UserKind) -> (&'static str, &'static str) {
     match kind {
         UserKind::Customer => (CUSTOMER_COOKIE, "/api/v1/store"),
         UserKind::Staff => (STAFF_COOKIE, "/api/v1/admin"),
@@ -217,14 +274,92 @@ async fn register(
 
 /// Log in as a customer. Browsers get a session cookie and a CSRF token; `client: "api"` gets
 /// access and refresh tokens. Wrong email or password: 401 `invalid-credentials`, the same for both.
+/// With two-factor authentication on, the answer is `{"mfa_required": true, "challenge": "…",
+/// "expires_in": 300}` instead: finish at `/auth/login/mfa`.
 #[api_v2_operation(tags(Store), operation_id = "customerLogin")]
 async fn store_login(
     req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
     body: web::Json<LoginRequest>,
-) -> Result<WithCookie<LoginResponse>, ApiError> {
+) -> Result<LoginAnswer, ApiError> {
     login(&req, &module, &tenant, UserKind::Customer, body.into_inner()).await
+}
+
+/// Second login step: the password step's challenge and a code from the authenticator app (or
+/// an unused recovery code). Wrong or expired: 401 `invalid-mfa-code`; wrong codes are throttled.
+#[api_v2_operation(tags(Store), operation_id = "customerLoginMfa")]
+async fn store_login_mfa(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaLogin>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    login_mfa(&req, &module, &tenant, UserKind::Customer, body.into_inner()).await
+}
+
+/// Start enrolling an authenticator app: the secret and the `otpauth://` URI to show as a QR
+/// code. Nothing changes until a code confirms it at `/me/mfa/totp/activate`.
+#[api_v2_operation(tags(Store), operation_id = "startMyMfaEnrolment")]
+async fn store_mfa_enrol(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<MfaEnrolment>, ApiError> {
+    Ok(web::Json(module.start_mfa_enrolment(&tenant, customer.0.user).await?))
+}
+
+/// Switch two-factor authentication on with a first code; answers the ten recovery codes, shown
+/// only this once.
+#[api_v2_operation(tags(Store), operation_id = "activateMyMfa")]
+async fn store_mfa_activate(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaCode>,
+) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    Ok(web::Json(module.activate_mfa(&tenant, customer.0.user, &body.code, origin(&req).ip).await?))
+}
+
+/// Switch two-factor authentication off: the password and a current code or a recovery code.
+#[api_v2_operation(tags(Store), operation_id = "disableMyMfa")]
+async fn store_mfa_disable(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaDisable>,
+) -> Result<NoContent, ApiError> {
+    module.disable_mfa(&tenant, customer.0.user, body.into_inner(), origin(&req).ip).await?;
+    Ok(NoContent)
+}
+
+/// A copy of all personal data the shop holds about the signed-in customer, as JSON.
+#[api_v2_operation(tags(Store), operation_id = "exportMyData")]
+async fn store_export(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<CustomerExport>, ApiError> {
+    let user = customer.0.user;
+    Ok(web::Json(module.export_customer(&tenant, user, &Actor::User(user), origin(&req).ip).await?))
+}
+
+/// Erase the signed-in customer's account, confirmed with the password: personal data is
+/// anonymised (the account's id stays for orders), every session and token ends.
+#[api_v2_operation(tags(Store), operation_id = "eraseMyAccount")]
+async fn store_erase(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ErasureRequest>,
+) -> Result<WithCookie<Accepted>, ApiError> {
+    module.erase_my_account(&tenant, customer.0.user, body.into_inner(), origin(&req).ip).await?;
+    let cookie = session_cookie(&module, CUSTOMER_COOKIE, "/api/v1/store", None);
+    Ok(WithCookie { body: Accepted { status: "erased" }, cookie: Some(cookie) })
 }
 
 /// Log out: ends every session and token of the account.
@@ -389,6 +524,7 @@ async fn delete_address(
 pub fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/register").route(web::post().to(register)))
         .service(web::resource("/auth/login").route(web::post().to(store_login)))
+        .service(web::resource("/auth/login/mfa").route(web::post().to(store_login_mfa)))
         .service(web::resource("/auth/logout").route(web::post().to(store_logout)))
         .service(web::resource("/auth/refresh").route(web::post().to(store_refresh)))
         .service(web::resource("/auth/password-reset/request").route(web::post().to(store_reset_request)))
@@ -396,25 +532,128 @@ pub fn store_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/verify-email").route(web::post().to(verify_email)))
         .service(web::resource("/me").route(web::get().to(store_me)).route(web::patch().to(store_update_me)))
         .service(web::resource("/me/password").route(web::post().to(store_change_password)))
+        .service(web::resource("/me/mfa/totp").route(web::post().to(store_mfa_enrol)))
+        .service(web::resource("/me/mfa/totp/activate").route(web::post().to(store_mfa_activate)))
+        .service(web::resource("/me/mfa/disable").route(web::post().to(store_mfa_disable)))
+        .service(web::resource("/me/export").route(web::get().to(store_export)))
+        .service(web::resource("/me/erase").route(web::post().to(store_erase)))
         .service(web::resource("/me/addresses").route(web::get().to(list_addresses)).route(web::post().to(add_address)))
         .service(
             web::resource("/me/addresses/{id}")
                 .route(web::patch().to(update_address))
                 .route(web::delete().to(delete_address)),
         );
+    crate::oidc::store_routes(cfg);
 }
 
 // ---- admin ------------------------------------------------------------------------------
 
-/// Log in as staff (session cookie + CSRF token, or `client: "api"` for tokens).
+/// Log in as staff (session cookie + CSRF token, or `client: "api"` for tokens). With two-factor
+/// authentication on, the answer is `{"mfa_required": true, "challenge": "…", "expires_in": 300}`
+/// instead: finish at `/auth/login/mfa`. When the shop requires MFA and the member has none, the
+/// login succeeds but every admin route except their own account and MFA enrolment answers 403
+/// `mfa-enrolment-required` until they enrol.
 #[api_v2_operation(tags(Admin), operation_id = "staffLogin")]
 async fn admin_login(
     req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
     body: web::Json<LoginRequest>,
-) -> Result<WithCookie<LoginResponse>, ApiError> {
+) -> Result<LoginAnswer, ApiError> {
     login(&req, &module, &tenant, UserKind::Staff, body.into_inner()).await
+}
+
+/// Second staff login step: the challenge and a code (or a recovery code).
+#[api_v2_operation(tags(Admin), operation_id = "staffLoginMfa")]
+async fn admin_login_mfa(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaLogin>,
+) -> Result<WithCookie<LoginResponse>, ApiError> {
+    login_mfa(&req, &module, &tenant, UserKind::Staff, body.into_inner()).await
+}
+
+/// Start enrolling an authenticator app (secret and `otpauth://` URI).
+#[api_v2_operation(tags(Admin), operation_id = "startMyStaffMfaEnrolment")]
+async fn admin_mfa_enrol(
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<MfaEnrolment>, ApiError> {
+    Ok(web::Json(module.start_mfa_enrolment(&tenant, staff.0.user).await?))
+}
+
+/// Switch two-factor authentication on with a first code; answers the recovery codes, once.
+#[api_v2_operation(tags(Admin), operation_id = "activateMyStaffMfa")]
+async fn admin_mfa_activate(
+    req: HttpRequest,
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaCode>,
+) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    Ok(web::Json(module.activate_mfa(&tenant, staff.0.user, &body.code, origin(&req).ip).await?))
+}
+
+/// Switch two-factor authentication off: the password and a current code or a recovery code.
+#[api_v2_operation(tags(Admin), operation_id = "disableMyStaffMfa")]
+async fn admin_mfa_disable(
+    req: HttpRequest,
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaDisable>,
+) -> Result<NoContent, ApiError> {
+    module.disable_mfa(&tenant, staff.0.user, body.into_inner(), origin(&req).ip).await?;
+    Ok(NoContent)
+}
+
+/// The shop's identity policy.
+#[api_v2_operation(tags(Admin), operation_id = "getSecurityPolicy")]
+async fn get_security_policy(
+    _auth: Authorized<perm::SettingsManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<SecurityPolicy>, ApiError> {
+    Ok(web::Json(module.security_policy(&tenant).await?))
+}
+
+/// Replace the shop's identity policy (e.g. require two-factor authentication of staff).
+#[api_v2_operation(tags(Admin), operation_id = "setSecurityPolicy")]
+async fn set_security_policy(
+    auth: Authorized<perm::SettingsManage>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<SecurityPolicy>,
+) -> Result<web::Json<SecurityPolicy>, ApiError> {
+    Ok(web::Json(module.set_security_policy(&tenant, body.into_inner(), &auth.actor()).await?))
+}
+
+/// All personal data of a customer, on their request (GDPR access and portability).
+#[api_v2_operation(tags(Admin), operation_id = "exportCustomerData")]
+async fn export_customer(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersPrivacy>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<CustomerExport>, ApiError> {
+    Ok(web::Json(module.export_customer(&tenant, id.into_inner(), &auth.actor(), origin(&req).ip).await?))
+}
+
+/// Erase a customer's personal data on their request: anonymised, the id kept for orders, every
+/// session and token ended. Cannot be undone.
+#[api_v2_operation(tags(Admin), operation_id = "eraseCustomer")]
+async fn erase_customer(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersPrivacy>,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<NoContent, ApiError> {
+    module.erase_customer(&tenant, id.into_inner(), &auth.actor(), origin(&req).ip).await?;
+    Ok(NoContent)
 }
 
 /// Log out: ends every session and token of the staff member.
@@ -614,10 +853,21 @@ async fn audit_log(
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(admin_login)))
+        .service(web::resource("/auth/login/mfa").route(web::post().to(admin_login_mfa)))
         .service(web::resource("/auth/logout").route(web::post().to(admin_logout)))
         .service(web::resource("/auth/refresh").route(web::post().to(admin_refresh)))
         .service(web::resource("/me").route(web::get().to(admin_me)))
         .service(web::resource("/me/password").route(web::post().to(admin_change_password)))
+        .service(web::resource("/me/mfa/totp").route(web::post().to(admin_mfa_enrol)))
+        .service(web::resource("/me/mfa/totp/activate").route(web::post().to(admin_mfa_activate)))
+        .service(web::resource("/me/mfa/disable").route(web::post().to(admin_mfa_disable)))
+        .service(
+            web::resource("/security-policy")
+                .route(web::get().to(get_security_policy))
+                .route(web::put().to(set_security_policy)),
+        )
+        .service(web::resource("/customers/{id}/export").route(web::get().to(export_customer)))
+        .service(web::resource("/customers/{id}/erase").route(web::post().to(erase_customer)))
         .service(web::resource("/staff").route(web::get().to(list_staff)).route(web::post().to(invite_staff)))
         .service(web::resource("/staff/{id}/disable").route(web::post().to(disable_staff)))
         .service(web::resource("/staff/{id}/roles").route(web::put().to(assign_roles)))
@@ -626,6 +876,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api-keys").route(web::get().to(list_api_keys)).route(web::post().to(create_api_key)))
         .service(web::resource("/api-keys/{id}").route(web::delete().to(revoke_api_key)))
         .service(web::resource("/audit-log").route(web::get().to(audit_log)));
+    crate::oidc::admin_routes(cfg);
 }
 
 // ---- platform ---------------------------------------------------------------------------

@@ -13,16 +13,27 @@
 //! - Logins are throttled per account and per client address, answer the same for an unknown
 //!   email as for a wrong password, and every security event lands in the shop's audit log.
 //!
-//! Seams left for later work: a login method is one function returning a user id (OIDC plugs in
-//! beside the password check in `accounts::login`), a second factor would sit between the password
-//! check and `sessions::grant`; account export/erasure would be facade methods over `store`.
+//! - A second factor (TOTP apps, single-use recovery codes) sits between the password check and
+//!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
+//!   may require it of staff.
+//! - Customers' personal data can be exported and erased (`gdpr`): erasure anonymises, and never
+//!   deletes rows that financial records reference.
+//!
+//! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
+//!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
+//!   client secret encrypted at rest; first logins create the account, existing accounts are
+//!   linked only through an email verified on both sides. The session comes from `sessions::grant`
+//!   like a password login's.
 
 mod access;
 mod accounts;
 mod addresses;
 mod error;
+mod gdpr;
 mod http;
+mod mfa;
 mod middleware;
+mod oidc;
 mod operators;
 pub mod password;
 mod roles;
@@ -195,6 +206,9 @@ impl IdentityModule {
 pub use access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
 pub use accounts::{Registration, RequestOrigin};
 pub use addresses::{Address, AddressInput, ProfilePatch};
+pub use gdpr::{CustomerExport, ErasureRequest};
+pub use mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
+pub use oidc::{OidcConfig, OidcConfigInput};
 pub use operators::{NewOperator, Operator, OperatorLogin};
 
 /// Every built-in role's key and permissions, for documentation and checks.

@@ -44,12 +44,22 @@ impl Area {
     }
 }
 
+/// What a staff member who must still enrol an authenticator may reach: their own account,
+/// logging in and out, and the enrolment itself. The policy is checked on every other staff
+/// request (a primary-key read of the policy, and of the member's authenticator only when MFA is
+/// required), so it holds however the session or token was obtained.
+fn mfa_exempt(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/admin") else { return true };
+    rest.starts_with("/auth/") || rest == "/me" || rest == "/me/password" || rest.starts_with("/me/mfa")
+}
+
 /// Requests that need no CSRF token even with a session cookie: they authenticate by what they
 /// carry (a password, a refresh token, a link's token), and SameSite=Lax keeps other sites'
 /// forms from sending the cookie anyway.
 fn csrf_exempt(path: &str) -> bool {
     [
         "/auth/login",
+        "/auth/login/mfa",
         "/auth/register",
         "/auth/refresh",
         "/password-reset/request",
@@ -114,6 +124,18 @@ pub async fn authenticate(
             }
             if let Some(who) = describe(&principal) {
                 tracing::Span::current().record("user", who.as_str());
+            }
+            if let (Principal::Staff { user_id, .. }, Some(tenant)) = (&principal, &tenant) {
+                if !mfa_exempt(req.path()) {
+                    match module.mfa_enrolment_missing(tenant, *user_id).await {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            let error = ApiError::from(IdentityError::MfaEnrolmentRequired);
+                            return Ok(req.error_response(error).map_into_boxed_body());
+                        }
+                        Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
+                    }
+                }
             }
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_boxed_body())

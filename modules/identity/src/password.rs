@@ -1,7 +1,9 @@
 //! Passwords: the policy a new password must meet and argon2id hashing.
 //!
 //! Hashing is deliberately slow (tens of milliseconds), so it runs on tokio's blocking pool and
-//! never stalls the request threads.
+//! never stalls the request threads. At most one hash per core but one runs at a time: a login
+//! flood then queues for hashing instead of taking every core (and 19 MiB each) from requests
+//! that need no password at all.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -48,8 +50,17 @@ pub fn check_policy(password: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
+
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 pub async fn hash(password: SecretString) -> Result<String, String> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(password.expose_secret().as_bytes(), &salt).map(|h| h.to_string())
@@ -62,6 +73,7 @@ pub async fn hash(password: SecretString) -> Result<String, String> {
 /// Whether `password` matches `stored`. With no stored hash (unknown account) a dummy hash is
 /// checked instead, so the answer takes as long as for a real account.
 pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         let (phc, real) = match stored {
             Some(phc) => (phc, true),

@@ -182,3 +182,42 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    mfa_totp (user_id) {
+        user_id -> Uuid,
+        secret -> Bytea,
+        activated_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hash) {
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (id_hash) {
+        id_hash -> Bytea,
+        user_id -> Uuid,
+        client -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    identity_policy (singleton) {
+        singleton -> Bool,
+        staff_mfa_required -> Bool,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}

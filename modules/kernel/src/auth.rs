@@ -117,6 +117,8 @@ permissions! {
     AuditRead = "audit.read";
     /// Read customers' accounts.
     CustomersRead = "customers.read";
+    /// Export and erase a customer's personal data on their request (GDPR articles 15, 17, 20).
+    CustomersPrivacy = "customers.privacy";
     /// Manage products and categories.
     CatalogManage = "catalog.manage";
     /// Manage orders, fulfilment and returns.

@@ -31,8 +31,12 @@ pub enum ErrorKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     Unprocessable,
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Unavailable,
+    /// A party we depend on (an identity provider) failed: 502.
+    BadGateway,
     Internal,
 }
 
@@ -53,6 +57,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

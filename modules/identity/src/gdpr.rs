@@ -1,0 +1,217 @@
+//! A customer's rights over their personal data: a copy of all of it (export) and its erasure.
+//!
+//! Erasure anonymises, it never deletes rows that financial records reference: the `users` row and
+//! its id stay (orders, invoices and refunds will point at it and must stay intact for tax law),
+//! while every personal field in it is blanked and every credential ends. Rows nothing financial
+//! refers to (addresses, MFA secrets, sessions, one-time links) are deleted outright; orders are
+//! expected to keep their own copy of the shipping and billing address.
+
+use crate::access::AuditEntry;
+use crate::addresses::Address;
+use crate::schema::{audit_log, customer_addresses, login_throttle, one_time_tokens, user_roles, users};
+use crate::store::{self, UserRow};
+use crate::{mfa, password, Account, IdentityError, IdentityModule, UserKind};
+use agora_kernel::{Actor, TenantContext};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything the shop holds about one customer, as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct CustomerExport {
+    pub exported_at: DateTime<Utc>,
+    /// The categories of personal data in this export.
+    pub categories: Vec<String>,
+    /// Categories the shop holds elsewhere that this export does not contain yet, and why.
+    pub not_included: Vec<String>,
+    pub account: Account,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub addresses: Vec<Address>,
+    /// Whether an authenticator app is set up (its secret is not exported: it is a credential).
+    pub mfa_enabled: bool,
+    /// Security events about the account: logins, failed logins with its email, password and
+    /// MFA changes.
+    pub security_events: Vec<AuditEntry>,
+}
+
+/// The customer confirms an erasure of their own account with their password.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    pub password: String,
+}
+
+type AuditRow = (uuid::Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, serde_json::Value);
+
+/// A customer of this shop (not staff, not already erased), or "not found".
+async fn customer(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> Result<UserRow, IdentityError> {
+    store::user_by_id(conn, id)
+        .await?
+        .filter(|u| u.kind() == UserKind::Customer)
+        .ok_or(IdentityError::NotFound("customer"))
+}
+
+/// The audit log names an account by id, or by the email typed for a failed login.
+fn subjects(user: &UserRow) -> [String; 2] {
+    [format!("user:{}", user.id), format!("email:{}", user.email.to_lowercase())]
+}
+
+impl IdentityModule {
+    /// All personal data of customer `id`; recorded in the audit log as exported by `actor`.
+    pub async fn export_customer(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+        ip: Option<String>,
+    ) -> Result<CustomerExport, IdentityError> {
+        let actor = actor.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = customer(conn, id).await?;
+                let (phone, locale): (Option<String>, Option<String>) =
+                    users::table.filter(users::id.eq(id)).select((users::phone, users::locale)).first(conn).await?;
+                let addresses: Vec<Address> = customer_addresses::table
+                    .filter(customer_addresses::user_id.eq(id))
+                    .filter(customer_addresses::deleted_at.is_null())
+                    .order((customer_addresses::created_at, customer_addresses::id))
+                    .select(Address::as_select())
+                    .load(conn)
+                    .await?;
+                let rows: Vec<AuditRow> = audit_log::table
+                    .filter(audit_log::subject.eq_any(subjects(&user)))
+                    .order((audit_log::occurred_at, audit_log::id))
+                    .select((
+                        audit_log::id,
+                        audit_log::occurred_at,
+                        audit_log::actor,
+                        audit_log::action,
+                        audit_log::subject,
+                        audit_log::ip,
+                        audit_log::details,
+                    ))
+                    .load(conn)
+                    .await?;
+                let security_events = rows
+                    .into_iter()
+                    .map(|(id, occurred_at, actor, action, subject, ip, details)| AuditEntry {
+                        id,
+                        occurred_at,
+                        actor,
+                        action,
+                        subject,
+                        ip,
+                        details,
+                    })
+                    .collect();
+                let mfa_enabled = mfa::mfa_active(conn, id).await?;
+                store::audit(
+                    conn,
+                    &actor,
+                    "account.exported",
+                    Some(format!("user:{id}")),
+                    ip.as_deref(),
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(CustomerExport {
+                    exported_at: Utc::now(),
+                    categories: ["account", "contact details", "addresses", "second factor status", "security events"]
+                        .map(String::from)
+                        .to_vec(),
+                    not_included: vec![
+                        "emails sent to the customer: kept by the notifications module, which offers no export port yet"
+                            .into(),
+                    ],
+                    account: user.into_account(Vec::new()),
+                    phone,
+                    locale,
+                    addresses,
+                    mfa_enabled,
+                    security_events,
+                })
+            })
+            .await
+    }
+
+    /// The signed-in customer erases their own account, confirming with their password.
+    pub async fn erase_my_account(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        request: ErasureRequest,
+        ip: Option<String>,
+    ) -> Result<(), IdentityError> {
+        let stored = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
+            })
+            .await?;
+        if !password::verify(SecretString::from(request.password), stored).await {
+            return Err(IdentityError::field("password", "is not your current password"));
+        }
+        self.erase_customer(tenant, user, &Actor::User(user), ip).await
+    }
+
+    /// Anonymises customer `id` (see the module's rule) and ends all their access, in one
+    /// transaction; recorded in the audit log as erased by `actor`.
+    pub async fn erase_customer(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+        ip: Option<String>,
+    ) -> Result<(), IdentityError> {
+        let actor = actor.clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = customer(conn, id).await?;
+                IdentityModule::end_all_sessions(conn, id).await?;
+                mfa::remove_mfa(conn, id).await?;
+                crate::oidc::forget_user(conn, id).await?;
+                diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(id))).execute(conn).await?;
+                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn).await?;
+                diesel::delete(customer_addresses::table.filter(customer_addresses::user_id.eq(id)))
+                    .execute(conn)
+                    .await?;
+                let email = user.email.to_lowercase();
+                diesel::delete(
+                    login_throttle::table.filter(login_throttle::key.eq(format!("account:customer:{email}"))),
+                )
+                .execute(conn)
+                .await?;
+                // The log of security events stays (it is evidence), but no longer names the
+                // person: failed logins recorded by email now point at the anonymous account.
+                let [by_id, by_email] = subjects(&user);
+                diesel::update(audit_log::table.filter(audit_log::subject.eq(by_email)))
+                    .set(audit_log::subject.eq(&by_id))
+                    .execute(conn)
+                    .await?;
+                // The row stays for the financial records that reference it; `deleted_at` frees
+                // the email for a new registration and hides the account from every lookup.
+                diesel::update(users::table.filter(users::id.eq(id)))
+                    .set((
+                        users::email.eq(format!("erased-{id}@invalid")),
+                        users::name.eq(""),
+                        users::phone.eq(None::<String>),
+                        users::locale.eq(None::<String>),
+                        users::password_hash.eq(None::<String>),
+                        users::email_verified_at.eq(None::<DateTime<Utc>>),
+                        users::disabled_at.eq(diesel::dsl::now),
+                        users::deleted_at.eq(diesel::dsl::now),
+                        users::modified_at.eq(diesel::dsl::now),
+                        users::modified_by.eq(actor.audit_name()),
+                        users::version.eq(users::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                store::audit(conn, &actor, "account.erased", Some(by_id), ip.as_deref(), serde_json::json!({})).await?;
+                Ok(())
+            })
+            .await
+    }
+}
