@@ -19,8 +19,6 @@ const PREFIX_LEN: usize = 12;
 
 /// id, name, prefix, scopes, last used, revoked, created.
 type ApiKeyRow = (uuid::Uuid, String, String, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>);
-/// id, occurred, actor, action, subject, ip, details.
-type AuditRow = (uuid::Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, serde_json::Value);
 
 /// Splits `agora_key_<prefix>_<secret>` into its public prefix and secret.
 pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
@@ -87,7 +85,8 @@ pub struct ApiKey {
 }
 
 /// One security event.
-#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::audit_log)]
 pub struct AuditEntry {
     pub id: uuid::Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -544,30 +543,7 @@ impl IdentityModule {
                             .or(audit_log::occurred_at.eq(after.created_at).and(audit_log::id.lt(after.id))),
                     );
                 }
-                let rows: Vec<AuditRow> = query
-                    .select((
-                        audit_log::id,
-                        audit_log::occurred_at,
-                        audit_log::actor,
-                        audit_log::action,
-                        audit_log::subject,
-                        audit_log::ip,
-                        audit_log::details,
-                    ))
-                    .load(conn)
-                    .await?;
-                let entries = rows
-                    .into_iter()
-                    .map(|(id, occurred_at, actor, action, subject, ip, details)| AuditEntry {
-                        id,
-                        occurred_at,
-                        actor,
-                        action,
-                        subject,
-                        ip,
-                        details,
-                    })
-                    .collect();
+                let entries: Vec<AuditEntry> = query.select(AuditEntry::as_select()).load(conn).await?;
                 Ok(Page::from_rows(entries, &page, |e| Cursor { created_at: e.occurred_at, id: e.id }))
             })
             .await

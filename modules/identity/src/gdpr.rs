@@ -44,8 +44,6 @@ pub struct ErasureRequest {
     pub password: String,
 }
 
-type AuditRow = (uuid::Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, serde_json::Value);
-
 /// A customer of this shop (not staff, not already erased), or "not found".
 async fn customer(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> Result<UserRow, IdentityError> {
     store::user_by_id(conn, id)
@@ -81,32 +79,12 @@ impl IdentityModule {
                     .select(Address::as_select())
                     .load(conn)
                     .await?;
-                let rows: Vec<AuditRow> = audit_log::table
+                let security_events: Vec<AuditEntry> = audit_log::table
                     .filter(audit_log::subject.eq_any(subjects(&user)))
                     .order((audit_log::occurred_at, audit_log::id))
-                    .select((
-                        audit_log::id,
-                        audit_log::occurred_at,
-                        audit_log::actor,
-                        audit_log::action,
-                        audit_log::subject,
-                        audit_log::ip,
-                        audit_log::details,
-                    ))
+                    .select(AuditEntry::as_select())
                     .load(conn)
                     .await?;
-                let security_events = rows
-                    .into_iter()
-                    .map(|(id, occurred_at, actor, action, subject, ip, details)| AuditEntry {
-                        id,
-                        occurred_at,
-                        actor,
-                        action,
-                        subject,
-                        ip,
-                        details,
-                    })
-                    .collect();
                 let mfa_enabled = mfa::mfa_active(conn, id).await?;
                 store::audit(
                     conn,
