@@ -24,31 +24,8 @@ REPO_ROOT="$(pwd)"
 export AGORA_BIND="${AGORA_BIND:-127.0.0.1:8080}"
 export DEBIAN_FRONTEND=noninteractive
 
-section() { printf '\n=== %s ===\n' "$*"; }
-info()    { printf '  %s\n' "$*"; }
-die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
-    if [ "$APT_UPDATED" -eq 0 ]; then
-        info "apt-get update"
-        as_root apt-get update -qq
-        APT_UPDATED=1
-    fi
-    info "apt-get install -y $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh   # the working directory is the repository root here
 
 # --- PostgreSQL server binaries (embedded default) --------------------------------------------
 section "PostgreSQL"

@@ -36,32 +36,9 @@ export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DEFAULT_DATABASE_URL}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-$DEFAULT_REDIS_URL}"
 export DEBIAN_FRONTEND=noninteractive
 
-section() { printf '\n=== %s ===\n' "$*"; }
-info()    { printf '  %s\n' "$*"; }
-die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-
-# Run a command as root (directly, or through sudo when we are not root).
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        die "need root (or passwordless sudo) to run: $*"
-    fi
-}
-
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
-    if [ "$APT_UPDATED" -eq 0 ]; then
-        info "apt-get update"
-        as_root apt-get update -qq
-        APT_UPDATED=1
-    fi
-    info "apt-get install -y $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+AGORA_SUDO_FLAGS=-n
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh   # the working directory is the repository root here
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
