@@ -12,7 +12,7 @@ use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
-use agora_kernel::ports::TransactionalMail;
+use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::{ApiError, Database, DbSettings};
@@ -93,11 +93,37 @@ pub struct AppState {
     pub job_metrics: Option<JobMetrics>,
 }
 
-/// Identity's emails (verification, password reset) go out through notifications, inside
-/// identity's transaction.
-struct NotificationsMail(NotificationsModule);
+/// What identity asks of notifications, inside identity's transactions: sending its emails
+/// (verification, password reset), and a customer's email history for GDPR export and erasure.
+struct NotificationsPort(NotificationsModule);
 
-impl TransactionalMail for NotificationsMail {
+impl PersonalDataHolder for NotificationsPort {
+    fn category(&self) -> &'static str {
+        "emails sent to you"
+    }
+
+    fn export<'a>(
+        &'a self,
+        conn: &'a mut diesel_async::AsyncPgConnection,
+        email: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let data = self.0.recipient_data(conn, email).await.map_err(|e| e.to_string())?;
+            serde_json::to_value(data).map_err(|e| e.to_string())
+        })
+    }
+
+    fn erase<'a>(
+        &'a self,
+        conn: &'a mut diesel_async::AsyncPgConnection,
+        email: &'a str,
+        replacement: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move { self.0.erase_recipient(conn, email, replacement).await.map_err(|e| e.to_string()) })
+    }
+}
+
+impl TransactionalMail for NotificationsPort {
     fn send<'a>(
         &'a self,
         conn: &'a mut diesel_async::AsyncPgConnection,
@@ -187,8 +213,10 @@ impl AppState {
         let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings)
             .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
-        let mail: Arc<dyn TransactionalMail> = Arc::new(NotificationsMail(notifications.clone()));
-        let identity = IdentityModule::new(db.clone(), identity_settings(config), Some(mail))
+        let port = Arc::new(NotificationsPort(notifications.clone()));
+        let wiring =
+            agora_identity::Wiring { mail: Some(port.clone()), personal_data: vec![port], redis: redis.clone() };
+        let identity = IdentityModule::new(db.clone(), identity_settings(config), wiring)
             .map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;

@@ -48,9 +48,19 @@ async fn an_export_holds_the_customers_data_and_nothing_of_others() {
     assert_eq!(export["addresses"][0]["line1"], "1 Alpha Street");
     assert_eq!(export["addresses"][0]["phone"], "+49 111 0101");
     let categories = export["categories"].as_array().unwrap();
-    for category in ["account", "addresses", "security events"] {
+    for category in ["account", "addresses", "security events", "emails sent to you"] {
         assert!(categories.iter().any(|c| c == category), "{category} in {categories:?}");
     }
+    // The emails the shop sent her (the registration's verification link), kept by the
+    // notifications module, come with the export.
+    let sections = export["held_elsewhere"].as_array().unwrap();
+    let emails = &sections.iter().find(|s| s["category"] == "emails sent to you").unwrap()["data"]["emails"];
+    let emails = emails.as_array().unwrap();
+    assert!(!emails.is_empty(), "{export}");
+    assert!(emails.iter().all(|e| e["to"] == alma.email.as_str()), "{emails:?}");
+    assert!(emails
+        .iter()
+        .any(|e| e["template"] == "email_verification" && !e["body_text"].as_str().unwrap().is_empty()));
     let events: Vec<&str> =
         export["security_events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for action in ["account.registered", "login.succeeded", "login.failed"] {
@@ -144,6 +154,38 @@ async fn erasure_anonymises_the_account_keeps_its_id_and_ends_its_sessions() {
         .unwrap()
         .get(0);
     assert_eq!(mentions, 0, "the audit log no longer names her");
+    // The emails sent to her stay as rows (the mailbox's counts hold) but no longer say anything
+    // about her; the one still queued (no worker runs here) never goes out.
+    let emails = pg
+        .query(
+            "SELECT recipient, subject, body_text, body_html, status FROM t_acme.notification_messages \
+             WHERE recipient = $1",
+            &[&format!("erased-{id}@invalid")],
+        )
+        .await
+        .unwrap();
+    assert!(!emails.is_empty());
+    for email in &emails {
+        assert_eq!((email.get::<_, String>(1), email.get::<_, String>(2)), ("[erased]".into(), "[erased]".into()));
+        assert_eq!(email.get::<_, Option<String>>(3), None);
+        assert_ne!(email.get::<_, String>(4), "queued");
+    }
+    let named: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM t_acme.notification_messages WHERE lower(recipient) = lower($1) \
+             OR body_text ILIKE '%' || $1 || '%'",
+            &[&alma.email],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(named, 0, "no email names her any more");
+    let bert_emails: i64 = pg
+        .query_one("SELECT count(*) FROM t_acme.notification_messages WHERE recipient = $1", &[&bert.email])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(bert_emails > 0, "the other customer's emails are untouched");
     // Her old email and password open nothing (that attempt is logged by the email typed, as
     // for any unknown account).
     let again = login(&app, &acme, &alma.email, PASSWORD).await;

@@ -20,5 +20,6 @@ mod observability;
 mod oidc;
 mod openapi;
 mod rate_limit;
+mod sessions;
 mod tenancy;
 mod webhooks;

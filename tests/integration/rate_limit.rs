@@ -60,20 +60,7 @@ async fn replicas_share_a_redis_budget() {
     .await;
     first.tenant("shared").await;
     let client = first.staff("shared", &[]).await.access_token;
-    // A second replica: same database and Redis namespace, its own process state.
-    let mut env = std::collections::HashMap::new();
-    env.insert("DATABASE_URL".to_string(), first.db.url.clone());
-    env.insert("REDIS_URL".to_string(), crate::support::redis_url());
-    env.insert("AGORA_REDIS_NAMESPACE".to_string(), first.db.name.clone());
-    env.insert("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE".to_string(), "4".to_string());
-    env.insert("AGORA_BIND".to_string(), "127.0.0.1:0".to_string());
-    env.insert("AGORA_TOKEN_KEY".to_string(), crate::support::TOKEN_KEY.to_string());
-    let config = agora::config::Config::load(None, &env).unwrap();
-    let state = agora::app::AppState::build(&config, &secrecy::SecretString::from(first.db.url.clone())).unwrap();
-    let second = agora::app::listen(state).unwrap();
-    let second_base = format!("http://{}", second.addr);
-    tokio::spawn(second.server);
-
+    let second_base = first.replica(&[]);
     let hit = |base: String| {
         first
             .client
@@ -88,5 +75,4 @@ async fn replicas_share_a_redis_budget() {
         statuses.push(hit(base).await.unwrap().status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
-    second.handle.stop(false).await;
 }

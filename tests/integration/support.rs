@@ -102,6 +102,8 @@ pub struct TestApp {
     /// Job workers, running only when the test sets `AGORA_WORKERS` above 0 (default 0, so
     /// tests that inspect queued jobs see them stay queued).
     workers: Option<agora_kernel::jobs::WorkerPool>,
+    /// The settings it started with, for [`TestApp::replica`].
+    env: HashMap<String, String>,
 }
 
 impl TestApp {
@@ -121,10 +123,11 @@ impl TestApp {
         options.env.insert("AGORA_WORKERS".into(), "0".into());
         customize(&mut options);
         if options.redis {
-            options.env.insert("REDIS_URL".into(), redis_url());
+            options.env.entry("REDIS_URL".into()).or_insert_with(redis_url);
             // A namespace per test: parallel tests share the Redis server, never its keys.
             options.env.insert("AGORA_REDIS_NAMESPACE".into(), db.name.clone());
         }
+        let env = options.env.clone();
         let config = Config::load(None, &options.env).expect("test config");
         let state = AppState::build(&config, &SecretString::from(db.url.clone())).expect("app state");
         state.migrate(&()).await.expect("migrations");
@@ -150,7 +153,20 @@ impl TestApp {
             operator_token,
             owners: std::sync::Mutex::new(HashMap::new()),
             workers,
+            env,
         }
+    }
+
+    /// Another replica of this app: the same settings, database and Redis namespace, its own
+    /// process state (caches, pools). Returns its base URL; it serves until the test ends.
+    pub fn replica(&self, extra: &[(&str, &str)]) -> String {
+        let mut env = self.env.clone();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::load(None, &env).expect("replica config");
+        let state = AppState::build(&config, &SecretString::from(self.db.url.clone())).expect("replica state");
+        let running = app::listen(state).expect("replica listens");
+        tokio::spawn(running.server);
+        format!("http://{}", running.addr)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -214,7 +214,7 @@ impl IdentityModule {
         user: uuid::Uuid,
         actor: &Actor,
     ) -> Result<Account, IdentityError> {
-        let actor = actor.clone();
+        let (actor, this, tenant_id) = (actor.clone(), self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let found = store::user_by_id(conn, user).await?.filter(|u| u.kind() == UserKind::Staff);
@@ -232,7 +232,7 @@ impl IdentityModule {
                     .execute(conn)
                     .await?;
                 ensure_an_owner_remains(conn, owners_before).await?;
-                IdentityModule::end_all_sessions(conn, user).await?;
+                this.end_all_sessions(conn, tenant_id, user).await?;
                 store::audit(conn, &actor, "staff.disabled", Some(format!("user:{user}")), None, serde_json::json!({}))
                     .await?;
                 let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("staff member"))?;

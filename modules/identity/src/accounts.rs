@@ -208,9 +208,10 @@ impl IdentityModule {
         user: uuid::Uuid,
         ip: Option<String>,
     ) -> Result<(), IdentityError> {
+        let (this, tenant_id) = (self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                IdentityModule::end_all_sessions(conn, user).await?;
+                this.end_all_sessions(conn, tenant_id, user).await?;
                 store::audit(
                     conn,
                     &Actor::User(user),
@@ -253,7 +254,7 @@ impl IdentityModule {
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let actor = Actor::User(user.id);
-                IdentityModule::end_all_sessions(conn, user.id).await?;
+                this.end_all_sessions(conn, context.id, user.id).await?;
                 store::set_password(conn, user.id, &hash, &actor).await?;
                 store::audit(
                     conn,
@@ -310,12 +311,13 @@ impl IdentityModule {
         check_password("password", new_password)?;
         let hash = hash_password(new_password).await?;
         let digest = tokens::digest(token);
+        let (this, tenant_id) = (self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let user = consume_token(conn, &digest, "reset_password").await?;
                 let actor = Actor::User(user);
                 store::set_password(conn, user, &hash, &actor).await?;
-                IdentityModule::end_all_sessions(conn, user).await?;
+                this.end_all_sessions(conn, tenant_id, user).await?;
                 // Following the link proves the mailbox too.
                 diesel::update(users::table.filter(users::id.eq(user)).filter(users::email_verified_at.is_null()))
                     .set(users::email_verified_at.eq(diesel::dsl::now))

@@ -48,6 +48,10 @@ pub enum IdentityError {
     Mail(String),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("the session store is unavailable: {0}")]
+    SessionStore(String),
+    #[error("a module holding personal data failed: {0}")]
+    PersonalData(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -106,7 +110,10 @@ impl From<IdentityError> for ApiError {
             IdentityError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            IdentityError::Mail(_) | IdentityError::Hashing(_) => ApiError::internal(e),
+            IdentityError::Mail(_) | IdentityError::Hashing(_) | IdentityError::PersonalData(_) => {
+                ApiError::internal(e)
+            }
+            IdentityError::SessionStore(_) => ApiError::unavailable(e),
             IdentityError::Db(db) => ApiError::from(db),
         }
     }

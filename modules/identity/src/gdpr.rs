@@ -4,7 +4,9 @@
 //! its id stay (orders, invoices and refunds will point at it and must stay intact for tax law),
 //! while every personal field in it is blanked and every credential ends. Rows nothing financial
 //! refers to (addresses, MFA secrets, sessions, one-time links) are deleted outright; orders are
-//! expected to keep their own copy of the shipping and billing address.
+//! expected to keep their own copy of the shipping and billing address. Modules above identity
+//! that keep personal data by email address (notifications: every email sent) take part through
+//! the kernel's `PersonalDataHolder` port, inside the same transaction.
 
 use crate::access::AuditEntry;
 use crate::addresses::Address;
@@ -24,8 +26,6 @@ pub struct CustomerExport {
     pub exported_at: DateTime<Utc>,
     /// The categories of personal data in this export.
     pub categories: Vec<String>,
-    /// Categories the shop holds elsewhere that this export does not contain yet, and why.
-    pub not_included: Vec<String>,
     pub account: Account,
     pub phone: Option<String>,
     pub locale: Option<String>,
@@ -35,6 +35,16 @@ pub struct CustomerExport {
     /// Security events about the account: logins, failed logins with its email, password and
     /// MFA changes.
     pub security_events: Vec<AuditEntry>,
+    /// What other parts of the shop keep about the customer, one section per category (the
+    /// emails sent to them, with their content; later orders, reviews, …).
+    pub held_elsewhere: Vec<DataSection>,
+}
+
+/// One category of personal data kept outside the account.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct DataSection {
+    pub category: String,
+    pub data: serde_json::Value,
 }
 
 /// The customer confirms an erasure of their own account with their password.
@@ -66,10 +76,15 @@ impl IdentityModule {
         actor: &Actor,
         ip: Option<String>,
     ) -> Result<CustomerExport, IdentityError> {
-        let actor = actor.clone();
+        let (actor, this) = (actor.clone(), self.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let user = customer(conn, id).await?;
+                let mut held_elsewhere = Vec::new();
+                for holder in &this.inner.personal_data {
+                    let data = holder.export(conn, &user.email).await.map_err(IdentityError::PersonalData)?;
+                    held_elsewhere.push(DataSection { category: holder.category().into(), data });
+                }
                 let (phone, locale): (Option<String>, Option<String>) =
                     users::table.filter(users::id.eq(id)).select((users::phone, users::locale)).first(conn).await?;
                 let addresses: Vec<Address> = customer_addresses::table
@@ -95,21 +110,21 @@ impl IdentityModule {
                     serde_json::json!({}),
                 )
                 .await?;
+                let categories = ["account", "contact details", "addresses", "second factor status", "security events"]
+                    .map(String::from)
+                    .into_iter()
+                    .chain(held_elsewhere.iter().map(|section| section.category.clone()))
+                    .collect();
                 Ok(CustomerExport {
                     exported_at: Utc::now(),
-                    categories: ["account", "contact details", "addresses", "second factor status", "security events"]
-                        .map(String::from)
-                        .to_vec(),
-                    not_included: vec![
-                        "emails sent to the customer: kept by the notifications module, which offers no export port yet"
-                            .into(),
-                    ],
+                    categories,
                     account: user.into_account(Vec::new()),
                     phone,
                     locale,
                     addresses,
                     mfa_enabled,
                     security_events,
+                    held_elsewhere,
                 })
             })
             .await
@@ -144,11 +159,15 @@ impl IdentityModule {
         actor: &Actor,
         ip: Option<String>,
     ) -> Result<(), IdentityError> {
-        let actor = actor.clone();
+        let (actor, this, tenant_id) = (actor.clone(), self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let user = customer(conn, id).await?;
-                IdentityModule::end_all_sessions(conn, id).await?;
+                let anonymous = format!("erased-{id}@invalid");
+                for holder in &this.inner.personal_data {
+                    holder.erase(conn, &user.email, &anonymous).await.map_err(IdentityError::PersonalData)?;
+                }
+                this.end_all_sessions(conn, tenant_id, id).await?;
                 mfa::remove_mfa(conn, id).await?;
                 crate::oidc::forget_user(conn, id).await?;
                 diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(id))).execute(conn).await?;
@@ -173,7 +192,7 @@ impl IdentityModule {
                 // the email for a new registration and hides the account from every lookup.
                 diesel::update(users::table.filter(users::id.eq(id)))
                     .set((
-                        users::email.eq(format!("erased-{id}@invalid")),
+                        users::email.eq(&anonymous),
                         users::name.eq(""),
                         users::phone.eq(None::<String>),
                         users::locale.eq(None::<String>),

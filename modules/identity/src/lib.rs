@@ -4,7 +4,8 @@
 //!   operators in the control schema. Passwords are argon2id (OWASP parameters), hashed on the
 //!   blocking pool; common passwords are refused.
 //! - Browsers get an HttpOnly, SameSite=Lax session cookie (an opaque 256-bit id stored hashed,
-//!   idle and absolute timeouts) plus a CSRF token for unsafe requests; API clients get short-lived
+//!   idle and absolute timeouts, kept in Redis when configured, else in the database:
+//!   `session_store`) plus a CSRF token for unsafe requests; API clients get short-lived
 //!   signed access tokens (HS256, the shop in the audience) and rotating refresh tokens whose reuse
 //!   revokes their family; integrations get scoped API keys, shown once and stored hashed.
 //! - Staff permissions come from roles (built-in and custom); handlers of every module declare
@@ -17,7 +18,8 @@
 //!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
 //!   may require it of staff.
 //! - Customers' personal data can be exported and erased (`gdpr`): erasure anonymises, and never
-//!   deletes rows that financial records reference.
+//!   deletes rows that financial records reference. Modules above keeping personal data (the
+//!   emails sent) take part through the kernel's `PersonalDataHolder` port.
 //!
 //! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
 //!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
@@ -38,15 +40,18 @@ mod operators;
 pub mod password;
 mod roles;
 mod schema;
+mod session_store;
 mod sessions;
 mod store;
 pub mod tokens;
 
-use agora_kernel::ports::TransactionalMail;
+use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
+use agora_kernel::redis::Redis;
 use agora_kernel::Database;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use session_store::SessionStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,19 +184,29 @@ struct Inner {
     settings: IdentitySettings,
     signer: tokens::Signer,
     mail: Option<Arc<dyn TransactionalMail>>,
+    personal_data: Vec<Arc<dyn PersonalDataHolder>>,
+    sessions: SessionStore,
+}
+
+/// What the composition root hands the module besides the database.
+#[derive(Default)]
+pub struct Wiring {
+    /// Sends verification and reset emails (notifications, in practice); without it those
+    /// emails are skipped with a warning.
+    pub mail: Option<Arc<dyn TransactionalMail>>,
+    /// Modules keeping personal data about customers, included in their GDPR export and erasure.
+    pub personal_data: Vec<Arc<dyn PersonalDataHolder>>,
+    /// Browser sessions live in Redis when given, in the database otherwise.
+    pub redis: Option<Redis>,
 }
 
 impl IdentityModule {
-    /// `mail` sends verification and reset emails (the composition root wires notifications);
-    /// without it those emails are skipped with a warning.
-    pub fn new(
-        db: Database,
-        settings: IdentitySettings,
-        mail: Option<Arc<dyn TransactionalMail>>,
-    ) -> Result<Self, IdentityError> {
+    pub fn new(db: Database, settings: IdentitySettings, wiring: Wiring) -> Result<Self, IdentityError> {
         let signer =
             tokens::Signer::new(settings.token_key.expose_secret().as_bytes()).map_err(IdentityError::Hashing)?;
-        Ok(Self { inner: Arc::new(Inner { db, settings, signer, mail }) })
+        let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
+        let inner = Inner { db, settings, signer, mail: wiring.mail, personal_data: wiring.personal_data, sessions };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     fn db(&self) -> &Database {
@@ -206,7 +221,7 @@ impl IdentityModule {
 pub use access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
 pub use accounts::{Registration, RequestOrigin};
 pub use addresses::{Address, AddressInput, ProfilePatch};
-pub use gdpr::{CustomerExport, ErasureRequest};
+pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
 pub use mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
 pub use oidc::{OidcConfig, OidcConfigInput};
 pub use operators::{NewOperator, Operator, OperatorLogin};

@@ -1,7 +1,8 @@
 //! Platform operators: accounts in the control schema that run the platform.
 
 use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
-use crate::schema::{operator_sessions, operators};
+use crate::schema::operators;
+use crate::session_store::Realm;
 use crate::tokens::{self, Claims};
 use crate::{password, IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
@@ -181,27 +182,18 @@ impl IdentityModule {
             };
             return Ok(OperatorGrant { body, session_id: None });
         }
-        let (session, csrf) = (tokens::random_token(32), tokens::random_token(32));
-        let expires_at =
-            Utc::now() + chrono::Duration::from_std(settings.session_absolute).unwrap_or(chrono::Duration::hours(8));
-        let (hash, csrf_stored) = (tokens::digest(&session), csrf.clone());
-        self.db()
+        let (this, ip, generation) = (self.clone(), origin.ip.clone(), changed.timestamp_micros());
+        let opened = self
+            .db()
             .control_tx(async move |conn| {
                 crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
-                diesel::insert_into(operator_sessions::table)
-                    .values((
-                        operator_sessions::id_hash.eq(hash),
-                        operator_sessions::operator_id.eq(id),
-                        operator_sessions::csrf_token.eq(csrf_stored),
-                        operator_sessions::expires_at.eq(expires_at),
-                    ))
-                    .execute(conn)
-                    .await?;
-                Ok::<_, IdentityError>(())
+                let lifetimes = this.session_lifetimes();
+                this.inner.sessions.open(conn, Realm::Platform, id, generation, ip.as_deref(), lifetimes).await
             })
             .await?;
-        let body = OperatorLogin { operator, csrf_token: Some(csrf), access_token: None, expires_in: None };
-        Ok(OperatorGrant { body, session_id: Some(session) })
+        let body =
+            OperatorLogin { operator, csrf_token: Some(opened.csrf_token), access_token: None, expires_in: None };
+        Ok(OperatorGrant { body, session_id: Some(opened.id) })
     }
 
     /// Principal for an operator's bearer token.
@@ -230,53 +222,44 @@ impl IdentityModule {
             .await
     }
 
-    /// Principal and CSRF token for an operator's session cookie.
+    /// Principal and CSRF token for an operator's session cookie; `None` when the session is
+    /// unknown, expired, opened under credentials since changed, or the operator disabled.
     pub(crate) async fn operator_session_principal(
         &self,
         session_id: &str,
     ) -> Result<Option<(Principal, String)>, IdentityError> {
-        let hash = tokens::digest(session_id);
-        let idle = chrono::Duration::from_std(self.settings().session_idle).unwrap_or(chrono::Duration::hours(2));
+        let (this, session_id) = (self.clone(), session_id.to_string());
         self.db()
             .control_tx(async move |conn| {
-                let row: Option<(uuid::Uuid, String, DateTime<Utc>, DateTime<Utc>)> = operator_sessions::table
-                    .filter(operator_sessions::id_hash.eq(&hash))
-                    .select((
-                        operator_sessions::operator_id,
-                        operator_sessions::csrf_token,
-                        operator_sessions::last_seen_at,
-                        operator_sessions::expires_at,
-                    ))
+                let store = &this.inner.sessions;
+                let Some(session) = store.find(conn, Realm::Platform, &session_id, this.session_lifetimes()).await?
+                else {
+                    return Ok(None);
+                };
+                let changed: Option<DateTime<Utc>> = operators::table
+                    .filter(operators::id.eq(session.holder))
+                    .filter(operators::disabled_at.is_null())
+                    .select(operators::credentials_changed_at)
                     .first(conn)
                     .await
                     .optional()?;
-                let now = Utc::now();
-                match row {
-                    Some((id, csrf, seen, expires)) if expires > now && seen + idle > now => {
-                        diesel::update(operator_sessions::table.filter(operator_sessions::id_hash.eq(&hash)))
-                            .set(operator_sessions::last_seen_at.eq(now))
-                            .execute(conn)
-                            .await?;
-                        Ok(Some((Principal::Operator { operator_id: id }, csrf)))
-                    }
-                    _ => Ok(None),
-                }
+                Ok(changed
+                    .filter(|changed| changed.timestamp_micros() == session.generation)
+                    .map(|_| (Principal::Operator { operator_id: session.holder }, session.csrf_token)))
             })
             .await
     }
 
-    /// Ends the operator's sessions.
+    /// Ends the operator's sessions and access tokens.
     pub(crate) async fn operator_logout(&self, operator: uuid::Uuid) -> Result<(), IdentityError> {
+        let this = self.clone();
         self.db()
             .control_tx(async move |conn| {
-                diesel::delete(operator_sessions::table.filter(operator_sessions::operator_id.eq(operator)))
-                    .execute(conn)
-                    .await?;
                 diesel::update(operators::table.filter(operators::id.eq(operator)))
                     .set(operators::credentials_changed_at.eq(diesel::dsl::now))
                     .execute(conn)
                     .await?;
-                Ok(())
+                this.inner.sessions.end_all(conn, Realm::Platform, operator).await
             })
             .await
     }

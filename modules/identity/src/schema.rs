@@ -62,6 +62,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        credentials_generation -> Int8,
     }
 }
 
@@ -152,6 +153,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
+        credentials_generation -> Int8,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Sessions, access and refresh tokens, and turning presented credentials into a principal.
 
-use crate::schema::{api_keys, refresh_tokens, sessions, users};
+use crate::schema::{api_keys, refresh_tokens, users};
+use crate::session_store::{Lifetimes, Realm};
 use crate::store::{self, UserRow};
 use crate::tokens::{self, Claims, TokenError};
 use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
@@ -58,27 +59,21 @@ impl IdentityModule {
         let roles = store::role_keys(conn, user.id).await?;
         match client {
             Client::Browser => {
-                let (id, csrf) = (tokens::random_token(32), tokens::random_token(32));
-                let expires_at = Utc::now() + to_chrono(self.settings().session_absolute);
-                diesel::insert_into(sessions::table)
-                    .values((
-                        sessions::id_hash.eq(tokens::digest(&id)),
-                        sessions::user_id.eq(user.id),
-                        sessions::csrf_token.eq(&csrf),
-                        sessions::expires_at.eq(expires_at),
-                        sessions::ip.eq(ip),
-                    ))
-                    .execute(conn)
+                let generation = user.credentials_changed_at.timestamp_micros();
+                let opened = self
+                    .inner
+                    .sessions
+                    .open(conn, Realm::Shop(tenant.id), user.id, generation, ip, self.session_lifetimes())
                     .await?;
                 let body = LoginResponse {
                     account: user.into_account(roles),
-                    csrf_token: Some(csrf),
+                    csrf_token: Some(opened.csrf_token),
                     access_token: None,
                     token_type: None,
                     expires_in: None,
                     refresh_token: None,
                 };
-                Ok(Grant { body, session_id: Some(id) })
+                Ok(Grant { body, session_id: Some(opened.id) })
             }
             Client::Api => {
                 let family = new_id();
@@ -206,44 +201,29 @@ impl IdentityModule {
     }
 
     /// Principal for a session cookie of a `kind` user; `None` when the session is unknown,
-    /// expired (idle or absolute) or its user disabled.
+    /// expired (idle or absolute), opened under credentials since changed, or its user disabled.
     pub(crate) async fn session_principal(
         &self,
         tenant: &TenantContext,
         kind: UserKind,
         session_id: &str,
     ) -> Result<Option<SessionPrincipal>, IdentityError> {
-        let hash = tokens::digest(session_id);
-        let idle = to_chrono(self.settings().session_idle);
-        let tenant_id = tenant.id;
+        let (this, tenant_id, session_id) = (self.clone(), tenant.id, session_id.to_string());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<(uuid::Uuid, String, DateTime<Utc>, DateTime<Utc>)> = sessions::table
-                    .filter(sessions::id_hash.eq(&hash))
-                    .select((sessions::user_id, sessions::csrf_token, sessions::last_seen_at, sessions::expires_at))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((user_id, csrf_token, last_seen, expires_at)) = row else { return Ok(None) };
-                let now = Utc::now();
-                if expires_at <= now || last_seen + idle <= now {
-                    diesel::delete(sessions::table.filter(sessions::id_hash.eq(&hash))).execute(conn).await?;
-                    return Ok(None);
-                }
-                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
+                let store = &this.inner.sessions;
+                let Some(session) =
+                    store.find(conn, Realm::Shop(tenant_id), &session_id, this.session_lifetimes()).await?
                 else {
                     return Ok(None);
                 };
-                // Touch at most once a minute: the idle timeout needs no finer clock, and most
-                // requests then only read.
-                if now - last_seen > chrono::Duration::seconds(60) {
-                    diesel::update(sessions::table.filter(sessions::id_hash.eq(&hash)))
-                        .set(sessions::last_seen_at.eq(now))
-                        .execute(conn)
-                        .await?;
-                }
+                let Some(user) = store::user_by_id(conn, session.holder).await?.filter(|u| {
+                    u.active() && u.kind() == kind && u.credentials_changed_at.timestamp_micros() == session.generation
+                }) else {
+                    return Ok(None);
+                };
                 let principal = principal_for(conn, tenant_id, &user).await?;
-                Ok(Some(SessionPrincipal { principal, csrf_token }))
+                Ok(Some(SessionPrincipal { principal, csrf_token: session.csrf_token }))
             })
             .await
     }
@@ -319,21 +299,34 @@ impl IdentityModule {
             .await
     }
 
-    /// Ends every session and refresh token of a user (logout, password change, disable).
-    pub(crate) async fn end_all_sessions(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<()> {
-        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn).await?;
+    /// Ends every session and refresh token of a user (logout, password change, disable, erasure),
+    /// in the caller's transaction.
+    pub(crate) async fn end_all_sessions(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: uuid::Uuid,
+        user: uuid::Uuid,
+    ) -> Result<(), IdentityError> {
+        // Access tokens cannot be recalled, and Redis sessions are outside this transaction:
+        // moving this mark makes both refused from the commit on.
+        diesel::update(users::table.filter(users::id.eq(user)))
+            .set(users::credentials_changed_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
         diesel::update(
             refresh_tokens::table.filter(refresh_tokens::user_id.eq(user)).filter(refresh_tokens::revoked_at.is_null()),
         )
         .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
         .execute(conn)
         .await?;
-        // Access tokens cannot be recalled; moving this mark makes the middleware refuse them.
-        diesel::update(users::table.filter(users::id.eq(user)))
-            .set(users::credentials_changed_at.eq(diesel::dsl::now))
-            .execute(conn)
-            .await?;
-        Ok(())
+        self.inner.sessions.end_all(conn, Realm::Shop(tenant), user).await
+    }
+
+    pub(crate) fn session_lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            idle: to_chrono(self.settings().session_idle),
+            absolute: to_chrono(self.settings().session_absolute),
+        }
     }
 }
 

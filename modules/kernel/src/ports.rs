@@ -22,3 +22,28 @@ pub trait TransactionalMail: Send + Sync {
         variables: serde_json::Value,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
+
+/// Personal data a higher module keeps about a shop's customer, found by their email address.
+/// Identity's GDPR export and erasure ask every holder inside their own transaction, so an
+/// erasure removes the person everywhere or nowhere, and an export misses nothing a module keeps.
+pub trait PersonalDataHolder: Send + Sync {
+    /// What the data is, in the customer's words (`emails sent to you`); names its section of
+    /// the export.
+    fn category(&self) -> &'static str;
+
+    /// A copy of everything held about `email`, as JSON.
+    fn export<'a>(
+        &'a self,
+        conn: &'a mut AsyncPgConnection,
+        email: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, String>> + Send + 'a>>;
+
+    /// Erases everything held about `email`; where a row must stay (a count, a financial
+    /// trail), `replacement` is the anonymous address that takes the email's place.
+    fn erase<'a>(
+        &'a self,
+        conn: &'a mut AsyncPgConnection,
+        email: &'a str,
+        replacement: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}

@@ -278,6 +278,14 @@ pub struct PreferencesUpdate {
     pub marketing_opt_out: bool,
 }
 
+/// Everything the shop's email keeps about one recipient, for their GDPR export.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct RecipientData {
+    /// Every email sent to the address, oldest first, with its content.
+    pub emails: Vec<Message>,
+    pub marketing_opt_out: bool,
+}
+
 /// The shop's email: templates, sending, the mailbox and recipients' preferences.
 #[derive(Clone)]
 pub struct NotificationsModule {
@@ -464,5 +472,26 @@ impl NotificationsModule {
                 store::set_marketing_opt_out(conn, &email, true, &who).await.map(|_| ())
             })
             .await
+    }
+
+    /// Everything kept about recipient `email`, in the caller's tenant transaction.
+    pub async fn recipient_data(
+        &self,
+        conn: &mut AsyncPgConnection,
+        email: &str,
+    ) -> Result<RecipientData, NotificationsError> {
+        Ok(store::recipient_data(conn, email).await?)
+    }
+
+    /// Erases recipient `email` in the caller's tenant transaction: the emails sent to them keep
+    /// their row (addressed to `replacement`) and lose their content, those not yet delivered
+    /// are stopped, and their preferences are forgotten.
+    pub async fn erase_recipient(
+        &self,
+        conn: &mut AsyncPgConnection,
+        email: &str,
+        replacement: &str,
+    ) -> Result<(), NotificationsError> {
+        Ok(store::erase_recipient(conn, email, replacement).await?)
     }
 }

@@ -664,3 +664,52 @@ pub(crate) async fn set_marketing_opt_out(
         .await?;
     Ok(row.into_preferences())
 }
+
+// ---------------------------------------------------------------------------------------------
+// A recipient's personal data (GDPR)
+// ---------------------------------------------------------------------------------------------
+
+/// Every email sent to `email` (oldest first) and whether it opted out of marketing.
+pub(crate) async fn recipient_data(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<crate::RecipientData> {
+    let emails: Vec<MessageRow> = notification_messages::table
+        .filter(lower(notification_messages::recipient).eq(email.to_lowercase()))
+        .order((notification_messages::created_at, notification_messages::id))
+        .select(MessageRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(crate::RecipientData {
+        emails: emails.into_iter().map(MessageRow::into_message).collect(),
+        marketing_opt_out: opted_out_of_marketing(conn, email).await?,
+    })
+}
+
+/// Blanks every email sent to `email` (the rows stay, addressed to `replacement`, so the
+/// mailbox's counts hold), stops those not yet delivered, and forgets its preferences.
+pub(crate) async fn erase_recipient(conn: &mut AsyncPgConnection, email: &str, replacement: &str) -> QueryResult<()> {
+    const ERASED: &str = "[erased]";
+    let theirs = lower(notification_messages::recipient).eq(email.to_lowercase());
+    // A queued email would otherwise still go out, to the replacement address.
+    diesel::update(notification_messages::table.filter(theirs.clone()))
+        .filter(notification_messages::status.eq(MessageStatus::Queued.as_str()))
+        .set(notification_messages::status.eq(MessageStatus::Suppressed.as_str()))
+        .execute(conn)
+        .await?;
+    diesel::update(notification_messages::table.filter(theirs))
+        .set((
+            notification_messages::recipient.eq(replacement),
+            notification_messages::subject.eq(ERASED),
+            notification_messages::body_text.eq(ERASED),
+            notification_messages::body_html.eq(None::<String>),
+            // SMTP replies quote the address.
+            notification_messages::last_error.eq(None::<String>),
+            notification_messages::modified_at.eq(diesel::dsl::now),
+            notification_messages::modified_by.eq(SYSTEM),
+            notification_messages::version.eq(notification_messages::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::delete(notification_preferences::table.filter(notification_preferences::email.eq(email.to_lowercase())))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
