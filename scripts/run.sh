@@ -66,6 +66,8 @@ BIN="${CARGO_TARGET_DIR:-target}/release/agora"
 # --- Demo shop --------------------------------------------------------------------------------
 section "Demo shop"
 "$BIN" demo
+sign_ins="${AGORA_DATA_DIR:-$REPO_ROOT/data}/demo-sign-ins.txt"
+owner_password="$(sed -n 's/^owner=//p' "$sign_ins" 2>/dev/null || true)"
 
 # --- Serve ------------------------------------------------------------------------------------
 port="${AGORA_BIND##*:}"
@@ -86,6 +88,11 @@ cat <<EOF
 
   Query the demo shop with curl (tenant chosen by header instead of Host):
     curl -s -H 'X-Tenant-ID: demo' $base/api/v1/store/shop
+
+  Sign in to its admin API as the demo owner (sign-ins printed above, kept in $sign_ins):
+    curl -s -H 'X-Tenant-ID: demo' -H 'Content-Type: application/json' \
+      -d '{"email":"owner@demo.example","password":"${owner_password:-<see above>}","client":"api"}' \
+      $base/api/v1/admin/auth/login
 
   Ctrl-C stops the server.
 EOF

@@ -12,7 +12,7 @@ use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
-use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
+use agora_kernel::ports::{PersonalDataHolder, ShopFounder, ShopOwner, TransactionalMail};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::{ApiError, Database, DbSettings};
@@ -140,6 +140,43 @@ impl TransactionalMail for NotificationsPort {
     }
 }
 
+/// Identity gives each new shop the owner it names, in tenancy's provisioning transaction.
+struct IdentityFounder {
+    identity: IdentityModule,
+    config: Config,
+}
+
+impl ShopFounder for IdentityFounder {
+    fn check(&self, owner: &ShopOwner) -> Vec<agora_kernel::FieldError> {
+        IdentityModule::check_shop_owner(owner)
+    }
+
+    fn appoint<'a>(
+        &'a self,
+        conn: &'a mut diesel_async::AsyncPgConnection,
+        tenant: &'a agora_kernel::TenantContext,
+        owner: &'a ShopOwner,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let base_url = shop_base_url(&self.config, &tenant.slug);
+            self.identity.appoint_shop_owner(conn, tenant, owner, &base_url).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Where a shop is reached, for links in emails no request addresses (provisioning): behind TLS
+/// (secure cookies) `https://<slug>.<base domain>`, for local plain-http use with the listening
+/// port.
+fn shop_base_url(config: &Config, slug: &str) -> String {
+    let host = format!("{slug}.{}", config.base_domain);
+    if config.secure_cookies {
+        format!("https://{host}")
+    } else {
+        let port = config.bind.rsplit(':').next().unwrap_or("80");
+        format!("http://{host}:{port}")
+    }
+}
+
 fn identity_settings(config: &Config) -> IdentitySettings {
     let defaults = IdentitySettings::default();
     if config.token_key.is_none() {
@@ -220,8 +257,10 @@ impl AppState {
             .map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
+        let founder: Arc<dyn ShopFounder> =
+            Arc::new(IdentityFounder { identity: identity.clone(), config: config.clone() });
         Ok(Self {
-            tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain),
+            tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,

@@ -3,6 +3,7 @@
 use crate::app::{self, AppState, DatabaseHandle, StartError};
 use crate::config::{Config, ProcessEnv};
 use agora_kernel::pagination::PageQuery;
+use agora_kernel::ports::ShopOwner;
 use agora_kernel::Actor;
 use agora_tenancy::{MigrationProgress, NewTenant, TenantStatus};
 use clap::{Args, Parser, Subcommand};
@@ -160,6 +161,12 @@ pub enum TenantCommand {
         /// Custom domains (repeatable).
         #[arg(long = "domain")]
         domains: Vec<String>,
+        /// Who the shop is for: they become its owner and are emailed a link to set a password.
+        #[arg(long)]
+        owner_email: Option<String>,
+        /// The owner's name.
+        #[arg(long, requires = "owner_email")]
+        owner_name: Option<String>,
     },
     /// List tenants.
     List {
@@ -282,9 +289,16 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
         Command::Tenant(cmd) => {
             tenancy.migrate_control().await.map_err(failed)?;
             let tenant = match cmd {
-                TenantCommand::Create { slug, name, currency, locales, domains } => {
-                    let new =
-                        NewTenant { slug, name, default_currency: Some(currency), locales: Some(locales), domains };
+                TenantCommand::Create { slug, name, currency, locales, domains, owner_email, owner_name } => {
+                    let owner = owner_email.map(|email| ShopOwner { email, name: owner_name });
+                    let new = NewTenant {
+                        slug,
+                        name,
+                        default_currency: Some(currency),
+                        locales: Some(locales),
+                        domains,
+                        owner,
+                    };
                     tenancy.create(new, &Actor::System("cli")).await.map_err(describe)?
                 }
                 TenantCommand::List { status } => {
@@ -325,6 +339,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                 default_currency: Some("USD".into()),
                 locales: Some(vec!["en".into(), "de".into()]),
                 domains: vec![],
+                owner: None,
             };
             match tenancy.create(new, &Actor::System("demo")).await {
                 Ok(_) => println!("demo shop created"),
@@ -335,6 +350,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             }
             let port = state.config.bind.rsplit(':').next().unwrap_or("8080");
             println!("storefront API: http://demo.{}:{port}/api/v1/store/shop", state.config.base_domain);
+            crate::demo::sign_ins(state).await?.print();
             Ok(())
         }
         Command::Jobs(JobsCommand::Probe { count, batch, work_ms }) => {

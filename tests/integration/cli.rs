@@ -201,3 +201,45 @@ async fn every_command_has_help() {
         assert!(ok && out.contains("Usage"), "{args:?}: {out}");
     }
 }
+
+/// `agora demo` (what `scripts/run.sh` runs) leaves sign-ins a person can use, and prints the
+/// same ones on every run.
+#[tokio::test]
+async fn the_demo_prints_sign_ins_that_work_and_keeps_them() {
+    let app = crate::support::TestApp::spawn().await;
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", app.db.url.as_str()),
+        ("AGORA_DATA_DIR", data.path().to_str().unwrap()),
+        ("AGORA_TOKEN_KEY", crate::support::TOKEN_KEY),
+    ];
+    let (ok, first, err) = run_agora(&["demo"], &env).await;
+    assert!(ok, "{err}");
+    let (ok, second, err) = run_agora(&["demo"], &env).await;
+    assert!(ok, "{err}");
+    assert!(second.contains("demo shop already exists"), "{second}");
+    let sign_in = |out: &str, who: &str| {
+        let line = out.lines().find(|l| l.starts_with(who)).unwrap_or_else(|| panic!("{who} in {out}"));
+        let (email, password) = line.split_once(':').unwrap().1.split_once(" / ").unwrap();
+        (email.trim().to_string(), password.trim().to_string())
+    };
+    let owner = sign_in(&first, "demo shop owner");
+    assert_eq!(owner, sign_in(&second, "demo shop owner"), "the same sign-in every run");
+    let operator = sign_in(&first, "platform operator");
+    assert_eq!(operator, sign_in(&second, "platform operator"));
+
+    let login = |path: &'static str, (email, password): (String, String)| {
+        app.client
+            .post(app.url(path))
+            .header("x-tenant-id", "demo")
+            .json(&serde_json::json!({"email": email, "password": password, "client": "api"}))
+            .send()
+    };
+    let res = login("/api/v1/admin/auth/login", owner).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let account: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(account["account"]["roles"], serde_json::json!(["owner"]));
+    assert_eq!(login("/api/v1/platform/auth/login", operator).await.unwrap().status(), 200);
+    let mode = std::fs::metadata(data.path().join("demo-sign-ins.txt")).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o077, 0, "only its owner may read it");
+}

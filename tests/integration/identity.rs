@@ -16,6 +16,8 @@ const SELF_SERVICE: &[&str] = &[
     "POST /api/v1/admin/auth/login/mfa",
     "POST /api/v1/admin/auth/refresh",
     "POST /api/v1/admin/auth/logout",
+    "POST /api/v1/admin/auth/password-reset/request",
+    "POST /api/v1/admin/auth/password-reset/confirm",
     "GET /api/v1/admin/auth/oidc/start",
     "GET /api/v1/admin/auth/oidc/callback",
     "GET /api/v1/admin/me",

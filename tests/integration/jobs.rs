@@ -27,7 +27,7 @@ impl Queue {
             acquire_timeout: Duration::from_secs(10),
         })
         .unwrap();
-        agora_tenancy::TenancyModule::new(db.clone(), EventBus::default(), "localhost")
+        agora_tenancy::TenancyModule::new(db.clone(), EventBus::default(), "localhost", None)
             .migrate_control()
             .await
             .unwrap();

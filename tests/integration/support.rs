@@ -268,6 +268,7 @@ impl TestApp {
             default_currency: Some("EUR".into()),
             locales: Some(vec!["en".into(), "de".into()]),
             domains: vec![],
+            owner: None,
         };
         self.state.tenancy.create(new, &agora_kernel::Actor::System("test")).await.expect("create tenant");
         let owner = self.staff(slug, &["owner"]).await;

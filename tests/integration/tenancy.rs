@@ -230,3 +230,116 @@ async fn a_shop_created_while_others_migrate_is_complete() {
         assert_eq!(settings, 1);
     }
 }
+
+/// The link in the newest email to `to` in `shop`'s mailbox, and the token in it.
+async fn invitation_link(pg: &tokio_postgres::Client, shop: &str, to: &str) -> (String, String) {
+    let sql = format!(
+        "SELECT template_key, body_text FROM t_{shop}.notification_messages WHERE lower(recipient) = lower($1) \
+         ORDER BY created_at DESC"
+    );
+    let rows = pg.query(&sql, &[&to]).await.unwrap();
+    assert_eq!(rows.len(), 1, "exactly one invitation to {to}");
+    assert_eq!(rows[0].get::<_, String>(0), "password_reset");
+    let body: String = rows[0].get(1);
+    let link = body.split_whitespace().find(|w| w.contains("token=")).unwrap().to_string();
+    let token = link.split_once("token=").unwrap().1.to_string();
+    (link, token)
+}
+
+async fn sign_in_as_owner(app: &TestApp, shop: &str, email: &str, token: String) -> serde_json::Value {
+    let set = app
+        .client
+        .post(app.url("/api/v1/admin/auth/password-reset/confirm"))
+        .header("x-tenant-id", shop)
+        .json(&json!({"token": token, "password": "the owner's own passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 204);
+    let login = app
+        .client
+        .post(app.url("/api/v1/admin/auth/login"))
+        .header("x-tenant-id", shop)
+        .json(&json!({"email": email, "password": "the owner's own passphrase", "client": "api"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    login.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_shop_opened_for_an_owner_invites_them_to_run_it() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "acme", "name": "Acme", "owner": {"email": "Olga@Acme.test", "name": "Olga Owner"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let tenant: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(tenant["owner_email"], "Olga@Acme.test");
+
+    let pg = app.db.connect().await;
+    let (link, token) = invitation_link(&pg, "acme", "olga@acme.test").await;
+    assert!(link.starts_with("https://acme.localhost/admin/reset-password?token="), "{link}");
+    let login = sign_in_as_owner(&app, "acme", "olga@acme.test", token).await;
+    assert_eq!(login["account"]["roles"], json!(["owner"]));
+    assert_eq!(login["account"]["name"], "Olga Owner");
+    let staff = app
+        .get("/api/v1/admin/staff")
+        .header("x-tenant-id", "acme")
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.status(), 200, "the owner runs the shop");
+}
+
+#[tokio::test]
+async fn a_bad_owner_is_named_and_opens_no_shop() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .platform(Method::POST, "/api/v1/platform/tenants")
+        .json(&json!({"slug": "acme", "name": "Acme", "owner": {"email": "not an email", "name": "x".repeat(201)}}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["owner.email", "owner.name"], "{body}");
+    let res = app.platform(Method::GET, "/api/v1/platform/tenants/acme").send().await.unwrap();
+    problem(res, 404).await;
+    let pg = app.db.connect().await;
+    let schemas: i64 = pg
+        .query_one("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 't_acme'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(schemas, 0);
+}
+
+/// A provisioning cut off before the owner was appointed (only the platform's record exists) is
+/// finished by `migrate`, owner and invitation included — and finishing it again invites no one
+/// twice.
+#[tokio::test]
+async fn an_interrupted_provisioning_still_appoints_the_owner() {
+    let app = TestApp::spawn().await;
+    let pg = app.db.connect().await;
+    pg.execute(
+        "INSERT INTO agora.tenants (id, slug, name, status, schema_name, created_by, modified_by, owner_email) \
+         VALUES (gen_random_uuid(), 'beta', 'Beta', 'provisioning', 't_beta', 'test', 'test', 'bea@beta.test')",
+        &[],
+    )
+    .await
+    .unwrap();
+    app.state.migrate(&()).await.unwrap();
+    app.state.migrate(&()).await.unwrap();
+    let status: String =
+        pg.query_one("SELECT status FROM agora.tenants WHERE slug = 'beta'", &[]).await.unwrap().get(0);
+    assert_eq!(status, "active");
+    let (_, token) = invitation_link(&pg, "beta", "bea@beta.test").await;
+    let login = sign_in_as_owner(&app, "beta", "bea@beta.test", token).await;
+    assert_eq!(login["account"]["roles"], json!(["owner"]));
+}

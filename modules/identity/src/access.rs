@@ -7,7 +7,8 @@ use crate::store;
 use crate::{tokens, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::auth::{is_permission, Principal};
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
-use agora_kernel::{new_id, Actor, TenantContext};
+use agora_kernel::ports::ShopOwner;
+use agora_kernel::{new_id, Actor, FieldError, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -26,6 +27,14 @@ pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
     let prefix = rest.get(..PREFIX_LEN)?;
     let secret = rest.get(PREFIX_LEN..)?.strip_prefix('_')?;
     (prefix.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 32).then_some((prefix, secret))
+}
+
+/// A staff account about to be created.
+struct Invitee<'a> {
+    email: &'a str,
+    name: &'a str,
+    password_hash: Option<&'a str>,
+    roles: &'a [String],
 }
 
 /// A staff member to invite.
@@ -156,26 +165,76 @@ impl IdentityModule {
         };
         let name = staff.name.unwrap_or_default();
         let (this, context, grantor, origin) = (self.clone(), tenant.clone(), grantor.clone(), origin.clone());
-        let actor = grantor.actor();
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let user = store::insert_user(conn, UserKind::Staff, &email, &name, hash.as_deref(), &actor).await?;
-                assign(conn, user.id, &staff.roles, &grantor).await?;
-                store::audit(
-                    conn,
-                    &actor,
-                    "staff.invited",
-                    Some(format!("user:{}", user.id)),
-                    origin.ip.as_deref(),
-                    serde_json::json!({ "roles": staff.roles }),
-                )
-                .await?;
-                if user.password_hash.is_none() {
-                    this.send_link(conn, &context, &user, "reset_password", &origin).await?;
-                }
-                Ok(user.into_account(staff.roles.clone()))
+                let invitee =
+                    Invitee { email: &email, name: &name, password_hash: hash.as_deref(), roles: &staff.roles };
+                this.invite_staff(conn, &context, invitee, &grantor, &origin).await
             })
             .await
+    }
+
+    /// Adds a staff member with their roles and, when no password was given, mails them a link
+    /// to set one; in the caller's transaction.
+    async fn invite_staff(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        tenant: &TenantContext,
+        invitee: Invitee<'_>,
+        grantor: &Grantor,
+        origin: &RequestOrigin,
+    ) -> Result<Account, IdentityError> {
+        let actor = grantor.actor();
+        let user =
+            store::insert_user(conn, UserKind::Staff, invitee.email, invitee.name, invitee.password_hash, &actor)
+                .await?;
+        assign(conn, user.id, invitee.roles, grantor).await?;
+        store::audit(
+            conn,
+            &actor,
+            "staff.invited",
+            Some(format!("user:{}", user.id)),
+            origin.ip.as_deref(),
+            serde_json::json!({ "roles": invitee.roles }),
+        )
+        .await?;
+        if user.password_hash.is_none() {
+            self.send_link(conn, tenant, &user, "reset_password", origin).await?;
+        }
+        Ok(user.into_account(invitee.roles.to_vec()))
+    }
+
+    /// What is wrong with the owner a new shop names, field by field.
+    pub fn check_shop_owner(owner: &ShopOwner) -> Vec<FieldError> {
+        let mut errors = match parse_email(&owner.email) {
+            Err(IdentityError::Invalid(errors)) => errors,
+            _ => Vec::new(),
+        };
+        if owner.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            errors.push(FieldError::new("name", "at most 200 characters"));
+        }
+        errors
+    }
+
+    /// Makes `owner` the owner of the new shop `tenant` and mails them a link (under `base_url`,
+    /// the shop's address) to set their password; in the caller's transaction. A staff account
+    /// with that email already there means an earlier run did it.
+    pub async fn appoint_shop_owner(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        tenant: &TenantContext,
+        owner: &ShopOwner,
+        base_url: &str,
+    ) -> Result<(), IdentityError> {
+        let email = parse_email(&owner.email)?;
+        if store::user_by_email(conn, UserKind::Staff, &email).await?.is_some() {
+            return Ok(());
+        }
+        let name = owner.name.clone().unwrap_or_default();
+        let invitee = Invitee { email: &email, name: &name, password_hash: None, roles: &["owner".to_string()] };
+        let origin = RequestOrigin { ip: None, base_url: base_url.to_string() };
+        self.invite_staff(conn, tenant, invitee, &Grantor::System("provisioning"), &origin).await?;
+        Ok(())
     }
 
     pub async fn list_staff(&self, tenant: &TenantContext, page: &PageRequest) -> Result<Page<Account>, IdentityError> {

@@ -382,7 +382,10 @@ impl IdentityModule {
         origin: &RequestOrigin,
     ) -> Result<(), IdentityError> {
         let token = tokens::random_token(32);
-        let ttl = chrono::Duration::from_std(self.settings().email_link_ttl).unwrap_or(chrono::Duration::hours(1));
+        // Staff without a password are invitees: they may not read their email within the hour.
+        let invitation = user.kind() == UserKind::Staff && user.password_hash.is_none();
+        let ttl = if invitation { self.settings().invitation_ttl } else { self.settings().email_link_ttl };
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
         diesel::insert_into(one_time_tokens::table)
             .values((
                 one_time_tokens::token_hash.eq(tokens::digest(&token)),

@@ -393,7 +393,17 @@ async fn store_reset_request(
     module: web::Data<IdentityModule>,
     body: web::Json<ResetRequest>,
 ) -> Result<paperclip::actix::AcceptedJson<Accepted>, ApiError> {
-    module.request_password_reset(&tenant, UserKind::Customer, &body.email, &origin(&req)).await?;
+    request_reset(&req, &tenant, &module, UserKind::Customer, &body.email).await
+}
+
+async fn request_reset(
+    req: &HttpRequest,
+    tenant: &TenantContext,
+    module: &IdentityModule,
+    kind: UserKind,
+    email: &str,
+) -> Result<paperclip::actix::AcceptedJson<Accepted>, ApiError> {
+    module.request_password_reset(tenant, kind, email, &origin(req)).await?;
     Ok(paperclip::actix::AcceptedJson(Accepted { status: "if the account exists, a link is on its way" }))
 }
 
@@ -405,9 +415,39 @@ async fn reset_confirm(
     module: web::Data<IdentityModule>,
     body: web::Json<ResetConfirm>,
 ) -> Result<NoContent, ApiError> {
-    let body = body.into_inner();
-    module.confirm_password_reset(&tenant, &body.token, &body.password, origin(&req).ip).await?;
+    confirm_reset(&req, &tenant, &module, body.into_inner()).await
+}
+
+async fn confirm_reset(
+    req: &HttpRequest,
+    tenant: &TenantContext,
+    module: &IdentityModule,
+    body: ResetConfirm,
+) -> Result<NoContent, ApiError> {
+    module.confirm_password_reset(tenant, &body.token, &body.password, origin(req).ip).await?;
     Ok(NoContent)
+}
+
+/// Mail a staff member a password-reset link. Answers 202 whether or not the email has an account.
+#[api_v2_operation(tags(Admin), operation_id = "staffPasswordResetRequest")]
+async fn admin_reset_request(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ResetRequest>,
+) -> Result<paperclip::actix::AcceptedJson<Accepted>, ApiError> {
+    request_reset(&req, &tenant, &module, UserKind::Staff, &body.email).await
+}
+
+/// Set a password with the token from a reset or invitation link; every session ends.
+#[api_v2_operation(tags(Admin), operation_id = "staffPasswordResetConfirm")]
+async fn admin_reset_confirm(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    body: web::Json<ResetConfirm>,
+) -> Result<NoContent, ApiError> {
+    confirm_reset(&req, &tenant, &module, body.into_inner()).await
 }
 
 /// Confirm an email address with the token from the verification link.
@@ -856,6 +896,8 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/login/mfa").route(web::post().to(admin_login_mfa)))
         .service(web::resource("/auth/logout").route(web::post().to(admin_logout)))
         .service(web::resource("/auth/refresh").route(web::post().to(admin_refresh)))
+        .service(web::resource("/auth/password-reset/request").route(web::post().to(admin_reset_request)))
+        .service(web::resource("/auth/password-reset/confirm").route(web::post().to(admin_reset_confirm)))
         .service(web::resource("/me").route(web::get().to(admin_me)))
         .service(web::resource("/me/password").route(web::post().to(admin_change_password)))
         .service(web::resource("/me/mfa/totp").route(web::post().to(admin_mfa_enrol)))

@@ -79,6 +79,8 @@ pub struct IdentitySettings {
     /// Failed logins from one client address allowed per hour (across accounts).
     pub max_failures_per_hour_per_ip: u32,
     pub email_link_ttl: Duration,
+    /// How long a new staff member's link to set their first password lasts.
+    pub invitation_ttl: Duration,
     /// Take the client address for login throttling from X-Forwarded-For (behind a trusted
     /// proxy only; otherwise a client could name any address it likes).
     pub trust_forwarded_for: bool,
@@ -97,6 +99,7 @@ impl Default for IdentitySettings {
             max_failures_per_hour: 100,
             max_failures_per_hour_per_ip: 1000,
             email_link_ttl: Duration::from_secs(3600),
+            invitation_ttl: Duration::from_secs(72 * 3600),
             trust_forwarded_for: false,
         }
     }

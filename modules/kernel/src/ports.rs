@@ -47,3 +47,30 @@ pub trait PersonalDataHolder: Send + Sync {
         replacement: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
+
+/// The person a new shop is opened for, as the platform operator names them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopOwner {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Gives a new shop its first owner. Tenancy opens shops; identity knows accounts and roles: it
+/// implements this, and tenancy calls it while provisioning, so no shop opens without the owner
+/// it was opened for.
+pub trait ShopFounder: Send + Sync {
+    /// What is wrong with `owner`, before anything is written (field names as in `ShopOwner`).
+    fn check(&self, owner: &ShopOwner) -> Vec<crate::error::FieldError>;
+
+    /// Makes `owner` the owner of `tenant` and invites them by email to set a password, in the
+    /// caller's tenant transaction. Provisioning may run again after an interruption, so an
+    /// existing staff account with that email means the work is done.
+    fn appoint<'a>(
+        &'a self,
+        conn: &'a mut AsyncPgConnection,
+        tenant: &'a TenantContext,
+        owner: &'a ShopOwner,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}

@@ -22,6 +22,8 @@ pub enum TenancyError {
     VersionConflict { expected: i64, current: i64 },
     #[error("migrating {slug} failed: {cause}")]
     Migration { slug: String, cause: String },
+    #[error("appointing the shop's owner failed: {0}")]
+    Founding(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -52,7 +54,7 @@ impl From<TenancyError> for ApiError {
             TenancyError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            TenancyError::Migration { .. } => ApiError::internal(e),
+            TenancyError::Migration { .. } | TenancyError::Founding(_) => ApiError::internal(e),
             TenancyError::Db(db) => ApiError::from(db),
         }
     }

@@ -15,6 +15,7 @@ mod store;
 
 use agora_kernel::events::EventBus;
 use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::ports::{ShopFounder, ShopOwner};
 use agora_kernel::{Actor, Database, TenantContext};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct Tenant {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub modified_at: chrono::DateTime<chrono::Utc>,
     pub version: i64,
+    /// The person the shop was opened for (its first owner, and the platform's contact).
+    pub owner_email: Option<String>,
 }
 
 /// What it takes to open a shop.
@@ -55,6 +58,10 @@ pub struct NewTenant {
     /// Custom domains, e.g. `shop.example.com`.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Who the shop is for: they become its first owner and get an email inviting them to set a
+    /// password. Without one, create the owner with `agora staff create`.
+    #[serde(default)]
+    pub owner: Option<ShopOwner>,
 }
 
 /// Changes to a shop's platform record.
@@ -123,13 +130,15 @@ struct Inner {
     bus: EventBus,
     base_domain: String,
     resolver: resolution::Resolver,
+    founder: Option<Arc<dyn ShopFounder>>,
 }
 
 impl TenancyModule {
-    /// `base_domain`: shops are reachable at `<slug>.<base_domain>`.
-    pub fn new(db: Database, bus: EventBus, base_domain: &str) -> Self {
+    /// `base_domain`: shops are reachable at `<slug>.<base_domain>`. `founder` appoints the owner
+    /// a new shop names (identity, in practice); without it shops cannot name one.
+    pub fn new(db: Database, bus: EventBus, base_domain: &str, founder: Option<Arc<dyn ShopFounder>>) -> Self {
         let base_domain = base_domain.trim().trim_matches('.').to_ascii_lowercase();
-        Self { inner: Arc::new(Inner { resolver: resolution::Resolver::new(), db, bus, base_domain }) }
+        Self { inner: Arc::new(Inner { resolver: resolution::Resolver::new(), db, bus, base_domain, founder }) }
     }
 
     pub fn database(&self) -> &Database {
@@ -147,13 +156,15 @@ impl TenancyModule {
         concurrency: usize,
         progress: &dyn MigrationProgress,
     ) -> Result<MigrationReport, TenancyError> {
-        migrate::migrate_all(&self.inner.db, &self.inner.bus, concurrency, progress).await
+        migrate::migrate_all(&self.inner.db, &self.inner.bus, self.inner.founder.as_ref(), concurrency, progress).await
     }
 
     /// Opens a shop: validates, records it, creates and migrates its schema, seeds its settings.
     /// Re-running it for a shop whose provisioning was interrupted finishes the job.
     pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant, TenancyError> {
-        let tenant = provisioning::create(&self.inner.db, &self.inner.bus, &self.inner.base_domain, new, actor).await?;
+        let inner = &self.inner;
+        let tenant =
+            provisioning::create(&inner.db, &inner.bus, &inner.base_domain, inner.founder.as_ref(), new, actor).await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }

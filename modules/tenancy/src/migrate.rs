@@ -8,8 +8,10 @@
 use crate::store::{self, ShopSeed};
 use crate::{provisioning, MigrationReport, TenancyError};
 use agora_kernel::events::EventBus;
+use agora_kernel::ports::ShopFounder;
 use agora_kernel::{Database, MigrationTarget, TenantSchema};
 use futures_util::stream::{self, StreamExt};
+use std::sync::Arc;
 
 mod control {
     refinery::embed_migrations!("../../migrations/control");
@@ -66,14 +68,19 @@ pub(crate) async fn migrate_tenant_schema(
     Ok(latest_tenant_version())
 }
 
-async fn migrate_one(db: &Database, bus: &EventBus, slug: &str) -> Result<i32, TenancyError> {
+async fn migrate_one(
+    db: &Database,
+    bus: &EventBus,
+    founder: Option<&Arc<dyn ShopFounder>>,
+    slug: &str,
+) -> Result<i32, TenancyError> {
     let schema = TenantSchema::for_slug(slug).ok_or_else(|| failed(slug, "invalid slug in tenants table"))?;
     let tenant = store::find_tenant(db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
     if tenant.status == "provisioning" {
         // Interrupted provisioning: finish it with default settings for what was not recorded.
         let locales = vec!["en".to_string()];
         let seed = ShopSeed { name: &tenant.name, default_currency: "USD", locales: &locales };
-        provisioning::finish(db, bus, slug, &schema, &seed, "system:migrate").await?;
+        provisioning::finish(db, bus, founder, slug, &schema, &seed, "system:migrate").await?;
         return Ok(latest_tenant_version());
     }
     let version = migrate_tenant_schema(db, slug, &schema).await?;
@@ -86,6 +93,7 @@ async fn migrate_one(db: &Database, bus: &EventBus, slug: &str) -> Result<i32, T
 pub(crate) async fn migrate_all(
     db: &Database,
     bus: &EventBus,
+    founder: Option<&Arc<dyn ShopFounder>>,
     concurrency: usize,
     progress: &dyn MigrationProgress,
 ) -> Result<MigrationReport, TenancyError> {
@@ -94,7 +102,7 @@ pub(crate) async fn migrate_all(
     let mut report = MigrationReport { tenants: slugs.len(), ..Default::default() };
     let mut results = stream::iter(slugs)
         .map(|slug| async move {
-            let result = migrate_one(db, bus, &slug).await.map_err(|e| e.to_string());
+            let result = migrate_one(db, bus, founder, &slug).await.map_err(|e| e.to_string());
             (slug, result)
         })
         .buffer_unordered(concurrency.max(1));

@@ -10,10 +10,12 @@ use crate::store::{self, ShopSeed};
 use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, Tenant};
 use agora_kernel::error::FieldError;
 use agora_kernel::events::EventBus;
-use agora_kernel::{Actor, Currency, Database, DbError, TenantSchema};
+use agora_kernel::ports::{ShopFounder, ShopOwner};
+use agora_kernel::{Actor, Currency, Database, DbError, TenantContext, TenantSchema};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
+use std::sync::Arc;
 
 pub(crate) fn validate_name(name: &str) -> Result<(), FieldError> {
     let len = name.trim().chars().count();
@@ -57,9 +59,14 @@ pub(crate) struct ValidTenant {
     pub currency: String,
     pub locales: Vec<String>,
     pub domains: Vec<String>,
+    pub owner: Option<ShopOwner>,
 }
 
-pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant, TenancyError> {
+pub(crate) fn validate(
+    new: NewTenant,
+    base_domain: &str,
+    founder: Option<&Arc<dyn ShopFounder>>,
+) -> Result<ValidTenant, TenancyError> {
     let mut errors = Vec::new();
     let schema = TenantSchema::for_slug(&new.slug);
     if schema.is_none() {
@@ -98,8 +105,21 @@ pub(crate) fn validate(new: NewTenant, base_domain: &str) -> Result<ValidTenant,
             domains.push(domain);
         }
     }
+    match (&new.owner, founder) {
+        (None, _) => {}
+        (Some(owner), Some(founder)) => errors.extend(
+            founder
+                .check(owner)
+                .into_iter()
+                .map(|e| FieldError { field: format!("owner.{}", e.field), message: e.message }),
+        ),
+        (Some(_), None) => errors.push(FieldError::new("owner", "this server cannot appoint shop owners")),
+    }
+    let owner = new.owner;
     match (schema, errors.is_empty()) {
-        (Some(schema), true) => Ok(ValidTenant { slug: new.slug, schema, name: new.name, currency, locales, domains }),
+        (Some(schema), true) => {
+            Ok(ValidTenant { slug: new.slug, schema, name: new.name, currency, locales, domains, owner })
+        }
         _ => Err(TenancyError::Invalid(errors)),
     }
 }
@@ -117,14 +137,15 @@ pub(crate) async fn create(
     db: &Database,
     bus: &EventBus,
     base_domain: &str,
+    founder: Option<&Arc<dyn ShopFounder>>,
     new: NewTenant,
     actor: &Actor,
 ) -> Result<Tenant, TenancyError> {
-    let valid = validate(new, base_domain)?;
+    let valid = validate(new, base_domain, founder)?;
     let who = actor.audit_name();
     record(db, &valid, &who).await?;
     let seed = ShopSeed { name: &valid.name, default_currency: &valid.currency, locales: &valid.locales };
-    finish(db, bus, &valid.slug, &valid.schema, &seed, &who).await?;
+    finish(db, bus, founder, &valid.slug, &valid.schema, &seed, &who).await?;
     store::find_tenant(db, &valid.slug).await?.ok_or(TenancyError::NotFound(valid.slug))
 }
 
@@ -138,6 +159,7 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
         valid.domains.clone(),
         who.to_string(),
     );
+    let owner = valid.owner.clone();
     db.control_tx(async move |conn| {
         if let Some(existing) = store::tenant_row(conn, &slug).await? {
             return if existing.status == "provisioning" { Ok(()) } else { Err(TenancyError::SlugTaken(slug)) };
@@ -152,6 +174,8 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
                 tenants::schema_name.eq(&schema_name),
                 tenants::created_by.eq(&who),
                 tenants::modified_by.eq(&who),
+                tenants::owner_email.eq(owner.as_ref().map(|o| o.email.trim().to_string())),
+                tenants::owner_name.eq(owner.as_ref().and_then(|o| o.name.clone())),
             ))
             .execute(conn)
             .await
@@ -184,22 +208,36 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
     .await
 }
 
-/// Migrates the schema, seeds the settings and activates the shop. Idempotent.
+/// Migrates the schema, seeds the settings, appoints the owner and activates the shop. Idempotent.
 pub(crate) async fn finish(
     db: &Database,
     bus: &EventBus,
+    founder: Option<&Arc<dyn ShopFounder>>,
     slug: &str,
     schema: &TenantSchema,
     seed: &ShopSeed<'_>,
     who: &str,
 ) -> Result<(), TenancyError> {
     let version = migrate::migrate_tenant_schema(db, slug, schema).await?;
+    let lookup = slug.to_string();
+    let row = db
+        .control_tx(async move |conn| Ok::<_, TenancyError>(store::tenant_row(conn, &lookup).await?))
+        .await?
+        .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
+    let context = TenantContext { id: row.id, slug: slug.to_string(), schema: schema.clone() };
+    let (owner, founder) = (row.owner(), founder.cloned());
+    if owner.is_some() && founder.is_none() {
+        tracing::warn!(tenant = slug, "the shop names an owner, but this process cannot appoint one");
+    }
     let (name, currency, locales, seed_who) =
         (seed.name.to_string(), seed.default_currency.to_string(), seed.locales.to_vec(), who.to_string());
     db.tenant_tx(schema, async move |conn| {
-        store::seed_shop(conn, &ShopSeed { name: &name, default_currency: &currency, locales: &locales }, &seed_who)
-            .await
-            .map_err(DbError::from)
+        let seed = ShopSeed { name: &name, default_currency: &currency, locales: &locales };
+        store::seed_shop(conn, &seed, &seed_who).await.map_err(DbError::from)?;
+        if let (Some(owner), Some(founder)) = (&owner, &founder) {
+            founder.appoint(conn, &context, owner).await.map_err(TenancyError::Founding)?;
+        }
+        Ok::<(), TenancyError>(())
     })
     .await?;
     let (slug, who, bus) = (slug.to_string(), who.to_string(), bus.clone());
@@ -287,7 +325,14 @@ mod tests {
     use super::*;
 
     fn new(slug: &str) -> NewTenant {
-        NewTenant { slug: slug.into(), name: "Shop".into(), default_currency: None, locales: None, domains: vec![] }
+        NewTenant {
+            slug: slug.into(),
+            name: "Shop".into(),
+            default_currency: None,
+            locales: None,
+            domains: vec![],
+            owner: None,
+        }
     }
 
     #[test]
@@ -298,15 +343,16 @@ mod tests {
             default_currency: Some("euro".into()),
             locales: Some(vec!["en".into(), "EN_us".into()]),
             domains: vec!["shop.example.com".into(), "x.localhost".into(), "not a host".into()],
+            owner: Some(ShopOwner { email: "owner@example.com".into(), name: None }),
         };
-        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost") else { panic!("expected invalid") };
+        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost", None) else { panic!("expected invalid") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["slug", "name", "default_currency", "locales[1]", "domains[1]", "domains[2]"]);
+        assert_eq!(fields, ["slug", "name", "default_currency", "locales[1]", "domains[1]", "domains[2]", "owner"]);
     }
 
     #[test]
     fn defaults_apply() {
-        let valid = validate(new("acme"), "localhost").unwrap();
+        let valid = validate(new("acme"), "localhost", None).unwrap();
         assert_eq!(valid.currency, "USD");
         assert_eq!(valid.locales, ["en"]);
         assert_eq!(valid.schema.name(), "t_acme");

@@ -14,6 +14,8 @@ diesel::table! {
         modified_at -> Timestamptz,
         modified_by -> Text,
         version -> Int8,
+        owner_email -> Nullable<Text>,
+        owner_name -> Nullable<Text>,
     }
 }
 

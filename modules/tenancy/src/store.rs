@@ -5,6 +5,7 @@ use crate::schema::{shop_settings, tenant_domains, tenants};
 use crate::{ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyError, Tenant, TenantPatch, TenantStatus};
 use agora_kernel::events::EventBus;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::ports::ShopOwner;
 use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -22,9 +23,17 @@ pub(crate) struct TenantRow {
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub version: i64,
+    pub owner_email: Option<String>,
+    pub owner_name: Option<String>,
 }
 
 impl TenantRow {
+    /// The person the shop was opened for, if the operator named one.
+    pub(crate) fn owner(&self) -> Option<ShopOwner> {
+        let email = self.owner_email.clone()?;
+        Some(ShopOwner { email, name: self.owner_name.clone() })
+    }
+
     fn into_tenant(self, domains: Vec<String>) -> Tenant {
         Tenant {
             id: self.id,
@@ -36,6 +45,7 @@ impl TenantRow {
             created_at: self.created_at,
             modified_at: self.modified_at,
             version: self.version,
+            owner_email: self.owner_email,
         }
     }
 }

@@ -1,0 +1,104 @@
+//! Who can sign in to the demo: an owner of the demo shop and a platform operator. Their
+//! passwords are made on the first `agora demo` and kept in the data directory, readable by its
+//! owner only, so every later run (and `scripts/run.sh`) can print them again.
+
+use crate::app::AppState;
+use crate::cli::CliError;
+use agora_identity::{Grantor, IdentityError, NewOperator, NewStaff};
+use agora_kernel::Actor;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+const OWNER_EMAIL: &str = "owner@demo.example";
+const OPERATOR_EMAIL: &str = "operator@demo.example";
+
+/// The demo's sign-ins and where they are kept.
+pub struct SignIns {
+    file: PathBuf,
+    owner_password: Option<String>,
+    operator_password: Option<String>,
+}
+
+impl SignIns {
+    pub fn print(&self) {
+        let show = |password: &Option<String>| password.clone().unwrap_or_else(|| "(set before; not kept)".into());
+        println!("demo shop owner:   {OWNER_EMAIL} / {}", show(&self.owner_password));
+        println!("platform operator: {OPERATOR_EMAIL} / {}", show(&self.operator_password));
+        println!("(kept in {})", self.file.display());
+    }
+}
+
+/// The demo's sign-ins, creating the accounts on the first run.
+pub async fn sign_ins(state: &AppState) -> Result<SignIns, CliError> {
+    let file = state.config.data_dir.join("demo-sign-ins.txt");
+    let mut kept = read(&file);
+    let tenant = state
+        .tenancy
+        .resolve(None, Some("demo"))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .ok_or_else(|| CliError::Failed("the demo shop is not active".into()))?;
+    if !kept.contains_key("owner") {
+        let password = agora_identity::tokens::random_token(12);
+        let owner =
+            NewStaff { email: OWNER_EMAIL.into(), name: Some("Demo Owner".into()), roles: vec!["owner".into()] };
+        let created = state
+            .identity
+            .create_staff(&tenant, owner, Some(password.clone()), &Grantor::System("demo"), &Default::default())
+            .await;
+        if let Some(password) = kept_unless_taken(created, password)? {
+            kept.insert("owner".into(), password);
+        }
+    }
+    if !kept.contains_key("operator") {
+        let password = agora_identity::tokens::random_token(12);
+        let operator = NewOperator {
+            email: OPERATOR_EMAIL.into(),
+            password: password.clone(),
+            name: Some("Demo Operator".into()),
+        };
+        let created = state.identity.create_operator(operator, &Actor::System("demo")).await;
+        if let Some(password) = kept_unless_taken(created, password)? {
+            kept.insert("operator".into(), password);
+        }
+    }
+    write(&file, &kept)?;
+    Ok(SignIns { owner_password: kept.get("owner").cloned(), operator_password: kept.get("operator").cloned(), file })
+}
+
+/// The new account's password; `None` when the account already existed (its password was set by
+/// an earlier run whose file is gone, or by hand, and is not ours to print).
+fn kept_unless_taken<T>(created: Result<T, IdentityError>, password: String) -> Result<Option<String>, CliError> {
+    match created {
+        Ok(_) => Ok(Some(password)),
+        Err(IdentityError::EmailTaken) => Ok(None),
+        Err(e) => Err(CliError::Failed(format!("creating a demo sign-in: {e}"))),
+    }
+}
+
+fn read(file: &PathBuf) -> BTreeMap<String, String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn write(file: &PathBuf, kept: &BTreeMap<String, String>) -> Result<(), CliError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::Failed(format!("{}: {e}", dir.display())))?;
+    }
+    let body: String = kept.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)
+        .and_then(|mut f| f.write_all(body.as_bytes()).map(|()| f))
+        .map_err(|e| CliError::Failed(format!("{}: {e}", file.display())))?;
+    out.flush().map_err(|e| CliError::Failed(format!("{}: {e}", file.display())))
+}
