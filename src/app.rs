@@ -15,6 +15,7 @@ use agora_kernel::platform::PlatformToken;
 use agora_kernel::ports::{PersonalDataHolder, ShopFounder, ShopOwner, TransactionalMail};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
+use agora_kernel::sealing::Sealer;
 use agora_kernel::{ApiError, Database, DbSettings};
 use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
@@ -186,6 +187,7 @@ fn identity_settings(config: &Config) -> IdentitySettings {
     }
     IdentitySettings {
         token_key: config.token_key.clone().unwrap_or(defaults.token_key.clone()),
+        token_key_previous: config.token_key_previous.clone(),
         secure_cookies: config.secure_cookies,
         trust_forwarded_for: config.trust_forwarded_for,
         ..defaults
@@ -247,14 +249,17 @@ impl AppState {
             disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
             ..agora_webhooks::WebhookSettings::default()
         };
-        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings)
+        let identity_settings = identity_settings(config);
+        // One master key seals every module's secrets at rest (each under its own derived key).
+        let sealer = Sealer::new(&identity_settings.token_key, identity_settings.token_key_previous.as_ref());
+        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer)
             .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring =
             agora_identity::Wiring { mail: Some(port.clone()), personal_data: vec![port], redis: redis.clone() };
-        let identity = IdentityModule::new(db.clone(), identity_settings(config), wiring)
-            .map_err(|e| StartError::Other(e.to_string()))?;
+        let identity =
+            IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> =

@@ -51,6 +51,10 @@ pub enum Command {
     /// Manage a shop's staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Seal every shop's stored secrets (OIDC client secrets, authenticator seeds, webhook
+    /// signing secrets) under the current AGORA_TOKEN_KEY: after a key rotation, before
+    /// AGORA_TOKEN_KEY_PREVIOUS is dropped.
+    ResealSecrets,
     /// Write the JSON schema of every event to a directory (committed as openapi/events/).
     EventSchemas {
         /// Directory to write `<event name>.json` files into.
@@ -418,6 +422,34 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     CliError::Failed(if fields.is_empty() { e.detail } else { fields.join("; ") })
                 })?;
             println!("{}", serde_json::to_string_pretty(&account).map_err(|e| CliError::Failed(e.to_string()))?);
+            Ok(())
+        }
+        Command::ResealSecrets => {
+            let mut cursor = None;
+            let (mut shops, mut rewritten) = (0, 0);
+            loop {
+                let page = tenancy
+                    .list(&PageQuery { limit: Some(100), cursor }, None)
+                    .await
+                    .map_err(|e| CliError::Failed(e.detail.clone()))?;
+                for shop in page.items.iter().filter(|t| t.status != "provisioning") {
+                    let tenant = agora_kernel::TenantContext {
+                        id: shop.id,
+                        slug: shop.slug.clone(),
+                        schema: agora_kernel::TenantSchema::for_slug(&shop.slug)
+                            .ok_or_else(|| CliError::Failed(format!("bad slug {}", shop.slug)))?,
+                    };
+                    let failed = |e: String| CliError::Failed(format!("{}: {e}", shop.slug));
+                    rewritten += state.identity.reseal_secrets(&tenant).await.map_err(|e| failed(e.to_string()))?;
+                    rewritten += state.webhooks.reseal_secrets(&tenant).await.map_err(|e| failed(e.to_string()))?;
+                    shops += 1;
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            println!("{rewritten} secrets sealed again across {shops} shops");
             Ok(())
         }
         Command::Serve(_) | Command::Openapi { .. } | Command::Worker(_) | Command::EventSchemas { .. } => {

@@ -30,6 +30,9 @@ pub struct Config {
     /// Key signing access tokens (HMAC-SHA256, at least 32 characters). Replicas must share it;
     /// unset = a random key per process, so tokens die with the process.
     pub token_key: Option<SecretString>,
+    /// The key `token_key` replaced, during a rotation: tokens it signed and secrets it sealed
+    /// are still accepted.
+    pub token_key_previous: Option<SecretString>,
     /// Mark session cookies `Secure`; turn off only to develop over plain http.
     pub secure_cookies: bool,
     pub db_pool_size: usize,
@@ -74,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("base_domain", &self.base_domain)
             .field("platform_token", &self.platform_token.as_ref().map(|_| "<set>"))
             .field("token_key", &self.token_key.as_ref().map(|_| "<set>"))
+            .field("token_key_previous", &self.token_key_previous.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
@@ -91,6 +95,7 @@ const FILE_KEYS: &[&str] = &[
     "base_domain",
     "platform_token",
     "token_key",
+    "token_key_previous",
     "secure_cookies",
     "db_pool_size",
     "http_workers",
@@ -295,16 +300,16 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
-        let token_key = match src.raw("AGORA_TOKEN_KEY") {
-            Some((v, name)) if v.len() < 32 => {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: "<hidden>".into(),
-                    message: "must be at least 32 characters".into(),
-                })
-            }
-            other => other.map(|(v, _)| SecretString::from(v)),
+        let key = |variable: &str| match src.raw(variable) {
+            Some((v, name)) if v.len() < 32 => Err(ConfigError::Invalid {
+                name,
+                value: "<hidden>".into(),
+                message: "must be at least 32 characters".into(),
+            }),
+            other => Ok(other.map(|(v, _)| SecretString::from(v))),
         };
+        let token_key = key("AGORA_TOKEN_KEY")?;
+        let token_key_previous = key("AGORA_TOKEN_KEY_PREVIOUS")?;
         let log_format = match src.raw("AGORA_LOG_FORMAT") {
             None => LogFormat::Auto,
             Some((v, name)) => match v.as_str() {
@@ -329,6 +334,7 @@ impl Config {
             base_domain,
             platform_token,
             token_key,
+            token_key_previous,
             secure_cookies: src.parsed("AGORA_SECURE_COOKIES", true, |_| Ok(()))?,
             db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, urange(1, 1000))?,
             http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, urange(0, 1024))?,

@@ -20,6 +20,7 @@ mod observability;
 mod oidc;
 mod openapi;
 mod rate_limit;
+mod secrets;
 mod sessions;
 mod tenancy;
 mod webhooks;

@@ -23,7 +23,7 @@ fn base32_decode(text: &str) -> Vec<u8> {
 }
 
 /// RFC 6238: HMAC-SHA1 over the 30 s step counter, dynamic truncation, 6 digits.
-fn totp(secret: &[u8], step: u64) -> String {
+pub(crate) fn totp(secret: &[u8], step: u64) -> String {
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
     mac.update(&step.to_be_bytes());
     let hash = mac.finalize().into_bytes();
@@ -32,7 +32,7 @@ fn totp(secret: &[u8], step: u64) -> String {
     format!("{:06}", value % 1_000_000)
 }
 
-fn step_now() -> u64 {
+pub(crate) fn step_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30
 }
 
@@ -53,7 +53,7 @@ async fn password_step(app: &TestApp, area: &str, shop: &str, email: &str) -> Va
 }
 
 /// Enrols and activates an authenticator for `who`; returns the secret and the recovery codes.
-async fn enrol(app: &TestApp, area: &str, shop: &str, who: &Credentials) -> (Vec<u8>, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, area: &str, shop: &str, who: &Credentials) -> (Vec<u8>, Vec<String>) {
     let res = app.as_user(Method::POST, &format!("/api/v1/{area}/me/mfa/totp"), shop, who).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let enrolment: Value = res.json().await.unwrap();

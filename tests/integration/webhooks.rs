@@ -735,3 +735,51 @@ async fn endpoints_are_managed_with_versions_and_validated_input() {
         app.client.get(app.url("/api/v1/admin/webhooks/endpoints")).header("x-tenant-id", &acme).send().await.unwrap();
     problem(res, 401).await;
 }
+
+/// Signing secrets are stored sealed; one stored in the clear before sealing began still signs,
+/// and `agora reseal-secrets` seals it without changing it.
+#[tokio::test]
+async fn signing_secrets_are_sealed_at_rest_and_old_clear_ones_still_sign() {
+    let app = spawn(&[]).await;
+    let acme = app.tenant("acme").await;
+    let receiver = Receiver::start(Behaviour::Accept).await;
+    let created = create_endpoint(&app, &acme, &receiver.url, &[SETTINGS_UPDATED]).await;
+    let (id, secret) = (created["id"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap());
+    let pg = app.db.connect().await;
+    let (clear, sealed) = stored_secret(&pg, &id).await;
+    assert_eq!(clear, None, "nothing in the clear");
+    let sealed = sealed.unwrap();
+    assert!(!sealed.windows(8).any(|w| secret.as_bytes().windows(8).any(|s| s == w)), "no piece of the secret");
+
+    // As stored by a version before sealing.
+    let legacy = "whsec_stored-in-the-clear-by-an-older-agora";
+    pg.execute(
+        "UPDATE t_acme.webhook_endpoints SET secret = $2, secret_sealed = NULL WHERE id::text = $1",
+        &[&id, &legacy],
+    )
+    .await
+    .unwrap();
+    rename_shop(&app, &acme, "Acme I").await;
+    let first = receiver.wait_accepted(1).await;
+    assert_eq!(verified_by(&first[0], &[legacy]), [Some(0)]);
+
+    let env = [("DATABASE_URL", app.db.url.as_str()), ("AGORA_TOKEN_KEY", crate::support::TOKEN_KEY)];
+    let (ok, out, err) = crate::support::run_agora(&["reseal-secrets"], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("1 secrets sealed again"), "{out}");
+    let (clear, sealed) = stored_secret(&pg, &id).await;
+    assert_eq!(clear, None);
+    assert!(sealed.is_some());
+    rename_shop(&app, &acme, "Acme II").await;
+    let both = receiver.wait_accepted(2).await;
+    assert_eq!(verified_by(&both[1], &[legacy]), [Some(0)], "the same secret, now sealed");
+}
+
+/// An endpoint's secret as stored: in the clear, sealed.
+async fn stored_secret(pg: &tokio_postgres::Client, id: &str) -> (Option<String>, Option<Vec<u8>>) {
+    let row = pg
+        .query_one("SELECT secret, secret_sealed FROM t_acme.webhook_endpoints WHERE id::text = $1", &[&id])
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}

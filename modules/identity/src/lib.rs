@@ -47,6 +47,7 @@ pub mod tokens;
 
 use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
 use agora_kernel::redis::Redis;
+use agora_kernel::sealing::Sealer;
 use agora_kernel::Database;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -62,8 +63,10 @@ pub use middleware::authenticate;
 /// Knobs for sessions, tokens and throttling; [`IdentitySettings::default`] is production-sane.
 #[derive(Clone)]
 pub struct IdentitySettings {
-    /// Signs access tokens. Every replica needs the same key.
+    /// Signs access tokens and seals secrets at rest. Every replica needs the same key.
     pub token_key: SecretString,
+    /// The key `token_key` replaced, during a rotation: what it signed or sealed still counts.
+    pub token_key_previous: Option<SecretString>,
     /// Mark cookies `Secure` (off only for local development over plain http).
     pub secure_cookies: bool,
     /// A session unused this long ends.
@@ -90,6 +93,7 @@ impl Default for IdentitySettings {
     fn default() -> Self {
         Self {
             token_key: SecretString::from(tokens::random_token(32)),
+            token_key_previous: None,
             secure_cookies: true,
             session_idle: Duration::from_secs(2 * 3600),
             session_absolute: Duration::from_secs(7 * 24 * 3600),
@@ -189,6 +193,7 @@ struct Inner {
     mail: Option<Arc<dyn TransactionalMail>>,
     personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     sessions: SessionStore,
+    sealer: Sealer,
 }
 
 /// What the composition root hands the module besides the database.
@@ -205,10 +210,13 @@ pub struct Wiring {
 
 impl IdentityModule {
     pub fn new(db: Database, settings: IdentitySettings, wiring: Wiring) -> Result<Self, IdentityError> {
-        let signer =
-            tokens::Signer::new(settings.token_key.expose_secret().as_bytes()).map_err(IdentityError::Hashing)?;
+        let previous = settings.token_key_previous.as_ref().map(|k| k.expose_secret().as_bytes());
+        let signer = tokens::Signer::new(settings.token_key.expose_secret().as_bytes(), previous)
+            .map_err(IdentityError::Hashing)?;
+        let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
-        let inner = Inner { db, settings, signer, mail: wiring.mail, personal_data: wiring.personal_data, sessions };
+        let (mail, personal_data) = (wiring.mail, wiring.personal_data);
+        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -218,6 +226,20 @@ impl IdentityModule {
 
     fn settings(&self) -> &IdentitySettings {
         &self.inner.settings
+    }
+}
+
+impl IdentityModule {
+    /// Seals the shop's secrets (OIDC client secret, authenticator seeds) under the current key:
+    /// after a key rotation, or for seeds stored before sealing began. How many it rewrote.
+    pub async fn reseal_secrets(&self, tenant: &agora_kernel::TenantContext) -> Result<usize, IdentityError> {
+        let (this, context) = (self.clone(), tenant.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let client_secret = usize::from(this.reseal_client_secret(conn, &context).await?);
+                Ok(client_secret + this.reseal_seeds(conn, context.id).await?)
+            })
+            .await
     }
 }
 

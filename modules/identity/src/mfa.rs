@@ -183,44 +183,133 @@ fn proof(code: Option<String>, recovery_code: Option<String>) -> Result<Proof, I
     }
 }
 
-/// Checks a proof against the user's active authenticator and consumes it (the code's step, or
-/// the recovery code). `None`: wrong, or MFA is not active.
-async fn consume_proof(
-    conn: &mut AsyncPgConnection,
-    user: uuid::Uuid,
-    proof: &Proof,
-) -> QueryResult<Option<&'static str>> {
-    let row: Option<(Vec<u8>, Option<i64>)> = mfa_totp::table
-        .filter(mfa_totp::user_id.eq(user))
-        .filter(mfa_totp::activated_at.is_not_null())
-        .select((mfa_totp::secret, mfa_totp::last_step))
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((secret, last_step)) = row else { return Ok(None) };
-    match proof {
-        Proof::Code(code) => {
-            let Some(step) = matching_step(&secret, code, now_step(), last_step) else { return Ok(None) };
+/// What TOTP seeds are sealed for (see `agora_kernel::sealing`).
+const SEED_PURPOSE: &str = "totp-secret";
+/// Seeds stored before sealing began are this long (in the clear); sealed ones are longer.
+const CLEAR_SEED_LEN: usize = SECRET_BYTES;
+
+/// A seed belongs to one account of one shop: sealed anywhere else, it does not open.
+fn seed_place(tenant: uuid::Uuid, user: uuid::Uuid) -> Vec<u8> {
+    [tenant.as_bytes().as_slice(), user.as_bytes()].concat()
+}
+
+impl IdentityModule {
+    fn seal_seed(&self, tenant: uuid::Uuid, user: uuid::Uuid, seed: &[u8]) -> Result<Vec<u8>, IdentityError> {
+        self.inner
+            .sealer
+            .seal(SEED_PURPOSE, &seed_place(tenant, user), seed)
+            .map_err(|e| IdentityError::Hashing(e.to_string()))
+    }
+
+    /// The seed as stored, and whether it should be sealed again (it was in the clear, or sealed
+    /// under the previous master key).
+    fn open_seed(&self, tenant: uuid::Uuid, user: uuid::Uuid, stored: &[u8]) -> Result<(Vec<u8>, bool), IdentityError> {
+        if stored.len() == CLEAR_SEED_LEN {
+            return Ok((stored.to_vec(), true));
+        }
+        let opened = self
+            .inner
+            .sealer
+            .open(SEED_PURPOSE, &seed_place(tenant, user), stored)
+            .map_err(|e| IdentityError::Hashing(format!("the authenticator secret of user {user}: {e}")))?;
+        Ok((opened.plain, opened.stale))
+    }
+
+    /// The seed, sealed again under the current key first when it is not yet (and whether it was).
+    async fn seed_resealed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: uuid::Uuid,
+        user: uuid::Uuid,
+        stored: &[u8],
+    ) -> Result<(Vec<u8>, bool), IdentityError> {
+        let (seed, stale) = self.open_seed(tenant, user, stored)?;
+        if stale {
             diesel::update(mfa_totp::table.filter(mfa_totp::user_id.eq(user)))
-                .set(mfa_totp::last_step.eq(step))
+                .set(mfa_totp::secret.eq(self.seal_seed(tenant, user, &seed)?))
                 .execute(conn)
                 .await?;
-            Ok(Some("totp"))
         }
-        Proof::Recovery(raw) => {
-            let used = diesel::update(
-                mfa_recovery_codes::table
-                    .filter(mfa_recovery_codes::user_id.eq(user))
-                    .filter(mfa_recovery_codes::code_hash.eq(recovery_digest(raw)))
-                    .filter(mfa_recovery_codes::used_at.is_null()),
-            )
-            .set(mfa_recovery_codes::used_at.eq(diesel::dsl::now))
-            .execute(conn)
-            .await?;
-            Ok((used == 1).then_some("recovery_code"))
+        Ok((seed, stale))
+    }
+
+    /// Seals every authenticator seed of the shop under the current key (after a key rotation,
+    /// or for seeds stored before sealing began); returns how many it rewrote.
+    pub(crate) async fn reseal_seeds(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: uuid::Uuid,
+    ) -> Result<usize, IdentityError> {
+        let rows: Vec<(uuid::Uuid, Vec<u8>)> =
+            mfa_totp::table.select((mfa_totp::user_id, mfa_totp::secret)).for_update().load(conn).await?;
+        let mut rewritten = 0;
+        for (user, stored) in rows {
+            if self.seed_resealed(conn, tenant, user, &stored).await?.1 {
+                rewritten += 1;
+            }
+        }
+        Ok(rewritten)
+    }
+
+    /// Checks a proof against the user's active authenticator and consumes it (the code's step,
+    /// or the recovery code). `None`: wrong, or MFA is not active.
+    async fn consume_proof(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: uuid::Uuid,
+        user: uuid::Uuid,
+        proof: &Proof,
+    ) -> Result<Option<&'static str>, IdentityError> {
+        let row: Option<(Vec<u8>, Option<i64>)> = mfa_totp::table
+            .filter(mfa_totp::user_id.eq(user))
+            .filter(mfa_totp::activated_at.is_not_null())
+            .select((mfa_totp::secret, mfa_totp::last_step))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some((stored, last_step)) = row else { return Ok(None) };
+        match proof {
+            Proof::Code(code) => {
+                let (seed, _) = self.seed_resealed(conn, tenant, user, &stored).await?;
+                Ok(consume_code(conn, user, &seed, code, last_step).await?)
+            }
+            // Recovery codes never need the seed: they still work when it no longer opens.
+            Proof::Recovery(raw) => Ok(consume_recovery_code(conn, user, raw).await?),
         }
     }
+}
+
+async fn consume_code(
+    conn: &mut AsyncPgConnection,
+    user: uuid::Uuid,
+    secret: &[u8],
+    code: &str,
+    last_step: Option<i64>,
+) -> QueryResult<Option<&'static str>> {
+    let Some(step) = matching_step(secret, code, now_step(), last_step) else { return Ok(None) };
+    diesel::update(mfa_totp::table.filter(mfa_totp::user_id.eq(user)))
+        .set(mfa_totp::last_step.eq(step))
+        .execute(conn)
+        .await?;
+    Ok(Some("totp"))
+}
+
+async fn consume_recovery_code(
+    conn: &mut AsyncPgConnection,
+    user: uuid::Uuid,
+    raw: &str,
+) -> QueryResult<Option<&'static str>> {
+    let used = diesel::update(
+        mfa_recovery_codes::table
+            .filter(mfa_recovery_codes::user_id.eq(user))
+            .filter(mfa_recovery_codes::code_hash.eq(recovery_digest(raw)))
+            .filter(mfa_recovery_codes::used_at.is_null()),
+    )
+    .set(mfa_recovery_codes::used_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
+    Ok((used == 1).then_some("recovery_code"))
 }
 
 /// Whether the user has an active authenticator.
@@ -320,7 +409,7 @@ impl IdentityModule {
                 }
                 let actor = Actor::User(user_id);
                 let subject = Some(format!("user:{user_id}"));
-                let Some(method) = consume_proof(conn, user_id, &proof).await? else {
+                let Some(method) = this.consume_proof(conn, context.id, user_id, &proof).await? else {
                     store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user_id)]).await?;
                     store::audit(conn, &actor, "login.mfa_failed", subject, ip.as_deref(), serde_json::json!({}))
                         .await?;
@@ -372,6 +461,7 @@ impl IdentityModule {
         let mut secret = vec![0u8; SECRET_BYTES];
         rand::thread_rng().fill_bytes(&mut secret);
         let issuer = tenant.slug.clone();
+        let sealed = self.seal_seed(tenant.id, user, &secret)?;
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let account = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
@@ -379,10 +469,10 @@ impl IdentityModule {
                     return Err(IdentityError::MfaAlreadyEnabled);
                 }
                 diesel::insert_into(mfa_totp::table)
-                    .values((mfa_totp::user_id.eq(user), mfa_totp::secret.eq(&secret)))
+                    .values((mfa_totp::user_id.eq(user), mfa_totp::secret.eq(&sealed)))
                     .on_conflict(mfa_totp::user_id)
                     .do_update()
-                    .set((mfa_totp::secret.eq(&secret), mfa_totp::last_step.eq(None::<i64>)))
+                    .set((mfa_totp::secret.eq(&sealed), mfa_totp::last_step.eq(None::<i64>)))
                     .execute(conn)
                     .await?;
                 let encoded = base32(&secret);
@@ -407,6 +497,7 @@ impl IdentityModule {
         let code = parse_code("code", code)?;
         let throttle = self.mfa_throttle(user);
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+        let (this, tenant_id) = (self.clone(), tenant.id);
         enum Outcome {
             Activated(RecoveryCodes),
             Throttled(u64),
@@ -423,7 +514,7 @@ impl IdentityModule {
                     .first(conn)
                     .await
                     .optional()?;
-                let Some(secret) = pending else {
+                let Some(stored) = pending else {
                     return Err(if mfa_active(conn, user).await? {
                         IdentityError::MfaAlreadyEnabled
                     } else {
@@ -433,6 +524,7 @@ impl IdentityModule {
                 if let Some(wait) = store::throttle_check(conn, THROTTLE_TABLE, &throttle).await? {
                     return Ok(Outcome::Throttled(wait));
                 }
+                let (secret, _) = this.open_seed(tenant_id, user, &stored)?;
                 let Some(step) = matching_step(&secret, &code, now_step(), None) else {
                     store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user)]).await?;
                     return Ok(Outcome::WrongCode);
@@ -496,6 +588,7 @@ impl IdentityModule {
             WrongProof(&'static str),
         }
         let field = if matches!(proof, Proof::Code(_)) { "code" } else { "recovery_code" };
+        let (this, tenant_id) = (self.clone(), tenant.id);
         let outcome = self
             .db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -506,7 +599,7 @@ impl IdentityModule {
                     return Ok(Outcome::Throttled(wait));
                 }
                 let actor = Actor::User(user);
-                let Some(method) = consume_proof(conn, user, &proof).await? else {
+                let Some(method) = this.consume_proof(conn, tenant_id, user, &proof).await? else {
                     store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user)]).await?;
                     return Ok(Outcome::WrongProof(field));
                 };

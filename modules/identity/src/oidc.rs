@@ -9,9 +9,9 @@
 //! to an existing account through a verified email, or a new account is created; the session is
 //! granted by the same code as the password login.
 //!
-//! The client secret is encrypted at rest (AES-256-GCM, key derived from `AGORA_TOKEN_KEY`, the
-//! shop's id as associated data so a row copied into another shop does not decrypt) and is never
-//! returned by the API.
+//! The client secret is sealed at rest (`agora_kernel::sealing`: AES-256-GCM under a key derived
+//! from `AGORA_TOKEN_KEY`, the shop's id as associated data so a row copied into another shop does
+//! not open) and is never returned by the API.
 
 use crate::accounts::{parse_email, RequestOrigin};
 use crate::schema::{role_permissions, roles as roles_t, users};
@@ -22,14 +22,11 @@ use actix_web::body::BoxBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::Aes256Gcm;
 use agora_kernel::auth::{perm, Authorized};
 use agora_kernel::{Actor, ApiError, DbError, ErrorKind, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use hmac::{Hmac, Mac};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
@@ -37,10 +34,7 @@ use openidconnect::{
 };
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, NoContent, OperationModifier};
 use paperclip::v2::models::{DefaultOperationRaw, Either, Response};
-use rand::RngCore;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -291,38 +285,53 @@ fn parse_issuer(raw: &str) -> Result<IssuerUrl, IdentityError> {
     IssuerUrl::new(raw.trim().to_string()).map_err(|_| invalid())
 }
 
-/// AES-256-GCM key for client secrets: HMAC-SHA256 of a fixed label under the token key, so the
-/// one configured secret serves both purposes without the two uses sharing a key.
-fn secret_cipher(module: &IdentityModule) -> Result<Aes256Gcm, OidcError> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(module.settings().token_key.expose_secret().as_bytes())
+/// What the client secret is sealed for (see `agora_kernel::sealing`); the shop's id is its place.
+const SECRET_PURPOSE: &str = "oidc-client-secret";
+
+/// The sealed secret as its two columns: nonce, then ciphertext with tag.
+fn seal_secret(module: &IdentityModule, tenant: &TenantContext, secret: &str) -> Result<(Vec<u8>, Vec<u8>), OidcError> {
+    let sealed = module
+        .inner
+        .sealer
+        .seal(SECRET_PURPOSE, tenant.id.as_bytes(), secret.as_bytes())
         .map_err(|_| OidcError::Crypto)?;
-    mac.update(b"agora/oidc-client-secret/v1");
-    let key = mac.finalize().into_bytes();
-    Aes256Gcm::new_from_slice(&key).map_err(|_| OidcError::Crypto)
+    let (nonce, body) = sealed.split_at(12);
+    Ok((body.to_vec(), nonce.to_vec()))
 }
 
-fn encrypt_secret(
+fn open_secret(module: &IdentityModule, tenant: &TenantContext, row: &ProviderRow) -> Result<String, OidcError> {
+    Ok(open_secret_noting_staleness(module, tenant.id, row)?.0)
+}
+
+fn open_secret_noting_staleness(
     module: &IdentityModule,
-    tenant: &TenantContext,
-    secret: &str,
-) -> Result<(Vec<u8>, Vec<u8>), OidcError> {
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let payload = Payload { msg: secret.as_bytes(), aad: tenant.id.as_bytes() };
-    let sealed =
-        secret_cipher(module)?.encrypt(aes_gcm::Nonce::from_slice(&nonce), payload).map_err(|_| OidcError::Crypto)?;
-    Ok((sealed, nonce.to_vec()))
+    tenant: uuid::Uuid,
+    row: &ProviderRow,
+) -> Result<(String, bool), OidcError> {
+    let sealed = [row.client_secret_nonce.as_slice(), &row.client_secret_encrypted].concat();
+    module.inner.sealer.open_text(SECRET_PURPOSE, tenant.as_bytes(), &sealed).map_err(|_| OidcError::Crypto)
 }
 
-fn decrypt_secret(module: &IdentityModule, tenant: &TenantContext, row: &ProviderRow) -> Result<String, OidcError> {
-    if row.client_secret_nonce.len() != 12 {
-        return Err(OidcError::Crypto);
+impl IdentityModule {
+    /// Seals the shop's OIDC client secret under the current key if an earlier key sealed it.
+    pub(crate) async fn reseal_client_secret(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+    ) -> Result<bool, IdentityError> {
+        let Some(row) = provider_row(conn).await? else { return Ok(false) };
+        let unopenable = |_| IdentityError::Hashing("the shop's OIDC client secret does not open".into());
+        let (secret, stale) = open_secret_noting_staleness(self, tenant.id, &row).map_err(unopenable)?;
+        if !stale {
+            return Ok(false);
+        }
+        let (sealed, nonce) = seal_secret(self, tenant, &secret).map_err(unopenable)?;
+        diesel::update(oidc_provider::table)
+            .set((oidc_provider::client_secret_encrypted.eq(sealed), oidc_provider::client_secret_nonce.eq(nonce)))
+            .execute(conn)
+            .await?;
+        Ok(true)
     }
-    let payload = Payload { msg: &row.client_secret_encrypted, aad: tenant.id.as_bytes() };
-    let plain = secret_cipher(module)?
-        .decrypt(aes_gcm::Nonce::from_slice(&row.client_secret_nonce), payload)
-        .map_err(|_| OidcError::Crypto)?;
-    String::from_utf8(plain).map_err(|_| OidcError::Crypto)
 }
 
 async fn provider_row(conn: &mut AsyncPgConnection) -> QueryResult<Option<ProviderRow>> {
@@ -385,7 +394,7 @@ impl IdentityModule {
             Some(s) if s.is_empty() || s.len() > 1000 => {
                 return Err(IdentityError::field("client_secret", "1 to 1000 characters").into())
             }
-            Some(s) => Some(encrypt_secret(self, tenant, s)?),
+            Some(s) => Some(seal_secret(self, tenant, s)?),
             None => None,
         };
         let issuer_url = input.issuer_url.trim().to_string();
@@ -654,7 +663,7 @@ impl IdentityModule {
         }
         let code = query.code.filter(|c| !c.is_empty()).ok_or_else(|| IdentityError::field("code", "required"))?;
         let provider = self.configured(tenant, kind).await?;
-        let secret = decrypt_secret(self, tenant, &provider)?;
+        let secret = open_secret(self, tenant, &provider)?;
         let identity = self.verify_at_provider(&provider, secret, code, login).await?;
         let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
         let staff_role = provider.staff_role.clone();

@@ -62,12 +62,27 @@ struct Header {
     kid: Option<String>,
 }
 
-/// Signs and checks access tokens with one key.
+/// Signs access tokens with the current key and checks them with it or, during a key rotation,
+/// the previous one (told apart by the header's key id, which never picks the algorithm).
 #[derive(Clone)]
 pub struct Signer {
+    current: Key,
+    previous: Option<Key>,
+}
+
+#[derive(Clone)]
+struct Key {
     mac: Hmac<Sha256>,
-    /// Identifies the key, so a future rotation can accept the old key for a while.
     kid: String,
+}
+
+impl Key {
+    /// HMAC takes keys of any length, so this only fails if the hmac crate changes its mind.
+    fn new(key: &[u8]) -> Result<Self, String> {
+        let kid = hex::encode(Sha256::digest(key).get(..8).unwrap_or_default());
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|e| e.to_string())?;
+        Ok(Self { mac, kid })
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -80,21 +95,14 @@ pub enum TokenError {
 }
 
 impl Signer {
-    /// HMAC takes keys of any length, so this only fails if the hmac crate changes its mind.
-    pub fn new(key: &[u8]) -> Result<Self, String> {
-        let kid = hex::encode(Sha256::digest(key).get(..8).unwrap_or_default());
-        let mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|e| e.to_string())?;
-        Ok(Self { mac, kid })
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        self.mac.clone()
+    pub fn new(key: &[u8], previous: Option<&[u8]>) -> Result<Self, String> {
+        Ok(Self { current: Key::new(key)?, previous: previous.map(Key::new).transpose()? })
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
-        let header = Header { alg: ALGORITHM.into(), typ: Some("JWT".into()), kid: Some(self.kid.clone()) };
+        let header = Header { alg: ALGORITHM.into(), typ: Some("JWT".into()), kid: Some(self.current.kid.clone()) };
         let signing_input = format!("{}.{}", encode_json(&header), encode_json(claims));
-        let mut mac = self.mac();
+        let mut mac = self.current.mac.clone();
         mac.update(signing_input.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         format!("{signing_input}.{signature}")
@@ -114,12 +122,16 @@ impl Signer {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(TokenError::Malformed)?;
-        // The algorithm is fixed; the header only gets to agree with it.
-        if header.alg != ALGORITHM || header.kid.as_deref() != Some(self.kid.as_str()) {
+        // The algorithm is fixed; the header only gets to agree with it, and to name one of our keys.
+        let key = [Some(&self.current), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()));
+        let Some(key) = key.filter(|_| header.alg == ALGORITHM) else {
             return Err(TokenError::Algorithm);
-        }
+        };
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
-        let mut mac = self.mac();
+        let mut mac = key.mac.clone();
         mac.update(signing_input.as_bytes());
         mac.verify_slice(&signature).map_err(|_| TokenError::Signature)?;
         let claims: Claims = URL_SAFE_NO_PAD
@@ -152,12 +164,18 @@ mod tests {
 
     #[test]
     fn round_trip_and_rejections() {
-        let signer = Signer::new(b"key one").unwrap();
+        let signer = Signer::new(b"key one", None).unwrap();
         let token = signer.sign(&claims(100));
         assert_eq!(signer.verify(&token, "tenant:t", 50), Ok(claims(100)));
         assert_eq!(signer.verify(&token, "tenant:other", 50), Err(TokenError::Claims));
         assert_eq!(signer.verify(&token, "tenant:t", 100), Err(TokenError::Expired));
-        assert_eq!(Signer::new(b"key two").unwrap().verify(&token, "tenant:t", 50), Err(TokenError::Algorithm));
+        assert_eq!(Signer::new(b"key two", None).unwrap().verify(&token, "tenant:t", 50), Err(TokenError::Algorithm));
+        // During a rotation the previous key's tokens still count; new ones use the new key.
+        let rotated = Signer::new(b"key two", Some(b"key one")).unwrap();
+        assert_eq!(rotated.verify(&token, "tenant:t", 50), Ok(claims(100)));
+        let fresh = rotated.sign(&claims(100));
+        assert_eq!(rotated.verify(&fresh, "tenant:t", 50), Ok(claims(100)));
+        assert_eq!(signer.verify(&fresh, "tenant:t", 50), Err(TokenError::Algorithm));
         let mut tampered = token.clone();
         tampered.push('A');
         assert!(signer.verify(&tampered, "tenant:t", 50).is_err());

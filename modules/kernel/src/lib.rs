@@ -24,6 +24,7 @@ pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
+pub mod sealing;
 pub mod versioned;
 
 pub use auth::{perm, Authorized, Principal};

@@ -143,13 +143,34 @@ async fn deliver(job: DeliverWebhook, ctx: JobContext, runtime: &DeliveryRuntime
         tracing::info!(%endpoint_id, event_id = %job.event_id, "webhook endpoint disabled; delivery dropped");
         return Ok(());
     }
-    let attempt = send(runtime, &target, &job).await;
+    let secrets = signing_secrets(runtime, &tenant, endpoint_id, &target)?;
+    let attempt = send(runtime, &target, &secrets, &job).await;
     record(&ctx, &tenant, runtime, job, attempt).await
 }
 
-async fn send(runtime: &DeliveryRuntime, target: &DeliveryTarget, job: &DeliverWebhook) -> Attempt {
+/// The secrets to sign with: the current one, and the previous one during its grace period.
+fn signing_secrets(
+    runtime: &DeliveryRuntime,
+    tenant: &TenantContext,
+    endpoint: uuid::Uuid,
+    target: &DeliveryTarget,
+) -> Result<Vec<String>, JobError> {
+    // Retried, not given up: a replica started with the wrong key opens nothing until fixed.
+    let unopenable = |e| JobError::retry(format!("the signing secret of endpoint {endpoint} does not open: {e}"));
+    let sealer = &runtime.sealer;
+    let current = signing::open(sealer, tenant.id, endpoint, target.secret_sealed.as_deref(), target.secret.as_deref())
+        .map_err(unopenable)?;
+    let mut secrets: Vec<String> = current.map(|(s, _)| s).into_iter().collect();
+    if target.previous_secret_expires_at.is_some_and(|until| until > Utc::now()) {
+        let (sealed, clear) = (target.previous_secret_sealed.as_deref(), target.previous_secret.as_deref());
+        secrets.extend(signing::open(sealer, tenant.id, endpoint, sealed, clear).map_err(unopenable)?.map(|(s, _)| s));
+    }
+    Ok(secrets)
+}
+
+async fn send(runtime: &DeliveryRuntime, target: &DeliveryTarget, secrets: &[String], job: &DeliverWebhook) -> Attempt {
     let (id, started_at, clock) = (agora_kernel::new_id(), Utc::now(), Instant::now());
-    let outcome = post(runtime, target, job, id, started_at).await;
+    let outcome = post(runtime, target, secrets, job, id, started_at).await;
     let duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
     match outcome {
         Ok((status, body)) => {
@@ -162,18 +183,14 @@ async fn send(runtime: &DeliveryRuntime, target: &DeliveryTarget, job: &DeliverW
 async fn post(
     runtime: &DeliveryRuntime,
     target: &DeliveryTarget,
+    secrets: &[String],
     job: &DeliverWebhook,
     delivery_id: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> Result<(u16, String), String> {
     // The URL was checked at registration, but the operator's setting may have changed since.
     let url = targets::check_url(&target.url, runtime.policy).map_err(|e| format!("target refused: the URL {e}"))?;
-    let mut secrets = vec![target.secret.as_str()];
-    if let (Some(previous), Some(until)) = (&target.previous_secret, target.previous_secret_expires_at) {
-        if until > now {
-            secrets.push(previous);
-        }
-    }
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let signature = signing::signature_header(now.timestamp(), &job.body, &secrets);
     let response = runtime
         .client

@@ -1,11 +1,13 @@
 //! Registering and managing a shop's endpoints. Each use case is one tenant transaction; input
 //! is validated (and the target URL checked) before it opens.
 
+use crate::signing;
 use crate::store::{self, EndpointChanges, EndpointFields, EndpointRow};
 use crate::targets::{self, TargetPolicy};
 use crate::{NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError};
 use agora_kernel::error::FieldError;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext, Version};
 use diesel_async::AsyncPgConnection;
 use std::time::Duration;
@@ -116,13 +118,15 @@ async fn lock_current(
 
 pub(crate) async fn create(
     db: &Database,
+    sealer: &Sealer,
     tenant: &TenantContext,
     fields: EndpointFields,
     actor: &Actor,
 ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
-    let (who, secret) = (actor.audit_name(), crate::signing::new_secret());
+    let (who, secret, id) = (actor.audit_name(), signing::new_secret(), agora_kernel::new_id());
+    let sealed = signing::seal(sealer, tenant.id, id, &secret)?;
     db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = store::insert_endpoint(conn, &fields, &secret, &who).await?;
+        let row = store::insert_endpoint(conn, id, &fields, &sealed, &who).await?;
         Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
     })
     .await
@@ -190,20 +194,22 @@ pub(crate) async fn delete(
 
 pub(crate) async fn rotate_secret(
     db: &Database,
+    sealer: &Sealer,
     tenant: &TenantContext,
     id: uuid::Uuid,
     grace: Duration,
     expected: Option<i64>,
     actor: &Actor,
 ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
-    let (who, secret) = (actor.audit_name(), crate::signing::new_secret());
+    let (who, secret) = (actor.audit_name(), signing::new_secret());
+    let sealed = signing::seal(sealer, tenant.id, id, &secret)?;
     let previous_expires_at = match chrono::Duration::from_std(grace) {
         Ok(grace) if !grace.is_zero() => Some(chrono::Utc::now() + grace),
         _ => None,
     };
     db.tenant_tx(&tenant.schema, async move |conn| {
         lock_current(conn, id, expected).await?;
-        let row = store::replace_secret(conn, id, &secret, previous_expires_at, &who).await?;
+        let row = store::replace_secret(conn, id, &sealed, previous_expires_at, &who).await?;
         Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
     })
     .await
@@ -227,6 +233,30 @@ pub(crate) async fn set_enabled(
             (false, _) => store::disable(conn, id, &format!("disabled by {who}"), &who).await?,
         };
         Ok(row.into_endpoint())
+    })
+    .await
+}
+
+/// Seals every secret of the shop's endpoints under the current key (after a key rotation, or
+/// for secrets stored before sealing began); returns how many endpoints it rewrote.
+pub(crate) async fn reseal(db: &Database, sealer: &Sealer, tenant: &TenantContext) -> Result<usize, WebhooksError> {
+    let (sealer, tenant_id) = (sealer.clone(), tenant.id);
+    db.tenant_tx(&tenant.schema, async move |conn| {
+        let mut rewritten = 0;
+        for (id, clear, sealed, previous_clear, previous_sealed) in store::all_secrets(conn).await? {
+            let unopenable = |e| WebhooksError::Internal(format!("the secret of webhook endpoint {id}: {e}"));
+            let current =
+                signing::open(&sealer, tenant_id, id, sealed.as_deref(), clear.as_deref()).map_err(unopenable)?;
+            let previous = signing::open(&sealer, tenant_id, id, previous_sealed.as_deref(), previous_clear.as_deref())
+                .map_err(unopenable)?;
+            let stale = [&current, &previous].into_iter().flatten().any(|(_, stale)| *stale);
+            let Some((secret, _)) = current.filter(|_| stale) else { continue };
+            let previous = previous.map(|(p, _)| signing::seal(&sealer, tenant_id, id, &p)).transpose()?;
+            store::store_sealed(conn, id, &signing::seal(&sealer, tenant_id, id, &secret)?, previous.as_deref())
+                .await?;
+            rewritten += 1;
+        }
+        Ok(rewritten)
     })
     .await
 }

@@ -27,6 +27,7 @@ mod targets;
 use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::JobRegistry;
 use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -187,16 +188,18 @@ struct Inner {
     event_types: Vec<String>,
     /// The delivery job's HTTP client and settings, provided to the job registry.
     runtime: Arc<runtime::DeliveryRuntime>,
+    sealer: Sealer,
 }
 
 impl WebhooksModule {
     /// Builds the module; [`WebhooksModule::provide`] then hands its delivery runtime to the jobs.
-    pub fn new(db: Database, bus: &EventBus, settings: WebhookSettings) -> Result<Self, WebhooksError> {
-        let runtime = runtime::DeliveryRuntime::new(&settings)
+    /// `sealer` seals the endpoints' signing secrets at rest.
+    pub fn new(db: Database, bus: &EventBus, settings: WebhookSettings, sealer: Sealer) -> Result<Self, WebhooksError> {
+        let runtime = runtime::DeliveryRuntime::new(&settings, sealer.clone())
             .map_err(|e| WebhooksError::Internal(format!("cannot build the HTTP client: {e}")))?;
         let runtime = Arc::new(runtime);
         let event_types = bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect();
-        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, runtime }) })
+        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, runtime, sealer }) })
     }
 
     /// Gives the delivery jobs this process runs the module's HTTP client and settings.
@@ -221,7 +224,7 @@ impl WebhooksModule {
         actor: &Actor,
     ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
         let fields = endpoints::validate_new(new, &self.inner.event_types, self.policy()).await?;
-        endpoints::create(&self.inner.db, tenant, fields, actor).await
+        endpoints::create(&self.inner.db, &self.inner.sealer, tenant, fields, actor).await
     }
 
     /// The shop's endpoints, oldest first (deleted ones are gone).
@@ -273,7 +276,12 @@ impl WebhooksModule {
         actor: &Actor,
     ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
         let grace = previous_valid_for.unwrap_or(self.inner.settings.rotation_grace);
-        endpoints::rotate_secret(&self.inner.db, tenant, id, grace, expected_version, actor).await
+        endpoints::rotate_secret(&self.inner.db, &self.inner.sealer, tenant, id, grace, expected_version, actor).await
+    }
+
+    /// Seals every endpoint secret of the shop under the current key; how many it rewrote.
+    pub async fn reseal_secrets(&self, tenant: &TenantContext) -> Result<usize, WebhooksError> {
+        endpoints::reseal(&self.inner.db, &self.inner.sealer, tenant).await
     }
 
     /// Turns an endpoint back on (after automatic disabling, say) with a clean failure record.

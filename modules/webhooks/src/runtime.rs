@@ -4,16 +4,19 @@
 
 use crate::targets::{self, TargetPolicy};
 use crate::WebhookSettings;
+use agora_kernel::sealing::Sealer;
 
 pub(crate) struct DeliveryRuntime {
     pub client: reqwest::Client,
     pub policy: TargetPolicy,
     pub settings: WebhookSettings,
+    pub sealer: Sealer,
 }
 
 impl DeliveryRuntime {
-    pub fn new(settings: &WebhookSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: &WebhookSettings, sealer: Sealer) -> Result<Self, reqwest::Error> {
         let policy = TargetPolicy { allow_private: settings.allow_private_targets };
-        Ok(Self { client: targets::http_client(policy, settings.request_timeout)?, policy, settings: settings.clone() })
+        let client = targets::http_client(policy, settings.request_timeout)?;
+        Ok(Self { client, policy, settings: settings.clone(), sealer })
     }
 }

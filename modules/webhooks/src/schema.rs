@@ -10,7 +10,7 @@ diesel::table! {
         status -> Text,
         disabled_reason -> Nullable<Text>,
         disabled_at -> Nullable<Timestamptz>,
-        secret -> Text,
+        secret -> Nullable<Text>,
         previous_secret -> Nullable<Text>,
         previous_secret_expires_at -> Nullable<Timestamptz>,
         consecutive_failures -> Int4,
@@ -23,6 +23,8 @@ diesel::table! {
         modified_by -> Text,
         version -> Int8,
         deleted_at -> Nullable<Timestamptz>,
+        secret_sealed -> Nullable<Bytea>,
+        previous_secret_sealed -> Nullable<Bytea>,
     }
 }
 

@@ -5,13 +5,51 @@
 //! secret is in its grace period a second `v1=` entry carries its signature, so a receiver that
 //! still knows only the old secret keeps verifying. Signing the timestamp lets receivers refuse
 //! replays of old deliveries.
+//!
+//! The server must sign with the secret, so it cannot store a hash of it: secrets are stored
+//! sealed (`agora_kernel::sealing`), bound to their shop and endpoint. Secrets stored before
+//! sealing began (tenant migration V8) are read in the clear until sealed.
 
+use crate::WebhooksError;
+use agora_kernel::sealing::{SealError, Sealer};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
 pub const SECRET_PREFIX: &str = "whsec_";
+
+const SEAL_PURPOSE: &str = "webhook-secret";
+
+fn place(tenant: uuid::Uuid, endpoint: uuid::Uuid) -> Vec<u8> {
+    [tenant.as_bytes().as_slice(), endpoint.as_bytes()].concat()
+}
+
+pub(crate) fn seal(
+    sealer: &Sealer,
+    tenant: uuid::Uuid,
+    endpoint: uuid::Uuid,
+    secret: &str,
+) -> Result<Vec<u8>, WebhooksError> {
+    sealer
+        .seal(SEAL_PURPOSE, &place(tenant, endpoint), secret.as_bytes())
+        .map_err(|e| WebhooksError::Internal(e.to_string()))
+}
+
+/// A secret as stored, sealed or in the clear; with whether it should be sealed (again).
+pub(crate) fn open(
+    sealer: &Sealer,
+    tenant: uuid::Uuid,
+    endpoint: uuid::Uuid,
+    sealed: Option<&[u8]>,
+    clear: Option<&str>,
+) -> Result<Option<(String, bool)>, SealError> {
+    match (sealed, clear) {
+        (Some(sealed), _) => sealer.open_text(SEAL_PURPOSE, &place(tenant, endpoint), sealed).map(Some),
+        (None, Some(clear)) => Ok(Some((clear.to_string(), true))),
+        (None, None) => Ok(None),
+    }
+}
 
 /// A fresh secret: 32 random bytes from the operating system, base64, with a recognisable prefix
 /// (secret scanners and people can tell what it is).

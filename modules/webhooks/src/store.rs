@@ -55,15 +55,54 @@ impl EndpointRow {
     }
 }
 
-/// What a delivery attempt needs to know about its endpoint.
+/// What a delivery attempt needs to know about its endpoint, secrets as stored: sealed, or in
+/// the clear when stored before sealing began (tenant migration V8).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
 pub(crate) struct DeliveryTarget {
     pub url: String,
     pub status: String,
-    pub secret: String,
+    pub secret: Option<String>,
+    pub secret_sealed: Option<Vec<u8>>,
     pub previous_secret: Option<String>,
+    pub previous_secret_sealed: Option<Vec<u8>>,
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// An endpoint's secrets as stored, for sealing them again.
+pub(crate) type StoredSecrets = (uuid::Uuid, Option<String>, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>);
+
+pub(crate) async fn all_secrets(conn: &mut AsyncPgConnection) -> QueryResult<Vec<StoredSecrets>> {
+    webhook_endpoints::table
+        .select((
+            webhook_endpoints::id,
+            webhook_endpoints::secret,
+            webhook_endpoints::secret_sealed,
+            webhook_endpoints::previous_secret,
+            webhook_endpoints::previous_secret_sealed,
+        ))
+        .for_update()
+        .load(conn)
+        .await
+}
+
+/// Stores an endpoint's secrets sealed (and nothing in the clear).
+pub(crate) async fn store_sealed(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    sealed: &[u8],
+    previous_sealed: Option<&[u8]>,
+) -> QueryResult<()> {
+    diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
+        .set((
+            webhook_endpoints::secret_sealed.eq(sealed),
+            webhook_endpoints::secret.eq(None::<String>),
+            webhook_endpoints::previous_secret_sealed.eq(previous_sealed),
+            webhook_endpoints::previous_secret.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Validated endpoint fields.
@@ -95,17 +134,18 @@ fn live() -> diesel::dsl::IsNull<webhook_endpoints::deleted_at> {
 
 pub(crate) async fn insert_endpoint(
     conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
     fields: &EndpointFields,
-    secret: &str,
+    sealed_secret: &[u8],
     who: &str,
 ) -> QueryResult<EndpointRow> {
     diesel::insert_into(webhook_endpoints::table)
         .values((
-            webhook_endpoints::id.eq(agora_kernel::new_id()),
+            webhook_endpoints::id.eq(id),
             webhook_endpoints::url.eq(&fields.url),
             webhook_endpoints::description.eq(&fields.description),
             webhook_endpoints::event_types.eq(&fields.event_types),
-            webhook_endpoints::secret.eq(secret),
+            webhook_endpoints::secret_sealed.eq(sealed_secret),
             webhook_endpoints::created_by.eq(who),
             webhook_endpoints::modified_by.eq(who),
         ))
@@ -182,40 +222,45 @@ pub(crate) async fn soft_delete(conn: &mut AsyncPgConnection, id: uuid::Uuid, wh
     Ok(())
 }
 
-/// Makes `secret` current; the old one signs alongside it until `previous_expires_at` (or not at
-/// all when that is `None`).
+/// Makes `sealed_secret` current; the old one signs alongside it until `previous_expires_at` (or
+/// not at all when that is `None`).
 pub(crate) async fn replace_secret(
     conn: &mut AsyncPgConnection,
     id: uuid::Uuid,
-    secret: &str,
+    sealed_secret: &[u8],
     previous_expires_at: Option<DateTime<Utc>>,
     who: &str,
 ) -> QueryResult<EndpointRow> {
-    let previous = previous_expires_at.map(|_| webhook_endpoints::secret);
     let update = diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)));
     let common = (
-        webhook_endpoints::secret.eq(secret),
+        webhook_endpoints::secret_sealed.eq(sealed_secret),
+        webhook_endpoints::secret.eq(None::<String>),
         webhook_endpoints::previous_secret_expires_at.eq(previous_expires_at),
         webhook_endpoints::modified_at.eq(diesel::dsl::now),
         webhook_endpoints::modified_by.eq(who),
         webhook_endpoints::version.eq(webhook_endpoints::version + 1),
     );
-    match previous {
-        // `SET previous_secret = secret` reads the row's value before this UPDATE: the old secret.
-        Some(old) => {
-            update
-                .set((webhook_endpoints::previous_secret.eq(old.nullable()), common))
-                .returning(EndpointRow::as_returning())
-                .get_result(conn)
-                .await
-        }
-        None => {
-            update
-                .set((webhook_endpoints::previous_secret.eq(None::<String>), common))
-                .returning(EndpointRow::as_returning())
-                .get_result(conn)
-                .await
-        }
+    if previous_expires_at.is_some() {
+        // `SET previous_… = …` reads the row's values before this UPDATE: the old secret, as stored.
+        update
+            .set((
+                webhook_endpoints::previous_secret_sealed.eq(webhook_endpoints::secret_sealed),
+                webhook_endpoints::previous_secret.eq(webhook_endpoints::secret),
+                common,
+            ))
+            .returning(EndpointRow::as_returning())
+            .get_result(conn)
+            .await
+    } else {
+        update
+            .set((
+                webhook_endpoints::previous_secret_sealed.eq(None::<Vec<u8>>),
+                webhook_endpoints::previous_secret.eq(None::<String>),
+                common,
+            ))
+            .returning(EndpointRow::as_returning())
+            .get_result(conn)
+            .await
     }
 }
 
