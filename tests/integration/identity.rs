@@ -27,7 +27,7 @@ const SELF_SERVICE: &[&str] = &[
     "POST /api/v1/admin/me/mfa/disable",
 ];
 
-fn fill_path(template: &str) -> String {
+pub(crate) fn fill_path(template: &str) -> String {
     template
         .split('/')
         .map(|segment| match segment {
@@ -41,7 +41,7 @@ fn fill_path(template: &str) -> String {
         .join("/")
 }
 
-fn request(app: &TestApp, method: &str, path: &str, shop: &str) -> reqwest::RequestBuilder {
+pub(crate) fn request(app: &TestApp, method: &str, path: &str, shop: &str) -> reqwest::RequestBuilder {
     let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
     let body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
     let req = app.client.request(method, app.url(path)).header("x-tenant-id", shop);
@@ -748,4 +748,50 @@ async fn the_caller_is_recorded_on_the_request_log_line() {
     crate::support::eventually(std::time::Duration::from_secs(10), || async { find().is_some() }).await;
     let expected = format!("operator:{}", login["operator"]["id"].as_str().unwrap());
     assert_eq!(find().unwrap()["span"]["user"], expected.as_str());
+}
+
+#[tokio::test]
+async fn the_audit_log_narrows_by_action_actor_subject_and_time() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let customer = app.customer(&acme).await;
+    problem(login(&app, "store", &acme, &customer.email, "not the password", "api").await, 401).await;
+    let role = json!({"key": "marketing", "name": "Marketing", "permissions": ["notifications.manage"]});
+    assert_eq!(app.admin(Method::POST, "/api/v1/admin/roles", &acme).json(&role).send().await.unwrap().status(), 201);
+    let list = |query: String| {
+        let app = &app;
+        let acme = acme.clone();
+        async move {
+            let res = app.admin(Method::GET, &format!("/api/v1/admin/audit-log?limit=100&{query}"), &acme).send().await;
+            let page: Value = res.unwrap().json().await.unwrap();
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let actions = |items: &[Value]| items.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    let all = list(String::new()).await;
+    assert!(actions(&all).len() >= 4, "{all:?}");
+    let logins = actions(&list("action=login.".into()).await);
+    assert!(!logins.is_empty() && logins.iter().all(|a| a.starts_with("login.")), "{logins:?}");
+    assert!(logins.contains(&"login.failed".to_string()) && logins.contains(&"login.succeeded".to_string()));
+    assert_eq!(actions(&list("action=login.failed".into()).await), ["login.failed"]);
+    assert!(list("action=login".into()).await.is_empty(), "no dot: one exact action");
+    let about_her = list(format!("subject=user:{}", customer.user_id)).await;
+    assert!(!about_her.is_empty() && about_her.iter().all(|e| e["subject"] == format!("user:{}", customer.user_id)));
+    let by_anonymous = actions(&list("actor=anonymous".into()).await);
+    assert!(by_anonymous.contains(&"login.failed".to_string()), "{by_anonymous:?}");
+    assert!(by_anonymous.iter().all(|a| a != "role.created"));
+
+    let newest = all[0]["occurred_at"].as_str().unwrap();
+    let later = list(format!("since={}", urlencode(newest))).await;
+    assert!(later.iter().any(|e| e["id"] == all[0]["id"]), "since is inclusive");
+    assert!(list("since=2999-01-01T00:00:00Z".into()).await.is_empty());
+    assert_eq!(list("until=2000-01-01T00:00:00Z".into()).await.len(), 0);
+    assert_eq!(list("since=2000-01-01T00:00:00Z".into()).await.len(), all.len());
+    let bad = app.admin(Method::GET, "/api/v1/admin/audit-log?since=yesterday", &acme).send().await.unwrap();
+    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "since");
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
 }

@@ -19,6 +19,7 @@ mod notifications;
 mod observability;
 mod oidc;
 mod openapi;
+mod operators;
 mod rate_limit;
 mod secrets;
 mod sessions;

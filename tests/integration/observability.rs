@@ -25,11 +25,14 @@ async fn request_ids_are_echoed_and_logged() {
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
             .find(|v| v["span"]["request_id"] == id && v["message"] == "request completed")
     };
-    crate::support::eventually(Duration::from_secs(10), || async { find("trace-me-42").is_some() }).await;
+    // A line is written after its response is sent, and read from the child's stderr by another
+    // thread: wait for each line, not only the first.
+    for id in ["trace-me-42", generated.as_str()] {
+        crate::support::eventually(Duration::from_secs(10), || async { find(id).is_some() }).await;
+    }
     let line = find("trace-me-42").unwrap();
     assert_eq!(line["status"], 200);
     assert_eq!(line["span"]["route"], "/healthz");
-    assert!(find(&generated).is_some());
 }
 
 #[tokio::test]

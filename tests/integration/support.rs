@@ -318,6 +318,8 @@ where
 pub struct AgoraProcess {
     pub child: std::process::Child,
     pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Set when its stderr reached its end.
+    stderr_read: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn agora_command(env: &[(&str, &str)]) -> std::process::Command {
@@ -346,13 +348,15 @@ impl AgoraProcess {
             .expect("spawn agora");
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let pipe = child.stderr.take().expect("stderr piped");
-        let sink = stderr.clone();
+        let (sink, done) = (stderr.clone(), std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        let finished = done.clone();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Self { child, stderr }
+        Self { child, stderr, stderr_read: done }
     }
 
     pub fn log_lines(&self) -> Vec<String> {
@@ -384,11 +388,19 @@ impl AgoraProcess {
         nix::sys::signal::kill(pid, signal).expect("signal agora");
     }
 
-    /// Waits for the process to exit (bounded) and returns its status.
+    /// Waits for the process to exit (bounded) and returns its status, once its last log lines
+    /// are read (the reader thread may lag behind the exit).
     pub async fn wait_exit(&mut self, deadline: Duration) -> std::process::ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // Bounded: a grandchild that inherited stderr could keep the pipe open.
+                let drained = Instant::now();
+                while !self.stderr_read.load(std::sync::atomic::Ordering::SeqCst)
+                    && drained.elapsed() < Duration::from_secs(10)
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 return status;
             }
             assert!(start.elapsed() < deadline, "agora did not exit:\n{}", self.log_lines().join("\n"));

@@ -29,6 +29,17 @@ pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
     (prefix.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 32).then_some((prefix, secret))
 }
 
+/// Which security events to list (every field narrows; none set: all).
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    /// One action, or a family ending in a dot (`login.`).
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// A staff account about to be created.
 struct Invitee<'a> {
     email: &'a str,
@@ -587,6 +598,7 @@ impl IdentityModule {
         &self,
         tenant: &TenantContext,
         page: &PageRequest,
+        filter: AuditFilter,
     ) -> Result<Page<AuditEntry>, IdentityError> {
         let page = page.clone();
         self.db()
@@ -595,6 +607,27 @@ impl IdentityModule {
                     .order((audit_log::occurred_at.desc(), audit_log::id.desc()))
                     .limit(page.limit + 1)
                     .into_boxed();
+                match filter.action.as_deref() {
+                    Some(family) if family.ends_with('.') => {
+                        let pattern =
+                            format!("{}%", family.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                        query = query.filter(audit_log::action.like(pattern));
+                    }
+                    Some(action) => query = query.filter(audit_log::action.eq(action.to_string())),
+                    None => {}
+                }
+                if let Some(actor) = filter.actor {
+                    query = query.filter(audit_log::actor.eq(actor));
+                }
+                if let Some(subject) = filter.subject {
+                    query = query.filter(audit_log::subject.eq(subject));
+                }
+                if let Some(since) = filter.since {
+                    query = query.filter(audit_log::occurred_at.ge(since));
+                }
+                if let Some(until) = filter.until {
+                    query = query.filter(audit_log::occurred_at.lt(until));
+                }
                 if let Some(after) = &page.after {
                     query = query.filter(
                         audit_log::occurred_at

@@ -1,7 +1,7 @@
 //! HTTP face of identity: storefront accounts, staff logins and access administration, and the
 //! platform operators' login.
 
-use crate::access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
+use crate::access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role};
 use crate::accounts::{Registration, RequestOrigin};
 use crate::addresses::{Address, AddressInput, ProfilePatch};
 use crate::gdpr::{CustomerExport, ErasureRequest};
@@ -9,7 +9,7 @@ use crate::mfa::{
     LoginOutcome, MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy,
 };
 use crate::middleware::{CUSTOMER_COOKIE, OPERATOR_COOKIE, STAFF_COOKIE};
-use crate::operators::{NewOperator, Operator, OperatorLogin};
+use crate::operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
 use crate::{Account, IdentityModule, LoginRequest, LoginResponse, UserKind};
 use actix_web::body::BoxBody;
 use actix_web::cookie::{Cookie, SameSite};
@@ -878,17 +878,53 @@ async fn revoke_api_key(
     Ok(NoContent)
 }
 
-/// Security events (logins, failures, role changes, key creation), newest first.
+#[derive(Debug, Deserialize, Apiv2Schema)]
+struct AuditQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Only this action (`login.failed`), or a family of them ending in a dot (`login.`).
+    action: Option<String>,
+    /// Only what this actor did (`user:<id>`, `api_key:<id>`, `anonymous`, `system:<what>`).
+    actor: Option<String>,
+    /// Only events about this subject (`user:<id>`, `role:<key>`, `email:<address>`).
+    subject: Option<String>,
+    /// Only events at or after this instant (RFC 3339).
+    since: Option<String>,
+    /// Only events before this instant (RFC 3339).
+    until: Option<String>,
+}
+
+fn instant(field: &str, raw: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    raw.map(|raw| {
+        chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| ApiError::field(field, "an RFC 3339 instant such as 2026-11-22T10:00:00Z"))
+    })
+    .transpose()
+}
+
+/// Security events (logins, failures, MFA and password changes, role changes, key creation,
+/// data exports and erasures), newest first, optionally narrowed by action, actor, subject and
+/// time.
 #[api_v2_operation(tags(Admin), operation_id = "listAuditLog")]
 async fn audit_log(
     _auth: Authorized<perm::AuditRead>,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
-    query: web::Query<ListQuery>,
+    query: web::Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
-    Ok(web::Json(module.audit_log(&tenant, &page).await?))
+    let filter = AuditFilter {
+        since: instant("since", query.since.as_deref())?,
+        until: instant("until", query.until.as_deref())?,
+        action: query.action,
+        actor: query.actor,
+        subject: query.subject,
+    };
+    Ok(web::Json(module.audit_log(&tenant, &page, filter).await?))
 }
 
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
@@ -994,8 +1030,64 @@ async fn create_operator(
     Ok(CreatedJson(module.create_operator(body.into_inner(), &who.0).await?))
 }
 
+/// The signed-in operator.
+#[api_v2_operation(tags(Platform), operation_id = "operatorMe")]
+async fn operator_me(op: PlatformOperator, module: web::Data<IdentityModule>) -> Result<web::Json<Operator>, ApiError> {
+    Ok(web::Json(module.operator(op.operator_id).await?))
+}
+
+/// Change your password. Every session and token of yours ends, this one too: log in again.
+#[api_v2_operation(tags(Platform), operation_id = "operatorChangePassword")]
+async fn operator_change_password(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    body: web::Json<OperatorPasswordChange>,
+) -> Result<WithCookie<Accepted>, ApiError> {
+    module.change_operator_password(op.operator_id, body.into_inner()).await?;
+    let cookie = session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", None);
+    Ok(WithCookie { body: Accepted { status: "password changed; log in again" }, cookie: Some(cookie) })
+}
+
+/// The platform's operators, oldest first.
+#[api_v2_operation(tags(Platform), operation_id = "listOperators")]
+async fn list_operators(
+    _op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<Operator>>, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
+    Ok(web::Json(module.list_operators(&page).await?))
+}
+
+/// Disable an operator (not yourself): their sessions and tokens end at once.
+#[api_v2_operation(tags(Platform), operation_id = "disableOperator")]
+async fn disable_operator(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<Operator>, ApiError> {
+    Ok(web::Json(module.set_operator_disabled(id.into_inner(), true, op.operator_id).await?))
+}
+
+/// Let a disabled operator log in again.
+#[api_v2_operation(tags(Platform), operation_id = "enableOperator")]
+async fn enable_operator(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<Operator>, ApiError> {
+    Ok(web::Json(module.set_operator_disabled(id.into_inner(), false, op.operator_id).await?))
+}
+
 pub fn platform_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(operator_login)))
         .service(web::resource("/auth/logout").route(web::post().to(operator_logout)))
-        .service(web::resource("/operators").route(web::post().to(create_operator)));
+        .service(web::resource("/me").route(web::get().to(operator_me)))
+        .service(web::resource("/me/password").route(web::post().to(operator_change_password)))
+        .service(
+            web::resource("/operators").route(web::get().to(list_operators)).route(web::post().to(create_operator)),
+        )
+        .service(web::resource("/operators/{id}/disable").route(web::post().to(disable_operator)))
+        .service(web::resource("/operators/{id}/enable").route(web::post().to(enable_operator)));
 }

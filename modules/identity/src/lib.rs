@@ -243,13 +243,13 @@ impl IdentityModule {
     }
 }
 
-pub use access::{ApiKey, AuditEntry, Grantor, NewApiKey, NewRole, NewStaff, Role};
+pub use access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role};
 pub use accounts::{Registration, RequestOrigin};
 pub use addresses::{Address, AddressInput, ProfilePatch};
 pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
 pub use mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
 pub use oidc::{OidcConfig, OidcConfigInput};
-pub use operators::{NewOperator, Operator, OperatorLogin};
+pub use operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
 
 /// Every built-in role's key and permissions, for documentation and checks.
 pub fn built_in_roles() -> Vec<(&'static str, &'static [&'static str])> {

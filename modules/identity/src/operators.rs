@@ -6,6 +6,7 @@ use crate::session_store::Realm;
 use crate::tokens::{self, Claims};
 use crate::{password, IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
+use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -23,6 +24,32 @@ pub struct Operator {
     pub email: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// Set while the operator is disabled (they can neither log in nor use old credentials).
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// An operator's new password, with the current one as proof.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorPasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = operators)]
+struct OperatorRecord {
+    id: uuid::Uuid,
+    email: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+impl From<OperatorRecord> for Operator {
+    fn from(r: OperatorRecord) -> Self {
+        Operator { id: r.id, email: r.email, name: r.name, created_at: r.created_at, disabled_at: r.disabled_at }
+    }
 }
 
 /// A new operator.
@@ -88,7 +115,7 @@ impl IdentityModule {
                     .returning((operators::id, operators::created_at))
                     .get_result(conn)
                     .await?;
-                Ok(Operator { id, email, name, created_at })
+                Ok(Operator { id, email, name, created_at, disabled_at: None })
             })
             .await
     }
@@ -160,7 +187,7 @@ impl IdentityModule {
                 .await?;
             return Err(IdentityError::BadCredentials);
         };
-        let operator = Operator { id, email, name, created_at };
+        let operator = Operator { id, email, name, created_at, disabled_at: None };
         if !browser {
             let now = Utc::now();
             let ttl = chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
@@ -290,5 +317,123 @@ impl IdentityModule {
             kind: "operator".into(),
             cv: changed.timestamp_micros(),
         }))
+    }
+}
+
+impl IdentityModule {
+    /// The operator `id`.
+    pub(crate) async fn operator(&self, id: uuid::Uuid) -> Result<Operator, IdentityError> {
+        self.db()
+            .control_tx(async move |conn| {
+                let record: Option<OperatorRecord> =
+                    operators::table.find(id).select(OperatorRecord::as_select()).first(conn).await.optional()?;
+                record.map(Operator::from).ok_or(IdentityError::NotFound("operator"))
+            })
+            .await
+    }
+
+    /// Every operator, oldest first, `page` at a time.
+    pub(crate) async fn list_operators(&self, page: &PageRequest) -> Result<Page<Operator>, IdentityError> {
+        let page = page.clone();
+        self.db()
+            .control_tx(async move |conn| {
+                let mut query = operators::table
+                    .select(OperatorRecord::as_select())
+                    .order((operators::created_at, operators::id))
+                    .limit(page.limit + 1)
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    query = query.filter(
+                        operators::created_at
+                            .gt(after.created_at)
+                            .or(operators::created_at.eq(after.created_at).and(operators::id.gt(after.id))),
+                    );
+                }
+                let rows: Vec<Operator> = query.load(conn).await?.into_iter().map(Operator::from).collect();
+                Ok(Page::from_rows(rows, &page, |o| Cursor { created_at: o.created_at, id: o.id }))
+            })
+            .await
+    }
+
+    /// Changes an operator's own password; every session and token of theirs ends (this one too).
+    pub(crate) async fn change_operator_password(
+        &self,
+        id: uuid::Uuid,
+        change: OperatorPasswordChange,
+    ) -> Result<(), IdentityError> {
+        check_password("new_password", &change.new_password)?;
+        let stored: Option<String> = self
+            .db()
+            .control_tx(async move |conn| {
+                Ok::<_, IdentityError>(
+                    operators::table.find(id).select(operators::password_hash).first(conn).await.optional()?,
+                )
+            })
+            .await?;
+        if !password::verify(SecretString::from(change.current_password), stored).await {
+            return Err(IdentityError::field("current_password", "is not your current password"));
+        }
+        let hash = hash_password(&change.new_password).await?;
+        let this = self.clone();
+        self.db()
+            .control_tx(async move |conn| {
+                diesel::update(operators::table.find(id))
+                    .set((
+                        operators::password_hash.eq(&hash),
+                        operators::credentials_changed_at.eq(diesel::dsl::now),
+                        operators::modified_at.eq(diesel::dsl::now),
+                        operators::modified_by.eq(Actor::User(id).audit_name()),
+                        operators::version.eq(operators::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                this.inner.sessions.end_all(conn, Realm::Platform, id).await
+            })
+            .await
+    }
+
+    /// Disables (or re-enables) operator `id`. Disabling ends their sessions and tokens at once;
+    /// nobody disables themselves, and the platform keeps at least one active operator.
+    pub(crate) async fn set_operator_disabled(
+        &self,
+        id: uuid::Uuid,
+        disabled: bool,
+        by: uuid::Uuid,
+    ) -> Result<Operator, IdentityError> {
+        if disabled && id == by {
+            return Err(IdentityError::field("id", "you cannot disable yourself"));
+        }
+        let this = self.clone();
+        self.db()
+            .control_tx(async move |conn| {
+                let found: Option<OperatorRecord> = operators::table
+                    .find(id)
+                    .select(OperatorRecord::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some(found) = found else { return Err(IdentityError::NotFound("operator")) };
+                if disabled == found.disabled_at.is_some() {
+                    return Ok(Operator::from(found));
+                }
+                let when = disabled.then(Utc::now);
+                let record = diesel::update(operators::table.find(id))
+                    .set((
+                        operators::disabled_at.eq(when),
+                        operators::credentials_changed_at.eq(diesel::dsl::now),
+                        operators::modified_at.eq(diesel::dsl::now),
+                        operators::modified_by.eq(Actor::User(by).audit_name()),
+                        operators::version.eq(operators::version + 1),
+                    ))
+                    .returning(OperatorRecord::as_returning())
+                    .get_result(conn)
+                    .await?;
+                if disabled {
+                    this.inner.sessions.end_all(conn, Realm::Platform, id).await?;
+                }
+                Ok(Operator::from(record))
+            })
+            .await
     }
 }
