@@ -505,3 +505,18 @@ pub async fn login_for_token(base: &str, path: &str, shop: Option<&str>, email: 
     let body: serde_json::Value = res.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_string()
 }
+
+/// Every operation the served OpenAPI document lists under `prefix`: (method in lower case,
+/// path template, the operation object).
+pub async fn spec_operations(app: &TestApp, prefix: &str) -> Vec<(String, String, serde_json::Value)> {
+    let spec: serde_json::Value = app.get("/api/openapi.json").send().await.unwrap().json().await.unwrap();
+    let mut operations = Vec::new();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        if template.starts_with(prefix) {
+            for (method, operation) in item.as_object().unwrap() {
+                operations.push((method.clone(), template.clone(), operation.clone()));
+            }
+        }
+    }
+    operations
+}
