@@ -21,6 +21,8 @@ const SELF_SERVICE: &[&str] = &[
     "GET /api/v1/admin/auth/oidc/start",
     "GET /api/v1/admin/auth/oidc/callback",
     "GET /api/v1/admin/me",
+    "GET /api/v1/admin/me/sessions",
+    "DELETE /api/v1/admin/me/sessions/{id}",
     "POST /api/v1/admin/me/password",
     "POST /api/v1/admin/me/mfa/totp",
     "POST /api/v1/admin/me/mfa/totp/activate",

@@ -25,6 +25,7 @@ in_both_stores!(
     sessions_end_when_idle_too_long_or_too_old,
     operators_log_in_with_a_session_cookie_guarded_against_csrf,
     a_session_opened_under_credentials_changed_since_is_refused,
+    people_see_their_browsers_and_sign_one_out,
 );
 
 async fn app(redis: bool) -> TestApp {
@@ -305,4 +306,54 @@ async fn an_unreachable_session_store_answers_503() {
     let res = login(&app, "store", &acme, &customer.email, PASSWORD, "browser").await;
     let body = problem(res, 503).await;
     assert_eq!(body["type"], "https://agora.dev/problems/unavailable");
+}
+
+/// A customer lists where they are signed in and signs a lost phone out; the others stay.
+async fn people_see_their_browsers_and_sign_one_out(redis: bool) {
+    let app = app(redis).await;
+    let acme = app.tenant("acme").await;
+    let (customer, stranger) = (app.customer(&acme).await, app.customer(&acme).await);
+    let phone = browser_login(&app, "store", &acme, &customer.email).await;
+    let laptop = browser_login(&app, "store", &acme, &customer.email).await;
+    let strangers = browser_login(&app, "store", &acme, &stranger.email).await;
+    let name = |b: &Browser| hex::encode(&Store::digest(b)[..8]);
+    let list = |b: &Browser| {
+        let cookie = b.cookie.clone();
+        let acme = acme.clone();
+        let app = &app;
+        async move {
+            let res = app.get("/api/v1/store/me/sessions").header("x-tenant-id", acme).header("cookie", cookie).send();
+            let res = res.await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Vec<Value>>().await.unwrap()
+        }
+    };
+    let mine = list(&laptop).await;
+    let mut ids: Vec<&str> = mine.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut expected = [name(&phone), name(&laptop)];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "both of hers, none of the stranger's");
+    let current: Vec<&Value> = mine.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["id"], name(&laptop).as_str());
+    assert_eq!(current[0]["ip"], "127.0.0.1");
+
+    let end = |id: String| {
+        app.client
+            .delete(app.url(&format!("/api/v1/store/me/sessions/{id}")))
+            .header("x-tenant-id", &acme)
+            .header("cookie", &laptop.cookie)
+            .header("x-csrf-token", &laptop.csrf)
+            .send()
+    };
+    problem(end(name(&strangers)).await.unwrap(), 404).await;
+    problem(end("0123456789abcdef".into()).await.unwrap(), 404).await;
+    assert_eq!(end(name(&phone)).await.unwrap().status(), 204);
+    let me = |b: &Browser| app.get("/api/v1/store/me").header("x-tenant-id", &acme).header("cookie", &b.cookie).send();
+    assert_eq!(me(&phone).await.unwrap().status(), 401, "the phone is signed out");
+    assert_eq!(me(&laptop).await.unwrap().status(), 200, "this browser is not");
+    assert_eq!(me(&strangers).await.unwrap().status(), 200);
+    assert_eq!(list(&laptop).await.len(), 1);
+    problem(end(name(&phone)).await.unwrap(), 404).await;
 }

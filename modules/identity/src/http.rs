@@ -10,7 +10,7 @@ use crate::mfa::{
 };
 use crate::middleware::{CUSTOMER_COOKIE, OPERATOR_COOKIE, STAFF_COOKIE};
 use crate::operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
-use crate::{Account, IdentityModule, LoginRequest, LoginResponse, UserKind};
+use crate::{Account, ActiveSession, IdentityModule, LoginRequest, LoginResponse, UserKind};
 use actix_web::body::BoxBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
@@ -471,6 +471,30 @@ async fn store_me(
     Ok(web::Json(module.account(&tenant, customer.0.user).await?))
 }
 
+/// Your signed-in browsers (cookie sessions), newest first; `current` marks this one.
+#[api_v2_operation(tags(Store), operation_id = "listMySessions")]
+async fn store_sessions(
+    req: HttpRequest,
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Vec<ActiveSession>>, ApiError> {
+    let current = req.cookie(CUSTOMER_COOKIE).map(|c| c.value().to_string());
+    Ok(web::Json(module.active_sessions(&tenant, customer.0.user, current).await?))
+}
+
+/// Sign out one of your browsers (e.g. a lost phone); the others stay signed in.
+#[api_v2_operation(tags(Store), operation_id = "endMySession")]
+async fn store_end_session(
+    customer: SignedInCustomer,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<String>,
+) -> Result<NoContent, ApiError> {
+    module.end_session(&tenant, customer.0.user, id.into_inner()).await?;
+    Ok(NoContent)
+}
+
 async fn change_password(
     req: &HttpRequest,
     module: &IdentityModule,
@@ -571,6 +595,8 @@ pub fn store_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/password-reset/confirm").route(web::post().to(reset_confirm)))
         .service(web::resource("/auth/verify-email").route(web::post().to(verify_email)))
         .service(web::resource("/me").route(web::get().to(store_me)).route(web::patch().to(store_update_me)))
+        .service(web::resource("/me/sessions").route(web::get().to(store_sessions)))
+        .service(web::resource("/me/sessions/{id}").route(web::delete().to(store_end_session)))
         .service(web::resource("/me/password").route(web::post().to(store_change_password)))
         .service(web::resource("/me/mfa/totp").route(web::post().to(store_mfa_enrol)))
         .service(web::resource("/me/mfa/totp/activate").route(web::post().to(store_mfa_activate)))
@@ -727,6 +753,30 @@ async fn admin_me(
     module: web::Data<IdentityModule>,
 ) -> Result<web::Json<Account>, ApiError> {
     Ok(web::Json(module.account(&tenant, staff.0.user).await?))
+}
+
+/// Your signed-in browsers (cookie sessions), newest first; `current` marks this one.
+#[api_v2_operation(tags(Admin), operation_id = "listMyStaffSessions")]
+async fn admin_sessions(
+    req: HttpRequest,
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<Vec<ActiveSession>>, ApiError> {
+    let current = req.cookie(STAFF_COOKIE).map(|c| c.value().to_string());
+    Ok(web::Json(module.active_sessions(&tenant, staff.0.user, current).await?))
+}
+
+/// Sign out one of your browsers; the others stay signed in.
+#[api_v2_operation(tags(Admin), operation_id = "endMyStaffSession")]
+async fn admin_end_session(
+    staff: SignedInStaff,
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+    id: web::Path<String>,
+) -> Result<NoContent, ApiError> {
+    module.end_session(&tenant, staff.0.user, id.into_inner()).await?;
+    Ok(NoContent)
 }
 
 /// Change the staff member's own password; other sessions end.
@@ -935,6 +985,8 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/password-reset/request").route(web::post().to(admin_reset_request)))
         .service(web::resource("/auth/password-reset/confirm").route(web::post().to(admin_reset_confirm)))
         .service(web::resource("/me").route(web::get().to(admin_me)))
+        .service(web::resource("/me/sessions").route(web::get().to(admin_sessions)))
+        .service(web::resource("/me/sessions/{id}").route(web::delete().to(admin_end_session)))
         .service(web::resource("/me/password").route(web::post().to(admin_change_password)))
         .service(web::resource("/me/mfa/totp").route(web::post().to(admin_mfa_enrol)))
         .service(web::resource("/me/mfa/totp/activate").route(web::post().to(admin_mfa_activate)))

@@ -250,6 +250,7 @@ pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
 pub use mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
 pub use oidc::{OidcConfig, OidcConfigInput};
 pub use operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
+pub use session_store::ActiveSession;
 
 /// Every built-in role's key and permissions, for documentation and checks.
 pub fn built_in_roles() -> Vec<(&'static str, &'static [&'static str])> {

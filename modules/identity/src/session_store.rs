@@ -75,6 +75,32 @@ pub(crate) struct LiveSession {
     pub generation: i64,
 }
 
+/// A live session as its holder sees it in their list of signed-in browsers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct ActiveSession {
+    /// Names the session (the first 8 bytes of its id's SHA-256, in hex; not the id itself).
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends however busy it is.
+    pub expires_at: DateTime<Utc>,
+    /// The address it was opened from.
+    pub ip: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+/// The name a session goes by in lists: not the id, not enough of its hash to find it by.
+pub(crate) fn handle(hash: &[u8]) -> String {
+    hex::encode(hash.get(..8).unwrap_or(hash))
+}
+
+/// One listed session with its hash.
+struct Listed {
+    hash: Vec<u8>,
+    session: ActiveSession,
+}
+
 /// One stored session, whichever the store.
 #[derive(Debug)]
 struct Stored {
@@ -157,6 +183,7 @@ impl SessionStore {
                     ("holder", holder.to_string()),
                     ("csrf_token", opened.csrf_token.clone()),
                     ("generation", generation.to_string()),
+                    ("created_at", now.timestamp_millis().to_string()),
                     ("last_seen_at", now.timestamp_millis().to_string()),
                     ("expires_at", expires_at.timestamp_millis().to_string()),
                 ];
@@ -237,6 +264,122 @@ impl SessionStore {
             }
         }
         Ok(())
+    }
+
+    /// `holder`'s live sessions opened under credentials `generation`, newest first; `current`
+    /// is the cookie id this request came with, if any.
+    pub(crate) async fn list(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        current: Option<&str>,
+        lifetimes: Lifetimes,
+    ) -> Result<Vec<ActiveSession>, IdentityError> {
+        let current = current.map(|id| handle(&tokens::digest(id)));
+        let mut sessions: Vec<ActiveSession> = self
+            .listed(conn, realm, holder, generation, lifetimes)
+            .await?
+            .into_iter()
+            .map(|l| ActiveSession { current: current.as_deref() == Some(l.session.id.as_str()), ..l.session })
+            .collect();
+        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        Ok(sessions)
+    }
+
+    /// Ends `holder`'s session named `id` (see [`handle`]); false when they have none by that name.
+    pub(crate) async fn end_one(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        id: &str,
+        lifetimes: Lifetimes,
+    ) -> Result<bool, IdentityError> {
+        let listed = self.listed(conn, realm, holder, generation, lifetimes).await?;
+        let Some(found) = listed.into_iter().find(|l| l.session.id == id) else { return Ok(false) };
+        self.remove(conn, realm, &found.hash, holder).await?;
+        Ok(true)
+    }
+
+    async fn listed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        lifetimes: Lifetimes,
+    ) -> Result<Vec<Listed>, IdentityError> {
+        type Row = (Vec<u8>, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<String>, i64);
+        let rows: Vec<Row> = match (self, realm) {
+            (SessionStore::Database, Realm::Shop(_)) => {
+                sessions::table
+                    .filter(sessions::user_id.eq(holder))
+                    .select((
+                        sessions::id_hash,
+                        sessions::created_at,
+                        sessions::last_seen_at,
+                        sessions::expires_at,
+                        sessions::ip,
+                        sessions::credentials_generation,
+                    ))
+                    .load(conn)
+                    .await?
+            }
+            (SessionStore::Database, Realm::Platform) => {
+                operator_sessions::table
+                    .filter(operator_sessions::operator_id.eq(holder))
+                    .select((
+                        operator_sessions::id_hash,
+                        operator_sessions::created_at,
+                        operator_sessions::last_seen_at,
+                        operator_sessions::expires_at,
+                        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("NULL"),
+                        operator_sessions::credentials_generation,
+                    ))
+                    .load(conn)
+                    .await?
+            }
+            (SessionStore::Redis(redis), _) => {
+                let mut conn = redis_conn(redis).await?;
+                let members: Vec<String> = redis::cmd("SMEMBERS")
+                    .arg(index_key(redis, realm, holder))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(redis_error)?;
+                let mut rows = Vec::new();
+                for member in members {
+                    let Ok(hash) = hex::decode(&member) else { continue };
+                    let fields: HashMap<String, String> = redis::cmd("HGETALL")
+                        .arg(session_key(redis, realm, &hash))
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(redis_error)?;
+                    let Some(stored) = from_redis(&fields) else { continue };
+                    let created = fields
+                        .get("created_at")
+                        .and_then(|v| v.parse::<i64>().ok())
+                        .and_then(DateTime::from_timestamp_millis)
+                        .unwrap_or(stored.last_seen_at);
+                    let ip = fields.get("ip").cloned();
+                    rows.push((hash, created, stored.last_seen_at, stored.expires_at, ip, stored.generation));
+                }
+                rows
+            }
+        };
+        let now = Utc::now();
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, seen, expires, _, gen)| {
+                *gen == generation && *expires > now && *seen + lifetimes.idle > now
+            })
+            .map(|(hash, created_at, last_seen_at, expires_at, ip, _)| Listed {
+                session: ActiveSession { id: handle(&hash), created_at, last_seen_at, expires_at, ip, current: false },
+                hash,
+            })
+            .collect())
     }
 
     async fn load(

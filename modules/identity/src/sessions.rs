@@ -1,7 +1,7 @@
 //! Sessions, access and refresh tokens, and turning presented credentials into a principal.
 
 use crate::schema::{api_keys, refresh_tokens, users};
-use crate::session_store::{Lifetimes, Realm};
+use crate::session_store::{ActiveSession, Lifetimes, Realm};
 use crate::store::{self, UserRow};
 use crate::tokens::{self, Claims, TokenError};
 use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
@@ -366,4 +366,62 @@ impl IdentityModule {
         };
         Ok(self.inner.signer.sign(&claims))
     }
+}
+
+impl IdentityModule {
+    /// The user's live browser sessions, newest first; `current` is this request's cookie id.
+    pub(crate) async fn active_sessions(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        current: Option<String>,
+    ) -> Result<Vec<ActiveSession>, IdentityError> {
+        let (this, tenant_id) = (self.clone(), tenant.id);
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let generation = credentials_generation(conn, user).await?;
+                let lifetimes = this.session_lifetimes();
+                this.inner
+                    .sessions
+                    .list(conn, Realm::Shop(tenant_id), user, generation, current.as_deref(), lifetimes)
+                    .await
+            })
+            .await
+    }
+
+    /// Signs the user out of their session named `id` (from [`active_sessions`](Self::active_sessions)).
+    pub(crate) async fn end_session(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        id: String,
+    ) -> Result<(), IdentityError> {
+        let (this, tenant_id) = (self.clone(), tenant.id);
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let generation = credentials_generation(conn, user).await?;
+                let lifetimes = this.session_lifetimes();
+                let ended =
+                    this.inner.sessions.end_one(conn, Realm::Shop(tenant_id), user, generation, &id, lifetimes).await?;
+                if !ended {
+                    return Err(IdentityError::NotFound("session"));
+                }
+                store::audit(
+                    conn,
+                    &agora_kernel::Actor::User(user),
+                    "session.ended",
+                    Some(format!("user:{user}")),
+                    None,
+                    serde_json::json!({ "session": id }),
+                )
+                .await?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {
+    let user = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
+    Ok(user.credentials_changed_at.timestamp_micros())
 }
