@@ -427,6 +427,14 @@ async fn email_verification_and_password_reset_use_single_use_links() {
     problem(confirm(token, "another new passphrase").await.unwrap(), 422).await;
     assert_eq!(login(&app, "store", &acme, &customer.email, "a brand new passphrase", "api").await.status(), 200);
     problem(login(&app, "store", &acme, &customer.email, PASSWORD, "api").await, 401).await;
+    // The owner of the mailbox hears of the change, in case it was not them.
+    let warnings: Vec<Value> = emails_to(&app, &acme, &customer.email)
+        .await
+        .into_iter()
+        .filter(|e| e["template"] == "password_changed")
+        .collect();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0]["body_text"].as_str().unwrap().contains("was changed on"), "{}", warnings[0]);
 }
 
 #[tokio::test]
@@ -527,8 +535,9 @@ async fn disabling_staff_ends_their_access_and_invites_mail_a_link() {
         .unwrap();
     assert_eq!(invited.status(), 201);
     let emails = emails_to(&app, &acme, "new.hire@acme.test").await;
-    assert_eq!(emails[0]["template"], "password_reset");
-    assert!(emails[0]["body_text"].as_str().unwrap().contains("/admin/reset-password?token="));
+    assert_eq!(emails[0]["template"], "staff_invitation");
+    let body = emails[0]["body_text"].as_str().unwrap();
+    assert!(body.contains("/admin/accept-invitation?token=") && body.contains("72 hours"), "{body}");
     let staff: Value = app.admin(Method::GET, "/api/v1/admin/staff", &acme).send().await.unwrap().json().await.unwrap();
     let items = staff["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "owner, disabled member, new hire");

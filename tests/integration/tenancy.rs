@@ -239,7 +239,7 @@ async fn invitation_link(pg: &tokio_postgres::Client, shop: &str, to: &str) -> (
     );
     let rows = pg.query(&sql, &[&to]).await.unwrap();
     assert_eq!(rows.len(), 1, "exactly one invitation to {to}");
-    assert_eq!(rows[0].get::<_, String>(0), "password_reset");
+    assert_eq!(rows[0].get::<_, String>(0), "staff_invitation");
     let body: String = rows[0].get(1);
     let link = body.split_whitespace().find(|w| w.contains("token=")).unwrap().to_string();
     let token = link.split_once("token=").unwrap().1.to_string();
@@ -283,7 +283,7 @@ async fn a_shop_opened_for_an_owner_invites_them_to_run_it() {
 
     let pg = app.db.connect().await;
     let (link, token) = invitation_link(&pg, "acme", "olga@acme.test").await;
-    assert!(link.starts_with("https://acme.localhost/admin/reset-password?token="), "{link}");
+    assert!(link.starts_with("https://acme.localhost/admin/accept-invitation?token="), "{link}");
     let login = sign_in_as_owner(&app, "acme", "olga@acme.test", token).await;
     assert_eq!(login["account"]["roles"], json!(["owner"]));
     assert_eq!(login["account"]["name"], "Olga Owner");

@@ -266,6 +266,7 @@ impl IdentityModule {
                 )
                 .await?;
                 let user = store::user_by_id(conn, user.id).await?.ok_or(IdentityError::Unauthenticated)?;
+                this.notify_password_changed(conn, &context, &user).await?;
                 this.grant(conn, &context, user, client, ip.as_deref()).await
             })
             .await
@@ -311,13 +312,20 @@ impl IdentityModule {
         check_password("password", new_password)?;
         let hash = hash_password(new_password).await?;
         let digest = tokens::digest(token);
-        let (this, tenant_id) = (self.clone(), tenant.id);
+        let (this, context) = (self.clone(), tenant.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let user = consume_token(conn, &digest, "reset_password").await?;
                 let actor = Actor::User(user);
+                // An invitee sets a first password; only a real change is worth a warning.
+                let had_password = store::user_by_id(conn, user).await?.is_some_and(|u| u.password_hash.is_some());
                 store::set_password(conn, user, &hash, &actor).await?;
-                this.end_all_sessions(conn, tenant_id, user).await?;
+                this.end_all_sessions(conn, context.id, user).await?;
+                if had_password {
+                    if let Some(row) = store::user_by_id(conn, user).await? {
+                        this.notify_password_changed(conn, &context, &row).await?;
+                    }
+                }
                 // Following the link proves the mailbox too.
                 diesel::update(users::table.filter(users::id.eq(user)).filter(users::email_verified_at.is_null()))
                     .set(users::email_verified_at.eq(diesel::dsl::now))
@@ -395,17 +403,25 @@ impl IdentityModule {
             ))
             .execute(conn)
             .await?;
-        let Some(mail) = &self.inner.mail else {
-            tracing::warn!(purpose, "no mail port configured; the link is not sent");
-            return Ok(());
-        };
         let area = if user.kind() == UserKind::Staff { "admin/" } else { "" };
+        let name = if user.name.is_empty() { &user.email } else { &user.name };
         let (template, variables) = match purpose {
+            // The same single-use token as a reset (the same confirmation sets the password),
+            // in words for someone who never had one.
+            "reset_password" if invitation => (
+                "staff_invitation",
+                serde_json::json!({
+                    "shop_name": tenant.slug,
+                    "staff_name": name,
+                    "invitation_url": format!("{}/admin/accept-invitation?token={token}", origin.base_url),
+                    "expires_in_hours": ttl.num_hours(),
+                }),
+            ),
             "reset_password" => (
                 "password_reset",
                 serde_json::json!({
                     "shop_name": tenant.slug,
-                    "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
+                    "customer_name": name,
                     "reset_url": format!("{}/{area}reset-password?token={token}", origin.base_url),
                     "expires_in_minutes": ttl.num_minutes(),
                 }),
@@ -414,10 +430,40 @@ impl IdentityModule {
                 "email_verification",
                 serde_json::json!({
                     "shop_name": tenant.slug,
-                    "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
+                    "customer_name": name,
                     "verification_url": format!("{}/{area}verify-email?token={token}", origin.base_url),
                 }),
             ),
+        };
+        self.mail(conn, tenant, user, template, variables).await
+    }
+
+    /// Tells the user their password changed, so a change they did not make does not go unnoticed.
+    pub(crate) async fn notify_password_changed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        user: &UserRow,
+    ) -> Result<(), IdentityError> {
+        let variables = serde_json::json!({
+            "shop_name": tenant.slug,
+            "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
+            "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        });
+        self.mail(conn, tenant, user, "password_changed", variables).await
+    }
+
+    async fn mail(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        user: &UserRow,
+        template: &str,
+        variables: serde_json::Value,
+    ) -> Result<(), IdentityError> {
+        let Some(mail) = &self.inner.mail else {
+            tracing::warn!(template, "no mail port configured; the email is not sent");
+            return Ok(());
         };
         let locale = user.locale.clone().unwrap_or_else(|| "en".into());
         mail.send(conn, tenant, template, &locale, &user.email, variables).await.map_err(IdentityError::Mail)

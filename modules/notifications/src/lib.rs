@@ -1,8 +1,9 @@
 //! Notifications: the emails a shop sends its customers.
 //!
 //! - Templates per shop and locale, rendered with minijinja; Agora ships defaults (order
-//!   confirmation, shipping update, password reset, email verification, welcome) in English and
-//!   German, and a shop may replace any of them per locale or add its own.
+//!   confirmation, shipping update, password reset and changed, email verification, welcome, staff
+//!   invitation) in English and German, and a shop may replace any of them per locale or add its
+//!   own.
 //! - [`NotificationsModule::send`] renders the email and records it with its delivery job in the
 //!   caller's transaction: a rolled-back order sends nothing, a committed one is never lost.
 //! - Delivery is a background job with retries: over SMTP when configured, otherwise into the

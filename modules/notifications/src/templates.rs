@@ -129,8 +129,10 @@ pub(crate) static BUILT_INS: &[BuiltIn] = &[
     built_in!("order_confirmation"),
     built_in!("shipping_update"),
     built_in!("password_reset"),
+    built_in!("password_changed"),
     built_in!("email_verification"),
     built_in!("welcome"),
+    built_in!("staff_invitation"),
 ];
 
 pub(crate) fn built_in(key: &str) -> Option<&'static BuiltIn> {
