@@ -207,6 +207,10 @@ fn load_config(cli: &Cli) -> Result<Config, CliError> {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut config = load_config(&cli)?;
     let _telemetry = crate::telemetry::init(config.log_format, config.otlp_endpoint.as_deref());
+    // Commands that touch data need the same key on every run (openapi and event-schemas do not).
+    if !matches!(cli.command, Command::Openapi { .. } | Command::EventSchemas { .. }) {
+        config = config.with_kept_token_key()?;
+    }
     match cli.command {
         Command::Serve(args) => {
             if let Some(bind) = args.bind {
@@ -426,7 +430,8 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
         }
         Command::ResealSecrets => {
             let mut cursor = None;
-            let (mut shops, mut rewritten) = (0, 0);
+            let failed = |e: agora_identity::IdentityError| CliError::Failed(format!("platform: {e}"));
+            let (mut shops, mut rewritten) = (0, state.identity.reseal_operator_secrets().await.map_err(failed)?);
             loop {
                 let page = tenancy
                     .list(&PageQuery { limit: Some(100), cursor }, None)

@@ -365,6 +365,55 @@ impl Config {
     }
 }
 
+/// Where a process without `AGORA_TOKEN_KEY` keeps the key it made (inside the data directory).
+pub const KEPT_TOKEN_KEY_FILE: &str = "token-key";
+
+impl Config {
+    /// Without `AGORA_TOKEN_KEY`: the key made on the first run and kept in the data directory,
+    /// readable by its owner only. Tokens and sealed secrets (authenticator seeds, webhook and
+    /// OIDC secrets) then outlive a restart, as a single-node install expects; replicas must
+    /// still be given one shared key, which is said when the database is not the embedded one.
+    pub fn with_kept_token_key(mut self) -> Result<Self, ConfigError> {
+        if self.token_key.is_some() {
+            return Ok(self);
+        }
+        let path = self.data_dir.join(KEPT_TOKEN_KEY_FILE);
+        let failed =
+            |cause: std::io::Error| ConfigError::File { path: path.display().to_string(), cause: cause.to_string() };
+        std::fs::create_dir_all(&self.data_dir).map_err(failed)?;
+        let key = match read_kept_key(&path) {
+            Some(key) => key,
+            None => {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let key = agora_identity::tokens::random_token(32);
+                // create_new: of two processes starting at once, one writes and both read its key.
+                match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+                    Ok(mut file) => file.write_all(key.as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(failed(e)),
+                }
+                read_kept_key(&path).ok_or_else(|| failed(std::io::Error::other("the key file is empty")))?
+            }
+        };
+        if self.database_url.is_some() {
+            tracing::warn!(
+                path = %path.display(),
+                "AGORA_TOKEN_KEY is not set: using the key kept in the data directory; replicas must share one AGORA_TOKEN_KEY"
+            );
+        } else {
+            tracing::info!(path = %path.display(), "AGORA_TOKEN_KEY is not set: using the key kept in the data directory");
+        }
+        self.token_key = Some(SecretString::from(key));
+        Ok(self)
+    }
+}
+
+fn read_kept_key(path: &std::path::Path) -> Option<String> {
+    let key = std::fs::read_to_string(path).ok()?.trim().to_string();
+    (key.len() >= 32).then_some(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,3 +243,37 @@ async fn the_demo_prints_sign_ins_that_work_and_keeps_them() {
     let mode = std::fs::metadata(data.path().join("demo-sign-ins.txt")).unwrap().permissions();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o077, 0, "only its owner may read it");
 }
+
+/// Without AGORA_TOKEN_KEY a single-node install keeps the key it made in its data directory, so
+/// a restart signs nobody out (and sealed secrets still open).
+#[tokio::test]
+async fn without_a_configured_key_tokens_outlive_a_restart() {
+    let db = TestDatabase::create().await;
+    let data = tempfile::tempdir().unwrap();
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_DATA_DIR", data.path().to_str().unwrap())];
+    crate::support::create_operator_with_cli(&env, "ops@platform.test").await;
+    let args = ["serve", "--bind", "127.0.0.1:0", "--workers", "0"];
+    let client = reqwest::Client::new();
+
+    let mut first = AgoraProcess::spawn(&args, &env);
+    let base = first.wait_listening().await;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/platform/auth/login"))
+        .json(&serde_json::json!({"email": "ops@platform.test", "password": crate::support::PASSWORD, "client": "api"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    first.signal(Signal::SIGTERM);
+    assert!(first.wait_exit(Duration::from_secs(60)).await.success());
+
+    let mut second = AgoraProcess::spawn(&args, &env);
+    let base = second.wait_listening().await;
+    let me = client.get(format!("{base}/api/v1/platform/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), 200, "the token of the first run is still good");
+    let kept = std::fs::metadata(data.path().join("token-key")).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&kept) & 0o077, 0, "only its owner may read the key");
+}

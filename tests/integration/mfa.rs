@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 /// RFC 4648 base32 (no padding) to bytes.
-fn base32_decode(text: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(text: &str) -> Vec<u8> {
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut buffer, mut bits, mut out) = (0u64, 0u32, Vec::new());
     for c in text.trim_end_matches('=').chars() {

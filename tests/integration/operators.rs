@@ -6,8 +6,10 @@ use crate::support::{problem, TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-/// Platform operations anyone may call: logging in, and the bootstrap (which checks the token).
-const OPEN: &[&str] = &["POST /api/v1/platform/auth/login", "POST /api/v1/platform/operators"];
+/// Platform operations anyone may call: the two login steps, and the bootstrap (which checks the
+/// token).
+const OPEN: &[&str] =
+    &["POST /api/v1/platform/auth/login", "POST /api/v1/platform/auth/login/mfa", "POST /api/v1/platform/operators"];
 
 #[tokio::test]
 async fn every_platform_operation_in_the_spec_wants_an_operator() {
@@ -108,4 +110,57 @@ async fn operators_manage_their_passwords_and_each_other() {
     token(&app, "bea@platform.test", "an operator's new passphrase").await;
     let unknown = format!("/api/v1/platform/operators/{}/disable", uuid::Uuid::now_v7());
     problem(app.platform(Method::POST, &unknown).send().await.unwrap(), 404).await;
+}
+
+/// Operators can guard their login with an authenticator app, as shop accounts can.
+#[tokio::test]
+async fn an_operator_with_an_authenticator_logs_in_in_two_steps() {
+    use crate::mfa::{base32_decode, step_now, totp};
+    let app = TestApp::spawn().await;
+    let enrolment: Value =
+        app.platform(Method::POST, "/api/v1/platform/me/mfa/totp").send().await.unwrap().json().await.unwrap();
+    let uri = enrolment["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/Agora%20Platform:operator%40platform.test?secret="), "{uri}");
+    let secret = base32_decode(enrolment["secret"].as_str().unwrap());
+    let activate = |code: String| {
+        app.platform(Method::POST, "/api/v1/platform/me/mfa/totp/activate").json(&json!({"code": code})).send()
+    };
+    let wrong = problem(activate(totp(&secret, step_now() + 10)).await.unwrap(), 422).await;
+    assert_eq!(wrong["errors"][0]["field"], "code");
+    let codes: Value = activate(totp(&secret, step_now())).await.unwrap().json().await.unwrap();
+    let recovery: Vec<String> =
+        codes["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_eq!(recovery.len(), 10);
+
+    // The password alone is a challenge now, no token.
+    let first: Value = login(&app, "operator@platform.test", PASSWORD).await.json().await.unwrap();
+    assert_eq!(first["mfa_required"], true, "{first}");
+    assert!(first.get("access_token").is_none() && first.get("operator").is_none());
+    let finish = |body: Value| app.client.post(app.url("/api/v1/platform/auth/login/mfa")).json(&body).send();
+    let bad = finish(json!({"challenge": first["challenge"], "code": totp(&secret, step_now() + 20)})).await.unwrap();
+    assert_eq!(problem(bad, 401).await["type"], "https://agora.dev/problems/invalid-mfa-code");
+    let res = finish(json!({"challenge": first["challenge"], "code": totp(&secret, step_now() + 1)})).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let granted: Value = res.json().await.unwrap();
+    let token = granted["access_token"].as_str().unwrap();
+    assert_eq!(platform(&app, Method::GET, "/api/v1/platform/me", token).send().await.unwrap().status(), 200);
+    problem(
+        finish(json!({"challenge": first["challenge"], "code": totp(&secret, step_now() + 1)})).await.unwrap(),
+        401,
+    )
+    .await;
+
+    // A recovery code stands in once; switching MFA off needs the password and a second factor.
+    let second: Value = login(&app, "operator@platform.test", PASSWORD).await.json().await.unwrap();
+    let res = finish(json!({"challenge": second["challenge"], "recovery_code": recovery[0]})).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let disable =
+        |body: Value| platform(&app, Method::POST, "/api/v1/platform/me/mfa/disable", token).json(&body).send();
+    let no_password = disable(json!({"password": "wrong password", "recovery_code": recovery[1]})).await.unwrap();
+    assert_eq!(problem(no_password, 422).await["errors"][0]["field"], "password");
+    let used = disable(json!({"password": PASSWORD, "recovery_code": recovery[0]})).await.unwrap();
+    assert_eq!(problem(used, 422).await["errors"][0]["field"], "recovery_code");
+    assert_eq!(disable(json!({"password": PASSWORD, "recovery_code": recovery[1]})).await.unwrap().status(), 204);
+    let plain: Value = login(&app, "operator@platform.test", PASSWORD).await.json().await.unwrap();
+    assert!(plain["access_token"].is_string(), "{plain}");
 }

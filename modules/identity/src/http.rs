@@ -9,7 +9,9 @@ use crate::mfa::{
     LoginOutcome, MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy,
 };
 use crate::middleware::{CUSTOMER_COOKIE, OPERATOR_COOKIE, STAFF_COOKIE};
-use crate::operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
+use crate::operators::{
+    NewOperator, Operator, OperatorGrant, OperatorLogin, OperatorLoginOutcome, OperatorPasswordChange,
+};
 use crate::{Account, ActiveSession, IdentityModule, LoginRequest, LoginResponse, UserKind};
 use actix_web::body::BoxBody;
 use actix_web::cookie::{Cookie, SameSite};
@@ -186,12 +188,12 @@ struct Accepted {
 /// The password step's answer: credentials, or for an account with MFA a challenge for
 /// `…/auth/login/mfa`. Documented as the login response (Swagger 2 has no `oneOf`); the
 /// operations' descriptions name the challenge.
-pub(crate) enum LoginAnswer {
-    Granted(Box<WithCookie<LoginResponse>>),
+pub(crate) enum LoginAnswer<T = LoginResponse> {
+    Granted(Box<WithCookie<T>>),
     Challenge(MfaChallenge),
 }
 
-impl Responder for LoginAnswer {
+impl<T: Serialize> Responder for LoginAnswer<T> {
     type Body = BoxBody;
     fn respond_to(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
         match self {
@@ -201,21 +203,21 @@ impl Responder for LoginAnswer {
     }
 }
 
-impl Schema for LoginAnswer {
+impl<T: Schema> Schema for LoginAnswer<T> {
     fn name() -> Option<String> {
-        LoginResponse::name()
+        T::name()
     }
     fn description() -> &'static str {
-        LoginResponse::description()
+        T::description()
     }
     fn raw_schema() -> DefaultSchemaRaw {
-        LoginResponse::raw_schema()
+        T::raw_schema()
     }
 }
 
-impl OperationModifier for LoginAnswer {
+impl<T: Schema> OperationModifier for LoginAnswer<T> {
     fn update_response(op: &mut DefaultOperationRaw) {
-        <WithCookie<LoginResponse> as OperationModifier>::update_response(op);
+        <WithCookie<T> as OperationModifier>::update_response(op);
     }
 }
 
@@ -1011,16 +1013,66 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 
 // ---- platform ---------------------------------------------------------------------------
 
-/// Log in as a platform operator (session cookie, or `client: "api"` for an access token).
+/// Log in as a platform operator (session cookie, or `client: "api"` for an access token). An
+/// operator with two-factor authentication gets `{"mfa_required": true, "challenge": …}` instead:
+/// send it with a code to `/api/v1/platform/auth/login/mfa`.
 #[api_v2_operation(tags(Platform), operation_id = "operatorLogin")]
 async fn operator_login(
     req: HttpRequest,
     module: web::Data<IdentityModule>,
     body: web::Json<LoginRequest>,
+) -> Result<LoginAnswer<OperatorLogin>, ApiError> {
+    Ok(match module.operator_login(body.into_inner(), &origin(&req)).await? {
+        OperatorLoginOutcome::Granted(grant) => LoginAnswer::Granted(Box::new(operator_session(&module, grant))),
+        OperatorLoginOutcome::MfaRequired(challenge) => LoginAnswer::Challenge(challenge),
+    })
+}
+
+fn operator_session(module: &IdentityModule, grant: OperatorGrant) -> WithCookie<OperatorLogin> {
+    let cookie = grant.session_id.map(|id| session_cookie(module, OPERATOR_COOKIE, "/api/v1/platform", Some(id)));
+    WithCookie { body: grant.body, cookie }
+}
+
+/// The second login step for an operator with two-factor authentication: the challenge and a
+/// code from the app (or a recovery code).
+#[api_v2_operation(tags(Platform), operation_id = "operatorLoginMfa")]
+async fn operator_login_mfa(
+    req: HttpRequest,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaLogin>,
 ) -> Result<WithCookie<OperatorLogin>, ApiError> {
-    let grant = module.operator_login(body.into_inner(), &origin(&req)).await?;
-    let cookie = grant.session_id.map(|id| session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", Some(id)));
-    Ok(WithCookie { body: grant.body, cookie })
+    let grant = module.complete_operator_mfa_login(body.into_inner(), &origin(&req)).await?;
+    Ok(operator_session(&module, grant))
+}
+
+/// Start setting up an authenticator app: a fresh secret and its otpauth URI.
+#[api_v2_operation(tags(Platform), operation_id = "enrolOperatorMfa")]
+async fn operator_mfa_enrol(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<MfaEnrolment>, ApiError> {
+    Ok(web::Json(module.start_operator_mfa(op.operator_id).await?))
+}
+
+/// Switch two-factor authentication on with a first code; answers the recovery codes, once.
+#[api_v2_operation(tags(Platform), operation_id = "activateOperatorMfa")]
+async fn operator_mfa_activate(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaCode>,
+) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    Ok(web::Json(module.activate_operator_mfa(op.operator_id, &body.code).await?))
+}
+
+/// Switch two-factor authentication off: the password and a current code or a recovery code.
+#[api_v2_operation(tags(Platform), operation_id = "disableOperatorMfa")]
+async fn operator_mfa_disable(
+    op: PlatformOperator,
+    module: web::Data<IdentityModule>,
+    body: web::Json<MfaDisable>,
+) -> Result<NoContent, ApiError> {
+    module.disable_operator_mfa(op.operator_id, body.into_inner()).await?;
+    Ok(NoContent)
 }
 
 /// Log out: ends the operator's sessions and tokens.
@@ -1137,6 +1189,10 @@ pub fn platform_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/logout").route(web::post().to(operator_logout)))
         .service(web::resource("/me").route(web::get().to(operator_me)))
         .service(web::resource("/me/password").route(web::post().to(operator_change_password)))
+        .service(web::resource("/auth/login/mfa").route(web::post().to(operator_login_mfa)))
+        .service(web::resource("/me/mfa/totp").route(web::post().to(operator_mfa_enrol)))
+        .service(web::resource("/me/mfa/totp/activate").route(web::post().to(operator_mfa_activate)))
+        .service(web::resource("/me/mfa/disable").route(web::post().to(operator_mfa_disable)))
         .service(
             web::resource("/operators").route(web::get().to(list_operators)).route(web::post().to(create_operator)),
         )

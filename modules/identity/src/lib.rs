@@ -36,6 +36,7 @@ mod http;
 mod mfa;
 mod middleware;
 mod oidc;
+mod operator_mfa;
 mod operators;
 pub mod password;
 mod roles;

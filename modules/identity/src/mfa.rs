@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 
 const THROTTLE_TABLE: &str = "login_throttle";
 const STEP_SECS: i64 = 30;
-const SECRET_BYTES: usize = 20;
-const RECOVERY_CODES: usize = 10;
+pub(crate) const SECRET_BYTES: usize = 20;
+pub(crate) const RECOVERY_CODES: usize = 10;
 /// Long enough to open an authenticator app, short enough that a stolen challenge is stale.
-const CHALLENGE_TTL_SECS: i64 = 300;
+pub(crate) const CHALLENGE_TTL_SECS: i64 = 300;
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// The shared secret of a new authenticator, to show as a QR code (the client draws it).
@@ -106,19 +106,19 @@ pub(crate) fn totp_at(secret: &[u8], step: i64) -> Option<u32> {
 
 /// The step a code matches within ±1 step of now, if it is newer than the last one accepted
 /// (so an observed code cannot be replayed inside its window).
-fn matching_step(secret: &[u8], code: &str, now_step: i64, last_step: Option<i64>) -> Option<i64> {
+pub(crate) fn matching_step(secret: &[u8], code: &str, now_step: i64, last_step: Option<i64>) -> Option<i64> {
     let code: u32 = code.parse().ok()?;
     (now_step - 1..=now_step + 1)
         .filter(|step| last_step.is_none_or(|last| *step > last))
         .find(|step| totp_at(secret, *step) == Some(code))
 }
 
-fn now_step() -> i64 {
+pub(crate) fn now_step() -> i64 {
     Utc::now().timestamp().div_euclid(STEP_SECS)
 }
 
 /// Digits only (apps show `123 456`); anything else is no code.
-fn parse_code(field: &str, raw: &str) -> Result<String, IdentityError> {
+pub(crate) fn parse_code(field: &str, raw: &str) -> Result<String, IdentityError> {
     let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code)
@@ -127,7 +127,7 @@ fn parse_code(field: &str, raw: &str) -> Result<String, IdentityError> {
     }
 }
 
-fn base32(bytes: &[u8]) -> String {
+pub(crate) fn base32(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let (mut buffer, mut bits) = (0u32, 0u32);
     for &byte in bytes {
@@ -145,7 +145,7 @@ fn base32(bytes: &[u8]) -> String {
 }
 
 /// Percent-encodes all but RFC 3986 unreserved characters (the otpauth label and issuer).
-fn percent_encode(raw: &str) -> String {
+pub(crate) fn percent_encode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
@@ -155,7 +155,7 @@ fn percent_encode(raw: &str) -> String {
 }
 
 /// `xxxxx-xxxxx` from the base32 alphabet: 50 random bits, easy to read aloud and type.
-fn new_recovery_code() -> String {
+pub(crate) fn new_recovery_code() -> String {
     let mut bytes = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut bytes);
     let letters: String = bytes.iter().map(|b| char::from(BASE32[usize::from(b & 31)]).to_ascii_lowercase()).collect();
@@ -163,18 +163,18 @@ fn new_recovery_code() -> String {
 }
 
 /// The stored form of a recovery code: case, spaces and dashes do not matter.
-fn recovery_digest(raw: &str) -> Vec<u8> {
+pub(crate) fn recovery_digest(raw: &str) -> Vec<u8> {
     let normal: String = raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     tokens::digest(&normal)
 }
 
 /// The second factor a request offers.
-enum Proof {
+pub(crate) enum Proof {
     Code(String),
     Recovery(String),
 }
 
-fn proof(code: Option<String>, recovery_code: Option<String>) -> Result<Proof, IdentityError> {
+pub(crate) fn proof(code: Option<String>, recovery_code: Option<String>) -> Result<Proof, IdentityError> {
     match (code, recovery_code) {
         (Some(code), None) => Ok(Proof::Code(parse_code("code", &code)?)),
         (None, Some(recovery)) if !recovery.trim().is_empty() => Ok(Proof::Recovery(recovery)),

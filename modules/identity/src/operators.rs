@@ -1,6 +1,7 @@
 //! Platform operators: accounts in the control schema that run the platform.
 
 use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
+use crate::mfa::MfaChallenge;
 use crate::schema::operators;
 use crate::session_store::Realm;
 use crate::tokens::{self, Claims};
@@ -10,11 +11,11 @@ use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-const THROTTLE_TABLE: &str = "agora.operator_login_throttle";
+pub(crate) const THROTTLE_TABLE: &str = "agora.operator_login_throttle";
 pub(crate) const PLATFORM_AUDIENCE: &str = "platform";
 
 /// A platform operator.
@@ -74,11 +75,17 @@ pub struct OperatorLogin {
     pub expires_in: Option<i64>,
 }
 
-type OperatorRow = (uuid::Uuid, String, String, String, Option<DateTime<Utc>>, DateTime<Utc>, DateTime<Utc>);
+/// id, password hash, disabled.
+type OperatorRow = (uuid::Uuid, String, Option<DateTime<Utc>>);
 
 pub(crate) struct OperatorGrant {
     pub body: OperatorLogin,
     pub session_id: Option<String>,
+}
+
+pub(crate) enum OperatorLoginOutcome {
+    Granted(OperatorGrant),
+    MfaRequired(MfaChallenge),
 }
 
 impl IdentityModule {
@@ -130,11 +137,12 @@ impl IdentityModule {
             .await
     }
 
+    /// The password step: a grant, or for an operator with MFA on a challenge for the code.
     pub(crate) async fn operator_login(
         &self,
         request: LoginRequest,
         origin: &RequestOrigin,
-    ) -> Result<OperatorGrant, IdentityError> {
+    ) -> Result<OperatorLoginOutcome, IdentityError> {
         let browser = match request.client.as_deref() {
             None | Some("browser") => true,
             Some("api") => false,
@@ -159,15 +167,7 @@ impl IdentityModule {
                             .bind::<diesel::sql_types::Text, _>(&lookup)
                             .sql(")"),
                     )
-                    .select((
-                        operators::id,
-                        operators::email,
-                        operators::name,
-                        operators::password_hash,
-                        operators::disabled_at,
-                        operators::created_at,
-                        operators::credentials_changed_at,
-                    ))
+                    .select((operators::id, operators::password_hash, operators::disabled_at))
                     .first(conn)
                     .await
                     .optional()?;
@@ -177,8 +177,8 @@ impl IdentityModule {
         if let Some(retry_after_secs) = wait {
             return Err(IdentityError::Throttled { retry_after_secs });
         }
-        let matches = password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.3.clone())).await;
-        let Some((id, email, name, _, None, created_at, changed)) = found.filter(|_| matches) else {
+        let matches = password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await;
+        let Some((id, _, None)) = found.filter(|_| matches) else {
             self.db()
                 .control_tx(async move |conn| {
                     crate::store::throttle_fail(conn, THROTTLE_TABLE, &[account_key, ip_key]).await?;
@@ -187,10 +187,41 @@ impl IdentityModule {
                 .await?;
             return Err(IdentityError::BadCredentials);
         };
-        let operator = Operator { id, email, name, created_at, disabled_at: None };
+        let (this, ip) = (self.clone(), origin.ip.clone());
+        self.db()
+            .control_tx(async move |conn| {
+                crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                if let Some(challenge) = this.operator_mfa_challenge(conn, id, browser).await? {
+                    return Ok(OperatorLoginOutcome::MfaRequired(challenge));
+                }
+                let grant = this.grant_operator(conn, id, browser, ip.as_deref()).await?;
+                grant.map(OperatorLoginOutcome::Granted).ok_or(IdentityError::BadCredentials)
+            })
+            .await
+    }
+
+    /// Hands an authenticated operator a session (browsers) or an access token, in the login's
+    /// transaction; `None` when the operator is gone or disabled meanwhile.
+    pub(crate) async fn grant_operator(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: uuid::Uuid,
+        browser: bool,
+        ip: Option<&str>,
+    ) -> Result<Option<OperatorGrant>, IdentityError> {
+        let record: Option<(OperatorRecord, DateTime<Utc>)> = operators::table
+            .find(id)
+            .filter(operators::disabled_at.is_null())
+            .select((OperatorRecord::as_select(), operators::credentials_changed_at))
+            .first(conn)
+            .await
+            .optional()?;
+        let Some((record, changed)) = record else { return Ok(None) };
+        let operator = Operator::from(record);
         if !browser {
             let now = Utc::now();
-            let ttl = chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
+            let ttl =
+                chrono::Duration::from_std(self.settings().access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
             let claims = Claims {
                 iss: tokens::ISSUER.into(),
                 sub: id.to_string(),
@@ -207,20 +238,14 @@ impl IdentityModule {
                 access_token: Some(access),
                 expires_in: Some(ttl.num_seconds()),
             };
-            return Ok(OperatorGrant { body, session_id: None });
+            return Ok(Some(OperatorGrant { body, session_id: None }));
         }
-        let (this, ip, generation) = (self.clone(), origin.ip.clone(), changed.timestamp_micros());
-        let opened = self
-            .db()
-            .control_tx(async move |conn| {
-                crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
-                let lifetimes = this.session_lifetimes();
-                this.inner.sessions.open(conn, Realm::Platform, id, generation, ip.as_deref(), lifetimes).await
-            })
-            .await?;
+        let lifetimes = self.session_lifetimes();
+        let opened =
+            self.inner.sessions.open(conn, Realm::Platform, id, changed.timestamp_micros(), ip, lifetimes).await?;
         let body =
             OperatorLogin { operator, csrf_token: Some(opened.csrf_token), access_token: None, expires_in: None };
-        Ok(OperatorGrant { body, session_id: Some(opened.id) })
+        Ok(Some(OperatorGrant { body, session_id: Some(opened.id) }))
     }
 
     /// Principal for an operator's bearer token.

@@ -223,3 +223,32 @@ diesel::table! {
         version -> Int8,
     }
 }
+
+diesel::table! {
+    agora.operator_mfa_totp (operator_id) {
+        operator_id -> Uuid,
+        secret -> Bytea,
+        activated_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    agora.operator_mfa_recovery_codes (operator_id, code_hash) {
+        operator_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    agora.operator_mfa_challenges (id_hash) {
+        id_hash -> Bytea,
+        operator_id -> Uuid,
+        client -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
