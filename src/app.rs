@@ -135,6 +135,11 @@ impl TransactionalMail for NotificationsPort {
         variables: serde_json::Value,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
+            let mut variables = variables;
+            if let serde_json::Value::Object(map) = &mut variables {
+                let name = agora_tenancy::shop_name(conn).await.map_err(|e| e.to_string())?;
+                map.insert("shop_name".into(), serde_json::Value::String(name));
+            }
             let request = SendEmail::new(template, locale, to, variables);
             self.0.send(conn, tenant, request).await.map(|_| ()).map_err(|e| e.to_string())
         })

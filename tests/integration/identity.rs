@@ -435,6 +435,7 @@ async fn email_verification_and_password_reset_use_single_use_links() {
         .collect();
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0]["body_text"].as_str().unwrap().contains("was changed on"), "{}", warnings[0]);
+    assert_eq!(warnings[0]["subject"], "Your password at Shop acme was changed", "the shop's name, not its slug");
 }
 
 #[tokio::test]

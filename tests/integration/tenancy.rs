@@ -284,6 +284,12 @@ async fn a_shop_opened_for_an_owner_invites_them_to_run_it() {
     let pg = app.db.connect().await;
     let (link, token) = invitation_link(&pg, "acme", "olga@acme.test").await;
     assert!(link.starts_with("https://acme.localhost/admin/accept-invitation?token="), "{link}");
+    let subject: String = pg
+        .query_one("SELECT subject FROM t_acme.notification_messages WHERE template_key = 'staff_invitation'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(subject, "You are invited to run Acme");
     let login = sign_in_as_owner(&app, "acme", "olga@acme.test", token).await;
     assert_eq!(login["account"]["roles"], json!(["owner"]));
     assert_eq!(login["account"]["name"], "Olga Owner");

@@ -411,7 +411,6 @@ impl IdentityModule {
             "reset_password" if invitation => (
                 "staff_invitation",
                 serde_json::json!({
-                    "shop_name": tenant.slug,
                     "staff_name": name,
                     "invitation_url": format!("{}/admin/accept-invitation?token={token}", origin.base_url),
                     "expires_in_hours": ttl.num_hours(),
@@ -420,7 +419,6 @@ impl IdentityModule {
             "reset_password" => (
                 "password_reset",
                 serde_json::json!({
-                    "shop_name": tenant.slug,
                     "customer_name": name,
                     "reset_url": format!("{}/{area}reset-password?token={token}", origin.base_url),
                     "expires_in_minutes": ttl.num_minutes(),
@@ -429,7 +427,6 @@ impl IdentityModule {
             _ => (
                 "email_verification",
                 serde_json::json!({
-                    "shop_name": tenant.slug,
                     "customer_name": name,
                     "verification_url": format!("{}/{area}verify-email?token={token}", origin.base_url),
                 }),
@@ -446,7 +443,6 @@ impl IdentityModule {
         user: &UserRow,
     ) -> Result<(), IdentityError> {
         let variables = serde_json::json!({
-            "shop_name": tenant.slug,
             "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
             "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         });

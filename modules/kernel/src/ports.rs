@@ -11,7 +11,8 @@ use std::pin::Pin;
 /// change sends nothing.
 pub trait TransactionalMail: Send + Sync {
     /// `template` is a template key (`password_reset`), `variables` a JSON object holding every
-    /// variable it uses. Errors are returned as text: the caller logs them and fails its request.
+    /// variable it uses except `shop_name`, which the implementation fills in with the shop's
+    /// display name. Errors are returned as text: the caller logs them and fails its request.
     fn send<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,

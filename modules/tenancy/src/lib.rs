@@ -232,3 +232,9 @@ impl TenancyModule {
         store::shop_settings(&self.inner.db, tenant).await
     }
 }
+
+/// The shop's display name, read in the caller's tenant transaction (for emails other modules
+/// send on the shop's behalf).
+pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<String> {
+    store::shop_name(conn).await
+}

@@ -418,3 +418,7 @@ fn current_settings(row: &ShopAdminRow) -> ShopSettings {
         timezone: row.timezone.clone(),
     }
 }
+
+pub(crate) async fn shop_name(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+    shop_settings::table.select(shop_settings::name).first(conn).await
+}
