@@ -181,7 +181,7 @@ impl IdentityModule {
                 self.db()
                     .tenant_tx(&tenant.schema, async move |conn| {
                         store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
-                        if let Some(challenge) = this.mfa_challenge(conn, &user, client).await? {
+                        if let Some(challenge) = this.mfa_challenge(conn, context.id, &user, client).await? {
                             return Ok(LoginOutcome::MfaRequired(challenge));
                         }
                         store::audit(

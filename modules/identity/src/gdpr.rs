@@ -76,7 +76,7 @@ impl IdentityModule {
         actor: &Actor,
         ip: Option<String>,
     ) -> Result<CustomerExport, IdentityError> {
-        let (actor, this) = (actor.clone(), self.clone());
+        let (actor, this, tenant_id) = (actor.clone(), self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let user = customer(conn, id).await?;
@@ -100,7 +100,7 @@ impl IdentityModule {
                     .select(AuditEntry::as_select())
                     .load(conn)
                     .await?;
-                let mfa_enabled = mfa::mfa_active(conn, id).await?;
+                let mfa_enabled = mfa::mfa_active(conn, tenant_id, id).await?;
                 store::audit(
                     conn,
                     &actor,
@@ -168,7 +168,7 @@ impl IdentityModule {
                     holder.erase(conn, &user.email, &anonymous).await.map_err(IdentityError::PersonalData)?;
                 }
                 this.end_all_sessions(conn, tenant_id, id).await?;
-                mfa::remove_mfa(conn, id).await?;
+                mfa::remove_mfa(conn, tenant_id, id).await?;
                 crate::oidc::forget_user(conn, id).await?;
                 diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(id))).execute(conn).await?;
                 diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn).await?;

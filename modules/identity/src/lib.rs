@@ -34,6 +34,7 @@ mod error;
 mod gdpr;
 mod http;
 mod mfa;
+mod mfa_store;
 mod middleware;
 mod oidc;
 mod operator_mfa;

@@ -5,7 +5,8 @@
 //! logs in (otherwise they could never enrol), but every admin route other than their own account,
 //! logout and MFA enrolment answers 403 `mfa-enrolment-required` (see `middleware::authenticate`).
 
-use crate::schema::{identity_policy, mfa_challenges, mfa_recovery_codes, mfa_totp};
+use crate::mfa_store::{ChallengeRealm, Holder};
+use crate::schema::{identity_policy, mfa_totp};
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{password, tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
@@ -17,6 +18,7 @@ use hmac_sha1::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 const THROTTLE_TABLE: &str = "login_throttle";
 const STEP_SECS: i64 = 30;
@@ -183,52 +185,64 @@ pub(crate) fn proof(code: Option<String>, recovery_code: Option<String>) -> Resu
     }
 }
 
-/// What TOTP seeds are sealed for (see `agora_kernel::sealing`).
-const SEED_PURPOSE: &str = "totp-secret";
-/// Seeds stored before sealing began are this long (in the clear); sealed ones are longer.
-const CLEAR_SEED_LEN: usize = SECRET_BYTES;
-
-/// A seed belongs to one account of one shop: sealed anywhere else, it does not open.
-fn seed_place(tenant: uuid::Uuid, user: uuid::Uuid) -> Vec<u8> {
-    [tenant.as_bytes().as_slice(), user.as_bytes()].concat()
+/// Ten fresh recovery codes and their stored digests.
+pub(crate) fn new_recovery_code_digests() -> (Vec<String>, Vec<Vec<u8>>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let digests = codes.iter().map(|c| recovery_digest(c)).collect();
+    (codes, digests)
 }
 
-impl IdentityModule {
-    fn seal_seed(&self, tenant: uuid::Uuid, user: uuid::Uuid, seed: &[u8]) -> Result<Vec<u8>, IdentityError> {
-        self.inner
-            .sealer
-            .seal(SEED_PURPOSE, &seed_place(tenant, user), seed)
-            .map_err(|e| IdentityError::Hashing(e.to_string()))
-    }
+/// How the second step of a login went.
+pub(crate) enum SecondStep {
+    Passed {
+        holder: Holder,
+        client: String,
+        method: &'static str,
+    },
+    Throttled(u64),
+    /// No live challenge (`None`), or a wrong proof for its holder.
+    Rejected(Option<Holder>),
+}
 
-    /// The seed as stored, and whether it should be sealed again (it was in the clear, or sealed
-    /// under the previous master key).
-    fn open_seed(&self, tenant: uuid::Uuid, user: uuid::Uuid, stored: &[u8]) -> Result<(Vec<u8>, bool), IdentityError> {
-        if stored.len() == CLEAR_SEED_LEN {
-            return Ok((stored.to_vec(), true));
-        }
-        let opened = self
-            .inner
-            .sealer
-            .open(SEED_PURPOSE, &seed_place(tenant, user), stored)
-            .map_err(|e| IdentityError::Hashing(format!("the authenticator secret of user {user}: {e}")))?;
-        Ok((opened.plain, opened.stale))
+/// How switching an authenticator on went.
+pub(crate) enum Activation {
+    Activated(Vec<String>),
+    Throttled(u64),
+    WrongCode,
+}
+
+/// How switching an authenticator off went.
+pub(crate) enum Removal {
+    Removed(&'static str),
+    Throttled(u64),
+    WrongProof,
+}
+
+// The flows below serve shop accounts and platform operators alike (see `mfa_store`); they run
+// in the caller's transaction and answer wrong codes with an outcome rather than an error, so the
+// throttle count they record is committed.
+impl IdentityModule {
+    /// The throttle table, key and limits for `holder`'s codes (shared with their logins).
+    fn mfa_throttle(&self, holder: Holder) -> (&'static str, String, Vec<(String, u32, u32)>) {
+        let settings = self.settings();
+        let (table, key) = match holder {
+            Holder::Account { user, .. } => (THROTTLE_TABLE, format!("mfa:{user}")),
+            Holder::Operator(id) => (crate::operators::THROTTLE_TABLE, format!("mfa:operator:{id}")),
+        };
+        let limits = vec![(key.clone(), settings.free_failures, settings.max_failures_per_hour)];
+        (table, key, limits)
     }
 
     /// The seed, sealed again under the current key first when it is not yet (and whether it was).
-    async fn seed_resealed(
+    pub(crate) async fn seed_resealed(
         &self,
         conn: &mut AsyncPgConnection,
-        tenant: uuid::Uuid,
-        user: uuid::Uuid,
+        holder: Holder,
         stored: &[u8],
     ) -> Result<(Vec<u8>, bool), IdentityError> {
-        let (seed, stale) = self.open_seed(tenant, user, stored)?;
+        let (seed, stale) = holder.open_seed(&self.inner.sealer, stored)?;
         if stale {
-            diesel::update(mfa_totp::table.filter(mfa_totp::user_id.eq(user)))
-                .set(mfa_totp::secret.eq(self.seal_seed(tenant, user, &seed)?))
-                .execute(conn)
-                .await?;
+            holder.store_seed(conn, &holder.seal_seed(&self.inner.sealer, &seed)?).await?;
         }
         Ok((seed, stale))
     }
@@ -244,130 +258,177 @@ impl IdentityModule {
             mfa_totp::table.select((mfa_totp::user_id, mfa_totp::secret)).for_update().load(conn).await?;
         let mut rewritten = 0;
         for (user, stored) in rows {
-            if self.seed_resealed(conn, tenant, user, &stored).await?.1 {
+            if self.seed_resealed(conn, Holder::Account { tenant, user }, &stored).await?.1 {
                 rewritten += 1;
             }
         }
         Ok(rewritten)
     }
 
-    /// Checks a proof against the user's active authenticator and consumes it (the code's step,
-    /// or the recovery code). `None`: wrong, or MFA is not active.
-    async fn consume_proof(
+    /// Checks a proof against the holder's active authenticator and consumes it (the code's
+    /// step, or the recovery code). `None`: wrong, or MFA is not active.
+    pub(crate) async fn consume_proof(
         &self,
         conn: &mut AsyncPgConnection,
-        tenant: uuid::Uuid,
-        user: uuid::Uuid,
+        holder: Holder,
         proof: &Proof,
     ) -> Result<Option<&'static str>, IdentityError> {
-        let row: Option<(Vec<u8>, Option<i64>)> = mfa_totp::table
-            .filter(mfa_totp::user_id.eq(user))
-            .filter(mfa_totp::activated_at.is_not_null())
-            .select((mfa_totp::secret, mfa_totp::last_step))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        let Some((stored, last_step)) = row else { return Ok(None) };
+        let Some(authenticator) = holder.authenticator(conn, true).await? else { return Ok(None) };
         match proof {
             Proof::Code(code) => {
-                let (seed, _) = self.seed_resealed(conn, tenant, user, &stored).await?;
-                Ok(consume_code(conn, user, &seed, code, last_step).await?)
+                let (seed, _) = self.seed_resealed(conn, holder, &authenticator.sealed).await?;
+                let Some(step) = matching_step(&seed, code, now_step(), authenticator.last_step) else {
+                    return Ok(None);
+                };
+                holder.record_step(conn, step).await?;
+                Ok(Some("totp"))
             }
             // Recovery codes never need the seed: they still work when it no longer opens.
-            Proof::Recovery(raw) => Ok(consume_recovery_code(conn, user, raw).await?),
+            Proof::Recovery(raw) => {
+                Ok(holder.use_recovery_code(conn, &recovery_digest(raw)).await?.then_some("recovery_code"))
+            }
         }
+    }
+
+    /// Inside the password step's transaction: a challenge when the holder has MFA on.
+    pub(crate) async fn challenge_if_enrolled(
+        &self,
+        conn: &mut AsyncPgConnection,
+        holder: Holder,
+        client: Client,
+    ) -> QueryResult<Option<MfaChallenge>> {
+        if !holder.is_active(conn).await? {
+            return Ok(None);
+        }
+        let challenge = holder.open_challenge(conn, if client == Client::Api { "api" } else { "browser" }).await?;
+        Ok(Some(MfaChallenge { mfa_required: true, challenge, expires_in: CHALLENGE_TTL_SECS }))
+    }
+
+    /// The second login step's checks: a live challenge, the holder not throttled, the proof
+    /// right; the challenge is then spent.
+    pub(crate) async fn second_step(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: ChallengeRealm,
+        challenge: &str,
+        proof: &Proof,
+    ) -> Result<SecondStep, IdentityError> {
+        let digest = tokens::digest(challenge);
+        let Some((holder, client)) = crate::mfa_store::live_challenge(conn, realm, &digest).await? else {
+            return Ok(SecondStep::Rejected(None));
+        };
+        let (table, key, limits) = self.mfa_throttle(holder);
+        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
+            return Ok(SecondStep::Throttled(wait));
+        }
+        let Some(method) = self.consume_proof(conn, holder, proof).await? else {
+            store::throttle_fail(conn, table, &[key]).await?;
+            return Ok(SecondStep::Rejected(Some(holder)));
+        };
+        crate::mfa_store::close_challenge(conn, realm, &digest).await?;
+        store::throttle_clear(conn, table, &key).await?;
+        Ok(SecondStep::Passed { holder, client, method })
+    }
+
+    /// Starts (or restarts) enrolment with a fresh seed; MFA is off until a code confirms it.
+    /// The app lists it as `<label>:<account>` from `issuer`.
+    pub(crate) async fn enrol_authenticator(
+        &self,
+        conn: &mut AsyncPgConnection,
+        holder: Holder,
+        (label, account, issuer): (&str, &str, &str),
+    ) -> Result<MfaEnrolment, IdentityError> {
+        if holder.is_active(conn).await? {
+            return Err(IdentityError::MfaAlreadyEnabled);
+        }
+        let mut seed = vec![0u8; SECRET_BYTES];
+        rand::thread_rng().fill_bytes(&mut seed);
+        holder.enrol(conn, &holder.seal_seed(&self.inner.sealer, &seed)?).await?;
+        let encoded = base32(&seed);
+        let (label, account, issuer) = (percent_encode(label), percent_encode(account), percent_encode(issuer));
+        let otpauth_uri = format!(
+            "otpauth://totp/{label}:{account}?secret={encoded}&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
+        );
+        Ok(MfaEnrolment { secret: encoded, otpauth_uri })
+    }
+
+    /// Switches the enrolled authenticator on with a first code.
+    pub(crate) async fn activate_authenticator(
+        &self,
+        conn: &mut AsyncPgConnection,
+        holder: Holder,
+        code: &str,
+    ) -> Result<Activation, IdentityError> {
+        let Some(pending) = holder.authenticator(conn, false).await? else {
+            return Err(if holder.is_active(conn).await? {
+                IdentityError::MfaAlreadyEnabled
+            } else {
+                IdentityError::MfaNotEnrolling
+            });
+        };
+        let (table, key, limits) = self.mfa_throttle(holder);
+        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
+            return Ok(Activation::Throttled(wait));
+        }
+        let (seed, _) = holder.open_seed(&self.inner.sealer, &pending.sealed)?;
+        let Some(step) = matching_step(&seed, code, now_step(), None) else {
+            store::throttle_fail(conn, table, &[key]).await?;
+            return Ok(Activation::WrongCode);
+        };
+        let codes = holder.activate(conn, step).await?;
+        store::throttle_clear(conn, table, &key).await?;
+        Ok(Activation::Activated(codes))
+    }
+
+    /// Switches the active authenticator off, given a second factor (the caller checked the
+    /// password).
+    pub(crate) async fn remove_authenticator(
+        &self,
+        conn: &mut AsyncPgConnection,
+        holder: Holder,
+        proof: &Proof,
+    ) -> Result<Removal, IdentityError> {
+        if !holder.is_active(conn).await? {
+            return Err(IdentityError::MfaNotEnabled);
+        }
+        let (table, key, limits) = self.mfa_throttle(holder);
+        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
+            return Ok(Removal::Throttled(wait));
+        }
+        let Some(method) = self.consume_proof(conn, holder, proof).await? else {
+            store::throttle_fail(conn, table, &[key]).await?;
+            return Ok(Removal::WrongProof);
+        };
+        holder.remove(conn).await?;
+        store::throttle_clear(conn, table, &key).await?;
+        Ok(Removal::Removed(method))
     }
 }
 
-async fn consume_code(
+/// Whether the account has an active authenticator.
+pub(crate) async fn mfa_active(
     conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
     user: uuid::Uuid,
-    secret: &[u8],
-    code: &str,
-    last_step: Option<i64>,
-) -> QueryResult<Option<&'static str>> {
-    let Some(step) = matching_step(secret, code, now_step(), last_step) else { return Ok(None) };
-    diesel::update(mfa_totp::table.filter(mfa_totp::user_id.eq(user)))
-        .set(mfa_totp::last_step.eq(step))
-        .execute(conn)
-        .await?;
-    Ok(Some("totp"))
+) -> QueryResult<bool> {
+    Holder::Account { tenant, user }.is_active(conn).await
 }
 
-async fn consume_recovery_code(
-    conn: &mut AsyncPgConnection,
-    user: uuid::Uuid,
-    raw: &str,
-) -> QueryResult<Option<&'static str>> {
-    let used = diesel::update(
-        mfa_recovery_codes::table
-            .filter(mfa_recovery_codes::user_id.eq(user))
-            .filter(mfa_recovery_codes::code_hash.eq(recovery_digest(raw)))
-            .filter(mfa_recovery_codes::used_at.is_null()),
-    )
-    .set(mfa_recovery_codes::used_at.eq(diesel::dsl::now))
-    .execute(conn)
-    .await?;
-    Ok((used == 1).then_some("recovery_code"))
-}
-
-/// Whether the user has an active authenticator.
-pub(crate) async fn mfa_active(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        mfa_totp::table.filter(mfa_totp::user_id.eq(user)).filter(mfa_totp::activated_at.is_not_null()),
-    ))
-    .get_result(conn)
-    .await
-}
-
-/// Removes the user's authenticator, recovery codes and pending challenges.
-pub(crate) async fn remove_mfa(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<()> {
-    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user))).execute(conn).await?;
-    diesel::delete(mfa_challenges::table.filter(mfa_challenges::user_id.eq(user))).execute(conn).await?;
-    diesel::delete(mfa_totp::table.filter(mfa_totp::user_id.eq(user))).execute(conn).await?;
-    Ok(())
-}
-
-fn throttle_key(user: uuid::Uuid) -> String {
-    format!("mfa:{user}")
+/// Removes the account's authenticator, recovery codes and pending challenges.
+pub(crate) async fn remove_mfa(conn: &mut AsyncPgConnection, tenant: uuid::Uuid, user: uuid::Uuid) -> QueryResult<()> {
+    Holder::Account { tenant, user }.remove(conn).await
 }
 
 impl IdentityModule {
-    fn mfa_throttle(&self, user: uuid::Uuid) -> Vec<(String, u32, u32)> {
-        let settings = self.settings();
-        vec![(throttle_key(user), settings.free_failures, settings.max_failures_per_hour)]
-    }
-
     /// Inside the password login's transaction: a challenge when the user has MFA on.
     pub(crate) async fn mfa_challenge(
         &self,
         conn: &mut AsyncPgConnection,
+        tenant: uuid::Uuid,
         user: &UserRow,
         client: Client,
     ) -> QueryResult<Option<MfaChallenge>> {
-        if !mfa_active(conn, user.id).await? {
-            return Ok(None);
-        }
-        // Challenges are short-lived: tidy the user's stale ones here rather than in a job.
-        diesel::delete(
-            mfa_challenges::table
-                .filter(mfa_challenges::user_id.eq(user.id))
-                .filter(mfa_challenges::expires_at.lt(diesel::dsl::now)),
-        )
-        .execute(conn)
-        .await?;
-        let challenge = tokens::random_token(32);
-        diesel::insert_into(mfa_challenges::table)
-            .values((
-                mfa_challenges::id_hash.eq(tokens::digest(&challenge)),
-                mfa_challenges::user_id.eq(user.id),
-                mfa_challenges::client.eq(if client == Client::Api { "api" } else { "browser" }),
-                mfa_challenges::expires_at.eq(Utc::now() + chrono::Duration::seconds(CHALLENGE_TTL_SECS)),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(Some(MfaChallenge { mfa_required: true, challenge, expires_in: CHALLENGE_TTL_SECS }))
+        self.challenge_if_enrolled(conn, Holder::Account { tenant, user: user.id }, client).await
     }
 
     /// The second login step: a valid challenge and code (or recovery code) grant the session or
@@ -380,7 +441,6 @@ impl IdentityModule {
         origin: &RequestOrigin,
     ) -> Result<Grant, IdentityError> {
         let proof = proof(request.code, request.recovery_code)?;
-        let digest = tokens::digest(&request.challenge);
         let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
         enum Outcome {
             Granted(Box<Grant>),
@@ -390,56 +450,31 @@ impl IdentityModule {
         let outcome = self
             .db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<(uuid::Uuid, String)> = mfa_challenges::table
-                    .filter(mfa_challenges::id_hash.eq(&digest))
-                    .filter(mfa_challenges::used_at.is_null())
-                    .filter(mfa_challenges::expires_at.gt(diesel::dsl::now))
-                    .select((mfa_challenges::user_id, mfa_challenges::client))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((user_id, client)) = row else { return Ok(Outcome::Rejected) };
+                let realm = ChallengeRealm::Shop(context.id);
+                let (user_id, client, method) = match this.second_step(conn, realm, &request.challenge, &proof).await? {
+                    SecondStep::Passed { holder: Holder::Account { user, .. }, client, method } => {
+                        (user, client, method)
+                    }
+                    SecondStep::Throttled(wait) => return Ok(Outcome::Throttled(wait)),
+                    SecondStep::Rejected(Some(Holder::Account { user, .. })) => {
+                        let subject = Some(format!("user:{user}"));
+                        store::audit(conn, &Actor::User(user), "login.mfa_failed", subject, ip.as_deref(), json!({}))
+                            .await?;
+                        return Ok(Outcome::Rejected);
+                    }
+                    SecondStep::Passed { .. } | SecondStep::Rejected(_) => return Ok(Outcome::Rejected),
+                };
                 let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
                 else {
                     return Ok(Outcome::Rejected);
                 };
-                if let Some(wait) = store::throttle_check(conn, THROTTLE_TABLE, &this.mfa_throttle(user_id)).await? {
-                    return Ok(Outcome::Throttled(wait));
-                }
-                let actor = Actor::User(user_id);
-                let subject = Some(format!("user:{user_id}"));
-                let Some(method) = this.consume_proof(conn, context.id, user_id, &proof).await? else {
-                    store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user_id)]).await?;
-                    store::audit(conn, &actor, "login.mfa_failed", subject, ip.as_deref(), serde_json::json!({}))
-                        .await?;
-                    return Ok(Outcome::Rejected);
-                };
-                diesel::update(mfa_challenges::table.filter(mfa_challenges::id_hash.eq(&digest)))
-                    .set(mfa_challenges::used_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                store::throttle_clear(conn, THROTTLE_TABLE, &throttle_key(user_id)).await?;
+                let (actor, subject) = (Actor::User(user_id), Some(format!("user:{user_id}")));
                 if method == "recovery_code" {
-                    store::audit(
-                        conn,
-                        &actor,
-                        "mfa.recovery_code_used",
-                        subject.clone(),
-                        ip.as_deref(),
-                        serde_json::json!({}),
-                    )
-                    .await?;
+                    store::audit(conn, &actor, "mfa.recovery_code_used", subject.clone(), ip.as_deref(), json!({}))
+                        .await?;
                 }
-                store::audit(
-                    conn,
-                    &actor,
-                    "login.succeeded",
-                    subject,
-                    ip.as_deref(),
-                    serde_json::json!({ "kind": kind.as_str(), "mfa": method }),
-                )
-                .await?;
+                let details = json!({ "kind": kind.as_str(), "mfa": method });
+                store::audit(conn, &actor, "login.succeeded", subject, ip.as_deref(), details).await?;
                 let client = if client == "api" { Client::Api } else { Client::Browser };
                 let grant = this.grant(conn, &context, user, client, ip.as_deref()).await?;
                 Ok::<_, IdentityError>(Outcome::Granted(Box::new(grant)))
@@ -458,30 +493,12 @@ impl IdentityModule {
         tenant: &TenantContext,
         user: uuid::Uuid,
     ) -> Result<MfaEnrolment, IdentityError> {
-        let mut secret = vec![0u8; SECRET_BYTES];
-        rand::thread_rng().fill_bytes(&mut secret);
-        let issuer = tenant.slug.clone();
-        let sealed = self.seal_seed(tenant.id, user, &secret)?;
+        let (this, context) = (self.clone(), tenant.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let account = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
-                if mfa_active(conn, user).await? {
-                    return Err(IdentityError::MfaAlreadyEnabled);
-                }
-                diesel::insert_into(mfa_totp::table)
-                    .values((mfa_totp::user_id.eq(user), mfa_totp::secret.eq(&sealed)))
-                    .on_conflict(mfa_totp::user_id)
-                    .do_update()
-                    .set((mfa_totp::secret.eq(&sealed), mfa_totp::last_step.eq(None::<i64>)))
-                    .execute(conn)
-                    .await?;
-                let encoded = base32(&secret);
-                let otpauth_uri = format!(
-                    "otpauth://totp/Agora:{}?secret={encoded}&issuer={}&algorithm=SHA1&digits=6&period=30",
-                    percent_encode(&account.email),
-                    percent_encode(&issuer),
-                );
-                Ok(MfaEnrolment { secret: encoded, otpauth_uri })
+                let holder = Holder::Account { tenant: context.id, user };
+                this.enrol_authenticator(conn, holder, ("Agora", &account.email, &context.slug)).await
             })
             .await
     }
@@ -495,72 +512,21 @@ impl IdentityModule {
         ip: Option<String>,
     ) -> Result<RecoveryCodes, IdentityError> {
         let code = parse_code("code", code)?;
-        let throttle = self.mfa_throttle(user);
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let (this, tenant_id) = (self.clone(), tenant.id);
-        enum Outcome {
-            Activated(RecoveryCodes),
-            Throttled(u64),
-            WrongCode,
-        }
         let outcome = self
             .db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let pending: Option<Vec<u8>> = mfa_totp::table
-                    .filter(mfa_totp::user_id.eq(user))
-                    .filter(mfa_totp::activated_at.is_null())
-                    .select(mfa_totp::secret)
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some(stored) = pending else {
-                    return Err(if mfa_active(conn, user).await? {
-                        IdentityError::MfaAlreadyEnabled
-                    } else {
-                        IdentityError::MfaNotEnrolling
-                    });
-                };
-                if let Some(wait) = store::throttle_check(conn, THROTTLE_TABLE, &throttle).await? {
-                    return Ok(Outcome::Throttled(wait));
+                let activation =
+                    this.activate_authenticator(conn, Holder::Account { tenant: tenant_id, user }, &code).await?;
+                if let Activation::Activated(_) = &activation {
+                    let details = json!({ "method": "totp" });
+                    let subject = Some(format!("user:{user}"));
+                    store::audit(conn, &Actor::User(user), "mfa.enrolled", subject, ip.as_deref(), details).await?;
                 }
-                let (secret, _) = this.open_seed(tenant_id, user, &stored)?;
-                let Some(step) = matching_step(&secret, &code, now_step(), None) else {
-                    store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user)]).await?;
-                    return Ok(Outcome::WrongCode);
-                };
-                diesel::update(mfa_totp::table.filter(mfa_totp::user_id.eq(user)))
-                    .set((mfa_totp::activated_at.eq(diesel::dsl::now), mfa_totp::last_step.eq(step)))
-                    .execute(conn)
-                    .await?;
-                diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user)))
-                    .execute(conn)
-                    .await?;
-                let rows: Vec<_> = codes
-                    .iter()
-                    .map(|c| {
-                        (mfa_recovery_codes::user_id.eq(user), mfa_recovery_codes::code_hash.eq(recovery_digest(c)))
-                    })
-                    .collect();
-                diesel::insert_into(mfa_recovery_codes::table).values(rows).execute(conn).await?;
-                store::throttle_clear(conn, THROTTLE_TABLE, &throttle_key(user)).await?;
-                store::audit(
-                    conn,
-                    &Actor::User(user),
-                    "mfa.enrolled",
-                    Some(format!("user:{user}")),
-                    ip.as_deref(),
-                    serde_json::json!({ "method": "totp" }),
-                )
-                .await?;
-                Ok(Outcome::Activated(RecoveryCodes { recovery_codes: codes }))
+                Ok::<_, IdentityError>(activation)
             })
             .await?;
-        match outcome {
-            Outcome::Activated(codes) => Ok(codes),
-            Outcome::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
-            Outcome::WrongCode => Err(IdentityError::field("code", "does not match the authenticator app")),
-        }
+        activation_answer(outcome)
     }
 
     /// Switches MFA off, given the password and a current code or an unused recovery code.
@@ -581,59 +547,26 @@ impl IdentityModule {
         if !password::verify(SecretString::from(request.password), stored).await {
             return Err(IdentityError::field("password", "is not your current password"));
         }
-        let throttle = self.mfa_throttle(user);
-        enum Outcome {
-            Disabled,
-            Throttled(u64),
-            WrongProof(&'static str),
-        }
-        let field = if matches!(proof, Proof::Code(_)) { "code" } else { "recovery_code" };
+        let field = proof_field(&proof);
         let (this, tenant_id) = (self.clone(), tenant.id);
         let outcome = self
             .db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                if !mfa_active(conn, user).await? {
-                    return Err(IdentityError::MfaNotEnabled);
+                let removal =
+                    this.remove_authenticator(conn, Holder::Account { tenant: tenant_id, user }, &proof).await?;
+                if let Removal::Removed(method) = &removal {
+                    let (actor, subject) = (Actor::User(user), Some(format!("user:{user}")));
+                    if *method == "recovery_code" {
+                        store::audit(conn, &actor, "mfa.recovery_code_used", subject.clone(), ip.as_deref(), json!({}))
+                            .await?;
+                    }
+                    store::audit(conn, &actor, "mfa.disabled", subject, ip.as_deref(), json!({ "proof": method }))
+                        .await?;
                 }
-                if let Some(wait) = store::throttle_check(conn, THROTTLE_TABLE, &throttle).await? {
-                    return Ok(Outcome::Throttled(wait));
-                }
-                let actor = Actor::User(user);
-                let Some(method) = this.consume_proof(conn, tenant_id, user, &proof).await? else {
-                    store::throttle_fail(conn, THROTTLE_TABLE, &[throttle_key(user)]).await?;
-                    return Ok(Outcome::WrongProof(field));
-                };
-                remove_mfa(conn, user).await?;
-                store::throttle_clear(conn, THROTTLE_TABLE, &throttle_key(user)).await?;
-                let subject = Some(format!("user:{user}"));
-                if method == "recovery_code" {
-                    store::audit(
-                        conn,
-                        &actor,
-                        "mfa.recovery_code_used",
-                        subject.clone(),
-                        ip.as_deref(),
-                        serde_json::json!({}),
-                    )
-                    .await?;
-                }
-                store::audit(
-                    conn,
-                    &actor,
-                    "mfa.disabled",
-                    subject,
-                    ip.as_deref(),
-                    serde_json::json!({ "proof": method }),
-                )
-                .await?;
-                Ok(Outcome::Disabled)
+                Ok::<_, IdentityError>(removal)
             })
             .await?;
-        match outcome {
-            Outcome::Disabled => Ok(()),
-            Outcome::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
-            Outcome::WrongProof(field) => Err(IdentityError::field(field, "is wrong or already used")),
-        }
+        removal_answer(outcome, field)
     }
 
     /// The shop's identity policy (defaults when never set).
@@ -693,6 +626,7 @@ impl IdentityModule {
         tenant: &TenantContext,
         user: uuid::Uuid,
     ) -> Result<bool, IdentityError> {
+        let tenant_id = tenant.id;
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let required: Option<bool> =
@@ -700,9 +634,36 @@ impl IdentityModule {
                 if !required.unwrap_or(false) {
                     return Ok(false);
                 }
-                Ok(!mfa_active(conn, user).await?)
+                Ok(!mfa_active(conn, tenant_id, user).await?)
             })
             .await
+    }
+}
+
+/// The field a proof came in, for naming it when it is wrong.
+pub(crate) fn proof_field(proof: &Proof) -> &'static str {
+    if matches!(proof, Proof::Code(_)) {
+        "code"
+    } else {
+        "recovery_code"
+    }
+}
+
+/// The API's answer to an activation.
+pub(crate) fn activation_answer(activation: Activation) -> Result<RecoveryCodes, IdentityError> {
+    match activation {
+        Activation::Activated(codes) => Ok(RecoveryCodes { recovery_codes: codes }),
+        Activation::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
+        Activation::WrongCode => Err(IdentityError::field("code", "does not match the authenticator app")),
+    }
+}
+
+/// The API's answer to switching MFA off.
+pub(crate) fn removal_answer(removal: Removal, field: &str) -> Result<(), IdentityError> {
+    match removal {
+        Removal::Removed(_) => Ok(()),
+        Removal::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
+        Removal::WrongProof => Err(IdentityError::field(field, "is wrong or already used")),
     }
 }
 

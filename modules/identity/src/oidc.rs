@@ -676,7 +676,7 @@ impl IdentityModule {
                 }
                 // The provider proved who this is, not that they hold the second factor the
                 // account has switched on here: as after a password, that still has to be shown.
-                if let Some(mfa) = this.mfa_challenge(conn, &user, Client::Browser).await? {
+                if let Some(mfa) = this.mfa_challenge(conn, context.id, &user, Client::Browser).await? {
                     return Ok(Err(mfa.challenge));
                 }
                 let details = serde_json::json!({ "kind": kind.as_str(), "method": "oidc",
