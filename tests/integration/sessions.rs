@@ -314,7 +314,7 @@ async fn people_see_their_browsers_and_sign_one_out(redis: bool) {
     let acme = app.tenant("acme").await;
     let (customer, stranger) = (app.customer(&acme).await, app.customer(&acme).await);
     let phone = browser_login(&app, "store", &acme, &customer.email).await;
-    let laptop = browser_login(&app, "store", &acme, &customer.email).await;
+    let laptop = browser_login_with(&app, &acme, &customer.email, "Mozilla/5.0 (X11; Linux x86_64) Laptop").await;
     let strangers = browser_login(&app, "store", &acme, &stranger.email).await;
     let name = |b: &Browser| hex::encode(&Store::digest(b)[..8]);
     let list = |b: &Browser| {
@@ -338,6 +338,7 @@ async fn people_see_their_browsers_and_sign_one_out(redis: bool) {
     assert_eq!(current.len(), 1);
     assert_eq!(current[0]["id"], name(&laptop).as_str());
     assert_eq!(current[0]["ip"], "127.0.0.1");
+    assert_eq!(current[0]["user_agent"], "Mozilla/5.0 (X11; Linux x86_64) Laptop", "the browser it was opened with");
 
     let end = |id: String| {
         app.client
@@ -356,4 +357,21 @@ async fn people_see_their_browsers_and_sign_one_out(redis: bool) {
     assert_eq!(me(&strangers).await.unwrap().status(), 200);
     assert_eq!(list(&laptop).await.len(), 1);
     problem(end(name(&phone)).await.unwrap(), 404).await;
+}
+
+/// A storefront browser login sending `user_agent`.
+async fn browser_login_with(app: &TestApp, shop: &str, email: &str, user_agent: &str) -> Browser {
+    let res = app
+        .client
+        .post(app.url("/api/v1/store/auth/login"))
+        .header("x-tenant-id", shop)
+        .header("user-agent", user_agent)
+        .json(&json!({"email": email, "password": PASSWORD, "client": "browser"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let body: Value = res.json().await.unwrap();
+    Browser { cookie, csrf: body["csrf_token"].as_str().unwrap().to_string() }
 }

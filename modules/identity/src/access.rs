@@ -243,7 +243,7 @@ impl IdentityModule {
         }
         let name = owner.name.clone().unwrap_or_default();
         let invitee = Invitee { email: &email, name: &name, password_hash: None, roles: &["owner".to_string()] };
-        let origin = RequestOrigin { ip: None, base_url: base_url.to_string() };
+        let origin = RequestOrigin { base_url: base_url.to_string(), ..RequestOrigin::default() };
         self.invite_staff(conn, tenant, invitee, &Grantor::System("provisioning"), &origin).await?;
         Ok(())
     }

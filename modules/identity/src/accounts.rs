@@ -2,6 +2,7 @@
 
 use crate::mfa::LoginOutcome;
 use crate::schema::{one_time_tokens, users};
+use crate::session_store::Device;
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{password, tokens, Account, IdentityError, IdentityModule, LoginRequest, UserKind};
@@ -30,6 +31,14 @@ pub struct RequestOrigin {
     pub ip: Option<String>,
     /// `https://shop.example.com`, the base of links in emails.
     pub base_url: String,
+    /// The client's `User-Agent`, recorded with the sessions it opens.
+    pub user_agent: Option<String>,
+}
+
+impl RequestOrigin {
+    pub(crate) fn device(&self) -> Device {
+        Device { ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
 }
 
 /// Trims and checks an email address: one `@`, something either side, no spaces.
@@ -156,7 +165,7 @@ impl IdentityModule {
         }
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password::verify(SecretString::from(request.password), stored).await;
-        let ip = origin.ip.clone();
+        let (ip, device) = (origin.ip.clone(), origin.device());
         match user.filter(|u| matches && u.active()) {
             None => {
                 self.db()
@@ -193,7 +202,7 @@ impl IdentityModule {
                             serde_json::json!({ "kind": kind.as_str() }),
                         )
                         .await?;
-                        let grant = this.grant(conn, &context, user, client, ip.as_deref()).await?;
+                        let grant = this.grant(conn, &context, user, client, &device).await?;
                         Ok(LoginOutcome::Granted(Box::new(grant)))
                     })
                     .await
@@ -250,7 +259,7 @@ impl IdentityModule {
             return Err(IdentityError::field("current_password", "is not your current password"));
         }
         let hash = hash_password(&new).await?;
-        let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
+        let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let actor = Actor::User(user.id);
@@ -267,7 +276,7 @@ impl IdentityModule {
                 .await?;
                 let user = store::user_by_id(conn, user.id).await?.ok_or(IdentityError::Unauthenticated)?;
                 this.notify_password_changed(conn, &context, &user).await?;
-                this.grant(conn, &context, user, client, ip.as_deref()).await
+                this.grant(conn, &context, user, client, &device).await
             })
             .await
     }

@@ -32,7 +32,12 @@ pub(crate) fn origin(req: &HttpRequest) -> RequestOrigin {
     let info = req.connection_info();
     let trust = req.app_data::<web::Data<IdentityModule>>().is_some_and(|m| m.settings().trust_forwarded_for);
     let ip = if trust { info.realip_remote_addr() } else { info.peer_addr() };
-    RequestOrigin { ip: ip.map(str::to_string), base_url: format!("{}://{}", info.scheme(), info.host()) }
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(300).collect());
+    RequestOrigin { ip: ip.map(str::to_string), base_url: format!("{}://{}", info.scheme(), info.host()), user_agent }
 }
 
 /// The signed-in user of this shop (customer or staff, by area), from the middleware's principal.

@@ -441,7 +441,7 @@ impl IdentityModule {
         origin: &RequestOrigin,
     ) -> Result<Grant, IdentityError> {
         let proof = proof(request.code, request.recovery_code)?;
-        let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
+        let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
         enum Outcome {
             Granted(Box<Grant>),
             Throttled(u64),
@@ -476,7 +476,7 @@ impl IdentityModule {
                 let details = json!({ "kind": kind.as_str(), "mfa": method });
                 store::audit(conn, &actor, "login.succeeded", subject, ip.as_deref(), details).await?;
                 let client = if client == "api" { Client::Api } else { Client::Browser };
-                let grant = this.grant(conn, &context, user, client, ip.as_deref()).await?;
+                let grant = this.grant(conn, &context, user, client, &device).await?;
                 Ok::<_, IdentityError>(Outcome::Granted(Box::new(grant)))
             })
             .await?;

@@ -665,7 +665,7 @@ impl IdentityModule {
         let provider = self.configured(tenant, kind).await?;
         let secret = open_secret(self, tenant, &provider)?;
         let identity = self.verify_at_provider(&provider, secret, code, login).await?;
-        let (this, context, ip) = (self.clone(), tenant.clone(), origin.ip.clone());
+        let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
         let staff_role = provider.staff_role.clone();
         let outcome = self
             .db()
@@ -683,7 +683,7 @@ impl IdentityModule {
                     "issuer": identity.issuer, "account": how });
                 let subject = Some(format!("user:{}", user.id));
                 store::audit(conn, &Actor::User(user.id), "login.succeeded", subject, ip.as_deref(), details).await?;
-                Ok::<_, OidcError>(Ok(this.grant(conn, &context, user, Client::Browser, ip.as_deref()).await?))
+                Ok::<_, OidcError>(Ok(this.grant(conn, &context, user, Client::Browser, &device).await?))
             })
             .await?;
         let mut location = format!("{}{}", origin.base_url, provider.return_path);

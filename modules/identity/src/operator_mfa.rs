@@ -36,7 +36,7 @@ impl IdentityModule {
         origin: &RequestOrigin,
     ) -> Result<OperatorGrant, IdentityError> {
         let proof = proof(request.code, request.recovery_code)?;
-        let (this, ip) = (self.clone(), origin.ip.clone());
+        let (this, device) = (self.clone(), origin.device());
         enum Outcome {
             Granted(Box<OperatorGrant>),
             Throttled(u64),
@@ -51,7 +51,7 @@ impl IdentityModule {
                         SecondStep::Throttled(wait) => return Ok::<_, IdentityError>(Outcome::Throttled(wait)),
                         SecondStep::Passed { .. } | SecondStep::Rejected(_) => return Ok(Outcome::Rejected),
                     };
-                Ok(match this.grant_operator(conn, operator, client == "browser", ip.as_deref()).await? {
+                Ok(match this.grant_operator(conn, operator, client == "browser", &device).await? {
                     Some(grant) => Outcome::Granted(Box::new(grant)),
                     None => Outcome::Rejected,
                 })

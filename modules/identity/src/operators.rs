@@ -3,7 +3,7 @@
 use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
 use crate::mfa::MfaChallenge;
 use crate::schema::operators;
-use crate::session_store::Realm;
+use crate::session_store::{Device, Realm};
 use crate::tokens::{self, Claims};
 use crate::{password, IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
@@ -187,14 +187,14 @@ impl IdentityModule {
                 .await?;
             return Err(IdentityError::BadCredentials);
         };
-        let (this, ip) = (self.clone(), origin.ip.clone());
+        let (this, device) = (self.clone(), origin.device());
         self.db()
             .control_tx(async move |conn| {
                 crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
                 if let Some(challenge) = this.operator_mfa_challenge(conn, id, browser).await? {
                     return Ok(OperatorLoginOutcome::MfaRequired(challenge));
                 }
-                let grant = this.grant_operator(conn, id, browser, ip.as_deref()).await?;
+                let grant = this.grant_operator(conn, id, browser, &device).await?;
                 grant.map(OperatorLoginOutcome::Granted).ok_or(IdentityError::BadCredentials)
             })
             .await
@@ -207,7 +207,7 @@ impl IdentityModule {
         conn: &mut AsyncPgConnection,
         id: uuid::Uuid,
         browser: bool,
-        ip: Option<&str>,
+        device: &Device,
     ) -> Result<Option<OperatorGrant>, IdentityError> {
         let record: Option<(OperatorRecord, DateTime<Utc>)> = operators::table
             .find(id)
@@ -242,7 +242,7 @@ impl IdentityModule {
         }
         let lifetimes = self.session_lifetimes();
         let opened =
-            self.inner.sessions.open(conn, Realm::Platform, id, changed.timestamp_micros(), ip, lifetimes).await?;
+            self.inner.sessions.open(conn, Realm::Platform, id, changed.timestamp_micros(), device, lifetimes).await?;
         let body =
             OperatorLogin { operator, csrf_token: Some(opened.csrf_token), access_token: None, expires_in: None };
         Ok(Some(OperatorGrant { body, session_id: Some(opened.id) }))

@@ -154,6 +154,8 @@ diesel::table! {
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
         credentials_generation -> Int8,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 

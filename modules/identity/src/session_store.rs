@@ -52,6 +52,13 @@ impl Realm {
     }
 }
 
+/// Where a session is opened from, as its holder will recognise it in their list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Device {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// How long sessions last: `idle` since their last use, `absolute` since they were opened.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lifetimes {
@@ -86,6 +93,8 @@ pub struct ActiveSession {
     pub expires_at: DateTime<Utc>,
     /// The address it was opened from.
     pub ip: Option<String>,
+    /// The browser it was opened with (its `User-Agent`).
+    pub user_agent: Option<String>,
     /// The session this request came with.
     pub current: bool,
 }
@@ -119,7 +128,7 @@ impl SessionStore {
         realm: Realm,
         holder: uuid::Uuid,
         generation: i64,
-        ip: Option<&str>,
+        device: &Device,
         lifetimes: Lifetimes,
     ) -> Result<OpenedSession, IdentityError> {
         let opened = OpenedSession { id: tokens::random_token(32), csrf_token: tokens::random_token(32) };
@@ -147,7 +156,8 @@ impl SessionStore {
                                 sessions::credentials_generation.eq(generation),
                                 sessions::last_seen_at.eq(now),
                                 sessions::expires_at.eq(expires_at),
-                                sessions::ip.eq(ip),
+                                sessions::ip.eq(&device.ip),
+                                sessions::user_agent.eq(&device.user_agent),
                             ))
                             .execute(conn)
                             .await?;
@@ -170,6 +180,8 @@ impl SessionStore {
                                 operator_sessions::credentials_generation.eq(generation),
                                 operator_sessions::last_seen_at.eq(now),
                                 operator_sessions::expires_at.eq(expires_at),
+                                operator_sessions::ip.eq(&device.ip),
+                                operator_sessions::user_agent.eq(&device.user_agent),
                             ))
                             .execute(conn)
                             .await?;
@@ -187,8 +199,11 @@ impl SessionStore {
                     ("last_seen_at", now.timestamp_millis().to_string()),
                     ("expires_at", expires_at.timestamp_millis().to_string()),
                 ];
-                if let Some(ip) = ip {
-                    fields.push(("ip", ip.to_string()));
+                if let Some(ip) = &device.ip {
+                    fields.push(("ip", ip.clone()));
+                }
+                if let Some(user_agent) = &device.user_agent {
+                    fields.push(("user_agent", user_agent.clone()));
                 }
                 let mut conn = redis_conn(redis).await?;
                 redis::pipe()
@@ -312,7 +327,7 @@ impl SessionStore {
         generation: i64,
         lifetimes: Lifetimes,
     ) -> Result<Vec<Listed>, IdentityError> {
-        type Row = (Vec<u8>, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<String>, i64);
+        type Row = (Vec<u8>, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, Option<String>, Option<String>, i64);
         let rows: Vec<Row> = match (self, realm) {
             (SessionStore::Database, Realm::Shop(_)) => {
                 sessions::table
@@ -323,6 +338,7 @@ impl SessionStore {
                         sessions::last_seen_at,
                         sessions::expires_at,
                         sessions::ip,
+                        sessions::user_agent,
                         sessions::credentials_generation,
                     ))
                     .load(conn)
@@ -336,7 +352,8 @@ impl SessionStore {
                         operator_sessions::created_at,
                         operator_sessions::last_seen_at,
                         operator_sessions::expires_at,
-                        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("NULL"),
+                        operator_sessions::ip,
+                        operator_sessions::user_agent,
                         operator_sessions::credentials_generation,
                     ))
                     .load(conn)
@@ -363,8 +380,16 @@ impl SessionStore {
                         .and_then(|v| v.parse::<i64>().ok())
                         .and_then(DateTime::from_timestamp_millis)
                         .unwrap_or(stored.last_seen_at);
-                    let ip = fields.get("ip").cloned();
-                    rows.push((hash, created, stored.last_seen_at, stored.expires_at, ip, stored.generation));
+                    let (ip, user_agent) = (fields.get("ip").cloned(), fields.get("user_agent").cloned());
+                    rows.push((
+                        hash,
+                        created,
+                        stored.last_seen_at,
+                        stored.expires_at,
+                        ip,
+                        user_agent,
+                        stored.generation,
+                    ));
                 }
                 rows
             }
@@ -372,11 +397,19 @@ impl SessionStore {
         let now = Utc::now();
         Ok(rows
             .into_iter()
-            .filter(|(_, _, seen, expires, _, gen)| {
+            .filter(|(_, _, seen, expires, _, _, gen)| {
                 *gen == generation && *expires > now && *seen + lifetimes.idle > now
             })
-            .map(|(hash, created_at, last_seen_at, expires_at, ip, _)| Listed {
-                session: ActiveSession { id: handle(&hash), created_at, last_seen_at, expires_at, ip, current: false },
+            .map(|(hash, created_at, last_seen_at, expires_at, ip, user_agent, _)| Listed {
+                session: ActiveSession {
+                    id: handle(&hash),
+                    created_at,
+                    last_seen_at,
+                    expires_at,
+                    ip,
+                    user_agent,
+                    current: false,
+                },
                 hash,
             })
             .collect())

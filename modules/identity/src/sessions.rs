@@ -1,7 +1,7 @@
 //! Sessions, access and refresh tokens, and turning presented credentials into a principal.
 
 use crate::schema::{api_keys, refresh_tokens, users};
-use crate::session_store::{ActiveSession, Lifetimes, Realm};
+use crate::session_store::{ActiveSession, Device, Lifetimes, Realm};
 use crate::store::{self, UserRow};
 use crate::tokens::{self, Claims, TokenError};
 use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
@@ -54,7 +54,7 @@ impl IdentityModule {
         tenant: &TenantContext,
         user: UserRow,
         client: Client,
-        ip: Option<&str>,
+        device: &Device,
     ) -> Result<Grant, IdentityError> {
         let roles = store::role_keys(conn, user.id).await?;
         match client {
@@ -63,7 +63,7 @@ impl IdentityModule {
                 let opened = self
                     .inner
                     .sessions
-                    .open(conn, Realm::Shop(tenant.id), user.id, generation, ip, self.session_lifetimes())
+                    .open(conn, Realm::Shop(tenant.id), user.id, generation, device, self.session_lifetimes())
                     .await?;
                 let body = LoginResponse {
                     account: user.into_account(roles),
