@@ -438,12 +438,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     .await
                     .map_err(|e| CliError::Failed(e.detail.clone()))?;
                 for shop in page.items.iter().filter(|t| t.status != "provisioning") {
-                    let tenant = agora_kernel::TenantContext {
-                        id: shop.id,
-                        slug: shop.slug.clone(),
-                        schema: agora_kernel::TenantSchema::for_slug(&shop.slug)
-                            .ok_or_else(|| CliError::Failed(format!("bad slug {}", shop.slug)))?,
-                    };
+                    let tenant = shop.context().ok_or_else(|| CliError::Failed(format!("bad slug {}", shop.slug)))?;
                     let failed = |e: String| CliError::Failed(format!("{}: {e}", shop.slug));
                     rewritten += state.identity.reseal_secrets(&tenant).await.map_err(|e| failed(e.to_string()))?;
                     rewritten += state.webhooks.reseal_secrets(&tenant).await.map_err(|e| failed(e.to_string()))?;

@@ -154,7 +154,7 @@ async fn the_embedded_database_keeps_data_across_restarts_and_refuses_a_second_i
     assert!(err.contains("in use"), "the refusal says why: {err}");
 
     first.signal(Signal::SIGTERM);
-    assert!(first.wait_exit(Duration::from_secs(60)).await.success());
+    assert!(first.wait_exit_with_logs(Duration::from_secs(60)).await.success());
     assert!(
         first.log_lines().iter().any(|l| l.contains("embedded PostgreSQL stopped")),
         "the embedded database was stopped cleanly"

@@ -388,24 +388,29 @@ impl AgoraProcess {
         nix::sys::signal::kill(pid, signal).expect("signal agora");
     }
 
-    /// Waits for the process to exit (bounded) and returns its status, once its last log lines
-    /// are read (the reader thread may lag behind the exit).
+    /// Waits for the process to exit (bounded) and returns its status.
     pub async fn wait_exit(&mut self, deadline: Duration) -> std::process::ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Bounded: a grandchild that inherited stderr could keep the pipe open.
-                let drained = Instant::now();
-                while !self.stderr_read.load(std::sync::atomic::Ordering::SeqCst)
-                    && drained.elapsed() < Duration::from_secs(10)
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
                 return status;
             }
             assert!(start.elapsed() < deadline, "agora did not exit:\n{}", self.log_lines().join("\n"));
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// [`wait_exit`](Self::wait_exit), then waits (bounded) until the reader has every log line
+    /// the process wrote: the reader thread may lag behind the exit, and a grandchild that
+    /// inherited stderr could keep the pipe open.
+    pub async fn wait_exit_with_logs(&mut self, deadline: Duration) -> std::process::ExitStatus {
+        let status = self.wait_exit(deadline).await;
+        let drained = Instant::now();
+        while !self.stderr_read.load(std::sync::atomic::Ordering::SeqCst) && drained.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        status
     }
 }
 

@@ -327,13 +327,11 @@ impl IdentityModule {
                 let user = consume_token(conn, &digest, "reset_password").await?;
                 let actor = Actor::User(user);
                 // An invitee sets a first password; only a real change is worth a warning.
-                let had_password = store::user_by_id(conn, user).await?.is_some_and(|u| u.password_hash.is_some());
+                let before = store::user_by_id(conn, user).await?.filter(|u| u.password_hash.is_some());
                 store::set_password(conn, user, &hash, &actor).await?;
                 this.end_all_sessions(conn, context.id, user).await?;
-                if had_password {
-                    if let Some(row) = store::user_by_id(conn, user).await? {
-                        this.notify_password_changed(conn, &context, &row).await?;
-                    }
+                if let Some(row) = before {
+                    this.notify_password_changed(conn, &context, &row).await?;
                 }
                 // Following the link proves the mailbox too.
                 diesel::update(users::table.filter(users::id.eq(user)).filter(users::email_verified_at.is_null()))

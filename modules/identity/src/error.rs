@@ -48,6 +48,8 @@ pub enum IdentityError {
     Mail(String),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("a stored secret could not be sealed or opened: {0}")]
+    Sealing(String),
     #[error("the session store is unavailable: {0}")]
     SessionStore(String),
     #[error("a module holding personal data failed: {0}")]
@@ -110,9 +112,10 @@ impl From<IdentityError> for ApiError {
             IdentityError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            IdentityError::Mail(_) | IdentityError::Hashing(_) | IdentityError::PersonalData(_) => {
-                ApiError::internal(e)
-            }
+            IdentityError::Mail(_)
+            | IdentityError::Hashing(_)
+            | IdentityError::Sealing(_)
+            | IdentityError::PersonalData(_) => ApiError::internal(e),
             IdentityError::SessionStore(_) => ApiError::unavailable(e),
             IdentityError::Db(db) => ApiError::from(db),
         }

@@ -51,7 +51,7 @@ impl Holder {
 
     pub(crate) fn seal_seed(self, sealer: &Sealer, seed: &[u8]) -> Result<Vec<u8>, IdentityError> {
         let (purpose, place) = self.seed_purpose_and_place();
-        sealer.seal(purpose, &place, seed).map_err(|e| IdentityError::Hashing(e.to_string()))
+        sealer.seal(purpose, &place, seed).map_err(|e| IdentityError::Sealing(e.to_string()))
     }
 
     /// The seed, and whether it should be sealed again: sealed under the previous master key, or
@@ -63,7 +63,7 @@ impl Holder {
         let (purpose, place) = self.seed_purpose_and_place();
         let opened = sealer
             .open(purpose, &place, stored)
-            .map_err(|e| IdentityError::Hashing(format!("the authenticator secret of {}: {e}", self.id())))?;
+            .map_err(|e| IdentityError::Sealing(format!("the authenticator secret of {}: {e}", self.id())))?;
         Ok((opened.plain, opened.stale))
     }
 

@@ -320,7 +320,7 @@ impl IdentityModule {
         tenant: &TenantContext,
     ) -> Result<bool, IdentityError> {
         let Some(row) = provider_row(conn).await? else { return Ok(false) };
-        let unopenable = |_| IdentityError::Hashing("the shop's OIDC client secret does not open".into());
+        let unopenable = |_| IdentityError::Sealing("the shop's OIDC client secret does not open".into());
         let (secret, stale) = open_secret_noting_staleness(self, tenant.id, &row).map_err(unopenable)?;
         if !stale {
             return Ok(false);

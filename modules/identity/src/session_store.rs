@@ -366,14 +366,15 @@ impl SessionStore {
                     .query_async(&mut conn)
                     .await
                     .map_err(redis_error)?;
+                let hashes: Vec<Vec<u8>> = members.iter().filter_map(|m| hex::decode(m).ok()).collect();
+                // One round trip for all of them, not one per session.
+                let mut pipe = redis::pipe();
+                for hash in &hashes {
+                    pipe.cmd("HGETALL").arg(session_key(redis, realm, hash));
+                }
+                let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await.map_err(redis_error)?;
                 let mut rows = Vec::new();
-                for member in members {
-                    let Ok(hash) = hex::decode(&member) else { continue };
-                    let fields: HashMap<String, String> = redis::cmd("HGETALL")
-                        .arg(session_key(redis, realm, &hash))
-                        .query_async(&mut conn)
-                        .await
-                        .map_err(redis_error)?;
+                for (hash, fields) in hashes.into_iter().zip(all) {
                     let Some(stored) = from_redis(&fields) else { continue };
                     let created = fields
                         .get("created_at")

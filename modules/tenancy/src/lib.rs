@@ -106,6 +106,15 @@ pub struct ShopSettingsPatch {
     pub timezone: Option<String>,
 }
 
+impl Tenant {
+    /// The context other modules work in for this shop, whatever its status (request
+    /// resolution refuses suspended shops; maintenance such as resealing secrets must not).
+    pub fn context(&self) -> Option<TenantContext> {
+        let schema = agora_kernel::TenantSchema::for_slug(&self.slug)?;
+        Some(TenantContext { id: self.id, slug: self.slug.clone(), schema })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantStatus {
     Active,

@@ -149,10 +149,7 @@ async fn enable_endpoint(
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let endpoint = module.enable_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
-    let version = endpoint.version;
-    Ok(Versioned::new(endpoint, version))
+    switch(&auth, &tenant, &req, &module, id.into_inner(), true).await
 }
 
 /// Stop sending to an endpoint until it is enabled again.
@@ -164,8 +161,24 @@ async fn disable_endpoint(
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
+    switch(&auth, &tenant, &req, &module, id.into_inner(), false).await
+}
+
+/// Turns an endpoint on or off for the two operations above.
+async fn switch(
+    auth: &Authorized<perm::WebhooksManage>,
+    tenant: &TenantContext,
+    req: &HttpRequest,
+    module: &WebhooksModule,
+    id: uuid::Uuid,
+    enabled: bool,
+) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
     let expected = Version::expected(req.headers())?;
-    let endpoint = module.disable_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
+    let endpoint = if enabled {
+        module.enable_endpoint(tenant, id, expected, &auth.actor()).await?
+    } else {
+        module.disable_endpoint(tenant, id, expected, &auth.actor()).await?
+    };
     let version = endpoint.version;
     Ok(Versioned::new(endpoint, version))
 }
