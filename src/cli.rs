@@ -494,8 +494,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
             outcome = &mut server => outcome.map_err(|e| CliError::Failed(e.to_string())),
             reason = postgres_gave_up(postgres.clone()) => {
                 tracing::error!("stopping: the embedded PostgreSQL cannot be brought back");
-                running.handle.stop(false).await;
-                let _ = server.await;
+                // The server future carries out the stop, so both are polled together.
+                let _ = tokio::join!(running.handle.stop(false), server);
                 Err(CliError::Failed(reason))
             }
         };

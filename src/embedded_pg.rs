@@ -553,8 +553,7 @@ impl Server {
                 match postmaster.child.as_mut() {
                     None => Some("stopped by agora".to_owned()),
                     Some(child) => {
-                        let status =
-                            child.try_wait().map_err(io_err("check whether PostgreSQL is still running"))?;
+                        let status = child.try_wait().map_err(io_err("check whether PostgreSQL is still running"))?;
                         // Nothing left to stop; keep anyone from signalling a reused pid.
                         status.map(|status| {
                             postmaster.child = None;
@@ -571,7 +570,8 @@ impl Server {
             // server leaves its old one behind), so it is only a cheap precondition; the
             // real check is a startup handshake.
             if socket_file.exists() {
-                let ready = if use_pg_isready { self.pg_isready(&pg_isready) } else { startup_handshake_ok(&socket_file) };
+                let ready =
+                    if use_pg_isready { self.pg_isready(&pg_isready) } else { startup_handshake_ok(&socket_file) };
                 if ready {
                     return Ok(());
                 }

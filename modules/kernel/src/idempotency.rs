@@ -341,7 +341,8 @@ pub async fn enforce(
     let bytes = body::to_bytes(response_body).await.unwrap_or_default();
     if status.is_server_error() {
         release_failed(&db, &scope, claimed_at, status).await;
-    } else if let Err(e) = finish(&db, &scope, claimed_at, status, serde_json::Value::Object(kept), bytes.to_vec()).await
+    } else if let Err(e) =
+        finish(&db, &scope, claimed_at, status, serde_json::Value::Object(kept), bytes.to_vec()).await
     {
         tracing::error!(error = %e, "could not record idempotent response");
     }
