@@ -192,29 +192,8 @@ pub enum EmbeddedError {
     #[error("PostgreSQL (pid {pid}) did not exit even after SIGKILL")]
     StopFailed { pid: i32 },
 
-    #[error(
-        "the embedded PostgreSQL exited {exits} times within {} s (last: {last}), so agora stopped \
-         restarting it. Check that the disk holding {} has free space, that {} belongs to {owner} \
-         and is readable and writable by it (mode 0700), and PostgreSQL's log in {} (start-up \
-         errors go to {}). Last lines of {}:\n{log_tail}",
-        CRASH_WINDOW.as_secs(),
-        .data_dir.display(),
-        .pg_dir.display(),
-        .log_dir.display(),
-        .startup_log.display(),
-        .tail_of.display()
-    )]
-    CrashLoop {
-        exits: usize,
-        last: String,
-        data_dir: PathBuf,
-        pg_dir: PathBuf,
-        owner: String,
-        log_dir: PathBuf,
-        startup_log: PathBuf,
-        tail_of: PathBuf,
-        log_tail: String,
-    },
+    #[error(transparent)]
+    CrashLoop(Box<CrashLoop>),
 
     #[error("could not {context}: {source}")]
     Io {
@@ -229,6 +208,32 @@ pub enum EmbeddedError {
         #[source]
         source: Errno,
     },
+}
+
+/// Why agora gave up restarting the embedded PostgreSQL: what to check, and the log's words.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the embedded PostgreSQL exited {exits} times within {} s (last: {last}), so agora stopped \
+     restarting it. Check that the disk holding {} has free space, that {} belongs to {owner} \
+     and is readable and writable by it (mode 0700), and PostgreSQL's log in {} (start-up \
+     errors go to {}). Last lines of {}:\n{log_tail}",
+    CRASH_WINDOW.as_secs(),
+    .data_dir.display(),
+    .pg_dir.display(),
+    .log_dir.display(),
+    .startup_log.display(),
+    .tail_of.display()
+)]
+pub struct CrashLoop {
+    exits: usize,
+    last: String,
+    data_dir: PathBuf,
+    pg_dir: PathBuf,
+    owner: String,
+    log_dir: PathBuf,
+    startup_log: PathBuf,
+    tail_of: PathBuf,
+    log_tail: String,
 }
 
 fn holder_suffix(pid: &Option<i32>) -> String {
@@ -622,7 +627,7 @@ impl Server {
             Some(_) => format!("the `{SYSTEM_USER}` system user"),
             None => format!("uid {} (the user agora runs as)", geteuid()),
         };
-        EmbeddedError::CrashLoop {
+        EmbeddedError::CrashLoop(Box::new(CrashLoop {
             exits,
             last: last.to_owned(),
             data_dir: self.data_dir.clone(),
@@ -632,7 +637,7 @@ impl Server {
             startup_log: self.startup_log.clone(),
             tail_of,
             log_tail,
-        }
+        }))
     }
 }
 
