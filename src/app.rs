@@ -2,7 +2,7 @@
 //! request pipeline, registers their routes and runs the server.
 
 use crate::config::Config;
-use crate::embedded_pg::EmbeddedPostgres;
+use crate::embedded_pg::{EmbeddedPostgres, PostgresStatus, Supervision};
 use actix_web::middleware::from_fn;
 use agora_identity::{IdentityModule, IdentitySettings};
 use agora_kernel::cache::Cache;
@@ -25,6 +25,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -55,11 +56,17 @@ impl DatabaseHandle {
             return Ok(Self { url: url.clone(), embedded: None });
         }
         let data_dir = config.data_dir.clone();
-        let embedded = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
+        let supervision = Supervision { max_exits: config.embedded_pg_max_exits };
+        let embedded = tokio::task::spawn_blocking(move || EmbeddedPostgres::start_supervised(&data_dir, supervision))
             .await
             .map_err(|e| StartError::Other(e.to_string()))??;
         let url = SecretString::from(embedded.connection_string("agora"));
         Ok(Self { url, embedded: Some(embedded) })
+    }
+
+    /// The embedded cluster's supervisor status; `None` for an external server.
+    pub fn postgres_status(&self) -> Option<watch::Receiver<PostgresStatus>> {
+        self.embedded.as_ref().map(EmbeddedPostgres::status)
     }
 
     /// Stops the embedded cluster, if any, cleanly.
@@ -92,6 +99,45 @@ pub struct AppState {
     pub bus: EventBus,
     pub jobs: Arc<JobRegistry>,
     pub job_metrics: Option<JobMetrics>,
+    /// The embedded PostgreSQL this process supervises, if any.
+    pub embedded_pg: Option<EmbeddedPgWatch>,
+}
+
+/// The embedded PostgreSQL as its supervisor sees it, for `/readyz` and `/metrics`.
+#[derive(Clone)]
+pub struct EmbeddedPgWatch {
+    status: watch::Receiver<PostgresStatus>,
+    up: prometheus::IntGauge,
+    restarts: prometheus::IntCounter,
+}
+
+impl EmbeddedPgWatch {
+    fn new(status: watch::Receiver<PostgresStatus>, metrics: &Metrics) -> Result<Self, StartError> {
+        let failed = |e: prometheus::Error| StartError::Other(e.to_string());
+        let up = prometheus::IntGauge::new("embedded_postgres_up", "1 while the embedded PostgreSQL is running")
+            .map_err(failed)?;
+        let restarts = prometheus::IntCounter::new(
+            "embedded_postgres_restarts_total",
+            "Restarts of the embedded PostgreSQL after it exited unexpectedly",
+        )
+        .map_err(failed)?;
+        metrics.register(Box::new(up.clone())).map_err(failed)?;
+        metrics.register(Box::new(restarts.clone())).map_err(failed)?;
+        Ok(Self { status, up, restarts })
+    }
+
+    /// Brings the gauges up to date, at scrape time.
+    fn record(&self) {
+        let status = self.status.borrow();
+        self.up.set(i64::from(status.up));
+        self.restarts.inc_by(status.restarts.saturating_sub(self.restarts.get()));
+    }
+
+    /// Why the database cannot serve, while the supervisor knows it is down.
+    fn unavailable(&self) -> Option<String> {
+        let status = self.status.borrow();
+        (!status.up).then(|| status.reason.clone().unwrap_or_else(|| "the embedded PostgreSQL is not running".into()))
+    }
 }
 
 /// What identity asks of notifications, inside identity's transactions: sending its emails
@@ -278,12 +324,19 @@ impl AppState {
             bus,
             jobs: Arc::new(jobs),
             job_metrics: Some(job_metrics),
+            embedded_pg: None,
             config: config.clone(),
             db,
             redis,
             cache,
             limiter,
         })
+    }
+
+    /// Reports the supervised embedded PostgreSQL in `/readyz` and `/metrics`.
+    pub fn watch_embedded_postgres(&mut self, status: watch::Receiver<PostgresStatus>) -> Result<(), StartError> {
+        self.embedded_pg = Some(EmbeddedPgWatch::new(status, &self.metrics)?);
+        Ok(())
     }
 
     /// Control schema, then every tenant (each under its advisory lock).
@@ -322,6 +375,9 @@ async fn healthz() -> web::Json<Health> {
 /// Readiness: the database (and Redis, when configured) answer.
 #[api_v2_operation(tags(Operations), operation_id = "readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    if let Some(reason) = state.embedded_pg.as_ref().and_then(EmbeddedPgWatch::unavailable) {
+        return Err(ApiError::new(agora_kernel::ErrorKind::Unavailable, "unavailable", reason));
+    }
     let database = state.db.ping().await.map(|()| "ok".to_string()).map_err(ApiError::unavailable)?;
     let redis = match &state.redis {
         None => "not configured".to_string(),
@@ -333,6 +389,9 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiE
 /// Prometheus metrics (text exposition format).
 #[api_v2_operation(tags(Operations), operation_id = "metrics", produces = "text/plain")]
 async fn metrics_endpoint(state: web::Data<AppState>) -> actix_web::HttpResponse {
+    if let Some(pg) = &state.embedded_pg {
+        pg.record();
+    }
     actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.db))
 }
 

@@ -471,8 +471,12 @@ fn describe(e: agora_tenancy::TenancyError) -> CliError {
 
 async fn serve(config: Config) -> Result<(), CliError> {
     let handle = DatabaseHandle::open(&config).await?;
+    let postgres = handle.postgres_status();
     let result = async {
-        let state = AppState::build(&config, &handle.url)?;
+        let mut state = AppState::build(&config, &handle.url)?;
+        if let Some(status) = &postgres {
+            state.watch_embedded_postgres(status.clone())?;
+        }
         let report = state.migrate(&()).await?;
         if !report.failed.is_empty() {
             tracing::error!(
@@ -483,12 +487,22 @@ async fn serve(config: Config) -> Result<(), CliError> {
         let workers = app::start_workers(&state);
         let running = app::listen(state)?;
         tracing::info!(addr = %running.addr, "agora listening");
+        let server = running.server;
+        tokio::pin!(server);
         // actix handles SIGTERM/SIGINT: stops accepting, lets in-flight requests finish.
-        let outcome = running.server.await;
+        let outcome = tokio::select! {
+            outcome = &mut server => outcome.map_err(|e| CliError::Failed(e.to_string())),
+            reason = postgres_gave_up(postgres.clone()) => {
+                tracing::error!("stopping: the embedded PostgreSQL cannot be brought back");
+                // The server future carries out the stop, so both are polled together.
+                let _ = tokio::join!(running.handle.stop(false), server);
+                Err(CliError::Failed(reason))
+            }
+        };
         if let Some(workers) = workers {
             workers.shutdown().await;
         }
-        outcome.map_err(|e| CliError::Failed(e.to_string()))
+        outcome
     }
     .await;
     tracing::info!("shutting down");
@@ -499,18 +513,40 @@ async fn serve(config: Config) -> Result<(), CliError> {
 /// Jobs only: migrate, run the worker pool until SIGTERM/SIGINT, hand back what is unfinished.
 async fn work(config: Config) -> Result<(), CliError> {
     let handle = DatabaseHandle::open(&config).await?;
+    let postgres = handle.postgres_status();
     let result = async {
         let state = AppState::build(&config, &handle.url)?;
         state.migrate(&()).await?;
         let workers = app::start_workers(&state).ok_or_else(|| CliError::Failed("no workers configured".into()))?;
-        shutdown_signal().await;
+        let outcome = tokio::select! {
+            () = shutdown_signal() => Ok(()),
+            reason = postgres_gave_up(postgres.clone()) => Err(CliError::Failed(reason)),
+        };
         tracing::info!("stopping job workers");
         workers.shutdown().await;
-        Ok(())
+        outcome
     }
     .await;
     handle.close().await;
     result
+}
+
+/// Resolves with the supervisor's error once it has given up restarting the embedded
+/// PostgreSQL, so the process exits non-zero and its own supervisor (systemd, the container
+/// runtime) and the operator take over. Never resolves for an external database.
+async fn postgres_gave_up(status: Option<tokio::sync::watch::Receiver<crate::embedded_pg::PostgresStatus>>) -> String {
+    let Some(mut status) = status else {
+        return std::future::pending().await;
+    };
+    loop {
+        if let Some(reason) = status.borrow_and_update().gave_up.clone() {
+            return reason;
+        }
+        if status.changed().await.is_err() {
+            // The supervisor ended without giving up: the database is being stopped on purpose.
+            return std::future::pending().await;
+        }
+    }
 }
 
 async fn shutdown_signal() {

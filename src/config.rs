@@ -64,6 +64,9 @@ pub struct Config {
     pub webhooks_retry_base_ms: u64,
     /// A webhook endpoint whose deliveries have all failed for this many seconds is disabled.
     pub webhooks_disable_after_secs: u64,
+    /// The embedded PostgreSQL exiting this many times within a minute (a full disk, a damaged
+    /// data directory) makes agora stop restarting it and exit non-zero.
+    pub embedded_pg_max_exits: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -114,6 +117,7 @@ const FILE_KEYS: &[&str] = &[
     "webhooks_retry_base_ms",
     "webhooks_disable_after_secs",
     "job_lease_secs",
+    "embedded_pg_max_exits",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -361,6 +365,7 @@ impl Config {
                 3 * 24 * 3600,
                 range(1, 30 * 24 * 3600),
             )?,
+            embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, urange(1, 1000))?,
         })
     }
 }

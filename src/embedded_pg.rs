@@ -6,16 +6,27 @@
 //! * `pg/`: the cluster (`initdb` output), mode 0700
 //! * `pg-run/`: the unix socket directory, or `/tmp/agora-pg-<hash>` when clients
 //!   could not address it there (longer than `sun_path` allows, a comma, non-UTF-8)
-//! * `postgres.log`: the server's stdout/stderr, appended across runs
+//! * `pg-log/`: PostgreSQL's own log (its logging collector): `postgresql-<Mon…Sun>.log`, one
+//!   file per weekday, so a week is kept and the oldest file is overwritten
+//! * `postgres.log`: the server's stdout/stderr before the collector takes over (start-up
+//!   failures), appended across runs
 //! * `agora.lock`: `flock`ed for the lifetime of [`EmbeddedPostgres`], holds our pid
 //!
 //! The server listens on the unix socket only (`listen_addresses=''`) with `trust`
 //! authentication; the socket directory is mode 0700 so only the server's own
 //! user (and root) can connect.
 //!
+//! Supervision: the postmaster is our direct child (no pg_ctl), watched by a thread. When it
+//! exits without being asked to, the thread stops whatever it left behind, starts it again
+//! (PostgreSQL's crash recovery replays the WAL) and reports through [`PostgresStatus`]. After
+//! [`Supervision::max_exits`] exits within [`CRASH_WINDOW`] it gives up and says why, so the
+//! process can exit and let its own supervisor (systemd, the container runtime) and the
+//! operator take over.
+//!
 //! Everything here is blocking: call [`EmbeddedPostgres::start`] and
 //! [`EmbeddedPostgres::stop`] from `tokio::task::spawn_blocking`.
 
+use std::collections::VecDeque;
 use std::ffi::OsStr;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -26,13 +37,15 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::thread::sleep;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{sleep, JoinHandle};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{geteuid, Gid, Pid, Uid, User};
+use tokio::sync::watch;
 
 /// The port only names the socket file (`.s.PGSQL.<port>`): nothing listens on TCP,
 /// so the default cannot clash with a system PostgreSQL's socket in /var/run/postgresql.
@@ -50,6 +63,14 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How soon an exit of the postmaster is noticed.
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+/// Exits counted towards giving up are those within this window.
+pub const CRASH_WINDOW: Duration = Duration::from_secs(60);
+/// Processes a dead postmaster left behind get this long after SIGQUIT before SIGKILL.
+const LEFTOVER_QUIT_TIMEOUT: Duration = Duration::from_secs(2);
+const LOG_DIR: &str = "pg-log";
+const STARTUP_LOG: &str = "postgres.log";
 
 /// `sizeof(sockaddr_un.sun_path)` is 108 on Linux, including the trailing NUL;
 /// PostgreSQL rejects anything that does not fit.
@@ -171,6 +192,9 @@ pub enum EmbeddedError {
     #[error("PostgreSQL (pid {pid}) did not exit even after SIGKILL")]
     StopFailed { pid: i32 },
 
+    #[error(transparent)]
+    CrashLoop(Box<CrashLoop>),
+
     #[error("could not {context}: {source}")]
     Io {
         context: String,
@@ -184,6 +208,32 @@ pub enum EmbeddedError {
         #[source]
         source: Errno,
     },
+}
+
+/// Why agora gave up restarting the embedded PostgreSQL: what to check, and the log's words.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the embedded PostgreSQL exited {exits} times within {} s (last: {last}), so agora stopped \
+     restarting it. Check that the disk holding {} has free space, that {} belongs to {owner} \
+     and is readable and writable by it (mode 0700), and PostgreSQL's log in {} (start-up \
+     errors go to {}). Last lines of {}:\n{log_tail}",
+    CRASH_WINDOW.as_secs(),
+    .data_dir.display(),
+    .pg_dir.display(),
+    .log_dir.display(),
+    .startup_log.display(),
+    .tail_of.display()
+)]
+pub struct CrashLoop {
+    exits: usize,
+    last: String,
+    data_dir: PathBuf,
+    pg_dir: PathBuf,
+    owner: String,
+    log_dir: PathBuf,
+    startup_log: PathBuf,
+    tail_of: PathBuf,
+    log_tail: String,
 }
 
 fn holder_suffix(pid: &Option<i32>) -> String {
@@ -202,13 +252,81 @@ struct RunAs {
     gid: Gid,
 }
 
-/// A running private PostgreSQL server. Stopped by [`EmbeddedPostgres::stop`] or on drop.
-pub struct EmbeddedPostgres {
-    child: Option<Child>,
+/// How the supervisor treats exits of the postmaster.
+#[derive(Debug, Clone, Copy)]
+pub struct Supervision {
+    /// This many exits within [`CRASH_WINDOW`], the first crash included, and agora gives up.
+    pub max_exits: usize,
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Self { max_exits: 5 }
+    }
+}
+
+/// What the supervisor knows about the server, for readiness and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostgresStatus {
+    pub up: bool,
+    /// Restarts after unexpected exits since agora started.
+    pub restarts: u64,
+    /// While it is down: why, in words an operator reads in `/readyz`.
+    pub reason: Option<String>,
+    /// Set once the supervisor has given up: the error agora should exit with.
+    pub gave_up: Option<String>,
+}
+
+/// Where and how the server runs: everything needed to start it again.
+#[derive(Clone)]
+struct Server {
+    bin_dir: PathBuf,
     data_dir: PathBuf,
     pg_dir: PathBuf,
     socket_dir: PathBuf,
+    log_dir: PathBuf,
+    startup_log: PathBuf,
     port: u16,
+    run_as: Option<RunAs>,
+}
+
+/// The postmaster child, shared by the supervisor thread and whoever stops the server.
+#[derive(Default)]
+struct Postmaster {
+    child: Option<Child>,
+    /// Set by [`EmbeddedPostgres::stop`]: from now on an exit is wanted, and nothing restarts.
+    stopping: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    postmaster: Mutex<Postmaster>,
+    /// Wakes the supervisor when `stopping` is set.
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Postmaster> {
+        // The state stays meaningful even if a holder panicked.
+        self.postmaster.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `timeout` unless the server is being stopped; false when it is.
+    fn pause(&self, timeout: Duration) -> bool {
+        let guard = self.lock();
+        let (guard, _) =
+            self.wake.wait_timeout_while(guard, timeout, |p| !p.stopping).unwrap_or_else(PoisonError::into_inner);
+        !guard.stopping
+    }
+}
+
+/// A running private PostgreSQL server, restarted when it dies. Stopped by
+/// [`EmbeddedPostgres::stop`] or on drop.
+pub struct EmbeddedPostgres {
+    server: Server,
+    shared: Arc<Shared>,
+    supervisor: Option<JoinHandle<()>>,
+    status: watch::Receiver<PostgresStatus>,
     // Declared last so it is released last: after `Drop::drop` has stopped the
     // postmaster, no other agora can start a second server on the same cluster.
     _lock: Flock<File>,
@@ -217,17 +335,23 @@ pub struct EmbeddedPostgres {
 impl std::fmt::Debug for EmbeddedPostgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedPostgres")
-            .field("pid", &self.child.as_ref().map(Child::id))
-            .field("pg_dir", &self.pg_dir)
-            .field("socket_dir", &self.socket_dir)
-            .field("port", &self.port)
+            .field("pid", &self.shared.lock().child.as_ref().map(Child::id))
+            .field("pg_dir", &self.server.pg_dir)
+            .field("socket_dir", &self.server.socket_dir)
+            .field("port", &self.server.port)
             .finish()
     }
 }
 
 impl EmbeddedPostgres {
-    /// Initialise (first run) and start a cluster under `data_dir` (e.g. ./data). Blocking; call from spawn_blocking.
+    /// [`EmbeddedPostgres::start_supervised`] with the default [`Supervision`].
     pub fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
+        Self::start_supervised(data_dir, Supervision::default())
+    }
+
+    /// Initialise (first run) and start a cluster under `data_dir` (e.g. ./data), and restart it
+    /// whenever it exits unasked. Blocking; call from spawn_blocking.
+    pub fn start_supervised(data_dir: &Path, supervision: Supervision) -> Result<Self, EmbeddedError> {
         fs::create_dir_all(data_dir).map_err(io_err(format!("create the data directory {}", data_dir.display())))?;
         let data_dir =
             fs::canonicalize(data_dir).map_err(io_err(format!("resolve the data directory {}", data_dir.display())))?;
@@ -235,9 +359,9 @@ impl EmbeddedPostgres {
         let lock = acquire_lock(&data_dir)?;
 
         let pg_dir = data_dir.join("pg");
-        let log_path = data_dir.join("postgres.log");
         // Before anything touches the cluster directory.
         stop_orphaned_postmaster(&pg_dir)?;
+        stop_leftover_processes(&pg_dir);
         let cluster_version = read_cluster_version(&pg_dir);
 
         let bin_dir = find_bin_dir(cluster_version.as_deref())?;
@@ -264,35 +388,71 @@ impl EmbeddedPostgres {
         if !initialised {
             init_cluster(&bin_dir, &pg_dir, &data_dir, run_as)?;
         }
+        let log_dir = data_dir.join(LOG_DIR);
+        prepare_log_dir(&log_dir, run_as)?;
 
-        let (log_offset, child) = spawn_postmaster(&bin_dir, &pg_dir, &socket_dir, &data_dir, &log_path, run_as)?;
+        let server = Server {
+            startup_log: data_dir.join(STARTUP_LOG),
+            bin_dir,
+            data_dir,
+            pg_dir,
+            socket_dir,
+            log_dir,
+            port: PORT,
+            run_as,
+        };
+        let (status_tx, status) = watch::channel(PostgresStatus::default());
+        // From here on, Drop stops the postmaster if anything below fails.
+        let mut pg = EmbeddedPostgres { server, shared: Arc::default(), supervisor: None, status, _lock: lock };
+        let (log_offset, pid) = pg.server.spawn(&pg.shared)?.ok_or_else(|| EmbeddedError::Io {
+            context: "start PostgreSQL".into(),
+            source: io::Error::other("stopped while starting"),
+        })?;
         tracing::info!(
-            pid = child.id(),
-            pg_dir = %pg_dir.display(),
-            socket_dir = %socket_dir.display(),
+            pid,
+            pg_dir = %pg.server.pg_dir.display(),
+            socket_dir = %pg.server.socket_dir.display(),
             "started embedded PostgreSQL"
         );
+        tracing::info!(
+            log_dir = %pg.server.log_dir.display(),
+            startup_log = %pg.server.startup_log.display(),
+            "PostgreSQL's own log is in {} (a file per weekday, kept a week); start-up errors go to {}",
+            pg.server.log_dir.display(),
+            pg.server.startup_log.display()
+        );
+        pg.server.wait_until_ready(&pg.shared, log_offset)?;
+        pg.ensure_database(APP_DATABASE)?;
+        status_tx.send_replace(PostgresStatus { up: true, ..PostgresStatus::default() });
 
-        // From here on, Drop stops the postmaster if anything below fails.
-        let mut pg = EmbeddedPostgres { child: Some(child), data_dir, pg_dir, socket_dir, port: PORT, _lock: lock };
-        pg.wait_until_ready(&bin_dir, &log_path, log_offset)?;
-        pg.ensure_database(&bin_dir, APP_DATABASE)?;
+        let (shared, server) = (pg.shared.clone(), pg.server.clone());
+        let supervisor = std::thread::Builder::new()
+            .name("pg-supervisor".into())
+            .spawn(move || supervise(&shared, &server, supervision, &status_tx))
+            .map_err(io_err("start the thread supervising PostgreSQL"))?;
+        pg.supervisor = Some(supervisor);
         tracing::info!(
             connection = %pg.connection_string(APP_DATABASE),
+            max_exits = supervision.max_exits,
             "embedded PostgreSQL is ready"
         );
         Ok(pg)
+    }
+
+    /// The supervisor's view of the server; changes as it dies and comes back.
+    pub fn status(&self) -> watch::Receiver<PostgresStatus> {
+        self.status.clone()
     }
 
     /// A tokio-postgres / libpq keyword connection string for the given database, e.g.
     /// "host=/abs/path/to/socketdir port=5432 user=agora dbname=agora" (unix socket, no password).
     pub fn connection_string(&self, dbname: &str) -> String {
         // socket_dir is guaranteed UTF-8 by choose_socket_dir.
-        let host = self.socket_dir.to_string_lossy();
+        let host = self.server.socket_dir.to_string_lossy();
         format!(
             "host={} port={} user={} dbname={}",
             quote_conn_value(&host),
-            self.port,
+            self.server.port,
             quote_conn_value(SUPERUSER),
             quote_conn_value(dbname)
         )
@@ -305,37 +465,115 @@ impl EmbeddedPostgres {
     }
 
     fn shutdown(&mut self) -> Result<(), EmbeddedError> {
-        let result = match self.child.take() {
+        // Under the lock the supervisor takes to start a postmaster, so none starts after this.
+        let child = {
+            let mut postmaster = self.shared.lock();
+            postmaster.stopping = true;
+            postmaster.child.take()
+        };
+        self.shared.wake.notify_all();
+        if let Some(supervisor) = self.supervisor.take() {
+            if supervisor.join().is_err() {
+                tracing::error!("the thread supervising PostgreSQL panicked");
+            }
+        }
+        let result = match child {
             Some(mut child) => stop_child(&mut child),
             None => Ok(()),
         };
-        if !self.socket_dir.starts_with(&self.data_dir) {
+        if !self.server.socket_dir.starts_with(&self.server.data_dir) {
             // Our private directory under /tmp; remove_dir only succeeds once the
             // server has removed its socket and lock file, so nothing live is lost.
-            let _ = fs::remove_dir(&self.socket_dir);
+            let _ = fs::remove_dir(&self.server.socket_dir);
         }
         result
     }
-    fn wait_until_ready(&mut self, bin_dir: &Path, log_path: &Path, log_offset: u64) -> Result<(), EmbeddedError> {
-        let pg_isready = bin_dir.join("pg_isready");
+
+    /// Creates `dbname` unless it exists. Client tools run as the current user:
+    /// root may enter the 0700 socket directory, and `trust` auth accepts `-U agora`.
+    fn ensure_database(&self, dbname: &str) -> Result<(), EmbeddedError> {
+        let Server { bin_dir, socket_dir, port, .. } = &self.server;
+        let psql = require_program(bin_dir, "psql")?;
+        let createdb = require_program(bin_dir, "createdb")?;
+
+        let query = format!("SELECT 1 FROM pg_database WHERE datname = '{}'", dbname.replace('\'', "''"));
+        let mut cmd = Command::new(&psql);
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(socket_dir)
+            .arg("-p")
+            .arg(port.to_string())
+            .args(["-U", SUPERUSER, "-d", "postgres", "-tAc"])
+            .arg(&query);
+        scrub_pg_env(&mut cmd);
+        let out = run_captured(&mut cmd, "psql")?;
+        if !out.status.success() {
+            return Err(client_failure(&format!("checking for database {dbname} with psql"), &out));
+        }
+        if String::from_utf8_lossy(&out.stdout).trim() == "1" {
+            return Ok(());
+        }
+
+        tracing::info!(dbname, "creating database in embedded PostgreSQL");
+        let mut cmd = Command::new(&createdb);
+        cmd.arg("-h").arg(socket_dir).arg("-p").arg(port.to_string()).args(["-U", SUPERUSER, "--"]).arg(dbname);
+        scrub_pg_env(&mut cmd);
+        let out = run_captured(&mut cmd, "createdb")?;
+        if !out.status.success() {
+            return Err(client_failure(&format!("createdb {dbname}"), &out));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown() {
+            tracing::error!(error = %e, "could not stop embedded PostgreSQL");
+        }
+    }
+}
+
+impl Server {
+    /// Starts the postmaster as our child unless the server is being stopped (`None`). Returns
+    /// where this run's output begins in the start-up log, and the postmaster's pid.
+    fn spawn(&self, shared: &Shared) -> Result<Option<(u64, u32)>, EmbeddedError> {
+        let mut postmaster = shared.lock();
+        if postmaster.stopping {
+            return Ok(None);
+        }
+        let (log_offset, child) = spawn_postmaster(self)?;
+        let pid = child.id();
+        postmaster.child = Some(child);
+        Ok(Some((log_offset, pid)))
+    }
+
+    fn wait_until_ready(&self, shared: &Shared, log_offset: u64) -> Result<(), EmbeddedError> {
+        let pg_isready = self.bin_dir.join("pg_isready");
         let use_pg_isready = is_executable(&pg_isready);
         let socket_file = self.socket_dir.join(format!(".s.PGSQL.{}", self.port));
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Some(child) = self.child.as_mut() {
-                let exited = child.try_wait().map_err(io_err("check whether PostgreSQL is still running"))?;
-                if let Some(status) = exited {
-                    // Nothing left to stop; keep Drop from signalling a reused pid.
-                    self.child = None;
-                    return Err(EmbeddedError::StartFailed {
-                        status: status.to_string(),
-                        log: log_path.to_path_buf(),
-                        log_tail: log_tail(log_path, log_offset),
-                    });
+            let exited = {
+                let mut postmaster = shared.lock();
+                match postmaster.child.as_mut() {
+                    None => Some("stopped by agora".to_owned()),
+                    Some(child) => {
+                        let status = child.try_wait().map_err(io_err("check whether PostgreSQL is still running"))?;
+                        // Nothing left to stop; keep anyone from signalling a reused pid.
+                        status.map(|status| {
+                            postmaster.child = None;
+                            status.to_string()
+                        })
+                    }
                 }
+            };
+            if let Some(status) = exited {
+                let (log, log_tail) = self.failure_tail(Some(log_offset));
+                return Err(EmbeddedError::StartFailed { status, log, log_tail });
             }
-            // The socket file appears before the server accepts sessions, so it is
-            // only a cheap precondition; the real check is a startup handshake.
+            // The socket file appears before the server accepts sessions (and a crashed
+            // server leaves its old one behind), so it is only a cheap precondition; the
+            // real check is a startup handshake.
             if socket_file.exists() {
                 let ready =
                     if use_pg_isready { self.pg_isready(&pg_isready) } else { startup_handshake_ok(&socket_file) };
@@ -344,11 +582,8 @@ impl EmbeddedPostgres {
                 }
             }
             if Instant::now() >= deadline {
-                return Err(EmbeddedError::StartTimeout {
-                    timeout: START_TIMEOUT,
-                    log: log_path.to_path_buf(),
-                    log_tail: log_tail(log_path, log_offset),
-                });
+                let (log, log_tail) = self.failure_tail(Some(log_offset));
+                return Err(EmbeddedError::StartTimeout { timeout: START_TIMEOUT, log, log_tail });
             }
             sleep(POLL_INTERVAL);
         }
@@ -369,50 +604,165 @@ impl EmbeddedPostgres {
         matches!(cmd.status(), Ok(status) if status.success())
     }
 
-    /// Creates `dbname` unless it exists. Client tools run as the current user:
-    /// root may enter the 0700 socket directory, and `trust` auth accepts `-U agora`.
-    fn ensure_database(&self, bin_dir: &Path, dbname: &str) -> Result<(), EmbeddedError> {
-        let psql = require_program(bin_dir, "psql")?;
-        let createdb = require_program(bin_dir, "createdb")?;
+    /// The log lines that explain a failure: what this start wrote to the start-up log (from
+    /// `from`), else the end of the collector's newest file.
+    fn failure_tail(&self, from: Option<u64>) -> (PathBuf, String) {
+        if let Some(from) = from {
+            if let Ok(Some(text)) = tail_lines(&self.startup_log, from) {
+                return (self.startup_log.clone(), text);
+            }
+        }
+        match newest_file(&self.log_dir) {
+            Some(path) => {
+                let text = log_tail(&path, 0);
+                (path, text)
+            }
+            None => (self.startup_log.clone(), log_tail(&self.startup_log, from.unwrap_or(0))),
+        }
+    }
 
-        let query = format!("SELECT 1 FROM pg_database WHERE datname = '{}'", dbname.replace('\'', "''"));
-        let mut cmd = Command::new(&psql);
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
-            .arg(&self.socket_dir)
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(["-U", SUPERUSER, "-d", "postgres", "-tAc"])
-            .arg(&query);
-        scrub_pg_env(&mut cmd);
-        let out = run_captured(&mut cmd, "psql")?;
-        if !out.status.success() {
-            return Err(client_failure(&format!("checking for database {dbname} with psql"), &out));
-        }
-        if String::from_utf8_lossy(&out.stdout).trim() == "1" {
-            return Ok(());
-        }
-
-        tracing::info!(dbname, "creating database in embedded PostgreSQL");
-        let mut cmd = Command::new(&createdb);
-        cmd.arg("-h")
-            .arg(&self.socket_dir)
-            .arg("-p")
-            .arg(self.port.to_string())
-            .args(["-U", SUPERUSER, "--"])
-            .arg(dbname);
-        scrub_pg_env(&mut cmd);
-        let out = run_captured(&mut cmd, "createdb")?;
-        if !out.status.success() {
-            return Err(client_failure(&format!("createdb {dbname}"), &out));
-        }
-        Ok(())
+    fn crash_loop(&self, exits: usize, last: &str, log_offset: Option<u64>) -> EmbeddedError {
+        let (tail_of, log_tail) = self.failure_tail(log_offset);
+        let owner = match self.run_as {
+            Some(_) => format!("the `{SYSTEM_USER}` system user"),
+            None => format!("uid {} (the user agora runs as)", geteuid()),
+        };
+        EmbeddedError::CrashLoop(Box::new(CrashLoop {
+            exits,
+            last: last.to_owned(),
+            data_dir: self.data_dir.clone(),
+            pg_dir: self.pg_dir.clone(),
+            owner,
+            log_dir: self.log_dir.clone(),
+            startup_log: self.startup_log.clone(),
+            tail_of,
+            log_tail,
+        }))
     }
 }
 
-impl Drop for EmbeddedPostgres {
-    fn drop(&mut self) {
-        if let Err(e) = self.shutdown() {
-            tracing::error!(error = %e, "could not stop embedded PostgreSQL");
+/// Waits until the postmaster exits (its status, e.g. "signal: 9 (SIGKILL)") or the server is
+/// being stopped (`None`).
+fn wait_for_exit(shared: &Shared) -> Option<String> {
+    let mut postmaster = shared.lock();
+    loop {
+        if postmaster.stopping {
+            return None;
+        }
+        let child = postmaster.child.as_mut()?;
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                postmaster.child = None;
+                return Some(status.to_string());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot watch the embedded PostgreSQL any more");
+                return None;
+            }
+        }
+        postmaster = shared.wake.wait_timeout(postmaster, WATCH_INTERVAL).unwrap_or_else(PoisonError::into_inner).0;
+    }
+}
+
+/// A crash is restarted at once; a server that keeps failing gets a little more time each try.
+fn restart_delay(exits_in_window: usize) -> Duration {
+    match exits_in_window {
+        0 | 1 => Duration::ZERO,
+        n => Duration::from_millis(250).saturating_mul(1u32 << (n - 2).min(5)).min(Duration::from_secs(5)),
+    }
+}
+
+/// Short words for why a restart failed (the log tail goes into the final error only).
+fn restart_failure(error: &EmbeddedError) -> String {
+    match error {
+        EmbeddedError::StartFailed { status, .. } => format!("exited during start-up: {status}"),
+        EmbeddedError::StartTimeout { timeout, .. } => {
+            format!("did not accept connections within {} s", timeout.as_secs())
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The supervisor thread: restarts the postmaster whenever it exits unasked, until the server
+/// is stopped or it has exited `max_exits` times within [`CRASH_WINDOW`].
+fn supervise(shared: &Shared, server: &Server, supervision: Supervision, status: &watch::Sender<PostgresStatus>) {
+    let mut exits: VecDeque<Instant> = VecDeque::new();
+    let mut restarts: u64 = 0;
+    // Where the last restart attempt's output begins in the start-up log.
+    let mut log_offset = None;
+    let Some(mut last) = wait_for_exit(shared) else {
+        return;
+    };
+    loop {
+        let now = Instant::now();
+        exits.push_back(now);
+        while exits.front().is_some_and(|t| now.duration_since(*t) > CRASH_WINDOW) {
+            exits.pop_front();
+        }
+        if exits.len() >= supervision.max_exits.max(1) {
+            let error = server.crash_loop(exits.len(), &last, log_offset);
+            tracing::error!(error = %error, "giving up on the embedded PostgreSQL");
+            status.send_modify(|s| {
+                s.up = false;
+                s.reason = Some(format!("the embedded PostgreSQL exited ({last}) and agora gave up restarting it"));
+                s.gave_up = Some(error.to_string());
+            });
+            return;
+        }
+        tracing::error!(
+            exit = %last,
+            exits_within_a_minute = exits.len(),
+            restarts,
+            "the embedded PostgreSQL exited unexpectedly; restarting it"
+        );
+        status.send_modify(|s| {
+            s.up = false;
+            s.reason = Some(format!("the embedded PostgreSQL exited ({last}) and is being restarted"));
+        });
+        if !shared.pause(restart_delay(exits.len())) {
+            return;
+        }
+        // Backends of the dead postmaster still hold its shared memory, and a new one refuses
+        // to start beside them.
+        stop_leftover_processes(&server.pg_dir);
+        let (offset, pid) = match server.spawn(shared) {
+            Ok(Some(started)) => started,
+            Ok(None) => return,
+            Err(e) => {
+                last = restart_failure(&e);
+                continue;
+            }
+        };
+        log_offset = Some(offset);
+        match server.wait_until_ready(shared, offset) {
+            Ok(()) => {
+                restarts += 1;
+                tracing::warn!(pid, restarts, "the embedded PostgreSQL is back after crash recovery");
+                status.send_modify(|s| {
+                    s.up = true;
+                    s.restarts = restarts;
+                    s.reason = None;
+                });
+                match wait_for_exit(shared) {
+                    Some(exit) => last = exit,
+                    None => return,
+                }
+            }
+            Err(e) => {
+                if shared.lock().stopping {
+                    return;
+                }
+                // One that never became ready is stopped, so the next try starts afresh.
+                let stuck = shared.lock().child.take();
+                if let Some(mut child) = stuck {
+                    if let Err(e) = stop_child(&mut child) {
+                        tracing::error!(error = %e, "could not stop a PostgreSQL that did not become ready");
+                    }
+                }
+                tracing::error!(error = %e, "restarting the embedded PostgreSQL failed");
+                last = restart_failure(&e);
+            }
         }
     }
 }
@@ -894,14 +1244,8 @@ fn is_postmaster_for(pid: i32, pg_dir: &Path) -> bool {
     cwd_matches && is_postgres
 }
 
-fn spawn_postmaster(
-    bin_dir: &Path,
-    pg_dir: &Path,
-    socket_dir: &Path,
-    data_dir: &Path,
-    log_path: &Path,
-    run_as: Option<RunAs>,
-) -> Result<(u64, Child), EmbeddedError> {
+fn spawn_postmaster(server: &Server) -> Result<(u64, Child), EmbeddedError> {
+    let log_path = &server.startup_log;
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -911,26 +1255,108 @@ fn spawn_postmaster(
     let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
     let log_err = log.try_clone().map_err(io_err(format!("open the PostgreSQL log {}", log_path.display())))?;
 
-    let mut cmd = Command::new(bin_dir.join("postgres"));
+    let postgres = server.bin_dir.join("postgres");
+    let mut cmd = Command::new(&postgres);
     cmd.arg("-D")
-        .arg(pg_dir)
+        .arg(&server.pg_dir)
         .arg("-k")
-        .arg(quote_socket_dir(socket_dir))
+        .arg(quote_socket_dir(&server.socket_dir))
         .arg("-p")
-        .arg(PORT.to_string())
+        .arg(server.port.to_string())
         .args(["-c", "listen_addresses=", "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on"])
+        // PostgreSQL's own log, rotated by its collector: a file per weekday, overwritten a week
+        // later, so it stays bounded without anyone pruning it.
+        .args(["-c", "logging_collector=on"])
+        .arg("-c")
+        .arg(format!("log_directory={}", server.log_dir.display()))
+        .args([
+            "-c",
+            "log_filename=postgresql-%a.log",
+            "-c",
+            "log_rotation_age=1d",
+            "-c",
+            "log_rotation_size=0",
+            "-c",
+            "log_truncate_on_rotation=on",
+        ])
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
-        .current_dir(data_dir)
+        .current_dir(&server.data_dir)
         // Own process group: a terminal Ctrl-C reaches only agora, which then
         // drains its requests and stops PostgreSQL itself, instead of the
         // database vanishing underneath in-flight requests.
         .process_group(0);
     scrub_pg_env(&mut cmd);
-    apply_run_as(&mut cmd, run_as);
-    let child = cmd.spawn().map_err(io_err(format!("start {}", bin_dir.join("postgres").display())))?;
+    apply_run_as(&mut cmd, server.run_as);
+    let child = cmd.spawn().map_err(io_err(format!("start {}", postgres.display())))?;
     Ok((log_offset, child))
+}
+
+/// The collector's directory, writable only by the server's user.
+fn prepare_log_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
+    match DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(EmbeddedError::Io { context: format!("create {}", dir.display()), source: e }),
+    }
+    if let Some(r) = run_as {
+        std::os::unix::fs::chown(dir, Some(r.uid.as_raw()), Some(r.gid.as_raw()))
+            .map_err(io_err(format!("hand {} to the postgres user", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// Processes of a postmaster that died (backends, the checkpointer, the logger) keep running
+/// until they notice, and while they hold its shared memory no new postmaster starts. SIGQUIT is
+/// what a postmaster itself sends its children after a crash; SIGKILL follows for the stubborn.
+fn stop_leftover_processes(pg_dir: &Path) {
+    let leftovers = cluster_processes(pg_dir);
+    if leftovers.is_empty() {
+        return;
+    }
+    tracing::warn!(pids = ?leftovers, "stopping the processes the exited PostgreSQL left behind");
+    for (signal, timeout) in [(Signal::SIGQUIT, LEFTOVER_QUIT_TIMEOUT), (Signal::SIGKILL, KILL_TIMEOUT)] {
+        for pid in cluster_processes(pg_dir) {
+            let _ = kill(Pid::from_raw(pid), signal);
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if cluster_processes(pg_dir).is_empty() {
+                return;
+            }
+            sleep(POLL_INTERVAL);
+        }
+    }
+    tracing::error!(pids = ?cluster_processes(pg_dir), "processes of the exited PostgreSQL are still running");
+}
+
+/// Live PostgreSQL processes (any role: postmaster, backend, logger) working on this cluster.
+/// Zombies have no cwd any more, so only processes that still run are listed.
+fn cluster_processes(pg_dir: &Path) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = i32::try_from(std::process::id()).unwrap_or(-1);
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != me && runs_on_cluster(*pid, pg_dir))
+        .collect()
+}
+
+/// Backends retitle themselves ("postgres: agora agora [local] idle"), so only the start of
+/// argv[0] is checked.
+fn runs_on_cluster(pid: i32, pg_dir: &Path) -> bool {
+    let cwd_matches = fs::read_link(format!("/proc/{pid}/cwd")).map(|cwd| cwd == pg_dir).unwrap_or(false);
+    cwd_matches
+        && fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|cmd| {
+                let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
+                let name = Path::new(OsStr::from_bytes(argv0)).file_name().map(OsStr::as_bytes).unwrap_or_default();
+                name.starts_with(b"postgres") || name.starts_with(b"postmaster")
+            })
+            .unwrap_or(false)
 }
 
 /// unix_socket_directories is a comma-separated list that trims blanks;
@@ -1063,27 +1489,44 @@ fn wait_child(child: &mut Child, timeout: Duration) -> Result<Option<ExitStatus>
     }
 }
 
-/// The last lines PostgreSQL wrote during this start (not earlier runs).
+/// The last lines of `log_path` written after offset `from` (this start, not earlier runs).
 fn log_tail(log_path: &Path, from: u64) -> String {
-    const MAX_BYTES: u64 = 64 * 1024;
-    let read = || -> io::Result<String> {
-        let mut file = File::open(log_path)?;
-        let len = file.metadata()?.len();
-        let start = from.max(len.saturating_sub(MAX_BYTES)).min(len);
-        file.seek(SeekFrom::Start(start))?;
-        let mut buf = Vec::new();
-        file.read_to_end(&mut buf)?;
-        Ok(String::from_utf8_lossy(&buf).into_owned())
-    };
-    match read() {
-        Ok(text) if !text.trim().is_empty() => {
-            let lines: Vec<&str> = text.lines().collect();
-            let skip = lines.len().saturating_sub(LOG_TAIL_LINES);
-            lines[skip..].join("\n")
-        }
-        Ok(_) => "(PostgreSQL wrote nothing to its log)".to_owned(),
+    match tail_lines(log_path, from) {
+        Ok(Some(text)) => text,
+        Ok(None) => "(PostgreSQL wrote nothing to its log)".to_owned(),
         Err(e) => format!("(could not read {}: {e})", log_path.display()),
     }
+}
+
+/// The last [`LOG_TAIL_LINES`] lines after offset `from`; `None` when there are none.
+fn tail_lines(log_path: &Path, from: u64) -> io::Result<Option<String>> {
+    const MAX_BYTES: u64 = 64 * 1024;
+    let mut file = File::open(log_path)?;
+    let len = file.metadata()?.len();
+    let start = from.max(len.saturating_sub(MAX_BYTES)).min(len);
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    file.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = lines.len().saturating_sub(LOG_TAIL_LINES);
+    Ok(Some(lines[skip..].join("\n")))
+}
+
+/// The most recently written file in `dir`: the collector's current log.
+fn newest_file(dir: &Path) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            (meta.is_file() && meta.len() > 0).then(|| (meta.modified().ok(), entry.path()))
+        })
+        .max_by_key(|(modified, _)| *modified)
+        .map(|(_, path)| path)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod support;
 mod bad_input;
 mod cache;
 mod cli;
+mod embedded_supervision;
 mod gdpr;
 mod idempotency;
 mod identity;

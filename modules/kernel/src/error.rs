@@ -231,6 +231,12 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => ApiError::not_found("resource"),
+            // The connection died under the query (the server restarting): a retry can succeed.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UnableToSendCommand
+                | diesel::result::DatabaseErrorKind::ClosedConnection,
+                info,
+            ) => ApiError::unavailable(info.message()),
             other => ApiError::internal(other),
         }
     }

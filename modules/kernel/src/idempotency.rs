@@ -6,7 +6,9 @@
 //!
 //! The key row is claimed before the handler runs (its own short transaction), so a concurrent
 //! duplicate sees it at once; the response is stored after. A process that dies between the two
-//! leaves an `in_progress` row, which is taken over once its lease has expired.
+//! leaves an `in_progress` row, which is taken over once its lease has expired. A failed request
+//! whose key could not be released at once (the database itself was away) is released as soon as
+//! the database answers again, so the client's retry is not held off for the whole lease.
 
 use crate::db::{Database, DbError};
 use crate::error::{ApiError, ErrorKind};
@@ -17,7 +19,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
-use diesel::sql_types::{BigInt, Bytea, Integer, Jsonb, Nullable, Text};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Bytea, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use futures_util::StreamExt;
@@ -29,6 +32,8 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const RETENTION_HOURS: i64 = 24;
 /// How long an unfinished first request holds its key before another may take it over.
 pub const LEASE_SECONDS: i64 = 60;
+/// How often a failed request's key is offered back while the database is away.
+const RELEASE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Response headers worth replaying; the rest (dates, request ids) belong to each response.
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -54,13 +59,21 @@ struct StoredKey {
     age_seconds: i64,
 }
 
+/// When a claim was made: it tells this claim apart from a later one of the same key.
+#[derive(QueryableByName)]
+struct ClaimedAt {
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
 enum Claim {
-    Proceed,
+    Proceed(DateTime<Utc>),
     Replay(StoredKey),
     Mismatch,
     InFlight,
 }
 
+#[derive(Clone)]
 struct Scope {
     tenant: String,
     caller: String,
@@ -84,18 +97,18 @@ async fn claim(db: &Database, scope: &Scope, request_hash: &str) -> Result<Claim
     let (tenant, caller, key, hash) =
         (scope.tenant.clone(), scope.caller.clone(), scope.key.clone(), request_hash.to_string());
     db.control_tx(async move |conn| {
-        let inserted = diesel::sql_query(
+        let inserted: Vec<ClaimedAt> = diesel::sql_query(
             "INSERT INTO agora.idempotency_keys (tenant_key, caller, key, request_hash, state) \
-             VALUES ($1, $2, $3, $4, 'in_progress') ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, 'in_progress') ON CONFLICT DO NOTHING RETURNING created_at",
         )
         .bind::<Text, _>(&tenant)
         .bind::<Text, _>(&caller)
         .bind::<Text, _>(&key)
         .bind::<Text, _>(&hash)
-        .execute(conn)
+        .load(conn)
         .await?;
-        if inserted == 1 {
-            return Ok(Claim::Proceed);
+        if let Some(claimed) = inserted.into_iter().next() {
+            return Ok(Claim::Proceed(claimed.created_at));
         }
         let stored: StoredKey = diesel::sql_query(
             "SELECT request_hash, state, response_status, response_headers, response_body, \
@@ -110,18 +123,18 @@ async fn claim(db: &Database, scope: &Scope, request_hash: &str) -> Result<Claim
         let expired = stored.age_seconds >= RETENTION_HOURS * 3600;
         let abandoned = stored.state == "in_progress" && stored.age_seconds >= LEASE_SECONDS;
         if expired || abandoned {
-            diesel::sql_query(
+            let claimed: ClaimedAt = diesel::sql_query(
                 "UPDATE agora.idempotency_keys SET request_hash = $4, state = 'in_progress', created_at = now(), \
                  response_status = NULL, response_headers = NULL, response_body = NULL \
-                 WHERE tenant_key = $1 AND caller = $2 AND key = $3",
+                 WHERE tenant_key = $1 AND caller = $2 AND key = $3 RETURNING created_at",
             )
             .bind::<Text, _>(&tenant)
             .bind::<Text, _>(&caller)
             .bind::<Text, _>(&key)
             .bind::<Text, _>(&hash)
-            .execute(conn)
+            .get_result(conn)
             .await?;
-            return Ok(Claim::Proceed);
+            return Ok(Claim::Proceed(claimed.created_at));
         }
         Ok(if stored.request_hash != hash {
             Claim::Mismatch
@@ -137,6 +150,7 @@ async fn claim(db: &Database, scope: &Scope, request_hash: &str) -> Result<Claim
 async fn finish(
     db: &Database,
     scope: &Scope,
+    claimed_at: DateTime<Utc>,
     status: StatusCode,
     headers: serde_json::Value,
     body: Vec<u8>,
@@ -144,12 +158,17 @@ async fn finish(
     let (tenant, caller, key) = (scope.tenant.clone(), scope.caller.clone(), scope.key.clone());
     db.control_tx(async move |conn| {
         if status.is_server_error() {
-            diesel::sql_query("DELETE FROM agora.idempotency_keys WHERE tenant_key = $1 AND caller = $2 AND key = $3")
-                .bind::<Text, _>(&tenant)
-                .bind::<Text, _>(&caller)
-                .bind::<Text, _>(&key)
-                .execute(conn)
-                .await?;
+            // Only this request's own claim: after its lease another request may hold the key.
+            diesel::sql_query(
+                "DELETE FROM agora.idempotency_keys WHERE tenant_key = $1 AND caller = $2 AND key = $3 \
+                 AND state = 'in_progress' AND created_at = $4",
+            )
+            .bind::<Text, _>(&tenant)
+            .bind::<Text, _>(&caller)
+            .bind::<Text, _>(&key)
+            .bind::<Timestamptz, _>(claimed_at)
+            .execute(conn)
+            .await?;
         } else {
             diesel::sql_query(
                 "UPDATE agora.idempotency_keys SET state = 'completed', response_status = $4, response_headers = $5, \
@@ -167,6 +186,27 @@ async fn finish(
         Ok(())
     })
     .await
+}
+
+/// Records a failed request's outcome (releases its key); when the database is away (a server
+/// restarting), keeps trying in the background until the lease would have freed the key anyway.
+async fn release_failed(db: &Database, scope: &Scope, claimed_at: DateTime<Utc>, status: StatusCode) {
+    let release = move |db: Database, scope: Scope| async move {
+        finish(&db, &scope, claimed_at, status, serde_json::Value::Null, Vec::new()).await
+    };
+    if let Err(e) = release(db.clone(), scope.clone()).await {
+        tracing::warn!(error = %e, "could not release the idempotency key of a failed request; retrying");
+        let (db, scope) = (db.clone(), scope.clone());
+        actix_web::rt::spawn(async move {
+            let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(LEASE_SECONDS.unsigned_abs());
+            while tokio::time::Instant::now() < give_up {
+                tokio::time::sleep(RELEASE_RETRY).await;
+                if release(db.clone(), scope.clone()).await.is_ok() {
+                    return;
+                }
+            }
+        });
+    }
 }
 
 /// Deletes keys past their retention; a recurring job.
@@ -258,7 +298,7 @@ pub async fn enforce(
     let tenant = req.extensions().get::<TenantContext>().map(|t| t.id.to_string()).unwrap_or_else(|| "platform".into());
     let scope = Scope { tenant, caller: ClientKey::of(&req, settings.trust_forwarded_for).0, key };
 
-    match claim(&db, &scope, &request_hash).await {
+    let claimed_at = match claim(&db, &scope, &request_hash).await {
         Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
         Ok(Claim::Mismatch) => {
             let e = ApiError::new(
@@ -278,14 +318,14 @@ pub async fn enforce(
             return Ok(req.error_response(e).map_into_boxed_body());
         }
         Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored))),
-        Ok(Claim::Proceed) => {}
-    }
+        Ok(Claim::Proceed(at)) => at,
+    };
 
     let res = match next.call(req).await {
         Ok(res) => res,
         Err(e) => {
             // The handler failed before producing a response: release the key for a retry.
-            let _ = finish(&db, &scope, StatusCode::INTERNAL_SERVER_ERROR, serde_json::Value::Null, Vec::new()).await;
+            release_failed(&db, &scope, claimed_at, StatusCode::INTERNAL_SERVER_ERROR).await;
             return Err(e);
         }
     };
@@ -299,7 +339,11 @@ pub async fn enforce(
     }
     let (head, response_body) = http_res.into_parts();
     let bytes = body::to_bytes(response_body).await.unwrap_or_default();
-    if let Err(e) = finish(&db, &scope, status, serde_json::Value::Object(kept), bytes.to_vec()).await {
+    if status.is_server_error() {
+        release_failed(&db, &scope, claimed_at, status).await;
+    } else if let Err(e) =
+        finish(&db, &scope, claimed_at, status, serde_json::Value::Object(kept), bytes.to_vec()).await
+    {
         tracing::error!(error = %e, "could not record idempotent response");
     }
     let res = head.set_body(BoxBody::new(bytes));
