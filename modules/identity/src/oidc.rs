@@ -568,7 +568,7 @@ impl IdentityModule {
         &self,
         tenant: &TenantContext,
         kind: UserKind,
-        origin: &RequestOrigin,
+        _origin: &RequestOrigin,
     ) -> Result<OidcRedirect, OidcError> {
         let provider = self.configured(tenant, kind).await?;
         let issuer = parse_issuer(&provider.issuer_url)?;

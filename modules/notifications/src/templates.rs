@@ -301,7 +301,7 @@ pub(crate) fn render(source: &TemplateSource, variables: &Value) -> Result<Rende
             continue;
         }
         let mut out = Bounded(Vec::new());
-        match template.render_to_write(variables, &mut out) {
+        match template.render_captured_to(variables, &mut out) {
             Ok(_) => rendered.push((part, String::from_utf8_lossy(&out.0).into_owned())),
             Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => errors
                 .push((part, "takes too long to render: loops over more than a few thousand items are not allowed".into())),
@@ -539,6 +539,57 @@ mod tests {
         // A shop's own template takes any variables; only its syntax is checked.
         assert!(validate_shop_template("spring_sale", &typo).is_ok());
         assert_eq!(validate_shop_template("spring_sale", &broken).unwrap_err()[0].field, "body_html");
+    }
+
+    #[test]
+    fn one_time_links_reach_only_the_recipients_copy_and_must_stand_whole() {
+        let source = TemplateSource {
+            subject: "Reset".into(),
+            body_text: "Go:\n{{ url }}\n".into(),
+            body_html: Some("<a href=\"{{ url }}\">go</a>".into()),
+        };
+        let link = "https://s.test/r?token=abc&x=1";
+        let copies = render_with_secrets(&source, &json!({ "url": link }), &["url".into()]).unwrap();
+        // minijinja drops a template's final newline.
+        assert_eq!(copies.stored.body_text, format!("Go:\n{REDACTED}"));
+        assert!(!copies.stored.body_html.as_deref().unwrap().contains("token="));
+        let sent = copies.for_recipient.unwrap();
+        assert_eq!(sent.body_text, format!("Go:\n{link}"));
+        assert_eq!(sent.body_html.as_deref(), Some("<a href=\"https://s.test/r?token=abc&amp;x=1\">go</a>"));
+        for (leaky, part) in [
+            (TemplateSource { body_text: "https://evil.test/?{{ url }}".into(), ..source.clone() }, Part::BodyText),
+            (TemplateSource { subject: "{{ url }}".into(), ..source.clone() }, Part::Subject),
+            (TemplateSource { body_html: Some("<img src=\"https://e.test/{{ url }}\">".into()), ..source.clone() }, Part::BodyHtml),
+        ] {
+            let problems = render_with_secrets(&leaky, &json!({ "url": link }), &["url".into()]).unwrap_err();
+            assert_eq!(problems[0].0, part, "{problems:?}");
+        }
+        // Without secrets nothing changes, and nothing is kept for the recipient alone.
+        assert!(render_with_secrets(&source, &json!({ "url": link }), &[]).unwrap().for_recipient.is_none());
+        for template in BUILT_INS {
+            let secrets: Vec<String> = one_time_links(template.key).iter().map(|s| s.to_string()).collect();
+            for locale in template.locales {
+                render_with_secrets(&locale.source(), &template.sample(), &secrets)
+                    .unwrap_or_else(|e| panic!("{} {}: {e:?}", template.key, locale.locale));
+            }
+        }
+    }
+
+    #[test]
+    fn rendering_is_bounded_in_time_and_size() {
+        let burn = TemplateSource {
+            subject: "x".into(),
+            body_text: "{% for a in range(100000) %}{% for b in range(100000) %}{{ b }}{% endfor %}{% endfor %}".into(),
+            body_html: None,
+        };
+        let problems = render(&burn, &json!({})).unwrap_err();
+        assert!(problems[0].1.contains("too long"), "{problems:?}");
+        let flood = TemplateSource {
+            body_text: format!("{{% for a in range(20000) %}}{}{{% endfor %}}", "x".repeat(100)),
+            ..burn.clone()
+        };
+        let problems = render(&flood, &json!({})).unwrap_err();
+        assert!(problems[0].1.contains("KiB"), "{problems:?}");
     }
 
     #[test]
