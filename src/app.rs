@@ -12,7 +12,7 @@ use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::platform::PlatformToken;
-use agora_kernel::ports::{PersonalDataHolder, ShopFounder, ShopOwner, TransactionalMail};
+use agora_kernel::ports::{AccountEmail, PersonalDataHolder, ShopAddress, ShopFounder, ShopOwner, TransactionalMail};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
@@ -152,10 +152,11 @@ impl PersonalDataHolder for NotificationsPort {
     fn export<'a>(
         &'a self,
         conn: &'a mut diesel_async::AsyncPgConnection,
+        account: &'a str,
         email: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + 'a>> {
         Box::pin(async move {
-            let data = self.0.recipient_data(conn, email).await.map_err(|e| e.to_string())?;
+            let data = self.0.recipient_data(conn, account, email).await.map_err(|e| e.to_string())?;
             serde_json::to_value(data).map_err(|e| e.to_string())
         })
     }
@@ -163,10 +164,13 @@ impl PersonalDataHolder for NotificationsPort {
     fn erase<'a>(
         &'a self,
         conn: &'a mut diesel_async::AsyncPgConnection,
+        account: &'a str,
         email: &'a str,
         replacement: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move { self.0.erase_recipient(conn, email, replacement).await.map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            self.0.erase_recipient(conn, account, email, replacement).await.map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -175,18 +179,17 @@ impl TransactionalMail for NotificationsPort {
         &'a self,
         conn: &'a mut diesel_async::AsyncPgConnection,
         tenant: &'a agora_kernel::TenantContext,
-        template: &'a str,
-        locale: &'a str,
-        to: &'a str,
-        variables: serde_json::Value,
+        email: AccountEmail<'a>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
-            let mut variables = variables;
+            let mut variables = email.variables;
             if let serde_json::Value::Object(map) = &mut variables {
                 let name = agora_tenancy::shop_name(conn).await.map_err(|e| e.to_string())?;
                 map.insert("shop_name".into(), serde_json::Value::String(name));
             }
-            let request = SendEmail::new(template, locale, to, variables);
+            let request = SendEmail::new(email.template, email.locale, email.to, variables)
+                .for_account(email.account)
+                .with_secrets(email.secrets);
             self.0.send(conn, tenant, request).await.map(|_| ()).map_err(|e| e.to_string())
         })
     }
@@ -195,7 +198,6 @@ impl TransactionalMail for NotificationsPort {
 /// Identity gives each new shop the owner it names, in tenancy's provisioning transaction.
 struct IdentityFounder {
     identity: IdentityModule,
-    config: Config,
 }
 
 impl ShopFounder for IdentityFounder {
@@ -209,23 +211,29 @@ impl ShopFounder for IdentityFounder {
         tenant: &'a agora_kernel::TenantContext,
         owner: &'a ShopOwner,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move {
-            let base_url = shop_base_url(&self.config, &tenant.slug);
-            self.identity.appoint_shop_owner(conn, tenant, owner, &base_url).await.map_err(|e| e.to_string())
-        })
+        Box::pin(async move { self.identity.appoint_shop_owner(conn, tenant, owner).await.map_err(|e| e.to_string()) })
     }
 }
 
-/// Where a shop is reached, for links in emails no request addresses (provisioning): behind TLS
-/// (secure cookies) `https://<slug>.<base domain>`, for local plain-http use with the listening
-/// port.
-fn shop_base_url(config: &Config, slug: &str) -> String {
-    let host = format!("{slug}.{}", config.base_domain);
-    if config.secure_cookies {
-        format!("https://{host}")
-    } else {
-        let port = config.bind.rsplit(':').next().unwrap_or("80");
-        format!("http://{host}:{port}")
+/// Where a shop is reached, for every absolute link written for it: its primary domain (under
+/// the configured scheme), else the configured public URL (see `Config::shop_url`). Never a
+/// request's Host or forwarded headers.
+struct ShopUrls {
+    config: Config,
+}
+
+impl ShopAddress for ShopUrls {
+    fn base_url<'a>(
+        &'a self,
+        conn: &'a mut diesel_async::AsyncPgConnection,
+        tenant: &'a agora_kernel::TenantContext,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + 'a>> {
+        Box::pin(async move {
+            match agora_tenancy::primary_domain(conn, tenant.id).await.map_err(|e| e.to_string())? {
+                Some(domain) => Ok(format!("{}://{domain}", self.config.public_scheme())),
+                None => Ok(self.config.shop_url(&tenant.slug)),
+            }
+        })
     }
 }
 
@@ -287,8 +295,13 @@ impl AppState {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
+        let identity_settings = identity_settings(config);
+        // One master key seals every module's secrets at rest (each under its own derived key).
+        let sealer = Sealer::new(&identity_settings.token_key, identity_settings.token_key_previous.as_ref());
+        let addresses: Arc<dyn ShopAddress> = Arc::new(ShopUrls { config: config.clone() });
         let mail = MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
-        let notifications = NotificationsModule::new(db.clone(), mail).map_err(|e| StartError::Other(e.to_string()))?;
+        let notifications = NotificationsModule::new(db.clone(), mail, sealer.clone(), Some(addresses.clone()))
+            .map_err(|e| StartError::Other(e.to_string()))?;
         let mut events = EventBus::builder();
         let mut jobs = JobRegistry::default();
         register_background(&mut events, &mut jobs, &notifications)?;
@@ -300,21 +313,21 @@ impl AppState {
             disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
             ..agora_webhooks::WebhookSettings::default()
         };
-        let identity_settings = identity_settings(config);
-        // One master key seals every module's secrets at rest (each under its own derived key).
-        let sealer = Sealer::new(&identity_settings.token_key, identity_settings.token_key_previous.as_ref());
         let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer)
             .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
         let port = Arc::new(NotificationsPort(notifications.clone()));
-        let wiring =
-            agora_identity::Wiring { mail: Some(port.clone()), personal_data: vec![port], redis: redis.clone() };
+        let wiring = agora_identity::Wiring {
+            mail: Some(port.clone()),
+            personal_data: vec![port],
+            redis: redis.clone(),
+            address: Some(addresses),
+        };
         let identity =
             IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
-        let founder: Arc<dyn ShopFounder> =
-            Arc::new(IdentityFounder { identity: identity.clone(), config: config.clone() });
+        let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         Ok(Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
@@ -503,6 +516,13 @@ pub fn listen(state: AppState) -> Result<RunningServer, StartError> {
     let bind = state.config.bind.clone();
     let listener = std::net::TcpListener::bind(&bind)
         .map_err(|e| StartError::Bind { addr: bind.clone(), cause: e.to_string() })?;
+    listen_on(state, listener)
+}
+
+/// Builds the server on a socket already bound (when the address must be known before the
+/// configuration, e.g. to name it in `AGORA_PUBLIC_URL`).
+pub fn listen_on(state: AppState, listener: std::net::TcpListener) -> Result<RunningServer, StartError> {
+    let bind = state.config.bind.clone();
     let addr = listener.local_addr().map_err(|e| StartError::Bind { addr: bind.clone(), cause: e.to_string() })?;
     let workers = match state.config.http_workers {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),

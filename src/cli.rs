@@ -90,8 +90,9 @@ pub enum StaffCommand {
         /// Role keys (repeatable): owner, admin, catalog_manager, order_manager, support, read_only, or a custom role.
         #[arg(long = "role", default_values_t = vec!["owner".to_string()])]
         roles: Vec<String>,
-        /// Read the password from standard input (one line).
-        #[arg(long, required = true)]
+        /// Read the password from standard input (one line). Without it the member is invited to
+        /// choose one: by email over SMTP, or (with no SMTP server) with a link printed here once.
+        #[arg(long)]
         password_stdin: bool,
     },
 }
@@ -165,7 +166,8 @@ pub enum TenantCommand {
         /// Custom domains (repeatable).
         #[arg(long = "domain")]
         domains: Vec<String>,
-        /// Who the shop is for: they become its owner and are emailed a link to set a password.
+        /// Who the shop is for: they become its owner and are emailed a link to set a password
+        /// (with no SMTP server configured, the link is printed here once instead).
         #[arg(long)]
         owner_email: Option<String>,
         /// The owner's name.
@@ -184,6 +186,14 @@ pub enum TenantCommand {
     Suspend { slug: String },
     /// Resume a suspended tenant.
     Resume { slug: String },
+    /// Choose the domain the shop's links use (emails, sign-in redirects); without --domain, links
+    /// use <slug>.<base domain> again.
+    PrimaryDomain {
+        slug: String,
+        /// One of the shop's domains.
+        #[arg(long)]
+        domain: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,7 +308,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             tenancy.migrate_control().await.map_err(failed)?;
             let tenant = match cmd {
                 TenantCommand::Create { slug, name, currency, locales, domains, owner_email, owner_name } => {
-                    let owner = owner_email.map(|email| ShopOwner { email, name: owner_name });
+                    let owner = owner_email.clone().map(|email| ShopOwner { email, name: owner_name });
                     let new = NewTenant {
                         slug,
                         name,
@@ -307,7 +317,14 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                         domains,
                         owner,
                     };
-                    tenancy.create(new, &Actor::System("cli")).await.map_err(describe)?
+                    let tenant = tenancy.create(new, &Actor::System("cli")).await.map_err(describe)?;
+                    if let (Some(email), Some(context)) = (owner_email, tenant.context()) {
+                        print_invitation_link(state, &context, &email).await?;
+                    }
+                    tenant
+                }
+                TenantCommand::PrimaryDomain { slug, domain } => {
+                    tenancy.set_primary_domain(&slug, domain, &Actor::System("cli")).await.map_err(describe)?
                 }
                 TenantCommand::List { status } => {
                     let mut cursor = None;
@@ -403,19 +420,21 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             println!("{}", serde_json::to_string_pretty(&operator).map_err(|e| CliError::Failed(e.to_string()))?);
             Ok(())
         }
-        Command::Staff(StaffCommand::Create { slug, email, name, roles, password_stdin: _ }) => {
+        Command::Staff(StaffCommand::Create { slug, email, name, roles, password_stdin }) => {
             let tenant = tenancy
                 .resolve(None, Some(&slug))
                 .await
                 .map_err(failed)?
                 .ok_or_else(|| CliError::Failed(format!("no active shop named {slug}")))?;
-            let new = agora_identity::NewStaff { email, name, roles };
+            let new = agora_identity::NewStaff { email: email.clone(), name, roles };
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let invited = password.is_none();
             let account = state
                 .identity
                 .create_staff(
                     &tenant,
                     new,
-                    Some(read_password()?),
+                    password,
                     &agora_identity::Grantor::System("cli"),
                     &Default::default(),
                 )
@@ -426,6 +445,9 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     CliError::Failed(if fields.is_empty() { e.detail } else { fields.join("; ") })
                 })?;
             println!("{}", serde_json::to_string_pretty(&account).map_err(|e| CliError::Failed(e.to_string()))?);
+            if invited {
+                print_invitation_link(state, &tenant, &email).await?;
+            }
             Ok(())
         }
         Command::ResealSecrets => {
@@ -459,6 +481,31 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
 }
 
 /// Validation errors from the CLI name the flag, like the API names the field.
+/// Without an SMTP server the invitation email stays in the shop's mailbox with its link
+/// redacted (no staff member may read another's link), so the operator, who is at this terminal
+/// for the new member, is shown a fresh link once, to hand over.
+async fn print_invitation_link(
+    state: &AppState,
+    tenant: &agora_kernel::TenantContext,
+    email: &str,
+) -> Result<(), CliError> {
+    if state.config.smtp_url.is_some() {
+        eprintln!("{email} has been emailed a link to choose a password");
+        return Ok(());
+    }
+    let link = state
+        .identity
+        .invitation_link(tenant, email)
+        .await
+        .map_err(|e| CliError::Failed(agora_kernel::ApiError::from(e).detail))?;
+    if let Some(link) = link {
+        println!("No SMTP server is configured, so no email goes out. Give {email} this link to choose a password");
+        println!("(it works once; it is not shown again):");
+        println!("{link}");
+    }
+    Ok(())
+}
+
 fn describe(e: agora_tenancy::TenancyError) -> CliError {
     match e {
         agora_tenancy::TenancyError::Invalid(errors) => {

@@ -25,6 +25,14 @@ pub struct Config {
     pub bind: String,
     /// Shops answer at `<slug>.<base_domain>`.
     pub base_domain: String,
+    /// Where shops are reached from outside, as `scheme://host[:port]`, `{slug}` standing for a
+    /// shop's slug (`https://{slug}.shops.example.com`); without `{slug}`, every shop is reached
+    /// at this one URL (shops told apart by `X-Tenant-ID`: local development, API-only use). The
+    /// base of every absolute link Agora writes for a shop without a primary domain (emails,
+    /// sign-in redirects): links never come from a request's headers. Unset:
+    /// `https://<slug>.<base_domain>`, or over plain http (`AGORA_SECURE_COOKIES=false`)
+    /// `http://<slug>.<base_domain>:<port of AGORA_BIND>`.
+    pub public_url: Option<String>,
     /// Bootstrap secret: creates the first platform operator over HTTP while none exists.
     pub platform_token: Option<SecretString>,
     /// Key signing access tokens (HMAC-SHA256, at least 32 characters). Replicas must share it;
@@ -96,6 +104,7 @@ const FILE_KEYS: &[&str] = &[
     "data_dir",
     "bind",
     "base_domain",
+    "public_url",
     "platform_token",
     "token_key",
     "token_key_previous",
@@ -248,6 +257,14 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
+        let public_url = match src.raw("AGORA_PUBLIC_URL") {
+            Some((v, name)) => Some(parse_public_url(&v).ok_or_else(|| ConfigError::Invalid {
+                name,
+                value: v.clone(),
+                message: "expected http(s)://host[:port] without path, e.g. https://{slug}.shops.example.com".into(),
+            })?),
+            None => None,
+        };
         let mail_from = match src.raw("AGORA_MAIL_FROM") {
             Some((v, name)) if !v.contains('@') => {
                 return Err(ConfigError::Invalid {
@@ -336,6 +353,7 @@ impl Config {
             data_dir,
             bind,
             base_domain,
+            public_url,
             platform_token,
             token_key,
             token_key_previous,
@@ -414,6 +432,42 @@ impl Config {
     }
 }
 
+/// `scheme://host[:port]` with scheme http or https and nothing after the authority but an
+/// optional `/`; `{slug}` may stand in the host.
+fn parse_public_url(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('/');
+    let (scheme, authority) = raw.split_once("://")?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || ".-:[]{}".contains(c);
+    let valid = matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && authority.chars().all(host_chars)
+        && authority.replace("{slug}", "x").chars().all(|c| c != '{' && c != '}');
+    valid.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+impl Config {
+    /// The scheme shop links use.
+    pub fn public_scheme(&self) -> &str {
+        match &self.public_url {
+            Some(url) => url.split_once("://").map_or("https", |(scheme, _)| scheme),
+            None if self.secure_cookies => "https",
+            None => "http",
+        }
+    }
+
+    /// The base URL of shop `slug` when it has no primary domain (see `public_url`).
+    pub fn shop_url(&self, slug: &str) -> String {
+        match &self.public_url {
+            Some(url) => url.replace("{slug}", slug),
+            None if self.secure_cookies => format!("https://{slug}.{}", self.base_domain),
+            None => {
+                let port = self.bind.rsplit(':').next().unwrap_or("80");
+                format!("http://{slug}.{}:{port}", self.base_domain)
+            }
+        }
+    }
+}
+
 fn read_kept_key(path: &std::path::Path) -> Option<String> {
     let key = std::fs::read_to_string(path).ok()?.trim().to_string();
     (key.len() >= 32).then_some(key)
@@ -426,6 +480,26 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn shop_links_come_from_the_public_url() {
+        let load = |pairs: &[(&str, &str)]| {
+            let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Config::load(None, &env)
+        };
+        let c = load(&[("AGORA_PUBLIC_URL", "https://{slug}.Shops.example.com/")]).unwrap();
+        assert_eq!(c.shop_url("acme"), "https://acme.shops.example.com");
+        let c = load(&[("AGORA_PUBLIC_URL", "http://127.0.0.1:8080")]).unwrap();
+        assert_eq!(c.shop_url("acme"), "http://127.0.0.1:8080", "one address for every shop");
+        assert_eq!(c.public_scheme(), "http");
+        let c = load(&[("AGORA_BASE_DOMAIN", "shops.test")]).unwrap();
+        assert_eq!(c.shop_url("acme"), "https://acme.shops.test");
+        let c = load(&[("AGORA_SECURE_COOKIES", "false"), ("AGORA_BIND", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(c.shop_url("acme"), "http://acme.localhost:9000");
+        for bad in ["shops.example.com", "ftp://x.test", "https://x.test/path", "https://x.test?q=1", "https://{oops}.x"] {
+            assert!(load(&[("AGORA_PUBLIC_URL", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

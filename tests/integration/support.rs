@@ -113,9 +113,13 @@ impl TestApp {
 
     pub async fn spawn_with(customize: impl FnOnce(&mut TestOptions)) -> Self {
         let db = TestDatabase::create().await;
+        // Bound first, so links the app writes (AGORA_PUBLIC_URL) can name its real address.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a test port");
+        let addr = listener.local_addr().expect("test port");
         let mut options = TestOptions { env: HashMap::new(), redis: false };
         options.env.insert("DATABASE_URL".into(), db.url.clone());
-        options.env.insert("AGORA_BIND".into(), "127.0.0.1:0".into());
+        options.env.insert("AGORA_BIND".into(), addr.to_string());
+        options.env.insert("AGORA_PUBLIC_URL".into(), format!("http://{addr}"));
         options.env.insert("AGORA_PLATFORM_TOKEN".into(), PLATFORM_TOKEN.into());
         options.env.insert("AGORA_TOKEN_KEY".into(), TOKEN_KEY.into());
         options.env.insert("AGORA_HTTP_WORKERS".into(), "2".into());
@@ -140,7 +144,7 @@ impl TestApp {
             state.identity.create_operator(operator, &agora_kernel::Actor::System("test")).await.expect("operator");
         let operator_token = state.identity.operator_access_token(operator.id).await.expect("operator token");
         let workers = app::start_workers(&state);
-        let running = app::listen(state.clone()).expect("listen");
+        let running = app::listen_on(state.clone(), listener).expect("listen");
         let handle = running.handle.clone();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
@@ -161,6 +165,7 @@ impl TestApp {
     /// process state (caches, pools). Returns its base URL; it serves until the test ends.
     pub fn replica(&self, extra: &[(&str, &str)]) -> String {
         let mut env = self.env.clone();
+        env.insert("AGORA_BIND".into(), "127.0.0.1:0".into());
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::load(None, &env).expect("replica config");
         let state = AppState::build(&config, &SecretString::from(self.db.url.clone())).expect("replica state");

@@ -1,3 +1,4 @@
+use crate::notifications::{free_port, links_to, mail_app, token_of, SmtpSink};
 use crate::support::{problem, shipped, TestApp};
 use reqwest::Method;
 use serde_json::json;
@@ -231,8 +232,9 @@ async fn a_shop_created_while_others_migrate_is_complete() {
     }
 }
 
-/// The link in the newest email to `to` in `shop`'s mailbox, and the token in it.
-async fn invitation_link(pg: &tokio_postgres::Client, shop: &str, to: &str) -> (String, String) {
+/// The invitation link `to` received over SMTP, and the token in it; checks that the shop's
+/// mailbox holds exactly one invitation to them, with the link redacted.
+async fn invitation_link(pg: &tokio_postgres::Client, sink: &SmtpSink, shop: &str, to: &str) -> (String, String) {
     let sql = format!(
         "SELECT template_key, body_text FROM t_{shop}.notification_messages WHERE lower(recipient) = lower($1) \
          ORDER BY created_at DESC"
@@ -241,8 +243,9 @@ async fn invitation_link(pg: &tokio_postgres::Client, shop: &str, to: &str) -> (
     assert_eq!(rows.len(), 1, "exactly one invitation to {to}");
     assert_eq!(rows[0].get::<_, String>(0), "staff_invitation");
     let body: String = rows[0].get(1);
-    let link = body.split_whitespace().find(|w| w.contains("token=")).unwrap().to_string();
-    let token = link.split_once("token=").unwrap().1.to_string();
+    assert!(!body.contains("token="), "the stored email never holds the link: {body}");
+    let link = links_to(sink, to, "accept-invitation?token=", 1).await.remove(0);
+    let token = token_of(&link);
     (link, token)
 }
 
@@ -270,7 +273,9 @@ async fn sign_in_as_owner(app: &TestApp, shop: &str, email: &str, token: String)
 
 #[tokio::test]
 async fn a_shop_opened_for_an_owner_invites_them_to_run_it() {
-    let app = TestApp::spawn().await;
+    let port = free_port();
+    let sink = SmtpSink::start(port).await;
+    let app = mail_app(Some(port), true).await;
     let res = app
         .platform(Method::POST, "/api/v1/platform/tenants")
         .json(&json!({"slug": "acme", "name": "Acme", "owner": {"email": "Olga@Acme.test", "name": "Olga Owner"}}))
@@ -282,8 +287,8 @@ async fn a_shop_opened_for_an_owner_invites_them_to_run_it() {
     assert_eq!(tenant["owner_email"], "Olga@Acme.test");
 
     let pg = app.db.connect().await;
-    let (link, token) = invitation_link(&pg, "acme", "olga@acme.test").await;
-    assert!(link.starts_with("https://acme.localhost/admin/accept-invitation?token="), "{link}");
+    let (link, token) = invitation_link(&pg, &sink, "acme", "Olga@Acme.test").await;
+    assert!(link.starts_with(&app.url("/admin/accept-invitation?token=")), "{link}");
     let subject: String = pg
         .query_one("SELECT subject FROM t_acme.notification_messages WHERE template_key = 'staff_invitation'", &[])
         .await
@@ -331,7 +336,9 @@ async fn a_bad_owner_is_named_and_opens_no_shop() {
 /// twice.
 #[tokio::test]
 async fn an_interrupted_provisioning_still_appoints_the_owner() {
-    let app = TestApp::spawn().await;
+    let port = free_port();
+    let sink = SmtpSink::start(port).await;
+    let app = mail_app(Some(port), true).await;
     let pg = app.db.connect().await;
     pg.execute(
         "INSERT INTO agora.tenants (id, slug, name, status, schema_name, created_by, modified_by, owner_email) \
@@ -345,7 +352,7 @@ async fn an_interrupted_provisioning_still_appoints_the_owner() {
     let status: String =
         pg.query_one("SELECT status FROM agora.tenants WHERE slug = 'beta'", &[]).await.unwrap().get(0);
     assert_eq!(status, "active");
-    let (_, token) = invitation_link(&pg, "beta", "bea@beta.test").await;
+    let (_, token) = invitation_link(&pg, &sink, "beta", "bea@beta.test").await;
     let login = sign_in_as_owner(&app, "beta", "bea@beta.test", token).await;
     assert_eq!(login["account"]["roles"], json!(["owner"]));
 }

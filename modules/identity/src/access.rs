@@ -227,15 +227,14 @@ impl IdentityModule {
         errors
     }
 
-    /// Makes `owner` the owner of the new shop `tenant` and mails them a link (under `base_url`,
-    /// the shop's address) to set their password; in the caller's transaction. A staff account
+    /// Makes `owner` the owner of the new shop `tenant` and mails them a link (under the shop's
+    /// configured address) to set their password; in the caller's transaction. A staff account
     /// with that email already there means an earlier run did it.
     pub async fn appoint_shop_owner(
         &self,
         conn: &mut diesel_async::AsyncPgConnection,
         tenant: &TenantContext,
         owner: &ShopOwner,
-        base_url: &str,
     ) -> Result<(), IdentityError> {
         let email = parse_email(&owner.email)?;
         if store::user_by_email(conn, UserKind::Staff, &email).await?.is_some() {
@@ -243,9 +242,39 @@ impl IdentityModule {
         }
         let name = owner.name.clone().unwrap_or_default();
         let invitee = Invitee { email: &email, name: &name, password_hash: None, roles: &["owner".to_string()] };
-        let origin = RequestOrigin { base_url: base_url.to_string(), ..RequestOrigin::default() };
+        let origin = RequestOrigin::default();
         self.invite_staff(conn, tenant, invitee, &Grantor::System("provisioning"), &origin).await?;
         Ok(())
+    }
+
+    /// A fresh link for staff member `email`, who has no password yet, to set one; for the
+    /// operator's terminal (`agora tenant create`, `agora staff create`) when there is no SMTP
+    /// server to mail it: the mailbox never shows such links, so this is how the person gets
+    /// one. `None` when the account already has a password (it uses "forgot password").
+    pub async fn invitation_link(&self, tenant: &TenantContext, email: &str) -> Result<Option<String>, IdentityError> {
+        let email = parse_email(email)?;
+        let (this, context) = (self.clone(), tenant.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let user = store::user_by_email(conn, UserKind::Staff, &email)
+                    .await?
+                    .ok_or(IdentityError::NotFound("staff member"))?;
+                if user.password_hash.is_some() {
+                    return Ok(None);
+                }
+                let link = this.new_link(conn, &context, &user, "reset_password").await?;
+                store::audit(
+                    conn,
+                    &Actor::System("cli"),
+                    "staff.invitation_link_issued",
+                    Some(format!("user:{}", user.id)),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+                Ok(Some(link.url))
+            })
+            .await
     }
 
     pub async fn list_staff(&self, tenant: &TenantContext, page: &PageRequest) -> Result<Page<Account>, IdentityError> {

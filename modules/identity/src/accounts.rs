@@ -6,6 +6,7 @@ use crate::session_store::Device;
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{password, tokens, Account, IdentityError, IdentityModule, LoginRequest, UserKind};
+use agora_kernel::ports::AccountEmail;
 use agora_kernel::{Actor, TenantContext};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -25,12 +26,11 @@ pub struct Registration {
     pub name: Option<String>,
 }
 
-/// Where the request came from, for throttling, the audit log and links in emails.
+/// Where the request came from, for throttling and the audit log. Links in emails never come
+/// from here: a client chooses its headers (see [`IdentityModule::shop_url`]).
 #[derive(Debug, Clone, Default)]
 pub struct RequestOrigin {
     pub ip: Option<String>,
-    /// `https://shop.example.com`, the base of links in emails.
-    pub base_url: String,
     /// The client's `User-Agent`, recorded with the sessions it opens.
     pub user_agent: Option<String>,
 }
@@ -387,15 +387,60 @@ impl IdentityModule {
             .await
     }
 
-    /// Records a single-use token and mails its link through the notifications port.
+    /// Records a single-use token and mails its link through the notifications port. The link
+    /// is the shop's configured address (never the request's Host), and the email marks it a
+    /// one-time credential, so only the recipient's copy holds it.
     pub(crate) async fn send_link(
         &self,
         conn: &mut AsyncPgConnection,
         tenant: &TenantContext,
         user: &UserRow,
         purpose: &str,
-        origin: &RequestOrigin,
+        _origin: &RequestOrigin,
     ) -> Result<(), IdentityError> {
+        let link = self.new_link(conn, tenant, user, purpose).await?;
+        let name = if user.name.is_empty() { &user.email } else { &user.name };
+        let (template, variables, secret) = match purpose {
+            // The same single-use token as a reset (the same confirmation sets the password),
+            // in words for someone who never had one.
+            "reset_password" if link.invitation => (
+                "staff_invitation",
+                serde_json::json!({
+                    "staff_name": name,
+                    "invitation_url": link.url,
+                    "expires_in_hours": link.ttl.num_hours(),
+                }),
+                "invitation_url",
+            ),
+            "reset_password" => (
+                "password_reset",
+                serde_json::json!({
+                    "customer_name": name,
+                    "reset_url": link.url,
+                    "expires_in_minutes": link.ttl.num_minutes(),
+                }),
+                "reset_url",
+            ),
+            _ => (
+                "email_verification",
+                serde_json::json!({
+                    "customer_name": name,
+                    "verification_url": link.url,
+                }),
+                "verification_url",
+            ),
+        };
+        self.mail(conn, tenant, user, template, variables, &[secret]).await
+    }
+
+    /// Records a single-use token for `user` and returns its link under the shop's address.
+    pub(crate) async fn new_link(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        user: &UserRow,
+        purpose: &str,
+    ) -> Result<OneTimeLink, IdentityError> {
         let token = tokens::random_token(32);
         // Staff without a password are invitees: they may not read their email within the hour.
         let invitation = user.kind() == UserKind::Staff && user.password_hash.is_none();
@@ -410,36 +455,34 @@ impl IdentityModule {
             ))
             .execute(conn)
             .await?;
+        let base = self.shop_url_on(conn, tenant).await?;
         let area = if user.kind() == UserKind::Staff { "admin/" } else { "" };
-        let name = if user.name.is_empty() { &user.email } else { &user.name };
-        let (template, variables) = match purpose {
-            // The same single-use token as a reset (the same confirmation sets the password),
-            // in words for someone who never had one.
-            "reset_password" if invitation => (
-                "staff_invitation",
-                serde_json::json!({
-                    "staff_name": name,
-                    "invitation_url": format!("{}/admin/accept-invitation?token={token}", origin.base_url),
-                    "expires_in_hours": ttl.num_hours(),
-                }),
-            ),
-            "reset_password" => (
-                "password_reset",
-                serde_json::json!({
-                    "customer_name": name,
-                    "reset_url": format!("{}/{area}reset-password?token={token}", origin.base_url),
-                    "expires_in_minutes": ttl.num_minutes(),
-                }),
-            ),
-            _ => (
-                "email_verification",
-                serde_json::json!({
-                    "customer_name": name,
-                    "verification_url": format!("{}/{area}verify-email?token={token}", origin.base_url),
-                }),
-            ),
+        let url = match purpose {
+            "reset_password" if invitation => format!("{base}/admin/accept-invitation?token={token}"),
+            "reset_password" => format!("{base}/{area}reset-password?token={token}"),
+            _ => format!("{base}/{area}verify-email?token={token}"),
         };
-        self.mail(conn, tenant, user, template, variables).await
+        Ok(OneTimeLink { url, ttl, invitation })
+    }
+
+    /// The shop's base URL (`https://shop.example.com`), from configuration and the shop's
+    /// primary domain through the wired [`ShopAddress`](agora_kernel::ports::ShopAddress); read
+    /// on `conn`.
+    pub(crate) async fn shop_url_on(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+    ) -> Result<String, IdentityError> {
+        match &self.inner.address {
+            Some(address) => address.base_url(conn, tenant).await.map_err(IdentityError::ShopAddress),
+            None => Err(IdentityError::ShopAddress("no shop address is configured".into())),
+        }
+    }
+
+    /// [`shop_url_on`](Self::shop_url_on) in a transaction of its own.
+    pub(crate) async fn shop_url(&self, tenant: &TenantContext) -> Result<String, IdentityError> {
+        let (this, context) = (self.clone(), tenant.clone());
+        self.db().tenant_tx(&tenant.schema, async move |conn| this.shop_url_on(conn, &context).await).await
     }
 
     /// Tells the user their password changed, so a change they did not make does not go unnoticed.
@@ -453,9 +496,11 @@ impl IdentityModule {
             "customer_name": if user.name.is_empty() { &user.email } else { &user.name },
             "changed_at": Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         });
-        self.mail(conn, tenant, user, "password_changed", variables).await
+        self.mail(conn, tenant, user, "password_changed", variables, &[]).await
     }
 
+    /// Mails `user` (addressed to their account, not just their address); `secrets` names the
+    /// variables that are one-time credentials.
     async fn mail(
         &self,
         conn: &mut AsyncPgConnection,
@@ -463,14 +508,36 @@ impl IdentityModule {
         user: &UserRow,
         template: &str,
         variables: serde_json::Value,
+        secrets: &[&str],
     ) -> Result<(), IdentityError> {
         let Some(mail) = &self.inner.mail else {
             tracing::warn!(template, "no mail port configured; the email is not sent");
             return Ok(());
         };
         let locale = user.locale.clone().unwrap_or_else(|| "en".into());
-        mail.send(conn, tenant, template, &locale, &user.email, variables).await.map_err(IdentityError::Mail)
+        let email = AccountEmail {
+            template,
+            locale: &locale,
+            to: &user.email,
+            account: account_key(user.kind(), user.id),
+            variables,
+            secrets,
+        };
+        mail.send(conn, tenant, email).await.map_err(IdentityError::Mail)
     }
+}
+
+/// A one-time link just recorded.
+pub(crate) struct OneTimeLink {
+    pub url: String,
+    pub ttl: chrono::Duration,
+    /// It invites a staff member to set their first password.
+    pub invitation: bool,
+}
+
+/// How other modules name a shop account: `customer:<uuid>` or `staff:<uuid>`.
+pub(crate) fn account_key(kind: UserKind, id: uuid::Uuid) -> String {
+    format!("{}:{id}", kind.as_str())
 }
 
 /// Marks a current one-time token used and returns its user.

@@ -54,6 +54,8 @@ pub enum IdentityError {
     SessionStore(String),
     #[error("a module holding personal data failed: {0}")]
     PersonalData(String),
+    #[error("the shop's address for links: {0}")]
+    ShopAddress(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -115,7 +117,8 @@ impl From<IdentityError> for ApiError {
             IdentityError::Mail(_)
             | IdentityError::Hashing(_)
             | IdentityError::Sealing(_)
-            | IdentityError::PersonalData(_) => ApiError::internal(e),
+            | IdentityError::PersonalData(_)
+            | IdentityError::ShopAddress(_) => ApiError::internal(e),
             IdentityError::SessionStore(_) => ApiError::unavailable(e),
             IdentityError::Db(db) => ApiError::from(db),
         }

@@ -37,7 +37,7 @@ pub(crate) fn origin(req: &HttpRequest) -> RequestOrigin {
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(300).collect());
-    RequestOrigin { ip: ip.map(str::to_string), base_url: format!("{}://{}", info.scheme(), info.host()), user_agent }
+    RequestOrigin { ip: ip.map(str::to_string), user_agent }
 }
 
 /// The signed-in user of this shop (customer or staff, by area), from the middleware's principal.

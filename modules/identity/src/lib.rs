@@ -47,7 +47,7 @@ mod sessions;
 mod store;
 pub mod tokens;
 
-use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
+use agora_kernel::ports::{PersonalDataHolder, ShopAddress, TransactionalMail};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
 use agora_kernel::Database;
@@ -194,6 +194,7 @@ struct Inner {
     signer: tokens::Signer,
     mail: Option<Arc<dyn TransactionalMail>>,
     personal_data: Vec<Arc<dyn PersonalDataHolder>>,
+    address: Option<Arc<dyn ShopAddress>>,
     sessions: SessionStore,
     sealer: Sealer,
 }
@@ -208,6 +209,9 @@ pub struct Wiring {
     pub personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     /// Browser sessions live in Redis when given, in the database otherwise.
     pub redis: Option<Redis>,
+    /// Where each shop is reached: the base of every absolute link identity writes (emails,
+    /// OpenID Connect redirects). Without it no such link can be made.
+    pub address: Option<Arc<dyn ShopAddress>>,
 }
 
 impl IdentityModule {
@@ -217,8 +221,8 @@ impl IdentityModule {
             .map_err(IdentityError::Hashing)?;
         let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
-        let (mail, personal_data) = (wiring.mail, wiring.personal_data);
-        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer };
+        let (mail, personal_data, address) = (wiring.mail, wiring.personal_data, wiring.address);
+        let inner = Inner { db, settings, signer, mail, personal_data, address, sessions, sealer };
         Ok(Self { inner: Arc::new(inner) })
     }
 

@@ -448,7 +448,7 @@ impl IdentityModule {
                 Ok::<_, OidcError>(row)
             })
             .await?;
-        Ok(row.into_config(&origin.base_url))
+        Ok(row.into_config(&self.shop_url(tenant).await?))
     }
 
     async fn delete_oidc_config(
@@ -568,7 +568,7 @@ impl IdentityModule {
         &self,
         tenant: &TenantContext,
         kind: UserKind,
-        origin: &RequestOrigin,
+        _origin: &RequestOrigin,
     ) -> Result<OidcRedirect, OidcError> {
         let provider = self.configured(tenant, kind).await?;
         let issuer = parse_issuer(&provider.issuer_url)?;
@@ -576,7 +576,8 @@ impl IdentityModule {
         let metadata = CoreProviderMetadata::discover_async(issuer, &|r| send(http.clone(), r))
             .await
             .map_err(|e| OidcError::Provider(format!("discovery: {e}")))?;
-        let redirect_uri = callback_url(&origin.base_url, kind);
+        // The shop's configured address, never the request's Host: the provider sends the code there.
+        let redirect_uri = callback_url(&self.shop_url(tenant).await?, kind);
         let client = CoreClient::from_provider_metadata(metadata, ClientId::new(provider.client_id), None)
             .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).map_err(|e| OidcError::Provider(e.to_string()))?);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -686,7 +687,7 @@ impl IdentityModule {
                 Ok::<_, OidcError>(Ok(this.grant(conn, &context, user, Client::Browser, &device).await?))
             })
             .await?;
-        let mut location = format!("{}{}", origin.base_url, provider.return_path);
+        let mut location = format!("{}{}", self.shop_url(tenant).await?, provider.return_path);
         let session = match outcome {
             Ok(grant) => grant.session_id,
             Err(challenge) => {
@@ -952,12 +953,11 @@ async fn admin_callback(
 /// The shop's OpenID Connect provider (the client secret is never shown).
 #[api_v2_operation(tags(Admin), operation_id = "getOidcConfig")]
 async fn get_config(
-    req: HttpRequest,
     _auth: Authorized<perm::SettingsManage>,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
 ) -> Result<web::Json<OidcConfig>, ApiError> {
-    Ok(web::Json(module.oidc_config(&tenant, &crate::http::origin(&req).base_url).await?))
+    Ok(web::Json(module.oidc_config(&tenant, &module.shop_url(&tenant).await?).await?))
 }
 
 /// Set the shop's OpenID Connect provider. The client secret is stored encrypted; omit it to

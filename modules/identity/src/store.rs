@@ -2,7 +2,7 @@
 //! `sessions.rs`, next to the rules that use them.
 
 use crate::roles;
-use crate::schema::{audit_log, role_permissions, roles as roles_t, user_roles, users};
+use crate::schema::{audit_log, one_time_tokens, role_permissions, roles as roles_t, user_roles, users};
 use crate::{Account, IdentityError, UserKind};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
@@ -130,6 +130,17 @@ pub(crate) async fn set_password(
         ))
         .execute(conn)
         .await?;
+    // Links mailed before the change die with the old password, however it changed: a reset
+    // link lying in a mailbox someone else reads must not undo the new one.
+    diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::user_id.eq(user))
+            .filter(one_time_tokens::purpose.eq("reset_password"))
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -51,6 +51,8 @@ pub(crate) fn register(mailer: Arc<Mailer>, jobs: &mut JobRegistry) {
 pub(crate) struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
+    /// Opens the recipient's copy of an email that carries one-time links.
+    sealer: agora_kernel::sealing::Sealer,
 }
 
 /// A failed attempt: `permanent` when retrying cannot help (the server refused the recipient).
@@ -60,12 +62,12 @@ struct Failure {
 }
 
 impl Mailer {
-    pub(crate) fn new(settings: &MailSettings) -> Result<Self, NotificationsError> {
+    pub(crate) fn new(settings: &MailSettings, sealer: agora_kernel::sealing::Sealer) -> Result<Self, NotificationsError> {
         let from: Mailbox = settings.from.parse().map_err(|e| {
             NotificationsError::Settings(format!("AGORA_MAIL_FROM {:?} is not a sender address: {e}", settings.from))
         })?;
         let transport = settings.smtp_url.as_ref().map(|url| smtp_transport(url.expose_secret())).transpose()?;
-        Ok(Self { transport, from })
+        Ok(Self { transport, from, sealer })
     }
 
     /// The From of every email, as recorded with it.
@@ -137,10 +139,16 @@ fn compose(message: &Message) -> Result<lettre::Message, String> {
 async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
     let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("an email delivery job without a shop"))?;
     let mailer = ctx.resource::<Mailer>()?;
-    let smtp = mailer.transport.is_some();
+    let (smtp, sealer, tenant_id) = (mailer.transport.is_some(), mailer.sealer.clone(), tenant.id);
     let next = ctx
         .db
-        .tenant_tx(&tenant.schema, async move |conn| Ok::<_, JobError>(store::prepare_delivery(conn, id, smtp).await?))
+        .tenant_tx(&tenant.schema, async move |conn| {
+            store::prepare_delivery(conn, tenant_id, id, smtp, &sealer).await.map_err(|e| match e {
+                NotificationsError::Db(db) => JobError::from(db),
+                // A sealed copy that does not open will not open on a retry either.
+                other => JobError::permanent(format!("email {id} cannot be prepared: {other}")),
+            })
+        })
         .await?;
     let message = match next {
         Delivery::Done(status) => {
@@ -189,15 +197,19 @@ mod tests {
         assert_eq!(host_of("smtp://"), None);
     }
 
+    fn sealer() -> agora_kernel::sealing::Sealer {
+        agora_kernel::sealing::Sealer::new(&"a test key that is long enough".to_string().into(), None)
+    }
+
     #[test]
     fn settings_are_checked_up_front() {
         let ok =
             MailSettings { smtp_url: Some("smtp://127.0.0.1:2525".to_string().into()), from: "Shop <s@x.test>".into() };
-        assert!(Mailer::new(&ok).is_ok());
+        assert!(Mailer::new(&ok, sealer()).is_ok());
         let bad_from = MailSettings { from: "nobody".into(), ..ok.clone() };
-        assert!(matches!(Mailer::new(&bad_from), Err(NotificationsError::Settings(_))));
+        assert!(matches!(Mailer::new(&bad_from, sealer()), Err(NotificationsError::Settings(_))));
         let bad_url = MailSettings { smtp_url: Some("smtp://user:secret@:25".to_string().into()), ..ok };
-        match Mailer::new(&bad_url) {
+        match Mailer::new(&bad_url, sealer()) {
             Err(NotificationsError::Settings(message)) => assert!(!message.contains("secret"), "{message}"),
             _ => panic!("a URL without host is refused"),
         }

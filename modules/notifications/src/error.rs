@@ -20,6 +20,12 @@ pub enum NotificationsError {
     /// The mail settings cannot work (bad SMTP URL or sender); found at start-up.
     #[error("mail settings: {0}")]
     Settings(String),
+    /// An email's one-time link could not be sealed (or a sealed one opened).
+    #[error("sealing an email's content failed: {0}")]
+    Sealing(#[from] agora_kernel::sealing::SealError),
+    /// The shop's address (for links in the email) could not be read.
+    #[error("the shop's address: {0}")]
+    ShopAddress(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -52,7 +58,9 @@ impl From<NotificationsError> for ApiError {
             NotificationsError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            NotificationsError::Settings(_) => ApiError::internal(e),
+            NotificationsError::Settings(_)
+            | NotificationsError::Sealing(_)
+            | NotificationsError::ShopAddress(_) => ApiError::internal(e),
             NotificationsError::Db(db) => ApiError::from(db),
         }
     }

@@ -193,17 +193,18 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, Apiv2Schema)]
 #[serde(deny_unknown_fields)]
 struct UnsubscribeRequest {
-    email: String,
+    /// The `token` of the unsubscribe link in a marketing email (an address alone will not do).
+    token: String,
 }
 
-/// Stop marketing email to an address. Answers 204 whether or not the shop knows the address.
+/// Stop marketing email to the address a marketing email's unsubscribe link was made for.
 #[api_v2_operation(tags(Store), operation_id = "unsubscribeFromMarketing")]
 async fn unsubscribe(
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     body: web::Json<UnsubscribeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    module.unsubscribe(&tenant, &body.email).await?;
+    module.unsubscribe(&tenant, &body.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

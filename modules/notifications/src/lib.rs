@@ -8,7 +8,13 @@
 //!   caller's transaction: a rolled-back order sends nothing, a committed one is never lost.
 //! - Delivery is a background job with retries: over SMTP when configured, otherwise into the
 //!   shop's outbox mailbox, which the admin API lists (a fresh install shows what it would send).
-//! - Recipients can opt out of marketing email; every email is kept as history.
+//! - Recipients can opt out of marketing email, with the signed link every marketing email
+//!   carries (an address alone unsubscribes no one); every email is kept as history.
+//! - An email knows whose account it went to: a GDPR export holds that account's mail, never
+//!   mail to the same address for someone else (a staff member and a customer may share one).
+//! - One-time links (password reset, invitation, email verification) reach their recipient
+//!   only: the stored email shows them redacted, the copy for the SMTP server is sealed and
+//!   dropped once delivered, and without SMTP no one sees them at all.
 //!
 //! The facade below is the module's whole public face.
 
@@ -22,7 +28,11 @@ mod templates;
 use agora_kernel::events::EventBusBuilder;
 use agora_kernel::jobs::JobRegistry;
 use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::ports::ShopAddress;
+use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use secrecy::SecretString;
@@ -134,6 +144,10 @@ pub struct SendEmail {
     /// A JSON object with every variable the template uses.
     pub variables: serde_json::Value,
     pub category: Category,
+    /// Whose account the email is for (`customer:<uuid>`, `staff:<uuid>`), when it is for one.
+    pub account: Option<String>,
+    /// Variables that are one-time credentials: only the recipient's copy holds them.
+    pub secrets: Vec<String>,
 }
 
 impl SendEmail {
@@ -145,7 +159,19 @@ impl SendEmail {
             to: to.to_string(),
             variables,
             category: Category::Transactional,
+            account: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Addresses the email to a shop account (what a GDPR export matches on).
+    pub fn for_account(self, account: impl Into<String>) -> Self {
+        Self { account: Some(account.into()), ..self }
+    }
+
+    /// Marks `variables` as one-time credentials: redacted in every stored copy.
+    pub fn with_secrets(self, variables: &[&str]) -> Self {
+        Self { secrets: variables.iter().map(|v| v.to_string()).collect(), ..self }
     }
 
     /// Makes it a marketing email, which recipients who opted out do not get.
@@ -180,7 +206,10 @@ pub struct Message {
     pub status: MessageStatus,
     pub from: String,
     pub to: String,
+    /// The shop account it was sent to (`customer:<uuid>`, `staff:<uuid>`), if any.
+    pub account: Option<String>,
     pub subject: String,
+    /// As stored: one-time links show as a placeholder; only the recipient's copy has them.
     pub body_text: String,
     pub body_html: Option<String>,
     /// Delivery attempts so far.
@@ -282,7 +311,8 @@ pub struct PreferencesUpdate {
 /// Everything the shop's email keeps about one recipient, for their GDPR export.
 #[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
 pub struct RecipientData {
-    /// Every email sent to the address, oldest first, with its content.
+    /// Every email sent to the account, oldest first, with its content as stored (one-time
+    /// links redacted).
     pub emails: Vec<Message>,
     pub marketing_opt_out: bool,
 }
@@ -296,14 +326,56 @@ pub struct NotificationsModule {
 struct Inner {
     db: Database,
     mailer: Arc<delivery::Mailer>,
+    sealer: Sealer,
+    /// Where the shop is reached, for the unsubscribe link of marketing email.
+    address: Option<Arc<dyn ShopAddress>>,
 }
+
+/// What sealing an unsubscribe link's token is for.
+const UNSUBSCRIBE: &str = "unsubscribe";
 
 impl NotificationsModule {
     /// Checks the mail settings (a bad SMTP URL or sender fails here, at start-up, naming it).
-    /// Opens no connection.
-    pub fn new(db: Database, settings: MailSettings) -> Result<Self, NotificationsError> {
-        let mailer = Arc::new(delivery::Mailer::new(&settings)?);
-        Ok(Self { inner: Arc::new(Inner { db, mailer }) })
+    /// Opens no connection. `sealer` seals one-time links and unsubscribe tokens; `address`
+    /// gives the shop's base URL for links (without it, links are relative).
+    pub fn new(
+        db: Database,
+        settings: MailSettings,
+        sealer: Sealer,
+        address: Option<Arc<dyn ShopAddress>>,
+    ) -> Result<Self, NotificationsError> {
+        let mailer = Arc::new(delivery::Mailer::new(&settings, sealer.clone())?);
+        Ok(Self { inner: Arc::new(Inner { db, mailer, sealer, address }) })
+    }
+
+    /// The token of `email`'s unsubscribe link at `tenant`: sealed, so only this deployment can
+    /// make one and it opens only at this shop.
+    fn unsubscribe_token(&self, tenant: &TenantContext, email: &str) -> Result<String, NotificationsError> {
+        let sealed = self.inner.sealer.seal(UNSUBSCRIBE, tenant.id.as_bytes(), email.to_lowercase().as_bytes())?;
+        Ok(URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// Records `request` on `conn` (marketing email gets its recipient's unsubscribe link).
+    async fn record(
+        &self,
+        conn: &mut AsyncPgConnection,
+        tenant: &TenantContext,
+        request: SendEmail,
+    ) -> Result<Message, NotificationsError> {
+        let unsubscribe_url = match request.category {
+            Category::Transactional => None,
+            Category::Marketing => {
+                let base = match &self.inner.address {
+                    Some(address) => address.base_url(conn, tenant).await.map_err(NotificationsError::ShopAddress)?,
+                    None => String::new(),
+                };
+                let token = self.unsubscribe_token(tenant, request.to.trim())?;
+                Some(format!("{base}/unsubscribe?token={token}"))
+            }
+        };
+        let sender = self.inner.mailer.sender();
+        let out = store::Outgoing { sender: &sender, sealer: &self.inner.sealer, unsubscribe_url };
+        store::record_email(conn, tenant, &out, request).await
     }
 
     /// Registers the delivery job and hands it this module's mailer.
@@ -321,17 +393,14 @@ impl NotificationsModule {
         tenant: &TenantContext,
         request: SendEmail,
     ) -> Result<MessageId, NotificationsError> {
-        let message = store::record_email(conn, tenant, &self.inner.mailer.sender(), request).await?;
+        let message = self.record(conn, tenant, request).await?;
         Ok(MessageId(message.id))
     }
 
     /// [`send`](Self::send) in a transaction of its own; returns the recorded email.
     pub async fn send_now(&self, tenant: &TenantContext, request: SendEmail) -> Result<Message, NotificationsError> {
-        let (sender, context) = (self.inner.mailer.sender(), tenant.clone());
-        self.inner
-            .db
-            .tenant_tx(&tenant.schema, async move |conn| store::record_email(conn, &context, &sender, request).await)
-            .await
+        let (this, context) = (self.clone(), tenant.clone());
+        self.inner.db.tenant_tx(&tenant.schema, async move |conn| this.record(conn, &context, request).await).await
     }
 
     /// Sends `test` (sample variables for a built-in template when it gives none).
@@ -348,6 +417,8 @@ impl NotificationsModule {
             to: test.to,
             variables,
             category: test.category.unwrap_or_default(),
+            account: None,
+            secrets: Vec::new(),
         };
         self.send_now(tenant, request).await
     }
@@ -462,10 +533,13 @@ impl NotificationsModule {
             .await
     }
 
-    /// A recipient opts out of marketing email (from the link in one). Known address or not,
-    /// the outcome looks the same, so nobody can probe which addresses a shop knows.
-    pub async fn unsubscribe(&self, tenant: &TenantContext, email: &str) -> Result<(), NotificationsError> {
-        let email = store::preference_address(email)?;
+    /// A recipient opts out of marketing email with the token of the link in one. Only that
+    /// token will do: an address alone would let anyone unsubscribe anyone.
+    pub async fn unsubscribe(&self, tenant: &TenantContext, token: &str) -> Result<(), NotificationsError> {
+        let bad = || NotificationsError::field("token", "not the token of an unsubscribe link from this shop's email");
+        let sealed = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
+        let (email, _) = self.inner.sealer.open_text(UNSUBSCRIBE, tenant.id.as_bytes(), &sealed).map_err(|_| bad())?;
+        let email = store::preference_address(&email)?;
         let who = Actor::Anonymous.audit_name();
         self.inner
             .db
@@ -475,24 +549,28 @@ impl NotificationsModule {
             .await
     }
 
-    /// Everything kept about recipient `email`, in the caller's tenant transaction.
+    /// Everything kept about shop account `account` (`customer:<uuid>`) whose address is
+    /// `email`, in the caller's tenant transaction.
     pub async fn recipient_data(
         &self,
         conn: &mut AsyncPgConnection,
+        account: &str,
         email: &str,
     ) -> Result<RecipientData, NotificationsError> {
-        Ok(store::recipient_data(conn, email).await?)
+        Ok(store::recipient_data(conn, account, email).await?)
     }
 
-    /// Erases recipient `email` in the caller's tenant transaction: the emails sent to them keep
-    /// their row (addressed to `replacement`) and lose their content, those not yet delivered
-    /// are stopped, and their preferences are forgotten.
+    /// Erases shop account `account` as a recipient, in the caller's tenant transaction: the
+    /// emails sent to it keep their row (addressed to `replacement`) and lose their content,
+    /// those not yet delivered are stopped, and the preferences of its address `email` are
+    /// forgotten.
     pub async fn erase_recipient(
         &self,
         conn: &mut AsyncPgConnection,
+        account: &str,
         email: &str,
         replacement: &str,
     ) -> Result<(), NotificationsError> {
-        Ok(store::erase_recipient(conn, email, replacement).await?)
+        Ok(store::erase_recipient(conn, account, email, replacement).await?)
     }
 }

@@ -38,6 +38,8 @@ diesel::table! {
         modified_at -> Timestamptz,
         modified_by -> Text,
         version -> Int8,
+        recipient_account -> Nullable<Text>,
+        sealed_content -> Nullable<Bytea>,
     }
 }
 

@@ -10,6 +10,7 @@ use crate::{
 };
 use agora_kernel::jobs::{self, EnqueueOptions};
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::sealing::Sealer;
 use agora_kernel::{FieldError, TenantContext, Version};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -85,6 +86,7 @@ pub(crate) struct MessageRow {
     pub sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
+    pub recipient_account: Option<String>,
 }
 
 impl MessageRow {
@@ -106,6 +108,7 @@ impl MessageRow {
             locale: self.locale,
             from: self.sender,
             to: self.recipient,
+            account: self.recipient_account,
             subject: self.subject,
             body_text: self.body_text,
             body_html: self.body_html,
@@ -183,11 +186,59 @@ async fn enqueue_delivery(
     Ok(())
 }
 
+/// What sealing an email's one-time content is for (its key is derived from this).
+const SEALED_CONTENT: &str = "email-content";
+
+/// The place a sealed email belongs to: its shop and itself, so a sealed content copied into
+/// another email or shop does not open.
+fn sealed_place(tenant: uuid::Uuid, id: uuid::Uuid) -> Vec<u8> {
+    [tenant.as_bytes().as_slice(), id.as_bytes().as_slice()].concat()
+}
+
+/// The email as it goes to its recipient, when it differs from the stored copy.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecipientCopy {
+    subject: String,
+    body_text: String,
+    body_html: Option<String>,
+}
+
+/// How an email is recorded: its sender, the sealer for one-time links, and (for marketing email)
+/// the unsubscribe link it carries.
+pub(crate) struct Outgoing<'a> {
+    pub sender: &'a str,
+    pub sealer: &'a Sealer,
+    pub unsubscribe_url: Option<String>,
+}
+
+/// Renders on a blocking thread (rendering is bounded, but never on a request's thread).
+async fn render_off_thread(
+    source: TemplateSource,
+    variables: serde_json::Value,
+    secrets: Vec<String>,
+) -> Result<templates::TwoCopies, Vec<(templates::Part, String)>> {
+    tokio::task::spawn_blocking(move || templates::render_with_secrets(&source, &variables, &secrets))
+        .await
+        .unwrap_or_else(|e| Err(vec![(templates::Part::BodyText, format!("rendering stopped: {e}"))]))
+}
+
+/// The footer that lets a recipient leave a marketing list, unless the template already shows
+/// the link.
+fn with_unsubscribe(mut rendered: templates::Rendered, url: &str) -> templates::Rendered {
+    if !rendered.body_text.contains(url) {
+        rendered.body_text.push_str(&format!("\n\n--\nNo more emails like this: {url}\n"));
+    }
+    if let Some(html) = rendered.body_html.as_mut().filter(|h| !h.contains(url)) {
+        html.push_str(&format!("\n<p><a href=\"{url}\">Unsubscribe</a></p>\n"));
+    }
+    rendered
+}
+
 /// Validates and renders `request`, records it, and enqueues its delivery, all on `conn`.
 pub(crate) async fn record_email(
     conn: &mut AsyncPgConnection,
     tenant: &TenantContext,
-    sender: &str,
+    out: &Outgoing<'_>,
     request: SendEmail,
 ) -> Result<Message, NotificationsError> {
     let mut errors: Vec<FieldError> = Vec::new();
@@ -208,7 +259,22 @@ pub(crate) async fn record_email(
             format!("no template `{}` for locale {locale} or its fallbacks", request.template),
         ));
     };
-    let rendered = templates::render(&source, &request.variables).map_err(|problems| {
+    let mut variables = request.variables.clone();
+    if let (Some(url), serde_json::Value::Object(map)) = (&out.unsubscribe_url, &mut variables) {
+        map.entry("unsubscribe_url").or_insert_with(|| serde_json::Value::String(url.clone()));
+    }
+    let mut rendered = render_off_thread(source, variables.clone(), request.secrets.clone()).await;
+    if rendered.is_err() && !request.secrets.is_empty() {
+        // A shop's version saved before one-time links had to stand whole: Agora's own wording
+        // carries the link rather than no email at all.
+        let shipped = templates::built_in(&request.template)
+            .and_then(|b| b.in_locale(&used_locale).or_else(|| b.in_locale(templates::FALLBACK_LOCALE)));
+        if let Some(shipped) = shipped {
+            tracing::warn!(template = %request.template, "the shop's version misuses a one-time link; sending the built-in one");
+            rendered = render_off_thread(shipped.source(), variables, request.secrets.clone()).await;
+        }
+    }
+    let copies = rendered.map_err(|problems| {
         NotificationsError::Invalid(
             problems
                 .into_iter()
@@ -216,23 +282,38 @@ pub(crate) async fn record_email(
                 .collect(),
         )
     })?;
+    let (stored, for_recipient) = match &out.unsubscribe_url {
+        Some(url) => (with_unsubscribe(copies.stored, url), copies.for_recipient.map(|r| with_unsubscribe(r, url))),
+        None => (copies.stored, copies.for_recipient),
+    };
     let status = if request.category == Category::Marketing && opted_out_of_marketing(conn, &recipient).await? {
         MessageStatus::Suppressed
     } else {
         MessageStatus::Queued
     };
     let id = agora_kernel::new_id();
+    // Only an email that will be delivered keeps its recipient's copy, and only sealed.
+    let sealed = match for_recipient.filter(|_| status == MessageStatus::Queued) {
+        Some(copy) => {
+            let copy = RecipientCopy { subject: copy.subject, body_text: copy.body_text, body_html: copy.body_html };
+            let plain = serde_json::to_vec(&copy).map_err(|_| agora_kernel::sealing::SealError::Sealing)?;
+            Some(out.sealer.seal(SEALED_CONTENT, &sealed_place(tenant.id, id), &plain)?)
+        }
+        None => None,
+    };
     let row = diesel::insert_into(notification_messages::table)
         .values((
             notification_messages::id.eq(id),
             notification_messages::template_key.eq(&request.template),
             notification_messages::locale.eq(&used_locale),
             notification_messages::category.eq(request.category.as_str()),
-            notification_messages::sender.eq(sender),
+            notification_messages::sender.eq(out.sender),
             notification_messages::recipient.eq(&recipient),
-            notification_messages::subject.eq(&rendered.subject),
-            notification_messages::body_text.eq(&rendered.body_text),
-            notification_messages::body_html.eq(&rendered.body_html),
+            notification_messages::recipient_account.eq(&request.account),
+            notification_messages::subject.eq(&stored.subject),
+            notification_messages::body_text.eq(&stored.body_text),
+            notification_messages::body_html.eq(&stored.body_html),
+            notification_messages::sealed_content.eq(&sealed),
             notification_messages::status.eq(status.as_str()),
             notification_messages::created_by.eq(SYSTEM),
             notification_messages::modified_by.eq(SYSTEM),
@@ -327,11 +408,16 @@ pub(crate) enum Delivery {
 /// Decides, in a short transaction, what delivering email `id` means now: an email delivered by
 /// an earlier run is left alone, marketing email to a recipient who opted out since it was
 /// queued is suppressed, and without SMTP the email is stored in the shop's mailbox.
+///
+/// The copy for the recipient (with its one-time links) is opened here, for the SMTP server only;
+/// kept in the mailbox instead, the email loses it, so no one ever reads those links there.
 pub(crate) async fn prepare_delivery(
     conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
     id: uuid::Uuid,
     smtp_configured: bool,
-) -> QueryResult<Delivery> {
+    sealer: &Sealer,
+) -> Result<Delivery, NotificationsError> {
     let Some(row) = notification_messages::table
         .find(id)
         .select(MessageRow::as_select())
@@ -350,10 +436,23 @@ pub(crate) async fn prepare_delivery(
     } else if !smtp_configured {
         MessageStatus::Stored
     } else {
-        return Ok(Delivery::Send(Box::new(row.into_message())));
+        let sealed: Option<Vec<u8>> = notification_messages::table
+            .find(id)
+            .select(notification_messages::sealed_content)
+            .first(conn)
+            .await?;
+        let mut message = row.into_message();
+        if let Some(sealed) = sealed {
+            let (plain, _) = sealer.open_text(SEALED_CONTENT, &sealed_place(tenant, id), &sealed)?;
+            let copy: RecipientCopy =
+                serde_json::from_str(&plain).map_err(|_| agora_kernel::sealing::SealError::Unopenable)?;
+            (message.subject, message.body_text, message.body_html) = (copy.subject, copy.body_text, copy.body_html);
+        }
+        return Ok(Delivery::Send(Box::new(message)));
     };
     diesel::update(notification_messages::table.find(id))
         .set((
+            notification_messages::sealed_content.eq(None::<Vec<u8>>),
             notification_messages::status.eq(next.as_str()),
             notification_messages::modified_at.eq(diesel::dsl::now),
             notification_messages::modified_by.eq(SYSTEM),
@@ -368,6 +467,7 @@ pub(crate) async fn record_sent(conn: &mut AsyncPgConnection, id: uuid::Uuid, re
     diesel::update(notification_messages::table.find(id))
         .set((
             notification_messages::status.eq(MessageStatus::Sent.as_str()),
+            notification_messages::sealed_content.eq(None::<Vec<u8>>),
             notification_messages::sent_at.eq(diesel::dsl::now),
             notification_messages::provider_message_id.eq(reply),
             notification_messages::attempts.eq(notification_messages::attempts + 1),
@@ -546,7 +646,12 @@ pub(crate) async fn save_template(
     // An empty HTML part means "no HTML alternative".
     let body_html = content.body_html.filter(|html| !html.trim().is_empty());
     let source = TemplateSource { subject: content.subject, body_text: content.body_text, body_html };
-    templates::validate_shop_template(key, &source).map_err(NotificationsError::Invalid)?;
+    // Checking renders the template: on a blocking thread, with the engine's fuel and size caps.
+    let (checked_key, checked) = (key.to_string(), source.clone());
+    tokio::task::spawn_blocking(move || templates::validate_shop_template(&checked_key, &checked))
+        .await
+        .map_err(|e| NotificationsError::field("body_text", format!("checking the template stopped: {e}")))?
+        .map_err(NotificationsError::Invalid)?;
     let current = shop_template(conn, key, locale).await?;
     check_version(expected, current.as_ref().map(|r| r.version))?;
     let row = diesel::insert_into(notification_templates::table)
@@ -669,10 +774,16 @@ pub(crate) async fn set_marketing_opt_out(
 // A recipient's personal data (GDPR)
 // ---------------------------------------------------------------------------------------------
 
-/// Every email sent to `email` (oldest first) and whether it opted out of marketing.
-pub(crate) async fn recipient_data(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<crate::RecipientData> {
+/// Every email sent to `account` (oldest first), and whether its address `email` opted out of
+/// marketing. Matched by account, never by address: a staff member's email to the same address
+/// is not the customer's.
+pub(crate) async fn recipient_data(
+    conn: &mut AsyncPgConnection,
+    account: &str,
+    email: &str,
+) -> QueryResult<crate::RecipientData> {
     let emails: Vec<MessageRow> = notification_messages::table
-        .filter(lower(notification_messages::recipient).eq(email.to_lowercase()))
+        .filter(notification_messages::recipient_account.eq(account))
         .order((notification_messages::created_at, notification_messages::id))
         .select(MessageRow::as_select())
         .load(conn)
@@ -683,11 +794,17 @@ pub(crate) async fn recipient_data(conn: &mut AsyncPgConnection, email: &str) ->
     })
 }
 
-/// Blanks every email sent to `email` (the rows stay, addressed to `replacement`, so the
-/// mailbox's counts hold), stops those not yet delivered, and forgets its preferences.
-pub(crate) async fn erase_recipient(conn: &mut AsyncPgConnection, email: &str, replacement: &str) -> QueryResult<()> {
+/// Blanks every email sent to `account` (the rows stay, addressed to `replacement`, so the
+/// mailbox's counts hold), stops those not yet delivered, and forgets the preferences of its
+/// address `email`.
+pub(crate) async fn erase_recipient(
+    conn: &mut AsyncPgConnection,
+    account: &str,
+    email: &str,
+    replacement: &str,
+) -> QueryResult<()> {
     const ERASED: &str = "[erased]";
-    let theirs = lower(notification_messages::recipient).eq(email.to_lowercase());
+    let theirs = notification_messages::recipient_account.eq(account.to_string());
     // A queued email would otherwise still go out, to the replacement address.
     diesel::update(notification_messages::table.filter(theirs.clone()))
         .filter(notification_messages::status.eq(MessageStatus::Queued.as_str()))
@@ -700,6 +817,7 @@ pub(crate) async fn erase_recipient(conn: &mut AsyncPgConnection, email: &str, r
             notification_messages::subject.eq(ERASED),
             notification_messages::body_text.eq(ERASED),
             notification_messages::body_html.eq(None::<String>),
+            notification_messages::sealed_content.eq(None::<Vec<u8>>),
             // SMTP replies quote the address.
             notification_messages::last_error.eq(None::<String>),
             notification_messages::modified_at.eq(diesel::dsl::now),

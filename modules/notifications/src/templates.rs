@@ -4,12 +4,33 @@
 //! Rendering is strict: a variable the template uses but the caller did not give is an error
 //! reported to the caller (a 422 at send time), never an empty string in a customer's inbox.
 //! HTML bodies are auto-escaped, so a customer named `<script>` stays text.
+//!
+//! Rendering is bounded: each part gets a fixed amount of fuel (minijinja's instruction budget)
+//! and a cap on its output, so a template saved by a merchant cannot hold a CPU or fill memory;
+//! callers render on a blocking thread, never on a request's.
+//!
+//! One-time credentials (a password-reset link) are never given to a template: it renders an
+//! opaque marker in their place, which must stand whole where a link belongs, and only then is
+//! the marker replaced, by the real link in the copy sent to the recipient and by
+//! [`REDACTED`] in every copy that is stored. So a template (which any holder of
+//! `notifications.manage` can edit) cannot take a link apart or send it anywhere else.
 
 use agora_kernel::FieldError;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::sync::LazyLock;
+
+/// Instructions one part of a template may run: the largest built-in template needs a few
+/// hundred, an order with a thousand lines a few tens of thousands.
+const FUEL_PER_PART: u64 = 200_000;
+
+/// Bytes one rendered part may have.
+const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// What a one-time link shows as in every stored copy of an email (mailbox, export).
+pub(crate) const REDACTED: &str = "[one-time link, sent only to the recipient]";
 
 /// The locale every built-in template exists in, and the last resort of the fallback chain.
 pub(crate) const FALLBACK_LOCALE: &str = "en";
@@ -124,6 +145,17 @@ macro_rules! built_in {
     };
 }
 
+/// The variables of a built-in template that are one-time credentials; a shop's version must use
+/// them whole (see the module's doc).
+pub(crate) fn one_time_links(key: &str) -> &'static [&'static str] {
+    match key {
+        "password_reset" => &["reset_url"],
+        "staff_invitation" => &["invitation_url"],
+        "email_verification" => &["verification_url"],
+        _ => &[],
+    }
+}
+
 /// Every built-in template, in the order the admin lists them.
 pub(crate) static BUILT_INS: &[BuiltIn] = &[
     built_in!("order_confirmation"),
@@ -220,6 +252,7 @@ const GLOBALS: &[&str] =
 static ENGINE: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL_PER_PART));
     env.set_auto_escape_callback(
         |name| if name == Part::BodyHtml.name() { AutoEscape::Html } else { AutoEscape::None },
     );
@@ -267,8 +300,14 @@ pub(crate) fn render(source: &TemplateSource, variables: &Value) -> Result<Rende
             errors.push((part, format!("uses {names}, which the variables do not give")));
             continue;
         }
-        match template.render(variables) {
-            Ok(text) => rendered.push((part, text)),
+        let mut out = Bounded(Vec::new());
+        match template.render_captured_to(variables, &mut out) {
+            Ok(_) => rendered.push((part, String::from_utf8_lossy(&out.0).into_owned())),
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => errors
+                .push((part, "takes too long to render: loops over more than a few thousand items are not allowed".into())),
+            Err(_) if out.0.len() > MAX_OUTPUT_BYTES => {
+                errors.push((part, format!("renders more than {} KiB", MAX_OUTPUT_BYTES / 1024)))
+            }
             Err(e) => errors.push((part, e.to_string())),
         }
     }
@@ -281,6 +320,136 @@ pub(crate) fn render(source: &TemplateSource, variables: &Value) -> Result<Rende
         body_text: take(Part::BodyText).unwrap_or_default(),
         body_html: take(Part::BodyHtml),
     })
+}
+
+/// A writer that refuses to grow past [`MAX_OUTPUT_BYTES`] (it keeps one byte more, so the
+/// caller can tell why rendering stopped).
+struct Bounded(Vec<u8>);
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.0.resize(MAX_OUTPUT_BYTES + 1, 0);
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An email rendered for its two audiences: the copy to store (one-time links redacted) and,
+/// when it carries such links, the copy for the recipient alone.
+#[derive(Debug, Clone)]
+pub(crate) struct TwoCopies {
+    pub stored: Rendered,
+    pub for_recipient: Option<Rendered>,
+}
+
+/// Renders `source` with `variables`, the ones named in `secrets` as one-time links (see the
+/// module's doc): each must stand whole, as `href="…"` in HTML or as a word of its own in text,
+/// and never in the subject.
+pub(crate) fn render_with_secrets(
+    source: &TemplateSource,
+    variables: &Value,
+    secrets: &[String],
+) -> Result<TwoCopies, Vec<(Part, String)>> {
+    let Value::Object(map) = variables else { return render(source, variables).map(stored_only) };
+    let secrets: Vec<(&String, String, String)> = secrets
+        .iter()
+        .filter_map(|name| match map.get(name) {
+            Some(Value::String(value)) => Some((name, marker(), value.clone())),
+            _ => None,
+        })
+        .collect();
+    if secrets.is_empty() {
+        return render(source, variables).map(stored_only);
+    }
+    let mut masked = map.clone();
+    for (name, marker, _) in &secrets {
+        masked.insert((*name).clone(), Value::String(marker.clone()));
+    }
+    let rendered = render(source, &Value::Object(masked))?;
+    let problems: Vec<(Part, String)> =
+        secrets.iter().flat_map(|(name, marker, _)| misplaced(&rendered, name, marker)).collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let fill = |text: &str, html: bool| {
+        secrets.iter().fold(text.to_string(), |text, (_, marker, value)| {
+            text.replace(marker.as_str(), &if html { escape_html(value) } else { value.clone() })
+        })
+    };
+    let redact = |text: &str| secrets.iter().fold(text.to_string(), |text, (_, marker, _)| text.replace(marker.as_str(), REDACTED));
+    Ok(TwoCopies {
+        stored: Rendered {
+            subject: rendered.subject.clone(),
+            body_text: redact(&rendered.body_text),
+            body_html: rendered.body_html.as_deref().map(redact),
+        },
+        for_recipient: Some(Rendered {
+            subject: rendered.subject.clone(),
+            body_text: fill(&rendered.body_text, false),
+            body_html: rendered.body_html.as_deref().map(|html| fill(html, true)),
+        }),
+    })
+}
+
+fn stored_only(rendered: Rendered) -> TwoCopies {
+    TwoCopies { stored: rendered, for_recipient: None }
+}
+
+/// A stand-in no template can predict (so no variable's value can imitate one).
+fn marker() -> String {
+    format!("agoraonetimelink{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Where `marker` (standing for the one-time link `name`) appears other than whole.
+fn misplaced(rendered: &Rendered, name: &str, marker: &str) -> Vec<(Part, String)> {
+    let rule = format!(
+        "`{name}` is a one-time link: use it whole, as href=\"{{{{ {name} }}}}\" in HTML and on its own in text, never in the subject"
+    );
+    let mut problems = Vec::new();
+    if rendered.subject.contains(marker) {
+        problems.push((Part::Subject, rule.clone()));
+    }
+    let stands_alone = |text: &str| {
+        text.match_indices(marker).all(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + marker.len()..].chars().next();
+            before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
+        })
+    };
+    if !stands_alone(&rendered.body_text) {
+        problems.push((Part::BodyText, rule.clone()));
+    }
+    if let Some(html) = &rendered.body_html {
+        let as_href = format!("href=\"{marker}\"");
+        let elsewhere = html.replace(&as_href, "").contains(marker);
+        // `ping` would report the link's address to another server when it is followed.
+        if elsewhere || (html.contains(marker) && html.to_ascii_lowercase().contains("ping=")) {
+            problems.push((Part::BodyHtml, rule));
+        }
+    }
+    problems
+}
+
+fn escape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A subject is one header line: line breaks in a template or a variable become spaces.
@@ -306,7 +475,10 @@ pub(crate) fn validate_shop_template(key: &str, source: &TemplateSource) -> Resu
         return Err(errors);
     }
     let problems = match built_in(key) {
-        Some(known) => render(source, &known.sample()).err().unwrap_or_default(),
+        Some(known) => {
+            let secrets: Vec<String> = one_time_links(key).iter().map(|s| s.to_string()).collect();
+            render_with_secrets(source, &known.sample(), &secrets).err().unwrap_or_default()
+        }
         None => syntax_errors(source),
     };
     if problems.is_empty() {
@@ -367,6 +539,57 @@ mod tests {
         // A shop's own template takes any variables; only its syntax is checked.
         assert!(validate_shop_template("spring_sale", &typo).is_ok());
         assert_eq!(validate_shop_template("spring_sale", &broken).unwrap_err()[0].field, "body_html");
+    }
+
+    #[test]
+    fn one_time_links_reach_only_the_recipients_copy_and_must_stand_whole() {
+        let source = TemplateSource {
+            subject: "Reset".into(),
+            body_text: "Go:\n{{ url }}\n".into(),
+            body_html: Some("<a href=\"{{ url }}\">go</a>".into()),
+        };
+        let link = "https://s.test/r?token=abc&x=1";
+        let copies = render_with_secrets(&source, &json!({ "url": link }), &["url".into()]).unwrap();
+        // minijinja drops a template's final newline.
+        assert_eq!(copies.stored.body_text, format!("Go:\n{REDACTED}"));
+        assert!(!copies.stored.body_html.as_deref().unwrap().contains("token="));
+        let sent = copies.for_recipient.unwrap();
+        assert_eq!(sent.body_text, format!("Go:\n{link}"));
+        assert_eq!(sent.body_html.as_deref(), Some("<a href=\"https://s.test/r?token=abc&amp;x=1\">go</a>"));
+        for (leaky, part) in [
+            (TemplateSource { body_text: "https://evil.test/?{{ url }}".into(), ..source.clone() }, Part::BodyText),
+            (TemplateSource { subject: "{{ url }}".into(), ..source.clone() }, Part::Subject),
+            (TemplateSource { body_html: Some("<img src=\"https://e.test/{{ url }}\">".into()), ..source.clone() }, Part::BodyHtml),
+        ] {
+            let problems = render_with_secrets(&leaky, &json!({ "url": link }), &["url".into()]).unwrap_err();
+            assert_eq!(problems[0].0, part, "{problems:?}");
+        }
+        // Without secrets nothing changes, and nothing is kept for the recipient alone.
+        assert!(render_with_secrets(&source, &json!({ "url": link }), &[]).unwrap().for_recipient.is_none());
+        for template in BUILT_INS {
+            let secrets: Vec<String> = one_time_links(template.key).iter().map(|s| s.to_string()).collect();
+            for locale in template.locales {
+                render_with_secrets(&locale.source(), &template.sample(), &secrets)
+                    .unwrap_or_else(|e| panic!("{} {}: {e:?}", template.key, locale.locale));
+            }
+        }
+    }
+
+    #[test]
+    fn rendering_is_bounded_in_time_and_size() {
+        let burn = TemplateSource {
+            subject: "x".into(),
+            body_text: "{% for a in range(100000) %}{% for b in range(100000) %}{{ b }}{% endfor %}{% endfor %}".into(),
+            body_html: None,
+        };
+        let problems = render(&burn, &json!({})).unwrap_err();
+        assert!(problems[0].1.contains("too long"), "{problems:?}");
+        let flood = TemplateSource {
+            body_text: format!("{{% for a in range(20000) %}}{}{{% endfor %}}", "x".repeat(100)),
+            ..burn.clone()
+        };
+        let problems = render(&flood, &json!({})).unwrap_err();
+        assert!(problems[0].1.contains("KiB"), "{problems:?}");
     }
 
     #[test]

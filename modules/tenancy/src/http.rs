@@ -2,7 +2,7 @@
 //! platform's tenant administration.
 
 use crate::{
-    NewTenant, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus,
+    NewTenant, PrimaryDomain, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus,
 };
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,8 +32,8 @@ pub async fn resolve_tenant(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let header = req.headers().get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("\u{0}").to_string());
-    let host = req.connection_info().host().to_string();
-    match module.resolve(Some(&host), header.as_deref()).await {
+    let host = request_host(&req);
+    match module.resolve(host.as_deref(), header.as_deref()).await {
         Ok(Some(tenant)) => {
             tracing::Span::current().record("tenant", tenant.slug.as_str());
             req.extensions_mut().insert(tenant);
@@ -49,6 +49,15 @@ pub async fn resolve_tenant(
         }
         Err(e) => Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
     }
+}
+
+/// The host the request names itself (HTTP/2 `:authority`, or HTTP/1 `Host`). Never
+/// `X-Forwarded-Host` or `Forwarded` (which actix's connection info would prefer): any client
+/// can send those.
+fn request_host(req: &ServiceRequest) -> Option<String> {
+    req.uri().authority().map(|a| a.as_str().to_string()).or_else(|| {
+        req.headers().get(actix_web::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
+    })
 }
 
 /// The shop's public settings: name, currency, locales.
@@ -196,11 +205,26 @@ async fn resume_tenant(
     change_status(op, req, module, &slug, TenantStatus::Active).await
 }
 
+/// Choose the domain the shop's links use (emails, sign-in redirects): one of its domains, or
+/// `null` for `<slug>.<base domain>`.
+#[api_v2_operation(tags(Platform), operation_id = "setTenantPrimaryDomain")]
+async fn set_primary_domain(
+    op: PlatformOperator,
+    module: web::Data<TenancyModule>,
+    slug: web::Path<String>,
+    body: web::Json<PrimaryDomain>,
+) -> Result<Versioned<Tenant>, ApiError> {
+    let tenant = module.set_primary_domain(&slug, body.into_inner().domain, &op.actor()).await?;
+    let version = tenant.version;
+    Ok(Versioned::new(tenant, version))
+}
+
 pub fn platform_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tenants").route(web::post().to(create_tenant)).route(web::get().to(list_tenants)))
         .service(
             web::resource("/tenants/{slug}").route(web::get().to(get_tenant)).route(web::patch().to(update_tenant)),
         )
+        .service(web::resource("/tenants/{slug}/primary-domain").route(web::put().to(set_primary_domain)))
         .service(web::resource("/tenants/{slug}/suspend").route(web::post().to(suspend_tenant)))
         .service(web::resource("/tenants/{slug}/resume").route(web::post().to(resume_tenant)));
 }

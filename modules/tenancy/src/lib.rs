@@ -35,6 +35,9 @@ pub struct Tenant {
     pub status: String,
     /// Custom domains that address this shop besides `<slug>.<base domain>`.
     pub domains: Vec<String>,
+    /// The domain links to the shop use (emails, sign-in redirects); without one,
+    /// `<slug>.<base domain>`.
+    pub primary_domain: Option<String>,
     /// Latest tenant migration applied to the shop's schema.
     pub schema_version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -62,6 +65,14 @@ pub struct NewTenant {
     /// password. Without one, create the owner with `agora staff create`.
     #[serde(default)]
     pub owner: Option<ShopOwner>,
+}
+
+/// Which of its domains a shop's links use.
+#[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryDomain {
+    /// One of the shop's `domains`, or `null` for `<slug>.<base domain>`.
+    pub domain: Option<String>,
 }
 
 /// Changes to a shop's platform record.
@@ -212,6 +223,16 @@ impl TenancyModule {
         store::update_tenant(&self.inner.db, slug, &patch, expected_version, actor).await
     }
 
+    /// Sets the domain the shop's links use (`None`: `<slug>.<base domain>`).
+    pub async fn set_primary_domain(
+        &self,
+        slug: &str,
+        domain: Option<String>,
+        actor: &Actor,
+    ) -> Result<Tenant, TenancyError> {
+        store::set_primary_domain(&self.inner.db, slug, domain, actor).await
+    }
+
     /// The shop a request addresses: `X-Tenant-ID` when sent, else the Host.
     pub async fn resolve(
         &self,
@@ -240,6 +261,15 @@ impl TenancyModule {
     pub async fn shop(&self, tenant: &TenantContext) -> Result<ShopSettings, TenancyError> {
         store::shop_settings(&self.inner.db, tenant).await
     }
+}
+
+/// The shop's primary domain, if it has one, read on `conn` (any transaction: the table is in the
+/// control schema).
+pub async fn primary_domain(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant: uuid::Uuid,
+) -> diesel::QueryResult<Option<String>> {
+    store::primary_domain(conn, tenant).await
 }
 
 /// The shop's display name, read in the caller's tenant transaction (for emails other modules

@@ -25,6 +25,7 @@ diesel::table! {
         tenant_id -> Uuid,
         created_at -> Timestamptz,
         created_by -> Text,
+        is_primary -> Bool,
     }
 }
 

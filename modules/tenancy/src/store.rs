@@ -34,13 +34,14 @@ impl TenantRow {
         Some(ShopOwner { email, name: self.owner_name.clone() })
     }
 
-    fn into_tenant(self, domains: Vec<String>) -> Tenant {
+    fn into_tenant(self, domains: Vec<String>, primary_domain: Option<String>) -> Tenant {
         Tenant {
             id: self.id,
             slug: self.slug,
             name: self.name,
             status: self.status,
             domains,
+            primary_domain,
             schema_version: self.schema_version,
             created_at: self.created_at,
             modified_at: self.modified_at,
@@ -56,21 +57,26 @@ pub(crate) async fn tenant_row(conn: &mut AsyncPgConnection, slug: &str) -> Quer
 
 async fn with_domains(conn: &mut AsyncPgConnection, rows: Vec<TenantRow>) -> QueryResult<Vec<Tenant>> {
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let pairs: Vec<(uuid::Uuid, String)> = tenant_domains::table
+    let pairs: Vec<(uuid::Uuid, String, bool)> = tenant_domains::table
         .filter(tenant_domains::tenant_id.eq_any(&ids))
         .order(tenant_domains::domain)
-        .select((tenant_domains::tenant_id, tenant_domains::domain))
+        .select((tenant_domains::tenant_id, tenant_domains::domain, tenant_domains::is_primary))
         .load(conn)
         .await?;
     let mut by_tenant: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
-    for (id, domain) in pairs {
+    let mut primary: HashMap<uuid::Uuid, String> = HashMap::new();
+    for (id, domain, is_primary) in pairs {
+        if is_primary {
+            primary.insert(id, domain.clone());
+        }
         by_tenant.entry(id).or_default().push(domain);
     }
     Ok(rows
         .into_iter()
         .map(|r| {
             let domains = by_tenant.remove(&r.id).unwrap_or_default();
-            r.into_tenant(domains)
+            let primary = primary.remove(&r.id);
+            r.into_tenant(domains, primary)
         })
         .collect())
 }
@@ -223,6 +229,62 @@ pub(crate) async fn resolve_by_slug(db: &Database, slug: &str) -> Result<Option<
             .first(conn)
             .await
             .optional()?)
+    })
+    .await
+}
+
+/// The shop's primary domain, if it has one; on any connection (the table is schema-qualified).
+pub(crate) async fn primary_domain(conn: &mut AsyncPgConnection, tenant: uuid::Uuid) -> QueryResult<Option<String>> {
+    tenant_domains::table
+        .filter(tenant_domains::tenant_id.eq(tenant))
+        .filter(tenant_domains::is_primary)
+        .select(tenant_domains::domain)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Makes `domain` (one of the shop's domains) its primary domain, or with `None` leaves it
+/// without one (links then use `<slug>.<base domain>`).
+pub(crate) async fn set_primary_domain(
+    db: &Database,
+    slug: &str,
+    domain: Option<String>,
+    actor: &Actor,
+) -> Result<Tenant, TenancyError> {
+    let (slug, who) = (slug.to_string(), actor.audit_name());
+    db.control_tx(async move |conn| {
+        let row = tenant_row(conn, &slug).await?.ok_or_else(|| TenancyError::NotFound(slug.clone()))?;
+        diesel::update(tenant_domains::table.filter(tenant_domains::tenant_id.eq(row.id)))
+            .set(tenant_domains::is_primary.eq(false))
+            .execute(conn)
+            .await?;
+        if let Some(domain) = domain {
+            let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+            let marked = diesel::update(
+                tenant_domains::table
+                    .filter(tenant_domains::tenant_id.eq(row.id))
+                    .filter(tenant_domains::domain.eq(&domain)),
+            )
+            .set(tenant_domains::is_primary.eq(true))
+            .execute(conn)
+            .await?;
+            if marked == 0 {
+                return Err(TenancyError::Invalid(vec![agora_kernel::FieldError::new(
+                    "domain",
+                    format!("{domain} is not one of the shop's domains"),
+                )]));
+            }
+        }
+        diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
+            .set((
+                tenants::modified_at.eq(diesel::dsl::now),
+                tenants::modified_by.eq(&who),
+                tenants::version.eq(tenants::version + 1),
+            ))
+            .execute(conn)
+            .await?;
+        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
     })
     .await
 }
