@@ -105,8 +105,9 @@ impl Database {
     /// Builds the pool. Connections are opened lazily, so this never touches the network.
     pub fn connect(settings: &DbSettings) -> Result<Self, DbError> {
         let mut config = ManagerConfig::default();
-        // A connection that comes back with an open transaction is already discarded by
-        // diesel-async; `Fast` skips an extra round trip on every checkout.
+        // A connection that comes back with an open transaction, or whose server went away (its
+        // socket closed: a restarted embedded PostgreSQL), is already discarded by diesel-async's
+        // broken-connection check; `Fast` skips an extra round trip on every checkout.
         config.recycling_method = RecyclingMethod::Fast;
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(settings.url.expose_secret(), config);
