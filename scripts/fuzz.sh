@@ -16,7 +16,7 @@
 #   TEST_DATABASE_URL     server to make the throwaway database on (default postgres://postgres@127.0.0.1:5432/postgres)
 #   AGORA_BIN             the binary to fuzz (default: target/debug/agora, built when missing)
 #   AGORA_FUZZ_VENV       virtualenv for Schemathesis (default ~/.cache/agora/schemathesis-<version>)
-#   AGORA_FUZZ_EXAMPLES   test cases per operation and phase (default 25)
+#   AGORA_FUZZ_EXAMPLES   test cases per operation and phase (default 40)
 #   AGORA_FUZZ_SEED       the seed (default 20261201)
 #   AGORA_FUZZ_CALLERS    which callers to fuzz as (default "owner customer operator")
 #   AGORA_FUZZ_KEEP=1     keep the server log and reports (under target/fuzz/) after a success
@@ -30,7 +30,7 @@ source scripts/lib.sh
 
 SCHEMATHESIS_VERSION="4.32.5"
 VENV="${AGORA_FUZZ_VENV:-$HOME/.cache/agora/schemathesis-$SCHEMATHESIS_VERSION}"
-EXAMPLES="${AGORA_FUZZ_EXAMPLES:-25}"
+EXAMPLES="${AGORA_FUZZ_EXAMPLES:-40}"
 SEED="${AGORA_FUZZ_SEED:-20261201}"
 DATABASE_SERVER="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 BIN="${AGORA_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/agora}"

@@ -222,7 +222,20 @@ impl<T: Schema> Schema for LoginAnswer<T> {
 
 impl<T: Schema> OperationModifier for LoginAnswer<T> {
     fn update_response(op: &mut DefaultOperationRaw) {
-        <WithCookie<T> as OperationModifier>::update_response(op);
+        let names: Vec<String> = [T::name(), MfaChallenge::name()].into_iter().flatten().collect();
+        op.responses.insert(
+            "200".into(),
+            Either::Right(Response {
+                description: Some("Signed in; or, for an account with MFA, the challenge for the second step".into()),
+                schema: Some(agora_kernel::openapi::one_of(&names)),
+                ..Default::default()
+            }),
+        );
+    }
+
+    fn update_definitions(map: &mut std::collections::BTreeMap<String, DefaultSchemaRaw>) {
+        <WithCookie<T> as OperationModifier>::update_definitions(map);
+        <MfaChallenge as OperationModifier>::update_definitions(map);
     }
 }
 

@@ -10,10 +10,24 @@
 //!   answer for any operation they wrap, so they are documented on every operation they wrap.
 //! - **the error format**: every 4xx/5xx response is `application/problem+json` with the
 //!   `Problem` schema, whoever declared it.
+//! - **one of several bodies**: Swagger 2, paperclip's model, has no `oneOf`; a responder that
+//!   answers one of several bodies under one status declares [`one_of`] and gets it here.
 
 use serde_json::{json, Map, Value};
 
 const PROBLEM_REF: &str = "#/components/schemas/Problem";
+/// Marks a placeholder schema made by [`one_of`] (a title is the one free-form field that
+/// survives paperclip's conversion to OpenAPI 3).
+const ONE_OF_MARK: &str = "agora:one-of:";
+
+/// A response schema that is one of the named component schemas (each must be in the document's
+/// definitions, e.g. through the responder's `update_definitions`).
+pub fn one_of(names: &[String]) -> paperclip::v2::models::DefaultSchemaRaw {
+    paperclip::v2::models::DefaultSchemaRaw {
+        title: Some(format!("{ONE_OF_MARK}{}", names.join(","))),
+        ..Default::default()
+    }
+}
 
 /// Why a status can come from the layers around a handler, whatever the handler does.
 const EVERY_API_OPERATION: &[(&str, &str)] = &[
@@ -108,6 +122,13 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
         responses.entry(status).or_insert_with(|| json!({ "description": description }));
     }
     for (status, response) in responses.iter_mut() {
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+            for media in content.values_mut() {
+                if let Some(schema) = media.get_mut("schema") {
+                    expand_one_of(schema);
+                }
+            }
+        }
         let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
         if let (true, Some(response)) = (is_error, response.as_object_mut()) {
             response.insert(
@@ -115,6 +136,15 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
                 json!({ crate::error::PROBLEM_CONTENT_TYPE: { "schema": { "$ref": PROBLEM_REF } } }),
             );
         }
+    }
+}
+
+fn expand_one_of(schema: &mut Value) {
+    let names = schema.get("title").and_then(Value::as_str).and_then(|t| t.strip_prefix(ONE_OF_MARK));
+    if let Some(names) = names {
+        let refs: Vec<Value> =
+            names.split(',').map(|name| json!({ "$ref": format!("#/components/schemas/{name}") })).collect();
+        *schema = json!({ "oneOf": refs });
     }
 }
 
@@ -163,5 +193,17 @@ mod tests {
         assert_eq!(post["responses"]["404"]["description"], "Not found");
         let health = &spec["paths"]["/healthz"]["get"]["responses"];
         assert!(health.get("401").is_none() && health.get("429").is_none());
+    }
+
+    #[test]
+    fn one_of_becomes_a_one_of_of_references() {
+        let marker = serde_json::to_value(one_of(&["Granted".into(), "Challenge".into()])).unwrap_or_default();
+        let spec = finish(json!({"paths": {"/login": {"post": {"responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": marker}}}
+        }}}}}));
+        assert_eq!(
+            spec["paths"]["/login"]["post"]["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({"oneOf": [{"$ref": "#/components/schemas/Granted"}, {"$ref": "#/components/schemas/Challenge"}]})
+        );
     }
 }
