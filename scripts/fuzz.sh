@@ -14,7 +14,7 @@
 # Usage:  bash scripts/fuzz.sh
 # Environment:
 #   TEST_DATABASE_URL     server to make the throwaway database on (default postgres://postgres@127.0.0.1:5432/postgres)
-#   AGORA_BIN             the binary to fuzz (default: target/debug/agora, built when missing)
+#   AGORA_BIN             the binary to fuzz, as it is (default: target/debug/agora, built first)
 #   AGORA_FUZZ_VENV       virtualenv for Schemathesis (default ~/.cache/agora/schemathesis-<version>)
 #   AGORA_FUZZ_EXAMPLES   test cases per operation and phase (default 40)
 #   AGORA_FUZZ_SEED       the seed (default 20261201)
@@ -54,10 +54,11 @@ if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; the
 fi
 info "$("$VENV/bin/st" --version)"
 
-if [ ! -x "$BIN" ]; then
-    info "building $BIN"
+if [ -z "${AGORA_BIN:-}" ]; then
+    # Fuzz the code as it is (a no-op right after scripts/test.sh built it).
     cargo build -q --bin agora
 fi
+[ -x "$BIN" ] || die "no agora binary at $BIN"
 
 # A database of its own, dropped afterwards.
 db_name="agora_fuzz_$(date +%s)_$$"
