@@ -21,6 +21,7 @@
 #   TEST_REDIS_URL         Redis the tests use           (default redis://127.0.0.1:6379)
 #                          A non-default URL is only checked.
 #   AGORA_LINT=0           skip `cargo fmt --check` and `cargo clippy -D warnings` (run first by default)
+#   AGORA_FUZZ=0           skip the contract fuzzing stage (scripts/fuzz.sh), run after a full, green test run
 #   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
 #   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
 #   CARGO_TARGET_DIR       honoured as cargo always does.
@@ -282,6 +283,12 @@ else
     export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"   # same as `-- --test-threads=4`
     section "Tests: cargo test --workspace --no-fail-fast $* (RUST_TEST_THREADS=$RUST_TEST_THREADS)"
     cargo test --workspace --no-fail-fast "$@" || status=$?
+fi
+
+# The contract under fuzzing: only after a full run (no filter) whose tests passed, so a
+# filtered run stays quick and a red run is not buried under fuzzing output.
+if [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && [ "${AGORA_FUZZ:-1}" = "1" ]; then
+    bash scripts/fuzz.sh || status=$?
 fi
 
 if [ "$status" -ne 0 ]; then

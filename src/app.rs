@@ -401,11 +401,47 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiE
 
 /// Prometheus metrics (text exposition format).
 #[api_v2_operation(tags(Operations), operation_id = "metrics", produces = "text/plain")]
-async fn metrics_endpoint(state: web::Data<AppState>) -> actix_web::HttpResponse {
+async fn metrics_endpoint(state: web::Data<AppState>) -> PrometheusText {
     if let Some(pg) = &state.embedded_pg {
         pg.record();
     }
-    actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.db))
+    PrometheusText(state.metrics.render(&state.db))
+}
+
+/// The metrics page: text, documented as a `text/plain` string (a bare `HttpResponse` would
+/// leave the operation without any response in the contract).
+struct PrometheusText(String);
+
+impl actix_web::Responder for PrometheusText {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(self.0)
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for PrometheusText {}
+
+impl paperclip::actix::OperationModifier for PrometheusText {
+    fn update_response(op: &mut paperclip::v2::models::DefaultOperationRaw) {
+        use paperclip::v2::models::{DataType, DefaultSchemaRaw, Either, Response};
+        op.responses.insert(
+            "200".into(),
+            Either::Right(Response {
+                description: Some("Prometheus text exposition format".into()),
+                schema: Some(DefaultSchemaRaw { data_type: Some(DataType::String), ..Default::default() }),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
+/// The finished API contract (paperclip's document completed by the kernel), built once per app.
+struct ApiContract(serde_json::Value);
+
+#[api_v2_operation(skip)]
+async fn api_contract(contract: web::Data<ApiContract>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(&contract.0)
 }
 
 fn spec() -> DefaultApiRaw {
@@ -450,6 +486,7 @@ pub fn http_app(
         .app_data(web::Data::new(state.bus.clone()))
         .app_data(web::Data::new(idempotency_settings))
         .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
+        .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
         .app_data(agora_kernel::http::json_config(max_body))
         .app_data(agora_kernel::http::payload_config(max_body))
         .app_data(agora_kernel::http::query_config())
@@ -474,6 +511,12 @@ pub fn http_app(
                 .configure(agora_identity::platform_routes)
                 .configure(agora_kernel::queue_admin::platform_routes),
         )
+        .with_raw_json_spec_v3(|app, spec| {
+            let contract = web::Data::new(ApiContract(agora_kernel::openapi::finish(spec)));
+            app.app_data(contract).route("/api/openapi.json", web::get().to(api_contract))
+        })
+        // Only so that Swagger UI knows where the document is: the route above, registered
+        // first, is the one that answers.
         .with_json_spec_v3_at("/api/openapi.json")
         .with_swagger_ui_at("/api/docs")
         .build()
@@ -484,12 +527,13 @@ pub fn http_app(
                 "no such resource",
             ))
         }))
-        // Listed innermost first: request id → span → metrics → error normalising → tenant →
-        // authentication → rate limit → idempotency → handler.
+        // Listed innermost first: request id → span → metrics → error normalising → unstorable
+        // text → tenant → authentication → rate limit → idempotency → handler.
         .wrap(from_fn(idempotency::enforce))
         .wrap(from_fn(rate_limit::enforce))
         .wrap(from_fn(agora_identity::authenticate))
         .wrap(from_fn(agora_tenancy::resolve_tenant))
+        .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
         .wrap(from_fn(normalize_errors))
         .wrap(from_fn(metrics::observe))
         .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())

@@ -65,3 +65,53 @@ async fn bad_requests_are_problems_never_500s() {
     )
     .await;
 }
+
+/// PostgreSQL cannot store NUL in `text` or `jsonb`; wherever it comes in — path, query or JSON
+/// body, of any route — the caller gets a 422 naming the field, and nothing is written.
+#[tokio::test]
+async fn text_postgres_cannot_store_is_a_422_naming_the_field_wherever_it_comes_in() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let field = |body: &serde_json::Value| body["errors"][0]["field"].as_str().unwrap_or_default().to_string();
+
+    // The query filter that reached PostgreSQL and came back as a 500.
+    let res = app
+        .admin(Method::GET, "/api/v1/admin/notifications/messages?limit=5&recipient=a%00b@example.com", &acme)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422).await;
+    assert_eq!(body["type"], "https://agora.dev/problems/validation");
+    assert_eq!(field(&body), "recipient", "{body}");
+
+    // A path parameter, named as the route names it.
+    let body = problem(app.platform(Method::GET, "/api/v1/platform/tenants/ac%00me").send().await.unwrap(), 422).await;
+    assert_eq!(field(&body), "slug", "{body}");
+
+    // JSON bodies: a top-level string, a string inside an array, an object key.
+    let create = |body: serde_json::Value| app.platform(Method::POST, "/api/v1/platform/tenants").json(&body);
+    let body =
+        problem(create(serde_json::json!({"slug": "nul", "name": "Nul\u{0}Shop"})).send().await.unwrap(), 422).await;
+    assert_eq!(field(&body), "name", "{body}");
+    let res =
+        create(serde_json::json!({"slug": "nul", "name": "Nul", "locales": ["en", "d\u{0}e"]})).send().await.unwrap();
+    assert_eq!(field(&problem(res, 422).await), "locales[1]");
+    let tenants: serde_json::Value =
+        app.platform(Method::GET, "/api/v1/platform/tenants").send().await.unwrap().json().await.unwrap();
+    assert!(!tenants.to_string().contains("\"nul\""), "nothing was written: {tenants}");
+
+    // A storefront write, anonymous: refused before anything else looks at it.
+    let res = app
+        .client
+        .post(app.url("/api/v1/store/auth/register"))
+        .header("x-tenant-id", &acme)
+        .json(&serde_json::json!({"email": "c@example.com", "password": "long enough password", "name": "C\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field(&problem(res, 422).await), "name");
+
+    // An escaped backslash before "u0000" is ordinary text, and still accepted.
+    let res = create(serde_json::json!({"slug": "plain", "name": "back\\u0000slash"})).send().await.unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}

@@ -67,3 +67,59 @@ async fn committed_event_schemas_match_the_code() {
     assert_eq!(present, expected, "openapi/events/ holds exactly the declared events");
     assert!(expected.iter().any(|f| f == "tenancy.tenant_created.v1.json"));
 }
+
+/// What a generated client relies on: optional fields may be `null`, every error is a Problem
+/// in `application/problem+json`, and the statuses the middleware answers for every operation
+/// (401/403/429, idempotency's 409/422, the body's 413/415, If-Match's 412) are listed.
+#[tokio::test]
+async fn the_contract_declares_nulls_problems_and_every_status_the_middleware_answers() {
+    let config = agora::config::Config::load(None, &std::collections::HashMap::new()).unwrap();
+    let state =
+        agora::app::AppState::build(&config, &secrecy::SecretString::from("host=/nonexistent dbname=none".to_string()))
+            .unwrap();
+    let spec = agora::app::openapi_document(state).await.unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(schemas["ApiKey"]["properties"]["last_used_at"]["nullable"], true);
+    let audit_entry = &schemas["Page<AuditEntry>"]["properties"]["items"]["items"];
+    assert_eq!(audit_entry["properties"]["ip"]["nullable"], true, "{audit_entry}");
+    assert!(schemas["ApiKey"]["properties"]["id"].get("nullable").is_none(), "required fields are not nullable");
+    assert!(
+        !schemas["Problem"]["required"].as_array().unwrap().iter().any(|r| r == "errors"),
+        "`errors` is only present on validation problems"
+    );
+
+    let problem = serde_json::json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    assert_eq!(response["content"], problem, "{method} {path} {status}");
+                }
+            }
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            for status in ["400", "401", "403", "404", "422", "429", "500", "503"] {
+                assert!(responses.contains_key(status), "{method} {path} documents {status}");
+            }
+            let header = |name: &str| {
+                op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["in"] == "header" && p["name"] == name))
+            };
+            if method != "get" {
+                assert!(responses.contains_key("409"), "{method} {path} documents 409");
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("413") && responses.contains_key("415"), "{method} {path}");
+            }
+            if header("If-Match") {
+                assert!(responses.contains_key("412"), "{method} {path} documents 412");
+            }
+        }
+    }
+    let update = &spec["paths"]["/api/v1/admin/webhooks/endpoints/{endpoint_id}"]["patch"];
+    assert!(update["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "If-Match"));
+    assert!(update["responses"]["412"].is_object());
+}

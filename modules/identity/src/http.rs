@@ -21,7 +21,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
 use agora_kernel::auth::{perm, unauthorized, Authorized, Principal};
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::platform::PlatformToken;
-use agora_kernel::{Actor, ApiError, Created, ErrorKind, PlatformOperator, TenantContext, Version, Versioned};
+use agora_kernel::{Actor, ApiError, Created, ErrorKind, IfMatch, PlatformOperator, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, CreatedJson, NoContent, OperationModifier};
 use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
 use paperclip::v2::schema::Apiv2Schema as Schema;
@@ -222,7 +222,20 @@ impl<T: Schema> Schema for LoginAnswer<T> {
 
 impl<T: Schema> OperationModifier for LoginAnswer<T> {
     fn update_response(op: &mut DefaultOperationRaw) {
-        <WithCookie<T> as OperationModifier>::update_response(op);
+        let names: Vec<String> = [T::name(), MfaChallenge::name()].into_iter().flatten().collect();
+        op.responses.insert(
+            "200".into(),
+            Either::Right(Response {
+                description: Some("Signed in; or, for an account with MFA, the challenge for the second step".into()),
+                schema: Some(agora_kernel::openapi::one_of(&names)),
+                ..Default::default()
+            }),
+        );
+    }
+
+    fn update_definitions(map: &mut std::collections::BTreeMap<String, DefaultSchemaRaw>) {
+        <WithCookie<T> as OperationModifier>::update_definitions(map);
+        <MfaChallenge as OperationModifier>::update_definitions(map);
     }
 }
 
@@ -567,15 +580,15 @@ async fn add_address(
 /// Change an address; send `If-Match` with its ETag to avoid lost updates.
 #[api_v2_operation(tags(Store), operation_id = "updateMyAddress")]
 async fn update_address(
-    req: HttpRequest,
+    if_match: IfMatch,
     customer: SignedInCustomer,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
     id: web::Path<uuid::Uuid>,
     body: web::Json<AddressInput>,
 ) -> Result<Versioned<Address>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let address = module.update_address(&tenant, customer.0.user, id.into_inner(), body.into_inner(), expected).await?;
+    let address =
+        module.update_address(&tenant, customer.0.user, id.into_inner(), body.into_inner(), if_match.0).await?;
     let version = address.version;
     Ok(Versioned::new(address, version))
 }

@@ -79,15 +79,14 @@ impl FieldError {
 
 /// The error every handler returns. Built from a crate's own error; carries what the client may
 /// see (`slug`, `detail`, `errors`) apart from what only the log may see (`internal`).
+/// Every handler that returns it may fail on our side; the statuses the middleware answers for any
+/// operation are added to the contract centrally (`crate::openapi`), its own domain statuses by
+/// the extractors and responders that produce them.
 #[paperclip::actix::api_v2_errors(
-    code = 400,
-    description = "Malformed request (problem+json)",
-    code = 404,
-    description = "Not found (problem+json)",
-    code = 422,
-    description = "Validation failed; `errors` names each field (problem+json)",
-    code = 429,
-    description = "Rate limited; see Retry-After (problem+json)",
+    code = 500,
+    description = "Our fault; quote the X-Request-ID when reporting it",
+    code = 503,
+    description = "A service we depend on (the database) is unavailable; retry shortly",
     default_schema = "Problem"
 )]
 pub struct ApiError {
@@ -164,7 +163,7 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.detail.clone(),
-            errors: self.errors.clone(),
+            errors: (!self.errors.is_empty()).then(|| self.errors.clone()),
         }
     }
 }
@@ -179,9 +178,10 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// One entry per invalid field (validation problems only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    /// One entry per invalid field (validation problems only; absent otherwise). An `Option` so
+    /// that the contract does not promise a field that is left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl fmt::Debug for ApiError {

@@ -4,6 +4,8 @@
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
+//! - [`text_input`]: text PostgreSQL cannot store refused at the edge; [`openapi`]: what the
+//!   contract needs beyond what paperclip sees;
 //! - [`model`], [`pagination`]: ids, money, actors, versions, cursors;
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
@@ -19,12 +21,14 @@ pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
 pub mod model;
+pub mod openapi;
 pub mod pagination;
 pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
+pub mod text_input;
 pub mod versioned;
 
 pub use auth::{perm, Authorized, Principal};
@@ -32,6 +36,6 @@ pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
-pub use versioned::{Created, Versioned};
+pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;

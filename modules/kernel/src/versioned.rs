@@ -34,6 +34,12 @@ impl<T, const STATUS: u16> Versioned<T, STATUS> {
     pub fn located(body: T, version: i64, location: impl Into<String>) -> Self {
         Self { body, version: Some(version), location: Some(location.into()) }
     }
+
+    /// Where the resource can be read (for an answer whose body has no version of its own).
+    pub fn with_location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
 }
 
 impl<T: Serialize, const STATUS: u16> Responder for Versioned<T, STATUS> {
@@ -75,6 +81,48 @@ impl<T: Schema, const STATUS: u16> OperationModifier for Versioned<T, STATUS> {
             Either::Right(Response {
                 description: status.canonical_reason().map(ToString::to_string),
                 schema: Some(schema),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
+/// The version a writer expects, from `If-Match` (`None` when the header is absent). As an
+/// extractor it puts the header and the `412` it can lead to into the contract, so an operation
+/// that honours `If-Match` says so.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i64>);
+
+impl actix_web::FromRequest for IfMatch {
+    type Error = crate::ApiError;
+    type Future = std::future::Ready<Result<Self, crate::ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Version::expected(req.headers()).map(IfMatch))
+    }
+}
+
+impl Schema for IfMatch {}
+
+impl OperationModifier for IfMatch {
+    fn update_parameter(op: &mut DefaultOperationRaw) {
+        use paperclip::v2::models::{DataType, Parameter, ParameterIn};
+        op.parameters.push(Either::Right(Parameter {
+            name: "If-Match".into(),
+            in_: ParameterIn::Header,
+            description: Some("The ETag you read; the write is refused with 412 if the resource changed since".into()),
+            required: false,
+            data_type: Some(DataType::String),
+            ..Default::default()
+        }));
+        // Extractors only get to touch parameters and security; the operation is the same one.
+        let mut problem = crate::Problem::schema_with_ref();
+        problem.retain_ref();
+        op.responses.insert(
+            StatusCode::PRECONDITION_FAILED.as_str().into(),
+            Either::Right(Response {
+                description: Some("The resource changed since the If-Match version was read (problem+json)".into()),
+                schema: Some(problem),
                 ..Default::default()
             }),
         );

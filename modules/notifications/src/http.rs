@@ -5,11 +5,9 @@ use crate::{
     Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
     Template, TemplateContent, TemplateSummary, TestEmail,
 };
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{perm, ApiError, Authorized, TenantContext, Version, Versioned};
-use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
+use agora_kernel::{perm, ApiError, Authorized, IfMatch, TenantContext, Versioned};
+use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -64,9 +62,8 @@ async fn resend_message(
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     id: web::Path<uuid::Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let message = module.resend(&tenant, id.into_inner(), &auth.actor()).await?;
-    Ok(HttpResponse::Accepted().json(message))
+) -> Result<AcceptedJson<Message>, ApiError> {
+    Ok(AcceptedJson(module.resend(&tenant, id.into_inner(), &auth.actor()).await?))
 }
 
 /// Send a template to an address, to see how it looks. Without `variables`, a built-in
@@ -77,11 +74,10 @@ async fn send_test(
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     body: web::Json<TestEmail>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Versioned<Message, 202>, ApiError> {
     let message = module.send_test(&tenant, body.into_inner()).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/api/v1/admin/notifications/messages/{}", message.id)))
-        .json(message))
+    let location = format!("/api/v1/admin/notifications/messages/{}", message.id);
+    Ok(Versioned::optional(message, None).with_location(location))
 }
 
 #[derive(Debug, Serialize, Deserialize, Apiv2Schema)]
@@ -121,14 +117,13 @@ async fn get_template(
 async fn save_template(
     auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
     body: web::Json<TemplateContent>,
 ) -> Result<Versioned<Template>, ApiError> {
     let (key, locale) = path.into_inner();
-    let expected = Version::expected(req.headers())?;
-    let template = module.save_template(&tenant, &key, &locale, body.into_inner(), expected, &auth.actor()).await?;
+    let template = module.save_template(&tenant, &key, &locale, body.into_inner(), if_match.0, &auth.actor()).await?;
     let version = template.version;
     Ok(Versioned::optional(template, version))
 }
@@ -138,14 +133,13 @@ async fn save_template(
 async fn delete_template(
     _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<NoContent, ApiError> {
     let (key, locale) = path.into_inner();
-    let expected = Version::expected(req.headers())?;
-    module.remove_template(&tenant, &key, &locale, expected).await?;
-    Ok(HttpResponse::NoContent().finish())
+    module.remove_template(&tenant, &key, &locale, if_match.0).await?;
+    Ok(NoContent)
 }
 
 /// What a recipient agreed to receive.
@@ -203,9 +197,9 @@ async fn unsubscribe(
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     body: web::Json<UnsubscribeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<NoContent, ApiError> {
     module.unsubscribe(&tenant, &body.token).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(NoContent)
 }
 
 pub fn store_routes(cfg: &mut web::ServiceConfig) {

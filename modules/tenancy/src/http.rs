@@ -7,10 +7,10 @@ use crate::{
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpRequest};
+use actix_web::{Error, HttpMessage};
 use agora_kernel::http::TENANT_HEADER;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{perm, ApiError, Authorized, Created, PlatformOperator, TenantContext, Version, Versioned};
+use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, PlatformOperator, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::Deserialize;
 
@@ -90,12 +90,11 @@ async fn get_shop_admin(
 async fn update_shop_admin(
     auth: Authorized<perm::SettingsManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<TenancyModule>,
     body: web::Json<ShopSettingsPatch>,
 ) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let settings = module.update_shop(&tenant, body.into_inner(), expected, &auth.actor()).await?;
+    let settings = module.update_shop(&tenant, body.into_inner(), if_match.0, &auth.actor()).await?;
     let version = settings.version;
     Ok(Versioned::new(settings, version))
 }
@@ -159,26 +158,24 @@ async fn get_tenant(
 #[api_v2_operation(tags(Platform), operation_id = "updateTenant")]
 async fn update_tenant(
     op: PlatformOperator,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
     body: web::Json<TenantPatch>,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let tenant = module.update(&slug, body.into_inner(), expected, &op.actor()).await?;
+    let tenant = module.update(&slug, body.into_inner(), if_match.0, &op.actor()).await?;
     let version = tenant.version;
     Ok(Versioned::new(tenant, version))
 }
 
 async fn change_status(
     op: PlatformOperator,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<TenancyModule>,
     slug: &str,
     status: TenantStatus,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let tenant = module.set_status(slug, status, expected, &op.actor()).await?;
+    let tenant = module.set_status(slug, status, if_match.0, &op.actor()).await?;
     let version = tenant.version;
     Ok(Versioned::new(tenant, version))
 }
@@ -187,22 +184,22 @@ async fn change_status(
 #[api_v2_operation(tags(Platform), operation_id = "suspendTenant")]
 async fn suspend_tenant(
     op: PlatformOperator,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    change_status(op, req, module, &slug, TenantStatus::Suspended).await
+    change_status(op, if_match, module, &slug, TenantStatus::Suspended).await
 }
 
 /// Resume a suspended shop.
 #[api_v2_operation(tags(Platform), operation_id = "resumeTenant")]
 async fn resume_tenant(
     op: PlatformOperator,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<TenancyModule>,
     slug: web::Path<String>,
 ) -> Result<Versioned<Tenant>, ApiError> {
-    change_status(op, req, module, &slug, TenantStatus::Active).await
+    change_status(op, if_match, module, &slug, TenantStatus::Active).await
 }
 
 /// Choose the domain the shop's links use (emails, sign-in redirects): one of its domains, or

@@ -7,9 +7,8 @@ use crate::{
     DeliveryFilter, DeliveryQueued, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpointPatch,
     WebhookEndpointWithSecret, WebhooksModule,
 };
-use actix_web::HttpRequest;
 use agora_kernel::pagination::{Page, PageQuery};
-use agora_kernel::{perm, ApiError, Authorized, Created, TenantContext, Version, Versioned};
+use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -83,13 +82,13 @@ async fn get_endpoint(
 async fn update_endpoint(
     auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
     body: web::Json<WebhookEndpointPatch>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    let endpoint = module.update_endpoint(&tenant, id.into_inner(), body.into_inner(), expected, &auth.actor()).await?;
+    let endpoint =
+        module.update_endpoint(&tenant, id.into_inner(), body.into_inner(), if_match.0, &auth.actor()).await?;
     let version = endpoint.version;
     Ok(Versioned::new(endpoint, version))
 }
@@ -99,12 +98,11 @@ async fn update_endpoint(
 async fn delete_endpoint(
     auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<NoContent, ApiError> {
-    let expected = Version::expected(req.headers())?;
-    module.delete_endpoint(&tenant, id.into_inner(), expected, &auth.actor()).await?;
+    module.delete_endpoint(&tenant, id.into_inner(), if_match.0, &auth.actor()).await?;
     Ok(NoContent)
 }
 
@@ -121,12 +119,12 @@ struct RotateQuery {
 async fn rotate_secret(
     auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
     query: web::Query<RotateQuery>,
 ) -> Result<Versioned<WebhookEndpointWithSecret, 200>, ApiError> {
-    let expected = Version::expected(req.headers())?;
+    let expected = if_match.0;
     let grace = match query.previous_secret_valid_for_hours {
         Some(hours) if hours > MAX_GRACE_HOURS => {
             return Err(ApiError::field("previous_secret_valid_for_hours", format!("between 0 and {MAX_GRACE_HOURS}")))
@@ -145,11 +143,11 @@ async fn rotate_secret(
 async fn enable_endpoint(
     auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
-    switch(&auth, &tenant, &req, &module, id.into_inner(), true).await
+    switch(&auth, &tenant, if_match, &module, id.into_inner(), true).await
 }
 
 /// Stop sending to an endpoint until it is enabled again.
@@ -157,23 +155,23 @@ async fn enable_endpoint(
 async fn disable_endpoint(
     auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
-    req: HttpRequest,
+    if_match: IfMatch,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
-    switch(&auth, &tenant, &req, &module, id.into_inner(), false).await
+    switch(&auth, &tenant, if_match, &module, id.into_inner(), false).await
 }
 
 /// Turns an endpoint on or off for the two operations above.
 async fn switch(
     auth: &Authorized<perm::WebhooksManage>,
     tenant: &TenantContext,
-    req: &HttpRequest,
+    if_match: IfMatch,
     module: &WebhooksModule,
     id: uuid::Uuid,
     enabled: bool,
 ) -> Result<Versioned<WebhookEndpoint, 200>, ApiError> {
-    let expected = Version::expected(req.headers())?;
+    let expected = if_match.0;
     let endpoint = if enabled {
         module.enable_endpoint(tenant, id, expected, &auth.actor()).await?
     } else {
