@@ -431,13 +431,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             let invited = password.is_none();
             let account = state
                 .identity
-                .create_staff(
-                    &tenant,
-                    new,
-                    password,
-                    &agora_identity::Grantor::System("cli"),
-                    &Default::default(),
-                )
+                .create_staff(&tenant, new, password, &agora_identity::Grantor::System("cli"), &Default::default())
                 .await
                 .map_err(|e| {
                     let e = agora_kernel::ApiError::from(e);
