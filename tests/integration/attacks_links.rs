@@ -184,6 +184,16 @@ async fn without_smtp_the_cli_hands_the_owner_their_link_and_no_log_holds_one() 
         panic!("the owner's link is printed: {out}");
     });
     assert!(link.starts_with("https://acme.localhost/admin/accept-invitation?token="), "{link}");
+    assert!(!err.contains("token="), "{err}");
+    // An invited staff member's link, likewise; and another on demand for someone still invited.
+    let (ok, out, err) =
+        run_agora(&["staff", "create", "acme", "--email", "ann@acme.test", "--role", "support"], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("/admin/accept-invitation?token="), "{out}");
+    let (ok, again, err) = run_agora(&["staff", "invitation-link", "acme", "--email", "ann@acme.test"], &env).await;
+    assert!(ok, "{err}");
+    let again = again.split_whitespace().find(|w| w.contains("token=")).unwrap_or_else(|| panic!("{again}"));
+    assert!(!out.contains(again), "a fresh link each time");
 
     let mut agora = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0"], &env);
     let base = agora.wait_listening().await;
