@@ -291,6 +291,21 @@ async fn links_come_from_configuration_never_from_headers_a_client_sends() {
     let link = links_to(&sink, "bo@example.com", "verify-email?token=", 1).await.remove(0);
     assert!(link.starts_with("https://shop.beta.example/verify-email?token="), "{link}");
 
+    // The OpenID Connect redirect_uri (what the provider sends the code to) likewise.
+    let oidc = json!({"issuer_url": "https://login.example.com", "client_id": "agora", "client_secret": "from-the-provider",
+                      "account_kind": "customer"});
+    let res = app
+        .admin(Method::PUT, "/api/v1/admin/oidc", &acme)
+        .header("host", "evil.test")
+        .header("x-forwarded-host", "evil.test")
+        .json(&oidc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "OIDC configured: {}", res.text().await.unwrap_or_default());
+    let config: Value = res.json().await.unwrap();
+    assert_eq!(config["redirect_uri"], "https://acme.shops.test/api/v1/store/auth/oidc/callback");
+
     // The shop comes from the request's own Host (or X-Tenant-ID), never a forwarded one.
     let by_forwarded = app.get("/api/v1/store/shop").header("x-forwarded-host", "acme.localhost").send().await.unwrap();
     problem(by_forwarded, 404).await;
