@@ -168,9 +168,9 @@ impl PersonalDataHolder for NotificationsPort {
         email: &'a str,
         replacement: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move {
-            self.0.erase_recipient(conn, account, email, replacement).await.map_err(|e| e.to_string())
-        })
+        Box::pin(
+            async move { self.0.erase_recipient(conn, account, email, replacement).await.map_err(|e| e.to_string()) },
+        )
     }
 }
 

@@ -95,6 +95,14 @@ pub enum StaffCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Print a fresh link for an invited staff member (no password yet) to choose their password,
+    /// e.g. the owner of a shop opened over the platform API when no SMTP server is configured.
+    InvitationLink {
+        /// The shop's slug.
+        slug: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn read_password() -> Result<String, CliError> {
@@ -431,13 +439,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             let invited = password.is_none();
             let account = state
                 .identity
-                .create_staff(
-                    &tenant,
-                    new,
-                    password,
-                    &agora_identity::Grantor::System("cli"),
-                    &Default::default(),
-                )
+                .create_staff(&tenant, new, password, &agora_identity::Grantor::System("cli"), &Default::default())
                 .await
                 .map_err(|e| {
                     let e = agora_kernel::ApiError::from(e);
@@ -448,6 +450,22 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             if invited {
                 print_invitation_link(state, &tenant, &email).await?;
             }
+            Ok(())
+        }
+        Command::Staff(StaffCommand::InvitationLink { slug, email }) => {
+            let tenant = tenancy
+                .resolve(None, Some(&slug))
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| CliError::Failed(format!("no active shop named {slug}")))?;
+            let link = state
+                .identity
+                .invitation_link(&tenant, &email)
+                .await
+                .map_err(|e| CliError::Failed(agora_kernel::ApiError::from(e).detail))?
+                .ok_or_else(|| CliError::Failed(format!("{email} has a password: they use \"forgot password\"")))?;
+            println!("A link for {email} to choose a password (it works once; it is not shown again):");
+            println!("{link}");
             Ok(())
         }
         Command::ResealSecrets => {

@@ -497,7 +497,9 @@ mod tests {
         assert_eq!(c.shop_url("acme"), "https://acme.shops.test");
         let c = load(&[("AGORA_SECURE_COOKIES", "false"), ("AGORA_BIND", "127.0.0.1:9000")]).unwrap();
         assert_eq!(c.shop_url("acme"), "http://acme.localhost:9000");
-        for bad in ["shops.example.com", "ftp://x.test", "https://x.test/path", "https://x.test?q=1", "https://{oops}.x"] {
+        for bad in
+            ["shops.example.com", "ftp://x.test", "https://x.test/path", "https://x.test?q=1", "https://{oops}.x"]
+        {
             assert!(load(&[("AGORA_PUBLIC_URL", bad)]).is_err(), "{bad}");
         }
     }

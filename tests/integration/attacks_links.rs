@@ -64,7 +64,8 @@ async fn mailbox(app: &TestApp, shop: &str, token: &str) -> Vec<String> {
     let mut bodies = vec![list.to_string()];
     for item in list["items"].as_array().unwrap() {
         let path = format!("/api/v1/admin/notifications/messages/{}", item["id"].as_str().unwrap());
-        bodies.push(store(app, Method::GET, &path, shop).bearer_auth(token).send().await.unwrap().text().await.unwrap());
+        bodies
+            .push(store(app, Method::GET, &path, shop).bearer_auth(token).send().await.unwrap().text().await.unwrap());
     }
     bodies
 }
@@ -161,7 +162,8 @@ async fn the_owners_reset_link_reaches_the_owner_alone() {
         )
         .await
         .unwrap();
-    let (text, html, dropped, status): (String, String, bool, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (text, html, dropped, status): (String, String, bool, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
     assert_eq!(status, "sent");
     assert!(!text.contains("token=") && !html.contains("token="), "{text}\n{html}");
     assert!(text.contains("[one-time link, sent only to the recipient]"), "{text}");
@@ -182,6 +184,16 @@ async fn without_smtp_the_cli_hands_the_owner_their_link_and_no_log_holds_one() 
         panic!("the owner's link is printed: {out}");
     });
     assert!(link.starts_with("https://acme.localhost/admin/accept-invitation?token="), "{link}");
+    assert!(!err.contains("token="), "{err}");
+    // An invited staff member's link, likewise; and another on demand for someone still invited.
+    let (ok, out, err) =
+        run_agora(&["staff", "create", "acme", "--email", "ann@acme.test", "--role", "support"], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("/admin/accept-invitation?token="), "{out}");
+    let (ok, again, err) = run_agora(&["staff", "invitation-link", "acme", "--email", "ann@acme.test"], &env).await;
+    assert!(ok, "{err}");
+    let again = again.split_whitespace().find(|w| w.contains("token=")).unwrap_or_else(|| panic!("{again}"));
+    assert!(!out.contains(again), "a fresh link each time");
 
     let mut agora = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0"], &env);
     let base = agora.wait_listening().await;
@@ -189,13 +201,14 @@ async fn without_smtp_the_cli_hands_the_owner_their_link_and_no_log_holds_one() 
     let post = |path: &str, body: Value| client.post(format!("{base}{path}")).header("x-tenant-id", "acme").json(&body);
     let res = post("/api/v1/store/auth/register", json!({"email": "olga@acme.test", "password": PASSWORD}));
     assert_eq!(res.send().await.unwrap().status(), 202);
-    let login: Value = post("/api/v1/store/auth/login", json!({"email": "olga@acme.test", "password": PASSWORD, "client": "api"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login: Value =
+        post("/api/v1/store/auth/login", json!({"email": "olga@acme.test", "password": PASSWORD, "client": "api"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     let res = post("/api/v1/admin/auth/password-reset/request", json!({"email": "olga@acme.test"}));
     assert_eq!(res.send().await.unwrap().status(), 202);
     let export = client
@@ -210,9 +223,15 @@ async fn without_smtp_the_cli_hands_the_owner_their_link_and_no_log_holds_one() 
         .unwrap();
     assert!(!export.contains("token="), "{export}");
 
-    let res = post("/api/v1/admin/auth/password-reset/confirm", json!({"token": token_of(link), "password": "olga's own passphrase"}));
+    let res = post(
+        "/api/v1/admin/auth/password-reset/confirm",
+        json!({"token": token_of(link), "password": "olga's own passphrase"}),
+    );
     assert_eq!(res.send().await.unwrap().status(), 204, "the printed link sets the owner's password");
-    let res = post("/api/v1/admin/auth/login", json!({"email": "olga@acme.test", "password": "olga's own passphrase", "client": "api"}));
+    let res = post(
+        "/api/v1/admin/auth/login",
+        json!({"email": "olga@acme.test", "password": "olga's own passphrase", "client": "api"}),
+    );
     let owner: Value = res.send().await.unwrap().json().await.unwrap();
     assert_eq!(owner["account"]["roles"], json!(["owner"]));
 
@@ -272,9 +291,23 @@ async fn links_come_from_configuration_never_from_headers_a_client_sends() {
     let link = links_to(&sink, "bo@example.com", "verify-email?token=", 1).await.remove(0);
     assert!(link.starts_with("https://shop.beta.example/verify-email?token="), "{link}");
 
+    // The OpenID Connect redirect_uri (what the provider sends the code to) likewise.
+    let oidc = json!({"issuer_url": "https://login.example.com", "client_id": "agora", "client_secret": "from-the-provider",
+                      "account_kind": "customer"});
+    let res = app
+        .admin(Method::PUT, "/api/v1/admin/oidc", &acme)
+        .header("host", "evil.test")
+        .header("x-forwarded-host", "evil.test")
+        .json(&oidc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "OIDC configured: {}", res.text().await.unwrap_or_default());
+    let config: Value = res.json().await.unwrap();
+    assert_eq!(config["redirect_uri"], "https://acme.shops.test/api/v1/store/auth/oidc/callback");
+
     // The shop comes from the request's own Host (or X-Tenant-ID), never a forwarded one.
-    let by_forwarded =
-        app.get("/api/v1/store/shop").header("x-forwarded-host", "acme.localhost").send().await.unwrap();
+    let by_forwarded = app.get("/api/v1/store/shop").header("x-forwarded-host", "acme.localhost").send().await.unwrap();
     problem(by_forwarded, 404).await;
     let by_host = app.get("/api/v1/store/shop").header("host", "acme.localhost").send().await.unwrap();
     assert_eq!(by_host.status(), 200, "the real Host still addresses the shop");
@@ -369,7 +402,9 @@ async fn unsubscribing_takes_the_signed_link_from_the_email_not_an_address() {
     assert!(link.starts_with(&app.url("/unsubscribe?token=")), "{link}");
     let token = token_of(link);
 
-    let unsubscribe = |shop: &str, body: Value| store(&app, Method::POST, "/api/v1/store/notifications/unsubscribe", shop).json(&body);
+    let unsubscribe = |shop: &str, body: Value| {
+        store(&app, Method::POST, "/api/v1/store/notifications/unsubscribe", shop).json(&body)
+    };
     let opted_out = || async {
         let prefs: Value = app
             .admin(Method::GET, "/api/v1/admin/notifications/preferences/keen@example.com", &acme)

@@ -1,7 +1,7 @@
 //! Identity and access: who may call what, and how accounts, sessions and tokens behave.
 
-use crate::support::{problem, Credentials, TestApp, PASSWORD, TOKEN_KEY};
 use crate::notifications::{free_port, links_to, mail_app, token_of, SmtpSink};
+use crate::support::{problem, Credentials, TestApp, PASSWORD, TOKEN_KEY};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};

@@ -83,8 +83,7 @@ impl IdentityModule {
                 let account = crate::accounts::account_key(UserKind::Customer, id);
                 let mut held_elsewhere = Vec::new();
                 for holder in &this.inner.personal_data {
-                    let data =
-                        holder.export(conn, &account, &user.email).await.map_err(IdentityError::PersonalData)?;
+                    let data = holder.export(conn, &account, &user.email).await.map_err(IdentityError::PersonalData)?;
                     held_elsewhere.push(DataSection { category: holder.category().into(), data });
                 }
                 let (phone, locale): (Option<String>, Option<String>) =
@@ -168,10 +167,7 @@ impl IdentityModule {
                 let anonymous = format!("erased-{id}@invalid");
                 let account = crate::accounts::account_key(UserKind::Customer, id);
                 for holder in &this.inner.personal_data {
-                    holder
-                        .erase(conn, &account, &user.email, &anonymous)
-                        .await
-                        .map_err(IdentityError::PersonalData)?;
+                    holder.erase(conn, &account, &user.email, &anonymous).await.map_err(IdentityError::PersonalData)?;
                 }
                 this.end_all_sessions(conn, tenant_id, id).await?;
                 mfa::remove_mfa(conn, tenant_id, id).await?;

