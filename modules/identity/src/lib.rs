@@ -45,6 +45,7 @@ mod schema;
 mod session_store;
 mod sessions;
 mod store;
+mod throttling;
 pub mod tokens;
 
 use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
@@ -83,12 +84,13 @@ pub struct IdentitySettings {
     pub max_failures_per_hour: u32,
     /// Failed logins from one client address allowed per hour (across accounts).
     pub max_failures_per_hour_per_ip: u32,
+    /// Registration or password-reset requests per email address per hour (each mails it).
+    pub mail_requests_per_hour_per_email: u32,
+    /// Registration or password-reset requests from one client address per hour.
+    pub mail_requests_per_hour_per_ip: u32,
     pub email_link_ttl: Duration,
     /// How long a new staff member's link to set their first password lasts.
     pub invitation_ttl: Duration,
-    /// Take the client address for login throttling from X-Forwarded-For (behind a trusted
-    /// proxy only; otherwise a client could name any address it likes).
-    pub trust_forwarded_for: bool,
 }
 
 impl Default for IdentitySettings {
@@ -104,9 +106,10 @@ impl Default for IdentitySettings {
             free_failures: 5,
             max_failures_per_hour: 100,
             max_failures_per_hour_per_ip: 1000,
+            mail_requests_per_hour_per_email: 5,
+            mail_requests_per_hour_per_ip: 50,
             email_link_ttl: Duration::from_secs(3600),
             invitation_ttl: Duration::from_secs(72 * 3600),
-            trust_forwarded_for: false,
         }
     }
 }

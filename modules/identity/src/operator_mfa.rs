@@ -112,7 +112,7 @@ impl IdentityModule {
                 )
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await {
+        if !password::verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         let (this, field) = (self.clone(), proof_field(&proof));
