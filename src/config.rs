@@ -387,7 +387,8 @@ fn trusted_proxies(src: &Source<'_>) -> Result<(TrustedProxies, Vec<String>), Co
             message: "AGORA_TRUST_FORWARDED_FOR is replaced by AGORA_TRUSTED_PROXIES; remove it".into(),
         }),
         (Some((v, name)), None) => {
-            let proxies = TrustedProxies::parse(&v).map_err(|message| ConfigError::Invalid { name, value: v, message })?;
+            let proxies =
+                TrustedProxies::parse(&v).map_err(|message| ConfigError::Invalid { name, value: v, message })?;
             Ok((proxies, Vec::new()))
         }
         (None, Some(true)) => Ok((

@@ -270,7 +270,10 @@ async fn the_client_address_is_the_right_most_untrusted_hop() {
         .unwrap();
     problem(res, 401).await;
     let ip: String = pg
-        .query_one("SELECT ip FROM t_acme.audit_log WHERE action = 'login.failed' ORDER BY occurred_at DESC LIMIT 1", &[])
+        .query_one(
+            "SELECT ip FROM t_acme.audit_log WHERE action = 'login.failed' ORDER BY occurred_at DESC LIMIT 1",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

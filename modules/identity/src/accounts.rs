@@ -320,9 +320,7 @@ impl IdentityModule {
         // A wrong, used or expired token is refused before any hashing, so guessing tokens costs
         // the server no CPU; the token is still consumed (atomically) after the hash.
         let probe = digest.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| live_token(conn, &probe, "reset_password").await)
-            .await?;
+        self.db().tenant_tx(&tenant.schema, async move |conn| live_token(conn, &probe, "reset_password").await).await?;
         let hash = hash_password(new_password).await?;
         let (this, context) = (self.clone(), tenant.clone());
         self.db()

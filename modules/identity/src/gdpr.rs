@@ -178,7 +178,11 @@ impl IdentityModule {
                 let email = user.email.to_lowercase();
                 // Throttle keys name the email too; they go with it.
                 let scope = agora_kernel::throttle::ThrottleScope::Shop(tenant_id);
-                for key in [format!("account:customer:{email}"), format!("register:email:{email}"), format!("reset:email:{email}")] {
+                for key in [
+                    format!("account:customer:{email}"),
+                    format!("register:email:{email}"),
+                    format!("reset:email:{email}"),
+                ] {
                     agora_kernel::throttle::forget(conn, scope, &key).await?;
                 }
                 // The log of security events stays (it is evidence), but no longer names the

@@ -109,8 +109,7 @@ pub async fn authenticate(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     // The path routing matches, so an encoded path meets the same area and exemptions.
     let path = agora_kernel::http::routing_path(&req).to_string();
-    let (Some(area), Some(module)) = (Area::of(&path), req.app_data::<web::Data<IdentityModule>>().cloned())
-    else {
+    let (Some(area), Some(module)) = (Area::of(&path), req.app_data::<web::Data<IdentityModule>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let tenant = req.extensions().get::<TenantContext>().cloned();

@@ -173,7 +173,8 @@ impl IdentityModule {
             })
             .await?;
         let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
-        let matches = password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
+        let matches =
+            password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
         let Some((id, _, None)) = found.filter(|_| matches) else {
             return Err(IdentityError::BadCredentials);
         };

@@ -191,4 +191,3 @@ pub(crate) async fn audit(
         .await?;
     Ok(())
 }
-

@@ -59,7 +59,9 @@ impl IdentityModule {
         let (rules, scope) = (self.mail_request_rules(what, email, ip), ThrottleScope::Shop(tenant.id));
         let reserved = self
             .db()
-            .tenant_tx(&tenant.schema, async move |conn| Ok::<_, IdentityError>(throttle::reserve(conn, scope, &rules).await?))
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(throttle::reserve(conn, scope, &rules).await?)
+            })
             .await?;
         // Every request counts, so the reservation is simply kept.
         reserved.map(drop).map_err(|w| IdentityError::TooManyRequests { retry_after_secs: w.retry_after_secs })

@@ -300,8 +300,7 @@ pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
     let Some(trusted) = req.app_data::<web::Data<TrustedProxies>>().filter(|t| !t.is_empty()) else {
         return Some(canonical(peer));
     };
-    let forwarded: Vec<&str> =
-        req.headers().get_all(X_FORWARDED_FOR).filter_map(|v| v.to_str().ok()).collect();
+    let forwarded: Vec<&str> = req.headers().get_all(X_FORWARDED_FOR).filter_map(|v| v.to_str().ok()).collect();
     Some(trusted.client_behind(peer, &forwarded))
 }
 

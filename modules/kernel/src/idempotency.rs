@@ -23,9 +23,9 @@
 //! duplicate sees it at once; the response is stored after. A process that dies between the two
 //! leaves an `in_progress` row, which is taken over once its lease has expired.
 
+use crate::auth::Principal;
 use crate::db::{Database, DbError};
 use crate::error::{ApiError, ErrorKind};
-use crate::auth::Principal;
 use crate::http::TenantContext;
 use crate::sealing::Sealer;
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -340,7 +340,9 @@ pub async fn enforce(
     let (head, response_body) = http_res.into_parts();
     let bytes = body::to_bytes(response_body).await.unwrap_or_default();
     let recorded = match settings.sealer.seal(SEAL_PURPOSE, &scope.place(), &bytes) {
-        Ok(sealed) => finish(&db, &scope, status, serde_json::Value::Object(kept), sealed).await.map_err(|e| e.to_string()),
+        Ok(sealed) => {
+            finish(&db, &scope, status, serde_json::Value::Object(kept), sealed).await.map_err(|e| e.to_string())
+        }
         // Unsealable: release the key rather than keep a response in the clear.
         Err(e) => {
             let _ = finish(&db, &scope, StatusCode::INTERNAL_SERVER_ERROR, serde_json::Value::Null, Vec::new()).await;
