@@ -385,3 +385,26 @@ async fn reset_requests_are_limited_per_email_address_and_per_client() {
     }
     assert_eq!(tally(statuses), BTreeMap::from([(202, 45), (429, 1)]));
 }
+
+#[tokio::test]
+async fn reset_confirmations_check_the_token_before_hashing() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    // Far more guesses at once than the hashing queue holds: if any of them were hashed before
+    // its token was checked, some would be turned away as "busy" instead of refused.
+    let (app_ref, shop) = (&app, &acme);
+    let guesses = (0..200).map(|i| async move {
+        app_ref
+            .client
+            .post(app_ref.url("/api/v1/store/auth/password-reset/confirm"))
+            .header("x-tenant-id", shop)
+            .json(&json!({"token": format!("guessed-token-{i}"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    let counts = tally(join_all(guesses).await);
+    assert_eq!(counts, BTreeMap::from([(422, 200)]), "every guess refused for its token");
+}

@@ -11,8 +11,10 @@
 //! - Staff permissions come from roles (built-in and custom); handlers of every module declare
 //!   theirs with `agora_kernel::auth::Authorized<perm::…>`, resolved from the [`authenticate`]
 //!   middleware's principal.
-//! - Logins are throttled per account and per client address, answer the same for an unknown
-//!   email as for a wrong password, and every security event lands in the shop's audit log.
+//! - Logins are throttled per account and per client address (the kernel's `throttle`, which
+//!   counts each attempt before its verdict; `throttling` says what identity counts), answer the
+//!   same for an unknown email as for a wrong password, and every security event lands in the
+//!   shop's audit log. Registration and reset requests are budgeted per email and per client.
 //!
 //! - A second factor (TOTP apps, single-use recovery codes) sits between the password check and
 //!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
