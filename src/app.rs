@@ -196,6 +196,7 @@ fn identity_settings(config: &Config) -> IdentitySettings {
         token_key: config.token_key.clone().unwrap_or(defaults.token_key.clone()),
         token_key_previous: config.token_key_previous.clone(),
         secure_cookies: config.secure_cookies,
+        hashing_queue: config.password_hashing_queue.unwrap_or(defaults.hashing_queue),
         ..defaults
     }
 }

@@ -47,6 +47,9 @@ pub struct Config {
     /// Networks of the reverse proxies whose `X-Forwarded-For` entries are believed; empty =
     /// the peer address is the client.
     pub trusted_proxies: TrustedProxies,
+    /// Password hashes allowed to wait for a hashing slot (`None`: 16 per slot); past them a
+    /// login is answered 429 at once.
+    pub password_hashing_queue: Option<usize>,
     /// Said once the logger is up: settings that still work but should be changed.
     pub deprecations: Vec<String>,
     pub log_format: LogFormat,
@@ -108,6 +111,7 @@ const FILE_KEYS: &[&str] = &[
     "rate_limit_client_per_minute",
     "rate_limit_tenant_per_minute",
     "trusted_proxies",
+    "password_hashing_queue",
     "trust_forwarded_for",
     "log_format",
     "otlp_endpoint",
@@ -354,6 +358,10 @@ impl Config {
             )?,
             trusted_proxies,
             deprecations,
+            password_hashing_queue: match src.raw("AGORA_PASSWORD_HASHING_QUEUE") {
+                None => None,
+                Some(_) => Some(src.parsed("AGORA_PASSWORD_HASHING_QUEUE", 0, urange(0, 100_000))?),
+            },
             log_format,
             otlp_endpoint,
             shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,

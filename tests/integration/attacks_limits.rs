@@ -303,7 +303,11 @@ fn rand_octet() -> u8 {
 
 #[tokio::test]
 async fn a_full_password_hashing_queue_answers_at_once_with_retry_after() {
-    let app = TestApp::spawn().await;
+    // A short queue, so the flood overfills it whatever the machine's core count.
+    let app = TestApp::spawn_with(|o| {
+        o.env.insert("AGORA_PASSWORD_HASHING_QUEUE".into(), "4".into());
+    })
+    .await;
     let acme = app.tenant("acme").await;
     // Distinct unknown accounts: no account throttle stands in the way, every login hashes.
     let (app_ref, shop) = (&app, &acme);
@@ -388,7 +392,10 @@ async fn reset_requests_are_limited_per_email_address_and_per_client() {
 
 #[tokio::test]
 async fn reset_confirmations_check_the_token_before_hashing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|o| {
+        o.env.insert("AGORA_PASSWORD_HASHING_QUEUE".into(), "4".into());
+    })
+    .await;
     let acme = app.tenant("acme").await;
     // Far more guesses at once than the hashing queue holds: if any of them were hashed before
     // its token was checked, some would be turned away as "busy" instead of refused.

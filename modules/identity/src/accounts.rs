@@ -59,10 +59,6 @@ pub(crate) fn check_password(field: &str, raw: &str) -> Result<(), IdentityError
     password::check_policy(raw).map_err(|m| IdentityError::field(field, m))
 }
 
-pub(crate) async fn hash_password(raw: &str) -> Result<String, IdentityError> {
-    Ok(password::hash(SecretString::from(raw.to_string())).await?)
-}
-
 fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
     match raw {
         None | Some("browser") => Ok(Client::Browser),
@@ -72,6 +68,10 @@ fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
 }
 
 impl IdentityModule {
+    pub(crate) async fn hash_password(&self, raw: &str) -> Result<String, IdentityError> {
+        Ok(self.passwords().hash(SecretString::from(raw.to_string())).await?)
+    }
+
     /// Creates a customer account and mails an email-verification link.
     ///
     /// The answer is the same whether or not the email already has an account, so registration
@@ -90,7 +90,7 @@ impl IdentityModule {
             return Err(IdentityError::field("name", "at most 200 characters"));
         }
         self.admit_mail_request(tenant, "register", &email, origin.ip.as_deref()).await?;
-        let hash = hash_password(&registration.password).await?;
+        let hash = self.hash_password(&registration.password).await?;
         let (this, context, origin) = (self.clone(), tenant.clone(), origin.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -161,7 +161,7 @@ impl IdentityModule {
             .await?;
         let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matches = password::verify(SecretString::from(request.password), stored).await?;
+        let matches = self.passwords().verify(SecretString::from(request.password), stored).await?;
         let (ip, device) = (origin.ip.clone(), origin.device());
         match user.filter(|u| matches && u.active()) {
             None => {
@@ -251,10 +251,10 @@ impl IdentityModule {
             })
             .await?
             .ok_or(IdentityError::Unauthenticated)?;
-        if !password::verify(SecretString::from(current), user.password_hash.clone()).await? {
+        if !self.passwords().verify(SecretString::from(current), user.password_hash.clone()).await? {
             return Err(IdentityError::field("current_password", "is not your current password"));
         }
-        let hash = hash_password(&new).await?;
+        let hash = self.hash_password(&new).await?;
         let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -321,7 +321,7 @@ impl IdentityModule {
         // the server no CPU; the token is still consumed (atomically) after the hash.
         let probe = digest.clone();
         self.db().tenant_tx(&tenant.schema, async move |conn| live_token(conn, &probe, "reset_password").await).await?;
-        let hash = hash_password(new_password).await?;
+        let hash = self.hash_password(new_password).await?;
         let (this, context) = (self.clone(), tenant.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {

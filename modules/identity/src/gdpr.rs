@@ -12,7 +12,7 @@ use crate::access::AuditEntry;
 use crate::addresses::Address;
 use crate::schema::{audit_log, customer_addresses, one_time_tokens, user_roles, users};
 use crate::store::{self, UserRow};
-use crate::{mfa, password, Account, IdentityError, IdentityModule, UserKind};
+use crate::{mfa, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::{Actor, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -144,7 +144,7 @@ impl IdentityModule {
                 Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await? {
+        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         self.erase_customer(tenant, user, &Actor::User(user), ip).await

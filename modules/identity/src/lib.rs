@@ -90,6 +90,10 @@ pub struct IdentitySettings {
     pub mail_requests_per_hour_per_email: u32,
     /// Registration or password-reset requests from one client address per hour.
     pub mail_requests_per_hour_per_ip: u32,
+    /// Password hashes run at once (default: one core but one).
+    pub hashing_slots: usize,
+    /// Password hashes allowed to wait for a slot; past them a request is answered 429 at once.
+    pub hashing_queue: usize,
     pub email_link_ttl: Duration,
     /// How long a new staff member's link to set their first password lasts.
     pub invitation_ttl: Duration,
@@ -110,6 +114,9 @@ impl Default for IdentitySettings {
             max_failures_per_hour_per_ip: 1000,
             mail_requests_per_hour_per_email: 5,
             mail_requests_per_hour_per_ip: 50,
+            hashing_slots: password::default_slots(),
+            // At tens of milliseconds a hash, a full queue still answers within a second or two.
+            hashing_queue: password::default_slots() * 16,
             email_link_ttl: Duration::from_secs(3600),
             invitation_ttl: Duration::from_secs(72 * 3600),
         }
@@ -201,6 +208,7 @@ struct Inner {
     personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     sessions: SessionStore,
     sealer: Sealer,
+    passwords: password::HashingQueue,
 }
 
 /// What the composition root hands the module besides the database.
@@ -223,7 +231,8 @@ impl IdentityModule {
         let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
         let (mail, personal_data) = (wiring.mail, wiring.personal_data);
-        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer };
+        let passwords = password::HashingQueue::new(settings.hashing_slots, settings.hashing_queue);
+        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer, passwords };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -233,6 +242,11 @@ impl IdentityModule {
 
     fn settings(&self) -> &IdentitySettings {
         &self.inner.settings
+    }
+
+    /// Where every password is hashed and checked (bounded; see `password`).
+    fn passwords(&self) -> &password::HashingQueue {
+        &self.inner.passwords
     }
 }
 

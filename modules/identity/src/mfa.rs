@@ -9,7 +9,7 @@ use crate::mfa_store::{ChallengeRealm, Holder};
 use crate::schema::{identity_policy, mfa_totp};
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
-use crate::{password, tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
+use crate::{tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
 use agora_kernel::throttle::{self, Rule, ThrottleScope};
 use agora_kernel::{Actor, TenantContext};
 use chrono::Utc;
@@ -541,7 +541,7 @@ impl IdentityModule {
                 Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await? {
+        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         let field = proof_field(&proof);

@@ -1,11 +1,11 @@
 //! Platform operators: accounts in the control schema that run the platform.
 
-use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
+use crate::accounts::{check_password, parse_email, RequestOrigin};
 use crate::mfa::MfaChallenge;
 use crate::schema::operators;
 use crate::session_store::{Device, Realm};
 use crate::tokens::{self, Claims};
-use crate::{password, IdentityError, IdentityModule, LoginRequest};
+use crate::{IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::throttle::{self, ThrottleScope};
@@ -93,7 +93,7 @@ impl IdentityModule {
     pub async fn create_operator(&self, new: NewOperator, actor: &Actor) -> Result<Operator, IdentityError> {
         let email = parse_email(&new.email)?;
         check_password("password", &new.password)?;
-        let hash = hash_password(&new.password).await?;
+        let hash = self.hash_password(&new.password).await?;
         let name = new.name.unwrap_or_default();
         let who = actor.audit_name();
         self.db()
@@ -174,7 +174,7 @@ impl IdentityModule {
             .await?;
         let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
         let matches =
-            password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
+            self.passwords().verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
         let Some((id, _, None)) = found.filter(|_| matches) else {
             return Err(IdentityError::BadCredentials);
         };
@@ -386,10 +386,10 @@ impl IdentityModule {
                 )
             })
             .await?;
-        if !password::verify(SecretString::from(change.current_password), stored).await? {
+        if !self.passwords().verify(SecretString::from(change.current_password), stored).await? {
             return Err(IdentityError::field("current_password", "is not your current password"));
         }
-        let hash = hash_password(&change.new_password).await?;
+        let hash = self.hash_password(&change.new_password).await?;
         let this = self.clone();
         self.db()
             .control_tx(async move |conn| {

@@ -63,8 +63,9 @@ pub enum PasswordError {
 
 /// Runs hashes on the blocking pool, at most `slots` at a time, with at most `limit` admitted
 /// (running or waiting). Without the bound a flood of logins queues without end: each waiter
-/// holds a connection and its memory, and every answer comes too late to matter.
-struct HashingQueue {
+/// holds a connection and its memory, and every answer comes too late to matter. One per
+/// identity module (the process's, in production), sized by its settings.
+pub struct HashingQueue {
     slots: tokio::sync::Semaphore,
     admitted: std::sync::atomic::AtomicUsize,
     limit: usize,
@@ -79,9 +80,17 @@ impl Drop for Admission<'_> {
     }
 }
 
+/// Hashes at once: one core but one, so requests that need no password keep a core.
+pub fn default_slots() -> usize {
+    let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2);
+    cores.saturating_sub(1).max(1)
+}
+
 impl HashingQueue {
-    fn new(slots: usize, limit: usize) -> Self {
-        Self { slots: tokio::sync::Semaphore::new(slots), admitted: 0.into(), limit }
+    /// `slots` hashes at once (at least one), `waiting` more queued behind them.
+    pub fn new(slots: usize, waiting: usize) -> Self {
+        let slots = slots.max(1);
+        Self { slots: tokio::sync::Semaphore::new(slots), admitted: 0.into(), limit: slots + waiting }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
@@ -94,37 +103,21 @@ impl HashingQueue {
         let _slot = self.slots.acquire().await.map_err(|e| PasswordError::Failed(e.to_string()))?;
         tokio::task::spawn_blocking(work).await.map_err(|e| PasswordError::Failed(e.to_string()))
     }
-}
 
-/// Waiting hashes allowed per slot: at tens of milliseconds a hash, a full queue answers within
-/// a second or two, which a login form can still wait for.
-const QUEUED_PER_SLOT: usize = 16;
-
-fn queue() -> &'static HashingQueue {
-    static QUEUE: OnceLock<HashingQueue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2);
-        let slots = cores.saturating_sub(1).max(1);
-        HashingQueue::new(slots, slots * (1 + QUEUED_PER_SLOT))
-    })
-}
-
-/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
-pub async fn hash(password: SecretString) -> Result<String, PasswordError> {
-    queue()
-        .run(move || {
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
+        self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
             hasher().hash_password(password.expose_secret().as_bytes(), &salt).map(|h| h.to_string())
         })
         .await?
         .map_err(|e| PasswordError::Failed(e.to_string()))
-}
+    }
 
-/// Whether `password` matches `stored`. With no stored hash (unknown account) a dummy hash is
-/// checked instead, so the answer takes as long as for a real account.
-pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, PasswordError> {
-    queue()
-        .run(move || {
+    /// Whether `password` matches `stored`. With no stored hash (unknown account) a dummy hash
+    /// is checked instead, so the answer takes as long as for a real account.
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, PasswordError> {
+        self.run(move || {
             let (phc, real) = match stored {
                 Some(phc) => (phc, true),
                 None => (dummy_hash().to_string(), false),
@@ -134,6 +127,7 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
             matches && real
         })
         .await
+    }
 }
 
 /// A hash of a random password, computed once, for [`verify`] of unknown accounts.
@@ -163,16 +157,17 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters() {
-        let phc = hash(SecretString::from("correct horse battery staple")).await.unwrap();
+        let queue = HashingQueue::new(1, 4);
+        let phc = queue.hash(SecretString::from("correct horse battery staple")).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify(SecretString::from("correct horse battery staple"), Some(phc.clone())).await.unwrap());
-        assert!(!verify(SecretString::from("wrong horse battery staple"), Some(phc)).await.unwrap());
-        assert!(!verify(SecretString::from("anything"), None).await.unwrap());
+        assert!(queue.verify(SecretString::from("correct horse battery staple"), Some(phc.clone())).await.unwrap());
+        assert!(!queue.verify(SecretString::from("wrong horse battery staple"), Some(phc)).await.unwrap());
+        assert!(!queue.verify(SecretString::from("anything"), None).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_full_queue_turns_work_away_and_frees_up() {
-        let queue = std::sync::Arc::new(HashingQueue::new(1, 2));
+        let queue = std::sync::Arc::new(HashingQueue::new(1, 1));
         let (release, held) = std::sync::mpsc::channel::<()>();
         let held = std::sync::Arc::new(std::sync::Mutex::new(held));
         let hold = |held: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>| {
