@@ -96,6 +96,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
+    /// Seals secrets at rest: module secrets and stored idempotent responses.
+    pub sealer: Sealer,
     pub bus: EventBus,
     pub jobs: Arc<JobRegistry>,
     pub job_metrics: Option<JobMetrics>,
@@ -248,7 +250,7 @@ fn identity_settings(config: &Config) -> IdentitySettings {
         token_key: config.token_key.clone().unwrap_or(defaults.token_key.clone()),
         token_key_previous: config.token_key_previous.clone(),
         secure_cookies: config.secure_cookies,
-        trust_forwarded_for: config.trust_forwarded_for,
+        hashing_queue: config.password_hashing_queue.unwrap_or(defaults.hashing_queue),
         ..defaults
     }
 }
@@ -263,6 +265,8 @@ fn register_background(
     jobs.recurring("purge-finished-jobs", "17 3 * * *", agora_kernel::jobs::PurgeFinishedJobs { keep_days: 7 })
         .map_err(StartError::Other)?;
     jobs.recurring("purge-idempotency-keys", "7 * * * *", agora_kernel::idempotency::PurgeExpiredKeys)
+        .map_err(StartError::Other)?;
+    jobs.recurring("purge-throttles", "37 * * * *", agora_kernel::throttle::PurgeExpiredThrottles)
         .map_err(StartError::Other)?;
     agora_tenancy::register_events(events);
     notifications.register(events, jobs);
@@ -289,7 +293,6 @@ impl AppState {
             client_per_window: config.rate_limit_client_per_minute,
             tenant_per_window: config.rate_limit_tenant_per_minute,
             window: Duration::from_secs(60),
-            trust_forwarded_for: config.trust_forwarded_for,
         };
         let (cache, limiter) = match &redis {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
@@ -313,7 +316,7 @@ impl AppState {
             disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
             ..agora_webhooks::WebhookSettings::default()
         };
-        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer)
+        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer.clone())
             .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
         let port = Arc::new(NotificationsPort(notifications.clone()));
@@ -343,6 +346,7 @@ impl AppState {
             redis,
             cache,
             limiter,
+            sealer,
         })
     }
 
@@ -470,8 +474,7 @@ pub fn http_app(
 > {
     let config = &state.config;
     let max_body = config.max_body_bytes;
-    let idempotency_settings =
-        IdempotencySettings { max_body_bytes: max_body, trust_forwarded_for: config.trust_forwarded_for };
+    let idempotency_settings = IdempotencySettings { max_body_bytes: max_body, sealer: state.sealer.clone() };
     actix_web::App::new()
         .wrap_api_with_spec(spec())
         .app_data(web::Data::new(state.clone()))
@@ -485,6 +488,7 @@ pub fn http_app(
         .app_data(web::Data::new(state.cache.clone()))
         .app_data(web::Data::new(state.bus.clone()))
         .app_data(web::Data::new(idempotency_settings))
+        .app_data(web::Data::new(config.trusted_proxies.clone()))
         .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
         .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
         .app_data(agora_kernel::http::json_config(max_body))

@@ -225,6 +225,9 @@ fn load_config(cli: &Cli) -> Result<Config, CliError> {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut config = load_config(&cli)?;
     let _telemetry = crate::telemetry::init(config.log_format, config.otlp_endpoint.as_deref());
+    for deprecation in &config.deprecations {
+        tracing::warn!("{deprecation}");
+    }
     // Commands that touch data need the same key on every run (openapi and event-schemas do not).
     if !matches!(cli.command, Command::Openapi { .. } | Command::EventSchemas { .. }) {
         config = config.with_kept_token_key()?;

@@ -1,6 +1,7 @@
 //! Typed configuration, loaded once: an optional TOML file, then environment variables, then
 //! command-line flags. Every bad value is reported with the name of the setting that holds it.
 
+use agora_kernel::http::TrustedProxies;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -51,8 +52,14 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub rate_limit_client_per_minute: u64,
     pub rate_limit_tenant_per_minute: u64,
-    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Networks of the reverse proxies whose `X-Forwarded-For` entries are believed; empty =
+    /// the peer address is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Password hashes allowed to wait for a hashing slot (`None`: 16 per slot); past them a
+    /// login is answered 429 at once.
+    pub password_hashing_queue: Option<usize>,
+    /// Said once the logger is up: settings that still work but should be changed.
+    pub deprecations: Vec<String>,
     pub log_format: LogFormat,
     /// OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when unset.
     pub otlp_endpoint: Option<String>,
@@ -115,6 +122,8 @@ const FILE_KEYS: &[&str] = &[
     "max_body_bytes",
     "rate_limit_client_per_minute",
     "rate_limit_tenant_per_minute",
+    "trusted_proxies",
+    "password_hashing_queue",
     "trust_forwarded_for",
     "log_format",
     "otlp_endpoint",
@@ -346,6 +355,7 @@ impl Config {
             }
             other => other.map(|(v, _)| v),
         };
+        let (trusted_proxies, deprecations) = trusted_proxies(&src)?;
         Ok(Config {
             database_url,
             redis_url,
@@ -368,7 +378,12 @@ impl Config {
                 600_000,
                 range(0, u64::MAX),
             )?,
-            trust_forwarded_for: src.parsed("AGORA_TRUST_FORWARDED_FOR", false, |_| Ok(()))?,
+            trusted_proxies,
+            deprecations,
+            password_hashing_queue: match src.raw("AGORA_PASSWORD_HASHING_QUEUE") {
+                None => None,
+                Some(_) => Some(src.parsed("AGORA_PASSWORD_HASHING_QUEUE", 0, urange(0, 100_000))?),
+            },
             log_format,
             otlp_endpoint,
             shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,
@@ -385,6 +400,39 @@ impl Config {
             )?,
             embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, urange(1, 1000))?,
         })
+    }
+}
+
+/// `AGORA_TRUSTED_PROXIES`, or the deprecated `AGORA_TRUST_FORWARDED_FOR`: `true` meant "believe
+/// X-Forwarded-For", which is only sound for a proxy on this machine, so it now means loopback
+/// proxies (with a warning); `false` was the default and changes nothing. Setting both is refused.
+fn trusted_proxies(src: &Source<'_>) -> Result<(TrustedProxies, Vec<String>), ConfigError> {
+    let old: Option<bool> = match src.raw("AGORA_TRUST_FORWARDED_FOR") {
+        Some(_) => Some(src.parsed("AGORA_TRUST_FORWARDED_FOR", false, |_| Ok(()))?),
+        None => None,
+    };
+    match (src.raw("AGORA_TRUSTED_PROXIES"), old) {
+        (Some((_, name)), Some(_)) => Err(ConfigError::Invalid {
+            name,
+            value: "<both set>".into(),
+            message: "AGORA_TRUST_FORWARDED_FOR is replaced by AGORA_TRUSTED_PROXIES; remove it".into(),
+        }),
+        (Some((v, name)), None) => {
+            let proxies =
+                TrustedProxies::parse(&v).map_err(|message| ConfigError::Invalid { name, value: v, message })?;
+            Ok((proxies, Vec::new()))
+        }
+        (None, Some(true)) => Ok((
+            TrustedProxies::loopback(),
+            vec!["AGORA_TRUST_FORWARDED_FOR is deprecated: it now trusts X-Forwarded-For from loopback proxies only; \
+                  set AGORA_TRUSTED_PROXIES to your proxies' networks instead"
+                .into()],
+        )),
+        (None, Some(false)) => Ok((
+            TrustedProxies::default(),
+            vec!["AGORA_TRUST_FORWARDED_FOR is deprecated and ignored; see AGORA_TRUSTED_PROXIES".into()],
+        )),
+        (None, None) => Ok((TrustedProxies::default(), Vec::new())),
     }
 }
 
@@ -521,6 +569,21 @@ mod tests {
         assert!(err.contains("AGORA_BIND"), "{err}");
         let err = Config::load(None, &env(&[("AGORA_PLATFORM_TOKEN", "short")])).err().unwrap().to_string();
         assert!(err.contains("AGORA_PLATFORM_TOKEN") && !err.contains("short"), "secret must not be echoed: {err}");
+    }
+
+    #[test]
+    fn trusted_proxies_replace_trust_forwarded_for() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert!(c.trusted_proxies.is_empty() && c.deprecations.is_empty(), "default: the peer address only");
+        let c = Config::load(None, &env(&[("AGORA_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")])).unwrap();
+        assert_eq!(c.trusted_proxies.networks().len(), 2);
+        let err = Config::load(None, &env(&[("AGORA_TRUSTED_PROXIES", "10.0.0.0/40")])).err().unwrap().to_string();
+        assert!(err.contains("AGORA_TRUSTED_PROXIES"), "{err}");
+        let c = Config::load(None, &env(&[("AGORA_TRUST_FORWARDED_FOR", "true")])).unwrap();
+        assert_eq!(c.trusted_proxies.networks().len(), 2, "loopback v4 and v6");
+        assert_eq!(c.deprecations.len(), 1);
+        let both = env(&[("AGORA_TRUST_FORWARDED_FOR", "true"), ("AGORA_TRUSTED_PROXIES", "10.0.0.0/8")]);
+        assert!(Config::load(None, &both).is_err());
     }
 
     #[test]

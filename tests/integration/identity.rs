@@ -301,7 +301,7 @@ async fn logins_do_not_tell_unknown_accounts_from_wrong_passwords_and_are_thrott
     let pg = app.db.connect().await;
     let failures: i32 = pg
         .query_one(
-            "SELECT failures FROM t_acme.login_throttle WHERE key = $1",
+            "SELECT attempts FROM agora.throttles WHERE key = $1",
             &[&format!("account:customer:{}", customer.email)],
         )
         .await

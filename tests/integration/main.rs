@@ -7,6 +7,7 @@
 mod support;
 
 mod attacks_links;
+mod attacks_limits;
 mod bad_input;
 mod cache;
 mod cli;

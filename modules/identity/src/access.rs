@@ -1,6 +1,6 @@
 //! Staff, roles, API keys and the audit log: the admin side of access.
 
-use crate::accounts::{hash_password, parse_email, RequestOrigin};
+use crate::accounts::{parse_email, RequestOrigin};
 use crate::roles::built_in;
 use crate::schema::{api_keys, audit_log, role_permissions, roles, user_roles, users};
 use crate::store;
@@ -170,7 +170,7 @@ impl IdentityModule {
         let hash = match password {
             Some(p) => {
                 crate::accounts::check_password("password", &p)?;
-                Some(hash_password(&p).await?)
+                Some(self.hash_password(&p).await?)
             }
             None => None,
         };

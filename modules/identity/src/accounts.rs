@@ -7,14 +7,13 @@ use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{password, tokens, Account, IdentityError, IdentityModule, LoginRequest, UserKind};
 use agora_kernel::ports::AccountEmail;
+use agora_kernel::throttle::{self, ThrottleScope};
 use agora_kernel::{Actor, TenantContext};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use secrecy::SecretString;
 use serde::Deserialize;
-
-const THROTTLE_TABLE: &str = "login_throttle";
 
 /// A new customer account.
 #[derive(Debug, Clone, Deserialize, paperclip::actix::Apiv2Schema)]
@@ -60,10 +59,6 @@ pub(crate) fn check_password(field: &str, raw: &str) -> Result<(), IdentityError
     password::check_policy(raw).map_err(|m| IdentityError::field(field, m))
 }
 
-pub(crate) async fn hash_password(raw: &str) -> Result<String, IdentityError> {
-    password::hash(SecretString::from(raw.to_string())).await.map_err(IdentityError::Hashing)
-}
-
 fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
     match raw {
         None | Some("browser") => Ok(Client::Browser),
@@ -73,6 +68,10 @@ fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
 }
 
 impl IdentityModule {
+    pub(crate) async fn hash_password(&self, raw: &str) -> Result<String, IdentityError> {
+        Ok(self.passwords().hash(SecretString::from(raw.to_string())).await?)
+    }
+
     /// Creates a customer account and mails an email-verification link.
     ///
     /// The answer is the same whether or not the email already has an account, so registration
@@ -90,7 +89,8 @@ impl IdentityModule {
         if name.chars().count() > 200 {
             return Err(IdentityError::field("name", "at most 200 characters"));
         }
-        let hash = hash_password(&registration.password).await?;
+        self.admit_mail_request(tenant, "register", &email, origin.ip.as_deref()).await?;
+        let hash = self.hash_password(&registration.password).await?;
         let (this, context, origin) = (self.clone(), tenant.clone(), origin.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -144,33 +144,29 @@ impl IdentityModule {
     ) -> Result<LoginOutcome, IdentityError> {
         let client = parse_client(request.client.as_deref())?;
         let email = request.email.trim().to_lowercase();
-        let settings = self.settings();
-        let account_key = format!("account:{}:{email}", kind.as_str());
-        let ip_key = format!("ip:{}", origin.ip.as_deref().unwrap_or("unknown"));
-        let keys = vec![
-            (account_key.clone(), settings.free_failures, settings.max_failures_per_hour),
-            (ip_key.clone(), settings.max_failures_per_hour_per_ip, settings.max_failures_per_hour_per_ip),
-        ];
-        let lookup = email.clone();
-        let (wait, user) = self
+        let rules = self.login_rules(&format!("account:{}:{email}", kind.as_str()), origin.ip.as_deref());
+        let (scope, lookup) = (ThrottleScope::Shop(tenant.id), email.clone());
+        // The attempt is counted (and committed) before the password is checked, so parallel
+        // guesses queue on the count instead of all passing one stale check.
+        let (reserved, user) = self
             .db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let wait = store::throttle_check(conn, THROTTLE_TABLE, &keys).await?;
-                let user = store::user_by_email(conn, kind, &lookup).await?;
-                Ok::<_, IdentityError>((wait, user))
+                let reserved = throttle::reserve(conn, scope, &rules).await?;
+                let user = match reserved {
+                    Ok(_) => store::user_by_email(conn, kind, &lookup).await?,
+                    Err(_) => None,
+                };
+                Ok::<_, IdentityError>((reserved, user))
             })
             .await?;
-        if let Some(retry_after_secs) = wait {
-            return Err(IdentityError::Throttled { retry_after_secs });
-        }
+        let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matches = password::verify(SecretString::from(request.password), stored).await;
+        let matches = self.passwords().verify(SecretString::from(request.password), stored).await?;
         let (ip, device) = (origin.ip.clone(), origin.device());
         match user.filter(|u| matches && u.active()) {
             None => {
                 self.db()
                     .tenant_tx(&tenant.schema, async move |conn| {
-                        store::throttle_fail(conn, THROTTLE_TABLE, &[account_key, ip_key]).await?;
                         store::audit(
                             conn,
                             &Actor::Anonymous,
@@ -189,7 +185,7 @@ impl IdentityModule {
                 let (this, context) = (self.clone(), tenant.clone());
                 self.db()
                     .tenant_tx(&tenant.schema, async move |conn| {
-                        store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                        reservation.succeeded(conn).await?;
                         if let Some(challenge) = this.mfa_challenge(conn, context.id, &user, client).await? {
                             return Ok(LoginOutcome::MfaRequired(challenge));
                         }
@@ -255,10 +251,10 @@ impl IdentityModule {
             })
             .await?
             .ok_or(IdentityError::Unauthenticated)?;
-        if !password::verify(SecretString::from(current), user.password_hash.clone()).await {
+        if !self.passwords().verify(SecretString::from(current), user.password_hash.clone()).await? {
             return Err(IdentityError::field("current_password", "is not your current password"));
         }
-        let hash = hash_password(&new).await?;
+        let hash = self.hash_password(&new).await?;
         let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -290,6 +286,7 @@ impl IdentityModule {
         origin: &RequestOrigin,
     ) -> Result<(), IdentityError> {
         let email = parse_email(email)?;
+        self.admit_mail_request(tenant, "reset", &email, origin.ip.as_deref()).await?;
         let (this, context, origin) = (self.clone(), tenant.clone(), origin.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -319,8 +316,12 @@ impl IdentityModule {
         ip: Option<String>,
     ) -> Result<(), IdentityError> {
         check_password("password", new_password)?;
-        let hash = hash_password(new_password).await?;
         let digest = tokens::digest(token);
+        // A wrong, used or expired token is refused before any hashing, so guessing tokens costs
+        // the server no CPU; the token is still consumed (atomically) after the hash.
+        let probe = digest.clone();
+        self.db().tenant_tx(&tenant.schema, async move |conn| live_token(conn, &probe, "reset_password").await).await?;
+        let hash = self.hash_password(new_password).await?;
         let (this, context) = (self.clone(), tenant.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
@@ -538,6 +539,20 @@ pub(crate) struct OneTimeLink {
 /// How other modules name a shop account: `customer:<uuid>` or `staff:<uuid>`.
 pub(crate) fn account_key(kind: UserKind, id: uuid::Uuid) -> String {
     format!("{}:{id}", kind.as_str())
+}
+
+/// Whether a one-time token is current (unused, unexpired), without using it.
+async fn live_token(conn: &mut AsyncPgConnection, digest: &[u8], purpose: &str) -> Result<(), IdentityError> {
+    let found: Option<uuid::Uuid> = one_time_tokens::table
+        .filter(one_time_tokens::token_hash.eq(digest))
+        .filter(one_time_tokens::purpose.eq(purpose))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(diesel::dsl::now))
+        .select(one_time_tokens::user_id)
+        .first(conn)
+        .await
+        .optional()?;
+    found.map(drop).ok_or(IdentityError::BadOneTimeToken)
 }
 
 /// Marks a current one-time token used and returns its user.

@@ -11,6 +11,13 @@ pub enum IdentityError {
     BadCredentials,
     #[error("too many failed logins; retry in {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
+    /// Registration or reset requests for one address, or from one client, past their budget.
+    #[error("too many requests for this email address or from this client; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Every password-hashing slot is taken and the queue is full: shed load rather than queue
+    /// without bound.
+    #[error("the server is busy checking passwords; retry in {retry_after_secs} s")]
+    HashingBusy { retry_after_secs: u64 },
     #[error("not signed in, or the session or token expired")]
     Unauthenticated,
     #[error("the access token is not valid here: {0}")]
@@ -72,6 +79,16 @@ impl From<diesel::result::Error> for IdentityError {
     }
 }
 
+impl From<crate::password::PasswordError> for IdentityError {
+    fn from(e: crate::password::PasswordError) -> Self {
+        match e {
+            // A hash takes tens of milliseconds; a couple of seconds drains a full queue.
+            crate::password::PasswordError::Busy => IdentityError::HashingBusy { retry_after_secs: 2 },
+            crate::password::PasswordError::Failed(cause) => IdentityError::Hashing(cause),
+        }
+    }
+}
+
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
@@ -81,6 +98,12 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::Throttled { retry_after_secs } => {
                 ApiError::new(ErrorKind::TooManyRequests { retry_after_secs }, "login-throttled", e.to_string())
+            }
+            IdentityError::TooManyRequests { retry_after_secs } => {
+                ApiError::new(ErrorKind::TooManyRequests { retry_after_secs }, "too-many-requests", e.to_string())
+            }
+            IdentityError::HashingBusy { retry_after_secs } => {
+                ApiError::new(ErrorKind::TooManyRequests { retry_after_secs }, "server-busy", e.to_string())
             }
             IdentityError::Unauthenticated | IdentityError::BadToken(_) => ApiError::new(
                 ErrorKind::Unauthorized,

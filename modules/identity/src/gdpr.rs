@@ -10,9 +10,9 @@
 
 use crate::access::AuditEntry;
 use crate::addresses::Address;
-use crate::schema::{audit_log, customer_addresses, login_throttle, one_time_tokens, user_roles, users};
+use crate::schema::{audit_log, customer_addresses, one_time_tokens, user_roles, users};
 use crate::store::{self, UserRow};
-use crate::{mfa, password, Account, IdentityError, IdentityModule, UserKind};
+use crate::{mfa, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::{Actor, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -145,7 +145,7 @@ impl IdentityModule {
                 Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await {
+        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         self.erase_customer(tenant, user, &Actor::User(user), ip).await
@@ -178,11 +178,15 @@ impl IdentityModule {
                     .execute(conn)
                     .await?;
                 let email = user.email.to_lowercase();
-                diesel::delete(
-                    login_throttle::table.filter(login_throttle::key.eq(format!("account:customer:{email}"))),
-                )
-                .execute(conn)
-                .await?;
+                // Throttle keys name the email too; they go with it.
+                let scope = agora_kernel::throttle::ThrottleScope::Shop(tenant_id);
+                for key in [
+                    format!("account:customer:{email}"),
+                    format!("register:email:{email}"),
+                    format!("reset:email:{email}"),
+                ] {
+                    agora_kernel::throttle::forget(conn, scope, &key).await?;
+                }
                 // The log of security events stays (it is evidence), but no longer names the
                 // person: failed logins recorded by email now point at the anonymous account.
                 let [by_id, by_email] = subjects(&user);

@@ -29,15 +29,13 @@ use serde::{Deserialize, Serialize};
 use std::future::{ready, Ready};
 
 pub(crate) fn origin(req: &HttpRequest) -> RequestOrigin {
-    let info = req.connection_info();
-    let trust = req.app_data::<web::Data<IdentityModule>>().is_some_and(|m| m.settings().trust_forwarded_for);
-    let ip = if trust { info.realip_remote_addr() } else { info.peer_addr() };
+    let ip = agora_kernel::http::client_addr(req).map(|a| a.to_string());
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(300).collect());
-    RequestOrigin { ip: ip.map(str::to_string), user_agent }
+    RequestOrigin { ip, user_agent }
 }
 
 /// The signed-in user of this shop (customer or staff, by area), from the middleware's principal.

@@ -11,8 +11,10 @@
 //! - Staff permissions come from roles (built-in and custom); handlers of every module declare
 //!   theirs with `agora_kernel::auth::Authorized<perm::…>`, resolved from the [`authenticate`]
 //!   middleware's principal.
-//! - Logins are throttled per account and per client address, answer the same for an unknown
-//!   email as for a wrong password, and every security event lands in the shop's audit log.
+//! - Logins are throttled per account and per client address (the kernel's `throttle`, which
+//!   counts each attempt before its verdict; `throttling` says what identity counts), answer the
+//!   same for an unknown email as for a wrong password, and every security event lands in the
+//!   shop's audit log. Registration and reset requests are budgeted per email and per client.
 //!
 //! - A second factor (TOTP apps, single-use recovery codes) sits between the password check and
 //!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
@@ -45,6 +47,7 @@ mod schema;
 mod session_store;
 mod sessions;
 mod store;
+mod throttling;
 pub mod tokens;
 
 use agora_kernel::ports::{PersonalDataHolder, ShopAddress, TransactionalMail};
@@ -83,12 +86,17 @@ pub struct IdentitySettings {
     pub max_failures_per_hour: u32,
     /// Failed logins from one client address allowed per hour (across accounts).
     pub max_failures_per_hour_per_ip: u32,
+    /// Registration or password-reset requests per email address per hour (each mails it).
+    pub mail_requests_per_hour_per_email: u32,
+    /// Registration or password-reset requests from one client address per hour.
+    pub mail_requests_per_hour_per_ip: u32,
+    /// Password hashes run at once (default: one core but one).
+    pub hashing_slots: usize,
+    /// Password hashes allowed to wait for a slot; past them a request is answered 429 at once.
+    pub hashing_queue: usize,
     pub email_link_ttl: Duration,
     /// How long a new staff member's link to set their first password lasts.
     pub invitation_ttl: Duration,
-    /// Take the client address for login throttling from X-Forwarded-For (behind a trusted
-    /// proxy only; otherwise a client could name any address it likes).
-    pub trust_forwarded_for: bool,
 }
 
 impl Default for IdentitySettings {
@@ -104,9 +112,13 @@ impl Default for IdentitySettings {
             free_failures: 5,
             max_failures_per_hour: 100,
             max_failures_per_hour_per_ip: 1000,
+            mail_requests_per_hour_per_email: 5,
+            mail_requests_per_hour_per_ip: 50,
+            hashing_slots: password::default_slots(),
+            // At tens of milliseconds a hash, a full queue still answers within a second or two.
+            hashing_queue: password::default_slots() * 16,
             email_link_ttl: Duration::from_secs(3600),
             invitation_ttl: Duration::from_secs(72 * 3600),
-            trust_forwarded_for: false,
         }
     }
 }
@@ -197,6 +209,7 @@ struct Inner {
     address: Option<Arc<dyn ShopAddress>>,
     sessions: SessionStore,
     sealer: Sealer,
+    passwords: password::HashingQueue,
 }
 
 /// What the composition root hands the module besides the database.
@@ -222,7 +235,8 @@ impl IdentityModule {
         let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
         let (mail, personal_data, address) = (wiring.mail, wiring.personal_data, wiring.address);
-        let inner = Inner { db, settings, signer, mail, personal_data, address, sessions, sealer };
+        let passwords = password::HashingQueue::new(settings.hashing_slots, settings.hashing_queue);
+        let inner = Inner { db, settings, signer, mail, personal_data, address, sessions, sealer, passwords };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -232,6 +246,11 @@ impl IdentityModule {
 
     fn settings(&self) -> &IdentitySettings {
         &self.inner.settings
+    }
+
+    /// Where every password is hashed and checked (bounded; see `password`).
+    fn passwords(&self) -> &password::HashingQueue {
+        &self.inner.passwords
     }
 }
 

@@ -9,7 +9,8 @@ use crate::mfa_store::{ChallengeRealm, Holder};
 use crate::schema::{identity_policy, mfa_totp};
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
-use crate::{password, tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
+use crate::{tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
+use agora_kernel::throttle::{self, Rule, ThrottleScope};
 use agora_kernel::{Actor, TenantContext};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -20,7 +21,6 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-const THROTTLE_TABLE: &str = "login_throttle";
 const STEP_SECS: i64 = 30;
 pub(crate) const SECRET_BYTES: usize = 20;
 pub(crate) const RECOVERY_CODES: usize = 10;
@@ -222,15 +222,12 @@ pub(crate) enum Removal {
 // in the caller's transaction and answer wrong codes with an outcome rather than an error, so the
 // throttle count they record is committed.
 impl IdentityModule {
-    /// The throttle table, key and limits for `holder`'s codes (shared with their logins).
-    fn mfa_throttle(&self, holder: Holder) -> (&'static str, String, Vec<(String, u32, u32)>) {
-        let settings = self.settings();
-        let (table, key) = match holder {
-            Holder::Account { user, .. } => (THROTTLE_TABLE, format!("mfa:{user}")),
-            Holder::Operator(id) => (crate::operators::THROTTLE_TABLE, format!("mfa:operator:{id}")),
-        };
-        let limits = vec![(key.clone(), settings.free_failures, settings.max_failures_per_hour)];
-        (table, key, limits)
+    /// Where `holder`'s codes are counted (their shop, or the platform for operators) and how.
+    fn code_throttle(&self, holder: Holder) -> (ThrottleScope, Vec<Rule>) {
+        match holder {
+            Holder::Account { tenant, user } => (ThrottleScope::Shop(tenant), self.code_rules(format!("mfa:{user}"))),
+            Holder::Operator(id) => (ThrottleScope::Platform, self.code_rules(format!("mfa:operator:{id}"))),
+        }
     }
 
     /// The seed, sealed again under the current key first when it is not yet (and whether it was).
@@ -317,16 +314,16 @@ impl IdentityModule {
         let Some((holder, client)) = crate::mfa_store::live_challenge(conn, realm, &digest).await? else {
             return Ok(SecondStep::Rejected(None));
         };
-        let (table, key, limits) = self.mfa_throttle(holder);
-        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
-            return Ok(SecondStep::Throttled(wait));
-        }
+        let (scope, rules) = self.code_throttle(holder);
+        let reservation = match throttle::reserve(conn, scope, &rules).await? {
+            Ok(reservation) => reservation,
+            Err(wait) => return Ok(SecondStep::Throttled(wait.retry_after_secs)),
+        };
         let Some(method) = self.consume_proof(conn, holder, proof).await? else {
-            store::throttle_fail(conn, table, &[key]).await?;
             return Ok(SecondStep::Rejected(Some(holder)));
         };
         crate::mfa_store::close_challenge(conn, realm, &digest).await?;
-        store::throttle_clear(conn, table, &key).await?;
+        reservation.succeeded(conn).await?;
         Ok(SecondStep::Passed { holder, client, method })
     }
 
@@ -366,17 +363,17 @@ impl IdentityModule {
                 IdentityError::MfaNotEnrolling
             });
         };
-        let (table, key, limits) = self.mfa_throttle(holder);
-        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
-            return Ok(Activation::Throttled(wait));
-        }
+        let (scope, rules) = self.code_throttle(holder);
+        let reservation = match throttle::reserve(conn, scope, &rules).await? {
+            Ok(reservation) => reservation,
+            Err(wait) => return Ok(Activation::Throttled(wait.retry_after_secs)),
+        };
         let (seed, _) = holder.open_seed(&self.inner.sealer, &pending.sealed)?;
         let Some(step) = matching_step(&seed, code, now_step(), None) else {
-            store::throttle_fail(conn, table, &[key]).await?;
             return Ok(Activation::WrongCode);
         };
         let codes = holder.activate(conn, step).await?;
-        store::throttle_clear(conn, table, &key).await?;
+        reservation.succeeded(conn).await?;
         Ok(Activation::Activated(codes))
     }
 
@@ -391,16 +388,16 @@ impl IdentityModule {
         if !holder.is_active(conn).await? {
             return Err(IdentityError::MfaNotEnabled);
         }
-        let (table, key, limits) = self.mfa_throttle(holder);
-        if let Some(wait) = store::throttle_check(conn, table, &limits).await? {
-            return Ok(Removal::Throttled(wait));
-        }
+        let (scope, rules) = self.code_throttle(holder);
+        let reservation = match throttle::reserve(conn, scope, &rules).await? {
+            Ok(reservation) => reservation,
+            Err(wait) => return Ok(Removal::Throttled(wait.retry_after_secs)),
+        };
         let Some(method) = self.consume_proof(conn, holder, proof).await? else {
-            store::throttle_fail(conn, table, &[key]).await?;
             return Ok(Removal::WrongProof);
         };
         holder.remove(conn).await?;
-        store::throttle_clear(conn, table, &key).await?;
+        reservation.succeeded(conn).await?;
         Ok(Removal::Removed(method))
     }
 }
@@ -544,7 +541,7 @@ impl IdentityModule {
                 Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await {
+        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         let field = proof_field(&proof);

@@ -107,8 +107,9 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let (Some(area), Some(module)) = (Area::of(req.path()), req.app_data::<web::Data<IdentityModule>>().cloned())
-    else {
+    // The path routing matches, so an encoded path meets the same area and exemptions.
+    let path = agora_kernel::http::routing_path(&req).to_string();
+    let (Some(area), Some(module)) = (Area::of(&path), req.app_data::<web::Data<IdentityModule>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let tenant = req.extensions().get::<TenantContext>().cloned();
@@ -118,15 +119,15 @@ pub async fn authenticate(
             if let Some(expected) = csrf {
                 let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
                 let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                if !safe && !csrf_exempt(req.path()) && !crate::tokens::same_secret(given, &expected) {
+                if !safe && !csrf_exempt(&path) && !crate::tokens::same_secret(given, &expected) {
                     return Ok(req.error_response(ApiError::from(IdentityError::Csrf)).map_into_boxed_body());
                 }
             }
-            if let Some(who) = describe(&principal) {
+            if let Some(who) = principal.key() {
                 tracing::Span::current().record("user", who.as_str());
             }
             if let (Principal::Staff { user_id, .. }, Some(tenant)) = (&principal, &tenant) {
-                if !mfa_exempt(req.path()) {
+                if !mfa_exempt(&path) {
                     match module.mfa_enrolment_missing(tenant, *user_id).await {
                         Ok(false) => {}
                         Ok(true) => {
@@ -140,17 +141,11 @@ pub async fn authenticate(
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
-        Err(e) => Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
-    }
-}
-
-fn describe(principal: &Principal) -> Option<String> {
-    match principal {
-        Principal::Anonymous => None,
-        Principal::Customer { user_id, .. } => Some(format!("customer:{user_id}")),
-        Principal::Staff { user_id, .. } => Some(format!("staff:{user_id}")),
-        Principal::ApiKey { key_id, .. } => Some(format!("api-key:{key_id}")),
-        Principal::Operator { operator_id } => Some(format!("operator:{operator_id}")),
+        Err(e) => {
+            // Refused credentials spend the client address's request budget.
+            let error = agora_kernel::rate_limit::count_failed_authentication(&req).await.unwrap_or(ApiError::from(e));
+            Ok(req.error_response(error).map_into_boxed_body())
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::mfa_store::{ChallengeRealm, Holder};
 use crate::operators::OperatorGrant;
 use crate::schema::{operator_mfa_totp, operators};
 use crate::sessions::Client;
-use crate::{password, IdentityError, IdentityModule, RequestOrigin};
+use crate::{IdentityError, IdentityModule, RequestOrigin};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use secrecy::SecretString;
@@ -112,7 +112,7 @@ impl IdentityModule {
                 )
             })
             .await?;
-        if !password::verify(SecretString::from(request.password), stored).await {
+        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
             return Err(IdentityError::field("password", "is not your current password"));
         }
         let (this, field) = (self.clone(), proof_field(&proof));

@@ -1,13 +1,14 @@
 //! Platform operators: accounts in the control schema that run the platform.
 
-use crate::accounts::{check_password, hash_password, parse_email, RequestOrigin};
+use crate::accounts::{check_password, parse_email, RequestOrigin};
 use crate::mfa::MfaChallenge;
 use crate::schema::operators;
 use crate::session_store::{Device, Realm};
 use crate::tokens::{self, Claims};
-use crate::{password, IdentityError, IdentityModule, LoginRequest};
+use crate::{IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::throttle::{self, ThrottleScope};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -15,7 +16,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-pub(crate) const THROTTLE_TABLE: &str = "agora.operator_login_throttle";
 pub(crate) const PLATFORM_AUDIENCE: &str = "platform";
 
 /// A platform operator.
@@ -93,7 +93,7 @@ impl IdentityModule {
     pub async fn create_operator(&self, new: NewOperator, actor: &Actor) -> Result<Operator, IdentityError> {
         let email = parse_email(&new.email)?;
         check_password("password", &new.password)?;
-        let hash = hash_password(&new.password).await?;
+        let hash = self.hash_password(&new.password).await?;
         let name = new.name.unwrap_or_default();
         let who = actor.audit_name();
         self.db()
@@ -149,18 +149,16 @@ impl IdentityModule {
             Some(_) => return Err(IdentityError::field("client", "one of browser, api")),
         };
         let email = request.email.trim().to_lowercase();
-        let settings = self.settings().clone();
-        let account_key = format!("account:operator:{email}");
-        let ip_key = format!("ip:{}", origin.ip.as_deref().unwrap_or("unknown"));
-        let keys = vec![
-            (account_key.clone(), settings.free_failures, settings.max_failures_per_hour),
-            (ip_key.clone(), settings.max_failures_per_hour_per_ip, settings.max_failures_per_hour_per_ip),
-        ];
+        let rules = self.login_rules(&format!("account:operator:{email}"), origin.ip.as_deref());
         let lookup = email.clone();
-        let (wait, found) = self
+        // Counted before the verdict, as shop logins are (see `accounts::login`).
+        let (reserved, found) = self
             .db()
             .control_tx(async move |conn| {
-                let wait = crate::store::throttle_check(conn, THROTTLE_TABLE, &keys).await?;
+                let reserved = throttle::reserve(conn, ThrottleScope::Platform, &rules).await?;
+                if reserved.is_err() {
+                    return Ok::<_, IdentityError>((reserved, None));
+                }
                 let found: Option<OperatorRow> = operators::table
                     .filter(
                         diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
@@ -171,26 +169,19 @@ impl IdentityModule {
                     .first(conn)
                     .await
                     .optional()?;
-                Ok::<_, IdentityError>((wait, found))
+                Ok((reserved, found))
             })
             .await?;
-        if let Some(retry_after_secs) = wait {
-            return Err(IdentityError::Throttled { retry_after_secs });
-        }
-        let matches = password::verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await;
+        let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
+        let matches =
+            self.passwords().verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
         let Some((id, _, None)) = found.filter(|_| matches) else {
-            self.db()
-                .control_tx(async move |conn| {
-                    crate::store::throttle_fail(conn, THROTTLE_TABLE, &[account_key, ip_key]).await?;
-                    Ok::<_, IdentityError>(())
-                })
-                .await?;
             return Err(IdentityError::BadCredentials);
         };
         let (this, device) = (self.clone(), origin.device());
         self.db()
             .control_tx(async move |conn| {
-                crate::store::throttle_clear(conn, THROTTLE_TABLE, &account_key).await?;
+                reservation.succeeded(conn).await?;
                 if let Some(challenge) = this.operator_mfa_challenge(conn, id, browser).await? {
                     return Ok(OperatorLoginOutcome::MfaRequired(challenge));
                 }
@@ -395,10 +386,10 @@ impl IdentityModule {
                 )
             })
             .await?;
-        if !password::verify(SecretString::from(change.current_password), stored).await {
+        if !self.passwords().verify(SecretString::from(change.current_password), stored).await? {
             return Err(IdentityError::field("current_password", "is not your current password"));
         }
-        let hash = hash_password(&change.new_password).await?;
+        let hash = self.hash_password(&change.new_password).await?;
         let this = self.clone();
         self.db()
             .control_tx(async move |conn| {

@@ -109,15 +109,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (key) {
-        key -> Text,
-        failures -> Int4,
-        window_started_at -> Timestamptz,
-        last_failure_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
     audit_log (id) {
         id -> Uuid,
         occurred_at -> Timestamptz,

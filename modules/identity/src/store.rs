@@ -1,4 +1,4 @@
-//! SQL for accounts, roles, throttling and the audit log. Sessions and tokens are in
+//! SQL for accounts, roles and the audit log (throttling is the kernel's `throttle`). Sessions and tokens are in
 //! `sessions.rs`, next to the rules that use them.
 
 use crate::roles;
@@ -7,7 +7,7 @@ use crate::{Account, IdentityError, UserKind};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::BTreeSet;
 
@@ -181,97 +181,6 @@ pub(crate) async fn permissions(conn: &mut AsyncPgConnection, user: uuid::Uuid) 
     Ok(set)
 }
 
-/// How long a login must wait given a throttle row, or `None` if it may proceed.
-pub(crate) fn throttle_wait(
-    failures: i32,
-    window_started_at: DateTime<Utc>,
-    last_failure_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-    free: u32,
-    max_per_hour: u32,
-) -> Option<u64> {
-    let window_end = window_started_at + chrono::Duration::hours(1);
-    if now >= window_end {
-        return None;
-    }
-    let failures = u32::try_from(failures).unwrap_or(0);
-    if failures >= max_per_hour {
-        return Some(secs_until(now, window_end));
-    }
-    if failures >= free {
-        // 30 s after the first failure past the free ones, doubling each time, at most 15 min.
-        let exponent = (failures - free).min(5);
-        let delay = chrono::Duration::seconds((30i64 << exponent).min(900));
-        let ready = last_failure_at + delay;
-        if now < ready {
-            return Some(secs_until(now, ready));
-        }
-    }
-    None
-}
-
-fn secs_until(now: DateTime<Utc>, then: DateTime<Utc>) -> u64 {
-    u64::try_from((then - now).num_milliseconds()).map(|ms| ms.div_ceil(1000)).unwrap_or(1).max(1)
-}
-
-#[derive(QueryableByName)]
-struct ThrottleRow {
-    #[diesel(sql_type = Integer)]
-    failures: i32,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-    window_started_at: DateTime<Utc>,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-    last_failure_at: DateTime<Utc>,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-    now: DateTime<Utc>,
-}
-
-/// The longest wait any of `keys` imposes: (key, free failures, max per hour).
-pub(crate) async fn throttle_check(
-    conn: &mut AsyncPgConnection,
-    table: &str,
-    keys: &[(String, u32, u32)],
-) -> QueryResult<Option<u64>> {
-    let mut wait = None;
-    for (key, free, max) in keys {
-        let row: Option<ThrottleRow> = diesel::sql_query(format!(
-            "SELECT failures, window_started_at, last_failure_at, now() AS now FROM {table} WHERE key = $1"
-        ))
-        .bind::<Text, _>(key)
-        .get_result(conn)
-        .await
-        .optional()?;
-        if let Some(r) = row {
-            let w = throttle_wait(r.failures, r.window_started_at, r.last_failure_at, r.now, *free, *max);
-            wait = wait.max(w);
-        }
-    }
-    Ok(wait)
-}
-
-/// Counts one failed login against each key, opening a new window when the last one is over.
-pub(crate) async fn throttle_fail(conn: &mut AsyncPgConnection, table: &str, keys: &[String]) -> QueryResult<()> {
-    for key in keys {
-        diesel::sql_query(format!(
-            "INSERT INTO {table} AS t (key, failures) VALUES ($1, 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN t.window_started_at <= now() - interval '1 hour' THEN 1 ELSE t.failures + 1 END, \
-               window_started_at = CASE WHEN t.window_started_at <= now() - interval '1 hour' THEN now() ELSE t.window_started_at END, \
-               last_failure_at = now()"
-        ))
-        .bind::<Text, _>(key)
-        .execute(conn)
-        .await?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn throttle_clear(conn: &mut AsyncPgConnection, table: &str, key: &str) -> QueryResult<()> {
-    diesel::sql_query(format!("DELETE FROM {table} WHERE key = $1")).bind::<Text, _>(key).execute(conn).await?;
-    Ok(())
-}
-
-/// Records a security event in the shop's audit log.
 pub(crate) async fn audit(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -292,22 +201,4 @@ pub(crate) async fn audit(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn throttle_delays_grow_and_cap() {
-        let t0 = Utc::now();
-        let s = chrono::Duration::seconds;
-        assert_eq!(throttle_wait(4, t0, t0, t0, 5, 100), None, "free failures cost nothing");
-        assert_eq!(throttle_wait(5, t0, t0, t0 + s(1), 5, 100), Some(29));
-        assert_eq!(throttle_wait(5, t0, t0, t0 + s(30), 5, 100), None, "the delay passes");
-        assert_eq!(throttle_wait(6, t0, t0, t0 + s(1), 5, 100), Some(59));
-        assert_eq!(throttle_wait(40, t0, t0, t0 + s(1), 5, 100), Some(899), "capped at 15 minutes");
-        assert_eq!(throttle_wait(100, t0, t0 - s(3000), t0 + s(600), 5, 100), Some(3000), "hourly cap");
-        assert_eq!(throttle_wait(100, t0, t0, t0 + s(3600), 5, 100), None, "a new window");
-    }
 }

@@ -49,6 +49,18 @@ impl Principal {
         }
     }
 
+    /// A stable name for this verified caller (`staff:<user id>`, `api-key:<key id>`, …), for
+    /// budgets and stored responses that belong to one caller; `None` when anonymous.
+    pub fn key(&self) -> Option<String> {
+        match self {
+            Principal::Anonymous => None,
+            Principal::Customer { user_id, .. } => Some(format!("customer:{user_id}")),
+            Principal::Staff { user_id, .. } => Some(format!("staff:{user_id}")),
+            Principal::ApiKey { key_id, .. } => Some(format!("api-key:{key_id}")),
+            Principal::Operator { operator_id } => Some(format!("operator:{operator_id}")),
+        }
+    }
+
     /// Whether this principal holds `permission`.
     pub fn has(&self, permission: &str) -> bool {
         match self {

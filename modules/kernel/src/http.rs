@@ -10,8 +10,8 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
-use sha2::{Digest, Sha256};
 use std::future::{ready, Ready};
+use std::net::IpAddr;
 use std::time::Instant;
 use tracing::Span;
 
@@ -222,23 +222,137 @@ impl paperclip::actix::OperationModifier for TenantContext {
     }
 }
 
-/// Who is calling, for rate limits and idempotency scopes: a digest of the credentials sent
-/// (so two API keys of one shop are two clients), else the client's IP address.
+/// The networks of the reverse proxies in front of Agora (`AGORA_TRUSTED_PROXIES`), whose
+/// `X-Forwarded-For` entries are believed. Empty (the default): only the peer address counts.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(std::sync::Arc<Vec<ipnet::IpNet>>);
+
+impl TrustedProxies {
+    /// Comma-separated CIDRs (`10.0.0.0/8, 2001:db8::/32`); a bare address is a /32 or /128.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let net = item
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("`{item}` is not a network such as 10.0.0.0/8 or an address"))?;
+            nets.push(net.trunc());
+        }
+        Ok(Self(std::sync::Arc::new(nets)))
+    }
+
+    /// Loopback only: a proxy on the same machine.
+    pub fn loopback() -> Self {
+        Self::parse("127.0.0.0/8,::1/128").unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn networks(&self) -> &[ipnet::IpNet] {
+        &self.0
+    }
+
+    fn trusts(&self, addr: IpAddr) -> bool {
+        let addr = canonical(addr);
+        self.0.iter().any(|net| net.contains(&addr))
+    }
+
+    /// The client behind `peer`: walking `X-Forwarded-For` from its right (the hop our own
+    /// proxy appended) while the hop we stand at is a trusted proxy, the first address that is
+    /// not. Entries left of that point are whatever the client wrote and are never read.
+    pub fn client_behind(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
+        let mut client = canonical(peer);
+        let hops = forwarded_for.iter().flat_map(|h| h.split(',')).map(str::trim).collect::<Vec<_>>();
+        for hop in hops.into_iter().rev() {
+            if !self.trusts(client) {
+                break;
+            }
+            match parse_hop(hop) {
+                Some(addr) => client = canonical(addr),
+                // Garbage from a trusted hop's left: the trusted hop is the best we know.
+                None => break,
+            }
+        }
+        client
+    }
+}
+
+/// `::ffff:10.0.0.1` is 10.0.0.1: dual-stack listeners report IPv4 peers that way.
+fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+        v4 => v4,
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:5678`, `[::1]:80`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// The client's address — the one function every limit, throttle, audit entry and session uses.
+/// The peer address, or behind configured trusted proxies the right-most untrusted
+/// `X-Forwarded-For` hop (see [`TrustedProxies::client_behind`]).
+pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(trusted) = req.app_data::<web::Data<TrustedProxies>>().filter(|t| !t.is_empty()) else {
+        return Some(canonical(peer));
+    };
+    let forwarded: Vec<&str> = req.headers().get_all(X_FORWARDED_FOR).filter_map(|v| v.to_str().ok()).collect();
+    Some(trusted.client_behind(peer, &forwarded))
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The path as routing matched it (`%76` decoded to `v`, as actix does before matching), for
+/// every path-based rule, so an encoded path cannot reach a route while skipping its rules.
+pub fn routing_path(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
+}
+
+/// Who is calling, for rate limits: the verified principal (so two API keys of one shop are two
+/// clients), else the client's address. Never anything the client merely sent: an unverified
+/// `Authorization` value would let every request be a new client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientKey(pub String);
 
 impl ClientKey {
-    pub fn of(req: &ServiceRequest, trust_forwarded_for: bool) -> Self {
-        let credentials = [header::AUTHORIZATION, HeaderName::from_static("x-api-key")]
-            .iter()
-            .find_map(|name| req.headers().get(name))
-            .map(HeaderValue::as_bytes);
-        if let Some(bytes) = credentials {
-            let digest = Sha256::digest(bytes);
-            return ClientKey(format!("cred:{}", hex::encode(digest.get(..12).unwrap_or_default())));
+    /// Run after authentication, which leaves the verified principal on the request.
+    pub fn of(req: &ServiceRequest) -> Self {
+        if let Some(who) = req.extensions().get::<crate::auth::Principal>().and_then(crate::auth::Principal::key) {
+            return ClientKey(who);
         }
-        let info = req.connection_info();
-        let ip = if trust_forwarded_for { info.realip_remote_addr() } else { info.peer_addr() };
-        ClientKey(format!("ip:{}", ip.unwrap_or("unknown")))
+        Self::address(req.request())
+    }
+
+    /// The client address alone (failed authentication is counted here).
+    pub fn address(req: &HttpRequest) -> Self {
+        ClientKey(format!("ip:{}", client_addr(req).map(|a| a.to_string()).unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop() {
+        let none = TrustedProxies::default();
+        assert_eq!(none.client_behind(ip("203.0.113.5"), &["1.1.1.1"]), ip("203.0.113.5"), "no proxies: the peer");
+        let lb = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").unwrap_or_default();
+        // The client wrote 6.6.6.6 itself; the proxy appended the address it saw.
+        assert_eq!(lb.client_behind(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.7"]), ip("198.51.100.7"));
+        assert_eq!(lb.client_behind(ip("10.0.0.2"), &["6.6.6.6", "198.51.100.7, 192.168.1.1"]), ip("198.51.100.7"));
+        assert_eq!(lb.client_behind(ip("198.51.100.9"), &["6.6.6.6"]), ip("198.51.100.9"), "an untrusted peer");
+        assert_eq!(lb.client_behind(ip("10.0.0.2"), &["junk, 10.0.0.3"]), ip("10.0.0.3"), "garbage stops the walk");
+        assert_eq!(lb.client_behind(ip("::ffff:10.0.0.2"), &["198.51.100.7:4711"]), ip("198.51.100.7"));
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.internal").is_err());
     }
 }

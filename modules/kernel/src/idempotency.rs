@@ -1,8 +1,23 @@
 //! `Idempotency-Key` for unsafe requests.
 //!
 //! Same key + same request → the first response, replayed. Same key + different request → 422.
-//! Same key while the first is still running → 409. Keys are scoped to the tenant and the caller
-//! and kept 24 hours. A 5xx answer releases the key so the client can retry.
+//! Same key while the first is still running → 409. Keys are scoped to the tenant and the
+//! **verified principal** (session holder, token subject, API key) and kept 24 hours. A 5xx
+//! answer releases the key so the client can retry.
+//!
+//! The middleware runs after authentication (see the order in `src/app.rs`), so the caller it
+//! scopes by is the one the identity module verified, never a header value or an address: a
+//! stranger sending the same key, path and body is another scope and cannot receive a response
+//! made for someone else. Anonymous requests are not stored for replay at all: the only thing an
+//! anonymous client holds is the key itself, which may be guessable (`1`, `k`), and the anonymous
+//! writes we have (registration, reset requests) answer the same when repeated anyway. A later
+//! anonymous write that needs replay (guest checkout) must scope by a secret the client holds
+//! (its guest cart token), by giving the request a principal — not by loosening this rule.
+//!
+//! Stored bodies may carry one-time secrets (a new API key, a TOTP seed, recovery codes, a
+//! webhook secret, tokens), so every stored body is sealed (`sealing::Sealer`, bound to its
+//! shop, caller and key): a copy of the database opens none of them, and a row moved to another
+//! caller's scope does not open either.
 //!
 //! The key row is claimed before the handler runs (its own short transaction), so a concurrent
 //! duplicate sees it at once; the response is stored after. A process that dies between the two
@@ -10,9 +25,11 @@
 //! whose key could not be released at once (the database itself was away) is released as soon as
 //! the database answers again, so the client's retry is not held off for the whole lease.
 
+use crate::auth::Principal;
 use crate::db::{Database, DbError};
 use crate::error::{ApiError, ErrorKind};
-use crate::http::{ClientKey, TenantContext};
+use crate::http::TenantContext;
+use crate::sealing::Sealer;
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -37,11 +54,15 @@ const RELEASE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Response headers worth replaying; the rest (dates, request ids) belong to each response.
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct IdempotencySettings {
     pub max_body_bytes: usize,
-    pub trust_forwarded_for: bool,
+    /// Seals stored response bodies.
+    pub sealer: Sealer,
 }
+
+/// Sealing purpose of stored response bodies.
+const SEAL_PURPOSE: &str = "idempotent-response";
 
 #[derive(QueryableByName)]
 struct StoredKey {
@@ -78,6 +99,13 @@ struct Scope {
     tenant: String,
     caller: String,
     key: String,
+}
+
+impl Scope {
+    /// What a sealed body is bound to: it opens only in this scope.
+    fn place(&self) -> Vec<u8> {
+        [self.tenant.as_bytes(), &[0], self.caller.as_bytes(), &[0], self.key.as_bytes()].concat()
+    }
 }
 
 fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
@@ -233,7 +261,7 @@ impl crate::jobs::Job for PurgeExpiredKeys {
     }
 }
 
-fn replay(stored: StoredKey) -> HttpResponse {
+fn replay(stored: StoredKey, body: Vec<u8>) -> HttpResponse {
     let status = stored.response_status.and_then(|s| u16::try_from(s).ok()).and_then(|s| StatusCode::from_u16(s).ok());
     let mut response = HttpResponse::build(status.unwrap_or(StatusCode::OK));
     if let Some(serde_json::Value::Object(headers)) = stored.response_headers {
@@ -246,10 +274,11 @@ fn replay(stored: StoredKey) -> HttpResponse {
         }
     }
     response.insert_header((REPLAYED, HeaderValue::from_static("true")));
-    response.body(stored.response_body.unwrap_or_default())
+    response.body(body)
 }
 
-/// Middleware; runs after tenant resolution so keys are scoped to the tenant.
+/// Middleware; runs after tenant resolution and authentication, so keys are scoped to the tenant
+/// and the verified caller.
 pub async fn enforce(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -261,8 +290,13 @@ pub async fn enforce(
     };
     let (Some(db), Some(settings)) = (
         req.app_data::<web::Data<Database>>().cloned(),
-        req.app_data::<web::Data<IdempotencySettings>>().map(|s| *s.get_ref()),
+        req.app_data::<web::Data<IdempotencySettings>>().map(|s| s.get_ref().clone()),
     ) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // Anonymous callers get no replay (see the module comment): the request simply runs.
+    let caller = req.extensions().get::<Principal>().and_then(Principal::key);
+    let Some(caller) = caller else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let key = match parse_key(&header) {
@@ -296,7 +330,7 @@ pub async fn enforce(
     req.set_payload(actix_web::dev::Payload::from(body));
 
     let tenant = req.extensions().get::<TenantContext>().map(|t| t.id.to_string()).unwrap_or_else(|| "platform".into());
-    let scope = Scope { tenant, caller: ClientKey::of(&req, settings.trust_forwarded_for).0, key };
+    let scope = Scope { tenant, caller, key };
 
     let claimed_at = match claim(&db, &scope, &request_hash).await {
         Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
@@ -317,7 +351,13 @@ pub async fn enforce(
             );
             return Ok(req.error_response(e).map_into_boxed_body());
         }
-        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored))),
+        Ok(Claim::Replay(mut stored)) => {
+            let sealed = stored.response_body.take().unwrap_or_default();
+            return Ok(match settings.sealer.open(SEAL_PURPOSE, &scope.place(), &sealed) {
+                Ok(opened) => req.into_response(replay(stored, opened.plain)),
+                Err(e) => req.error_response(ApiError::internal(format!("stored idempotent response: {e}"))),
+            });
+        }
         Ok(Claim::Proceed(at)) => at,
     };
 
@@ -339,11 +379,22 @@ pub async fn enforce(
     }
     let (head, response_body) = http_res.into_parts();
     let bytes = body::to_bytes(response_body).await.unwrap_or_default();
-    if status.is_server_error() {
+    let recorded = if status.is_server_error() {
         release_failed(&db, &scope, claimed_at, status).await;
-    } else if let Err(e) =
-        finish(&db, &scope, claimed_at, status, serde_json::Value::Object(kept), bytes.to_vec()).await
-    {
+        Ok(())
+    } else {
+        match settings.sealer.seal(SEAL_PURPOSE, &scope.place(), &bytes) {
+            Ok(sealed) => finish(&db, &scope, claimed_at, status, serde_json::Value::Object(kept), sealed)
+                .await
+                .map_err(|e| e.to_string()),
+            // Unsealable: release the key rather than keep a response in the clear.
+            Err(e) => {
+                release_failed(&db, &scope, claimed_at, StatusCode::INTERNAL_SERVER_ERROR).await;
+                Err(e.to_string())
+            }
+        }
+    };
+    if let Err(e) = recorded {
         tracing::error!(error = %e, "could not record idempotent response");
     }
     let res = head.set_body(BoxBody::new(bytes));

@@ -39,3 +39,4 @@ pub use model::{new_id, Actor, Currency, Money, Version};
 pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;
+pub mod throttle;

@@ -18,7 +18,6 @@ pub struct RateLimits {
     pub client_per_window: u64,
     pub tenant_per_window: u64,
     pub window: Duration,
-    pub trust_forwarded_for: bool,
 }
 
 #[derive(Clone)]
@@ -121,22 +120,45 @@ impl RateLimiter {
     }
 }
 
-/// Middleware for `/api/…`: runs after tenant resolution so per-tenant budgets apply.
+fn too_many(exceeded: &Exceeded) -> ApiError {
+    ApiError::new(
+        ErrorKind::TooManyRequests { retry_after_secs: exceeded.retry_after_secs },
+        "rate-limited",
+        format!("too many requests for this {}; retry after {} s", exceeded.scope, exceeded.retry_after_secs),
+    )
+}
+
+/// Whether a request is under `/api/v1/`, judged on the path routing matches (an encoded
+/// `/api/%761/…` reaches the same routes, so it meets the same limits).
+fn limited_path(req: &ServiceRequest) -> bool {
+    crate::http::routing_path(req).starts_with("/api/v1/")
+}
+
+/// For the authenticating middleware: a request whose credentials were refused still spends its
+/// client address's budget (else guessing tokens would be free); the 429 when it is spent.
+pub async fn count_failed_authentication(req: &ServiceRequest) -> Option<ApiError> {
+    let limiter = req.app_data::<web::Data<RateLimiter>>().cloned()?;
+    if !limited_path(req) {
+        return None;
+    }
+    let client = ClientKey::address(req.request());
+    let tenant = req.extensions().get::<TenantContext>().cloned();
+    limiter.check(tenant.as_ref(), &client).await.err().map(|e| too_many(&e))
+}
+
+/// Middleware for `/api/…`: runs after tenant resolution, so per-tenant budgets apply, and after
+/// authentication, so a verified caller has a budget of their own (anonymous callers share their
+/// address's).
 pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-    if let (Some(limiter), true) = (limiter, req.path().starts_with("/api/v1/")) {
-        let client = ClientKey::of(&req, limiter.limits.trust_forwarded_for);
+    if let (Some(limiter), true) = (limiter, limited_path(&req)) {
+        let client = ClientKey::of(&req);
         let tenant = req.extensions().get::<TenantContext>().cloned();
         if let Err(exceeded) = limiter.check(tenant.as_ref(), &client).await {
-            let error = ApiError::new(
-                ErrorKind::TooManyRequests { retry_after_secs: exceeded.retry_after_secs },
-                "rate-limited",
-                format!("too many requests for this {}; retry after {} s", exceeded.scope, exceeded.retry_after_secs),
-            );
-            return Ok(req.error_response(error).map_into_boxed_body());
+            return Ok(req.error_response(too_many(&exceeded)).map_into_boxed_body());
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())

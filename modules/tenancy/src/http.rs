@@ -26,7 +26,8 @@ pub async fn resolve_tenant(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if !is_tenant_path(req.path()) {
+    // The path routing matches (percent-decoded), so an encoded path is a shop's path too.
+    if !is_tenant_path(agora_kernel::http::routing_path(&req)) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(module) = req.app_data::<actix_web::web::Data<TenancyModule>>().cloned() else {
