@@ -4,7 +4,9 @@
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
-//! - [`model`], [`pagination`]: ids, money, actors, versions, cursors;
+//! - [`model`], [`pagination`]: ids, actors, versions, cursors; [`money`]: amounts and currencies;
+//!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
+//!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
@@ -12,19 +14,25 @@ pub mod auth;
 pub mod cache;
 pub mod db;
 pub mod diagnostics;
+pub mod enums;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod ids;
 pub mod jobs;
+pub mod lists;
 pub mod metrics;
 pub mod model;
+pub mod money;
 pub mod pagination;
 pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
+pub mod storage;
+pub mod values;
 pub mod versioned;
 
 pub use auth::{perm, Authorized, Principal};
@@ -35,3 +43,15 @@ pub use model::{new_id, Actor, Currency, Money, Version};
 pub use versioned::{Created, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;
+
+/// What the `typed_id!` and `text_enum!` macros expand to names, so a module using them needs no
+/// direct dependency on these crates (diesel excepted: its derives name it).
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+    pub use paperclip;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use uuid;
+}
