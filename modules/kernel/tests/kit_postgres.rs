@@ -4,6 +4,8 @@
 //! Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); everything happens
 //! in a temporary table inside a transaction that is rolled back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 use agora_kernel::money::{Currency, Money};
 use agora_kernel::values::{LocalizedText, Quantity, Sku};
 use diesel::prelude::*;

@@ -2,6 +2,8 @@
 //! real S3-compatible server (moto, started by the test on a free port; scripts/test.sh installs
 //! it). When moto cannot be started the S3 test fails and says why: it never skips.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 use agora_kernel::storage::{
     bytes_stream, ByteStream, FileKey, FileStorage, LocalDirectory, S3Settings, S3Storage, StorageError, TenantFiles,
 };
