@@ -213,7 +213,11 @@ impl Rounding {
         if denominator == 0 {
             return None;
         }
-        let (n, d) = if denominator < 0 { (numerator.checked_neg()?, -denominator) } else { (numerator, denominator) };
+        let (n, d) = if denominator < 0 {
+            (numerator.checked_neg()?, denominator.checked_neg()?)
+        } else {
+            (numerator, denominator)
+        };
         let quotient = n / d;
         let remainder = (n % d).abs();
         let away = if n < 0 { -1 } else { 1 };
@@ -513,6 +517,8 @@ mod tests {
         }
         assert_eq!(Rounding::HalfUp.divide(25, -10), Some(-3));
         assert_eq!(Rounding::HalfUp.divide(1, 0), None);
+        assert_eq!(Rounding::HalfUp.divide(1, i128::MIN), None, "no overflow panic on the most negative divisor");
+        assert_eq!(Rounding::HalfUp.divide(i128::MIN, -1), None);
     }
 
     #[test]
