@@ -8,6 +8,8 @@
 #       and the `postgres` system user that the embedded-database tests need;
 #   * Redis on 127.0.0.1:6379, nothing kept on disk                        (Debian `redis-server`);
 #   * aiosmtpd, the SMTP server the notification tests run               (Debian `python3-aiosmtpd`);
+#   * moto_server, the S3-compatible server the file-storage tests run   (PyPI `moto[server]`, in a
+#     venv under ~/.cache/agora-test-venv; AGORA_MOTO_SERVER overrides where it is);
 #   * cargo nextest when installed, plain `cargo test` otherwise.
 # When the services are already up it changes nothing.
 #
@@ -196,6 +198,30 @@ ensure_python_aiosmtpd() {
     info "aiosmtpd ready ($py)"
 }
 
+# ---------------------------------------------------------------------------------------------
+# S3-compatible test server: the storage tests start moto_server themselves (modules/kernel/tests/storage.rs)
+# ---------------------------------------------------------------------------------------------
+MOTO_VENV="${HOME}/.cache/agora-test-venv"
+moto_works() { [ -n "$1" ] && command -v "$1" >/dev/null 2>&1 && timeout 60 "$1" --help >/dev/null 2>&1; }
+
+ensure_moto() {
+    section "S3-compatible test server (moto)"
+    local found=""
+    for candidate in "${AGORA_MOTO_SERVER:-}" "$MOTO_VENV/bin/moto_server" moto_server; do
+        if moto_works "$candidate"; then found="$candidate"; break; fi
+    done
+    if [ -z "$found" ]; then
+        info "moto_server not found; installing moto[server] into $MOTO_VENV"
+        command -v python3 >/dev/null 2>&1 || apt_install python3
+        python3 -m venv "$MOTO_VENV" >/dev/null 2>&1 || { apt_install python3-venv; python3 -m venv "$MOTO_VENV"; }
+        "$MOTO_VENV/bin/pip" install -q 'moto[server]' \
+            || die "pip install 'moto[server]' failed (is PyPI reachable?)"
+        moto_works "$MOTO_VENV/bin/moto_server" || die "moto_server was installed but does not run"
+        found="$MOTO_VENV/bin/moto_server"
+    fi
+    info "moto_server ready ($found)"
+}
+
 ensure_oidc_provider() {
     section "OIDC test provider (oidc-provider, tests/oidc-provider)"
     command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
@@ -249,6 +275,7 @@ info "TEST_REDIS_URL=$TEST_REDIS_URL"
 ensure_postgres
 ensure_redis
 ensure_python_aiosmtpd
+ensure_moto
 ensure_oidc_provider
 ensure_rust
 choose_runner

@@ -6,8 +6,8 @@
 
 mod support;
 
-mod attacks_links;
 mod attacks_limits;
+mod attacks_links;
 mod bad_input;
 mod cache;
 mod cli;

@@ -6,7 +6,9 @@
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
 //! - [`text_input`]: text PostgreSQL cannot store refused at the edge; [`openapi`]: what the
 //!   contract needs beyond what paperclip sees;
-//! - [`model`], [`pagination`]: ids, money, actors, versions, cursors;
+//! - [`model`], [`pagination`]: ids, actors, versions, cursors; [`money`]: amounts and currencies;
+//!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
+//!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
@@ -14,13 +16,17 @@ pub mod auth;
 pub mod cache;
 pub mod db;
 pub mod diagnostics;
+pub mod enums;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod ids;
 pub mod jobs;
+pub mod lists;
 pub mod metrics;
 pub mod model;
+pub mod money;
 pub mod openapi;
 pub mod pagination;
 pub mod ports;
@@ -28,7 +34,9 @@ pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
+pub mod storage;
 pub mod text_input;
+pub mod values;
 pub mod versioned;
 
 pub use auth::{perm, Authorized, Principal};
@@ -40,3 +48,15 @@ pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;
 pub mod throttle;
+
+/// What the `typed_id!` and `text_enum!` macros expand to names, so a module using them needs no
+/// direct dependency on these crates (diesel excepted: its derives name it).
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+    pub use paperclip;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use uuid;
+}

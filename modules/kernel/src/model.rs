@@ -1,9 +1,10 @@
-//! Small value types every module shares: ids, money, actors, optimistic-locking versions.
+//! Small value types every module shares: ids, actors, optimistic-locking versions (money lives in
+//! [`crate::money`] and is re-exported here for the modules that import it from `model`).
 
 use crate::error::{ApiError, ErrorKind};
 use actix_web::http::header::{self, HeaderMap};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+
+pub use crate::money::{Currency, Money};
 
 /// A new time-ordered id (UUIDv7): index-friendly and sortable by creation time.
 pub fn new_id() -> uuid::Uuid {
@@ -34,74 +35,6 @@ impl Actor {
             Actor::System(what) => format!("system:{what}"),
             Actor::Anonymous => "anonymous".to_string(),
         }
-    }
-}
-
-/// An amount of money in integer minor units (cents) with its ISO 4217 currency. Never a float.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
-pub struct Money {
-    /// Amount in minor units of `currency` (e.g. cents).
-    pub amount: i64,
-    pub currency: Currency,
-}
-
-impl Money {
-    pub fn new(amount: i64, currency: Currency) -> Self {
-        Self { amount, currency }
-    }
-
-    /// Adds two amounts of the same currency; `None` on a currency mismatch or overflow.
-    pub fn checked_add(self, other: Money) -> Option<Money> {
-        (self.currency == other.currency)
-            .then(|| self.amount.checked_add(other.amount).map(|amount| Money { amount, ..self }))
-            .flatten()
-    }
-}
-
-/// Three upper-case ASCII letters (ISO 4217 code). Parsed once at the edge.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Currency([u8; 3]);
-
-impl Currency {
-    pub fn parse(code: &str) -> Option<Self> {
-        let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
-        bytes.iter().all(u8::is_ascii_uppercase).then_some(Self(bytes))
-    }
-
-    pub fn as_str(&self) -> &str {
-        // Only ASCII upper-case letters are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
-    }
-}
-
-impl fmt::Debug for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Currency {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Currency::parse(&raw).ok_or_else(|| serde::de::Error::custom("expected an ISO 4217 currency code such as EUR"))
-    }
-}
-
-impl paperclip::v2::schema::TypedData for Currency {
-    fn data_type() -> paperclip::v2::models::DataType {
-        paperclip::v2::models::DataType::String
     }
 }
 
@@ -152,22 +85,6 @@ impl Version {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn currency_parsing() {
-        assert_eq!(Currency::parse("EUR").map(|c| c.to_string()), Some("EUR".into()));
-        assert!(Currency::parse("eur").is_none());
-        assert!(Currency::parse("EURO").is_none());
-    }
-
-    #[test]
-    fn money_adds_only_same_currency() {
-        let eur = Currency::parse("EUR").unwrap();
-        let usd = Currency::parse("USD").unwrap();
-        assert_eq!(Money::new(150, eur).checked_add(Money::new(50, eur)), Some(Money::new(200, eur)));
-        assert_eq!(Money::new(150, eur).checked_add(Money::new(50, usd)), None);
-        assert_eq!(Money::new(i64::MAX, eur).checked_add(Money::new(1, eur)), None);
-    }
 
     #[test]
     fn version_check() {
