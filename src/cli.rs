@@ -482,6 +482,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
         let workers = app::start_workers(&state);
         let running = app::listen(state)?;
+        if let Some(metrics) = running.metrics_addr {
+            tracing::info!(addr = %metrics, "metrics listening");
+        }
         tracing::info!(addr = %running.addr, "agora listening");
         // actix handles SIGTERM/SIGINT: stops accepting, lets in-flight requests finish.
         let outcome = running.server.await;

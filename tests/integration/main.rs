@@ -6,6 +6,7 @@
 
 mod support;
 
+mod attacks_sso;
 mod bad_input;
 mod cache;
 mod cli;

@@ -23,9 +23,12 @@
 //!
 //! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
 //!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
-//!   client secret encrypted at rest; first logins create the account, existing accounts are
-//!   linked only through an email verified on both sides. The session comes from `sessions::grant`
-//!   like a password login's.
+//!   client secret encrypted at rest; first logins create the account. An existing account is
+//!   linked only when its holder confirms the link while signed in (or, for staff other than
+//!   owners, when the owner made the provider the only way in). Only an owner, re-entering their
+//!   password, may change the provider. Provider calls go through the kernel's guarded outbound
+//!   client; discovery documents are cached. The session comes from `sessions::grant` like a
+//!   password login's.
 
 mod access;
 mod accounts;
@@ -47,6 +50,7 @@ mod sessions;
 mod store;
 pub mod tokens;
 
+use agora_kernel::outbound::{Outbound, OutboundPolicy};
 use agora_kernel::ports::{PersonalDataHolder, TransactionalMail};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
@@ -196,6 +200,10 @@ struct Inner {
     personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     sessions: SessionStore,
     sealer: Sealer,
+    /// The platform's guarded client for calls to the shops' identity providers.
+    outbound: Outbound,
+    /// Providers' discovery documents (with their signing keys), by issuer URL.
+    discovery: oidc::DiscoveryCache,
 }
 
 /// What the composition root hands the module besides the database.
@@ -208,6 +216,9 @@ pub struct Wiring {
     pub personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     /// Browser sessions live in Redis when given, in the database otherwise.
     pub redis: Option<Redis>,
+    /// The platform's guarded HTTP client (`agora_kernel::outbound`); without it one that
+    /// refuses private addresses is built.
+    pub outbound: Option<Outbound>,
 }
 
 impl IdentityModule {
@@ -218,7 +229,12 @@ impl IdentityModule {
         let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
         let (mail, personal_data) = (wiring.mail, wiring.personal_data);
-        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer };
+        let outbound = match wiring.outbound {
+            Some(outbound) => outbound,
+            None => Outbound::new(OutboundPolicy::default()).map_err(|e| IdentityError::Outbound(e.to_string()))?,
+        };
+        let discovery = oidc::discovery_cache();
+        let inner = Inner { db, settings, signer, mail, personal_data, sessions, sealer, outbound, discovery };
         Ok(Self { inner: Arc::new(inner) })
     }
 
