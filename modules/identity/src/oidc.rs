@@ -891,7 +891,8 @@ impl IdentityModule {
                     "issuer": identity.issuer, "account": how });
                 let subject = Some(format!("user:{}", user.id));
                 store::audit(conn, &Actor::User(user.id), "login.succeeded", subject, ip.as_deref(), details).await?;
-                Ok::<_, OidcError>(Outcome::Granted(this.grant(conn, &context, user, Client::Browser, &device).await?))
+                let grant = this.grant(conn, &context, user, Client::Browser, &device).await?;
+                Ok::<_, OidcError>(Outcome::Granted(Box::new(grant)))
             })
             .await?;
         let mut location = format!("{}{}", origin.base_url, provider.return_path);
@@ -994,7 +995,7 @@ impl IdentityModule {
 
 /// What the callback ends in.
 enum Outcome {
-    Granted(crate::sessions::Grant),
+    Granted(Box<crate::sessions::Grant>),
     /// The account has a second factor on; the challenge finishes the login.
     Mfa(String),
     /// An existing account's holder must confirm the link; the token names it.
