@@ -139,19 +139,12 @@ impl Grantor {
     /// Whether this grantor may act on owners (disable one, change an owner's roles, make
     /// someone an owner): owners only, since `admin` holds every permission too and would
     /// otherwise be a step away from taking the shop.
-    async fn check_may_touch_owners(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<(), IdentityError> {
-        let allowed = match self {
+    async fn may_touch_owners(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<bool, IdentityError> {
+        Ok(match self {
             Grantor::System(_) => true,
             Grantor::Principal(Principal::Staff { user_id, .. }) => store::is_active_owner(conn, *user_id).await?,
             Grantor::Principal(_) => false,
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(IdentityError::OwnerOnly(
-                "only an owner may disable an owner, change an owner's roles or make someone an owner",
-            ))
-        }
+        })
     }
 
     pub(crate) fn check(&self, wanted: &BTreeSet<String>) -> Result<(), IdentityError> {
@@ -162,6 +155,8 @@ impl Grantor {
         }
     }
 }
+
+const OWNERS_ONLY: &str = "only an owner may disable an owner, change an owner's roles or make someone an owner";
 
 fn check_permissions(field: &str, names: &[String]) -> Result<(), IdentityError> {
     if names.is_empty() {
@@ -310,8 +305,8 @@ impl IdentityModule {
                 if found.is_none() {
                     return Err(IdentityError::NotFound("staff member"));
                 }
-                if store::is_active_owner(conn, user).await? {
-                    grantor.check_may_touch_owners(conn).await?;
+                if store::is_active_owner(conn, user).await? && !grantor.may_touch_owners(conn).await? {
+                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
                 }
                 let owners_before = active_owners(conn).await?;
                 diesel::update(users::table.filter(users::id.eq(user)))
@@ -350,12 +345,17 @@ impl IdentityModule {
                     .await?
                     .filter(|u| u.kind() == UserKind::Staff)
                     .ok_or(IdentityError::NotFound("staff member"))?;
-                if keys.iter().any(|k| k == crate::roles::OWNER) || store::is_active_owner(conn, user).await? {
-                    grantor.check_may_touch_owners(conn).await?;
-                }
+                // Decided on the roles as they were: the caller may be the one changing.
+                let touches_owner =
+                    keys.iter().any(|k| k == crate::roles::OWNER) || store::is_active_owner(conn, user).await?;
+                let may_touch_owners = grantor.may_touch_owners(conn).await?;
                 let owners_before = active_owners(conn).await?;
                 diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
+                // Permissions one does not hold are refused first (`cannot-grant`); then owners.
                 assign(conn, user, &keys, &grantor).await?;
+                if touches_owner && !may_touch_owners {
+                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
+                }
                 ensure_an_owner_remains(conn, owners_before).await?;
                 store::audit(
                     conn,
