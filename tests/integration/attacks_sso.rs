@@ -199,7 +199,14 @@ async fn a_stored_private_issuer_is_never_called_by_an_anonymous_login() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let pg = app.db.connect().await;
-    for issuer in [format!("http://127.0.0.1:{port}"), format!("https://localhost:{port}")] {
+    let issuers = [
+        format!("http://127.0.0.1:{port}"),
+        format!("https://localhost:{port}"),
+        format!("https://[::1]:{port}"),
+        "https://10.0.0.7".to_string(),
+        "http://169.254.169.254/latest/meta-data".to_string(),
+    ];
+    for issuer in issuers {
         // As if stored before this check existed, or by an operator who allowed it then.
         pg.execute("DELETE FROM t_acme.oidc_provider", &[]).await.unwrap();
         pg.execute(
@@ -211,7 +218,9 @@ async fn a_stored_private_issuer_is_never_called_by_an_anonymous_login() {
         .unwrap();
         let res = app.get("/api/v1/store/auth/oidc/start").header("x-tenant-id", &shop).send().await.unwrap();
         let body = problem(res, 502).await;
-        assert!(type_of(&body).starts_with("oidc-provider"), "{issuer}: {body}");
+        // IP literals are refused before any request; a name by the resolver, at connect time.
+        let expected = if issuer.contains("localhost") { "oidc-provider-failed" } else { "oidc-provider-refused" };
+        assert_eq!(type_of(&body), expected, "{issuer}: {body}");
         let accepted = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
         assert!(accepted.is_err(), "{issuer}: the server connected to the loopback service");
     }
