@@ -11,11 +11,13 @@ use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
 use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
+use agora_kernel::outbound::{Outbound, OutboundPolicy};
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::ports::{AccountEmail, PersonalDataHolder, ShopAddress, ShopFounder, ShopOwner, TransactionalMail};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
+use agora_kernel::security_headers::{self, SecurityHeaders};
 use agora_kernel::{ApiError, Database, DbSettings};
 use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
@@ -311,13 +313,16 @@ impl AppState {
         let bus = events.build();
         // Built after the bus: endpoints may subscribe to any event declared on it.
         let webhook_settings = agora_webhooks::WebhookSettings {
-            allow_private_targets: config.webhooks_allow_private_targets,
             retry_base: Duration::from_millis(config.webhooks_retry_base_ms),
             disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
             ..agora_webhooks::WebhookSettings::default()
         };
-        let webhooks = agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer.clone())
-            .map_err(|e| StartError::Other(e.to_string()))?;
+        // The one client for calls to URLs someone else chose (webhooks, OIDC providers, …).
+        let outbound = Outbound::new(OutboundPolicy { allow_private: config.outbound_allow_private })
+            .map_err(|e| StartError::Other(format!("cannot build the outbound HTTP client: {e}")))?;
+        let webhooks =
+            agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer.clone(), outbound.clone())
+                .map_err(|e| StartError::Other(e.to_string()))?;
         webhooks.provide(&mut jobs);
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring = agora_identity::Wiring {
@@ -325,6 +330,7 @@ impl AppState {
             personal_data: vec![port],
             redis: redis.clone(),
             address: Some(addresses),
+            outbound: Some(outbound),
         };
         let identity =
             IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
@@ -403,13 +409,23 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiE
     Ok(web::Json(Readiness { status: "ready", database, redis }))
 }
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format). With `AGORA_METRICS_TOKEN` set it needs
+/// `Authorization: Bearer <token>`; with `AGORA_METRICS_BIND` it is served on that address only.
 #[api_v2_operation(tags(Operations), operation_id = "metrics", produces = "text/plain")]
-async fn metrics_endpoint(state: web::Data<AppState>) -> PrometheusText {
+async fn metrics_endpoint(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<PrometheusText, ApiError> {
+    if let Some(token) = &state.config.metrics_token {
+        if !PlatformToken(Some(token.clone())).matches(&req) {
+            return Err(ApiError::new(
+                agora_kernel::ErrorKind::Unauthorized,
+                "unauthorized",
+                "metrics need the scrape token: Authorization: Bearer <AGORA_METRICS_TOKEN>",
+            ));
+        }
+    }
     if let Some(pg) = &state.embedded_pg {
         pg.record();
     }
-    PrometheusText(state.metrics.render(&state.db))
+    Ok(PrometheusText(state.metrics.render(&state.db)))
 }
 
 /// The metrics page: text, documented as a `text/plain` string (a bare `HttpResponse` would
@@ -448,6 +464,28 @@ async fn api_contract(contract: web::Data<ApiContract>) -> actix_web::HttpRespon
     actix_web::HttpResponse::Ok().json(&contract.0)
 }
 
+/// The address `/metrics` is served on when it has a listener of its own.
+#[derive(Clone, Copy)]
+struct MetricsListener(Option<std::net::SocketAddr>);
+
+/// With a metrics listener of its own, `/metrics` answers there and only there, and that
+/// listener answers nothing else: an internal scrape port never exposes the API, and the public
+/// one never exposes the metrics.
+async fn route_metrics_listener(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<MetricsListener>>().and_then(|m| m.0);
+    if let Some(metrics) = metrics {
+        let on_metrics_listener = req.app_config().local_addr() == metrics;
+        if on_metrics_listener != (req.path() == "/metrics") {
+            let error = ApiError::new(agora_kernel::ErrorKind::NotFound, "not-found", "no such resource");
+            return Ok(req.error_response(error).map_into_boxed_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 fn spec() -> DefaultApiRaw {
     DefaultApiRaw {
         info: Info {
@@ -463,6 +501,22 @@ fn spec() -> DefaultApiRaw {
 /// The whole HTTP application. `state` decides everything; nothing here is global.
 pub fn http_app(
     state: AppState,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    serving(state, None)
+}
+
+/// [`http_app`], told which local address (if any) is the metrics listener.
+fn serving(
+    state: AppState,
+    metrics_listener: Option<std::net::SocketAddr>,
 ) -> actix_web::App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -491,6 +545,8 @@ pub fn http_app(
         .app_data(web::Data::new(config.trusted_proxies.clone()))
         .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
         .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
+        .app_data(web::Data::new(MetricsListener(metrics_listener)))
+        .app_data(web::Data::new(SecurityHeaders { hsts: config.secure_cookies }))
         .app_data(agora_kernel::http::json_config(max_body))
         .app_data(agora_kernel::http::payload_config(max_body))
         .app_data(agora_kernel::http::query_config())
@@ -531,8 +587,9 @@ pub fn http_app(
                 "no such resource",
             ))
         }))
-        // Listed innermost first: request id → span → metrics → error normalising → unstorable
-        // text → tenant → authentication → rate limit → idempotency → handler.
+        // Listed innermost first: request id → security headers → span → metrics listener →
+        // metrics → error normalising → unstorable text → tenant → authentication → rate limit →
+        // idempotency → handler.
         .wrap(from_fn(idempotency::enforce))
         .wrap(from_fn(rate_limit::enforce))
         .wrap(from_fn(agora_identity::authenticate))
@@ -540,7 +597,9 @@ pub fn http_app(
         .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
         .wrap(from_fn(normalize_errors))
         .wrap(from_fn(metrics::observe))
+        .wrap(from_fn(route_metrics_listener))
         .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
+        .wrap(from_fn(security_headers::add))
         .wrap(from_fn(assign_request_id))
 }
 
@@ -555,6 +614,8 @@ pub async fn openapi_document(state: AppState) -> Result<serde_json::Value, Star
 /// A running server: where it listens and a handle to stop it.
 pub struct RunningServer {
     pub addr: std::net::SocketAddr,
+    /// Where `/metrics` is served when `AGORA_METRICS_BIND` gives it a listener of its own.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub handle: actix_web::dev::ServerHandle,
     pub server: actix_web::dev::Server,
 }
@@ -577,13 +638,26 @@ pub fn listen_on(state: AppState, listener: std::net::TcpListener) -> Result<Run
         n => n,
     };
     let shutdown_timeout = state.config.shutdown_timeout_secs;
-    let server = actix_web::HttpServer::new(move || http_app(state.clone()))
+    let metrics = match &state.config.metrics_bind {
+        None => None,
+        Some(metrics_bind) => {
+            let failed = |e: std::io::Error| StartError::Bind { addr: metrics_bind.clone(), cause: e.to_string() };
+            let listener = std::net::TcpListener::bind(metrics_bind).map_err(failed)?;
+            Some((listener.local_addr().map_err(failed)?, listener))
+        }
+    };
+    let metrics_addr = metrics.as_ref().map(|(addr, _)| *addr);
+    let mut server = actix_web::HttpServer::new(move || serving(state.clone(), metrics_addr))
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)
         .listen(listener)
-        .map_err(|e| StartError::Bind { addr: bind, cause: e.to_string() })?
-        .run();
-    Ok(RunningServer { addr, handle: server.handle(), server })
+        .map_err(|e| StartError::Bind { addr: bind, cause: e.to_string() })?;
+    if let Some((addr, listener)) = metrics {
+        server =
+            server.listen(listener).map_err(|e| StartError::Bind { addr: addr.to_string(), cause: e.to_string() })?;
+    }
+    let server = server.run();
+    Ok(RunningServer { addr, metrics_addr, handle: server.handle(), server })
 }
 
 /// Starts this process's job workers (none when `workers` is 0: a web-only replica).

@@ -554,6 +554,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
         let workers = app::start_workers(&state);
         let running = app::listen(state)?;
+        if let Some(metrics) = running.metrics_addr {
+            tracing::info!(addr = %metrics, "metrics listening");
+        }
         tracing::info!(addr = %running.addr, "agora listening");
         let server = running.server;
         tokio::pin!(server);

@@ -72,8 +72,10 @@ pub struct Config {
     pub mail_from: String,
     /// How long a claimed job is held before another worker may take it (renewed while it runs).
     pub job_lease_secs: u64,
-    /// Let webhooks target loopback, link-local and private addresses (development only).
-    pub webhooks_allow_private_targets: bool,
+    /// Let outbound calls (webhooks, OIDC discovery and token calls, …) reach loopback,
+    /// link-local and private addresses over plain http (development and closed networks only).
+    /// `AGORA_OUTBOUND_ALLOW_PRIVATE`; the older `AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS` still works.
+    pub outbound_allow_private: bool,
     /// Wait before a failed webhook delivery's first retry, in milliseconds; later retries double
     /// it, up to 360 times it. Lower it only to make tests or demos fast.
     pub webhooks_retry_base_ms: u64,
@@ -82,6 +84,10 @@ pub struct Config {
     /// The embedded PostgreSQL exiting this many times within a minute (a full disk, a damaged
     /// data directory) makes agora stop restarting it and exit non-zero.
     pub embedded_pg_max_exits: usize,
+    /// Serve `/metrics` only on this address (e.g. an internal interface), not on `bind`.
+    pub metrics_bind: Option<String>,
+    /// Require `Authorization: Bearer <token>` on `/metrics` (at least 16 characters).
+    pub metrics_token: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +102,8 @@ impl std::fmt::Debug for Config {
             .field("platform_token", &self.platform_token.as_ref().map(|_| "<set>"))
             .field("token_key", &self.token_key.as_ref().map(|_| "<set>"))
             .field("token_key_previous", &self.token_key_previous.as_ref().map(|_| "<set>"))
+            .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
@@ -131,11 +139,14 @@ const FILE_KEYS: &[&str] = &[
     "migrate_concurrency",
     "smtp_url",
     "mail_from",
+    "outbound_allow_private",
     "webhooks_allow_private_targets",
     "webhooks_retry_base_ms",
     "webhooks_disable_after_secs",
     "job_lease_secs",
     "embedded_pg_max_exits",
+    "metrics_bind",
+    "metrics_token",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -340,6 +351,26 @@ impl Config {
         };
         let token_key = key("AGORA_TOKEN_KEY")?;
         let token_key_previous = key("AGORA_TOKEN_KEY_PREVIOUS")?;
+        let metrics_bind = match src.raw("AGORA_METRICS_BIND") {
+            Some((v, name)) if v.parse::<std::net::SocketAddr>().is_err() => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: v,
+                    message: "expected an address and port such as 10.0.0.5:9100".into(),
+                })
+            }
+            other => other.map(|(v, _)| v),
+        };
+        let metrics_token = match src.raw("AGORA_METRICS_TOKEN") {
+            Some((v, name)) if v.len() < 16 => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "<hidden>".into(),
+                    message: "must be at least 16 characters".into(),
+                })
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
         let log_format = match src.raw("AGORA_LOG_FORMAT") {
             None => LogFormat::Auto,
             Some((v, name)) => match v.as_str() {
@@ -391,7 +422,11 @@ impl Config {
             smtp_url,
             mail_from,
             job_lease_secs: src.parsed("AGORA_JOB_LEASE_SECS", 30, range(1, 3600))?,
-            webhooks_allow_private_targets: src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
+            outbound_allow_private: match src.raw("AGORA_OUTBOUND_ALLOW_PRIVATE") {
+                Some(_) => src.parsed("AGORA_OUTBOUND_ALLOW_PRIVATE", false, |_| Ok(()))?,
+                // The name from before outbound calls had one guard, kept as an alias.
+                None => src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
+            },
             webhooks_retry_base_ms: src.parsed("AGORA_WEBHOOKS_RETRY_BASE_MS", 60_000, range(1, 3_600_000))?,
             webhooks_disable_after_secs: src.parsed(
                 "AGORA_WEBHOOKS_DISABLE_AFTER_SECS",
@@ -399,6 +434,8 @@ impl Config {
                 range(1, 30 * 24 * 3600),
             )?,
             embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, urange(1, 1000))?,
+            metrics_bind,
+            metrics_token,
         })
     }
 }

@@ -28,6 +28,7 @@ const SELF_SERVICE: &[&str] = &[
     "POST /api/v1/admin/me/mfa/totp",
     "POST /api/v1/admin/me/mfa/totp/activate",
     "POST /api/v1/admin/me/mfa/disable",
+    "POST /api/v1/admin/me/oidc-link",
 ];
 
 pub(crate) fn fill_path(template: &str) -> String {

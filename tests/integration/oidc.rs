@@ -3,7 +3,7 @@
 //! A "browser" is a reqwest client with a cookie store that follows the provider's redirects,
 //! submits its login and consent forms, and stops when sent back to Agora.
 
-use crate::support::{problem, TestApp};
+use crate::support::{problem, TestApp, PASSWORD};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -12,21 +12,30 @@ const CLIENT_ID: &str = "agora-shop";
 const CLIENT_SECRET: &str = "provider-issued-secret-7c1e9a0b44d2";
 const CALLBACK: &str = "/api/v1/store/auth/oidc/callback";
 
+/// The app, allowed to call the provider on loopback (`AGORA_OUTBOUND_ALLOW_PRIVATE`, the
+/// development switch; `attacks_sso.rs` shows what happens without it).
+pub(crate) async fn spawn() -> TestApp {
+    TestApp::spawn_with(|o| {
+        o.env.insert("AGORA_OUTBOUND_ALLOW_PRIVATE".into(), "true".into());
+    })
+    .await
+}
+
 /// A running oidc-provider; killed when dropped.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub issuer: String,
 }
 
 impl Provider {
     /// Starts a provider whose client redirects to `app`'s customer callback. `accounts` maps
     /// login ids to their claims (`email`, `email_verified`, `name`).
-    fn start(app: &TestApp, accounts: serde_json::Value) -> Self {
+    pub fn start(app: &TestApp, accounts: serde_json::Value) -> Self {
         Self::redirecting_to(&app.url(CALLBACK), accounts)
     }
 
     /// A provider whose client redirects to `redirect_uri`.
-    fn redirecting_to(redirect_uri: &str, accounts: serde_json::Value) -> Self {
+    pub fn redirecting_to(redirect_uri: &str, accounts: serde_json::Value) -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -64,7 +73,7 @@ impl Drop for Provider {
 
 /// A browser on `shop`: keeps cookies, follows redirects except those back to Agora (so the test
 /// sees the callback URL and what the callback answers).
-fn browser(app: &TestApp, shop: &str) -> reqwest::Client {
+pub(crate) fn browser(app: &TestApp, shop: &str) -> reqwest::Client {
     let app_port = reqwest::Url::parse(&app.base).unwrap().port();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-tenant-id", shop.parse().unwrap());
@@ -92,6 +101,7 @@ async fn configure(app: &TestApp, shop: &str, provider: &Provider) -> serde_json
             "client_secret": CLIENT_SECRET,
             "account_kind": "customer",
             "return_path": "/account",
+            "current_password": PASSWORD,
         }))
         .send()
         .await
@@ -107,7 +117,12 @@ fn form(res: &reqwest::Response) -> reqwest::Url {
 /// Starts a login in `browser`, logs in at the provider as `account` and consents; returns the
 /// callback URL the provider sends the browser to.
 async fn through_provider(app: &TestApp, browser: &reqwest::Client, account: &str) -> String {
-    let res = browser.get(app.url("/api/v1/store/auth/oidc/start")).send().await.unwrap();
+    through_provider_at(app, browser, account, "/api/v1/store").await
+}
+
+/// [`through_provider`] for the customer (`/api/v1/store`) or staff (`/api/v1/admin`) area.
+pub(crate) async fn through_provider_at(app: &TestApp, browser: &reqwest::Client, account: &str, area: &str) -> String {
+    let res = browser.get(app.url(&format!("{area}/auth/oidc/start"))).send().await.unwrap();
     assert_eq!(res.status(), 200, "the provider's login form");
     let start = res.url().clone();
     assert!(start.path().starts_with("/interaction/"), "{start}");
@@ -119,7 +134,7 @@ async fn through_provider(app: &TestApp, browser: &reqwest::Client, account: &st
     let res = submit(form(&res), "prompt=consent".into()).await.unwrap();
     assert!(res.status().is_redirection(), "back to Agora: {}", res.status());
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(&app.url(CALLBACK)), "{location}");
+    assert!(location.starts_with(&app.url(&format!("{area}/auth/oidc/callback"))), "{location}");
     assert!(location.contains("code=") && location.contains("state="), "{location}");
     location
 }
@@ -145,7 +160,7 @@ fn alice() -> serde_json::Value {
 
 #[tokio::test]
 async fn first_login_creates_a_customer_and_the_next_one_finds_it() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let provider = Provider::start(&app, alice());
     configure(&app, &shop, &provider).await;
@@ -180,7 +195,7 @@ async fn first_login_creates_a_customer_and_the_next_one_finds_it() {
 
 #[tokio::test]
 async fn an_account_with_mfa_on_still_has_to_show_its_second_factor() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let provider = Provider::start(&app, alice());
     configure(&app, &shop, &provider).await;
@@ -216,8 +231,8 @@ async fn an_account_with_mfa_on_still_has_to_show_its_second_factor() {
 }
 
 #[tokio::test]
-async fn an_existing_verified_account_is_linked_through_its_verified_email() {
-    let app = TestApp::spawn().await;
+async fn an_existing_verified_account_is_linked_once_its_holder_confirms_while_signed_in() {
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let customer = app.customer(&shop).await;
     let pg = app.db.connect().await;
@@ -226,6 +241,21 @@ async fn an_existing_verified_account_is_linked_through_its_verified_email() {
     let provider = Provider::start(&app, accounts);
     configure(&app, &shop, &provider).await;
 
+    // The provider may say anything about who this is: no session yet, a link to confirm.
+    let (browser, res) = login(&app, &shop, "carla").await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let token = location.split_once("#oidc_link=").unwrap_or_else(|| panic!("{location}")).1.to_string();
+    assert_eq!(browser.get(app.url("/api/v1/store/me")).send().await.unwrap().status(), 401);
+
+    // Carla, signed in with her password, confirms; from then on the provider login is hers.
+    let res = app
+        .as_user(reqwest::Method::POST, "/api/v1/store/me/oidc-link", &shop, &customer)
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
     let (browser, res) = login(&app, &shop, "carla").await;
     assert_eq!(res.status(), 302);
     assert_eq!(me(&browser, &app).await["id"], customer.user_id.as_str());
@@ -233,7 +263,7 @@ async fn an_existing_verified_account_is_linked_through_its_verified_email() {
 
 #[tokio::test]
 async fn an_unverified_email_never_takes_over_an_account() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let customer = app.customer(&shop).await;
     let accounts = serde_json::json!({
@@ -261,7 +291,7 @@ async fn an_unverified_email_never_takes_over_an_account() {
 
 #[tokio::test]
 async fn the_state_must_be_known_unused_and_from_this_browser() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let provider = Provider::start(&app, alice());
     configure(&app, &shop, &provider).await;
@@ -291,7 +321,7 @@ async fn the_state_must_be_known_unused_and_from_this_browser() {
 
 #[tokio::test]
 async fn an_id_token_for_another_nonce_is_rejected() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let provider = Provider::start(&app, alice());
     configure(&app, &shop, &provider).await;
@@ -312,7 +342,7 @@ async fn an_id_token_for_another_nonce_is_rejected() {
 
 #[tokio::test]
 async fn the_client_secret_is_stored_encrypted_and_never_returned() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let provider = Provider::start(&app, alice());
     let put = configure(&app, &shop, &provider).await;
@@ -338,7 +368,8 @@ async fn the_client_secret_is_stored_encrypted_and_never_returned() {
     // Changing other settings keeps the stored secret: logins still work.
     let res = app
         .admin(reqwest::Method::PUT, "/api/v1/admin/oidc", &shop)
-        .json(&serde_json::json!({"issuer_url": provider.issuer, "client_id": CLIENT_ID, "account_kind": "customer"}))
+        .json(&serde_json::json!({"issuer_url": provider.issuer, "client_id": CLIENT_ID, "account_kind": "customer",
+            "current_password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -350,11 +381,11 @@ async fn the_client_secret_is_stored_encrypted_and_never_returned() {
 
 #[tokio::test]
 async fn bad_configuration_names_the_field_and_a_dead_provider_is_a_502() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let put = |body: serde_json::Value| app.admin(reqwest::Method::PUT, "/api/v1/admin/oidc", &shop).json(&body).send();
     let base = serde_json::json!({"issuer_url": "http://127.0.0.1:1", "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET, "account_kind": "customer"});
+        "client_secret": CLIENT_SECRET, "account_kind": "customer", "current_password": PASSWORD});
     for (field, value) in [
         ("issuer_url", serde_json::json!("not a url")),
         ("account_kind", serde_json::json!("operator")),
@@ -387,18 +418,19 @@ async fn bad_configuration_names_the_field_and_a_dead_provider_is_a_502() {
 }
 
 #[tokio::test]
-async fn staff_are_created_with_the_configured_role_which_the_configurer_must_hold() {
-    let app = TestApp::spawn().await;
+async fn staff_are_created_with_the_configured_role_and_only_an_owner_configures_it() {
+    let app = spawn().await;
     let shop = app.tenant("acme").await;
     let admin_callback = app.url("/api/v1/admin/auth/oidc/callback");
     let accounts = serde_json::json!({"sam": {"email": "sam@acme.test", "email_verified": true, "name": "Sam"}});
     let provider = Provider::redirecting_to(&admin_callback, accounts);
     let config = |role: &str| {
         serde_json::json!({"issuer_url": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "account_kind": "staff", "staff_role": role, "return_path": "/admin/"})
+            "account_kind": "staff", "staff_role": role, "return_path": "/admin/", "current_password": PASSWORD})
     };
 
-    // Someone who may change settings, but not hand out more than that, cannot make new staff owners.
+    // Someone who may change settings, even with the password, is not the owner: no say over
+    // who signs in as whom (it used to be enough as long as the role was one they held).
     let res = app
         .admin(reqwest::Method::POST, "/api/v1/admin/roles", &shop)
         .json(&serde_json::json!({"key": "settings_only", "name": "Settings", "permissions": ["settings.manage"]}))
@@ -414,7 +446,7 @@ async fn staff_are_created_with_the_configured_role_which_the_configurer_must_ho
         .await
         .unwrap();
     let body = problem(res, 403).await;
-    assert!(body["type"].as_str().unwrap().ends_with("/cannot-grant"), "{body}");
+    assert!(body["type"].as_str().unwrap().ends_with("/owner-only"), "{body}");
 
     let res = app
         .admin(reqwest::Method::PUT, "/api/v1/admin/oidc", &shop)

@@ -136,6 +136,17 @@ impl Grantor {
         }
     }
 
+    /// Whether this grantor may act on owners (disable one, change an owner's roles, make
+    /// someone an owner): owners only, since `admin` holds every permission too and would
+    /// otherwise be a step away from taking the shop.
+    async fn may_touch_owners(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<bool, IdentityError> {
+        Ok(match self {
+            Grantor::System(_) => true,
+            Grantor::Principal(Principal::Staff { user_id, .. }) => store::is_active_owner(conn, *user_id).await?,
+            Grantor::Principal(_) => false,
+        })
+    }
+
     pub(crate) fn check(&self, wanted: &BTreeSet<String>) -> Result<(), IdentityError> {
         let Grantor::Principal(principal) = self else { return Ok(()) };
         match wanted.iter().find(|p| !principal.has(p)) {
@@ -144,6 +155,8 @@ impl Grantor {
         }
     }
 }
+
+const OWNERS_ONLY: &str = "only an owner may disable an owner, change an owner's roles or make someone an owner";
 
 fn check_permissions(field: &str, names: &[String]) -> Result<(), IdentityError> {
     if names.is_empty() {
@@ -306,19 +319,23 @@ impl IdentityModule {
             .await
     }
 
-    /// Disables a staff member: every session and token ends at once.
+    /// Disables a staff member: every session and token ends at once. Only an owner may disable
+    /// an owner.
     pub async fn disable_staff(
         &self,
         tenant: &TenantContext,
         user: uuid::Uuid,
-        actor: &Actor,
+        grantor: &Grantor,
     ) -> Result<Account, IdentityError> {
-        let (actor, this, tenant_id) = (actor.clone(), self.clone(), tenant.id);
+        let (actor, grantor, this, tenant_id) = (grantor.actor(), grantor.clone(), self.clone(), tenant.id);
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
                 let found = store::user_by_id(conn, user).await?.filter(|u| u.kind() == UserKind::Staff);
                 if found.is_none() {
                     return Err(IdentityError::NotFound("staff member"));
+                }
+                if store::is_active_owner(conn, user).await? && !grantor.may_touch_owners(conn).await? {
+                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
                 }
                 let owners_before = active_owners(conn).await?;
                 diesel::update(users::table.filter(users::id.eq(user)))
@@ -341,7 +358,8 @@ impl IdentityModule {
             .await
     }
 
-    /// Replaces a staff member's roles.
+    /// Replaces a staff member's roles. Only an owner may change an owner's roles or make someone
+    /// an owner.
     pub async fn assign_roles(
         &self,
         tenant: &TenantContext,
@@ -356,9 +374,17 @@ impl IdentityModule {
                     .await?
                     .filter(|u| u.kind() == UserKind::Staff)
                     .ok_or(IdentityError::NotFound("staff member"))?;
+                // Decided on the roles as they were: the caller may be the one changing.
+                let touches_owner =
+                    keys.iter().any(|k| k == crate::roles::OWNER) || store::is_active_owner(conn, user).await?;
+                let may_touch_owners = grantor.may_touch_owners(conn).await?;
                 let owners_before = active_owners(conn).await?;
                 diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
+                // Permissions one does not hold are refused first (`cannot-grant`); then owners.
                 assign(conn, user, &keys, &grantor).await?;
+                if touches_owner && !may_touch_owners {
+                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
+                }
                 ensure_an_owner_remains(conn, owners_before).await?;
                 store::audit(
                     conn,

@@ -186,6 +186,10 @@ impl IdentityModule {
                 self.db()
                     .tenant_tx(&tenant.schema, async move |conn| {
                         reservation.succeeded(conn).await?;
+                        // Told only after the right password, so it reveals nothing to a guesser.
+                        if kind == UserKind::Staff && crate::oidc::password_login_refused(conn, user.id).await? {
+                            return Err(IdentityError::SsoRequired);
+                        }
                         if let Some(challenge) = this.mfa_challenge(conn, context.id, &user, client).await? {
                             return Ok(LoginOutcome::MfaRequired(challenge));
                         }

@@ -47,6 +47,12 @@ pub enum IdentityError {
     CannotGrant(String),
     #[error("the shop must keep at least one active owner")]
     LastOwner,
+    #[error("{0}")]
+    OwnerOnly(&'static str),
+    #[error("this shop's staff sign in with its identity provider (single sign-on); use …/auth/oidc/start")]
+    SsoRequired,
+    #[error("the outbound HTTP client could not be built: {0}")]
+    Outbound(String),
     #[error("built-in roles cannot be changed")]
     BuiltInRole,
     #[error("the resource changed since it was read (expected version {expected}, current {current})")]
@@ -133,6 +139,8 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::CannotGrant(_) => ApiError::new(ErrorKind::Forbidden, "cannot-grant", e.to_string()),
             IdentityError::LastOwner => ApiError::new(ErrorKind::Conflict, "last-owner", e.to_string()),
+            IdentityError::OwnerOnly(_) => ApiError::new(ErrorKind::Forbidden, "owner-only", e.to_string()),
+            IdentityError::SsoRequired => ApiError::new(ErrorKind::Forbidden, "sso-required", e.to_string()),
             IdentityError::BuiltInRole => ApiError::new(ErrorKind::Conflict, "built-in-role", e.to_string()),
             IdentityError::VersionConflict { .. } => {
                 ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
@@ -141,7 +149,8 @@ impl From<IdentityError> for ApiError {
             | IdentityError::Hashing(_)
             | IdentityError::Sealing(_)
             | IdentityError::PersonalData(_)
-            | IdentityError::ShopAddress(_) => ApiError::internal(e),
+            | IdentityError::ShopAddress(_)
+            | IdentityError::Outbound(_) => ApiError::internal(e),
             IdentityError::SessionStore(_) => ApiError::unavailable(e),
             IdentityError::Db(db) => ApiError::from(db),
         }

@@ -64,6 +64,18 @@ pub(crate) struct SignedInCustomer(SignedIn);
 /// A signed-in staff member of this shop (any permissions).
 pub(crate) struct SignedInStaff(SignedIn);
 
+impl SignedInCustomer {
+    pub(crate) fn user(&self) -> uuid::Uuid {
+        self.0.user
+    }
+}
+
+impl SignedInStaff {
+    pub(crate) fn user(&self) -> uuid::Uuid {
+        self.0.user
+    }
+}
+
 impl FromRequest for SignedInCustomer {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
@@ -846,7 +858,8 @@ async fn list_staff(
     Ok(web::Json(module.list_staff(&tenant, &page).await?))
 }
 
-/// Disable a staff member; their sessions and tokens end at once.
+/// Disable a staff member; their sessions and tokens end at once. Only an owner may disable an
+/// owner (403 `owner-only`).
 #[api_v2_operation(tags(Admin), operation_id = "disableStaff")]
 async fn disable_staff(
     auth: Authorized<perm::StaffManage>,
@@ -854,7 +867,7 @@ async fn disable_staff(
     module: web::Data<IdentityModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<Account>, ApiError> {
-    Ok(web::Json(module.disable_staff(&tenant, id.into_inner(), &auth.actor()).await?))
+    Ok(web::Json(module.disable_staff(&tenant, id.into_inner(), &Grantor::Principal(auth.principal)).await?))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -864,7 +877,8 @@ struct RoleAssignment {
     roles: Vec<String>,
 }
 
-/// Set a staff member's roles.
+/// Set a staff member's roles. Only an owner may change an owner's roles or grant `owner`
+/// (403 `owner-only`).
 #[api_v2_operation(tags(Admin), operation_id = "assignStaffRoles")]
 async fn assign_roles(
     auth: Authorized<perm::StaffManage>,
@@ -1147,7 +1161,11 @@ async fn create_operator(
     module: web::Data<IdentityModule>,
     body: web::Json<NewOperator>,
 ) -> Result<CreatedJson<Operator>, ApiError> {
-    Ok(CreatedJson(module.create_operator(body.into_inner(), &who.0).await?))
+    let operator = match who.0 {
+        Actor::PlatformToken => module.create_first_operator(body.into_inner()).await?,
+        actor => module.create_operator(body.into_inner(), &actor).await?,
+    };
+    Ok(CreatedJson(operator))
 }
 
 /// The signed-in operator.

@@ -25,9 +25,12 @@
 //!
 //! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
 //!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
-//!   client secret encrypted at rest; first logins create the account, existing accounts are
-//!   linked only through an email verified on both sides. The session comes from `sessions::grant`
-//!   like a password login's.
+//!   client secret encrypted at rest; first logins create the account. An existing account is
+//!   linked only when its holder confirms the link while signed in (or, for staff other than
+//!   owners, when the owner made the provider the only way in). Only an owner, re-entering their
+//!   password, may change the provider. Provider calls go through the kernel's guarded outbound
+//!   client; discovery documents are cached. The session comes from `sessions::grant` like a
+//!   password login's.
 
 mod access;
 mod accounts;
@@ -50,6 +53,7 @@ mod store;
 mod throttling;
 pub mod tokens;
 
+use agora_kernel::outbound::{Outbound, OutboundPolicy};
 use agora_kernel::ports::{PersonalDataHolder, ShopAddress, TransactionalMail};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
@@ -210,6 +214,10 @@ struct Inner {
     sessions: SessionStore,
     sealer: Sealer,
     passwords: password::HashingQueue,
+    /// The platform's guarded client for calls to the shops' identity providers.
+    outbound: Outbound,
+    /// Providers' discovery documents (with their signing keys), by issuer URL.
+    discovery: oidc::DiscoveryCache,
 }
 
 /// What the composition root hands the module besides the database.
@@ -225,6 +233,9 @@ pub struct Wiring {
     /// Where each shop is reached: the base of every absolute link identity writes (emails,
     /// OpenID Connect redirects). Without it no such link can be made.
     pub address: Option<Arc<dyn ShopAddress>>,
+    /// The platform's guarded HTTP client (`agora_kernel::outbound`); without it one that
+    /// refuses private addresses is built.
+    pub outbound: Option<Outbound>,
 }
 
 impl IdentityModule {
@@ -236,7 +247,24 @@ impl IdentityModule {
         let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
         let (mail, personal_data, address) = (wiring.mail, wiring.personal_data, wiring.address);
         let passwords = password::HashingQueue::new(settings.hashing_slots, settings.hashing_queue);
-        let inner = Inner { db, settings, signer, mail, personal_data, address, sessions, sealer, passwords };
+        let outbound = match wiring.outbound {
+            Some(outbound) => outbound,
+            None => Outbound::new(OutboundPolicy::default()).map_err(|e| IdentityError::Outbound(e.to_string()))?,
+        };
+        let discovery = oidc::discovery_cache();
+        let inner = Inner {
+            db,
+            settings,
+            signer,
+            mail,
+            personal_data,
+            address,
+            sessions,
+            sealer,
+            passwords,
+            outbound,
+            discovery,
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 

@@ -91,6 +91,22 @@ pub(crate) enum OperatorLoginOutcome {
 impl IdentityModule {
     /// Creates an operator (the CLI's bootstrap, or an operator adding another).
     pub async fn create_operator(&self, new: NewOperator, actor: &Actor) -> Result<Operator, IdentityError> {
+        self.insert_operator(new, actor, false).await
+    }
+
+    /// Creates the first operator with the platform token: only while there is none, decided in
+    /// the creating transaction under a lock, so requests racing each other create one operator
+    /// and the others are refused (401).
+    pub(crate) async fn create_first_operator(&self, new: NewOperator) -> Result<Operator, IdentityError> {
+        self.insert_operator(new, &Actor::PlatformToken, true).await
+    }
+
+    async fn insert_operator(
+        &self,
+        new: NewOperator,
+        actor: &Actor,
+        only_the_first: bool,
+    ) -> Result<Operator, IdentityError> {
         let email = parse_email(&new.email)?;
         check_password("password", &new.password)?;
         let hash = self.hash_password(&new.password).await?;
@@ -98,6 +114,17 @@ impl IdentityModule {
         let who = actor.audit_name();
         self.db()
             .control_tx(async move |conn| {
+                if only_the_first {
+                    // Held to the end of the transaction: the next bootstrap counts after this
+                    // one's operator is committed (or rolled back).
+                    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agora.operator-bootstrap'))")
+                        .execute(conn)
+                        .await?;
+                    let existing: i64 = operators::table.count().get_result(conn).await?;
+                    if existing > 0 {
+                        return Err(IdentityError::Unauthenticated);
+                    }
+                }
                 let taken: i64 = operators::table
                     .filter(
                         diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")

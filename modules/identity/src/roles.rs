@@ -12,8 +12,12 @@ pub struct BuiltInRole {
     pub permissions: &'static [&'static str],
 }
 
+/// The role that may do everything, including what no other role may: change owners and how
+/// the shop's staff sign in.
+pub const OWNER: &str = "owner";
+
 pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
-    BuiltInRole { key: "owner", permissions: perm::ALL },
+    BuiltInRole { key: OWNER, permissions: perm::ALL },
     BuiltInRole { key: "admin", permissions: perm::ALL },
     BuiltInRole { key: "catalog_manager", permissions: &[perm::ShopRead::NAME, perm::CatalogManage::NAME] },
     BuiltInRole {

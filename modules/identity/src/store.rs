@@ -154,6 +154,12 @@ pub(crate) async fn role_keys(conn: &mut AsyncPgConnection, user: uuid::Uuid) ->
         .await
 }
 
+/// Whether `user` is an active (not disabled, not deleted) staff member holding the owner role.
+pub(crate) async fn is_active_owner(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<bool> {
+    let active = user_by_id(conn, user).await?.is_some_and(|u| u.active() && u.kind() == UserKind::Staff);
+    Ok(active && role_keys(conn, user).await?.iter().any(|k| k == roles::OWNER))
+}
+
 /// The union of the user's roles' permissions.
 pub(crate) async fn permissions(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> QueryResult<BTreeSet<String>> {
     let assigned: Vec<(uuid::Uuid, String, bool)> = user_roles::table

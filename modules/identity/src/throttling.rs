@@ -27,6 +27,15 @@ impl IdentityModule {
         ]
     }
 
+    /// A staff member re-typing their password (an owner changing sign-in settings): the same
+    /// keys as their password logins, so it is no side door for guessing. The account key needs
+    /// the email, known only once the account is read; hence a function of it.
+    pub(crate) fn staff_login_rules(&self, ip: Option<&str>) -> impl FnOnce(&str) -> Vec<Rule> + Send + 'static {
+        let this = self.clone();
+        let ip = ip.map(str::to_string);
+        move |email| this.login_rules(&format!("account:staff:{}", email.to_lowercase()), ip.as_deref())
+    }
+
     /// An MFA code (login step, activation, removal): the holder's codes, as their logins.
     pub(crate) fn code_rules(&self, key: String) -> Vec<Rule> {
         let s = self.settings();

@@ -6,6 +6,8 @@
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
 //! - [`text_input`]: text PostgreSQL cannot store refused at the edge; [`openapi`]: what the
 //!   contract needs beyond what paperclip sees;
+//! - [`outbound`]: the one HTTP client for calls to URLs someone else chose (SSRF guard);
+//! - [`security_headers`]: nosniff, referrer, framing, HSTS and CSP on every response;
 //! - [`model`], [`pagination`]: ids, actors, versions, cursors; [`money`]: amounts and currencies;
 //!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
 //!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
@@ -28,12 +30,14 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod openapi;
+pub mod outbound;
 pub mod pagination;
 pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
+pub mod security_headers;
 pub mod storage;
 pub mod text_input;
 pub mod values;

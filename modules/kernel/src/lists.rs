@@ -327,7 +327,7 @@ mod tests {
     }
 
     fn field_of(e: &ApiError) -> (u16, Vec<String>) {
-        (e.status().as_u16(), e.body().errors.into_iter().map(|f| f.field).collect())
+        (e.status().as_u16(), e.body().errors.unwrap_or_default().into_iter().map(|f| f.field).collect())
     }
 
     #[test]
@@ -365,7 +365,11 @@ mod tests {
 
         let other_sort = ListQuery::<ProbeSort>::parse(&format!("sort=-price&cursor={cursor}")).unwrap_err();
         assert_eq!(field_of(&other_sort), (422, vec!["cursor".to_string()]));
-        assert!(other_sort.body().errors[0].message.contains("sorted by price"), "{:?}", other_sort.body());
+        assert!(
+            other_sort.body().errors.unwrap_or_default()[0].message.contains("sorted by price"),
+            "{:?}",
+            other_sort.body()
+        );
 
         let mut tampered = cursor.clone();
         tampered.insert(3, '!');

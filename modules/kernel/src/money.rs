@@ -574,7 +574,7 @@ mod tests {
         assert_eq!(money(i64::MIN, "USD").to_major_string(), "-92233720368547758.08");
         assert_eq!(money(1250, "USD").to_string(), "12.50 USD");
         let problem = Money::parse_major("12.505", Currency::USD).unwrap_err().at("price").body();
-        assert_eq!(problem.errors.first().map(|e| e.field.as_str()), Some("price"));
+        assert_eq!(problem.errors.as_deref().and_then(|e| e.first()).map(|e| e.field.as_str()), Some("price"));
     }
 
     #[test]

@@ -73,6 +73,17 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Counts one use of a budget of its own (`name`, e.g. `oidc-start`) for `key` (a client, a
+    /// shop and client, …): at most `limit` per window. For operations that need a tighter limit
+    /// than the general one, such as those that make the server call out.
+    pub async fn check_named(&self, name: &str, key: &str, limit: u64) -> Result<(), Exceeded> {
+        let (count, resets_in) = self.increment(&format!("rl:n:{name}:{key}")).await;
+        if count > limit {
+            return Err(Exceeded { scope: "operation", retry_after_secs: resets_in });
+        }
+        Ok(())
+    }
+
     /// Counts a hit in the window that began with the key's first hit; returns the count so far
     /// and the seconds until that window ends.
     async fn increment(&self, key: &str) -> (u64, u64) {

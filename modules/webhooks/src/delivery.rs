@@ -193,8 +193,11 @@ async fn post(
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let signature = signing::signature_header(now.timestamp(), &job.body, &secrets);
     let response = runtime
-        .client
+        .outbound
+        .client()
         .post(url)
+        .timeout(runtime.settings.request_timeout)
+        .header(reqwest::header::USER_AGENT, "Agora-Webhooks/1")
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("Agora-Signature", signature)
         .header("Agora-Event", &job.event_type)
@@ -234,20 +237,9 @@ fn storable_text(text: &str, max: usize) -> String {
     clean
 }
 
-/// An error with its causes ("error sending request …: client error (Connect): localhost
-/// resolves to 127.0.0.1, a loopback address …"), since the outer message alone rarely says why.
+/// An error with its causes, bounded for the delivery log.
 pub(crate) fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    storable_text(&text, 1000)
+    storable_text(&agora_kernel::outbound::describe_error(error), 1000)
 }
 
 /// Logs the attempt and applies what it means for the endpoint. A failure is returned as a

@@ -6,7 +6,7 @@
 //!   share an ordering key, so an endpoint receives events in the order they were fanned out, and
 //!   a failing event holds back the ones after it until it succeeds or is given up.
 //! - Each delivery attempt signs the body (`Agora-Signature`, see [`signing`](crate::signing)),
-//!   POSTs it through an SSRF-guarded client (see `targets.rs`), and records the outcome in the
+//!   POSTs it through the kernel's SSRF-guarded client (`agora_kernel::outbound`), and records the outcome in the
 //!   shop's delivery log. Sustained failure disables the endpoint and announces it with
 //!   [`WebhookEndpointDisabled`].
 //! - Delivery is at least once: receivers deduplicate by the event `id` in the body.
@@ -26,6 +26,7 @@ mod targets;
 
 use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::JobRegistry;
+use agora_kernel::outbound::Outbound;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext};
@@ -43,8 +44,6 @@ pub use signing::SECRET_PREFIX;
 /// Operator settings for webhook delivery.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
-    /// Allow http and loopback / private / link-local targets (development, closed networks).
-    pub allow_private_targets: bool,
     /// Delay before the first retry; each further retry waits twice as long, up to 360 × this
     /// (6 h for the default 1 min). See [`retry_delay`].
     pub retry_base: Duration,
@@ -59,7 +58,6 @@ pub struct WebhookSettings {
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
-            allow_private_targets: false,
             retry_base: Duration::from_secs(60),
             disable_after: Duration::from_secs(3 * 24 * 3600),
             rotation_grace: Duration::from_secs(24 * 3600),
@@ -193,10 +191,16 @@ struct Inner {
 
 impl WebhooksModule {
     /// Builds the module; [`WebhooksModule::provide`] then hands its delivery runtime to the jobs.
-    /// `sealer` seals the endpoints' signing secrets at rest.
-    pub fn new(db: Database, bus: &EventBus, settings: WebhookSettings, sealer: Sealer) -> Result<Self, WebhooksError> {
-        let runtime = runtime::DeliveryRuntime::new(&settings, sealer.clone())
-            .map_err(|e| WebhooksError::Internal(format!("cannot build the HTTP client: {e}")))?;
+    /// `sealer` seals the endpoints' signing secrets at rest; `outbound` is the platform's guarded
+    /// HTTP client, whose policy (private targets allowed or not) registration checks too.
+    pub fn new(
+        db: Database,
+        bus: &EventBus,
+        settings: WebhookSettings,
+        sealer: Sealer,
+        outbound: Outbound,
+    ) -> Result<Self, WebhooksError> {
+        let runtime = runtime::DeliveryRuntime::new(&settings, sealer.clone(), outbound);
         let runtime = Arc::new(runtime);
         let event_types = bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect();
         Ok(Self { inner: Arc::new(Inner { db, settings, event_types, runtime, sealer }) })
@@ -336,6 +340,6 @@ impl WebhooksModule {
     }
 
     fn policy(&self) -> targets::TargetPolicy {
-        targets::TargetPolicy { allow_private: self.inner.settings.allow_private_targets }
+        self.inner.runtime.policy
     }
 }

@@ -2,21 +2,20 @@
 //! settings. The module provides it to the kernel's job registry at start-up, and the job gets it
 //! back as `ctx.resource::<DeliveryRuntime>()`.
 
-use crate::targets::{self, TargetPolicy};
+use crate::targets::TargetPolicy;
 use crate::WebhookSettings;
+use agora_kernel::outbound::Outbound;
 use agora_kernel::sealing::Sealer;
 
 pub(crate) struct DeliveryRuntime {
-    pub client: reqwest::Client,
+    pub outbound: Outbound,
     pub policy: TargetPolicy,
     pub settings: WebhookSettings,
     pub sealer: Sealer,
 }
 
 impl DeliveryRuntime {
-    pub fn new(settings: &WebhookSettings, sealer: Sealer) -> Result<Self, reqwest::Error> {
-        let policy = TargetPolicy { allow_private: settings.allow_private_targets };
-        let client = targets::http_client(policy, settings.request_timeout)?;
-        Ok(Self { client, policy, settings: settings.clone(), sealer })
+    pub fn new(settings: &WebhookSettings, sealer: Sealer, outbound: Outbound) -> Self {
+        Self { policy: outbound.policy(), outbound, settings: settings.clone(), sealer }
     }
 }
