@@ -293,7 +293,7 @@ async fn links_come_from_configuration_never_from_headers_a_client_sends() {
 
     // The OpenID Connect redirect_uri (what the provider sends the code to) likewise.
     let oidc = json!({"issuer_url": "https://login.example.com", "client_id": "agora", "client_secret": "from-the-provider",
-                      "account_kind": "customer"});
+                      "account_kind": "customer", "current_password": PASSWORD});
     let res = app
         .admin(Method::PUT, "/api/v1/admin/oidc", &acme)
         .header("host", "evil.test")
