@@ -8,6 +8,7 @@ mod support;
 
 mod attacks_limits;
 mod attacks_links;
+mod attacks_secrets;
 mod attacks_sso;
 mod bad_input;
 mod cache;
