@@ -587,8 +587,8 @@ fn serving(
                 "no such resource",
             ))
         }))
-        // Listed innermost first: request id → security headers → span → metrics listener →
-        // metrics → error normalising → unstorable text → tenant → authentication → rate limit →
+        // Listed innermost first: request id → security headers → span → API docs guard →
+        // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
         // idempotency → handler.
         .wrap(from_fn(idempotency::enforce))
         .wrap(from_fn(rate_limit::enforce))
@@ -598,9 +598,42 @@ fn serving(
         .wrap(from_fn(normalize_errors))
         .wrap(from_fn(metrics::observe))
         .wrap(from_fn(route_metrics_listener))
+        .wrap(from_fn(guard_api_docs))
         .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
         .wrap(from_fn(security_headers::add))
         .wrap(from_fn(assign_request_id))
+}
+
+/// The files of the Swagger UI bundle paperclip serves under `/api/docs/`.
+const API_DOCS_FILES: &[&str] = &[
+    "favicon-16x16.png",
+    "favicon-32x32.png",
+    "index.html",
+    "oauth2-redirect.html",
+    "swagger-ui-bundle.js",
+    "swagger-ui-standalone-preset.js",
+    "swagger-ui.css",
+    "swagger-ui.js",
+];
+
+/// paperclip's Swagger UI handler panics on a name its bundle lacks (`/api/docs/nope`, or
+/// `/api/docs?x` with a query and no name), which kills an HTTP worker with every request it
+/// carries: anyone could do that at will. Only the bundle's files and the bare page reach it.
+async fn guard_api_docs(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let path = req.path();
+    let served = match path.strip_prefix("/api/docs") {
+        None => true,
+        Some("") => req.query_string().is_empty(),
+        Some(rest) => rest.strip_prefix('/').is_some_and(|file| API_DOCS_FILES.contains(&file)),
+    };
+    if !served {
+        let error = ApiError::new(agora_kernel::ErrorKind::NotFound, "not-found", "no such resource");
+        return Ok(req.error_response(error).map_into_boxed_body());
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The OpenAPI document exactly as `/api/openapi.json` serves it.

@@ -123,3 +123,20 @@ async fn the_contract_declares_nulls_problems_and_every_status_the_middleware_an
     assert!(update["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "If-Match"));
     assert!(update["responses"]["412"].is_object());
 }
+
+/// The docs page's file handler (paperclip's) panics on a name its bundle lacks, taking an HTTP
+/// worker and every request on it down; such names are a 404 problem before they reach it, and
+/// the bundle's own files are still served.
+#[tokio::test]
+async fn unknown_docs_files_are_404s_not_a_worker_panic() {
+    let app = crate::support::TestApp::spawn().await;
+    for path in ["/api/docs/nope.js", "/api/docs/swagger-ui.js.map", "/api/docs/", "/api/docs?url=x"] {
+        let res = app.get(path).send().await.unwrap();
+        crate::support::problem(res, 404).await;
+    }
+    for file in ["index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"] {
+        let res = app.get(&format!("/api/docs/{file}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{file}");
+        assert!(!res.bytes().await.unwrap().is_empty(), "{file}");
+    }
+}
