@@ -305,7 +305,11 @@ if [ "$RUNNER" = nextest ]; then
     section "Tests: cargo nextest run --workspace --no-fail-fast $*"
     extra=()
     case " $* " in *" --no-tests"*) ;; *) extra+=(--no-tests=warn) ;; esac
-    cargo nextest run --workspace --no-fail-fast "${extra[@]}" "$@" || status=$?
+    # Kept so the closing line can repeat nextest's count after the fuzzing output.
+    nextest_log="$(mktemp)"
+    cargo nextest run --workspace --no-fail-fast "${extra[@]}" "$@" 2>&1 | tee "$nextest_log" || status=$?
+    counted="$(grep -E 'Summary \[' "$nextest_log" | tail -n1 || true)"
+    rm -f "$nextest_log"
 else
     export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"   # same as `-- --test-threads=4`
     section "Tests: cargo test --workspace --no-fail-fast $* (RUST_TEST_THREADS=$RUST_TEST_THREADS)"
@@ -323,3 +327,7 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 section "All tests passed"
+# One plain closing line, last in the log: what the test runner counted.
+if [[ "${counted:-}" =~ ([0-9]+)\ passed ]]; then
+    echo "tests: ${BASH_REMATCH[1]} passed, 0 failed"
+fi
