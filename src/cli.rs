@@ -529,7 +529,7 @@ async fn print_invitation_link(
 
 fn describe(e: agora_tenancy::TenancyError) -> CliError {
     match e {
-        agora_tenancy::TenancyError::Invalid(errors) => {
+        agora_tenancy::TenancyError::Common(agora_kernel::CommonError::Invalid(errors)) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
             CliError::Failed(format!("invalid tenant:\n{}", lines.join("\n")))
         }

@@ -218,7 +218,7 @@ impl TenancyModule {
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
         if let Some(name) = &patch.name {
-            provisioning::validate_name(name).map_err(|e| TenancyError::Invalid(vec![e]))?;
+            provisioning::validate_name(name).map_err(|e| agora_kernel::CommonError::Invalid(vec![e]))?;
         }
         store::update_tenant(&self.inner.db, slug, &patch, expected_version, actor).await
     }

@@ -120,7 +120,7 @@ pub(crate) fn validate(
         (Some(schema), true) => {
             Ok(ValidTenant { slug: new.slug, schema, name: new.name, currency, locales, domains, owner })
         }
-        _ => Err(TenancyError::Invalid(errors)),
+        _ => Err(agora_kernel::CommonError::Invalid(errors).into()),
     }
 }
 
@@ -316,7 +316,7 @@ pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch)
     if errors.is_empty() {
         Ok(next)
     } else {
-        Err(TenancyError::Invalid(errors))
+        Err(agora_kernel::CommonError::Invalid(errors).into())
     }
 }
 
@@ -345,7 +345,10 @@ mod tests {
             domains: vec!["shop.example.com".into(), "x.localhost".into(), "not a host".into()],
             owner: Some(ShopOwner { email: "owner@example.com".into(), name: None }),
         };
-        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost", None) else { panic!("expected invalid") };
+        let Err(TenancyError::Common(agora_kernel::CommonError::Invalid(errors))) = validate(bad, "localhost", None)
+        else {
+            panic!("expected invalid")
+        };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["slug", "name", "default_currency", "locales[1]", "domains[1]", "domains[2]", "owner"]);
     }

@@ -144,9 +144,7 @@ async fn locked_row(
         .await
         .optional()?
         .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
-    if let Err(_conflict) = Version::check(expected, row.version) {
-        return Err(TenancyError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
-    }
+    Version::check(expected, row.version)?;
     Ok(row)
 }
 
@@ -270,10 +268,11 @@ pub(crate) async fn set_primary_domain(
             .execute(conn)
             .await?;
             if marked == 0 {
-                return Err(TenancyError::Invalid(vec![agora_kernel::FieldError::new(
+                return Err(agora_kernel::CommonError::field(
                     "domain",
                     format!("{domain} is not one of the shop's domains"),
-                )]));
+                )
+                .into());
             }
         }
         diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
@@ -435,12 +434,7 @@ pub(crate) async fn update_shop(
             .await
             .optional()?
             .ok_or(TenancyError::Provisioning(slug))?;
-        if Version::check(expected, current.version).is_err() {
-            return Err(TenancyError::VersionConflict {
-                expected: expected.unwrap_or_default(),
-                current: current.version,
-            });
-        }
+        Version::check(expected, current.version)?;
         let next = crate::provisioning::apply_shop_patch(&current_settings(&current), patch)?;
         let row = diesel::update(shop_settings::table.filter(shop_settings::id.eq(current.id)))
             .set((

@@ -80,7 +80,7 @@ pub(crate) async fn validate_new(
     let event_types = check_event_types(&new.event_types, known, &mut errors);
     match url {
         Some(url) if errors.is_empty() => Ok(EndpointFields { url, description, event_types }),
-        _ => Err(WebhooksError::Invalid(errors)),
+        _ => Err(agora_kernel::CommonError::Invalid(errors).into()),
     }
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn validate_patch(
     if errors.is_empty() {
         Ok(EndpointChanges { url, description, event_types })
     } else {
-        Err(WebhooksError::Invalid(errors))
+        Err(agora_kernel::CommonError::Invalid(errors).into())
     }
 }
 
@@ -110,9 +110,7 @@ async fn lock_current(
     expected: Option<i64>,
 ) -> Result<EndpointRow, WebhooksError> {
     let row = store::lock_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
-    if Version::check(expected, row.version).is_err() {
-        return Err(WebhooksError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
-    }
+    Version::check(expected, row.version)?;
     Ok(row)
 }
 
@@ -310,7 +308,7 @@ mod tests {
             description: Some("x".repeat(501)),
             event_types: vec!["nope.v1".into()],
         };
-        let Err(WebhooksError::Invalid(errors)) =
+        let Err(WebhooksError::Common(agora_kernel::CommonError::Invalid(errors))) =
             validate_new(new, &known(), TargetPolicy { allow_private: false }).await
         else {
             panic!("must be refused")
