@@ -18,7 +18,7 @@ pub(crate) struct TenantRow {
     pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub schema_version: i32,
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
@@ -159,13 +159,14 @@ pub(crate) async fn set_status(
     let (slug, who) = (slug.to_string(), actor.audit_name());
     db.control_tx(async move |conn| {
         let row = locked_row(conn, &slug, expected).await?;
-        if row.status == "provisioning" {
+        if row.status == TenantStatus::Provisioning {
             return Err(TenancyError::Provisioning(slug));
         }
-        let new_status = match status {
-            TenantStatus::Active => "active",
-            TenantStatus::Suspended => "suspended",
-        };
+        // Only provisioning itself opens a shop; an operator opens or closes one already open.
+        if status == TenantStatus::Provisioning {
+            return Err(agora_kernel::CommonError::field("status", "one of active, suspended").into());
+        }
+        let new_status = status;
         if row.status != new_status {
             let event = TenantStatusChanged { tenant_id: row.id, slug: slug.clone(), status: new_status.to_string() };
             bus.publish(conn, None, &event).await?;
@@ -215,7 +216,7 @@ pub(crate) async fn update_tenant(
 pub(crate) struct ResolvedRow {
     pub id: uuid::Uuid,
     pub slug: String,
-    pub status: String,
+    pub status: TenantStatus,
 }
 
 pub(crate) async fn resolve_by_slug(db: &Database, slug: &str) -> Result<Option<ResolvedRow>, DbError> {

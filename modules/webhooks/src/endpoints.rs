@@ -4,7 +4,9 @@
 use crate::signing;
 use crate::store::{self, EndpointChanges, EndpointFields, EndpointRow};
 use crate::targets::{self, TargetPolicy};
-use crate::{NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError};
+use crate::{
+    EndpointStatus, NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError,
+};
 use agora_kernel::error::FieldError;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::sealing::Sealer;
@@ -225,8 +227,8 @@ pub(crate) async fn set_enabled(
     db.tenant_tx(&tenant.schema, async move |conn| {
         let row = lock_current(conn, id, expected).await?;
         let endpoint = row.into_endpoint();
-        let row = match (enabled, endpoint.status.as_str()) {
-            (true, "enabled") | (false, "disabled") => return Ok(endpoint),
+        let row = match (enabled, endpoint.status) {
+            (true, EndpointStatus::Enabled) | (false, EndpointStatus::Disabled) => return Ok(endpoint),
             (true, _) => store::enable(conn, id, &who).await?,
             (false, _) => store::disable(conn, id, &format!("disabled by {who}"), &who).await?,
         };
