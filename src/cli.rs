@@ -480,7 +480,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     .list(&PageQuery { limit: Some(100), cursor }, None)
                     .await
                     .map_err(|e| CliError::Failed(e.detail.clone()))?;
-                for shop in page.items.iter().filter(|t| t.status != "provisioning") {
+                for shop in page.items.iter().filter(|t| t.status != TenantStatus::Provisioning) {
                     let tenant = shop.context().ok_or_else(|| CliError::Failed(format!("bad slug {}", shop.slug)))?;
                     let failed = |e: String| CliError::Failed(format!("{}: {e}", shop.slug));
                     rewritten += state.identity.reseal_secrets(&tenant).await.map_err(|e| failed(e.to_string()))?;
@@ -529,7 +529,7 @@ async fn print_invitation_link(
 
 fn describe(e: agora_tenancy::TenancyError) -> CliError {
     match e {
-        agora_tenancy::TenancyError::Invalid(errors) => {
+        agora_tenancy::TenancyError::Common(agora_kernel::CommonError::Invalid(errors)) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
             CliError::Failed(format!("invalid tenant:\n{}", lines.join("\n")))
         }

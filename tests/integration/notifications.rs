@@ -569,7 +569,9 @@ async fn an_email_asked_for_in_a_rolled_back_transaction_is_never_recorded_or_se
         .tenant_tx(&tenant.schema, async move |conn| Ok::<_, CheckoutError>(module.send(conn, &context, bad).await?))
         .await;
     match failed {
-        Err(CheckoutError::Email(NotificationsError::Invalid(errors))) => assert_eq!(errors[0].field, "to"),
+        Err(CheckoutError::Email(NotificationsError::Common(agora_kernel::CommonError::Invalid(errors)))) => {
+            assert_eq!(errors[0].field, "to")
+        }
         other => panic!("expected an invalid request, got {other:?}"),
     }
 }

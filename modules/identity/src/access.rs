@@ -231,7 +231,7 @@ impl IdentityModule {
     /// What is wrong with the owner a new shop names, field by field.
     pub fn check_shop_owner(owner: &ShopOwner) -> Vec<FieldError> {
         let mut errors = match parse_email(&owner.email) {
-            Err(IdentityError::Invalid(errors)) => errors,
+            Err(IdentityError::Common(agora_kernel::CommonError::Invalid(errors))) => errors,
             _ => Vec::new(),
         };
         if owner.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
@@ -453,10 +453,7 @@ impl IdentityModule {
             .tenant_tx(&tenant.schema, async move |conn| {
                 let exists: i64 = roles::table.filter(roles::key.eq(&role.key)).count().get_result(conn).await?;
                 if exists > 0 || built_in(&role.key).is_some() {
-                    return Err(IdentityError::Invalid(vec![agora_kernel::FieldError::new(
-                        "key",
-                        "a role with this key exists",
-                    )]));
+                    return Err(IdentityError::field("key", "a role with this key exists"));
                 }
                 let id = new_id();
                 let who = actor.audit_name();

@@ -59,14 +59,6 @@ pub(crate) fn check_password(field: &str, raw: &str) -> Result<(), IdentityError
     password::check_policy(raw).map_err(|m| IdentityError::field(field, m))
 }
 
-fn parse_client(raw: Option<&str>) -> Result<Client, IdentityError> {
-    match raw {
-        None | Some("browser") => Ok(Client::Browser),
-        Some("api") => Ok(Client::Api),
-        Some(_) => Err(IdentityError::field("client", "one of browser, api")),
-    }
-}
-
 impl IdentityModule {
     pub(crate) async fn hash_password(&self, raw: &str) -> Result<String, IdentityError> {
         Ok(self.passwords().hash(SecretString::from(raw.to_string())).await?)
@@ -142,7 +134,7 @@ impl IdentityModule {
         request: LoginRequest,
         origin: &RequestOrigin,
     ) -> Result<LoginOutcome, IdentityError> {
-        let client = parse_client(request.client.as_deref())?;
+        let client = Client::requested(request.client.as_deref())?;
         let email = request.email.trim().to_lowercase();
         let rules = self.login_rules(&format!("account:{}:{email}", kind.as_str()), origin.ip.as_deref());
         let (scope, lookup) = (ThrottleScope::Shop(tenant.id), email.clone());
@@ -246,7 +238,7 @@ impl IdentityModule {
         client: Option<&str>,
         origin: &RequestOrigin,
     ) -> Result<Grant, IdentityError> {
-        let client = parse_client(client)?;
+        let client = Client::requested(client)?;
         check_password("new_password", &new)?;
         let user = self
             .db()

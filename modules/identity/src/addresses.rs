@@ -2,7 +2,7 @@
 
 use crate::schema::{customer_addresses as addresses, users};
 use crate::{store, Account, IdentityError, IdentityModule};
-use agora_kernel::{new_id, Actor, FieldError, TenantContext};
+use agora_kernel::{new_id, Actor, FieldError, TenantContext, Version};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -115,7 +115,7 @@ fn validate(input: AddressInput, creating: bool) -> Result<AddressChanges, Ident
     if errors.is_empty() {
         Ok(changes)
     } else {
-        Err(IdentityError::Invalid(errors))
+        Err(agora_kernel::CommonError::Invalid(errors).into())
     }
 }
 
@@ -221,9 +221,7 @@ impl IdentityModule {
                     .await
                     .optional()?;
                 let current = current.ok_or(IdentityError::NotFound("address"))?;
-                if let Some(expected) = expected_version.filter(|e| *e != current) {
-                    return Err(IdentityError::VersionConflict { expected, current });
-                }
+                Version::check(expected_version, current)?;
                 let (shipping, billing) =
                     (changes.default_shipping == Some(true), changes.default_billing == Some(true));
                 clear_defaults(conn, user, id, shipping, billing).await?;

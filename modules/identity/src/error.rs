@@ -1,11 +1,8 @@
-use agora_kernel::error::{ApiError, ErrorKind, FieldError};
-use agora_kernel::DbError;
+use agora_kernel::error::{ApiError, CommonError, ErrorKind};
 
 /// What can go wrong with accounts and access, in the shop's words.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    #[error("invalid input: {0:?}")]
-    Invalid(Vec<FieldError>),
     /// Unknown email and wrong password are one error, so a login never tells which accounts exist.
     #[error("wrong email or password")]
     BadCredentials,
@@ -55,8 +52,6 @@ pub enum IdentityError {
     Outbound(String),
     #[error("built-in roles cannot be changed")]
     BuiltInRole,
-    #[error("the resource changed since it was read (expected version {expected}, current {current})")]
-    VersionConflict { expected: i64, current: i64 },
     #[error("sending email failed: {0}")]
     Mail(String),
     #[error("password hashing failed: {0}")]
@@ -69,21 +64,18 @@ pub enum IdentityError {
     PersonalData(String),
     #[error("the shop's address for links: {0}")]
     ShopAddress(String),
+    /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Common(#[from] CommonError),
 }
 
 impl IdentityError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        IdentityError::Invalid(vec![FieldError::new(field, message)])
+        IdentityError::Common(CommonError::field(field, message))
     }
 }
 
-impl From<diesel::result::Error> for IdentityError {
-    fn from(e: diesel::result::Error) -> Self {
-        IdentityError::Db(DbError::Query(e))
-    }
-}
+agora_kernel::common_error!(IdentityError);
 
 impl From<crate::password::PasswordError> for IdentityError {
     fn from(e: crate::password::PasswordError) -> Self {
@@ -98,7 +90,6 @@ impl From<crate::password::PasswordError> for IdentityError {
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
-            IdentityError::Invalid(errors) => ApiError::validation(errors),
             IdentityError::BadCredentials => {
                 ApiError::new(ErrorKind::Unauthorized, "invalid-credentials", e.to_string())
             }
@@ -142,9 +133,6 @@ impl From<IdentityError> for ApiError {
             IdentityError::OwnerOnly(_) => ApiError::new(ErrorKind::Forbidden, "owner-only", e.to_string()),
             IdentityError::SsoRequired => ApiError::new(ErrorKind::Forbidden, "sso-required", e.to_string()),
             IdentityError::BuiltInRole => ApiError::new(ErrorKind::Conflict, "built-in-role", e.to_string()),
-            IdentityError::VersionConflict { .. } => {
-                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
-            }
             IdentityError::Mail(_)
             | IdentityError::Hashing(_)
             | IdentityError::Sealing(_)
@@ -152,7 +140,7 @@ impl From<IdentityError> for ApiError {
             | IdentityError::ShopAddress(_)
             | IdentityError::Outbound(_) => ApiError::internal(e),
             IdentityError::SessionStore(_) => ApiError::unavailable(e),
-            IdentityError::Db(db) => ApiError::from(db),
+            IdentityError::Common(common) => ApiError::from(common),
         }
     }
 }

@@ -196,7 +196,7 @@ pub(crate) fn new_recovery_code_digests() -> (Vec<String>, Vec<Vec<u8>>) {
 pub(crate) enum SecondStep {
     Passed {
         holder: Holder,
-        client: String,
+        client: Client,
         method: &'static str,
     },
     Throttled(u64),
@@ -297,7 +297,7 @@ impl IdentityModule {
         if !holder.is_active(conn).await? {
             return Ok(None);
         }
-        let challenge = holder.open_challenge(conn, if client == Client::Api { "api" } else { "browser" }).await?;
+        let challenge = holder.open_challenge(conn, client).await?;
         Ok(Some(MfaChallenge { mfa_required: true, challenge, expires_in: CHALLENGE_TTL_SECS }))
     }
 
@@ -472,7 +472,6 @@ impl IdentityModule {
                 }
                 let details = json!({ "kind": kind.as_str(), "mfa": method });
                 store::audit(conn, &actor, "login.succeeded", subject, ip.as_deref(), details).await?;
-                let client = if client == "api" { Client::Api } else { Client::Browser };
                 let grant = this.grant(conn, &context, user, client, &device).await?;
                 Ok::<_, IdentityError>(Outcome::Granted(Box::new(grant)))
             })

@@ -8,6 +8,7 @@ use crate::schema::{
     mfa_challenges, mfa_recovery_codes, mfa_totp, operator_mfa_challenges, operator_mfa_recovery_codes,
     operator_mfa_totp,
 };
+use crate::sessions::Client;
 use crate::{tokens, IdentityError};
 use agora_kernel::sealing::Sealer;
 use chrono::Utc;
@@ -252,7 +253,7 @@ impl Holder {
 
     /// A fresh login challenge for `client` (`browser` or `api`), after tidying the holder's
     /// stale ones; returns the challenge to hand out (only its digest is stored).
-    pub(crate) async fn open_challenge(self, conn: &mut AsyncPgConnection, client: &str) -> QueryResult<String> {
+    pub(crate) async fn open_challenge(self, conn: &mut AsyncPgConnection, client: Client) -> QueryResult<String> {
         let challenge = tokens::random_token(32);
         let (digest, expires_at) =
             (tokens::digest(&challenge), Utc::now() + chrono::Duration::seconds(CHALLENGE_TTL_SECS));
@@ -335,7 +336,7 @@ pub(crate) async fn live_challenge(
     conn: &mut AsyncPgConnection,
     realm: ChallengeRealm,
     digest: &[u8],
-) -> QueryResult<Option<(Holder, String)>> {
+) -> QueryResult<Option<(Holder, Client)>> {
     Ok(match realm {
         ChallengeRealm::Shop(tenant) => mfa_challenges::table
             .filter(mfa_challenges::id_hash.eq(digest))
@@ -343,7 +344,7 @@ pub(crate) async fn live_challenge(
             .filter(mfa_challenges::expires_at.gt(diesel::dsl::now))
             .select((mfa_challenges::user_id, mfa_challenges::client))
             .for_update()
-            .first::<(uuid::Uuid, String)>(conn)
+            .first::<(uuid::Uuid, Client)>(conn)
             .await
             .optional()?
             .map(|(user, client)| (Holder::Account { tenant, user }, client)),
@@ -353,7 +354,7 @@ pub(crate) async fn live_challenge(
             .filter(operator_mfa_challenges::expires_at.gt(diesel::dsl::now))
             .select((operator_mfa_challenges::operator_id, operator_mfa_challenges::client))
             .for_update()
-            .first::<(uuid::Uuid, String)>(conn)
+            .first::<(uuid::Uuid, Client)>(conn)
             .await
             .optional()?
             .map(|(id, client)| (Holder::Operator(id), client)),

@@ -178,7 +178,7 @@ pub(crate) enum OidcError {
 
 impl From<DbError> for OidcError {
     fn from(e: DbError) -> Self {
-        OidcError::Identity(IdentityError::Db(e))
+        OidcError::Identity(IdentityError::from(e))
     }
 }
 

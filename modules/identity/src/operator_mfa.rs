@@ -51,7 +51,7 @@ impl IdentityModule {
                         SecondStep::Throttled(wait) => return Ok::<_, IdentityError>(Outcome::Throttled(wait)),
                         SecondStep::Passed { .. } | SecondStep::Rejected(_) => return Ok(Outcome::Rejected),
                     };
-                Ok(match this.grant_operator(conn, operator, client == "browser", &device).await? {
+                Ok(match this.grant_operator(conn, operator, client == Client::Browser, &device).await? {
                     Some(grant) => Outcome::Granted(Box::new(grant)),
                     None => Outcome::Rejected,
                 })

@@ -4,6 +4,7 @@ use crate::accounts::{check_password, parse_email, RequestOrigin};
 use crate::mfa::MfaChallenge;
 use crate::schema::operators;
 use crate::session_store::{Device, Realm};
+use crate::sessions::Client;
 use crate::tokens::{self, Claims};
 use crate::{IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
@@ -170,11 +171,7 @@ impl IdentityModule {
         request: LoginRequest,
         origin: &RequestOrigin,
     ) -> Result<OperatorLoginOutcome, IdentityError> {
-        let browser = match request.client.as_deref() {
-            None | Some("browser") => true,
-            Some("api") => false,
-            Some(_) => return Err(IdentityError::field("client", "one of browser, api")),
-        };
+        let browser = Client::requested(request.client.as_deref())? == Client::Browser;
         let email = request.email.trim().to_lowercase();
         let rules = self.login_rules(&format!("account:operator:{email}"), origin.ip.as_deref());
         let lookup = email.clone();

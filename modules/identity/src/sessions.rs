@@ -17,13 +17,24 @@ type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<Dat
 /// id, key hash, scopes, revoked, expires.
 type KeyRow = (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-/// How a login wants its credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Client {
-    /// Session cookie + CSRF token.
-    Browser,
-    /// Access + refresh token.
-    Api,
+agora_kernel::text_enum! {
+    /// How a login wants its credentials; an MFA challenge keeps it as text in its `client`.
+    pub(crate) enum Client {
+        /// Session cookie + CSRF token.
+        Browser = "browser",
+        /// Access + refresh token.
+        Api = "api",
+    }
+}
+
+impl Client {
+    /// The `client` a login request names: a browser unless it says otherwise.
+    pub(crate) fn requested(raw: Option<&str>) -> Result<Self, IdentityError> {
+        match raw {
+            None => Ok(Client::Browser),
+            Some(raw) => Client::parse(raw).ok_or_else(|| IdentityError::field("client", "one of browser, api")),
+        }
+    }
 }
 
 /// What a login produced: the response body, and for browsers the session id for the cookie.
@@ -424,4 +435,29 @@ impl IdentityModule {
 async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {
     let user = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
     Ok(user.credentials_changed_at.timestamp_micros())
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::Client;
+
+    #[test]
+    fn a_login_names_its_client_or_is_a_browser() {
+        assert_eq!(Client::requested(None).ok(), Some(Client::Browser));
+        assert_eq!(Client::requested(Some("api")).ok(), Some(Client::Api));
+        let Err(crate::IdentityError::Common(agora_kernel::CommonError::Invalid(errors))) =
+            Client::requested(Some("Browser"))
+        else {
+            panic!("an unknown client must be refused")
+        };
+        assert_eq!(errors[0].field, "client");
+    }
+
+    /// MFA challenges keep the client as text with a CHECK, in shops and on the platform.
+    #[test]
+    fn clients_are_the_ones_the_challenge_columns_allow() {
+        let check = Client::sql_check("client");
+        assert!(include_str!("../../../migrations/tenant/V5__mfa_gdpr.sql").contains(&check), "{check}");
+        assert!(include_str!("../../../migrations/control/V6__operator_mfa.sql").contains(&check), "{check}");
+    }
 }

@@ -113,8 +113,9 @@ macro_rules! text_enum {
         }
 
         impl ::core::fmt::Display for $name {
+            // `pad`, not `write_str`: a table (`{:<12}`) lines up with enum values too.
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -207,6 +208,7 @@ mod tests {
             assert_eq!(serde_json::to_value(status).unwrap(), serde_json::json!(status.as_str()));
         }
         assert_eq!(ProbeStatus::Active.to_string(), "active");
+        assert_eq!(format!("[{:<8}]", ProbeStatus::Draft), "[draft   ]");
         let err = "Active".parse::<ProbeStatus>().unwrap_err();
         assert_eq!(err.to_string(), "\"Active\" is not one of: draft, active, archived");
         let err = serde_json::from_str::<ProbeStatus>("\"deleted\"").unwrap_err();

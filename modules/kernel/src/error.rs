@@ -251,6 +251,76 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+/// The failures every module has in the same words: bad input naming its fields, a stale
+/// `If-Match`, the database. A module's error enum wraps it (`#[error(transparent)]
+/// Common(#[from] CommonError)`, plus [`common_error!`](crate::common_error) for the conversions)
+/// instead of declaring these again, so each has one message and one problem `type`.
+#[derive(Debug, thiserror::Error)]
+pub enum CommonError {
+    /// Bad input; each entry names the field (`name`, `items[2].sku`, a header).
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// The client's `If-Match` names a version that is no longer the stored one (`current` is
+    /// `None` for a resource that has no version yet, such as a built-in default).
+    #[error("{}", version_conflict_detail(*.expected, *.current))]
+    VersionConflict { expected: i64, current: Option<i64> },
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+fn version_conflict_detail(expected: i64, current: Option<i64>) -> String {
+    match current {
+        Some(current) => format!(
+            "the resource changed since you read it (you have version {expected}, current is {current}); reload and retry"
+        ),
+        None => format!("the resource has no version {expected} (it was never saved); reload and retry"),
+    }
+}
+
+impl CommonError {
+    /// Bad input in one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CommonError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<diesel::result::Error> for CommonError {
+    fn from(e: diesel::result::Error) -> Self {
+        CommonError::Db(crate::db::DbError::Query(e))
+    }
+}
+
+impl From<CommonError> for ApiError {
+    fn from(e: CommonError) -> Self {
+        match e {
+            CommonError::Invalid(errors) => ApiError::validation(errors),
+            CommonError::VersionConflict { .. } => {
+                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
+            }
+            CommonError::Db(db) => ApiError::from(db),
+        }
+    }
+}
+
+/// The conversions a module error with a `Common(CommonError)` variant needs so that `?` works on
+/// diesel and pool errors inside its code: `agora_kernel::common_error!(TenancyError);`.
+#[macro_export]
+macro_rules! common_error {
+    ($error:ty) => {
+        impl ::core::convert::From<$crate::__private::diesel::result::Error> for $error {
+            fn from(e: $crate::__private::diesel::result::Error) -> Self {
+                <$error>::from($crate::error::CommonError::from(e))
+            }
+        }
+
+        impl ::core::convert::From<$crate::db::DbError> for $error {
+            fn from(e: $crate::db::DbError) -> Self {
+                <$error>::from($crate::error::CommonError::Db(e))
+            }
+        }
+    };
+}
+
 /// A bare problem response for a status no handler produced (unknown route, wrong method).
 pub fn problem_for_status(status: StatusCode) -> ApiError {
     let (kind, slug) = match status.as_u16() {

@@ -45,7 +45,7 @@ pub mod versioned;
 
 pub use auth::{perm, Authorized, Principal};
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
-pub use error::{ApiError, ErrorKind, FieldError, Problem};
+pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
 pub use versioned::{Created, IfMatch, Versioned};

@@ -1,7 +1,7 @@
 //! Small value types every module shares: ids, actors, optimistic-locking versions (money lives in
 //! [`crate::money`] and is re-exported here for the modules that import it from `model`).
 
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, CommonError, ErrorKind};
 use actix_web::http::header::{self, HeaderMap};
 
 pub use crate::money::{Currency, Money};
@@ -69,14 +69,14 @@ impl Version {
         }
     }
 
-    /// 412 when the client's expectation is stale.
-    pub fn check(expected: Option<i64>, current: i64) -> Result<(), ApiError> {
+    /// The one optimistic-locking check: fails with [`CommonError::VersionConflict`] (412
+    /// `version-conflict`) when the client's `If-Match` names another version than the stored
+    /// one. `current` is the stored version, or `None` for a resource that has none yet (a
+    /// built-in default), which no expectation can match.
+    pub fn check(expected: Option<i64>, current: impl Into<Option<i64>>) -> Result<(), CommonError> {
+        let current = current.into();
         match expected {
-            Some(v) if v != current => Err(ApiError::new(
-                ErrorKind::PreconditionFailed,
-                "version-conflict",
-                format!("the resource changed since you read it (you have version {v}, current is {current}); reload and retry"),
-            )),
+            Some(expected) if Some(expected) != current => Err(CommonError::VersionConflict { expected, current }),
             _ => Ok(()),
         }
     }
@@ -90,6 +90,11 @@ mod tests {
     fn version_check() {
         assert!(Version::check(None, 3).is_ok());
         assert!(Version::check(Some(3), 3).is_ok());
-        assert_eq!(Version::check(Some(2), 3).err().map(|e| e.status().as_u16()), Some(412));
+        assert!(Version::check(None, None).is_ok());
+        let stale = ApiError::from(Version::check(Some(2), 3).unwrap_err());
+        assert_eq!((stale.status().as_u16(), stale.slug.as_ref()), (412, "version-conflict"));
+        assert!(stale.detail.contains("you have version 2, current is 3"), "{}", stale.detail);
+        let never_saved = ApiError::from(Version::check(Some(1), None).unwrap_err());
+        assert_eq!((never_saved.status().as_u16(), never_saved.slug.as_ref()), (412, "version-conflict"));
     }
 }

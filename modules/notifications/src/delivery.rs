@@ -147,7 +147,7 @@ async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
         .db
         .tenant_tx(&tenant.schema, async move |conn| {
             store::prepare_delivery(conn, tenant_id, id, smtp, &sealer).await.map_err(|e| match e {
-                NotificationsError::Db(db) => JobError::from(db),
+                NotificationsError::Common(agora_kernel::CommonError::Db(db)) => JobError::from(db),
                 // A sealed copy that does not open will not open on a retry either.
                 other => JobError::permanent(format!("email {id} cannot be prepared: {other}")),
             })

@@ -430,7 +430,7 @@ impl NotificationsModule {
         page: &PageQuery,
         filter: MessageFilter,
     ) -> Result<Page<MessageSummary>, NotificationsError> {
-        let request = page.validate().map_err(|e| NotificationsError::Invalid(e.errors))?;
+        let request = page.validate().map_err(|e| agora_kernel::CommonError::Invalid(e.errors))?;
         self.inner
             .db
             .tenant_tx(&tenant.schema, async move |conn| store::list_messages(conn, &request, &filter).await)

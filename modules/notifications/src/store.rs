@@ -54,13 +54,15 @@ pub(crate) fn template_address(key: &str, locale: &str) -> Result<(String, Strin
     let locale = locale_or_error(locale, "locale").map_err(|e| errors.push(e)).ok();
     match (errors.is_empty(), locale) {
         (true, Some(locale)) => Ok((key.to_string(), locale)),
-        _ => Err(NotificationsError::Invalid(errors)),
+        _ => Err(agora_kernel::CommonError::Invalid(errors).into()),
     }
 }
 
 /// Preferences are kept per lower-cased address.
 pub(crate) fn preference_address(email: &str) -> Result<String, NotificationsError> {
-    address_or_error(email, "email").map(|a| a.to_lowercase()).map_err(|e| NotificationsError::Invalid(vec![e]))
+    address_or_error(email, "email")
+        .map(|a| a.to_lowercase())
+        .map_err(|e| agora_kernel::CommonError::Invalid(vec![e]).into())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +253,7 @@ pub(crate) async fn record_email(
         errors.push(FieldError::new("variables", "a JSON object of the template's variables"));
     }
     let (Some(locale), Some(recipient), true) = (locale, recipient, errors.is_empty()) else {
-        return Err(NotificationsError::Invalid(errors));
+        return Err(agora_kernel::CommonError::Invalid(errors).into());
     };
     let Some((used_locale, source)) = resolve_template(conn, &request.template, &locale).await? else {
         return Err(NotificationsError::field(
@@ -275,7 +277,7 @@ pub(crate) async fn record_email(
         }
     }
     let copies = rendered.map_err(|problems| {
-        NotificationsError::Invalid(
+        agora_kernel::CommonError::Invalid(
             problems
                 .into_iter()
                 .map(|(part, message)| FieldError::new("variables", format!("{}: {message}", part.name())))
@@ -622,16 +624,6 @@ pub(crate) async fn get_template(
     })
 }
 
-fn check_version(expected: Option<i64>, current: Option<i64>) -> Result<(), NotificationsError> {
-    match (expected, current) {
-        (Some(expected), None) => Err(NotificationsError::VersionConflict { expected, current: 0 }),
-        (expected, Some(current)) if Version::check(expected, current).is_err() => {
-            Err(NotificationsError::VersionConflict { expected: expected.unwrap_or_default(), current })
-        }
-        _ => Ok(()),
-    }
-}
-
 pub(crate) async fn save_template(
     conn: &mut AsyncPgConnection,
     key: &str,
@@ -648,9 +640,9 @@ pub(crate) async fn save_template(
     tokio::task::spawn_blocking(move || templates::validate_shop_template(&checked_key, &checked))
         .await
         .map_err(|e| NotificationsError::field("body_text", format!("checking the template stopped: {e}")))?
-        .map_err(NotificationsError::Invalid)?;
+        .map_err(agora_kernel::CommonError::Invalid)?;
     let current = shop_template(conn, key, locale).await?;
-    check_version(expected, current.as_ref().map(|r| r.version))?;
+    Version::check(expected, current.as_ref().map(|r| r.version))?;
     let row = diesel::insert_into(notification_templates::table)
         .values((
             notification_templates::id.eq(agora_kernel::new_id()),
@@ -687,7 +679,7 @@ pub(crate) async fn remove_template(
     let current = shop_template(conn, key, locale)
         .await?
         .ok_or_else(|| NotificationsError::NoOverride { key: key.to_string(), locale: locale.to_string() })?;
-    check_version(expected, Some(current.version))?;
+    Version::check(expected, current.version)?;
     diesel::delete(
         notification_templates::table
             .filter(notification_templates::template_key.eq(key))

@@ -1,11 +1,8 @@
-use agora_kernel::error::{ApiError, ErrorKind, FieldError};
-use agora_kernel::DbError;
+use agora_kernel::error::{ApiError, CommonError, ErrorKind};
 
 /// What can go wrong with tenants, in the platform's words.
 #[derive(Debug, thiserror::Error)]
 pub enum TenancyError {
-    #[error("invalid tenant: {0:?}")]
-    Invalid(Vec<FieldError>),
     #[error("no shop named {0}")]
     NotFound(String),
     #[error("the shop {0} is being provisioned")]
@@ -18,26 +15,20 @@ pub enum TenancyError {
     DomainTaken(String),
     #[error("X-Tenant-ID is not a shop slug")]
     BadTenantHeader,
-    #[error("the tenant changed since it was read (expected version {expected}, current {current})")]
-    VersionConflict { expected: i64, current: i64 },
     #[error("migrating {slug} failed: {cause}")]
     Migration { slug: String, cause: String },
     #[error("appointing the shop's owner failed: {0}")]
     Founding(String),
+    /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Common(#[from] CommonError),
 }
 
-impl From<diesel::result::Error> for TenancyError {
-    fn from(e: diesel::result::Error) -> Self {
-        TenancyError::Db(DbError::Query(e))
-    }
-}
+agora_kernel::common_error!(TenancyError);
 
 impl From<TenancyError> for ApiError {
     fn from(e: TenancyError) -> Self {
         match e {
-            TenancyError::Invalid(errors) => ApiError::validation(errors),
             TenancyError::NotFound(_) => ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string()),
             TenancyError::Provisioning(_) => ApiError::new(ErrorKind::NotFound, "tenant-not-found", e.to_string()),
             TenancyError::Suspended(_) => ApiError::new(ErrorKind::Forbidden, "tenant-suspended", e.to_string()),
@@ -51,11 +42,8 @@ impl From<TenancyError> for ApiError {
             }
             TenancyError::BadTenantHeader => ApiError::new(ErrorKind::BadRequest, "bad-tenant-id", e.to_string())
                 .with_field("X-Tenant-ID", "2–40 lowercase letters, digits or '-', starting with a letter"),
-            TenancyError::VersionConflict { .. } => {
-                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
-            }
             TenancyError::Migration { .. } | TenancyError::Founding(_) => ApiError::internal(e),
-            TenancyError::Db(db) => ApiError::from(db),
+            TenancyError::Common(common) => ApiError::from(common),
         }
     }
 }

@@ -31,8 +31,7 @@ pub struct Tenant {
     pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
-    /// `provisioning`, `active` or `suspended`.
-    pub status: String,
+    pub status: TenantStatus,
     /// Custom domains that address this shop besides `<slug>.<base domain>`.
     pub domains: Vec<String>,
     /// The domain links to the shop use (emails, sign-in redirects); without one,
@@ -126,10 +125,16 @@ impl Tenant {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantStatus {
-    Active,
-    Suspended,
+agora_kernel::text_enum! {
+    /// Where a shop is in its life; stored as text in `agora.tenants.status`.
+    pub enum TenantStatus {
+        /// Being set up (schema, settings, owner); not reachable yet.
+        Provisioning = "provisioning",
+        /// Open for shoppers and staff.
+        Active = "active",
+        /// Closed by an operator; every request for it is refused.
+        Suspended = "suspended",
+    }
 }
 
 /// Result of migrating every shop.
@@ -218,7 +223,7 @@ impl TenancyModule {
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
         if let Some(name) = &patch.name {
-            provisioning::validate_name(name).map_err(|e| TenancyError::Invalid(vec![e]))?;
+            provisioning::validate_name(name).map_err(|e| agora_kernel::CommonError::Invalid(vec![e]))?;
         }
         store::update_tenant(&self.inner.db, slug, &patch, expected_version, actor).await
     }
@@ -276,4 +281,16 @@ pub async fn primary_domain(
 /// send on the shop's behalf).
 pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<String> {
     store::shop_name(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TenantStatus;
+
+    /// The column stays text with a CHECK: the enum must name exactly the values it allows.
+    #[test]
+    fn tenant_statuses_are_the_ones_the_column_allows() {
+        let migration = include_str!("../../../migrations/control/V1__tenancy.sql");
+        assert!(migration.contains(&TenantStatus::sql_check("status")), "{}", TenantStatus::sql_check("status"));
+    }
 }

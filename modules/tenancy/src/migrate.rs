@@ -76,7 +76,7 @@ async fn migrate_one(
 ) -> Result<i32, TenancyError> {
     let schema = TenantSchema::for_slug(slug).ok_or_else(|| failed(slug, "invalid slug in tenants table"))?;
     let tenant = store::find_tenant(db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
-    if tenant.status == "provisioning" {
+    if tenant.status == crate::TenantStatus::Provisioning {
         // Interrupted provisioning: finish it with default settings for what was not recorded.
         let locales = vec!["en".to_string()];
         let seed = ShopSeed { name: &tenant.name, default_currency: "USD", locales: &locales };

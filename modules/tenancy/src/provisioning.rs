@@ -7,7 +7,7 @@
 use crate::events::TenantCreated;
 use crate::schema::{tenant_domains, tenants};
 use crate::store::{self, ShopSeed};
-use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, Tenant};
+use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, Tenant, TenantStatus};
 use agora_kernel::error::FieldError;
 use agora_kernel::events::EventBus;
 use agora_kernel::ports::{ShopFounder, ShopOwner};
@@ -120,7 +120,7 @@ pub(crate) fn validate(
         (Some(schema), true) => {
             Ok(ValidTenant { slug: new.slug, schema, name: new.name, currency, locales, domains, owner })
         }
-        _ => Err(TenancyError::Invalid(errors)),
+        _ => Err(agora_kernel::CommonError::Invalid(errors).into()),
     }
 }
 
@@ -162,7 +162,11 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
     let owner = valid.owner.clone();
     db.control_tx(async move |conn| {
         if let Some(existing) = store::tenant_row(conn, &slug).await? {
-            return if existing.status == "provisioning" { Ok(()) } else { Err(TenancyError::SlugTaken(slug)) };
+            return if existing.status == TenantStatus::Provisioning {
+                Ok(())
+            } else {
+                Err(TenancyError::SlugTaken(slug))
+            };
         }
         let id = agora_kernel::new_id();
         diesel::insert_into(tenants::table)
@@ -170,7 +174,7 @@ async fn record(db: &Database, valid: &ValidTenant, who: &str) -> Result<(), Ten
                 tenants::id.eq(id),
                 tenants::slug.eq(&slug),
                 tenants::name.eq(&name),
-                tenants::status.eq("provisioning"),
+                tenants::status.eq(TenantStatus::Provisioning),
                 tenants::schema_name.eq(&schema_name),
                 tenants::created_by.eq(&who),
                 tenants::modified_by.eq(&who),
@@ -246,12 +250,12 @@ pub(crate) async fn finish(
             .filter(tenants::slug.eq(&slug))
             .select((tenants::id, tenants::name, tenants::status))
             .for_update()
-            .first::<(uuid::Uuid, String, String)>(conn)
+            .first::<(uuid::Uuid, String, TenantStatus)>(conn)
             .await?;
-        let opening = row.2 == "provisioning";
+        let opening = row.2 == TenantStatus::Provisioning;
         diesel::update(tenants::table.filter(tenants::id.eq(row.0)))
             .set((
-                tenants::status.eq(if opening { "active" } else { row.2.as_str() }),
+                tenants::status.eq(if opening { TenantStatus::Active } else { row.2 }),
                 tenants::schema_version.eq(version),
                 tenants::modified_at.eq(diesel::dsl::now),
                 tenants::modified_by.eq(&who),
@@ -316,7 +320,7 @@ pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch)
     if errors.is_empty() {
         Ok(next)
     } else {
-        Err(TenancyError::Invalid(errors))
+        Err(agora_kernel::CommonError::Invalid(errors).into())
     }
 }
 
@@ -345,7 +349,10 @@ mod tests {
             domains: vec!["shop.example.com".into(), "x.localhost".into(), "not a host".into()],
             owner: Some(ShopOwner { email: "owner@example.com".into(), name: None }),
         };
-        let Err(TenancyError::Invalid(errors)) = validate(bad, "localhost", None) else { panic!("expected invalid") };
+        let Err(TenancyError::Common(agora_kernel::CommonError::Invalid(errors))) = validate(bad, "localhost", None)
+        else {
+            panic!("expected invalid")
+        };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["slug", "name", "default_currency", "locales[1]", "domains[1]", "domains[2]", "owner"]);
     }

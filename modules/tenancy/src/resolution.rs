@@ -6,7 +6,7 @@
 //! replicas see them within the TTL.
 
 use crate::store::{self, ResolvedRow};
-use crate::TenancyError;
+use crate::{TenancyError, TenantStatus};
 use agora_kernel::{Database, TenantContext, TenantSchema};
 use std::time::Duration;
 
@@ -80,14 +80,14 @@ impl Resolver {
             }
         };
         let row = row.ok_or(TenancyError::NotFound(asked))?;
-        match row.status.as_str() {
-            "active" => {
+        match row.status {
+            TenantStatus::Active => {
                 let schema =
                     TenantSchema::for_slug(&row.slug).ok_or_else(|| TenancyError::NotFound(row.slug.clone()))?;
                 Ok(Some(TenantContext { id: row.id, slug: row.slug, schema }))
             }
-            "suspended" => Err(TenancyError::Suspended(row.slug)),
-            _ => Err(TenancyError::Provisioning(row.slug)),
+            TenantStatus::Suspended => Err(TenancyError::Suspended(row.slug)),
+            TenantStatus::Provisioning => Err(TenancyError::Provisioning(row.slug)),
         }
     }
 }

@@ -18,7 +18,7 @@ pub(crate) struct TenantRow {
     pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub schema_version: i32,
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
@@ -144,9 +144,7 @@ async fn locked_row(
         .await
         .optional()?
         .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
-    if let Err(_conflict) = Version::check(expected, row.version) {
-        return Err(TenancyError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
-    }
+    Version::check(expected, row.version)?;
     Ok(row)
 }
 
@@ -161,13 +159,14 @@ pub(crate) async fn set_status(
     let (slug, who) = (slug.to_string(), actor.audit_name());
     db.control_tx(async move |conn| {
         let row = locked_row(conn, &slug, expected).await?;
-        if row.status == "provisioning" {
+        if row.status == TenantStatus::Provisioning {
             return Err(TenancyError::Provisioning(slug));
         }
-        let new_status = match status {
-            TenantStatus::Active => "active",
-            TenantStatus::Suspended => "suspended",
-        };
+        // Only provisioning itself opens a shop; an operator opens or closes one already open.
+        if status == TenantStatus::Provisioning {
+            return Err(agora_kernel::CommonError::field("status", "one of active, suspended").into());
+        }
+        let new_status = status;
         if row.status != new_status {
             let event = TenantStatusChanged { tenant_id: row.id, slug: slug.clone(), status: new_status.to_string() };
             bus.publish(conn, None, &event).await?;
@@ -217,7 +216,7 @@ pub(crate) async fn update_tenant(
 pub(crate) struct ResolvedRow {
     pub id: uuid::Uuid,
     pub slug: String,
-    pub status: String,
+    pub status: TenantStatus,
 }
 
 pub(crate) async fn resolve_by_slug(db: &Database, slug: &str) -> Result<Option<ResolvedRow>, DbError> {
@@ -270,10 +269,11 @@ pub(crate) async fn set_primary_domain(
             .execute(conn)
             .await?;
             if marked == 0 {
-                return Err(TenancyError::Invalid(vec![agora_kernel::FieldError::new(
+                return Err(agora_kernel::CommonError::field(
                     "domain",
                     format!("{domain} is not one of the shop's domains"),
-                )]));
+                )
+                .into());
             }
         }
         diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
@@ -435,12 +435,7 @@ pub(crate) async fn update_shop(
             .await
             .optional()?
             .ok_or(TenancyError::Provisioning(slug))?;
-        if Version::check(expected, current.version).is_err() {
-            return Err(TenancyError::VersionConflict {
-                expected: expected.unwrap_or_default(),
-                current: current.version,
-            });
-        }
+        Version::check(expected, current.version)?;
         let next = crate::provisioning::apply_shop_patch(&current_settings(&current), patch)?;
         let row = diesel::update(shop_settings::table.filter(shop_settings::id.eq(current.id)))
             .set((

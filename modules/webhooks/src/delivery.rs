@@ -9,7 +9,9 @@
 use crate::events::{self, WebhookEndpointDisabled, PING_EVENT};
 use crate::runtime::DeliveryRuntime;
 use crate::store::{self, AttemptRecord, DeliveryTarget};
-use crate::{signing, targets, DeliveryFilter, DeliveryQueued, WebhookDelivery, WebhooksError};
+use crate::{
+    signing, targets, DeliveryFilter, DeliveryQueued, DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhooksError,
+};
 use agora_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError};
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::{Actor, Database, DbError, TenantContext};
@@ -37,25 +39,6 @@ pub fn retry_delay(base: Duration, attempt: i32) -> Duration {
 }
 
 const SYSTEM: Actor = Actor::System("webhooks");
-
-/// Why a delivery was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum DeliveryTrigger {
-    Event,
-    Redelivery,
-    Ping,
-}
-
-impl DeliveryTrigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryTrigger::Event => "event",
-            DeliveryTrigger::Redelivery => "redelivery",
-            DeliveryTrigger::Ping => "ping",
-        }
-    }
-}
 
 /// Deliver one event to one endpoint. The body is fixed when the delivery is queued, so every
 /// attempt sends the same bytes (only the signature's timestamp changes).
@@ -139,7 +122,7 @@ async fn deliver(job: DeliverWebhook, ctx: JobContext, runtime: &DeliveryRuntime
         tracing::info!(%endpoint_id, event_id = %job.event_id, "webhook endpoint deleted; delivery dropped");
         return Ok(());
     };
-    if target.status != "enabled" {
+    if target.status != EndpointStatus::Enabled {
         tracing::info!(%endpoint_id, event_id = %job.event_id, "webhook endpoint disabled; delivery dropped");
         return Ok(());
     }
@@ -260,7 +243,7 @@ async fn record(
         endpoint_id,
         event_id,
         event_type: job.event_type,
-        trigger: job.trigger.as_str().to_string(),
+        trigger: job.trigger,
         attempt: number,
         request_body: job.body,
         response_status: attempt.status.map(i32::from),
@@ -284,7 +267,7 @@ async fn record(
             let Some(failures) = store::record_failure(conn, endpoint_id, at).await? else {
                 return Ok(None);
             };
-            if failures.status != "enabled" {
+            if failures.status != EndpointStatus::Enabled {
                 return Ok(None);
             }
             let failing_for = failures.first_failure_at.map(|first| at - first).unwrap_or_default();
@@ -345,7 +328,7 @@ pub(crate) async fn list(
 /// The endpoint, if it exists and may be sent to.
 async fn sendable_endpoint(conn: &mut AsyncPgConnection, endpoint_id: uuid::Uuid) -> Result<(), WebhooksError> {
     let endpoint = store::find_endpoint(conn, endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
-    if endpoint.into_endpoint().status != "enabled" {
+    if endpoint.into_endpoint().status != EndpointStatus::Enabled {
         return Err(WebhooksError::EndpointDisabled);
     }
     Ok(())

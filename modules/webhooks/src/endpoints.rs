@@ -4,7 +4,9 @@
 use crate::signing;
 use crate::store::{self, EndpointChanges, EndpointFields, EndpointRow};
 use crate::targets::{self, TargetPolicy};
-use crate::{NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError};
+use crate::{
+    EndpointStatus, NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError,
+};
 use agora_kernel::error::FieldError;
 use agora_kernel::pagination::{Cursor, Page, PageRequest};
 use agora_kernel::sealing::Sealer;
@@ -80,7 +82,7 @@ pub(crate) async fn validate_new(
     let event_types = check_event_types(&new.event_types, known, &mut errors);
     match url {
         Some(url) if errors.is_empty() => Ok(EndpointFields { url, description, event_types }),
-        _ => Err(WebhooksError::Invalid(errors)),
+        _ => Err(agora_kernel::CommonError::Invalid(errors).into()),
     }
 }
 
@@ -99,7 +101,7 @@ pub(crate) async fn validate_patch(
     if errors.is_empty() {
         Ok(EndpointChanges { url, description, event_types })
     } else {
-        Err(WebhooksError::Invalid(errors))
+        Err(agora_kernel::CommonError::Invalid(errors).into())
     }
 }
 
@@ -110,9 +112,7 @@ async fn lock_current(
     expected: Option<i64>,
 ) -> Result<EndpointRow, WebhooksError> {
     let row = store::lock_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
-    if Version::check(expected, row.version).is_err() {
-        return Err(WebhooksError::VersionConflict { expected: expected.unwrap_or_default(), current: row.version });
-    }
+    Version::check(expected, row.version)?;
     Ok(row)
 }
 
@@ -227,8 +227,8 @@ pub(crate) async fn set_enabled(
     db.tenant_tx(&tenant.schema, async move |conn| {
         let row = lock_current(conn, id, expected).await?;
         let endpoint = row.into_endpoint();
-        let row = match (enabled, endpoint.status.as_str()) {
-            (true, "enabled") | (false, "disabled") => return Ok(endpoint),
+        let row = match (enabled, endpoint.status) {
+            (true, EndpointStatus::Enabled) | (false, EndpointStatus::Disabled) => return Ok(endpoint),
             (true, _) => store::enable(conn, id, &who).await?,
             (false, _) => store::disable(conn, id, &format!("disabled by {who}"), &who).await?,
         };
@@ -310,7 +310,7 @@ mod tests {
             description: Some("x".repeat(501)),
             event_types: vec!["nope.v1".into()],
         };
-        let Err(WebhooksError::Invalid(errors)) =
+        let Err(WebhooksError::Common(agora_kernel::CommonError::Invalid(errors))) =
             validate_new(new, &known(), TargetPolicy { allow_private: false }).await
         else {
             panic!("must be refused")

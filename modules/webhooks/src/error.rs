@@ -1,35 +1,26 @@
-use agora_kernel::error::{ApiError, ErrorKind, FieldError};
-use agora_kernel::DbError;
+use agora_kernel::error::{ApiError, CommonError, ErrorKind};
 
 /// What can go wrong with a shop's webhooks, in the merchant's words.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhooksError {
-    #[error("invalid webhook endpoint: {0:?}")]
-    Invalid(Vec<FieldError>),
     #[error("no such webhook endpoint")]
     EndpointNotFound,
     #[error("no event {0} in this shop")]
     EventNotFound(uuid::Uuid),
     #[error("the webhook endpoint is disabled; enable it first")]
     EndpointDisabled,
-    #[error("the webhook endpoint changed since it was read (you have version {expected}, current is {current}); reload and retry")]
-    VersionConflict { expected: i64, current: i64 },
     #[error("webhooks failed: {0}")]
     Internal(String),
+    /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Common(#[from] CommonError),
 }
 
-impl From<diesel::result::Error> for WebhooksError {
-    fn from(e: diesel::result::Error) -> Self {
-        WebhooksError::Db(DbError::Query(e))
-    }
-}
+agora_kernel::common_error!(WebhooksError);
 
 impl From<WebhooksError> for ApiError {
     fn from(e: WebhooksError) -> Self {
         match e {
-            WebhooksError::Invalid(errors) => ApiError::validation(errors),
             WebhooksError::EndpointNotFound => {
                 ApiError::new(ErrorKind::NotFound, "webhook-endpoint-not-found", e.to_string())
             }
@@ -37,11 +28,8 @@ impl From<WebhooksError> for ApiError {
             WebhooksError::EndpointDisabled => {
                 ApiError::new(ErrorKind::Conflict, "webhook-endpoint-disabled", e.to_string())
             }
-            WebhooksError::VersionConflict { .. } => {
-                ApiError::new(ErrorKind::PreconditionFailed, "version-conflict", e.to_string())
-            }
             WebhooksError::Internal(_) => ApiError::internal(e),
-            WebhooksError::Db(db) => ApiError::from(db),
+            WebhooksError::Common(common) => ApiError::from(common),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The fan-out subscriber (every event → one delivery job per subscribed endpoint) and the
 //! event this module publishes.
 
-use crate::delivery::{self, DeliverWebhook, DeliveryTrigger};
+use crate::delivery::{self, DeliverWebhook};
 use crate::store;
+use crate::DeliveryTrigger;
 use agora_kernel::events::{Event, EventEnvelope};
 use agora_kernel::jobs::{JobContext, JobError};
 use agora_kernel::TenantContext;

@@ -66,6 +66,27 @@ impl Default for WebhookSettings {
     }
 }
 
+agora_kernel::text_enum! {
+    /// Whether an endpoint is sent events; stored as text in `webhook_endpoints.status`.
+    pub enum EndpointStatus {
+        Enabled = "enabled",
+        /// By staff, or automatically after sustained failure (`disabled_reason` says which).
+        Disabled = "disabled",
+    }
+}
+
+agora_kernel::text_enum! {
+    /// Why a delivery was queued; stored as text in `webhook_deliveries.trigger`.
+    pub enum DeliveryTrigger {
+        /// An event the endpoint subscribes to.
+        Event = "event",
+        /// Staff asked for an event to be sent again.
+        Redelivery = "redelivery",
+        /// Staff asked for a test delivery.
+        Ping = "ping",
+    }
+}
+
 /// A place the shop's events are sent to.
 #[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
 pub struct WebhookEndpoint {
@@ -74,8 +95,7 @@ pub struct WebhookEndpoint {
     pub description: String,
     /// Event names such as `tenancy.shop_settings_updated.v1`, or `*` for every event.
     pub event_types: Vec<String>,
-    /// `enabled` or `disabled`.
-    pub status: String,
+    pub status: EndpointStatus,
     /// Why the endpoint was disabled (automatically after sustained failure, or by staff).
     pub disabled_reason: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
@@ -133,8 +153,7 @@ pub struct WebhookDelivery {
     pub endpoint_id: uuid::Uuid,
     pub event_id: uuid::Uuid,
     pub event_type: String,
-    /// `event`, `redelivery` or `ping`.
-    pub trigger: String,
+    pub trigger: DeliveryTrigger,
     /// 1 for the first try of this delivery, counting up with each retry.
     pub attempt: i32,
     pub succeeded: bool,
@@ -341,5 +360,19 @@ impl WebhooksModule {
 
     fn policy(&self) -> targets::TargetPolicy {
         self.inner.runtime.policy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DeliveryTrigger, EndpointStatus};
+
+    /// The columns stay text with a CHECK: each enum must name exactly the values it allows.
+    #[test]
+    fn endpoint_statuses_and_delivery_triggers_are_the_ones_the_columns_allow() {
+        let migration = include_str!("../../../migrations/tenant/V3__webhooks.sql");
+        for check in [EndpointStatus::sql_check("status"), DeliveryTrigger::sql_check("trigger")] {
+            assert!(migration.contains(&check), "{check}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! the caller's tenant transaction.
 
 use crate::schema::{webhook_deliveries, webhook_endpoints};
-use crate::{WebhookDelivery, WebhookEndpoint};
+use crate::{DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhookEndpoint};
 use agora_kernel::pagination::PageRequest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +16,7 @@ pub(crate) struct EndpointRow {
     url: String,
     description: String,
     event_types: Vec<String>,
-    status: String,
+    status: EndpointStatus,
     disabled_reason: Option<String>,
     disabled_at: Option<DateTime<Utc>>,
     consecutive_failures: i32,
@@ -61,7 +61,7 @@ impl EndpointRow {
 #[diesel(table_name = webhook_endpoints)]
 pub(crate) struct DeliveryTarget {
     pub url: String,
-    pub status: String,
+    pub status: EndpointStatus,
     pub secret: Option<String>,
     pub secret_sealed: Option<Vec<u8>>,
     pub previous_secret: Option<String>,
@@ -267,7 +267,7 @@ pub(crate) async fn replace_secret(
 pub(crate) async fn enable(conn: &mut AsyncPgConnection, id: uuid::Uuid, who: &str) -> QueryResult<EndpointRow> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
         .set((
-            webhook_endpoints::status.eq("enabled"),
+            webhook_endpoints::status.eq(EndpointStatus::Enabled),
             webhook_endpoints::disabled_reason.eq(None::<String>),
             webhook_endpoints::disabled_at.eq(None::<DateTime<Utc>>),
             webhook_endpoints::consecutive_failures.eq(0),
@@ -289,7 +289,7 @@ pub(crate) async fn disable(
 ) -> QueryResult<EndpointRow> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
         .set((
-            webhook_endpoints::status.eq("disabled"),
+            webhook_endpoints::status.eq(EndpointStatus::Disabled),
             webhook_endpoints::disabled_reason.eq(reason),
             webhook_endpoints::disabled_at.eq(diesel::dsl::now),
             webhook_endpoints::modified_at.eq(diesel::dsl::now),
@@ -308,7 +308,7 @@ pub(crate) async fn subscribed_endpoints(
 ) -> QueryResult<Vec<uuid::Uuid>> {
     webhook_endpoints::table
         .filter(live())
-        .filter(webhook_endpoints::status.eq("enabled"))
+        .filter(webhook_endpoints::status.eq(EndpointStatus::Enabled))
         .filter(webhook_endpoints::event_types.overlaps_with(vec!["*".to_string(), event_type.to_string()]))
         .order((webhook_endpoints::created_at, webhook_endpoints::id))
         .select(webhook_endpoints::id)
@@ -336,7 +336,7 @@ pub(crate) struct AttemptRecord {
     pub endpoint_id: uuid::Uuid,
     pub event_id: uuid::Uuid,
     pub event_type: String,
-    pub trigger: String,
+    pub trigger: DeliveryTrigger,
     pub attempt: i32,
     pub request_body: String,
     pub response_status: Option<i32>,
@@ -370,7 +370,7 @@ pub(crate) async fn record_success(conn: &mut AsyncPgConnection, id: uuid::Uuid,
 /// The endpoint's failure record after one more failure.
 #[derive(Debug, Clone, Queryable)]
 pub(crate) struct FailureRecord {
-    pub status: String,
+    pub status: EndpointStatus,
     pub first_failure_at: Option<DateTime<Utc>>,
     pub consecutive_failures: i32,
 }
@@ -407,7 +407,7 @@ pub(crate) struct DeliveryRow {
     endpoint_id: uuid::Uuid,
     event_id: uuid::Uuid,
     event_type: String,
-    trigger: String,
+    trigger: DeliveryTrigger,
     attempt: i32,
     succeeded: bool,
     response_status: Option<i32>,
