@@ -165,7 +165,7 @@ async fn update_preferences(
     Ok(web::Json(module.update_preferences(&tenant, &email, body.into_inner(), &auth.actor()).await?))
 }
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/messages").route(web::get().to(list_messages)))
         .service(web::resource("/messages/{id}").route(web::get().to(get_message)))
         .service(web::resource("/messages/{id}/resend").route(web::post().to(resend_message)))
@@ -202,6 +202,6 @@ async fn unsubscribe(
     Ok(NoContent)
 }
 
-pub fn store_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/unsubscribe").route(web::post().to(unsubscribe)));
 }

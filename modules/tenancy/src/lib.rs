@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use error::TenancyError;
-pub use events::{register_events, ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
-pub use http::{admin_routes, platform_routes, resolve_tenant, store_routes};
+pub use events::{ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
+pub use http::resolve_tenant;
 pub use migrate::MigrationProgress;
 
 /// A shop as the platform sees it.
@@ -276,4 +276,31 @@ pub async fn primary_domain(
 /// send on the shop's behalf).
 pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<String> {
     store::shop_name(conn).await
+}
+
+impl agora_kernel::Module for TenancyModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::store_routes(cfg);
+    }
+
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::admin_routes(cfg);
+    }
+
+    fn platform(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::platform_routes(cfg);
+    }
+
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+
+    fn background(
+        &self,
+        events: &mut agora_kernel::events::EventBusBuilder,
+        _jobs: &mut agora_kernel::jobs::JobRegistry,
+    ) -> Result<(), String> {
+        events::register_events(events);
+        Ok(())
+    }
 }
