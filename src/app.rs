@@ -6,7 +6,6 @@ use crate::embedded_pg::{EmbeddedPostgres, PostgresStatus, Supervision};
 use actix_web::middleware::from_fn;
 use agora_identity::{IdentityModule, IdentitySettings};
 use agora_kernel::cache::Cache;
-use agora_kernel::areas::Area;
 use agora_kernel::events::EventBus;
 use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
 use agora_kernel::idempotency::{self, IdempotencySettings};
@@ -544,49 +543,38 @@ fn serving(
         .service(web::resource("/readyz").route(web::get().to(readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)));
     let modules = state.modules();
-    for module in modules {
-        app = app.configure(|cfg| module.app_data(cfg));
-    }
-    // One scope per area, every module's routes in it: actix hands a request to the first scope
-    // whose prefix matches and never falls through, so an area is never split across scopes.
-    for area in Area::ALL {
-        app = app.service(web::scope(area.prefix()).configure(|cfg| {
-            for module in modules {
-                module.routes(area, cfg);
-            }
-        }));
-    }
+    app = app.configure(|cfg| agora_kernel::module::mount(cfg, &modules));
     app.with_raw_json_spec_v3(|app, spec| {
-            let contract = web::Data::new(ApiContract(agora_kernel::openapi::finish(spec)));
-            app.app_data(contract).route("/api/openapi.json", web::get().to(api_contract))
-        })
-        // Only so that Swagger UI knows where the document is: the route above, registered
-        // first, is the one that answers.
-        .with_json_spec_v3_at("/api/openapi.json")
-        .with_swagger_ui_at("/api/docs")
-        .build()
-        .default_service(actix_web::web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::new(
-                agora_kernel::ErrorKind::NotFound,
-                "not-found",
-                "no such resource",
-            ))
-        }))
-        // Listed innermost first: request id → security headers → span → API docs guard →
-        // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
-        // idempotency → handler.
-        .wrap(from_fn(idempotency::enforce))
-        .wrap(from_fn(rate_limit::enforce))
-        .wrap(from_fn(agora_identity::authenticate))
-        .wrap(from_fn(agora_tenancy::resolve_tenant))
-        .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
-        .wrap(from_fn(normalize_errors))
-        .wrap(from_fn(metrics::observe))
-        .wrap(from_fn(route_metrics_listener))
-        .wrap(from_fn(guard_api_docs))
-        .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
-        .wrap(from_fn(security_headers::add))
-        .wrap(from_fn(assign_request_id))
+        let contract = web::Data::new(ApiContract(agora_kernel::openapi::finish(spec)));
+        app.app_data(contract).route("/api/openapi.json", web::get().to(api_contract))
+    })
+    // Only so that Swagger UI knows where the document is: the route above, registered
+    // first, is the one that answers.
+    .with_json_spec_v3_at("/api/openapi.json")
+    .with_swagger_ui_at("/api/docs")
+    .build()
+    .default_service(actix_web::web::to(|| async {
+        Err::<actix_web::HttpResponse, _>(ApiError::new(
+            agora_kernel::ErrorKind::NotFound,
+            "not-found",
+            "no such resource",
+        ))
+    }))
+    // Listed innermost first: request id → security headers → span → API docs guard →
+    // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
+    // idempotency → handler.
+    .wrap(from_fn(idempotency::enforce))
+    .wrap(from_fn(rate_limit::enforce))
+    .wrap(from_fn(agora_identity::authenticate))
+    .wrap(from_fn(agora_tenancy::resolve_tenant))
+    .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
+    .wrap(from_fn(normalize_errors))
+    .wrap(from_fn(metrics::observe))
+    .wrap(from_fn(route_metrics_listener))
+    .wrap(from_fn(guard_api_docs))
+    .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
+    .wrap(from_fn(security_headers::add))
+    .wrap(from_fn(assign_request_id))
 }
 
 /// The files of the Swagger UI bundle paperclip serves under `/api/docs/`.

@@ -377,7 +377,6 @@ impl NotificationsModule {
         store::record_email(conn, tenant, &out, request).await
     }
 
-
     /// Renders `request` and records it with its delivery job in the caller's tenant
     /// transaction `conn`. Marketing email to a recipient who opted out is recorded as
     /// `suppressed` and never delivered. Bad input (unknown template, missing variable, bad

@@ -222,7 +222,9 @@ impl WebhooksModule {
         if !self.inner.bus.is_built() {
             return &[];
         }
-        self.inner.event_types.get_or_init(|| self.inner.bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect())
+        self.inner
+            .event_types
+            .get_or_init(|| self.inner.bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect())
     }
 
     /// Registers an endpoint; the result carries its secret, shown this once.
