@@ -18,6 +18,7 @@ use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
 use agora_kernel::security_headers::{self, SecurityHeaders};
+use agora_kernel::storage::ConfiguredStorage;
 use agora_kernel::{ApiError, Database, DbSettings, Module};
 use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
@@ -105,6 +106,8 @@ pub struct AppState {
     pub job_metrics: Option<JobMetrics>,
     /// The embedded PostgreSQL this process supervises, if any.
     pub embedded_pg: Option<EmbeddedPgWatch>,
+    /// Where files are kept (`AGORA_STORAGE_URL`), opened on first use.
+    pub storage: ConfiguredStorage,
 }
 
 /// The embedded PostgreSQL as its supervisor sees it, for `/readyz` and `/metrics`.
@@ -324,6 +327,7 @@ impl AppState {
             jobs: Arc::default(),
             job_metrics: Some(job_metrics),
             embedded_pg: None,
+            storage: ConfiguredStorage::new(config.storage.clone()),
             config: config.clone(),
             db,
             redis,
@@ -526,6 +530,7 @@ fn serving(
         .app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(state.db.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
+        .app_data(web::Data::new(state.storage.clone()))
         .app_data(web::Data::new(state.limiter.clone()))
         .app_data(web::Data::new(state.cache.clone()))
         .app_data(web::Data::new(state.bus.clone()))
