@@ -348,8 +348,15 @@ impl AppState {
     /// Every module, each listed once: its routes are mounted under every area, its state
     /// handed to handlers, its events and jobs registered. Adding a module is a line here.
     /// Within an area, earlier modules' routes match first.
-    fn modules(&self) -> [&dyn Module; 5] {
-        [&self.tenancy, &self.identity, &self.notifications, &self.webhooks, &agora_kernel::module::Kernel]
+    fn modules(&self) -> Vec<&dyn Module> {
+        vec![
+            &self.tenancy,
+            &self.identity,
+            &self.notifications,
+            &self.webhooks,
+            // The job queue's administration, the diagnostics probe, housekeeping jobs.
+            &agora_kernel::module::Kernel,
+        ]
     }
 
     /// Reports the supervised embedded PostgreSQL in `/readyz` and `/metrics`.
