@@ -5,6 +5,7 @@ use crate::{
     Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
     Template, TemplateContent, TemplateSummary, TestEmail,
 };
+use agora_kernel::areas::Area;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::{perm, ApiError, Authorized, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
@@ -76,7 +77,7 @@ async fn send_test(
     body: web::Json<TestEmail>,
 ) -> Result<Versioned<Message, 202>, ApiError> {
     let message = module.send_test(&tenant, body.into_inner()).await?;
-    let location = format!("/api/v1/admin/notifications/messages/{}", message.id);
+    let location = Area::Admin.path(&format!("/notifications/messages/{}", message.id));
     Ok(Versioned::optional(message, None).with_location(location))
 }
 
