@@ -6,7 +6,7 @@ use crate::embedded_pg::{EmbeddedPostgres, PostgresStatus, Supervision};
 use actix_web::middleware::from_fn;
 use agora_identity::{IdentityModule, IdentitySettings};
 use agora_kernel::cache::Cache;
-use agora_kernel::events::{EventBus, EventBusBuilder};
+use agora_kernel::events::EventBus;
 use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
 use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
@@ -18,7 +18,8 @@ use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
 use agora_kernel::security_headers::{self, SecurityHeaders};
-use agora_kernel::{ApiError, Database, DbSettings};
+use agora_kernel::storage::ConfiguredStorage;
+use agora_kernel::{ApiError, Database, DbSettings, Module};
 use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
@@ -105,6 +106,8 @@ pub struct AppState {
     pub job_metrics: Option<JobMetrics>,
     /// The embedded PostgreSQL this process supervises, if any.
     pub embedded_pg: Option<EmbeddedPgWatch>,
+    /// Where files are kept (`AGORA_STORAGE_URL`), opened on first use.
+    pub storage: ConfiguredStorage,
 }
 
 /// The embedded PostgreSQL as its supervisor sees it, for `/readyz` and `/metrics`.
@@ -257,25 +260,6 @@ fn identity_settings(config: &Config) -> IdentitySettings {
     }
 }
 
-/// Every module's events, subscribers, job kinds and recurring jobs, registered in one place.
-fn register_background(
-    events: &mut EventBusBuilder,
-    jobs: &mut JobRegistry,
-    notifications: &NotificationsModule,
-) -> Result<(), StartError> {
-    agora_kernel::diagnostics::register(events, jobs);
-    jobs.recurring("purge-finished-jobs", "17 3 * * *", agora_kernel::jobs::PurgeFinishedJobs { keep_days: 7 })
-        .map_err(StartError::Other)?;
-    jobs.recurring("purge-idempotency-keys", "7 * * * *", agora_kernel::idempotency::PurgeExpiredKeys)
-        .map_err(StartError::Other)?;
-    jobs.recurring("purge-throttles", "37 * * * *", agora_kernel::throttle::PurgeExpiredThrottles)
-        .map_err(StartError::Other)?;
-    agora_tenancy::register_events(events);
-    notifications.register(events, jobs);
-    agora_webhooks::register(events, jobs);
-    Ok(())
-}
-
 impl AppState {
     /// Builds the modules. Opens no connection yet (pools are lazy).
     pub fn build(config: &Config, database_url: &SecretString) -> Result<Self, StartError> {
@@ -307,11 +291,8 @@ impl AppState {
         let mail = MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
         let notifications = NotificationsModule::new(db.clone(), mail, sealer.clone(), Some(addresses.clone()))
             .map_err(|e| StartError::Other(e.to_string()))?;
-        let mut events = EventBus::builder();
-        let mut jobs = JobRegistry::default();
-        register_background(&mut events, &mut jobs, &notifications)?;
-        let bus = events.build();
-        // Built after the bus: endpoints may subscribe to any event declared on it.
+        // Completed below, once every module has declared its events and subscribers.
+        let bus = EventBus::pending();
         let webhook_settings = agora_webhooks::WebhookSettings {
             retry_base: Duration::from_millis(config.webhooks_retry_base_ms),
             disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
@@ -323,7 +304,6 @@ impl AppState {
         let webhooks =
             agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer.clone(), outbound.clone())
                 .map_err(|e| StartError::Other(e.to_string()))?;
-        webhooks.provide(&mut jobs);
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring = agora_identity::Wiring {
             mail: Some(port.clone()),
@@ -337,23 +317,46 @@ impl AppState {
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
-        Ok(Self {
+        let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
             metrics,
             bus,
-            jobs: Arc::new(jobs),
+            jobs: Arc::default(),
             job_metrics: Some(job_metrics),
             embedded_pg: None,
+            storage: ConfiguredStorage::new(config.storage.clone()),
             config: config.clone(),
             db,
             redis,
             cache,
             limiter,
             sealer,
-        })
+        };
+        let mut events = EventBus::builder();
+        let mut jobs = JobRegistry::default();
+        for module in state.modules() {
+            module.background(&mut events, &mut jobs).map_err(StartError::Other)?;
+        }
+        events.build_into(&state.bus).map_err(StartError::Other)?;
+        state.jobs = Arc::new(jobs);
+        Ok(state)
+    }
+
+    /// Every module, each listed once: its routes are mounted under every area, its state
+    /// handed to handlers, its events and jobs registered. Adding a module is a line here.
+    /// Within an area, earlier modules' routes match first.
+    fn modules(&self) -> Vec<&dyn Module> {
+        vec![
+            &self.tenancy,
+            &self.identity,
+            &self.notifications,
+            &self.webhooks,
+            // The job queue's administration, the diagnostics probe, housekeeping jobs.
+            &agora_kernel::module::Kernel,
+        ]
     }
 
     /// Reports the supervised embedded PostgreSQL in `/readyz` and `/metrics`.
@@ -529,15 +532,12 @@ fn serving(
     let config = &state.config;
     let max_body = config.max_body_bytes;
     let idempotency_settings = IdempotencySettings { max_body_bytes: max_body, sealer: state.sealer.clone() };
-    actix_web::App::new()
+    let mut app = actix_web::App::new()
         .wrap_api_with_spec(spec())
         .app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(state.db.clone()))
-        .app_data(web::Data::new(state.tenancy.clone()))
-        .app_data(web::Data::new(state.notifications.clone()))
-        .app_data(web::Data::new(state.webhooks.clone()))
-        .app_data(web::Data::new(state.identity.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
+        .app_data(web::Data::new(state.storage.clone()))
         .app_data(web::Data::new(state.limiter.clone()))
         .app_data(web::Data::new(state.cache.clone()))
         .app_data(web::Data::new(state.bus.clone()))
@@ -553,55 +553,40 @@ fn serving(
         .app_data(agora_kernel::http::path_config())
         .service(web::resource("/healthz").route(web::get().to(healthz)))
         .service(web::resource("/readyz").route(web::get().to(readyz)))
-        .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)))
-        // A module's own scopes go before the shared /api/v1/store and /api/v1/admin scopes: actix
-        // hands a request to the first scope whose prefix matches and never falls through.
-        .service(web::scope("/api/v1/admin/notifications").configure(agora_notifications::admin_routes))
-        .service(web::scope("/api/v1/store/notifications").configure(agora_notifications::store_routes))
-        .service(web::scope("/api/v1/admin/webhooks").configure(agora_webhooks::admin_routes))
-        .service(
-            web::scope("/api/v1/store").configure(agora_tenancy::store_routes).configure(agora_identity::store_routes),
-        )
-        .service(
-            web::scope("/api/v1/admin").configure(agora_tenancy::admin_routes).configure(agora_identity::admin_routes),
-        )
-        .service(
-            web::scope("/api/v1/platform")
-                .configure(agora_tenancy::platform_routes)
-                .configure(agora_identity::platform_routes)
-                .configure(agora_kernel::queue_admin::platform_routes),
-        )
-        .with_raw_json_spec_v3(|app, spec| {
-            let contract = web::Data::new(ApiContract(agora_kernel::openapi::finish(spec)));
-            app.app_data(contract).route("/api/openapi.json", web::get().to(api_contract))
-        })
-        // Only so that Swagger UI knows where the document is: the route above, registered
-        // first, is the one that answers.
-        .with_json_spec_v3_at("/api/openapi.json")
-        .with_swagger_ui_at("/api/docs")
-        .build()
-        .default_service(actix_web::web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::new(
-                agora_kernel::ErrorKind::NotFound,
-                "not-found",
-                "no such resource",
-            ))
-        }))
-        // Listed innermost first: request id → security headers → span → API docs guard →
-        // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
-        // idempotency → handler.
-        .wrap(from_fn(idempotency::enforce))
-        .wrap(from_fn(rate_limit::enforce))
-        .wrap(from_fn(agora_identity::authenticate))
-        .wrap(from_fn(agora_tenancy::resolve_tenant))
-        .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
-        .wrap(from_fn(normalize_errors))
-        .wrap(from_fn(metrics::observe))
-        .wrap(from_fn(route_metrics_listener))
-        .wrap(from_fn(guard_api_docs))
-        .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
-        .wrap(from_fn(security_headers::add))
-        .wrap(from_fn(assign_request_id))
+        .service(web::resource("/metrics").route(web::get().to(metrics_endpoint)));
+    let modules = state.modules();
+    app = app.configure(|cfg| agora_kernel::module::mount(cfg, &modules));
+    app.with_raw_json_spec_v3(|app, spec| {
+        let contract = web::Data::new(ApiContract(agora_kernel::openapi::finish(spec)));
+        app.app_data(contract).route("/api/openapi.json", web::get().to(api_contract))
+    })
+    // Only so that Swagger UI knows where the document is: the route above, registered
+    // first, is the one that answers.
+    .with_json_spec_v3_at("/api/openapi.json")
+    .with_swagger_ui_at("/api/docs")
+    .build()
+    .default_service(actix_web::web::to(|| async {
+        Err::<actix_web::HttpResponse, _>(ApiError::new(
+            agora_kernel::ErrorKind::NotFound,
+            "not-found",
+            "no such resource",
+        ))
+    }))
+    // Listed innermost first: request id → security headers → span → API docs guard →
+    // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
+    // idempotency → handler.
+    .wrap(from_fn(idempotency::enforce))
+    .wrap(from_fn(rate_limit::enforce))
+    .wrap(from_fn(agora_identity::authenticate))
+    .wrap(from_fn(agora_tenancy::resolve_tenant))
+    .wrap(from_fn(agora_kernel::text_input::reject_unstorable_text))
+    .wrap(from_fn(normalize_errors))
+    .wrap(from_fn(metrics::observe))
+    .wrap(from_fn(route_metrics_listener))
+    .wrap(from_fn(guard_api_docs))
+    .wrap(tracing_actix_web::TracingLogger::<AgoraRootSpan>::new())
+    .wrap(from_fn(security_headers::add))
+    .wrap(from_fn(assign_request_id))
 }
 
 /// The files of the Swagger UI bundle paperclip serves under `/api/docs/`.

@@ -2,6 +2,7 @@
 //! command-line flags. Every bad value is reported with the name of the setting that holds it.
 
 use agora_kernel::http::TrustedProxies;
+use agora_kernel::storage::StorageSettings;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -88,6 +89,10 @@ pub struct Config {
     pub metrics_bind: Option<String>,
     /// Require `Authorization: Bearer <token>` on `/metrics` (at least 16 characters).
     pub metrics_token: Option<SecretString>,
+    /// Where files (product media, exports) are kept: `AGORA_STORAGE_URL` `file:///dir` (default
+    /// `<data dir>/files`) or `s3://bucket` with `AGORA_S3_ENDPOINT`, `AGORA_S3_REGION`,
+    /// `AGORA_S3_ACCESS_KEY_ID` and `AGORA_S3_SECRET_ACCESS_KEY`.
+    pub storage: StorageSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -147,6 +152,11 @@ const FILE_KEYS: &[&str] = &[
     "embedded_pg_max_exits",
     "metrics_bind",
     "metrics_token",
+    "storage_url",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +397,7 @@ impl Config {
             other => other.map(|(v, _)| v),
         };
         let (trusted_proxies, deprecations) = trusted_proxies(&src)?;
+        let storage = storage(&src, &data_dir)?;
         Ok(Config {
             database_url,
             redis_url,
@@ -436,6 +447,7 @@ impl Config {
             embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, urange(1, 1000))?,
             metrics_bind,
             metrics_token,
+            storage,
         })
     }
 }
@@ -558,6 +570,33 @@ fn read_kept_key(path: &std::path::Path) -> Option<String> {
     (key.len() >= 32).then_some(key)
 }
 
+/// The file store: a directory under the data directory unless `AGORA_STORAGE_URL` says
+/// otherwise. The S3 settings count only with an `s3://` URL.
+fn storage(src: &Source<'_>, data_dir: &Path) -> Result<StorageSettings, ConfigError> {
+    let Some((url, name)) = src.raw("AGORA_STORAGE_URL") else {
+        return Ok(StorageSettings::Local { root: data_dir.join("files") });
+    };
+    let endpoint = match src.raw("AGORA_S3_ENDPOINT") {
+        Some((v, name)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
+            return Err(ConfigError::Invalid { name, value: v, message: "expected an http(s) URL".into() })
+        }
+        other => other.map(|(v, _)| v),
+    };
+    let value = |key: &str| src.raw(key).map(|(v, _)| v);
+    StorageSettings::from_url(
+        &url,
+        endpoint,
+        value("AGORA_S3_REGION"),
+        value("AGORA_S3_ACCESS_KEY_ID"),
+        value("AGORA_S3_SECRET_ACCESS_KEY").map(SecretString::from),
+    )
+    .map_err(|message| ConfigError::Invalid {
+        name,
+        value: url,
+        message: message.trim_start_matches("AGORA_STORAGE_URL: ").to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +626,38 @@ mod tests {
         {
             assert!(load(&[("AGORA_PUBLIC_URL", bad)]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn file_storage_is_a_directory_under_the_data_dir_unless_an_s3_bucket_is_named() {
+        let c = Config::load(None, &env(&[("AGORA_DATA_DIR", "/srv/agora")])).unwrap();
+        assert!(matches!(&c.storage, StorageSettings::Local { root } if root == Path::new("/srv/agora/files")));
+        let c = Config::load(None, &env(&[("AGORA_STORAGE_URL", "file:///mnt/media")])).unwrap();
+        assert!(matches!(&c.storage, StorageSettings::Local { root } if root == Path::new("/mnt/media")));
+        let s3 = [
+            ("AGORA_STORAGE_URL", "s3://shop-media"),
+            ("AGORA_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("AGORA_S3_ACCESS_KEY_ID", "key"),
+            ("AGORA_S3_SECRET_ACCESS_KEY", "very-secret-value"),
+        ];
+        let c = Config::load(None, &env(&s3)).unwrap();
+        let StorageSettings::S3(settings) = &c.storage else { panic!("s3 expected") };
+        assert_eq!(
+            (settings.bucket.as_str(), settings.endpoint.as_deref(), settings.region.as_str()),
+            ("shop-media", Some("http://127.0.0.1:9000"), "us-east-1")
+        );
+        let err = Config::load(None, &env(&s3[..3])).err().unwrap().to_string();
+        assert!(err.contains("AGORA_S3_SECRET_ACCESS_KEY"), "{err}");
+        for bad in ["files", "file://relative/dir", "s3://A", "ftp://x"] {
+            let err = Config::load(None, &env(&[("AGORA_STORAGE_URL", bad)])).err().unwrap().to_string();
+            assert!(err.contains("AGORA_STORAGE_URL"), "{bad}: {err}");
+        }
+        let err =
+            Config::load(None, &env(&[("AGORA_STORAGE_URL", "s3://shop-media"), ("AGORA_S3_ENDPOINT", "minio:9000")]))
+                .err()
+                .unwrap()
+                .to_string();
+        assert!(err.contains("AGORA_S3_ENDPOINT"), "{err}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
+use agora_kernel::areas::{self, Area};
 use agora_kernel::auth::{perm, unauthorized, Authorized, Principal};
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::platform::PlatformToken;
@@ -281,8 +282,8 @@ async fn login_mfa(
 
 pub(crate) fn cookie_of(kind: UserKind) -> (&'static str, &'static str) {
     match kind {
-        UserKind::Customer => (CUSTOMER_COOKIE, "/api/v1/store"),
-        UserKind::Staff => (STAFF_COOKIE, "/api/v1/admin"),
+        UserKind::Customer => (CUSTOMER_COOKIE, areas::STORE),
+        UserKind::Staff => (STAFF_COOKIE, areas::ADMIN),
     }
 }
 
@@ -388,7 +389,7 @@ async fn store_erase(
     body: web::Json<ErasureRequest>,
 ) -> Result<WithCookie<Accepted>, ApiError> {
     module.erase_my_account(&tenant, customer.0.user, body.into_inner(), origin(&req).ip).await?;
-    let cookie = session_cookie(&module, CUSTOMER_COOKIE, "/api/v1/store", None);
+    let cookie = session_cookie(&module, CUSTOMER_COOKIE, areas::STORE, None);
     Ok(WithCookie { body: Accepted { status: "erased" }, cookie: Some(cookie) })
 }
 
@@ -401,7 +402,7 @@ async fn store_logout(
     module: web::Data<IdentityModule>,
 ) -> Result<WithCookie<Accepted>, ApiError> {
     module.logout(&tenant, customer.0.user, origin(&req).ip).await?;
-    let cookie = session_cookie(&module, CUSTOMER_COOKIE, "/api/v1/store", None);
+    let cookie = session_cookie(&module, CUSTOMER_COOKIE, areas::STORE, None);
     Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
 }
 
@@ -583,7 +584,7 @@ async fn add_address(
     body: web::Json<AddressInput>,
 ) -> Result<Created<Address>, ApiError> {
     let address = module.add_address(&tenant, customer.0.user, body.into_inner()).await?;
-    let (version, location) = (address.version, format!("/api/v1/store/me/addresses/{}", address.id));
+    let (version, location) = (address.version, Area::Store.path(&format!("/me/addresses/{}", address.id)));
     Ok(Created::located(address, version, location))
 }
 
@@ -615,7 +616,7 @@ async fn delete_address(
     Ok(NoContent)
 }
 
-pub fn store_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/register").route(web::post().to(register)))
         .service(web::resource("/auth/login").route(web::post().to(store_login)))
         .service(web::resource("/auth/login/mfa").route(web::post().to(store_login_mfa)))
@@ -761,7 +762,7 @@ async fn admin_logout(
     module: web::Data<IdentityModule>,
 ) -> Result<WithCookie<Accepted>, ApiError> {
     module.logout(&tenant, staff.0.user, origin(&req).ip).await?;
-    let cookie = session_cookie(&module, STAFF_COOKIE, "/api/v1/admin", None);
+    let cookie = session_cookie(&module, STAFF_COOKIE, areas::ADMIN, None);
     Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
 }
 
@@ -1009,7 +1010,7 @@ async fn audit_log(
     Ok(web::Json(module.audit_log(&tenant, &page, filter).await?))
 }
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(admin_login)))
         .service(web::resource("/auth/login/mfa").route(web::post().to(admin_login_mfa)))
         .service(web::resource("/auth/logout").route(web::post().to(admin_logout)))
@@ -1059,7 +1060,7 @@ async fn operator_login(
 }
 
 fn operator_session(module: &IdentityModule, grant: OperatorGrant) -> WithCookie<OperatorLogin> {
-    let cookie = grant.session_id.map(|id| session_cookie(module, OPERATOR_COOKIE, "/api/v1/platform", Some(id)));
+    let cookie = grant.session_id.map(|id| session_cookie(module, OPERATOR_COOKIE, areas::PLATFORM, Some(id)));
     WithCookie { body: grant.body, cookie }
 }
 
@@ -1112,7 +1113,7 @@ async fn operator_logout(
     module: web::Data<IdentityModule>,
 ) -> Result<WithCookie<Accepted>, ApiError> {
     module.operator_logout(op.operator_id).await?;
-    let cookie = session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", None);
+    let cookie = session_cookie(&module, OPERATOR_COOKIE, areas::PLATFORM, None);
     Ok(WithCookie { body: Accepted { status: "logged out" }, cookie: Some(cookie) })
 }
 
@@ -1182,7 +1183,7 @@ async fn operator_change_password(
     body: web::Json<OperatorPasswordChange>,
 ) -> Result<WithCookie<Accepted>, ApiError> {
     module.change_operator_password(op.operator_id, body.into_inner()).await?;
-    let cookie = session_cookie(&module, OPERATOR_COOKIE, "/api/v1/platform", None);
+    let cookie = session_cookie(&module, OPERATOR_COOKIE, areas::PLATFORM, None);
     Ok(WithCookie { body: Accepted { status: "password changed; log in again" }, cookie: Some(cookie) })
 }
 
@@ -1218,7 +1219,7 @@ async fn enable_operator(
     Ok(web::Json(module.set_operator_disabled(id.into_inner(), false, op.operator_id).await?))
 }
 
-pub fn platform_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn platform_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(operator_login)))
         .service(web::resource("/auth/logout").route(web::post().to(operator_logout)))
         .service(web::resource("/me").route(web::get().to(operator_me)))

@@ -66,7 +66,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::IdentityError;
-pub use http::{admin_routes, platform_routes, store_routes};
 pub use middleware::authenticate;
 
 /// Knobs for sessions, tokens and throttling; [`IdentitySettings::default`] is production-sane.
@@ -308,4 +307,23 @@ pub use session_store::ActiveSession;
 /// Every built-in role's key and permissions, for documentation and checks.
 pub fn built_in_roles() -> Vec<(&'static str, &'static [&'static str])> {
     roles::BUILT_IN_ROLES.iter().map(|r| (r.key, r.permissions)).collect()
+}
+
+impl agora_kernel::Module for IdentityModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::store_routes(cfg);
+    }
+
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::admin_routes(cfg);
+    }
+
+    fn platform(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::platform_routes(cfg);
+    }
+
+    /// Handlers' and the authenticating middleware's handle on the module.
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
 }

@@ -7,6 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
+use agora_kernel::areas::{self, Area};
 use agora_kernel::auth::Principal;
 use agora_kernel::{ApiError, TenantContext};
 
@@ -15,32 +16,12 @@ pub(crate) const STAFF_COOKIE: &str = "agora_staff_session";
 pub(crate) const OPERATOR_COOKIE: &str = "agora_operator_session";
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Area {
-    Store,
-    Admin,
-    Platform,
-}
-
-impl Area {
-    fn of(path: &str) -> Option<Self> {
-        if path.starts_with("/api/v1/store/") {
-            Some(Area::Store)
-        } else if path.starts_with("/api/v1/admin/") {
-            Some(Area::Admin)
-        } else if path.starts_with("/api/v1/platform/") {
-            Some(Area::Platform)
-        } else {
-            None
-        }
-    }
-
-    fn cookie(self) -> &'static str {
-        match self {
-            Area::Store => CUSTOMER_COOKIE,
-            Area::Admin => STAFF_COOKIE,
-            Area::Platform => OPERATOR_COOKIE,
-        }
+/// The session cookie of an area's audience.
+fn cookie(area: Area) -> &'static str {
+    match area {
+        Area::Store => CUSTOMER_COOKIE,
+        Area::Admin => STAFF_COOKIE,
+        Area::Platform => OPERATOR_COOKIE,
     }
 }
 
@@ -49,7 +30,7 @@ impl Area {
 /// request (a primary-key read of the policy, and of the member's authenticator only when MFA is
 /// required), so it holds however the session or token was obtained.
 fn mfa_exempt(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/api/v1/admin") else { return true };
+    let Some(rest) = path.strip_prefix(areas::ADMIN) else { return true };
     rest.starts_with("/auth/") || rest == "/me" || rest == "/me/password" || rest.starts_with("/me/mfa")
 }
 
@@ -89,7 +70,7 @@ fn presented(req: &ServiceRequest, area: Area) -> Presented {
         (_, Some(key)) => Presented::ApiKey(key),
         (Some(b), None) if b.starts_with(crate::access::API_KEY_PREFIX) => Presented::ApiKey(b),
         (Some(b), None) => Presented::Bearer(b),
-        (None, None) => match req.cookie(area.cookie()) {
+        (None, None) => match req.cookie(cookie(area)) {
             Some(c) => Presented::Cookie(c.value().to_string()),
             None => Presented::Nothing,
         },

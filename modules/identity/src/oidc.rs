@@ -38,6 +38,7 @@ use actix_web::body::BoxBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
+use agora_kernel::areas;
 use agora_kernel::auth::{perm, Authorized, Principal};
 use agora_kernel::outbound::{self, Outbound};
 use agora_kernel::rate_limit::RateLimiter;
@@ -336,8 +337,8 @@ impl ProviderRow {
 
 fn area_path(kind: UserKind) -> &'static str {
     match kind {
-        UserKind::Customer => "/api/v1/store",
-        UserKind::Staff => "/api/v1/admin",
+        UserKind::Customer => areas::STORE,
+        UserKind::Staff => areas::ADMIN,
     }
 }
 

@@ -128,6 +128,15 @@ impl EventBusBuilder {
     }
 
     pub fn build(self) -> EventBus {
+        let bus = EventBus::pending();
+        // A pending bus was just made: it cannot have been built already.
+        let _ = self.build_into(&bus);
+        bus
+    }
+
+    /// Completes a bus made with [`EventBus::pending`], which modules built before every
+    /// subscriber was known already hold. Refused if that bus was built already.
+    pub fn build_into(self, bus: &EventBus) -> Result<(), String> {
         let mut by_event: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
         let mut everything = Vec::new();
         for (subscriber, subscription) in &self.subscriptions {
@@ -146,14 +155,13 @@ impl EventBusBuilder {
         }
         let mut schemas = self.schemas;
         schemas.sort_by_key(|(name, _)| *name);
-        EventBus {
-            inner: Arc::new(Inner {
-                handlers: self.subscriptions.into_iter().map(|(name, s)| (name, s.handler)).collect(),
-                by_event,
-                everything,
-                schemas,
-            }),
-        }
+        let inner = Inner {
+            handlers: self.subscriptions.into_iter().map(|(name, s)| (name, s.handler)).collect(),
+            by_event,
+            everything,
+            schemas,
+        };
+        bus.inner.set(inner).map_err(|_| "the event bus was built already".to_string())
     }
 }
 
@@ -165,9 +173,14 @@ struct Inner {
 }
 
 /// Publishes events and delivers them to subscribers. Cheap to clone.
+///
+/// Modules that publish hold it from the start, but subscribers are only known once every
+/// module has registered: so the composition root hands out a [`pending`](Self::pending) bus
+/// and completes it with [`EventBusBuilder::build_into`] before serving. Publishing on a bus
+/// not yet built is an error, never an event silently delivered to nobody.
 #[derive(Clone)]
 pub struct EventBus {
-    inner: Arc<Inner>,
+    inner: Arc<std::sync::OnceLock<Inner>>,
 }
 
 impl Default for EventBus {
@@ -205,15 +218,26 @@ impl EventBus {
         EventBusBuilder::default()
     }
 
-    /// Every declared event's name and JSON schema, sorted by name.
+    /// A bus whose subscribers come later, with [`EventBusBuilder::build_into`].
+    pub fn pending() -> Self {
+        Self { inner: Arc::new(std::sync::OnceLock::new()) }
+    }
+
+    /// Whether its subscribers are registered (see [`EventBus::pending`]).
+    pub fn is_built(&self) -> bool {
+        self.inner.get().is_some()
+    }
+
+    /// Every declared event's name and JSON schema, sorted by name (none while pending).
     pub fn schemas(&self) -> &[(&'static str, serde_json::Value)] {
-        &self.inner.schemas
+        self.inner.get().map(|inner| inner.schemas.as_slice()).unwrap_or_default()
     }
 
     /// Subscribers of an event name (specific ones, then catch-alls).
     pub fn subscribers_of(&self, name: &str) -> Vec<&'static str> {
-        let mut all: Vec<&'static str> = self.inner.by_event.get(name).cloned().unwrap_or_default();
-        all.extend(self.inner.everything.iter().copied());
+        let Some(inner) = self.inner.get() else { return Vec::new() };
+        let mut all: Vec<&'static str> = inner.by_event.get(name).cloned().unwrap_or_default();
+        all.extend(inner.everything.iter().copied());
         all
     }
 
@@ -225,6 +249,9 @@ impl EventBus {
         tenant: Option<&TenantContext>,
         event: &E,
     ) -> Result<uuid::Uuid, DbError> {
+        if !self.is_built() {
+            return Err(DbError::Pool(format!("{} published before the event bus was built", E::NAME)));
+        }
         let payload = serde_json::to_value(event).map_err(|e| DbError::Pool(format!("event payload: {e}")))?;
         let event_id = crate::new_id();
         let aggregate_id = event.aggregate_id();
@@ -250,7 +277,7 @@ impl EventBus {
 
     /// Runs one subscriber on one stored event (the `event.deliver` job).
     pub(crate) async fn deliver(&self, outbox_id: i64, subscriber: &str, ctx: JobContext) -> Result<(), JobError> {
-        let Some(handler) = self.inner.handlers.get(subscriber).cloned() else {
+        let Some(handler) = self.inner.get().and_then(|inner| inner.handlers.get(subscriber)).cloned() else {
             return Err(JobError::retry(format!("subscriber {subscriber} is not registered in this process")));
         };
         let row: OutboxRow = ctx

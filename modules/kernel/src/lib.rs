@@ -11,9 +11,12 @@
 //! - [`model`], [`pagination`]: ids, actors, versions, cursors; [`money`]: amounts and currencies;
 //!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
 //!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
+//! - [`module`]: the `Module` trait every module implements for the composition root;
+//!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
+pub mod areas;
 pub mod auth;
 pub mod cache;
 pub mod db;
@@ -28,6 +31,7 @@ pub mod jobs;
 pub mod lists;
 pub mod metrics;
 pub mod model;
+pub mod module;
 pub mod money;
 pub mod openapi;
 pub mod outbound;
@@ -48,6 +52,7 @@ pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
+pub use module::Module;
 pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;

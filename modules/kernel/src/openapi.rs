@@ -101,7 +101,7 @@ fn make_nullable(property: &mut Value) {
 }
 
 fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Value>) {
-    let api = path.starts_with("/api/v1/");
+    let api = crate::areas::is_api(path);
     let unsafe_method = matches!(method, "post" | "put" | "patch" | "delete");
     let with_body = operation.contains_key("requestBody");
 

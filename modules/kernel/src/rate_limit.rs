@@ -142,7 +142,7 @@ fn too_many(exceeded: &Exceeded) -> ApiError {
 /// Whether a request is under `/api/v1/`, judged on the path routing matches (an encoded
 /// `/api/%761/…` reaches the same routes, so it meets the same limits).
 fn limited_path(req: &ServiceRequest) -> bool {
-    crate::http::routing_path(req).starts_with("/api/v1/")
+    crate::areas::is_api(crate::http::routing_path(req))
 }
 
 /// For the authenticating middleware: a request whose credentials were refused still spends its

@@ -728,9 +728,45 @@ impl StorageSettings {
     }
 }
 
+/// The store the configuration names, opened on first use: opening a local directory creates
+/// it, which a command that never stores a file (`agora openapi`) must not do. Cheap to clone;
+/// clones share the opened store.
+#[derive(Clone)]
+pub struct ConfiguredStorage {
+    settings: StorageSettings,
+    opened: Arc<tokio::sync::OnceCell<Arc<dyn FileStorage>>>,
+}
+
+impl ConfiguredStorage {
+    pub fn new(settings: StorageSettings) -> Self {
+        Self { settings, opened: Arc::default() }
+    }
+
+    pub fn settings(&self) -> &StorageSettings {
+        &self.settings
+    }
+
+    /// The store; a failure to open it is retried on the next call.
+    pub async fn get(&self) -> Result<Arc<dyn FileStorage>, StorageError> {
+        self.opened.get_or_try_init(|| self.settings.open()).await.cloned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_configured_store_is_opened_once_on_first_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        let storage = ConfiguredStorage::new(StorageSettings::Local { root: root.clone() });
+        assert!(!root.exists(), "nothing is created before a file is stored");
+        let first = storage.get().await.unwrap();
+        assert!(root.exists());
+        let second = storage.clone().get().await.unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "clones share the one opened store");
+    }
 
     #[test]
     fn keys_cannot_leave_their_folder() {

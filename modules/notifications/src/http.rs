@@ -5,6 +5,7 @@ use crate::{
     Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
     Template, TemplateContent, TemplateSummary, TestEmail,
 };
+use agora_kernel::areas::Area;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::{perm, ApiError, Authorized, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
@@ -76,7 +77,7 @@ async fn send_test(
     body: web::Json<TestEmail>,
 ) -> Result<Versioned<Message, 202>, ApiError> {
     let message = module.send_test(&tenant, body.into_inner()).await?;
-    let location = format!("/api/v1/admin/notifications/messages/{}", message.id);
+    let location = Area::Admin.path(&format!("/notifications/messages/{}", message.id));
     Ok(Versioned::optional(message, None).with_location(location))
 }
 
@@ -165,7 +166,7 @@ async fn update_preferences(
     Ok(web::Json(module.update_preferences(&tenant, &email, body.into_inner(), &auth.actor()).await?))
 }
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/messages").route(web::get().to(list_messages)))
         .service(web::resource("/messages/{id}").route(web::get().to(get_message)))
         .service(web::resource("/messages/{id}/resend").route(web::post().to(resend_message)))
@@ -202,6 +203,6 @@ async fn unsubscribe(
     Ok(NoContent)
 }
 
-pub fn store_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/unsubscribe").route(web::post().to(unsubscribe)));
 }

@@ -41,7 +41,6 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use error::NotificationsError;
-pub use http::{admin_routes, store_routes};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -378,11 +377,6 @@ impl NotificationsModule {
         store::record_email(conn, tenant, &out, request).await
     }
 
-    /// Registers the delivery job and hands it this module's mailer.
-    pub fn register(&self, _events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
-        delivery::register(Arc::clone(&self.inner.mailer), jobs);
-    }
-
     /// Renders `request` and records it with its delivery job in the caller's tenant
     /// transaction `conn`. Marketing email to a recipient who opted out is recorded as
     /// `suppressed` and never delivered. Bad input (unknown template, missing variable, bad
@@ -572,5 +566,26 @@ impl NotificationsModule {
         replacement: &str,
     ) -> Result<(), NotificationsError> {
         Ok(store::erase_recipient(conn, account, email, replacement).await?)
+    }
+}
+
+/// Mounted at `/notifications` in the storefront and the back office.
+impl agora_kernel::Module for NotificationsModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.service(paperclip::actix::web::scope("/notifications").configure(http::store_routes));
+    }
+
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.service(paperclip::actix::web::scope("/notifications").configure(http::admin_routes));
+    }
+
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+
+    /// The delivery job, handed this module's mailer.
+    fn background(&self, _events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
+        delivery::register(Arc::clone(&self.inner.mailer), jobs);
+        Ok(())
     }
 }

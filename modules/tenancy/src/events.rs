@@ -52,6 +52,6 @@ impl Event for ShopSettingsUpdated {
     }
 }
 
-pub fn register_events(events: &mut EventBusBuilder) {
+pub(crate) fn register_events(events: &mut EventBusBuilder) {
     events.declare::<TenantCreated>().declare::<TenantStatusChanged>().declare::<ShopSettingsUpdated>();
 }

@@ -9,6 +9,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+use agora_kernel::areas::Area;
 use agora_kernel::http::TENANT_HEADER;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, PlatformOperator, TenantContext, Versioned};
@@ -17,7 +18,7 @@ use serde::Deserialize;
 
 /// Paths whose requests belong to a shop.
 fn is_tenant_path(path: &str) -> bool {
-    path.starts_with("/api/v1/store/") || path.starts_with("/api/v1/admin/")
+    Area::of(path).is_some_and(Area::is_tenant)
 }
 
 /// Resolves the shop for storefront and admin requests and hands it to handlers as
@@ -72,7 +73,7 @@ async fn get_shop(
     Ok(web::Json(module.shop(&tenant).await?))
 }
 
-pub fn store_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shop").route(web::get().to(get_shop)));
 }
 
@@ -102,7 +103,7 @@ async fn update_shop_admin(
     Ok(Versioned::new(settings, version))
 }
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shop").route(web::get().to(get_shop_admin)).route(web::patch().to(update_shop_admin)));
 }
 
@@ -114,7 +115,7 @@ async fn create_tenant(
     body: web::Json<NewTenant>,
 ) -> Result<Created<Tenant>, ApiError> {
     let tenant = module.create(body.into_inner(), &op.actor()).await?;
-    let (version, location) = (tenant.version, format!("/api/v1/platform/tenants/{}", tenant.slug));
+    let (version, location) = (tenant.version, Area::Platform.path(&format!("/tenants/{}", tenant.slug)));
     Ok(Created::located(tenant, version, location))
 }
 
@@ -219,7 +220,7 @@ async fn set_primary_domain(
     Ok(Versioned::new(tenant, version))
 }
 
-pub fn platform_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn platform_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tenants").route(web::post().to(create_tenant)).route(web::get().to(list_tenants)))
         .service(
             web::resource("/tenants/{slug}").route(web::get().to(get_tenant)).route(web::patch().to(update_tenant)),

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use error::TenancyError;
-pub use events::{register_events, ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
-pub use http::{admin_routes, platform_routes, resolve_tenant, store_routes};
+pub use events::{ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
+pub use http::resolve_tenant;
 pub use migrate::MigrationProgress;
 
 /// A shop as the platform sees it.
@@ -292,5 +292,32 @@ mod tests {
     fn tenant_statuses_are_the_ones_the_column_allows() {
         let migration = include_str!("../../../migrations/control/V1__tenancy.sql");
         assert!(migration.contains(&TenantStatus::sql_check("status")), "{}", TenantStatus::sql_check("status"));
+    }
+}
+
+impl agora_kernel::Module for TenancyModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::store_routes(cfg);
+    }
+
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::admin_routes(cfg);
+    }
+
+    fn platform(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::platform_routes(cfg);
+    }
+
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+
+    fn background(
+        &self,
+        events: &mut agora_kernel::events::EventBusBuilder,
+        _jobs: &mut agora_kernel::jobs::JobRegistry,
+    ) -> Result<(), String> {
+        events::register_events(events);
+        Ok(())
     }
 }

@@ -7,14 +7,15 @@ use crate::{
     DeliveryFilter, DeliveryQueued, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpointPatch,
     WebhookEndpointWithSecret, WebhooksModule,
 };
+use agora_kernel::areas::Area;
 use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Where the module is mounted, for `Location` headers.
-const BASE: &str = "/api/v1/admin/webhooks";
+/// Where the module is mounted in the back office (also for `Location` headers).
+pub(crate) const SCOPE: &str = "/webhooks";
 
 /// Longest grace period a rotation may give the previous secret.
 const MAX_GRACE_HOURS: u64 = 7 * 24;
@@ -49,7 +50,7 @@ async fn create_endpoint(
     body: web::Json<NewWebhookEndpoint>,
 ) -> Result<Created<WebhookEndpointWithSecret>, ApiError> {
     let (version, created) = with_secret(module.create_endpoint(&tenant, body.into_inner(), &auth.actor()).await?);
-    let location = format!("{BASE}/endpoints/{}", created.endpoint.id);
+    let location = Area::Admin.path(&format!("{SCOPE}/endpoints/{}", created.endpoint.id));
     Ok(Created::located(created, version, location))
 }
 
@@ -229,7 +230,7 @@ async fn redeliver(
     Ok(AcceptedJson(module.redeliver(&tenant, endpoint_id, event_id).await?))
 }
 
-pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/event-types").route(web::get().to(list_event_types)))
         .service(
             web::resource("/endpoints").route(web::post().to(create_endpoint)).route(web::get().to(list_endpoints)),

@@ -38,7 +38,6 @@ use std::time::Duration;
 pub use delivery::{retry_delay, MAX_ATTEMPTS};
 pub use error::WebhooksError;
 pub use events::{WebhookEndpointDisabled, PING_EVENT};
-pub use http::admin_routes;
 pub use signing::SECRET_PREFIX;
 
 /// Operator settings for webhook delivery.
@@ -187,7 +186,7 @@ pub struct DeliveryFilter {
 }
 
 /// Registers the fan-out subscriber, the delivery job and this module's events.
-pub fn register(events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
+fn register(events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
     events.declare::<WebhookEndpointDisabled>();
     events.subscribe_all(events::FAN_OUT, events::fan_out);
     jobs.register::<delivery::DeliverWebhook>();
@@ -202,7 +201,8 @@ struct Inner {
     db: Database,
     settings: WebhookSettings,
     /// Event names a shop may subscribe to: every event declared on the bus.
-    event_types: Vec<String>,
+    event_types: std::sync::OnceLock<Vec<String>>,
+    bus: EventBus,
     /// The delivery job's HTTP client and settings, provided to the job registry.
     runtime: Arc<runtime::DeliveryRuntime>,
     sealer: Sealer,
@@ -221,12 +221,12 @@ impl WebhooksModule {
     ) -> Result<Self, WebhooksError> {
         let runtime = runtime::DeliveryRuntime::new(&settings, sealer.clone(), outbound);
         let runtime = Arc::new(runtime);
-        let event_types = bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect();
-        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, runtime, sealer }) })
+        let (event_types, bus) = (std::sync::OnceLock::new(), bus.clone());
+        Ok(Self { inner: Arc::new(Inner { db, settings, event_types, bus, runtime, sealer }) })
     }
 
     /// Gives the delivery jobs this process runs the module's HTTP client and settings.
-    pub fn provide(&self, jobs: &mut JobRegistry) {
+    fn provide(&self, jobs: &mut JobRegistry) {
         jobs.provide(Arc::clone(&self.inner.runtime));
     }
 
@@ -236,7 +236,14 @@ impl WebhooksModule {
 
     /// Event names endpoints may subscribe to, sorted.
     pub fn event_types(&self) -> &[String] {
-        &self.inner.event_types
+        // Read once the bus is built: the module is built before every module has declared its
+        // events (see `EventBus::pending`).
+        if !self.inner.bus.is_built() {
+            return &[];
+        }
+        self.inner
+            .event_types
+            .get_or_init(|| self.inner.bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect())
     }
 
     /// Registers an endpoint; the result carries its secret, shown this once.
@@ -246,7 +253,7 @@ impl WebhooksModule {
         new: NewWebhookEndpoint,
         actor: &Actor,
     ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
-        let fields = endpoints::validate_new(new, &self.inner.event_types, self.policy()).await?;
+        let fields = endpoints::validate_new(new, self.event_types(), self.policy()).await?;
         endpoints::create(&self.inner.db, &self.inner.sealer, tenant, fields, actor).await
     }
 
@@ -273,7 +280,7 @@ impl WebhooksModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<WebhookEndpoint, WebhooksError> {
-        let changes = endpoints::validate_patch(patch, &self.inner.event_types, self.policy()).await?;
+        let changes = endpoints::validate_patch(patch, self.event_types(), self.policy()).await?;
         endpoints::update(&self.inner.db, tenant, id, changes, expected_version, actor).await
     }
 
@@ -374,5 +381,23 @@ mod tests {
         for check in [EndpointStatus::sql_check("status"), DeliveryTrigger::sql_check("trigger")] {
             assert!(migration.contains(&check), "{check}");
         }
+    }
+}
+
+/// Mounted at `/webhooks` in the back office.
+impl agora_kernel::Module for WebhooksModule {
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.service(paperclip::actix::web::scope(http::SCOPE).configure(http::admin_routes));
+    }
+
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+
+    /// The fan-out subscriber and the delivery job, handed this module's HTTP client.
+    fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
+        register(events, jobs);
+        self.provide(jobs);
+        Ok(())
     }
 }
