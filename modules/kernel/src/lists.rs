@@ -186,7 +186,12 @@ impl<S: SortKey> ListQuery<S> {
             .into_inner();
         let limit = match raw.limit.as_deref() {
             None | Some("") => DEFAULT_LIMIT,
-            Some(text) => text.parse::<i64>().map_err(|_| bad_limit())?,
+            // Not a number at all is malformed (400), as the query extractor answers any
+            // parameter of the wrong type; a number out of range is invalid (422).
+            Some(text) => text.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("bad-query", "invalid query string: limit is not a whole number")
+                    .with_field("limit", format!("a whole number between 1 and {MAX_LIMIT}"))
+            })?,
         };
         let sort = match raw.sort.as_deref() {
             _ if !S::CHOSEN_BY_CLIENT => S::DEFAULT,
@@ -473,15 +478,15 @@ mod tests {
         let q = ListQuery::<ProbeSort>::parse("limit=5&sort=-price&status=active").unwrap();
         assert_eq!((q.limit, q.sort), (5, Sort::descending(ProbeSort::Price)));
         assert_eq!(ListQuery::<ProbeSort>::parse("sort=name").unwrap().sort, Sort::ascending(ProbeSort::Name));
-        for (query, field) in [
-            ("limit=0", "limit"),
-            ("limit=101", "limit"),
-            ("limit=x", "limit"),
-            ("sort=colour", "sort"),
-            ("sort=--price", "sort"),
+        for (query, status, field) in [
+            ("limit=0", 422, "limit"),
+            ("limit=101", 422, "limit"),
+            ("limit=x", 400, "limit"),
+            ("sort=colour", 422, "sort"),
+            ("sort=--price", 422, "sort"),
         ] {
             let err = ListQuery::<ProbeSort>::parse(query).unwrap_err();
-            assert_eq!(field_of(&err), (422, vec![field.to_string()]), "{query}");
+            assert_eq!(field_of(&err), (status, vec![field.to_string()]), "{query}");
         }
     }
 
