@@ -8,9 +8,9 @@
 //!   contract needs beyond what paperclip sees;
 //! - [`outbound`]: the one HTTP client for calls to URLs someone else chose (SSRF guard);
 //! - [`security_headers`]: nosniff, referrer, framing, HSTS and CSP on every response;
-//! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset; [`money`]: amounts and currencies;
-//!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
-//!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
+//! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset;
+//!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
+//!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
