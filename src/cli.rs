@@ -2,7 +2,7 @@
 
 use crate::app::{self, AppState, DatabaseHandle, StartError};
 use crate::config::{Config, ProcessEnv};
-use agora_kernel::pagination::PageQuery;
+use agora_kernel::lists::{ListQuery, OldestFirst};
 use agora_kernel::ports::ShopOwner;
 use agora_kernel::Actor;
 use agora_tenancy::{MigrationProgress, NewTenant, TenantStatus};
@@ -338,11 +338,13 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                     tenancy.set_primary_domain(&slug, domain, &Actor::System("cli")).await.map_err(describe)?
                 }
                 TenantCommand::List { status } => {
-                    let mut cursor = None;
+                    let mut cursor: Option<String> = None;
                     println!("{:<24} {:<12} {:>7}  NAME", "SLUG", "STATUS", "SCHEMA");
                     loop {
+                        let query = ListQuery::<OldestFirst>::new(100, cursor.as_deref())
+                            .map_err(|e| CliError::Failed(e.detail.clone()))?;
                         let page = tenancy
-                            .list(&PageQuery { limit: Some(100), cursor }, status.as_deref())
+                            .list(&query, status.as_deref())
                             .await
                             .map_err(|e| CliError::Failed(e.detail.clone()))?;
                         for t in &page.items {
@@ -472,14 +474,13 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             Ok(())
         }
         Command::ResealSecrets => {
-            let mut cursor = None;
+            let mut cursor: Option<String> = None;
             let failed = |e: agora_identity::IdentityError| CliError::Failed(format!("platform: {e}"));
             let (mut shops, mut rewritten) = (0, state.identity.reseal_operator_secrets().await.map_err(failed)?);
             loop {
-                let page = tenancy
-                    .list(&PageQuery { limit: Some(100), cursor }, None)
-                    .await
+                let query = ListQuery::<OldestFirst>::new(100, cursor.as_deref())
                     .map_err(|e| CliError::Failed(e.detail.clone()))?;
+                let page = tenancy.list(&query, None).await.map_err(|e| CliError::Failed(e.detail.clone()))?;
                 for shop in page.items.iter().filter(|t| t.status != TenantStatus::Provisioning) {
                     let tenant = shop.context().ok_or_else(|| CliError::Failed(format!("bad slug {}", shop.slug)))?;
                     let failed = |e: String| CliError::Failed(format!("{}: {e}", shop.slug));

@@ -553,3 +553,103 @@ async fn events_committed_before_a_crash_are_delivered_after_restart_and_can_be_
     worker.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(worker.wait_exit(Duration::from_secs(30)).await.success());
 }
+
+/// Every page of a platform list, following `next_cursor` with pages of `limit`.
+async fn every_page(base: &str, token: &str, path: &str, limit: usize) -> Vec<serde_json::Value> {
+    let client = reqwest::Client::new();
+    let (mut items, mut cursor) = (Vec::new(), None::<String>);
+    for _ in 0..20 {
+        let mut url = format!("{base}{path}&limit={limit}");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value =
+            client.get(url).bearer_auth(token).send().await.unwrap().error_for_status().unwrap().json().await.unwrap();
+        let rows = page["items"].as_array().unwrap();
+        assert!(rows.len() <= limit, "{page}");
+        items.extend(rows.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return items,
+        }
+    }
+    panic!("{path}: the pages never ended");
+}
+
+/// The queue admin's lists page through the kernel's keyset: rows written by one statement share
+/// `created_at`, yet pages give each row once, newest first with the id breaking the tie, and the
+/// filters (kind, name, a delivery's state) narrow before paging.
+#[tokio::test]
+async fn queue_admin_lists_give_every_row_once_across_equal_instants() {
+    let db = TestDatabase::create().await;
+    let env = [("DATABASE_URL", db.url.as_str()), ("AGORA_TOKEN_KEY", crate::support::TOKEN_KEY)];
+    crate::support::create_operator_with_cli(&env, "ops@platform.test").await;
+    // Web only: nothing runs the jobs written below.
+    let mut web = AgoraProcess::spawn(&["serve", "--bind", "127.0.0.1:0", "--workers", "0"], &env);
+    let base = web.wait_listening().await;
+    let token = &crate::support::login_for_token(&base, "/api/v1/platform/auth/login", None, "ops@platform.test").await;
+    let pg = db.connect().await;
+    pg.batch_execute(
+        "INSERT INTO agora.jobs (job_id, kind, payload, state) \
+           SELECT gen_random_uuid(), 'probe.listed', '{}', 'dead' FROM generate_series(1, 7); \
+         INSERT INTO agora.outbox (event_id, tenant_slug, name, aggregate_id, payload) \
+           SELECT gen_random_uuid(), 'acme', 'probe.listed.v1', 'x', '{}' FROM generate_series(1, 5); \
+         INSERT INTO agora.jobs (job_id, kind, payload, state, outbox_id, subscriber) \
+           SELECT gen_random_uuid(), 'event.deliver', '{}', 'dead', min(id), 'probe' FROM agora.outbox \
+           WHERE name = 'probe.listed.v1'",
+    )
+    .await
+    .unwrap();
+    let ids = |sql: &'static str| {
+        let pg = &pg;
+        async move {
+            pg.query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| serde_json::json!(r.get::<_, String>(0)))
+                .collect::<Vec<_>>()
+        }
+    };
+
+    let jobs = every_page(&base, token, "/api/v1/platform/jobs?kind=probe.listed", 3).await;
+    let expected =
+        ids("SELECT job_id::text FROM agora.jobs WHERE kind = 'probe.listed' ORDER BY created_at DESC, job_id DESC");
+    assert_eq!(jobs.iter().map(|j| j["job_id"].clone()).collect::<Vec<_>>(), expected.await);
+
+    let events = every_page(&base, token, "/api/v1/platform/events?name=probe.listed.v1", 2).await;
+    let expected =
+        ids("SELECT event_id::text FROM agora.outbox WHERE name = 'probe.listed.v1' ORDER BY created_at DESC, event_id DESC");
+    assert_eq!(events.iter().map(|e| e["event_id"].clone()).collect::<Vec<_>>(), expected.await);
+
+    let dead = every_page(&base, token, "/api/v1/platform/events?name=probe.listed.v1&delivery_state=dead", 2).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["deliveries"][0]["subscriber"], "probe");
+    let first: String = pg
+        .query_one("SELECT event_id::text FROM agora.outbox WHERE id = (SELECT min(id) FROM agora.outbox WHERE name = 'probe.listed.v1')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(dead[0]["event_id"], serde_json::json!(first));
+
+    // A cursor made for another order (here a newest-first list's, into the oldest-first
+    // tenants) is refused, naming it.
+    let jobs_cursor: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/platform/jobs?kind=probe.listed&limit=1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let walked = reqwest::Client::new()
+        .get(format!("{base}/api/v1/platform/tenants?cursor={}", jobs_cursor["next_cursor"].as_str().unwrap()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::support::problem(walked, 422).await["errors"][0]["field"], "cursor");
+    web.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(web.wait_exit(Duration::from_secs(30)).await.success());
+}

@@ -6,7 +6,7 @@ use crate::schema::{api_keys, audit_log, role_permissions, roles, user_roles, us
 use crate::store;
 use crate::{tokens, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::auth::{is_permission, Principal};
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopOwner;
 use agora_kernel::{new_id, Actor, FieldError, TenantContext};
 use chrono::{DateTime, Utc};
@@ -290,31 +290,28 @@ impl IdentityModule {
             .await
     }
 
-    pub async fn list_staff(&self, tenant: &TenantContext, page: &PageRequest) -> Result<Page<Account>, IdentityError> {
+    /// The shop's staff, oldest first.
+    pub async fn list_staff(
+        &self,
+        tenant: &TenantContext,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Page<Account>, IdentityError> {
         let page = page.clone();
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let mut query = users::table
+                let query = users::table
                     .filter(users::kind.eq("staff"))
                     .filter(users::deleted_at.is_null())
                     .select(store::UserRow::as_select())
-                    .order((users::created_at, users::id))
-                    .limit(page.limit + 1)
+                    .limit(page.fetch_limit())
                     .into_boxed();
-                if let Some(after) = &page.after {
-                    query = query.filter(
-                        users::created_at
-                            .gt(after.created_at)
-                            .or(users::created_at.eq(after.created_at).and(users::id.gt(after.id))),
-                    );
-                }
-                let rows = query.load(conn).await?;
+                let rows: Vec<store::UserRow> = page.apply(query, users::created_at, users::id).load(conn).await?;
                 let mut accounts = Vec::with_capacity(rows.len());
                 for row in rows {
                     let roles = store::role_keys(conn, row.id).await?;
                     accounts.push(row.into_account(roles));
                 }
-                Ok(Page::from_rows(accounts, &page, |a| Cursor { created_at: a.created_at, id: a.id }))
+                Ok(page.page(accounts, |a| (a.created_at, a.id)))
             })
             .await
     }
@@ -649,16 +646,13 @@ impl IdentityModule {
     pub async fn audit_log(
         &self,
         tenant: &TenantContext,
-        page: &PageRequest,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
         filter: AuditFilter,
     ) -> Result<Page<AuditEntry>, IdentityError> {
         let page = page.clone();
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let mut query = audit_log::table
-                    .order((audit_log::occurred_at.desc(), audit_log::id.desc()))
-                    .limit(page.limit + 1)
-                    .into_boxed();
+                let mut query = audit_log::table.select(AuditEntry::as_select()).limit(page.fetch_limit()).into_boxed();
                 match filter.action.as_deref() {
                     Some(family) if family.ends_with('.') => {
                         let pattern =
@@ -680,15 +674,9 @@ impl IdentityModule {
                 if let Some(until) = filter.until {
                     query = query.filter(audit_log::occurred_at.lt(until));
                 }
-                if let Some(after) = &page.after {
-                    query = query.filter(
-                        audit_log::occurred_at
-                            .lt(after.created_at)
-                            .or(audit_log::occurred_at.eq(after.created_at).and(audit_log::id.lt(after.id))),
-                    );
-                }
-                let entries: Vec<AuditEntry> = query.select(AuditEntry::as_select()).load(conn).await?;
-                Ok(Page::from_rows(entries, &page, |e| Cursor { created_at: e.occurred_at, id: e.id }))
+                let entries: Vec<AuditEntry> =
+                    page.apply(query, audit_log::occurred_at, audit_log::id).load(conn).await?;
+                Ok(page.page(entries, |e| (e.occurred_at, e.id)))
             })
             .await
     }

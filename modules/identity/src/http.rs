@@ -20,7 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
 use agora_kernel::areas::{self, Area};
 use agora_kernel::auth::{perm, unauthorized, Authorized, Principal};
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{ListQuery, NewestFirst, OldestFirst, Page};
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::{Actor, ApiError, Created, ErrorKind, IfMatch, PlatformOperator, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, CreatedJson, NoContent, OperationModifier};
@@ -838,25 +838,15 @@ async fn invite_staff(
     ))
 }
 
-#[derive(Debug, Deserialize, Apiv2Schema)]
-struct ListQuery {
-    /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
-}
-
 /// The shop's staff, oldest first.
 #[api_v2_operation(tags(Admin), operation_id = "listStaff")]
 async fn list_staff(
     _auth: Authorized<perm::StaffManage>,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
-    query: web::Query<ListQuery>,
+    page: ListQuery<OldestFirst>,
 ) -> Result<web::Json<Page<Account>>, ApiError> {
-    let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
-    Ok(web::Json(module.list_staff(&tenant, &page).await?))
+    Ok(web::Json(module.list_staff(&tenant, &page.keyset()?).await?))
 }
 
 /// Disable a staff member; their sessions and tokens end at once. Only an owner may disable an
@@ -963,10 +953,6 @@ async fn revoke_api_key(
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 struct AuditQuery {
-    /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
     /// Only this action (`login.failed`), or a family of them ending in a dot (`login.`).
     action: Option<String>,
     /// Only what this actor did (`user:<id>`, `api_key:<id>`, `anonymous`, `system:<what>`).
@@ -996,10 +982,11 @@ async fn audit_log(
     _auth: Authorized<perm::AuditRead>,
     tenant: TenantContext,
     module: web::Data<IdentityModule>,
+    page: ListQuery<NewestFirst>,
     query: web::Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
+    let page = page.keyset()?;
     let filter = AuditFilter {
         since: instant("since", query.since.as_deref())?,
         until: instant("until", query.until.as_deref())?,
@@ -1192,11 +1179,9 @@ async fn operator_change_password(
 async fn list_operators(
     _op: PlatformOperator,
     module: web::Data<IdentityModule>,
-    query: web::Query<ListQuery>,
+    page: ListQuery<OldestFirst>,
 ) -> Result<web::Json<Page<Operator>>, ApiError> {
-    let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor }.validate()?;
-    Ok(web::Json(module.list_operators(&page).await?))
+    Ok(web::Json(module.list_operators(&page.keyset()?).await?))
 }
 
 /// Disable an operator (not yourself): their sessions and tokens end at once.

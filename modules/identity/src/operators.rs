@@ -8,7 +8,7 @@ use crate::sessions::Client;
 use crate::tokens::{self, Claims};
 use crate::{IdentityError, IdentityModule, LoginRequest};
 use agora_kernel::auth::Principal;
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::throttle::{self, ThrottleScope};
 use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
@@ -373,24 +373,18 @@ impl IdentityModule {
     }
 
     /// Every operator, oldest first, `page` at a time.
-    pub(crate) async fn list_operators(&self, page: &PageRequest) -> Result<Page<Operator>, IdentityError> {
+    pub(crate) async fn list_operators(
+        &self,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Page<Operator>, IdentityError> {
         let page = page.clone();
         self.db()
             .control_tx(async move |conn| {
-                let mut query = operators::table
-                    .select(OperatorRecord::as_select())
-                    .order((operators::created_at, operators::id))
-                    .limit(page.limit + 1)
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    query = query.filter(
-                        operators::created_at
-                            .gt(after.created_at)
-                            .or(operators::created_at.eq(after.created_at).and(operators::id.gt(after.id))),
-                    );
-                }
-                let rows: Vec<Operator> = query.load(conn).await?.into_iter().map(Operator::from).collect();
-                Ok(Page::from_rows(rows, &page, |o| Cursor { created_at: o.created_at, id: o.id }))
+                let query = operators::table.select(OperatorRecord::as_select()).limit(page.fetch_limit()).into_boxed();
+                let rows: Vec<OperatorRecord> =
+                    page.apply(query, operators::created_at, operators::id).load(conn).await?;
+                let operators: Vec<Operator> = rows.into_iter().map(Operator::from).collect();
+                Ok(page.page(operators, |o| (o.created_at, o.id)))
             })
             .await
     }

@@ -8,9 +8,10 @@
 //!   contract needs beyond what paperclip sees;
 //! - [`outbound`]: the one HTTP client for calls to URLs someone else chose (SSRF guard);
 //! - [`security_headers`]: nosniff, referrer, framing, HSTS and CSP on every response;
-//! - [`model`], [`pagination`]: ids, actors, versions, cursors; [`money`]: amounts and currencies;
-//!   [`values`]: SKUs, quantities, localized text; [`ids`] / [`enums`]: the `typed_id!` and
-//!   `text_enum!` macros; [`storage`]: the file-storage port (local directory or S3);
+//! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset;
+//!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
+//!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port
+//!   (local directory or S3);
 //! - [`module`]: the `Module` trait every module implements for the composition root;
 //!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
@@ -35,7 +36,6 @@ pub mod module;
 pub mod money;
 pub mod openapi;
 pub mod outbound;
-pub mod pagination;
 pub mod ports;
 pub mod queue_admin;
 pub mod rate_limit;

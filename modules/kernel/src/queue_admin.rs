@@ -4,56 +4,74 @@
 use crate::db::{Database, DbError};
 use crate::error::{ApiError, ErrorKind};
 use crate::events::{self, EventBus};
-use crate::pagination::{Cursor, Page, PageQuery};
+use crate::lists::{ListQuery, NewestFirst, Page};
 use crate::platform::PlatformOperator;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel::QueryableByName;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::{Deserialize, Serialize};
 
 const JOB_STATES: [&str; 6] = ["queued", "running", "retry", "succeeded", "dead", "cancelled"];
 
+// The columns of the queue's tables these lists read, so they page with the kernel's keyset.
+diesel::table! {
+    agora.jobs (id) {
+        id -> BigInt,
+        job_id -> Uuid,
+        kind -> Text,
+        tenant_slug -> Nullable<Text>,
+        payload -> Jsonb,
+        state -> Text,
+        run_at -> Timestamptz,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        outbox_id -> Nullable<BigInt>,
+        subscriber -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    agora.outbox (id) {
+        id -> BigInt,
+        event_id -> Uuid,
+        tenant_slug -> Nullable<Text>,
+        name -> Text,
+        aggregate_id -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(jobs -> outbox (outbox_id));
+diesel::allow_tables_to_appear_in_same_query!(jobs, outbox);
+
 /// A job as operators see it.
-#[derive(Debug, Serialize, Deserialize, QueryableByName, Apiv2Schema)]
+#[derive(Debug, Serialize, Deserialize, Queryable, Apiv2Schema)]
 pub struct JobSummary {
-    #[diesel(sql_type = SqlUuid)]
     pub job_id: uuid::Uuid,
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub tenant: Option<String>,
     /// queued, running, retry, succeeded, dead or cancelled.
-    #[diesel(sql_type = Text)]
     pub state: String,
-    #[diesel(sql_type = Integer)]
     pub attempts: i32,
-    #[diesel(sql_type = Integer)]
     pub max_attempts: i32,
-    #[diesel(sql_type = Timestamptz)]
     pub run_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub last_error: Option<String>,
     /// For event deliveries: the event and the subscriber.
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub event_id: Option<uuid::Uuid>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub subscriber: Option<String>,
-    #[diesel(sql_type = Jsonb)]
     pub payload: serde_json::Value,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub finished_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct JobListQuery {
-    /// Page size, 1 to 100 (default 20).
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
     /// Only jobs in this state (e.g. `dead`).
     pub state: Option<String>,
     /// Only jobs of this kind (e.g. `event.deliver`).
@@ -67,6 +85,7 @@ pub struct JobListQuery {
 async fn list_jobs(
     _op: PlatformOperator,
     db: web::Data<Database>,
+    page: ListQuery<NewestFirst>,
     query: web::Query<JobListQuery>,
 ) -> Result<web::Json<Page<JobSummary>>, ApiError> {
     let query = query.into_inner();
@@ -75,36 +94,42 @@ async fn list_jobs(
             return Err(ApiError::field("state", format!("one of {}", JOB_STATES.join(", "))));
         }
     }
-    let page = PageQuery { limit: query.limit, cursor: query.cursor.clone() }.validate()?;
-    let (after_at, after_id) = match &page.after {
-        Some(c) => (Some(c.created_at), Some(c.id)),
-        None => (None, None),
-    };
-    let limit = page.limit + 1;
+    let keyset = page.keyset::<DateTime<Utc>>()?;
+    let page = keyset.clone();
     let rows: Vec<JobSummary> = db
         .control_tx(async move |conn| {
-            Ok::<_, DbError>(
-                diesel::sql_query(
-                    "SELECT j.job_id, j.kind, j.tenant_slug AS tenant, j.state, j.attempts, j.max_attempts, j.run_at, j.last_error, \
-                            o.event_id, j.subscriber, j.payload, j.created_at, j.finished_at \
-                     FROM agora.jobs j LEFT JOIN agora.outbox o ON o.id = j.outbox_id \
-                     WHERE ($1::text IS NULL OR j.state = $1) AND ($2::text IS NULL OR j.kind = $2) \
-                       AND ($3::uuid IS NULL OR o.event_id = $3) \
-                       AND ($4::timestamptz IS NULL OR (j.created_at, j.job_id) < ($4, $5)) \
-                     ORDER BY j.created_at DESC, j.job_id DESC LIMIT $6",
-                )
-                .bind::<Nullable<Text>, _>(query.state)
-                .bind::<Nullable<Text>, _>(query.kind)
-                .bind::<Nullable<SqlUuid>, _>(query.event_id)
-                .bind::<Nullable<Timestamptz>, _>(after_at)
-                .bind::<Nullable<SqlUuid>, _>(after_id)
-                .bind::<BigInt, _>(limit)
-                .load(conn)
-                .await?,
-            )
+            let mut q = jobs::table
+                .left_join(outbox::table)
+                .select((
+                    jobs::job_id,
+                    jobs::kind,
+                    jobs::tenant_slug,
+                    jobs::state,
+                    jobs::attempts,
+                    jobs::max_attempts,
+                    jobs::run_at,
+                    jobs::last_error,
+                    outbox::event_id.nullable(),
+                    jobs::subscriber,
+                    jobs::payload,
+                    jobs::created_at,
+                    jobs::finished_at,
+                ))
+                .limit(page.fetch_limit())
+                .into_boxed();
+            if let Some(state) = query.state {
+                q = q.filter(jobs::state.eq(state));
+            }
+            if let Some(kind) = query.kind {
+                q = q.filter(jobs::kind.eq(kind));
+            }
+            if let Some(event_id) = query.event_id {
+                q = q.filter(outbox::event_id.nullable().eq(event_id));
+            }
+            Ok::<_, DbError>(page.apply(q, jobs::created_at, jobs::job_id).load(conn).await?)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, &page, |j| Cursor { created_at: j.created_at, id: j.job_id })))
+    Ok(web::Json(keyset.page(rows, |j| (j.created_at, j.job_id))))
 }
 
 #[derive(Debug, Serialize, Apiv2Schema)]
@@ -164,21 +189,14 @@ pub struct DeliveryState {
     pub last_error: Option<String>,
 }
 
-#[derive(QueryableByName)]
+#[derive(Queryable)]
 struct EventRow {
-    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = SqlUuid)]
     event_id: uuid::Uuid,
-    #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Nullable<Text>)]
     tenant_slug: Option<String>,
-    #[diesel(sql_type = Text)]
     aggregate_id: String,
-    #[diesel(sql_type = Jsonb)]
     payload: serde_json::Value,
-    #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
 }
 
@@ -198,8 +216,6 @@ struct DeliveryRow {
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 pub struct EventListQuery {
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
     /// Only events of this shop (slug).
     pub tenant: Option<String>,
     /// Only events with this name.
@@ -213,6 +229,7 @@ pub struct EventListQuery {
 async fn list_events(
     _op: PlatformOperator,
     db: web::Data<Database>,
+    page: ListQuery<NewestFirst>,
     query: web::Query<EventListQuery>,
 ) -> Result<web::Json<Page<EventSummary>>, ApiError> {
     let query = query.into_inner();
@@ -221,29 +238,33 @@ async fn list_events(
             return Err(ApiError::field("delivery_state", format!("one of {}", JOB_STATES.join(", "))));
         }
     }
-    let page = PageQuery { limit: query.limit, cursor: query.cursor.clone() }.validate()?;
-    let (after_at, after_id) = match &page.after {
-        Some(c) => (Some(c.created_at), Some(c.id)),
-        None => (None, None),
-    };
-    let limit = page.limit + 1;
+    let keyset = page.keyset::<DateTime<Utc>>()?;
+    let page = keyset.clone();
     let (events, deliveries): (Vec<EventRow>, Vec<DeliveryRow>) = db
         .control_tx(async move |conn| {
-            let events: Vec<EventRow> = diesel::sql_query(
-                "SELECT o.id, o.event_id, o.name, o.tenant_slug, o.aggregate_id, o.payload, o.created_at FROM agora.outbox o \
-                 WHERE ($1::text IS NULL OR o.tenant_slug = $1) AND ($2::text IS NULL OR o.name = $2) \
-                   AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM agora.jobs j WHERE j.outbox_id = o.id AND j.state = $3)) \
-                   AND ($4::timestamptz IS NULL OR (o.created_at, o.event_id) < ($4, $5)) \
-                 ORDER BY o.created_at DESC, o.event_id DESC LIMIT $6",
-            )
-            .bind::<Nullable<Text>, _>(query.tenant)
-            .bind::<Nullable<Text>, _>(query.name)
-            .bind::<Nullable<Text>, _>(query.delivery_state)
-            .bind::<Nullable<Timestamptz>, _>(after_at)
-            .bind::<Nullable<SqlUuid>, _>(after_id)
-            .bind::<BigInt, _>(limit)
-            .load(conn)
-            .await?;
+            let mut q = outbox::table
+                .select((
+                    outbox::id,
+                    outbox::event_id,
+                    outbox::name,
+                    outbox::tenant_slug,
+                    outbox::aggregate_id,
+                    outbox::payload,
+                    outbox::created_at,
+                ))
+                .limit(page.fetch_limit())
+                .into_boxed();
+            if let Some(tenant) = query.tenant {
+                q = q.filter(outbox::tenant_slug.eq(tenant));
+            }
+            if let Some(name) = query.name {
+                q = q.filter(outbox::name.eq(name));
+            }
+            if let Some(state) = query.delivery_state {
+                let with_delivery_in_state = jobs::table.filter(jobs::state.eq(state)).select(jobs::outbox_id);
+                q = q.filter(outbox::id.nullable().eq_any(with_delivery_in_state));
+            }
+            let events: Vec<EventRow> = page.apply(q, outbox::created_at, outbox::event_id).load(conn).await?;
             let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
             let deliveries: Vec<DeliveryRow> = diesel::sql_query(
                 "SELECT outbox_id, subscriber, state, attempts, last_error FROM agora.jobs \
@@ -276,10 +297,7 @@ async fn list_events(
             created_at: e.created_at,
         })
         .collect();
-    Ok(web::Json(Page::from_rows(summaries, &page, |e: &EventSummary| Cursor {
-        created_at: e.created_at,
-        id: e.event_id,
-    })))
+    Ok(web::Json(keyset.page(summaries, |e: &EventSummary| (e.created_at, e.event_id))))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]

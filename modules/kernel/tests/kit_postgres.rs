@@ -175,12 +175,9 @@ async fn price_page(
     conn: &mut AsyncPgConnection,
     query: &agora_kernel::lists::ListQuery<ProbeSort>,
 ) -> Vec<(uuid::Uuid, i64)> {
-    use agora_kernel::lists::{keyset_after, order_keyset};
-    let mut q = kit_listed::table.select((kit_listed::id, kit_listed::price)).limit(query.fetch_limit()).into_boxed();
-    if let Some((price, id)) = query.after::<i64>().unwrap() {
-        q = q.filter(keyset_after(kit_listed::price, kit_listed::id, price, id, query.sort.direction));
-    }
-    order_keyset(q, kit_listed::price, kit_listed::id, query.sort.direction).load(conn).await.unwrap()
+    let keyset = query.keyset::<i64>().unwrap();
+    let q = kit_listed::table.select((kit_listed::id, kit_listed::price)).limit(keyset.fetch_limit()).into_boxed();
+    keyset.apply(q, kit_listed::price, kit_listed::id).load(conn).await.unwrap()
 }
 
 #[tokio::test]

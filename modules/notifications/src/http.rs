@@ -6,17 +6,13 @@ use crate::{
     Template, TemplateContent, TemplateSummary, TestEmail,
 };
 use agora_kernel::areas::Area;
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{ListQuery, NewestFirst, Page};
 use agora_kernel::{perm, ApiError, Authorized, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 struct MessageListQuery {
-    /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
     /// Only emails in this status: queued, sent, stored, failed or suppressed.
     status: Option<String>,
     /// Only emails to this address (case-insensitive).
@@ -30,6 +26,7 @@ async fn list_messages(
     _auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
+    page: ListQuery<NewestFirst>,
     query: web::Query<MessageListQuery>,
 ) -> Result<web::Json<Page<MessageSummary>>, ApiError> {
     let query = query.into_inner();
@@ -40,7 +37,7 @@ async fn list_messages(
                 .ok_or_else(|| ApiError::field("status", "one of queued, sent, stored, failed, suppressed"))?,
         ),
     };
-    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    let page = page.keyset()?;
     let filter = MessageFilter { status, recipient: query.recipient };
     Ok(web::Json(module.messages(&tenant, &page, filter).await?))
 }

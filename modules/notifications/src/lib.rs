@@ -27,7 +27,7 @@ mod templates;
 
 use agora_kernel::events::EventBusBuilder;
 use agora_kernel::jobs::JobRegistry;
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopAddress;
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext};
@@ -421,10 +421,10 @@ impl NotificationsModule {
     pub async fn messages(
         &self,
         tenant: &TenantContext,
-        page: &PageQuery,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
         filter: MessageFilter,
     ) -> Result<Page<MessageSummary>, NotificationsError> {
-        let request = page.validate().map_err(|e| agora_kernel::CommonError::Invalid(e.errors))?;
+        let request = page.clone();
         self.inner
             .db
             .tenant_tx(&tenant.schema, async move |conn| store::list_messages(conn, &request, &filter).await)

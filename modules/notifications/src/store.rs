@@ -9,7 +9,7 @@ use crate::{
     Template, TemplateContent, TemplateSummary,
 };
 use agora_kernel::jobs::{self, EnqueueOptions};
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{FieldError, TenantContext, Version};
 use chrono::{DateTime, Utc};
@@ -342,29 +342,20 @@ pub(crate) async fn find_message(conn: &mut AsyncPgConnection, id: uuid::Uuid) -
 
 pub(crate) async fn list_messages(
     conn: &mut AsyncPgConnection,
-    page: &PageRequest,
+    page: &Keyset<DateTime<Utc>>,
     filter: &MessageFilter,
 ) -> Result<Page<MessageSummary>, NotificationsError> {
-    let mut query = notification_messages::table
-        .select(MessageRow::as_select())
-        .order((notification_messages::created_at.desc(), notification_messages::id.desc()))
-        .limit(page.limit + 1)
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query =
-            query.filter(notification_messages::created_at.lt(after.created_at).or(
-                notification_messages::created_at.eq(after.created_at).and(notification_messages::id.lt(after.id)),
-            ));
-    }
+    let mut query = notification_messages::table.select(MessageRow::as_select()).limit(page.fetch_limit()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(notification_messages::status.eq(status.as_str()));
     }
     if let Some(recipient) = &filter.recipient {
         query = query.filter(lower(notification_messages::recipient).eq(recipient.trim().to_lowercase()));
     }
-    let rows: Vec<MessageRow> = query.load(conn).await?;
+    let rows: Vec<MessageRow> =
+        page.apply(query, notification_messages::created_at, notification_messages::id).load(conn).await?;
     let items: Vec<MessageSummary> = rows.into_iter().map(MessageRow::into_summary).collect();
-    Ok(Page::from_rows(items, page, |m| Cursor { created_at: m.created_at, id: m.id }))
+    Ok(page.page(items, |m| (m.created_at, m.id)))
 }
 
 /// Puts a failed email back in the queue with a fresh delivery job.

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use agora_kernel::areas::Area;
 use agora_kernel::http::TENANT_HEADER;
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{ListQuery, OldestFirst, Page};
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, PlatformOperator, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::Deserialize;
@@ -121,10 +121,6 @@ async fn create_tenant(
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 struct TenantListQuery {
-    /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
     /// Only shops in this status.
     status: Option<String>,
 }
@@ -134,6 +130,7 @@ struct TenantListQuery {
 async fn list_tenants(
     _op: PlatformOperator,
     module: web::Data<TenancyModule>,
+    page: ListQuery<OldestFirst>,
     query: web::Query<TenantListQuery>,
 ) -> Result<web::Json<Page<Tenant>>, ApiError> {
     let query = query.into_inner();
@@ -142,7 +139,6 @@ async fn list_tenants(
             return Err(ApiError::field("status", "one of provisioning, active, suspended"));
         }
     }
-    let page = PageQuery { limit: query.limit, cursor: query.cursor };
     Ok(web::Json(module.list(&page, query.status.as_deref()).await?))
 }
 

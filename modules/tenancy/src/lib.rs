@@ -14,7 +14,7 @@ mod schema;
 mod store;
 
 use agora_kernel::events::EventBus;
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{ListQuery, OldestFirst, Page};
 use agora_kernel::ports::{ShopFounder, ShopOwner};
 use agora_kernel::{Actor, Database, TenantContext};
 use serde::{Deserialize, Serialize};
@@ -198,9 +198,14 @@ impl TenancyModule {
         store::find_tenant(&self.inner.db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))
     }
 
-    pub async fn list(&self, query: &PageQuery, status: Option<&str>) -> Result<Page<Tenant>, agora_kernel::ApiError> {
-        let request = query.validate()?;
-        Ok(store::list_tenants(&self.inner.db, &request, status).await.map_err(TenancyError::from)?)
+    /// Shops, oldest first, a page at a time.
+    pub async fn list(
+        &self,
+        query: &ListQuery<OldestFirst>,
+        status: Option<&str>,
+    ) -> Result<Page<Tenant>, agora_kernel::ApiError> {
+        let keyset = query.keyset()?;
+        Ok(store::list_tenants(&self.inner.db, &keyset, status).await.map_err(TenancyError::from)?)
     }
 
     pub async fn set_status(

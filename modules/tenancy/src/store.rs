@@ -4,7 +4,7 @@ use crate::events::{ShopSettingsUpdated, TenantStatusChanged};
 use crate::schema::{shop_settings, tenant_domains, tenants};
 use crate::{ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyError, Tenant, TenantPatch, TenantStatus};
 use agora_kernel::events::EventBus;
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopOwner;
 use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
 use chrono::{DateTime, Utc};
@@ -95,30 +95,19 @@ pub(crate) async fn find_tenant(db: &Database, slug: &str) -> Result<Option<Tena
 
 pub(crate) async fn list_tenants(
     db: &Database,
-    page: &PageRequest,
+    page: &Keyset<chrono::DateTime<chrono::Utc>>,
     status: Option<&str>,
 ) -> Result<Page<Tenant>, DbError> {
     let page = page.clone();
     let status = status.map(str::to_string);
     db.control_tx(async move |conn| {
-        let mut query = tenants::table
-            .select(TenantRow::as_select())
-            .order((tenants::created_at, tenants::id))
-            .limit(page.limit + 1)
-            .into_boxed();
-        if let Some(after) = &page.after {
-            query = query.filter(
-                tenants::created_at
-                    .gt(after.created_at)
-                    .or(tenants::created_at.eq(after.created_at).and(tenants::id.gt(after.id))),
-            );
-        }
+        let mut query = tenants::table.select(TenantRow::as_select()).limit(page.fetch_limit()).into_boxed();
         if let Some(status) = status {
             query = query.filter(tenants::status.eq(status));
         }
-        let rows = query.load(conn).await?;
+        let rows = page.apply(query, tenants::created_at, tenants::id).load(conn).await?;
         let tenants = with_domains(conn, rows).await?;
-        Ok(Page::from_rows(tenants, &page, |t| Cursor { created_at: t.created_at, id: t.id }))
+        Ok(page.page(tenants, |t| (t.created_at, t.id)))
     })
     .await
 }

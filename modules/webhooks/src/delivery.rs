@@ -13,7 +13,7 @@ use crate::{
     signing, targets, DeliveryFilter, DeliveryQueued, DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhooksError,
 };
 use agora_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError};
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::{Actor, Database, DbError, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
@@ -313,14 +313,14 @@ pub(crate) async fn list(
     db: &Database,
     tenant: &TenantContext,
     endpoint_id: uuid::Uuid,
-    page: PageRequest,
+    page: Keyset<DateTime<Utc>>,
     filter: DeliveryFilter,
 ) -> Result<Page<WebhookDelivery>, WebhooksError> {
     db.tenant_tx(&tenant.schema, async move |conn| {
         store::find_endpoint(conn, endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
         let rows = store::list_deliveries(conn, endpoint_id, &page, filter.event_id).await?;
         let deliveries = rows.into_iter().map(store::DeliveryRow::into_delivery).collect();
-        Ok(Page::from_rows(deliveries, &page, |d: &WebhookDelivery| Cursor { created_at: d.created_at, id: d.id }))
+        Ok(page.page(deliveries, |d: &WebhookDelivery| (d.created_at, d.id)))
     })
     .await
 }

@@ -8,7 +8,7 @@ use crate::{
     EndpointStatus, NewWebhookEndpoint, WebhookEndpoint, WebhookEndpointPatch, WebhookEndpointWithSecret, WebhooksError,
 };
 use agora_kernel::error::FieldError;
-use agora_kernel::pagination::{Cursor, Page, PageRequest};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext, Version};
 use diesel_async::AsyncPgConnection;
@@ -135,12 +135,12 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     db: &Database,
     tenant: &TenantContext,
-    page: PageRequest,
+    page: Keyset<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Page<WebhookEndpoint>, WebhooksError> {
     db.tenant_tx(&tenant.schema, async move |conn| {
         let rows = store::list_endpoints(conn, &page).await?;
         let endpoints = rows.into_iter().map(EndpointRow::into_endpoint).collect();
-        Ok(Page::from_rows(endpoints, &page, |e: &WebhookEndpoint| Cursor { created_at: e.created_at, id: e.id }))
+        Ok(page.page(endpoints, |e: &WebhookEndpoint| (e.created_at, e.id)))
     })
     .await
 }

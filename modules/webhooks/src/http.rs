@@ -8,7 +8,7 @@ use crate::{
     WebhookEndpointWithSecret, WebhooksModule,
 };
 use agora_kernel::areas::Area;
-use agora_kernel::pagination::{Page, PageQuery};
+use agora_kernel::lists::{ListQuery, NewestFirst, OldestFirst, Page};
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
 use serde::{Deserialize, Serialize};
@@ -60,9 +60,9 @@ async fn list_endpoints(
     _auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
-    query: web::Query<PageQuery>,
+    page: ListQuery<OldestFirst>,
 ) -> Result<web::Json<Page<WebhookEndpoint>>, ApiError> {
-    Ok(web::Json(module.list_endpoints(&tenant, &query).await?))
+    Ok(web::Json(module.list_endpoints(&tenant, &page.keyset()?).await?))
 }
 
 /// One endpoint, with its version (ETag).
@@ -195,10 +195,6 @@ async fn ping_endpoint(
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
 struct DeliveryListQuery {
-    /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
     /// Only attempts to deliver this event.
     event_id: Option<uuid::Uuid>,
 }
@@ -210,10 +206,11 @@ async fn list_deliveries(
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
+    page: ListQuery<NewestFirst>,
     query: web::Query<DeliveryListQuery>,
 ) -> Result<web::Json<Page<WebhookDelivery>>, ApiError> {
     let query = query.into_inner();
-    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    let page = page.keyset()?;
     let filter = DeliveryFilter { event_id: query.event_id };
     Ok(web::Json(module.deliveries(&tenant, id.into_inner(), &page, filter).await?))
 }

@@ -26,8 +26,8 @@ mod targets;
 
 use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::JobRegistry;
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::outbound::Outbound;
-use agora_kernel::pagination::{Page, PageQuery};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{Actor, Database, TenantContext};
 use chrono::{DateTime, Utc};
@@ -261,10 +261,9 @@ impl WebhooksModule {
     pub async fn list_endpoints(
         &self,
         tenant: &TenantContext,
-        query: &PageQuery,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Page<WebhookEndpoint>, agora_kernel::ApiError> {
-        let request = query.validate()?;
-        Ok(endpoints::list(&self.inner.db, tenant, request).await?)
+        Ok(endpoints::list(&self.inner.db, tenant, page.clone()).await?)
     }
 
     pub async fn endpoint(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<WebhookEndpoint, WebhooksError> {
@@ -342,11 +341,10 @@ impl WebhooksModule {
         &self,
         tenant: &TenantContext,
         endpoint_id: uuid::Uuid,
-        query: &PageQuery,
+        page: &Keyset<chrono::DateTime<chrono::Utc>>,
         filter: DeliveryFilter,
     ) -> Result<Page<WebhookDelivery>, agora_kernel::ApiError> {
-        let request = query.validate()?;
-        Ok(delivery::list(&self.inner.db, tenant, endpoint_id, request, filter).await?)
+        Ok(delivery::list(&self.inner.db, tenant, endpoint_id, page.clone(), filter).await?)
     }
 
     /// Sends one of the shop's events to an endpoint again, as a fresh delivery with its own

@@ -3,7 +3,7 @@
 
 use crate::schema::{webhook_deliveries, webhook_endpoints};
 use crate::{DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhookEndpoint};
-use agora_kernel::pagination::PageRequest;
+use agora_kernel::lists::Keyset;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -154,21 +154,13 @@ pub(crate) async fn insert_endpoint(
         .await
 }
 
-pub(crate) async fn list_endpoints(conn: &mut AsyncPgConnection, page: &PageRequest) -> QueryResult<Vec<EndpointRow>> {
-    let mut query = webhook_endpoints::table
-        .filter(live())
-        .select(EndpointRow::as_select())
-        .order((webhook_endpoints::created_at, webhook_endpoints::id))
-        .limit(page.limit + 1)
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            webhook_endpoints::created_at
-                .gt(after.created_at)
-                .or(webhook_endpoints::created_at.eq(after.created_at).and(webhook_endpoints::id.gt(after.id))),
-        );
-    }
-    query.load(conn).await
+pub(crate) async fn list_endpoints(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+) -> QueryResult<Vec<EndpointRow>> {
+    let query =
+        webhook_endpoints::table.filter(live()).select(EndpointRow::as_select()).limit(page.fetch_limit()).into_boxed();
+    page.apply(query, webhook_endpoints::created_at, webhook_endpoints::id).load(conn).await
 }
 
 pub(crate) async fn find_endpoint(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> QueryResult<Option<EndpointRow>> {
@@ -442,26 +434,18 @@ impl DeliveryRow {
 pub(crate) async fn list_deliveries(
     conn: &mut AsyncPgConnection,
     endpoint_id: uuid::Uuid,
-    page: &PageRequest,
+    page: &Keyset<DateTime<Utc>>,
     event_id: Option<uuid::Uuid>,
 ) -> QueryResult<Vec<DeliveryRow>> {
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
         .select(DeliveryRow::as_select())
-        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
-        .limit(page.limit + 1)
+        .limit(page.fetch_limit())
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            webhook_deliveries::created_at
-                .lt(after.created_at)
-                .or(webhook_deliveries::created_at.eq(after.created_at).and(webhook_deliveries::id.lt(after.id))),
-        );
-    }
     if let Some(event_id) = event_id {
         query = query.filter(webhook_deliveries::event_id.eq(event_id));
     }
-    query.load(conn).await
+    page.apply(query, webhook_deliveries::created_at, webhook_deliveries::id).load(conn).await
 }
 
 /// The body last sent to this endpoint for this event: the source for a redelivery once the
