@@ -188,7 +188,10 @@ async fn a_killed_database_comes_back_and_nothing_acknowledged_is_lost() {
         assert_eq!(items.len(), 1, "{to} was written exactly once: {listed}");
         assert_eq!(items[0]["id"], id.as_str(), "{to}");
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A job whose attempt fell into the outage waits out its lease and its retry backoff; on a
+    // loaded two-core machine that took over 30 s once, so the deadline is generous. Finishing
+    // at all is what is asserted.
+    let deadline = Instant::now() + Duration::from_secs(90);
     for (to, id) in &accepted {
         loop {
             let email: Value = shop.get(&format!("/messages/{id}")).await.json().await.unwrap();

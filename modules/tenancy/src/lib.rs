@@ -288,18 +288,6 @@ pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::Qu
     store::shop_name(conn).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::TenantStatus;
-
-    /// The column stays text with a CHECK: the enum must name exactly the values it allows.
-    #[test]
-    fn tenant_statuses_are_the_ones_the_column_allows() {
-        let migration = include_str!("../../../migrations/control/V1__tenancy.sql");
-        assert!(migration.contains(&TenantStatus::sql_check("status")), "{}", TenantStatus::sql_check("status"));
-    }
-}
-
 impl agora_kernel::Module for TenancyModule {
     fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         http::store_routes(cfg);
@@ -324,5 +312,17 @@ impl agora_kernel::Module for TenancyModule {
     ) -> Result<(), String> {
         events::register_events(events);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TenantStatus;
+
+    /// The column stays text with a CHECK: the enum must name exactly the values it allows.
+    #[test]
+    fn tenant_statuses_are_the_ones_the_column_allows() {
+        let migration = include_str!("../../../migrations/control/V1__tenancy.sql");
+        assert!(migration.contains(&TenantStatus::sql_check("status")), "{}", TenantStatus::sql_check("status"));
     }
 }

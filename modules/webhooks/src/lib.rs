@@ -368,20 +368,6 @@ impl WebhooksModule {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{DeliveryTrigger, EndpointStatus};
-
-    /// The columns stay text with a CHECK: each enum must name exactly the values it allows.
-    #[test]
-    fn endpoint_statuses_and_delivery_triggers_are_the_ones_the_columns_allow() {
-        let migration = include_str!("../../../migrations/tenant/V3__webhooks.sql");
-        for check in [EndpointStatus::sql_check("status"), DeliveryTrigger::sql_check("trigger")] {
-            assert!(migration.contains(&check), "{check}");
-        }
-    }
-}
-
 /// Mounted at `/webhooks` in the back office.
 impl agora_kernel::Module for WebhooksModule {
     fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
@@ -397,5 +383,19 @@ impl agora_kernel::Module for WebhooksModule {
         register(events, jobs);
         self.provide(jobs);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DeliveryTrigger, EndpointStatus};
+
+    /// The columns stay text with a CHECK: each enum must name exactly the values it allows.
+    #[test]
+    fn endpoint_statuses_and_delivery_triggers_are_the_ones_the_columns_allow() {
+        let migration = include_str!("../../../migrations/tenant/V3__webhooks.sql");
+        for check in [EndpointStatus::sql_check("status"), DeliveryTrigger::sql_check("trigger")] {
+            assert!(migration.contains(&check), "{check}");
+        }
     }
 }
