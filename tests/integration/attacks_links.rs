@@ -34,13 +34,7 @@ async fn register(app: &TestApp, shop: &str, email: &str) {
 }
 
 async fn customer_login(app: &TestApp, shop: &str, email: &str) -> Value {
-    let res = store(app, Method::POST, "/api/v1/store/auth/login", shop)
-        .json(&json!({"email": email, "password": PASSWORD, "client": "api"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "customer login");
-    res.json().await.unwrap()
+    customer_login_with(app, shop, email, PASSWORD).await
 }
 
 async fn request_reset(app: &TestApp, area: &str, shop: &str, email: &str) {
