@@ -20,6 +20,7 @@ mod identity;
 mod isolation;
 mod jobs;
 mod mfa;
+mod my_permissions;
 mod notifications;
 mod observability;
 mod oidc;
