@@ -30,4 +30,5 @@ mod rate_limit;
 mod secrets;
 mod sessions;
 mod tenancy;
+mod web;
 mod webhooks;
