@@ -64,7 +64,7 @@ e2e() {
     [ -x "$binary" ] || die "$binary is not an executable agora binary"
     ensure_node
     ensure_chromium
-    command -v python3 >/dev/null 2>&1 && python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
+    { python3 -c 'import aiosmtpd' || /usr/bin/python3 -c 'import aiosmtpd'; } >/dev/null 2>&1 || apt_install python3-aiosmtpd
     [ -f frontend/dist/storefront/browser/index.html ] || build
     section "Frontend: end-to-end journeys"
     (cd frontend && node e2e/run.mjs "$(realpath "$binary")")

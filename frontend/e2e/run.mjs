@@ -84,9 +84,22 @@ const mailDir = mkdtempSync(join(tmpdir(), 'agora-e2e-mail-'));
 cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
 cleanups.push(() => rmSync(mailDir, { recursive: true, force: true }));
 
+/** The first Python that imports aiosmtpd (Debian's is /usr/bin/python3, maybe not the one on PATH). */
+function aiosmtpdPython() {
+  for (const python of [process.env.AGORA_TEST_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+    try {
+      execFileSync(python, ['-c', 'import aiosmtpd'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // Try the next one.
+    }
+  }
+  throw new Error('no Python with aiosmtpd: install python3-aiosmtpd or set AGORA_TEST_PYTHON');
+}
+
 const smtpPort = await freePort();
 const sink = start(
-  'python3',
+  aiosmtpdPython(),
   [join(repo, 'tests', 'integration', 'smtp_sink.py'), String(smtpPort), mailDir],
   process.env,
   'smtp sink',
@@ -399,6 +412,7 @@ await journey('staff see only the sections their permissions allow', async () =>
   if (!key?.trim()) throw new Error('the new key is not shown');
   await look(page, 'admin-api-key-created');
   await page.getByRole('button', { name: 'I have stored it' }).click();
+  await page.getByTestId('new-api-key').waitFor({ state: 'detached' });
   if ((await page.getByText(key.trim()).count()) !== 0) throw new Error('the key is still on the page');
   await page.context().close();
 });

@@ -65,16 +65,19 @@ export function isMfaEnrolmentRequired(problem: Problem): boolean {
 
 /** The admin's pages need a signed-in staff member; others go to the sign-in page. */
 export const staffSignedIn: CanActivateFn = async (_route, state) => {
+  // Injected before the first await: injection works only synchronously in a guard.
   const session = inject(StaffSession);
+  const router = inject(Router);
   await session.ensureLoaded();
-  return session.signedIn() ? true : inject(Router).createUrlTree(['/sign-in'], { queryParams: { next: state.url } });
+  return session.signedIn() ? true : router.createUrlTree(['/sign-in'], { queryParams: { next: state.url } });
 };
 
 /** A section whose permission the member lacks is not found for them, as the nav already says. */
 export function needs(permission: string): CanActivateFn {
   return async () => {
     const session = inject(StaffSession);
+    const router = inject(Router);
     await session.ensureLoaded();
-    return session.can(permission) ? true : inject(Router).createUrlTree(['/']);
+    return session.can(permission) ? true : router.createUrlTree(['/']);
   };
 }

@@ -51,7 +51,9 @@ export class Customer {
 
 /** Account pages need a signed-in customer; others are sent to the login page and back. */
 export const signedIn: CanActivateFn = async (_route, state) => {
+  // Injected before the first await: injection works only synchronously in a guard.
   const customer = inject(Customer);
+  const router = inject(Router);
   await customer.ensureLoaded();
-  return customer.signedIn() ? true : inject(Router).createUrlTree(['/login'], { queryParams: { next: state.url } });
+  return customer.signedIn() ? true : router.createUrlTree(['/login'], { queryParams: { next: state.url } });
 };

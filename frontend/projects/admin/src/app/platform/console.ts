@@ -21,8 +21,8 @@ import { OperatorSession } from './operator-session';
   imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<a class="skip-link" href="#main">Skip to main content</a>
-    <main class="page" id="main" style="max-width: 60rem">
-      <div class="row" style="justify-content: space-between">
+    <main class="page console" id="main">
+      <div class="row spread">
         <h1>Shops</h1>
         <button type="button" class="button secondary" (click)="signOut()">Sign out</button>
       </div>

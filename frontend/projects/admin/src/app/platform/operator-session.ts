@@ -26,6 +26,7 @@ export class OperatorSession {
 
 export const operatorSignedIn: CanActivateFn = async () => {
   const session = inject(OperatorSession);
+  const router = inject(Router);
   await session.refresh();
-  return session.operator() ? true : inject(Router).createUrlTree(['/platform/sign-in']);
+  return session.operator() ? true : router.createUrlTree(['/platform/sign-in']);
 };
