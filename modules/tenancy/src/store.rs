@@ -465,6 +465,13 @@ fn current_settings(row: &ShopAdminRow) -> ShopSettings {
     }
 }
 
+pub(crate) async fn shop_defaults(conn: &mut AsyncPgConnection) -> QueryResult<(String, Vec<String>, String)> {
+    shop_settings::table
+        .select((shop_settings::default_currency, shop_settings::locales, shop_settings::default_locale))
+        .first(conn)
+        .await
+}
+
 pub(crate) async fn shop_name(conn: &mut AsyncPgConnection) -> QueryResult<String> {
     shop_settings::table.select(shop_settings::name).first(conn).await
 }
