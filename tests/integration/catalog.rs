@@ -781,3 +781,109 @@ async fn catalog_concurrent_writers_with_one_version_one_wins() {
     statuses.sort();
     assert_eq!(statuses, vec![201, 409]);
 }
+
+#[tokio::test]
+async fn catalog_collections_are_hand_picked_or_follow_a_rule_evaluated_in_sql() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let kind = apparel(&app, &shop).await;
+    let mut ids = BTreeMap::new();
+    for (name, tags, price, colour, status) in [
+        ("Summer Hat", vec!["summer"], 2500, "red", "active"),
+        ("Summer Coat", vec!["summer"], 9900, "blue", "active"),
+        ("Beach Towel", vec!["summer", "beach"], 4999, "blue", "active"),
+        ("Winter Scarf", vec!["winter"], 1900, "red", "active"),
+        ("Summer Draft", vec!["summer"], 1000, "red", "draft"),
+    ] {
+        let product = created(
+            &app,
+            &shop,
+            "/products",
+            json!({
+                "name": {"en": name}, "status": status, "tags": tags,
+                "product_type_id": kind["id"], "attributes": {"colour": colour},
+                "variants": [{"sku": name.replace(' ', "-"), "prices": [{"amount": price, "currency": "EUR"}]}]
+            }),
+        )
+        .await;
+        ids.insert(name, product["id"].clone());
+    }
+    let sorted = |page: &Value| {
+        let mut n = names(&page["items"]);
+        n.sort();
+        n
+    };
+
+    let cheap = created(
+        &app,
+        &shop,
+        "/collections",
+        json!({"name": {"en": "Cheap summer"}, "rule": "tag = summer and price < 50"}),
+    )
+    .await;
+    assert_eq!(cheap["slug"], "cheap-summer");
+    assert_eq!(
+        sorted(&store_json(&app, &shop, "/products?collection=cheap-summer").await),
+        vec!["Beach Towel", "Summer Hat"]
+    );
+    created(
+        &app,
+        &shop,
+        "/collections",
+        json!({"name": {"en": "Red or beach"}, "rule": "attribute.colour = red or tag = beach"}),
+    )
+    .await;
+    let page = store_json(&app, &shop, "/products?collection=red-or-beach&sort=price").await;
+    assert_eq!(names(&page["items"]), vec!["Winter Scarf", "Summer Hat", "Beach Towel"]);
+    assert_eq!(page["facets"]["total"], 3);
+    assert_eq!(store_json(&app, &shop, "/collections/red-or-beach").await["name"], "Red or beach");
+
+    // A product that changes joins or leaves a rule-based collection at once.
+    let coat = ids["Summer Coat"].as_str().unwrap();
+    let coat_variant: Value = admin_get(&app, &shop, &format!("/products/{coat}")).await.json().await.unwrap();
+    let variant = coat_variant["variants"][0]["id"].as_str().unwrap();
+    let res = patch(
+        &app,
+        &shop,
+        &format!("/products/{coat}/variants/{variant}"),
+        1,
+        json!({"prices": [{"amount": 4500, "currency": "EUR"}]}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        sorted(&store_json(&app, &shop, "/products?collection=cheap-summer").await),
+        vec!["Beach Towel", "Summer Coat", "Summer Hat"]
+    );
+
+    // Hand-picked, in the order given; a hidden product stays hidden.
+    let picked = created(
+        &app,
+        &shop,
+        "/collections",
+        json!({"name": {"en": "Picks"}, "product_ids": [ids["Winter Scarf"], ids["Summer Draft"]]}),
+    )
+    .await;
+    assert_eq!(names(&store_json(&app, &shop, "/products?collection=picks").await["items"]), vec!["Winter Scarf"]);
+    let path = format!("/collections/{}", picked["id"].as_str().unwrap());
+    let res = patch(&app, &shop, &path, 1, json!({"product_ids": [ids["Summer Hat"]]})).await;
+    assert_eq!(res.status(), 200);
+    problem(patch(&app, &shop, &path, 1, json!({"product_ids": []})).await, 412).await;
+    assert_eq!(names(&store_json(&app, &shop, "/products?collection=picks").await["items"]), vec!["Summer Hat"]);
+
+    // Bad rules name the field and say why.
+    for rule in ["tag < summer", "colour = red", "price < cheap", "tag = summer and", "tag = \"summer"] {
+        let body =
+            problem(post(&app, &shop, "/collections", json!({"name": {"en": "Bad"}, "rule": rule})).await, 422).await;
+        assert_eq!(body["errors"][0]["field"], "rule", "{rule}: {body}");
+    }
+    let body = problem(
+        post(&app, &shop, "/collections", json!({"name": {"en": "Ghosts"}, "product_ids": [uuid::Uuid::now_v7()]}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "product_ids[0]");
+    problem(post(&app, &shop, "/collections", json!({"name": {"en": "Picks"}})).await, 409).await;
+    problem(store_get(&app, &shop, "/products?collection=nothing").await, 404).await;
+}

@@ -11,6 +11,8 @@ pub enum CatalogError {
     CategoryNotFound,
     #[error("no such product type")]
     ProductTypeNotFound,
+    #[error("no such collection")]
+    CollectionNotFound,
     #[error("no such synonym group")]
     SynonymsNotFound,
     /// Another live variant of the shop has this SKU.
@@ -44,6 +46,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::VariantNotFound => ApiError::new(ErrorKind::NotFound, "variant-not-found", detail),
             CatalogError::CategoryNotFound => ApiError::new(ErrorKind::NotFound, "category-not-found", detail),
             CatalogError::ProductTypeNotFound => ApiError::new(ErrorKind::NotFound, "product-type-not-found", detail),
+            CatalogError::CollectionNotFound => ApiError::new(ErrorKind::NotFound, "collection-not-found", detail),
             CatalogError::SynonymsNotFound => ApiError::new(ErrorKind::NotFound, "synonyms-not-found", detail),
             CatalogError::SkuTaken { field, .. } => {
                 ApiError::new(ErrorKind::Conflict, "sku-taken", detail.clone()).with_field(field, detail)

@@ -4,10 +4,11 @@
 
 use crate::storefront::{accepted_languages, Found};
 use crate::{
-    CatalogModule, Category, CategoryId, CategoryPatch, NewCategory, NewProduct, NewProductType, NewSynonyms,
-    NewVariant, Product, ProductChange, ProductFilter, ProductId, ProductPatch, ProductSort, ProductType,
-    ProductTypeId, SoldCurrencies, SoldCurrenciesInput, StoreCategory, StoreFilter, StoreProduct, StoreProductPage,
-    StoreSearchResults, StoreSort, Synonyms, VariantId, VariantPatch,
+    CatalogModule, Category, CategoryId, CategoryPatch, Collection, CollectionId, CollectionPatch, NewCategory,
+    NewCollection, NewProduct, NewProductType, NewSynonyms, NewVariant, Product, ProductChange, ProductFilter,
+    ProductId, ProductPatch, ProductSort, ProductType, ProductTypeId, SoldCurrencies, SoldCurrenciesInput,
+    StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage, StoreSearchResults, StoreSort,
+    Synonyms, VariantId, VariantPatch,
 };
 use actix_web::body::BoxBody;
 use actix_web::http::{header, StatusCode};
@@ -323,6 +324,76 @@ async fn delete_category(
     Ok(NoContent)
 }
 
+// ---- back office: collections ----
+
+fn versioned_collection(collection: Collection) -> Versioned<Collection, 200> {
+    let version = collection.version;
+    Versioned::new(collection, version)
+}
+
+/// Create a collection: hand-picked `product_ids`, or a `rule` such as `tag = summer and price < 50`.
+#[api_v2_operation(tags(Admin), operation_id = "createCollection")]
+async fn create_collection(
+    auth: Authorized<perm::CatalogManage>,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    body: web::Json<NewCollection>,
+) -> Result<Created<Collection>, ApiError> {
+    let collection = module.create_collection(&tenant, body.into_inner(), &auth.actor()).await?;
+    let location = Area::Admin.path(&format!("{SCOPE}/collections/{}", collection.id));
+    let version = collection.version;
+    Ok(Created::located(collection, version, location))
+}
+
+/// The shop's collections, by slug.
+#[api_v2_operation(tags(Admin), operation_id = "listCollections")]
+async fn list_collections(
+    _auth: Authorized<perm::CatalogRead>,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+) -> Result<web::Json<Vec<Collection>>, ApiError> {
+    Ok(web::Json(module.list_collections(&tenant).await?))
+}
+
+/// One collection.
+#[api_v2_operation(tags(Admin), operation_id = "getCollection")]
+async fn get_collection(
+    _auth: Authorized<perm::CatalogRead>,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    id: web::Path<CollectionId>,
+) -> Result<Versioned<Collection, 200>, ApiError> {
+    Ok(versioned_collection(module.collection(&tenant, id.into_inner()).await?))
+}
+
+/// Change a collection's texts, rule or hand-picked products; send `If-Match`.
+#[api_v2_operation(tags(Admin), operation_id = "updateCollection")]
+async fn update_collection(
+    auth: Authorized<perm::CatalogManage>,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<CatalogModule>,
+    id: web::Path<CollectionId>,
+    body: web::Json<CollectionPatch>,
+) -> Result<Versioned<Collection, 200>, ApiError> {
+    let collection =
+        module.update_collection(&tenant, id.into_inner(), body.into_inner(), if_match.0, &auth.actor()).await?;
+    Ok(versioned_collection(collection))
+}
+
+/// Delete a collection (its products stay).
+#[api_v2_operation(tags(Admin), operation_id = "deleteCollection")]
+async fn delete_collection(
+    auth: Authorized<perm::CatalogManage>,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<CatalogModule>,
+    id: web::Path<CollectionId>,
+) -> Result<NoContent, ApiError> {
+    module.delete_collection(&tenant, id.into_inner(), if_match.0, &auth.actor()).await?;
+    Ok(NoContent)
+}
+
 // ---- back office: product types, currencies, synonyms ----
 
 /// Create a product type and the typed attributes of its products.
@@ -470,6 +541,17 @@ async fn store_product(
     }
 }
 
+/// A collection by id or slug (its products: `GET /products?collection=`).
+#[api_v2_operation(tags(Store), operation_id = "getStoreCollection")]
+async fn store_collection(
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    key: web::Path<String>,
+) -> Result<Cached<StoreCollection>, ApiError> {
+    Ok(Cached::Fresh(module.storefront().collection(&tenant, &key, languages(&req)).await?))
+}
+
 /// The category tree in the shopper's language.
 #[api_v2_operation(tags(Store), operation_id = "listStoreCategories")]
 async fn store_categories(
@@ -566,6 +648,17 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(delete_category)),
         )
         .service(
+            web::resource("/collections")
+                .route(web::post().to(create_collection))
+                .route(web::get().to(list_collections)),
+        )
+        .service(
+            web::resource("/collections/{collection_id}")
+                .route(web::get().to(get_collection))
+                .route(web::patch().to(update_collection))
+                .route(web::delete().to(delete_collection)),
+        )
+        .service(
             web::resource("/product-types")
                 .route(web::post().to(create_product_type))
                 .route(web::get().to(list_product_types)),
@@ -581,6 +674,7 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/products/{key}").route(web::get().to(store_product)))
         .service(web::resource("/categories").route(web::get().to(store_categories)))
         .service(web::resource("/categories/{key}").route(web::get().to(store_category)))
+        .service(web::resource("/collections/{key}").route(web::get().to(store_collection)))
         .service(web::resource("/search").route(web::get().to(store_search)))
         .service(web::resource("/suggestions").route(web::get().to(store_suggest)));
 }

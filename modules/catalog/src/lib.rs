@@ -20,6 +20,7 @@
 //! `PUT /api/v1/admin/catalog/currencies` (until the shop settings carry a currency list).
 
 mod categories;
+mod collections;
 mod error;
 mod events;
 mod http;
@@ -63,6 +64,11 @@ agora_kernel::typed_id! {
 agora_kernel::typed_id! {
     /// A product type.
     pub ProductTypeId
+}
+
+agora_kernel::typed_id! {
+    /// A collection of products.
+    pub CollectionId
 }
 
 agora_kernel::text_enum! {
@@ -403,6 +409,49 @@ pub struct Breadcrumb {
     pub name: String,
 }
 
+/// A new collection: hand-picked `product_ids`, or a `rule` such as `tag = summer and price < 50`
+/// (fields `tag`, `kind`, `category`, `price` in the shop's default currency, `attribute.<code>`;
+/// operators `=`, `!=`, `<`, `<=`, `>`, `>=`; `and` binds tighter than `or`).
+#[derive(Debug, Clone, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCollection {
+    pub name: LocalizedText,
+    pub description: Option<LocalizedText>,
+    pub slug: Option<String>,
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub product_ids: Vec<ProductId>,
+}
+
+/// Changes to a collection; `rule: null` makes it hand-picked again.
+#[derive(Debug, Clone, Default, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionPatch {
+    pub name: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub rule: Option<Option<String>>,
+    /// The hand-picked products, in order (replaces them all).
+    pub product_ids: Option<Vec<ProductId>>,
+}
+
+/// A collection as staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct Collection {
+    pub id: CollectionId,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub slug: String,
+    /// The rule, as written; absent for a hand-picked collection.
+    pub rule: Option<String>,
+    /// The hand-picked products, in order (empty for a rule-based collection).
+    pub product_ids: Vec<ProductId>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
 /// The currencies the catalog is priced in.
 #[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
 pub struct SoldCurrencies {
@@ -436,8 +485,8 @@ pub struct Synonyms {
 }
 
 pub use storefront::{
-    FacetValue, Facets, PriceRange, StoreCategory, StoreFilter, StoreProduct, StoreProductPage, StoreProductSummary,
-    StoreSearchResults, StoreVariant, Storefront,
+    FacetValue, Facets, PriceRange, StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage,
+    StoreProductSummary, StoreSearchResults, StoreVariant, Storefront,
 };
 
 #[derive(Clone)]
@@ -593,6 +642,44 @@ impl CatalogModule {
         actor: &Actor,
     ) -> Result<(), CatalogError> {
         categories::delete(&self.inner.db, tenant, id, expected_version, actor).await
+    }
+
+    pub async fn create_collection(
+        &self,
+        tenant: &TenantContext,
+        new: NewCollection,
+        actor: &Actor,
+    ) -> Result<Collection, CatalogError> {
+        collections::create(&self.inner.db, tenant, new, actor).await
+    }
+
+    pub async fn list_collections(&self, tenant: &TenantContext) -> Result<Vec<Collection>, CatalogError> {
+        collections::list(&self.inner.db, tenant).await
+    }
+
+    pub async fn collection(&self, tenant: &TenantContext, id: CollectionId) -> Result<Collection, CatalogError> {
+        collections::get(&self.inner.db, tenant, id).await
+    }
+
+    pub async fn update_collection(
+        &self,
+        tenant: &TenantContext,
+        id: CollectionId,
+        patch: CollectionPatch,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Collection, CatalogError> {
+        collections::update(&self.inner.db, tenant, id, patch, expected_version, actor).await
+    }
+
+    pub async fn delete_collection(
+        &self,
+        tenant: &TenantContext,
+        id: CollectionId,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), CatalogError> {
+        collections::delete(&self.inner.db, tenant, id, expected_version, actor).await
     }
 
     pub async fn create_product_type(

@@ -143,6 +143,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    collections (id) {
+        id -> Uuid,
+        name -> Jsonb,
+        description -> Jsonb,
+        slug -> Text,
+        rule_text -> Nullable<Text>,
+        rules -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    collection_products (collection_id, product_id) {
+        collection_id -> Uuid,
+        product_id -> Uuid,
+        position -> Int4,
+    }
+}
+
 diesel::joinable!(product_prices_from -> products (product_id));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(variant_prices -> variants (variant_id));
@@ -154,4 +179,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     variant_prices,
     product_slugs,
     categories,
+    collection_products,
 );

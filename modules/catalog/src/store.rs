@@ -2,8 +2,8 @@
 //! events (the feature files decide; the search engine writes its own table).
 
 use crate::schema::{
-    catalog_currencies, categories, product_categories, product_changes, product_prices_from, product_slugs,
-    product_types, products, search_synonyms, variant_prices, variants,
+    catalog_currencies, categories, collection_products, product_categories, product_changes, product_prices_from,
+    product_slugs, product_types, products, search_synonyms, variant_prices, variants,
 };
 use crate::{CategoryId, ProductId, ProductKind, ProductStatus, ProductTypeId, VariantId};
 use agora_kernel::values::LocalizedText;
@@ -832,6 +832,16 @@ pub(crate) struct Narrowing {
     pub attributes: Vec<Vec<serde_json::Value>>,
     /// Only these products (search hits).
     pub only: Option<Vec<ProductId>>,
+    /// Only the products of a collection.
+    pub collection: Option<CollectionMembers>,
+}
+
+/// How a collection chooses its products.
+#[derive(Debug, Clone)]
+pub(crate) enum CollectionMembers {
+    HandPicked(crate::CollectionId),
+    /// The stored rule JSON, evaluated by `catalog_rule_matches`.
+    Rule(serde_json::Value),
 }
 
 /// Applies a [`Narrowing`] to a boxed query over `products ⋈ product_prices_from`.
@@ -859,6 +869,18 @@ macro_rules! narrow {
         }
         if let Some(only) = &n.only {
             q = q.filter(products::id.eq_any(only.clone()));
+        }
+        match &n.collection {
+            Some(CollectionMembers::HandPicked(id)) => {
+                let members = collection_products::table
+                    .filter(collection_products::collection_id.eq(*id))
+                    .select(collection_products::product_id);
+                q = q.filter(products::id.eq_any(members));
+            }
+            Some(CollectionMembers::Rule(rule)) => {
+                q = q.filter(sql::<Bool>("catalog_rule_matches(products.id, ").bind::<Jsonb, _>(rule.clone()).sql(")"));
+            }
+            None => {}
         }
         q
     }};

@@ -29,6 +29,8 @@ const MAX_HITS: i64 = 1000;
 pub struct StoreFilter {
     /// A category's id or slug: its products and those of every category below it.
     pub category: Option<String>,
+    /// A collection's id or slug: its products.
+    pub collection: Option<String>,
     /// Only products with this tag.
     pub tag: Option<String>,
     /// Lowest price in minor units of `currency` (inclusive).
@@ -153,6 +155,15 @@ pub struct StoreCategory {
     pub description: Option<String>,
     pub position: i32,
     pub breadcrumbs: Vec<Breadcrumb>,
+}
+
+/// A collection as shoppers see it (its products: `GET /products?collection=`).
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct StoreCollection {
+    pub id: crate::CollectionId,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
 }
 
 /// A product page, or where it moved (an old slug).
@@ -336,6 +347,16 @@ async fn narrowing(
             Some(tree.subtree(category.id))
         }
     };
+    let collection = match filter.collection.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(key) => {
+            let row = crate::collections::find(conn, key).await?.ok_or(CatalogError::CollectionNotFound)?;
+            Some(match row.rules {
+                Some(rule) => store::CollectionMembers::Rule(rule),
+                None => store::CollectionMembers::HandPicked(row.id),
+            })
+        }
+    };
     let mut problems = Vec::new();
     if filter.min_price.is_some_and(|p| p < 0) {
         problems.push(agora_kernel::FieldError::new("min_price", "not negative"));
@@ -356,6 +377,7 @@ async fn narrowing(
         max_price: filter.max_price,
         attributes: attribute_filters(filter.attributes.as_deref())?,
         only: None,
+        collection,
     })
 }
 
@@ -561,6 +583,29 @@ impl Storefront<'_> {
                 };
                 let category = found.ok_or(CatalogError::CategoryNotFound)?;
                 Ok(store_category(category, &tree, &locale, &shop))
+            })
+            .await
+    }
+
+    /// One collection by id or slug.
+    pub async fn collection(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        languages: Vec<String>,
+    ) -> Result<StoreCollection, CatalogError> {
+        let key = key.to_string();
+        self.db
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let shop = products::shop(conn).await?;
+                let locale = pick_locale(&languages, &shop);
+                let row = crate::collections::find(conn, &key).await?.ok_or(CatalogError::CollectionNotFound)?;
+                Ok(StoreCollection {
+                    id: row.id,
+                    slug: row.slug,
+                    name: row.name.get(&locale, &shop.default_locale).unwrap_or_default().to_string(),
+                    description: row.description.get(&locale, &shop.default_locale).map(str::to_string),
+                })
             })
             .await
     }
