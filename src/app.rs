@@ -98,6 +98,7 @@ pub struct AppState {
     pub notifications: NotificationsModule,
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
+    pub catalog: agora_catalog::CatalogModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -340,11 +341,13 @@ impl AppState {
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
+        let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
+            catalog,
             metrics,
             bus,
             jobs: Arc::default(),
@@ -377,6 +380,7 @@ impl AppState {
             &self.identity,
             &self.notifications,
             &self.webhooks,
+            &self.catalog,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.
             &agora_kernel::module::Kernel,
         ]
