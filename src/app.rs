@@ -96,6 +96,7 @@ pub struct AppState {
     pub notifications: NotificationsModule,
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
+    pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -307,7 +308,6 @@ impl AppState {
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring = agora_identity::Wiring {
             mail: Some(port.clone()),
-            personal_data: vec![port],
             redis: redis.clone(),
             address: Some(addresses),
             outbound: Some(outbound),
@@ -317,11 +317,13 @@ impl AppState {
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
+        let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
+            customers,
             metrics,
             bus,
             jobs: Arc::default(),
@@ -352,6 +354,7 @@ impl AppState {
         vec![
             &self.tenancy,
             &self.identity,
+            &self.customers,
             &self.notifications,
             &self.webhooks,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.

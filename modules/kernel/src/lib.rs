@@ -47,7 +47,7 @@ pub mod text_input;
 pub mod values;
 pub mod versioned;
 
-pub use auth::{perm, Authorized, Principal};
+pub use auth::{perm, Authorized, Principal, SignedInCustomer, SignedInOperator, SignedInStaff};
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};

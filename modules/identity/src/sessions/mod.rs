@@ -1,8 +1,14 @@
 //! Sessions, access and refresh tokens, and turning presented credentials into a principal.
 
+mod database;
+mod redis;
+pub(crate) mod store;
+
+pub(crate) use database::DatabaseSessions;
+pub(crate) use redis::RedisSessions;
+
 use crate::schema::{api_keys, refresh_tokens, users};
-use crate::session_store::{ActiveSession, Device, Lifetimes, Realm};
-use crate::store::{self, UserRow};
+use crate::store::{self as accounts, UserRow};
 use crate::tokens::{self, Claims, TokenError};
 use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
 use agora_kernel::auth::Principal;
@@ -11,6 +17,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
+use store::{ActiveSession, Device, Lifetimes, Realm};
 
 /// id, family, user, expires, used, revoked.
 type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -67,7 +74,7 @@ impl IdentityModule {
         client: Client,
         device: &Device,
     ) -> Result<Grant, IdentityError> {
-        let roles = store::role_keys(conn, user.id).await?;
+        let roles = accounts::role_keys(conn, user.id).await?;
         match client {
             Client::Browser => {
                 let generation = user.credentials_changed_at.timestamp_micros();
@@ -179,7 +186,7 @@ impl IdentityModule {
                         .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
                         .execute(conn)
                         .await?;
-                    store::audit(
+                    accounts::audit(
                         conn,
                         &agora_kernel::Actor::User(user_id),
                         "token.reuse_detected",
@@ -190,7 +197,7 @@ impl IdentityModule {
                     .await?;
                     return Ok(Outcome::Reused);
                 }
-                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
+                let Some(user) = accounts::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
                 else {
                     return Ok(Outcome::Invalid);
                 };
@@ -198,7 +205,7 @@ impl IdentityModule {
                     .set(refresh_tokens::used_at.eq(diesel::dsl::now))
                     .execute(conn)
                     .await?;
-                let roles = store::role_keys(conn, user.id).await?;
+                let roles = accounts::role_keys(conn, user.id).await?;
                 let cv = user.credentials_changed_at.timestamp_micros();
                 let body = this.issue_tokens(conn, &context, user.into_account(roles), cv, family).await?;
                 Ok(Outcome::Granted(Box::new(body)))
@@ -228,7 +235,7 @@ impl IdentityModule {
                 else {
                     return Ok(None);
                 };
-                let Some(user) = store::user_by_id(conn, session.holder).await?.filter(|u| {
+                let Some(user) = accounts::user_by_id(conn, session.holder).await?.filter(|u| {
                     u.active() && u.kind() == kind && u.credentials_changed_at.timestamp_micros() == session.generation
                 }) else {
                     return Ok(None);
@@ -259,7 +266,7 @@ impl IdentityModule {
         let tenant_id = tenant.id;
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let user = store::user_by_id(conn, user_id)
+                let user = accounts::user_by_id(conn, user_id)
                     .await?
                     .filter(|u| u.active() && u.kind().as_str() == claims.kind)
                     .ok_or(IdentityError::BadToken("unknown or disabled account"))?;
@@ -349,7 +356,7 @@ async fn principal_for(conn: &mut AsyncPgConnection, tenant: uuid::Uuid, user: &
     Ok(match user.kind() {
         UserKind::Customer => Principal::Customer { tenant, user_id: user.id },
         UserKind::Staff => {
-            let permissions = store::permissions(conn, user.id).await?;
+            let permissions = accounts::permissions(conn, user.id).await?;
             Principal::Staff { tenant, user_id: user.id, permissions: Arc::new(permissions) }
         }
     })
@@ -361,7 +368,9 @@ impl IdentityModule {
     pub async fn issue_access_token(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<String, IdentityError> {
         let row = self
             .db()
-            .tenant_tx(&tenant.schema, async move |conn| Ok::<_, IdentityError>(store::user_by_id(conn, user).await?))
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(accounts::user_by_id(conn, user).await?)
+            })
             .await?
             .filter(UserRow::active)
             .ok_or(IdentityError::NotFound("account"))?;
@@ -417,7 +426,7 @@ impl IdentityModule {
                 if !ended {
                     return Err(IdentityError::NotFound("session"));
                 }
-                store::audit(
+                accounts::audit(
                     conn,
                     &agora_kernel::Actor::User(user),
                     "session.ended",
@@ -433,7 +442,7 @@ impl IdentityModule {
 }
 
 async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {
-    let user = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
+    let user = accounts::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
     Ok(user.credentials_changed_at.timestamp_micros())
 }
 
@@ -457,7 +466,7 @@ mod client_tests {
     #[test]
     fn clients_are_the_ones_the_challenge_columns_allow() {
         let check = Client::sql_check("client");
-        assert!(include_str!("../../../migrations/tenant/V5__mfa_gdpr.sql").contains(&check), "{check}");
-        assert!(include_str!("../../../migrations/control/V6__operator_mfa.sql").contains(&check), "{check}");
+        assert!(include_str!("../../../../migrations/tenant/V5__mfa_gdpr.sql").contains(&check), "{check}");
+        assert!(include_str!("../../../../migrations/control/V6__operator_mfa.sql").contains(&check), "{check}");
     }
 }
