@@ -5,25 +5,25 @@
 //!   blocking pool; common passwords are refused.
 //! - Browsers get an HttpOnly, SameSite=Lax session cookie (an opaque 256-bit id stored hashed,
 //!   idle and absolute timeouts, kept in Redis when configured, else in the database:
-//!   `session_store`) plus a CSRF token for unsafe requests; API clients get short-lived
+//!   `sessions/`) plus a CSRF token for unsafe requests; API clients get short-lived
 //!   signed access tokens (HS256, the shop in the audience) and rotating refresh tokens whose reuse
 //!   revokes their family; integrations get scoped API keys, shown once and stored hashed.
 //! - Staff permissions come from roles (built-in and custom); handlers of every module declare
 //!   theirs with `agora_kernel::auth::Authorized<perm::…>`, resolved from the [`authenticate`]
-//!   middleware's principal.
+//!   middleware's principal; the kernel's extractors also enforce CSRF and the staff MFA policy.
 //! - Logins are throttled per account and per client address (the kernel's `throttle`, which
-//!   counts each attempt before its verdict; `throttling` says what identity counts), answer the
+//!   counts each attempt before its verdict; `login/throttle.rs` says what identity counts), answer the
 //!   same for an unknown email as for a wrong password, and every security event lands in the
 //!   shop's audit log. Registration and reset requests are budgeted per email and per client.
 //!
 //! - A second factor (TOTP apps, single-use recovery codes) sits between the password check and
-//!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
-//!   may require it of staff.
+//!   `sessions::grant`: the password step hands out a short-lived challenge instead (`login/mfa.rs`). A
+//!   shop may require it of staff.
 //! - The customers module (above identity) exports and erases a customer's personal data; it
 //!   asks identity for the account's part inside its own transaction (`privacy`): erasure
 //!   anonymises the account, and never deletes rows that financial records reference.
 //!
-//! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
+//! - A shop may name one OpenID Connect provider (`login/oidc/`) for its customers or its staff:
 //!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
 //!   client secret encrypted at rest; first logins create the account. An existing account is
 //!   linked only when its holder confirms the link while signed in (or, for staff other than
@@ -53,7 +53,7 @@ use agora_kernel::Database;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sessions::store::SessionStore;
+use sessions::SessionStore;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
-use store::{ActiveSession, Device, Lifetimes, Realm};
+use store::{ActiveSession, Device, Lifetimes, LiveSession, OpenedSession, Realm, SessionBackend, Sessions};
 
 /// id, family, user, expires, used, revoked.
 type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -444,6 +444,92 @@ impl IdentityModule {
 async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {
     let user = accounts::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
     Ok(user.credentials_changed_at.timestamp_micros())
+}
+
+/// The store this process was configured with (Redis when given, else the database).
+#[derive(Clone)]
+pub(crate) enum SessionStore {
+    Database(DatabaseSessions),
+    Redis(RedisSessions),
+}
+
+/// Runs one of the rules on the configured store.
+macro_rules! on_store {
+    ($store:expr, |$rules:ident| $body:expr) => {
+        match $store {
+            SessionStore::Database(backend) => {
+                let $rules = Sessions(backend);
+                $body
+            }
+            SessionStore::Redis(backend) => {
+                let $rules = Sessions(backend);
+                $body
+            }
+        }
+    };
+}
+
+impl SessionStore {
+    /// Opens a session for `holder`, whose credentials are at `generation`.
+    pub(crate) async fn open(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        device: &Device,
+        lifetimes: Lifetimes,
+    ) -> Result<OpenedSession, IdentityError> {
+        on_store!(self, |rules| rules.open(conn, realm, holder, generation, device, lifetimes).await)
+    }
+
+    /// The session with cookie id `id`, if it is live; a dead one is removed on the way.
+    pub(crate) async fn find(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        id: &str,
+        lifetimes: Lifetimes,
+    ) -> Result<Option<LiveSession>, IdentityError> {
+        on_store!(self, |rules| rules.find(conn, realm, id, lifetimes).await)
+    }
+
+    /// Ends every session of `holder`.
+    pub(crate) async fn end_all(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+    ) -> Result<(), IdentityError> {
+        on_store!(self, |rules| rules.0.end_all(conn, realm, holder).await)
+    }
+
+    /// `holder`'s live sessions opened under credentials `generation`, newest first; `current`
+    /// is the cookie id this request came with, if any.
+    pub(crate) async fn list(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        current: Option<&str>,
+        lifetimes: Lifetimes,
+    ) -> Result<Vec<ActiveSession>, IdentityError> {
+        on_store!(self, |rules| rules.list(conn, realm, holder, generation, current, lifetimes).await)
+    }
+
+    /// Ends `holder`'s session named `id` (see [`handle`]); false when they have none by that name.
+    pub(crate) async fn end_one(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        id: &str,
+        lifetimes: Lifetimes,
+    ) -> Result<bool, IdentityError> {
+        on_store!(self, |rules| rules.end_one(conn, realm, holder, generation, id, lifetimes).await)
+    }
 }
 
 #[cfg(test)]

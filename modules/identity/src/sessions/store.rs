@@ -16,8 +16,6 @@
 //! erasure) is part of the caller's transaction. Deleting the sessions is then tidying up — in the
 //! database it also closes the race of a login committing just after a password change.
 
-use super::database::DatabaseSessions;
-use super::redis::RedisSessions;
 use crate::tokens;
 use crate::IdentityError;
 use chrono::{DateTime, Utc};
@@ -26,13 +24,6 @@ use diesel_async::AsyncPgConnection;
 /// A session's use is recorded at most this often: the idle timeout needs no finer clock, and
 /// most requests then only read.
 const TOUCH_EVERY_SECS: i64 = 60;
-
-/// The store this process was configured with (Redis when given, else the database).
-#[derive(Clone)]
-pub(crate) enum SessionStore {
-    Database(DatabaseSessions),
-    Redis(RedisSessions),
-}
 
 /// Whose sessions: one shop's users, or the platform's operators.
 #[derive(Debug, Clone, Copy)]
@@ -197,7 +188,7 @@ pub(super) trait SessionBackend {
 pub(super) struct Sessions<'s, B>(pub &'s B);
 
 impl<B: SessionBackend> Sessions<'_, B> {
-    async fn open(
+    pub(super) async fn open(
         &self,
         conn: &mut AsyncPgConnection,
         realm: Realm,
@@ -222,7 +213,7 @@ impl<B: SessionBackend> Sessions<'_, B> {
         Ok(opened)
     }
 
-    async fn find(
+    pub(super) async fn find(
         &self,
         conn: &mut AsyncPgConnection,
         realm: Realm,
@@ -242,7 +233,7 @@ impl<B: SessionBackend> Sessions<'_, B> {
         Ok(Some(LiveSession { holder: session.holder, csrf_token: session.csrf_token, generation: session.generation }))
     }
 
-    async fn list(
+    pub(super) async fn list(
         &self,
         conn: &mut AsyncPgConnection,
         realm: Realm,
@@ -262,7 +253,7 @@ impl<B: SessionBackend> Sessions<'_, B> {
         Ok(sessions)
     }
 
-    async fn end_one(
+    pub(super) async fn end_one(
         &self,
         conn: &mut AsyncPgConnection,
         realm: Realm,
@@ -306,84 +297,5 @@ impl<B: SessionBackend> Sessions<'_, B> {
                 hash: r.hash,
             })
             .collect())
-    }
-}
-
-/// Runs one of the rules on the configured store.
-macro_rules! on_store {
-    ($store:expr, |$rules:ident| $body:expr) => {
-        match $store {
-            SessionStore::Database(backend) => {
-                let $rules = Sessions(backend);
-                $body
-            }
-            SessionStore::Redis(backend) => {
-                let $rules = Sessions(backend);
-                $body
-            }
-        }
-    };
-}
-
-impl SessionStore {
-    /// Opens a session for `holder`, whose credentials are at `generation`.
-    pub(crate) async fn open(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: Realm,
-        holder: uuid::Uuid,
-        generation: i64,
-        device: &Device,
-        lifetimes: Lifetimes,
-    ) -> Result<OpenedSession, IdentityError> {
-        on_store!(self, |rules| rules.open(conn, realm, holder, generation, device, lifetimes).await)
-    }
-
-    /// The session with cookie id `id`, if it is live; a dead one is removed on the way.
-    pub(crate) async fn find(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: Realm,
-        id: &str,
-        lifetimes: Lifetimes,
-    ) -> Result<Option<LiveSession>, IdentityError> {
-        on_store!(self, |rules| rules.find(conn, realm, id, lifetimes).await)
-    }
-
-    /// Ends every session of `holder`.
-    pub(crate) async fn end_all(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: Realm,
-        holder: uuid::Uuid,
-    ) -> Result<(), IdentityError> {
-        on_store!(self, |rules| rules.0.end_all(conn, realm, holder).await)
-    }
-
-    /// `holder`'s live sessions opened under credentials `generation`, newest first; `current`
-    /// is the cookie id this request came with, if any.
-    pub(crate) async fn list(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: Realm,
-        holder: uuid::Uuid,
-        generation: i64,
-        current: Option<&str>,
-        lifetimes: Lifetimes,
-    ) -> Result<Vec<ActiveSession>, IdentityError> {
-        on_store!(self, |rules| rules.list(conn, realm, holder, generation, current, lifetimes).await)
-    }
-
-    /// Ends `holder`'s session named `id` (see [`handle`]); false when they have none by that name.
-    pub(crate) async fn end_one(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: Realm,
-        holder: uuid::Uuid,
-        generation: i64,
-        id: &str,
-        lifetimes: Lifetimes,
-    ) -> Result<bool, IdentityError> {
-        on_store!(self, |rules| rules.end_one(conn, realm, holder, generation, id, lifetimes).await)
     }
 }
