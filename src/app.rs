@@ -99,6 +99,7 @@ pub struct AppState {
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
     pub catalog: agora_catalog::CatalogModule,
+    pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -331,7 +332,6 @@ impl AppState {
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring = agora_identity::Wiring {
             mail: Some(port.clone()),
-            personal_data: vec![port],
             redis: redis.clone(),
             address: Some(addresses),
             outbound: Some(outbound),
@@ -342,12 +342,14 @@ impl AppState {
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus);
+        let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
             catalog,
+            customers,
             metrics,
             bus,
             jobs: Arc::default(),
@@ -378,6 +380,7 @@ impl AppState {
         vec![
             &self.tenancy,
             &self.identity,
+            &self.customers,
             &self.notifications,
             &self.webhooks,
             &self.catalog,

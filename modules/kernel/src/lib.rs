@@ -53,7 +53,7 @@ pub mod tx;
 pub mod values;
 pub mod versioned;
 
-pub use auth::{perm, Authorized, Principal};
+pub use auth::{perm, Authorized, Principal, SignedInCustomer, SignedInOperator, SignedInStaff};
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
