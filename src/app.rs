@@ -98,6 +98,7 @@ pub struct AppState {
     pub notifications: NotificationsModule,
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
+    pub catalog: agora_catalog::CatalogModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -340,11 +341,13 @@ impl AppState {
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
+        let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
+            catalog,
             metrics,
             bus,
             jobs: Arc::default(),
@@ -377,6 +380,7 @@ impl AppState {
             &self.identity,
             &self.notifications,
             &self.webhooks,
+            &self.catalog,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.
             &agora_kernel::module::Kernel,
         ]
@@ -570,6 +574,10 @@ fn serving(
         .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
         .app_data(web::Data::new(MetricsListener(metrics_listener)))
         .app_data(web::Data::new(SecurityHeaders { hsts: config.secure_cookies }))
+        .app_data(web::Data::new(crate::web::WebApps::new(
+            config.frontend_dir.clone().map_or(crate::web::AppFiles::Embedded, crate::web::AppFiles::Directory),
+            &config.storage,
+        )))
         .app_data(agora_kernel::http::json_config(max_body))
         .app_data(agora_kernel::http::payload_config(max_body))
         .app_data(agora_kernel::http::query_config())
@@ -588,13 +596,8 @@ fn serving(
     .with_json_spec_v3_at("/api/openapi.json")
     .with_swagger_ui_at("/api/docs")
     .build()
-    .default_service(actix_web::web::to(|| async {
-        Err::<actix_web::HttpResponse, _>(ApiError::new(
-            agora_kernel::ErrorKind::NotFound,
-            "not-found",
-            "no such resource",
-        ))
-    }))
+    // What no route answers: the web apps for page loads, the API's 404 problem otherwise.
+    .default_service(actix_web::web::to(crate::web::serve))
     // Listed innermost first: request id → security headers → span → API docs guard →
     // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
     // idempotency → handler.

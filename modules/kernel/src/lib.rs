@@ -6,6 +6,7 @@
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
+//!   [`conditional`]: ETag, 304 and Cache-Control for storefront reads;
 //! - [`text_input`]: text PostgreSQL cannot store refused at the edge; [`openapi`]: what the
 //!   contract needs beyond what paperclip sees;
 //! - [`outbound`]: the one HTTP client for calls to URLs someone else chose (SSRF guard);
@@ -13,7 +14,7 @@
 //! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset;
 //!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
 //!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port
-//!   (local directory or S3);
+//!   (local directory or S3); [`images`]: uploaded images checked, thumbnails made by a job;
 //! - [`module`]: the `Module` trait every module implements for the composition root;
 //!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
@@ -22,6 +23,7 @@
 pub mod areas;
 pub mod auth;
 pub mod cache;
+pub mod conditional;
 pub mod db;
 pub mod diagnostics;
 pub mod enums;
@@ -30,6 +32,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod images;
 pub mod jobs;
 pub mod lists;
 pub mod metrics;

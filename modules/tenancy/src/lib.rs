@@ -305,6 +305,20 @@ pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::Qu
     store::shop_name(conn).await
 }
 
+/// The shop's default currency and languages, for modules that price and translate (the catalog).
+#[derive(Debug, Clone)]
+pub struct ShopDefaults {
+    pub default_currency: String,
+    pub locales: Vec<String>,
+    pub default_locale: String,
+}
+
+/// The shop's [`ShopDefaults`], read in the caller's tenant transaction.
+pub async fn shop_defaults(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<ShopDefaults> {
+    let (default_currency, locales, default_locale) = store::shop_defaults(conn).await?;
+    Ok(ShopDefaults { default_currency, locales, default_locale })
+}
+
 impl agora_kernel::Module for TenancyModule {
     fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         http::store_routes(cfg);

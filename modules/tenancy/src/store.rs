@@ -333,6 +333,13 @@ pub(crate) async fn update_shop_settings(
         .await
 }
 
+pub(crate) async fn shop_defaults(conn: &mut AsyncPgConnection) -> QueryResult<(String, Vec<String>, String)> {
+    shop_settings::table
+        .select((shop_settings::default_currency, shop_settings::locales, shop_settings::default_locale))
+        .first(conn)
+        .await
+}
+
 pub(crate) async fn shop_name(conn: &mut AsyncPgConnection) -> QueryResult<String> {
     shop_settings::table.select(shop_settings::name).first(conn).await
 }
