@@ -28,5 +28,6 @@ mod operators;
 mod rate_limit;
 mod secrets;
 mod sessions;
+mod tasks;
 mod tenancy;
 mod webhooks;

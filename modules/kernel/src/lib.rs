@@ -11,15 +11,18 @@
 //! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset;
 //!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
 //!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port
-//!   (local directory or S3);
+//!   (local directory or S3); [`tasks`]: long-running work a user started, its progress and
+//!   admin API; [`csv_files`]: the CSV import/export frame that runs as a task;
 //! - [`module`]: the `Module` trait every module implements for the composition root;
 //!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
+//! - [`settings`]: configuration per module (each module's settings struct reads itself);
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
 pub mod areas;
 pub mod auth;
 pub mod cache;
+pub mod csv_files;
 pub mod db;
 pub mod diagnostics;
 pub mod enums;
@@ -42,7 +45,9 @@ pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
 pub mod security_headers;
+pub mod settings;
 pub mod storage;
+pub mod tasks;
 pub mod text_input;
 pub mod values;
 pub mod versioned;
