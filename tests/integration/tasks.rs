@@ -213,19 +213,25 @@ impl Shop {
         pg.batch_execute("CREATE TABLE t_acme.stock_levels (sku text PRIMARY KEY, quantity integer NOT NULL)")
             .await
             .unwrap();
-        let workers = with_workers.then(|| {
-            // The real worker pool, with this test's job kinds (the app's own run none here).
-            let mut registry = JobRegistry::default();
-            registry.provide(Arc::new(app.state.storage.clone()));
-            registry.register::<ImportStock>();
-            registry.register::<ExportStock>();
-            registry.register::<CountForever>();
-            registry.register::<Doomed>();
-            let settings =
-                WorkerSettings { concurrency: 2, poll_interval: Duration::from_millis(50), ..Default::default() };
-            WorkerPool::start(app.state.db.clone(), app.state.bus.clone(), Arc::new(registry), settings, None)
-        });
-        Shop { app, slug, tenant, _files_dir: dir, workers }
+        let mut shop = Shop { app, slug, tenant, _files_dir: dir, workers: None };
+        if with_workers {
+            shop.start_workers();
+        }
+        shop
+    }
+
+    /// The real worker pool, with this test's job kinds (the app's own run none here).
+    fn start_workers(&mut self) {
+        let mut registry = JobRegistry::default();
+        registry.provide(Arc::new(self.app.state.storage.clone()));
+        registry.register::<ImportStock>();
+        registry.register::<ExportStock>();
+        registry.register::<CountForever>();
+        registry.register::<Doomed>();
+        let settings =
+            WorkerSettings { concurrency: 2, poll_interval: Duration::from_millis(50), ..Default::default() };
+        let (db, bus) = (self.app.state.db.clone(), self.app.state.bus.clone());
+        self.workers = Some(WorkerPool::start(db, bus, Arc::new(registry), settings, None));
     }
 
     async fn files(&self) -> TenantFiles {
@@ -562,4 +568,26 @@ async fn a_running_task_stops_at_its_next_checkpoint_when_cancelled_and_a_dead_j
     assert_eq!(detail["task"]["status"], "failed", "{detail}");
     let failure = detail["task"]["failure"].as_str().unwrap();
     assert!(!failure.contains("10.1.2.3"), "the job's internal error stays in the queue: {failure}");
+}
+
+#[tokio::test]
+async fn a_task_whose_worker_was_lost_on_its_last_attempt_fails() {
+    let mut shop = Shop::open(false).await;
+    let (starter, principal) = shop.staff(&["catalog_manager"]).await;
+    let id = shop.start(Doomed, &principal).await;
+    // What a worker that crashed on the job's last attempt leaves behind.
+    shop.app
+        .db
+        .connect()
+        .await
+        .batch_execute(&format!(
+            "UPDATE agora.jobs SET state = 'running', attempts = max_attempts, locked_by = 'lost', \
+             locked_until = now() - interval '1 minute' WHERE job_id = (SELECT job_id FROM agora.tasks WHERE task_id = '{id}'); \
+             UPDATE agora.tasks SET status = 'running' WHERE task_id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    shop.start_workers();
+    let detail = shop.finished(id, &starter).await;
+    assert_eq!(detail["task"]["status"], "failed", "{detail}");
 }

@@ -581,16 +581,19 @@ impl Pool {
         let result = self
             .db
             .control_tx(async |conn| {
-                Ok::<_, DbError>(
-                    diesel::sql_query(
-                        "UPDATE agora.jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retry' END, \
-                         run_at = now(), locked_by = NULL, locked_until = NULL, last_error = 'lease expired (worker lost)', \
-                         finished_at = CASE WHEN attempts >= max_attempts THEN now() END \
-                         WHERE state = 'running' AND locked_until < now()",
-                    )
-                    .execute(conn)
-                    .await?,
+                let n = diesel::sql_query(
+                    "UPDATE agora.jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retry' END, \
+                     run_at = now(), locked_by = NULL, locked_until = NULL, last_error = 'lease expired (worker lost)', \
+                     finished_at = CASE WHEN attempts >= max_attempts THEN now() END \
+                     WHERE state = 'running' AND locked_until < now()",
                 )
+                .execute(conn)
+                .await?;
+                if n > 0 {
+                    // A job that died this way never reached `finish`: its task is failed here.
+                    crate::tasks::close_dead(conn).await?;
+                }
+                Ok::<_, DbError>(n)
             })
             .await;
         match result {

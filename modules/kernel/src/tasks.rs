@@ -430,6 +430,18 @@ pub(crate) async fn close_with_job(
     Ok(())
 }
 
+/// Fails every open task whose job is dead (its worker was lost on its last attempt).
+pub(crate) async fn close_dead(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    diesel::sql_query(
+        "UPDATE agora.tasks t SET status = 'failed', finished_at = now(), updated_at = now(), \
+         failure = 'the work failed repeatedly and was given up; the platform operator can retry it' \
+         FROM agora.jobs j WHERE j.job_id = t.job_id AND j.state = 'dead' AND t.status IN ('queued', 'running')",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // The admin API
 // ---------------------------------------------------------------------------------------------
