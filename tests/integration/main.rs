@@ -30,6 +30,7 @@ mod operators;
 mod rate_limit;
 mod secrets;
 mod sessions;
+mod tasks;
 mod tenancy;
 mod web;
 mod webhooks;

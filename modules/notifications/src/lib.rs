@@ -55,6 +55,30 @@ pub struct MailSettings {
     pub from: String,
 }
 
+/// `AGORA_SMTP_URL` (unset: mail is kept in each shop's outbox mailbox) and `AGORA_MAIL_FROM`
+/// (default `Agora <no-reply@localhost>`); in a TOML file also `smtp_url` / `mail_from`.
+impl agora_kernel::settings::Settings for MailSettings {
+    const KEYS: &'static [&'static str] = &["smtp_url", "mail_from"];
+
+    fn load(src: &agora_kernel::settings::Source<'_>) -> Result<Self, agora_kernel::settings::SettingsError> {
+        use agora_kernel::settings::SettingsError;
+        let smtp_url = match src.raw("AGORA_SMTP_URL") {
+            Some((v, name)) if !(v.starts_with("smtp://") || v.starts_with("smtps://")) => {
+                return Err(SettingsError::invalid(name, "<hidden>", "must start with smtp:// or smtps://"))
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
+        let from = match src.raw("AGORA_MAIL_FROM") {
+            Some((v, name)) if !v.contains('@') => {
+                return Err(SettingsError::invalid(name, v, "expected an address such as shop@example.com"))
+            }
+            Some((v, _)) => v,
+            None => "Agora <no-reply@localhost>".into(),
+        };
+        Ok(Self { smtp_url, from })
+    }
+}
+
 /// The id of one email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

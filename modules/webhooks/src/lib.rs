@@ -66,6 +66,30 @@ impl Default for WebhookSettings {
     }
 }
 
+/// `AGORA_WEBHOOKS_RETRY_BASE_MS` (first retry's wait; lower it only to make tests or demos
+/// fast) and `AGORA_WEBHOOKS_DISABLE_AFTER_SECS`; in a TOML file also `[webhooks]`
+/// `retry_base_ms` / `disable_after_secs`.
+impl agora_kernel::settings::Settings for WebhookSettings {
+    const KEYS: &'static [&'static str] = &["webhooks_retry_base_ms", "webhooks_disable_after_secs"];
+
+    fn load(src: &agora_kernel::settings::Source<'_>) -> Result<Self, agora_kernel::settings::SettingsError> {
+        use agora_kernel::settings::range;
+        Ok(Self {
+            retry_base: Duration::from_millis(src.parsed(
+                "AGORA_WEBHOOKS_RETRY_BASE_MS",
+                60_000,
+                range(1, 3_600_000),
+            )?),
+            disable_after: Duration::from_secs(src.parsed(
+                "AGORA_WEBHOOKS_DISABLE_AFTER_SECS",
+                3 * 24 * 3600,
+                range(1, 30 * 24 * 3600),
+            )?),
+            ..Self::default()
+        })
+    }
+}
+
 agora_kernel::text_enum! {
     /// Whether an endpoint is sent events; stored as text in `webhook_endpoints.status`.
     pub enum EndpointStatus {
