@@ -316,6 +316,7 @@ impl AppState {
             IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
+        cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
@@ -337,6 +338,8 @@ impl AppState {
         };
         let mut events = EventBus::builder();
         let mut jobs = JobRegistry::default();
+        // Jobs that read or write files (thumbnails, exports) reach the configured store.
+        jobs.provide(Arc::new(state.storage.clone()));
         for module in state.modules() {
             module.background(&mut events, &mut jobs).map_err(StartError::Other)?;
         }

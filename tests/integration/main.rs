@@ -29,4 +29,5 @@ mod rate_limit;
 mod secrets;
 mod sessions;
 mod tenancy;
+mod thumbnails;
 mod webhooks;
