@@ -340,6 +340,7 @@ impl AppState {
             IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
+        cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus);
         let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
@@ -365,7 +366,7 @@ impl AppState {
         };
         let mut events = EventBus::builder();
         let mut jobs = JobRegistry::default();
-        // Imports and exports read and write the shop's files from their jobs.
+        // Jobs that read or write the shop's files (thumbnails, imports, exports) reach the configured store.
         jobs.provide(Arc::new(state.storage.clone()));
         for module in state.modules() {
             module.background(&mut events, &mut jobs).map_err(StartError::Other)?;

@@ -32,5 +32,6 @@ mod secrets;
 mod sessions;
 mod tasks;
 mod tenancy;
+mod thumbnails;
 mod web;
 mod webhooks;
