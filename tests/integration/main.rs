@@ -12,6 +12,7 @@ mod attacks_secrets;
 mod attacks_sso;
 mod bad_input;
 mod cache;
+mod catalog;
 mod cli;
 mod embedded_supervision;
 mod gdpr;

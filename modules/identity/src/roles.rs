@@ -19,16 +19,29 @@ pub const OWNER: &str = "owner";
 pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole { key: OWNER, permissions: perm::ALL },
     BuiltInRole { key: "admin", permissions: perm::ALL },
-    BuiltInRole { key: "catalog_manager", permissions: &[perm::ShopRead::NAME, perm::CatalogManage::NAME] },
+    BuiltInRole {
+        key: "catalog_manager",
+        permissions: &[perm::ShopRead::NAME, perm::CatalogRead::NAME, perm::CatalogManage::NAME],
+    },
     BuiltInRole {
         key: "order_manager",
 
-        permissions: &[perm::ShopRead::NAME, perm::OrdersManage::NAME, perm::CustomersRead::NAME],
+        permissions: &[
+            perm::ShopRead::NAME,
+            perm::OrdersManage::NAME,
+            perm::CustomersRead::NAME,
+            perm::CatalogRead::NAME,
+        ],
     },
     BuiltInRole {
         key: "support",
 
-        permissions: &[perm::ShopRead::NAME, perm::CustomersRead::NAME, perm::NotificationsManage::NAME],
+        permissions: &[
+            perm::ShopRead::NAME,
+            perm::CustomersRead::NAME,
+            perm::NotificationsManage::NAME,
+            perm::CatalogRead::NAME,
+        ],
     },
     BuiltInRole { key: "read_only", permissions: &[perm::ShopRead::NAME] },
 ];

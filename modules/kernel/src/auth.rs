@@ -131,6 +131,8 @@ permissions! {
     CustomersRead = "customers.read";
     /// Export and erase a customer's personal data on their request (GDPR articles 15, 17, 20).
     CustomersPrivacy = "customers.privacy";
+    /// Read the catalog's back office: products, categories, product types, search synonyms.
+    CatalogRead = "catalog.read";
     /// Manage products and categories.
     CatalogManage = "catalog.manage";
     /// Manage orders, fulfilment and returns.

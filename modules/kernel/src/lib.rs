@@ -1,9 +1,12 @@
 //! Agora's kernel: the building blocks every module shares and that depend on no module.
 //!
 //! - [`db`]: the pool and the one function that scopes a transaction to a tenant's schema;
+//!   [`tx`]: the tenant transaction (shop + who acts + connection) that publishes, enqueues,
+//!   audits and stamps;
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
+//!   [`conditional`]: ETag, 304 and Cache-Control for storefront reads;
 //! - [`text_input`]: text PostgreSQL cannot store refused at the edge; [`openapi`]: what the
 //!   contract needs beyond what paperclip sees;
 //! - [`outbound`]: the one HTTP client for calls to URLs someone else chose (SSRF guard);
@@ -11,7 +14,7 @@
 //! - [`model`]: ids, actors, versions; [`lists`]: every list's query, cursor and keyset;
 //!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
 //!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port
-//!   (local directory or S3);
+//!   (local directory or S3); [`images`]: uploaded images checked, thumbnails made by a job;
 //! - [`module`]: the `Module` trait every module implements for the composition root;
 //!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
@@ -20,6 +23,7 @@
 pub mod areas;
 pub mod auth;
 pub mod cache;
+pub mod conditional;
 pub mod db;
 pub mod diagnostics;
 pub mod enums;
@@ -28,6 +32,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod images;
 pub mod jobs;
 pub mod lists;
 pub mod metrics;
@@ -44,6 +49,7 @@ pub mod sealing;
 pub mod security_headers;
 pub mod storage;
 pub mod text_input;
+pub mod tx;
 pub mod values;
 pub mod versioned;
 
@@ -53,6 +59,7 @@ pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
 pub use module::Module;
+pub use tx::{Acting, Stamp, TenantTx};
 pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;

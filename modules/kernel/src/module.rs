@@ -58,7 +58,8 @@ pub fn mount(cfg: &mut ServiceConfig, modules: &[&dyn Module]) {
     }
 }
 
-/// The kernel's own part: the job queue's platform administration, the diagnostics probe and
+/// The kernel's own part: the job queue's platform administration, the diagnostics probe, the
+/// thumbnail job (`images::MakeThumbnails`, which modules owning media enqueue) and
 /// the housekeeping jobs.
 pub struct Kernel;
 
@@ -69,6 +70,7 @@ impl Module for Kernel {
 
     fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         crate::diagnostics::register(events, jobs);
+        jobs.register::<crate::images::MakeThumbnails>();
         jobs.recurring("purge-finished-jobs", "17 3 * * *", crate::jobs::PurgeFinishedJobs { keep_days: 7 })?;
         jobs.recurring("purge-idempotency-keys", "7 * * * *", crate::idempotency::PurgeExpiredKeys)?;
         jobs.recurring("purge-throttles", "37 * * * *", crate::throttle::PurgeExpiredThrottles)?;

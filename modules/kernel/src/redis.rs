@@ -7,6 +7,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Redis {
     pub pool: deadpool_redis::Pool,
+    /// For connections a pool cannot lend: the cache's pub/sub subscription.
+    pub client: deadpool_redis::redis::Client,
     namespace: Arc<str>,
 }
 
@@ -15,7 +17,9 @@ impl Redis {
         let pool = deadpool_redis::Config::from_url(url.expose_secret())
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .map_err(|e| format!("REDIS_URL is not usable: {e}"))?;
-        Ok(Self { pool, namespace: namespace.into() })
+        let client = deadpool_redis::redis::Client::open(url.expose_secret())
+            .map_err(|e| format!("REDIS_URL is not usable: {e}"))?;
+        Ok(Self { pool, client, namespace: namespace.into() })
     }
 
     /// `<namespace>:<suffix>`.

@@ -10,11 +10,11 @@ use agora_kernel::storage::{
 use agora_kernel::TenantSchema;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const DEADLINE: Duration = Duration::from_secs(30);
+mod support;
+use support::moto::start_moto;
 
 fn key(raw: &str) -> FileKey {
     FileKey::parse(raw).unwrap()
@@ -153,63 +153,6 @@ async fn a_local_directory_reopens_with_its_files() {
     let read = shop("acme", &reopened).get(&key("a.txt")).await.unwrap();
     assert_eq!(read.info.content_type, "text/plain");
     assert_eq!(read.bytes().await.unwrap(), Bytes::from_static(b"kept"));
-}
-
-/// moto's S3 server, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Where moto_server is: AGORA_MOTO_SERVER, the venv scripts/test.sh makes, or the PATH.
-fn moto_server_command() -> String {
-    if let Ok(explicit) = std::env::var("AGORA_MOTO_SERVER") {
-        return explicit;
-    }
-    let venv = std::env::var("HOME").map(|home| format!("{home}/.cache/agora-test-venv/bin/moto_server"));
-    match venv {
-        Ok(path) if std::path::Path::new(&path).is_file() => path,
-        _ => "moto_server".into(),
-    }
-}
-
-async fn start_moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let command = moto_server_command();
-    let child = Command::new(&command)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start the S3-compatible test server ({command}: {e}). Run scripts/test.sh, which installs \
-                 moto[server] into ~/.cache/agora-test-venv, or set AGORA_MOTO_SERVER to a moto_server binary"
-            )
-        });
-    let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = client.get(format!("{}/moto-api/", moto.endpoint)).send().await {
-            if response.status().is_success() {
-                return moto;
-            }
-        }
-        if let Ok(Some(status)) = moto.child.try_wait() {
-            panic!("moto_server ({command}) exited with {status} before answering on port {port}");
-        }
-        assert!(started.elapsed() < DEADLINE, "moto_server did not answer on port {port} within {DEADLINE:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

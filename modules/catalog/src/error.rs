@@ -1,0 +1,63 @@
+use agora_kernel::error::{ApiError, CommonError, ErrorKind};
+
+/// What can go wrong in the catalog, in the merchant's words.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("no such product")]
+    ProductNotFound,
+    #[error("no such variant of this product")]
+    VariantNotFound,
+    #[error("no such category")]
+    CategoryNotFound,
+    #[error("no such product type")]
+    ProductTypeNotFound,
+    #[error("no such collection")]
+    CollectionNotFound,
+    #[error("no such synonym group")]
+    SynonymsNotFound,
+    /// Another live variant of the shop has this SKU.
+    #[error("another variant already has the SKU {sku}")]
+    SkuTaken { field: String, sku: String },
+    /// Another product (or category) answers to this slug.
+    #[error("the slug {slug} is already taken")]
+    SlugTaken { field: String, slug: String },
+    /// Another product type has this name.
+    #[error("another product type is called {0}")]
+    ProductTypeNameTaken(String),
+    /// Bad input, a stale If-Match, the database.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+}
+
+agora_kernel::common_error!(CatalogError);
+
+impl CatalogError {
+    /// Bad input in one field.
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CatalogError::Common(CommonError::field(field, message))
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        let detail = e.to_string();
+        match e {
+            CatalogError::ProductNotFound => ApiError::new(ErrorKind::NotFound, "product-not-found", detail),
+            CatalogError::VariantNotFound => ApiError::new(ErrorKind::NotFound, "variant-not-found", detail),
+            CatalogError::CategoryNotFound => ApiError::new(ErrorKind::NotFound, "category-not-found", detail),
+            CatalogError::ProductTypeNotFound => ApiError::new(ErrorKind::NotFound, "product-type-not-found", detail),
+            CatalogError::CollectionNotFound => ApiError::new(ErrorKind::NotFound, "collection-not-found", detail),
+            CatalogError::SynonymsNotFound => ApiError::new(ErrorKind::NotFound, "synonyms-not-found", detail),
+            CatalogError::SkuTaken { field, .. } => {
+                ApiError::new(ErrorKind::Conflict, "sku-taken", detail.clone()).with_field(field, detail)
+            }
+            CatalogError::SlugTaken { field, .. } => {
+                ApiError::new(ErrorKind::Conflict, "slug-taken", detail.clone()).with_field(field, detail)
+            }
+            CatalogError::ProductTypeNameTaken(_) => {
+                ApiError::new(ErrorKind::Conflict, "product-type-name-taken", detail.clone()).with_field("name", detail)
+            }
+            CatalogError::Common(common) => ApiError::from(common),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The events the catalog publishes (through the outbox, in the transaction of the change).
+
+use agora_kernel::events::{Event, EventBusBuilder};
+use serde::{Deserialize, Serialize};
+
+/// A product was created.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductCreated {
+    pub product_id: uuid::Uuid,
+    pub status: String,
+    pub skus: Vec<String>,
+    pub version: i64,
+}
+
+/// A product, one of its variants or prices changed.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductUpdated {
+    pub product_id: uuid::Uuid,
+    /// The fields that changed (`status`, `name`, `variants`, …).
+    pub changed: Vec<String>,
+    pub version: i64,
+}
+
+/// A product was deleted; shoppers no longer see it.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductDeleted {
+    pub product_id: uuid::Uuid,
+    pub skus: Vec<String>,
+}
+
+/// A variant's price in one currency was set, changed or removed.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PriceChanged {
+    pub product_id: uuid::Uuid,
+    pub variant_id: uuid::Uuid,
+    pub sku: String,
+    pub currency: String,
+    /// Minor units before the change; absent when there was no price in this currency.
+    pub previous_amount: Option<i64>,
+    /// Minor units now; absent when the price was removed.
+    pub amount: Option<i64>,
+    pub compare_at_amount: Option<i64>,
+}
+
+/// A product became active (shoppers see it within its publication window).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductPublished {
+    pub product_id: uuid::Uuid,
+    pub publish_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub unpublish_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An active product was set to draft or archived, or deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductUnpublished {
+    pub product_id: uuid::Uuid,
+    /// Its status now (`draft`, `archived`), or `deleted`.
+    pub status: String,
+}
+
+fn aggregate(product_id: uuid::Uuid) -> String {
+    format!("product:{product_id}")
+}
+
+impl Event for ProductCreated {
+    const NAME: &'static str = "catalog.product_created.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+impl Event for ProductUpdated {
+    const NAME: &'static str = "catalog.product_updated.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+impl Event for ProductDeleted {
+    const NAME: &'static str = "catalog.product_deleted.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+impl Event for PriceChanged {
+    const NAME: &'static str = "catalog.price_changed.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+impl Event for ProductPublished {
+    const NAME: &'static str = "catalog.product_published.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+impl Event for ProductUnpublished {
+    const NAME: &'static str = "catalog.product_unpublished.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
+pub(crate) fn declare(events: &mut EventBusBuilder) {
+    events
+        .declare::<ProductCreated>()
+        .declare::<ProductUpdated>()
+        .declare::<ProductDeleted>()
+        .declare::<PriceChanged>()
+        .declare::<ProductPublished>()
+        .declare::<ProductUnpublished>();
+}

@@ -1,0 +1,996 @@
+//! Diesel queries over the catalog's tables: take the connection, return rows. No validation, no
+//! events (the feature files decide; the search engine writes its own table).
+
+use crate::schema::{
+    catalog_currencies, categories, collection_products, product_categories, product_changes, product_prices_from,
+    product_slugs, product_types, products, search_synonyms, variant_prices, variants,
+};
+use crate::{CategoryId, ProductId, ProductKind, ProductStatus, ProductTypeId, VariantId};
+use agora_kernel::values::LocalizedText;
+use chrono::{DateTime, Utc};
+use diesel::dsl::{now, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Jsonb};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Products shoppers may see: active, not deleted, within their publication window.
+macro_rules! visible {
+    () => {
+        products::status
+            .eq(ProductStatus::Active.as_str())
+            .and(products::deleted_at.is_null())
+            .and(products::publish_at.is_null().or(products::publish_at.le(now)))
+            .and(products::unpublish_at.is_null().or(products::unpublish_at.gt(now)))
+    };
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ProductRow {
+    pub id: ProductId,
+    pub kind: ProductKind,
+    pub status: ProductStatus,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub unpublish_at: Option<DateTime<Utc>>,
+    pub product_type_id: Option<ProductTypeId>,
+    pub tax_class: Option<String>,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub seo_title: LocalizedText,
+    pub seo_description: LocalizedText,
+    pub options: serde_json::Value,
+    pub attributes: serde_json::Value,
+    pub tags: Vec<String>,
+    pub sort_name: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = products)]
+pub(crate) struct ProductInsert {
+    pub id: ProductId,
+    pub kind: ProductKind,
+    pub status: ProductStatus,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub unpublish_at: Option<DateTime<Utc>>,
+    pub product_type_id: Option<ProductTypeId>,
+    pub tax_class: Option<String>,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub seo_title: LocalizedText,
+    pub seo_description: LocalizedText,
+    pub options: serde_json::Value,
+    pub attributes: serde_json::Value,
+    pub tags: Vec<String>,
+    pub sort_name: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+}
+
+/// A product's new field values (`None`: unchanged; `Some(None)`: cleared).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = products)]
+pub(crate) struct ProductChanges {
+    pub kind: Option<ProductKind>,
+    pub status: Option<ProductStatus>,
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+    pub unpublish_at: Option<Option<DateTime<Utc>>>,
+    pub product_type_id: Option<Option<ProductTypeId>>,
+    pub tax_class: Option<Option<String>>,
+    pub name: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    pub seo_title: Option<LocalizedText>,
+    pub seo_description: Option<LocalizedText>,
+    pub options: Option<serde_json::Value>,
+    pub attributes: Option<serde_json::Value>,
+    pub tags: Option<Vec<String>>,
+    pub sort_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = variants, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct VariantRow {
+    pub id: VariantId,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub option_values: serde_json::Value,
+    pub barcode: Option<String>,
+    pub weight_grams: Option<i32>,
+    pub length_mm: Option<i32>,
+    pub width_mm: Option<i32>,
+    pub height_mm: Option<i32>,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = variants)]
+pub(crate) struct VariantInsert {
+    pub id: VariantId,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub option_values: serde_json::Value,
+    pub barcode: Option<String>,
+    pub weight_grams: Option<i32>,
+    pub length_mm: Option<i32>,
+    pub width_mm: Option<i32>,
+    pub height_mm: Option<i32>,
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+}
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = variants)]
+pub(crate) struct VariantChanges {
+    pub sku: Option<String>,
+    pub option_values: Option<serde_json::Value>,
+    pub barcode: Option<Option<String>>,
+    pub weight_grams: Option<Option<i32>>,
+    pub length_mm: Option<Option<i32>>,
+    pub width_mm: Option<Option<i32>>,
+    pub height_mm: Option<Option<i32>>,
+    pub position: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = variant_prices, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct PriceRow {
+    pub variant_id: VariantId,
+    pub price_amount: i64,
+    pub price_currency: String,
+    pub compare_at_amount: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CategoryRow {
+    pub id: CategoryId,
+    pub parent_id: Option<CategoryId>,
+    pub position: i32,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = categories)]
+pub(crate) struct CategoryChanges {
+    pub parent_id: Option<Option<CategoryId>>,
+    pub position: Option<i32>,
+    pub name: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = product_types, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ProductTypeRow {
+    pub id: ProductTypeId,
+    pub name: String,
+    pub attributes: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = product_changes, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ChangeRow {
+    pub id: uuid::Uuid,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub action: String,
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = search_synonyms, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct SynonymsRow {
+    pub id: uuid::Uuid,
+    pub terms: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+// ---- currencies ----
+
+pub(crate) async fn extra_currencies(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    catalog_currencies::table.select(catalog_currencies::currency).order(catalog_currencies::currency).load(conn).await
+}
+
+pub(crate) async fn replace_extra_currencies(
+    conn: &mut AsyncPgConnection,
+    currencies: &[String],
+    who: &str,
+) -> QueryResult<()> {
+    diesel::delete(catalog_currencies::table.filter(catalog_currencies::currency.ne_all(currencies)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = currencies
+        .iter()
+        .map(|c| (catalog_currencies::currency.eq(c), catalog_currencies::created_by.eq(who)))
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(catalog_currencies::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+    }
+    Ok(())
+}
+
+// ---- products ----
+
+pub(crate) async fn insert_product(conn: &mut AsyncPgConnection, row: &ProductInsert) -> QueryResult<()> {
+    diesel::insert_into(products::table).values(row).execute(conn).await.map(|_| ())
+}
+
+/// The live product, locked for the rest of the transaction.
+pub(crate) async fn lock_product(conn: &mut AsyncPgConnection, id: ProductId) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .filter(products::id.eq(id).and(products::deleted_at.is_null()))
+        .select(ProductRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn find_product(conn: &mut AsyncPgConnection, id: ProductId) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .filter(products::id.eq(id).and(products::deleted_at.is_null()))
+        .select(ProductRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Applies `changes` (which may be empty) and bumps the version and audit columns.
+pub(crate) async fn update_product(
+    conn: &mut AsyncPgConnection,
+    id: ProductId,
+    changes: &ProductChanges,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<ProductRow> {
+    let bump =
+        (products::version.eq(products::version + 1), products::modified_at.eq(at), products::modified_by.eq(who));
+    let target = products::table.filter(products::id.eq(id));
+    diesel::update(target).set(bump).execute(conn).await?;
+    let target = products::table.filter(products::id.eq(id));
+    if has_product_changes(changes) {
+        diesel::update(target).set(changes).returning(ProductRow::as_returning()).get_result(conn).await
+    } else {
+        target.select(ProductRow::as_select()).first(conn).await
+    }
+}
+
+fn has_product_changes(c: &ProductChanges) -> bool {
+    c.kind.is_some()
+        || c.status.is_some()
+        || c.publish_at.is_some()
+        || c.unpublish_at.is_some()
+        || c.product_type_id.is_some()
+        || c.tax_class.is_some()
+        || c.name.is_some()
+        || c.description.is_some()
+        || c.seo_title.is_some()
+        || c.seo_description.is_some()
+        || c.options.is_some()
+        || c.attributes.is_some()
+        || c.tags.is_some()
+        || c.sort_name.is_some()
+}
+
+pub(crate) async fn soft_delete_product(
+    conn: &mut AsyncPgConnection,
+    id: ProductId,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(products::table.filter(products::id.eq(id)))
+        .set((
+            products::deleted_at.eq(at),
+            products::modified_at.eq(at),
+            products::modified_by.eq(who),
+            products::version.eq(products::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    // The SKUs are free for other products again.
+    diesel::update(variants::table.filter(variants::product_id.eq(id).and(variants::deleted_at.is_null())))
+        .set((variants::deleted_at.eq(at), variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .execute(conn)
+        .await?;
+    diesel::delete(product_prices_from::table.filter(product_prices_from::product_id.eq(id))).execute(conn).await?;
+    Ok(())
+}
+
+/// Back-office list: `query`'s sort and cursor, `filter`'s conditions.
+pub(crate) async fn list_products(
+    conn: &mut AsyncPgConnection,
+    query: &agora_kernel::lists::ListQuery<crate::ProductSort>,
+    filter: &crate::ProductFilter,
+) -> Result<Vec<ProductRow>, agora_kernel::ApiError> {
+    let mut q = products::table
+        .filter(products::deleted_at.is_null())
+        .select(ProductRow::as_select())
+        .limit(query.fetch_limit())
+        .into_boxed();
+    if let Some(status) = filter.status {
+        q = q.filter(products::status.eq(status.as_str()));
+    }
+    if let Some(tag) = &filter.tag {
+        q = q.filter(products::tags.contains(vec![tag.clone()]));
+    }
+    if let Some(category) = filter.category_id {
+        let members = product_categories::table
+            .filter(product_categories::category_id.eq(category))
+            .select(product_categories::product_id);
+        q = q.filter(products::id.eq_any(members));
+    }
+    if let Some(name) = &filter.name {
+        q = q.filter(products::sort_name.like(format!("%{}%", like_escape(&name.to_lowercase()))));
+    }
+    let q = match query.sort.key {
+        crate::ProductSort::Created => query.keyset::<DateTime<Utc>>()?.apply(q, products::created_at, products::id),
+        crate::ProductSort::Modified => query.keyset::<DateTime<Utc>>()?.apply(q, products::modified_at, products::id),
+        crate::ProductSort::Name => query.keyset::<String>()?.apply(q, products::sort_name, products::id),
+    };
+    Ok(q.load(conn).await.map_err(agora_kernel::DbError::Query)?)
+}
+
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+// ---- slugs ----
+
+/// Who answers to `slug` in `locale`: the product, whether it is its current slug, and whether
+/// the product is deleted.
+pub(crate) async fn slug_holder(
+    conn: &mut AsyncPgConnection,
+    locale: &str,
+    slug: &str,
+) -> QueryResult<Option<(ProductId, bool, bool)>> {
+    product_slugs::table
+        .inner_join(products::table.on(products::id.eq(product_slugs::product_id)))
+        .filter(product_slugs::locale.eq(locale).and(product_slugs::slug.eq(slug)))
+        .select((product_slugs::product_id, product_slugs::current, products::deleted_at.is_not_null()))
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn drop_slug(conn: &mut AsyncPgConnection, locale: &str, slug: &str) -> QueryResult<()> {
+    diesel::delete(product_slugs::table.filter(product_slugs::locale.eq(locale).and(product_slugs::slug.eq(slug))))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Makes `slug` the product's current slug in `locale`; the previous one stays, as a redirect.
+pub(crate) async fn set_current_slug(
+    conn: &mut AsyncPgConnection,
+    product: ProductId,
+    locale: &str,
+    slug: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(product_slugs::table.filter(
+        product_slugs::product_id.eq(product).and(product_slugs::locale.eq(locale)).and(product_slugs::current),
+    ))
+    .set(product_slugs::current.eq(false))
+    .execute(conn)
+    .await?;
+    diesel::insert_into(product_slugs::table)
+        .values((
+            product_slugs::locale.eq(locale),
+            product_slugs::slug.eq(slug),
+            product_slugs::product_id.eq(product),
+            product_slugs::current.eq(true),
+            product_slugs::created_at.eq(at),
+        ))
+        .on_conflict((product_slugs::locale, product_slugs::slug))
+        .do_update()
+        .set(product_slugs::current.eq(true))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The current slugs of `ids`: (product, locale, slug).
+pub(crate) async fn current_slugs(
+    conn: &mut AsyncPgConnection,
+    ids: &[ProductId],
+) -> QueryResult<Vec<(ProductId, String, String)>> {
+    product_slugs::table
+        .filter(product_slugs::product_id.eq_any(ids).and(product_slugs::current))
+        .select((product_slugs::product_id, product_slugs::locale, product_slugs::slug))
+        .order((product_slugs::product_id, product_slugs::locale))
+        .load(conn)
+        .await
+}
+
+// ---- categories of products ----
+
+pub(crate) async fn categories_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[ProductId],
+) -> QueryResult<Vec<(ProductId, CategoryId)>> {
+    product_categories::table
+        .filter(product_categories::product_id.eq_any(ids))
+        .select((product_categories::product_id, product_categories::category_id))
+        .order((product_categories::product_id, product_categories::category_id))
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn replace_product_categories(
+    conn: &mut AsyncPgConnection,
+    product: ProductId,
+    categories: &[CategoryId],
+) -> QueryResult<()> {
+    diesel::delete(product_categories::table.filter(product_categories::product_id.eq(product))).execute(conn).await?;
+    let rows: Vec<_> = categories
+        .iter()
+        .map(|c| (product_categories::product_id.eq(product), product_categories::category_id.eq(*c)))
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(product_categories::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+    }
+    Ok(())
+}
+
+// ---- variants and prices ----
+
+pub(crate) async fn variants_of(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> QueryResult<Vec<VariantRow>> {
+    variants::table
+        .filter(variants::product_id.eq_any(ids).and(variants::deleted_at.is_null()))
+        .select(VariantRow::as_select())
+        .order((variants::product_id, variants::position, variants::id))
+        .load(conn)
+        .await
+}
+
+/// The live variant holding `sku`, if any.
+pub(crate) async fn sku_holder(conn: &mut AsyncPgConnection, sku: &str) -> QueryResult<Option<VariantId>> {
+    variants::table
+        .filter(variants::sku.eq(sku).and(variants::deleted_at.is_null()))
+        .select(variants::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn insert_variant(conn: &mut AsyncPgConnection, row: &VariantInsert) -> QueryResult<()> {
+    diesel::insert_into(variants::table).values(row).execute(conn).await.map(|_| ())
+}
+
+pub(crate) async fn update_variant(
+    conn: &mut AsyncPgConnection,
+    id: VariantId,
+    changes: &VariantChanges,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(variants::table.filter(variants::id.eq(id)))
+        .set((variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .execute(conn)
+        .await?;
+    let any = changes.sku.is_some()
+        || changes.option_values.is_some()
+        || changes.barcode.is_some()
+        || changes.weight_grams.is_some()
+        || changes.length_mm.is_some()
+        || changes.width_mm.is_some()
+        || changes.height_mm.is_some()
+        || changes.position.is_some();
+    if any {
+        diesel::update(variants::table.filter(variants::id.eq(id))).set(changes).execute(conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn soft_delete_variant(
+    conn: &mut AsyncPgConnection,
+    id: VariantId,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(variants::table.filter(variants::id.eq(id)))
+        .set((variants::deleted_at.eq(at), variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn prices_of(conn: &mut AsyncPgConnection, ids: &[VariantId]) -> QueryResult<Vec<PriceRow>> {
+    variant_prices::table
+        .filter(variant_prices::variant_id.eq_any(ids))
+        .select(PriceRow::as_select())
+        .order((variant_prices::variant_id, variant_prices::price_currency))
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn replace_prices(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    rows: &[PriceRow],
+) -> QueryResult<()> {
+    diesel::delete(variant_prices::table.filter(variant_prices::variant_id.eq(variant))).execute(conn).await?;
+    if !rows.is_empty() {
+        diesel::insert_into(variant_prices::table).values(rows).execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes the product's lowest live price per currency (the storefront's price order).
+pub(crate) async fn refresh_prices_from(conn: &mut AsyncPgConnection, product: ProductId) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH lowest AS ( \
+             SELECT p.price_currency, min(p.price_amount) AS amount FROM variant_prices p \
+             JOIN variants v ON v.id = p.variant_id \
+             WHERE v.product_id = $1 AND v.deleted_at IS NULL GROUP BY p.price_currency), \
+         gone AS (DELETE FROM product_prices_from f WHERE f.product_id = $1 \
+             AND f.price_currency NOT IN (SELECT price_currency FROM lowest)) \
+         INSERT INTO product_prices_from (product_id, price_currency, price_amount) \
+         SELECT $1, price_currency, amount FROM lowest \
+         ON CONFLICT (product_id, price_currency) DO UPDATE SET price_amount = EXCLUDED.price_amount",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(product)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+// ---- history ----
+
+pub(crate) async fn record_change(
+    conn: &mut AsyncPgConnection,
+    product: ProductId,
+    action: &str,
+    changes: serde_json::Value,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(product_changes::table)
+        .values((
+            product_changes::id.eq(agora_kernel::new_id()),
+            product_changes::product_id.eq(product),
+            product_changes::changed_at.eq(at),
+            product_changes::changed_by.eq(who),
+            product_changes::action.eq(action),
+            product_changes::changes.eq(changes),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn history(
+    conn: &mut AsyncPgConnection,
+    product: ProductId,
+    page: &agora_kernel::lists::Keyset<DateTime<Utc>>,
+) -> QueryResult<Vec<ChangeRow>> {
+    let q = product_changes::table
+        .filter(product_changes::product_id.eq(product))
+        .select(ChangeRow::as_select())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    page.apply(q, product_changes::changed_at, product_changes::id).load(conn).await
+}
+
+// ---- categories ----
+
+pub(crate) async fn all_categories(conn: &mut AsyncPgConnection) -> QueryResult<Vec<CategoryRow>> {
+    categories::table
+        .filter(categories::deleted_at.is_null())
+        .select(CategoryRow::as_select())
+        .order((categories::position, categories::id))
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn lock_category(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryResult<Option<CategoryRow>> {
+    categories::table
+        .filter(categories::id.eq(id).and(categories::deleted_at.is_null()))
+        .select(CategoryRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Serialises moves in the tree: two concurrent moves could each pass the loop check alone.
+pub(crate) async fn lock_tree(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.categories'))")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn category_slug_holder(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<CategoryId>> {
+    categories::table
+        .filter(categories::slug.eq(slug).and(categories::deleted_at.is_null()))
+        .select(categories::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_category(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+    parent: Option<CategoryId>,
+    position: i32,
+    name: &LocalizedText,
+    description: &LocalizedText,
+    slug: &str,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<CategoryRow> {
+    diesel::insert_into(categories::table)
+        .values((
+            categories::id.eq(id),
+            categories::parent_id.eq(parent),
+            categories::position.eq(position),
+            categories::name.eq(name),
+            categories::description.eq(description),
+            categories::slug.eq(slug),
+            categories::created_at.eq(at),
+            categories::created_by.eq(who),
+            categories::modified_at.eq(at),
+            categories::modified_by.eq(who),
+        ))
+        .returning(CategoryRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn update_category(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+    changes: &CategoryChanges,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<CategoryRow> {
+    let bump = (
+        categories::version.eq(categories::version + 1),
+        categories::modified_at.eq(at),
+        categories::modified_by.eq(who),
+    );
+    diesel::update(categories::table.filter(categories::id.eq(id))).set(bump).execute(conn).await?;
+    let any = changes.parent_id.is_some()
+        || changes.position.is_some()
+        || changes.name.is_some()
+        || changes.description.is_some()
+        || changes.slug.is_some();
+    let target = categories::table.filter(categories::id.eq(id));
+    if any {
+        diesel::update(target).set(changes).returning(CategoryRow::as_returning()).get_result(conn).await
+    } else {
+        target.select(CategoryRow::as_select()).first(conn).await
+    }
+}
+
+pub(crate) async fn soft_delete_category(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::delete(product_categories::table.filter(product_categories::category_id.eq(id))).execute(conn).await?;
+    diesel::update(categories::table.filter(categories::id.eq(id)))
+        .set((
+            categories::deleted_at.eq(at),
+            categories::modified_at.eq(at),
+            categories::modified_by.eq(who),
+            categories::version.eq(categories::version + 1),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Which of `ids` are live categories.
+pub(crate) async fn existing_categories(
+    conn: &mut AsyncPgConnection,
+    ids: &[CategoryId],
+) -> QueryResult<Vec<CategoryId>> {
+    categories::table
+        .filter(categories::id.eq_any(ids).and(categories::deleted_at.is_null()))
+        .select(categories::id)
+        .load(conn)
+        .await
+}
+
+// ---- product types ----
+
+pub(crate) async fn product_type_named(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        product_types::table
+            .filter(product_types::deleted_at.is_null())
+            .filter(sql::<Bool>("lower(name) = lower(").bind::<diesel::sql_types::Text, _>(name).sql(")")),
+    ))
+    .get_result(conn)
+    .await
+}
+
+pub(crate) async fn insert_product_type(
+    conn: &mut AsyncPgConnection,
+    id: ProductTypeId,
+    name: &str,
+    attributes: serde_json::Value,
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<ProductTypeRow> {
+    diesel::insert_into(product_types::table)
+        .values((
+            product_types::id.eq(id),
+            product_types::name.eq(name),
+            product_types::attributes.eq(attributes),
+            product_types::created_at.eq(at),
+            product_types::created_by.eq(who),
+            product_types::modified_at.eq(at),
+            product_types::modified_by.eq(who),
+        ))
+        .returning(ProductTypeRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn product_types(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ProductTypeRow>> {
+    product_types::table
+        .filter(product_types::deleted_at.is_null())
+        .select(ProductTypeRow::as_select())
+        .order((product_types::name, product_types::id))
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn product_type(
+    conn: &mut AsyncPgConnection,
+    id: ProductTypeId,
+) -> QueryResult<Option<ProductTypeRow>> {
+    product_types::table
+        .filter(product_types::id.eq(id).and(product_types::deleted_at.is_null()))
+        .select(ProductTypeRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+// ---- synonyms ----
+
+pub(crate) async fn insert_synonyms(
+    conn: &mut AsyncPgConnection,
+    terms: &[String],
+    who: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<SynonymsRow> {
+    diesel::insert_into(search_synonyms::table)
+        .values((
+            search_synonyms::id.eq(agora_kernel::new_id()),
+            search_synonyms::terms.eq(terms),
+            search_synonyms::created_at.eq(at),
+            search_synonyms::created_by.eq(who),
+            search_synonyms::modified_at.eq(at),
+            search_synonyms::modified_by.eq(who),
+        ))
+        .returning(SynonymsRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn synonyms(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SynonymsRow>> {
+    search_synonyms::table
+        .select(SynonymsRow::as_select())
+        .order((search_synonyms::created_at, search_synonyms::id))
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn delete_synonyms(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> QueryResult<usize> {
+    diesel::delete(search_synonyms::table.filter(search_synonyms::id.eq(id))).execute(conn).await
+}
+
+// ---- storefront ----
+
+/// One product of a storefront list.
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct ListingRow {
+    pub id: ProductId,
+    pub name: LocalizedText,
+    pub tags: Vec<String>,
+    pub attributes: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub sort_name: String,
+    pub price_amount: Option<i64>,
+}
+
+/// What a storefront list is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Narrowing {
+    pub currency: String,
+    /// The category and every category below it.
+    pub categories: Option<Vec<CategoryId>>,
+    pub tags: Vec<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// Per attribute: any of these JSON objects is contained in the product's attributes.
+    pub attributes: Vec<Vec<serde_json::Value>>,
+    /// Only these products (search hits).
+    pub only: Option<Vec<ProductId>>,
+    /// Only the products of a collection.
+    pub collection: Option<CollectionMembers>,
+}
+
+/// How a collection chooses its products.
+#[derive(Debug, Clone)]
+pub(crate) enum CollectionMembers {
+    HandPicked(crate::CollectionId),
+    /// The stored rule JSON, evaluated by `catalog_rule_matches`.
+    Rule(serde_json::Value),
+}
+
+/// Applies a [`Narrowing`] to a boxed query over `products ⋈ product_prices_from`.
+macro_rules! narrow {
+    ($q:expr, $n:expr) => {{
+        let n: &Narrowing = $n;
+        let mut q = $q;
+        if let Some(categories) = &n.categories {
+            let members = product_categories::table
+                .filter(product_categories::category_id.eq_any(categories.clone()))
+                .select(product_categories::product_id);
+            q = q.filter(products::id.eq_any(members));
+        }
+        if !n.tags.is_empty() {
+            q = q.filter(products::tags.contains(n.tags.clone()));
+        }
+        if let Some(min) = n.min_price {
+            q = q.filter(product_prices_from::price_amount.ge(min));
+        }
+        if let Some(max) = n.max_price {
+            q = q.filter(product_prices_from::price_amount.le(max));
+        }
+        for any_of in &n.attributes {
+            q = q.filter(sql::<Bool>("products.attributes @> ANY(").bind::<Array<Jsonb>, _>(any_of.clone()).sql(")"));
+        }
+        if let Some(only) = &n.only {
+            q = q.filter(products::id.eq_any(only.clone()));
+        }
+        match &n.collection {
+            Some(CollectionMembers::HandPicked(id)) => {
+                let members = collection_products::table
+                    .filter(collection_products::collection_id.eq(*id))
+                    .select(collection_products::product_id);
+                q = q.filter(products::id.eq_any(members));
+            }
+            Some(CollectionMembers::Rule(rule)) => {
+                q = q.filter(sql::<Bool>("catalog_rule_matches(products.id, ").bind::<Jsonb, _>(rule.clone()).sql(")"));
+            }
+            None => {}
+        }
+        q
+    }};
+}
+
+/// A page of visible products in the client's order.
+pub(crate) async fn store_listing(
+    conn: &mut AsyncPgConnection,
+    narrowing: &Narrowing,
+    query: &agora_kernel::lists::ListQuery<crate::StoreSort>,
+) -> Result<Vec<ListingRow>, agora_kernel::ApiError> {
+    let q = products::table
+        .inner_join(product_prices_from::table)
+        .filter(product_prices_from::price_currency.eq(narrowing.currency.clone()))
+        .filter(visible!())
+        .select((
+            products::id,
+            products::name,
+            products::tags,
+            products::attributes,
+            products::created_at,
+            products::sort_name,
+            product_prices_from::price_amount.nullable(),
+        ))
+        .limit(query.fetch_limit())
+        .into_boxed();
+    let q = narrow!(q, narrowing);
+    let q = match query.sort.key {
+        crate::StoreSort::Newest => query.keyset::<DateTime<Utc>>()?.apply(q, products::created_at, products::id),
+        crate::StoreSort::Name => query.keyset::<String>()?.apply(q, products::sort_name, products::id),
+        crate::StoreSort::Price => query.keyset::<i64>()?.apply(q, product_prices_from::price_amount, products::id),
+    };
+    Ok(q.load(conn).await.map_err(agora_kernel::DbError::Query)?)
+}
+
+/// Every visible product matching `narrowing`: its attributes, tags and price (for facets).
+pub(crate) async fn store_facet_rows(
+    conn: &mut AsyncPgConnection,
+    narrowing: &Narrowing,
+) -> QueryResult<Vec<(ProductId, serde_json::Value, Vec<String>, i64)>> {
+    let q = products::table
+        .inner_join(product_prices_from::table)
+        .filter(product_prices_from::price_currency.eq(narrowing.currency.clone()))
+        .filter(visible!())
+        .select((products::id, products::attributes, products::tags, product_prices_from::price_amount))
+        .into_boxed();
+    narrow!(q, narrowing).load(conn).await
+}
+
+/// The visible products among `ids`, with their lowest price in `currency` if they have one.
+pub(crate) async fn visible_summaries(
+    conn: &mut AsyncPgConnection,
+    ids: &[ProductId],
+    currency: &str,
+) -> QueryResult<Vec<ListingRow>> {
+    products::table
+        .left_join(
+            product_prices_from::table.on(product_prices_from::product_id
+                .eq(products::id)
+                .and(product_prices_from::price_currency.eq(currency.to_string()))),
+        )
+        .filter(products::id.eq_any(ids))
+        .filter(visible!())
+        .select((
+            products::id,
+            products::name,
+            products::tags,
+            products::attributes,
+            products::created_at,
+            products::sort_name,
+            product_prices_from::price_amount.nullable(),
+        ))
+        .load(conn)
+        .await
+}
+
+/// The product if shoppers may see it.
+pub(crate) async fn visible_product(conn: &mut AsyncPgConnection, id: ProductId) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .filter(products::id.eq(id))
+        .filter(visible!())
+        .select(ProductRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The product answering to `slug` in any locale: (product, locale, current).
+pub(crate) async fn product_by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Vec<(ProductId, String, bool)>> {
+    product_slugs::table
+        .filter(product_slugs::slug.eq(slug))
+        .select((product_slugs::product_id, product_slugs::locale, product_slugs::current))
+        .order((product_slugs::current.desc(), product_slugs::locale))
+        .load(conn)
+        .await
+}
+
+/// The product's current slug in `locale`.
+pub(crate) async fn current_slug(
+    conn: &mut AsyncPgConnection,
+    product: ProductId,
+    locale: &str,
+) -> QueryResult<Option<String>> {
+    product_slugs::table
+        .filter(product_slugs::product_id.eq(product).and(product_slugs::locale.eq(locale)).and(product_slugs::current))
+        .select(product_slugs::slug)
+        .first(conn)
+        .await
+        .optional()
+}
