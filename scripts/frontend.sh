@@ -62,12 +62,13 @@ check() {
 e2e() {
     local binary="${1:?usage: scripts/frontend.sh e2e BINARY}"
     [ -x "$binary" ] || die "$binary is not an executable agora binary"
+    binary="$(realpath "$binary")"
     ensure_node
     ensure_chromium
     { python3 -c 'import aiosmtpd' || /usr/bin/python3 -c 'import aiosmtpd'; } >/dev/null 2>&1 || apt_install python3-aiosmtpd
     [ -f frontend/dist/storefront/browser/index.html ] || build
     section "Frontend: end-to-end journeys"
-    (cd frontend && node e2e/run.mjs "$(realpath "$binary")")
+    (cd frontend && node e2e/run.mjs "$binary")
 }
 
 case "$mode" in

@@ -33,6 +33,27 @@ const children = [];
 const cleanups = [];
 let passed = 0;
 let failed = 0;
+let cleanedUp = false;
+
+/** Stops what the run started and drops what it made, also when setting up failed. */
+function cleanUp() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const child of children) {
+    if (child.exitCode === null) {
+      child.stopping = true;
+      child.kill('SIGKILL');
+    }
+  }
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      cleanup();
+    } catch (error) {
+      console.error(`cleanup: ${error}`);
+    }
+  }
+}
+process.on('exit', cleanUp);
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -442,13 +463,7 @@ for (const child of children.reverse()) {
   child.kill('SIGTERM');
 }
 await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
-for (const cleanup of cleanups.reverse()) {
-  try {
-    cleanup();
-  } catch (error) {
-    console.error(`cleanup: ${error}`);
-  }
-}
+cleanUp();
 void agora;
 console.log(`screenshots in ${screenshots}`);
 console.log(`${passed} passed, ${failed} failed`);
