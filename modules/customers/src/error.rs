@@ -7,7 +7,7 @@ pub enum CustomersError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("a module holding personal data failed: {0}")]
-    PersonalData(String),
+    PersonalData(#[source] agora_kernel::ports::PortError),
     /// The account side (who the customer is, their credentials), answered by identity.
     #[error(transparent)]
     Identity(#[from] IdentityError),
@@ -28,7 +28,8 @@ impl From<CustomersError> for ApiError {
     fn from(e: CustomersError) -> Self {
         match e {
             CustomersError::NotFound(what) => ApiError::not_found(what),
-            CustomersError::PersonalData(_) => ApiError::internal(e),
+            // A port's failure keeps its kind: the database or a party that is down is a 503.
+            CustomersError::PersonalData(port) => ApiError::from(port),
             CustomersError::Identity(identity) => ApiError::from(identity),
             CustomersError::Common(common) => ApiError::from(common),
         }
