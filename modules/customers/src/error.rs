@@ -28,7 +28,7 @@ impl From<CustomersError> for ApiError {
     fn from(e: CustomersError) -> Self {
         match e {
             CustomersError::NotFound(what) => ApiError::not_found(what),
-            // The port's failure keeps its kind: a database that is down is a 503.
+            // A port's failure keeps its kind: the database or a party that is down is a 503.
             CustomersError::PersonalData(port) => ApiError::from(port),
             CustomersError::Identity(identity) => ApiError::from(identity),
             CustomersError::Common(common) => ApiError::from(common),
