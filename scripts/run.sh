@@ -5,7 +5,8 @@
 #
 # 1. installs the Debian `postgresql` package if its server binaries are missing
 #    (only when DATABASE_URL is unset: then agora runs its own PostgreSQL under ./data),
-# 2. builds the release binary,
+# 2. builds the web apps (frontend/, installing Node 22 from the npm registry when the machine's
+#    is older) and the release binary, which embeds them,
 # 3. provisions the demo shop "demo" (idempotent: re-running keeps your data),
 # 4. serves on AGORA_BIND (default 127.0.0.1:8080) until Ctrl-C.
 #
@@ -59,6 +60,9 @@ command -v cargo >/dev/null 2>&1 \
     || die "cargo not found. Install a Rust toolchain (rustup, or Debian's cargo for a recent enough Rust) and re-run."
 command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
 info "$(cargo --version)"
+# The apps first: the release binary embeds frontend/dist.
+bash scripts/frontend.sh build
+section "Build: release binary"
 cargo build --release --bin agora
 BIN="${CARGO_TARGET_DIR:-target}/release/agora"
 [ -x "$BIN" ] || die "build finished but $BIN is missing"
@@ -80,6 +84,9 @@ shop_host="demo.${AGORA_BASE_DOMAIN:-localhost}"
 
 section "Agora on $AGORA_BIND"
 cat <<EOF
+  Storefront       http://$shop_host:$port/
+  Shop admin       http://$shop_host:$port/admin/        (sign in as the demo owner below)
+  Platform console $base/admin/platform/   (sign in as the platform operator)
   Storefront API   http://$shop_host:$port/api/v1/store/shop
   API docs         $base/api/docs
   OpenAPI          $base/api/openapi.json

@@ -10,7 +10,8 @@
 #   * aiosmtpd, the SMTP server the notification tests run               (Debian `python3-aiosmtpd`);
 #   * moto_server, the S3-compatible server the file-storage tests run   (PyPI `moto[server]`, in a
 #     venv under ~/.cache/agora-test-venv; AGORA_MOTO_SERVER overrides where it is);
-#   * cargo nextest when installed, plain `cargo test` otherwise.
+#   * cargo nextest when installed, plain `cargo test` otherwise;
+#   * for the web apps: Node 22 (npm registry, when the machine's is older) and Chromium (Debian).
 # When the services are already up it changes nothing.
 #
 # Usage:  bash scripts/test.sh [extra args for the test runner]
@@ -24,6 +25,8 @@
 #                          A non-default URL is only checked.
 #   AGORA_LINT=0           skip `cargo fmt --check` and `cargo clippy -D warnings` (run first by default)
 #   AGORA_FUZZ=0           skip the contract fuzzing stage (scripts/fuzz.sh), run after a full, green test run
+#   AGORA_FRONTEND=0       skip the web apps' stage (scripts/frontend.sh check, then e2e in Chromium),
+#                          run after a full, green test run
 #   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
 #   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
 #   CARGO_TARGET_DIR       honoured as cargo always does.
@@ -314,6 +317,17 @@ else
     export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"   # same as `-- --test-threads=4`
     section "Tests: cargo test --workspace --no-fail-fast $* (RUST_TEST_THREADS=$RUST_TEST_THREADS)"
     cargo test --workspace --no-fail-fast "$@" || status=$?
+fi
+
+# The web apps: lockfile and generated-client drift, lint, unit tests, production build with
+# its bundle budgets, then the end-to-end journeys in Chromium against the debug binary the
+# Rust tests built (full runs only, like the fuzzing below).
+if [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && [ "${AGORA_FRONTEND:-1}" = "1" ]; then
+    bash scripts/frontend.sh check || status=$?
+    if [ "$status" -eq 0 ]; then
+        [ -x "${CARGO_TARGET_DIR:-target}/debug/agora" ] || cargo build --bin agora
+        bash scripts/frontend.sh e2e "${CARGO_TARGET_DIR:-target}/debug/agora" || status=$?
+    fi
 fi
 
 # The contract under fuzzing: only after a full run (no filter) whose tests passed, so a

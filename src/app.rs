@@ -13,7 +13,9 @@ use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::outbound::{Outbound, OutboundPolicy};
 use agora_kernel::platform::PlatformToken;
-use agora_kernel::ports::{AccountEmail, PersonalDataHolder, ShopAddress, ShopFounder, ShopOwner, TransactionalMail};
+use agora_kernel::ports::{
+    AccountEmail, BoxFuture, PersonalDataHolder, PortError, ShopAddress, ShopFounder, ShopOwner, TransactionalMail,
+};
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
@@ -162,10 +164,10 @@ impl PersonalDataHolder for NotificationsPort {
         conn: &'a mut diesel_async::AsyncPgConnection,
         account: &'a str,
         email: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + 'a>> {
+    ) -> BoxFuture<'a, Result<serde_json::Value, PortError>> {
         Box::pin(async move {
-            let data = self.0.recipient_data(conn, account, email).await.map_err(|e| e.to_string())?;
-            serde_json::to_value(data).map_err(|e| e.to_string())
+            let data = self.0.recipient_data(conn, account, email).await.map_err(notifications_failure)?;
+            serde_json::to_value(data).map_err(|e| PortError::Failed(e.to_string()))
         })
     }
 
@@ -175,10 +177,10 @@ impl PersonalDataHolder for NotificationsPort {
         account: &'a str,
         email: &'a str,
         replacement: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(
-            async move { self.0.erase_recipient(conn, account, email, replacement).await.map_err(|e| e.to_string()) },
-        )
+    ) -> BoxFuture<'a, Result<(), PortError>> {
+        Box::pin(async move {
+            self.0.erase_recipient(conn, account, email, replacement).await.map_err(notifications_failure)
+        })
     }
 }
 
@@ -188,18 +190,31 @@ impl TransactionalMail for NotificationsPort {
         conn: &'a mut diesel_async::AsyncPgConnection,
         tenant: &'a agora_kernel::TenantContext,
         email: AccountEmail<'a>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+    ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             let mut variables = email.variables;
             if let serde_json::Value::Object(map) = &mut variables {
-                let name = agora_tenancy::shop_name(conn).await.map_err(|e| e.to_string())?;
+                let name = agora_tenancy::shop_name(conn).await?;
                 map.insert("shop_name".into(), serde_json::Value::String(name));
             }
             let request = SendEmail::new(email.template, email.locale, email.to, variables)
                 .for_account(email.account)
                 .with_secrets(email.secrets);
-            self.0.send(conn, tenant, request).await.map(|_| ()).map_err(|e| e.to_string())
+            self.0.send(conn, tenant, request).await.map(|_| ()).map_err(notifications_failure)
         })
+    }
+}
+
+/// Notifications' failures as a port reports them: refused input keeps its fields, the database
+/// its kind (so a pool timeout is a 503 to identity's caller too).
+fn notifications_failure(e: agora_notifications::NotificationsError) -> PortError {
+    use agora_kernel::CommonError;
+    use agora_notifications::NotificationsError;
+    match e {
+        NotificationsError::Common(CommonError::Invalid(errors)) => PortError::Invalid(errors),
+        NotificationsError::Common(CommonError::Db(db)) => PortError::Db(db),
+        NotificationsError::ShopAddress(port) => port,
+        other => PortError::Failed(other.to_string()),
     }
 }
 
@@ -218,8 +233,16 @@ impl ShopFounder for IdentityFounder {
         conn: &'a mut diesel_async::AsyncPgConnection,
         tenant: &'a agora_kernel::TenantContext,
         owner: &'a ShopOwner,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move { self.identity.appoint_shop_owner(conn, tenant, owner).await.map_err(|e| e.to_string()) })
+    ) -> BoxFuture<'a, Result<(), PortError>> {
+        Box::pin(async move {
+            self.identity.appoint_shop_owner(conn, tenant, owner).await.map_err(|e| match e {
+                agora_identity::IdentityError::Common(agora_kernel::CommonError::Invalid(errors)) => {
+                    PortError::Invalid(errors)
+                }
+                agora_identity::IdentityError::Common(agora_kernel::CommonError::Db(db)) => PortError::Db(db),
+                other => PortError::Failed(other.to_string()),
+            })
+        })
     }
 }
 
@@ -235,9 +258,9 @@ impl ShopAddress for ShopUrls {
         &'a self,
         conn: &'a mut diesel_async::AsyncPgConnection,
         tenant: &'a agora_kernel::TenantContext,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + 'a>> {
+    ) -> BoxFuture<'a, Result<String, PortError>> {
         Box::pin(async move {
-            match agora_tenancy::primary_domain(conn, tenant.id).await.map_err(|e| e.to_string())? {
+            match agora_tenancy::primary_domain(conn, tenant.id).await? {
                 Some(domain) => Ok(format!("{}://{domain}", self.config.public_scheme())),
                 None => Ok(self.config.shop_url(&tenant.slug)),
             }
@@ -551,6 +574,10 @@ fn serving(
         .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
         .app_data(web::Data::new(MetricsListener(metrics_listener)))
         .app_data(web::Data::new(SecurityHeaders { hsts: config.secure_cookies }))
+        .app_data(web::Data::new(crate::web::WebApps::new(
+            config.frontend_dir.clone().map_or(crate::web::AppFiles::Embedded, crate::web::AppFiles::Directory),
+            &config.storage,
+        )))
         .app_data(agora_kernel::http::json_config(max_body))
         .app_data(agora_kernel::http::payload_config(max_body))
         .app_data(agora_kernel::http::query_config())
@@ -569,13 +596,8 @@ fn serving(
     .with_json_spec_v3_at("/api/openapi.json")
     .with_swagger_ui_at("/api/docs")
     .build()
-    .default_service(actix_web::web::to(|| async {
-        Err::<actix_web::HttpResponse, _>(ApiError::new(
-            agora_kernel::ErrorKind::NotFound,
-            "not-found",
-            "no such resource",
-        ))
-    }))
+    // What no route answers: the web apps for page loads, the API's 404 problem otherwise.
+    .default_service(actix_web::web::to(crate::web::serve))
     // Listed innermost first: request id → security headers → span → API docs guard →
     // metrics listener → metrics → error normalising → unstorable text → tenant → authentication → rate limit →
     // idempotency → handler.

@@ -93,6 +93,10 @@ pub struct Config {
     /// `<data dir>/files`) or `s3://bucket` with `AGORA_S3_ENDPOINT`, `AGORA_S3_REGION`,
     /// `AGORA_S3_ACCESS_KEY_ID` and `AGORA_S3_SECRET_ACCESS_KEY`.
     pub storage: StorageSettings,
+    /// `AGORA_FRONTEND_DIR`: serve the web apps from this directory (laid out like
+    /// `frontend/dist`) instead of the copy built into the binary; for working on the apps
+    /// without rebuilding Rust.
+    pub frontend_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -157,6 +161,7 @@ const FILE_KEYS: &[&str] = &[
     "s3_region",
     "s3_access_key_id",
     "s3_secret_access_key",
+    "frontend_dir",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -398,6 +403,12 @@ impl Config {
         };
         let (trusted_proxies, deprecations) = trusted_proxies(&src)?;
         let storage = storage(&src, &data_dir)?;
+        let frontend_dir = match src.raw("AGORA_FRONTEND_DIR") {
+            Some((v, name)) if !Path::new(&v).is_dir() => {
+                return Err(ConfigError::Invalid { name, value: v, message: "expected an existing directory".into() })
+            }
+            other => other.map(|(v, _)| PathBuf::from(v)),
+        };
         Ok(Config {
             database_url,
             redis_url,
@@ -448,6 +459,7 @@ impl Config {
             metrics_bind,
             metrics_token,
             storage,
+            frontend_dir,
         })
     }
 }

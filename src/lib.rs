@@ -7,3 +7,4 @@ pub mod config;
 pub mod demo;
 pub mod embedded_pg;
 pub mod telemetry;
+pub mod web;

@@ -4,8 +4,10 @@
 
 use crate::support::{eventually, run_agora, AgoraProcess, TestDatabase};
 use agora_kernel::events::{Event, EventBus};
-use agora_kernel::jobs::{enqueue, EnqueueOptions, Job, JobContext, JobError, JobRegistry, WorkerPool, WorkerSettings};
-use agora_kernel::{Database, DbError, DbSettings, TenantContext, TenantSchema};
+use agora_kernel::jobs::{
+    enqueue_platform, EnqueueOptions, Job, JobContext, JobError, JobRegistry, WorkerPool, WorkerSettings,
+};
+use agora_kernel::{Acting, Database, DbError, DbSettings, TenantContext, TenantSchema};
 use diesel::sql_types::{Integer, Text};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -122,9 +124,9 @@ async fn a_rolled_back_transaction_enqueues_and_publishes_nothing() {
     };
     let result: Result<(), DbError> = queue
         .db
-        .control_tx(async |conn| {
-            enqueue(conn, None, &Note { text: "never".into() }, EnqueueOptions::default()).await?;
-            bus.publish(conn, Some(&tenant), &Happened { aggregate: "a".into(), seq: 1 }).await?;
+        .in_tenant(&tenant, &Acting::system("test"), async |tx| {
+            tx.enqueue(&Note { text: "never".into() }, EnqueueOptions::default()).await?;
+            tx.publish(&bus, &Happened { aggregate: "a".into(), seq: 1 }).await?;
             Err(DbError::Pool("the use case failed after publishing".into()))
         })
         .await;
@@ -134,9 +136,9 @@ async fn a_rolled_back_transaction_enqueues_and_publishes_nothing() {
 
     queue
         .db
-        .control_tx(async |conn| {
-            enqueue(conn, None, &Note { text: "kept".into() }, EnqueueOptions::default()).await?;
-            bus.publish(conn, Some(&tenant), &Happened { aggregate: "a".into(), seq: 1 }).await?;
+        .in_tenant(&tenant, &Acting::system("test"), async |tx| {
+            tx.enqueue(&Note { text: "kept".into() }, EnqueueOptions::default()).await?;
+            tx.publish(&bus, &Happened { aggregate: "a".into(), seq: 1 }).await?;
             Ok::<_, DbError>(())
         })
         .await
@@ -154,9 +156,8 @@ async fn retries_back_off_then_succeed_or_die() {
         queue
             .db
             .control_tx(async |conn| {
-                enqueue(
+                enqueue_platform(
                     conn,
-                    None,
                     &Flaky { name: name.into(), succeed_on },
                     EnqueueOptions { dedup_key: Some(name.into()), ..Default::default() },
                 )
@@ -217,37 +218,32 @@ async fn scheduling_dedup_and_priority() {
     queue
         .db
         .control_tx(async |conn| {
-            let first = enqueue(
+            let first = enqueue_platform(
                 conn,
-                None,
                 &Note { text: "low".into() },
                 EnqueueOptions { priority: -5, ..Default::default() },
             )
             .await?;
-            let high = enqueue(
+            let high = enqueue_platform(
                 conn,
-                None,
                 &Note { text: "high".into() },
                 EnqueueOptions { priority: 10, ..Default::default() },
             )
             .await?;
-            enqueue(
+            enqueue_platform(
                 conn,
-                None,
                 &Note { text: "later".into() },
                 EnqueueOptions { run_at: Some(later), ..Default::default() },
             )
             .await?;
-            let once = enqueue(
+            let once = enqueue_platform(
                 conn,
-                None,
                 &Note { text: "once".into() },
                 EnqueueOptions { dedup_key: Some("k".into()), ..Default::default() },
             )
             .await?;
-            let twice = enqueue(
+            let twice = enqueue_platform(
                 conn,
-                None,
                 &Note { text: "twice".into() },
                 EnqueueOptions { dedup_key: Some("k".into()), ..Default::default() },
             )
@@ -325,8 +321,8 @@ async fn one_aggregates_events_reach_a_subscriber_in_order_despite_failures() {
         for aggregate in ["a", "b", "c"] {
             queue
                 .db
-                .control_tx(async |conn| {
-                    bus.publish(conn, Some(&tenant), &Happened { aggregate: aggregate.into(), seq }).await
+                .in_tenant(&tenant, &Acting::system("test"), async |tx| {
+                    tx.publish(&bus, &Happened { aggregate: aggregate.into(), seq }).await
                 })
                 .await
                 .unwrap();

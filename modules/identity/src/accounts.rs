@@ -6,7 +6,7 @@ use crate::session_store::Device;
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{password, tokens, Account, IdentityError, IdentityModule, LoginRequest, UserKind};
-use agora_kernel::ports::AccountEmail;
+use agora_kernel::ports::{AccountEmail, PortError};
 use agora_kernel::throttle::{self, ThrottleScope};
 use agora_kernel::{Actor, TenantContext};
 use chrono::Utc;
@@ -472,7 +472,7 @@ impl IdentityModule {
     ) -> Result<String, IdentityError> {
         match &self.inner.address {
             Some(address) => address.base_url(conn, tenant).await.map_err(IdentityError::ShopAddress),
-            None => Err(IdentityError::ShopAddress("no shop address is configured".into())),
+            None => Err(IdentityError::ShopAddress(PortError::Failed("no shop address is configured".into()))),
         }
     }
 

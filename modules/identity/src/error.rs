@@ -53,7 +53,7 @@ pub enum IdentityError {
     #[error("built-in roles cannot be changed")]
     BuiltInRole,
     #[error("sending email failed: {0}")]
-    Mail(String),
+    Mail(#[source] agora_kernel::ports::PortError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("a stored secret could not be sealed or opened: {0}")]
@@ -61,9 +61,9 @@ pub enum IdentityError {
     #[error("the session store is unavailable: {0}")]
     SessionStore(String),
     #[error("a module holding personal data failed: {0}")]
-    PersonalData(String),
+    PersonalData(#[source] agora_kernel::ports::PortError),
     #[error("the shop's address for links: {0}")]
-    ShopAddress(String),
+    ShopAddress(#[source] agora_kernel::ports::PortError),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -133,12 +133,11 @@ impl From<IdentityError> for ApiError {
             IdentityError::OwnerOnly(_) => ApiError::new(ErrorKind::Forbidden, "owner-only", e.to_string()),
             IdentityError::SsoRequired => ApiError::new(ErrorKind::Forbidden, "sso-required", e.to_string()),
             IdentityError::BuiltInRole => ApiError::new(ErrorKind::Conflict, "built-in-role", e.to_string()),
-            IdentityError::Mail(_)
-            | IdentityError::Hashing(_)
-            | IdentityError::Sealing(_)
-            | IdentityError::PersonalData(_)
-            | IdentityError::ShopAddress(_)
-            | IdentityError::Outbound(_) => ApiError::internal(e),
+            // A port's failure keeps its kind: the database or a party that is down is a 503.
+            IdentityError::Mail(port) | IdentityError::PersonalData(port) | IdentityError::ShopAddress(port) => {
+                ApiError::from(port)
+            }
+            IdentityError::Hashing(_) | IdentityError::Sealing(_) | IdentityError::Outbound(_) => ApiError::internal(e),
             IdentityError::SessionStore(_) => ApiError::unavailable(e),
             IdentityError::Common(common) => ApiError::from(common),
         }

@@ -786,6 +786,28 @@ async fn admin_me(
     Ok(web::Json(module.account(&tenant, staff.0.user).await?))
 }
 
+/// What the signed-in staff member may do.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub(crate) struct MyPermissions {
+    /// Permission names from all of the member's roles, sorted.
+    permissions: Vec<String>,
+}
+
+/// The signed-in staff member's permissions (the union of their roles'), so that the admin
+/// shows only what they can use. Every admin route still checks its permission itself.
+#[api_v2_operation(tags(Admin), operation_id = "getMyStaffPermissions")]
+async fn admin_my_permissions(
+    req: HttpRequest,
+    _staff: SignedInStaff,
+    _tenant: TenantContext,
+) -> Result<web::Json<MyPermissions>, ApiError> {
+    let permissions = match Principal::of(&req) {
+        Principal::Staff { permissions, .. } => permissions.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    Ok(web::Json(MyPermissions { permissions }))
+}
+
 /// Your signed-in browsers (cookie sessions), newest first; `current` marks this one.
 #[api_v2_operation(tags(Admin), operation_id = "listMyStaffSessions")]
 async fn admin_sessions(
@@ -1005,6 +1027,7 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/password-reset/request").route(web::post().to(admin_reset_request)))
         .service(web::resource("/auth/password-reset/confirm").route(web::post().to(admin_reset_confirm)))
         .service(web::resource("/me").route(web::get().to(admin_me)))
+        .service(web::resource("/me/permissions").route(web::get().to(admin_my_permissions)))
         .service(web::resource("/me/sessions").route(web::get().to(admin_sessions)))
         .service(web::resource("/me/sessions/{id}").route(web::delete().to(admin_end_session)))
         .service(web::resource("/me/password").route(web::post().to(admin_change_password)))

@@ -104,7 +104,7 @@ pub fn register(events: &mut EventBusBuilder, jobs: &mut JobRegistry) {
 pub async fn ping(db: &Database, bus: &EventBus, batch: &str, count: u64, interval: Duration) -> Result<(), DbError> {
     for seq in 0..count {
         let event = Ping { batch: batch.to_string(), seq };
-        db.control_tx(async |conn| bus.publish(conn, None, &event).await).await?;
+        db.control_tx(async |conn| bus.publish_platform(conn, &event).await).await?;
         if !interval.is_zero() {
             tokio::time::sleep(interval).await;
         }

@@ -81,18 +81,19 @@ impl tracing_actix_web::RootSpanBuilder for AgoraRootSpan {
 }
 
 /// Turns any error response that is not already problem+json (actix's own 404/405, extractor
-/// errors that slipped through) into one, so clients only ever see one error format.
+/// errors that slipped through) into one, so clients only ever see one error format. The one
+/// exception is an HTML page made on purpose for a browser's page load (the web apps' "no shop
+/// here" or "not built" pages), which a person reads and no API client asks for.
 pub async fn normalize_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let res = next.call(req).await?;
     let status = res.status();
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
-    if status.as_u16() < 400 || is_problem {
+    let content_type = res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or_default();
+    let is_problem = content_type.starts_with(PROBLEM_CONTENT_TYPE.as_bytes());
+    let is_page = content_type.starts_with(b"text/html");
+    if status.as_u16() < 400 || is_problem || is_page {
         return Ok(res.map_into_boxed_body());
     }
     let (req, _) = res.into_parts();

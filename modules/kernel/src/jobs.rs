@@ -131,9 +131,30 @@ pub struct EnqueueOptions {
     pub ordering_key: Option<String>,
 }
 
-/// Adds a job in the caller's transaction. Returns its id, or `None` when an unfinished job with
-/// the same `dedup_key` already exists.
+/// Adds a platform job (one for no shop) in the caller's control transaction. Returns its id, or
+/// `None` when an unfinished job with the same `dedup_key` already exists. A shop's jobs go
+/// through [`crate::tx::TenantTx::enqueue`].
+pub async fn enqueue_platform<J: Job>(
+    conn: &mut AsyncPgConnection,
+    job: &J,
+    options: EnqueueOptions,
+) -> Result<Option<uuid::Uuid>, DbError> {
+    enqueue_in(conn, None, job, options).await
+}
+
+/// Adds a job on `conn` for `tenant`. Only for the ports that still hand out a bare connection
+/// (notifications' send, called inside identity's transactions); everything else enqueues
+/// through [`crate::tx::TenantTx::enqueue`] or [`enqueue_platform`].
 pub async fn enqueue<J: Job>(
+    conn: &mut AsyncPgConnection,
+    tenant: Option<&TenantContext>,
+    job: &J,
+    options: EnqueueOptions,
+) -> Result<Option<uuid::Uuid>, DbError> {
+    enqueue_in(conn, tenant, job, options).await
+}
+
+pub(crate) async fn enqueue_in<J: Job>(
     conn: &mut AsyncPgConnection,
     tenant: Option<&TenantContext>,
     job: &J,

@@ -1,6 +1,8 @@
 //! Agora's kernel: the building blocks every module shares and that depend on no module.
 //!
 //! - [`db`]: the pool and the one function that scopes a transaction to a tenant's schema;
+//!   [`tx`]: the tenant transaction (shop + who acts + connection) that publishes, enqueues,
+//!   audits and stamps;
 //! - [`error`]: `ApiError` and its single mapping to RFC 9457 problem+json;
 //! - [`http`]: request ids, the tracing root span, tenant context, extractor error handling;
 //! - [`idempotency`], [`rate_limit`], [`cache`], [`metrics`]: cross-cutting HTTP concerns;
@@ -44,6 +46,7 @@ pub mod sealing;
 pub mod security_headers;
 pub mod storage;
 pub mod text_input;
+pub mod tx;
 pub mod values;
 pub mod versioned;
 
@@ -53,6 +56,7 @@ pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};
 pub use model::{new_id, Actor, Currency, Money, Version};
 pub use module::Module;
+pub use tx::{Acting, Stamp, TenantTx};
 pub use versioned::{Created, IfMatch, Versioned};
 pub mod platform;
 pub use platform::PlatformOperator;

@@ -2,10 +2,50 @@
 //! dependency arrows keep pointing down the layers (identity needs email sent; notifications
 //! sends it).
 
+use crate::db::DbError;
+use crate::error::{ApiError, FieldError};
 use crate::http::TenantContext;
 use diesel_async::AsyncPgConnection;
 use std::future::Future;
 use std::pin::Pin;
+
+/// What every port method returns: a boxed future borrowing its arguments (ports are called
+/// through `dyn`, so `async fn` in the trait would not do).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a port failed, typed so the caller answers right: a database failure or an unavailable
+/// party is a 503 the client may retry, refused input a 422 naming the field, anything else a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// What the caller passed was refused (e.g. a template that does not render).
+    #[error("refused: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The party behind the port cannot serve now (a mail server, a storage service).
+    #[error("{0} is unavailable")]
+    Unavailable(String),
+    /// A broken invariant behind the port: a bug, logged and answered with a 500.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<diesel::result::Error> for PortError {
+    fn from(e: diesel::result::Error) -> Self {
+        PortError::Db(DbError::Query(e))
+    }
+}
+
+impl From<PortError> for ApiError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Db(db) => ApiError::from(db),
+            PortError::Invalid(errors) => ApiError::validation(errors),
+            PortError::Unavailable(what) => ApiError::unavailable(format!("{what} is unavailable")),
+            PortError::Failed(cause) => ApiError::internal(cause),
+        }
+    }
+}
 
 /// One email to one of a shop's accounts.
 #[derive(Debug, Clone)]
@@ -28,13 +68,12 @@ pub struct AccountEmail<'a> {
 /// Sends a templated transactional email inside the caller's transaction, so a rolled-back
 /// change sends nothing.
 pub trait TransactionalMail: Send + Sync {
-    /// Errors are returned as text: the caller logs them and fails its request.
     fn send<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,
         tenant: &'a TenantContext,
         email: AccountEmail<'a>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> BoxFuture<'a, Result<(), PortError>>;
 }
 
 /// Where a shop is reached, for absolute links (emails, OpenID Connect redirects). Always from
@@ -42,12 +81,12 @@ pub trait TransactionalMail: Send + Sync {
 /// client chooses.
 pub trait ShopAddress: Send + Sync {
     /// The shop's base URL with scheme and no trailing slash (`https://shop.example.com`), read
-    /// on the caller's connection.
+    /// in the caller's transaction.
     fn base_url<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,
         tenant: &'a TenantContext,
-    ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + 'a>>;
+    ) -> BoxFuture<'a, Result<String, PortError>>;
 }
 
 /// Personal data a higher module keeps about a shop's customer, found by their account
@@ -65,7 +104,7 @@ pub trait PersonalDataHolder: Send + Sync {
         conn: &'a mut AsyncPgConnection,
         account: &'a str,
         email: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, String>> + Send + 'a>>;
+    ) -> BoxFuture<'a, Result<serde_json::Value, PortError>>;
 
     /// Erases everything held about `account` (whose address is `email`); where a row must stay
     /// (a count, a financial trail), `replacement` is the anonymous address that takes the
@@ -76,7 +115,7 @@ pub trait PersonalDataHolder: Send + Sync {
         account: &'a str,
         email: &'a str,
         replacement: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> BoxFuture<'a, Result<(), PortError>>;
 }
 
 /// The person a new shop is opened for, as the platform operator names them.
@@ -93,7 +132,7 @@ pub struct ShopOwner {
 /// it was opened for.
 pub trait ShopFounder: Send + Sync {
     /// What is wrong with `owner`, before anything is written (field names as in `ShopOwner`).
-    fn check(&self, owner: &ShopOwner) -> Vec<crate::error::FieldError>;
+    fn check(&self, owner: &ShopOwner) -> Vec<FieldError>;
 
     /// Makes `owner` the owner of `tenant` and invites them by email to set a password, in the
     /// caller's tenant transaction. Provisioning may run again after an interruption, so an
@@ -103,5 +142,5 @@ pub trait ShopFounder: Send + Sync {
         conn: &'a mut AsyncPgConnection,
         tenant: &'a TenantContext,
         owner: &'a ShopOwner,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> BoxFuture<'a, Result<(), PortError>>;
 }

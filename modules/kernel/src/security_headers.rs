@@ -11,6 +11,8 @@
 //!   `data:` URIs, the spec fetched from this origin; for everything else nothing at all (a JSON
 //!   answer opened as a document runs nothing and loads nothing). `frame-ancestors 'none'` in both.
 //!
+//! A response that sets its own policy keeps it (the web apps' pages, `src/web.rs`).
+//!
 //! Applied by [`add`], the outermost middleware but one, so errors and 404s carry them too.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -54,14 +56,18 @@ pub async fn add(
     let mut res = next.call(req).await?.map_into_boxed_body();
     let policy = if is_html(&res) { HTML_POLICY } else { OTHER_POLICY };
     let headers = res.headers_mut();
-    let fixed: [(HeaderName, &'static str); 4] = [
+    let fixed: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, policy),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    // The web apps' pages bring their own policy (this origin, with a nonce per page); every
+    // other response gets one of the two above.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     }
     if hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));

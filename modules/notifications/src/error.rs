@@ -19,7 +19,7 @@ pub enum NotificationsError {
     Sealing(#[from] agora_kernel::sealing::SealError),
     /// The shop's address (for links in the email) could not be read.
     #[error("the shop's address: {0}")]
-    ShopAddress(String),
+    ShopAddress(#[source] agora_kernel::ports::PortError),
     /// Bad input (naming the field: `to`, `variables`, `subject`, …), a stale If-Match, the
     /// database.
     #[error(transparent)]
@@ -46,9 +46,8 @@ impl From<NotificationsError> for ApiError {
             NotificationsError::NotResendable { .. } => {
                 ApiError::new(ErrorKind::Conflict, "email-not-resendable", e.to_string())
             }
-            NotificationsError::Settings(_) | NotificationsError::Sealing(_) | NotificationsError::ShopAddress(_) => {
-                ApiError::internal(e)
-            }
+            NotificationsError::Settings(_) | NotificationsError::Sealing(_) => ApiError::internal(e),
+            NotificationsError::ShopAddress(port) => ApiError::from(port),
             NotificationsError::Common(common) => ApiError::from(common),
         }
     }

@@ -18,7 +18,7 @@ pub enum TenancyError {
     #[error("migrating {slug} failed: {cause}")]
     Migration { slug: String, cause: String },
     #[error("appointing the shop's owner failed: {0}")]
-    Founding(String),
+    Founding(#[source] agora_kernel::ports::PortError),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -42,7 +42,8 @@ impl From<TenancyError> for ApiError {
             }
             TenancyError::BadTenantHeader => ApiError::new(ErrorKind::BadRequest, "bad-tenant-id", e.to_string())
                 .with_field("X-Tenant-ID", "2–40 lowercase letters, digits or '-', starting with a letter"),
-            TenancyError::Migration { .. } | TenancyError::Founding(_) => ApiError::internal(e),
+            TenancyError::Migration { .. } => ApiError::internal(e),
+            TenancyError::Founding(port) => ApiError::from(port),
             TenancyError::Common(common) => ApiError::from(common),
         }
     }

@@ -11,12 +11,14 @@ mod migrate;
 mod provisioning;
 mod resolution;
 mod schema;
+mod shop;
 mod store;
+mod tenants;
 
 use agora_kernel::events::EventBus;
 use agora_kernel::lists::{ListQuery, OldestFirst, Page};
 use agora_kernel::ports::{ShopFounder, ShopOwner};
-use agora_kernel::{Actor, Database, TenantContext};
+use agora_kernel::{Acting, Actor, Database, Stamp, TenantContext};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -195,7 +197,12 @@ impl TenancyModule {
     }
 
     pub async fn get(&self, slug: &str) -> Result<Tenant, TenancyError> {
-        store::find_tenant(&self.inner.db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))
+        self.inner
+            .db
+            .control_tx(async |conn| {
+                store::load_tenant(conn, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))
+            })
+            .await
     }
 
     /// Shops, oldest first, a page at a time.
@@ -205,7 +212,12 @@ impl TenancyModule {
         status: Option<&str>,
     ) -> Result<Page<Tenant>, agora_kernel::ApiError> {
         let keyset = query.keyset()?;
-        Ok(store::list_tenants(&self.inner.db, &keyset, status).await.map_err(TenancyError::from)?)
+        let page = self
+            .inner
+            .db
+            .control_tx(async |conn| Ok::<_, TenancyError>(store::list_tenants(conn, &keyset, status).await?))
+            .await?;
+        Ok(page)
     }
 
     pub async fn set_status(
@@ -215,7 +227,12 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
-        let tenant = store::set_status(&self.inner.db, &self.inner.bus, slug, status, expected_version, actor).await?;
+        let (bus, stamp) = (&self.inner.bus, Stamp::of(actor));
+        let tenant = self
+            .inner
+            .db
+            .control_tx(async |conn| tenants::set_status(conn, bus, slug, status, expected_version, &stamp).await)
+            .await?;
         self.inner.resolver.forget_all().await;
         Ok(tenant)
     }
@@ -227,10 +244,8 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
-        if let Some(name) = &patch.name {
-            provisioning::validate_name(name).map_err(|e| agora_kernel::CommonError::Invalid(vec![e]))?;
-        }
-        store::update_tenant(&self.inner.db, slug, &patch, expected_version, actor).await
+        let stamp = Stamp::of(actor);
+        self.inner.db.control_tx(async |conn| tenants::update(conn, slug, &patch, expected_version, &stamp).await).await
     }
 
     /// Sets the domain the shop's links use (`None`: `<slug>.<base domain>`).
@@ -240,7 +255,8 @@ impl TenancyModule {
         domain: Option<String>,
         actor: &Actor,
     ) -> Result<Tenant, TenancyError> {
-        store::set_primary_domain(&self.inner.db, slug, domain, actor).await
+        let stamp = Stamp::of(actor);
+        self.inner.db.control_tx(async |conn| tenants::set_primary_domain(conn, slug, domain, &stamp).await).await
     }
 
     /// The shop a request addresses: `X-Tenant-ID` when sent, else the Host.
@@ -253,7 +269,7 @@ impl TenancyModule {
     }
 
     pub async fn shop_admin(&self, tenant: &TenantContext) -> Result<ShopSettingsAdmin, TenancyError> {
-        store::shop_settings_admin(&self.inner.db, tenant).await
+        self.inner.db.in_tenant(tenant, &Acting::system("read"), async |tx| shop::settings_admin(tx).await).await
     }
 
     /// Changes the shop's settings; `expected_version` (from If-Match) guards against lost updates.
@@ -264,12 +280,13 @@ impl TenancyModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<ShopSettingsAdmin, TenancyError> {
-        store::update_shop(&self.inner.db, &self.inner.bus, tenant, patch, expected_version, actor).await
+        let (bus, acting) = (&self.inner.bus, Acting::new(actor.clone(), None));
+        self.inner.db.in_tenant(tenant, &acting, async |tx| shop::update(tx, bus, patch, expected_version).await).await
     }
 
     /// The shop's public settings (one tenant transaction; deliberately uncached).
     pub async fn shop(&self, tenant: &TenantContext) -> Result<ShopSettings, TenancyError> {
-        store::shop_settings(&self.inner.db, tenant).await
+        self.inner.db.in_tenant(tenant, &Acting::system("read"), async |tx| shop::settings(tx).await).await
     }
 }
 

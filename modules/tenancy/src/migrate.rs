@@ -75,7 +75,11 @@ async fn migrate_one(
     slug: &str,
 ) -> Result<i32, TenancyError> {
     let schema = TenantSchema::for_slug(slug).ok_or_else(|| failed(slug, "invalid slug in tenants table"))?;
-    let tenant = store::find_tenant(db, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
+    let tenant = db
+        .control_tx(async |conn| {
+            store::load_tenant(conn, slug).await?.ok_or_else(|| TenancyError::NotFound(slug.to_string()))
+        })
+        .await?;
     if tenant.status == crate::TenantStatus::Provisioning {
         // Interrupted provisioning: finish it with default settings for what was not recorded.
         let locales = vec!["en".to_string()];
@@ -85,7 +89,8 @@ async fn migrate_one(
     }
     let version = migrate_tenant_schema(db, slug, &schema).await?;
     if tenant.schema_version != version {
-        store::record_schema_version(db, slug, version).await?;
+        db.control_tx(async |conn| Ok::<_, TenancyError>(store::record_schema_version(conn, slug, version).await?))
+            .await?;
     }
     Ok(version)
 }
@@ -97,7 +102,7 @@ pub(crate) async fn migrate_all(
     concurrency: usize,
     progress: &dyn MigrationProgress,
 ) -> Result<MigrationReport, TenancyError> {
-    let slugs = store::all_slugs(db).await?;
+    let slugs = db.control_tx(async |conn| Ok::<_, TenancyError>(store::all_slugs(conn).await?)).await?;
     progress.started(slugs.len());
     let mut report = MigrationReport { tenants: slugs.len(), ..Default::default() };
     let mut results = stream::iter(slugs)

@@ -11,7 +11,7 @@ use crate::{migrate, NewTenant, ShopSettings, ShopSettingsPatch, TenancyError, T
 use agora_kernel::error::FieldError;
 use agora_kernel::events::EventBus;
 use agora_kernel::ports::{ShopFounder, ShopOwner};
-use agora_kernel::{Actor, Currency, Database, DbError, TenantContext, TenantSchema};
+use agora_kernel::{Acting, Actor, Currency, Database, TenantContext, TenantSchema};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
@@ -146,7 +146,10 @@ pub(crate) async fn create(
     record(db, &valid, &who).await?;
     let seed = ShopSeed { name: &valid.name, default_currency: &valid.currency, locales: &valid.locales };
     finish(db, bus, founder, &valid.slug, &valid.schema, &seed, &who).await?;
-    store::find_tenant(db, &valid.slug).await?.ok_or(TenancyError::NotFound(valid.slug))
+    db.control_tx(async |conn| {
+        store::load_tenant(conn, &valid.slug).await?.ok_or(TenancyError::NotFound(valid.slug.clone()))
+    })
+    .await
 }
 
 /// Inserts the tenant row (status `provisioning`) and its domains. An existing shop still being
@@ -235,11 +238,12 @@ pub(crate) async fn finish(
     }
     let (name, currency, locales, seed_who) =
         (seed.name.to_string(), seed.default_currency.to_string(), seed.locales.to_vec(), who.to_string());
-    db.tenant_tx(schema, async move |conn| {
+    let acting = Acting::system("provisioning");
+    db.in_tenant(&context, &acting, async |tx| {
         let seed = ShopSeed { name: &name, default_currency: &currency, locales: &locales };
-        store::seed_shop(conn, &seed, &seed_who).await.map_err(DbError::from)?;
+        store::seed_shop(tx.conn(), &seed, &seed_who).await?;
         if let (Some(owner), Some(founder)) = (&owner, &founder) {
-            founder.appoint(conn, &context, owner).await.map_err(TenancyError::Founding)?;
+            founder.appoint(tx.conn(), &context, owner).await.map_err(TenancyError::Founding)?;
         }
         Ok::<(), TenancyError>(())
     })
@@ -263,7 +267,7 @@ pub(crate) async fn finish(
             .execute(conn)
             .await?;
         if opening {
-            bus.publish(conn, None, &TenantCreated { tenant_id: row.0, slug: slug.clone(), name: row.1 }).await?;
+            bus.publish_platform(conn, &TenantCreated { tenant_id: row.0, slug: slug.clone(), name: row.1 }).await?;
         }
         Ok::<(), TenancyError>(())
     })

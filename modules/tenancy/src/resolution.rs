@@ -71,10 +71,14 @@ impl Resolver {
         let row = match self.cache.get(&key).await {
             Some(cached) => cached,
             None => {
-                let row = match &lookup {
-                    Lookup::Slug(s) => store::resolve_by_slug(db, s).await?,
-                    Lookup::Domain(d) => store::resolve_by_domain(db, d).await?,
-                };
+                let row = db
+                    .control_tx(async |conn| {
+                        Ok::<_, TenancyError>(match &lookup {
+                            Lookup::Slug(s) => store::resolve_by_slug(conn, s).await?,
+                            Lookup::Domain(d) => store::resolve_by_domain(conn, d).await?,
+                        })
+                    })
+                    .await?;
                 self.cache.insert(key, row.clone()).await;
                 row
             }

@@ -1,12 +1,11 @@
-//! SQL for tenants, their domains and shop settings.
+//! SQL for tenants, their domains and shop settings: takes a connection, returns rows; the rules
+//! (versions, validation, events) are in `tenants.rs` and `shop.rs`.
 
-use crate::events::{ShopSettingsUpdated, TenantStatusChanged};
 use crate::schema::{shop_settings, tenant_domains, tenants};
-use crate::{ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyError, Tenant, TenantPatch, TenantStatus};
-use agora_kernel::events::EventBus;
+use crate::{ShopSettings, ShopSettingsAdmin, Tenant, TenantStatus};
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopOwner;
-use agora_kernel::{Actor, Database, DbError, TenantContext, Version};
+use agora_kernel::Stamp;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -88,115 +87,87 @@ pub(crate) async fn load_tenant(conn: &mut AsyncPgConnection, slug: &str) -> Que
     Ok(with_domains(conn, vec![row]).await?.pop())
 }
 
-pub(crate) async fn find_tenant(db: &Database, slug: &str) -> Result<Option<Tenant>, TenancyError> {
-    let slug = slug.to_string();
-    db.control_tx(async move |conn| Ok(load_tenant(conn, &slug).await?)).await
-}
-
 pub(crate) async fn list_tenants(
-    db: &Database,
-    page: &Keyset<chrono::DateTime<chrono::Utc>>,
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
     status: Option<&str>,
-) -> Result<Page<Tenant>, DbError> {
-    let page = page.clone();
-    let status = status.map(str::to_string);
-    db.control_tx(async move |conn| {
-        let mut query = tenants::table.select(TenantRow::as_select()).limit(page.fetch_limit()).into_boxed();
-        if let Some(status) = status {
-            query = query.filter(tenants::status.eq(status));
-        }
-        let rows = page.apply(query, tenants::created_at, tenants::id).load(conn).await?;
-        let tenants = with_domains(conn, rows).await?;
-        Ok(page.page(tenants, |t| (t.created_at, t.id)))
-    })
-    .await
+) -> QueryResult<Page<Tenant>> {
+    let mut query = tenants::table.select(TenantRow::as_select()).limit(page.fetch_limit()).into_boxed();
+    if let Some(status) = status {
+        query = query.filter(tenants::status.eq(status.to_string()));
+    }
+    let rows = page.apply(query, tenants::created_at, tenants::id).load(conn).await?;
+    let tenants = with_domains(conn, rows).await?;
+    Ok(page.page(tenants, |t| (t.created_at, t.id)))
 }
 
 /// Slugs of every tenant, oldest first, for `migrate`.
-pub(crate) async fn all_slugs(db: &Database) -> Result<Vec<String>, DbError> {
-    db.control_tx(async |conn| {
-        Ok(tenants::table.order((tenants::created_at, tenants::id)).select(tenants::slug).load(conn).await?)
-    })
-    .await
+pub(crate) async fn all_slugs(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    tenants::table.order((tenants::created_at, tenants::id)).select(tenants::slug).load(conn).await
 }
 
-async fn locked_row(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    expected: Option<i64>,
-) -> Result<TenantRow, TenancyError> {
-    let row = tenants::table
+/// The tenant row, locked for the rest of the transaction.
+pub(crate) async fn lock_tenant(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<TenantRow>> {
+    tenants::table
         .filter(tenants::slug.eq(slug))
         .select(TenantRow::as_select())
         .for_update()
         .first(conn)
         .await
-        .optional()?
-        .ok_or_else(|| TenancyError::NotFound(slug.to_string()))?;
-    Version::check(expected, row.version)?;
-    Ok(row)
+        .optional()
 }
 
-pub(crate) async fn set_status(
-    db: &Database,
-    bus: &EventBus,
-    slug: &str,
+pub(crate) async fn set_tenant_status(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
     status: TenantStatus,
-    expected: Option<i64>,
-    actor: &Actor,
-) -> Result<Tenant, TenancyError> {
-    let (slug, who) = (slug.to_string(), actor.audit_name());
-    db.control_tx(async move |conn| {
-        let row = locked_row(conn, &slug, expected).await?;
-        if row.status == TenantStatus::Provisioning {
-            return Err(TenancyError::Provisioning(slug));
-        }
-        // Only provisioning itself opens a shop; an operator opens or closes one already open.
-        if status == TenantStatus::Provisioning {
-            return Err(agora_kernel::CommonError::field("status", "one of active, suspended").into());
-        }
-        let new_status = status;
-        if row.status != new_status {
-            let event = TenantStatusChanged { tenant_id: row.id, slug: slug.clone(), status: new_status.to_string() };
-            bus.publish(conn, None, &event).await?;
-            diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
-                .set((
-                    tenants::status.eq(new_status),
-                    tenants::modified_at.eq(diesel::dsl::now),
-                    tenants::modified_by.eq(&who),
-                    tenants::version.eq(tenants::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
-    })
-    .await
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::update(tenants::table.filter(tenants::id.eq(id)))
+        .set((tenants::status.eq(status), agora_kernel::stamp_change!(stamp, tenants)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
-pub(crate) async fn update_tenant(
-    db: &Database,
-    slug: &str,
-    patch: &TenantPatch,
-    expected: Option<i64>,
-    actor: &Actor,
-) -> Result<Tenant, TenancyError> {
-    let (slug, who, patch) = (slug.to_string(), actor.audit_name(), patch.clone());
-    db.control_tx(async move |conn| {
-        let row = locked_row(conn, &slug, expected).await?;
-        if let Some(name) = &patch.name {
-            diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
-                .set((
-                    tenants::name.eq(name),
-                    tenants::modified_at.eq(diesel::dsl::now),
-                    tenants::modified_by.eq(&who),
-                    tenants::version.eq(tenants::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
-    })
+pub(crate) async fn rename_tenant(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    name: &str,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::update(tenants::table.filter(tenants::id.eq(id)))
+        .set((tenants::name.eq(name), agora_kernel::stamp_change!(stamp, tenants)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a change to the tenant that lives in another table (its domains).
+pub(crate) async fn touch_tenant(conn: &mut AsyncPgConnection, id: uuid::Uuid, stamp: &Stamp) -> QueryResult<()> {
+    diesel::update(tenants::table.filter(tenants::id.eq(id)))
+        .set(agora_kernel::stamp_change!(stamp, tenants))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes `domain` the tenant's only primary domain (`None`: none); how many rows took it.
+pub(crate) async fn mark_primary_domain(
+    conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
+    domain: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(tenant_domains::table.filter(tenant_domains::tenant_id.eq(tenant)))
+        .set(tenant_domains::is_primary.eq(false))
+        .execute(conn)
+        .await?;
+    let Some(domain) = domain else { return Ok(0) };
+    diesel::update(
+        tenant_domains::table.filter(tenant_domains::tenant_id.eq(tenant)).filter(tenant_domains::domain.eq(domain)),
+    )
+    .set(tenant_domains::is_primary.eq(true))
+    .execute(conn)
     .await
 }
 
@@ -208,17 +179,23 @@ pub(crate) struct ResolvedRow {
     pub status: TenantStatus,
 }
 
-pub(crate) async fn resolve_by_slug(db: &Database, slug: &str) -> Result<Option<ResolvedRow>, DbError> {
-    let slug = slug.to_string();
-    db.control_tx(async move |conn| {
-        Ok(tenants::table
-            .filter(tenants::slug.eq(&slug))
-            .select((tenants::id, tenants::slug, tenants::status))
-            .first(conn)
-            .await
-            .optional()?)
-    })
-    .await
+pub(crate) async fn resolve_by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<ResolvedRow>> {
+    tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select((tenants::id, tenants::slug, tenants::status))
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn resolve_by_domain(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<Option<ResolvedRow>> {
+    tenant_domains::table
+        .inner_join(tenants::table)
+        .filter(tenant_domains::domain.eq(domain))
+        .select((tenants::id, tenants::slug, tenants::status))
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The shop's primary domain, if it has one; on any connection (the table is schema-qualified).
@@ -232,66 +209,6 @@ pub(crate) async fn primary_domain(conn: &mut AsyncPgConnection, tenant: uuid::U
         .optional()
 }
 
-/// Makes `domain` (one of the shop's domains) its primary domain, or with `None` leaves it
-/// without one (links then use `<slug>.<base domain>`).
-pub(crate) async fn set_primary_domain(
-    db: &Database,
-    slug: &str,
-    domain: Option<String>,
-    actor: &Actor,
-) -> Result<Tenant, TenancyError> {
-    let (slug, who) = (slug.to_string(), actor.audit_name());
-    db.control_tx(async move |conn| {
-        let row = tenant_row(conn, &slug).await?.ok_or_else(|| TenancyError::NotFound(slug.clone()))?;
-        diesel::update(tenant_domains::table.filter(tenant_domains::tenant_id.eq(row.id)))
-            .set(tenant_domains::is_primary.eq(false))
-            .execute(conn)
-            .await?;
-        if let Some(domain) = domain {
-            let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-            let marked = diesel::update(
-                tenant_domains::table
-                    .filter(tenant_domains::tenant_id.eq(row.id))
-                    .filter(tenant_domains::domain.eq(&domain)),
-            )
-            .set(tenant_domains::is_primary.eq(true))
-            .execute(conn)
-            .await?;
-            if marked == 0 {
-                return Err(agora_kernel::CommonError::field(
-                    "domain",
-                    format!("{domain} is not one of the shop's domains"),
-                )
-                .into());
-            }
-        }
-        diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
-            .set((
-                tenants::modified_at.eq(diesel::dsl::now),
-                tenants::modified_by.eq(&who),
-                tenants::version.eq(tenants::version + 1),
-            ))
-            .execute(conn)
-            .await?;
-        load_tenant(conn, &slug).await?.ok_or(TenancyError::NotFound(slug))
-    })
-    .await
-}
-
-pub(crate) async fn resolve_by_domain(db: &Database, domain: &str) -> Result<Option<ResolvedRow>, DbError> {
-    let domain = domain.to_string();
-    db.control_tx(async move |conn| {
-        Ok(tenant_domains::table
-            .inner_join(tenants::table)
-            .filter(tenant_domains::domain.eq(&domain))
-            .select((tenants::id, tenants::slug, tenants::status))
-            .first(conn)
-            .await
-            .optional()?)
-    })
-    .await
-}
-
 #[derive(Queryable)]
 struct ShopRow {
     name: String,
@@ -301,30 +218,25 @@ struct ShopRow {
     timezone: String,
 }
 
-pub(crate) async fn shop_settings(db: &Database, tenant: &TenantContext) -> Result<ShopSettings, TenancyError> {
-    let slug = tenant.slug.clone();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row: ShopRow = shop_settings::table
-            .select((
-                shop_settings::name,
-                shop_settings::default_currency,
-                shop_settings::locales,
-                shop_settings::default_locale,
-                shop_settings::timezone,
-            ))
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or(TenancyError::Provisioning(slug))?;
-        Ok(ShopSettings {
-            name: row.name,
-            default_currency: row.default_currency,
-            locales: row.locales,
-            default_locale: row.default_locale,
-            timezone: row.timezone,
-        })
-    })
-    .await
+pub(crate) async fn shop_settings(conn: &mut AsyncPgConnection) -> QueryResult<Option<ShopSettings>> {
+    let row: Option<ShopRow> = shop_settings::table
+        .select((
+            shop_settings::name,
+            shop_settings::default_currency,
+            shop_settings::locales,
+            shop_settings::default_locale,
+            shop_settings::timezone,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|row| ShopSettings {
+        name: row.name,
+        default_currency: row.default_currency,
+        locales: row.locales,
+        default_locale: row.default_locale,
+        timezone: row.timezone,
+    }))
 }
 
 pub(crate) struct ShopSeed<'a> {
@@ -352,22 +264,18 @@ pub(crate) async fn seed_shop(conn: &mut AsyncPgConnection, seed: &ShopSeed<'_>,
     Ok(())
 }
 
-pub(crate) async fn record_schema_version(db: &Database, slug: &str, version: i32) -> Result<(), DbError> {
-    let slug = slug.to_string();
-    db.control_tx(async move |conn| {
-        diesel::update(tenants::table.filter(tenants::slug.eq(&slug)))
-            .set(tenants::schema_version.eq(version))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
+pub(crate) async fn record_schema_version(conn: &mut AsyncPgConnection, slug: &str, version: i32) -> QueryResult<()> {
+    diesel::update(tenants::table.filter(tenants::slug.eq(slug)))
+        .set(tenants::schema_version.eq(version))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = shop_settings)]
-struct ShopAdminRow {
-    id: uuid::Uuid,
+pub(crate) struct ShopAdminRow {
+    pub(crate) id: uuid::Uuid,
     name: String,
     default_currency: String,
     locales: Vec<String>,
@@ -375,11 +283,11 @@ struct ShopAdminRow {
     timezone: String,
     modified_at: DateTime<Utc>,
     modified_by: String,
-    version: i64,
+    pub(crate) version: i64,
 }
 
 impl ShopAdminRow {
-    fn into_admin(self) -> ShopSettingsAdmin {
+    pub(crate) fn into_admin(self) -> ShopSettingsAdmin {
         ShopSettingsAdmin {
             settings: ShopSettings {
                 name: self.name,
@@ -395,74 +303,34 @@ impl ShopAdminRow {
     }
 }
 
-pub(crate) async fn shop_settings_admin(
-    db: &Database,
-    tenant: &TenantContext,
-) -> Result<ShopSettingsAdmin, TenancyError> {
-    let slug = tenant.slug.clone();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = shop_settings::table.select(ShopAdminRow::as_select()).first(conn).await.optional()?;
-        Ok(row.ok_or(TenancyError::Provisioning(slug))?.into_admin())
-    })
-    .await
-}
-
-pub(crate) async fn update_shop(
-    db: &Database,
-    bus: &EventBus,
-    tenant: &TenantContext,
-    patch: ShopSettingsPatch,
-    expected: Option<i64>,
-    actor: &Actor,
-) -> Result<ShopSettingsAdmin, TenancyError> {
-    let (slug, who, context) = (tenant.slug.clone(), actor.audit_name(), tenant.clone());
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let current = shop_settings::table
-            .select(ShopAdminRow::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or(TenancyError::Provisioning(slug))?;
-        Version::check(expected, current.version)?;
-        let next = crate::provisioning::apply_shop_patch(&current_settings(&current), patch)?;
-        let row = diesel::update(shop_settings::table.filter(shop_settings::id.eq(current.id)))
-            .set((
-                shop_settings::name.eq(&next.name),
-                shop_settings::default_currency.eq(&next.default_currency),
-                shop_settings::locales.eq(&next.locales),
-                shop_settings::default_locale.eq(&next.default_locale),
-                shop_settings::timezone.eq(&next.timezone),
-                shop_settings::modified_at.eq(diesel::dsl::now),
-                shop_settings::modified_by.eq(&who),
-                shop_settings::version.eq(shop_settings::version + 1),
-            ))
-            .returning(ShopAdminRow::as_returning())
-            .get_result(conn)
-            .await?;
-        let updated = row.into_admin();
-        let event = ShopSettingsUpdated {
-            name: updated.settings.name.clone(),
-            default_currency: updated.settings.default_currency.clone(),
-            locales: updated.settings.locales.clone(),
-            default_locale: updated.settings.default_locale.clone(),
-            timezone: updated.settings.timezone.clone(),
-            version: updated.version,
-        };
-        bus.publish(conn, Some(&context), &event).await?;
-        Ok(updated)
-    })
-    .await
-}
-
-fn current_settings(row: &ShopAdminRow) -> ShopSettings {
-    ShopSettings {
-        name: row.name.clone(),
-        default_currency: row.default_currency.clone(),
-        locales: row.locales.clone(),
-        default_locale: row.default_locale.clone(),
-        timezone: row.timezone.clone(),
+/// The shop's settings with their audit fields; `lock` holds the row for an update.
+pub(crate) async fn shop_settings_admin(conn: &mut AsyncPgConnection, lock: bool) -> QueryResult<Option<ShopAdminRow>> {
+    let query = shop_settings::table.select(ShopAdminRow::as_select());
+    if lock {
+        query.for_update().first(conn).await.optional()
+    } else {
+        query.first(conn).await.optional()
     }
+}
+
+pub(crate) async fn update_shop_settings(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    next: &ShopSettings,
+    stamp: &Stamp,
+) -> QueryResult<ShopAdminRow> {
+    diesel::update(shop_settings::table.filter(shop_settings::id.eq(id)))
+        .set((
+            shop_settings::name.eq(&next.name),
+            shop_settings::default_currency.eq(&next.default_currency),
+            shop_settings::locales.eq(&next.locales),
+            shop_settings::default_locale.eq(&next.default_locale),
+            shop_settings::timezone.eq(&next.timezone),
+            agora_kernel::stamp_change!(stamp, shop_settings),
+        ))
+        .returning(ShopAdminRow::as_returning())
+        .get_result(conn)
+        .await
 }
 
 pub(crate) async fn shop_defaults(conn: &mut AsyncPgConnection) -> QueryResult<(String, Vec<String>, String)> {

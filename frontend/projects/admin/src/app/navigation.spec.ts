@@ -1,0 +1,17 @@
+import { permitted } from './navigation';
+
+describe('admin navigation', () => {
+  it('shows a member only the sections their permissions open', () => {
+    const paths = (granted: string[]) => permitted(new Set(granted)).map((d) => d.path);
+    expect(paths([])).toEqual(['/', '/account']);
+    expect(paths(['staff.manage'])).toEqual(['/', '/staff', '/account']);
+    expect(paths(['staff.manage', 'roles.manage', 'api_keys.manage', 'settings.manage'])).toEqual([
+      '/',
+      '/staff',
+      '/roles',
+      '/api-keys',
+      '/security',
+      '/account',
+    ]);
+  });
+});

@@ -1,0 +1,220 @@
+import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import {
+  FieldError,
+  ProblemAlert,
+  assignStaffRoles,
+  disableStaff,
+  fieldMessage,
+  inviteStaff,
+  listRoles,
+  listStaff,
+  outcome,
+  type Account,
+  type Problem,
+  type Role,
+} from 'shared';
+import { StaffSession } from '../staff-session';
+
+/** The shop's team: invite a member with roles, change a member's roles, disable a member. */
+@Component({
+  selector: 'admin-staff',
+  imports: [FormsModule, FieldError, ProblemAlert],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `<h1>Staff</h1>
+    <agora-problem-alert [problem]="listProblem()" />
+    <table>
+      <caption class="visually-hidden">
+        Staff members
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Email</th>
+          <th scope="col">Roles</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        @for (member of members(); track member.id) {
+          <tr>
+            <td>{{ member.name }}</td>
+            <td>{{ member.email }}</td>
+            <td>
+              @if (editing() === member.id) {
+                <fieldset class="checks">
+                  <legend>Roles of {{ member.email }}</legend>
+                  @for (role of roles(); track role.key) {
+                    <label>
+                      <input type="checkbox" [checked]="chosen().includes(role.key)" (change)="toggle(role.key)" />
+                      {{ role.name }}
+                    </label>
+                  }
+                </fieldset>
+                <div class="row">
+                  <button type="button" class="button" (click)="saveRoles(member)">Save roles</button>
+                  <button type="button" class="button secondary" (click)="editing.set(null)">Cancel</button>
+                </div>
+              } @else {
+                {{ member.roles.join(', ') }}
+              }
+            </td>
+            <td>
+              @if (member.disabled) {
+                Disabled
+              } @else if (member.id !== session.account()?.id) {
+                <div class="row">
+                  <button
+                    type="button"
+                    class="button secondary"
+                    (click)="edit(member)"
+                    [attr.aria-label]="'Change roles of ' + member.email"
+                  >
+                    Change roles
+                  </button>
+                  <button
+                    type="button"
+                    class="button danger"
+                    (click)="disable(member)"
+                    [attr.aria-label]="'Disable ' + member.email"
+                  >
+                    Disable
+                  </button>
+                </div>
+              }
+            </td>
+          </tr>
+        }
+      </tbody>
+    </table>
+
+    <h2 id="invite-title">Invite a member</h2>
+    @if (invited(); as email) {
+      <p class="notice" role="status">Invitation sent to {{ email }}.</p>
+    }
+    <agora-problem-alert [problem]="problem()" [placed]="['email', 'name', 'roles']" />
+    <form (ngSubmit)="invite()" novalidate aria-labelledby="invite-title">
+      <div class="field">
+        <label for="invite-email">Email</label>
+        <input
+          id="invite-email"
+          name="email"
+          type="email"
+          required
+          [(ngModel)]="email"
+          [attr.aria-invalid]="!!error('email')"
+          [attr.aria-describedby]="error('email') ? 'invite-email-error' : null"
+        />
+        <agora-field-error [problem]="problem()" field="email" for="invite-email" />
+      </div>
+      <div class="field">
+        <label for="invite-name">Name</label>
+        <input
+          id="invite-name"
+          name="name"
+          [(ngModel)]="name"
+          [attr.aria-invalid]="!!error('name')"
+          [attr.aria-describedby]="error('name') ? 'invite-name-error' : null"
+        />
+        <agora-field-error [problem]="problem()" field="name" for="invite-name" />
+      </div>
+      <fieldset class="checks" [attr.aria-describedby]="error('roles') ? 'invite-roles-error' : null">
+        <legend>Roles</legend>
+        @for (role of roles(); track role.key) {
+          <label>
+            <input type="checkbox" [checked]="inviteRoles().includes(role.key)" (change)="toggleInvite(role.key)" />
+            {{ role.name }}
+          </label>
+        }
+        <agora-field-error [problem]="problem()" field="roles" for="invite-roles" />
+      </fieldset>
+      <button class="button" type="submit" [disabled]="busy()">Send invitation</button>
+    </form>`,
+})
+export class StaffPage implements OnInit {
+  protected readonly session = inject(StaffSession);
+  protected readonly members = signal<Account[]>([]);
+  protected readonly roles = signal<Role[]>([]);
+  protected readonly editing = signal<string | null>(null);
+  protected readonly chosen = signal<string[]>([]);
+  protected readonly email = signal('');
+  protected readonly name = signal('');
+  protected readonly inviteRoles = signal<string[]>([]);
+  protected readonly invited = signal<string | null>(null);
+  protected readonly problem = signal<Problem | null>(null);
+  protected readonly listProblem = signal<Problem | null>(null);
+  protected readonly busy = signal(false);
+
+  async ngOnInit(): Promise<void> {
+    await this.load();
+    // Only members who may also manage roles can list them; the others invite without roles.
+    if (this.session.can('roles.manage')) {
+      const roles = await outcome(listRoles());
+      if (roles.ok) this.roles.set(roles.data);
+    }
+  }
+
+  protected error(field: string): string | null {
+    return fieldMessage(this.problem(), field);
+  }
+
+  protected edit(member: Account): void {
+    this.editing.set(member.id);
+    this.chosen.set([...member.roles]);
+  }
+
+  protected toggle(key: string): void {
+    this.chosen.update((keys) => (keys.includes(key) ? keys.filter((k) => k !== key) : [...keys, key]));
+  }
+
+  protected toggleInvite(key: string): void {
+    this.inviteRoles.update((keys) => (keys.includes(key) ? keys.filter((k) => k !== key) : [...keys, key]));
+  }
+
+  protected async saveRoles(member: Account): Promise<void> {
+    const result = await outcome(assignStaffRoles({ path: { id: member.id }, body: { roles: this.chosen() } }));
+    if (!result.ok) {
+      this.listProblem.set(result.problem);
+      return;
+    }
+    this.editing.set(null);
+    await this.load();
+  }
+
+  protected async disable(member: Account): Promise<void> {
+    const result = await outcome(disableStaff({ path: { id: member.id } }));
+    if (!result.ok) {
+      this.listProblem.set(result.problem);
+      return;
+    }
+    await this.load();
+  }
+
+  protected async invite(): Promise<void> {
+    this.busy.set(true);
+    const email = this.email();
+    const result = await outcome(
+      inviteStaff({ body: { email, name: this.name() || null, roles: this.inviteRoles() } }),
+    );
+    this.busy.set(false);
+    if (!result.ok) {
+      this.problem.set(result.problem);
+      return;
+    }
+    this.problem.set(null);
+    this.invited.set(email);
+    this.email.set('');
+    this.name.set('');
+    this.inviteRoles.set([]);
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    const result = await outcome(listStaff({ query: { limit: 100 } }));
+    if (result.ok) {
+      this.members.set(result.data.items);
+    } else {
+      this.listProblem.set(result.problem);
+    }
+  }
+}

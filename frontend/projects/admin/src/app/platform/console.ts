@@ -1,0 +1,180 @@
+import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { Router } from '@angular/router';
+import {
+  FieldError,
+  ProblemAlert,
+  createTenant,
+  fieldMessage,
+  listTenants,
+  outcome,
+  resumeTenant,
+  suspendTenant,
+  type Problem,
+  type Tenant,
+} from 'shared';
+import { OperatorSession } from './operator-session';
+
+/** The operators' view of every shop: open one for its owner, suspend it, resume it. */
+@Component({
+  selector: 'admin-platform-console',
+  imports: [FormsModule, FieldError, ProblemAlert],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `<a class="skip-link" href="#main">Skip to main content</a>
+    <main class="page console" id="main">
+      <div class="row spread">
+        <h1>Shops</h1>
+        <button type="button" class="button secondary" (click)="signOut()">Sign out</button>
+      </div>
+      <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
+      <table>
+        <caption class="visually-hidden">
+          Shops
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Shop</th>
+            <th scope="col">Address</th>
+            <th scope="col">Status</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          @for (shop of shops(); track shop.id) {
+            <tr>
+              <td>{{ shop.name }}</td>
+              <td>{{ shop.slug }}</td>
+              <td>{{ shop.status }}</td>
+              <td>
+                @if (shop.status === 'active') {
+                  <button
+                    type="button"
+                    class="button danger"
+                    (click)="suspend(shop)"
+                    [attr.aria-label]="'Suspend ' + shop.name"
+                  >
+                    Suspend
+                  </button>
+                } @else if (shop.status === 'suspended') {
+                  <button
+                    type="button"
+                    class="button secondary"
+                    (click)="resume(shop)"
+                    [attr.aria-label]="'Resume ' + shop.name"
+                  >
+                    Resume
+                  </button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+      <h2 id="shop-title">Open a shop</h2>
+      <agora-problem-alert [problem]="problem()" [placed]="placed" />
+      <form (ngSubmit)="create()" novalidate aria-labelledby="shop-title">
+        @for (f of formFields; track f.field) {
+          <div class="field">
+            <label [for]="f.id">{{ f.label }}</label>
+            <input
+              [id]="f.id"
+              [name]="f.id"
+              [type]="f.type"
+              [ngModel]="values()[f.id]"
+              (ngModelChange)="set(f.id, $event)"
+              [attr.aria-invalid]="!!error(f.field)"
+              [attr.aria-describedby]="error(f.field) ? f.id + '-error' : null"
+            />
+            <agora-field-error [problem]="problem()" [field]="f.field" [for]="f.id" />
+          </div>
+        }
+        <button class="button" type="submit" [disabled]="busy()">Open shop</button>
+      </form>
+    </main>`,
+})
+export class PlatformConsole implements OnInit {
+  private readonly session = inject(OperatorSession);
+  private readonly router = inject(Router);
+  protected readonly formFields = [
+    { id: 'shop-slug', field: 'slug', label: 'Address (slug)', type: 'text' },
+    { id: 'shop-name', field: 'name', label: 'Name', type: 'text' },
+    { id: 'shop-currency', field: 'default_currency', label: 'Currency (e.g. EUR)', type: 'text' },
+    { id: 'owner-email', field: 'owner.email', label: "Owner's email", type: 'email' },
+    { id: 'owner-name', field: 'owner.name', label: "Owner's name", type: 'text' },
+  ];
+  protected readonly placed = this.formFields.map((f) => f.field);
+  protected readonly values = signal<Record<string, string>>({});
+  protected readonly shops = signal<Tenant[]>([]);
+  protected readonly problem = signal<Problem | null>(null);
+  protected readonly listProblem = signal<Problem | null>(null);
+  protected readonly busy = signal(false);
+
+  async ngOnInit(): Promise<void> {
+    await this.load();
+  }
+
+  protected error(field: string): string | null {
+    return fieldMessage(this.problem(), field);
+  }
+
+  protected set(id: string, value: string): void {
+    this.values.update((v) => ({ ...v, [id]: value }));
+  }
+
+  protected async create(): Promise<void> {
+    const v = this.values();
+    const ownerEmail = v['owner-email']?.trim();
+    this.busy.set(true);
+    const result = await outcome(
+      createTenant({
+        body: {
+          slug: v['shop-slug'] ?? '',
+          name: v['shop-name'] ?? '',
+          default_currency: v['shop-currency'] || null,
+          domains: [],
+          owner: ownerEmail ? { email: ownerEmail, name: v['owner-name'] || null } : null,
+        },
+      }),
+    );
+    this.busy.set(false);
+    if (!result.ok) {
+      this.problem.set(result.problem);
+      return;
+    }
+    this.problem.set(null);
+    this.values.set({});
+    await this.load();
+  }
+
+  protected async suspend(shop: Tenant): Promise<void> {
+    await this.act(suspendTenant({ path: { slug: shop.slug }, headers: { 'If-Match': `"${shop.version}"` } }));
+  }
+
+  protected async resume(shop: Tenant): Promise<void> {
+    await this.act(resumeTenant({ path: { slug: shop.slug }, headers: { 'If-Match': `"${shop.version}"` } }));
+  }
+
+  protected async signOut(): Promise<void> {
+    await this.session.signOut();
+    await this.router.navigateByUrl('/platform/sign-in');
+  }
+
+  protected async load(): Promise<void> {
+    const result = await outcome(listTenants({ query: { limit: 100 } }));
+    if (result.ok) {
+      this.listProblem.set(null);
+      this.shops.set(result.data.items);
+    } else {
+      this.listProblem.set(result.problem);
+    }
+  }
+
+  private async act(call: Promise<{ data?: unknown; error?: unknown; response?: Response }>): Promise<void> {
+    const result = await outcome(call);
+    if (!result.ok) {
+      this.listProblem.set(result.problem);
+      return;
+    }
+    await this.load();
+  }
+}
