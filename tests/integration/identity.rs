@@ -22,6 +22,7 @@ const SELF_SERVICE: &[&str] = &[
     "GET /api/v1/admin/auth/oidc/start",
     "GET /api/v1/admin/auth/oidc/callback",
     "GET /api/v1/admin/me",
+    "GET /api/v1/admin/me/permissions",
     "GET /api/v1/admin/me/sessions",
     "DELETE /api/v1/admin/me/sessions/{id}",
     "POST /api/v1/admin/me/password",
