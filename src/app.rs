@@ -11,7 +11,7 @@ use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
 use agora_kernel::idempotency::{self, IdempotencySettings};
 use agora_kernel::jobs::{JobMetrics, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::metrics::{self, Metrics};
-use agora_kernel::outbound::{Outbound, OutboundPolicy};
+use agora_kernel::outbound::Outbound;
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::ports::{
     AccountEmail, BoxFuture, PersonalDataHolder, PortError, ShopAddress, ShopFounder, ShopOwner, TransactionalMail,
@@ -22,7 +22,7 @@ use agora_kernel::sealing::Sealer;
 use agora_kernel::security_headers::{self, SecurityHeaders};
 use agora_kernel::storage::ConfiguredStorage;
 use agora_kernel::{ApiError, Database, DbSettings, Module};
-use agora_notifications::{MailSettings, NotificationsModule, SendEmail};
+use agora_notifications::{NotificationsModule, SendEmail};
 use agora_tenancy::TenancyModule;
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OpenApiExt};
 use paperclip::v2::models::{DefaultApiRaw, Info};
@@ -99,6 +99,7 @@ pub struct AppState {
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
     pub catalog: agora_catalog::CatalogModule,
+    pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
     pub limiter: RateLimiter,
@@ -312,26 +313,25 @@ impl AppState {
         // One master key seals every module's secrets at rest (each under its own derived key).
         let sealer = Sealer::new(&identity_settings.token_key, identity_settings.token_key_previous.as_ref());
         let addresses: Arc<dyn ShopAddress> = Arc::new(ShopUrls { config: config.clone() });
-        let mail = MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
-        let notifications = NotificationsModule::new(db.clone(), mail, sealer.clone(), Some(addresses.clone()))
-            .map_err(|e| StartError::Other(e.to_string()))?;
+        let notifications =
+            NotificationsModule::new(db.clone(), config.mail.clone(), sealer.clone(), Some(addresses.clone()))
+                .map_err(|e| StartError::Other(e.to_string()))?;
         // Completed below, once every module has declared its events and subscribers.
         let bus = EventBus::pending();
-        let webhook_settings = agora_webhooks::WebhookSettings {
-            retry_base: Duration::from_millis(config.webhooks_retry_base_ms),
-            disable_after: Duration::from_secs(config.webhooks_disable_after_secs),
-            ..agora_webhooks::WebhookSettings::default()
-        };
         // The one client for calls to URLs someone else chose (webhooks, OIDC providers, …).
-        let outbound = Outbound::new(OutboundPolicy { allow_private: config.outbound_allow_private })
+        let outbound = Outbound::new(config.outbound)
             .map_err(|e| StartError::Other(format!("cannot build the outbound HTTP client: {e}")))?;
-        let webhooks =
-            agora_webhooks::WebhooksModule::new(db.clone(), &bus, webhook_settings, sealer.clone(), outbound.clone())
-                .map_err(|e| StartError::Other(e.to_string()))?;
+        let webhooks = agora_webhooks::WebhooksModule::new(
+            db.clone(),
+            &bus,
+            config.webhooks.clone(),
+            sealer.clone(),
+            outbound.clone(),
+        )
+        .map_err(|e| StartError::Other(e.to_string()))?;
         let port = Arc::new(NotificationsPort(notifications.clone()));
         let wiring = agora_identity::Wiring {
             mail: Some(port.clone()),
-            personal_data: vec![port],
             redis: redis.clone(),
             address: Some(addresses),
             outbound: Some(outbound),
@@ -340,14 +340,17 @@ impl AppState {
             IdentityModule::new(db.clone(), identity_settings, wiring).map_err(|e| StartError::Other(e.to_string()))?;
         let metrics = Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
+        cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus);
+        let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
             webhooks,
             identity,
             catalog,
+            customers,
             metrics,
             bus,
             jobs: Arc::default(),
@@ -363,6 +366,8 @@ impl AppState {
         };
         let mut events = EventBus::builder();
         let mut jobs = JobRegistry::default();
+        // Jobs that read or write the shop's files (thumbnails, imports, exports) reach the configured store.
+        jobs.provide(Arc::new(state.storage.clone()));
         for module in state.modules() {
             module.background(&mut events, &mut jobs).map_err(StartError::Other)?;
         }
@@ -378,6 +383,7 @@ impl AppState {
         vec![
             &self.tenancy,
             &self.identity,
+            &self.customers,
             &self.notifications,
             &self.webhooks,
             &self.catalog,
@@ -706,12 +712,10 @@ pub fn listen_on(state: AppState, listener: std::net::TcpListener) -> Result<Run
 
 /// Starts this process's job workers (none when `workers` is 0: a web-only replica).
 pub fn start_workers(state: &AppState) -> Option<WorkerPool> {
-    (state.config.workers > 0).then(|| {
+    (state.config.jobs.concurrency > 0).then(|| {
         let settings = WorkerSettings {
-            concurrency: state.config.workers,
             shutdown_timeout: Duration::from_secs(state.config.shutdown_timeout_secs),
-            lease: Duration::from_secs(state.config.job_lease_secs),
-            ..WorkerSettings::default()
+            ..state.config.jobs.clone()
         };
         WorkerPool::start(state.db.clone(), state.bus.clone(), state.jobs.clone(), settings, state.job_metrics.clone())
     })

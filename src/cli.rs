@@ -238,15 +238,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 config.bind = bind;
             }
             if let Some(workers) = args.workers {
-                config.workers = workers;
+                config.jobs.concurrency = workers;
             }
             serve(config).await
         }
         Command::Worker(args) => {
             if let Some(workers) = args.workers {
-                config.workers = workers;
+                config.jobs.concurrency = workers;
             }
-            if config.workers == 0 {
+            if config.jobs.concurrency == 0 {
                 return Err(CliError::Failed("a worker needs at least one job slot: --workers 1 or more".into()));
             }
             work(config).await
@@ -511,7 +511,7 @@ async fn print_invitation_link(
     tenant: &agora_kernel::TenantContext,
     email: &str,
 ) -> Result<(), CliError> {
-    if state.config.smtp_url.is_some() {
+    if state.config.mail.smtp_url.is_some() {
         eprintln!("{email} has been emailed a link to choose a password");
         return Ok(());
     }

@@ -1,11 +1,23 @@
 //! Typed configuration, loaded once: an optional TOML file, then environment variables, then
 //! command-line flags. Every bad value is reported with the name of the setting that holds it.
+//!
+//! Each module owns its settings (`agora_notifications::MailSettings`,
+//! `agora_webhooks::WebhookSettings`, the kernel's `WorkerSettings`, `StorageSettings`,
+//! `OutboundPolicy`) and reads them itself through `agora_kernel::settings::Settings`; [`Config`]
+//! composes them with the settings of the binary itself (addresses, pools, logging). A module's
+//! settings may sit in their own TOML section (`[webhooks]` `retry_base_ms = …`).
 
 use agora_kernel::http::TrustedProxies;
+use agora_kernel::jobs::WorkerSettings;
+use agora_kernel::outbound::OutboundPolicy;
+use agora_kernel::settings::{range, Settings, Source};
 use agora_kernel::storage::StorageSettings;
+use agora_notifications::MailSettings;
+use agora_webhooks::WebhookSettings;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
+
+pub use agora_kernel::settings::{Env, ProcessEnv, SettingsError as ConfigError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -48,8 +60,9 @@ pub struct Config {
     pub db_pool_size: usize,
     /// actix worker threads (0 = one per core).
     pub http_workers: usize,
-    /// Background job workers in this process (0 = web only).
-    pub workers: usize,
+    /// Background job workers in this process (`concurrency` 0 = web only: `AGORA_WORKERS`) and
+    /// their lease (`AGORA_JOB_LEASE_SECS`).
+    pub jobs: WorkerSettings,
     pub max_body_bytes: usize,
     pub rate_limit_client_per_minute: u64,
     pub rate_limit_tenant_per_minute: u64,
@@ -66,22 +79,16 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     pub shutdown_timeout_secs: u64,
     pub migrate_concurrency: usize,
-    /// Outgoing mail server, `smtp://host:port` (STARTTLS when offered), `smtps://…` (TLS),
-    /// optionally with `user:password@`; unset = mail is kept in each shop's outbox mailbox.
-    pub smtp_url: Option<SecretString>,
-    /// Sender of platform mail when a shop has not set its own.
-    pub mail_from: String,
-    /// How long a claimed job is held before another worker may take it (renewed while it runs).
-    pub job_lease_secs: u64,
-    /// Let outbound calls (webhooks, OIDC discovery and token calls, …) reach loopback,
-    /// link-local and private addresses over plain http (development and closed networks only).
-    /// `AGORA_OUTBOUND_ALLOW_PRIVATE`; the older `AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS` still works.
-    pub outbound_allow_private: bool,
-    /// Wait before a failed webhook delivery's first retry, in milliseconds; later retries double
-    /// it, up to 360 times it. Lower it only to make tests or demos fast.
-    pub webhooks_retry_base_ms: u64,
-    /// A webhook endpoint whose deliveries have all failed for this many seconds is disabled.
-    pub webhooks_disable_after_secs: u64,
+    /// Outgoing mail (`AGORA_SMTP_URL`: `smtp://host:port` (STARTTLS when offered), `smtps://…`
+    /// (TLS), optionally with `user:password@`; unset = mail is kept in each shop's outbox
+    /// mailbox) and the sender of platform mail (`AGORA_MAIL_FROM`).
+    pub mail: MailSettings,
+    /// Whether outbound calls (webhooks, OIDC discovery and token calls, …) may reach loopback,
+    /// link-local and private addresses over plain http (`AGORA_OUTBOUND_ALLOW_PRIVATE`).
+    pub outbound: OutboundPolicy,
+    /// Webhook delivery: first retry's wait (`AGORA_WEBHOOKS_RETRY_BASE_MS`), when a failing
+    /// endpoint is disabled (`AGORA_WEBHOOKS_DISABLE_AFTER_SECS`).
+    pub webhooks: WebhookSettings,
     /// The embedded PostgreSQL exiting this many times within a minute (a full disk, a damaged
     /// data directory) makes agora stop restarting it and exit non-zero.
     pub embedded_pg_max_exits: usize,
@@ -114,13 +121,13 @@ impl std::fmt::Debug for Config {
             .field("metrics_bind", &self.metrics_bind)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
-            .field("workers", &self.workers)
+            .field("workers", &self.jobs.concurrency)
             .finish_non_exhaustive()
     }
 }
 
-/// Settings a TOML file may hold: the environment variables' names, lower-case, without the
-/// `AGORA_` prefix.
+/// The binary's own settings a TOML file may hold: the environment variables' names,
+/// lower-case, without the `AGORA_` prefix. Modules' keys come from their `Settings::KEYS`.
 const FILE_KEYS: &[&str] = &[
     "database_url",
     "redis_url",
@@ -135,7 +142,6 @@ const FILE_KEYS: &[&str] = &[
     "secure_cookies",
     "db_pool_size",
     "http_workers",
-    "workers",
     "max_body_bytes",
     "rate_limit_client_per_minute",
     "rate_limit_tenant_per_minute",
@@ -146,128 +152,37 @@ const FILE_KEYS: &[&str] = &[
     "otlp_endpoint",
     "shutdown_timeout_secs",
     "migrate_concurrency",
-    "smtp_url",
-    "mail_from",
-    "outbound_allow_private",
-    "webhooks_allow_private_targets",
-    "webhooks_retry_base_ms",
-    "webhooks_disable_after_secs",
-    "job_lease_secs",
     "embedded_pg_max_exits",
     "metrics_bind",
     "metrics_token",
-    "storage_url",
-    "s3_endpoint",
-    "s3_region",
-    "s3_access_key_id",
-    "s3_secret_access_key",
     "frontend_dir",
 ];
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration file {path}: {cause}")]
-    File { path: String, cause: String },
-    #[error("invalid setting {name}: {message} (got {value:?})")]
-    Invalid { name: String, value: String, message: String },
-}
-
-/// Where values come from, in increasing priority after the file: the environment.
-pub trait Env {
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl Env for std::collections::HashMap<String, String> {
-    fn get(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-}
-
-struct Source<'a> {
-    file: toml::Table,
-    env: &'a dyn Env,
-}
-
-impl Source<'_> {
-    /// A setting's raw value and the name to blame for it: the environment first, then the file.
-    fn raw(&self, env_name: &str) -> Option<(String, String)> {
-        if let Some(v) = self.env.get(env_name) {
-            return Some((v, env_name.to_string()));
-        }
-        let key = env_name.trim_start_matches("AGORA_").to_ascii_lowercase();
-        self.file.get(&key).map(|v| {
-            let text = match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (text, format!("{key} (config file)"))
-        })
-    }
-
-    fn parsed<T: FromStr>(
-        &self,
-        env_name: &str,
-        default: T,
-        check: impl Fn(&T) -> Result<(), String>,
-    ) -> Result<T, ConfigError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let Some((raw, name)) = self.raw(env_name) else { return Ok(default) };
-        let value = raw.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
-            name: name.clone(),
-            value: raw.clone(),
-            message: e.to_string(),
-        })?;
-        check(&value).map_err(|message| ConfigError::Invalid { name, value: raw, message })?;
-        Ok(value)
-    }
-}
-
-fn range(min: u64, max: u64) -> impl Fn(&u64) -> Result<(), String> {
-    move |v| {
-        if (min..=max).contains(v) {
-            Ok(())
-        } else {
-            Err(format!("must be between {min} and {max}"))
-        }
-    }
-}
-
-fn urange(min: usize, max: usize) -> impl Fn(&usize) -> Result<(), String> {
-    move |v| {
-        if (min..=max).contains(v) {
-            Ok(())
-        } else {
-            Err(format!("must be between {min} and {max}"))
-        }
-    }
-}
+/// Every key a module reads, for refusing a file key nobody reads.
+const MODULE_KEYS: &[&[&str]] =
+    &[WorkerSettings::KEYS, StorageSettings::KEYS, OutboundPolicy::KEYS, MailSettings::KEYS, WebhookSettings::KEYS];
 
 impl Config {
     /// Loads from `file` (if any) and the environment.
     pub fn load(file: Option<&Path>, env: &dyn Env) -> Result<Self, ConfigError> {
+        let file_path = file;
         let file: toml::Table = match file {
             None => toml::Table::new(),
             Some(path) => {
                 let failed = |cause: String| ConfigError::File { path: path.display().to_string(), cause };
                 let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-                let table: toml::Table = toml::from_str(&text).map_err(|e| failed(e.to_string()))?;
-                if let Some(unknown) = table.keys().find(|k| !FILE_KEYS.contains(&k.as_str())) {
-                    return Err(failed(format!("unknown setting `{unknown}`")));
-                }
-                table
+                toml::from_str(&text).map_err(|e| failed(e.to_string()))?
             }
         };
-        let src = Source { file, env };
+        let failed = |cause: String| ConfigError::File {
+            path: file_path.map(|p| p.display().to_string()).unwrap_or_default(),
+            cause,
+        };
+        let src = Source::new(file, env).map_err(failed)?;
+        let known = |key: &str| FILE_KEYS.contains(&key) || MODULE_KEYS.iter().any(|keys| keys.contains(&key));
+        if let Some(unknown) = src.file_keys().find(|k| !known(k)) {
+            return Err(failed(format!("unknown setting `{}`", src.spelled(unknown))));
+        }
 
         let database_url = src.raw("DATABASE_URL").map(|(v, _)| SecretString::from(v));
         let redis_url = match src.raw("REDIS_URL") {
@@ -282,16 +197,6 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
-        let smtp_url = match src.raw("AGORA_SMTP_URL") {
-            Some((v, name)) if !(v.starts_with("smtp://") || v.starts_with("smtps://")) => {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: "<hidden>".into(),
-                    message: "must start with smtp:// or smtps://".into(),
-                })
-            }
-            other => other.map(|(v, _)| SecretString::from(v)),
-        };
         let public_url = match src.raw("AGORA_PUBLIC_URL") {
             Some((v, name)) => Some(parse_public_url(&v).ok_or_else(|| ConfigError::Invalid {
                 name,
@@ -300,17 +205,6 @@ impl Config {
             })?),
             None => None,
         };
-        let mail_from = match src.raw("AGORA_MAIL_FROM") {
-            Some((v, name)) if !v.contains('@') => {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: v,
-                    message: "expected an address such as shop@example.com".into(),
-                })
-            }
-            Some((v, _)) => v,
-            None => "Agora <no-reply@localhost>".into(),
-        };
         let redis_namespace = match src.raw("AGORA_REDIS_NAMESPACE") {
             Some((v, name)) if v.is_empty() || v.len() > 64 || v.contains(char::is_whitespace) => {
                 return Err(ConfigError::Invalid { name, value: v, message: "1–64 characters without spaces".into() })
@@ -318,7 +212,9 @@ impl Config {
             Some((v, _)) => v,
             None => "agora".into(),
         };
-        let data_dir = PathBuf::from(src.raw("AGORA_DATA_DIR").map(|(v, _)| v).unwrap_or_else(|| "./data".into()));
+        let data_dir = PathBuf::from(
+            src.raw("AGORA_DATA_DIR").map_or_else(|| agora_kernel::storage::DEFAULT_DATA_DIR.into(), |(v, _)| v),
+        );
         let bind = match src.raw("AGORA_BIND") {
             Some((v, name)) => {
                 if v.parse::<std::net::SocketAddr>().is_err() {
@@ -402,7 +298,7 @@ impl Config {
             other => other.map(|(v, _)| v),
         };
         let (trusted_proxies, deprecations) = trusted_proxies(&src)?;
-        let storage = storage(&src, &data_dir)?;
+        let storage = StorageSettings::load(&src)?;
         let frontend_dir = match src.raw("AGORA_FRONTEND_DIR") {
             Some((v, name)) if !Path::new(&v).is_dir() => {
                 return Err(ConfigError::Invalid { name, value: v, message: "expected an existing directory".into() })
@@ -421,10 +317,10 @@ impl Config {
             token_key,
             token_key_previous,
             secure_cookies: src.parsed("AGORA_SECURE_COOKIES", true, |_| Ok(()))?,
-            db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, urange(1, 1000))?,
-            http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, urange(0, 1024))?,
-            workers: src.parsed("AGORA_WORKERS", 4, urange(0, 1024))?,
-            max_body_bytes: src.parsed("AGORA_MAX_BODY_BYTES", 1024 * 1024, urange(1024, 1024 * 1024 * 1024))?,
+            db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, range(1, 1000))?,
+            http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, range(0, 1024))?,
+            jobs: WorkerSettings::load(&src)?,
+            max_body_bytes: src.parsed("AGORA_MAX_BODY_BYTES", 1024 * 1024, range(1024, 1024 * 1024 * 1024))?,
             rate_limit_client_per_minute: src.parsed("AGORA_RATE_LIMIT_CLIENT_PER_MINUTE", 6000, range(0, u64::MAX))?,
             rate_limit_tenant_per_minute: src.parsed(
                 "AGORA_RATE_LIMIT_TENANT_PER_MINUTE",
@@ -435,27 +331,16 @@ impl Config {
             deprecations,
             password_hashing_queue: match src.raw("AGORA_PASSWORD_HASHING_QUEUE") {
                 None => None,
-                Some(_) => Some(src.parsed("AGORA_PASSWORD_HASHING_QUEUE", 0, urange(0, 100_000))?),
+                Some(_) => Some(src.parsed("AGORA_PASSWORD_HASHING_QUEUE", 0, range(0, 100_000))?),
             },
             log_format,
             otlp_endpoint,
             shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,
-            migrate_concurrency: src.parsed("AGORA_MIGRATE_CONCURRENCY", 4, urange(1, 64))?,
-            smtp_url,
-            mail_from,
-            job_lease_secs: src.parsed("AGORA_JOB_LEASE_SECS", 30, range(1, 3600))?,
-            outbound_allow_private: match src.raw("AGORA_OUTBOUND_ALLOW_PRIVATE") {
-                Some(_) => src.parsed("AGORA_OUTBOUND_ALLOW_PRIVATE", false, |_| Ok(()))?,
-                // The name from before outbound calls had one guard, kept as an alias.
-                None => src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, |_| Ok(()))?,
-            },
-            webhooks_retry_base_ms: src.parsed("AGORA_WEBHOOKS_RETRY_BASE_MS", 60_000, range(1, 3_600_000))?,
-            webhooks_disable_after_secs: src.parsed(
-                "AGORA_WEBHOOKS_DISABLE_AFTER_SECS",
-                3 * 24 * 3600,
-                range(1, 30 * 24 * 3600),
-            )?,
-            embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, urange(1, 1000))?,
+            migrate_concurrency: src.parsed("AGORA_MIGRATE_CONCURRENCY", 4, range(1, 64))?,
+            mail: MailSettings::load(&src)?,
+            outbound: OutboundPolicy::load(&src)?,
+            webhooks: WebhookSettings::load(&src)?,
+            embedded_pg_max_exits: src.parsed("AGORA_EMBEDDED_PG_MAX_EXITS", 5, range(1, 1000))?,
             metrics_bind,
             metrics_token,
             storage,
@@ -582,33 +467,6 @@ fn read_kept_key(path: &std::path::Path) -> Option<String> {
     (key.len() >= 32).then_some(key)
 }
 
-/// The file store: a directory under the data directory unless `AGORA_STORAGE_URL` says
-/// otherwise. The S3 settings count only with an `s3://` URL.
-fn storage(src: &Source<'_>, data_dir: &Path) -> Result<StorageSettings, ConfigError> {
-    let Some((url, name)) = src.raw("AGORA_STORAGE_URL") else {
-        return Ok(StorageSettings::Local { root: data_dir.join("files") });
-    };
-    let endpoint = match src.raw("AGORA_S3_ENDPOINT") {
-        Some((v, name)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
-            return Err(ConfigError::Invalid { name, value: v, message: "expected an http(s) URL".into() })
-        }
-        other => other.map(|(v, _)| v),
-    };
-    let value = |key: &str| src.raw(key).map(|(v, _)| v);
-    StorageSettings::from_url(
-        &url,
-        endpoint,
-        value("AGORA_S3_REGION"),
-        value("AGORA_S3_ACCESS_KEY_ID"),
-        value("AGORA_S3_SECRET_ACCESS_KEY").map(SecretString::from),
-    )
-    .map_err(|message| ConfigError::Invalid {
-        name,
-        value: url,
-        message: message.trim_start_matches("AGORA_STORAGE_URL: ").to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -720,5 +578,30 @@ mod tests {
         assert!(err.contains("db_pool_size (config file)"), "{err}");
         std::fs::write(&path, "no_such_setting = 1\n").unwrap();
         assert!(Config::load(Some(&path), &env(&[])).is_err());
+    }
+
+    #[test]
+    fn modules_read_their_own_settings_flat_or_in_their_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agora.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(Some(&path), &env(&[]))
+        };
+        let c = load("[webhooks]\nretry_base_ms = 250\n").unwrap();
+        assert_eq!(c.webhooks.retry_base, std::time::Duration::from_millis(250));
+        let c = load("webhooks_retry_base_ms = 300\nworkers = 2\nmail_from = \"shop@example.com\"\n").unwrap();
+        assert_eq!(c.webhooks.retry_base, std::time::Duration::from_millis(300));
+        assert_eq!((c.jobs.concurrency, c.mail.from.as_str()), (2, "shop@example.com"));
+        let err = load("[webhooks]\nretry_base_ms = 0\n").err().unwrap().to_string();
+        assert!(err.contains("webhooks.retry_base_ms (config file)"), "{err}");
+        let err = load("[webhooks]\nno_such = 1\n").err().unwrap().to_string();
+        assert!(err.contains("webhooks.no_such"), "{err}");
+        let err = load("webhooks_retry_base_ms = 1\n[webhooks]\nretry_base_ms = 2\n").err().unwrap().to_string();
+        assert!(err.contains("twice"), "{err}");
+        let err = Config::load(None, &env(&[("AGORA_SMTP_URL", "mail.example.com")])).err().unwrap().to_string();
+        assert!(err.contains("AGORA_SMTP_URL") && err.contains("smtp://"), "{err}");
+        let c = Config::load(None, &env(&[("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")])).unwrap();
+        assert!(c.outbound.allow_private, "the older name still works");
     }
 }

@@ -30,6 +30,12 @@ const SELF_SERVICE: &[&str] = &[
     "POST /api/v1/admin/me/mfa/totp/activate",
     "POST /api/v1/admin/me/mfa/disable",
     "POST /api/v1/admin/me/oidc-link",
+    // A task is read by its starter and by holders of the permission that started it (stored on
+    // the task); refusals are proven in tasks.rs.
+    "GET /api/v1/admin/tasks",
+    "GET /api/v1/admin/tasks/{id}",
+    "POST /api/v1/admin/tasks/{id}/cancel",
+    "GET /api/v1/admin/tasks/{id}/result",
 ];
 
 pub(crate) fn fill_path(template: &str) -> String {

@@ -30,6 +30,8 @@ mod operators;
 mod rate_limit;
 mod secrets;
 mod sessions;
+mod tasks;
 mod tenancy;
+mod thumbnails;
 mod web;
 mod webhooks;

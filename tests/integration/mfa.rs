@@ -254,3 +254,29 @@ async fn a_shop_can_require_mfa_of_its_staff() {
         .unwrap();
     assert_eq!(policy["staff_mfa_required"], true);
 }
+
+/// Which routes a member who must still enrol reaches is said by each handler's extractor, not
+/// by a list of paths: their own account and the enrolment (`SignedInStaff<MfaPending>`) serve
+/// them; their sessions (`SignedInStaff`) and every permission-guarded route, in any module
+/// (`Authorized<P>`), refuse them until they enrol.
+#[tokio::test]
+async fn a_member_who_must_enrol_reaches_only_the_routes_that_serve_them() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let member = app.staff(&acme, &["admin"]).await;
+    let policy =
+        app.admin(Method::PUT, "/api/v1/admin/security-policy", &acme).json(&json!({"staff_mfa_required": true}));
+    assert_eq!(policy.send().await.unwrap().status(), 200);
+
+    let get = |path: &'static str| app.as_user(Method::GET, path, &acme, &member).send();
+    assert_eq!(get("/api/v1/admin/me").await.unwrap().status(), 200);
+    for path in ["/api/v1/admin/me/sessions", "/api/v1/admin/roles", "/api/v1/admin/webhooks/endpoints"] {
+        let refused = problem(get(path).await.unwrap(), 403).await;
+        assert_eq!(refused["type"], "https://agora.dev/problems/mfa-enrolment-required", "{path}");
+    }
+
+    enrol(&app, "admin", &acme, &member).await;
+    for path in ["/api/v1/admin/me/sessions", "/api/v1/admin/roles", "/api/v1/admin/webhooks/endpoints"] {
+        assert_eq!(get(path).await.unwrap().status(), 200, "{path}");
+    }
+}

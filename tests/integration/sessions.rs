@@ -375,3 +375,59 @@ async fn browser_login_with(app: &TestApp, shop: &str, email: &str, user_agent: 
     let body: Value = res.json().await.unwrap();
     Browser { cookie, csrf: body["csrf_token"].as_str().unwrap().to_string() }
 }
+
+/// A cookie-authenticated write without the session's CSRF token is refused by the route's
+/// principal extractor (here the customers module's), and does not claim the Idempotency-Key it
+/// carried: the genuine request with that key then runs, once.
+#[tokio::test]
+async fn a_forged_cookie_write_is_refused_and_claims_no_idempotency_key() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let customer = app.customer(&acme).await;
+    let browser = browser_login(&app, "store", &acme, &customer.email).await;
+    let address =
+        json!({"name": "Carla", "line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"});
+    let add = |csrf: Option<&str>| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/store/me/addresses"))
+            .header("x-tenant-id", &acme)
+            .header("cookie", &browser.cookie)
+            .header("idempotency-key", "add-home-address");
+        let req = match csrf {
+            Some(token) => req.header("x-csrf-token", token),
+            None => req,
+        };
+        req.json(&address).send()
+    };
+    let forged = problem(add(None).await.unwrap(), 403).await;
+    assert_eq!(forged["type"], "https://agora.dev/problems/csrf-failed");
+    assert_eq!(add(Some(&browser.csrf)).await.unwrap().status(), 201, "the forged request claimed the key");
+    assert_eq!(add(Some(&browser.csrf)).await.unwrap().status(), 201, "replayed");
+    let list: Value = app
+        .get("/api/v1/store/me/addresses")
+        .header("x-tenant-id", &acme)
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+
+    let rename = |csrf: Option<&str>| {
+        let req = app
+            .client
+            .patch(app.url("/api/v1/store/me"))
+            .header("x-tenant-id", &acme)
+            .header("cookie", &browser.cookie);
+        let req = match csrf {
+            Some(token) => req.header("x-csrf-token", token),
+            None => req,
+        };
+        req.json(&json!({"name": "Carla C."})).send()
+    };
+    assert_eq!(problem(rename(None).await.unwrap(), 403).await["type"], "https://agora.dev/problems/csrf-failed");
+    assert_eq!(rename(Some(&browser.csrf)).await.unwrap().status(), 200);
+}

@@ -174,6 +174,13 @@ impl TestApp {
         format!("http://{}", running.addr)
     }
 
+    /// Another replica's state, not serving: the same settings, database and Redis namespace,
+    /// its own caches and pools (for tests that drive a module's facade on two replicas).
+    pub fn replica_state(&self) -> AppState {
+        let config = Config::load(None, &self.env).expect("replica config");
+        AppState::build(&config, &SecretString::from(self.db.url.clone())).expect("replica state")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -23,8 +23,6 @@ pub enum IdentityError {
     RefreshReuse,
     #[error("the link is invalid, used or expired")]
     BadOneTimeToken,
-    #[error("the CSRF token is missing or wrong")]
-    Csrf,
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error("{0} not found")]
@@ -38,8 +36,6 @@ pub enum IdentityError {
     MfaNotEnabled,
     #[error("no authenticator enrolment is under way; start one first")]
     MfaNotEnrolling,
-    #[error("this shop requires two-factor authentication: enrol an authenticator at /api/v1/admin/me/mfa/totp first")]
-    MfaEnrolmentRequired,
     #[error("you cannot hand out the permission {0}: you do not hold it")]
     CannotGrant(String),
     #[error("the shop must keep at least one active owner")]
@@ -77,12 +73,12 @@ impl IdentityError {
 
 agora_kernel::common_error!(IdentityError);
 
-impl From<crate::password::PasswordError> for IdentityError {
-    fn from(e: crate::password::PasswordError) -> Self {
+impl From<crate::login::hashing::PasswordError> for IdentityError {
+    fn from(e: crate::login::hashing::PasswordError) -> Self {
         match e {
             // A hash takes tens of milliseconds; a couple of seconds drains a full queue.
-            crate::password::PasswordError::Busy => IdentityError::HashingBusy { retry_after_secs: 2 },
-            crate::password::PasswordError::Failed(cause) => IdentityError::Hashing(cause),
+            crate::login::hashing::PasswordError::Busy => IdentityError::HashingBusy { retry_after_secs: 2 },
+            crate::login::hashing::PasswordError::Failed(cause) => IdentityError::Hashing(cause),
         }
     }
 }
@@ -113,9 +109,6 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::BadOneTimeToken => ApiError::new(ErrorKind::Unprocessable, "invalid-token", e.to_string())
                 .with_field("token", "invalid, used or expired"),
-            IdentityError::Csrf => {
-                ApiError::new(ErrorKind::Forbidden, "csrf-failed", "send the session's CSRF token in X-CSRF-Token")
-            }
             IdentityError::EmailTaken => ApiError::new(ErrorKind::Conflict, "email-taken", e.to_string())
                 .with_field("email", "already registered"),
             IdentityError::NotFound(what) => ApiError::not_found(what),
@@ -125,9 +118,6 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::MfaNotEnabled => ApiError::new(ErrorKind::Conflict, "mfa-not-enabled", e.to_string()),
             IdentityError::MfaNotEnrolling => ApiError::new(ErrorKind::Conflict, "mfa-not-enrolling", e.to_string()),
-            IdentityError::MfaEnrolmentRequired => {
-                ApiError::new(ErrorKind::Forbidden, "mfa-enrolment-required", e.to_string())
-            }
             IdentityError::CannotGrant(_) => ApiError::new(ErrorKind::Forbidden, "cannot-grant", e.to_string()),
             IdentityError::LastOwner => ApiError::new(ErrorKind::Conflict, "last-owner", e.to_string()),
             IdentityError::OwnerOnly(_) => ApiError::new(ErrorKind::Forbidden, "owner-only", e.to_string()),

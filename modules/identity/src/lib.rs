@@ -5,25 +5,25 @@
 //!   blocking pool; common passwords are refused.
 //! - Browsers get an HttpOnly, SameSite=Lax session cookie (an opaque 256-bit id stored hashed,
 //!   idle and absolute timeouts, kept in Redis when configured, else in the database:
-//!   `session_store`) plus a CSRF token for unsafe requests; API clients get short-lived
+//!   `sessions/`) plus a CSRF token for unsafe requests; API clients get short-lived
 //!   signed access tokens (HS256, the shop in the audience) and rotating refresh tokens whose reuse
 //!   revokes their family; integrations get scoped API keys, shown once and stored hashed.
 //! - Staff permissions come from roles (built-in and custom); handlers of every module declare
 //!   theirs with `agora_kernel::auth::Authorized<perm::…>`, resolved from the [`authenticate`]
-//!   middleware's principal.
+//!   middleware's principal; the kernel's extractors also enforce CSRF and the staff MFA policy.
 //! - Logins are throttled per account and per client address (the kernel's `throttle`, which
-//!   counts each attempt before its verdict; `throttling` says what identity counts), answer the
+//!   counts each attempt before its verdict; `login/throttle.rs` says what identity counts), answer the
 //!   same for an unknown email as for a wrong password, and every security event lands in the
 //!   shop's audit log. Registration and reset requests are budgeted per email and per client.
 //!
 //! - A second factor (TOTP apps, single-use recovery codes) sits between the password check and
-//!   `sessions::grant`: the password step hands out a short-lived challenge instead (`mfa`). A shop
-//!   may require it of staff.
-//! - Customers' personal data can be exported and erased (`gdpr`): erasure anonymises, and never
-//!   deletes rows that financial records reference. Modules above keeping personal data (the
-//!   emails sent) take part through the kernel's `PersonalDataHolder` port.
+//!   `sessions::grant`: the password step hands out a short-lived challenge instead (`login/mfa.rs`). A
+//!   shop may require it of staff.
+//! - The customers module (above identity) exports and erases a customer's personal data; it
+//!   asks identity for the account's part inside its own transaction (`privacy`): erasure
+//!   anonymises the account, and never deletes rows that financial records reference.
 //!
-//! - A shop may name one OpenID Connect provider (`oidc`) for its customers or its staff:
+//! - A shop may name one OpenID Connect provider (`login/oidc/`) for its customers or its staff:
 //!   authorization code + PKCE, state and nonce kept server-side and bound to the browser, the
 //!   client secret encrypted at rest; first logins create the account. An existing account is
 //!   linked only when its holder confirms the link while signed in (or, for staff other than
@@ -34,34 +34,26 @@
 
 mod access;
 mod accounts;
-mod addresses;
 mod error;
-mod gdpr;
 mod http;
-mod mfa;
-mod mfa_store;
+mod login;
 mod middleware;
-mod oidc;
-mod operator_mfa;
 mod operators;
-pub mod password;
-mod roles;
+mod privacy;
 mod schema;
-mod session_store;
 mod sessions;
 mod store;
-mod throttling;
 pub mod tokens;
 
 use agora_kernel::outbound::{Outbound, OutboundPolicy};
-use agora_kernel::ports::{PersonalDataHolder, ShopAddress, TransactionalMail};
+use agora_kernel::ports::{ShopAddress, TransactionalMail};
 use agora_kernel::redis::Redis;
 use agora_kernel::sealing::Sealer;
 use agora_kernel::Database;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use session_store::SessionStore;
+use sessions::SessionStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,9 +109,9 @@ impl Default for IdentitySettings {
             max_failures_per_hour_per_ip: 1000,
             mail_requests_per_hour_per_email: 5,
             mail_requests_per_hour_per_ip: 50,
-            hashing_slots: password::default_slots(),
+            hashing_slots: login::hashing::default_slots(),
             // At tens of milliseconds a hash, a full queue still answers within a second or two.
-            hashing_queue: password::default_slots() * 16,
+            hashing_queue: login::hashing::default_slots() * 16,
             email_link_ttl: Duration::from_secs(3600),
             invitation_ttl: Duration::from_secs(72 * 3600),
         }
@@ -208,15 +200,14 @@ struct Inner {
     settings: IdentitySettings,
     signer: tokens::Signer,
     mail: Option<Arc<dyn TransactionalMail>>,
-    personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     address: Option<Arc<dyn ShopAddress>>,
     sessions: SessionStore,
     sealer: Sealer,
-    passwords: password::HashingQueue,
+    passwords: login::hashing::HashingQueue,
     /// The platform's guarded client for calls to the shops' identity providers.
     outbound: Outbound,
     /// Providers' discovery documents (with their signing keys), by issuer URL.
-    discovery: oidc::DiscoveryCache,
+    discovery: login::oidc::DiscoveryCache,
 }
 
 /// What the composition root hands the module besides the database.
@@ -225,8 +216,6 @@ pub struct Wiring {
     /// Sends verification and reset emails (notifications, in practice); without it those
     /// emails are skipped with a warning.
     pub mail: Option<Arc<dyn TransactionalMail>>,
-    /// Modules keeping personal data about customers, included in their GDPR export and erasure.
-    pub personal_data: Vec<Arc<dyn PersonalDataHolder>>,
     /// Browser sessions live in Redis when given, in the database otherwise.
     pub redis: Option<Redis>,
     /// Where each shop is reached: the base of every absolute link identity writes (emails,
@@ -243,27 +232,17 @@ impl IdentityModule {
         let signer = tokens::Signer::new(settings.token_key.expose_secret().as_bytes(), previous)
             .map_err(IdentityError::Hashing)?;
         let sealer = Sealer::new(&settings.token_key, settings.token_key_previous.as_ref());
-        let sessions = wiring.redis.map_or(SessionStore::Database, SessionStore::Redis);
-        let (mail, personal_data, address) = (wiring.mail, wiring.personal_data, wiring.address);
-        let passwords = password::HashingQueue::new(settings.hashing_slots, settings.hashing_queue);
+        let sessions = wiring.redis.map_or(SessionStore::Database(sessions::DatabaseSessions), |redis| {
+            SessionStore::Redis(sessions::RedisSessions(redis))
+        });
+        let (mail, address) = (wiring.mail, wiring.address);
+        let passwords = login::hashing::HashingQueue::new(settings.hashing_slots, settings.hashing_queue);
         let outbound = match wiring.outbound {
             Some(outbound) => outbound,
             None => Outbound::new(OutboundPolicy::default()).map_err(|e| IdentityError::Outbound(e.to_string()))?,
         };
-        let discovery = oidc::discovery_cache();
-        let inner = Inner {
-            db,
-            settings,
-            signer,
-            mail,
-            personal_data,
-            address,
-            sessions,
-            sealer,
-            passwords,
-            outbound,
-            discovery,
-        };
+        let discovery = login::oidc::discovery_cache();
+        let inner = Inner { db, settings, signer, mail, address, sessions, sealer, passwords, outbound, discovery };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -276,7 +255,7 @@ impl IdentityModule {
     }
 
     /// Where every password is hashed and checked (bounded; see `password`).
-    fn passwords(&self) -> &password::HashingQueue {
+    fn passwords(&self) -> &login::hashing::HashingQueue {
         &self.inner.passwords
     }
 }
@@ -296,17 +275,104 @@ impl IdentityModule {
 }
 
 pub use access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role};
-pub use accounts::{Registration, RequestOrigin};
-pub use addresses::{Address, AddressInput, ProfilePatch};
-pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
-pub use mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
-pub use oidc::{OidcConfig, OidcConfigInput};
+pub use accounts::RequestOrigin;
+pub use http::{Accepted, WithCookie};
+pub use login::mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
+pub use login::oidc::{OidcConfig, OidcConfigInput};
+pub use login::password::Registration;
 pub use operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
-pub use session_store::ActiveSession;
+pub use privacy::CustomerAccountData;
+pub use sessions::store::ActiveSession;
+
+/// What the customers module asks of identity about a customer's account: inside the customers
+/// module's transaction (`conn`), so an export or erasure is all or nothing across both.
+impl IdentityModule {
+    /// How other modules name a shop account: `customer:<uuid>` or `staff:<uuid>`.
+    pub fn account_key(kind: UserKind, id: uuid::Uuid) -> String {
+        accounts::account_key(kind, id)
+    }
+
+    /// The address that takes an erased customer's email's place wherever a row must stay.
+    pub fn anonymous_email(id: uuid::Uuid) -> String {
+        privacy::anonymous_email(id)
+    }
+
+    /// The email of customer `id` of this shop (not staff, not erased); 404 `customer` otherwise.
+    pub async fn customer_email(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        id: uuid::Uuid,
+    ) -> Result<String, IdentityError> {
+        Ok(privacy::customer(conn, id).await?.email)
+    }
+
+    /// Identity's part of customer `id`'s data export; recorded in the audit log as exported
+    /// by `actor`.
+    pub async fn export_customer_account(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        tenant: &agora_kernel::TenantContext,
+        id: uuid::Uuid,
+        actor: &agora_kernel::Actor,
+        ip: Option<&str>,
+    ) -> Result<CustomerAccountData, IdentityError> {
+        privacy::export(conn, tenant, id, actor, ip).await
+    }
+
+    /// Anonymises customer `id`'s account and ends every session and token; recorded in the
+    /// audit log as erased by `actor`.
+    pub async fn erase_customer_account(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        tenant: &agora_kernel::TenantContext,
+        id: uuid::Uuid,
+        actor: &agora_kernel::Actor,
+        ip: Option<&str>,
+    ) -> Result<(), IdentityError> {
+        privacy::erase(self, conn, tenant, id, actor, ip).await
+    }
+
+    /// Sets the customer's own name and/or language (already checked by the caller).
+    pub async fn set_customer_profile(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        user: uuid::Uuid,
+        name: Option<&str>,
+        locale: Option<&str>,
+    ) -> Result<Account, IdentityError> {
+        privacy::set_profile(conn, user, name, locale).await
+    }
+
+    /// Whether `password` is the account's current one; a 422 on `password` when it is not.
+    /// For confirming a grave step (an erasure) while signed in.
+    pub async fn confirm_password(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        user: uuid::Uuid,
+        password: String,
+    ) -> Result<(), IdentityError> {
+        let stored = self
+            .db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
+            })
+            .await?;
+        if !self.passwords().verify(SecretString::from(password), stored).await? {
+            return Err(IdentityError::field("password", "is not your current password"));
+        }
+        Ok(())
+    }
+
+    /// The cookie that ends a browser's session of this kind of account (after an erasure).
+    pub fn ended_session_cookie(&self, kind: UserKind) -> actix_web::cookie::Cookie<'static> {
+        let (name, path) = http::cookie_of(kind);
+        http::session_cookie(self, name, path, None)
+    }
+}
 
 /// Every built-in role's key and permissions, for documentation and checks.
 pub fn built_in_roles() -> Vec<(&'static str, &'static [&'static str])> {
-    roles::BUILT_IN_ROLES.iter().map(|r| (r.key, r.permissions)).collect()
+    access::roles::BUILT_IN_ROLES.iter().map(|r| (r.key, r.permissions)).collect()
 }
 
 impl agora_kernel::Module for IdentityModule {

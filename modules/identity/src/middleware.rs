@@ -4,17 +4,16 @@
 use crate::{IdentityError, IdentityModule, UserKind};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
-use agora_kernel::areas::{self, Area};
-use agora_kernel::auth::Principal;
+use agora_kernel::areas::Area;
+use agora_kernel::auth::{MfaEnrolmentPending, Principal, SessionCsrf};
 use agora_kernel::{ApiError, TenantContext};
 
 pub(crate) const CUSTOMER_COOKIE: &str = "agora_customer_session";
 pub(crate) const STAFF_COOKIE: &str = "agora_staff_session";
 pub(crate) const OPERATOR_COOKIE: &str = "agora_operator_session";
-pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The session cookie of an area's audience.
 fn cookie(area: Area) -> &'static str {
@@ -23,32 +22,6 @@ fn cookie(area: Area) -> &'static str {
         Area::Admin => STAFF_COOKIE,
         Area::Platform => OPERATOR_COOKIE,
     }
-}
-
-/// What a staff member who must still enrol an authenticator may reach: their own account,
-/// logging in and out, and the enrolment itself. The policy is checked on every other staff
-/// request (a primary-key read of the policy, and of the member's authenticator only when MFA is
-/// required), so it holds however the session or token was obtained.
-fn mfa_exempt(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix(areas::ADMIN) else { return true };
-    rest.starts_with("/auth/") || rest == "/me" || rest == "/me/password" || rest.starts_with("/me/mfa")
-}
-
-/// Requests that need no CSRF token even with a session cookie: they authenticate by what they
-/// carry (a password, a refresh token, a link's token), and SameSite=Lax keeps other sites'
-/// forms from sending the cookie anyway.
-fn csrf_exempt(path: &str) -> bool {
-    [
-        "/auth/login",
-        "/auth/login/mfa",
-        "/auth/register",
-        "/auth/refresh",
-        "/password-reset/request",
-        "/password-reset/confirm",
-        "/auth/verify-email",
-    ]
-    .iter()
-    .any(|suffix| path.ends_with(suffix))
 }
 
 enum Presented {
@@ -81,14 +54,17 @@ fn presented(req: &ServiceRequest, area: Area) -> Presented {
 /// (shop users' credentials are looked up in the shop's schema) and before rate limiting.
 ///
 /// Credentials that are sent but wrong (a bad or foreign token, an unknown API key) are a 401
-/// at once; a stale session cookie just makes the caller anonymous. A request authenticated by
-/// its session cookie must echo the session's CSRF token in `X-CSRF-Token` unless its method is
-/// safe, else 403 `csrf-failed`.
+/// at once; a stale session cookie just makes the caller anonymous. This only authenticates: it
+/// leaves the [`Principal`] on the request, with the session's CSRF token when it came from a
+/// cookie ([`SessionCsrf`]) and a mark on a staff member who must still enrol an authenticator
+/// ([`MfaEnrolmentPending`]). The kernel's principal extractors enforce both, so a route's
+/// exemptions are in its handler's signature (a login extracts no principal; the MFA enrolment
+/// takes `SignedInStaff<MfaPending>`), never matched by path.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // The path routing matches, so an encoded path meets the same area and exemptions.
+    // The path routing matches, so an encoded path meets the same area.
     let path = agora_kernel::http::routing_path(&req).to_string();
     let (Some(area), Some(module)) = (Area::of(&path), req.app_data::<web::Data<IdentityModule>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -97,27 +73,22 @@ pub async fn authenticate(
     let resolved = resolve(&module, &req, area, tenant.as_ref()).await;
     match resolved {
         Ok((principal, csrf)) => {
-            if let Some(expected) = csrf {
-                let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-                let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                if !safe && !csrf_exempt(&path) && !crate::tokens::same_secret(given, &expected) {
-                    return Ok(req.error_response(ApiError::from(IdentityError::Csrf)).map_into_boxed_body());
-                }
-            }
             if let Some(who) = principal.key() {
                 tracing::Span::current().record("user", who.as_str());
             }
             if let (Principal::Staff { user_id, .. }, Some(tenant)) = (&principal, &tenant) {
-                if !mfa_exempt(&path) {
-                    match module.mfa_enrolment_missing(tenant, *user_id).await {
-                        Ok(false) => {}
-                        Ok(true) => {
-                            let error = ApiError::from(IdentityError::MfaEnrolmentRequired);
-                            return Ok(req.error_response(error).map_into_boxed_body());
-                        }
-                        Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
+                // A primary-key read of the policy, and of the member's authenticator only when
+                // MFA is required: so the policy holds however the session or token was obtained.
+                match module.mfa_enrolment_missing(tenant, *user_id).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        req.extensions_mut().insert(MfaEnrolmentPending);
                     }
+                    Err(e) => return Ok(req.error_response(ApiError::from(e)).map_into_boxed_body()),
                 }
+            }
+            if let Some(token) = csrf {
+                req.extensions_mut().insert(SessionCsrf(token));
             }
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_boxed_body())

@@ -155,30 +155,6 @@ diesel::joinable!(role_permissions -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(users, roles, role_permissions, user_roles);
 
 diesel::table! {
-    customer_addresses (id) {
-        id -> Uuid,
-        user_id -> Uuid,
-        name -> Text,
-        company -> Nullable<Text>,
-        line1 -> Text,
-        line2 -> Nullable<Text>,
-        city -> Text,
-        region -> Nullable<Text>,
-        postal_code -> Text,
-        country -> Text,
-        phone -> Nullable<Text>,
-        default_shipping -> Bool,
-        default_billing -> Bool,
-        created_at -> Timestamptz,
-        created_by -> Text,
-        modified_at -> Timestamptz,
-        modified_by -> Text,
-        version -> Int8,
-        deleted_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
     mfa_totp (user_id) {
         user_id -> Uuid,
         secret -> Bytea,
@@ -243,5 +219,58 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+    }
+}
+
+// A shop's OpenID Connect provider, logins in flight, links awaiting confirmation, and the
+// provider identities linked to accounts (`login::oidc`).
+diesel::table! {
+    oidc_provider (id) {
+        id -> Bool,
+        issuer_url -> Text,
+        client_id -> Text,
+        client_secret_encrypted -> Bytea,
+        client_secret_nonce -> Bytea,
+        account_kind -> Text,
+        staff_role -> Nullable<Text>,
+        return_path -> Text,
+        staff_sso_only -> Bool,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Bytea,
+        browser_hash -> Bytea,
+        account_kind -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        redirect_uri -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_pending_links (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        issuer -> Text,
+        subject -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        last_login_at -> Timestamptz,
     }
 }

@@ -1,7 +1,7 @@
 //! SQL for accounts, roles and the audit log (throttling is the kernel's `throttle`). Sessions and tokens are in
 //! `sessions.rs`, next to the rules that use them.
 
-use crate::roles;
+use crate::access::roles;
 use crate::schema::{audit_log, one_time_tokens, role_permissions, roles as roles_t, user_roles, users};
 use crate::{Account, IdentityError, UserKind};
 use agora_kernel::{new_id, Actor};

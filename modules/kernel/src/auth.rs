@@ -11,8 +11,10 @@ use crate::error::{ApiError, ErrorKind};
 use crate::http::TenantContext;
 use crate::model::Actor;
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use paperclip::v2::models::{DefaultOperationRaw, SecurityScheme};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
@@ -170,12 +172,17 @@ impl<P: PermissionMarker> FromRequest for Authorized<P> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = Principal::of(req);
+        let principal = match verified_principal(req) {
+            Ok(principal) => principal,
+            Err(e) => return ready(Err(e)),
+        };
         let tenant = req.extensions().get::<TenantContext>().map(|t| t.id);
         let result = match (principal.tenant(), tenant) {
             // Another shop's credentials prove nothing here: the same answer as none at all.
             (Some(own), Some(addressed)) if own == addressed => {
-                if principal.has(P::NAME) {
+                if matches!(principal, Principal::Staff { .. }) && mfa_enrolment_pending(req) {
+                    Err(mfa_enrolment_required())
+                } else if principal.has(P::NAME) {
                     Ok(Authorized { principal, _permission: PhantomData })
                 } else {
                     Err(ApiError::new(
@@ -214,3 +221,160 @@ impl<P: PermissionMarker> paperclip::actix::OperationModifier for Authorized<P> 
         .update_definitions(STAFF_SCHEME, map);
     }
 }
+
+/// Left on the request by the authenticating middleware when the caller came with a session
+/// cookie: an unsafe request must echo this token in `X-CSRF-Token`. (Bearer tokens and API keys
+/// are not sent by browsers on their own, so they need none.)
+#[derive(Clone)]
+pub struct SessionCsrf(pub String);
+
+/// Left on the request by the authenticating middleware for a staff member whose shop requires
+/// two-factor authentication and who has no authenticator yet: they may sign in (or they could
+/// never enrol), but only routes that say so (`SignedInStaff<MfaPending>`) serve them.
+#[derive(Debug, Clone, Copy)]
+pub struct MfaEnrolmentPending;
+
+/// The header an unsafe cookie-authenticated request carries its session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn csrf_failed() -> ApiError {
+    ApiError::new(ErrorKind::Forbidden, "csrf-failed", "send the session's CSRF token in X-CSRF-Token")
+}
+
+fn mfa_enrolment_required() -> ApiError {
+    ApiError::new(
+        ErrorKind::Forbidden,
+        "mfa-enrolment-required",
+        format!(
+            "this shop requires two-factor authentication: enrol an authenticator at {}/me/mfa/totp first",
+            crate::areas::ADMIN
+        ),
+    )
+}
+
+fn mfa_enrolment_pending(req: &HttpRequest) -> bool {
+    req.extensions().get::<MfaEnrolmentPending>().is_some()
+}
+
+/// Whether a request authenticated by its session cookie lacks the session's CSRF token while
+/// its method changes something. The principal extractors refuse such a request (403
+/// `csrf-failed`); a route that needs no token (a login, which authenticates by what it carries)
+/// is one that extracts no principal.
+pub fn csrf_missing(req: &HttpRequest) -> bool {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let Some(SessionCsrf(expected)) = req.extensions().get::<SessionCsrf>().cloned() else { return false };
+    let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    // Comparing digests keeps the comparison time independent of where the tokens differ.
+    !safe && Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes())
+}
+
+/// The request's principal, once a cookie-authenticated unsafe request has shown its CSRF token.
+/// Every extractor acting for the caller goes through this.
+pub fn verified_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if csrf_missing(req) {
+        return Err(csrf_failed());
+    }
+    Ok(Principal::of(req))
+}
+
+/// A shop's signed-in customer or staff member, from the middleware's principal: the same shop
+/// or 401, the other kind of account 403.
+fn signed_in_user(req: &HttpRequest, customer: bool) -> Result<Uuid, ApiError> {
+    let tenant = req.extensions().get::<TenantContext>().map(|t| t.id);
+    match verified_principal(req)? {
+        Principal::Customer { tenant: t, user_id } if customer && Some(t) == tenant => Ok(user_id),
+        Principal::Staff { tenant: t, user_id, .. } if !customer && Some(t) == tenant => Ok(user_id),
+        Principal::Anonymous => Err(unauthorized()),
+        p if p.tenant() != tenant => Err(unauthorized()),
+        _ => Err(ApiError::new(ErrorKind::Forbidden, "forbidden", "this is for another kind of account")),
+    }
+}
+
+/// Proof that the caller is a signed-in customer of the addressed shop (storefront handlers:
+/// the account, the cart, orders, reviews). No customer: 401; staff or an API key: 403.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedInCustomer {
+    pub user_id: Uuid,
+}
+
+impl SignedInCustomer {
+    /// Who to record in `created_by` / `modified_by` and the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+}
+
+impl FromRequest for SignedInCustomer {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(signed_in_user(req, true).map(|user_id| SignedInCustomer { user_id }))
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for SignedInCustomer {}
+impl paperclip::actix::OperationModifier for SignedInCustomer {}
+
+/// What a staff route asks of a member whose shop requires two-factor authentication.
+pub trait MfaRule {
+    /// Whether a member who has not enrolled yet is served.
+    const SERVES_PENDING: bool;
+}
+
+/// The default: a member who must still enrol an authenticator is refused (403
+/// `mfa-enrolment-required`), like on every `Authorized<P>` route.
+#[derive(Debug, Clone, Copy)]
+pub struct MfaEnrolled;
+
+impl MfaRule for MfaEnrolled {
+    const SERVES_PENDING: bool = false;
+}
+
+/// For the few routes a member must reach to enrol: their own account, password, logout and the
+/// enrolment itself.
+#[derive(Debug, Clone, Copy)]
+pub struct MfaPending;
+
+impl MfaRule for MfaPending {
+    const SERVES_PENDING: bool = true;
+}
+
+/// Proof that the caller is a signed-in staff member of the addressed shop, whatever their
+/// permissions (their own account, sessions, second factor). Admin operations that need a
+/// permission take [`Authorized<P>`] instead. `M` says whether a member who must still enrol an
+/// authenticator is served ([`MfaPending`]) or not (the default, [`MfaEnrolled`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SignedInStaff<M = MfaEnrolled> {
+    pub user_id: Uuid,
+    _mfa: PhantomData<M>,
+}
+
+impl<M> SignedInStaff<M> {
+    /// Who to record in `created_by` / `modified_by` and the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+}
+
+impl<M: MfaRule> FromRequest for SignedInStaff<M> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = signed_in_user(req, false).and_then(|user_id| {
+            if !M::SERVES_PENDING && mfa_enrolment_pending(req) {
+                return Err(mfa_enrolment_required());
+            }
+            Ok(SignedInStaff { user_id, _mfa: PhantomData })
+        });
+        ready(result)
+    }
+}
+
+impl<M> paperclip::v2::schema::Apiv2Schema for SignedInStaff<M> {}
+impl<M: MfaRule> paperclip::actix::OperationModifier for SignedInStaff<M> {}
+
+/// A signed-in platform operator: the third audience's extractor, under the name the other two
+/// follow.
+pub type SignedInOperator = crate::platform::PlatformOperator;

@@ -294,8 +294,13 @@ pub async fn enforce(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    // Anonymous callers get no replay (see the module comment): the request simply runs.
-    let caller = req.extensions().get::<Principal>().and_then(Principal::key);
+    // Anonymous callers get no replay (see the module comment): the request simply runs. So
+    // does a cookie-authenticated one without its CSRF token: it is not the caller's until the
+    // handler's principal extractor says so (and refuses it), so it must not claim their key.
+    let caller = match crate::auth::csrf_missing(req.request()) {
+        true => None,
+        false => req.extensions().get::<Principal>().and_then(Principal::key),
+    };
     let Some(caller) = caller else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

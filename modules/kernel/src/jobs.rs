@@ -283,6 +283,21 @@ impl Default for WorkerSettings {
     }
 }
 
+/// `AGORA_WORKERS` (job slots in this process; 0 = web only) and `AGORA_JOB_LEASE_SECS` (how
+/// long a claimed job is held before another worker may take it; renewed while it runs).
+impl crate::settings::Settings for WorkerSettings {
+    const KEYS: &'static [&'static str] = &["workers", "job_lease_secs"];
+
+    fn load(src: &crate::settings::Source<'_>) -> Result<Self, crate::settings::SettingsError> {
+        use crate::settings::range;
+        Ok(Self {
+            concurrency: src.parsed("AGORA_WORKERS", 4, range(0, 1024))?,
+            lease: Duration::from_secs(src.parsed("AGORA_JOB_LEASE_SECS", 30, range(1, 3600))?),
+            ..Self::default()
+        })
+    }
+}
+
 /// Job metrics on the shared `/metrics` endpoint.
 #[derive(Clone)]
 pub struct JobMetrics {
@@ -529,12 +544,12 @@ impl Pool {
         result: Result<(), JobError>,
         backoff: fn(i32) -> Duration,
     ) -> Result<(), DbError> {
-        let (id, worker) = (job.id, self.worker_id.clone());
+        let (id, job_id, worker) = (job.id, job.job_id, self.worker_id.clone());
         match result {
             Ok(()) => {
                 self.db
                     .control_tx(async move |conn| {
-                        diesel::sql_query(
+                        let finished = diesel::sql_query(
                             "UPDATE agora.jobs SET state = 'succeeded', finished_at = now(), locked_until = NULL, \
                              last_error = NULL WHERE id = $1 AND locked_by = $2",
                         )
@@ -542,6 +557,9 @@ impl Pool {
                         .bind::<Text, _>(worker)
                         .execute(conn)
                         .await?;
+                        if finished == 1 {
+                            crate::tasks::close_with_job(conn, job_id, true).await?;
+                        }
                         Ok(())
                     })
                     .await
@@ -569,6 +587,9 @@ impl Pool {
                         .bind::<Text, _>(message)
                         .execute(conn)
                         .await?;
+                        if dead {
+                            crate::tasks::close_with_job(conn, job_id, false).await?;
+                        }
                         Ok(())
                     })
                     .await
@@ -581,16 +602,19 @@ impl Pool {
         let result = self
             .db
             .control_tx(async |conn| {
-                Ok::<_, DbError>(
-                    diesel::sql_query(
-                        "UPDATE agora.jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retry' END, \
-                         run_at = now(), locked_by = NULL, locked_until = NULL, last_error = 'lease expired (worker lost)', \
-                         finished_at = CASE WHEN attempts >= max_attempts THEN now() END \
-                         WHERE state = 'running' AND locked_until < now()",
-                    )
-                    .execute(conn)
-                    .await?,
+                let n = diesel::sql_query(
+                    "UPDATE agora.jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retry' END, \
+                     run_at = now(), locked_by = NULL, locked_until = NULL, last_error = 'lease expired (worker lost)', \
+                     finished_at = CASE WHEN attempts >= max_attempts THEN now() END \
+                     WHERE state = 'running' AND locked_until < now()",
                 )
+                .execute(conn)
+                .await?;
+                if n > 0 {
+                    // A job that died this way never reached `finish`: its task is failed here.
+                    crate::tasks::close_dead(conn).await?;
+                }
+                Ok::<_, DbError>(n)
             })
             .await;
         match result {

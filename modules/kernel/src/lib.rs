@@ -15,8 +15,11 @@
 //!   [`money`]: amounts and currencies; [`values`]: SKUs, quantities, localized text; [`ids`] /
 //!   [`enums`]: the `typed_id!` and `text_enum!` macros; [`storage`]: the file-storage port
 //!   (local directory or S3); [`images`]: uploaded images checked, thumbnails made by a job;
+//!   [`tasks`]: long-running work a user started, its progress and
+//!   admin API; [`csv_files`]: the CSV import/export frame that runs as a task;
 //! - [`module`]: the `Module` trait every module implements for the composition root;
 //!   [`areas`]: the API areas' prefixes (`/api/v1/store|admin|platform`), spelled once;
+//! - [`settings`]: configuration per module (each module's settings struct reads itself);
 //! - [`auth`]: principals and permissions every admin handler declares; [`ports`]: traits a
 //!   lower module calls and the composition root implements with a higher one.
 
@@ -24,6 +27,7 @@ pub mod areas;
 pub mod auth;
 pub mod cache;
 pub mod conditional;
+pub mod csv_files;
 pub mod db;
 pub mod diagnostics;
 pub mod enums;
@@ -47,13 +51,15 @@ pub mod rate_limit;
 pub mod redis;
 pub mod sealing;
 pub mod security_headers;
+pub mod settings;
 pub mod storage;
+pub mod tasks;
 pub mod text_input;
 pub mod tx;
 pub mod values;
 pub mod versioned;
 
-pub use auth::{perm, Authorized, Principal};
+pub use auth::{perm, Authorized, Principal, SignedInCustomer, SignedInOperator, SignedInStaff};
 pub use db::{Database, DbError, DbSettings, MigrationTarget, TenantSchema};
 pub use error::{ApiError, CommonError, ErrorKind, FieldError, Problem};
 pub use http::{RequestId, TenantContext};

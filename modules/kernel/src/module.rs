@@ -58,12 +58,16 @@ pub fn mount(cfg: &mut ServiceConfig, modules: &[&dyn Module]) {
     }
 }
 
-/// The kernel's own part: the job queue's platform administration, the diagnostics probe, the
-/// thumbnail job (`images::MakeThumbnails`, which modules owning media enqueue) and
-/// the housekeeping jobs.
+/// The kernel's own part: the job queue's platform administration, the shop's tasks (imports,
+/// exports), the diagnostics probe, the thumbnail job (`images::MakeThumbnails`, which modules
+/// owning media enqueue) and the housekeeping jobs.
 pub struct Kernel;
 
 impl Module for Kernel {
+    fn admin(&self, cfg: &mut ServiceConfig) {
+        crate::tasks::admin_routes(cfg);
+    }
+
     fn platform(&self, cfg: &mut ServiceConfig) {
         crate::queue_admin::platform_routes(cfg);
     }

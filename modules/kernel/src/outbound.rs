@@ -30,6 +30,23 @@ pub struct OutboundPolicy {
     pub allow_private: bool,
 }
 
+/// `AGORA_OUTBOUND_ALLOW_PRIVATE`: let outbound calls reach loopback, link-local and private
+/// addresses over plain http (development and closed networks only). The older name
+/// `AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS` still works.
+impl crate::settings::Settings for OutboundPolicy {
+    const KEYS: &'static [&'static str] = &["outbound_allow_private", "webhooks_allow_private_targets"];
+
+    fn load(src: &crate::settings::Source<'_>) -> Result<Self, crate::settings::SettingsError> {
+        use crate::settings::any;
+        let allow_private = match src.raw("AGORA_OUTBOUND_ALLOW_PRIVATE") {
+            Some(_) => src.parsed("AGORA_OUTBOUND_ALLOW_PRIVATE", false, any)?,
+            // The name from before outbound calls had one guard, kept as an alias.
+            None => src.parsed("AGORA_WEBHOOKS_ALLOW_PRIVATE_TARGETS", false, any)?,
+        };
+        Ok(Self { allow_private })
+    }
+}
+
 /// Why a target URL is refused. The message is shown to merchants, after the URL's field name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetRefused {

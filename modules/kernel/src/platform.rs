@@ -59,7 +59,11 @@ impl FromRequest for PlatformOperator {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match Principal::of(req) {
+        let principal = match crate::auth::verified_principal(req) {
+            Ok(principal) => principal,
+            Err(e) => return ready(Err(e)),
+        };
+        let result = match principal {
             Principal::Operator { operator_id } => Ok(PlatformOperator { operator_id }),
             _ => {
                 let bootstrap = req.app_data::<web::Data<PlatformToken>>().is_some_and(|t| t.matches(req));

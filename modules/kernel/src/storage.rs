@@ -80,6 +80,20 @@ impl FileKey {
     }
 }
 
+// As its text; reading one back checks it again, so a stored key cannot smuggle in a '..'.
+impl serde::Serialize for FileKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FileKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        FileKey::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::fmt::Display for FileKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -725,6 +739,39 @@ impl StorageSettings {
             StorageSettings::Local { root } => Arc::new(LocalDirectory::open(root).await?),
             StorageSettings::S3(s3) => Arc::new(S3Storage::new(s3)?),
         })
+    }
+}
+
+/// Where the binary keeps its data when `AGORA_DATA_DIR` is not set.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// The file store: a directory under the data directory unless `AGORA_STORAGE_URL` says
+/// otherwise. The S3 settings count only with an `s3://` URL.
+impl crate::settings::Settings for StorageSettings {
+    const KEYS: &'static [&'static str] =
+        &["storage_url", "s3_endpoint", "s3_region", "s3_access_key_id", "s3_secret_access_key"];
+
+    fn load(src: &crate::settings::Source<'_>) -> Result<Self, crate::settings::SettingsError> {
+        use crate::settings::SettingsError;
+        let Some((url, name)) = src.raw("AGORA_STORAGE_URL") else {
+            let data_dir = src.raw("AGORA_DATA_DIR").map_or_else(|| DEFAULT_DATA_DIR.to_string(), |(v, _)| v);
+            return Ok(StorageSettings::Local { root: PathBuf::from(data_dir).join("files") });
+        };
+        let endpoint = match src.raw("AGORA_S3_ENDPOINT") {
+            Some((v, name)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
+                return Err(SettingsError::invalid(name, v, "expected an http(s) URL"))
+            }
+            other => other.map(|(v, _)| v),
+        };
+        let value = |key: &str| src.raw(key).map(|(v, _)| v);
+        StorageSettings::from_url(
+            &url,
+            endpoint,
+            value("AGORA_S3_REGION"),
+            value("AGORA_S3_ACCESS_KEY_ID"),
+            value("AGORA_S3_SECRET_ACCESS_KEY").map(SecretString::from),
+        )
+        .map_err(|message| SettingsError::invalid(name, url, message.trim_start_matches("AGORA_STORAGE_URL: ")))
     }
 }
 

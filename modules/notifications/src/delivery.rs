@@ -8,6 +8,7 @@
 use crate::store::{self, Delivery};
 use crate::{MailSettings, Message, NotificationsError};
 use agora_kernel::jobs::{Job, JobContext, JobError, JobRegistry};
+use agora_kernel::Acting;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -139,14 +140,20 @@ fn compose(message: &Message) -> Result<lettre::Message, String> {
     built.map_err(|e| format!("cannot build the email: {e}"))
 }
 
+/// Who the delivery job acts as (`system:notifications`, as the email rows record it).
+fn system() -> Acting {
+    Acting::system("notifications")
+}
+
 async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
     let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("an email delivery job without a shop"))?;
     let mailer = ctx.resource::<Mailer>()?;
-    let (smtp, sealer, tenant_id) = (mailer.transport.is_some(), mailer.sealer.clone(), tenant.id);
+    let (smtp, sealer, tenant_id, acting) = (mailer.transport.is_some(), &mailer.sealer, tenant.id, system());
     let next = ctx
         .db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            store::prepare_delivery(conn, tenant_id, id, smtp, &sealer).await.map_err(|e| match e {
+        .in_tenant(&tenant, &acting, async |tx| {
+            let stamp = tx.stamp();
+            store::prepare_delivery(tx.conn(), tenant_id, id, smtp, sealer, &stamp).await.map_err(|e| match e {
                 NotificationsError::Common(agora_kernel::CommonError::Db(db)) => JobError::from(db),
                 // A sealed copy that does not open will not open on a retry either.
                 other => JobError::permanent(format!("email {id} cannot be prepared: {other}")),
@@ -164,8 +171,9 @@ async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
     match mailer.send(&message).await {
         Ok(reply) => {
             ctx.db
-                .tenant_tx(&tenant.schema, async move |conn| {
-                    Ok::<_, JobError>(store::record_sent(conn, id, &reply).await?)
+                .in_tenant(&tenant, &acting, async |tx| {
+                    let stamp = tx.stamp();
+                    Ok::<_, JobError>(store::record_sent(tx.conn(), id, &reply, &stamp).await?)
                 })
                 .await?;
             tracing::info!(email = %id, "email sent");
@@ -175,8 +183,9 @@ async fn deliver(id: uuid::Uuid, ctx: JobContext) -> Result<(), JobError> {
             let give_up = failure.permanent || ctx.attempt >= DeliverEmail::MAX_ATTEMPTS;
             let error = failure.message.clone();
             ctx.db
-                .tenant_tx(&tenant.schema, async move |conn| {
-                    Ok::<_, JobError>(store::record_failure(conn, id, &error, give_up).await?)
+                .in_tenant(&tenant, &acting, async |tx| {
+                    let stamp = tx.stamp();
+                    Ok::<_, JobError>(store::record_failure(tx.conn(), id, &error, give_up, &stamp).await?)
                 })
                 .await?;
             if failure.permanent {

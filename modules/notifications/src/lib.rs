@@ -21,7 +21,9 @@
 mod delivery;
 mod error;
 mod http;
+mod messages;
 mod schema;
+mod shop_templates;
 mod store;
 mod templates;
 
@@ -30,7 +32,7 @@ use agora_kernel::jobs::JobRegistry;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopAddress;
 use agora_kernel::sealing::Sealer;
-use agora_kernel::{Actor, Database, TenantContext};
+use agora_kernel::{Acting, Actor, Database, TenantContext, TenantTx};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -51,6 +53,30 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     /// Sender of every email, e.g. `Acme <shop@acme.example>`.
     pub from: String,
+}
+
+/// `AGORA_SMTP_URL` (unset: mail is kept in each shop's outbox mailbox) and `AGORA_MAIL_FROM`
+/// (default `Agora <no-reply@localhost>`); in a TOML file also `smtp_url` / `mail_from`.
+impl agora_kernel::settings::Settings for MailSettings {
+    const KEYS: &'static [&'static str] = &["smtp_url", "mail_from"];
+
+    fn load(src: &agora_kernel::settings::Source<'_>) -> Result<Self, agora_kernel::settings::SettingsError> {
+        use agora_kernel::settings::SettingsError;
+        let smtp_url = match src.raw("AGORA_SMTP_URL") {
+            Some((v, name)) if !(v.starts_with("smtp://") || v.starts_with("smtps://")) => {
+                return Err(SettingsError::invalid(name, "<hidden>", "must start with smtp:// or smtps://"))
+            }
+            other => other.map(|(v, _)| SecretString::from(v)),
+        };
+        let from = match src.raw("AGORA_MAIL_FROM") {
+            Some((v, name)) if !v.contains('@') => {
+                return Err(SettingsError::invalid(name, v, "expected an address such as shop@example.com"))
+            }
+            Some((v, _)) => v,
+            None => "Agora <no-reply@localhost>".into(),
+        };
+        Ok(Self { smtp_url, from })
+    }
 }
 
 /// The id of one email.
@@ -354,13 +380,15 @@ impl NotificationsModule {
         Ok(URL_SAFE_NO_PAD.encode(sealed))
     }
 
-    /// Records `request` on `conn` (marketing email gets its recipient's unsubscribe link).
-    async fn record(
-        &self,
+    /// How `request` is recorded at `tenant`: marketing email gets its recipient's unsubscribe
+    /// link (the shop's address is read on `conn`).
+    async fn outgoing<'a>(
+        &'a self,
         conn: &mut AsyncPgConnection,
         tenant: &TenantContext,
-        request: SendEmail,
-    ) -> Result<Message, NotificationsError> {
+        request: &SendEmail,
+        sender: &'a str,
+    ) -> Result<store::Outgoing<'a>, NotificationsError> {
         let unsubscribe_url = match request.category {
             Category::Transactional => None,
             Category::Marketing => {
@@ -372,29 +400,44 @@ impl NotificationsModule {
                 Some(format!("{base}/unsubscribe?token={token}"))
             }
         };
-        let sender = self.inner.mailer.sender();
-        let out = store::Outgoing { sender: &sender, sealer: &self.inner.sealer, unsubscribe_url };
-        store::record_email(conn, tenant, &out, request).await
+        Ok(store::Outgoing { sender, sealer: &self.inner.sealer, unsubscribe_url })
     }
 
     /// Renders `request` and records it with its delivery job in the caller's tenant
     /// transaction `conn`. Marketing email to a recipient who opted out is recorded as
     /// `suppressed` and never delivered. Bad input (unknown template, missing variable, bad
     /// address) is an `Invalid` error naming the field, and nothing is written.
+    ///
+    /// The one path that queues on a bare connection: it serves the `TransactionalMail` port,
+    /// called inside another module's transaction, which has no [`TenantTx`] to hand over.
     pub async fn send(
         &self,
         conn: &mut AsyncPgConnection,
         tenant: &TenantContext,
         request: SendEmail,
     ) -> Result<MessageId, NotificationsError> {
-        let message = self.record(conn, tenant, request).await?;
+        let sender = self.inner.mailer.sender();
+        let out = self.outgoing(conn, tenant, &request, &sender).await?;
+        let message = messages::compose(conn, tenant, &out, request).await?;
+        if message.status == MessageStatus::Queued {
+            let (job, options) = messages::delivery(message.id);
+            agora_kernel::jobs::enqueue(conn, Some(tenant), &job, options).await?;
+        }
         Ok(MessageId(message.id))
     }
 
     /// [`send`](Self::send) in a transaction of its own; returns the recorded email.
     pub async fn send_now(&self, tenant: &TenantContext, request: SendEmail) -> Result<Message, NotificationsError> {
-        let (this, context) = (self.clone(), tenant.clone());
-        self.inner.db.tenant_tx(&tenant.schema, async move |conn| this.record(conn, &context, request).await).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::system("notifications"), async |tx| self.send_in(tx, request).await)
+            .await
+    }
+
+    async fn send_in(&self, tx: &mut TenantTx<'_>, request: SendEmail) -> Result<Message, NotificationsError> {
+        let (sender, tenant) = (self.inner.mailer.sender(), tx.tenant().clone());
+        let out = self.outgoing(tx.conn(), &tenant, &request, &sender).await?;
+        messages::send(tx, &out, request).await
     }
 
     /// Sends `test` (sample variables for a built-in template when it gives none).
@@ -424,18 +467,14 @@ impl NotificationsModule {
         page: &Keyset<chrono::DateTime<chrono::Utc>>,
         filter: MessageFilter,
     ) -> Result<Page<MessageSummary>, NotificationsError> {
-        let request = page.clone();
-        self.inner
-            .db
-            .tenant_tx(&tenant.schema, async move |conn| store::list_messages(conn, &request, &filter).await)
-            .await
+        self.inner.db.in_tenant(tenant, &read(), async |tx| store::list_messages(tx.conn(), page, &filter).await).await
     }
 
     pub async fn message(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<Message, NotificationsError> {
         self.inner
             .db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                store::find_message(conn, id).await?.ok_or(NotificationsError::MessageNotFound(id))
+            .in_tenant(tenant, &read(), async |tx| {
+                store::find_message(tx.conn(), id).await?.ok_or(NotificationsError::MessageNotFound(id))
             })
             .await
     }
@@ -447,13 +486,12 @@ impl NotificationsModule {
         id: uuid::Uuid,
         actor: &Actor,
     ) -> Result<Message, NotificationsError> {
-        let (context, who) = (tenant.clone(), actor.audit_name());
-        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::resend(conn, &context, id, &who).await).await
+        self.inner.db.in_tenant(tenant, &acting(actor), async |tx| messages::resend(tx, id).await).await
     }
 
     /// Every template the shop can send, with its own versions marked.
     pub async fn templates(&self, tenant: &TenantContext) -> Result<Vec<TemplateSummary>, NotificationsError> {
-        self.inner.db.tenant_tx(&tenant.schema, async |conn| store::list_templates(conn).await).await
+        self.inner.db.in_tenant(tenant, &read(), async |tx| store::list_templates(tx.conn()).await).await
     }
 
     /// The template in exactly this locale (the shop's version, else the built-in one).
@@ -464,7 +502,7 @@ impl NotificationsModule {
         locale: &str,
     ) -> Result<Template, NotificationsError> {
         let (key, locale) = store::template_address(key, locale)?;
-        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::get_template(conn, &key, &locale).await).await
+        self.inner.db.in_tenant(tenant, &read(), async |tx| store::get_template(tx.conn(), &key, &locale).await).await
     }
 
     /// Saves the shop's version of a template after checking it renders; `expected_version`
@@ -479,11 +517,10 @@ impl NotificationsModule {
         actor: &Actor,
     ) -> Result<Template, NotificationsError> {
         let (key, locale) = store::template_address(key, locale)?;
-        let who = actor.audit_name();
         self.inner
             .db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                store::save_template(conn, &key, &locale, content, expected_version, &who).await
+            .in_tenant(tenant, &acting(actor), async |tx| {
+                shop_templates::save(tx, &key, &locale, content, expected_version).await
             })
             .await
     }
@@ -497,17 +534,16 @@ impl NotificationsModule {
         expected_version: Option<i64>,
     ) -> Result<(), NotificationsError> {
         let (key, locale) = store::template_address(key, locale)?;
+        // Whoever removes it is not recorded: the row is gone (as before the tenant transaction).
         self.inner
             .db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                store::remove_template(conn, &key, &locale, expected_version).await
-            })
+            .in_tenant(tenant, &read(), async |tx| shop_templates::remove(tx, &key, &locale, expected_version).await)
             .await
     }
 
     pub async fn preferences(&self, tenant: &TenantContext, email: &str) -> Result<Preferences, NotificationsError> {
         let email = store::preference_address(email)?;
-        self.inner.db.tenant_tx(&tenant.schema, async move |conn| store::preferences(conn, &email).await).await
+        self.inner.db.in_tenant(tenant, &read(), async |tx| store::preferences(tx.conn(), &email).await).await
     }
 
     pub async fn update_preferences(
@@ -518,11 +554,11 @@ impl NotificationsModule {
         actor: &Actor,
     ) -> Result<Preferences, NotificationsError> {
         let email = store::preference_address(email)?;
-        let who = actor.audit_name();
         self.inner
             .db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                store::set_marketing_opt_out(conn, &email, update.marketing_opt_out, &who).await
+            .in_tenant(tenant, &acting(actor), async |tx| {
+                let stamp = tx.stamp();
+                Ok(store::set_marketing_opt_out(tx.conn(), &email, update.marketing_opt_out, &stamp).await?)
             })
             .await
     }
@@ -534,11 +570,12 @@ impl NotificationsModule {
         let sealed = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
         let (email, _) = self.inner.sealer.open_text(UNSUBSCRIBE, tenant.id.as_bytes(), &sealed).map_err(|_| bad())?;
         let email = store::preference_address(&email)?;
-        let who = Actor::Anonymous.audit_name();
+        // The link's holder is not signed in: recorded as anonymous.
         self.inner
             .db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                store::set_marketing_opt_out(conn, &email, true, &who).await.map(|_| ())
+            .in_tenant(tenant, &acting(&Actor::Anonymous), async |tx| {
+                let stamp = tx.stamp();
+                Ok(store::set_marketing_opt_out(tx.conn(), &email, true, &stamp).await.map(|_| ())?)
             })
             .await
     }
@@ -567,6 +604,16 @@ impl NotificationsModule {
     ) -> Result<(), NotificationsError> {
         Ok(store::erase_recipient(conn, account, email, replacement).await?)
     }
+}
+
+/// Reads act as no one in particular: nothing they do is stamped or audited.
+fn read() -> Acting {
+    Acting::system("read")
+}
+
+/// Staff (or a signed-in caller) changing the shop's email settings; audit columns name them.
+fn acting(actor: &Actor) -> Acting {
+    Acting::new(actor.clone(), None)
 }
 
 /// Mounted at `/notifications` in the storefront and the back office.

@@ -1,24 +1,22 @@
 //! SQL for templates, emails and preferences. Every function runs on a connection already inside
 //! the caller's tenant transaction (so the tables resolve to the shop's schema).
 
-use crate::delivery::DeliverEmail;
 use crate::schema::{notification_messages, notification_preferences, notification_templates};
 use crate::templates::{self, Origin, TemplateSource};
 use crate::{
-    Category, Message, MessageFilter, MessageStatus, MessageSummary, NotificationsError, Preferences, SendEmail,
-    Template, TemplateContent, TemplateSummary,
+    Category, Message, MessageFilter, MessageStatus, MessageSummary, NotificationsError, Preferences, Template,
+    TemplateSummary,
 };
-use agora_kernel::jobs::{self, EnqueueOptions};
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
-use agora_kernel::{FieldError, TenantContext, Version};
+use agora_kernel::{FieldError, Stamp};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::str::FromStr;
 
 /// Who the module records as having changed an email it handles on its own.
-const SYSTEM: &str = "system:notifications";
+pub(crate) const SYSTEM: &str = crate::messages::SYSTEM;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -26,18 +24,18 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 // Input parsed at the edge
 // ---------------------------------------------------------------------------------------------
 
-fn key_error(key: &str) -> Option<FieldError> {
+pub(crate) fn key_error(key: &str) -> Option<FieldError> {
     (!templates::valid_key(key)).then(|| {
         FieldError::new("template", "a template key: lowercase letters, digits and _, e.g. order_confirmation")
     })
 }
 
-fn locale_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
+pub(crate) fn locale_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
     templates::canonical_locale(raw).ok_or_else(|| FieldError::new(field, "a language tag such as en, de or de-CH"))
 }
 
 /// An email address as the recipient of one email (no display name, at most 254 characters).
-fn address_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
+pub(crate) fn address_or_error(raw: &str, field: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     match lettre::Address::from_str(trimmed) {
         Ok(_) if trimmed.len() <= 254 => Ok(trimmed.to_string()),
@@ -92,7 +90,7 @@ pub(crate) struct MessageRow {
 }
 
 impl MessageRow {
-    fn status(&self) -> MessageStatus {
+    pub(crate) fn status(&self) -> MessageStatus {
         // The CHECK constraint admits only known statuses.
         MessageStatus::parse(&self.status).unwrap_or(MessageStatus::Failed)
     }
@@ -141,7 +139,7 @@ impl MessageRow {
 }
 
 /// The template `key` for `locale`, following the fallback chain; with the locale it was found in.
-async fn resolve_template(
+pub(crate) async fn resolve_template(
     conn: &mut AsyncPgConnection,
     key: &str,
     locale: &str,
@@ -167,7 +165,7 @@ async fn resolve_template(
     Ok(None)
 }
 
-async fn opted_out_of_marketing(conn: &mut AsyncPgConnection, recipient: &str) -> QueryResult<bool> {
+pub(crate) async fn opted_out_of_marketing(conn: &mut AsyncPgConnection, recipient: &str) -> QueryResult<bool> {
     Ok(notification_preferences::table
         .filter(notification_preferences::email.eq(recipient.to_lowercase()))
         .select(notification_preferences::marketing_opt_out)
@@ -177,32 +175,21 @@ async fn opted_out_of_marketing(conn: &mut AsyncPgConnection, recipient: &str) -
         .unwrap_or(false))
 }
 
-async fn enqueue_delivery(
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-) -> Result<(), NotificationsError> {
-    // One unfinished delivery job per email, however often it is (re)queued.
-    let options = EnqueueOptions { dedup_key: Some(id.to_string()), ..Default::default() };
-    jobs::enqueue(conn, Some(tenant), &DeliverEmail { message_id: id }, options).await?;
-    Ok(())
-}
-
 /// What sealing an email's one-time content is for (its key is derived from this).
-const SEALED_CONTENT: &str = "email-content";
+pub(crate) const SEALED_CONTENT: &str = "email-content";
 
 /// The place a sealed email belongs to: its shop and itself, so a sealed content copied into
 /// another email or shop does not open.
-fn sealed_place(tenant: uuid::Uuid, id: uuid::Uuid) -> Vec<u8> {
+pub(crate) fn sealed_place(tenant: uuid::Uuid, id: uuid::Uuid) -> Vec<u8> {
     [tenant.as_bytes().as_slice(), id.as_bytes().as_slice()].concat()
 }
 
 /// The email as it goes to its recipient, when it differs from the stored copy.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct RecipientCopy {
-    subject: String,
-    body_text: String,
-    body_html: Option<String>,
+pub(crate) struct RecipientCopy {
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
 }
 
 /// How an email is recorded: its sender, the sealer for one-time links, and (for marketing email)
@@ -213,120 +200,47 @@ pub(crate) struct Outgoing<'a> {
     pub unsubscribe_url: Option<String>,
 }
 
-/// Renders on a blocking thread (rendering is bounded, but never on a request's thread).
-async fn render_off_thread(
-    source: TemplateSource,
-    variables: serde_json::Value,
-    secrets: Vec<String>,
-) -> Result<templates::TwoCopies, Vec<(templates::Part, String)>> {
-    tokio::task::spawn_blocking(move || templates::render_with_secrets(&source, &variables, &secrets))
-        .await
-        .unwrap_or_else(|e| Err(vec![(templates::Part::BodyText, format!("rendering stopped: {e}"))]))
+/// A new email row, rendered and decided.
+pub(crate) struct NewMessage<'a> {
+    pub id: uuid::Uuid,
+    pub template: &'a str,
+    pub locale: &'a str,
+    pub category: Category,
+    pub sender: &'a str,
+    pub recipient: &'a str,
+    pub account: Option<&'a str>,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+    pub sealed_content: Option<Vec<u8>>,
+    pub status: MessageStatus,
 }
 
-/// The footer that lets a recipient leave a marketing list, unless the template already shows
-/// the link.
-fn with_unsubscribe(mut rendered: templates::Rendered, url: &str) -> templates::Rendered {
-    if !rendered.body_text.contains(url) {
-        rendered.body_text.push_str(&format!("\n\n--\nNo more emails like this: {url}\n"));
-    }
-    if let Some(html) = rendered.body_html.as_mut().filter(|h| !h.contains(url)) {
-        html.push_str(&format!("\n<p><a href=\"{url}\">Unsubscribe</a></p>\n"));
-    }
-    rendered
-}
-
-/// Validates and renders `request`, records it, and enqueues its delivery, all on `conn`.
-pub(crate) async fn record_email(
+pub(crate) async fn insert_message(
     conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    out: &Outgoing<'_>,
-    request: SendEmail,
-) -> Result<Message, NotificationsError> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    if let Some(e) = key_error(&request.template) {
-        errors.push(e);
-    }
-    let locale = locale_or_error(&request.locale, "locale").map_err(|e| errors.push(e)).ok();
-    let recipient = address_or_error(&request.to, "to").map_err(|e| errors.push(e)).ok();
-    if !request.variables.is_object() {
-        errors.push(FieldError::new("variables", "a JSON object of the template's variables"));
-    }
-    let (Some(locale), Some(recipient), true) = (locale, recipient, errors.is_empty()) else {
-        return Err(agora_kernel::CommonError::Invalid(errors).into());
-    };
-    let Some((used_locale, source)) = resolve_template(conn, &request.template, &locale).await? else {
-        return Err(NotificationsError::field(
-            "template",
-            format!("no template `{}` for locale {locale} or its fallbacks", request.template),
-        ));
-    };
-    let mut variables = request.variables.clone();
-    if let (Some(url), serde_json::Value::Object(map)) = (&out.unsubscribe_url, &mut variables) {
-        map.entry("unsubscribe_url").or_insert_with(|| serde_json::Value::String(url.clone()));
-    }
-    let mut rendered = render_off_thread(source, variables.clone(), request.secrets.clone()).await;
-    if rendered.is_err() && !request.secrets.is_empty() {
-        // A shop's version saved before one-time links had to stand whole: Agora's own wording
-        // carries the link rather than no email at all.
-        let shipped = templates::built_in(&request.template)
-            .and_then(|b| b.in_locale(&used_locale).or_else(|| b.in_locale(templates::FALLBACK_LOCALE)));
-        if let Some(shipped) = shipped {
-            tracing::warn!(template = %request.template, "the shop's version misuses a one-time link; sending the built-in one");
-            rendered = render_off_thread(shipped.source(), variables, request.secrets.clone()).await;
-        }
-    }
-    let copies = rendered.map_err(|problems| {
-        agora_kernel::CommonError::Invalid(
-            problems
-                .into_iter()
-                .map(|(part, message)| FieldError::new("variables", format!("{}: {message}", part.name())))
-                .collect(),
-        )
-    })?;
-    let (stored, for_recipient) = match &out.unsubscribe_url {
-        Some(url) => (with_unsubscribe(copies.stored, url), copies.for_recipient.map(|r| with_unsubscribe(r, url))),
-        None => (copies.stored, copies.for_recipient),
-    };
-    let status = if request.category == Category::Marketing && opted_out_of_marketing(conn, &recipient).await? {
-        MessageStatus::Suppressed
-    } else {
-        MessageStatus::Queued
-    };
-    let id = agora_kernel::new_id();
-    // Only an email that will be delivered keeps its recipient's copy, and only sealed.
-    let sealed = match for_recipient.filter(|_| status == MessageStatus::Queued) {
-        Some(copy) => {
-            let copy = RecipientCopy { subject: copy.subject, body_text: copy.body_text, body_html: copy.body_html };
-            let plain = serde_json::to_vec(&copy).map_err(|_| agora_kernel::sealing::SealError::Sealing)?;
-            Some(out.sealer.seal(SEALED_CONTENT, &sealed_place(tenant.id, id), &plain)?)
-        }
-        None => None,
-    };
+    new: NewMessage<'_>,
+    by: &str,
+) -> QueryResult<Message> {
     let row = diesel::insert_into(notification_messages::table)
         .values((
-            notification_messages::id.eq(id),
-            notification_messages::template_key.eq(&request.template),
-            notification_messages::locale.eq(&used_locale),
-            notification_messages::category.eq(request.category.as_str()),
-            notification_messages::sender.eq(out.sender),
-            notification_messages::recipient.eq(&recipient),
-            notification_messages::recipient_account.eq(&request.account),
-            notification_messages::subject.eq(&stored.subject),
-            notification_messages::body_text.eq(&stored.body_text),
-            notification_messages::body_html.eq(&stored.body_html),
-            notification_messages::sealed_content.eq(&sealed),
-            notification_messages::status.eq(status.as_str()),
-            notification_messages::created_by.eq(SYSTEM),
-            notification_messages::modified_by.eq(SYSTEM),
+            notification_messages::id.eq(new.id),
+            notification_messages::template_key.eq(new.template),
+            notification_messages::locale.eq(new.locale),
+            notification_messages::category.eq(new.category.as_str()),
+            notification_messages::sender.eq(new.sender),
+            notification_messages::recipient.eq(new.recipient),
+            notification_messages::recipient_account.eq(new.account),
+            notification_messages::subject.eq(new.subject),
+            notification_messages::body_text.eq(new.body_text),
+            notification_messages::body_html.eq(new.body_html),
+            notification_messages::sealed_content.eq(new.sealed_content),
+            notification_messages::status.eq(new.status.as_str()),
+            notification_messages::created_by.eq(by),
+            notification_messages::modified_by.eq(by),
         ))
         .returning(MessageRow::as_returning())
         .get_result(conn)
         .await?;
-    if status == MessageStatus::Queued {
-        enqueue_delivery(conn, tenant, id).await?;
-    }
-    tracing::info!(email = %id, template = %request.template, locale = %used_locale, status = status.as_str(), "email recorded");
     Ok(row.into_message())
 }
 
@@ -358,35 +272,21 @@ pub(crate) async fn list_messages(
     Ok(page.page(items, |m| (m.created_at, m.id)))
 }
 
-/// Puts a failed email back in the queue with a fresh delivery job.
-pub(crate) async fn resend(
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-    who: &str,
-) -> Result<Message, NotificationsError> {
-    let row = notification_messages::table
-        .find(id)
-        .select(MessageRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(NotificationsError::MessageNotFound(id))?;
-    if row.status() != MessageStatus::Failed {
-        return Err(NotificationsError::NotResendable { id, status: row.status.clone() });
-    }
+/// The email, locked for a change.
+pub(crate) async fn lock_message(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> QueryResult<Option<MessageRow>> {
+    notification_messages::table.find(id).select(MessageRow::as_select()).for_update().first(conn).await.optional()
+}
+
+/// Puts the email back in the queue.
+pub(crate) async fn requeue(conn: &mut AsyncPgConnection, id: uuid::Uuid, stamp: &Stamp) -> QueryResult<Message> {
     let row = diesel::update(notification_messages::table.find(id))
         .set((
             notification_messages::status.eq(MessageStatus::Queued.as_str()),
-            notification_messages::modified_at.eq(diesel::dsl::now),
-            notification_messages::modified_by.eq(who),
-            notification_messages::version.eq(notification_messages::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_messages),
         ))
         .returning(MessageRow::as_returning())
         .get_result(conn)
         .await?;
-    enqueue_delivery(conn, tenant, id).await?;
     Ok(row.into_message())
 }
 
@@ -410,6 +310,7 @@ pub(crate) async fn prepare_delivery(
     id: uuid::Uuid,
     smtp_configured: bool,
     sealer: &Sealer,
+    stamp: &Stamp,
 ) -> Result<Delivery, NotificationsError> {
     let Some(row) = notification_messages::table
         .find(id)
@@ -444,16 +345,19 @@ pub(crate) async fn prepare_delivery(
         .set((
             notification_messages::sealed_content.eq(None::<Vec<u8>>),
             notification_messages::status.eq(next.as_str()),
-            notification_messages::modified_at.eq(diesel::dsl::now),
-            notification_messages::modified_by.eq(SYSTEM),
-            notification_messages::version.eq(notification_messages::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_messages),
         ))
         .execute(conn)
         .await?;
     Ok(Delivery::Done(next))
 }
 
-pub(crate) async fn record_sent(conn: &mut AsyncPgConnection, id: uuid::Uuid, reply: &str) -> QueryResult<()> {
+pub(crate) async fn record_sent(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    reply: &str,
+    stamp: &Stamp,
+) -> QueryResult<()> {
     diesel::update(notification_messages::table.find(id))
         .set((
             notification_messages::status.eq(MessageStatus::Sent.as_str()),
@@ -462,9 +366,7 @@ pub(crate) async fn record_sent(conn: &mut AsyncPgConnection, id: uuid::Uuid, re
             notification_messages::provider_message_id.eq(reply),
             notification_messages::attempts.eq(notification_messages::attempts + 1),
             notification_messages::last_error.eq(None::<String>),
-            notification_messages::modified_at.eq(diesel::dsl::now),
-            notification_messages::modified_by.eq(SYSTEM),
-            notification_messages::version.eq(notification_messages::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_messages),
         ))
         .execute(conn)
         .await?;
@@ -477,6 +379,7 @@ pub(crate) async fn record_failure(
     id: uuid::Uuid,
     error: &str,
     give_up: bool,
+    stamp: &Stamp,
 ) -> QueryResult<()> {
     let status = if give_up { MessageStatus::Failed } else { MessageStatus::Queued };
     let error: String = error.chars().take(1000).collect();
@@ -485,9 +388,7 @@ pub(crate) async fn record_failure(
             notification_messages::status.eq(status.as_str()),
             notification_messages::attempts.eq(notification_messages::attempts + 1),
             notification_messages::last_error.eq(error),
-            notification_messages::modified_at.eq(diesel::dsl::now),
-            notification_messages::modified_by.eq(SYSTEM),
-            notification_messages::version.eq(notification_messages::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_messages),
         ))
         .execute(conn)
         .await?;
@@ -577,7 +478,11 @@ pub(crate) async fn list_templates(conn: &mut AsyncPgConnection) -> Result<Vec<T
     Ok(list)
 }
 
-async fn shop_template(conn: &mut AsyncPgConnection, key: &str, locale: &str) -> QueryResult<Option<TemplateRow>> {
+pub(crate) async fn shop_template(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    locale: &str,
+) -> QueryResult<Option<TemplateRow>> {
     notification_templates::table
         .filter(notification_templates::template_key.eq(key))
         .filter(notification_templates::locale.eq(locale))
@@ -615,25 +520,14 @@ pub(crate) async fn get_template(
     })
 }
 
-pub(crate) async fn save_template(
+/// Makes `source` the shop's version of template `key` in `locale`.
+pub(crate) async fn upsert_template(
     conn: &mut AsyncPgConnection,
     key: &str,
     locale: &str,
-    content: TemplateContent,
-    expected: Option<i64>,
-    who: &str,
-) -> Result<Template, NotificationsError> {
-    // An empty HTML part means "no HTML alternative".
-    let body_html = content.body_html.filter(|html| !html.trim().is_empty());
-    let source = TemplateSource { subject: content.subject, body_text: content.body_text, body_html };
-    // Checking renders the template: on a blocking thread, with the engine's fuel and size caps.
-    let (checked_key, checked) = (key.to_string(), source.clone());
-    tokio::task::spawn_blocking(move || templates::validate_shop_template(&checked_key, &checked))
-        .await
-        .map_err(|e| NotificationsError::field("body_text", format!("checking the template stopped: {e}")))?
-        .map_err(agora_kernel::CommonError::Invalid)?;
-    let current = shop_template(conn, key, locale).await?;
-    Version::check(expected, current.as_ref().map(|r| r.version))?;
+    source: &TemplateSource,
+    stamp: &Stamp,
+) -> QueryResult<Template> {
     let row = diesel::insert_into(notification_templates::table)
         .values((
             notification_templates::id.eq(agora_kernel::new_id()),
@@ -642,8 +536,7 @@ pub(crate) async fn save_template(
             notification_templates::subject.eq(&source.subject),
             notification_templates::body_text.eq(&source.body_text),
             notification_templates::body_html.eq(&source.body_html),
-            notification_templates::created_by.eq(who),
-            notification_templates::modified_by.eq(who),
+            agora_kernel::stamp_new!(stamp, notification_templates),
         ))
         .on_conflict((notification_templates::template_key, notification_templates::locale))
         .do_update()
@@ -651,9 +544,7 @@ pub(crate) async fn save_template(
             notification_templates::subject.eq(&source.subject),
             notification_templates::body_text.eq(&source.body_text),
             notification_templates::body_html.eq(&source.body_html),
-            notification_templates::modified_at.eq(diesel::dsl::now),
-            notification_templates::modified_by.eq(who),
-            notification_templates::version.eq(notification_templates::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_templates),
         ))
         .returning(TemplateRow::as_returning())
         .get_result(conn)
@@ -661,16 +552,7 @@ pub(crate) async fn save_template(
     Ok(row.into_template())
 }
 
-pub(crate) async fn remove_template(
-    conn: &mut AsyncPgConnection,
-    key: &str,
-    locale: &str,
-    expected: Option<i64>,
-) -> Result<(), NotificationsError> {
-    let current = shop_template(conn, key, locale)
-        .await?
-        .ok_or_else(|| NotificationsError::NoOverride { key: key.to_string(), locale: locale.to_string() })?;
-    Version::check(expected, current.version)?;
+pub(crate) async fn delete_template(conn: &mut AsyncPgConnection, key: &str, locale: &str) -> QueryResult<()> {
     diesel::delete(
         notification_templates::table
             .filter(notification_templates::template_key.eq(key))
@@ -726,23 +608,20 @@ pub(crate) async fn set_marketing_opt_out(
     conn: &mut AsyncPgConnection,
     email: &str,
     opt_out: bool,
-    who: &str,
-) -> Result<Preferences, NotificationsError> {
+    stamp: &Stamp,
+) -> QueryResult<Preferences> {
     let row = diesel::insert_into(notification_preferences::table)
         .values((
             notification_preferences::id.eq(agora_kernel::new_id()),
             notification_preferences::email.eq(email),
             notification_preferences::marketing_opt_out.eq(opt_out),
-            notification_preferences::created_by.eq(who),
-            notification_preferences::modified_by.eq(who),
+            agora_kernel::stamp_new!(stamp, notification_preferences),
         ))
         .on_conflict(notification_preferences::email)
         .do_update()
         .set((
             notification_preferences::marketing_opt_out.eq(opt_out),
-            notification_preferences::modified_at.eq(diesel::dsl::now),
-            notification_preferences::modified_by.eq(who),
-            notification_preferences::version.eq(notification_preferences::version + 1),
+            agora_kernel::stamp_change!(stamp, notification_preferences),
         ))
         .returning(PreferencesRow::as_returning())
         .get_result(conn)

@@ -12,11 +12,10 @@ use crate::store::{self, AttemptRecord, DeliveryTarget};
 use crate::{
     signing, targets, DeliveryFilter, DeliveryQueued, DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhooksError,
 };
-use agora_kernel::jobs::{self, EnqueueOptions, Job, JobContext, JobError};
+use agora_kernel::jobs::{EnqueueOptions, Job, JobContext, JobError};
 use agora_kernel::lists::{Keyset, Page};
-use agora_kernel::{Actor, Database, DbError, TenantContext};
+use agora_kernel::{Acting, DbError, TenantContext, TenantTx};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -38,7 +37,10 @@ pub fn retry_delay(base: Duration, attempt: i32) -> Duration {
     base.saturating_mul(2u32.saturating_pow(exponent)).min(base.saturating_mul(MAX_DELAY_FACTOR))
 }
 
-const SYSTEM: Actor = Actor::System("webhooks");
+/// Who the delivery job acts as, in the delivery log and when it disables an endpoint.
+fn system() -> Acting {
+    Acting::system("webhooks")
+}
 
 /// Deliver one event to one endpoint. The body is fixed when the delivery is queued, so every
 /// attempt sends the same bytes (only the signature's timestamp changes).
@@ -72,17 +74,13 @@ impl Job for DeliverWebhook {
 /// Queues `job` in the caller's transaction: one endpoint's deliveries run one at a time in
 /// order, and at most one delivery of an event to an endpoint waits at a time. Returns whether it
 /// was queued (false: one was already waiting).
-pub(crate) async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    job: &DeliverWebhook,
-) -> Result<bool, DbError> {
+pub(crate) async fn enqueue(tx: &mut TenantTx<'_>, job: &DeliverWebhook) -> Result<bool, DbError> {
     let options = EnqueueOptions {
         ordering_key: Some(format!("webhooks:{}", job.endpoint_id)),
         dedup_key: Some(format!("webhooks:{}:{}", job.endpoint_id, job.event_id)),
         ..EnqueueOptions::default()
     };
-    Ok(jobs::enqueue(conn, Some(tenant), job, options).await?.is_some())
+    Ok(tx.enqueue(job, options).await?.is_some())
 }
 
 /// What one attempt came to.
@@ -114,8 +112,8 @@ async fn deliver(job: DeliverWebhook, ctx: JobContext, runtime: &DeliveryRuntime
     let endpoint_id = job.endpoint_id;
     let target = ctx
         .db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            Ok::<_, JobError>(store::delivery_target(conn, endpoint_id).await?)
+        .in_tenant(&tenant, &system(), async |tx| {
+            Ok::<_, JobError>(store::delivery_target(tx.conn(), endpoint_id).await?)
         })
         .await?;
     let Some(target) = target else {
@@ -252,19 +250,20 @@ async fn record(
         duration_ms: attempt.duration_ms,
         succeeded,
         created_at: at,
-        created_by: SYSTEM.audit_name(),
+        created_by: String::new(),
     };
     let disable_after = runtime.settings.disable_after;
-    let (bus, context, last) = (ctx.bus.clone(), tenant.clone(), summary.clone());
+    let (bus, last) = (&ctx.bus, summary.clone());
     let disabled = ctx
         .db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            store::record_attempt(conn, &log).await?;
+        .in_tenant(tenant, &system(), async |tx| {
+            let log = AttemptRecord { created_by: tx.stamp().by, ..log };
+            store::record_attempt(tx.conn(), &log).await?;
             if succeeded {
-                store::record_success(conn, endpoint_id, at).await?;
+                store::record_success(tx.conn(), endpoint_id, at).await?;
                 return Ok(None);
             }
-            let Some(failures) = store::record_failure(conn, endpoint_id, at).await? else {
+            let Some(failures) = store::record_failure(tx.conn(), endpoint_id, at).await? else {
                 return Ok(None);
             };
             if failures.status != EndpointStatus::Enabled {
@@ -282,9 +281,10 @@ async fn record(
             } else {
                 return Ok(None);
             };
-            let row = store::disable(conn, endpoint_id, &reason, &SYSTEM.audit_name()).await?.into_endpoint();
+            let stamp = tx.stamp();
+            let row = store::disable(tx.conn(), endpoint_id, &reason, &stamp).await?.into_endpoint();
             let event = WebhookEndpointDisabled { endpoint_id, url: row.url, reason: reason.clone() };
-            bus.publish(conn, Some(&context), &event).await?;
+            tx.publish(bus, &event).await?;
             Ok::<_, JobError>(Some(reason))
         })
         .await?;
@@ -310,24 +310,20 @@ fn human_duration(d: Duration) -> String {
 }
 
 pub(crate) async fn list(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     endpoint_id: uuid::Uuid,
-    page: Keyset<DateTime<Utc>>,
+    page: &Keyset<DateTime<Utc>>,
     filter: DeliveryFilter,
 ) -> Result<Page<WebhookDelivery>, WebhooksError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::find_endpoint(conn, endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
-        let rows = store::list_deliveries(conn, endpoint_id, &page, filter.event_id).await?;
-        let deliveries = rows.into_iter().map(store::DeliveryRow::into_delivery).collect();
-        Ok(page.page(deliveries, |d: &WebhookDelivery| (d.created_at, d.id)))
-    })
-    .await
+    store::find_endpoint(tx.conn(), endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+    let rows = store::list_deliveries(tx.conn(), endpoint_id, page, filter.event_id).await?;
+    let deliveries = rows.into_iter().map(store::DeliveryRow::into_delivery).collect();
+    Ok(page.page(deliveries, |d: &WebhookDelivery| (d.created_at, d.id)))
 }
 
 /// The endpoint, if it exists and may be sent to.
-async fn sendable_endpoint(conn: &mut AsyncPgConnection, endpoint_id: uuid::Uuid) -> Result<(), WebhooksError> {
-    let endpoint = store::find_endpoint(conn, endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+async fn sendable_endpoint(tx: &mut TenantTx<'_>, endpoint_id: uuid::Uuid) -> Result<(), WebhooksError> {
+    let endpoint = store::find_endpoint(tx.conn(), endpoint_id).await?.ok_or(WebhooksError::EndpointNotFound)?;
     if endpoint.into_endpoint().status != EndpointStatus::Enabled {
         return Err(WebhooksError::EndpointDisabled);
     }
@@ -335,57 +331,45 @@ async fn sendable_endpoint(conn: &mut AsyncPgConnection, endpoint_id: uuid::Uuid
 }
 
 pub(crate) async fn redeliver(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     endpoint_id: uuid::Uuid,
     event_id: uuid::Uuid,
 ) -> Result<DeliveryQueued, WebhooksError> {
-    let context = tenant.clone();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        sendable_endpoint(conn, endpoint_id).await?;
-        // The event from the outbox (any of the shop's events, even one the endpoint never got);
-        // once it has been purged there, the body this endpoint was last sent.
-        let (event_type, body) = match agora_kernel::events::load_event(conn, event_id).await? {
-            Some(envelope) if envelope.tenant_id == Some(context.id) => {
-                let body = events::body_of(&envelope, &context).map_err(|e| WebhooksError::Internal(e.to_string()))?;
-                (envelope.name, body)
-            }
-            // Another shop's event, or a platform event: not this shop's to send.
-            Some(_) => return Err(WebhooksError::EventNotFound(event_id)),
-            None => {
-                store::last_sent(conn, endpoint_id, event_id).await?.ok_or(WebhooksError::EventNotFound(event_id))?
-            }
-        };
-        let job = DeliverWebhook { endpoint_id, event_id, event_type, trigger: DeliveryTrigger::Redelivery, body };
-        let queued = enqueue(conn, &context, &job).await?;
-        Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
-    })
-    .await
+    sendable_endpoint(tx, endpoint_id).await?;
+    let context = tx.tenant().clone();
+    // The event from the outbox (any of the shop's events, even one the endpoint never got);
+    // once it has been purged there, the body this endpoint was last sent.
+    let (event_type, body) = match agora_kernel::events::load_event(tx.conn(), event_id).await? {
+        Some(envelope) if envelope.tenant_id == Some(context.id) => {
+            let body = events::body_of(&envelope, &context).map_err(|e| WebhooksError::Internal(e.to_string()))?;
+            (envelope.name, body)
+        }
+        // Another shop's event, or a platform event: not this shop's to send.
+        Some(_) => return Err(WebhooksError::EventNotFound(event_id)),
+        None => {
+            store::last_sent(tx.conn(), endpoint_id, event_id).await?.ok_or(WebhooksError::EventNotFound(event_id))?
+        }
+    };
+    let job = DeliverWebhook { endpoint_id, event_id, event_type, trigger: DeliveryTrigger::Redelivery, body };
+    let queued = enqueue(tx, &job).await?;
+    Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
 }
 
-pub(crate) async fn ping(
-    db: &Database,
-    tenant: &TenantContext,
-    endpoint_id: uuid::Uuid,
-) -> Result<DeliveryQueued, WebhooksError> {
+pub(crate) async fn ping(tx: &mut TenantTx<'_>, endpoint_id: uuid::Uuid) -> Result<DeliveryQueued, WebhooksError> {
     let event_id = agora_kernel::new_id();
     let data = serde_json::json!({ "endpoint_id": endpoint_id });
-    let body = events::body(event_id, PING_EVENT, Utc::now(), tenant, &data)
+    let body = events::body(event_id, PING_EVENT, Utc::now(), tx.tenant(), &data)
         .map_err(|e| WebhooksError::Internal(e.to_string()))?;
-    let context = tenant.clone();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        sendable_endpoint(conn, endpoint_id).await?;
-        let job = DeliverWebhook {
-            endpoint_id,
-            event_id,
-            event_type: PING_EVENT.to_string(),
-            trigger: DeliveryTrigger::Ping,
-            body,
-        };
-        let queued = enqueue(conn, &context, &job).await?;
-        Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
-    })
-    .await
+    sendable_endpoint(tx, endpoint_id).await?;
+    let job = DeliverWebhook {
+        endpoint_id,
+        event_id,
+        event_type: PING_EVENT.to_string(),
+        trigger: DeliveryTrigger::Ping,
+        body,
+    };
+    let queued = enqueue(tx, &job).await?;
+    Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
 }
 
 #[cfg(test)]

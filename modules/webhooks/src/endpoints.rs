@@ -1,5 +1,5 @@
-//! Registering and managing a shop's endpoints. Each use case is one tenant transaction; input
-//! is validated (and the target URL checked) before it opens.
+//! Registering and managing a shop's endpoints: rules run in the tenant transaction the facade
+//! opens; input is validated (and the target URL checked) before it opens.
 
 use crate::signing;
 use crate::store::{self, EndpointChanges, EndpointFields, EndpointRow};
@@ -10,8 +10,7 @@ use crate::{
 use agora_kernel::error::FieldError;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
-use agora_kernel::{Actor, Database, TenantContext, Version};
-use diesel_async::AsyncPgConnection;
+use agora_kernel::{TenantTx, Version};
 use std::time::Duration;
 
 const MAX_URL_LEN: usize = 2048;
@@ -107,158 +106,116 @@ pub(crate) async fn validate_patch(
 
 /// The endpoint, locked, if it exists and the caller's version (If-Match) is current.
 async fn lock_current(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     id: uuid::Uuid,
     expected: Option<i64>,
 ) -> Result<EndpointRow, WebhooksError> {
-    let row = store::lock_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+    let row = store::lock_endpoint(tx.conn(), id).await?.ok_or(WebhooksError::EndpointNotFound)?;
     Version::check(expected, row.version)?;
     Ok(row)
 }
 
 pub(crate) async fn create(
-    db: &Database,
+    tx: &mut TenantTx<'_>,
     sealer: &Sealer,
-    tenant: &TenantContext,
     fields: EndpointFields,
-    actor: &Actor,
 ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
-    let (who, secret, id) = (actor.audit_name(), signing::new_secret(), agora_kernel::new_id());
-    let sealed = signing::seal(sealer, tenant.id, id, &secret)?;
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = store::insert_endpoint(conn, id, &fields, &sealed, &who).await?;
-        Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
-    })
-    .await
+    let (secret, id) = (signing::new_secret(), agora_kernel::new_id());
+    let sealed = signing::seal(sealer, tx.tenant().id, id, &secret)?;
+    let stamp = tx.stamp();
+    let row = store::insert_endpoint(tx.conn(), id, &fields, &sealed, &stamp).await?;
+    Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
 pub(crate) async fn list(
-    db: &Database,
-    tenant: &TenantContext,
-    page: Keyset<chrono::DateTime<chrono::Utc>>,
+    tx: &mut TenantTx<'_>,
+    page: &Keyset<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Page<WebhookEndpoint>, WebhooksError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let rows = store::list_endpoints(conn, &page).await?;
-        let endpoints = rows.into_iter().map(EndpointRow::into_endpoint).collect();
-        Ok(page.page(endpoints, |e: &WebhookEndpoint| (e.created_at, e.id)))
-    })
-    .await
+    let rows = store::list_endpoints(tx.conn(), page).await?;
+    let endpoints = rows.into_iter().map(EndpointRow::into_endpoint).collect();
+    Ok(page.page(endpoints, |e: &WebhookEndpoint| (e.created_at, e.id)))
 }
 
-pub(crate) async fn get(
-    db: &Database,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-) -> Result<WebhookEndpoint, WebhooksError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = store::find_endpoint(conn, id).await?.ok_or(WebhooksError::EndpointNotFound)?;
-        Ok(row.into_endpoint())
-    })
-    .await
+pub(crate) async fn get(tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<WebhookEndpoint, WebhooksError> {
+    let row = store::find_endpoint(tx.conn(), id).await?.ok_or(WebhooksError::EndpointNotFound)?;
+    Ok(row.into_endpoint())
 }
 
 pub(crate) async fn update(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     id: uuid::Uuid,
     changes: EndpointChanges,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<WebhookEndpoint, WebhooksError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = lock_current(conn, id, expected).await?;
-        if changes.is_empty() {
-            return Ok(row.into_endpoint());
-        }
-        Ok(store::apply_changes(conn, id, &changes, &who).await?.into_endpoint())
-    })
-    .await
+    let row = lock_current(tx, id, expected).await?;
+    if changes.is_empty() {
+        return Ok(row.into_endpoint());
+    }
+    let stamp = tx.stamp();
+    Ok(store::apply_changes(tx.conn(), id, &changes, &stamp).await?.into_endpoint())
 }
 
-pub(crate) async fn delete(
-    db: &Database,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-    expected: Option<i64>,
-    actor: &Actor,
-) -> Result<(), WebhooksError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        lock_current(conn, id, expected).await?;
-        store::soft_delete(conn, id, &who).await?;
-        Ok(())
-    })
-    .await
+pub(crate) async fn delete(tx: &mut TenantTx<'_>, id: uuid::Uuid, expected: Option<i64>) -> Result<(), WebhooksError> {
+    lock_current(tx, id, expected).await?;
+    let stamp = tx.stamp();
+    store::soft_delete(tx.conn(), id, &stamp).await?;
+    Ok(())
 }
 
 pub(crate) async fn rotate_secret(
-    db: &Database,
+    tx: &mut TenantTx<'_>,
     sealer: &Sealer,
-    tenant: &TenantContext,
     id: uuid::Uuid,
     grace: Duration,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
-    let (who, secret) = (actor.audit_name(), signing::new_secret());
-    let sealed = signing::seal(sealer, tenant.id, id, &secret)?;
+    lock_current(tx, id, expected).await?;
+    let secret = signing::new_secret();
+    let sealed = signing::seal(sealer, tx.tenant().id, id, &secret)?;
     let previous_expires_at = match chrono::Duration::from_std(grace) {
         Ok(grace) if !grace.is_zero() => Some(chrono::Utc::now() + grace),
         _ => None,
     };
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        lock_current(conn, id, expected).await?;
-        let row = store::replace_secret(conn, id, &sealed, previous_expires_at, &who).await?;
-        Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
-    })
-    .await
+    let stamp = tx.stamp();
+    let row = store::replace_secret(tx.conn(), id, &sealed, previous_expires_at, &stamp).await?;
+    Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
 pub(crate) async fn set_enabled(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     id: uuid::Uuid,
     enabled: bool,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<WebhookEndpoint, WebhooksError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = lock_current(conn, id, expected).await?;
-        let endpoint = row.into_endpoint();
-        let row = match (enabled, endpoint.status) {
-            (true, EndpointStatus::Enabled) | (false, EndpointStatus::Disabled) => return Ok(endpoint),
-            (true, _) => store::enable(conn, id, &who).await?,
-            (false, _) => store::disable(conn, id, &format!("disabled by {who}"), &who).await?,
-        };
-        Ok(row.into_endpoint())
-    })
-    .await
+    let row = lock_current(tx, id, expected).await?;
+    let endpoint = row.into_endpoint();
+    let stamp = tx.stamp();
+    let row = match (enabled, endpoint.status) {
+        (true, EndpointStatus::Enabled) | (false, EndpointStatus::Disabled) => return Ok(endpoint),
+        (true, _) => store::enable(tx.conn(), id, &stamp).await?,
+        (false, _) => store::disable(tx.conn(), id, &format!("disabled by {}", stamp.by), &stamp).await?,
+    };
+    Ok(row.into_endpoint())
 }
 
 /// Seals every secret of the shop's endpoints under the current key (after a key rotation, or
 /// for secrets stored before sealing began); returns how many endpoints it rewrote.
-pub(crate) async fn reseal(db: &Database, sealer: &Sealer, tenant: &TenantContext) -> Result<usize, WebhooksError> {
-    let (sealer, tenant_id) = (sealer.clone(), tenant.id);
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let mut rewritten = 0;
-        for (id, clear, sealed, previous_clear, previous_sealed) in store::all_secrets(conn).await? {
-            let unopenable = |e| WebhooksError::Internal(format!("the secret of webhook endpoint {id}: {e}"));
-            let current =
-                signing::open(&sealer, tenant_id, id, sealed.as_deref(), clear.as_deref()).map_err(unopenable)?;
-            let previous = signing::open(&sealer, tenant_id, id, previous_sealed.as_deref(), previous_clear.as_deref())
-                .map_err(unopenable)?;
-            let stale = [&current, &previous].into_iter().flatten().any(|(_, stale)| *stale);
-            let Some((secret, _)) = current.filter(|_| stale) else { continue };
-            let previous = previous.map(|(p, _)| signing::seal(&sealer, tenant_id, id, &p)).transpose()?;
-            store::store_sealed(conn, id, &signing::seal(&sealer, tenant_id, id, &secret)?, previous.as_deref())
-                .await?;
-            rewritten += 1;
-        }
-        Ok(rewritten)
-    })
-    .await
+pub(crate) async fn reseal(tx: &mut TenantTx<'_>, sealer: &Sealer) -> Result<usize, WebhooksError> {
+    let tenant_id = tx.tenant().id;
+    let mut rewritten = 0;
+    for (id, clear, sealed, previous_clear, previous_sealed) in store::all_secrets(tx.conn()).await? {
+        let unopenable = |e| WebhooksError::Internal(format!("the secret of webhook endpoint {id}: {e}"));
+        let current = signing::open(sealer, tenant_id, id, sealed.as_deref(), clear.as_deref()).map_err(unopenable)?;
+        let previous = signing::open(sealer, tenant_id, id, previous_sealed.as_deref(), previous_clear.as_deref())
+            .map_err(unopenable)?;
+        let stale = [&current, &previous].into_iter().flatten().any(|(_, stale)| *stale);
+        let Some((secret, _)) = current.filter(|_| stale) else { continue };
+        let previous = previous.map(|(p, _)| signing::seal(sealer, tenant_id, id, &p)).transpose()?;
+        store::store_sealed(tx.conn(), id, &signing::seal(sealer, tenant_id, id, &secret)?, previous.as_deref())
+            .await?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
 }
 
 #[cfg(test)]

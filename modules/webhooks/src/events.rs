@@ -6,7 +6,7 @@ use crate::store;
 use crate::DeliveryTrigger;
 use agora_kernel::events::{Event, EventEnvelope};
 use agora_kernel::jobs::{JobContext, JobError};
-use agora_kernel::TenantContext;
+use agora_kernel::{Acting, TenantContext};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -68,10 +68,10 @@ pub(crate) async fn fan_out(envelope: EventEnvelope, ctx: JobContext) -> Result<
         return Ok(());
     };
     let body = body_of(&envelope, &tenant).map_err(|e| JobError::permanent(format!("event body: {e}")))?;
-    let (event_id, event_type, context) = (envelope.event_id, envelope.name.clone(), tenant.clone());
+    let (event_id, event_type) = (envelope.event_id, envelope.name.clone());
     ctx.db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            for endpoint_id in store::subscribed_endpoints(conn, &event_type).await? {
+        .in_tenant(&tenant, &Acting::system("webhooks"), async |tx| {
+            for endpoint_id in store::subscribed_endpoints(tx.conn(), &event_type).await? {
                 let job = DeliverWebhook {
                     endpoint_id,
                     event_id,
@@ -79,7 +79,7 @@ pub(crate) async fn fan_out(envelope: EventEnvelope, ctx: JobContext) -> Result<
                     trigger: DeliveryTrigger::Event,
                     body: body.clone(),
                 };
-                delivery::enqueue(conn, &context, &job).await?;
+                delivery::enqueue(tx, &job).await?;
             }
             Ok::<_, JobError>(())
         })

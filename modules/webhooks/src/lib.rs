@@ -11,7 +11,8 @@
 //!   [`WebhookEndpointDisabled`].
 //! - Delivery is at least once: receivers deduplicate by the event `id` in the body.
 //!
-//! The facade below is the module's whole public face.
+//! The facade below is the module's whole public face: each method opens one tenant transaction
+//! and hands it to the rules in `endpoints.rs` and `delivery.rs`.
 
 mod delivery;
 mod endpoints;
@@ -29,7 +30,7 @@ use agora_kernel::jobs::JobRegistry;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::outbound::Outbound;
 use agora_kernel::sealing::Sealer;
-use agora_kernel::{Actor, Database, TenantContext};
+use agora_kernel::{Acting, Actor, Database, TenantContext};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -62,6 +63,30 @@ impl Default for WebhookSettings {
             rotation_grace: Duration::from_secs(24 * 3600),
             request_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// `AGORA_WEBHOOKS_RETRY_BASE_MS` (first retry's wait; lower it only to make tests or demos
+/// fast) and `AGORA_WEBHOOKS_DISABLE_AFTER_SECS`; in a TOML file also `[webhooks]`
+/// `retry_base_ms` / `disable_after_secs`.
+impl agora_kernel::settings::Settings for WebhookSettings {
+    const KEYS: &'static [&'static str] = &["webhooks_retry_base_ms", "webhooks_disable_after_secs"];
+
+    fn load(src: &agora_kernel::settings::Source<'_>) -> Result<Self, agora_kernel::settings::SettingsError> {
+        use agora_kernel::settings::range;
+        Ok(Self {
+            retry_base: Duration::from_millis(src.parsed(
+                "AGORA_WEBHOOKS_RETRY_BASE_MS",
+                60_000,
+                range(1, 3_600_000),
+            )?),
+            disable_after: Duration::from_secs(src.parsed(
+                "AGORA_WEBHOOKS_DISABLE_AFTER_SECS",
+                3 * 24 * 3600,
+                range(1, 30 * 24 * 3600),
+            )?),
+            ..Self::default()
+        })
     }
 }
 
@@ -254,7 +279,13 @@ impl WebhooksModule {
         actor: &Actor,
     ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
         let fields = endpoints::validate_new(new, self.event_types(), self.policy()).await?;
-        endpoints::create(&self.inner.db, &self.inner.sealer, tenant, fields, actor).await
+        let sealer = &self.inner.sealer;
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::create(tx, sealer, fields).await
+            })
+            .await
     }
 
     /// The shop's endpoints, oldest first (deleted ones are gone).
@@ -263,11 +294,11 @@ impl WebhooksModule {
         tenant: &TenantContext,
         page: &Keyset<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Page<WebhookEndpoint>, agora_kernel::ApiError> {
-        Ok(endpoints::list(&self.inner.db, tenant, page.clone()).await?)
+        Ok(self.inner.db.in_tenant(tenant, &Acting::system("read"), async |tx| endpoints::list(tx, page).await).await?)
     }
 
     pub async fn endpoint(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<WebhookEndpoint, WebhooksError> {
-        endpoints::get(&self.inner.db, tenant, id).await
+        self.inner.db.in_tenant(tenant, &Acting::system("read"), async |tx| endpoints::get(tx, id).await).await
     }
 
     /// Changes an endpoint; `expected_version` (from If-Match) guards against lost updates.
@@ -280,7 +311,12 @@ impl WebhooksModule {
         actor: &Actor,
     ) -> Result<WebhookEndpoint, WebhooksError> {
         let changes = endpoints::validate_patch(patch, self.event_types(), self.policy()).await?;
-        endpoints::update(&self.inner.db, tenant, id, changes, expected_version, actor).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::update(tx, id, changes, expected_version).await
+            })
+            .await
     }
 
     /// Deletes an endpoint: nothing more is sent to it; its delivery log stays.
@@ -291,7 +327,12 @@ impl WebhooksModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), WebhooksError> {
-        endpoints::delete(&self.inner.db, tenant, id, expected_version, actor).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::delete(tx, id, expected_version).await
+            })
+            .await
     }
 
     /// Issues a new secret (returned this once). The old one keeps signing deliveries alongside
@@ -305,12 +346,19 @@ impl WebhooksModule {
         actor: &Actor,
     ) -> Result<WebhookEndpointWithSecret, WebhooksError> {
         let grace = previous_valid_for.unwrap_or(self.inner.settings.rotation_grace);
-        endpoints::rotate_secret(&self.inner.db, &self.inner.sealer, tenant, id, grace, expected_version, actor).await
+        let sealer = &self.inner.sealer;
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::rotate_secret(tx, sealer, id, grace, expected_version).await
+            })
+            .await
     }
 
     /// Seals every endpoint secret of the shop under the current key; how many it rewrote.
     pub async fn reseal_secrets(&self, tenant: &TenantContext) -> Result<usize, WebhooksError> {
-        endpoints::reseal(&self.inner.db, &self.inner.sealer, tenant).await
+        let (sealer, acting) = (&self.inner.sealer, Acting::system("webhooks"));
+        self.inner.db.in_tenant(tenant, &acting, async |tx| endpoints::reseal(tx, sealer).await).await
     }
 
     /// Turns an endpoint back on (after automatic disabling, say) with a clean failure record.
@@ -322,7 +370,12 @@ impl WebhooksModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<WebhookEndpoint, WebhooksError> {
-        endpoints::set_enabled(&self.inner.db, tenant, id, true, expected_version, actor).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::set_enabled(tx, id, true, expected_version).await
+            })
+            .await
     }
 
     /// Stops sending to an endpoint until it is enabled again.
@@ -333,7 +386,12 @@ impl WebhooksModule {
         expected_version: Option<i64>,
         actor: &Actor,
     ) -> Result<WebhookEndpoint, WebhooksError> {
-        endpoints::set_enabled(&self.inner.db, tenant, id, false, expected_version, actor).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
+                endpoints::set_enabled(tx, id, false, expected_version).await
+            })
+            .await
     }
 
     /// An endpoint's delivery log, newest first.
@@ -344,7 +402,11 @@ impl WebhooksModule {
         page: &Keyset<chrono::DateTime<chrono::Utc>>,
         filter: DeliveryFilter,
     ) -> Result<Page<WebhookDelivery>, agora_kernel::ApiError> {
-        Ok(delivery::list(&self.inner.db, tenant, endpoint_id, page.clone(), filter).await?)
+        Ok(self
+            .inner
+            .db
+            .in_tenant(tenant, &Acting::system("read"), async |tx| delivery::list(tx, endpoint_id, page, filter).await)
+            .await?)
     }
 
     /// Sends one of the shop's events to an endpoint again, as a fresh delivery with its own
@@ -355,12 +417,20 @@ impl WebhooksModule {
         endpoint_id: uuid::Uuid,
         event_id: uuid::Uuid,
     ) -> Result<DeliveryQueued, WebhooksError> {
-        delivery::redeliver(&self.inner.db, tenant, endpoint_id, event_id).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::system("webhooks"), async |tx| {
+                delivery::redeliver(tx, endpoint_id, event_id).await
+            })
+            .await
     }
 
     /// Sends a `webhooks.ping.v1` test event to an endpoint.
     pub async fn ping(&self, tenant: &TenantContext, endpoint_id: uuid::Uuid) -> Result<DeliveryQueued, WebhooksError> {
-        delivery::ping(&self.inner.db, tenant, endpoint_id).await
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::system("webhooks"), async |tx| delivery::ping(tx, endpoint_id).await)
+            .await
     }
 
     fn policy(&self) -> targets::TargetPolicy {

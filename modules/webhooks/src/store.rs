@@ -4,6 +4,7 @@
 use crate::schema::{webhook_deliveries, webhook_endpoints};
 use crate::{DeliveryTrigger, EndpointStatus, WebhookDelivery, WebhookEndpoint};
 use agora_kernel::lists::Keyset;
+use agora_kernel::Stamp;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -137,7 +138,7 @@ pub(crate) async fn insert_endpoint(
     id: uuid::Uuid,
     fields: &EndpointFields,
     sealed_secret: &[u8],
-    who: &str,
+    stamp: &Stamp,
 ) -> QueryResult<EndpointRow> {
     diesel::insert_into(webhook_endpoints::table)
         .values((
@@ -146,8 +147,7 @@ pub(crate) async fn insert_endpoint(
             webhook_endpoints::description.eq(&fields.description),
             webhook_endpoints::event_types.eq(&fields.event_types),
             webhook_endpoints::secret_sealed.eq(sealed_secret),
-            webhook_endpoints::created_by.eq(who),
-            webhook_endpoints::modified_by.eq(who),
+            agora_kernel::stamp_new!(stamp, webhook_endpoints),
         ))
         .returning(EndpointRow::as_returning())
         .get_result(conn)
@@ -187,27 +187,20 @@ pub(crate) async fn apply_changes(
     conn: &mut AsyncPgConnection,
     id: uuid::Uuid,
     changes: &EndpointChanges,
-    who: &str,
+    stamp: &Stamp,
 ) -> QueryResult<EndpointRow> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
-        .set((
-            changes,
-            webhook_endpoints::modified_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_by.eq(who),
-            webhook_endpoints::version.eq(webhook_endpoints::version + 1),
-        ))
+        .set((changes, agora_kernel::stamp_change!(stamp, webhook_endpoints)))
         .returning(EndpointRow::as_returning())
         .get_result(conn)
         .await
 }
 
-pub(crate) async fn soft_delete(conn: &mut AsyncPgConnection, id: uuid::Uuid, who: &str) -> QueryResult<()> {
+pub(crate) async fn soft_delete(conn: &mut AsyncPgConnection, id: uuid::Uuid, stamp: &Stamp) -> QueryResult<()> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
         .set((
             webhook_endpoints::deleted_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_by.eq(who),
-            webhook_endpoints::version.eq(webhook_endpoints::version + 1),
+            agora_kernel::stamp_change!(stamp, webhook_endpoints),
         ))
         .execute(conn)
         .await?;
@@ -221,16 +214,14 @@ pub(crate) async fn replace_secret(
     id: uuid::Uuid,
     sealed_secret: &[u8],
     previous_expires_at: Option<DateTime<Utc>>,
-    who: &str,
+    stamp: &Stamp,
 ) -> QueryResult<EndpointRow> {
     let update = diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)));
     let common = (
         webhook_endpoints::secret_sealed.eq(sealed_secret),
         webhook_endpoints::secret.eq(None::<String>),
         webhook_endpoints::previous_secret_expires_at.eq(previous_expires_at),
-        webhook_endpoints::modified_at.eq(diesel::dsl::now),
-        webhook_endpoints::modified_by.eq(who),
-        webhook_endpoints::version.eq(webhook_endpoints::version + 1),
+        agora_kernel::stamp_change!(stamp, webhook_endpoints),
     );
     if previous_expires_at.is_some() {
         // `SET previous_… = …` reads the row's values before this UPDATE: the old secret, as stored.
@@ -256,7 +247,7 @@ pub(crate) async fn replace_secret(
     }
 }
 
-pub(crate) async fn enable(conn: &mut AsyncPgConnection, id: uuid::Uuid, who: &str) -> QueryResult<EndpointRow> {
+pub(crate) async fn enable(conn: &mut AsyncPgConnection, id: uuid::Uuid, stamp: &Stamp) -> QueryResult<EndpointRow> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
         .set((
             webhook_endpoints::status.eq(EndpointStatus::Enabled),
@@ -264,9 +255,7 @@ pub(crate) async fn enable(conn: &mut AsyncPgConnection, id: uuid::Uuid, who: &s
             webhook_endpoints::disabled_at.eq(None::<DateTime<Utc>>),
             webhook_endpoints::consecutive_failures.eq(0),
             webhook_endpoints::first_failure_at.eq(None::<DateTime<Utc>>),
-            webhook_endpoints::modified_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_by.eq(who),
-            webhook_endpoints::version.eq(webhook_endpoints::version + 1),
+            agora_kernel::stamp_change!(stamp, webhook_endpoints),
         ))
         .returning(EndpointRow::as_returning())
         .get_result(conn)
@@ -277,16 +266,14 @@ pub(crate) async fn disable(
     conn: &mut AsyncPgConnection,
     id: uuid::Uuid,
     reason: &str,
-    who: &str,
+    stamp: &Stamp,
 ) -> QueryResult<EndpointRow> {
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
         .set((
             webhook_endpoints::status.eq(EndpointStatus::Disabled),
             webhook_endpoints::disabled_reason.eq(reason),
             webhook_endpoints::disabled_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_at.eq(diesel::dsl::now),
-            webhook_endpoints::modified_by.eq(who),
-            webhook_endpoints::version.eq(webhook_endpoints::version + 1),
+            agora_kernel::stamp_change!(stamp, webhook_endpoints),
         ))
         .returning(EndpointRow::as_returning())
         .get_result(conn)

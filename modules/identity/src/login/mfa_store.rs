@@ -3,7 +3,7 @@
 //! `operator_mfa` are the same for both; this is the one place that knows the two table sets,
 //! and how a holder's authenticator seed is sealed.
 
-use crate::mfa::{new_recovery_code_digests, CHALLENGE_TTL_SECS, SECRET_BYTES};
+use crate::login::totp::{BASE32, SECRET_BYTES};
 use crate::schema::{
     mfa_challenges, mfa_recovery_codes, mfa_totp, operator_mfa_challenges, operator_mfa_recovery_codes,
     operator_mfa_totp,
@@ -14,6 +14,7 @@ use agora_kernel::sealing::Sealer;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rand::RngCore;
 
 /// Whose second factor.
 #[derive(Debug, Clone, Copy)]
@@ -382,4 +383,30 @@ pub(crate) async fn close_challenge(
         }
     }
     Ok(())
+}
+
+/// Recovery codes given when an authenticator is switched on.
+pub(crate) const RECOVERY_CODES: usize = 10;
+/// Long enough to open an authenticator app, short enough that a stolen challenge is stale.
+pub(crate) const CHALLENGE_TTL_SECS: i64 = 300;
+
+/// `xxxxx-xxxxx` from the base32 alphabet: 50 random bits, easy to read aloud and type.
+pub(crate) fn new_recovery_code() -> String {
+    let mut bytes = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let letters: String = bytes.iter().map(|b| char::from(BASE32[usize::from(b & 31)]).to_ascii_lowercase()).collect();
+    format!("{}-{}", &letters[..5], &letters[5..])
+}
+
+/// The stored form of a recovery code: case, spaces and dashes do not matter.
+pub(crate) fn recovery_digest(raw: &str) -> Vec<u8> {
+    let normal: String = raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    tokens::digest(&normal)
+}
+
+/// Ten fresh recovery codes and their stored digests.
+pub(crate) fn new_recovery_code_digests() -> (Vec<String>, Vec<Vec<u8>>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let digests = codes.iter().map(|c| recovery_digest(c)).collect();
+    (codes, digests)
 }

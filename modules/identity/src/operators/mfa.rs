@@ -3,11 +3,11 @@
 //! authenticator logs in in two steps: the password answers a challenge, `…/auth/login/mfa`
 //! exchanges it with a code.
 
-use crate::mfa::{
+use crate::login::mfa::{
     activation_answer, parse_code, proof, proof_field, removal_answer, MfaChallenge, MfaDisable, MfaEnrolment,
     MfaLogin, RecoveryCodes, SecondStep,
 };
-use crate::mfa_store::{ChallengeRealm, Holder};
+use crate::login::mfa_store::{ChallengeRealm, Holder};
 use crate::operators::OperatorGrant;
 use crate::schema::{operator_mfa_totp, operators};
 use crate::sessions::Client;

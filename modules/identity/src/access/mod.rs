@@ -1,8 +1,9 @@
 //! Staff, roles, API keys and the audit log: the admin side of access.
 
+pub(crate) mod roles;
+
 use crate::accounts::{parse_email, RequestOrigin};
-use crate::roles::built_in;
-use crate::schema::{api_keys, audit_log, role_permissions, roles, user_roles, users};
+use crate::schema::{api_keys, audit_log, role_permissions, roles as roles_t, user_roles, users};
 use crate::store;
 use crate::{tokens, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::auth::{is_permission, Principal};
@@ -12,6 +13,7 @@ use agora_kernel::{new_id, Actor, FieldError, TenantContext};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use roles::built_in;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -373,7 +375,7 @@ impl IdentityModule {
                     .ok_or(IdentityError::NotFound("staff member"))?;
                 // Decided on the roles as they were: the caller may be the one changing.
                 let touches_owner =
-                    keys.iter().any(|k| k == crate::roles::OWNER) || store::is_active_owner(conn, user).await?;
+                    keys.iter().any(|k| k == roles::OWNER) || store::is_active_owner(conn, user).await?;
                 let may_touch_owners = grantor.may_touch_owners(conn).await?;
                 let owners_before = active_owners(conn).await?;
                 diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
@@ -402,9 +404,9 @@ impl IdentityModule {
     pub async fn roles(&self, tenant: &TenantContext) -> Result<Vec<Role>, IdentityError> {
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let rows: Vec<(uuid::Uuid, String, String, bool)> = roles::table
-                    .order((roles::builtin.desc(), roles::created_at, roles::key))
-                    .select((roles::id, roles::key, roles::name, roles::builtin))
+                let rows: Vec<(uuid::Uuid, String, String, bool)> = roles_t::table
+                    .order((roles_t::builtin.desc(), roles_t::created_at, roles_t::key))
+                    .select((roles_t::id, roles_t::key, roles_t::name, roles_t::builtin))
                     .load(conn)
                     .await?;
                 let mut out = Vec::with_capacity(rows.len());
@@ -448,19 +450,19 @@ impl IdentityModule {
         let actor = grantor.actor();
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let exists: i64 = roles::table.filter(roles::key.eq(&role.key)).count().get_result(conn).await?;
+                let exists: i64 = roles_t::table.filter(roles_t::key.eq(&role.key)).count().get_result(conn).await?;
                 if exists > 0 || built_in(&role.key).is_some() {
                     return Err(IdentityError::field("key", "a role with this key exists"));
                 }
                 let id = new_id();
                 let who = actor.audit_name();
-                diesel::insert_into(roles::table)
+                diesel::insert_into(roles_t::table)
                     .values((
-                        roles::id.eq(id),
-                        roles::key.eq(&role.key),
-                        roles::name.eq(role.name.trim()),
-                        roles::created_by.eq(&who),
-                        roles::modified_by.eq(&who),
+                        roles_t::id.eq(id),
+                        roles_t::key.eq(&role.key),
+                        roles_t::name.eq(role.name.trim()),
+                        roles_t::created_by.eq(&who),
+                        roles_t::modified_by.eq(&who),
                     ))
                     .execute(conn)
                     .await?;
@@ -492,9 +494,9 @@ impl IdentityModule {
         let (key, actor) = (key.to_string(), actor.clone());
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<(uuid::Uuid, bool)> = roles::table
-                    .filter(roles::key.eq(&key))
-                    .select((roles::id, roles::builtin))
+                let row: Option<(uuid::Uuid, bool)> = roles_t::table
+                    .filter(roles_t::key.eq(&key))
+                    .select((roles_t::id, roles_t::builtin))
                     .first(conn)
                     .await
                     .optional()?;
@@ -502,7 +504,7 @@ impl IdentityModule {
                     None => Err(IdentityError::NotFound("role")),
                     Some((_, true)) => Err(IdentityError::BuiltInRole),
                     Some((id, false)) => {
-                        diesel::delete(roles::table.filter(roles::id.eq(id))).execute(conn).await?;
+                        diesel::delete(roles_t::table.filter(roles_t::id.eq(id))).execute(conn).await?;
                         store::audit(
                             conn,
                             &actor,
@@ -687,17 +689,17 @@ impl IdentityModule {
 async fn active_owners(conn: &mut diesel_async::AsyncPgConnection) -> Result<i64, IdentityError> {
     // Serialises changes that may remove owners, so two at once cannot each count the other's
     // owner as the one that remains.
-    roles::table
-        .filter(roles::key.eq("owner"))
-        .select(roles::id)
+    roles_t::table
+        .filter(roles_t::key.eq("owner"))
+        .select(roles_t::id)
         .for_update()
         .first::<uuid::Uuid>(conn)
         .await
         .optional()?;
     let owners: i64 = user_roles::table
-        .inner_join(roles::table)
+        .inner_join(roles_t::table)
         .inner_join(users::table.on(users::id.eq(user_roles::user_id)))
-        .filter(roles::key.eq("owner"))
+        .filter(roles_t::key.eq("owner"))
         .filter(users::disabled_at.is_null())
         .filter(users::deleted_at.is_null())
         .count()
@@ -721,8 +723,12 @@ pub(crate) async fn assign(
     grantor: &Grantor,
 ) -> Result<(), IdentityError> {
     for key in keys {
-        let role: Option<(uuid::Uuid, bool)> =
-            roles::table.filter(roles::key.eq(key)).select((roles::id, roles::builtin)).first(conn).await.optional()?;
+        let role: Option<(uuid::Uuid, bool)> = roles_t::table
+            .filter(roles_t::key.eq(key))
+            .select((roles_t::id, roles_t::builtin))
+            .first(conn)
+            .await
+            .optional()?;
         let (id, builtin) = role.ok_or_else(|| IdentityError::field("roles", format!("no role {key}")))?;
         let permissions: BTreeSet<String> = match built_in(key).filter(|_| builtin) {
             Some(role) => role.permissions.iter().map(|p| p.to_string()).collect(),

@@ -1,9 +1,11 @@
 //! Platform operators: accounts in the control schema that run the platform.
 
+pub(crate) mod mfa;
+
 use crate::accounts::{check_password, parse_email, RequestOrigin};
-use crate::mfa::MfaChallenge;
+use crate::login::mfa::MfaChallenge;
 use crate::schema::operators;
-use crate::session_store::{Device, Realm};
+use crate::sessions::store::{Device, Realm};
 use crate::sessions::Client;
 use crate::tokens::{self, Claims};
 use crate::{IdentityError, IdentityModule, LoginRequest};

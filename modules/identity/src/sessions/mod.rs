@@ -1,8 +1,14 @@
 //! Sessions, access and refresh tokens, and turning presented credentials into a principal.
 
+mod database;
+mod redis;
+pub(crate) mod store;
+
+pub(crate) use database::DatabaseSessions;
+pub(crate) use redis::RedisSessions;
+
 use crate::schema::{api_keys, refresh_tokens, users};
-use crate::session_store::{ActiveSession, Device, Lifetimes, Realm};
-use crate::store::{self, UserRow};
+use crate::store::{self as accounts, UserRow};
 use crate::tokens::{self, Claims, TokenError};
 use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
 use agora_kernel::auth::Principal;
@@ -11,6 +17,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
+use store::{ActiveSession, Device, Lifetimes, LiveSession, OpenedSession, Realm, SessionBackend, Sessions};
 
 /// id, family, user, expires, used, revoked.
 type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -67,7 +74,7 @@ impl IdentityModule {
         client: Client,
         device: &Device,
     ) -> Result<Grant, IdentityError> {
-        let roles = store::role_keys(conn, user.id).await?;
+        let roles = accounts::role_keys(conn, user.id).await?;
         match client {
             Client::Browser => {
                 let generation = user.credentials_changed_at.timestamp_micros();
@@ -179,7 +186,7 @@ impl IdentityModule {
                         .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
                         .execute(conn)
                         .await?;
-                    store::audit(
+                    accounts::audit(
                         conn,
                         &agora_kernel::Actor::User(user_id),
                         "token.reuse_detected",
@@ -190,7 +197,7 @@ impl IdentityModule {
                     .await?;
                     return Ok(Outcome::Reused);
                 }
-                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
+                let Some(user) = accounts::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
                 else {
                     return Ok(Outcome::Invalid);
                 };
@@ -198,7 +205,7 @@ impl IdentityModule {
                     .set(refresh_tokens::used_at.eq(diesel::dsl::now))
                     .execute(conn)
                     .await?;
-                let roles = store::role_keys(conn, user.id).await?;
+                let roles = accounts::role_keys(conn, user.id).await?;
                 let cv = user.credentials_changed_at.timestamp_micros();
                 let body = this.issue_tokens(conn, &context, user.into_account(roles), cv, family).await?;
                 Ok(Outcome::Granted(Box::new(body)))
@@ -228,7 +235,7 @@ impl IdentityModule {
                 else {
                     return Ok(None);
                 };
-                let Some(user) = store::user_by_id(conn, session.holder).await?.filter(|u| {
+                let Some(user) = accounts::user_by_id(conn, session.holder).await?.filter(|u| {
                     u.active() && u.kind() == kind && u.credentials_changed_at.timestamp_micros() == session.generation
                 }) else {
                     return Ok(None);
@@ -259,7 +266,7 @@ impl IdentityModule {
         let tenant_id = tenant.id;
         self.db()
             .tenant_tx(&tenant.schema, async move |conn| {
-                let user = store::user_by_id(conn, user_id)
+                let user = accounts::user_by_id(conn, user_id)
                     .await?
                     .filter(|u| u.active() && u.kind().as_str() == claims.kind)
                     .ok_or(IdentityError::BadToken("unknown or disabled account"))?;
@@ -349,7 +356,7 @@ async fn principal_for(conn: &mut AsyncPgConnection, tenant: uuid::Uuid, user: &
     Ok(match user.kind() {
         UserKind::Customer => Principal::Customer { tenant, user_id: user.id },
         UserKind::Staff => {
-            let permissions = store::permissions(conn, user.id).await?;
+            let permissions = accounts::permissions(conn, user.id).await?;
             Principal::Staff { tenant, user_id: user.id, permissions: Arc::new(permissions) }
         }
     })
@@ -361,7 +368,9 @@ impl IdentityModule {
     pub async fn issue_access_token(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<String, IdentityError> {
         let row = self
             .db()
-            .tenant_tx(&tenant.schema, async move |conn| Ok::<_, IdentityError>(store::user_by_id(conn, user).await?))
+            .tenant_tx(&tenant.schema, async move |conn| {
+                Ok::<_, IdentityError>(accounts::user_by_id(conn, user).await?)
+            })
             .await?
             .filter(UserRow::active)
             .ok_or(IdentityError::NotFound("account"))?;
@@ -417,7 +426,7 @@ impl IdentityModule {
                 if !ended {
                     return Err(IdentityError::NotFound("session"));
                 }
-                store::audit(
+                accounts::audit(
                     conn,
                     &agora_kernel::Actor::User(user),
                     "session.ended",
@@ -433,8 +442,94 @@ impl IdentityModule {
 }
 
 async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {
-    let user = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
+    let user = accounts::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
     Ok(user.credentials_changed_at.timestamp_micros())
+}
+
+/// The store this process was configured with (Redis when given, else the database).
+#[derive(Clone)]
+pub(crate) enum SessionStore {
+    Database(DatabaseSessions),
+    Redis(RedisSessions),
+}
+
+/// Runs one of the rules on the configured store.
+macro_rules! on_store {
+    ($store:expr, |$rules:ident| $body:expr) => {
+        match $store {
+            SessionStore::Database(backend) => {
+                let $rules = Sessions(backend);
+                $body
+            }
+            SessionStore::Redis(backend) => {
+                let $rules = Sessions(backend);
+                $body
+            }
+        }
+    };
+}
+
+impl SessionStore {
+    /// Opens a session for `holder`, whose credentials are at `generation`.
+    pub(crate) async fn open(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        device: &Device,
+        lifetimes: Lifetimes,
+    ) -> Result<OpenedSession, IdentityError> {
+        on_store!(self, |rules| rules.open(conn, realm, holder, generation, device, lifetimes).await)
+    }
+
+    /// The session with cookie id `id`, if it is live; a dead one is removed on the way.
+    pub(crate) async fn find(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        id: &str,
+        lifetimes: Lifetimes,
+    ) -> Result<Option<LiveSession>, IdentityError> {
+        on_store!(self, |rules| rules.find(conn, realm, id, lifetimes).await)
+    }
+
+    /// Ends every session of `holder`.
+    pub(crate) async fn end_all(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+    ) -> Result<(), IdentityError> {
+        on_store!(self, |rules| rules.0.end_all(conn, realm, holder).await)
+    }
+
+    /// `holder`'s live sessions opened under credentials `generation`, newest first; `current`
+    /// is the cookie id this request came with, if any.
+    pub(crate) async fn list(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        current: Option<&str>,
+        lifetimes: Lifetimes,
+    ) -> Result<Vec<ActiveSession>, IdentityError> {
+        on_store!(self, |rules| rules.list(conn, realm, holder, generation, current, lifetimes).await)
+    }
+
+    /// Ends `holder`'s session named `id` (see [`handle`]); false when they have none by that name.
+    pub(crate) async fn end_one(
+        &self,
+        conn: &mut AsyncPgConnection,
+        realm: Realm,
+        holder: uuid::Uuid,
+        generation: i64,
+        id: &str,
+        lifetimes: Lifetimes,
+    ) -> Result<bool, IdentityError> {
+        on_store!(self, |rules| rules.end_one(conn, realm, holder, generation, id, lifetimes).await)
+    }
 }
 
 #[cfg(test)]
@@ -457,7 +552,7 @@ mod client_tests {
     #[test]
     fn clients_are_the_ones_the_challenge_columns_allow() {
         let check = Client::sql_check("client");
-        assert!(include_str!("../../../migrations/tenant/V5__mfa_gdpr.sql").contains(&check), "{check}");
-        assert!(include_str!("../../../migrations/control/V6__operator_mfa.sql").contains(&check), "{check}");
+        assert!(include_str!("../../../../migrations/tenant/V5__mfa_gdpr.sql").contains(&check), "{check}");
+        assert!(include_str!("../../../../migrations/control/V6__operator_mfa.sql").contains(&check), "{check}");
     }
 }

@@ -5,28 +5,20 @@
 //! logs in (otherwise they could never enrol), but every admin route other than their own account,
 //! logout and MFA enrolment answers 403 `mfa-enrolment-required` (see `middleware::authenticate`).
 
-use crate::mfa_store::{ChallengeRealm, Holder};
+use crate::login::mfa_store::{recovery_digest, ChallengeRealm, Holder, CHALLENGE_TTL_SECS};
+use crate::login::totp::{base32, matching_step, now_step, percent_encode, SECRET_BYTES};
 use crate::schema::{identity_policy, mfa_totp};
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
 use crate::{tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
 use agora_kernel::throttle::{self, Rule, ThrottleScope};
 use agora_kernel::{Actor, TenantContext};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use hmac_sha1::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-const STEP_SECS: i64 = 30;
-pub(crate) const SECRET_BYTES: usize = 20;
-pub(crate) const RECOVERY_CODES: usize = 10;
-/// Long enough to open an authenticator app, short enough that a stolen challenge is stale.
-pub(crate) const CHALLENGE_TTL_SECS: i64 = 300;
-const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// The shared secret of a new authenticator, to show as a QR code (the client draws it).
 #[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
@@ -96,29 +88,6 @@ pub(crate) enum LoginOutcome {
     MfaRequired(MfaChallenge),
 }
 
-/// The 6-digit code of `secret` for time step `step` (RFC 4226 dynamic truncation).
-pub(crate) fn totp_at(secret: &[u8], step: i64) -> Option<u32> {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).ok()?;
-    mac.update(&step.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = usize::from(digest.last()? & 0x0f);
-    let bytes: [u8; 4] = digest.get(offset..offset + 4)?.try_into().ok()?;
-    Some((u32::from_be_bytes(bytes) & 0x7fff_ffff) % 1_000_000)
-}
-
-/// The step a code matches within ±1 step of now, if it is newer than the last one accepted
-/// (so an observed code cannot be replayed inside its window).
-pub(crate) fn matching_step(secret: &[u8], code: &str, now_step: i64, last_step: Option<i64>) -> Option<i64> {
-    let code: u32 = code.parse().ok()?;
-    (now_step - 1..=now_step + 1)
-        .filter(|step| last_step.is_none_or(|last| *step > last))
-        .find(|step| totp_at(secret, *step) == Some(code))
-}
-
-pub(crate) fn now_step() -> i64 {
-    Utc::now().timestamp().div_euclid(STEP_SECS)
-}
-
 /// Digits only (apps show `123 456`); anything else is no code.
 pub(crate) fn parse_code(field: &str, raw: &str) -> Result<String, IdentityError> {
     let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
@@ -127,47 +96,6 @@ pub(crate) fn parse_code(field: &str, raw: &str) -> Result<String, IdentityError
     } else {
         Err(IdentityError::field(field, "six digits from the authenticator app"))
     }
-}
-
-pub(crate) fn base32(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &byte in bytes {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(BASE32[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(BASE32[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
-}
-
-/// Percent-encodes all but RFC 3986 unreserved characters (the otpauth label and issuer).
-pub(crate) fn percent_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// `xxxxx-xxxxx` from the base32 alphabet: 50 random bits, easy to read aloud and type.
-pub(crate) fn new_recovery_code() -> String {
-    let mut bytes = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let letters: String = bytes.iter().map(|b| char::from(BASE32[usize::from(b & 31)]).to_ascii_lowercase()).collect();
-    format!("{}-{}", &letters[..5], &letters[5..])
-}
-
-/// The stored form of a recovery code: case, spaces and dashes do not matter.
-pub(crate) fn recovery_digest(raw: &str) -> Vec<u8> {
-    let normal: String = raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    tokens::digest(&normal)
 }
 
 /// The second factor a request offers.
@@ -183,13 +111,6 @@ pub(crate) fn proof(code: Option<String>, recovery_code: Option<String>) -> Resu
         (None, Some(_)) => Err(IdentityError::field("recovery_code", "must not be empty")),
         _ => Err(IdentityError::field("code", "send either code or recovery_code")),
     }
-}
-
-/// Ten fresh recovery codes and their stored digests.
-pub(crate) fn new_recovery_code_digests() -> (Vec<String>, Vec<Vec<u8>>) {
-    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-    let digests = codes.iter().map(|c| recovery_digest(c)).collect();
-    (codes, digests)
 }
 
 /// How the second step of a login went.
@@ -311,7 +232,7 @@ impl IdentityModule {
         proof: &Proof,
     ) -> Result<SecondStep, IdentityError> {
         let digest = tokens::digest(challenge);
-        let Some((holder, client)) = crate::mfa_store::live_challenge(conn, realm, &digest).await? else {
+        let Some((holder, client)) = crate::login::mfa_store::live_challenge(conn, realm, &digest).await? else {
             return Ok(SecondStep::Rejected(None));
         };
         let (scope, rules) = self.code_throttle(holder);
@@ -322,7 +243,7 @@ impl IdentityModule {
         let Some(method) = self.consume_proof(conn, holder, proof).await? else {
             return Ok(SecondStep::Rejected(Some(holder)));
         };
-        crate::mfa_store::close_challenge(conn, realm, &digest).await?;
+        crate::login::mfa_store::close_challenge(conn, realm, &digest).await?;
         reservation.succeeded(conn).await?;
         Ok(SecondStep::Passed { holder, client, method })
     }
@@ -660,37 +581,5 @@ pub(crate) fn removal_answer(removal: Removal, field: &str) -> Result<(), Identi
         Removal::Removed(_) => Ok(()),
         Removal::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
         Removal::WrongProof => Err(IdentityError::field(field, "is wrong or already used")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc_6238_sha1_vectors() {
-        // RFC 6238 appendix B uses the ASCII secret "12345678901234567890" and 8 digits; the
-        // last six digits of its values are the 6-digit codes.
-        let secret = b"12345678901234567890";
-        for (time, expected) in
-            [(59, 287_082), (1_111_111_109, 81_804), (1_234_567_890, 5_924), (2_000_000_000, 279_037)]
-        {
-            assert_eq!(totp_at(secret, time / 30), Some(expected), "t={time}");
-        }
-    }
-
-    #[test]
-    fn base32_matches_rfc_4648() {
-        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(b"f"), "MY");
-    }
-
-    #[test]
-    fn codes_are_accepted_once_within_one_step() {
-        let secret = [7u8; 20];
-        let code = format!("{:06}", totp_at(&secret, 100).unwrap_or_default());
-        assert_eq!(matching_step(&secret, &code, 101, None), Some(100));
-        assert_eq!(matching_step(&secret, &code, 102, None), None, "two steps late");
-        assert_eq!(matching_step(&secret, &code, 100, Some(100)), None, "replayed");
     }
 }

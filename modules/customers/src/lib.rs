@@ -1,0 +1,177 @@
+//! A shop's customers: their profile, their address book, and their rights over their personal
+//! data (GDPR export and erasure; customer groups later).
+//!
+//! Customers stands on identity: identity says who is signed in (the kernel's
+//! `SignedInCustomer`), keeps the account (email, name, credentials) and answers for its part
+//! of an export or erasure inside this module's transaction. Identity never calls back up here.
+//! Modules above keeping personal data (the emails sent) take part through the kernel's
+//! `PersonalDataHolder` port, wired by the composition root.
+
+mod addresses;
+mod error;
+mod gdpr;
+mod http;
+mod profile;
+mod schema;
+
+use agora_identity::{Account, IdentityModule};
+use agora_kernel::ports::PersonalDataHolder;
+use agora_kernel::{Actor, Database, TenantContext};
+use std::sync::Arc;
+
+pub use addresses::{Address, AddressInput};
+pub use error::CustomersError;
+pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
+pub use profile::ProfilePatch;
+
+/// The customers module; cheap to clone.
+#[derive(Clone)]
+pub struct CustomersModule {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    identity: IdentityModule,
+    /// Modules keeping personal data about customers, included in their export and erasure.
+    personal_data: Vec<Arc<dyn PersonalDataHolder>>,
+}
+
+impl CustomersModule {
+    pub fn new(db: Database, identity: IdentityModule, personal_data: Vec<Arc<dyn PersonalDataHolder>>) -> Self {
+        Self { inner: Arc::new(Inner { db, identity, personal_data }) }
+    }
+
+    fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    fn identity(&self) -> &IdentityModule {
+        &self.inner.identity
+    }
+
+    /// The signed-in customer's account.
+    pub async fn profile(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<Account, CustomersError> {
+        Ok(self.identity().account(tenant, user).await?)
+    }
+
+    /// Changes the customer's own name or language.
+    pub async fn update_profile(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        patch: ProfilePatch,
+    ) -> Result<Account, CustomersError> {
+        let changes = profile::validate(patch)?;
+        let identity = self.identity().clone();
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let (name, locale) = (changes.name.as_deref(), changes.locale.as_deref());
+                Ok(identity.set_customer_profile(conn, user, name, locale).await?)
+            })
+            .await
+    }
+
+    /// The customer's addresses, oldest first.
+    pub async fn addresses(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<Vec<Address>, CustomersError> {
+        self.db().tenant_tx(&tenant.schema, async move |conn| Ok(addresses::list(conn, user).await?)).await
+    }
+
+    /// Adds an address; a new default shipping or billing address takes over from the old one.
+    pub async fn add_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        input: AddressInput,
+    ) -> Result<Address, CustomersError> {
+        let changes = addresses::validate(input, true)?;
+        self.db().tenant_tx(&tenant.schema, async move |conn| addresses::add(conn, user, changes).await).await
+    }
+
+    /// Changes an address the customer owns; another customer's address is simply not found.
+    pub async fn update_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        id: uuid::Uuid,
+        input: AddressInput,
+        expected_version: Option<i64>,
+    ) -> Result<Address, CustomersError> {
+        let changes = addresses::validate(input, false)?;
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                addresses::update(conn, user, id, changes, expected_version).await
+            })
+            .await
+    }
+
+    pub async fn delete_address(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        id: uuid::Uuid,
+    ) -> Result<(), CustomersError> {
+        self.db().tenant_tx(&tenant.schema, async move |conn| addresses::delete(conn, user, id).await).await
+    }
+
+    /// All personal data of customer `id`; recorded in the audit log as exported by `actor`.
+    pub async fn export_customer(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+        ip: Option<String>,
+    ) -> Result<CustomerExport, CustomersError> {
+        let (this, context, actor) = (self.clone(), tenant.clone(), actor.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let holders = &this.inner.personal_data;
+                gdpr::export(conn, this.identity(), holders, &context, id, &actor, ip.as_deref()).await
+            })
+            .await
+    }
+
+    /// The signed-in customer erases their own account, confirming with their password.
+    pub async fn erase_my_account(
+        &self,
+        tenant: &TenantContext,
+        user: uuid::Uuid,
+        request: ErasureRequest,
+        ip: Option<String>,
+    ) -> Result<(), CustomersError> {
+        self.identity().confirm_password(tenant, user, request.password).await?;
+        self.erase_customer(tenant, user, &Actor::User(user), ip).await
+    }
+
+    /// Anonymises customer `id` (see `gdpr`) and ends all their access, in one transaction;
+    /// recorded in the audit log as erased by `actor`.
+    pub async fn erase_customer(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        actor: &Actor,
+        ip: Option<String>,
+    ) -> Result<(), CustomersError> {
+        let (this, context, actor) = (self.clone(), tenant.clone(), actor.clone());
+        self.db()
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let holders = &this.inner.personal_data;
+                gdpr::erase(conn, this.identity(), holders, &context, id, &actor, ip.as_deref()).await
+            })
+            .await
+    }
+}
+
+impl agora_kernel::Module for CustomersModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::store_routes(cfg);
+    }
+
+    fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        http::admin_routes(cfg);
+    }
+
+    fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+}
