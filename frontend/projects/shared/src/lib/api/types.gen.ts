@@ -1152,6 +1152,73 @@ export type Page_ProductChange_ = {
 /**
  * One page of a list.
  */
+export type Page_Task_ = {
+    items: Array<{
+        /**
+         * Someone asked to cancel; the work stops at its next checkpoint.
+         */
+        cancel_requested: boolean;
+        created_at: string;
+        /**
+         * Errors in all (only the first 1,000 are kept).
+         */
+        error_count: number;
+        /**
+         * Why it failed, for a failed task.
+         */
+        failure?: string | null;
+        finished_at?: string | null;
+        id: string;
+        /**
+         * What kind of work (the job kind, e.g. `catalog.import_products`).
+         */
+        kind: string;
+        /**
+         * 0–100; 100 only once succeeded.
+         */
+        percent: number;
+        /**
+         * The permission that lets staff other than the starter read it.
+         */
+        permission: string;
+        /**
+         * The file it produced, once succeeded.
+         */
+        result?: {
+            content_type: string;
+            /**
+             * Where to download it (same authorization as the task).
+             */
+            download: string;
+            name: string;
+        } | null;
+        /**
+         * Rows done so far (applied or refused).
+         */
+        rows_done: number;
+        /**
+         * Rows refused.
+         */
+        rows_failed: number;
+        /**
+         * Rows the whole task has, once known.
+         */
+        rows_total?: number | null;
+        /**
+         * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+         */
+        started_by: string;
+        status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_Tenant_ = {
     items: Array<{
         created_at: string;
@@ -1919,6 +1986,141 @@ export type Synonyms = {
     id: string;
     terms: Array<string>;
     version: number;
+};
+
+/**
+ * A task as the merchant sees it.
+ */
+export type Task = {
+    /**
+     * Someone asked to cancel; the work stops at its next checkpoint.
+     */
+    cancel_requested: boolean;
+    created_at: string;
+    /**
+     * Errors in all (only the first 1,000 are kept).
+     */
+    error_count: number;
+    /**
+     * Why it failed, for a failed task.
+     */
+    failure?: string | null;
+    finished_at?: string | null;
+    id: string;
+    /**
+     * What kind of work (the job kind, e.g. `catalog.import_products`).
+     */
+    kind: string;
+    /**
+     * 0–100; 100 only once succeeded.
+     */
+    percent: number;
+    /**
+     * The permission that lets staff other than the starter read it.
+     */
+    permission: string;
+    /**
+     * The file it produced, once succeeded.
+     */
+    result?: {
+        content_type: string;
+        /**
+         * Where to download it (same authorization as the task).
+         */
+        download: string;
+        name: string;
+    } | null;
+    /**
+     * Rows done so far (applied or refused).
+     */
+    rows_done: number;
+    /**
+     * Rows refused.
+     */
+    rows_failed: number;
+    /**
+     * Rows the whole task has, once known.
+     */
+    rows_total?: number | null;
+    /**
+     * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+     */
+    started_by: string;
+    status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+};
+
+/**
+ * A task with the rows it refused.
+ */
+export type TaskDetail = {
+    /**
+     * The first 1,000 errors, by line (`task.error_count` counts them all).
+     */
+    errors: Array<{
+        field: string;
+        line: number;
+        message: string;
+    }>;
+    /**
+     * A task as the merchant sees it.
+     */
+    task: {
+        /**
+         * Someone asked to cancel; the work stops at its next checkpoint.
+         */
+        cancel_requested: boolean;
+        created_at: string;
+        /**
+         * Errors in all (only the first 1,000 are kept).
+         */
+        error_count: number;
+        /**
+         * Why it failed, for a failed task.
+         */
+        failure?: string | null;
+        finished_at?: string | null;
+        id: string;
+        /**
+         * What kind of work (the job kind, e.g. `catalog.import_products`).
+         */
+        kind: string;
+        /**
+         * 0–100; 100 only once succeeded.
+         */
+        percent: number;
+        /**
+         * The permission that lets staff other than the starter read it.
+         */
+        permission: string;
+        /**
+         * The file it produced, once succeeded.
+         */
+        result?: {
+            content_type: string;
+            /**
+             * Where to download it (same authorization as the task).
+             */
+            download: string;
+            name: string;
+        } | null;
+        /**
+         * Rows done so far (applied or refused).
+         */
+        rows_done: number;
+        /**
+         * Rows refused.
+         */
+        rows_failed: number;
+        /**
+         * Rows the whole task has, once known.
+         */
+        rows_total?: number | null;
+        /**
+         * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+         */
+        started_by: string;
+        status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    };
 };
 
 /**
@@ -7195,6 +7397,245 @@ export type AssignStaffRolesResponses = {
 };
 
 export type AssignStaffRolesResponse = AssignStaffRolesResponses[keyof AssignStaffRolesResponses];
+
+export type ListTasksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only tasks of this kind.
+         */
+        kind?: string;
+        /**
+         * Only tasks in this status.
+         */
+        status?: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    };
+    url: '/api/v1/admin/tasks';
+};
+
+export type ListTasksErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListTasksError = ListTasksErrors[keyof ListTasksErrors];
+
+export type ListTasksResponses = {
+    /**
+     * OK
+     */
+    200: Page_Task_;
+};
+
+export type ListTasksResponse = ListTasksResponses[keyof ListTasksResponses];
+
+export type GetTaskData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}';
+};
+
+export type GetTaskErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaskError = GetTaskErrors[keyof GetTaskErrors];
+
+export type GetTaskResponses = {
+    /**
+     * OK
+     */
+    200: TaskDetail;
+};
+
+export type GetTaskResponse = GetTaskResponses[keyof GetTaskResponses];
+
+export type CancelTaskData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}/cancel';
+};
+
+export type CancelTaskErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CancelTaskError = CancelTaskErrors[keyof CancelTaskErrors];
+
+export type CancelTaskResponses = {
+    /**
+     * OK
+     */
+    200: Task;
+};
+
+export type CancelTaskResponse = CancelTaskResponses[keyof CancelTaskResponses];
+
+export type DownloadTaskResultData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}/result';
+};
+
+export type DownloadTaskResultErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DownloadTaskResultError = DownloadTaskResultErrors[keyof DownloadTaskResultErrors];
+
+export type DownloadTaskResultResponses = {
+    /**
+     * The file, as an attachment (an export: CSV)
+     */
+    200: Blob | File;
+};
+
+export type DownloadTaskResultResponse = DownloadTaskResultResponses[keyof DownloadTaskResultResponses];
 
 export type ListWebhookEndpointsData = {
     body?: never;
