@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
+import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -147,6 +147,401 @@ export const staffRefresh = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The category tree: parents before children, siblings by position.
+ */
+export const listCategories = <ThrowOnError extends boolean = false>(options?: Options<ListCategoriesData, ThrowOnError>): RequestResult<ListCategoriesResponses, ListCategoriesErrors, ThrowOnError> => (options?.client ?? client).get<ListCategoriesResponses, ListCategoriesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/categories',
+    ...options
+});
+
+/**
+ * Create a category (at the top, or under `parent_id`).
+ */
+export const createCategory = <ThrowOnError extends boolean = false>(options: Options<CreateCategoryData, ThrowOnError>): RequestResult<CreateCategoryResponses, CreateCategoryErrors, ThrowOnError> => (options.client ?? client).post<CreateCategoryResponses, CreateCategoryErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/categories',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a category without subcategories; its products leave it.
+ */
+export const deleteCategory = <ThrowOnError extends boolean = false>(options: Options<DeleteCategoryData, ThrowOnError>): RequestResult<DeleteCategoryResponses, DeleteCategoryErrors, ThrowOnError> => (options.client ?? client).delete<DeleteCategoryResponses, DeleteCategoryErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/categories/{category_id}',
+    ...options
+});
+
+/**
+ * One category with its breadcrumbs.
+ */
+export const getCategory = <ThrowOnError extends boolean = false>(options: Options<GetCategoryData, ThrowOnError>): RequestResult<GetCategoryResponses, GetCategoryErrors, ThrowOnError> => (options.client ?? client).get<GetCategoryResponses, GetCategoryErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/categories/{category_id}',
+    ...options
+});
+
+/**
+ * Rename, move (`parent_id`) or reorder (`position`) a category; a loop is refused.
+ */
+export const updateCategory = <ThrowOnError extends boolean = false>(options: Options<UpdateCategoryData, ThrowOnError>): RequestResult<UpdateCategoryResponses, UpdateCategoryErrors, ThrowOnError> => (options.client ?? client).patch<UpdateCategoryResponses, UpdateCategoryErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/categories/{category_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's collections, by slug.
+ */
+export const listCollections = <ThrowOnError extends boolean = false>(options?: Options<ListCollectionsData, ThrowOnError>): RequestResult<ListCollectionsResponses, ListCollectionsErrors, ThrowOnError> => (options?.client ?? client).get<ListCollectionsResponses, ListCollectionsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/collections',
+    ...options
+});
+
+/**
+ * Create a collection: hand-picked `product_ids`, or a `rule` such as `tag = summer and price < 50`.
+ */
+export const createCollection = <ThrowOnError extends boolean = false>(options: Options<CreateCollectionData, ThrowOnError>): RequestResult<CreateCollectionResponses, CreateCollectionErrors, ThrowOnError> => (options.client ?? client).post<CreateCollectionResponses, CreateCollectionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/collections',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a collection (its products stay).
+ */
+export const deleteCollection = <ThrowOnError extends boolean = false>(options: Options<DeleteCollectionData, ThrowOnError>): RequestResult<DeleteCollectionResponses, DeleteCollectionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteCollectionResponses, DeleteCollectionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/collections/{collection_id}',
+    ...options
+});
+
+/**
+ * One collection.
+ */
+export const getCollection = <ThrowOnError extends boolean = false>(options: Options<GetCollectionData, ThrowOnError>): RequestResult<GetCollectionResponses, GetCollectionErrors, ThrowOnError> => (options.client ?? client).get<GetCollectionResponses, GetCollectionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/collections/{collection_id}',
+    ...options
+});
+
+/**
+ * Change a collection's texts, rule or hand-picked products; send `If-Match`.
+ */
+export const updateCollection = <ThrowOnError extends boolean = false>(options: Options<UpdateCollectionData, ThrowOnError>): RequestResult<UpdateCollectionResponses, UpdateCollectionErrors, ThrowOnError> => (options.client ?? client).patch<UpdateCollectionResponses, UpdateCollectionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/collections/{collection_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The currencies prices may be given in.
+ */
+export const getSoldCurrencies = <ThrowOnError extends boolean = false>(options?: Options<GetSoldCurrenciesData, ThrowOnError>): RequestResult<GetSoldCurrenciesResponses, GetSoldCurrenciesErrors, ThrowOnError> => (options?.client ?? client).get<GetSoldCurrenciesResponses, GetSoldCurrenciesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/currencies',
+    ...options
+});
+
+/**
+ * Set the currencies sold besides the shop's default currency.
+ */
+export const setSoldCurrencies = <ThrowOnError extends boolean = false>(options: Options<SetSoldCurrenciesData, ThrowOnError>): RequestResult<SetSoldCurrenciesResponses, SetSoldCurrenciesErrors, ThrowOnError> => (options.client ?? client).put<SetSoldCurrenciesResponses, SetSoldCurrenciesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/currencies',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's product types, by name.
+ */
+export const listProductTypes = <ThrowOnError extends boolean = false>(options?: Options<ListProductTypesData, ThrowOnError>): RequestResult<ListProductTypesResponses, ListProductTypesErrors, ThrowOnError> => (options?.client ?? client).get<ListProductTypesResponses, ListProductTypesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/product-types',
+    ...options
+});
+
+/**
+ * Create a product type and the typed attributes of its products.
+ */
+export const createProductType = <ThrowOnError extends boolean = false>(options: Options<CreateProductTypeData, ThrowOnError>): RequestResult<CreateProductTypeResponses, CreateProductTypeErrors, ThrowOnError> => (options.client ?? client).post<CreateProductTypeResponses, CreateProductTypeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/product-types',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One product type.
+ */
+export const getProductType = <ThrowOnError extends boolean = false>(options: Options<GetProductTypeData, ThrowOnError>): RequestResult<GetProductTypeResponses, GetProductTypeErrors, ThrowOnError> => (options.client ?? client).get<GetProductTypeResponses, GetProductTypeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}',
+    ...options
+});
+
+/**
+ * The shop's products (not deleted), with filters and a chosen order.
+ */
+export const listProducts = <ThrowOnError extends boolean = false>(options?: Options<ListProductsData, ThrowOnError>): RequestResult<ListProductsResponses, ListProductsErrors, ThrowOnError> => (options?.client ?? client).get<ListProductsResponses, ListProductsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products',
+    ...options
+});
+
+/**
+ * Create a product, with its variants and prices.
+ */
+export const createProduct = <ThrowOnError extends boolean = false>(options: Options<CreateProductData, ThrowOnError>): RequestResult<CreateProductResponses, CreateProductErrors, ThrowOnError> => (options.client ?? client).post<CreateProductResponses, CreateProductErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a product: shoppers no longer see it, its SKUs are free again, its history stays.
+ */
+export const deleteProduct = <ThrowOnError extends boolean = false>(options: Options<DeleteProductData, ThrowOnError>): RequestResult<DeleteProductResponses, DeleteProductErrors, ThrowOnError> => (options.client ?? client).delete<DeleteProductResponses, DeleteProductErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}',
+    ...options
+});
+
+/**
+ * One product with its variants, prices, slugs and categories; its ETag is its version.
+ */
+export const getProduct = <ThrowOnError extends boolean = false>(options: Options<GetProductData, ThrowOnError>): RequestResult<GetProductResponses, GetProductErrors, ThrowOnError> => (options.client ?? client).get<GetProductResponses, GetProductErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}',
+    ...options
+});
+
+/**
+ * Change a product; send `If-Match` with the ETag you read. `null` clears an optional field.
+ */
+export const updateProduct = <ThrowOnError extends boolean = false>(options: Options<UpdateProductData, ThrowOnError>): RequestResult<UpdateProductResponses, UpdateProductErrors, ThrowOnError> => (options.client ?? client).patch<UpdateProductResponses, UpdateProductErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Who changed what in a product, newest first.
+ */
+export const listProductChanges = <ThrowOnError extends boolean = false>(options: Options<ListProductChangesData, ThrowOnError>): RequestResult<ListProductChangesResponses, ListProductChangesErrors, ThrowOnError> => (options.client ?? client).get<ListProductChangesResponses, ListProductChangesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/history',
+    ...options
+});
+
+/**
+ * Add a variant (with its prices) to a product; `If-Match` is the product's ETag.
+ */
+export const addVariant = <ThrowOnError extends boolean = false>(options: Options<AddVariantData, ThrowOnError>): RequestResult<AddVariantResponses, AddVariantErrors, ThrowOnError> => (options.client ?? client).post<AddVariantResponses, AddVariantErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/variants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a variant (its SKU is free again); `If-Match` is the product's ETag.
+ */
+export const deleteVariant = <ThrowOnError extends boolean = false>(options: Options<DeleteVariantData, ThrowOnError>): RequestResult<DeleteVariantResponses, DeleteVariantErrors, ThrowOnError> => (options.client ?? client).delete<DeleteVariantResponses, DeleteVariantErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/variants/{variant_id}',
+    ...options
+});
+
+/**
+ * Change a variant or replace its prices; `If-Match` is the product's ETag.
+ */
+export const updateVariant = <ThrowOnError extends boolean = false>(options: Options<UpdateVariantData, ThrowOnError>): RequestResult<UpdateVariantResponses, UpdateVariantErrors, ThrowOnError> => (options.client ?? client).patch<UpdateVariantResponses, UpdateVariantErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/variants/{variant_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's synonym groups.
+ */
+export const listSearchSynonyms = <ThrowOnError extends boolean = false>(options?: Options<ListSearchSynonymsData, ThrowOnError>): RequestResult<ListSearchSynonymsResponses, ListSearchSynonymsErrors, ThrowOnError> => (options?.client ?? client).get<ListSearchSynonymsResponses, ListSearchSynonymsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/synonyms',
+    ...options
+});
+
+/**
+ * Add a group of words searches treat as the same.
+ */
+export const createSearchSynonyms = <ThrowOnError extends boolean = false>(options: Options<CreateSearchSynonymsData, ThrowOnError>): RequestResult<CreateSearchSynonymsResponses, CreateSearchSynonymsErrors, ThrowOnError> => (options.client ?? client).post<CreateSearchSynonymsResponses, CreateSearchSynonymsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/synonyms',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a synonym group.
+ */
+export const deleteSearchSynonyms = <ThrowOnError extends boolean = false>(options: Options<DeleteSearchSynonymsData, ThrowOnError>): RequestResult<DeleteSearchSynonymsResponses, DeleteSearchSynonymsErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSearchSynonymsResponses, DeleteSearchSynonymsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/synonyms/{synonyms_id}',
+    ...options
 });
 
 /**
@@ -594,6 +989,58 @@ export const assignStaffRoles = <ThrowOnError extends boolean = false>(options: 
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The shop's tasks this caller may see (those they started, and those whose permission they hold), newest first.
+ */
+export const listTasks = <ThrowOnError extends boolean = false>(options?: Options<ListTasksData, ThrowOnError>): RequestResult<ListTasksResponses, ListTasksErrors, ThrowOnError> => (options?.client ?? client).get<ListTasksResponses, ListTasksErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tasks',
+    ...options
+});
+
+/**
+ * A task's progress and the rows it refused.
+ */
+export const getTask = <ThrowOnError extends boolean = false>(options: Options<GetTaskData, ThrowOnError>): RequestResult<GetTaskResponses, GetTaskErrors, ThrowOnError> => (options.client ?? client).get<GetTaskResponses, GetTaskErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tasks/{id}',
+    ...options
+});
+
+/**
+ * Cancel a task: a queued one never runs; a running one stops at its next checkpoint (what it already committed stays). 409 once it has finished.
+ */
+export const cancelTask = <ThrowOnError extends boolean = false>(options: Options<CancelTaskData, ThrowOnError>): RequestResult<CancelTaskResponses, CancelTaskErrors, ThrowOnError> => (options.client ?? client).post<CancelTaskResponses, CancelTaskErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tasks/{id}/cancel',
+    ...options
+});
+
+/**
+ * The file a task produced (an export), as an attachment.
+ */
+export const downloadTaskResult = <ThrowOnError extends boolean = false>(options: Options<DownloadTaskResultData, ThrowOnError>): RequestResult<DownloadTaskResultResponses, DownloadTaskResultErrors, ThrowOnError> => (options.client ?? client).get<DownloadTaskResultResponses, DownloadTaskResultErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tasks/{id}/result',
+    ...options
 });
 
 /**
@@ -1183,6 +1630,41 @@ export const verifyEmail = <ThrowOnError extends boolean = false>(options: Optio
         ...options.headers
     }
 });
+
+/**
+ * The category tree in the shopper's language.
+ */
+export const listStoreCategories = <ThrowOnError extends boolean = false>(options?: Options<ListStoreCategoriesData, ThrowOnError>): RequestResult<ListStoreCategoriesResponses, ListStoreCategoriesErrors, ThrowOnError> => (options?.client ?? client).get<ListStoreCategoriesResponses, ListStoreCategoriesErrors, ThrowOnError>({ url: '/api/v1/store/catalog/categories', ...options });
+
+/**
+ * A category by id or slug, with its breadcrumbs (its products: `GET /products?category=`).
+ */
+export const getStoreCategory = <ThrowOnError extends boolean = false>(options: Options<GetStoreCategoryData, ThrowOnError>): RequestResult<GetStoreCategoryResponses, GetStoreCategoryErrors, ThrowOnError> => (options.client ?? client).get<GetStoreCategoryResponses, GetStoreCategoryErrors, ThrowOnError>({ url: '/api/v1/store/catalog/categories/{key}', ...options });
+
+/**
+ * A collection by id or slug (its products: `GET /products?collection=`).
+ */
+export const getStoreCollection = <ThrowOnError extends boolean = false>(options: Options<GetStoreCollectionData, ThrowOnError>): RequestResult<GetStoreCollectionResponses, GetStoreCollectionErrors, ThrowOnError> => (options.client ?? client).get<GetStoreCollectionResponses, GetStoreCollectionErrors, ThrowOnError>({ url: '/api/v1/store/catalog/collections/{key}', ...options });
+
+/**
+ * Visible products (of a category with `category=`), filtered by attributes, tag and price range, with facet counts over every match, sorted by newest, name or price.
+ */
+export const listStoreProducts = <ThrowOnError extends boolean = false>(options?: Options<ListStoreProductsData, ThrowOnError>): RequestResult<ListStoreProductsResponses, ListStoreProductsErrors, ThrowOnError> => (options?.client ?? client).get<ListStoreProductsResponses, ListStoreProductsErrors, ThrowOnError>({ url: '/api/v1/store/catalog/products', ...options });
+
+/**
+ * A product page by id or by slug (in any of the shop's languages), in the shopper's language and the requested currency. A slug the product had before answers 301 to its current one.
+ */
+export const getStoreProduct = <ThrowOnError extends boolean = false>(options: Options<GetStoreProductData, ThrowOnError>): RequestResult<GetStoreProductResponses, GetStoreProductErrors, ThrowOnError> => (options.client ?? client).get<GetStoreProductResponses, GetStoreProductErrors, ThrowOnError>({ url: '/api/v1/store/catalog/products/{key}', ...options });
+
+/**
+ * Search visible products, best first (an exact name first), with facets over every hit and suggestions when the search found little.
+ */
+export const searchStoreProducts = <ThrowOnError extends boolean = false>(options: Options<SearchStoreProductsData, ThrowOnError>): RequestResult<SearchStoreProductsResponses, SearchStoreProductsErrors, ThrowOnError> => (options.client ?? client).get<SearchStoreProductsResponses, SearchStoreProductsErrors, ThrowOnError>({ url: '/api/v1/store/catalog/search', ...options });
+
+/**
+ * Autocomplete and typo-tolerant suggestions of product names.
+ */
+export const suggestStoreProducts = <ThrowOnError extends boolean = false>(options: Options<SuggestStoreProductsData, ThrowOnError>): RequestResult<SuggestStoreProductsResponses, SuggestStoreProductsErrors, ThrowOnError> => (options.client ?? client).get<SuggestStoreProductsResponses, SuggestStoreProductsErrors, ThrowOnError>({ url: '/api/v1/store/catalog/suggestions', ...options });
 
 /**
  * The signed-in customer's account.

@@ -121,6 +121,92 @@ export type ApiKey = {
 };
 
 /**
+ * A category as staff see it.
+ */
+export type Category = {
+    /**
+     * From the top-level category down to this one's parent.
+     */
+    breadcrumbs: Array<{
+        id: string;
+        name: string;
+        slug: string;
+    }>;
+    created_at: string;
+    description: {
+        [key: string]: string;
+    };
+    id: string;
+    modified_at: string;
+    name: {
+        [key: string]: string;
+    };
+    parent_id?: string | null;
+    position: number;
+    slug: string;
+    version: number;
+};
+
+/**
+ * Changes to a category: moving it (`parent_id`, `null` for the top level), reordering it
+ * (`position`), renaming it.
+ */
+export type CategoryPatch = {
+    description?: {
+        [key: string]: string;
+    } | null;
+    name?: {
+        [key: string]: string;
+    } | null;
+    parent_id?: string | null;
+    position?: number | null;
+    slug?: string | null;
+};
+
+/**
+ * A collection as staff see it.
+ */
+export type Collection = {
+    created_at: string;
+    description: {
+        [key: string]: string;
+    };
+    id: string;
+    modified_at: string;
+    name: {
+        [key: string]: string;
+    };
+    /**
+     * The hand-picked products, in order (empty for a rule-based collection).
+     */
+    product_ids: Array<string>;
+    /**
+     * The rule, as written; absent for a hand-picked collection.
+     */
+    rule?: string | null;
+    slug: string;
+    version: number;
+};
+
+/**
+ * Changes to a collection; `rule: null` makes it hand-picked again.
+ */
+export type CollectionPatch = {
+    description?: {
+        [key: string]: string;
+    } | null;
+    name?: {
+        [key: string]: string;
+    } | null;
+    /**
+     * The hand-picked products, in order (replaces them all).
+     */
+    product_ids?: Array<string> | null;
+    rule?: string | null;
+    slug?: string | null;
+};
+
+/**
  * Everything the shop holds about one customer, as JSON.
  */
 export type CustomerExport = {
@@ -415,12 +501,164 @@ export type NewApiKey = {
 };
 
 /**
+ * A new category.
+ */
+export type NewCategory = {
+    description?: {
+        [key: string]: string;
+    } | null;
+    name: {
+        [key: string]: string;
+    };
+    /**
+     * The parent category; a top-level category when absent.
+     */
+    parent_id?: string | null;
+    /**
+     * Order among its siblings (lowest first).
+     */
+    position?: number | null;
+    /**
+     * Made from the name when absent.
+     */
+    slug?: string | null;
+};
+
+/**
+ * A new collection: hand-picked `product_ids`, or a `rule` such as `tag = summer and price < 50`
+ * (fields `tag`, `kind`, `category`, `price` in the shop's default currency, `attribute.<code>`;
+ * operators `=`, `!=`, `<`, `<=`, `>`, `>=`; `and` binds tighter than `or`).
+ */
+export type NewCollection = {
+    description?: {
+        [key: string]: string;
+    } | null;
+    name: {
+        [key: string]: string;
+    };
+    product_ids: Array<string>;
+    rule?: string | null;
+    slug?: string | null;
+};
+
+/**
  * A new operator.
  */
 export type NewOperator = {
     email: string;
     name?: string | null;
     password: string;
+};
+
+/**
+ * A new product. Texts are per locale (`{"en": "T-Shirt", "de": "T-Shirt"}`); `slug` is per
+ * locale too (made from the name when absent).
+ */
+export type NewProduct = {
+    /**
+     * Values of the product type's attributes: `{"colour": "red", "organic": true}`.
+     */
+    attributes: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    category_ids: Array<string>;
+    description?: {
+        [key: string]: string;
+    } | null;
+    kind?: 'physical' | 'digital';
+    name: {
+        [key: string]: string;
+    };
+    options: Array<{
+        name: string;
+        values: Array<string>;
+    }>;
+    product_type_id?: string | null;
+    /**
+     * Shoppers see an active product from this instant (always when absent) …
+     */
+    publish_at?: string | null;
+    seo_description?: {
+        [key: string]: string;
+    } | null;
+    seo_title?: {
+        [key: string]: string;
+    } | null;
+    slug?: {
+        [key: string]: string;
+    } | null;
+    /**
+     * Default `draft`.
+     */
+    status?: 'draft' | 'active' | 'archived';
+    tags: Array<string>;
+    /**
+     * For the tax rules to come (e.g. `standard`, `reduced`).
+     */
+    tax_class?: string | null;
+    /**
+     * … until this one (forever when absent).
+     */
+    unpublish_at?: string | null;
+    variants: Array<{
+        barcode?: string | null;
+        height_mm?: number | null;
+        length_mm?: number | null;
+        /**
+         * One value for each of the product's options: `{"size": "M"}`.
+         */
+        option_values: {
+            [key: string]: string;
+        };
+        position?: number | null;
+        prices: Array<{
+            /**
+             * Minor units (cents), not negative.
+             */
+            amount: number;
+            /**
+             * The "was" price shown struck through, in the same currency.
+             */
+            compare_at?: number | null;
+            /**
+             * ISO 4217; one of the currencies the shop sells in.
+             */
+            currency: string;
+        }>;
+        /**
+         * Unique among the shop's live variants; 1–64 characters, no spaces.
+         */
+        sku: string;
+        weight_grams?: number | null;
+        width_mm?: number | null;
+    }>;
+};
+
+/**
+ * A new product type.
+ */
+export type NewProductType = {
+    attributes: Array<{
+        /**
+         * How the attribute is named in products and filters: `colour`.
+         */
+        code: string;
+        /**
+         * Whether the storefront offers it as a filter with facet counts.
+         */
+        filterable: boolean;
+        kind: 'text' | 'number' | 'boolean' | 'select' | 'multi_select';
+        name: {
+            [key: string]: string;
+        };
+        /**
+         * The allowed values of a select or multi-select attribute.
+         */
+        options: Array<string>;
+    }>;
+    name: string;
 };
 
 /**
@@ -445,6 +683,13 @@ export type NewStaff = {
      * Role keys, e.g. `["catalog_manager"]`.
      */
     roles: Array<string>;
+};
+
+/**
+ * Words a search treats as the same (`["tee", "t-shirt"]`).
+ */
+export type NewSynonyms = {
+    terms: Array<string>;
 };
 
 /**
@@ -476,6 +721,42 @@ export type NewTenant = {
      * 2–40 lowercase letters, digits or `-`; the shop's address `<slug>.<base domain>`.
      */
     slug: string;
+};
+
+/**
+ * A new variant: one sellable SKU of a product.
+ */
+export type NewVariant = {
+    barcode?: string | null;
+    height_mm?: number | null;
+    length_mm?: number | null;
+    /**
+     * One value for each of the product's options: `{"size": "M"}`.
+     */
+    option_values: {
+        [key: string]: string;
+    };
+    position?: number | null;
+    prices: Array<{
+        /**
+         * Minor units (cents), not negative.
+         */
+        amount: number;
+        /**
+         * The "was" price shown struck through, in the same currency.
+         */
+        compare_at?: number | null;
+        /**
+         * ISO 4217; one of the currencies the shop sells in.
+         */
+        currency: string;
+    }>;
+    /**
+     * Unique among the shop's live variants; 1–64 characters, no spaces.
+     */
+    sku: string;
+    weight_grams?: number | null;
+    width_mm?: number | null;
 };
 
 /**
@@ -758,6 +1039,186 @@ export type Page_Operator_ = {
 /**
  * One page of a list.
  */
+export type Page_Product_ = {
+    items: Array<{
+        attributes: {
+            [key: string]: {
+                [key: string]: unknown;
+            };
+        };
+        category_ids: Array<string>;
+        created_at: string;
+        created_by: string;
+        description: {
+            [key: string]: string;
+        };
+        id: string;
+        kind: 'physical' | 'digital';
+        modified_at: string;
+        modified_by: string;
+        name: {
+            [key: string]: string;
+        };
+        options: Array<{
+            name: string;
+            values: Array<string>;
+        }>;
+        product_type_id?: string | null;
+        publish_at?: string | null;
+        seo_description: {
+            [key: string]: string;
+        };
+        seo_title: {
+            [key: string]: string;
+        };
+        slug: {
+            [key: string]: string;
+        };
+        status: 'draft' | 'active' | 'archived';
+        tags: Array<string>;
+        tax_class?: string | null;
+        unpublish_at?: string | null;
+        variants: Array<{
+            barcode?: string | null;
+            height_mm?: number | null;
+            id: string;
+            length_mm?: number | null;
+            option_values: {
+                [key: string]: string;
+            };
+            position: number;
+            prices: Array<{
+                /**
+                 * An amount in integer minor units (cents) of its currency.
+                 */
+                compare_at?: {
+                    /**
+                     * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                     */
+                    amount: number;
+                    currency: string;
+                } | null;
+                /**
+                 * An amount in integer minor units (cents) of its currency.
+                 */
+                price: {
+                    /**
+                     * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                     */
+                    amount: number;
+                    currency: string;
+                };
+            }>;
+            sku: string;
+            weight_grams?: number | null;
+            width_mm?: number | null;
+        }>;
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_ProductChange_ = {
+    items: Array<{
+        /**
+         * `created`, `updated`, `deleted`, `variant_added`, `variant_updated`, `variant_deleted`.
+         */
+        action: string;
+        changed_at: string;
+        /**
+         * Who: `user:<id>`, `api-key:<id>`, `system:<job>`.
+         */
+        changed_by: string;
+        /**
+         * Changed fields: `{"status": {"from": "draft", "to": "active"}}`.
+         */
+        changes: {
+            [key: string]: unknown;
+        };
+        id: string;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_Task_ = {
+    items: Array<{
+        /**
+         * Someone asked to cancel; the work stops at its next checkpoint.
+         */
+        cancel_requested: boolean;
+        created_at: string;
+        /**
+         * Errors in all (only the first 1,000 are kept).
+         */
+        error_count: number;
+        /**
+         * Why it failed, for a failed task.
+         */
+        failure?: string | null;
+        finished_at?: string | null;
+        id: string;
+        /**
+         * What kind of work (the job kind, e.g. `catalog.import_products`).
+         */
+        kind: string;
+        /**
+         * 0–100; 100 only once succeeded.
+         */
+        percent: number;
+        /**
+         * The permission that lets staff other than the starter read it.
+         */
+        permission: string;
+        /**
+         * The file it produced, once succeeded.
+         */
+        result?: {
+            content_type: string;
+            /**
+             * Where to download it (same authorization as the task).
+             */
+            download: string;
+            name: string;
+        } | null;
+        /**
+         * Rows done so far (applied or refused).
+         */
+        rows_done: number;
+        /**
+         * Rows refused.
+         */
+        rows_failed: number;
+        /**
+         * Rows the whole task has, once known.
+         */
+        rows_total?: number | null;
+        /**
+         * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+         */
+        started_by: string;
+        status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_Tenant_ = {
     items: Array<{
         created_at: string;
@@ -940,6 +1401,155 @@ export type Problem = {
 };
 
 /**
+ * A product as staff see it, with its variants.
+ */
+export type Product = {
+    attributes: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    category_ids: Array<string>;
+    created_at: string;
+    created_by: string;
+    description: {
+        [key: string]: string;
+    };
+    id: string;
+    kind: 'physical' | 'digital';
+    modified_at: string;
+    modified_by: string;
+    name: {
+        [key: string]: string;
+    };
+    options: Array<{
+        name: string;
+        values: Array<string>;
+    }>;
+    product_type_id?: string | null;
+    publish_at?: string | null;
+    seo_description: {
+        [key: string]: string;
+    };
+    seo_title: {
+        [key: string]: string;
+    };
+    slug: {
+        [key: string]: string;
+    };
+    status: 'draft' | 'active' | 'archived';
+    tags: Array<string>;
+    tax_class?: string | null;
+    unpublish_at?: string | null;
+    variants: Array<{
+        barcode?: string | null;
+        height_mm?: number | null;
+        id: string;
+        length_mm?: number | null;
+        option_values: {
+            [key: string]: string;
+        };
+        position: number;
+        prices: Array<{
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            compare_at?: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            } | null;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }>;
+        sku: string;
+        weight_grams?: number | null;
+        width_mm?: number | null;
+    }>;
+    version: number;
+};
+
+/**
+ * Changes to a product; absent fields stay as they are, `null` clears an optional one.
+ */
+export type ProductPatch = {
+    attributes?: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    } | null;
+    category_ids?: Array<string> | null;
+    description?: {
+        [key: string]: string;
+    } | null;
+    kind?: 'physical' | 'digital';
+    name?: {
+        [key: string]: string;
+    } | null;
+    options?: Array<{
+        name: string;
+        values: Array<string>;
+    }> | null;
+    product_type_id?: string | null;
+    publish_at?: string | null;
+    seo_description?: {
+        [key: string]: string;
+    } | null;
+    seo_title?: {
+        [key: string]: string;
+    } | null;
+    /**
+     * Slugs by locale; a changed one keeps answering with a redirect to the new one.
+     */
+    slug?: {
+        [key: string]: string;
+    } | null;
+    status?: 'draft' | 'active' | 'archived';
+    tags?: Array<string> | null;
+    tax_class?: string | null;
+    unpublish_at?: string | null;
+};
+
+/**
+ * A kind of product and the attributes its products have.
+ */
+export type ProductType = {
+    attributes: Array<{
+        /**
+         * How the attribute is named in products and filters: `colour`.
+         */
+        code: string;
+        /**
+         * Whether the storefront offers it as a filter with facet counts.
+         */
+        filterable: boolean;
+        kind: 'text' | 'number' | 'boolean' | 'select' | 'multi_select';
+        name: {
+            [key: string]: string;
+        };
+        /**
+         * The allowed values of a select or multi-select attribute.
+         */
+        options: Array<string>;
+    }>;
+    created_at: string;
+    id: string;
+    modified_at: string;
+    name: string;
+    version: number;
+};
+
+/**
  * Changes to the customer's own profile.
  */
 export type ProfilePatch = {
@@ -1069,6 +1679,451 @@ export type ShopSettingsPatch = {
 };
 
 /**
+ * The currencies the catalog is priced in.
+ */
+export type SoldCurrencies = {
+    /**
+     * Every currency prices may be given in (the default first).
+     */
+    currencies: Array<string>;
+    /**
+     * The shop's default currency, always sold.
+     */
+    default_currency: string;
+};
+
+/**
+ * The currencies to sell in besides the shop's default.
+ */
+export type SoldCurrenciesInput = {
+    currencies: Array<string>;
+};
+
+/**
+ * A category as shoppers see it.
+ */
+export type StoreCategory = {
+    breadcrumbs: Array<{
+        id: string;
+        name: string;
+        slug: string;
+    }>;
+    description?: string | null;
+    id: string;
+    name: string;
+    parent_id?: string | null;
+    position: number;
+    slug: string;
+};
+
+/**
+ * A collection as shoppers see it (its products: `GET /products?collection=`).
+ */
+export type StoreCollection = {
+    description?: string | null;
+    id: string;
+    name: string;
+    slug: string;
+};
+
+/**
+ * A product page.
+ */
+export type StoreProduct = {
+    attributes: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    /**
+     * The product's categories, each with its trail from the top.
+     */
+    categories: Array<Array<{
+        id: string;
+        name: string;
+        slug: string;
+    }>>;
+    currency: string;
+    description?: string | null;
+    id: string;
+    kind: 'physical' | 'digital';
+    locale: string;
+    /**
+     * Images to come with the media work; always empty today.
+     */
+    media: Array<{
+        [key: string]: unknown;
+    }>;
+    name: string;
+    options: Array<{
+        name: string;
+        values: Array<string>;
+    }>;
+    seo_description?: string | null;
+    seo_title?: string | null;
+    /**
+     * The slug in the shopper's language.
+     */
+    slug?: string | null;
+    /**
+     * The slug in each language (for `hreflang` links).
+     */
+    slugs: {
+        [key: string]: string;
+    };
+    tags: Array<string>;
+    variants: Array<{
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        compare_at?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        id: string;
+        option_values: {
+            [key: string]: string;
+        };
+        /**
+         * In the requested currency; absent when the variant has no price in it.
+         */
+        price?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        sku: string;
+        weight_grams?: number | null;
+    }>;
+};
+
+/**
+ * A page of a storefront product list.
+ */
+export type StoreProductPage = {
+    currency: string;
+    /**
+     * Counts over every product a list matches (not just the page).
+     */
+    facets: {
+        /**
+         * Per filterable attribute code, its values and how many products have each.
+         */
+        attributes: {
+            [key: string]: Array<{
+                count: number;
+                value: string;
+            }>;
+        };
+        /**
+         * The lowest and highest price in a list.
+         */
+        price?: {
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            max: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            min: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        } | null;
+        tags: Array<{
+            count: number;
+            value: string;
+        }>;
+        /**
+         * How many products match.
+         */
+        total: number;
+    };
+    items: Array<{
+        attributes: {
+            [key: string]: {
+                [key: string]: unknown;
+            };
+        };
+        id: string;
+        name: string;
+        /**
+         * The lowest price of its variants in the requested currency.
+         */
+        price_from?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The slug in the shopper's language (or the shop's default).
+         */
+        slug?: string | null;
+        tags: Array<string>;
+    }>;
+    /**
+     * The language the texts are in.
+     */
+    locale: string;
+    /**
+     * Pass as `cursor` for the next page; absent on the last one.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Search results, best first.
+ */
+export type StoreSearchResults = {
+    currency: string;
+    /**
+     * Counts over every product a list matches (not just the page).
+     */
+    facets: {
+        /**
+         * Per filterable attribute code, its values and how many products have each.
+         */
+        attributes: {
+            [key: string]: Array<{
+                count: number;
+                value: string;
+            }>;
+        };
+        /**
+         * The lowest and highest price in a list.
+         */
+        price?: {
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            max: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            min: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        } | null;
+        tags: Array<{
+            count: number;
+            value: string;
+        }>;
+        /**
+         * How many products match.
+         */
+        total: number;
+    };
+    items: Array<{
+        attributes: {
+            [key: string]: {
+                [key: string]: unknown;
+            };
+        };
+        id: string;
+        name: string;
+        /**
+         * The lowest price of its variants in the requested currency.
+         */
+        price_from?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The slug in the shopper's language (or the shop's default).
+         */
+        slug?: string | null;
+        tags: Array<string>;
+    }>;
+    locale: string;
+    /**
+     * Product names close to the query ("did you mean"), when it found little.
+     */
+    suggestions: Array<string>;
+};
+
+/**
+ * Product names completing or correcting what the shopper is typing ("tshrit" → "T-Shirt").
+ */
+export type Suggestions = {
+    suggestions: Array<string>;
+};
+
+/**
+ * A group of search synonyms.
+ */
+export type Synonyms = {
+    created_at: string;
+    id: string;
+    terms: Array<string>;
+    version: number;
+};
+
+/**
+ * A task as the merchant sees it.
+ */
+export type Task = {
+    /**
+     * Someone asked to cancel; the work stops at its next checkpoint.
+     */
+    cancel_requested: boolean;
+    created_at: string;
+    /**
+     * Errors in all (only the first 1,000 are kept).
+     */
+    error_count: number;
+    /**
+     * Why it failed, for a failed task.
+     */
+    failure?: string | null;
+    finished_at?: string | null;
+    id: string;
+    /**
+     * What kind of work (the job kind, e.g. `catalog.import_products`).
+     */
+    kind: string;
+    /**
+     * 0–100; 100 only once succeeded.
+     */
+    percent: number;
+    /**
+     * The permission that lets staff other than the starter read it.
+     */
+    permission: string;
+    /**
+     * The file it produced, once succeeded.
+     */
+    result?: {
+        content_type: string;
+        /**
+         * Where to download it (same authorization as the task).
+         */
+        download: string;
+        name: string;
+    } | null;
+    /**
+     * Rows done so far (applied or refused).
+     */
+    rows_done: number;
+    /**
+     * Rows refused.
+     */
+    rows_failed: number;
+    /**
+     * Rows the whole task has, once known.
+     */
+    rows_total?: number | null;
+    /**
+     * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+     */
+    started_by: string;
+    status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+};
+
+/**
+ * A task with the rows it refused.
+ */
+export type TaskDetail = {
+    /**
+     * The first 1,000 errors, by line (`task.error_count` counts them all).
+     */
+    errors: Array<{
+        field: string;
+        line: number;
+        message: string;
+    }>;
+    /**
+     * A task as the merchant sees it.
+     */
+    task: {
+        /**
+         * Someone asked to cancel; the work stops at its next checkpoint.
+         */
+        cancel_requested: boolean;
+        created_at: string;
+        /**
+         * Errors in all (only the first 1,000 are kept).
+         */
+        error_count: number;
+        /**
+         * Why it failed, for a failed task.
+         */
+        failure?: string | null;
+        finished_at?: string | null;
+        id: string;
+        /**
+         * What kind of work (the job kind, e.g. `catalog.import_products`).
+         */
+        kind: string;
+        /**
+         * 0–100; 100 only once succeeded.
+         */
+        percent: number;
+        /**
+         * The permission that lets staff other than the starter read it.
+         */
+        permission: string;
+        /**
+         * The file it produced, once succeeded.
+         */
+        result?: {
+            content_type: string;
+            /**
+             * Where to download it (same authorization as the task).
+             */
+            download: string;
+            name: string;
+        } | null;
+        /**
+         * Rows done so far (applied or refused).
+         */
+        rows_done: number;
+        /**
+         * Rows refused.
+         */
+        rows_failed: number;
+        /**
+         * Rows the whole task has, once known.
+         */
+        rows_total?: number | null;
+        /**
+         * Who started it (`staff:<id>`, `api-key:<id>`, `system:<name>`).
+         */
+        started_by: string;
+        status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    };
+};
+
+/**
  * A template in one locale: the shop's own version when it has one, else the built-in.
  */
 export type Template = {
@@ -1188,6 +2243,36 @@ export type UnsubscribeRequest = {
      * The `token` of the unsubscribe link in a marketing email (an address alone will not do).
      */
     token: string;
+};
+
+/**
+ * Changes to a variant; absent fields stay, `prices` (when present) replaces them all.
+ */
+export type VariantPatch = {
+    barcode?: string | null;
+    height_mm?: number | null;
+    length_mm?: number | null;
+    option_values?: {
+        [key: string]: string;
+    } | null;
+    position?: number | null;
+    prices?: Array<{
+        /**
+         * Minor units (cents), not negative.
+         */
+        amount: number;
+        /**
+         * The "was" price shown struck through, in the same currency.
+         */
+        compare_at?: number | null;
+        /**
+         * ISO 4217; one of the currencies the shop sells in.
+         */
+        currency: string;
+    }> | null;
+    sku?: string | null;
+    weight_grams?: number | null;
+    width_mm?: number | null;
 };
 
 export type VerifyEmail = {
@@ -2102,6 +3187,1884 @@ export type StaffRefreshResponses = {
 };
 
 export type StaffRefreshResponse = StaffRefreshResponses[keyof StaffRefreshResponses];
+
+export type ListCategoriesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/categories';
+};
+
+export type ListCategoriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCategoriesError = ListCategoriesErrors[keyof ListCategoriesErrors];
+
+export type ListCategoriesResponses = {
+    /**
+     * OK
+     */
+    200: Array<Category>;
+};
+
+export type ListCategoriesResponse = ListCategoriesResponses[keyof ListCategoriesResponses];
+
+export type CreateCategoryData = {
+    body: NewCategory;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/categories';
+};
+
+export type CreateCategoryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateCategoryError = CreateCategoryErrors[keyof CreateCategoryErrors];
+
+export type CreateCategoryResponses = {
+    /**
+     * Created
+     */
+    201: Category;
+};
+
+export type CreateCategoryResponse = CreateCategoryResponses[keyof CreateCategoryResponses];
+
+export type DeleteCategoryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        category_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/categories/{category_id}';
+};
+
+export type DeleteCategoryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteCategoryError = DeleteCategoryErrors[keyof DeleteCategoryErrors];
+
+export type DeleteCategoryResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteCategoryResponse = DeleteCategoryResponses[keyof DeleteCategoryResponses];
+
+export type GetCategoryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        category_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/categories/{category_id}';
+};
+
+export type GetCategoryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCategoryError = GetCategoryErrors[keyof GetCategoryErrors];
+
+export type GetCategoryResponses = {
+    /**
+     * OK
+     */
+    200: Category;
+};
+
+export type GetCategoryResponse = GetCategoryResponses[keyof GetCategoryResponses];
+
+export type UpdateCategoryData = {
+    body: CategoryPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        category_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/categories/{category_id}';
+};
+
+export type UpdateCategoryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCategoryError = UpdateCategoryErrors[keyof UpdateCategoryErrors];
+
+export type UpdateCategoryResponses = {
+    /**
+     * OK
+     */
+    200: Category;
+};
+
+export type UpdateCategoryResponse = UpdateCategoryResponses[keyof UpdateCategoryResponses];
+
+export type ListCollectionsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/collections';
+};
+
+export type ListCollectionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCollectionsError = ListCollectionsErrors[keyof ListCollectionsErrors];
+
+export type ListCollectionsResponses = {
+    /**
+     * OK
+     */
+    200: Array<Collection>;
+};
+
+export type ListCollectionsResponse = ListCollectionsResponses[keyof ListCollectionsResponses];
+
+export type CreateCollectionData = {
+    body: NewCollection;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/collections';
+};
+
+export type CreateCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateCollectionError = CreateCollectionErrors[keyof CreateCollectionErrors];
+
+export type CreateCollectionResponses = {
+    /**
+     * Created
+     */
+    201: Collection;
+};
+
+export type CreateCollectionResponse = CreateCollectionResponses[keyof CreateCollectionResponses];
+
+export type DeleteCollectionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        collection_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/collections/{collection_id}';
+};
+
+export type DeleteCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteCollectionError = DeleteCollectionErrors[keyof DeleteCollectionErrors];
+
+export type DeleteCollectionResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteCollectionResponse = DeleteCollectionResponses[keyof DeleteCollectionResponses];
+
+export type GetCollectionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        collection_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/collections/{collection_id}';
+};
+
+export type GetCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCollectionError = GetCollectionErrors[keyof GetCollectionErrors];
+
+export type GetCollectionResponses = {
+    /**
+     * OK
+     */
+    200: Collection;
+};
+
+export type GetCollectionResponse = GetCollectionResponses[keyof GetCollectionResponses];
+
+export type UpdateCollectionData = {
+    body: CollectionPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        collection_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/collections/{collection_id}';
+};
+
+export type UpdateCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCollectionError = UpdateCollectionErrors[keyof UpdateCollectionErrors];
+
+export type UpdateCollectionResponses = {
+    /**
+     * OK
+     */
+    200: Collection;
+};
+
+export type UpdateCollectionResponse = UpdateCollectionResponses[keyof UpdateCollectionResponses];
+
+export type GetSoldCurrenciesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/currencies';
+};
+
+export type GetSoldCurrenciesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetSoldCurrenciesError = GetSoldCurrenciesErrors[keyof GetSoldCurrenciesErrors];
+
+export type GetSoldCurrenciesResponses = {
+    /**
+     * OK
+     */
+    200: SoldCurrencies;
+};
+
+export type GetSoldCurrenciesResponse = GetSoldCurrenciesResponses[keyof GetSoldCurrenciesResponses];
+
+export type SetSoldCurrenciesData = {
+    body: SoldCurrenciesInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/currencies';
+};
+
+export type SetSoldCurrenciesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetSoldCurrenciesError = SetSoldCurrenciesErrors[keyof SetSoldCurrenciesErrors];
+
+export type SetSoldCurrenciesResponses = {
+    /**
+     * OK
+     */
+    200: SoldCurrencies;
+};
+
+export type SetSoldCurrenciesResponse = SetSoldCurrenciesResponses[keyof SetSoldCurrenciesResponses];
+
+export type ListProductTypesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/product-types';
+};
+
+export type ListProductTypesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListProductTypesError = ListProductTypesErrors[keyof ListProductTypesErrors];
+
+export type ListProductTypesResponses = {
+    /**
+     * OK
+     */
+    200: Array<ProductType>;
+};
+
+export type ListProductTypesResponse = ListProductTypesResponses[keyof ListProductTypesResponses];
+
+export type CreateProductTypeData = {
+    body: NewProductType;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/product-types';
+};
+
+export type CreateProductTypeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateProductTypeError = CreateProductTypeErrors[keyof CreateProductTypeErrors];
+
+export type CreateProductTypeResponses = {
+    /**
+     * Created
+     */
+    201: ProductType;
+};
+
+export type CreateProductTypeResponse = CreateProductTypeResponses[keyof CreateProductTypeResponses];
+
+export type GetProductTypeData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_type_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}';
+};
+
+export type GetProductTypeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetProductTypeError = GetProductTypeErrors[keyof GetProductTypeErrors];
+
+export type GetProductTypeResponses = {
+    /**
+     * OK
+     */
+    200: ProductType;
+};
+
+export type GetProductTypeResponse = GetProductTypeResponses[keyof GetProductTypeResponses];
+
+export type ListProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page (with the same sort).
+         */
+        cursor?: string;
+        /**
+         * Sort key; prefix '-' for descending (default -created_at)
+         */
+        sort?: 'created_at' | '-created_at' | 'modified_at' | '-modified_at' | 'name' | '-name';
+        category_id?: string;
+        /**
+         * Products whose name (in the shop's default language) contains this.
+         */
+        name?: string;
+        status?: 'draft' | 'active' | 'archived';
+        tag?: string;
+    };
+    url: '/api/v1/admin/catalog/products';
+};
+
+export type ListProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListProductsError = ListProductsErrors[keyof ListProductsErrors];
+
+export type ListProductsResponses = {
+    /**
+     * OK
+     */
+    200: Page_Product_;
+};
+
+export type ListProductsResponse = ListProductsResponses[keyof ListProductsResponses];
+
+export type CreateProductData = {
+    body: NewProduct;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/products';
+};
+
+export type CreateProductErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateProductError = CreateProductErrors[keyof CreateProductErrors];
+
+export type CreateProductResponses = {
+    /**
+     * Created
+     */
+    201: Product;
+};
+
+export type CreateProductResponse = CreateProductResponses[keyof CreateProductResponses];
+
+export type DeleteProductData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}';
+};
+
+export type DeleteProductErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteProductError = DeleteProductErrors[keyof DeleteProductErrors];
+
+export type DeleteProductResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteProductResponse = DeleteProductResponses[keyof DeleteProductResponses];
+
+export type GetProductData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}';
+};
+
+export type GetProductErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetProductError = GetProductErrors[keyof GetProductErrors];
+
+export type GetProductResponses = {
+    /**
+     * OK
+     */
+    200: Product;
+};
+
+export type GetProductResponse = GetProductResponses[keyof GetProductResponses];
+
+export type UpdateProductData = {
+    body: ProductPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}';
+};
+
+export type UpdateProductErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateProductError = UpdateProductErrors[keyof UpdateProductErrors];
+
+export type UpdateProductResponses = {
+    /**
+     * OK
+     */
+    200: Product;
+};
+
+export type UpdateProductResponse = UpdateProductResponses[keyof UpdateProductResponses];
+
+export type ListProductChangesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/catalog/products/{product_id}/history';
+};
+
+export type ListProductChangesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListProductChangesError = ListProductChangesErrors[keyof ListProductChangesErrors];
+
+export type ListProductChangesResponses = {
+    /**
+     * OK
+     */
+    200: Page_ProductChange_;
+};
+
+export type ListProductChangesResponse = ListProductChangesResponses[keyof ListProductChangesResponses];
+
+export type AddVariantData = {
+    body: NewVariant;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/variants';
+};
+
+export type AddVariantErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type AddVariantError = AddVariantErrors[keyof AddVariantErrors];
+
+export type AddVariantResponses = {
+    /**
+     * Created
+     */
+    201: Product;
+};
+
+export type AddVariantResponse = AddVariantResponses[keyof AddVariantResponses];
+
+export type DeleteVariantData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+        variant_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/variants/{variant_id}';
+};
+
+export type DeleteVariantErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteVariantError = DeleteVariantErrors[keyof DeleteVariantErrors];
+
+export type DeleteVariantResponses = {
+    /**
+     * OK
+     */
+    200: Product;
+};
+
+export type DeleteVariantResponse = DeleteVariantResponses[keyof DeleteVariantResponses];
+
+export type UpdateVariantData = {
+    body: VariantPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+        variant_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/variants/{variant_id}';
+};
+
+export type UpdateVariantErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateVariantError = UpdateVariantErrors[keyof UpdateVariantErrors];
+
+export type UpdateVariantResponses = {
+    /**
+     * OK
+     */
+    200: Product;
+};
+
+export type UpdateVariantResponse = UpdateVariantResponses[keyof UpdateVariantResponses];
+
+export type ListSearchSynonymsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/synonyms';
+};
+
+export type ListSearchSynonymsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListSearchSynonymsError = ListSearchSynonymsErrors[keyof ListSearchSynonymsErrors];
+
+export type ListSearchSynonymsResponses = {
+    /**
+     * OK
+     */
+    200: Array<Synonyms>;
+};
+
+export type ListSearchSynonymsResponse = ListSearchSynonymsResponses[keyof ListSearchSynonymsResponses];
+
+export type CreateSearchSynonymsData = {
+    body: NewSynonyms;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/synonyms';
+};
+
+export type CreateSearchSynonymsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateSearchSynonymsError = CreateSearchSynonymsErrors[keyof CreateSearchSynonymsErrors];
+
+export type CreateSearchSynonymsResponses = {
+    /**
+     * Created
+     */
+    201: Synonyms;
+};
+
+export type CreateSearchSynonymsResponse = CreateSearchSynonymsResponses[keyof CreateSearchSynonymsResponses];
+
+export type DeleteSearchSynonymsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        synonyms_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/synonyms/{synonyms_id}';
+};
+
+export type DeleteSearchSynonymsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteSearchSynonymsError = DeleteSearchSynonymsErrors[keyof DeleteSearchSynonymsErrors];
+
+export type DeleteSearchSynonymsResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteSearchSynonymsResponse = DeleteSearchSynonymsResponses[keyof DeleteSearchSynonymsResponses];
 
 export type EraseCustomerData = {
     body?: never;
@@ -4434,6 +7397,245 @@ export type AssignStaffRolesResponses = {
 };
 
 export type AssignStaffRolesResponse = AssignStaffRolesResponses[keyof AssignStaffRolesResponses];
+
+export type ListTasksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only tasks of this kind.
+         */
+        kind?: string;
+        /**
+         * Only tasks in this status.
+         */
+        status?: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    };
+    url: '/api/v1/admin/tasks';
+};
+
+export type ListTasksErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListTasksError = ListTasksErrors[keyof ListTasksErrors];
+
+export type ListTasksResponses = {
+    /**
+     * OK
+     */
+    200: Page_Task_;
+};
+
+export type ListTasksResponse = ListTasksResponses[keyof ListTasksResponses];
+
+export type GetTaskData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}';
+};
+
+export type GetTaskErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaskError = GetTaskErrors[keyof GetTaskErrors];
+
+export type GetTaskResponses = {
+    /**
+     * OK
+     */
+    200: TaskDetail;
+};
+
+export type GetTaskResponse = GetTaskResponses[keyof GetTaskResponses];
+
+export type CancelTaskData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}/cancel';
+};
+
+export type CancelTaskErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CancelTaskError = CancelTaskErrors[keyof CancelTaskErrors];
+
+export type CancelTaskResponses = {
+    /**
+     * OK
+     */
+    200: Task;
+};
+
+export type CancelTaskResponse = CancelTaskResponses[keyof CancelTaskResponses];
+
+export type DownloadTaskResultData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tasks/{id}/result';
+};
+
+export type DownloadTaskResultErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DownloadTaskResultError = DownloadTaskResultErrors[keyof DownloadTaskResultErrors];
+
+export type DownloadTaskResultResponses = {
+    /**
+     * The file, as an attachment (an export: CSV)
+     */
+    200: Blob | File;
+};
+
+export type DownloadTaskResultResponse = DownloadTaskResultResponses[keyof DownloadTaskResultResponses];
 
 export type ListWebhookEndpointsData = {
     body?: never;
@@ -7421,6 +10623,531 @@ export type VerifyEmailResponses = {
 };
 
 export type VerifyEmailResponse = VerifyEmailResponses[keyof VerifyEmailResponses];
+
+export type ListStoreCategoriesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/catalog/categories';
+};
+
+export type ListStoreCategoriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStoreCategoriesError = ListStoreCategoriesErrors[keyof ListStoreCategoriesErrors];
+
+export type ListStoreCategoriesResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: Array<StoreCategory>;
+};
+
+export type ListStoreCategoriesResponse = ListStoreCategoriesResponses[keyof ListStoreCategoriesResponses];
+
+export type GetStoreCategoryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/store/catalog/categories/{key}';
+};
+
+export type GetStoreCategoryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStoreCategoryError = GetStoreCategoryErrors[keyof GetStoreCategoryErrors];
+
+export type GetStoreCategoryResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: StoreCategory;
+};
+
+export type GetStoreCategoryResponse = GetStoreCategoryResponses[keyof GetStoreCategoryResponses];
+
+export type GetStoreCollectionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/store/catalog/collections/{key}';
+};
+
+export type GetStoreCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStoreCollectionError = GetStoreCollectionErrors[keyof GetStoreCollectionErrors];
+
+export type GetStoreCollectionResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: StoreCollection;
+};
+
+export type GetStoreCollectionResponse = GetStoreCollectionResponses[keyof GetStoreCollectionResponses];
+
+export type ListStoreProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page (with the same sort).
+         */
+        cursor?: string;
+        /**
+         * Sort key; prefix '-' for descending (default -newest)
+         */
+        sort?: 'newest' | '-newest' | 'name' | '-name' | 'price' | '-price';
+        /**
+         * Attribute filters `code:value`, comma-separated; values of one code are alternatives
+         * (`colour:red,colour:blue,organic:true`).
+         */
+        attributes?: string;
+        /**
+         * A category's id or slug: its products and those of every category below it.
+         */
+        category?: string;
+        /**
+         * A collection's id or slug: its products.
+         */
+        collection?: string;
+        /**
+         * Prices in this currency (one the shop sells in); the shop's default when absent.
+         */
+        currency?: string;
+        /**
+         * The shopper's language, overriding `Accept-Language`.
+         */
+        locale?: string;
+        /**
+         * Highest price in minor units of `currency` (inclusive).
+         */
+        max_price?: number;
+        /**
+         * Lowest price in minor units of `currency` (inclusive).
+         */
+        min_price?: number;
+        /**
+         * Only products with this tag.
+         */
+        tag?: string;
+    };
+    url: '/api/v1/store/catalog/products';
+};
+
+export type ListStoreProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStoreProductsError = ListStoreProductsErrors[keyof ListStoreProductsErrors];
+
+export type ListStoreProductsResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: StoreProductPage;
+};
+
+export type ListStoreProductsResponse = ListStoreProductsResponses[keyof ListStoreProductsResponses];
+
+export type GetStoreProductData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        key: string;
+    };
+    query?: {
+        /**
+         * Prices in this currency (one the shop sells in); the shop's default when absent.
+         */
+        currency?: string;
+        /**
+         * The shopper's language, overriding `Accept-Language`.
+         */
+        locale?: string;
+    };
+    url: '/api/v1/store/catalog/products/{key}';
+};
+
+export type GetStoreProductErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStoreProductError = GetStoreProductErrors[keyof GetStoreProductErrors];
+
+export type GetStoreProductResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: StoreProduct;
+};
+
+export type GetStoreProductResponse = GetStoreProductResponses[keyof GetStoreProductResponses];
+
+export type SearchStoreProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query: {
+        /**
+         * How many results, 1–100 (default 20).
+         */
+        limit?: number;
+        /**
+         * What the shopper typed: words, "quoted phrases", `or`, `-excluded`.
+         */
+        q: string;
+        /**
+         * Attribute filters `code:value`, comma-separated; values of one code are alternatives
+         * (`colour:red,colour:blue,organic:true`).
+         */
+        attributes?: string;
+        /**
+         * A category's id or slug: its products and those of every category below it.
+         */
+        category?: string;
+        /**
+         * A collection's id or slug: its products.
+         */
+        collection?: string;
+        /**
+         * Prices in this currency (one the shop sells in); the shop's default when absent.
+         */
+        currency?: string;
+        /**
+         * The shopper's language, overriding `Accept-Language`.
+         */
+        locale?: string;
+        /**
+         * Highest price in minor units of `currency` (inclusive).
+         */
+        max_price?: number;
+        /**
+         * Lowest price in minor units of `currency` (inclusive).
+         */
+        min_price?: number;
+        /**
+         * Only products with this tag.
+         */
+        tag?: string;
+    };
+    url: '/api/v1/store/catalog/search';
+};
+
+export type SearchStoreProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SearchStoreProductsError = SearchStoreProductsErrors[keyof SearchStoreProductsErrors];
+
+export type SearchStoreProductsResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: StoreSearchResults;
+};
+
+export type SearchStoreProductsResponse = SearchStoreProductsResponses[keyof SearchStoreProductsResponses];
+
+export type SuggestStoreProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query: {
+        /**
+         * How many suggestions, 1–20 (default 8).
+         */
+        limit?: number;
+        /**
+         * What the shopper has typed so far.
+         */
+        q: string;
+    };
+    url: '/api/v1/store/catalog/suggestions';
+};
+
+export type SuggestStoreProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SuggestStoreProductsError = SuggestStoreProductsErrors[keyof SuggestStoreProductsErrors];
+
+export type SuggestStoreProductsResponses = {
+    /**
+     * OK, with an ETag and Cache-Control
+     */
+    200: Suggestions;
+};
+
+export type SuggestStoreProductsResponse = SuggestStoreProductsResponses[keyof SuggestStoreProductsResponses];
 
 export type GetMyAccountData = {
     body?: never;
