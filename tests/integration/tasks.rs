@@ -8,7 +8,7 @@ use agora_kernel::csv_files::{self, CsvExport, CsvImport, ExportPage, Line, Refu
 use agora_kernel::jobs::{Job, JobContext, JobError, JobRegistry, WorkerPool, WorkerSettings};
 use agora_kernel::storage::{bytes_stream, FileKey, TenantFiles};
 use agora_kernel::tasks::{self, NewTask, TaskId};
-use agora_kernel::{perm, DbError, FieldError, Principal, TenantContext};
+use agora_kernel::{perm, Acting, DbError, FieldError, Principal, TenantContext, TenantTx};
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
@@ -42,8 +42,7 @@ impl CsvImport for StockImport {
 
     fn apply<'a>(
         &'a self,
-        conn: &'a mut AsyncPgConnection,
-        _tenant: &'a TenantContext,
+        tx: &'a mut TenantTx<'_>,
         rows: Vec<Line<StockRow>>,
     ) -> BoxFuture<'a, Result<Vec<Refused>, JobError>> {
         Box::pin(async move {
@@ -68,7 +67,7 @@ impl CsvImport for StockImport {
             )
             .bind::<diesel::sql_types::Array<Text>, _>(skus)
             .bind::<diesel::sql_types::Array<Integer>, _>(quantities)
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
             Ok(refused)
         })
@@ -256,10 +255,11 @@ impl Shop {
 
     async fn start<J: Job>(&self, job: J, starter: &Principal) -> TaskId {
         let (tenant, who) = (self.tenant.clone(), NewTask::for_principal::<perm::CatalogManage>(starter));
+        let starter_actor = starter.actor();
         self.app
             .state
             .db
-            .tenant_tx(&self.tenant.schema, async |conn| tasks::start(conn, &tenant, &job, who).await)
+            .in_tenant(&tenant, &Acting::new(starter_actor, None), async |tx| tasks::start(tx, &job, who).await)
             .await
             .unwrap()
     }

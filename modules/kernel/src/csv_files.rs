@@ -26,6 +26,7 @@ use crate::http::TenantContext;
 use crate::jobs::{JobContext, JobError};
 use crate::storage::{ByteStream, ConfiguredStorage, FileKey, StorageError, TenantFiles};
 use crate::tasks::{TaskFile, TaskProgress};
+use crate::tx::{Acting, TenantTx};
 use bytes::Bytes;
 use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
@@ -61,13 +62,13 @@ pub trait CsvImport: Send + Sync + 'static {
     /// Columns a file may have as well; any other column is refused.
     const OPTIONAL_COLUMNS: &'static [&'static str] = &[];
 
-    /// Checks `rows` and applies the valid ones on `conn`, inside the batch's tenant transaction;
-    /// returns the rows it refused. Must be idempotent (the job may run again). An `Err` rolls
-    /// the batch back and fails the attempt (it is retried).
+    /// Checks `rows` and applies the valid ones in `tx`, the batch's tenant transaction (whose
+    /// events and jobs go out only if the batch commits); returns the rows it refused. Must be
+    /// idempotent (the job may run again). An `Err` rolls the batch back and fails the attempt
+    /// (it is retried).
     fn apply<'a>(
         &'a self,
-        conn: &'a mut AsyncPgConnection,
-        tenant: &'a TenantContext,
+        tx: &'a mut TenantTx<'_>,
         rows: Vec<Line<Self::Row>>,
     ) -> BoxFuture<'a, Result<Vec<Refused>, JobError>>;
 }
@@ -339,13 +340,13 @@ pub async fn run_import<I: CsvImport>(ctx: &JobContext, import: &I, file: &FileK
             }
         }
         let cancel = db
-            .tenant_tx(&tenant.schema, async |conn| {
-                let refused = if valid.is_empty() { Vec::new() } else { import.apply(conn, &tenant, valid).await? };
+            .in_tenant(&tenant, &Acting::system("csv-import"), async |tx| {
+                let refused = if valid.is_empty() { Vec::new() } else { import.apply(tx, valid).await? };
                 for (line, errors) in refused {
                     progress.row_failed(line, errors);
                 }
                 progress.advance(count);
-                Ok::<_, JobError>(progress.save(conn).await?)
+                Ok::<_, JobError>(progress.save(tx.conn()).await?)
             })
             .await?;
         if cancel {

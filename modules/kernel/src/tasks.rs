@@ -37,9 +37,10 @@ use crate::auth::{unauthorized, PermissionMarker, Principal};
 use crate::db::{Database, DbError};
 use crate::error::{ApiError, ErrorKind, FieldError};
 use crate::http::TenantContext;
-use crate::jobs::{enqueue, EnqueueOptions, Job, JobContext, JobError};
+use crate::jobs::{EnqueueOptions, Job, JobContext, JobError};
 use crate::lists::{ListQuery, NewestFirst, Page};
 use crate::storage::{ConfiguredStorage, FileKey, TenantFiles};
+use crate::tx::TenantTx;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
@@ -132,13 +133,10 @@ impl NewTask {
 
 /// Enqueues `job` and records its task, in the caller's transaction (a rolled-back start leaves
 /// neither). The job reaches the task through [`JobContext::progress`].
-pub async fn start<J: Job>(
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    job: &J,
-    who: NewTask,
-) -> Result<TaskId, DbError> {
-    let job_id = enqueue(conn, Some(tenant), job, EnqueueOptions::default())
+pub async fn start<J: Job>(tx: &mut TenantTx<'_>, job: &J, who: NewTask) -> Result<TaskId, DbError> {
+    let tenant_id = tx.tenant().id;
+    let job_id = tx
+        .enqueue(job, EnqueueOptions::default())
         .await?
         .ok_or_else(|| DbError::Pool("a task's job was not enqueued".into()))?;
     let task_id = TaskId::new_v7();
@@ -146,12 +144,12 @@ pub async fn start<J: Job>(
         "INSERT INTO agora.tasks (task_id, tenant_id, job_id, kind, permission, started_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind::<SqlUuid, _>(task_id.as_uuid())
-    .bind::<SqlUuid, _>(tenant.id)
+    .bind::<SqlUuid, _>(tenant_id)
     .bind::<SqlUuid, _>(job_id)
     .bind::<Text, _>(J::KIND)
     .bind::<Text, _>(who.permission)
     .bind::<Text, _>(&who.started_by)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(task_id)
 }
