@@ -346,9 +346,14 @@ await journey('the shopper signs in, edits an address and switches to German', a
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('address').filter({ hasText: 'Berlin' }).waitFor();
   await page.getByRole('button', { name: 'Edit: Hauptstraße 1' }).click();
+  // The form takes the address's values on the next change detection: typing before then would
+  // mix the old city into the new one.
+  await page.waitForFunction(() => document.getElementById('address-city')?.value === 'Berlin');
   await page.getByLabel('City', { exact: true }).fill('Potsdam');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('address').filter({ hasText: 'Potsdam' }).waitFor();
+  const shown = await page.locator('address').innerText();
+  if (shown.includes('Berlin')) throw new Error(`the edit kept the old city: ${shown}`);
   if ((await page.locator('address').count()) !== 1) throw new Error('editing added a second address');
   await look(page, 'storefront-addresses');
   for (const [path, heading, shot] of [
