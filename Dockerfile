@@ -10,6 +10,21 @@
 # target directory between builds, so dependencies compile once, not on every source change.
 
 # ---------------------------------------------------------------------------------------------
+# Web apps (storefront and admin): built first, embedded into the release binary
+# ---------------------------------------------------------------------------------------------
+FROM node:22-bookworm AS web
+WORKDIR /src/frontend
+# Packages first, so a change to the apps' sources reuses this layer. `npm install` with the
+# committed lockfile, as scripts/frontend.sh does (`npm ci` refuses it: other platforms'
+# optional binaries are missing from it).
+COPY frontend/package.json frontend/package-lock.json ./
+RUN --mount=type=cache,id=agora-npm,target=/root/.npm \
+    npm install --no-audit --no-fund --loglevel=error
+# The API client is generated from openapi/openapi.json and committed, so the sources suffice.
+COPY frontend/ ./
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------
 # Build
 # ---------------------------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
@@ -25,6 +40,8 @@ RUN --mount=type=bind,target=/src \
 # Build step: the whole tree (migrations/, openapi/, … are embedded at compile time).
 # target/ is a cache mount, so compiled dependencies are reused; copy the binary out of it.
 COPY . .
+# build.rs watches frontend/dist: the release binary embeds the apps built above.
+COPY --from=web /src/frontend/dist frontend/dist
 RUN --mount=type=cache,id=agora-cargo-registry,target=/usr/local/cargo/registry \
     --mount=type=cache,id=agora-cargo-git,target=/usr/local/cargo/git \
     --mount=type=cache,id=agora-target,target=/src/target \
