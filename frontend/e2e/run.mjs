@@ -394,6 +394,11 @@ await journey('staff see only the sections their permissions allow', async () =>
     if (!ownerNav.map((s) => s.trim()).includes(section))
       throw new Error(`the owner does not see ${section}: ${ownerNav}`);
   }
+  // Members' roles by the names staff gave them, as the invite form lists them.
+  await owner
+    .getByRole('row', { name: /Kim Keys/ })
+    .getByText('Key keeper')
+    .waitFor();
   await look(owner, 'admin-staff');
   for (const [link, heading, shot] of [
     ['Roles', 'Roles', 'admin-roles'],

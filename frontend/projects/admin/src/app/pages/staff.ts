@@ -56,7 +56,7 @@ import { StaffSession } from '../staff-session';
                   <button type="button" class="button secondary" (click)="editing.set(null)">Cancel</button>
                 </div>
               } @else {
-                {{ member.roles.join(', ') }}
+                {{ roleNames(member.roles) }}
               }
             </td>
             <td>
@@ -135,6 +135,12 @@ export class StaffPage implements OnInit {
   protected readonly session = inject(StaffSession);
   protected readonly members = signal<Account[]>([]);
   protected readonly roles = signal<Role[]>([]);
+
+  /** The roles' names as the invite form shows them; a key stays when the roles are not listed. */
+  protected roleNames(keys: readonly string[]): string {
+    const names = new Map(this.roles().map((role) => [role.key, role.name]));
+    return keys.map((key) => names.get(key) ?? key).join(', ');
+  }
   protected readonly editing = signal<string | null>(null);
   protected readonly chosen = signal<string[]>([]);
   protected readonly email = signal('');
