@@ -659,14 +659,8 @@ impl Writer<'_> {
                     version: product.version,
                 };
                 self.publish(conn, tenant, &created).await?;
-                if product.status == ProductStatus::Active {
-                    let published = ProductPublished {
-                        product_id: id.into(),
-                        publish_at: product.publish_at,
-                        unpublish_at: product.unpublish_at,
-                    };
-                    self.publish(conn, tenant, &published).await?;
-                }
+                // A new product was nothing before: created active, it is published.
+                self.announce_status(conn, tenant, ProductStatus::Draft, &product).await?;
                 Ok(product)
             })
             .await
@@ -920,11 +914,7 @@ impl Writer<'_> {
                     .await?;
                 let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
                 self.reindex(conn, &product, &shop).await?;
-                let updated = ProductUpdated {
-                    product_id: product_id.into(),
-                    changed: vec!["variants".into()],
-                    version: product.version,
-                };
+                let updated = variants_changed(product_id, &product);
                 self.publish(conn, tenant, &updated).await?;
                 for price in prices {
                     let changed = PriceChanged {
@@ -1056,11 +1046,7 @@ impl Writer<'_> {
                 store::record_change(conn, product_id, "variant_updated", record, &who, at).await?;
                 let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
                 self.reindex(conn, &product, &shop).await?;
-                let updated = ProductUpdated {
-                    product_id: product_id.into(),
-                    changed: vec!["variants".into()],
-                    version: product.version,
-                };
+                let updated = variants_changed(product_id, &product);
                 self.publish(conn, tenant, &updated).await?;
                 for event in &price_events {
                     self.publish(conn, tenant, event).await?;
@@ -1096,11 +1082,7 @@ impl Writer<'_> {
                     .await?;
                 let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
                 self.reindex(conn, &product, &shop).await?;
-                let updated = ProductUpdated {
-                    product_id: product_id.into(),
-                    changed: vec!["variants".into()],
-                    version: product.version,
-                };
+                let updated = variants_changed(product_id, &product);
                 self.publish(conn, tenant, &updated).await?;
                 Ok(product)
             })
@@ -1280,6 +1262,11 @@ pub(crate) async fn set_sold_currencies(
         Ok(SoldCurrencies { default_currency: shop.default_currency, currencies: shop.currencies })
     })
     .await
+}
+
+/// What a change to a product's variants (added, edited, removed) announces.
+fn variants_changed(product_id: ProductId, product: &Product) -> ProductUpdated {
+    ProductUpdated { product_id: product_id.into(), changed: vec!["variants".into()], version: product.version }
 }
 
 #[cfg(test)]
