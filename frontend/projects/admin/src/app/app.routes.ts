@@ -47,6 +47,51 @@ export const routes: Routes = [
         canActivate: [needs('settings.manage')],
         loadComponent: () => import('./pages/security').then((m) => m.SecurityPage),
       },
+      {
+        path: 'shop-settings',
+        canActivate: [needs('settings.manage')],
+        loadComponent: () => import('./pages/operations/shop-settings').then((m) => m.ShopSettingsPage),
+      },
+      {
+        path: 'single-sign-on',
+        canActivate: [needs('settings.manage')],
+        loadComponent: () => import('./pages/operations/single-sign-on').then((m) => m.SingleSignOnPage),
+      },
+      {
+        path: 'webhooks',
+        canActivate: [needs('webhooks.manage')],
+        loadComponent: () => import('./pages/operations/webhooks').then((m) => m.WebhooksPage),
+      },
+      {
+        path: 'webhooks/:id',
+        canActivate: [needs('webhooks.manage')],
+        loadComponent: () => import('./pages/operations/webhook-endpoint').then((m) => m.WebhookEndpointPage),
+      },
+      {
+        path: 'emails',
+        canActivate: [needs('notifications.manage')],
+        loadComponent: () => import('./pages/operations/email-templates').then((m) => m.EmailTemplatesPage),
+      },
+      {
+        path: 'emails/log',
+        canActivate: [needs('notifications.manage')],
+        loadComponent: () => import('./pages/operations/email-log').then((m) => m.EmailLogPage),
+      },
+      {
+        path: 'emails/preferences',
+        canActivate: [needs('notifications.manage')],
+        loadComponent: () => import('./pages/operations/email-preferences').then((m) => m.EmailPreferencesPage),
+      },
+      {
+        path: 'emails/:key/:locale',
+        canActivate: [needs('notifications.manage')],
+        loadComponent: () => import('./pages/operations/email-template').then((m) => m.EmailTemplatePage),
+      },
+      {
+        path: 'audit-log',
+        canActivate: [needs('audit.read')],
+        loadComponent: () => import('./pages/operations/audit-log').then((m) => m.AuditLogPage),
+      },
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },
       { path: '**', loadComponent: () => import('./pages/not-found').then((m) => m.NotFound) },
     ],

@@ -1,5 +1,8 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { RouterOutlet } from '@angular/router';
+import { I18n } from 'shared';
+import { ADMIN } from './texts/admin';
+import { OPERATIONS } from './texts/operations';
 
 @Component({
   selector: 'admin-root',
@@ -7,4 +10,10 @@ import { RouterOutlet } from '@angular/router';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<router-outlet />`,
 })
-export class App {}
+export class App {
+  constructor() {
+    const i18n = inject(I18n);
+    i18n.register(ADMIN);
+    i18n.register(OPERATIONS);
+  }
+}

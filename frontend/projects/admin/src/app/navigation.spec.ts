@@ -11,6 +11,15 @@ describe('admin navigation', () => {
       '/roles',
       '/api-keys',
       '/security',
+      '/shop-settings',
+      '/single-sign-on',
+      '/account',
+    ]);
+    expect(paths(['webhooks.manage', 'notifications.manage', 'audit.read'])).toEqual([
+      '/',
+      '/webhooks',
+      '/emails',
+      '/audit-log',
       '/account',
     ]);
   });

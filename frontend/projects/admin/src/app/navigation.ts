@@ -3,6 +3,8 @@ export interface Destination {
   path: string;
   label: string;
   permission: string | null;
+  /** The label's translation key; without one the English label shows in every language. */
+  key?: string;
 }
 
 /**
@@ -10,12 +12,17 @@ export interface Destination {
  * member may not use keeps them from dead ends, it protects nothing.
  */
 export const DESTINATIONS: readonly Destination[] = [
-  { path: '/', label: 'Overview', permission: null },
-  { path: '/staff', label: 'Staff', permission: 'staff.manage' },
-  { path: '/roles', label: 'Roles', permission: 'roles.manage' },
-  { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage' },
-  { path: '/security', label: 'Security policy', permission: 'settings.manage' },
-  { path: '/account', label: 'Your account', permission: null },
+  { path: '/', label: 'Overview', permission: null, key: 'nav.overview' },
+  { path: '/staff', label: 'Staff', permission: 'staff.manage', key: 'nav.staff' },
+  { path: '/roles', label: 'Roles', permission: 'roles.manage', key: 'nav.roles' },
+  { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage', key: 'nav.api-keys' },
+  { path: '/security', label: 'Security policy', permission: 'settings.manage', key: 'nav.security' },
+  { path: '/shop-settings', label: 'Shop settings', permission: 'settings.manage', key: 'nav.shop-settings' },
+  { path: '/single-sign-on', label: 'Single sign-on', permission: 'settings.manage', key: 'nav.single-sign-on' },
+  { path: '/webhooks', label: 'Webhooks', permission: 'webhooks.manage', key: 'nav.webhooks' },
+  { path: '/emails', label: 'Emails', permission: 'notifications.manage', key: 'nav.emails' },
+  { path: '/audit-log', label: 'Audit log', permission: 'audit.read', key: 'nav.audit-log' },
+  { path: '/account', label: 'Your account', permission: null, key: 'nav.account' },
 ];
 
 export function permitted(permissions: ReadonlySet<string>): Destination[] {
