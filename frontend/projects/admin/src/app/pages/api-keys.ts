@@ -2,6 +2,7 @@ import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   createApiKey,
@@ -19,26 +20,30 @@ import { StaffSession } from '../staff-session';
   selector: 'admin-api-keys',
   imports: [DatePipe, FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>API keys</h1>
+  template: `<h1>{{ i18n.t('admin.keys.title') }}</h1>
     @if (created(); as key) {
       <div class="notice" role="status">
-        <p>Copy the key “{{ key.name }}” now: it will not be shown again.</p>
+        <p>{{ i18n.t('admin.keys.copy-now', { name: key.name }) }}</p>
         <p class="secret" data-testid="new-api-key">{{ key.key }}</p>
-        <button type="button" class="button secondary" (click)="created.set(null)">I have stored it</button>
+        <button type="button" class="button secondary" (click)="created.set(null)">
+          {{ i18n.t('admin.keys.stored') }}
+        </button>
       </div>
     }
     <agora-problem-alert [problem]="listProblem()" />
     <table>
       <caption class="visually-hidden">
-        API keys
+        {{
+          i18n.t('admin.keys.title')
+        }}
       </caption>
       <thead>
         <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Starts with</th>
-          <th scope="col">Scopes</th>
-          <th scope="col">Last used</th>
-          <th scope="col">Actions</th>
+          <th scope="col">{{ i18n.t('admin.field.name') }}</th>
+          <th scope="col">{{ i18n.t('admin.keys.prefix') }}</th>
+          <th scope="col">{{ i18n.t('admin.keys.scopes') }}</th>
+          <th scope="col">{{ i18n.t('admin.keys.last-used') }}</th>
+          <th scope="col">{{ i18n.t('admin.actions') }}</th>
         </tr>
       </thead>
       <tbody>
@@ -49,18 +54,18 @@ import { StaffSession } from '../staff-session';
               <code>{{ key.prefix }}</code>
             </td>
             <td>{{ key.scopes.join(', ') }}</td>
-            <td>{{ key.last_used_at ? (key.last_used_at | date: 'medium') : 'never' }}</td>
+            <td>{{ key.last_used_at ? (key.last_used_at | date: 'medium') : i18n.t('admin.keys.never') }}</td>
             <td>
               @if (key.revoked) {
-                Revoked
+                {{ i18n.t('admin.keys.revoked') }}
               } @else {
                 <button
                   type="button"
                   class="button danger"
                   (click)="revoke(key)"
-                  [attr.aria-label]="'Revoke ' + key.name"
+                  [attr.aria-label]="i18n.t('admin.keys.revoke-named', { name: key.name })"
                 >
-                  Revoke
+                  {{ i18n.t('admin.keys.revoke') }}
                 </button>
               }
             </td>
@@ -68,11 +73,11 @@ import { StaffSession } from '../staff-session';
         }
       </tbody>
     </table>
-    <h2 id="key-title">Create a key</h2>
+    <h2 id="key-title">{{ i18n.t('admin.keys.create-title') }}</h2>
     <agora-problem-alert [problem]="problem()" [placed]="['name', 'scopes']" />
     <form (ngSubmit)="create()" novalidate aria-labelledby="key-title">
       <div class="field">
-        <label for="key-name">Name</label>
+        <label for="key-name">{{ i18n.t('admin.field.name') }}</label>
         <input
           id="key-name"
           name="name"
@@ -84,7 +89,7 @@ import { StaffSession } from '../staff-session';
         <agora-field-error [problem]="problem()" field="name" for="key-name" />
       </div>
       <fieldset class="checks">
-        <legend>Scopes (a key can have only permissions you hold)</legend>
+        <legend>{{ i18n.t('admin.keys.scopes-legend') }}</legend>
         @for (permission of mine(); track permission) {
           <label>
             <input type="checkbox" [checked]="scopes().includes(permission)" (change)="toggle(permission)" />
@@ -93,10 +98,11 @@ import { StaffSession } from '../staff-session';
         }
         <agora-field-error [problem]="problem()" field="scopes" for="key-scopes" />
       </fieldset>
-      <button class="button" type="submit" [disabled]="busy()">Create key</button>
+      <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.keys.create') }}</button>
     </form>`,
 })
 export class ApiKeysPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(StaffSession);
   protected readonly mine = () => [...this.session.permissions()].sort();
   protected readonly keys = signal<ApiKey[]>([]);

@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, ElementRef, effect, inject, signal, viewChild } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   activateMyStaffMfa,
@@ -20,18 +21,15 @@ import { StaffSession } from '../staff-session';
   selector: 'admin-my-account',
   imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Your account</h1>
+  template: `<h1>{{ i18n.t('admin.account.title') }}</h1>
     <p>
-      Signed in as <strong>{{ session.account()?.email }}</strong>.
+      {{ i18n.t('admin.account.signed-in-as') }} <strong>{{ session.account()?.email }}</strong>.
     </p>
-    <h2>Two-step verification</h2>
+    <h2>{{ i18n.t('admin.account.mfa') }}</h2>
     <agora-problem-alert [problem]="problem()" [placed]="['code']" />
     @if (recoveryCodes(); as codes) {
       <div class="notice" role="status">
-        <p>
-          Two-step verification is on. Keep these recovery codes somewhere safe: each replaces your app once, and they
-          are not shown again.
-        </p>
+        <p>{{ i18n.t('admin.account.mfa-on') }}</p>
         <ul class="secret" data-testid="recovery-codes">
           @for (code of codes; track code) {
             <li>{{ code }}</li>
@@ -41,16 +39,16 @@ import { StaffSession } from '../staff-session';
     } @else if (enrolment(); as e) {
       <ol>
         <li>
-          <p>Scan this code with your authenticator app:</p>
-          <canvas #qr width="200" height="200" role="img" aria-label="QR code for your authenticator app"></canvas>
+          <p>{{ i18n.t('admin.account.scan') }}</p>
+          <canvas #qr width="200" height="200" role="img" [attr.aria-label]="i18n.t('admin.account.qr')"></canvas>
           <p>
-            Or type this key: <span class="secret" data-testid="totp-secret">{{ e.secret }}</span>
+            {{ i18n.t('admin.account.type-key') }} <span class="secret" data-testid="totp-secret">{{ e.secret }}</span>
           </p>
         </li>
         <li>
           <form (ngSubmit)="activate()" novalidate>
             <div class="field">
-              <label for="code">The six-digit code your app shows</label>
+              <label for="code">{{ i18n.t('admin.account.code') }}</label>
               <input
                 id="code"
                 name="code"
@@ -63,16 +61,19 @@ import { StaffSession } from '../staff-session';
               />
               <agora-field-error [problem]="problem()" field="code" for="code" />
             </div>
-            <button class="button" type="submit" [disabled]="busy()">Turn on two-step verification</button>
+            <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.account.activate') }}</button>
           </form>
         </li>
       </ol>
     } @else {
-      <p>Protect your account with a code from an authenticator app in addition to your password.</p>
-      <button type="button" class="button" (click)="start()" [disabled]="busy()">Set up an authenticator app</button>
+      <p>{{ i18n.t('admin.account.protect') }}</p>
+      <button type="button" class="button" (click)="start()" [disabled]="busy()">
+        {{ i18n.t('admin.account.start') }}
+      </button>
     }`,
 })
 export class MyAccount {
+  protected readonly i18n = inject(I18n);
   protected readonly session = inject(StaffSession);
   protected readonly enrolment = signal<MfaEnrolment | null>(null);
   private readonly qr = viewChild<ElementRef<HTMLCanvasElement>>('qr');

@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   createRole,
@@ -18,17 +19,19 @@ import { StaffSession } from '../staff-session';
   selector: 'admin-roles',
   imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Roles</h1>
+  template: `<h1>{{ i18n.t('admin.roles.title') }}</h1>
     <agora-problem-alert [problem]="listProblem()" />
     <table>
       <caption class="visually-hidden">
-        Roles
+        {{
+          i18n.t('admin.roles.title')
+        }}
       </caption>
       <thead>
         <tr>
-          <th scope="col">Role</th>
-          <th scope="col">Permissions</th>
-          <th scope="col">Actions</th>
+          <th scope="col">{{ i18n.t('admin.roles.role') }}</th>
+          <th scope="col">{{ i18n.t('admin.roles.permissions') }}</th>
+          <th scope="col">{{ i18n.t('admin.actions') }}</th>
         </tr>
       </thead>
       <tbody>
@@ -37,7 +40,7 @@ import { StaffSession } from '../staff-session';
             <td>
               {{ role.name }}
               @if (role.builtin) {
-                <span>(built in)</span>
+                <span>{{ i18n.t('admin.roles.built-in') }}</span>
               }
             </td>
             <td>{{ role.permissions.join(', ') }}</td>
@@ -47,9 +50,9 @@ import { StaffSession } from '../staff-session';
                   type="button"
                   class="button danger"
                   (click)="remove(role)"
-                  [attr.aria-label]="'Delete role ' + role.name"
+                  [attr.aria-label]="i18n.t('admin.roles.delete-named', { name: role.name })"
                 >
-                  Delete
+                  {{ i18n.t('common.delete') }}
                 </button>
               }
             </td>
@@ -57,11 +60,11 @@ import { StaffSession } from '../staff-session';
         }
       </tbody>
     </table>
-    <h2 id="role-title">Create a role</h2>
+    <h2 id="role-title">{{ i18n.t('admin.roles.create-title') }}</h2>
     <agora-problem-alert [problem]="problem()" [placed]="['key', 'name', 'permissions']" />
     <form (ngSubmit)="create()" novalidate aria-labelledby="role-title">
       <div class="field">
-        <label for="role-name">Name</label>
+        <label for="role-name">{{ i18n.t('admin.field.name') }}</label>
         <input
           id="role-name"
           name="name"
@@ -73,8 +76,8 @@ import { StaffSession } from '../staff-session';
         <agora-field-error [problem]="problem()" field="name" for="role-name" />
       </div>
       <div class="field">
-        <label for="role-key">Key</label>
-        <p class="hint" id="role-key-hint">Lowercase letters, digits and _, starting with a letter.</p>
+        <label for="role-key">{{ i18n.t('admin.roles.key') }}</label>
+        <p class="hint" id="role-key-hint">{{ i18n.t('admin.roles.key-hint') }}</p>
         <input
           id="role-key"
           name="key"
@@ -86,7 +89,7 @@ import { StaffSession } from '../staff-session';
         <agora-field-error [problem]="problem()" field="key" for="role-key" />
       </div>
       <fieldset class="checks">
-        <legend>Permissions</legend>
+        <legend>{{ i18n.t('admin.roles.permissions') }}</legend>
         @for (permission of known(); track permission) {
           <label>
             <input type="checkbox" [checked]="chosen().includes(permission)" (change)="toggle(permission)" />
@@ -95,10 +98,11 @@ import { StaffSession } from '../staff-session';
         }
         <agora-field-error [problem]="problem()" field="permissions" for="role-permissions" />
       </fieldset>
-      <button class="button" type="submit" [disabled]="busy()">Create role</button>
+      <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.roles.create') }}</button>
     </form>`,
 })
 export class RolesPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(StaffSession);
   protected readonly roles = signal<Role[]>([]);
   /** Every permission some role grants, and the member's own: the choices a new role has. */

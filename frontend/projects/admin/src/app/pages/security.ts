@@ -1,15 +1,15 @@
-import { ChangeDetectionStrategy, Component, OnInit, signal } from '@angular/core';
-import { ProblemAlert, getSecurityPolicy, outcome, setSecurityPolicy, type Problem } from 'shared';
+import { ChangeDetectionStrategy, Component, inject, OnInit, signal } from '@angular/core';
+import { I18n, ProblemAlert, getSecurityPolicy, outcome, setSecurityPolicy, type Problem } from 'shared';
 
 /** The shop's identity policy: whether every staff member must use two-step verification. */
 @Component({
   selector: 'admin-security',
   imports: [ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Security policy</h1>
+  template: `<h1>{{ i18n.t('admin.security.title') }}</h1>
     <agora-problem-alert [problem]="problem()" />
     @if (saved()) {
-      <p class="notice" role="status">Saved.</p>
+      <p class="notice" role="status">{{ i18n.t('common.saved') }}</p>
     }
     @if (loaded()) {
       <form (submit)="$event.preventDefault(); save()">
@@ -22,17 +22,16 @@ import { ProblemAlert, getSecurityPolicy, outcome, setSecurityPolicy, type Probl
               (change)="mfaRequired.set(!mfaRequired())"
               aria-describedby="mfa-hint"
             />
-            Staff must use two-step verification
+            {{ i18n.t('admin.security.mfa') }}
           </label>
-          <p class="hint" id="mfa-hint">
-            Members without an authenticator app can reach only their own account until they set one up.
-          </p>
+          <p class="hint" id="mfa-hint">{{ i18n.t('admin.security.mfa-hint') }}</p>
         </div>
-        <button class="button" type="submit">Save</button>
+        <button class="button" type="submit">{{ i18n.t('common.save') }}</button>
       </form>
     }`,
 })
 export class SecurityPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly mfaRequired = signal(false);
   protected readonly loaded = signal(false);
   protected readonly saved = signal(false);

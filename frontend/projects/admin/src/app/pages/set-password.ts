@@ -1,7 +1,16 @@
 import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { ActivatedRoute, RouterLink } from '@angular/router';
-import { FieldError, ProblemAlert, fieldMessage, outcome, staffPasswordResetConfirm, type Problem } from 'shared';
+import {
+  FieldError,
+  I18n,
+  LanguageSwitch,
+  ProblemAlert,
+  fieldMessage,
+  outcome,
+  staffPasswordResetConfirm,
+  type Problem,
+} from 'shared';
 
 /**
  * Where a staff invitation (`/admin/accept-invitation?token=…`) and a staff password reset
@@ -9,21 +18,26 @@ import { FieldError, ProblemAlert, fieldMessage, outcome, staffPasswordResetConf
  */
 @Component({
   selector: 'admin-set-password',
-  imports: [FormsModule, RouterLink, FieldError, ProblemAlert],
+  imports: [FormsModule, RouterLink, FieldError, ProblemAlert, LanguageSwitch],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<main class="page" id="main">
-    <h1>{{ invitation ? 'Welcome: choose your password' : 'Choose a new password' }}</h1>
+    <div class="row spread">
+      <h1>{{ i18n.t(invitation ? 'admin.set-password.welcome' : 'admin.set-password.title') }}</h1>
+      <agora-language-switch />
+    </div>
     @if (!token()) {
-      <p class="problem-alert" role="alert">This link is incomplete. Ask for a new one.</p>
+      <p class="problem-alert" role="alert">{{ i18n.t('admin.set-password.incomplete') }}</p>
     } @else if (done()) {
-      <p class="notice" role="status">Your password is set.</p>
-      <p><a class="button" routerLink="/sign-in">Sign in</a></p>
+      <p class="notice" role="status">{{ i18n.t('admin.set-password.done') }}</p>
+      <p>
+        <a class="button" routerLink="/sign-in">{{ i18n.t('admin.sign-in.submit') }}</a>
+      </p>
     } @else {
       <agora-problem-alert [problem]="problem()" [placed]="['password']" />
       <form (ngSubmit)="submit()" novalidate>
         <div class="field">
-          <label for="password">New password</label>
-          <p class="hint" id="password-hint">At least 12 characters.</p>
+          <label for="password">{{ i18n.t('admin.field.new-password') }}</label>
+          <p class="hint" id="password-hint">{{ i18n.t('admin.field.password-hint') }}</p>
           <input
             id="password"
             name="password"
@@ -36,12 +50,13 @@ import { FieldError, ProblemAlert, fieldMessage, outcome, staffPasswordResetConf
           />
           <agora-field-error [problem]="problem()" field="password" for="password" />
         </div>
-        <button class="button" type="submit" [disabled]="busy()">Save password</button>
+        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.set-password.submit') }}</button>
       </form>
     }
   </main>`,
 })
 export class SetPassword {
+  protected readonly i18n = inject(I18n);
   protected readonly invitation = inject(ActivatedRoute).snapshot.data['invitation'] === true;
   readonly token = input<string | undefined>();
   protected readonly password = signal('');

@@ -27,7 +27,9 @@ import { StaffSession } from '../staff-session';
             </li>
           }
           @if (session.mfaEnrolmentRequired()) {
-            <li><a routerLink="/account" routerLinkActive ariaCurrentWhenActive="page">{{ i18n.t('nav.account') }}</a></li>
+            <li>
+              <a routerLink="/account" routerLinkActive ariaCurrentWhenActive="page">{{ i18n.t('nav.account') }}</a>
+            </li>
           }
         </ul>
         <agora-language-switch />

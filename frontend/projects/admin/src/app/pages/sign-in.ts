@@ -2,7 +2,9 @@ import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angu
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
 import {
+  I18n,
   FieldError,
+  LanguageSwitch,
   ProblemAlert,
   fieldMessage,
   outcome,
@@ -17,15 +19,15 @@ import { StaffSession } from '../staff-session';
 /** Staff sign-in: email and password, then the authenticator code when the member has one. */
 @Component({
   selector: 'admin-sign-in',
-  imports: [FormsModule, FieldError, ProblemAlert],
+  imports: [FormsModule, FieldError, ProblemAlert, LanguageSwitch],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<main class="page" id="main">
     @if (challenge()) {
-      <h1>Two-step verification</h1>
+      <h1>{{ i18n.t('admin.sign-in.mfa-title') }}</h1>
       <agora-problem-alert [problem]="problem()" [placed]="['code']" />
       <form (ngSubmit)="confirm()" novalidate>
         <div class="field">
-          <label for="code">Code from your authenticator app, or a recovery code</label>
+          <label for="code">{{ i18n.t('admin.sign-in.code') }}</label>
           <input
             id="code"
             name="code"
@@ -37,14 +39,17 @@ import { StaffSession } from '../staff-session';
           />
           <agora-field-error [problem]="problem()" field="code" for="code" />
         </div>
-        <button class="button" type="submit" [disabled]="busy()">Confirm</button>
+        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.sign-in.confirm') }}</button>
       </form>
     } @else {
-      <h1>Sign in to your shop's admin</h1>
+      <div class="row spread">
+        <h1>{{ i18n.t('admin.sign-in.title') }}</h1>
+        <agora-language-switch />
+      </div>
       <agora-problem-alert [problem]="problem()" [placed]="['email', 'password']" />
       <form (ngSubmit)="submit()" novalidate>
         <div class="field">
-          <label for="email">Email</label>
+          <label for="email">{{ i18n.t('admin.field.email') }}</label>
           <input
             id="email"
             name="email"
@@ -58,7 +63,7 @@ import { StaffSession } from '../staff-session';
           <agora-field-error [problem]="problem()" field="email" for="email" />
         </div>
         <div class="field">
-          <label for="password">Password</label>
+          <label for="password">{{ i18n.t('admin.field.password') }}</label>
           <input
             id="password"
             name="password"
@@ -71,12 +76,13 @@ import { StaffSession } from '../staff-session';
           />
           <agora-field-error [problem]="problem()" field="password" for="password" />
         </div>
-        <button class="button" type="submit" [disabled]="busy()">Sign in</button>
+        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.sign-in.submit') }}</button>
       </form>
     }
   </main>`,
 })
 export class SignIn {
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(StaffSession);
   private readonly router = inject(Router);
   readonly next = input<string | undefined>();

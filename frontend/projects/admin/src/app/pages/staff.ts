@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   assignStaffRoles,
@@ -21,18 +22,20 @@ import { StaffSession } from '../staff-session';
   selector: 'admin-staff',
   imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Staff</h1>
+  template: `<h1>{{ i18n.t('admin.staff.title') }}</h1>
     <agora-problem-alert [problem]="listProblem()" />
     <table>
       <caption class="visually-hidden">
-        Staff members
+        {{
+          i18n.t('admin.staff.members')
+        }}
       </caption>
       <thead>
         <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Email</th>
-          <th scope="col">Roles</th>
-          <th scope="col">Actions</th>
+          <th scope="col">{{ i18n.t('admin.field.name') }}</th>
+          <th scope="col">{{ i18n.t('admin.field.email') }}</th>
+          <th scope="col">{{ i18n.t('admin.field.roles') }}</th>
+          <th scope="col">{{ i18n.t('admin.actions') }}</th>
         </tr>
       </thead>
       <tbody>
@@ -43,7 +46,7 @@ import { StaffSession } from '../staff-session';
             <td>
               @if (editing() === member.id) {
                 <fieldset class="checks">
-                  <legend>Roles of {{ member.email }}</legend>
+                  <legend>{{ i18n.t('admin.staff.roles-of', { email: member.email }) }}</legend>
                   @for (role of roles(); track role.key) {
                     <label>
                       <input type="checkbox" [checked]="chosen().includes(role.key)" (change)="toggle(role.key)" />
@@ -52,8 +55,12 @@ import { StaffSession } from '../staff-session';
                   }
                 </fieldset>
                 <div class="row">
-                  <button type="button" class="button" (click)="saveRoles(member)">Save roles</button>
-                  <button type="button" class="button secondary" (click)="editing.set(null)">Cancel</button>
+                  <button type="button" class="button" (click)="saveRoles(member)">
+                    {{ i18n.t('admin.staff.save-roles') }}
+                  </button>
+                  <button type="button" class="button secondary" (click)="editing.set(null)">
+                    {{ i18n.t('common.cancel') }}
+                  </button>
                 </div>
               } @else {
                 {{ roleNames(member.roles) }}
@@ -61,24 +68,24 @@ import { StaffSession } from '../staff-session';
             </td>
             <td>
               @if (member.disabled) {
-                Disabled
+                {{ i18n.t('admin.staff.disabled') }}
               } @else if (member.id !== session.account()?.id) {
                 <div class="row">
                   <button
                     type="button"
                     class="button secondary"
                     (click)="edit(member)"
-                    [attr.aria-label]="'Change roles of ' + member.email"
+                    [attr.aria-label]="i18n.t('admin.staff.change-roles-of', { email: member.email })"
                   >
-                    Change roles
+                    {{ i18n.t('admin.staff.change-roles') }}
                   </button>
                   <button
                     type="button"
                     class="button danger"
                     (click)="disable(member)"
-                    [attr.aria-label]="'Disable ' + member.email"
+                    [attr.aria-label]="i18n.t('admin.staff.disable-named', { email: member.email })"
                   >
-                    Disable
+                    {{ i18n.t('admin.staff.disable') }}
                   </button>
                 </div>
               }
@@ -88,14 +95,14 @@ import { StaffSession } from '../staff-session';
       </tbody>
     </table>
 
-    <h2 id="invite-title">Invite a member</h2>
+    <h2 id="invite-title">{{ i18n.t('admin.staff.invite-title') }}</h2>
     @if (invited(); as email) {
-      <p class="notice" role="status">Invitation sent to {{ email }}.</p>
+      <p class="notice" role="status">{{ i18n.t('admin.staff.invited', { email: email }) }}</p>
     }
     <agora-problem-alert [problem]="problem()" [placed]="['email', 'name', 'roles']" />
     <form (ngSubmit)="invite()" novalidate aria-labelledby="invite-title">
       <div class="field">
-        <label for="invite-email">Email</label>
+        <label for="invite-email">{{ i18n.t('admin.field.email') }}</label>
         <input
           id="invite-email"
           name="email"
@@ -108,7 +115,7 @@ import { StaffSession } from '../staff-session';
         <agora-field-error [problem]="problem()" field="email" for="invite-email" />
       </div>
       <div class="field">
-        <label for="invite-name">Name</label>
+        <label for="invite-name">{{ i18n.t('admin.field.name') }}</label>
         <input
           id="invite-name"
           name="name"
@@ -119,7 +126,7 @@ import { StaffSession } from '../staff-session';
         <agora-field-error [problem]="problem()" field="name" for="invite-name" />
       </div>
       <fieldset class="checks" [attr.aria-describedby]="error('roles') ? 'invite-roles-error' : null">
-        <legend>Roles</legend>
+        <legend>{{ i18n.t('admin.field.roles') }}</legend>
         @for (role of roles(); track role.key) {
           <label>
             <input type="checkbox" [checked]="inviteRoles().includes(role.key)" (change)="toggleInvite(role.key)" />
@@ -128,10 +135,11 @@ import { StaffSession } from '../staff-session';
         }
         <agora-field-error [problem]="problem()" field="roles" for="invite-roles" />
       </fieldset>
-      <button class="button" type="submit" [disabled]="busy()">Send invitation</button>
+      <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('admin.staff.invite') }}</button>
     </form>`,
 })
 export class StaffPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly session = inject(StaffSession);
   protected readonly members = signal<Account[]>([]);
   protected readonly roles = signal<Role[]>([]);

@@ -49,7 +49,9 @@ const PAGE_SIZE = 25;
     <div class="table-scroll">
       <table>
         <caption class="visually-hidden">
-          {{ i18n.t('audit.title') }}
+          {{
+            i18n.t('audit.title')
+          }}
         </caption>
         <thead>
           <tr>

@@ -47,7 +47,9 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
     <div class="table-scroll">
       <table>
         <caption class="visually-hidden">
-          {{ i18n.t('emails.log') }}
+          {{
+            i18n.t('emails.log')
+          }}
         </caption>
         <thead>
           <tr>
@@ -167,7 +169,12 @@ export class EmailLogPage implements OnInit {
     const cursor = more ? (this.next() ?? undefined) : undefined;
     const result = await outcome(
       listEmails({
-        query: { limit: 25, cursor, recipient: this.recipient().trim() || undefined, status: this.status() || undefined },
+        query: {
+          limit: 25,
+          cursor,
+          recipient: this.recipient().trim() || undefined,
+          status: this.status() || undefined,
+        },
       }),
     );
     if (!result.ok) {

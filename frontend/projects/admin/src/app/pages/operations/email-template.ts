@@ -28,7 +28,9 @@ import { EmailTabs } from './email-tabs';
   selector: 'admin-email-template',
   imports: [FormsModule, RouterLink, FieldError, ProblemAlert, EmailTabs],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<p><a routerLink="/emails">← {{ i18n.t('emails.templates') }}</a></p>
+  template: `<p>
+      <a routerLink="/emails">← {{ i18n.t('emails.templates') }}</a>
+    </p>
     <h1>
       {{ i18n.t('emails.editing') }} <code>{{ key() }}</code> ({{ locale() }})
     </h1>
@@ -46,8 +48,7 @@ import { EmailTabs } from './email-tabs';
         <p id="variables-hint" class="hint">
           {{ i18n.t('emails.variables') }}
           @for (v of t.variables; track v) {
-            <code>{{ placeholder(v) }}</code
-            >{{ $last ? '' : ', ' }}
+            <code>{{ placeholder(v) }}</code>{{ $last ? '' : ', ' }}
           }
         </p>
       }

@@ -17,7 +17,9 @@ type TemplateRow = TemplateList['items'][number];
     <div class="table-scroll">
       <table>
         <caption class="visually-hidden">
-          {{ i18n.t('emails.templates') }}
+          {{
+            i18n.t('emails.templates')
+          }}
         </caption>
         <thead>
           <tr>

@@ -87,7 +87,9 @@ const FIELDS = ['name', 'default_locale', 'locales', 'default_currency', 'timezo
             name="timezone"
             [(ngModel)]="timezone"
             [attr.aria-invalid]="!!error('timezone')"
-            [attr.aria-describedby]="error('timezone') ? 'shop-timezone-error shop-timezone-hint' : 'shop-timezone-hint'"
+            [attr.aria-describedby]="
+              error('timezone') ? 'shop-timezone-error shop-timezone-hint' : 'shop-timezone-hint'
+            "
           />
           <p class="hint" id="shop-timezone-hint">{{ i18n.t('shop.timezone-hint') }}</p>
           <agora-field-error [problem]="problem()" field="timezone" for="shop-timezone" />

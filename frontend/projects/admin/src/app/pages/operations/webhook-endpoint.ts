@@ -34,7 +34,9 @@ type Delivery = Page_WebhookDelivery_['items'][number];
   selector: 'admin-webhook-endpoint',
   imports: [FormsModule, RouterLink, FieldError, ProblemAlert, EventTypePicker],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<p><a routerLink="/webhooks">← {{ i18n.t('webhooks.title') }}</a></p>
+  template: `<p>
+      <a routerLink="/webhooks">← {{ i18n.t('webhooks.title') }}</a>
+    </p>
     <h1>{{ i18n.t('webhooks.endpoint') }}</h1>
     <agora-problem-alert [problem]="actionProblem()" (reload)="reload()" />
     @if (notice(); as text) {
@@ -137,7 +139,9 @@ type Delivery = Page_WebhookDelivery_['items'][number];
                     type="button"
                     class="button secondary"
                     (click)="redeliver(d)"
-                    [attr.aria-label]="i18n.t('webhooks.redeliver-event', { event: d.event_type, when: when(d.created_at) })"
+                    [attr.aria-label]="
+                      i18n.t('webhooks.redeliver-event', { event: d.event_type, when: when(d.created_at) })
+                    "
                   >
                     {{ i18n.t('webhooks.redeliver') }}
                   </button>

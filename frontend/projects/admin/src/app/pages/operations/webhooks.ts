@@ -43,7 +43,9 @@ import { EventTypePicker } from './event-type-picker';
     <div class="table-scroll">
       <table>
         <caption class="visually-hidden">
-          {{ i18n.t('webhooks.title') }}
+          {{
+            i18n.t('webhooks.title')
+          }}
         </caption>
         <thead>
           <tr>
@@ -68,7 +70,9 @@ import { EventTypePicker } from './event-type-picker';
                   i18n.t('webhooks.status.' + endpoint.status)
                 }}</span>
                 @if (endpoint.consecutive_failures) {
-                  <br /><span class="hint">{{ i18n.t('webhooks.failures', { count: endpoint.consecutive_failures }) }}</span>
+                  <br /><span class="hint">{{
+                    i18n.t('webhooks.failures', { count: endpoint.consecutive_failures })
+                  }}</span>
                 }
               </td>
               <td>{{ endpoint.last_success_at ? when(endpoint.last_success_at) : i18n.t('webhooks.never') }}</td>
