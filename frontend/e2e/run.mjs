@@ -464,7 +464,9 @@ await journey('an operator signs in to the platform console', async () => {
   await page.context().close();
 });
 
-await (await import('./journeys/admin-operations.mjs')).default({ journey, newPage, look, eventually, shop, signIns });
+await (
+  await import('./journeys/admin-operations.mjs')
+).default({ journey, newPage, look, eventually, shop, signIns, shopper });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

@@ -35,7 +35,7 @@ function signedWith(secret, delivery) {
   return header.split(',').some((p) => p === `v1=${expected}`);
 }
 
-export default async function adminOperations({ journey, newPage, look, eventually, shop, signIns }) {
+export default async function adminOperations({ journey, newPage, look, eventually, shop, signIns, shopper }) {
   await journey('a merchant runs webhooks, emails, single sign-on and the audit log, then in German', async () => {
     const receiver = await startReceiver();
     const page = await newPage();
@@ -170,6 +170,28 @@ export default async function adminOperations({ journey, newPage, look, eventual
         throw new Error('the action filter let other actions through');
       }
       await look(page, 'admin-audit-log');
+
+      // ---- a customer's data request: found through the email log, exported, erased ----
+      await nav.getByRole('link', { name: 'Emails' }).click();
+      await page.getByRole('navigation', { name: 'Email sections' }).getByRole('link', { name: 'Sent emails' }).click();
+      await page.getByLabel('Recipient').fill(shopper.email);
+      await page.getByRole('button', { name: 'Show', exact: true }).click();
+      await page
+        .getByRole('button', { name: new RegExp(`^Open .* to ${shopper.email.replaceAll('.', '\\.')}$`) })
+        .first()
+        .click();
+      await page.getByTestId('email-message').getByRole('link', { name: 'Customer data requests' }).click();
+      const exported = page.getByTestId('customer-export');
+      await exported.getByText(shopper.email).first().waitFor();
+      await look(page, 'admin-customer-privacy');
+      await exported.getByLabel(`I confirm that ${shopper.email} asked for erasure`).check();
+      await exported.getByRole('button', { name: 'Erase this customer’s data' }).click();
+      await page.getByRole('status').filter({ hasText: 'erased' }).waitFor();
+      await nav.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByLabel('Action').fill('account.');
+      await page.getByRole('button', { name: 'Show', exact: true }).click();
+      await page.getByRole('row').filter({ hasText: 'account.erased' }).first().waitFor();
+      await page.getByRole('row').filter({ hasText: 'account.exported' }).first().waitFor();
 
       // ---- German ----
       await page.getByRole('combobox', { name: 'Language' }).selectOption('de');

@@ -92,6 +92,11 @@ export const routes: Routes = [
         canActivate: [needs('audit.read')],
         loadComponent: () => import('./pages/operations/audit-log').then((m) => m.AuditLogPage),
       },
+      {
+        path: 'customer-privacy',
+        canActivate: [needs('customers.privacy')],
+        loadComponent: () => import('./pages/operations/customer-privacy').then((m) => m.CustomerPrivacyPage),
+      },
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },
       { path: '**', loadComponent: () => import('./pages/not-found').then((m) => m.NotFound) },
     ],

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
+import { RouterLink } from '@angular/router';
 import {
   I18n,
   ProblemAlert,
@@ -12,6 +13,7 @@ import {
   type Problem,
 } from 'shared';
 import { when } from '../../texts/when';
+import { StaffSession } from '../../staff-session';
 import { EmailTabs } from './email-tabs';
 
 type Summary = Page_MessageSummary_['items'][number];
@@ -20,7 +22,7 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
 /** What the shop sent (or, without a mail server, kept in its outbox): filter, open, send again. */
 @Component({
   selector: 'admin-email-log',
-  imports: [FormsModule, ProblemAlert, EmailTabs],
+  imports: [FormsModule, RouterLink, ProblemAlert, EmailTabs],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<h1>{{ i18n.t('emails.title') }}</h1>
     <admin-email-tabs />
@@ -122,6 +124,19 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
           <dd>{{ m.to }}</dd>
           <dt>{{ i18n.t('emails.status') }}</dt>
           <dd>{{ i18n.t('emails.status.' + m.status) }} · {{ i18n.t('emails.attempts', { count: m.attempts }) }}</dd>
+          @if (m.account) {
+            <dt>{{ i18n.t('emails.account') }}</dt>
+            <dd class="break">
+              {{ m.account }}
+              @if (customerId(m.account); as id) {
+                @if (session.can('customers.privacy')) {
+                  <a [routerLink]="['/customer-privacy']" [queryParams]="{ id: id }">{{
+                    i18n.t('emails.customer-data')
+                  }}</a>
+                }
+              }
+            </dd>
+          }
           @if (m.sent_at) {
             <dt>{{ i18n.t('emails.sent-at') }}</dt>
             <dd>{{ when(m.sent_at) }}</dd>
@@ -148,6 +163,7 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
 })
 export class EmailLogPage implements OnInit {
   protected readonly i18n = inject(I18n);
+  protected readonly session = inject(StaffSession);
   protected readonly statuses = STATUSES;
   protected readonly recipient = signal('');
   protected readonly status = signal('');
@@ -163,6 +179,11 @@ export class EmailLogPage implements OnInit {
 
   protected when(iso: string | null | undefined): string {
     return when(iso, this.i18n.locale());
+  }
+
+  /** The customer's id when an email went to a customer account (`customer:<uuid>`). */
+  protected customerId(account: string): string | null {
+    return account.startsWith('customer:') ? account.slice('customer:'.length) : null;
   }
 
   protected async load(more: boolean): Promise<void> {
