@@ -2,7 +2,9 @@ import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@ang
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
 import {
+  I18n,
   FieldError,
+  LanguageSwitch,
   ProblemAlert,
   createTenant,
   fieldMessage,
@@ -18,25 +20,30 @@ import { OperatorSession } from './operator-session';
 /** The operators' view of every shop: open one for its owner, suspend it, resume it. */
 @Component({
   selector: 'admin-platform-console',
-  imports: [FormsModule, FieldError, ProblemAlert],
+  imports: [FormsModule, FieldError, ProblemAlert, LanguageSwitch],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<a class="skip-link" href="#main">Skip to main content</a>
+  template: `<a class="skip-link" href="#main">{{ i18n.t('common.skip') }}</a>
     <main class="page console" id="main">
       <div class="row spread">
-        <h1>Shops</h1>
-        <button type="button" class="button secondary" (click)="signOut()">Sign out</button>
+        <h1>{{ i18n.t('platform.shops') }}</h1>
+        <div class="row">
+          <agora-language-switch />
+          <button type="button" class="button secondary" (click)="signOut()">{{ i18n.t('common.sign-out') }}</button>
+        </div>
       </div>
       <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
       <table>
         <caption class="visually-hidden">
-          Shops
+          {{
+            i18n.t('platform.shops')
+          }}
         </caption>
         <thead>
           <tr>
-            <th scope="col">Shop</th>
-            <th scope="col">Address</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
+            <th scope="col">{{ i18n.t('platform.shop') }}</th>
+            <th scope="col">{{ i18n.t('platform.address') }}</th>
+            <th scope="col">{{ i18n.t('platform.status') }}</th>
+            <th scope="col">{{ i18n.t('admin.actions') }}</th>
           </tr>
         </thead>
         <tbody>
@@ -44,25 +51,25 @@ import { OperatorSession } from './operator-session';
             <tr>
               <td>{{ shop.name }}</td>
               <td>{{ shop.slug }}</td>
-              <td>{{ shop.status }}</td>
+              <td>{{ i18n.t('platform.status.' + shop.status) }}</td>
               <td>
                 @if (shop.status === 'active') {
                   <button
                     type="button"
                     class="button danger"
                     (click)="suspend(shop)"
-                    [attr.aria-label]="'Suspend ' + shop.name"
+                    [attr.aria-label]="i18n.t('platform.suspend-named', { name: shop.name })"
                   >
-                    Suspend
+                    {{ i18n.t('platform.suspend') }}
                   </button>
                 } @else if (shop.status === 'suspended') {
                   <button
                     type="button"
                     class="button secondary"
                     (click)="resume(shop)"
-                    [attr.aria-label]="'Resume ' + shop.name"
+                    [attr.aria-label]="i18n.t('platform.resume-named', { name: shop.name })"
                   >
-                    Resume
+                    {{ i18n.t('platform.resume') }}
                   </button>
                 }
               </td>
@@ -70,12 +77,12 @@ import { OperatorSession } from './operator-session';
           }
         </tbody>
       </table>
-      <h2 id="shop-title">Open a shop</h2>
+      <h2 id="shop-title">{{ i18n.t('platform.open-title') }}</h2>
       <agora-problem-alert [problem]="problem()" [placed]="placed" />
       <form (ngSubmit)="create()" novalidate aria-labelledby="shop-title">
         @for (f of formFields; track f.field) {
           <div class="field">
-            <label [for]="f.id">{{ f.label }}</label>
+            <label [for]="f.id">{{ i18n.t(f.label) }}</label>
             <input
               [id]="f.id"
               [name]="f.id"
@@ -88,19 +95,20 @@ import { OperatorSession } from './operator-session';
             <agora-field-error [problem]="problem()" [field]="f.field" [for]="f.id" />
           </div>
         }
-        <button class="button" type="submit" [disabled]="busy()">Open shop</button>
+        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('platform.open') }}</button>
       </form>
     </main>`,
 })
 export class PlatformConsole implements OnInit {
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(OperatorSession);
   private readonly router = inject(Router);
   protected readonly formFields = [
-    { id: 'shop-slug', field: 'slug', label: 'Address (slug)', type: 'text' },
-    { id: 'shop-name', field: 'name', label: 'Name', type: 'text' },
-    { id: 'shop-currency', field: 'default_currency', label: 'Currency (e.g. EUR)', type: 'text' },
-    { id: 'owner-email', field: 'owner.email', label: "Owner's email", type: 'email' },
-    { id: 'owner-name', field: 'owner.name', label: "Owner's name", type: 'text' },
+    { id: 'shop-slug', field: 'slug', label: 'platform.field.slug', type: 'text' },
+    { id: 'shop-name', field: 'name', label: 'admin.field.name', type: 'text' },
+    { id: 'shop-currency', field: 'default_currency', label: 'platform.field.currency', type: 'text' },
+    { id: 'owner-email', field: 'owner.email', label: 'platform.field.owner-email', type: 'email' },
+    { id: 'owner-name', field: 'owner.name', label: 'platform.field.owner-name', type: 'text' },
   ];
   protected readonly placed = this.formFields.map((f) => f.field);
   protected readonly values = signal<Record<string, string>>({});

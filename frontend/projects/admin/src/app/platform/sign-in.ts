@@ -1,20 +1,33 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
-import { FieldError, ProblemAlert, fieldMessage, operatorLogin, operatorLoginMfa, outcome, type Problem } from 'shared';
+import {
+  FieldError,
+  I18n,
+  LanguageSwitch,
+  ProblemAlert,
+  fieldMessage,
+  operatorLogin,
+  operatorLoginMfa,
+  outcome,
+  type Problem,
+} from 'shared';
 import { OperatorSession } from './operator-session';
 
 @Component({
   selector: 'admin-operator-sign-in',
-  imports: [FormsModule, FieldError, ProblemAlert],
+  imports: [FormsModule, FieldError, ProblemAlert, LanguageSwitch],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<main class="page" id="main">
-    <h1>Platform console</h1>
+    <div class="row spread">
+      <h1>{{ i18n.t('platform.title') }}</h1>
+      <agora-language-switch />
+    </div>
     <agora-problem-alert [problem]="problem()" [placed]="['email', 'password', 'code']" />
     @if (challenge()) {
       <form (ngSubmit)="confirm()" novalidate>
         <div class="field">
-          <label for="code">Code from your authenticator app, or a recovery code</label>
+          <label for="code">{{ i18n.t('admin.sign-in.code') }}</label>
           <input
             id="code"
             name="code"
@@ -26,12 +39,12 @@ import { OperatorSession } from './operator-session';
           />
           <agora-field-error [problem]="problem()" field="code" for="code" />
         </div>
-        <button class="button" type="submit">Confirm</button>
+        <button class="button" type="submit">{{ i18n.t('admin.sign-in.confirm') }}</button>
       </form>
     } @else {
       <form (ngSubmit)="submit()" novalidate>
         <div class="field">
-          <label for="email">Email</label>
+          <label for="email">{{ i18n.t('admin.field.email') }}</label>
           <input
             id="email"
             name="email"
@@ -45,7 +58,7 @@ import { OperatorSession } from './operator-session';
           <agora-field-error [problem]="problem()" field="email" for="email" />
         </div>
         <div class="field">
-          <label for="password">Password</label>
+          <label for="password">{{ i18n.t('admin.field.password') }}</label>
           <input
             id="password"
             name="password"
@@ -58,12 +71,13 @@ import { OperatorSession } from './operator-session';
           />
           <agora-field-error [problem]="problem()" field="password" for="password" />
         </div>
-        <button class="button" type="submit">Sign in</button>
+        <button class="button" type="submit">{{ i18n.t('admin.sign-in.submit') }}</button>
       </form>
     }
   </main>`,
 })
 export class OperatorSignIn {
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(OperatorSession);
   private readonly router = inject(Router);
   protected readonly email = signal('');
