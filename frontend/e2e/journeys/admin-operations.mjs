@@ -81,7 +81,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await look(page, 'admin-webhook-endpoint');
 
       await page
-        .getByRole('button', { name: /^Send webhooks\.ping\.v1 of .* again$/ })
+        .getByRole('button', { name: /^Send again: webhooks\.ping\.v1 of / })
         .first()
         .click();
       await eventually('the redelivery at the receiver', () => receiver.received.length >= 2);
@@ -134,9 +134,14 @@ export default async function adminOperations({ journey, newPage, look, eventual
       // ---- shop settings, and single sign-on: the owner's password asked afresh ----
       await nav.getByRole('link', { name: 'Shop settings' }).click();
       await page.getByRole('heading', { name: 'Shop settings' }).waitFor();
-      await page.getByLabel('Time zone').fill('Mars/Olympus');
+      const languages = await page.getByLabel('Languages', { exact: true }).inputValue();
+      await page.getByLabel('Languages', { exact: true }).fill(`${languages}, not a language`);
+      await page.getByLabel('Time zone').fill('Berlin time');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.locator('#shop-timezone-error').waitFor();
+      await page.locator('#shop-locales-error').waitFor();
+      await look(page, 'admin-shop-settings-errors');
+      await page.getByLabel('Languages', { exact: true }).fill(languages);
       await page.getByLabel('Time zone').fill('Europe/Berlin');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -161,7 +166,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       // ---- the audit log shows that change ----
       await nav.getByRole('link', { name: 'Audit log' }).click();
       await page.getByRole('heading', { name: 'Audit log' }).waitFor();
-      await page.getByLabel('Action').fill('oidc.');
+      await page.getByLabel('Action', { exact: true }).fill('oidc.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();
       const configured = page.getByRole('row').filter({ hasText: 'oidc.configured' });
       await configured.waitFor();
@@ -174,7 +179,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       // ---- a customer's data request: found through the email log, exported, erased ----
       await nav.getByRole('link', { name: 'Emails' }).click();
       await page.getByRole('navigation', { name: 'Email sections' }).getByRole('link', { name: 'Sent emails' }).click();
-      await page.getByLabel('Recipient').fill(shopper.email);
+      await page.getByLabel('Recipient', { exact: true }).fill(shopper.email);
       await page.getByRole('button', { name: 'Show', exact: true }).click();
       await page
         .getByRole('button', { name: new RegExp(`^Open .* to ${shopper.email.replaceAll('.', '\\.')}$`) })
@@ -188,7 +193,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await exported.getByRole('button', { name: 'Erase this customer’s data' }).click();
       await page.getByRole('status').filter({ hasText: 'erased' }).waitFor();
       await nav.getByRole('link', { name: 'Audit log' }).click();
-      await page.getByLabel('Action').fill('account.');
+      await page.getByLabel('Action', { exact: true }).fill('account.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();
       await page.getByRole('row').filter({ hasText: 'account.erased' }).first().waitFor();
       await page.getByRole('row').filter({ hasText: 'account.exported' }).first().waitFor();

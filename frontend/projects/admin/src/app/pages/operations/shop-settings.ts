@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
   FieldError,
@@ -27,7 +27,7 @@ const FIELDS = ['name', 'default_locale', 'locales', 'default_currency', 'timezo
     @if (saved()) {
       <p class="notice" role="status">{{ i18n.t('common.saved') }}</p>
     }
-    <agora-problem-alert [problem]="problem()" [placed]="fields" (reload)="reloadAndReapply()" />
+    <agora-problem-alert [problem]="problem()" [placed]="placed()" (reload)="reloadAndReapply()" />
     @if (settings(); as s) {
       <form (ngSubmit)="save()" novalidate [attr.aria-label]="i18n.t('shop.title')">
         <div class="field">
@@ -48,11 +48,13 @@ const FIELDS = ['name', 'default_locale', 'locales', 'default_currency', 'timezo
             id="shop-locales"
             name="locales"
             [(ngModel)]="locales"
-            [attr.aria-invalid]="!!error('locales')"
-            [attr.aria-describedby]="error('locales') ? 'shop-locales-error shop-locales-hint' : 'shop-locales-hint'"
+            [attr.aria-invalid]="!!localesError()"
+            [attr.aria-describedby]="localesError() ? 'shop-locales-error shop-locales-hint' : 'shop-locales-hint'"
           />
           <p class="hint" id="shop-locales-hint">{{ i18n.t('shop.locales-hint') }}</p>
-          <agora-field-error [problem]="problem()" field="locales" for="shop-locales" />
+          @if (localesError(); as message) {
+            <p class="field-error" id="shop-locales-error">{{ message }}</p>
+          }
         </div>
         <div class="field">
           <label for="shop-default-locale">{{ i18n.t('shop.default-locale') }}</label>
@@ -101,7 +103,11 @@ const FIELDS = ['name', 'default_locale', 'locales', 'default_currency', 'timezo
 })
 export class ShopSettingsPage implements OnInit {
   protected readonly i18n = inject(I18n);
-  protected readonly fields = FIELDS;
+  /** The fields shown under their inputs; `locales[2]` (one bad tag) shows under the languages. */
+  protected readonly placed = computed(() => [
+    ...FIELDS,
+    ...(this.problem()?.errors ?? []).map((e) => e.field).filter((f) => f.startsWith('locales[')),
+  ]);
   protected readonly settings = signal<ShopSettingsAdmin | null>(null);
   protected readonly name = signal('');
   protected readonly locales = signal('');
@@ -122,6 +128,12 @@ export class ShopSettingsPage implements OnInit {
 
   protected error(field: string): string | null {
     return fieldMessage(this.problem(), field);
+  }
+
+  protected localesError(): string | null {
+    const errors = this.problem()?.errors ?? [];
+    const wrong = errors.find((e) => e.field === 'locales' || e.field.startsWith('locales['));
+    return wrong ? wrong.message : null;
   }
 
   /** After a 412: take the stored settings and version, keep what the member typed on top. */
