@@ -76,7 +76,7 @@ const PAGE_SIZE = 25;
                   <code>{{ entry.action }}</code>
                 </button>
               </td>
-              <td class="break">
+              <td>
                 <button
                   type="button"
                   class="link-button"
@@ -89,7 +89,7 @@ const PAGE_SIZE = 25;
                   <br /><span class="hint">{{ entry.ip }}</span>
                 }
               </td>
-              <td class="break">{{ entry.subject ?? '' }}</td>
+              <td>{{ entry.subject ?? '' }}</td>
               <td>
                 @if (hasDetails(entry)) {
                   <pre class="details">{{ details(entry) }}</pre>

@@ -91,7 +91,7 @@ type Delivery = Page_WebhookDelivery_['items'][number];
 
       <h2 id="deliveries-title">{{ i18n.t('webhooks.deliveries') }}</h2>
       <div class="row">
-        <button type="button" class="button secondary" (click)="loadDeliveries(false)">
+        <button type="button" class="button secondary" (click)="refresh()">
           {{ i18n.t('ops.refresh') }}
         </button>
       </div>
@@ -341,6 +341,11 @@ export class WebhookEndpointPage implements OnInit {
     await this.router.navigateByUrl('/webhooks');
   }
 
+  protected async refresh(): Promise<void> {
+    await this.loadDeliveries(false);
+    await this.refreshStatus();
+  }
+
   protected async loadDeliveries(more: boolean): Promise<void> {
     const cursor = more ? (this.nextDeliveries() ?? undefined) : undefined;
     const result = await outcome(
@@ -365,6 +370,16 @@ export class WebhookEndpointPage implements OnInit {
       await this.loadDeliveries(false);
       if (this.deliveries()[0]?.id !== before) break;
     }
+    await this.refreshStatus();
+  }
+
+  /**
+   * The endpoint's last success or failure, leaving the edit form as typed. Only while nobody
+   * changed the endpoint: otherwise the form's version would silently move past their change.
+   */
+  private async refreshStatus(): Promise<void> {
+    const result = await outcome(getWebhookEndpoint({ path: { endpoint_id: this.id() } }));
+    if (result.ok && result.data.version === this.endpoint()?.version) this.endpoint.set(result.data);
   }
 
   private async act<T>(
