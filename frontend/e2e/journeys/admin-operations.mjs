@@ -35,6 +35,14 @@ function signedWith(secret, delivery) {
   return header.split(',').some((p) => p === `v1=${expected}`);
 }
 
+/** Waits until the audit log lists only actions starting with `prefix` (and some). */
+async function onlyActions(page, eventually, prefix) {
+  await eventually(`the audit log filtered to ${prefix}`, async () => {
+    const actions = await page.locator('tbody tr td:nth-child(2)').allTextContents();
+    return actions.length > 0 && actions.every((a) => a.trim().startsWith(prefix));
+  });
+}
+
 export default async function adminOperations({ journey, newPage, look, eventually, shop, signIns, shopper }) {
   await journey('a merchant runs webhooks, emails, single sign-on and the audit log, then in German', async () => {
     const receiver = await startReceiver();
@@ -168,12 +176,9 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await page.getByRole('heading', { name: 'Audit log' }).waitFor();
       await page.getByLabel('Action', { exact: true }).fill('oidc.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();
+      await onlyActions(page, eventually, 'oidc.');
       const configured = page.getByRole('row').filter({ hasText: 'oidc.configured' });
-      await configured.waitFor();
       if (!(await configured.innerText()).includes('agora-demo-shop')) throw new Error('the entry lacks its details');
-      if ((await page.getByRole('row').filter({ hasText: 'login.' }).count()) !== 0) {
-        throw new Error('the action filter let other actions through');
-      }
       await look(page, 'admin-audit-log');
 
       // ---- a customer's data request: found through the email log, exported, erased ----
@@ -195,6 +200,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await nav.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Action', { exact: true }).fill('account.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();
+      await onlyActions(page, eventually, 'account.');
       await page.getByRole('row').filter({ hasText: 'account.erased' }).first().waitFor();
       await page.getByRole('row').filter({ hasText: 'account.exported' }).first().waitFor();
 

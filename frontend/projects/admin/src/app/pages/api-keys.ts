@@ -31,48 +31,50 @@ import { StaffSession } from '../staff-session';
       </div>
     }
     <agora-problem-alert [problem]="listProblem()" />
-    <table>
-      <caption class="visually-hidden">
-        {{
-          i18n.t('admin.keys.title')
-        }}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">{{ i18n.t('admin.field.name') }}</th>
-          <th scope="col">{{ i18n.t('admin.keys.prefix') }}</th>
-          <th scope="col">{{ i18n.t('admin.keys.scopes') }}</th>
-          <th scope="col">{{ i18n.t('admin.keys.last-used') }}</th>
-          <th scope="col">{{ i18n.t('admin.actions') }}</th>
-        </tr>
-      </thead>
-      <tbody>
-        @for (key of keys(); track key.id) {
+    <div class="table-scroll">
+      <table>
+        <caption class="visually-hidden">
+          {{
+            i18n.t('admin.keys.title')
+          }}
+        </caption>
+        <thead>
           <tr>
-            <td>{{ key.name }}</td>
-            <td>
-              <code>{{ key.prefix }}</code>
-            </td>
-            <td>{{ key.scopes.join(', ') }}</td>
-            <td>{{ key.last_used_at ? (key.last_used_at | date: 'medium') : i18n.t('admin.keys.never') }}</td>
-            <td>
-              @if (key.revoked) {
-                {{ i18n.t('admin.keys.revoked') }}
-              } @else {
-                <button
-                  type="button"
-                  class="button danger"
-                  (click)="revoke(key)"
-                  [attr.aria-label]="i18n.t('admin.keys.revoke-named', { name: key.name })"
-                >
-                  {{ i18n.t('admin.keys.revoke') }}
-                </button>
-              }
-            </td>
+            <th scope="col">{{ i18n.t('admin.field.name') }}</th>
+            <th scope="col">{{ i18n.t('admin.keys.prefix') }}</th>
+            <th scope="col">{{ i18n.t('admin.keys.scopes') }}</th>
+            <th scope="col">{{ i18n.t('admin.keys.last-used') }}</th>
+            <th scope="col">{{ i18n.t('admin.actions') }}</th>
           </tr>
-        }
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          @for (key of keys(); track key.id) {
+            <tr>
+              <td>{{ key.name }}</td>
+              <td>
+                <code>{{ key.prefix }}</code>
+              </td>
+              <td>{{ key.scopes.join(', ') }}</td>
+              <td>{{ key.last_used_at ? (key.last_used_at | date: 'medium') : i18n.t('admin.keys.never') }}</td>
+              <td>
+                @if (key.revoked) {
+                  {{ i18n.t('admin.keys.revoked') }}
+                } @else {
+                  <button
+                    type="button"
+                    class="button danger"
+                    (click)="revoke(key)"
+                    [attr.aria-label]="i18n.t('admin.keys.revoke-named', { name: key.name })"
+                  >
+                    {{ i18n.t('admin.keys.revoke') }}
+                  </button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    </div>
     <h2 id="key-title">{{ i18n.t('admin.keys.create-title') }}</h2>
     <agora-problem-alert [problem]="problem()" [placed]="['name', 'scopes']" />
     <form (ngSubmit)="create()" novalidate aria-labelledby="key-title">

@@ -21,45 +21,47 @@ import { StaffSession } from '../staff-session';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<h1>{{ i18n.t('admin.roles.title') }}</h1>
     <agora-problem-alert [problem]="listProblem()" />
-    <table>
-      <caption class="visually-hidden">
-        {{
-          i18n.t('admin.roles.title')
-        }}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">{{ i18n.t('admin.roles.role') }}</th>
-          <th scope="col">{{ i18n.t('admin.roles.permissions') }}</th>
-          <th scope="col">{{ i18n.t('admin.actions') }}</th>
-        </tr>
-      </thead>
-      <tbody>
-        @for (role of roles(); track role.key) {
+    <div class="table-scroll">
+      <table>
+        <caption class="visually-hidden">
+          {{
+            i18n.t('admin.roles.title')
+          }}
+        </caption>
+        <thead>
           <tr>
-            <td>
-              {{ role.name }}
-              @if (role.builtin) {
-                <span>{{ i18n.t('admin.roles.built-in') }}</span>
-              }
-            </td>
-            <td>{{ role.permissions.join(', ') }}</td>
-            <td>
-              @if (!role.builtin) {
-                <button
-                  type="button"
-                  class="button danger"
-                  (click)="remove(role)"
-                  [attr.aria-label]="i18n.t('admin.roles.delete-named', { name: role.name })"
-                >
-                  {{ i18n.t('common.delete') }}
-                </button>
-              }
-            </td>
+            <th scope="col">{{ i18n.t('admin.roles.role') }}</th>
+            <th scope="col">{{ i18n.t('admin.roles.permissions') }}</th>
+            <th scope="col">{{ i18n.t('admin.actions') }}</th>
           </tr>
-        }
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          @for (role of roles(); track role.key) {
+            <tr>
+              <td>
+                {{ role.name }}
+                @if (role.builtin) {
+                  <span>{{ i18n.t('admin.roles.built-in') }}</span>
+                }
+              </td>
+              <td>{{ role.permissions.join(', ') }}</td>
+              <td>
+                @if (!role.builtin) {
+                  <button
+                    type="button"
+                    class="button danger"
+                    (click)="remove(role)"
+                    [attr.aria-label]="i18n.t('admin.roles.delete-named', { name: role.name })"
+                  >
+                    {{ i18n.t('common.delete') }}
+                  </button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    </div>
     <h2 id="role-title">{{ i18n.t('admin.roles.create-title') }}</h2>
     <agora-problem-alert [problem]="problem()" [placed]="['key', 'name', 'permissions']" />
     <form (ngSubmit)="create()" novalidate aria-labelledby="role-title">

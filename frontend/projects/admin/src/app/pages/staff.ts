@@ -24,76 +24,78 @@ import { StaffSession } from '../staff-session';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<h1>{{ i18n.t('admin.staff.title') }}</h1>
     <agora-problem-alert [problem]="listProblem()" />
-    <table>
-      <caption class="visually-hidden">
-        {{
-          i18n.t('admin.staff.members')
-        }}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">{{ i18n.t('admin.field.name') }}</th>
-          <th scope="col">{{ i18n.t('admin.field.email') }}</th>
-          <th scope="col">{{ i18n.t('admin.field.roles') }}</th>
-          <th scope="col">{{ i18n.t('admin.actions') }}</th>
-        </tr>
-      </thead>
-      <tbody>
-        @for (member of members(); track member.id) {
+    <div class="table-scroll">
+      <table>
+        <caption class="visually-hidden">
+          {{
+            i18n.t('admin.staff.members')
+          }}
+        </caption>
+        <thead>
           <tr>
-            <td>{{ member.name }}</td>
-            <td>{{ member.email }}</td>
-            <td>
-              @if (editing() === member.id) {
-                <fieldset class="checks">
-                  <legend>{{ i18n.t('admin.staff.roles-of', { email: member.email }) }}</legend>
-                  @for (role of roles(); track role.key) {
-                    <label>
-                      <input type="checkbox" [checked]="chosen().includes(role.key)" (change)="toggle(role.key)" />
-                      {{ role.name }}
-                    </label>
-                  }
-                </fieldset>
-                <div class="row">
-                  <button type="button" class="button" (click)="saveRoles(member)">
-                    {{ i18n.t('admin.staff.save-roles') }}
-                  </button>
-                  <button type="button" class="button secondary" (click)="editing.set(null)">
-                    {{ i18n.t('common.cancel') }}
-                  </button>
-                </div>
-              } @else {
-                {{ roleNames(member.roles) }}
-              }
-            </td>
-            <td>
-              @if (member.disabled) {
-                {{ i18n.t('admin.staff.disabled') }}
-              } @else if (member.id !== session.account()?.id) {
-                <div class="row">
-                  <button
-                    type="button"
-                    class="button secondary"
-                    (click)="edit(member)"
-                    [attr.aria-label]="i18n.t('admin.staff.change-roles-of', { email: member.email })"
-                  >
-                    {{ i18n.t('admin.staff.change-roles') }}
-                  </button>
-                  <button
-                    type="button"
-                    class="button danger"
-                    (click)="disable(member)"
-                    [attr.aria-label]="i18n.t('admin.staff.disable-named', { email: member.email })"
-                  >
-                    {{ i18n.t('admin.staff.disable') }}
-                  </button>
-                </div>
-              }
-            </td>
+            <th scope="col">{{ i18n.t('admin.field.name') }}</th>
+            <th scope="col">{{ i18n.t('admin.field.email') }}</th>
+            <th scope="col">{{ i18n.t('admin.field.roles') }}</th>
+            <th scope="col">{{ i18n.t('admin.actions') }}</th>
           </tr>
-        }
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          @for (member of members(); track member.id) {
+            <tr>
+              <td>{{ member.name }}</td>
+              <td>{{ member.email }}</td>
+              <td>
+                @if (editing() === member.id) {
+                  <fieldset class="checks">
+                    <legend>{{ i18n.t('admin.staff.roles-of', { email: member.email }) }}</legend>
+                    @for (role of roles(); track role.key) {
+                      <label>
+                        <input type="checkbox" [checked]="chosen().includes(role.key)" (change)="toggle(role.key)" />
+                        {{ role.name }}
+                      </label>
+                    }
+                  </fieldset>
+                  <div class="row">
+                    <button type="button" class="button" (click)="saveRoles(member)">
+                      {{ i18n.t('admin.staff.save-roles') }}
+                    </button>
+                    <button type="button" class="button secondary" (click)="editing.set(null)">
+                      {{ i18n.t('common.cancel') }}
+                    </button>
+                  </div>
+                } @else {
+                  {{ roleNames(member.roles) }}
+                }
+              </td>
+              <td>
+                @if (member.disabled) {
+                  {{ i18n.t('admin.staff.disabled') }}
+                } @else if (member.id !== session.account()?.id) {
+                  <div class="row">
+                    <button
+                      type="button"
+                      class="button secondary"
+                      (click)="edit(member)"
+                      [attr.aria-label]="i18n.t('admin.staff.change-roles-of', { email: member.email })"
+                    >
+                      {{ i18n.t('admin.staff.change-roles') }}
+                    </button>
+                    <button
+                      type="button"
+                      class="button danger"
+                      (click)="disable(member)"
+                      [attr.aria-label]="i18n.t('admin.staff.disable-named', { email: member.email })"
+                    >
+                      {{ i18n.t('admin.staff.disable') }}
+                    </button>
+                  </div>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    </div>
 
     <h2 id="invite-title">{{ i18n.t('admin.staff.invite-title') }}</h2>
     @if (invited(); as email) {

@@ -125,6 +125,7 @@ export class AuditLogPage implements OnInit {
   /** The cursors of the pages before this one (empty on the first page). */
   protected readonly cursors = signal<(string | undefined)[]>([]);
   private current: string | undefined = undefined;
+  private requests = 0;
   protected readonly next = signal<string | null>(null);
   protected readonly problem = signal<Problem | null>(null);
 
@@ -174,6 +175,9 @@ export class AuditLogPage implements OnInit {
   }
 
   private async load(cursor: string | undefined): Promise<void> {
+    // Answers can arrive out of order (a filter applied while the first page loads): only the
+    // latest request's answer is shown.
+    const request = ++this.requests;
     const result = await outcome(
       listAuditLog({
         query: {
@@ -187,6 +191,7 @@ export class AuditLogPage implements OnInit {
         },
       }),
     );
+    if (request !== this.requests) return;
     if (!result.ok) {
       this.problem.set(result.problem);
       return;

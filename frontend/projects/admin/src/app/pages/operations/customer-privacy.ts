@@ -61,10 +61,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
         </div>
         <h3>{{ i18n.t('privacy.erase-title') }}</h3>
         <p>{{ i18n.t('privacy.erase-intro') }}</p>
-        <label>
-          <input type="checkbox" name="confirm" [(ngModel)]="confirmErase" />
-          {{ i18n.t('privacy.erase-confirm', { email: data.account.email }) }}
-        </label>
+        <p>
+          <label>
+            <input type="checkbox" name="confirm" [(ngModel)]="confirmErase" />
+            {{ i18n.t('privacy.erase-confirm', { email: data.account.email }) }}
+          </label>
+        </p>
         <div class="row">
           <button type="button" class="button danger" (click)="erase()" [disabled]="!confirmErase() || busy()">
             {{ i18n.t('privacy.erase') }}

@@ -169,6 +169,7 @@ export class EmailLogPage implements OnInit {
   protected readonly status = signal('');
   protected readonly messages = signal<Summary[]>([]);
   protected readonly next = signal<string | null>(null);
+  private requests = 0;
   protected readonly opened = signal<Message | null>(null);
   protected readonly notice = signal<string | null>(null);
   protected readonly problem = signal<Problem | null>(null);
@@ -188,6 +189,8 @@ export class EmailLogPage implements OnInit {
 
   protected async load(more: boolean): Promise<void> {
     const cursor = more ? (this.next() ?? undefined) : undefined;
+    // Only the latest request's answer is shown (a filter applied while the first page loads).
+    const request = ++this.requests;
     const result = await outcome(
       listEmails({
         query: {
@@ -198,6 +201,7 @@ export class EmailLogPage implements OnInit {
         },
       }),
     );
+    if (request !== this.requests) return;
     if (!result.ok) {
       this.problem.set(result.problem);
       return;
