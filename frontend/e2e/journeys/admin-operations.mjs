@@ -109,7 +109,7 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await nav.getByRole('link', { name: 'Emails' }).click();
       await page.getByRole('heading', { name: 'Emails', exact: true }).waitFor();
       await look(page, 'admin-email-templates');
-      await page.getByRole('link', { name: 'Edit password_reset (en)' }).click();
+      await page.getByRole('link', { name: 'Edit Password reset (en)' }).click();
       const text = page.getByLabel('Plain text');
       await eventually('the template in the form', async () => (await text.inputValue()).includes('{{ reset_url }}'));
       const original = await text.inputValue();

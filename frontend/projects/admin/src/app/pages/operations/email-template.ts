@@ -18,6 +18,7 @@ import {
 import { StaffSession } from '../../staff-session';
 import { when } from '../../texts/when';
 import { EmailTabs } from './email-tabs';
+import { templateName } from './template-name';
 
 /**
  * One email in one language: its subject, text and HTML (minijinja). The API renders it with the
@@ -31,12 +32,11 @@ import { EmailTabs } from './email-tabs';
   template: `<p>
       <a routerLink="/emails">← {{ i18n.t('emails.templates') }}</a>
     </p>
-    <h1>
-      {{ i18n.t('emails.editing') }} <code>{{ key() }}</code> ({{ locale() }})
-    </h1>
+    <h1>{{ i18n.t('emails.editing') }}: {{ name() }} ({{ locale() }})</h1>
     <admin-email-tabs />
     @if (template(); as t) {
       <p>
+        <code>{{ key() }}</code>
         <span class="badge" [class.off]="!t.overridden">{{
           t.overridden ? i18n.t('emails.own') : i18n.t('emails.built-in')
         }}</span>
@@ -170,6 +170,10 @@ export class EmailTemplatePage implements OnInit {
     this.testTo.set(this.session.account()?.email ?? '');
     this.testLocale.set(this.locale());
     await this.load();
+  }
+
+  protected name(): string {
+    return templateName(this.i18n, this.key());
   }
 
   protected placeholder(variable: string): string {

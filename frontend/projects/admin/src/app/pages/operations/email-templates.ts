@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@ang
 import { RouterLink } from '@angular/router';
 import { I18n, ProblemAlert, listEmailTemplates, outcome, type Problem, type TemplateList } from 'shared';
 import { EmailTabs } from './email-tabs';
+import { templateName } from './template-name';
 
 type TemplateRow = TemplateList['items'][number];
 
@@ -35,9 +36,10 @@ type TemplateRow = TemplateList['items'][number];
               <td>
                 <a
                   [routerLink]="['/emails', row.key, row.locale]"
-                  [attr.aria-label]="i18n.t('emails.edit-template', { template: row.key, locale: row.locale })"
-                  ><code>{{ row.key }}</code></a
+                  [attr.aria-label]="i18n.t('emails.edit-template', { template: name(row.key), locale: row.locale })"
+                  >{{ name(row.key) }}</a
                 >
+                <br /><code class="hint">{{ row.key }}</code>
               </td>
               <td>{{ row.locale }}</td>
               <td>{{ row.subject }}</td>
@@ -56,6 +58,10 @@ export class EmailTemplatesPage implements OnInit {
   protected readonly i18n = inject(I18n);
   protected readonly templates = signal<TemplateRow[]>([]);
   protected readonly problem = signal<Problem | null>(null);
+
+  protected name(key: string): string {
+    return templateName(this.i18n, key);
+  }
 
   async ngOnInit(): Promise<void> {
     const result = await outcome(listEmailTemplates());
