@@ -160,6 +160,8 @@ async fn catalog_products_round_trip_with_versions_history_and_events() {
     assert_eq!(
         events,
         vec![
+            "catalog.product_type_changed.v1",
+            "catalog.category_changed.v1",
             "catalog.product_created.v1",
             "catalog.product_updated.v1",
             "catalog.product_published.v1",
@@ -167,6 +169,31 @@ async fn catalog_products_round_trip_with_versions_history_and_events() {
             "catalog.price_changed.v1"
         ]
     );
+
+    // Each admin write is in the shop's audit log, by whom and from where; the refused and the
+    // empty ones are not.
+    let audit = pg
+        .query(
+            &format!(
+                "SELECT action, actor, ip FROM \"t_{shop}\".audit_log WHERE action LIKE 'catalog.%' ORDER BY occurred_at, id"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let actions: Vec<String> = audit.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "catalog.product_type.created",
+            "catalog.category.created",
+            "catalog.product.created",
+            "catalog.product.updated",
+            "catalog.product.updated"
+        ]
+    );
+    assert!(audit.iter().all(|r| r.get::<_, String>(1).starts_with("user:")));
+    assert!(audit.iter().all(|r| r.get::<_, Option<String>>(2).is_some()), "the client's address is kept");
 
     // Webhook endpoints can subscribe to them.
     let types: Value =
@@ -886,4 +913,37 @@ async fn catalog_collections_are_hand_picked_or_follow_a_rule_evaluated_in_sql()
     assert_eq!(body["errors"][0]["field"], "product_ids[0]");
     problem(post(&app, &shop, "/collections", json!({"name": {"en": "Picks"}})).await, 409).await;
     problem(store_get(&app, &shop, "/products?collection=nothing").await, 404).await;
+}
+
+#[tokio::test]
+async fn catalog_product_types_change_and_are_deleted_only_when_no_product_is_of_them() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let kind = apparel(&app, &shop).await;
+    let path = format!("/product-types/{}", kind["id"].as_str().unwrap());
+    let mut product = active("Scarf", "SC-1", 900);
+    product["product_type_id"] = kind["id"].clone();
+    let scarf = created(&app, &shop, "/products", product).await;
+
+    let res = patch(&app, &shop, &path, 1, json!({"name": "Clothing"})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    problem(patch(&app, &shop, &path, 1, json!({"name": "Garments"})).await, 412).await;
+    created(&app, &shop, "/product-types", json!({"name": "Homeware"})).await;
+    let body = problem(patch(&app, &shop, &path, 2, json!({"name": "homeware"})).await, 409).await;
+    assert_eq!(body["errors"][0]["field"], "name");
+
+    let delete = |version: i64| {
+        app.admin(Method::DELETE, &format!("{ADMIN}{path}"), &shop).header("if-match", format!("\"{version}\"")).send()
+    };
+    let body = problem(delete(2).await.unwrap(), 409).await;
+    assert_eq!(body["type"].as_str().unwrap().rsplit('/').next(), Some("product-type-in-use"));
+    let res = app
+        .admin(Method::DELETE, &format!("{ADMIN}/products/{}", scarf["id"].as_str().unwrap()), &shop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(delete(2).await.unwrap().status(), 204);
+    problem(admin_get(&app, &shop, &path).await, 404).await;
 }

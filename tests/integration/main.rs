@@ -13,6 +13,8 @@ mod attacks_sso;
 mod bad_input;
 mod cache;
 mod catalog;
+mod catalog_cache;
+mod catalog_tasks;
 mod cli;
 mod embedded_supervision;
 mod gdpr;

@@ -1,11 +1,13 @@
 //! The category tree: create, move (a loop is refused), reorder, rename, delete; breadcrumbs.
 
+use crate::events::CategoryChanged;
 use crate::products::{is_slug, slugify};
 use crate::store::{self, CategoryChanges, CategoryRow};
-use crate::{Breadcrumb, CatalogError, Category, CategoryId, CategoryPatch, NewCategory};
+use crate::{Breadcrumb, CatalogError, Category, CategoryId, CategoryPatch, NewCategory, ProductId};
+use agora_kernel::events::EventBus;
 use agora_kernel::values::LocalizedText;
-use agora_kernel::{Actor, CommonError, Database, FieldError, TenantContext, Version};
-use chrono::Utc;
+use agora_kernel::{CommonError, FieldError, TenantTx, Version};
+use serde_json::json;
 use std::collections::HashMap;
 
 /// How deep the tree may go (a breadcrumb trail a shopper can still read).
@@ -108,6 +110,10 @@ fn to_category(row: &CategoryRow, tree: &Tree, default_locale: &str) -> Category
     }
 }
 
+fn changed(row: &CategoryRow, action: &str, fields: Vec<String>) -> CategoryChanged {
+    CategoryChanged { category_id: row.id.into(), action: action.into(), changed: fields, version: row.version }
+}
+
 fn check_name(name: &LocalizedText, locales: &[String], errors: &mut Vec<FieldError>) {
     if name.is_empty() {
         errors.push(FieldError::new("name", "a name in at least one language"));
@@ -150,152 +156,144 @@ async fn claim_slug(
     }
 }
 
-pub(crate) async fn create(
-    db: &Database,
-    tenant: &TenantContext,
-    new: NewCategory,
-    actor: &Actor,
-) -> Result<Category, CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::lock_tree(conn).await?;
-        let shop = crate::products::shop(conn).await?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        let mut errors = Vec::new();
-        check_name(&new.name, &shop.locales, &mut errors);
-        let slug = match &new.slug {
-            Some(slug) if !is_slug(slug) => {
-                errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
-                String::new()
-            }
-            Some(slug) => slug.clone(),
-            None => slugify(new.name.get(&shop.default_locale, &shop.default_locale).unwrap_or_default()),
-        };
-        if slug.is_empty() && errors.is_empty() {
-            errors.push(FieldError::new("slug", "give a slug: none can be made from the name"));
+pub(crate) async fn create(tx: &mut TenantTx<'_>, bus: &EventBus, new: NewCategory) -> Result<Category, CatalogError> {
+    store::lock_tree(tx.conn()).await?;
+    let shop = crate::products::shop(tx.conn()).await?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    let mut errors = Vec::new();
+    check_name(&new.name, &shop.locales, &mut errors);
+    let slug = match &new.slug {
+        Some(slug) if !is_slug(slug) => {
+            errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
+            String::new()
         }
-        if let Some(parent) = new.parent_id {
-            check_parent(&tree, None, parent, &mut errors);
-        }
-        if !errors.is_empty() {
-            return Err(CommonError::Invalid(errors).into());
-        }
-        claim_slug(conn, &slug, None).await?;
-        let position = new.position.unwrap_or_else(|| {
-            tree.ordered().iter().filter(|c| c.parent_id == new.parent_id).map(|c| c.position + 1).max().unwrap_or(0)
-        });
-        let row = store::insert_category(
-            conn,
-            CategoryId::new_v7(),
-            new.parent_id,
-            position,
-            &new.name,
-            &new.description.clone().unwrap_or_default(),
-            &slug,
-            &who,
-            Utc::now(),
-        )
-        .await?;
-        let mut rows: Vec<CategoryRow> = tree.by_id.into_values().collect();
-        rows.push(row.clone());
-        let tree = Tree::new(rows);
-        Ok(to_category(&row, &tree, &shop.default_locale))
-    })
-    .await
+        Some(slug) => slug.clone(),
+        None => slugify(new.name.get(&shop.default_locale, &shop.default_locale).unwrap_or_default()),
+    };
+    if slug.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new("slug", "give a slug: none can be made from the name"));
+    }
+    if let Some(parent) = new.parent_id {
+        check_parent(&tree, None, parent, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(CommonError::Invalid(errors).into());
+    }
+    claim_slug(tx.conn(), &slug, None).await?;
+    let position = new.position.unwrap_or_else(|| {
+        tree.ordered().iter().filter(|c| c.parent_id == new.parent_id).map(|c| c.position + 1).max().unwrap_or(0)
+    });
+    let stamp = tx.stamp();
+    let description = new.description.clone().unwrap_or_default();
+    let row = store::insert_category(
+        tx.conn(),
+        CategoryId::new_v7(),
+        new.parent_id,
+        position,
+        &new.name,
+        &description,
+        &slug,
+        &stamp,
+    )
+    .await?;
+    tx.audit("catalog.category.created", Some(row.id.to_string()), json!({"slug": row.slug})).await?;
+    tx.publish(bus, &changed(&row, "created", Vec::new())).await?;
+    let mut rows: Vec<CategoryRow> = tree.by_id.into_values().collect();
+    rows.push(row.clone());
+    let tree = Tree::new(rows);
+    Ok(to_category(&row, &tree, &shop.default_locale))
 }
 
-pub(crate) async fn list(db: &Database, tenant: &TenantContext) -> Result<Vec<Category>, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let shop = crate::products::shop(conn).await?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        Ok(tree.ordered().into_iter().map(|c| to_category(c, &tree, &shop.default_locale)).collect())
-    })
-    .await
+pub(crate) async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Category>, CatalogError> {
+    let shop = crate::products::shop(tx.conn()).await?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    Ok(tree.ordered().into_iter().map(|c| to_category(c, &tree, &shop.default_locale)).collect())
 }
 
-pub(crate) async fn get(db: &Database, tenant: &TenantContext, id: CategoryId) -> Result<Category, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let shop = crate::products::shop(conn).await?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        let row = tree.get(id).ok_or(CatalogError::CategoryNotFound)?;
-        Ok(to_category(row, &tree, &shop.default_locale))
-    })
-    .await
+pub(crate) async fn get(tx: &mut TenantTx<'_>, id: CategoryId) -> Result<Category, CatalogError> {
+    let shop = crate::products::shop(tx.conn()).await?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    let row = tree.get(id).ok_or(CatalogError::CategoryNotFound)?;
+    Ok(to_category(row, &tree, &shop.default_locale))
 }
 
 pub(crate) async fn update(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CategoryId,
     patch: CategoryPatch,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<Category, CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::lock_tree(conn).await?;
-        let current = store::lock_category(conn, id).await?.ok_or(CatalogError::CategoryNotFound)?;
-        Version::check(expected, current.version)?;
-        let shop = crate::products::shop(conn).await?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        let mut errors = Vec::new();
-        if let Some(name) = &patch.name {
-            check_name(name, &shop.locales, &mut errors);
+    store::lock_tree(tx.conn()).await?;
+    let current = store::lock_category(tx.conn(), id).await?.ok_or(CatalogError::CategoryNotFound)?;
+    Version::check(expected, current.version)?;
+    let shop = crate::products::shop(tx.conn()).await?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    let mut errors = Vec::new();
+    if let Some(name) = &patch.name {
+        check_name(name, &shop.locales, &mut errors);
+    }
+    if let Some(slug) = &patch.slug {
+        if !is_slug(slug) {
+            errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
         }
-        if let Some(slug) = &patch.slug {
-            if !is_slug(slug) {
-                errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
-            }
-        }
-        if let Some(Some(parent)) = patch.parent_id {
-            check_parent(&tree, Some(id), parent, &mut errors);
-        }
-        if !errors.is_empty() {
-            return Err(CommonError::Invalid(errors).into());
-        }
-        if let Some(slug) = &patch.slug {
-            claim_slug(conn, slug, Some(id)).await?;
-        }
-        let changes = CategoryChanges {
-            parent_id: patch.parent_id.filter(|p| *p != current.parent_id),
-            position: patch.position.filter(|p| *p != current.position),
-            name: patch.name.clone().filter(|n| *n != current.name),
-            description: patch.description.clone().filter(|d| *d != current.description),
-            slug: patch.slug.clone().filter(|s| *s != current.slug),
-        };
-        let unchanged = changes.parent_id.is_none()
-            && changes.position.is_none()
-            && changes.name.is_none()
-            && changes.description.is_none()
-            && changes.slug.is_none();
-        if unchanged {
-            return Ok(to_category(&current, &tree, &shop.default_locale));
-        }
-        let row = store::update_category(conn, id, &changes, &who, Utc::now()).await?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        Ok(to_category(&row, &tree, &shop.default_locale))
-    })
-    .await
+    }
+    if let Some(Some(parent)) = patch.parent_id {
+        check_parent(&tree, Some(id), parent, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(CommonError::Invalid(errors).into());
+    }
+    if let Some(slug) = &patch.slug {
+        claim_slug(tx.conn(), slug, Some(id)).await?;
+    }
+    let changes = CategoryChanges {
+        parent_id: patch.parent_id.filter(|p| *p != current.parent_id),
+        position: patch.position.filter(|p| *p != current.position),
+        name: patch.name.clone().filter(|n| *n != current.name),
+        description: patch.description.clone().filter(|d| *d != current.description),
+        slug: patch.slug.clone().filter(|s| *s != current.slug),
+    };
+    let changed: Vec<&str> = [
+        ("parent_id", changes.parent_id.is_some()),
+        ("position", changes.position.is_some()),
+        ("name", changes.name.is_some()),
+        ("description", changes.description.is_some()),
+        ("slug", changes.slug.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, yes)| yes.then_some(field))
+    .collect();
+    if changed.is_empty() {
+        return Ok(to_category(&current, &tree, &shop.default_locale));
+    }
+    let stamp = tx.stamp();
+    let row = store::update_category(tx.conn(), id, &changes, &stamp).await?;
+    tx.audit("catalog.category.updated", Some(id.to_string()), json!({"changed": changed})).await?;
+    let fields = changed.iter().map(|f| f.to_string()).collect();
+    tx.publish(bus, &self::changed(&row, "updated", fields)).await?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    Ok(to_category(&row, &tree, &shop.default_locale))
 }
 
+/// Deletes the category; returns the products that left it.
 pub(crate) async fn delete(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CategoryId,
     expected: Option<i64>,
-    actor: &Actor,
-) -> Result<(), CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::lock_tree(conn).await?;
-        let current = store::lock_category(conn, id).await?.ok_or(CatalogError::CategoryNotFound)?;
-        Version::check(expected, current.version)?;
-        let tree = Tree::new(store::all_categories(conn).await?);
-        if tree.subtree(id).len() > 1 {
-            return Err(CatalogError::field("id", "the category has subcategories: move or delete them first"));
-        }
-        store::soft_delete_category(conn, id, &who, Utc::now()).await?;
-        Ok(())
-    })
-    .await
+) -> Result<Vec<ProductId>, CatalogError> {
+    store::lock_tree(tx.conn()).await?;
+    let current = store::lock_category(tx.conn(), id).await?.ok_or(CatalogError::CategoryNotFound)?;
+    Version::check(expected, current.version)?;
+    let tree = Tree::new(store::all_categories(tx.conn()).await?);
+    if tree.subtree(id).len() > 1 {
+        return Err(CatalogError::field("id", "the category has subcategories: move or delete them first"));
+    }
+    let stamp = tx.stamp();
+    let members = store::soft_delete_category(tx.conn(), id, &stamp).await?;
+    tx.audit("catalog.category.deleted", Some(id.to_string()), json!({"slug": current.slug})).await?;
+    let event = CategoryChanged { version: current.version + 1, ..changed(&current, "deleted", Vec::new()) };
+    tx.publish(bus, &event).await?;
+    Ok(members)
 }

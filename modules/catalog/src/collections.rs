@@ -7,15 +7,15 @@
 //! the shop's default currency) and `attribute.<code>` with `=`, `!=`, `<`, `<=`, `>`, `>=`.
 //! Values with spaces are quoted: `attribute.care = "hand wash"`.
 
+use crate::events::CollectionChanged;
 use crate::products::{is_slug, shop, slugify};
-use crate::schema::{collection_products, collections, products};
+use crate::store::{self, CollectionChanges, CollectionInsert, CollectionRow};
 use crate::{CatalogError, Collection, CollectionId, CollectionPatch, NewCollection, ProductId};
+use agora_kernel::events::EventBus;
 use agora_kernel::money::{Currency, Money};
 use agora_kernel::values::LocalizedText;
-use agora_kernel::{Actor, CommonError, Database, FieldError, TenantContext, Version};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use agora_kernel::{CommonError, FieldError, TenantTx, Version};
+use diesel_async::AsyncPgConnection;
 use serde_json::{json, Value};
 
 const MAX_RULE_LEN: usize = 1000;
@@ -133,31 +133,8 @@ pub(crate) fn parse_rule(text: &str, currency: &str) -> Result<Value, String> {
     Ok(json!({"currency": currency, "any": alternatives}))
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = collections, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct CollectionRow {
-    pub id: CollectionId,
-    pub name: LocalizedText,
-    pub description: LocalizedText,
-    pub slug: String,
-    pub rule_text: Option<String>,
-    pub rules: Option<Value>,
-    pub created_at: DateTime<Utc>,
-    pub modified_at: DateTime<Utc>,
-    pub version: i64,
-}
-
-async fn members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<Vec<ProductId>> {
-    collection_products::table
-        .filter(collection_products::collection_id.eq(id))
-        .select(collection_products::product_id)
-        .order((collection_products::position, collection_products::product_id))
-        .load(conn)
-        .await
-}
-
-async fn to_collection(conn: &mut AsyncPgConnection, row: CollectionRow) -> QueryResult<Collection> {
-    let product_ids = if row.rules.is_some() { Vec::new() } else { members(conn, row.id).await? };
+async fn to_collection(conn: &mut AsyncPgConnection, row: CollectionRow) -> Result<Collection, CatalogError> {
+    let product_ids = if row.rules.is_some() { Vec::new() } else { store::collection_members(conn, row.id).await? };
     Ok(Collection {
         id: row.id,
         name: row.name,
@@ -171,12 +148,8 @@ async fn to_collection(conn: &mut AsyncPgConnection, row: CollectionRow) -> Quer
     })
 }
 
-pub(crate) async fn find(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<CollectionRow>> {
-    let q = collections::table.filter(collections::deleted_at.is_null()).select(CollectionRow::as_select());
-    match key.parse::<uuid::Uuid>() {
-        Ok(id) => q.filter(collections::id.eq(CollectionId::from_uuid(id))).first(conn).await.optional(),
-        Err(_) => q.filter(collections::slug.eq(key)).first(conn).await.optional(),
-    }
+fn changed(row: &CollectionRow, action: &str) -> CollectionChanged {
+    CollectionChanged { collection_id: row.id.into(), action: action.into(), version: row.version }
 }
 
 async fn lock(
@@ -184,26 +157,13 @@ async fn lock(
     id: CollectionId,
     expected: Option<i64>,
 ) -> Result<CollectionRow, CatalogError> {
-    let row = collections::table
-        .filter(collections::id.eq(id).and(collections::deleted_at.is_null()))
-        .select(CollectionRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(CatalogError::CollectionNotFound)?;
+    let row = store::lock_collection(conn, id).await?.ok_or(CatalogError::CollectionNotFound)?;
     Version::check(expected, row.version)?;
     Ok(row)
 }
 
 async fn slug_free(conn: &mut AsyncPgConnection, slug: &str, owner: Option<CollectionId>) -> Result<(), CatalogError> {
-    let holder: Option<CollectionId> = collections::table
-        .filter(collections::slug.eq(slug).and(collections::deleted_at.is_null()))
-        .select(collections::id)
-        .first(conn)
-        .await
-        .optional()?;
-    match holder {
+    match store::collection_slug_holder(conn, slug).await? {
         Some(h) if Some(h) != owner => Err(CatalogError::SlugTaken { field: "slug".into(), slug: slug.into() }),
         _ => Ok(()),
     }
@@ -226,11 +186,7 @@ async fn check_products(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> Resu
     if ids.len() > MAX_MEMBERS {
         return Err(CatalogError::field("product_ids", format!("at most {MAX_MEMBERS} products")));
     }
-    let found: Vec<ProductId> = products::table
-        .filter(products::id.eq_any(ids).and(products::deleted_at.is_null()))
-        .select(products::id)
-        .load(conn)
-        .await?;
+    let found = store::live_products(conn, ids).await?;
     let errors: Vec<FieldError> = ids
         .iter()
         .enumerate()
@@ -244,213 +200,146 @@ async fn check_products(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> Resu
     }
 }
 
-async fn set_members(conn: &mut AsyncPgConnection, id: CollectionId, ids: &[ProductId]) -> QueryResult<()> {
-    diesel::delete(collection_products::table.filter(collection_products::collection_id.eq(id))).execute(conn).await?;
-    let mut seen = Vec::new();
-    let rows: Vec<_> = ids
-        .iter()
-        .filter(|p| {
-            let first = !seen.contains(*p);
-            seen.push(**p);
-            first
-        })
-        .enumerate()
-        .map(|(position, p)| {
-            (
-                collection_products::collection_id.eq(id),
-                collection_products::product_id.eq(*p),
-                collection_products::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-            )
-        })
-        .collect();
-    if !rows.is_empty() {
-        diesel::insert_into(collection_products::table).values(rows).execute(conn).await?;
-    }
-    Ok(())
-}
-
 pub(crate) async fn create(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     new: NewCollection,
-    actor: &Actor,
 ) -> Result<Collection, CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let shop = shop(conn).await?;
-        let mut errors = Vec::new();
-        check_texts(Some(&new.name), &shop.locales, &mut errors);
-        let slug = match &new.slug {
-            Some(slug) if !is_slug(slug) => {
-                errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
-                String::new()
+    let shop = shop(tx.conn()).await?;
+    let mut errors = Vec::new();
+    check_texts(Some(&new.name), &shop.locales, &mut errors);
+    let slug = match &new.slug {
+        Some(slug) if !is_slug(slug) => {
+            errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
+            String::new()
+        }
+        Some(slug) => slug.clone(),
+        None => slugify(new.name.get(&shop.default_locale, &shop.default_locale).unwrap_or_default()),
+    };
+    if slug.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new("slug", "give a slug: none can be made from the name"));
+    }
+    let rules = match &new.rule {
+        Some(text) => match parse_rule(text, &shop.default_currency) {
+            Ok(rules) => Some(rules),
+            Err(why) => {
+                errors.push(FieldError::new("rule", why));
+                None
             }
-            Some(slug) => slug.clone(),
-            None => slugify(new.name.get(&shop.default_locale, &shop.default_locale).unwrap_or_default()),
-        };
-        if slug.is_empty() && errors.is_empty() {
-            errors.push(FieldError::new("slug", "give a slug: none can be made from the name"));
-        }
-        let rules = match &new.rule {
-            Some(text) => match parse_rule(text, &shop.default_currency) {
-                Ok(rules) => Some(rules),
-                Err(why) => {
-                    errors.push(FieldError::new("rule", why));
-                    None
-                }
-            },
-            None => None,
-        };
-        if new.rule.is_some() && !new.product_ids.is_empty() {
-            errors.push(FieldError::new("product_ids", "a collection has a rule or hand-picked products, not both"));
-        }
-        if !errors.is_empty() {
-            return Err(CommonError::Invalid(errors).into());
-        }
-        check_products(conn, &new.product_ids).await?;
-        slug_free(conn, &slug, None).await?;
-        let id = CollectionId::new_v7();
-        let at = Utc::now();
-        diesel::insert_into(collections::table)
-            .values((
-                collections::id.eq(id),
-                collections::name.eq(&new.name),
-                collections::description.eq(new.description.clone().unwrap_or_default()),
-                collections::slug.eq(&slug),
-                collections::rule_text.eq(new.rule.as_deref().map(str::trim)),
-                collections::rules.eq(&rules),
-                collections::created_at.eq(at),
-                collections::created_by.eq(&who),
-                collections::modified_at.eq(at),
-                collections::modified_by.eq(&who),
-            ))
-            .execute(conn)
-            .await?;
-        set_members(conn, id, &new.product_ids).await?;
-        let row = find(conn, &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
-        Ok(to_collection(conn, row).await?)
-    })
-    .await
+        },
+        None => None,
+    };
+    if new.rule.is_some() && !new.product_ids.is_empty() {
+        errors.push(FieldError::new("product_ids", "a collection has a rule or hand-picked products, not both"));
+    }
+    if !errors.is_empty() {
+        return Err(CommonError::Invalid(errors).into());
+    }
+    check_products(tx.conn(), &new.product_ids).await?;
+    slug_free(tx.conn(), &slug, None).await?;
+    let id = CollectionId::new_v7();
+    let row = CollectionInsert {
+        id,
+        name: new.name.clone(),
+        description: new.description.clone().unwrap_or_default(),
+        slug,
+        rule_text: new.rule.as_deref().map(|t| t.trim().to_string()),
+        rules,
+    };
+    let stamp = tx.stamp();
+    store::insert_collection(tx.conn(), &row, &stamp).await?;
+    store::set_collection_members(tx.conn(), id, &new.product_ids).await?;
+    tx.audit("catalog.collection.created", Some(id.to_string()), json!({"slug": row.slug})).await?;
+    let row = store::find_collection(tx.conn(), &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
+    tx.publish(bus, &changed(&row, "created")).await?;
+    to_collection(tx.conn(), row).await
 }
 
-pub(crate) async fn list(db: &Database, tenant: &TenantContext) -> Result<Vec<Collection>, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let rows: Vec<CollectionRow> = collections::table
-            .filter(collections::deleted_at.is_null())
-            .select(CollectionRow::as_select())
-            .order((collections::slug, collections::id))
-            .load(conn)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(to_collection(conn, row).await?);
-        }
-        Ok(out)
-    })
-    .await
+pub(crate) async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Collection>, CatalogError> {
+    let rows = store::all_collections(tx.conn()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(to_collection(tx.conn(), row).await?);
+    }
+    Ok(out)
 }
 
-pub(crate) async fn get(db: &Database, tenant: &TenantContext, id: CollectionId) -> Result<Collection, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = find(conn, &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
-        Ok(to_collection(conn, row).await?)
-    })
-    .await
+pub(crate) async fn get(tx: &mut TenantTx<'_>, id: CollectionId) -> Result<Collection, CatalogError> {
+    let row = store::find_collection(tx.conn(), &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
+    to_collection(tx.conn(), row).await
 }
 
 pub(crate) async fn update(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CollectionId,
     patch: CollectionPatch,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<Collection, CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let current = lock(conn, id, expected).await?;
-        let shop = shop(conn).await?;
-        let mut errors = Vec::new();
-        check_texts(patch.name.as_ref(), &shop.locales, &mut errors);
-        if patch.slug.as_deref().is_some_and(|s| !is_slug(s)) {
-            errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
-        }
-        let rules = match &patch.rule {
-            Some(Some(text)) => match parse_rule(text, &shop.default_currency) {
-                Ok(rules) => Some(Some(rules)),
-                Err(why) => {
-                    errors.push(FieldError::new("rule", why));
-                    None
-                }
-            },
-            Some(None) => Some(None),
-            None => None,
-        };
-        let rule_based = match &rules {
-            Some(r) => r.is_some(),
-            None => current.rules.is_some(),
-        };
-        if rule_based && patch.product_ids.as_ref().is_some_and(|p| !p.is_empty()) {
-            errors.push(FieldError::new("product_ids", "a collection with a rule has no hand-picked products"));
-        }
-        if !errors.is_empty() {
-            return Err(CommonError::Invalid(errors).into());
-        }
-        if let Some(slug) = &patch.slug {
-            slug_free(conn, slug, Some(id)).await?;
-        }
-        if let Some(ids) = &patch.product_ids {
-            check_products(conn, ids).await?;
-            set_members(conn, id, ids).await?;
-        }
-        if rule_based {
-            set_members(conn, id, &[]).await?;
-        }
-        diesel::update(collections::table.filter(collections::id.eq(id)))
-            .set((
-                collections::name.eq(patch.name.clone().unwrap_or(current.name)),
-                collections::description.eq(patch.description.clone().unwrap_or(current.description)),
-                collections::slug.eq(patch.slug.clone().unwrap_or(current.slug)),
-                collections::rule_text.eq(match &patch.rule {
-                    Some(text) => text.as_deref().map(|t| t.trim().to_string()),
-                    None => current.rule_text,
-                }),
-                collections::rules.eq(rules.unwrap_or(current.rules)),
-                collections::modified_at.eq(Utc::now()),
-                collections::modified_by.eq(&who),
-                collections::version.eq(collections::version + 1),
-            ))
-            .execute(conn)
-            .await?;
-        let row = find(conn, &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
-        Ok(to_collection(conn, row).await?)
-    })
-    .await
+    let current = lock(tx.conn(), id, expected).await?;
+    let shop = shop(tx.conn()).await?;
+    let mut errors = Vec::new();
+    check_texts(patch.name.as_ref(), &shop.locales, &mut errors);
+    if patch.slug.as_deref().is_some_and(|s| !is_slug(s)) {
+        errors.push(FieldError::new("slug", "lower-case letters and digits joined by single hyphens"));
+    }
+    let rules = match &patch.rule {
+        Some(Some(text)) => match parse_rule(text, &shop.default_currency) {
+            Ok(rules) => Some(Some(rules)),
+            Err(why) => {
+                errors.push(FieldError::new("rule", why));
+                None
+            }
+        },
+        Some(None) => Some(None),
+        None => None,
+    };
+    let rule_based = match &rules {
+        Some(r) => r.is_some(),
+        None => current.rules.is_some(),
+    };
+    if rule_based && patch.product_ids.as_ref().is_some_and(|p| !p.is_empty()) {
+        errors.push(FieldError::new("product_ids", "a collection with a rule has no hand-picked products"));
+    }
+    if !errors.is_empty() {
+        return Err(CommonError::Invalid(errors).into());
+    }
+    if let Some(slug) = &patch.slug {
+        slug_free(tx.conn(), slug, Some(id)).await?;
+    }
+    if let Some(ids) = &patch.product_ids {
+        check_products(tx.conn(), ids).await?;
+        store::set_collection_members(tx.conn(), id, ids).await?;
+    }
+    if rule_based {
+        store::set_collection_members(tx.conn(), id, &[]).await?;
+    }
+    let changes = CollectionChanges {
+        name: patch.name.clone(),
+        description: patch.description.clone(),
+        slug: patch.slug.clone(),
+        rule_text: patch.rule.as_ref().map(|text| text.as_deref().map(|t| t.trim().to_string())),
+        rules,
+    };
+    let stamp = tx.stamp();
+    let row = store::update_collection(tx.conn(), id, &changes, &stamp).await?;
+    tx.audit("catalog.collection.updated", Some(id.to_string()), json!({"slug": row.slug})).await?;
+    tx.publish(bus, &changed(&row, "updated")).await?;
+    to_collection(tx.conn(), row).await
 }
 
 pub(crate) async fn delete(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CollectionId,
     expected: Option<i64>,
-    actor: &Actor,
 ) -> Result<(), CatalogError> {
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        lock(conn, id, expected).await?;
-        let at = Utc::now();
-        diesel::update(collections::table.filter(collections::id.eq(id)))
-            .set((
-                collections::deleted_at.eq(at),
-                collections::modified_at.eq(at),
-                collections::modified_by.eq(&who),
-                collections::version.eq(collections::version + 1),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
+    let current = lock(tx.conn(), id, expected).await?;
+    let stamp = tx.stamp();
+    store::soft_delete_collection(tx.conn(), id, &stamp).await?;
+    tx.audit("catalog.collection.deleted", Some(id.to_string()), json!({"slug": current.slug})).await?;
+    tx.publish(bus, &CollectionChanged { version: current.version + 1, ..changed(&current, "deleted") }).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ pub enum CatalogError {
     /// Another product type has this name.
     #[error("another product type is called {0}")]
     ProductTypeNameTaken(String),
+    /// Live products are of this product type.
+    #[error("{products} products are of this product type: give them another type first")]
+    ProductTypeInUse { products: i64 },
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -57,6 +60,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::ProductTypeNameTaken(_) => {
                 ApiError::new(ErrorKind::Conflict, "product-type-name-taken", detail.clone()).with_field("name", detail)
             }
+            CatalogError::ProductTypeInUse { .. } => ApiError::new(ErrorKind::Conflict, "product-type-in-use", detail),
             CatalogError::Common(common) => ApiError::from(common),
         }
     }

@@ -58,6 +58,56 @@ pub struct ProductUnpublished {
     pub status: String,
 }
 
+/// A category was created, renamed, moved, reordered or deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CategoryChanged {
+    pub category_id: uuid::Uuid,
+    /// `created`, `updated` or `deleted`.
+    pub action: String,
+    /// The fields that changed (`name`, `parent_id`, `position`, …); empty when created or deleted.
+    pub changed: Vec<String>,
+    pub version: i64,
+}
+
+/// A collection was created, changed or deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CollectionChanged {
+    pub collection_id: uuid::Uuid,
+    /// `created`, `updated` or `deleted`.
+    pub action: String,
+    pub version: i64,
+}
+
+/// A product type was created.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductTypeChanged {
+    pub product_type_id: uuid::Uuid,
+    /// `created`.
+    pub action: String,
+    pub version: i64,
+}
+
+impl Event for CategoryChanged {
+    const NAME: &'static str = "catalog.category_changed.v1";
+    fn aggregate_id(&self) -> String {
+        format!("category:{}", self.category_id)
+    }
+}
+
+impl Event for CollectionChanged {
+    const NAME: &'static str = "catalog.collection_changed.v1";
+    fn aggregate_id(&self) -> String {
+        format!("collection:{}", self.collection_id)
+    }
+}
+
+impl Event for ProductTypeChanged {
+    const NAME: &'static str = "catalog.product_type_changed.v1";
+    fn aggregate_id(&self) -> String {
+        format!("product_type:{}", self.product_type_id)
+    }
+}
+
 fn aggregate(product_id: uuid::Uuid) -> String {
     format!("product:{product_id}")
 }
@@ -111,5 +161,8 @@ pub(crate) fn declare(events: &mut EventBusBuilder) {
         .declare::<ProductDeleted>()
         .declare::<PriceChanged>()
         .declare::<ProductPublished>()
-        .declare::<ProductUnpublished>();
+        .declare::<ProductUnpublished>()
+        .declare::<CategoryChanged>()
+        .declare::<CollectionChanged>()
+        .declare::<ProductTypeChanged>();
 }

@@ -2,128 +2,91 @@
 //! `catalog.read`, writes `catalog.manage`) and the storefront under `/api/v1/store/catalog`
 //! (anyone; cacheable, with an `ETag` and `304 Not Modified`).
 
+use crate::product_csv::ProductImport;
 use crate::storefront::{accepted_languages, Found};
 use crate::{
-    CatalogModule, Category, CategoryId, CategoryPatch, Collection, CollectionId, CollectionPatch, NewCategory,
-    NewCollection, NewProduct, NewProductType, NewSynonyms, NewVariant, Product, ProductChange, ProductFilter,
-    ProductId, ProductPatch, ProductSort, ProductType, ProductTypeId, SoldCurrencies, SoldCurrenciesInput,
-    StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage, StoreSearchResults, StoreSort,
-    Synonyms, VariantId, VariantPatch,
+    BulkCategoryChange, BulkPriceChange, BulkStatusChange, CatalogModule, Category, CategoryId, CategoryPatch,
+    Collection, CollectionId, CollectionPatch, NewCategory, NewCollection, NewProduct, NewProductType, NewSynonyms,
+    NewVariant, Product, ProductChange, ProductFilter, ProductId, ProductPatch, ProductSort, ProductType,
+    ProductTypeId, ProductTypePatch, SoldCurrencies, SoldCurrenciesInput, StoreCategory, StoreCollection, StoreFilter,
+    StoreProduct, StoreProductPage, StoreSearchResults, StoreSort, Suggestions, Synonyms, VariantId, VariantPatch,
 };
 use actix_web::body::BoxBody;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use agora_kernel::areas::Area;
+use agora_kernel::conditional::{Conditional, PUBLIC_CACHE_CONTROL};
+use agora_kernel::csv_files;
+use agora_kernel::images;
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
+use agora_kernel::storage::{bytes_stream, ConfiguredStorage, TenantFiles};
+use agora_kernel::tasks::{NewTask, TaskId};
+use agora_kernel::Acting;
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, NoContent, OperationModifier};
 use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
 use paperclip::v2::schema::Apiv2Schema as Schema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Where the module is mounted in both areas (also for `Location` headers).
 pub(crate) const SCOPE: &str = "/catalog";
 
-/// How long browsers and shared caches may reuse a storefront answer without asking again.
-const STORE_CACHE_CONTROL: &str = "public, max-age=30";
-
-/// A storefront answer: JSON with a strong `ETag` over its bytes and `Cache-Control`; `304 Not
-/// Modified` when the client's `If-None-Match` already names it. `MOVES` documents the `301` a
-/// product page answers for a slug it had before.
-pub(crate) enum Cached<T, const MOVES: bool = false> {
-    Fresh(T),
+/// A product page, or a `301` to where a slug the product had before moved.
+pub(crate) enum ProductPage {
+    Here(Conditional<StoreProduct>),
     MovedTo(String),
 }
 
-fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .any(|value| value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
-}
-
-impl<T: Serialize, const MOVES: bool> Responder for Cached<T, MOVES> {
+impl Responder for ProductPage {
     type Body = BoxBody;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
-        let vary = (header::VARY, "Accept-Language, X-Tenant-ID");
         match self {
-            Cached::MovedTo(location) => HttpResponse::MovedPermanently()
+            ProductPage::Here(page) => page.respond_to(req),
+            ProductPage::MovedTo(location) => HttpResponse::MovedPermanently()
                 .insert_header((header::LOCATION, location))
-                .insert_header((header::CACHE_CONTROL, STORE_CACHE_CONTROL))
-                .insert_header(vary)
+                .insert_header((header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL))
+                .insert_header((header::VARY, "Accept-Language"))
                 .finish(),
-            Cached::Fresh(body) => {
-                let bytes = match serde_json::to_vec(&body) {
-                    Ok(bytes) => bytes,
-                    Err(e) => return actix_web::ResponseError::error_response(&ApiError::internal(e)),
-                };
-                let digest = hex::encode(Sha256::digest(&bytes));
-                let etag = format!("\"{}\"", &digest[..32]);
-                let mut response =
-                    if etag_matches(req, &etag) { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-                response
-                    .insert_header((header::ETAG, etag.clone()))
-                    .insert_header((header::CACHE_CONTROL, STORE_CACHE_CONTROL))
-                    .insert_header(vary);
-                if etag_matches(req, &etag) {
-                    response.finish()
-                } else {
-                    response.content_type("application/json").body(bytes)
-                }
-            }
         }
     }
 }
 
-impl<T: Schema, const MOVES: bool> Schema for Cached<T, MOVES> {
+impl Schema for ProductPage {
     fn name() -> Option<String> {
-        T::name()
+        StoreProduct::name()
     }
 
     fn description() -> &'static str {
-        T::description()
+        StoreProduct::description()
     }
 
     fn raw_schema() -> DefaultSchemaRaw {
-        T::raw_schema()
+        StoreProduct::raw_schema()
     }
 }
 
-impl<T: Schema, const MOVES: bool> OperationModifier for Cached<T, MOVES> {
+impl OperationModifier for ProductPage {
     fn update_response(op: &mut DefaultOperationRaw) {
-        let mut schema = T::schema_with_ref();
-        schema.retain_ref();
+        Conditional::<StoreProduct>::update_response(op);
         op.responses.insert(
-            StatusCode::OK.as_str().into(),
+            StatusCode::MOVED_PERMANENTLY.as_str().into(),
             Either::Right(Response {
-                description: Some("OK, with an ETag and Cache-Control".into()),
-                schema: Some(schema),
+                description: Some("A slug the product had before: Location names its current page".into()),
                 ..Default::default()
             }),
         );
-        op.responses.insert(
-            StatusCode::NOT_MODIFIED.as_str().into(),
-            Either::Right(Response {
-                description: Some("Not modified: the If-None-Match ETag is current (no body)".into()),
-                ..Default::default()
-            }),
-        );
-        if MOVES {
-            op.responses.insert(
-                StatusCode::MOVED_PERMANENTLY.as_str().into(),
-                Either::Right(Response {
-                    description: Some("A slug the product had before: Location names its current page".into()),
-                    ..Default::default()
-                }),
-            );
-        }
     }
 }
 
 fn languages(req: &HttpRequest) -> Vec<String> {
     accepted_languages(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+/// Who acts, for the audit columns and the audit log: the staff member or API key, and the
+/// client's address (trusted proxies resolved by the kernel).
+fn acting<P>(auth: &Authorized<P>, req: &HttpRequest) -> Acting {
+    Acting::new(auth.actor(), agora_kernel::http::client_addr(req).map(|a| a.to_string()))
 }
 
 fn versioned(product: Product) -> Versioned<Product, 200> {
@@ -137,11 +100,12 @@ fn versioned(product: Product) -> Versioned<Product, 200> {
 #[api_v2_operation(tags(Admin), operation_id = "createProduct")]
 async fn create_product(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<NewProduct>,
 ) -> Result<Created<Product>, ApiError> {
-    let product = module.create_product(&tenant, body.into_inner(), &auth.actor()).await?;
+    let product = module.create_product(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
     let location = Area::Admin.path(&format!("{SCOPE}/products/{}", product.id));
     let version = product.version;
     Ok(Created::located(product, version, location))
@@ -174,13 +138,15 @@ async fn get_product(
 #[api_v2_operation(tags(Admin), operation_id = "updateProduct")]
 async fn update_product(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
     id: web::Path<ProductId>,
     body: web::Json<ProductPatch>,
 ) -> Result<Versioned<Product, 200>, ApiError> {
-    let product = module.update_product(&tenant, id.into_inner(), body.into_inner(), if_match.0, &auth.actor()).await?;
+    let product =
+        module.update_product(&tenant, id.into_inner(), body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(versioned(product))
 }
 
@@ -188,12 +154,13 @@ async fn update_product(
 #[api_v2_operation(tags(Admin), operation_id = "deleteProduct")]
 async fn delete_product(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
     id: web::Path<ProductId>,
 ) -> Result<NoContent, ApiError> {
-    module.delete_product(&tenant, id.into_inner(), if_match.0, &auth.actor()).await?;
+    module.delete_product(&tenant, id.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(NoContent)
 }
 
@@ -213,6 +180,7 @@ async fn product_history(
 #[api_v2_operation(tags(Admin), operation_id = "addVariant")]
 async fn add_variant(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
@@ -220,7 +188,7 @@ async fn add_variant(
     body: web::Json<NewVariant>,
 ) -> Result<Created<Product>, ApiError> {
     let id = id.into_inner();
-    let product = module.add_variant(&tenant, id, body.into_inner(), if_match.0, &auth.actor()).await?;
+    let product = module.add_variant(&tenant, id, body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     let version = product.version;
     Ok(Created::located(product, version, Area::Admin.path(&format!("{SCOPE}/products/{id}"))))
 }
@@ -229,6 +197,7 @@ async fn add_variant(
 #[api_v2_operation(tags(Admin), operation_id = "updateVariant")]
 async fn update_variant(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
@@ -237,7 +206,7 @@ async fn update_variant(
 ) -> Result<Versioned<Product, 200>, ApiError> {
     let (product, variant) = path.into_inner();
     let product =
-        module.update_variant(&tenant, product, variant, body.into_inner(), if_match.0, &auth.actor()).await?;
+        module.update_variant(&tenant, product, variant, body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(versioned(product))
 }
 
@@ -245,13 +214,14 @@ async fn update_variant(
 #[api_v2_operation(tags(Admin), operation_id = "deleteVariant")]
 async fn delete_variant(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
     path: web::Path<(ProductId, VariantId)>,
 ) -> Result<Versioned<Product, 200>, ApiError> {
     let (product, variant) = path.into_inner();
-    Ok(versioned(module.delete_variant(&tenant, product, variant, if_match.0, &auth.actor()).await?))
+    Ok(versioned(module.delete_variant(&tenant, product, variant, if_match.0, &acting(&auth, &req)).await?))
 }
 
 // ---- back office: categories ----
@@ -265,11 +235,12 @@ fn versioned_category(category: Category) -> Versioned<Category, 200> {
 #[api_v2_operation(tags(Admin), operation_id = "createCategory")]
 async fn create_category(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<NewCategory>,
 ) -> Result<Created<Category>, ApiError> {
-    let category = module.create_category(&tenant, body.into_inner(), &auth.actor()).await?;
+    let category = module.create_category(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
     let location = Area::Admin.path(&format!("{SCOPE}/categories/{}", category.id));
     let version = category.version;
     Ok(Created::located(category, version, location))
@@ -300,6 +271,7 @@ async fn get_category(
 #[api_v2_operation(tags(Admin), operation_id = "updateCategory")]
 async fn update_category(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
@@ -307,7 +279,7 @@ async fn update_category(
     body: web::Json<CategoryPatch>,
 ) -> Result<Versioned<Category, 200>, ApiError> {
     let category =
-        module.update_category(&tenant, id.into_inner(), body.into_inner(), if_match.0, &auth.actor()).await?;
+        module.update_category(&tenant, id.into_inner(), body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(versioned_category(category))
 }
 
@@ -315,12 +287,13 @@ async fn update_category(
 #[api_v2_operation(tags(Admin), operation_id = "deleteCategory")]
 async fn delete_category(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
     id: web::Path<CategoryId>,
 ) -> Result<NoContent, ApiError> {
-    module.delete_category(&tenant, id.into_inner(), if_match.0, &auth.actor()).await?;
+    module.delete_category(&tenant, id.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(NoContent)
 }
 
@@ -335,11 +308,12 @@ fn versioned_collection(collection: Collection) -> Versioned<Collection, 200> {
 #[api_v2_operation(tags(Admin), operation_id = "createCollection")]
 async fn create_collection(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<NewCollection>,
 ) -> Result<Created<Collection>, ApiError> {
-    let collection = module.create_collection(&tenant, body.into_inner(), &auth.actor()).await?;
+    let collection = module.create_collection(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
     let location = Area::Admin.path(&format!("{SCOPE}/collections/{}", collection.id));
     let version = collection.version;
     Ok(Created::located(collection, version, location))
@@ -370,6 +344,7 @@ async fn get_collection(
 #[api_v2_operation(tags(Admin), operation_id = "updateCollection")]
 async fn update_collection(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
@@ -377,7 +352,7 @@ async fn update_collection(
     body: web::Json<CollectionPatch>,
 ) -> Result<Versioned<Collection, 200>, ApiError> {
     let collection =
-        module.update_collection(&tenant, id.into_inner(), body.into_inner(), if_match.0, &auth.actor()).await?;
+        module.update_collection(&tenant, id.into_inner(), body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(versioned_collection(collection))
 }
 
@@ -385,12 +360,13 @@ async fn update_collection(
 #[api_v2_operation(tags(Admin), operation_id = "deleteCollection")]
 async fn delete_collection(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<CatalogModule>,
     id: web::Path<CollectionId>,
 ) -> Result<NoContent, ApiError> {
-    module.delete_collection(&tenant, id.into_inner(), if_match.0, &auth.actor()).await?;
+    module.delete_collection(&tenant, id.into_inner(), if_match.0, &acting(&auth, &req)).await?;
     Ok(NoContent)
 }
 
@@ -400,11 +376,12 @@ async fn delete_collection(
 #[api_v2_operation(tags(Admin), operation_id = "createProductType")]
 async fn create_product_type(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<NewProductType>,
 ) -> Result<Created<ProductType>, ApiError> {
-    let created = module.create_product_type(&tenant, body.into_inner(), &auth.actor()).await?;
+    let created = module.create_product_type(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
     let location = Area::Admin.path(&format!("{SCOPE}/product-types/{}", created.id));
     let version = created.version;
     Ok(Created::located(created, version, location))
@@ -433,6 +410,38 @@ async fn get_product_type(
     Ok(Versioned::new(found, version))
 }
 
+/// Rename a product type or replace its attributes; send `If-Match` with the ETag you read.
+#[api_v2_operation(tags(Admin), operation_id = "updateProductType")]
+async fn update_product_type(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<CatalogModule>,
+    id: web::Path<ProductTypeId>,
+    body: web::Json<ProductTypePatch>,
+) -> Result<Versioned<ProductType, 200>, ApiError> {
+    let updated = module
+        .update_product_type(&tenant, id.into_inner(), body.into_inner(), if_match.0, &acting(&auth, &req))
+        .await?;
+    let version = updated.version;
+    Ok(Versioned::new(updated, version))
+}
+
+/// Delete a product type; refused (409) while products are of it.
+#[api_v2_operation(tags(Admin), operation_id = "deleteProductType")]
+async fn delete_product_type(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<CatalogModule>,
+    id: web::Path<ProductTypeId>,
+) -> Result<NoContent, ApiError> {
+    module.delete_product_type(&tenant, id.into_inner(), if_match.0, &acting(&auth, &req)).await?;
+    Ok(NoContent)
+}
+
 /// The currencies prices may be given in.
 #[api_v2_operation(tags(Admin), operation_id = "getSoldCurrencies")]
 async fn get_currencies(
@@ -447,22 +456,24 @@ async fn get_currencies(
 #[api_v2_operation(tags(Admin), operation_id = "setSoldCurrencies")]
 async fn set_currencies(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<SoldCurrenciesInput>,
 ) -> Result<web::Json<SoldCurrencies>, ApiError> {
-    Ok(web::Json(module.set_sold_currencies(&tenant, body.into_inner(), &auth.actor()).await?))
+    Ok(web::Json(module.set_sold_currencies(&tenant, body.into_inner(), &acting(&auth, &req)).await?))
 }
 
 /// Add a group of words searches treat as the same.
 #[api_v2_operation(tags(Admin), operation_id = "createSearchSynonyms")]
 async fn create_synonyms(
     auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     body: web::Json<NewSynonyms>,
 ) -> Result<Created<Synonyms>, ApiError> {
-    let created = module.create_synonyms(&tenant, body.into_inner(), &auth.actor()).await?;
+    let created = module.create_synonyms(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
     let location = Area::Admin.path(&format!("{SCOPE}/synonyms/{}", created.id));
     let version = created.version;
     Ok(Created::located(created, version, location))
@@ -481,13 +492,146 @@ async fn list_synonyms(
 /// Remove a synonym group.
 #[api_v2_operation(tags(Admin), operation_id = "deleteSearchSynonyms")]
 async fn delete_synonyms(
-    _auth: Authorized<perm::CatalogManage>,
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<NoContent, ApiError> {
-    module.delete_synonyms(&tenant, id.into_inner()).await?;
+    module.delete_synonyms(&tenant, id.into_inner(), &acting(&auth, &req)).await?;
     Ok(NoContent)
+}
+
+// ---- back office: bulk changes ----
+
+/// A task was started: its id (progress, refused rows and the result at
+/// `GET /api/v1/admin/tasks/{task_id}`).
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub(crate) struct StartedTask {
+    task_id: TaskId,
+}
+
+/// The answer to starting a task: `202 Accepted`, its id, and `Location` naming where to watch it.
+pub(crate) struct TaskStarted {
+    task_id: TaskId,
+}
+
+impl Responder for TaskStarted {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
+        HttpResponse::Accepted()
+            .insert_header((header::LOCATION, Area::Admin.path(&format!("/tasks/{}", self.task_id))))
+            .json(StartedTask { task_id: self.task_id })
+    }
+}
+
+impl Schema for TaskStarted {
+    fn name() -> Option<String> {
+        StartedTask::name()
+    }
+
+    fn description() -> &'static str {
+        StartedTask::description()
+    }
+
+    fn raw_schema() -> DefaultSchemaRaw {
+        StartedTask::raw_schema()
+    }
+}
+
+impl OperationModifier for TaskStarted {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        let mut schema = StartedTask::schema_with_ref();
+        schema.retain_ref();
+        op.responses.insert(
+            StatusCode::ACCEPTED.as_str().into(),
+            Either::Right(Response {
+                description: Some("Started: the task's id; Location names where to watch it".into()),
+                schema: Some(schema),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
+/// Give many products one status (chosen by id or by the product list's filters), as a task.
+#[api_v2_operation(tags(Admin), operation_id = "bulkChangeProductStatus")]
+async fn bulk_status(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    body: web::Json<BulkStatusChange>,
+) -> Result<TaskStarted, ApiError> {
+    let task_id =
+        module.bulk_change_status(&tenant, body.into_inner(), &acting(&auth, &req), NewTask::by(&auth)).await?;
+    Ok(TaskStarted { task_id })
+}
+
+/// Change many products' prices by a percentage or by an amount per currency, as a task; a
+/// product whose price would fall below zero is reported and left as it was.
+#[api_v2_operation(tags(Admin), operation_id = "bulkChangeProductPrices")]
+async fn bulk_prices(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    body: web::Json<BulkPriceChange>,
+) -> Result<TaskStarted, ApiError> {
+    let task_id =
+        module.bulk_change_prices(&tenant, body.into_inner(), &acting(&auth, &req), NewTask::by(&auth)).await?;
+    Ok(TaskStarted { task_id })
+}
+
+/// Put many products into categories and take them out of others, as a task.
+#[api_v2_operation(tags(Admin), operation_id = "bulkChangeProductCategories")]
+async fn bulk_categories(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    body: web::Json<BulkCategoryChange>,
+) -> Result<TaskStarted, ApiError> {
+    let task_id =
+        module.bulk_change_categories(&tenant, body.into_inner(), &acting(&auth, &req), NewTask::by(&auth)).await?;
+    Ok(TaskStarted { task_id })
+}
+
+/// An import file larger than this is refused (413) before it is stored.
+const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Import products from a CSV file (UTF-8, one row per variant, upserted by SKU; the columns are
+/// in `docs/catalog-csv.md`), as a task. A wrong header or a file that is not UTF-8 is refused at
+/// once (422 naming the column or line); rows that do not fit are reported by the task with their
+/// line, the others applied. Running the same file again changes nothing.
+#[api_v2_operation(tags(Admin), operation_id = "importProducts", consumes = "text/csv")]
+async fn import_products(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    storage: web::Data<ConfiguredStorage>,
+    body: web::Payload,
+) -> Result<TaskStarted, ApiError> {
+    let bytes = images::read_upload(body, images::declared_length(&req), MAX_IMPORT_BYTES).await?;
+    let files = TenantFiles::new(storage.get().await?, &tenant.schema)?;
+    let file = csv_files::receive_upload::<ProductImport>(&files, bytes_stream(bytes), MAX_IMPORT_BYTES).await?;
+    let task_id = module.start_import(&tenant, file, &acting(&auth, &req), NewTask::by(&auth)).await?;
+    Ok(TaskStarted { task_id })
+}
+
+/// Export every product as CSV, one row per variant, as a task; the file is the task's result
+/// (`GET /api/v1/admin/tasks/{id}/result`).
+#[api_v2_operation(tags(Admin), operation_id = "exportProducts")]
+async fn export_products(
+    auth: Authorized<perm::CatalogManage>,
+    req: HttpRequest,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+) -> Result<TaskStarted, ApiError> {
+    let task_id = module.start_export(&tenant, &acting(&auth, &req), NewTask::by(&auth)).await?;
+    Ok(TaskStarted { task_id })
 }
 
 // ---- storefront ----
@@ -501,9 +645,9 @@ async fn store_products(
     module: web::Data<CatalogModule>,
     query: ListQuery<StoreSort>,
     filter: web::Query<StoreFilter>,
-) -> Result<Cached<StoreProductPage>, ApiError> {
-    let page = module.storefront().products(&tenant, filter.into_inner(), &query, languages(&req)).await?;
-    Ok(Cached::Fresh(page))
+) -> Result<Conditional<StoreProductPage>, ApiError> {
+    let page = module.store_products(&tenant, filter.into_inner(), &query, languages(&req)).await?;
+    Ok(Conditional::from_json_bytes(page))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -523,20 +667,20 @@ async fn store_product(
     module: web::Data<CatalogModule>,
     key: web::Path<String>,
     query: web::Query<ProductPageQuery>,
-) -> Result<Cached<StoreProduct, true>, ApiError> {
+) -> Result<ProductPage, ApiError> {
     let query = query.into_inner();
     let mut wanted = languages(&req);
     if let Some(locale) = query.locale {
         wanted.insert(0, locale);
     }
-    match module.storefront().product(&tenant, &key, query.currency, wanted).await? {
-        Found::Here(product) => Ok(Cached::Fresh(product)),
+    match module.store_product(&tenant, &key, query.currency, wanted).await? {
+        Found::Here(product) => Ok(ProductPage::Here(Conditional::from_json_bytes(product))),
         Found::MovedTo(slug) => {
             let mut location = Area::Store.path(&format!("{SCOPE}/products/{slug}"));
             if !req.query_string().is_empty() {
                 location = format!("{location}?{}", req.query_string());
             }
-            Ok(Cached::MovedTo(location))
+            Ok(ProductPage::MovedTo(location))
         }
     }
 }
@@ -548,8 +692,8 @@ async fn store_collection(
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     key: web::Path<String>,
-) -> Result<Cached<StoreCollection>, ApiError> {
-    Ok(Cached::Fresh(module.storefront().collection(&tenant, &key, languages(&req)).await?))
+) -> Result<Conditional<StoreCollection>, ApiError> {
+    Ok(Conditional::from_json_bytes(module.store_collection(&tenant, &key, languages(&req)).await?))
 }
 
 /// The category tree in the shopper's language.
@@ -558,8 +702,8 @@ async fn store_categories(
     req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
-) -> Result<Cached<Vec<StoreCategory>>, ApiError> {
-    Ok(Cached::Fresh(module.storefront().categories(&tenant, languages(&req)).await?))
+) -> Result<Conditional<Vec<StoreCategory>>, ApiError> {
+    Ok(Conditional::from_json_bytes(module.store_categories(&tenant, languages(&req)).await?))
 }
 
 /// A category by id or slug, with its breadcrumbs (its products: `GET /products?category=`).
@@ -569,8 +713,8 @@ async fn store_category(
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     key: web::Path<String>,
-) -> Result<Cached<StoreCategory>, ApiError> {
-    Ok(Cached::Fresh(module.storefront().category(&tenant, &key, languages(&req)).await?))
+) -> Result<Conditional<StoreCategory>, ApiError> {
+    Ok(Conditional::from_json_bytes(module.store_category(&tenant, &key, languages(&req)).await?))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -590,11 +734,10 @@ async fn store_search(
     module: web::Data<CatalogModule>,
     query: web::Query<SearchQuery>,
     filter: web::Query<StoreFilter>,
-) -> Result<Cached<StoreSearchResults>, ApiError> {
+) -> Result<Conditional<StoreSearchResults>, ApiError> {
     let SearchQuery { q, limit } = query.into_inner();
-    let results =
-        module.storefront().search(&tenant, q, filter.into_inner(), limit.unwrap_or(20), languages(&req)).await?;
-    Ok(Cached::Fresh(results))
+    let results = module.search(&tenant, q, filter.into_inner(), limit.unwrap_or(20), languages(&req)).await?;
+    Ok(Conditional::from_json_bytes(results))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -605,22 +748,15 @@ struct SuggestQuery {
     limit: Option<i64>,
 }
 
-/// Product names completing or correcting what the shopper is typing ("tshrit" → "T-Shirt").
-#[derive(Debug, Serialize, Apiv2Schema)]
-struct Suggestions {
-    suggestions: Vec<String>,
-}
-
 /// Autocomplete and typo-tolerant suggestions of product names.
 #[api_v2_operation(tags(Store), operation_id = "suggestStoreProducts")]
 async fn store_suggest(
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     query: web::Query<SuggestQuery>,
-) -> Result<Cached<Suggestions>, ApiError> {
+) -> Result<Conditional<Suggestions>, ApiError> {
     let SuggestQuery { q, limit } = query.into_inner();
-    let suggestions = module.storefront().suggest(&tenant, q, limit.unwrap_or(8)).await?;
-    Ok(Cached::Fresh(Suggestions { suggestions }))
+    Ok(Conditional::from_json_bytes(module.suggest(&tenant, q, limit.unwrap_or(8)).await?))
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
@@ -663,10 +799,20 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(create_product_type))
                 .route(web::get().to(list_product_types)),
         )
-        .service(web::resource("/product-types/{product_type_id}").route(web::get().to(get_product_type)))
+        .service(
+            web::resource("/product-types/{product_type_id}")
+                .route(web::get().to(get_product_type))
+                .route(web::patch().to(update_product_type))
+                .route(web::delete().to(delete_product_type)),
+        )
         .service(web::resource("/currencies").route(web::get().to(get_currencies)).route(web::put().to(set_currencies)))
         .service(web::resource("/synonyms").route(web::post().to(create_synonyms)).route(web::get().to(list_synonyms)))
-        .service(web::resource("/synonyms/{synonyms_id}").route(web::delete().to(delete_synonyms)));
+        .service(web::resource("/synonyms/{synonyms_id}").route(web::delete().to(delete_synonyms)))
+        .service(web::resource("/bulk/status").route(web::post().to(bulk_status)))
+        .service(web::resource("/bulk/prices").route(web::post().to(bulk_prices)))
+        .service(web::resource("/bulk/categories").route(web::post().to(bulk_categories)))
+        .service(web::resource("/imports").route(web::post().to(import_products)))
+        .service(web::resource("/exports").route(web::post().to(export_products)));
 }
 
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {

@@ -16,35 +16,58 @@
 //! - The storefront never sees a draft, archived, deleted or unpublished product: visibility is
 //!   one filter, [`storefront`], applied by every storefront read.
 //!
+//! - Every facade method opens one tenant transaction (`Database::in_tenant`) and calls the rules
+//!   (`products.rs`, `categories.rs`, …), which stamp the audit columns, write the shop's audit log
+//!   and publish through that transaction; `store.rs` only reads and writes rows.
+//! - Storefront reads go through the read cache ([`store_cache`]): a warm read costs no query, a
+//!   write drops what it changed after it commits, and no entry outlives the next scheduled
+//!   publication.
+//! - Bulk changes (status, prices, categories) and CSV import/export run as tasks
+//!   (`agora_kernel::tasks`); the CSV columns are in `docs/catalog-csv.md`.
+//!
 //! Currencies: the shop's default currency is always sold; staff add others with
 //! `PUT /api/v1/admin/catalog/currencies` (until the shop settings carry a currency list).
 
+mod bulk;
 mod categories;
 mod collections;
 mod error;
 mod events;
 mod http;
+mod jobs;
+mod product_csv;
 mod product_types;
 mod products;
 mod schema;
 pub mod search;
 mod store;
+mod store_cache;
 mod storefront;
 
+use actix_web::web::Bytes;
+use agora_kernel::cache::{Cache, Lookup};
+use agora_kernel::csv_files;
 use agora_kernel::events::{EventBus, EventBusBuilder};
-use agora_kernel::jobs::JobRegistry;
+use agora_kernel::jobs::{JobContext, JobError, JobRegistry};
 use agora_kernel::lists::{Keyset, ListQuery, Page};
 use agora_kernel::money::Money;
+use agora_kernel::storage::FileKey;
+use agora_kernel::tasks::{self, NewTask, TaskId};
 use agora_kernel::values::LocalizedText;
-use agora_kernel::{Actor, Database, TenantContext};
+use agora_kernel::{Acting, Actor, ApiError, Database, DbError, TenantContext};
 use chrono::{DateTime, Utc};
 use paperclip::actix::Apiv2Schema;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::CatalogError;
-pub use events::{PriceChanged, ProductCreated, ProductDeleted, ProductPublished, ProductUnpublished, ProductUpdated};
+pub use events::{
+    CategoryChanged, CollectionChanged, PriceChanged, ProductCreated, ProductDeleted, ProductPublished,
+    ProductTypeChanged, ProductUnpublished, ProductUpdated,
+};
 
 agora_kernel::typed_id! {
     /// A product of the catalog.
@@ -300,7 +323,7 @@ pub struct Product {
 }
 
 /// Filters of the back office's product list.
-#[derive(Debug, Clone, Default, Deserialize, Apiv2Schema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Apiv2Schema)]
 pub struct ProductFilter {
     pub status: Option<ProductStatus>,
     pub tag: Option<String>,
@@ -345,6 +368,14 @@ pub struct NewProductType {
     pub name: String,
     #[serde(default)]
     pub attributes: Vec<AttributeDefinition>,
+}
+
+/// Changes to a product type: its name, or its attributes (replaced as a whole).
+#[derive(Debug, Clone, Default, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductTypePatch {
+    pub name: Option<String>,
+    pub attributes: Option<Vec<AttributeDefinition>>,
 }
 
 /// A kind of product and the attributes its products have.
@@ -484,10 +515,53 @@ pub struct Synonyms {
     pub version: i64,
 }
 
+/// Which products a bulk change applies to: `ids`, or every product `filter` matches (the
+/// product list's filters; `{}` is every product). At most 10,000.
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkSelection {
+    pub ids: Option<Vec<ProductId>>,
+    pub filter: Option<ProductFilter>,
+}
+
+/// Give the selected products one status.
+#[derive(Debug, Clone, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStatusChange {
+    pub selection: BulkSelection,
+    pub status: ProductStatus,
+}
+
+/// Change the selected products' prices: by a percentage in every currency
+/// (`percent_basis_points`, `-1000` is 10 % off, compare-at prices alike), or by an amount in
+/// minor units per currency (`amounts`: `{"EUR": -500}`). A product any of whose prices would
+/// fall below zero is reported and left as it was.
+#[derive(Debug, Clone, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkPriceChange {
+    pub selection: BulkSelection,
+    pub percent_basis_points: Option<i64>,
+    pub amounts: Option<BTreeMap<String, i64>>,
+}
+
+/// Put the selected products into categories (`add`) and take them out of others (`remove`).
+#[derive(Debug, Clone, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCategoryChange {
+    pub selection: BulkSelection,
+    #[serde(default)]
+    pub add: Vec<CategoryId>,
+    #[serde(default)]
+    pub remove: Vec<CategoryId>,
+}
+
 pub use storefront::{
-    FacetValue, Facets, PriceRange, StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage,
-    StoreProductSummary, StoreSearchResults, StoreVariant, Storefront,
+    FacetValue, Facets, Found, PriceRange, StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage,
+    StoreProductSummary, StoreSearchResults, StoreVariant, Suggestions,
 };
+
+/// Who reads: reads write nothing, so no audit entry or stamp ever names this.
+static READER: Acting = Acting { actor: Actor::System("catalog"), ip: None };
 
 #[derive(Clone)]
 pub struct CatalogModule {
@@ -497,35 +571,43 @@ pub struct CatalogModule {
 struct Inner {
     db: Database,
     bus: EventBus,
+    cache: Cache,
     search: Arc<dyn search::SearchEngine>,
 }
 
 impl CatalogModule {
-    /// The catalog over `db`, publishing on `bus`, searching with PostgreSQL's full text search.
-    pub fn new(db: Database, bus: &EventBus) -> Self {
-        Self::with_search(db, bus, Arc::new(search::PostgresSearch))
+    /// The catalog over `db`, publishing on `bus`, keeping storefront answers in `cache`,
+    /// searching with PostgreSQL's full text search.
+    pub fn new(db: Database, bus: &EventBus, cache: Cache) -> Self {
+        Self::with_search(db, bus, cache, Arc::new(search::PostgresSearch))
     }
 
     /// The catalog with another search engine behind the port.
-    pub fn with_search(db: Database, bus: &EventBus, search: Arc<dyn search::SearchEngine>) -> Self {
-        Self { inner: Arc::new(Inner { db, bus: bus.clone(), search }) }
+    pub fn with_search(db: Database, bus: &EventBus, cache: Cache, search: Arc<dyn search::SearchEngine>) -> Self {
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), cache, search }) }
     }
 
-    fn writer(&self) -> products::Writer<'_> {
-        products::Writer { db: &self.inner.db, bus: &self.inner.bus, search: self.inner.search.as_ref() }
+    pub(crate) fn ports(&self) -> products::Ports<'_> {
+        products::Ports { bus: &self.inner.bus, search: self.inner.search.as_ref() }
+    }
+
+    fn db(&self) -> &Database {
+        &self.inner.db
     }
 
     pub async fn create_product(
         &self,
         tenant: &TenantContext,
         new: NewProduct,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Product, CatalogError> {
-        self.writer().create(tenant, new, actor).await
+        let ports = self.ports();
+        let result = self.db().in_tenant(tenant, acting, async |tx| products::create(tx, ports, new).await).await;
+        self.inner.cache.after_commit(tenant, result, |p| store_cache::product_written(p.id)).await
     }
 
     pub async fn product(&self, tenant: &TenantContext, id: ProductId) -> Result<Product, CatalogError> {
-        products::get(&self.inner.db, tenant, id).await
+        self.db().in_tenant(tenant, &READER, async |tx| products::get(tx, id).await).await
     }
 
     pub async fn list_products(
@@ -534,7 +616,7 @@ impl CatalogModule {
         query: &ListQuery<ProductSort>,
         filter: ProductFilter,
     ) -> Result<Page<Product>, agora_kernel::ApiError> {
-        products::list(&self.inner.db, tenant, query, filter).await
+        self.db().in_tenant(tenant, &READER, async |tx| products::list(tx, query, &filter).await).await
     }
 
     /// Changes a product; `expected_version` (from If-Match) guards against lost updates.
@@ -544,9 +626,14 @@ impl CatalogModule {
         id: ProductId,
         patch: ProductPatch,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Product, CatalogError> {
-        self.writer().update(tenant, id, patch, expected_version, actor).await
+        let ports = self.ports();
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| products::update(tx, ports, id, patch, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |p| store_cache::product_written(p.id)).await
     }
 
     /// Deletes a product (softly: its history and slugs stay, shoppers no longer see it).
@@ -555,9 +642,14 @@ impl CatalogModule {
         tenant: &TenantContext,
         id: ProductId,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<(), CatalogError> {
-        self.writer().delete(tenant, id, expected_version, actor).await
+        let ports = self.ports();
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| products::delete(tx, ports, id, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::product_written(id)).await
     }
 
     pub async fn product_history(
@@ -566,7 +658,7 @@ impl CatalogModule {
         id: ProductId,
         page: &Keyset<DateTime<Utc>>,
     ) -> Result<Page<ProductChange>, CatalogError> {
-        products::history(&self.inner.db, tenant, id, page.clone()).await
+        self.db().in_tenant(tenant, &READER, async |tx| products::history(tx, id, page).await).await
     }
 
     pub async fn add_variant(
@@ -575,9 +667,16 @@ impl CatalogModule {
         product_id: ProductId,
         new: NewVariant,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Product, CatalogError> {
-        self.writer().add_variant(tenant, product_id, new, expected_version, actor).await
+        let ports = self.ports();
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                products::add_variant(tx, ports, product_id, new, expected_version).await
+            })
+            .await;
+        self.inner.cache.after_commit(tenant, result, |p| store_cache::product_written(p.id)).await
     }
 
     pub async fn update_variant(
@@ -587,9 +686,16 @@ impl CatalogModule {
         variant_id: VariantId,
         patch: VariantPatch,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Product, CatalogError> {
-        self.writer().update_variant(tenant, product_id, variant_id, patch, expected_version, actor).await
+        let ports = self.ports();
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                products::update_variant(tx, ports, product_id, variant_id, patch, expected_version).await
+            })
+            .await;
+        self.inner.cache.after_commit(tenant, result, |p| store_cache::product_written(p.id)).await
     }
 
     pub async fn delete_variant(
@@ -598,27 +704,36 @@ impl CatalogModule {
         product_id: ProductId,
         variant_id: VariantId,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Product, CatalogError> {
-        self.writer().delete_variant(tenant, product_id, variant_id, expected_version, actor).await
+        let ports = self.ports();
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                products::delete_variant(tx, ports, product_id, variant_id, expected_version).await
+            })
+            .await;
+        self.inner.cache.after_commit(tenant, result, |p| store_cache::product_written(p.id)).await
     }
 
     pub async fn create_category(
         &self,
         tenant: &TenantContext,
         new: NewCategory,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Category, CatalogError> {
-        categories::create(&self.inner.db, tenant, new, actor).await
+        let result =
+            self.db().in_tenant(tenant, acting, async |tx| categories::create(tx, &self.inner.bus, new).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::CATEGORIES)).await
     }
 
     /// Every category, parents before children, siblings by position.
     pub async fn list_categories(&self, tenant: &TenantContext) -> Result<Vec<Category>, CatalogError> {
-        categories::list(&self.inner.db, tenant).await
+        self.db().in_tenant(tenant, &READER, async |tx| categories::list(tx).await).await
     }
 
     pub async fn category(&self, tenant: &TenantContext, id: CategoryId) -> Result<Category, CatalogError> {
-        categories::get(&self.inner.db, tenant, id).await
+        self.db().in_tenant(tenant, &READER, async |tx| categories::get(tx, id).await).await
     }
 
     /// Renames, moves or reorders a category; a move under its own subtree is refused.
@@ -628,9 +743,15 @@ impl CatalogModule {
         id: CategoryId,
         patch: CategoryPatch,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Category, CatalogError> {
-        categories::update(&self.inner.db, tenant, id, patch, expected_version, actor).await
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                categories::update(tx, &self.inner.bus, id, patch, expected_version).await
+            })
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::CATEGORIES)).await
     }
 
     /// Deletes a category with no live subcategories; its products leave it.
@@ -639,26 +760,36 @@ impl CatalogModule {
         tenant: &TenantContext,
         id: CategoryId,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<(), CatalogError> {
-        categories::delete(&self.inner.db, tenant, id, expected_version, actor).await
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| categories::delete(tx, &self.inner.bus, id, expected_version).await)
+            .await;
+        self.inner
+            .cache
+            .after_commit(tenant, result, |_| store_cache::written(store_cache::CATEGORIES))
+            .await
+            .map(|_| ())
     }
 
     pub async fn create_collection(
         &self,
         tenant: &TenantContext,
         new: NewCollection,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Collection, CatalogError> {
-        collections::create(&self.inner.db, tenant, new, actor).await
+        let result =
+            self.db().in_tenant(tenant, acting, async |tx| collections::create(tx, &self.inner.bus, new).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::COLLECTIONS)).await
     }
 
     pub async fn list_collections(&self, tenant: &TenantContext) -> Result<Vec<Collection>, CatalogError> {
-        collections::list(&self.inner.db, tenant).await
+        self.db().in_tenant(tenant, &READER, async |tx| collections::list(tx).await).await
     }
 
     pub async fn collection(&self, tenant: &TenantContext, id: CollectionId) -> Result<Collection, CatalogError> {
-        collections::get(&self.inner.db, tenant, id).await
+        self.db().in_tenant(tenant, &READER, async |tx| collections::get(tx, id).await).await
     }
 
     pub async fn update_collection(
@@ -667,9 +798,15 @@ impl CatalogModule {
         id: CollectionId,
         patch: CollectionPatch,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Collection, CatalogError> {
-        collections::update(&self.inner.db, tenant, id, patch, expected_version, actor).await
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                collections::update(tx, &self.inner.bus, id, patch, expected_version).await
+            })
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::COLLECTIONS)).await
     }
 
     pub async fn delete_collection(
@@ -677,61 +814,436 @@ impl CatalogModule {
         tenant: &TenantContext,
         id: CollectionId,
         expected_version: Option<i64>,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<(), CatalogError> {
-        collections::delete(&self.inner.db, tenant, id, expected_version, actor).await
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| collections::delete(tx, &self.inner.bus, id, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::COLLECTIONS)).await
     }
 
     pub async fn create_product_type(
         &self,
         tenant: &TenantContext,
         new: NewProductType,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<ProductType, CatalogError> {
-        product_types::create(&self.inner.db, tenant, new, actor).await
+        let result =
+            self.db().in_tenant(tenant, acting, async |tx| product_types::create(tx, &self.inner.bus, new).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
     }
 
     pub async fn list_product_types(&self, tenant: &TenantContext) -> Result<Vec<ProductType>, CatalogError> {
-        product_types::list(&self.inner.db, tenant).await
+        self.db().in_tenant(tenant, &READER, async |tx| product_types::list(tx).await).await
     }
 
     pub async fn product_type(&self, tenant: &TenantContext, id: ProductTypeId) -> Result<ProductType, CatalogError> {
-        product_types::get(&self.inner.db, tenant, id).await
+        self.db().in_tenant(tenant, &READER, async |tx| product_types::get(tx, id).await).await
+    }
+
+    /// Renames a product type or replaces its attributes.
+    pub async fn update_product_type(
+        &self,
+        tenant: &TenantContext,
+        id: ProductTypeId,
+        patch: ProductTypePatch,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<ProductType, CatalogError> {
+        let bus = &self.inner.bus;
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| product_types::update(tx, bus, id, patch, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
+    }
+
+    /// Deletes a product type no live product is of.
+    pub async fn delete_product_type(
+        &self,
+        tenant: &TenantContext,
+        id: ProductTypeId,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<(), CatalogError> {
+        let bus = &self.inner.bus;
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| product_types::delete(tx, bus, id, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
     }
 
     pub async fn sold_currencies(&self, tenant: &TenantContext) -> Result<SoldCurrencies, CatalogError> {
-        products::sold_currencies(&self.inner.db, tenant).await
+        self.db().in_tenant(tenant, &READER, async |tx| products::sold_currencies(tx).await).await
     }
 
     pub async fn set_sold_currencies(
         &self,
         tenant: &TenantContext,
         input: SoldCurrenciesInput,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<SoldCurrencies, CatalogError> {
-        products::set_sold_currencies(&self.inner.db, tenant, input, actor).await
+        let result =
+            self.db().in_tenant(tenant, acting, async |tx| products::set_sold_currencies(tx, input).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::SHOP)).await
     }
 
     pub async fn create_synonyms(
         &self,
         tenant: &TenantContext,
         new: NewSynonyms,
-        actor: &Actor,
+        acting: &Acting,
     ) -> Result<Synonyms, CatalogError> {
-        search::create_synonyms(&self.inner.db, tenant, new, actor).await
+        let result = self.db().in_tenant(tenant, acting, async |tx| search::create_synonyms(tx, new).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
     }
 
     pub async fn list_synonyms(&self, tenant: &TenantContext) -> Result<Vec<Synonyms>, CatalogError> {
-        search::list_synonyms(&self.inner.db, tenant).await
+        self.db().in_tenant(tenant, &READER, async |tx| search::list_synonyms(tx).await).await
     }
 
-    pub async fn delete_synonyms(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<(), CatalogError> {
-        search::delete_synonyms(&self.inner.db, tenant, id).await
+    pub async fn delete_synonyms(
+        &self,
+        tenant: &TenantContext,
+        id: uuid::Uuid,
+        acting: &Acting,
+    ) -> Result<(), CatalogError> {
+        let result = self.db().in_tenant(tenant, acting, async |tx| search::delete_synonyms(tx, id).await).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
     }
 
-    /// What shoppers see.
-    pub fn storefront(&self) -> Storefront<'_> {
-        Storefront { db: &self.inner.db, search: self.inner.search.as_ref() }
+    // ---- bulk changes (tasks) ----
+
+    /// Starts giving the selected products one status; the task's id (progress and refused
+    /// products at `GET /api/v1/admin/tasks/{id}`).
+    pub async fn bulk_change_status(
+        &self,
+        tenant: &TenantContext,
+        request: BulkStatusChange,
+        acting: &Acting,
+        task: NewTask,
+    ) -> Result<TaskId, CatalogError> {
+        let (selection, change) = bulk::status(request)?;
+        self.start_bulk_change(tenant, acting, task, selection, change).await
+    }
+
+    /// Starts changing the selected products' prices.
+    pub async fn bulk_change_prices(
+        &self,
+        tenant: &TenantContext,
+        request: BulkPriceChange,
+        acting: &Acting,
+        task: NewTask,
+    ) -> Result<TaskId, CatalogError> {
+        let job = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                let shop = products::shop(tx.conn()).await?;
+                let (selection, change) = bulk::prices(request, &shop)?;
+                let job = jobs::BulkChange { selection, change, by: bulk::Author::of(tx.actor()) };
+                Ok::<_, CatalogError>(tasks::start(tx, &job, task).await?)
+            })
+            .await?;
+        Ok(job)
+    }
+
+    /// Starts putting the selected products into categories and taking them out of others.
+    pub async fn bulk_change_categories(
+        &self,
+        tenant: &TenantContext,
+        request: BulkCategoryChange,
+        acting: &Acting,
+        task: NewTask,
+    ) -> Result<TaskId, CatalogError> {
+        self.db()
+            .in_tenant(tenant, acting, async |tx| {
+                let (selection, change) = bulk::categories(tx, request).await?;
+                let job = jobs::BulkChange { selection, change, by: bulk::Author::of(tx.actor()) };
+                Ok::<_, CatalogError>(tasks::start(tx, &job, task).await?)
+            })
+            .await
+    }
+
+    async fn start_bulk_change(
+        &self,
+        tenant: &TenantContext,
+        acting: &Acting,
+        task: NewTask,
+        selection: BulkSelection,
+        change: bulk::Change,
+    ) -> Result<TaskId, CatalogError> {
+        let job = jobs::BulkChange { selection, change, by: bulk::Author::of(&acting.actor) };
+        self.db().in_tenant(tenant, acting, async |tx| Ok(tasks::start(tx, &job, task).await?)).await
+    }
+
+    /// The bulk change job: the selection, then the products in batches (each batch one
+    /// transaction, each product a savepoint in it), the task's progress saved with each batch
+    /// and the storefront's copies of the changed products dropped after it commits.
+    pub(crate) async fn run_bulk_change(&self, ctx: &JobContext, job: jobs::BulkChange) -> Result<(), JobError> {
+        let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("a bulk change belongs to a shop"))?;
+        let mut progress = ctx.progress().await?;
+        if progress.is_cancel_requested() {
+            return progress.cancelled().await;
+        }
+        let acting = Acting::new(job.by.actor(), None);
+        let ids = self.db().in_tenant(&tenant, &acting, async |tx| bulk::select(tx, &job.selection).await).await?;
+        progress.set_total(i64::try_from(ids.len()).unwrap_or(i64::MAX));
+        let ports = self.ports();
+        for (batch, chunk) in ids.chunks(bulk::BATCH).enumerate() {
+            let (changed, cancel) = self
+                .db()
+                .in_tenant(&tenant, &acting, async |tx| {
+                    let mut changed = Vec::new();
+                    for (i, id) in chunk.iter().enumerate() {
+                        let line = i64::try_from(batch * bulk::BATCH + i + 1).unwrap_or(i64::MAX);
+                        store::savepoint(tx.conn()).await?;
+                        match bulk::apply(tx, ports, *id, &job.change).await {
+                            Ok(done) => {
+                                store::release_savepoint(tx.conn()).await?;
+                                if done {
+                                    changed.push(*id);
+                                }
+                            }
+                            Err(e) => {
+                                store::rollback_to_savepoint(tx.conn()).await?;
+                                progress.row_failed(line, bulk::refused(*id, e)?);
+                            }
+                        }
+                    }
+                    progress.advance(i64::try_from(chunk.len()).unwrap_or(i64::MAX));
+                    let cancel = progress.save(tx.conn()).await?;
+                    Ok::<_, JobError>((changed, cancel))
+                })
+                .await?;
+            if !changed.is_empty() {
+                let mut tags: Vec<String> = changed.iter().map(|id| store_cache::product(*id)).collect();
+                tags.push(store_cache::LISTING.into());
+                self.inner.cache.invalidate(&tenant, &tags).await;
+            }
+            if cancel {
+                return progress.cancelled().await;
+            }
+        }
+        progress.succeed(None).await
+    }
+
+    // ---- CSV import and export (tasks) ----
+
+    /// Starts importing a product file stored by `agora_kernel::csv_files::receive_upload`.
+    pub async fn start_import(
+        &self,
+        tenant: &TenantContext,
+        file: FileKey,
+        acting: &Acting,
+        task: NewTask,
+    ) -> Result<TaskId, CatalogError> {
+        let job = jobs::ImportProducts { file: file.as_str().to_string() };
+        self.db().in_tenant(tenant, acting, async |tx| Ok(tasks::start(tx, &job, task).await?)).await
+    }
+
+    /// Starts exporting every live variant; the file is the task's result.
+    pub async fn start_export(
+        &self,
+        tenant: &TenantContext,
+        acting: &Acting,
+        task: NewTask,
+    ) -> Result<TaskId, CatalogError> {
+        let job = jobs::ExportProducts {};
+        self.db().in_tenant(tenant, acting, async |tx| Ok(tasks::start(tx, &job, task).await?)).await
+    }
+
+    pub(crate) async fn run_import(&self, ctx: &JobContext, file: &FileKey) -> Result<(), JobError> {
+        let import = product_csv::ProductImport { catalog: self.clone(), touched: Default::default() };
+        let result = csv_files::run_import(ctx, &import, file).await;
+        // The batches committed as they went; the storefront drops its copies once at the end.
+        let touched = import.touched.into_inner().unwrap_or_default();
+        if let (Some(tenant), false) = (&ctx.tenant, touched.is_empty()) {
+            let mut tags: Vec<String> = touched.into_iter().map(store_cache::product).collect();
+            tags.push(store_cache::LISTING.into());
+            self.inner.cache.invalidate(tenant, &tags).await;
+        }
+        result
+    }
+
+    pub(crate) async fn run_export(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("an export belongs to a shop"))?;
+        let shop = self
+            .db()
+            .in_tenant(&tenant, &READER, async |tx| products::shop(tx.conn()).await)
+            .await
+            .map_err(JobError::retry)?;
+        let export = product_csv::ProductExport { default_locale: shop.default_locale, currencies: shop.currencies };
+        csv_files::run_export(ctx, &export, "products.csv").await
+    }
+
+    // ---- what shoppers see, read through the storefront cache ----
+
+    /// The cached answer of `key`, or `load`'s (serialized, then kept under its tags for its
+    /// time to live). A cached answer costs no database query.
+    async fn read_through<T: Serialize>(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        load: impl Future<Output = Result<Shelved<T>, ApiError>>,
+    ) -> Result<Bytes, ApiError> {
+        let fill = match self.inner.cache.lookup(tenant, key).await {
+            Lookup::Hit(body) => return Ok(body),
+            Lookup::Miss(fill) => fill,
+        };
+        let shelved = load.await?;
+        let body = Bytes::from(serde_json::to_vec(&shelved.value).map_err(ApiError::internal)?);
+        if shelved.ttl >= Duration::from_secs(1) {
+            self.inner.cache.fill(fill, &shelved.tags, body.clone(), shelved.ttl).await;
+        }
+        Ok(body)
+    }
+
+    /// A page of visible products matching `filter`, with facet counts over all of them (JSON of
+    /// [`StoreProductPage`]).
+    pub async fn store_products(
+        &self,
+        tenant: &TenantContext,
+        filter: StoreFilter,
+        query: &ListQuery<StoreSort>,
+        languages: Vec<String>,
+    ) -> Result<Bytes, ApiError> {
+        let key = store_cache::key("products", (&filter, format!("{query:?}"), &languages));
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::products(tx, filter, query, languages).await?;
+            let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
+            Ok::<_, ApiError>(Shelved::listing(value, next_change))
+        });
+        self.read_through(tenant, &key, load).await
+    }
+
+    /// A visible product by id or by slug in any language (JSON of [`StoreProduct`]); an old slug
+    /// answers where it moved.
+    pub async fn store_product(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        currency: Option<String>,
+        languages: Vec<String>,
+    ) -> Result<Found<Bytes>, ApiError> {
+        let cache_key = store_cache::key("product", (key, &currency, &languages));
+        let fill = match self.inner.cache.lookup(tenant, &cache_key).await {
+            Lookup::Hit(body) => return Ok(Found::Here(body)),
+            Lookup::Miss(fill) => fill,
+        };
+        let key = key.to_string();
+        let found = self
+            .db()
+            .in_tenant(tenant, &READER, async |tx| storefront::product(tx, key, currency, languages).await)
+            .await?;
+        let (product, until) = match found {
+            Found::Here(found) => found,
+            // A redirect is cheap to find again and changes with any product's slugs.
+            Found::MovedTo(slug) => return Ok(Found::MovedTo(slug)),
+        };
+        let body = Bytes::from(serde_json::to_vec(&product).map_err(ApiError::internal)?);
+        let ttl = store_cache::ttl_until(until);
+        if ttl >= Duration::from_secs(1) {
+            let tags = [store_cache::product(product.id), store_cache::CATEGORIES.into(), store_cache::SHOP.into()];
+            self.inner.cache.fill(fill, &tags, body.clone(), ttl).await;
+        }
+        Ok(Found::Here(body))
+    }
+
+    /// The category tree in the shopper's language, parents before children (JSON of a list of
+    /// [`StoreCategory`]).
+    pub async fn store_categories(&self, tenant: &TenantContext, languages: Vec<String>) -> Result<Bytes, ApiError> {
+        let key = store_cache::key("categories", &languages);
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::categories(tx, languages).await?;
+            Ok::<_, ApiError>(Shelved::tagged(value, store_cache::CATEGORIES))
+        });
+        self.read_through(tenant, &key, load).await
+    }
+
+    /// One category by id or slug, with its breadcrumbs (JSON of [`StoreCategory`]).
+    pub async fn store_category(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        languages: Vec<String>,
+    ) -> Result<Bytes, ApiError> {
+        let cache_key = store_cache::key("category", (key, &languages));
+        let key = key.to_string();
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::category(tx, key, languages).await?;
+            Ok::<_, ApiError>(Shelved::tagged(value, store_cache::CATEGORIES))
+        });
+        self.read_through(tenant, &cache_key, load).await
+    }
+
+    /// One collection by id or slug (JSON of [`StoreCollection`]).
+    pub async fn store_collection(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        languages: Vec<String>,
+    ) -> Result<Bytes, ApiError> {
+        let cache_key = store_cache::key("collection", (key, &languages));
+        let key = key.to_string();
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::collection(tx, key, languages).await?;
+            Ok::<_, ApiError>(Shelved::tagged(value, store_cache::COLLECTIONS))
+        });
+        self.read_through(tenant, &cache_key, load).await
+    }
+
+    /// Visible products matching `text`, best first, with facets and suggestions (JSON of
+    /// [`StoreSearchResults`]).
+    pub async fn search(
+        &self,
+        tenant: &TenantContext,
+        text: String,
+        filter: StoreFilter,
+        limit: i64,
+        languages: Vec<String>,
+    ) -> Result<Bytes, ApiError> {
+        let key = store_cache::key("search", (&text, &filter, limit, &languages));
+        let engine = self.inner.search.as_ref();
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::search(tx, engine, text, filter, limit, languages).await?;
+            let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
+            Ok::<_, ApiError>(Shelved::listing(value, next_change))
+        });
+        self.read_through(tenant, &key, load).await
+    }
+
+    /// Names of visible products completing or correcting what the shopper typed (JSON of a
+    /// list of names).
+    pub async fn suggest(&self, tenant: &TenantContext, text: String, limit: i64) -> Result<Bytes, ApiError> {
+        let key = store_cache::key("suggestions", (&text, limit));
+        let engine = self.inner.search.as_ref();
+        let load = self.db().in_tenant(tenant, &READER, async |tx| {
+            let value = storefront::suggest(tx, engine, text, limit).await?;
+            let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
+            Ok::<_, ApiError>(Shelved::listing(value, next_change))
+        });
+        self.read_through(tenant, &key, load).await
+    }
+}
+
+/// A storefront answer on its way into the cache: the value, its tags and its time to live.
+struct Shelved<T> {
+    value: T,
+    tags: Vec<String>,
+    ttl: Duration,
+}
+
+impl<T> Shelved<T> {
+    /// A list of products: dropped by any write to the catalog, kept until the next scheduled
+    /// publication at the latest.
+    fn listing(value: T, next_change: Option<DateTime<Utc>>) -> Self {
+        Self { value, tags: vec![store_cache::LISTING.into()], ttl: store_cache::ttl_until(next_change) }
+    }
+
+    fn tagged(value: T, tag: &str) -> Self {
+        Self { value, tags: vec![tag.into()], ttl: store_cache::TTL }
     }
 }
 
@@ -749,8 +1261,11 @@ impl agora_kernel::Module for CatalogModule {
         cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
     }
 
-    fn background(&self, events: &mut EventBusBuilder, _jobs: &mut JobRegistry) -> Result<(), String> {
+    fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         events::declare(events);
+        jobs::register(jobs);
+        // The jobs reach the catalog (its database, bus, cache and search engine) as a resource.
+        jobs.provide(Arc::new(self.clone()));
         Ok(())
     }
 }

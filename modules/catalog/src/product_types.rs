@@ -1,9 +1,13 @@
 //! Product types: the attributes (typed, optionally filterable) their products carry.
 
+use crate::events::ProductTypeChanged;
 use crate::store::{self, ProductTypeRow};
-use crate::{AttributeDefinition, AttributeKind, CatalogError, NewProductType, ProductType, ProductTypeId};
-use agora_kernel::{Actor, CommonError, Database, FieldError, TenantContext};
-use chrono::Utc;
+use crate::{
+    AttributeDefinition, AttributeKind, CatalogError, NewProductType, ProductType, ProductTypeId, ProductTypePatch,
+};
+use agora_kernel::events::EventBus;
+use agora_kernel::{CommonError, FieldError, TenantTx, Version};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 const MAX_ATTRIBUTES: usize = 50;
@@ -31,6 +35,11 @@ fn is_code(code: &str) -> bool {
 }
 
 fn check(new: &NewProductType) -> Result<String, CatalogError> {
+    check_fields(&new.name, &new.attributes)
+}
+
+fn check_fields(name: &str, attributes: &[AttributeDefinition]) -> Result<String, CatalogError> {
+    let new = NewProductType { name: name.to_string(), attributes: attributes.to_vec() };
     let mut errors = Vec::new();
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
@@ -80,41 +89,84 @@ fn check(new: &NewProductType) -> Result<String, CatalogError> {
 }
 
 pub(crate) async fn create(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     new: NewProductType,
-    actor: &Actor,
 ) -> Result<ProductType, CatalogError> {
     let name = check(&new)?;
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        if store::product_type_named(conn, &name).await? {
-            return Err(CatalogError::ProductTypeNameTaken(name));
-        }
-        let attributes = serde_json::to_value(&new.attributes).unwrap_or_default();
-        let row = store::insert_product_type(conn, ProductTypeId::new_v7(), &name, attributes, &who, Utc::now())
-            .await
-            .map_err(|e| match e {
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                    CatalogError::ProductTypeNameTaken(name.clone())
-                }
-                other => other.into(),
-            })?;
-        Ok(to_product_type(row))
-    })
-    .await
+    if store::product_type_named(tx.conn(), &name).await? {
+        return Err(CatalogError::ProductTypeNameTaken(name));
+    }
+    let attributes = serde_json::to_value(&new.attributes).unwrap_or_default();
+    let stamp = tx.stamp();
+    let row = store::insert_product_type(tx.conn(), ProductTypeId::new_v7(), &name, attributes, &stamp).await.map_err(
+        |e| match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                CatalogError::ProductTypeNameTaken(name.clone())
+            }
+            other => other.into(),
+        },
+    )?;
+    tx.audit("catalog.product_type.created", Some(row.id.to_string()), json!({"name": row.name})).await?;
+    let event = ProductTypeChanged { product_type_id: row.id.into(), action: "created".into(), version: row.version };
+    tx.publish(bus, &event).await?;
+    Ok(to_product_type(row))
 }
 
-pub(crate) async fn list(db: &Database, tenant: &TenantContext) -> Result<Vec<ProductType>, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        Ok(store::product_types(conn).await?.into_iter().map(to_product_type).collect())
-    })
-    .await
+pub(crate) async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<ProductType>, CatalogError> {
+    Ok(store::product_types(tx.conn()).await?.into_iter().map(to_product_type).collect())
 }
 
-pub(crate) async fn get(db: &Database, tenant: &TenantContext, id: ProductTypeId) -> Result<ProductType, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::product_type(conn, id).await?.map(to_product_type).ok_or(CatalogError::ProductTypeNotFound)
-    })
-    .await
+pub(crate) async fn get(tx: &mut TenantTx<'_>, id: ProductTypeId) -> Result<ProductType, CatalogError> {
+    store::product_type(tx.conn(), id).await?.map(to_product_type).ok_or(CatalogError::ProductTypeNotFound)
+}
+
+/// Renames a product type or changes its attributes. Products keep the values they have; the
+/// next change to one checks them against the type as it is then.
+pub(crate) async fn update(
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
+    id: ProductTypeId,
+    patch: ProductTypePatch,
+    expected: Option<i64>,
+) -> Result<ProductType, CatalogError> {
+    let current = store::lock_product_type(tx.conn(), id).await?.ok_or(CatalogError::ProductTypeNotFound)?;
+    Version::check(expected, current.version)?;
+    let attributes = patch.attributes.unwrap_or_else(|| definitions(&current.attributes));
+    let name = check_fields(patch.name.as_deref().unwrap_or(&current.name), &attributes)?;
+    if name == current.name && attributes == definitions(&current.attributes) {
+        return Ok(to_product_type(current));
+    }
+    if store::product_type_named_other(tx.conn(), &name, id).await? {
+        return Err(CatalogError::ProductTypeNameTaken(name));
+    }
+    let stamp = tx.stamp();
+    let json = serde_json::to_value(&attributes).unwrap_or_default();
+    let row = store::update_product_type(tx.conn(), id, &name, json, &stamp).await?;
+    tx.audit("catalog.product_type.updated", Some(id.to_string()), json!({"name": row.name})).await?;
+    let event = ProductTypeChanged { product_type_id: id.into(), action: "updated".into(), version: row.version };
+    tx.publish(bus, &event).await?;
+    Ok(to_product_type(row))
+}
+
+/// Deletes a product type no live product is of (409 while any is).
+pub(crate) async fn delete(
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
+    id: ProductTypeId,
+    expected: Option<i64>,
+) -> Result<(), CatalogError> {
+    let current = store::lock_product_type(tx.conn(), id).await?.ok_or(CatalogError::ProductTypeNotFound)?;
+    Version::check(expected, current.version)?;
+    let products = store::products_of_type(tx.conn(), id).await?;
+    if products > 0 {
+        return Err(CatalogError::ProductTypeInUse { products });
+    }
+    let stamp = tx.stamp();
+    store::soft_delete_product_type(tx.conn(), id, &stamp).await?;
+    tx.audit("catalog.product_type.deleted", Some(id.to_string()), json!({"name": current.name})).await?;
+    let event =
+        ProductTypeChanged { product_type_id: id.into(), action: "deleted".into(), version: current.version + 1 };
+    tx.publish(bus, &event).await?;
+    Ok(())
 }

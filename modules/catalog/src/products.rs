@@ -15,11 +15,12 @@ use crate::{
 };
 use agora_kernel::events::EventBus;
 use agora_kernel::lists::{Keyset, ListQuery, Page};
-use agora_kernel::money::{Currency, Money};
+use agora_kernel::money::{Currency, Money, Rounding};
 use agora_kernel::values::{LocalizedText, Sku};
-use agora_kernel::{Actor, CommonError, Database, FieldError, TenantContext, Version};
+use agora_kernel::{CommonError, FieldError, Stamp, TenantTx, Version};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -50,9 +51,10 @@ pub(crate) async fn shop(conn: &mut AsyncPgConnection) -> Result<Shop, CatalogEr
     })
 }
 
-/// The writes, with what each needs besides the connection.
-pub(crate) struct Writer<'a> {
-    pub db: &'a Database,
+/// What product writes need besides the transaction: the bus their events go out on and the
+/// search engine their documents are refreshed in.
+#[derive(Clone, Copy)]
+pub(crate) struct Ports<'a> {
     pub bus: &'a EventBus,
     pub search: &'a dyn SearchEngine,
 }
@@ -328,7 +330,7 @@ async fn claim_slugs(
     conn: &mut AsyncPgConnection,
     product: ProductId,
     slugs: &BTreeMap<String, (String, bool)>,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> Result<(), CatalogError> {
     for (locale, (slug, asked)) in slugs {
         let mut slug = slug.clone();
@@ -345,7 +347,7 @@ async fn claim_slugs(
                 }
             }
         }
-        store::set_current_slug(conn, product, locale, &slug, at).await?;
+        store::set_current_slug(conn, product, locale, &slug, stamp.at).await?;
     }
     Ok(())
 }
@@ -529,565 +531,590 @@ async fn lock_current(
     Ok(row)
 }
 
-impl Writer<'_> {
-    /// Refreshes the product's search document from what is stored now.
-    async fn reindex(&self, conn: &mut AsyncPgConnection, product: &Product, shop: &Shop) -> Result<(), CatalogError> {
-        let texts = |t: &LocalizedText| t.locales().filter_map(|l| t.exact(l)).map(str::to_string).collect::<Vec<_>>();
-        let mut codes: Vec<String> = Vec::new();
-        for v in &product.variants {
-            codes.push(v.sku.clone());
-            codes.extend(v.barcode.clone());
-            codes.extend(v.option_values.values().cloned());
+/// Refreshes the product's search document from what is stored now.
+async fn reindex(
+    tx: &mut TenantTx<'_>,
+    search: &dyn SearchEngine,
+    product: &Product,
+    shop: &Shop,
+) -> Result<(), CatalogError> {
+    let texts = |t: &LocalizedText| t.locales().filter_map(|l| t.exact(l)).map(str::to_string).collect::<Vec<_>>();
+    let mut codes: Vec<String> = Vec::new();
+    for v in &product.variants {
+        codes.push(v.sku.clone());
+        codes.extend(v.barcode.clone());
+        codes.extend(v.option_values.values().cloned());
+    }
+    for value in product.attributes.values() {
+        match value {
+            Value::String(s) => codes.push(s.clone()),
+            Value::Array(items) => codes.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
+            Value::Number(n) => codes.push(n.to_string()),
+            _ => {}
         }
-        for value in product.attributes.values() {
-            match value {
-                Value::String(s) => codes.push(s.clone()),
-                Value::Array(items) => codes.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
-                Value::Number(n) => codes.push(n.to_string()),
-                _ => {}
-            }
-        }
-        codes.extend(product.tags.iter().cloned());
-        let doc = SearchDocument {
-            product_id: product.id,
-            names: texts(&product.name),
-            codes,
-            descriptions: texts(&product.description),
-            active: product.status == ProductStatus::Active,
+    }
+    codes.extend(product.tags.iter().cloned());
+    let doc = SearchDocument {
+        product_id: product.id,
+        names: texts(&product.name),
+        codes,
+        descriptions: texts(&product.description),
+        active: product.status == ProductStatus::Active,
+        publish_at: product.publish_at,
+        unpublish_at: product.unpublish_at,
+        language: shop.default_locale.clone(),
+    };
+    search.index(tx.conn(), &doc).await?;
+    Ok(())
+}
+
+/// A product whose status moved into or out of `active` is published or unpublished (a new
+/// product was nothing before: `was` is `draft`).
+async fn announce_status(
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
+    was: ProductStatus,
+    product: &Product,
+) -> Result<(), CatalogError> {
+    if was != ProductStatus::Active && product.status == ProductStatus::Active {
+        let published = ProductPublished {
+            product_id: product.id.into(),
             publish_at: product.publish_at,
             unpublish_at: product.unpublish_at,
-            language: shop.default_locale.clone(),
         };
-        self.search.index(conn, &doc).await?;
-        Ok(())
+        tx.publish(bus, &published).await?;
+    } else if was == ProductStatus::Active && product.status != ProductStatus::Active {
+        let unpublished =
+            ProductUnpublished { product_id: product.id.into(), status: product.status.as_str().to_string() };
+        tx.publish(bus, &unpublished).await?;
     }
+    Ok(())
+}
 
-    async fn publish<E: agora_kernel::events::Event>(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-        event: &E,
-    ) -> Result<(), CatalogError> {
-        self.bus.publish(conn, Some(tenant), event).await?;
-        Ok(())
+pub(crate) async fn create(tx: &mut TenantTx<'_>, ports: Ports<'_>, new: NewProduct) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    let shop = shop(tx.conn()).await?;
+    let mut problems = Problems::default();
+    let id = ProductId::new_v7();
+    if new.name.is_empty() {
+        problems.add("name", "a name in at least one language");
     }
-
-    pub(crate) async fn create(
-        &self,
-        tenant: &TenantContext,
-        new: NewProduct,
-        actor: &Actor,
-    ) -> Result<Product, CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                let shop = shop(conn).await?;
-                let mut problems = Problems::default();
-                let id = ProductId::new_v7();
-                if new.name.is_empty() {
-                    problems.add("name", "a name in at least one language");
-                }
-                check_texts("name", &new.name, &shop, &mut problems);
-                let description = new.description.clone().unwrap_or_default();
-                let seo_title = new.seo_title.clone().unwrap_or_default();
-                let seo_description = new.seo_description.clone().unwrap_or_default();
-                check_texts("description", &description, &shop, &mut problems);
-                check_texts("seo_title", &seo_title, &shop, &mut problems);
-                check_texts("seo_description", &seo_description, &shop, &mut problems);
-                check_window(new.publish_at, new.unpublish_at, &mut problems);
-                let tags = check_tags(&new.tags, &mut problems);
-                check_options(&new.options, &mut problems);
-                let definitions = type_attributes(conn, new.product_type_id, &mut problems).await?;
-                check_attributes(&new.attributes, definitions.as_deref(), &mut problems);
-                check_categories(conn, &new.category_ids, &mut problems).await?;
-                check_tax_class(new.tax_class.as_deref(), &mut problems);
-                if new.variants.len() > MAX_VARIANTS {
-                    problems.add("variants", format!("at most {MAX_VARIANTS} variants"));
-                }
-                let mut variants = Vec::new();
-                for (i, v) in new.variants.iter().enumerate() {
-                    let at = format!("variants[{i}].");
-                    let checked = check_new_variant(&at, v, &new.options, &shop, &mut problems);
-                    variants.push((checked, v));
-                }
-                let slugs = wanted_slugs(new.slug.as_ref(), &new.name, &shop, &mut problems);
-                problems.into_result()?;
-                let skus: Vec<(String, String)> = variants
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (c, _))| c.sku.clone().map(|s| (format!("variants[{i}].sku"), s)))
-                    .collect();
-                check_skus_free(conn, &skus, None).await?;
-
-                let row = ProductInsert {
-                    id,
-                    kind: new.kind.unwrap_or(ProductKind::Physical),
-                    status: new.status.unwrap_or(ProductStatus::Draft),
-                    publish_at: new.publish_at,
-                    unpublish_at: new.unpublish_at,
-                    product_type_id: new.product_type_id,
-                    tax_class: new.tax_class.clone(),
-                    sort_name: sort_name(&new.name, &shop),
-                    name: new.name.clone(),
-                    description,
-                    seo_title,
-                    seo_description,
-                    options: json!(new.options),
-                    attributes: json!(new.attributes),
-                    tags,
-                    created_at: at,
-                    created_by: who.clone(),
-                    modified_at: at,
-                    modified_by: who.clone(),
-                };
-                store::insert_product(conn, &row).await?;
-                claim_slugs(conn, id, &slugs, at).await?;
-                store::replace_product_categories(conn, id, &new.category_ids).await?;
-                for (position, (checked, v)) in variants.into_iter().enumerate() {
-                    insert_variant(conn, id, checked, v, position, &who, at).await?;
-                }
-                store::refresh_prices_from(conn, id).await?;
-                store::record_change(conn, id, "created", json!({}), &who, at).await?;
-                let product = load(conn, id).await?;
-                self.reindex(conn, &product, &shop).await?;
-                let skus = product.variants.iter().map(|v| v.sku.clone()).collect();
-                let created = ProductCreated {
-                    product_id: id.into(),
-                    status: product.status.as_str().to_string(),
-                    skus,
-                    version: product.version,
-                };
-                self.publish(conn, tenant, &created).await?;
-                // A new product was nothing before: created active, it is published.
-                self.announce_status(conn, tenant, ProductStatus::Draft, &product).await?;
-                Ok(product)
-            })
-            .await
+    check_texts("name", &new.name, &shop, &mut problems);
+    let description = new.description.clone().unwrap_or_default();
+    let seo_title = new.seo_title.clone().unwrap_or_default();
+    let seo_description = new.seo_description.clone().unwrap_or_default();
+    check_texts("description", &description, &shop, &mut problems);
+    check_texts("seo_title", &seo_title, &shop, &mut problems);
+    check_texts("seo_description", &seo_description, &shop, &mut problems);
+    check_window(new.publish_at, new.unpublish_at, &mut problems);
+    let tags = check_tags(&new.tags, &mut problems);
+    check_options(&new.options, &mut problems);
+    let definitions = type_attributes(tx.conn(), new.product_type_id, &mut problems).await?;
+    check_attributes(&new.attributes, definitions.as_deref(), &mut problems);
+    check_categories(tx.conn(), &new.category_ids, &mut problems).await?;
+    check_tax_class(new.tax_class.as_deref(), &mut problems);
+    if new.variants.len() > MAX_VARIANTS {
+        problems.add("variants", format!("at most {MAX_VARIANTS} variants"));
     }
-
-    pub(crate) async fn update(
-        &self,
-        tenant: &TenantContext,
-        id: ProductId,
-        patch: ProductPatch,
-        expected: Option<i64>,
-        actor: &Actor,
-    ) -> Result<Product, CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                let current = lock_current(conn, id, expected).await?;
-                let shop = shop(conn).await?;
-                let mut problems = Problems::default();
-                let mut changes = ProductChanges::default();
-                let mut diff: BTreeMap<&'static str, Value> = BTreeMap::new();
-                let mut note = |field: &'static str, from: Value, to: Value| {
-                    if from != to {
-                        diff.insert(field, json!({"from": from, "to": to}));
-                    }
-                };
-                if let Some(kind) = patch.kind {
-                    note("kind", json!(current.kind), json!(kind));
-                    changes.kind = Some(kind);
-                }
-                if let Some(status) = patch.status {
-                    note("status", json!(current.status), json!(status));
-                    changes.status = Some(status);
-                }
-                let publish_at = patch.publish_at.unwrap_or(current.publish_at);
-                let unpublish_at = patch.unpublish_at.unwrap_or(current.unpublish_at);
-                check_window(publish_at, unpublish_at, &mut problems);
-                if patch.publish_at.is_some() {
-                    note("publish_at", json!(current.publish_at), json!(publish_at));
-                    changes.publish_at = Some(publish_at);
-                }
-                if patch.unpublish_at.is_some() {
-                    note("unpublish_at", json!(current.unpublish_at), json!(unpublish_at));
-                    changes.unpublish_at = Some(unpublish_at);
-                }
-                if let Some(tax_class) = &patch.tax_class {
-                    check_tax_class(tax_class.as_deref(), &mut problems);
-                    note("tax_class", json!(current.tax_class), json!(tax_class));
-                    changes.tax_class = Some(tax_class.clone());
-                }
-                if let Some(name) = &patch.name {
-                    if name.is_empty() {
-                        problems.add("name", "a name in at least one language");
-                    }
-                    check_texts("name", name, &shop, &mut problems);
-                    note("name", json!(current.name), json!(name));
-                    changes.sort_name = Some(sort_name(name, &shop));
-                    changes.name = Some(name.clone());
-                }
-                for (field, given, was, slot) in [
-                    ("description", &patch.description, &current.description, &mut changes.description),
-                    ("seo_title", &patch.seo_title, &current.seo_title, &mut changes.seo_title),
-                    ("seo_description", &patch.seo_description, &current.seo_description, &mut changes.seo_description),
-                ] {
-                    if let Some(text) = given {
-                        check_texts(field, text, &shop, &mut problems);
-                        note(field, json!(was), json!(text));
-                        *slot = Some(text.clone());
-                    }
-                }
-                if let Some(tags) = &patch.tags {
-                    let tags = check_tags(tags, &mut problems);
-                    note("tags", json!(current.tags), json!(tags));
-                    changes.tags = Some(tags);
-                }
-                let options = match &patch.options {
-                    Some(options) => {
-                        check_options(options, &mut problems);
-                        note("options", current.options.clone(), json!(options));
-                        changes.options = Some(json!(options));
-                        options.clone()
-                    }
-                    None => options_of(&current),
-                };
-                let type_id = patch.product_type_id.unwrap_or(current.product_type_id);
-                if let Some(new_type) = patch.product_type_id {
-                    note("product_type_id", json!(current.product_type_id), json!(new_type));
-                    changes.product_type_id = Some(new_type);
-                }
-                let attributes = patch.attributes.clone().unwrap_or_else(|| attributes_of(&current));
-                if patch.attributes.is_some() || patch.product_type_id.is_some() {
-                    let definitions = type_attributes(conn, type_id, &mut problems).await?;
-                    check_attributes(&attributes, definitions.as_deref(), &mut problems);
-                }
-                if patch.attributes.is_some() {
-                    note("attributes", current.attributes.clone(), json!(attributes));
-                    changes.attributes = Some(json!(attributes));
-                }
-                if let Some(categories) = &patch.category_ids {
-                    check_categories(conn, categories, &mut problems).await?;
-                }
-                let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
-                let slugs = match &patch.slug {
-                    Some(given) => wanted_slugs(Some(given), &LocalizedText::default(), &shop, &mut problems),
-                    // A new name in a language without a slug yet gets one made from it.
-                    None => {
-                        let existing = store::current_slugs(conn, &[id]).await?;
-                        wanted_slugs(None, &name, &shop, &mut problems)
-                            .into_iter()
-                            .filter(|(locale, _)| !existing.iter().any(|(_, l, _)| l == locale))
-                            .collect()
-                    }
-                };
-                problems.into_result()?;
-                if patch.options.is_some() {
-                    // Variants must still name a value of every option.
-                    let mut problems = Problems::default();
-                    for v in store::variants_of(conn, &[id]).await?.iter() {
-                        let values: BTreeMap<String, String> =
-                            serde_json::from_value(v.option_values.clone()).unwrap_or_default();
-                        let at = format!("variants[{}].", v.sku);
-                        check_variant_fields(
-                            &at,
-                            None,
-                            Some(&values),
-                            [("", None); 4],
-                            None,
-                            None,
-                            &options,
-                            &shop,
-                            &mut problems,
-                        );
-                    }
-                    problems.into_result()?;
-                }
-                let before = store::current_slugs(conn, &[id]).await?;
-                claim_slugs(conn, id, &slugs, at).await?;
-                let after = store::current_slugs(conn, &[id]).await?;
-                if before != after {
-                    note(
-                        "slug",
-                        json!(before.iter().map(|(_, l, s)| (l, s)).collect::<BTreeMap<_, _>>()),
-                        json!(after.iter().map(|(_, l, s)| (l, s)).collect::<BTreeMap<_, _>>()),
-                    );
-                }
-                if let Some(categories) = &patch.category_ids {
-                    let was: Vec<CategoryId> =
-                        store::categories_of(conn, &[id]).await?.into_iter().map(|(_, c)| c).collect();
-                    let mut wanted = categories.clone();
-                    wanted.sort();
-                    wanted.dedup();
-                    note("category_ids", json!(was), json!(wanted));
-                    store::replace_product_categories(conn, id, &wanted).await?;
-                }
-                if diff.is_empty() {
-                    // Nothing changed: no new version, no history, no event.
-                    return load(conn, id).await;
-                }
-                let row = store::update_product(conn, id, &changes, &who, at).await?;
-                let changed: Vec<String> = diff.keys().map(|k| k.to_string()).collect();
-                store::record_change(conn, id, "updated", json!(diff), &who, at).await?;
-                let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
-                self.reindex(conn, &product, &shop).await?;
-                let updated = ProductUpdated { product_id: id.into(), changed, version: product.version };
-                self.publish(conn, tenant, &updated).await?;
-                self.announce_status(conn, tenant, current.status, &product).await?;
-                Ok(product)
-            })
-            .await
+    let mut variants = Vec::new();
+    for (i, v) in new.variants.iter().enumerate() {
+        let at = format!("variants[{i}].");
+        let checked = check_new_variant(&at, v, &new.options, &shop, &mut problems);
+        variants.push((checked, v));
     }
+    let slugs = wanted_slugs(new.slug.as_ref(), &new.name, &shop, &mut problems);
+    problems.into_result()?;
+    let skus: Vec<(String, String)> = variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (c, _))| c.sku.clone().map(|s| (format!("variants[{i}].sku"), s)))
+        .collect();
+    check_skus_free(tx.conn(), &skus, None).await?;
 
-    async fn announce_status(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-        was: ProductStatus,
-        product: &Product,
-    ) -> Result<(), CatalogError> {
-        if was != ProductStatus::Active && product.status == ProductStatus::Active {
-            let published = ProductPublished {
-                product_id: product.id.into(),
-                publish_at: product.publish_at,
-                unpublish_at: product.unpublish_at,
-            };
-            self.publish(conn, tenant, &published).await?;
-        } else if was == ProductStatus::Active && product.status != ProductStatus::Active {
-            let unpublished =
-                ProductUnpublished { product_id: product.id.into(), status: product.status.as_str().to_string() };
-            self.publish(conn, tenant, &unpublished).await?;
+    let row = ProductInsert {
+        id,
+        kind: new.kind.unwrap_or(ProductKind::Physical),
+        status: new.status.unwrap_or(ProductStatus::Draft),
+        publish_at: new.publish_at,
+        unpublish_at: new.unpublish_at,
+        product_type_id: new.product_type_id,
+        tax_class: new.tax_class.clone(),
+        sort_name: sort_name(&new.name, &shop),
+        name: new.name.clone(),
+        description,
+        seo_title,
+        seo_description,
+        options: json!(new.options),
+        attributes: json!(new.attributes),
+        tags,
+    };
+    store::insert_product(tx.conn(), &row, &stamp).await?;
+    claim_slugs(tx.conn(), id, &slugs, &stamp).await?;
+    store::replace_product_categories(tx.conn(), id, &new.category_ids).await?;
+    for (position, (checked, v)) in variants.into_iter().enumerate() {
+        insert_variant(tx.conn(), id, checked, v, position, &stamp).await?;
+    }
+    store::refresh_prices_from(tx.conn(), id).await?;
+    store::record_change(tx.conn(), id, "created", json!({}), &stamp).await?;
+    let product = load(tx.conn(), id).await?;
+    reindex(tx, ports.search, &product, &shop).await?;
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    tx.audit("catalog.product.created", Some(id.to_string()), json!({"skus": skus})).await?;
+    let created = ProductCreated {
+        product_id: id.into(),
+        status: product.status.as_str().to_string(),
+        skus,
+        version: product.version,
+    };
+    tx.publish(ports.bus, &created).await?;
+    announce_status(tx, ports.bus, ProductStatus::Draft, &product).await?;
+    Ok(product)
+}
+
+pub(crate) async fn update(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    id: ProductId,
+    patch: ProductPatch,
+    expected: Option<i64>,
+) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    let current = lock_current(tx.conn(), id, expected).await?;
+    let shop = shop(tx.conn()).await?;
+    let mut problems = Problems::default();
+    let mut changes = ProductChanges::default();
+    let mut diff: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let mut note = |field: &'static str, from: Value, to: Value| {
+        if from != to {
+            diff.insert(field, json!({"from": from, "to": to}));
         }
-        Ok(())
+    };
+    if let Some(kind) = patch.kind {
+        note("kind", json!(current.kind), json!(kind));
+        changes.kind = Some(kind);
     }
+    if let Some(status) = patch.status {
+        note("status", json!(current.status), json!(status));
+        changes.status = Some(status);
+    }
+    let publish_at = patch.publish_at.unwrap_or(current.publish_at);
+    let unpublish_at = patch.unpublish_at.unwrap_or(current.unpublish_at);
+    check_window(publish_at, unpublish_at, &mut problems);
+    if patch.publish_at.is_some() {
+        note("publish_at", json!(current.publish_at), json!(publish_at));
+        changes.publish_at = Some(publish_at);
+    }
+    if patch.unpublish_at.is_some() {
+        note("unpublish_at", json!(current.unpublish_at), json!(unpublish_at));
+        changes.unpublish_at = Some(unpublish_at);
+    }
+    if let Some(tax_class) = &patch.tax_class {
+        check_tax_class(tax_class.as_deref(), &mut problems);
+        note("tax_class", json!(current.tax_class), json!(tax_class));
+        changes.tax_class = Some(tax_class.clone());
+    }
+    if let Some(name) = &patch.name {
+        if name.is_empty() {
+            problems.add("name", "a name in at least one language");
+        }
+        check_texts("name", name, &shop, &mut problems);
+        note("name", json!(current.name), json!(name));
+        changes.sort_name = Some(sort_name(name, &shop));
+        changes.name = Some(name.clone());
+    }
+    for (field, given, was, slot) in [
+        ("description", &patch.description, &current.description, &mut changes.description),
+        ("seo_title", &patch.seo_title, &current.seo_title, &mut changes.seo_title),
+        ("seo_description", &patch.seo_description, &current.seo_description, &mut changes.seo_description),
+    ] {
+        if let Some(text) = given {
+            check_texts(field, text, &shop, &mut problems);
+            note(field, json!(was), json!(text));
+            *slot = Some(text.clone());
+        }
+    }
+    if let Some(tags) = &patch.tags {
+        let tags = check_tags(tags, &mut problems);
+        note("tags", json!(current.tags), json!(tags));
+        changes.tags = Some(tags);
+    }
+    let options = match &patch.options {
+        Some(options) => {
+            check_options(options, &mut problems);
+            note("options", current.options.clone(), json!(options));
+            changes.options = Some(json!(options));
+            options.clone()
+        }
+        None => options_of(&current),
+    };
+    let type_id = patch.product_type_id.unwrap_or(current.product_type_id);
+    if let Some(new_type) = patch.product_type_id {
+        note("product_type_id", json!(current.product_type_id), json!(new_type));
+        changes.product_type_id = Some(new_type);
+    }
+    let attributes = patch.attributes.clone().unwrap_or_else(|| attributes_of(&current));
+    if patch.attributes.is_some() || patch.product_type_id.is_some() {
+        let definitions = type_attributes(tx.conn(), type_id, &mut problems).await?;
+        check_attributes(&attributes, definitions.as_deref(), &mut problems);
+    }
+    if patch.attributes.is_some() {
+        note("attributes", current.attributes.clone(), json!(attributes));
+        changes.attributes = Some(json!(attributes));
+    }
+    if let Some(categories) = &patch.category_ids {
+        check_categories(tx.conn(), categories, &mut problems).await?;
+    }
+    let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
+    let before = store::current_slugs(tx.conn(), &[id]).await?;
+    let slugs = match &patch.slug {
+        Some(given) => wanted_slugs(Some(given), &LocalizedText::default(), &shop, &mut problems),
+        // A new name in a language without a slug yet gets one made from it.
+        None => wanted_slugs(None, &name, &shop, &mut problems)
+            .into_iter()
+            .filter(|(locale, _)| !before.iter().any(|(_, l, _)| l == locale))
+            .collect(),
+    };
+    problems.into_result()?;
+    if patch.options.is_some() {
+        // Variants must still name a value of every option.
+        let mut problems = Problems::default();
+        for v in store::variants_of(tx.conn(), &[id]).await?.iter() {
+            let values: BTreeMap<String, String> = serde_json::from_value(v.option_values.clone()).unwrap_or_default();
+            let at = format!("variants[{}].", v.sku);
+            check_variant_fields(&at, None, Some(&values), [("", None); 4], None, None, &options, &shop, &mut problems);
+        }
+        problems.into_result()?;
+    }
+    claim_slugs(tx.conn(), id, &slugs, &stamp).await?;
+    let after = store::current_slugs(tx.conn(), &[id]).await?;
+    if before != after {
+        note(
+            "slug",
+            json!(before.iter().map(|(_, l, s)| (l, s)).collect::<BTreeMap<_, _>>()),
+            json!(after.iter().map(|(_, l, s)| (l, s)).collect::<BTreeMap<_, _>>()),
+        );
+    }
+    if let Some(categories) = &patch.category_ids {
+        let was: Vec<CategoryId> = store::categories_of(tx.conn(), &[id]).await?.into_iter().map(|(_, c)| c).collect();
+        let mut wanted = categories.clone();
+        wanted.sort();
+        wanted.dedup();
+        note("category_ids", json!(was), json!(wanted));
+        store::replace_product_categories(tx.conn(), id, &wanted).await?;
+    }
+    if diff.is_empty() {
+        // Nothing changed: no new version, no history, no event.
+        return load(tx.conn(), id).await;
+    }
+    let row = store::update_product(tx.conn(), id, &changes, &stamp).await?;
+    let changed: Vec<String> = diff.keys().map(|k| k.to_string()).collect();
+    store::record_change(tx.conn(), id, "updated", json!(diff), &stamp).await?;
+    let product = assemble(tx.conn(), vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
+    reindex(tx, ports.search, &product, &shop).await?;
+    tx.audit("catalog.product.updated", Some(id.to_string()), json!({"changed": changed})).await?;
+    let updated = ProductUpdated { product_id: id.into(), changed, version: product.version };
+    tx.publish(ports.bus, &updated).await?;
+    announce_status(tx, ports.bus, current.status, &product).await?;
+    Ok(product)
+}
 
-    pub(crate) async fn delete(
-        &self,
-        tenant: &TenantContext,
-        id: ProductId,
-        expected: Option<i64>,
-        actor: &Actor,
-    ) -> Result<(), CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                let current = lock_current(conn, id, expected).await?;
-                let skus = store::variants_of(conn, &[id]).await?.into_iter().map(|v| v.sku).collect();
-                store::soft_delete_product(conn, id, &who, at).await?;
-                store::record_change(conn, id, "deleted", json!({}), &who, at).await?;
-                self.search.remove(conn, id).await?;
-                self.publish(conn, tenant, &ProductDeleted { product_id: id.into(), skus }).await?;
-                if current.status == ProductStatus::Active {
-                    let unpublished = ProductUnpublished { product_id: id.into(), status: "deleted".into() };
-                    self.publish(conn, tenant, &unpublished).await?;
-                }
-                Ok(())
-            })
-            .await
+pub(crate) async fn delete(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    id: ProductId,
+    expected: Option<i64>,
+) -> Result<(), CatalogError> {
+    let stamp = tx.stamp();
+    let current = lock_current(tx.conn(), id, expected).await?;
+    let skus: Vec<String> = store::variants_of(tx.conn(), &[id]).await?.into_iter().map(|v| v.sku).collect();
+    store::soft_delete_product(tx.conn(), id, &stamp).await?;
+    store::record_change(tx.conn(), id, "deleted", json!({}), &stamp).await?;
+    ports.search.remove(tx.conn(), id).await?;
+    tx.audit("catalog.product.deleted", Some(id.to_string()), json!({"skus": skus})).await?;
+    tx.publish(ports.bus, &ProductDeleted { product_id: id.into(), skus }).await?;
+    if current.status == ProductStatus::Active {
+        let unpublished = ProductUnpublished { product_id: id.into(), status: "deleted".into() };
+        tx.publish(ports.bus, &unpublished).await?;
     }
+    Ok(())
+}
 
-    pub(crate) async fn add_variant(
-        &self,
-        tenant: &TenantContext,
-        product_id: ProductId,
-        new: NewVariant,
-        expected: Option<i64>,
-        actor: &Actor,
-    ) -> Result<Product, CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                let current = lock_current(conn, product_id, expected).await?;
-                let shop = shop(conn).await?;
-                let mut problems = Problems::default();
-                let options = options_of(&current);
-                let checked = check_new_variant("", &new, &options, &shop, &mut problems);
-                let count = store::variants_of(conn, &[product_id]).await?.len();
-                if count >= MAX_VARIANTS {
-                    problems.add("sku", format!("a product has at most {MAX_VARIANTS} variants"));
-                }
-                problems.into_result()?;
-                if let Some(sku) = &checked.sku {
-                    check_skus_free(conn, &[("sku".into(), sku.clone())], None).await?;
-                }
-                let prices = checked.prices.clone().unwrap_or_default();
-                let variant = insert_variant(conn, product_id, checked, &new, count, &who, at).await?;
-                store::refresh_prices_from(conn, product_id).await?;
-                let row = store::update_product(conn, product_id, &ProductChanges::default(), &who, at).await?;
-                store::record_change(conn, product_id, "variant_added", json!({"sku": new.sku.trim()}), &who, at)
-                    .await?;
-                let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
-                self.reindex(conn, &product, &shop).await?;
-                let updated = variants_changed(product_id, &product);
-                self.publish(conn, tenant, &updated).await?;
-                for price in prices {
-                    let changed = PriceChanged {
-                        product_id: product_id.into(),
-                        variant_id: variant.into(),
-                        sku: new.sku.trim().to_string(),
-                        currency: price.price_currency,
-                        previous_amount: None,
-                        amount: Some(price.price_amount),
-                        compare_at_amount: price.compare_at_amount,
-                    };
-                    self.publish(conn, tenant, &changed).await?;
-                }
-                Ok(product)
-            })
-            .await
+/// What every change to a product's variants does after its own rows: the product's lowest
+/// prices, a new version, the history entry, the search document, the audit entry and the
+/// events (`ProductUpdated` naming the variants, then each price change).
+async fn variants_changed(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    product_id: ProductId,
+    shop: &Shop,
+    action: &str,
+    record: Value,
+    prices: &[PriceChanged],
+) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    store::refresh_prices_from(tx.conn(), product_id).await?;
+    let row = store::update_product(tx.conn(), product_id, &ProductChanges::default(), &stamp).await?;
+    store::record_change(tx.conn(), product_id, action, record.clone(), &stamp).await?;
+    let product = assemble(tx.conn(), vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
+    reindex(tx, ports.search, &product, shop).await?;
+    let audit = json!({"changed": ["variants"], "action": action, "details": record});
+    tx.audit("catalog.product.updated", Some(product_id.to_string()), audit).await?;
+    let updated =
+        ProductUpdated { product_id: product_id.into(), changed: vec!["variants".into()], version: product.version };
+    tx.publish(ports.bus, &updated).await?;
+    for event in prices {
+        tx.publish(ports.bus, event).await?;
     }
+    Ok(product)
+}
 
-    pub(crate) async fn update_variant(
-        &self,
-        tenant: &TenantContext,
-        product_id: ProductId,
-        variant_id: VariantId,
-        patch: VariantPatch,
-        expected: Option<i64>,
-        actor: &Actor,
-    ) -> Result<Product, CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                let current = lock_current(conn, product_id, expected).await?;
-                let shop = shop(conn).await?;
-                let variant = store::variants_of(conn, &[product_id])
-                    .await?
-                    .into_iter()
-                    .find(|v| v.id == variant_id)
-                    .ok_or(CatalogError::VariantNotFound)?;
-                let mut problems = Problems::default();
-                let options = options_of(&current);
-                let flat = |v: Option<Option<i32>>| v.flatten();
-                let checked = check_variant_fields(
-                    "",
-                    patch.sku.as_deref(),
-                    patch.option_values.as_ref(),
-                    [
-                        ("weight_grams", flat(patch.weight_grams)),
-                        ("length_mm", flat(patch.length_mm)),
-                        ("width_mm", flat(patch.width_mm)),
-                        ("height_mm", flat(patch.height_mm)),
-                    ],
-                    patch.barcode.clone().flatten().as_deref(),
-                    patch.prices.as_deref(),
-                    &options,
-                    &shop,
-                    &mut problems,
-                );
-                problems.into_result()?;
-                if let Some(sku) = &checked.sku {
-                    check_skus_free(conn, &[("sku".into(), sku.clone())], Some(variant_id)).await?;
-                }
-                let mut diff: BTreeMap<&'static str, Value> = BTreeMap::new();
-                let changes = VariantChanges {
-                    sku: checked.sku.clone().filter(|s| *s != variant.sku),
-                    option_values: checked
-                        .option_values
-                        .as_ref()
-                        .map(|v| json!(v))
-                        .filter(|v| *v != variant.option_values),
-                    barcode: patch.barcode.clone().filter(|b| *b != variant.barcode),
-                    weight_grams: patch.weight_grams.filter(|w| *w != variant.weight_grams),
-                    length_mm: patch.length_mm.filter(|w| *w != variant.length_mm),
-                    width_mm: patch.width_mm.filter(|w| *w != variant.width_mm),
-                    height_mm: patch.height_mm.filter(|w| *w != variant.height_mm),
-                    position: patch.position.filter(|p| *p != variant.position),
-                };
-                if let Some(sku) = &changes.sku {
-                    diff.insert("sku", json!({"from": variant.sku, "to": sku}));
-                }
-                for (field, changed) in [
-                    ("option_values", changes.option_values.is_some()),
-                    ("barcode", changes.barcode.is_some()),
-                    ("weight_grams", changes.weight_grams.is_some()),
-                    ("length_mm", changes.length_mm.is_some()),
-                    ("width_mm", changes.width_mm.is_some()),
-                    ("height_mm", changes.height_mm.is_some()),
-                    ("position", changes.position.is_some()),
-                ] {
-                    if changed {
-                        diff.insert(field, json!(true));
-                    }
-                }
-                let old_prices = store::prices_of(conn, &[variant_id]).await?;
-                let mut price_events = Vec::new();
-                if let Some(prices) = &checked.prices {
-                    let new_prices: Vec<PriceRow> =
-                        prices.iter().cloned().map(|p| PriceRow { variant_id, ..p }).collect();
-                    let mut currencies: BTreeSet<&String> = old_prices.iter().map(|p| &p.price_currency).collect();
-                    currencies.extend(new_prices.iter().map(|p| &p.price_currency));
-                    for currency in currencies {
-                        let old = old_prices.iter().find(|p| &p.price_currency == currency);
-                        let new = new_prices.iter().find(|p| &p.price_currency == currency);
-                        if old != new {
-                            price_events.push(PriceChanged {
-                                product_id: product_id.into(),
-                                variant_id: variant_id.into(),
-                                sku: checked.sku.clone().unwrap_or_else(|| variant.sku.clone()),
-                                currency: currency.clone(),
-                                previous_amount: old.map(|p| p.price_amount),
-                                amount: new.map(|p| p.price_amount),
-                                compare_at_amount: new.and_then(|p| p.compare_at_amount),
-                            });
-                        }
-                    }
-                    if !price_events.is_empty() {
-                        diff.insert("prices", json!({"from": price_json(&old_prices), "to": price_json(&new_prices)}));
-                        store::replace_prices(conn, variant_id, &new_prices).await?;
-                    }
-                }
-                if diff.is_empty() {
-                    return load(conn, product_id).await;
-                }
-                store::update_variant(conn, variant_id, &changes, &who, at)
-                    .await
-                    .map_err(|e| clash(e, "sku", changes.sku.as_deref().unwrap_or_default()))?;
-                store::refresh_prices_from(conn, product_id).await?;
-                let row = store::update_product(conn, product_id, &ProductChanges::default(), &who, at).await?;
-                let record = json!({"variant": variant.sku, "changes": diff});
-                store::record_change(conn, product_id, "variant_updated", record, &who, at).await?;
-                let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
-                self.reindex(conn, &product, &shop).await?;
-                let updated = variants_changed(product_id, &product);
-                self.publish(conn, tenant, &updated).await?;
-                for event in &price_events {
-                    self.publish(conn, tenant, event).await?;
-                }
-                Ok(product)
-            })
-            .await
+pub(crate) async fn add_variant(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    product_id: ProductId,
+    new: NewVariant,
+    expected: Option<i64>,
+) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    let current = lock_current(tx.conn(), product_id, expected).await?;
+    let shop = shop(tx.conn()).await?;
+    let mut problems = Problems::default();
+    let options = options_of(&current);
+    let checked = check_new_variant("", &new, &options, &shop, &mut problems);
+    let count = store::variants_of(tx.conn(), &[product_id]).await?.len();
+    if count >= MAX_VARIANTS {
+        problems.add("sku", format!("a product has at most {MAX_VARIANTS} variants"));
     }
+    problems.into_result()?;
+    let sku = checked.sku.clone().unwrap_or_default();
+    check_skus_free(tx.conn(), &[("sku".into(), sku.clone())], None).await?;
+    let prices = checked.prices.clone().unwrap_or_default();
+    let variant = insert_variant(tx.conn(), product_id, checked, &new, count, &stamp).await?;
+    let price_events: Vec<PriceChanged> = prices
+        .into_iter()
+        .map(|price| PriceChanged {
+            product_id: product_id.into(),
+            variant_id: variant.into(),
+            sku: sku.clone(),
+            currency: price.price_currency,
+            previous_amount: None,
+            amount: Some(price.price_amount),
+            compare_at_amount: price.compare_at_amount,
+        })
+        .collect();
+    variants_changed(tx, ports, product_id, &shop, "variant_added", json!({"sku": sku}), &price_events).await
+}
 
-    pub(crate) async fn delete_variant(
-        &self,
-        tenant: &TenantContext,
-        product_id: ProductId,
-        variant_id: VariantId,
-        expected: Option<i64>,
-        actor: &Actor,
-    ) -> Result<Product, CatalogError> {
-        let who = actor.audit_name();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let at = Utc::now();
-                lock_current(conn, product_id, expected).await?;
-                let shop = shop(conn).await?;
-                let variant = store::variants_of(conn, &[product_id])
-                    .await?
-                    .into_iter()
-                    .find(|v| v.id == variant_id)
-                    .ok_or(CatalogError::VariantNotFound)?;
-                store::soft_delete_variant(conn, variant_id, &who, at).await?;
-                store::refresh_prices_from(conn, product_id).await?;
-                let row = store::update_product(conn, product_id, &ProductChanges::default(), &who, at).await?;
-                store::record_change(conn, product_id, "variant_deleted", json!({"sku": variant.sku}), &who, at)
-                    .await?;
-                let product = assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
-                self.reindex(conn, &product, &shop).await?;
-                let updated = variants_changed(product_id, &product);
-                self.publish(conn, tenant, &updated).await?;
-                Ok(product)
-            })
-            .await
+pub(crate) async fn update_variant(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    product_id: ProductId,
+    variant_id: VariantId,
+    patch: VariantPatch,
+    expected: Option<i64>,
+) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    let current = lock_current(tx.conn(), product_id, expected).await?;
+    let shop = shop(tx.conn()).await?;
+    let variant = store::variants_of(tx.conn(), &[product_id])
+        .await?
+        .into_iter()
+        .find(|v| v.id == variant_id)
+        .ok_or(CatalogError::VariantNotFound)?;
+    let mut problems = Problems::default();
+    let options = options_of(&current);
+    let flat = |v: Option<Option<i32>>| v.flatten();
+    let checked = check_variant_fields(
+        "",
+        patch.sku.as_deref(),
+        patch.option_values.as_ref(),
+        [
+            ("weight_grams", flat(patch.weight_grams)),
+            ("length_mm", flat(patch.length_mm)),
+            ("width_mm", flat(patch.width_mm)),
+            ("height_mm", flat(patch.height_mm)),
+        ],
+        patch.barcode.clone().flatten().as_deref(),
+        patch.prices.as_deref(),
+        &options,
+        &shop,
+        &mut problems,
+    );
+    problems.into_result()?;
+    if let Some(sku) = &checked.sku {
+        check_skus_free(tx.conn(), &[("sku".into(), sku.clone())], Some(variant_id)).await?;
     }
+    let mut diff: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let changes = VariantChanges {
+        sku: checked.sku.clone().filter(|s| *s != variant.sku),
+        option_values: checked.option_values.as_ref().map(|v| json!(v)).filter(|v| *v != variant.option_values),
+        barcode: patch.barcode.clone().filter(|b| *b != variant.barcode),
+        weight_grams: patch.weight_grams.filter(|w| *w != variant.weight_grams),
+        length_mm: patch.length_mm.filter(|w| *w != variant.length_mm),
+        width_mm: patch.width_mm.filter(|w| *w != variant.width_mm),
+        height_mm: patch.height_mm.filter(|w| *w != variant.height_mm),
+        position: patch.position.filter(|p| *p != variant.position),
+    };
+    if let Some(sku) = &changes.sku {
+        diff.insert("sku", json!({"from": variant.sku, "to": sku}));
+    }
+    for (field, changed) in [
+        ("option_values", changes.option_values.is_some()),
+        ("barcode", changes.barcode.is_some()),
+        ("weight_grams", changes.weight_grams.is_some()),
+        ("length_mm", changes.length_mm.is_some()),
+        ("width_mm", changes.width_mm.is_some()),
+        ("height_mm", changes.height_mm.is_some()),
+        ("position", changes.position.is_some()),
+    ] {
+        if changed {
+            diff.insert(field, json!(true));
+        }
+    }
+    let sku = checked.sku.clone().unwrap_or_else(|| variant.sku.clone());
+    let mut price_events = Vec::new();
+    if let Some(prices) = &checked.prices {
+        let old_prices = store::prices_of(tx.conn(), &[variant_id]).await?;
+        let new_prices: Vec<PriceRow> = prices.iter().cloned().map(|p| PriceRow { variant_id, ..p }).collect();
+        price_events = price_changes(product_id, variant_id, &sku, &old_prices, &new_prices);
+        if !price_events.is_empty() {
+            diff.insert("prices", json!({"from": price_json(&old_prices), "to": price_json(&new_prices)}));
+            store::replace_prices(tx.conn(), variant_id, &new_prices).await?;
+        }
+    }
+    if diff.is_empty() {
+        return load(tx.conn(), product_id).await;
+    }
+    store::update_variant(tx.conn(), variant_id, &changes, &stamp)
+        .await
+        .map_err(|e| clash(e, "sku", changes.sku.as_deref().unwrap_or_default()))?;
+    let record = json!({"variant": variant.sku, "changes": diff});
+    variants_changed(tx, ports, product_id, &shop, "variant_updated", record, &price_events).await
+}
+
+/// The price events of replacing `old` prices of a variant by `new` ones: one per currency whose
+/// price or compare-at price differs.
+pub(crate) fn price_changes(
+    product_id: ProductId,
+    variant_id: VariantId,
+    sku: &str,
+    old: &[PriceRow],
+    new: &[PriceRow],
+) -> Vec<PriceChanged> {
+    let mut currencies: BTreeSet<&String> = old.iter().map(|p| &p.price_currency).collect();
+    currencies.extend(new.iter().map(|p| &p.price_currency));
+    currencies
+        .into_iter()
+        .filter_map(|currency| {
+            let was = old.iter().find(|p| &p.price_currency == currency);
+            let now = new.iter().find(|p| &p.price_currency == currency);
+            (was != now).then(|| PriceChanged {
+                product_id: product_id.into(),
+                variant_id: variant_id.into(),
+                sku: sku.to_string(),
+                currency: currency.clone(),
+                previous_amount: was.map(|p| p.price_amount),
+                amount: now.map(|p| p.price_amount),
+                compare_at_amount: now.and_then(|p| p.compare_at_amount),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn delete_variant(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    product_id: ProductId,
+    variant_id: VariantId,
+    expected: Option<i64>,
+) -> Result<Product, CatalogError> {
+    let stamp = tx.stamp();
+    lock_current(tx.conn(), product_id, expected).await?;
+    let shop = shop(tx.conn()).await?;
+    let variant = store::variants_of(tx.conn(), &[product_id])
+        .await?
+        .into_iter()
+        .find(|v| v.id == variant_id)
+        .ok_or(CatalogError::VariantNotFound)?;
+    store::soft_delete_variant(tx.conn(), variant_id, &stamp).await?;
+    variants_changed(tx, ports, product_id, &shop, "variant_deleted", json!({"sku": variant.sku}), &[]).await
+}
+
+/// A change to every price of a product: by a percentage (basis points, `-1000` is 10 % off) in
+/// every currency, or by an amount (minor units) in the named currencies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Repricing {
+    pub percent_basis_points: Option<i64>,
+    pub amounts: BTreeMap<String, i64>,
+}
+
+impl Repricing {
+    /// The new amount, or `None` when the currency is not changed; an overflow is refused as
+    /// out of range.
+    fn apply(&self, amount: i64, currency: &str) -> Option<Result<i64, ()>> {
+        if let Some(bp) = self.percent_basis_points {
+            let currency = Currency::parse(currency)?;
+            let scaled = Money::new(amount, currency).ratio(i128::from(10_000 + bp), 10_000, Rounding::HalfUp);
+            return Some(scaled.map(|m| m.amount).map_err(|_| ()));
+        }
+        let delta = self.amounts.get(currency)?;
+        Some(amount.checked_add(*delta).ok_or(()))
+    }
+}
+
+/// Changes the prices of every live variant of the product (one new version, one history entry,
+/// a `PriceChanged` per changed price). A price that would fall below zero refuses the whole
+/// product, naming the variant and currency. `None` when no price changed.
+pub(crate) async fn reprice(
+    tx: &mut TenantTx<'_>,
+    ports: Ports<'_>,
+    id: ProductId,
+    change: &Repricing,
+) -> Result<Option<Product>, CatalogError> {
+    lock_current(tx.conn(), id, None).await?;
+    let shop = shop(tx.conn()).await?;
+    let variants = store::variants_of(tx.conn(), &[id]).await?;
+    let variant_ids: Vec<VariantId> = variants.iter().map(|v| v.id).collect();
+    let prices = store::prices_of(tx.conn(), &variant_ids).await?;
+    let mut problems = Problems::default();
+    let mut events = Vec::new();
+    let mut record = BTreeMap::new();
+    let mut replaced = Vec::new();
+    for variant in &variants {
+        let old: Vec<PriceRow> = prices.iter().filter(|p| p.variant_id == variant.id).cloned().collect();
+        let mut new = Vec::with_capacity(old.len());
+        for price in &old {
+            let field = format!("prices.{}", price.price_currency);
+            let amount = match change.apply(price.price_amount, &price.price_currency) {
+                None => price.price_amount,
+                Some(Ok(amount)) if amount >= 0 => amount,
+                Some(_) => {
+                    problems.add(field, format!("{}: {} would fall below zero", variant.sku, price.price_amount));
+                    continue;
+                }
+            };
+            let compare_at = match (price.compare_at_amount, change.percent_basis_points) {
+                (Some(was), Some(_)) => change.apply(was, &price.price_currency).and_then(Result::ok).map(|c| c.max(0)),
+                (compare_at, _) => compare_at,
+            };
+            new.push(PriceRow { price_amount: amount, compare_at_amount: compare_at, ..price.clone() });
+        }
+        let changed = price_changes(id, variant.id, &variant.sku, &old, &new);
+        if !changed.is_empty() {
+            record.insert(variant.sku.clone(), json!({"from": price_json(&old), "to": price_json(&new)}));
+            events.extend(changed);
+            replaced.push((variant.id, new));
+        }
+    }
+    problems.into_result()?;
+    if events.is_empty() {
+        return Ok(None);
+    }
+    for (variant, rows) in &replaced {
+        store::replace_prices(tx.conn(), *variant, rows).await?;
+    }
+    let product = variants_changed(tx, ports, id, &shop, "prices_changed", json!(record), &events).await?;
+    Ok(Some(product))
 }
 
 fn price_json(prices: &[PriceRow]) -> Value {
@@ -1142,8 +1169,7 @@ async fn insert_variant(
     checked: CheckedVariant,
     new: &NewVariant,
     position: usize,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> Result<VariantId, CatalogError> {
     let id = VariantId::new_v7();
     let sku = checked.sku.unwrap_or_default();
@@ -1158,88 +1184,70 @@ async fn insert_variant(
         width_mm: new.width_mm,
         height_mm: new.height_mm,
         position: new.position.unwrap_or(i32::try_from(position).unwrap_or(i32::MAX)),
-        created_at: at,
-        created_by: who.to_string(),
-        modified_at: at,
-        modified_by: who.to_string(),
     };
-    store::insert_variant(conn, &row).await.map_err(|e| clash(e, "sku", &sku))?;
+    store::insert_variant(conn, &row, stamp).await.map_err(|e| clash(e, "sku", &sku))?;
     let prices: Vec<PriceRow> =
         checked.prices.unwrap_or_default().into_iter().map(|p| PriceRow { variant_id: id, ..p }).collect();
     store::replace_prices(conn, id, &prices).await?;
     Ok(id)
 }
 
-pub(crate) async fn get(db: &Database, tenant: &TenantContext, id: ProductId) -> Result<Product, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| load(conn, id).await).await
+pub(crate) async fn get(tx: &mut TenantTx<'_>, id: ProductId) -> Result<Product, CatalogError> {
+    load(tx.conn(), id).await
 }
 
 pub(crate) async fn list(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     query: &ListQuery<ProductSort>,
-    filter: ProductFilter,
+    filter: &ProductFilter,
 ) -> Result<Page<Product>, agora_kernel::ApiError> {
-    let query = query.clone();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let rows = store::list_products(conn, &query, &filter).await?;
-        let keys: HashMap<ProductId, Value> = rows
-            .iter()
-            .map(|r| {
-                let key = match query.sort.key {
-                    ProductSort::Created => json!(r.created_at),
-                    ProductSort::Modified => json!(r.modified_at),
-                    ProductSort::Name => json!(r.sort_name),
-                };
-                (r.id, key)
-            })
-            .collect();
-        let products = assemble(conn, rows).await?;
-        Ok(query.page(products, |p: &Product| (keys.get(&p.id).cloned().unwrap_or_default(), p.id.into())))
-    })
-    .await
+    let rows = store::list_products(tx.conn(), query, filter).await?;
+    let keys: HashMap<ProductId, Value> = rows
+        .iter()
+        .map(|r| {
+            let key = match query.sort.key {
+                ProductSort::Created => json!(r.created_at),
+                ProductSort::Modified => json!(r.modified_at),
+                ProductSort::Name => json!(r.sort_name),
+            };
+            (r.id, key)
+        })
+        .collect();
+    let products = assemble(tx.conn(), rows).await?;
+    Ok(query.page(products, |p: &Product| (keys.get(&p.id).cloned().unwrap_or_default(), p.id.into())))
 }
 
 pub(crate) async fn history(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     id: ProductId,
-    page: Keyset<DateTime<Utc>>,
+    page: &Keyset<DateTime<Utc>>,
 ) -> Result<Page<ProductChange>, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        // Deleted products keep their history.
-        let rows = store::history(conn, id, &page).await?;
-        if rows.is_empty() && page.after.is_none() {
-            return Err(CatalogError::ProductNotFound);
-        }
-        let changes = rows
-            .into_iter()
-            .map(|r| ProductChange {
-                id: r.id,
-                changed_at: r.changed_at,
-                changed_by: r.changed_by,
-                action: r.action,
-                changes: r.changes,
-            })
-            .collect();
-        Ok(page.page(changes, |c: &ProductChange| (c.changed_at, c.id)))
-    })
-    .await
+    // Deleted products keep their history.
+    let rows = store::history(tx.conn(), id, page).await?;
+    if rows.is_empty() && page.after.is_none() {
+        return Err(CatalogError::ProductNotFound);
+    }
+    let changes = rows
+        .into_iter()
+        .map(|r| ProductChange {
+            id: r.id,
+            changed_at: r.changed_at,
+            changed_by: r.changed_by,
+            action: r.action,
+            changes: r.changes,
+        })
+        .collect();
+    Ok(page.page(changes, |c: &ProductChange| (c.changed_at, c.id)))
 }
 
-pub(crate) async fn sold_currencies(db: &Database, tenant: &TenantContext) -> Result<SoldCurrencies, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let shop = shop(conn).await?;
-        Ok(SoldCurrencies { default_currency: shop.default_currency, currencies: shop.currencies })
-    })
-    .await
+pub(crate) async fn sold_currencies(tx: &mut TenantTx<'_>) -> Result<SoldCurrencies, CatalogError> {
+    let shop = shop(tx.conn()).await?;
+    Ok(SoldCurrencies { default_currency: shop.default_currency, currencies: shop.currencies })
 }
 
 pub(crate) async fn set_sold_currencies(
-    db: &Database,
-    tenant: &TenantContext,
+    tx: &mut TenantTx<'_>,
     input: SoldCurrenciesInput,
-    actor: &Actor,
 ) -> Result<SoldCurrencies, CatalogError> {
     let mut problems = Problems::default();
     let mut currencies: Vec<String> = Vec::new();
@@ -1255,18 +1263,10 @@ pub(crate) async fn set_sold_currencies(
         problems.add("currencies", "at most 20 currencies");
     }
     problems.into_result()?;
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        store::replace_extra_currencies(conn, &currencies, &who).await?;
-        let shop = shop(conn).await?;
-        Ok(SoldCurrencies { default_currency: shop.default_currency, currencies: shop.currencies })
-    })
-    .await
-}
-
-/// What a change to a product's variants (added, edited, removed) announces.
-fn variants_changed(product_id: ProductId, product: &Product) -> ProductUpdated {
-    ProductUpdated { product_id: product_id.into(), changed: vec!["variants".into()], version: product.version }
+    let stamp = tx.stamp();
+    store::replace_extra_currencies(tx.conn(), &currencies, &stamp).await?;
+    tx.audit("catalog.currencies.updated", None, json!({"currencies": currencies})).await?;
+    sold_currencies(tx).await
 }
 
 #[cfg(test)]

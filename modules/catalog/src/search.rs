@@ -14,7 +14,7 @@
 
 use crate::store;
 use crate::{CatalogError, NewSynonyms, ProductId, Synonyms};
-use agora_kernel::{Actor, Database, DbError, TenantContext};
+use agora_kernel::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Bool, Float4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
@@ -304,34 +304,23 @@ fn to_synonyms(row: store::SynonymsRow) -> Synonyms {
     Synonyms { id: row.id, terms: row.terms, created_at: row.created_at, version: row.version }
 }
 
-pub(crate) async fn create_synonyms(
-    db: &Database,
-    tenant: &TenantContext,
-    new: NewSynonyms,
-    actor: &Actor,
-) -> Result<Synonyms, CatalogError> {
+pub(crate) async fn create_synonyms(tx: &mut TenantTx<'_>, new: NewSynonyms) -> Result<Synonyms, CatalogError> {
     let terms = check_terms(&new.terms)?;
-    let who = actor.audit_name();
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        let row = store::insert_synonyms(conn, &terms, &who, Utc::now()).await?;
-        Ok(to_synonyms(row))
-    })
-    .await
+    let stamp = tx.stamp();
+    let row = store::insert_synonyms(tx.conn(), &terms, &stamp).await?;
+    tx.audit("catalog.synonyms.created", Some(row.id.to_string()), serde_json::json!({"terms": row.terms})).await?;
+    Ok(to_synonyms(row))
 }
 
-pub(crate) async fn list_synonyms(db: &Database, tenant: &TenantContext) -> Result<Vec<Synonyms>, CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| {
-        Ok(store::synonyms(conn).await?.into_iter().map(to_synonyms).collect())
-    })
-    .await
+pub(crate) async fn list_synonyms(tx: &mut TenantTx<'_>) -> Result<Vec<Synonyms>, CatalogError> {
+    Ok(store::synonyms(tx.conn()).await?.into_iter().map(to_synonyms).collect())
 }
 
-pub(crate) async fn delete_synonyms(db: &Database, tenant: &TenantContext, id: uuid::Uuid) -> Result<(), CatalogError> {
-    db.tenant_tx(&tenant.schema, async move |conn| match store::delete_synonyms(conn, id).await? {
+pub(crate) async fn delete_synonyms(tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<(), CatalogError> {
+    match store::delete_synonyms(tx.conn(), id).await? {
         0 => Err(CatalogError::SynonymsNotFound),
-        _ => Ok(()),
-    })
-    .await
+        _ => Ok(tx.audit("catalog.synonyms.deleted", Some(id.to_string()), serde_json::json!({})).await?),
+    }
 }
 
 /// The shop's synonym groups, for expanding a search.

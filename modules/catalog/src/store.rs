@@ -2,11 +2,12 @@
 //! events (the feature files decide; the search engine writes its own table).
 
 use crate::schema::{
-    catalog_currencies, categories, collection_products, product_categories, product_changes, product_prices_from,
-    product_slugs, product_types, products, search_synonyms, variant_prices, variants,
+    catalog_currencies, categories, collection_products, collections, product_categories, product_changes,
+    product_prices_from, product_slugs, product_types, products, search_synonyms, variant_prices, variants,
 };
-use crate::{CategoryId, ProductId, ProductKind, ProductStatus, ProductTypeId, VariantId};
+use crate::{CategoryId, CollectionId, ProductId, ProductKind, ProductStatus, ProductTypeId, VariantId};
 use agora_kernel::values::LocalizedText;
+use agora_kernel::{stamp_change, stamp_new, Stamp};
 use chrono::{DateTime, Utc};
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -67,10 +68,6 @@ pub(crate) struct ProductInsert {
     pub attributes: serde_json::Value,
     pub tags: Vec<String>,
     pub sort_name: String,
-    pub created_at: DateTime<Utc>,
-    pub created_by: String,
-    pub modified_at: DateTime<Utc>,
-    pub modified_by: String,
 }
 
 /// A product's new field values (`None`: unchanged; `Some(None)`: cleared).
@@ -121,10 +118,6 @@ pub(crate) struct VariantInsert {
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
     pub position: i32,
-    pub created_at: DateTime<Utc>,
-    pub created_by: String,
-    pub modified_at: DateTime<Utc>,
-    pub modified_by: String,
 }
 
 #[derive(Debug, Clone, Default, AsChangeset)]
@@ -212,14 +205,14 @@ pub(crate) async fn extra_currencies(conn: &mut AsyncPgConnection) -> QueryResul
 pub(crate) async fn replace_extra_currencies(
     conn: &mut AsyncPgConnection,
     currencies: &[String],
-    who: &str,
+    stamp: &Stamp,
 ) -> QueryResult<()> {
     diesel::delete(catalog_currencies::table.filter(catalog_currencies::currency.ne_all(currencies)))
         .execute(conn)
         .await?;
     let rows: Vec<_> = currencies
         .iter()
-        .map(|c| (catalog_currencies::currency.eq(c), catalog_currencies::created_by.eq(who)))
+        .map(|c| (catalog_currencies::currency.eq(c), catalog_currencies::created_by.eq(&stamp.by)))
         .collect();
     if !rows.is_empty() {
         diesel::insert_into(catalog_currencies::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
@@ -229,8 +222,12 @@ pub(crate) async fn replace_extra_currencies(
 
 // ---- products ----
 
-pub(crate) async fn insert_product(conn: &mut AsyncPgConnection, row: &ProductInsert) -> QueryResult<()> {
-    diesel::insert_into(products::table).values(row).execute(conn).await.map(|_| ())
+pub(crate) async fn insert_product(
+    conn: &mut AsyncPgConnection,
+    row: &ProductInsert,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::insert_into(products::table).values((row, stamp_new!(stamp, products))).execute(conn).await.map(|_| ())
 }
 
 /// The live product, locked for the rest of the transaction.
@@ -258,73 +255,32 @@ pub(crate) async fn update_product(
     conn: &mut AsyncPgConnection,
     id: ProductId,
     changes: &ProductChanges,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<ProductRow> {
-    let bump =
-        (products::version.eq(products::version + 1), products::modified_at.eq(at), products::modified_by.eq(who));
-    let target = products::table.filter(products::id.eq(id));
-    diesel::update(target).set(bump).execute(conn).await?;
-    let target = products::table.filter(products::id.eq(id));
-    if has_product_changes(changes) {
-        diesel::update(target).set(changes).returning(ProductRow::as_returning()).get_result(conn).await
-    } else {
-        target.select(ProductRow::as_select()).first(conn).await
-    }
-}
-
-fn has_product_changes(c: &ProductChanges) -> bool {
-    c.kind.is_some()
-        || c.status.is_some()
-        || c.publish_at.is_some()
-        || c.unpublish_at.is_some()
-        || c.product_type_id.is_some()
-        || c.tax_class.is_some()
-        || c.name.is_some()
-        || c.description.is_some()
-        || c.seo_title.is_some()
-        || c.seo_description.is_some()
-        || c.options.is_some()
-        || c.attributes.is_some()
-        || c.tags.is_some()
-        || c.sort_name.is_some()
-}
-
-pub(crate) async fn soft_delete_product(
-    conn: &mut AsyncPgConnection,
-    id: ProductId,
-    who: &str,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
     diesel::update(products::table.filter(products::id.eq(id)))
-        .set((
-            products::deleted_at.eq(at),
-            products::modified_at.eq(at),
-            products::modified_by.eq(who),
-            products::version.eq(products::version + 1),
-        ))
+        .set((changes, stamp_change!(stamp, products)))
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn soft_delete_product(conn: &mut AsyncPgConnection, id: ProductId, stamp: &Stamp) -> QueryResult<()> {
+    diesel::update(products::table.filter(products::id.eq(id)))
+        .set((products::deleted_at.eq(stamp.at), stamp_change!(stamp, products)))
         .execute(conn)
         .await?;
     // The SKUs are free for other products again.
     diesel::update(variants::table.filter(variants::product_id.eq(id).and(variants::deleted_at.is_null())))
-        .set((variants::deleted_at.eq(at), variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .set((variants::deleted_at.eq(stamp.at), variant_change(stamp)))
         .execute(conn)
         .await?;
     diesel::delete(product_prices_from::table.filter(product_prices_from::product_id.eq(id))).execute(conn).await?;
     Ok(())
 }
 
-/// Back-office list: `query`'s sort and cursor, `filter`'s conditions.
-pub(crate) async fn list_products(
-    conn: &mut AsyncPgConnection,
-    query: &agora_kernel::lists::ListQuery<crate::ProductSort>,
-    filter: &crate::ProductFilter,
-) -> Result<Vec<ProductRow>, agora_kernel::ApiError> {
-    let mut q = products::table
-        .filter(products::deleted_at.is_null())
-        .select(ProductRow::as_select())
-        .limit(query.fetch_limit())
-        .into_boxed();
+/// The live products `filter` matches (the back office's list and bulk changes).
+fn filtered(filter: &crate::ProductFilter) -> products::BoxedQuery<'static, diesel::pg::Pg> {
+    let mut q = products::table.filter(products::deleted_at.is_null()).into_boxed();
     if let Some(status) = filter.status {
         q = q.filter(products::status.eq(status.as_str()));
     }
@@ -340,12 +296,46 @@ pub(crate) async fn list_products(
     if let Some(name) = &filter.name {
         q = q.filter(products::sort_name.like(format!("%{}%", like_escape(&name.to_lowercase()))));
     }
+    q
+}
+
+/// Back-office list: `query`'s sort and cursor, `filter`'s conditions.
+pub(crate) async fn list_products(
+    conn: &mut AsyncPgConnection,
+    query: &agora_kernel::lists::ListQuery<crate::ProductSort>,
+    filter: &crate::ProductFilter,
+) -> Result<Vec<ProductRow>, agora_kernel::ApiError> {
+    let q = filtered(filter).select(ProductRow::as_select()).limit(query.fetch_limit());
     let q = match query.sort.key {
         crate::ProductSort::Created => query.keyset::<DateTime<Utc>>()?.apply(q, products::created_at, products::id),
         crate::ProductSort::Modified => query.keyset::<DateTime<Utc>>()?.apply(q, products::modified_at, products::id),
         crate::ProductSort::Name => query.keyset::<String>()?.apply(q, products::sort_name, products::id),
     };
     Ok(q.load(conn).await.map_err(agora_kernel::DbError::Query)?)
+}
+
+/// The ids of up to `limit` live products `filter` matches, in id order.
+pub(crate) async fn product_ids(
+    conn: &mut AsyncPgConnection,
+    filter: &crate::ProductFilter,
+    limit: i64,
+) -> QueryResult<Vec<ProductId>> {
+    filtered(filter).select(products::id).order(products::id).limit(limit).load(conn).await
+}
+
+/// Marks the start of one item of a batch: a failed item rolls back to here, the batch goes on.
+pub(crate) async fn savepoint(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SAVEPOINT catalog_item").execute(conn).await.map(|_| ())
+}
+
+/// The item succeeded: keep its writes.
+pub(crate) async fn release_savepoint(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("RELEASE SAVEPOINT catalog_item").execute(conn).await.map(|_| ())
+}
+
+/// The item failed: undo its writes (its events too: they are rows of the same transaction).
+pub(crate) async fn rollback_to_savepoint(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("ROLLBACK TO SAVEPOINT catalog_item").execute(conn).await.map(|_| ())
 }
 
 fn like_escape(text: &str) -> String {
@@ -471,43 +461,40 @@ pub(crate) async fn sku_holder(conn: &mut AsyncPgConnection, sku: &str) -> Query
         .optional()
 }
 
-pub(crate) async fn insert_variant(conn: &mut AsyncPgConnection, row: &VariantInsert) -> QueryResult<()> {
-    diesel::insert_into(variants::table).values(row).execute(conn).await.map(|_| ())
+// Variants are versioned with their product (no version column of their own), so the kernel's
+// stamps, which set `version`, do not fit them.
+type VariantStamp =
+    (diesel::dsl::Eq<variants::modified_by, String>, diesel::dsl::Eq<variants::modified_at, DateTime<Utc>>);
+
+fn variant_change(stamp: &Stamp) -> VariantStamp {
+    (variants::modified_by.eq(stamp.by.clone()), variants::modified_at.eq(stamp.at))
+}
+
+pub(crate) async fn insert_variant(
+    conn: &mut AsyncPgConnection,
+    row: &VariantInsert,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    let created = (variants::created_by.eq(&stamp.by), variants::created_at.eq(stamp.at));
+    diesel::insert_into(variants::table).values((row, created, variant_change(stamp))).execute(conn).await.map(|_| ())
 }
 
 pub(crate) async fn update_variant(
     conn: &mut AsyncPgConnection,
     id: VariantId,
     changes: &VariantChanges,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<()> {
     diesel::update(variants::table.filter(variants::id.eq(id)))
-        .set((variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .set((changes, variant_change(stamp)))
         .execute(conn)
-        .await?;
-    let any = changes.sku.is_some()
-        || changes.option_values.is_some()
-        || changes.barcode.is_some()
-        || changes.weight_grams.is_some()
-        || changes.length_mm.is_some()
-        || changes.width_mm.is_some()
-        || changes.height_mm.is_some()
-        || changes.position.is_some();
-    if any {
-        diesel::update(variants::table.filter(variants::id.eq(id))).set(changes).execute(conn).await?;
-    }
-    Ok(())
+        .await
+        .map(|_| ())
 }
 
-pub(crate) async fn soft_delete_variant(
-    conn: &mut AsyncPgConnection,
-    id: VariantId,
-    who: &str,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
+pub(crate) async fn soft_delete_variant(conn: &mut AsyncPgConnection, id: VariantId, stamp: &Stamp) -> QueryResult<()> {
     diesel::update(variants::table.filter(variants::id.eq(id)))
-        .set((variants::deleted_at.eq(at), variants::modified_at.eq(at), variants::modified_by.eq(who)))
+        .set((variants::deleted_at.eq(stamp.at), variant_change(stamp)))
         .execute(conn)
         .await
         .map(|_| ())
@@ -560,15 +547,14 @@ pub(crate) async fn record_change(
     product: ProductId,
     action: &str,
     changes: serde_json::Value,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<()> {
     diesel::insert_into(product_changes::table)
         .values((
             product_changes::id.eq(agora_kernel::new_id()),
             product_changes::product_id.eq(product),
-            product_changes::changed_at.eq(at),
-            product_changes::changed_by.eq(who),
+            product_changes::changed_at.eq(stamp.at),
+            product_changes::changed_by.eq(&stamp.by),
             product_changes::action.eq(action),
             product_changes::changes.eq(changes),
         ))
@@ -637,8 +623,7 @@ pub(crate) async fn insert_category(
     name: &LocalizedText,
     description: &LocalizedText,
     slug: &str,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<CategoryRow> {
     diesel::insert_into(categories::table)
         .values((
@@ -648,10 +633,7 @@ pub(crate) async fn insert_category(
             categories::name.eq(name),
             categories::description.eq(description),
             categories::slug.eq(slug),
-            categories::created_at.eq(at),
-            categories::created_by.eq(who),
-            categories::modified_at.eq(at),
-            categories::modified_by.eq(who),
+            stamp_new!(stamp, categories),
         ))
         .returning(CategoryRow::as_returning())
         .get_result(conn)
@@ -662,45 +644,30 @@ pub(crate) async fn update_category(
     conn: &mut AsyncPgConnection,
     id: CategoryId,
     changes: &CategoryChanges,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<CategoryRow> {
-    let bump = (
-        categories::version.eq(categories::version + 1),
-        categories::modified_at.eq(at),
-        categories::modified_by.eq(who),
-    );
-    diesel::update(categories::table.filter(categories::id.eq(id))).set(bump).execute(conn).await?;
-    let any = changes.parent_id.is_some()
-        || changes.position.is_some()
-        || changes.name.is_some()
-        || changes.description.is_some()
-        || changes.slug.is_some();
-    let target = categories::table.filter(categories::id.eq(id));
-    if any {
-        diesel::update(target).set(changes).returning(CategoryRow::as_returning()).get_result(conn).await
-    } else {
-        target.select(CategoryRow::as_select()).first(conn).await
-    }
+    diesel::update(categories::table.filter(categories::id.eq(id)))
+        .set((changes, stamp_change!(stamp, categories)))
+        .returning(CategoryRow::as_returning())
+        .get_result(conn)
+        .await
 }
 
+/// Deletes the category (softly) and takes its products out of it; returns those products.
 pub(crate) async fn soft_delete_category(
     conn: &mut AsyncPgConnection,
     id: CategoryId,
-    who: &str,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::delete(product_categories::table.filter(product_categories::category_id.eq(id))).execute(conn).await?;
+    stamp: &Stamp,
+) -> QueryResult<Vec<ProductId>> {
+    let members = diesel::delete(product_categories::table.filter(product_categories::category_id.eq(id)))
+        .returning(product_categories::product_id)
+        .get_results(conn)
+        .await?;
     diesel::update(categories::table.filter(categories::id.eq(id)))
-        .set((
-            categories::deleted_at.eq(at),
-            categories::modified_at.eq(at),
-            categories::modified_by.eq(who),
-            categories::version.eq(categories::version + 1),
-        ))
+        .set((categories::deleted_at.eq(stamp.at), stamp_change!(stamp, categories)))
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(members)
 }
 
 /// Which of `ids` are live categories.
@@ -732,18 +699,14 @@ pub(crate) async fn insert_product_type(
     id: ProductTypeId,
     name: &str,
     attributes: serde_json::Value,
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<ProductTypeRow> {
     diesel::insert_into(product_types::table)
         .values((
             product_types::id.eq(id),
             product_types::name.eq(name),
             product_types::attributes.eq(attributes),
-            product_types::created_at.eq(at),
-            product_types::created_by.eq(who),
-            product_types::modified_at.eq(at),
-            product_types::modified_by.eq(who),
+            stamp_new!(stamp, product_types),
         ))
         .returning(ProductTypeRow::as_returning())
         .get_result(conn)
@@ -776,17 +739,13 @@ pub(crate) async fn product_type(
 pub(crate) async fn insert_synonyms(
     conn: &mut AsyncPgConnection,
     terms: &[String],
-    who: &str,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> QueryResult<SynonymsRow> {
     diesel::insert_into(search_synonyms::table)
         .values((
             search_synonyms::id.eq(agora_kernel::new_id()),
             search_synonyms::terms.eq(terms),
-            search_synonyms::created_at.eq(at),
-            search_synonyms::created_by.eq(who),
-            search_synonyms::modified_at.eq(at),
-            search_synonyms::modified_by.eq(who),
+            stamp_new!(stamp, search_synonyms),
         ))
         .returning(SynonymsRow::as_returning())
         .get_result(conn)
@@ -803,6 +762,170 @@ pub(crate) async fn synonyms(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Sy
 
 pub(crate) async fn delete_synonyms(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> QueryResult<usize> {
     diesel::delete(search_synonyms::table.filter(search_synonyms::id.eq(id))).execute(conn).await
+}
+
+// ---- collections ----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = collections, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CollectionRow {
+    pub id: CollectionId,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub slug: String,
+    pub rule_text: Option<String>,
+    pub rules: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = collections)]
+pub(crate) struct CollectionInsert {
+    pub id: CollectionId,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub slug: String,
+    pub rule_text: Option<String>,
+    pub rules: Option<serde_json::Value>,
+}
+
+/// A collection's new field values (`None`: unchanged; `Some(None)`: cleared).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = collections)]
+pub(crate) struct CollectionChanges {
+    pub name: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    pub slug: Option<String>,
+    pub rule_text: Option<Option<String>>,
+    pub rules: Option<Option<serde_json::Value>>,
+}
+
+/// The hand-picked products of a collection, in order.
+pub(crate) async fn collection_members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<Vec<ProductId>> {
+    collection_products::table
+        .filter(collection_products::collection_id.eq(id))
+        .select(collection_products::product_id)
+        .order((collection_products::position, collection_products::product_id))
+        .load(conn)
+        .await
+}
+
+/// The live collection with this id or slug.
+pub(crate) async fn find_collection(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<CollectionRow>> {
+    let q = collections::table.filter(collections::deleted_at.is_null()).select(CollectionRow::as_select());
+    match key.parse::<uuid::Uuid>() {
+        Ok(id) => q.filter(collections::id.eq(CollectionId::from_uuid(id))).first(conn).await.optional(),
+        Err(_) => q.filter(collections::slug.eq(key)).first(conn).await.optional(),
+    }
+}
+
+pub(crate) async fn all_collections(conn: &mut AsyncPgConnection) -> QueryResult<Vec<CollectionRow>> {
+    collections::table
+        .filter(collections::deleted_at.is_null())
+        .select(CollectionRow::as_select())
+        .order((collections::slug, collections::id))
+        .load(conn)
+        .await
+}
+
+/// The live collection, locked for the rest of the transaction.
+pub(crate) async fn lock_collection(
+    conn: &mut AsyncPgConnection,
+    id: CollectionId,
+) -> QueryResult<Option<CollectionRow>> {
+    collections::table
+        .filter(collections::id.eq(id).and(collections::deleted_at.is_null()))
+        .select(CollectionRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn collection_slug_holder(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<CollectionId>> {
+    collections::table
+        .filter(collections::slug.eq(slug).and(collections::deleted_at.is_null()))
+        .select(collections::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Which of `ids` are live products.
+pub(crate) async fn live_products(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> QueryResult<Vec<ProductId>> {
+    products::table
+        .filter(products::id.eq_any(ids).and(products::deleted_at.is_null()))
+        .select(products::id)
+        .load(conn)
+        .await
+}
+
+/// Replaces the hand-picked products (`ids` deduplicated, in order).
+pub(crate) async fn set_collection_members(
+    conn: &mut AsyncPgConnection,
+    id: CollectionId,
+    ids: &[ProductId],
+) -> QueryResult<()> {
+    diesel::delete(collection_products::table.filter(collection_products::collection_id.eq(id))).execute(conn).await?;
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = ids
+        .iter()
+        .filter(|p| seen.insert(**p))
+        .enumerate()
+        .map(|(position, p)| {
+            (
+                collection_products::collection_id.eq(id),
+                collection_products::product_id.eq(*p),
+                collection_products::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(collection_products::table).values(rows).execute(conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_collection(
+    conn: &mut AsyncPgConnection,
+    row: &CollectionInsert,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::insert_into(collections::table)
+        .values((row, stamp_new!(stamp, collections)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn update_collection(
+    conn: &mut AsyncPgConnection,
+    id: CollectionId,
+    changes: &CollectionChanges,
+    stamp: &Stamp,
+) -> QueryResult<CollectionRow> {
+    diesel::update(collections::table.filter(collections::id.eq(id)))
+        .set((changes, stamp_change!(stamp, collections)))
+        .returning(CollectionRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn soft_delete_collection(
+    conn: &mut AsyncPgConnection,
+    id: CollectionId,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::update(collections::table.filter(collections::id.eq(id)))
+        .set((collections::deleted_at.eq(stamp.at), stamp_change!(stamp, collections)))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 // ---- storefront ----
@@ -993,4 +1116,159 @@ pub(crate) async fn current_slug(
         .first(conn)
         .await
         .optional()
+}
+
+#[derive(QueryableByName)]
+struct NextChange {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    next: Option<DateTime<Utc>>,
+}
+
+/// The next instant an active product becomes visible or stops being visible by its schedule.
+pub(crate) async fn next_scheduled_change(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
+    let row: NextChange = diesel::sql_query(
+        "SELECT LEAST( \
+             (SELECT min(publish_at) FROM products \
+              WHERE deleted_at IS NULL AND publish_at IS NOT NULL AND publish_at > now() AND status = 'active'), \
+             (SELECT min(unpublish_at) FROM products \
+              WHERE deleted_at IS NULL AND unpublish_at IS NOT NULL AND unpublish_at > now() AND status = 'active') \
+         ) AS next",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(row.next)
+}
+
+// ---- CSV ----
+
+/// The live products whose current slug in `locale` is one of `slugs`: (slug, product).
+pub(crate) async fn products_by_current_slug(
+    conn: &mut AsyncPgConnection,
+    locale: &str,
+    slugs: &[String],
+) -> QueryResult<Vec<(String, ProductId)>> {
+    product_slugs::table
+        .inner_join(products::table.on(products::id.eq(product_slugs::product_id)))
+        .filter(product_slugs::locale.eq(locale).and(product_slugs::current).and(product_slugs::slug.eq_any(slugs)))
+        .filter(products::deleted_at.is_null())
+        .select((product_slugs::slug, product_slugs::product_id))
+        .load(conn)
+        .await
+}
+
+/// The live products among `ids`.
+pub(crate) async fn find_products(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> QueryResult<Vec<ProductRow>> {
+    products::table
+        .filter(products::id.eq_any(ids).and(products::deleted_at.is_null()))
+        .select(ProductRow::as_select())
+        .order(products::id)
+        .load(conn)
+        .await
+}
+
+/// The live variants holding one of `skus`.
+pub(crate) async fn variants_by_sku(conn: &mut AsyncPgConnection, skus: &[String]) -> QueryResult<Vec<VariantRow>> {
+    variants::table
+        .filter(variants::sku.eq_any(skus).and(variants::deleted_at.is_null()))
+        .select(VariantRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// How many live variants of live products there are.
+pub(crate) async fn count_live_variants(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    variants::table
+        .inner_join(products::table)
+        .filter(variants::deleted_at.is_null().and(products::deleted_at.is_null()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Up to `limit` live variants of live products after `after`, in id order.
+pub(crate) async fn live_variants_after(
+    conn: &mut AsyncPgConnection,
+    after: Option<VariantId>,
+    limit: i64,
+) -> QueryResult<Vec<VariantRow>> {
+    let mut q = variants::table
+        .inner_join(products::table)
+        .filter(variants::deleted_at.is_null().and(products::deleted_at.is_null()))
+        .select(VariantRow::as_select())
+        .order(variants::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(variants::id.gt(after));
+    }
+    q.load(conn).await
+}
+
+// ---- product types: changes ----
+
+pub(crate) async fn lock_product_type(
+    conn: &mut AsyncPgConnection,
+    id: ProductTypeId,
+) -> QueryResult<Option<ProductTypeRow>> {
+    product_types::table
+        .filter(product_types::id.eq(id).and(product_types::deleted_at.is_null()))
+        .select(ProductTypeRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn update_product_type(
+    conn: &mut AsyncPgConnection,
+    id: ProductTypeId,
+    name: &str,
+    attributes: serde_json::Value,
+    stamp: &Stamp,
+) -> QueryResult<ProductTypeRow> {
+    diesel::update(product_types::table.filter(product_types::id.eq(id)))
+        .set((
+            product_types::name.eq(name),
+            product_types::attributes.eq(attributes),
+            stamp_change!(stamp, product_types),
+        ))
+        .returning(ProductTypeRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn soft_delete_product_type(
+    conn: &mut AsyncPgConnection,
+    id: ProductTypeId,
+    stamp: &Stamp,
+) -> QueryResult<()> {
+    diesel::update(product_types::table.filter(product_types::id.eq(id)))
+        .set((product_types::deleted_at.eq(stamp.at), stamp_change!(stamp, product_types)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// How many live products are of this type.
+pub(crate) async fn products_of_type(conn: &mut AsyncPgConnection, id: ProductTypeId) -> QueryResult<i64> {
+    products::table
+        .filter(products::product_type_id.eq(id).and(products::deleted_at.is_null()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Whether another live product type than `except` has this name (case-insensitively).
+pub(crate) async fn product_type_named_other(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    except: ProductTypeId,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        product_types::table
+            .filter(product_types::deleted_at.is_null().and(product_types::id.ne(except)))
+            .filter(sql::<Bool>("lower(name) = lower(").bind::<diesel::sql_types::Text, _>(name).sql(")")),
+    ))
+    .get_result(conn)
+    .await
 }

@@ -14,7 +14,8 @@ use crate::{
 };
 use agora_kernel::lists::ListQuery;
 use agora_kernel::money::{Currency, Money};
-use agora_kernel::{ApiError, Database, TenantContext};
+use agora_kernel::{ApiError, TenantTx};
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use paperclip::actix::Apiv2Schema;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 const MAX_HITS: i64 = 1000;
 
 /// Filters of a storefront product list (query parameters).
-#[derive(Debug, Clone, Default, Deserialize, Apiv2Schema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Apiv2Schema)]
 pub struct StoreFilter {
     /// A category's id or slug: its products and those of every category below it.
     pub category: Option<String>,
@@ -166,16 +167,16 @@ pub struct StoreCollection {
     pub description: Option<String>,
 }
 
+/// Product names completing or correcting what the shopper is typing ("tshrit" → "T-Shirt").
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct Suggestions {
+    pub suggestions: Vec<String>,
+}
+
 /// A product page, or where it moved (an old slug).
 pub enum Found<T> {
     Here(T),
     MovedTo(String),
-}
-
-/// The storefront's reads.
-pub struct Storefront<'a> {
-    pub(crate) db: &'a Database,
-    pub(crate) search: &'a dyn SearchEngine,
 }
 
 /// The shop's language that best serves a shopper who reads `wanted` (from `Accept-Language`
@@ -350,7 +351,7 @@ async fn narrowing(
     let collection = match filter.collection.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(key) => {
-            let row = crate::collections::find(conn, key).await?.ok_or(CatalogError::CollectionNotFound)?;
+            let row = store::find_collection(conn, key).await?.ok_or(CatalogError::CollectionNotFound)?;
             Some(match row.rules {
                 Some(rule) => store::CollectionMembers::Rule(rule),
                 None => store::CollectionMembers::HandPicked(row.id),
@@ -414,265 +415,233 @@ fn slug_for(slugs: &BTreeMap<String, String>, locale: &str, default: &str) -> Op
     slugs.get(locale).or_else(|| slugs.get(default)).or_else(|| slugs.values().next()).cloned()
 }
 
-impl Storefront<'_> {
-    /// A page of visible products matching `filter`, with facet counts over all of them.
-    pub async fn products(
-        &self,
-        tenant: &TenantContext,
-        filter: StoreFilter,
-        query: &ListQuery<StoreSort>,
-        languages: Vec<String>,
-    ) -> Result<StoreProductPage, ApiError> {
-        let query = query.clone();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&with_override(&filter, languages), &shop);
-                let currency = pick_currency(filter.currency.as_deref(), &shop)?;
-                let narrowing = narrowing(conn, &filter, currency.clone()).await?;
-                let rows = store::store_listing(conn, &narrowing, &query).await?;
-                let keys: HashMap<ProductId, Value> = rows
-                    .iter()
-                    .map(|r| {
-                        let key = match query.sort.key {
-                            StoreSort::Newest => json!(r.created_at),
-                            StoreSort::Name => json!(r.sort_name),
-                            StoreSort::Price => json!(r.price_amount),
-                        };
-                        (r.id, key)
-                    })
-                    .collect();
-                let items = summaries(conn, rows, &locale, &shop, &currency).await?;
-                let page = query.page(items, |p| (keys.get(&p.id).cloned().unwrap_or_default(), p.id.into()));
-                let facet_rows = store::store_facet_rows(conn, &narrowing).await?;
-                let facets = count_facets(&facet_rows, &filterable(conn).await?, &currency);
-                Ok::<_, ApiError>(StoreProductPage {
-                    items: page.items,
-                    next_cursor: page.next_cursor,
-                    facets,
-                    locale,
-                    currency,
-                })
-            })
-            .await
-    }
+/// A page of visible products matching `filter`, with facet counts over all of them.
+pub(crate) async fn products(
+    tx: &mut TenantTx<'_>,
+    filter: StoreFilter,
+    query: &ListQuery<StoreSort>,
+    languages: Vec<String>,
+) -> Result<StoreProductPage, ApiError> {
+    let query = query.clone();
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&with_override(&filter, languages), &shop);
+    let currency = pick_currency(filter.currency.as_deref(), &shop)?;
+    let narrowing = narrowing(conn, &filter, currency.clone()).await?;
+    let rows = store::store_listing(conn, &narrowing, &query).await?;
+    let keys: HashMap<ProductId, Value> = rows
+        .iter()
+        .map(|r| {
+            let key = match query.sort.key {
+                StoreSort::Newest => json!(r.created_at),
+                StoreSort::Name => json!(r.sort_name),
+                StoreSort::Price => json!(r.price_amount),
+            };
+            (r.id, key)
+        })
+        .collect();
+    let items = summaries(conn, rows, &locale, &shop, &currency).await?;
+    let page = query.page(items, |p| (keys.get(&p.id).cloned().unwrap_or_default(), p.id.into()));
+    let facet_rows = store::store_facet_rows(conn, &narrowing).await?;
+    let facets = count_facets(&facet_rows, &filterable(conn).await?, &currency);
+    Ok::<_, ApiError>(StoreProductPage { items: page.items, next_cursor: page.next_cursor, facets, locale, currency })
+}
 
-    /// A visible product by id or by slug in any language; an old slug answers where it moved.
-    pub async fn product(
-        &self,
-        tenant: &TenantContext,
-        key: &str,
-        currency: Option<String>,
-        languages: Vec<String>,
-    ) -> Result<Found<StoreProduct>, CatalogError> {
-        let key = key.to_string();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&languages, &shop);
-                let currency = pick_currency(currency.as_deref(), &shop)?;
-                let id = match key.parse::<uuid::Uuid>() {
-                    Ok(id) => ProductId::from_uuid(id),
-                    Err(_) => {
-                        let holders = store::product_by_slug(conn, &key).await?;
-                        match holders.iter().find(|(_, _, current)| *current) {
-                            Some((id, _, _)) => *id,
-                            None => {
-                                let Some((id, slug_locale, _)) = holders.first() else {
-                                    return Err(CatalogError::ProductNotFound);
-                                };
-                                if store::visible_product(conn, *id).await?.is_none() {
-                                    return Err(CatalogError::ProductNotFound);
-                                }
-                                return match store::current_slug(conn, *id, slug_locale).await? {
-                                    Some(slug) => Ok(Found::MovedTo(slug)),
-                                    None => Err(CatalogError::ProductNotFound),
-                                };
-                            }
-                        }
+/// A visible product by id or by slug in any language; an old slug answers where it moved.
+pub(crate) async fn product(
+    tx: &mut TenantTx<'_>,
+    key: String,
+    currency: Option<String>,
+    languages: Vec<String>,
+) -> Result<Found<(StoreProduct, Option<DateTime<Utc>>)>, CatalogError> {
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&languages, &shop);
+    let currency = pick_currency(currency.as_deref(), &shop)?;
+    let id = match key.parse::<uuid::Uuid>() {
+        Ok(id) => ProductId::from_uuid(id),
+        Err(_) => {
+            let holders = store::product_by_slug(conn, &key).await?;
+            match holders.iter().find(|(_, _, current)| *current) {
+                Some((id, _, _)) => *id,
+                None => {
+                    let Some((id, slug_locale, _)) = holders.first() else {
+                        return Err(CatalogError::ProductNotFound);
+                    };
+                    if store::visible_product(conn, *id).await?.is_none() {
+                        return Err(CatalogError::ProductNotFound);
                     }
-                };
-                let row = store::visible_product(conn, id).await?.ok_or(CatalogError::ProductNotFound)?;
-                let product = products::assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
-                let tree = Tree::new(store::all_categories(conn).await?);
-                let categories = product
-                    .category_ids
-                    .iter()
-                    .filter_map(|c| tree.get(*c))
-                    .map(|c| {
-                        let mut trail = tree.breadcrumbs(c.id, &locale, &shop.default_locale);
-                        trail.push(Breadcrumb {
-                            id: c.id,
-                            slug: c.slug.clone(),
-                            name: c.name.get(&locale, &shop.default_locale).unwrap_or_default().to_string(),
-                        });
-                        trail
-                    })
-                    .collect();
-                let text =
-                    |t: &agora_kernel::values::LocalizedText| t.get(&locale, &shop.default_locale).map(str::to_string);
-                let variants = product
-                    .variants
-                    .iter()
-                    .map(|v| {
-                        let price = v.prices.iter().find(|p| p.price.currency.as_str() == currency);
-                        StoreVariant {
-                            id: v.id,
-                            sku: v.sku.clone(),
-                            option_values: v.option_values.clone(),
-                            price: price.map(|p| p.price),
-                            compare_at: price.and_then(|p| p.compare_at),
-                            weight_grams: v.weight_grams,
-                        }
-                    })
-                    .collect();
-                Ok(Found::Here(StoreProduct {
-                    id: product.id,
-                    kind: product.kind,
-                    name: text(&product.name).unwrap_or_default(),
-                    description: text(&product.description),
-                    seo_title: text(&product.seo_title),
-                    seo_description: text(&product.seo_description),
-                    slug: slug_for(&product.slug, &locale, &shop.default_locale),
-                    slugs: product.slug.clone(),
-                    options: product.options.clone(),
-                    attributes: product.attributes.clone(),
-                    tags: product.tags.clone(),
-                    variants,
-                    categories,
-                    media: Vec::new(),
-                    locale,
-                    currency,
-                }))
-            })
-            .await
-    }
-
-    /// The category tree in the shopper's language, parents before children.
-    pub async fn categories(
-        &self,
-        tenant: &TenantContext,
-        languages: Vec<String>,
-    ) -> Result<Vec<StoreCategory>, CatalogError> {
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&languages, &shop);
-                let tree = Tree::new(store::all_categories(conn).await?);
-                Ok(tree.ordered().into_iter().map(|c| store_category(c, &tree, &locale, &shop)).collect())
-            })
-            .await
-    }
-
-    /// One category by id or slug, with its breadcrumbs.
-    pub async fn category(
-        &self,
-        tenant: &TenantContext,
-        key: &str,
-        languages: Vec<String>,
-    ) -> Result<StoreCategory, CatalogError> {
-        let key = key.to_string();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&languages, &shop);
-                let tree = Tree::new(store::all_categories(conn).await?);
-                let found = match key.parse::<uuid::Uuid>() {
-                    Ok(id) => tree.get(CategoryId::from_uuid(id)),
-                    Err(_) => tree.by_slug(&key),
-                };
-                let category = found.ok_or(CatalogError::CategoryNotFound)?;
-                Ok(store_category(category, &tree, &locale, &shop))
-            })
-            .await
-    }
-
-    /// One collection by id or slug.
-    pub async fn collection(
-        &self,
-        tenant: &TenantContext,
-        key: &str,
-        languages: Vec<String>,
-    ) -> Result<StoreCollection, CatalogError> {
-        let key = key.to_string();
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&languages, &shop);
-                let row = crate::collections::find(conn, &key).await?.ok_or(CatalogError::CollectionNotFound)?;
-                Ok(StoreCollection {
-                    id: row.id,
-                    slug: row.slug,
-                    name: row.name.get(&locale, &shop.default_locale).unwrap_or_default().to_string(),
-                    description: row.description.get(&locale, &shop.default_locale).map(str::to_string),
-                })
-            })
-            .await
-    }
-
-    /// Visible products matching `text`, best first (an exact name first), with facets over every
-    /// hit and suggestions when few were found.
-    pub async fn search(
-        &self,
-        tenant: &TenantContext,
-        text: String,
-        filter: StoreFilter,
-        limit: i64,
-        languages: Vec<String>,
-    ) -> Result<StoreSearchResults, CatalogError> {
-        let text = text.trim().to_string();
-        if text.is_empty() || text.chars().count() > 200 {
-            return Err(CatalogError::field("q", "1 to 200 characters"));
+                    return match store::current_slug(conn, *id, slug_locale).await? {
+                        Some(slug) => Ok(Found::MovedTo(slug)),
+                        None => Err(CatalogError::ProductNotFound),
+                    };
+                }
+            }
         }
-        if !(1..=100).contains(&limit) {
-            return Err(CatalogError::field("limit", "between 1 and 100"));
-        }
-        let engine = self.search;
-        self.db
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let shop = products::shop(conn).await?;
-                let locale = pick_locale(&with_override(&filter, languages), &shop);
-                let currency = pick_currency(filter.currency.as_deref(), &shop)?;
-                let groups = search::synonym_groups(conn).await?;
-                let request = SearchRequest {
-                    alternatives: search::synonym_alternatives(&text, &groups),
-                    text: text.clone(),
-                    language: shop.default_locale.clone(),
-                    limit: MAX_HITS,
-                };
-                let hits = engine.search(conn, &request).await?;
-                let mut narrowing = narrowing(conn, &filter, currency.clone()).await?;
-                narrowing.only = Some(hits.clone());
-                let facet_rows = store::store_facet_rows(conn, &narrowing).await?;
-                let matching: std::collections::HashSet<ProductId> = facet_rows.iter().map(|r| r.0).collect();
-                let page: Vec<ProductId> = hits
-                    .iter()
-                    .filter(|id| matching.contains(id))
-                    .take(usize::try_from(limit).unwrap_or(20))
-                    .copied()
-                    .collect();
-                let mut rows = store::visible_summaries(conn, &page, &currency).await?;
-                rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
-                let items = summaries(conn, rows, &locale, &shop, &currency).await?;
-                let facets = count_facets(&facet_rows, &filterable(conn).await?, &currency);
-                let suggestions = if items.len() < 3 { engine.suggest(conn, &text, 5).await? } else { Vec::new() };
-                Ok(StoreSearchResults { items, facets, suggestions, locale, currency })
-            })
-            .await
-    }
+    };
+    let row = store::visible_product(conn, id).await?.ok_or(CatalogError::ProductNotFound)?;
+    let product = products::assemble(conn, vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
+    let tree = Tree::new(store::all_categories(conn).await?);
+    let categories = product
+        .category_ids
+        .iter()
+        .filter_map(|c| tree.get(*c))
+        .map(|c| {
+            let mut trail = tree.breadcrumbs(c.id, &locale, &shop.default_locale);
+            trail.push(Breadcrumb {
+                id: c.id,
+                slug: c.slug.clone(),
+                name: c.name.get(&locale, &shop.default_locale).unwrap_or_default().to_string(),
+            });
+            trail
+        })
+        .collect();
+    let text = |t: &agora_kernel::values::LocalizedText| t.get(&locale, &shop.default_locale).map(str::to_string);
+    let variants = product
+        .variants
+        .iter()
+        .map(|v| {
+            let price = v.prices.iter().find(|p| p.price.currency.as_str() == currency);
+            StoreVariant {
+                id: v.id,
+                sku: v.sku.clone(),
+                option_values: v.option_values.clone(),
+                price: price.map(|p| p.price),
+                compare_at: price.and_then(|p| p.compare_at),
+                weight_grams: v.weight_grams,
+            }
+        })
+        .collect();
+    let until = product.unpublish_at;
+    Ok(Found::Here((
+        StoreProduct {
+            id: product.id,
+            kind: product.kind,
+            name: text(&product.name).unwrap_or_default(),
+            description: text(&product.description),
+            seo_title: text(&product.seo_title),
+            seo_description: text(&product.seo_description),
+            slug: slug_for(&product.slug, &locale, &shop.default_locale),
+            slugs: product.slug.clone(),
+            options: product.options.clone(),
+            attributes: product.attributes.clone(),
+            tags: product.tags.clone(),
+            variants,
+            categories,
+            media: Vec::new(),
+            locale,
+            currency,
+        },
+        until,
+    )))
+}
 
-    /// Names of visible products completing or correcting what the shopper typed.
-    pub async fn suggest(&self, tenant: &TenantContext, text: String, limit: i64) -> Result<Vec<String>, CatalogError> {
-        let text = text.trim().to_string();
-        if text.is_empty() || text.chars().count() > 100 {
-            return Err(CatalogError::field("q", "1 to 100 characters"));
-        }
-        if !(1..=20).contains(&limit) {
-            return Err(CatalogError::field("limit", "between 1 and 20"));
-        }
-        let engine = self.search;
-        self.db.tenant_tx(&tenant.schema, async move |conn| Ok(engine.suggest(conn, &text, limit).await?)).await
+/// The category tree in the shopper's language, parents before children.
+pub(crate) async fn categories(
+    tx: &mut TenantTx<'_>,
+    languages: Vec<String>,
+) -> Result<Vec<StoreCategory>, CatalogError> {
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&languages, &shop);
+    let tree = Tree::new(store::all_categories(conn).await?);
+    Ok(tree.ordered().into_iter().map(|c| store_category(c, &tree, &locale, &shop)).collect())
+}
+
+/// One category by id or slug, with its breadcrumbs.
+pub(crate) async fn category(
+    tx: &mut TenantTx<'_>,
+    key: String,
+    languages: Vec<String>,
+) -> Result<StoreCategory, CatalogError> {
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&languages, &shop);
+    let tree = Tree::new(store::all_categories(conn).await?);
+    let found = match key.parse::<uuid::Uuid>() {
+        Ok(id) => tree.get(CategoryId::from_uuid(id)),
+        Err(_) => tree.by_slug(&key),
+    };
+    let category = found.ok_or(CatalogError::CategoryNotFound)?;
+    Ok(store_category(category, &tree, &locale, &shop))
+}
+
+/// One collection by id or slug.
+pub(crate) async fn collection(
+    tx: &mut TenantTx<'_>,
+    key: String,
+    languages: Vec<String>,
+) -> Result<StoreCollection, CatalogError> {
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&languages, &shop);
+    let row = store::find_collection(conn, &key).await?.ok_or(CatalogError::CollectionNotFound)?;
+    Ok(StoreCollection {
+        id: row.id,
+        slug: row.slug,
+        name: row.name.get(&locale, &shop.default_locale).unwrap_or_default().to_string(),
+        description: row.description.get(&locale, &shop.default_locale).map(str::to_string),
+    })
+}
+
+/// Visible products matching `text`, best first (an exact name first), with facets over every
+/// hit and suggestions when few were found.
+pub(crate) async fn search(
+    tx: &mut TenantTx<'_>,
+    engine: &dyn SearchEngine,
+    text: String,
+    filter: StoreFilter,
+    limit: i64,
+    languages: Vec<String>,
+) -> Result<StoreSearchResults, CatalogError> {
+    let text = text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(CatalogError::field("q", "1 to 200 characters"));
     }
+    if !(1..=100).contains(&limit) {
+        return Err(CatalogError::field("limit", "between 1 and 100"));
+    }
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let locale = pick_locale(&with_override(&filter, languages), &shop);
+    let currency = pick_currency(filter.currency.as_deref(), &shop)?;
+    let groups = search::synonym_groups(conn).await?;
+    let request = SearchRequest {
+        alternatives: search::synonym_alternatives(&text, &groups),
+        text: text.clone(),
+        language: shop.default_locale.clone(),
+        limit: MAX_HITS,
+    };
+    let hits = engine.search(conn, &request).await?;
+    let mut narrowing = narrowing(conn, &filter, currency.clone()).await?;
+    narrowing.only = Some(hits.clone());
+    let facet_rows = store::store_facet_rows(conn, &narrowing).await?;
+    let matching: std::collections::HashSet<ProductId> = facet_rows.iter().map(|r| r.0).collect();
+    let page: Vec<ProductId> =
+        hits.iter().filter(|id| matching.contains(id)).take(usize::try_from(limit).unwrap_or(20)).copied().collect();
+    let mut rows = store::visible_summaries(conn, &page, &currency).await?;
+    rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
+    let items = summaries(conn, rows, &locale, &shop, &currency).await?;
+    let facets = count_facets(&facet_rows, &filterable(conn).await?, &currency);
+    let suggestions = if items.len() < 3 { engine.suggest(conn, &text, 5).await? } else { Vec::new() };
+    Ok(StoreSearchResults { items, facets, suggestions, locale, currency })
+}
+
+/// Names of visible products completing or correcting what the shopper typed.
+pub(crate) async fn suggest(
+    tx: &mut TenantTx<'_>,
+    engine: &dyn SearchEngine,
+    text: String,
+    limit: i64,
+) -> Result<Suggestions, CatalogError> {
+    let text = text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 100 {
+        return Err(CatalogError::field("q", "1 to 100 characters"));
+    }
+    if !(1..=20).contains(&limit) {
+        return Err(CatalogError::field("limit", "between 1 and 20"));
+    }
+    Ok(Suggestions { suggestions: engine.suggest(tx.conn(), &text, limit).await? })
 }
 
 fn with_override(filter: &StoreFilter, mut languages: Vec<String>) -> Vec<String> {

@@ -82,6 +82,12 @@ pub trait CsvExport: Send + Sync + 'static {
     /// The header.
     const COLUMNS: &'static [&'static str];
 
+    /// The header of this export, when it depends on the shop (a column per currency it sells
+    /// in); [`CsvExport::COLUMNS`] otherwise. Rows must serialize in this order.
+    fn header(&self) -> Vec<String> {
+        Self::COLUMNS.iter().map(|c| c.to_string()).collect()
+    }
+
     /// How many rows the export will have (for the percentage).
     fn count<'a>(&'a self, conn: &'a mut AsyncPgConnection) -> BoxFuture<'a, Result<i64, DbError>>;
 
@@ -407,7 +413,8 @@ pub async fn run_export<E: CsvExport>(ctx: &JobContext, export: &E, name: &str) 
             write(&mut csv).map_err(|e| JobError::permanent(format!("writing CSV: {e}")))?;
             csv.into_inner().map(Bytes::from).map_err(|e| JobError::permanent(format!("writing CSV: {e}")))
         };
-        let header = chunk(&|csv| csv.write_record(E::COLUMNS))?;
+        let columns = export.header();
+        let header = chunk(&|csv| csv.write_record(&columns))?;
         sender.send(Ok(header)).await.map_err(|_| JobError::retry("the file store stopped reading"))?;
         let limit = i64::try_from(BATCH_ROWS).unwrap_or(500);
         loop {
