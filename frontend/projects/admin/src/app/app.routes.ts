@@ -1,6 +1,7 @@
 import { Routes } from '@angular/router';
 import { needs, staffSignedIn } from './staff-session';
 import { operatorSignedIn } from './platform/operator-session';
+import { CATALOG_ROUTES } from './pages/catalog/routes';
 
 export const routes: Routes = [
   { path: 'sign-in', loadComponent: () => import('./pages/sign-in').then((m) => m.SignIn) },
@@ -97,6 +98,7 @@ export const routes: Routes = [
         canActivate: [needs('customers.privacy')],
         loadComponent: () => import('./pages/operations/customer-privacy').then((m) => m.CustomerPrivacyPage),
       },
+      ...CATALOG_ROUTES,
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },
       { path: '**', loadComponent: () => import('./pages/not-found').then((m) => m.NotFound) },
     ],

@@ -3,6 +3,7 @@ import { RouterOutlet } from '@angular/router';
 import { I18n } from 'shared';
 import { ADMIN } from './texts/admin';
 import { OPERATIONS } from './texts/operations';
+import { CATALOG } from './texts/catalog';
 
 @Component({
   selector: 'admin-root',
@@ -15,5 +16,6 @@ export class App {
     const i18n = inject(I18n);
     i18n.register(ADMIN);
     i18n.register(OPERATIONS);
+    i18n.register(CATALOG);
   }
 }

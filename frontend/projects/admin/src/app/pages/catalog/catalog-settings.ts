@@ -1,0 +1,176 @@
+import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import {
+  ProblemAlert,
+  createSearchSynonyms,
+  deleteSearchSynonyms,
+  listSearchSynonyms,
+  outcome,
+  setSoldCurrencies,
+  type Problem,
+  type Synonyms,
+} from 'shared';
+import { StaffSession } from '../../staff-session';
+import { CatalogShop, words } from './catalog-support';
+
+/** Error of a list's item (`currencies[1]`) or of the list itself, whichever the API named. */
+function listError(problem: Problem | null, field: string): string | null {
+  return (problem?.errors ?? []).find((e) => e.field === field || e.field.startsWith(`${field}[`))?.message ?? null;
+}
+
+/** The currencies prices are given in, and the words search treats as the same. */
+@Component({
+  selector: 'admin-catalog-settings',
+  imports: [FormsModule, ProblemAlert],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `<h1>Currencies and search</h1>
+    <section class="card" aria-labelledby="currencies-title">
+      <h2 id="currencies-title">Currencies sold</h2>
+      <p>
+        Prices are always given in the shop's default currency, <strong>{{ shop.defaultCurrency() }}</strong>; add the
+        others shoppers may pay in.
+      </p>
+      @if (currenciesSaved()) {
+        <p class="notice" role="status">Currencies saved.</p>
+      }
+      <agora-problem-alert [problem]="currencyProblem()" [placed]="currencyProblemFields()" />
+      <form (ngSubmit)="saveCurrencies()" novalidate aria-labelledby="currencies-title">
+        <fieldset class="plain" [disabled]="!canManage()">
+          <div class="field">
+            <label for="currencies">Other currencies (ISO codes separated by commas)</label>
+            <p class="hint" id="currencies-hint">For example EUR, CHF, GBP.</p>
+            <input
+              id="currencies"
+              name="currencies"
+              [(ngModel)]="currencies"
+              [attr.aria-invalid]="!!currencyError()"
+              [attr.aria-describedby]="currencyError() ? 'currencies-hint currencies-error' : 'currencies-hint'"
+            />
+            @if (currencyError(); as message) {
+              <p class="field-error" id="currencies-error">{{ message }}</p>
+            }
+          </div>
+        </fieldset>
+        @if (canManage()) {
+          <button class="button" type="submit" [disabled]="busy()">Save currencies</button>
+        }
+      </form>
+    </section>
+
+    <section class="card" aria-labelledby="synonyms-title">
+      <h2 id="synonyms-title">Search synonyms</h2>
+      <p>Shoppers searching for one word of a group also find products named with the others.</p>
+      <agora-problem-alert [problem]="listProblem()" />
+      <ul class="plain-list synonyms">
+        @for (group of synonyms(); track group.id) {
+          <li class="row spread">
+            <span>{{ group.terms.join(' = ') }}</span>
+            @if (canManage()) {
+              <button
+                type="button"
+                class="link-button"
+                (click)="removeGroup(group)"
+                [attr.aria-label]="'Delete synonyms ' + group.terms.join(', ')"
+              >
+                Delete
+              </button>
+            }
+          </li>
+        } @empty {
+          <li>No synonyms yet.</li>
+        }
+      </ul>
+      @if (canManage()) {
+        <agora-problem-alert [problem]="synonymProblem()" [placed]="synonymProblemFields()" />
+        <form (ngSubmit)="addGroup()" novalidate aria-label="Add synonyms" class="row">
+          <div class="field grow">
+            <label for="synonym-terms">Words that mean the same (separated by commas)</label>
+            <input
+              id="synonym-terms"
+              name="terms"
+              [(ngModel)]="terms"
+              [attr.aria-invalid]="!!synonymError()"
+              [attr.aria-describedby]="synonymError() ? 'synonym-terms-error' : null"
+            />
+            @if (synonymError(); as message) {
+              <p class="field-error" id="synonym-terms-error">{{ message }}</p>
+            }
+          </div>
+          <button class="button" type="submit">Add synonyms</button>
+        </form>
+      }
+    </section> `,
+})
+export class CatalogSettingsPage implements OnInit {
+  protected readonly shop = inject(CatalogShop);
+  private readonly session = inject(StaffSession);
+  protected readonly canManage = computed(() => this.session.can('catalog.manage'));
+  protected readonly currencies = signal('');
+  protected readonly terms = signal('');
+  protected readonly synonyms = signal<Synonyms[]>([]);
+  protected readonly currencyProblem = signal<Problem | null>(null);
+  protected readonly synonymProblem = signal<Problem | null>(null);
+  protected readonly listProblem = signal<Problem | null>(null);
+  protected readonly currenciesSaved = signal(false);
+  protected readonly busy = signal(false);
+  protected readonly currencyError = computed(() => listError(this.currencyProblem(), 'currencies'));
+  protected readonly synonymError = computed(() => listError(this.synonymProblem(), 'terms'));
+  protected readonly currencyProblemFields = computed(() =>
+    (this.currencyProblem()?.errors ?? []).map((e) => e.field).filter((f) => f.startsWith('currencies')),
+  );
+  protected readonly synonymProblemFields = computed(() =>
+    (this.synonymProblem()?.errors ?? []).map((e) => e.field).filter((f) => f.startsWith('terms')),
+  );
+
+  async ngOnInit(): Promise<void> {
+    await this.shop.reload();
+    this.currencies.set(this.others().join(', '));
+    await this.loadSynonyms();
+  }
+
+  private others(): string[] {
+    return this.shop.currencies().filter((c) => c !== this.shop.defaultCurrency());
+  }
+
+  protected async saveCurrencies(): Promise<void> {
+    this.busy.set(true);
+    this.currenciesSaved.set(false);
+    const list = words(this.currencies()).map((c) => c.toUpperCase());
+    const result = await outcome(setSoldCurrencies({ body: { currencies: list } }));
+    this.busy.set(false);
+    if (!result.ok) {
+      this.currencyProblem.set(result.problem);
+      return;
+    }
+    this.currencyProblem.set(null);
+    this.currenciesSaved.set(true);
+    await this.shop.reload();
+    this.currencies.set(this.others().join(', '));
+  }
+
+  private async loadSynonyms(): Promise<void> {
+    const result = await outcome(listSearchSynonyms());
+    if (result.ok) this.synonyms.set(result.data);
+    else this.listProblem.set(result.problem);
+  }
+
+  protected async addGroup(): Promise<void> {
+    const result = await outcome(createSearchSynonyms({ body: { terms: words(this.terms()) } }));
+    if (!result.ok) {
+      this.synonymProblem.set(result.problem);
+      return;
+    }
+    this.synonymProblem.set(null);
+    this.terms.set('');
+    await this.loadSynonyms();
+  }
+
+  protected async removeGroup(group: Synonyms): Promise<void> {
+    const result = await outcome(deleteSearchSynonyms({ path: { synonyms_id: group.id } }));
+    if (!result.ok) {
+      this.listProblem.set(result.problem);
+      return;
+    }
+    await this.loadSynonyms();
+  }
+}

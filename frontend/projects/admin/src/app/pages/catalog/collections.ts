@@ -1,0 +1,438 @@
+import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { RouterLink } from '@angular/router';
+import {
+  FieldError,
+  ProblemAlert,
+  createCollection,
+  deleteCollection,
+  fieldMessage,
+  listCollections,
+  listProducts,
+  listStoreProducts,
+  outcome,
+  updateCollection,
+  type Collection,
+  type Problem,
+  type Product,
+  type StoreProductPage,
+} from 'shared';
+import { StaffSession } from '../../staff-session';
+import { CatalogShop, type Localized, filled, formatMoney, ifMatch, localeName, pick } from './catalog-support';
+
+type Mode = 'manual' | 'rule';
+
+interface Draft {
+  names: Localized;
+  slug: string;
+  mode: Mode;
+  rule: string;
+  products: { id: string; name: string }[];
+}
+
+const RULE_EXAMPLES = [
+  'tag = summer and price < 50',
+  'category = shirts or category = trousers',
+  'attribute.colour = red',
+];
+
+/** Collections: hand-picked products in an order, or every product a rule matches. */
+@Component({
+  selector: 'admin-collections',
+  imports: [FormsModule, RouterLink, FieldError, ProblemAlert],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `<div class="row spread">
+      <h1>Collections</h1>
+      @if (canManage() && !draft()) {
+        <button type="button" class="button" (click)="startNew()">New collection</button>
+      }
+    </div>
+    <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
+    @if (notice(); as message) {
+      <p class="notice" role="status">{{ message }}</p>
+    }
+    @if (draft(); as d) {
+      <section class="card" aria-labelledby="collection-form-title">
+        <h2 id="collection-form-title">{{ editing() ? 'Edit ' + title(editing()!) : 'New collection' }}</h2>
+        <agora-problem-alert [problem]="problem()" [placed]="placed()" (reload)="reloadEditing()" />
+        <form (ngSubmit)="save()" novalidate aria-labelledby="collection-form-title">
+          <fieldset [disabled]="!canManage()" class="plain">
+            @for (l of shop.locales(); track l) {
+              <div class="field">
+                <label [for]="'collection-name-' + l">Name ({{ localeName(l) }})</label>
+                <input
+                  [id]="'collection-name-' + l"
+                  [name]="'name-' + l"
+                  [(ngModel)]="d.names[l]"
+                  [attr.aria-invalid]="!!error('name.' + l)"
+                  [attr.aria-describedby]="error('name.' + l) ? 'collection-name-' + l + '-error' : null"
+                />
+                <agora-field-error [problem]="problem()" [field]="'name.' + l" [for]="'collection-name-' + l" />
+                @if (l === shop.defaultLocale()) {
+                  <agora-field-error [problem]="problem()" field="name" for="collection-name" />
+                }
+              </div>
+            }
+            <div class="field">
+              <label for="collection-slug">URL slug (optional)</label>
+              <input
+                id="collection-slug"
+                name="slug"
+                [(ngModel)]="d.slug"
+                [attr.aria-invalid]="!!error('slug')"
+                [attr.aria-describedby]="error('slug') ? 'collection-slug-error' : null"
+              />
+              <agora-field-error [problem]="problem()" field="slug" for="collection-slug" />
+            </div>
+            <fieldset class="checks">
+              <legend>Products</legend>
+              <label><input type="radio" name="mode" value="manual" [(ngModel)]="d.mode" /> Picked by hand</label>
+              <label
+                ><input type="radio" name="mode" value="rule" [(ngModel)]="d.mode" /> Every product a rule
+                matches</label
+              >
+            </fieldset>
+            @if (d.mode === 'rule') {
+              <div class="field">
+                <label for="collection-rule">Rule</label>
+                <p class="hint" id="collection-rule-hint">
+                  Fields: tag, kind, category (slug), price (in {{ shop.defaultCurrency() }}), attribute.&lt;code&gt;.
+                  Operators =, !=, &lt;, &lt;=, &gt;, &gt;=, joined by “and” and “or”. Examples:
+                  @for (example of examples; track example; let last = $last) {
+                    <code>{{ example }}</code>{{ last ? '.' : ';' }}
+                  }
+                </p>
+                <input
+                  id="collection-rule"
+                  name="rule"
+                  class="code"
+                  [(ngModel)]="d.rule"
+                  [attr.aria-invalid]="!!error('rule')"
+                  [attr.aria-describedby]="
+                    error('rule') ? 'collection-rule-hint collection-rule-error' : 'collection-rule-hint'
+                  "
+                />
+                <agora-field-error [problem]="problem()" field="rule" for="collection-rule" />
+              </div>
+            } @else {
+              <ol class="picked">
+                @for (p of d.products; track p.id; let i = $index; let first = $first; let last = $last) {
+                  <li class="row">
+                    <span class="grow">{{ p.name }}</span>
+                    <button
+                      type="button"
+                      class="link-button"
+                      [disabled]="first"
+                      (click)="shift(d, i, -1)"
+                      [attr.aria-label]="'Move ' + p.name + ' up'"
+                    >
+                      Up
+                    </button>
+                    <button
+                      type="button"
+                      class="link-button"
+                      [disabled]="last"
+                      (click)="shift(d, i, 1)"
+                      [attr.aria-label]="'Move ' + p.name + ' down'"
+                    >
+                      Down
+                    </button>
+                    <button
+                      type="button"
+                      class="link-button"
+                      (click)="d.products.splice(i, 1)"
+                      [attr.aria-label]="'Remove ' + p.name"
+                    >
+                      Remove
+                    </button>
+                  </li>
+                } @empty {
+                  <li>No products picked yet.</li>
+                }
+              </ol>
+              <agora-field-error [problem]="problem()" field="product_ids" for="collection-products" />
+              <div class="field">
+                <label for="collection-find">Find products to add</label>
+                <div class="row">
+                  <input
+                    id="collection-find"
+                    name="find"
+                    type="search"
+                    [(ngModel)]="query"
+                    (keydown.enter)="$event.preventDefault(); find()"
+                  />
+                  <button type="button" class="button secondary" (click)="find()">Find</button>
+                </div>
+              </div>
+              @if (found().length) {
+                <ul class="plain-list found">
+                  @for (p of found(); track p.id) {
+                    <li class="row">
+                      <span class="grow">{{ productName(p) }}</span>
+                      <button
+                        type="button"
+                        class="link-button"
+                        [disabled]="isPicked(d, p.id)"
+                        (click)="pickProduct(d, p)"
+                        [attr.aria-label]="'Add ' + productName(p)"
+                      >
+                        {{ isPicked(d, p.id) ? 'Added' : 'Add' }}
+                      </button>
+                    </li>
+                  }
+                </ul>
+              }
+            }
+          </fieldset>
+          @if (canManage()) {
+            <div class="row">
+              <button class="button" type="submit" [disabled]="busy()">
+                {{ editing() ? 'Save collection' : 'Create collection' }}
+              </button>
+              <button class="button secondary" type="button" (click)="close()">Close</button>
+            </div>
+          }
+        </form>
+        @if (editing(); as c) {
+          <section class="preview" aria-labelledby="preview-title" aria-live="polite">
+            <h3 id="preview-title">What shoppers see in it now</h3>
+            <p class="hint">Active, published products only; updated each time you save.</p>
+            @if (preview(); as page) {
+              <ul class="plain-list">
+                @for (item of page.items; track item.id) {
+                  <li>
+                    <a [routerLink]="['/products', item.id]">{{ item.name }}</a>
+                    @if (item.price_from; as price) {
+                      · {{ money(price.amount, price.currency) }}
+                    }
+                  </li>
+                } @empty {
+                  <li>No product shoppers can see matches yet.</li>
+                }
+              </ul>
+              @if (page.more) {
+                <p class="hint">and more…</p>
+              }
+            } @else {
+              <p>Loading…</p>
+            }
+          </section>
+        }
+      </section>
+    }
+    <table>
+      <caption class="visually-hidden">
+        Collections
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Collection</th>
+          <th scope="col">Products</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        @for (c of collections(); track c.id) {
+          <tr>
+            <td>
+              {{ title(c) }} <span class="tree-slug">/{{ c.slug }}</span>
+            </td>
+            <td>
+              @if (c.rule) {
+                Rule: <code>{{ c.rule }}</code>
+              } @else {
+                {{ c.product_ids.length }} picked by hand
+              }
+            </td>
+            <td class="row">
+              <button type="button" class="button secondary" (click)="edit(c)" [attr.aria-label]="'Open ' + title(c)">
+                Open
+              </button>
+              @if (canManage()) {
+                <button
+                  type="button"
+                  class="button danger"
+                  (click)="remove(c)"
+                  [attr.aria-label]="'Delete ' + title(c)"
+                >
+                  Delete
+                </button>
+              }
+            </td>
+          </tr>
+        } @empty {
+          <tr>
+            <td colspan="3">No collections yet.</td>
+          </tr>
+        }
+      </tbody>
+    </table>`,
+})
+export class CollectionsPage implements OnInit {
+  protected readonly shop = inject(CatalogShop);
+  private readonly session = inject(StaffSession);
+  protected readonly canManage = computed(() => this.session.can('catalog.manage'));
+  protected readonly collections = signal<Collection[]>([]);
+  protected readonly editing = signal<Collection | null>(null);
+  protected readonly draft = signal<Draft | null>(null);
+  protected readonly found = signal<Product[]>([]);
+  protected readonly preview = signal<{ items: StoreProductPage['items']; more: boolean } | null>(null);
+  protected readonly problem = signal<Problem | null>(null);
+  protected readonly listProblem = signal<Problem | null>(null);
+  protected readonly placed = computed(() =>
+    (this.problem()?.errors ?? []).map((e) => e.field).filter((f) => /^(name(\..+)?|slug|rule|product_ids)$/.test(f)),
+  );
+  protected readonly notice = signal<string | null>(null);
+  protected readonly busy = signal(false);
+  protected readonly examples = RULE_EXAMPLES;
+  protected readonly localeName = localeName;
+  protected query = '';
+
+  async ngOnInit(): Promise<void> {
+    await this.shop.ensureLoaded();
+    await this.load();
+  }
+
+  async load(): Promise<void> {
+    const result = await outcome(listCollections());
+    if (result.ok) {
+      this.collections.set(result.data);
+      this.listProblem.set(null);
+    } else {
+      this.listProblem.set(result.problem);
+    }
+  }
+
+  protected title(c: Collection): string {
+    return pick(c.name, this.shop.defaultLocale(), 'en') || c.slug;
+  }
+
+  protected productName(p: Product): string {
+    return pick(p.name, this.shop.defaultLocale(), 'en') || p.id;
+  }
+
+  protected money(amount: number, currency: string): string {
+    return formatMoney(amount, currency);
+  }
+
+  protected error(field: string): string | null {
+    return fieldMessage(this.problem(), field);
+  }
+
+  protected startNew(): void {
+    this.editing.set(null);
+    this.problem.set(null);
+    this.notice.set(null);
+    this.found.set([]);
+    this.draft.set({ names: {}, slug: '', mode: 'manual', rule: '', products: [] });
+    setTimeout(() => document.getElementById(`collection-name-${this.shop.defaultLocale()}`)?.focus());
+  }
+
+  protected async edit(c: Collection): Promise<void> {
+    this.problem.set(null);
+    this.notice.set(null);
+    this.found.set([]);
+    // The picked products' names, from the admin list (it shows drafts too).
+    const names = new Map<string, string>();
+    if (c.product_ids.length) {
+      let cursor: string | undefined;
+      do {
+        const page = await outcome(listProducts({ query: { limit: 100, cursor } }));
+        if (!page.ok) break;
+        for (const p of page.data.items) names.set(p.id, this.productName(p));
+        cursor = page.data.next_cursor ?? undefined;
+      } while (cursor && c.product_ids.some((id) => !names.has(id)));
+    }
+    this.editing.set(c);
+    this.draft.set({
+      names: { ...c.name },
+      slug: c.slug,
+      mode: c.rule ? 'rule' : 'manual',
+      rule: c.rule ?? '',
+      products: c.product_ids.map((id) => ({ id, name: names.get(id) ?? id })),
+    });
+    await this.loadPreview(c);
+  }
+
+  protected async reloadEditing(): Promise<void> {
+    await this.load();
+    const current = this.collections().find((c) => c.id === this.editing()?.id);
+    if (current) await this.edit(current);
+  }
+
+  protected close(): void {
+    this.draft.set(null);
+    this.editing.set(null);
+    this.preview.set(null);
+  }
+
+  protected shift(d: Draft, i: number, step: number): void {
+    const to = i + step;
+    [d.products[i], d.products[to]] = [d.products[to], d.products[i]];
+  }
+
+  protected isPicked(d: Draft, id: string): boolean {
+    return d.products.some((p) => p.id === id);
+  }
+
+  protected pickProduct(d: Draft, p: Product): void {
+    d.products.push({ id: p.id, name: this.productName(p) });
+  }
+
+  protected async find(): Promise<void> {
+    const result = await outcome(
+      listProducts({ query: { name: this.query.trim() || undefined, limit: 10, sort: 'name' } }),
+    );
+    if (result.ok) this.found.set(result.data.items);
+  }
+
+  protected async save(): Promise<void> {
+    const d = this.draft();
+    if (!d) return;
+    this.busy.set(true);
+    const body = {
+      name: filled(d.names),
+      slug: d.slug.trim() || null,
+      rule: d.mode === 'rule' ? d.rule.trim() : null,
+      product_ids: d.mode === 'rule' ? [] : d.products.map((p) => p.id),
+    };
+    const editing = this.editing();
+    const result = editing
+      ? await outcome(
+          updateCollection({ path: { collection_id: editing.id }, headers: ifMatch(editing.version), body }),
+        )
+      : await outcome(createCollection({ body }));
+    this.busy.set(false);
+    if (!result.ok) {
+      this.problem.set(result.problem);
+      return;
+    }
+    this.problem.set(null);
+    this.notice.set(`Saved ${this.title(result.data)}.`);
+    this.editing.set(result.data);
+    await this.load();
+    await this.loadPreview(result.data);
+  }
+
+  private async loadPreview(c: Collection): Promise<void> {
+    this.preview.set(null);
+    const result = await outcome(
+      listStoreProducts({ query: { collection: c.id, limit: 20, currency: this.shop.defaultCurrency() || undefined } }),
+    );
+    this.preview.set(
+      result.ok ? { items: result.data.items, more: !!result.data.next_cursor } : { items: [], more: false },
+    );
+  }
+
+  protected async remove(c: Collection): Promise<void> {
+    if (!confirm(`Delete the collection ${this.title(c)}?`)) return;
+    const result = await outcome(deleteCollection({ path: { collection_id: c.id }, headers: ifMatch(c.version) }));
+    if (!result.ok) {
+      this.listProblem.set(result.problem);
+      return;
+    }
+    if (this.editing()?.id === c.id) this.close();
+    this.notice.set(`Deleted ${this.title(c)}.`);
+    await this.load();
+  }
+}
