@@ -15,6 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { adminCatalogJourneys } from './journeys/admin-catalog.mjs';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '..', '..');
@@ -467,6 +468,7 @@ await journey('an operator signs in to the platform console', async () => {
 await (
   await import('./journeys/admin-operations.mjs')
 ).default({ journey, newPage, look, eventually, shop, signIns, shopper });
+await adminCatalogJourneys({ journey, newPage, look, eventually, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

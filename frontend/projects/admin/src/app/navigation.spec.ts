@@ -24,3 +24,18 @@ describe('admin navigation', () => {
     ]);
   });
 });
+
+describe('catalog navigation', () => {
+  it('opens the catalog sections to members who may read the catalog', () => {
+    const paths = permitted(new Set(['catalog.read'])).map((d) => d.path);
+    expect(paths).toEqual([
+      '/',
+      '/products',
+      '/categories',
+      '/collections',
+      '/product-types',
+      '/catalog-settings',
+      '/account',
+    ]);
+  });
+});

@@ -658,6 +658,7 @@ export class ProductEditor implements OnInit {
   });
 
   async ngOnInit(): Promise<void> {
+    this.saved.set(history.state?.saved === true);
     await this.shop.ensureLoaded();
     this.activeLocale.set(this.shop.defaultLocale());
     const [types, categories] = await Promise.all([outcome(listProductTypes()), outcome(listCategories())]);
@@ -858,9 +859,8 @@ export class ProductEditor implements OnInit {
       return;
     }
     this.problem.set(null);
-    this.saved.set(true);
-    this.useProduct(result.data);
-    await this.router.navigate(['/products', result.data.id], { replaceUrl: true });
+    // The editor of the saved product is a new page; it says "Saved." when told so.
+    await this.router.navigate(['/products', result.data.id], { replaceUrl: true, state: { saved: true } });
   }
 
   /**

@@ -74,7 +74,6 @@ const PAGE_SIZE = 25;
     @if (selected().size) {
       <section class="card bulk" aria-labelledby="bulk-title">
         <h2 id="bulk-title">{{ selected().size }} selected</h2>
-        <ng-content />
         <button type="button" class="button secondary" (click)="clearSelection()">Clear selection</button>
       </section>
     }
