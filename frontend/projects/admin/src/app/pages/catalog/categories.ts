@@ -52,7 +52,7 @@ export function treeOf(categories: readonly Category[]): Node[] {
       <p class="notice" role="status">{{ message }}</p>
     }
     <ng-template #branch let-nodes let-depth="depth">
-      <ul class="tree" [attr.role]="depth === 0 ? null : 'list'">
+      <ul class="tree">
         @for (node of nodes; track node.category.id; let first = $first; let last = $last) {
           @let c = node.category;
           <li
@@ -63,6 +63,7 @@ export function treeOf(categories: readonly Category[]): Node[] {
             (dragover)="dragOver($event, c.id)"
             (dragleave)="dropTarget.set(null)"
             (drop)="drop($event, c.id)"
+            (dragend)="dragging.set(null)"
           >
             <div class="tree-row">
               @if (renaming() === c.id) {

@@ -64,7 +64,7 @@ type Attribute = ProductType['attributes'][number];
           type="button"
           role="tab"
           id="tab-details"
-          aria-controls="panel-details"
+          [attr.aria-controls]="tab() === 'details' ? 'panel-details' : null"
           [attr.aria-selected]="tab() === 'details'"
           [attr.tabindex]="tab() === 'details' ? 0 : -1"
           (click)="show('details')"
@@ -76,7 +76,7 @@ type Attribute = ProductType['attributes'][number];
           type="button"
           role="tab"
           id="tab-history"
-          aria-controls="panel-history"
+          [attr.aria-controls]="tab() === 'history' ? 'panel-history' : null"
           [attr.aria-selected]="tab() === 'history'"
           [attr.tabindex]="tab() === 'history' ? 0 : -1"
           (click)="show('history')"
@@ -138,7 +138,7 @@ type Attribute = ProductType['attributes'][number];
                   >
                     {{ localeLabel(locale) }}
                     @if (localeHasErrors(locale)) {
-                      <span aria-label="has errors">⚠</span>
+                      <span aria-hidden="true">⚠</span><span class="visually-hidden">(has errors)</span>
                     }
                   </button>
                 }

@@ -36,7 +36,7 @@ export const TASK_STATUS_LABELS: Record<string, string> = {
     <agora-problem-alert [problem]="problem()" />
     @if (detail(); as d) {
       <p role="status" class="task-status">
-        <span class="badge" [class]="'badge status-' + d.task.status">{{ statusLabel(d.task.status) }}</span>
+        <span [class]="'badge status-' + d.task.status">{{ statusLabel(d.task.status) }}</span>
         {{ d.task.percent }} %
         @if (d.task.rows_total !== null && d.task.rows_total !== undefined) {
           · {{ d.task.rows_done }} of {{ d.task.rows_total }} rows
