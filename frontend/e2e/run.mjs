@@ -468,7 +468,7 @@ await journey('an operator signs in to the platform console', async () => {
 await (
   await import('./journeys/admin-operations.mjs')
 ).default({ journey, newPage, look, eventually, shop, signIns, shopper });
-await adminCatalogJourneys({ journey, newPage, look, eventually, origin, shop, signIns });
+await adminCatalogJourneys({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

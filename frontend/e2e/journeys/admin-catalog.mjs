@@ -28,7 +28,16 @@ async function ownerSession({ origin, signIns }) {
   };
 }
 
-export async function adminCatalogJourneys({ journey, newPage, look, eventually, origin, shop, signIns }) {
+export async function adminCatalogJourneys({
+  journey,
+  newPage,
+  look,
+  eventually,
+  linkFromMailbox,
+  origin,
+  shop,
+  signIns,
+}) {
   const run = Date.now().toString(36);
   const names = {
     type: `Shirt ${run}`,
@@ -234,6 +243,41 @@ export async function adminCatalogJourneys({ journey, newPage, look, eventually,
     await page.goto(`${shop}/admin/categories`);
     await page.getByText(names.shirts).waitFor();
     await look(page, 'admin-categories');
+    await page.context().close();
+  });
+
+  await journey('staff who may only read the catalog see products but cannot edit them', async () => {
+    if (!productId) throw new Error('the catalog journey made no product');
+    const api = await ownerSession({ origin, signIns });
+    await api('POST', '/api/v1/admin/roles', {
+      key: `reader_${run}`,
+      name: 'Catalog reader',
+      permissions: ['catalog.read'],
+    });
+    const member = `reader.${run}@demo.example`;
+    const password = 'reading is all I do 42';
+    await api('POST', '/api/v1/admin/staff', { email: member, name: 'Rita Reader', roles: [`reader_${run}`] });
+    const page = await newPage();
+    await page.goto(await linkFromMailbox(member, '/admin/accept-invitation?token='));
+    await page.getByLabel('New password').fill(password);
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(member);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Products' }).click();
+    await page.getByRole('heading', { name: 'Products', exact: true }).waitFor();
+    if (await page.getByRole('link', { name: 'New product' }).count())
+      throw new Error('a reader is offered New product');
+    await page.goto(`${shop}/admin/products/${productId}`);
+    await page.getByRole('heading', { name: names.product }).waitFor();
+    if (!(await page.getByLabel('Name', { exact: true }).isDisabled())) throw new Error('a reader can edit the name');
+    if (await page.getByRole('button', { name: 'Save product' }).count()) throw new Error('a reader is offered Save');
+    await look(page, 'admin-product-read-only');
+    // The editor for a new product is not theirs: the deep link leads back to the overview.
+    await page.goto(`${shop}/admin/products/new`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.context().close();
   });
 }
