@@ -135,8 +135,8 @@ export async function adminCatalogJourneys({
     ];
     for (const [i, [first, other]] of prices.entries()) {
       await page.getByLabel(`SKU of variant ${i + 1}`).fill(`LIN-${run}-S`);
-      await page.getByLabel(`Price in ${main} of variant ${i + 1}`).fill(first);
-      await page.getByLabel(`Price in ${second} of variant ${i + 1}`).fill(other);
+      await page.getByLabel(`Price in ${main} of variant ${i + 1}`, { exact: true }).fill(first);
+      await page.getByLabel(`Price in ${second} of variant ${i + 1}`, { exact: true }).fill(other);
     }
     await page.getByLabel(`Compare-at price in ${main} of variant 1`).fill('29.90');
     await page.getByRole('button', { name: 'Create product' }).click();
@@ -222,7 +222,10 @@ export async function adminCatalogJourneys({
     // Shoppers get it from the storefront API.
     const slug = published.slug.en ?? Object.values(published.slug)[0];
     await eventually('the product on the storefront API', async () => {
-      const res = await fetch(`${shop}/api/v1/store/catalog/products/${slug}`);
+      // Node resolves no *.localhost names: the shop is named by header instead of by host.
+      const res = await fetch(`${origin}/api/v1/store/catalog/products/${slug}`, {
+        headers: { 'X-Tenant-ID': 'demo' },
+      });
       if (!res.ok) return false;
       const body = await res.json();
       return body.name === names.product;
@@ -241,7 +244,7 @@ export async function adminCatalogJourneys({
     await page.getByRole('heading', { name: names.product }).waitFor();
     await page.getByLabel('SKU of variant 2').waitFor();
     await page.goto(`${shop}/admin/categories`);
-    await page.getByText(names.shirts).waitFor();
+    await page.getByText(names.shirts, { exact: true }).waitFor();
     await look(page, 'admin-categories');
     await page.context().close();
   });

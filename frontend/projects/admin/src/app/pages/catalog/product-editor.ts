@@ -624,6 +624,8 @@ export class ProductEditor implements OnInit {
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
   private readonly router = inject(Router);
+  /** Whether the page that sent us here just created the product (read while the navigation runs). */
+  private readonly arrivedSaved = this.router.currentNavigation()?.extras.state?.['saved'] === true;
   protected readonly statusLabels = STATUS_LABELS;
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
   protected readonly product = signal<Product | null>(null);
@@ -658,7 +660,7 @@ export class ProductEditor implements OnInit {
   });
 
   async ngOnInit(): Promise<void> {
-    this.saved.set(history.state?.saved === true);
+    this.saved.set(this.arrivedSaved);
     await this.shop.ensureLoaded();
     this.activeLocale.set(this.shop.defaultLocale());
     const [types, categories] = await Promise.all([outcome(listProductTypes()), outcome(listCategories())]);
