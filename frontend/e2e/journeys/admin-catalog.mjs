@@ -150,6 +150,7 @@ export async function adminCatalogJourneys({
       /\/admin\/products\/[0-9a-f-]{36}$/.test(page.url()),
     );
     productId = page.url().split('/').pop();
+    await page.getByLabel('SKU of variant 2').waitFor();
     const created = await api('GET', `/api/v1/admin/catalog/products/${productId}`);
     if (created.variants.length !== 2) throw new Error(`${created.variants.length} variants saved, not 2`);
     const currencies = new Set(created.variants.flatMap((v) => v.prices.map((p) => p.price.currency)));

@@ -326,8 +326,14 @@ export class CategoriesPage implements OnInit {
       }),
     );
     if (!result.ok) {
-      // A loop (moving a category below one of its own) comes back as a 422 naming parent_id.
-      this.treeProblem.set(result.problem);
+      // A loop (moving a category below one of its own) comes back as a 422 naming parent_id;
+      // the tree has no parent field to show it under, so the banner says it in words.
+      const why = result.problem.errors?.find((e) => e.field === 'parent_id')?.message;
+      this.treeProblem.set(
+        why
+          ? { ...result.problem, title: `${this.label(c)} cannot move there`, detail: why, errors: [] }
+          : result.problem,
+      );
       this.moved.set(null);
       return;
     }

@@ -408,6 +408,7 @@ export class CollectionsPage implements OnInit {
       return;
     }
     this.problem.set(null);
+    d.slug = result.data.slug;
     this.notice.set(`Saved ${this.title(result.data)}.`);
     this.editing.set(result.data);
     await this.load();

@@ -64,7 +64,7 @@ type Attribute = ProductType['attributes'][number];
           type="button"
           role="tab"
           id="tab-details"
-          [attr.aria-controls]="tab() === 'details' ? 'panel-details' : null"
+          [attr.aria-controls]="tab() === 'details' && form() ? 'panel-details' : null"
           [attr.aria-selected]="tab() === 'details'"
           [attr.tabindex]="tab() === 'details' ? 0 : -1"
           (click)="show('details')"
@@ -227,7 +227,7 @@ type Attribute = ProductType['attributes'][number];
                     [(ngModel)]="f.status"
                     [attr.aria-describedby]="describedBy('status', 'status')"
                   >
-                    <option value="draft">Draft (hidden from shoppers)</option>
+                    <option value="draft">Draft (hidden)</option>
                     <option value="active">Active</option>
                     <option value="archived">Archived</option>
                   </select>
@@ -431,176 +431,184 @@ type Attribute = ProductType['attributes'][number];
               }
               <button type="button" class="button secondary" (click)="addOption(f)">Add an option</button>
             </section>
-
-            <section class="card" aria-labelledby="variants-title">
-              <h2 id="variants-title">Variants and prices</h2>
-              <agora-field-error [problem]="problem()" field="variants" for="variants" />
-              <div class="table-scroll">
-                <table class="variants">
-                  <caption class="visually-hidden">
-                    Variants
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">SKU</th>
-                      @for (o of f.options; track $index) {
-                        <th scope="col">{{ o.name || 'Option' }}</th>
-                      }
-                      <th scope="col">Barcode</th>
-                      <th scope="col">Weight (g)</th>
-                      @for (c of currencyColumns(f); track c) {
-                        <th scope="col">Price {{ c }}</th>
-                        <th scope="col">Compare at {{ c }}</th>
-                      }
-                      <th scope="col"><span class="visually-hidden">Actions</span></th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    @for (v of f.variants; track v; let i = $index) {
-                      @let at = 'variants[' + i + '].';
-                      <tr>
-                        <td>
-                          <input
-                            [id]="'v' + i + '-sku'"
-                            [name]="'v' + i + '-sku'"
-                            class="sku"
-                            [(ngModel)]="v.sku"
-                            [attr.aria-label]="'SKU of variant ' + (i + 1)"
-                            [attr.aria-invalid]="!!error(at + 'sku')"
-                            [attr.aria-describedby]="describedBy('v' + i + '-sku', at + 'sku')"
-                          />
-                          <agora-field-error [problem]="problem()" [field]="at + 'sku'" [for]="'v' + i + '-sku'" />
-                        </td>
-                        @for (o of f.options; track $index; let j = $index) {
-                          <td>
-                            <select
-                              [id]="'v' + i + '-option-' + j"
-                              [name]="'v' + i + '-option-' + j"
-                              [(ngModel)]="v.optionValues[o.name]"
-                              [attr.aria-label]="(o.name || 'Option ' + (j + 1)) + ' of variant ' + (i + 1)"
-                              [attr.aria-invalid]="!!error(at + 'option_values.' + o.name)"
-                              [attr.aria-describedby]="
-                                describedBy('v' + i + '-option-' + j, at + 'option_values.' + o.name)
-                              "
-                            >
-                              <option value="">—</option>
-                              @for (value of valuesOf(o.values); track value) {
-                                <option [value]="value">{{ value }}</option>
-                              }
-                            </select>
-                            <agora-field-error
-                              [problem]="problem()"
-                              [field]="at + 'option_values.' + o.name"
-                              [for]="'v' + i + '-option-' + j"
-                            />
-                          </td>
-                        }
-                        <td>
-                          <input
-                            [id]="'v' + i + '-barcode'"
-                            [name]="'v' + i + '-barcode'"
-                            [(ngModel)]="v.barcode"
-                            [attr.aria-label]="'Barcode of variant ' + (i + 1)"
-                            [attr.aria-invalid]="!!error(at + 'barcode')"
-                            [attr.aria-describedby]="describedBy('v' + i + '-barcode', at + 'barcode')"
-                          />
-                          <agora-field-error
-                            [problem]="problem()"
-                            [field]="at + 'barcode'"
-                            [for]="'v' + i + '-barcode'"
-                          />
-                        </td>
-                        <td>
-                          <input
-                            [id]="'v' + i + '-weight'"
-                            [name]="'v' + i + '-weight'"
-                            class="number"
-                            inputmode="numeric"
-                            [(ngModel)]="v.weight"
-                            [attr.aria-label]="'Weight in grams of variant ' + (i + 1)"
-                            [attr.aria-invalid]="!!error(at + 'weight_grams')"
-                            [attr.aria-describedby]="describedBy('v' + i + '-weight', at + 'weight_grams')"
-                          />
-                          <agora-field-error
-                            [problem]="problem()"
-                            [field]="at + 'weight_grams'"
-                            [for]="'v' + i + '-weight'"
-                          />
-                        </td>
-                        @for (c of currencyColumns(f); track c) {
-                          @let price = priceOf(v, c);
-                          <td>
-                            <input
-                              [id]="'v' + i + '-price-' + c"
-                              [name]="'v' + i + '-price-' + c"
-                              class="number"
-                              inputmode="decimal"
-                              [(ngModel)]="price.amount"
-                              [attr.aria-label]="'Price in ' + c + ' of variant ' + (i + 1)"
-                              [attr.aria-invalid]="!!error(at + 'prices.' + c + '.amount')"
-                              [attr.aria-describedby]="
-                                describedBy('v' + i + '-price-' + c, at + 'prices.' + c + '.amount')
-                              "
-                            />
-                            <agora-field-error
-                              [problem]="problem()"
-                              [field]="at + 'prices.' + c + '.amount'"
-                              [for]="'v' + i + '-price-' + c"
-                            />
-                            <agora-field-error
-                              [problem]="problem()"
-                              [field]="at + 'prices.' + c + '.currency'"
-                              [for]="'v' + i + '-price-' + c + '-currency'"
-                            />
-                          </td>
-                          <td>
-                            <input
-                              [id]="'v' + i + '-compare-' + c"
-                              [name]="'v' + i + '-compare-' + c"
-                              class="number"
-                              inputmode="decimal"
-                              [(ngModel)]="price.compareAt"
-                              [attr.aria-label]="'Compare-at price in ' + c + ' of variant ' + (i + 1)"
-                              [attr.aria-invalid]="!!error(at + 'prices.' + c + '.compare_at')"
-                              [attr.aria-describedby]="
-                                describedBy('v' + i + '-compare-' + c, at + 'prices.' + c + '.compare_at')
-                              "
-                            />
-                            <agora-field-error
-                              [problem]="problem()"
-                              [field]="at + 'prices.' + c + '.compare_at'"
-                              [for]="'v' + i + '-compare-' + c"
-                            />
-                          </td>
-                        }
-                        <td>
-                          <button
-                            type="button"
-                            class="button secondary"
-                            (click)="removeVariant(f, i)"
-                            [disabled]="f.variants.length === 1"
-                            [attr.aria-label]="'Remove variant ' + (v.sku || i + 1)"
-                          >
-                            Remove
-                          </button>
-                        </td>
-                      </tr>
-                    }
-                  </tbody>
-                </table>
-              </div>
-              <div class="row">
-                <button type="button" class="button secondary" (click)="addVariant(f)">Add a variant</button>
-                @if (f.options.length) {
-                  <button type="button" class="button secondary" (click)="addCombinations(f)">
-                    Add every combination of options
-                  </button>
-                }
-              </div>
-            </section>
           </fieldset>
+          <section class="card" aria-labelledby="variants-title">
+            <h2 id="variants-title">Variants and prices</h2>
+            <agora-field-error [problem]="problem()" field="variants" for="variants" />
+            <!-- Focusable so the keyboard can scroll a grid wider than the screen. -->
+            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="variants-title">
+              <table class="variants">
+                <caption class="visually-hidden">
+                  Variants
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">SKU</th>
+                    @for (o of f.options; track $index) {
+                      <th scope="col">{{ o.name || 'Option' }}</th>
+                    }
+                    <th scope="col">Barcode</th>
+                    <th scope="col">Weight (g)</th>
+                    @for (c of currencyColumns(f); track c) {
+                      <th scope="col">Price {{ c }}</th>
+                      <th scope="col">Compare at {{ c }}</th>
+                    }
+                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  @for (v of f.variants; track v; let i = $index) {
+                    @let at = 'variants[' + i + '].';
+                    <tr>
+                      <td>
+                        <input
+                          [disabled]="!canManage()"
+                          [id]="'v' + i + '-sku'"
+                          [name]="'v' + i + '-sku'"
+                          class="sku"
+                          [(ngModel)]="v.sku"
+                          [attr.aria-label]="'SKU of variant ' + (i + 1)"
+                          [attr.aria-invalid]="!!error(at + 'sku')"
+                          [attr.aria-describedby]="describedBy('v' + i + '-sku', at + 'sku')"
+                        />
+                        <agora-field-error [problem]="problem()" [field]="at + 'sku'" [for]="'v' + i + '-sku'" />
+                      </td>
+                      @for (o of f.options; track $index; let j = $index) {
+                        <td>
+                          <select
+                            [disabled]="!canManage()"
+                            [id]="'v' + i + '-option-' + j"
+                            [name]="'v' + i + '-option-' + j"
+                            [(ngModel)]="v.optionValues[o.name]"
+                            [attr.aria-label]="(o.name || 'Option ' + (j + 1)) + ' of variant ' + (i + 1)"
+                            [attr.aria-invalid]="!!error(at + 'option_values.' + o.name)"
+                            [attr.aria-describedby]="
+                              describedBy('v' + i + '-option-' + j, at + 'option_values.' + o.name)
+                            "
+                          >
+                            <option value="">—</option>
+                            @for (value of valuesOf(o.values); track value) {
+                              <option [value]="value">{{ value }}</option>
+                            }
+                          </select>
+                          <agora-field-error
+                            [problem]="problem()"
+                            [field]="at + 'option_values.' + o.name"
+                            [for]="'v' + i + '-option-' + j"
+                          />
+                        </td>
+                      }
+                      <td>
+                        <input
+                          [disabled]="!canManage()"
+                          [id]="'v' + i + '-barcode'"
+                          [name]="'v' + i + '-barcode'"
+                          [(ngModel)]="v.barcode"
+                          [attr.aria-label]="'Barcode of variant ' + (i + 1)"
+                          [attr.aria-invalid]="!!error(at + 'barcode')"
+                          [attr.aria-describedby]="describedBy('v' + i + '-barcode', at + 'barcode')"
+                        />
+                        <agora-field-error
+                          [problem]="problem()"
+                          [field]="at + 'barcode'"
+                          [for]="'v' + i + '-barcode'"
+                        />
+                      </td>
+                      <td>
+                        <input
+                          [disabled]="!canManage()"
+                          [id]="'v' + i + '-weight'"
+                          [name]="'v' + i + '-weight'"
+                          class="number"
+                          inputmode="numeric"
+                          [(ngModel)]="v.weight"
+                          [attr.aria-label]="'Weight in grams of variant ' + (i + 1)"
+                          [attr.aria-invalid]="!!error(at + 'weight_grams')"
+                          [attr.aria-describedby]="describedBy('v' + i + '-weight', at + 'weight_grams')"
+                        />
+                        <agora-field-error
+                          [problem]="problem()"
+                          [field]="at + 'weight_grams'"
+                          [for]="'v' + i + '-weight'"
+                        />
+                      </td>
+                      @for (c of currencyColumns(f); track c) {
+                        @let price = priceOf(v, c);
+                        <td>
+                          <input
+                            [disabled]="!canManage()"
+                            [id]="'v' + i + '-price-' + c"
+                            [name]="'v' + i + '-price-' + c"
+                            class="number"
+                            inputmode="decimal"
+                            [(ngModel)]="price.amount"
+                            [attr.aria-label]="'Price in ' + c + ' of variant ' + (i + 1)"
+                            [attr.aria-invalid]="!!error(at + 'prices.' + c + '.amount')"
+                            [attr.aria-describedby]="
+                              describedBy('v' + i + '-price-' + c, at + 'prices.' + c + '.amount')
+                            "
+                          />
+                          <agora-field-error
+                            [problem]="problem()"
+                            [field]="at + 'prices.' + c + '.amount'"
+                            [for]="'v' + i + '-price-' + c"
+                          />
+                          <agora-field-error
+                            [problem]="problem()"
+                            [field]="at + 'prices.' + c + '.currency'"
+                            [for]="'v' + i + '-price-' + c + '-currency'"
+                          />
+                        </td>
+                        <td>
+                          <input
+                            [disabled]="!canManage()"
+                            [id]="'v' + i + '-compare-' + c"
+                            [name]="'v' + i + '-compare-' + c"
+                            class="number"
+                            inputmode="decimal"
+                            [(ngModel)]="price.compareAt"
+                            [attr.aria-label]="'Compare-at price in ' + c + ' of variant ' + (i + 1)"
+                            [attr.aria-invalid]="!!error(at + 'prices.' + c + '.compare_at')"
+                            [attr.aria-describedby]="
+                              describedBy('v' + i + '-compare-' + c, at + 'prices.' + c + '.compare_at')
+                            "
+                          />
+                          <agora-field-error
+                            [problem]="problem()"
+                            [field]="at + 'prices.' + c + '.compare_at'"
+                            [for]="'v' + i + '-compare-' + c"
+                          />
+                        </td>
+                      }
+                      <td>
+                        <button
+                          type="button"
+                          class="button secondary"
+                          (click)="removeVariant(f, i)"
+                          [disabled]="!canManage() || f.variants.length === 1"
+                          [attr.aria-label]="'Remove variant ' + (v.sku || i + 1)"
+                        >
+                          Remove
+                        </button>
+                      </td>
+                    </tr>
+                  }
+                </tbody>
+              </table>
+            </div>
+            <div class="row">
+              <button type="button" class="button secondary" [disabled]="!canManage()" (click)="addVariant(f)">
+                Add a variant
+              </button>
+              @if (f.options.length) {
+                <button type="button" class="button secondary" [disabled]="!canManage()" (click)="addCombinations(f)">
+                  Add every combination of options
+                </button>
+              }
+            </div>
+          </section>
           @if (canManage()) {
-            <div class="row sticky-actions">
+            <div class="row form-actions">
               <button class="button" type="submit" [disabled]="busy()">
                 {{ id() ? 'Save product' : 'Create product' }}
               </button>
@@ -677,6 +685,8 @@ export class ProductEditor implements OnInit {
       this.setForm(emptyForm(this.shop.locales(), this.shop.currencies()));
       return;
     }
+    // No stale form to type into while the product is fetched: a change made now would be lost.
+    this.form.set(null);
     const result = await outcome(getProduct({ path: { product_id: id } }));
     if (!result.ok) {
       this.problem.set(result.problem);
@@ -832,7 +842,7 @@ export class ProductEditor implements OnInit {
     this.saved.set(false);
     const local = localProblems(f);
     if (local.length) {
-      this.problem.set({
+      this.showProblem({
         type: 'about:blank',
         title: 'Some amounts are not valid',
         detail: '',
@@ -850,6 +860,22 @@ export class ProductEditor implements OnInit {
     }
   }
 
+  /**
+   * The save button is at the end of a long form: after a refusal the first field the API named
+   * gets the focus (its message is read with it), else the banner scrolls into view.
+   */
+  private showProblem(problem: Problem): void {
+    this.problem.set(problem);
+    // A text refused in another language opens that language's tab.
+    const refused = this.shop.locales().find((l) => this.localeHasErrors(l));
+    if (refused && !this.localeHasErrors(this.activeLocale())) this.activeLocale.set(refused);
+    setTimeout(() => {
+      const field = document.querySelector<HTMLElement>('[aria-invalid="true"]');
+      if (field) field.focus();
+      else document.querySelector('.problem-alert')?.scrollIntoView({ block: 'center' });
+    });
+  }
+
   private type(f: ProductForm): ProductType | undefined {
     return this.types().find((t) => t.id === f.productTypeId);
   }
@@ -857,7 +883,7 @@ export class ProductEditor implements OnInit {
   private async create(f: ProductForm): Promise<void> {
     const result = await outcome(createProduct({ body: newProductBody(f, this.type(f)) }));
     if (!result.ok) {
-      this.problem.set(placeVariantErrors(result.problem, f.variants));
+      this.showProblem(placeVariantErrors(result.problem, f.variants));
       return;
     }
     this.problem.set(null);
@@ -873,7 +899,7 @@ export class ProductEditor implements OnInit {
     let product = this.product() as Product;
     const saved = this.savedForm as ProductForm;
     const fail = (problem: Problem, row?: number) => {
-      this.problem.set(placeVariantErrors(problem, f.variants, row));
+      this.showProblem(placeVariantErrors(problem, f.variants, row));
       // What did save is the new starting point; the form keeps what the merchant typed.
       this.product.set(product);
       this.savedForm = formOf(product, this.shop.locales(), this.shop.currencies());

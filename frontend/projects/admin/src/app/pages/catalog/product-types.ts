@@ -181,7 +181,9 @@ export const KIND_LABELS: Record<Kind, string> = {
             </div>
           </fieldset>
         }
-        <p class="hint" id="attr-code-hint">Codes name attributes in filters and rules, e.g. colour or material.</p>
+        @if (rows().length) {
+          <p class="hint" id="attr-code-hint">Codes name attributes in filters and rules, e.g. colour or material.</p>
+        }
         <div class="row">
           <button type="button" class="button secondary" (click)="addRow()">Add an attribute</button>
           <button class="button" type="submit" [disabled]="busy()">Create product type</button>
