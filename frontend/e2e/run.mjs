@@ -15,7 +15,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { adminCatalogJourneys } from './journeys/admin-catalog.mjs';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '..', '..');
@@ -468,7 +467,9 @@ await journey('an operator signs in to the platform console', async () => {
 await (
   await import('./journeys/admin-operations.mjs')
 ).default({ journey, newPage, look, eventually, shop, signIns, shopper });
-await adminCatalogJourneys({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
+await (
+  await import('./journeys/admin-catalog.mjs')
+).default({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

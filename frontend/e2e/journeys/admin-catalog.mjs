@@ -28,7 +28,7 @@ async function ownerSession({ origin, signIns }) {
   };
 }
 
-export async function adminCatalogJourneys({
+export default async function adminCatalogJourneys({
   journey,
   newPage,
   look,

@@ -17,7 +17,12 @@ export const DESTINATIONS: readonly Destination[] = [
   { path: '/categories', label: 'Categories', permission: 'catalog.read', key: 'nav.categories' },
   { path: '/collections', label: 'Collections', permission: 'catalog.read', key: 'nav.collections' },
   { path: '/product-types', label: 'Product types', permission: 'catalog.read', key: 'nav.product-types' },
-  { path: '/catalog-settings', label: 'Currencies and search', permission: 'catalog.read', key: 'nav.catalog-settings' },
+  {
+    path: '/catalog-settings',
+    label: 'Currencies and search',
+    permission: 'catalog.read',
+    key: 'nav.catalog-settings',
+  },
   { path: '/staff', label: 'Staff', permission: 'staff.manage', key: 'nav.staff' },
   { path: '/roles', label: 'Roles', permission: 'roles.manage', key: 'nav.roles' },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage', key: 'nav.api-keys' },

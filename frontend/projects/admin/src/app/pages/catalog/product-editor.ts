@@ -59,7 +59,7 @@ type Attribute = ProductType['attributes'][number];
       }
     </div>
     @if (id()) {
-      <div class="tabs" role="tablist" aria-label="Product sections">
+      <div class="tab-list" role="tablist" aria-label="Product sections">
         <button
           type="button"
           role="tab"
@@ -123,7 +123,7 @@ type Attribute = ProductType['attributes'][number];
           <fieldset [disabled]="!canManage()" class="plain">
             <section class="card" aria-labelledby="texts-title">
               <h2 id="texts-title">Texts and search engines</h2>
-              <div class="tabs" role="tablist" aria-label="Languages">
+              <div class="tab-list" role="tablist" aria-label="Languages">
                 @for (locale of shop.locales(); track locale) {
                   <button
                     type="button"

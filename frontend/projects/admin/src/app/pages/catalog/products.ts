@@ -28,7 +28,7 @@ const PAGE_SIZE = 25;
         <a class="button" routerLink="/products/new">New product</a>
       }
     </div>
-    <form class="filters" role="search" aria-label="Filter products" (ngSubmit)="search()">
+    <form class="product-filters" role="search" aria-label="Filter products" (ngSubmit)="search()">
       <div class="field">
         <label for="product-search">Name</label>
         <input id="product-search" name="name" type="search" [(ngModel)]="name" />
