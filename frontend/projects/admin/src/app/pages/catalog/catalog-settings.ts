@@ -34,27 +34,32 @@ function listError(problem: Problem | null, field: string): string | null {
         <p class="notice" role="status">Currencies saved.</p>
       }
       <agora-problem-alert [problem]="currencyProblem()" [placed]="currencyProblemFields()" />
-      <form (ngSubmit)="saveCurrencies()" novalidate aria-labelledby="currencies-title">
-        <fieldset class="plain" [disabled]="!canManage()">
-          <div class="field">
-            <label for="currencies">Other currencies (ISO codes separated by commas)</label>
-            <p class="hint" id="currencies-hint">For example EUR, CHF, GBP.</p>
-            <input
-              id="currencies"
-              name="currencies"
-              [(ngModel)]="currencies"
-              [attr.aria-invalid]="!!currencyError()"
-              [attr.aria-describedby]="currencyError() ? 'currencies-hint currencies-error' : 'currencies-hint'"
-            />
-            @if (currencyError(); as message) {
-              <p class="field-error" id="currencies-error">{{ message }}</p>
-            }
-          </div>
-        </fieldset>
-        @if (canManage()) {
-          <button class="button" type="submit" [disabled]="busy()">Save currencies</button>
-        }
-      </form>
+      <!-- The form waits for the shop's currencies: typing earlier would be overwritten by them. -->
+      @if (ready()) {
+        <form (ngSubmit)="saveCurrencies()" novalidate aria-labelledby="currencies-title">
+          <fieldset class="plain" [disabled]="!canManage()">
+            <div class="field">
+              <label for="currencies">Other currencies (ISO codes separated by commas)</label>
+              <p class="hint" id="currencies-hint">For example EUR, CHF, GBP.</p>
+              <input
+                id="currencies"
+                name="currencies"
+                [(ngModel)]="currencies"
+                [attr.aria-invalid]="!!currencyError()"
+                [attr.aria-describedby]="currencyError() ? 'currencies-hint currencies-error' : 'currencies-hint'"
+              />
+              @if (currencyError(); as message) {
+                <p class="field-error" id="currencies-error">{{ message }}</p>
+              }
+            </div>
+          </fieldset>
+          @if (canManage()) {
+            <button class="button" type="submit" [disabled]="busy()">Save currencies</button>
+          }
+        </form>
+      } @else {
+        <p role="status">Loading…</p>
+      }
     </section>
 
     <section class="card" aria-labelledby="synonyms-title">
@@ -113,6 +118,7 @@ export class CatalogSettingsPage implements OnInit {
   protected readonly listProblem = signal<Problem | null>(null);
   protected readonly currenciesSaved = signal(false);
   protected readonly busy = signal(false);
+  protected readonly ready = signal(false);
   protected readonly currencyError = computed(() => listError(this.currencyProblem(), 'currencies'));
   protected readonly synonymError = computed(() => listError(this.synonymProblem(), 'terms'));
   protected readonly currencyProblemFields = computed(() =>
@@ -125,6 +131,7 @@ export class CatalogSettingsPage implements OnInit {
   async ngOnInit(): Promise<void> {
     await this.shop.reload();
     this.currencies.set(this.others().join(', '));
+    this.ready.set(true);
     await this.loadSynonyms();
   }
 
