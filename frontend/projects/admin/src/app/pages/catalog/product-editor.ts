@@ -86,7 +86,7 @@ type Attribute = ProductType['attributes'][number];
         </button>
       </div>
     }
-    @if (saved()) {
+    @if (saved() && tab() === 'details') {
       <p class="notice" role="status">Saved.</p>
     }
     @if (tab() === 'history') {
@@ -98,7 +98,7 @@ type Attribute = ProductType['attributes'][number];
               <p>
                 <strong>{{ actionLabel(change.action) }}</strong>
                 · <time [attr.datetime]="change.changed_at">{{ when(change.changed_at) }}</time> ·
-                {{ change.changed_by }}
+                {{ who(change.changed_by) }}
               </p>
               @if (changeLines(change).length) {
                 <ul>
@@ -994,6 +994,12 @@ export class ProductEditor implements OnInit {
       variant_deleted: 'Variant removed',
     };
     return labels[action] ?? action;
+  }
+
+  /** Who made a change: "you" for the signed-in member, the API's name for anyone else. */
+  protected who(changedBy: string): string {
+    const me = this.session.account();
+    return me && changedBy === `user:${me.id}` ? `you (${me.email})` : changedBy;
   }
 
   protected when(iso: string): string {
