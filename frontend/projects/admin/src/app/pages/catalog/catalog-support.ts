@@ -131,12 +131,6 @@ export class CatalogShop {
   }
 }
 
-export const STATUS_LABELS: Record<Product['status'], string> = {
-  draft: 'Draft',
-  active: 'Active',
-  archived: 'Archived',
-};
-
 export const LOCALE_NAMES: Record<string, string> = { en: 'English', de: 'German', fr: 'French', es: 'Spanish' };
 
 export function localeName(code: string): string {

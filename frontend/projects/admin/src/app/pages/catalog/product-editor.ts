@@ -3,6 +3,7 @@ import { FormsModule } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 import {
   FieldError,
+  I18n,
   ProblemAlert,
   addVariant,
   createProduct,
@@ -23,7 +24,7 @@ import {
   type ProductType,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, STATUS_LABELS, ifMatch, localeName, pick, words } from './catalog-support';
+import { CatalogShop, ifMatch, localeName, pick, words } from './catalog-support';
 import {
   type ProductForm,
   type VariantRow,
@@ -55,7 +56,7 @@ type Attribute = ProductType['attributes'][number];
     <div class="row spread">
       <h1>{{ heading() }}</h1>
       @if (product(); as p) {
-        <span [class]="'badge status-' + p.status">{{ statusLabels[p.status] }}</span>
+        <span [class]="'badge status-' + p.status">{{ i18n.t('catalog.status.' + p.status) }}</span>
       }
     </div>
     @if (id()) {
@@ -634,7 +635,7 @@ export class ProductEditor implements OnInit {
   private readonly router = inject(Router);
   /** Whether the page that sent us here just created the product (read while the navigation runs). */
   private readonly arrivedSaved = this.router.currentNavigation()?.extras.state?.['saved'] === true;
-  protected readonly statusLabels = STATUS_LABELS;
+  protected readonly i18n = inject(I18n);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
   protected readonly product = signal<Product | null>(null);
   protected readonly form = signal<ProductForm | null>(null);

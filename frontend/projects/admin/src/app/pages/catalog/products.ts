@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } 
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import {
+  I18n,
   ProblemAlert,
   listCategories,
   listProducts,
@@ -12,7 +13,7 @@ import {
   type Product,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, STATUS_LABELS, pick, priceRange } from './catalog-support';
+import { CatalogShop, pick, priceRange } from './catalog-support';
 
 type Query = NonNullable<ListProductsData['query']>;
 const PAGE_SIZE = 25;
@@ -23,58 +24,65 @@ const PAGE_SIZE = 25;
   imports: [FormsModule, RouterLink, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<div class="row spread">
-      <h1>Products</h1>
+      <h1>{{ i18n.t('catalog.products.title') }}</h1>
       @if (canManage()) {
-        <a class="button" routerLink="/products/new">New product</a>
+        <a class="button" routerLink="/products/new">{{ i18n.t('catalog.products.new') }}</a>
       }
     </div>
-    <form class="product-filters" role="search" aria-label="Filter products" (ngSubmit)="search()">
+    <form
+      class="product-filters"
+      role="search"
+      [attr.aria-label]="i18n.t('catalog.products.filter')"
+      (ngSubmit)="search()"
+    >
       <div class="field">
-        <label for="product-search">Name</label>
+        <label for="product-search">{{ i18n.t('catalog.products.name') }}</label>
         <input id="product-search" name="name" type="search" [(ngModel)]="name" />
       </div>
       <div class="field">
-        <label for="product-status">Status</label>
+        <label for="product-status">{{ i18n.t('catalog.products.status') }}</label>
         <select id="product-status" name="status" [(ngModel)]="status" (ngModelChange)="search()">
-          <option value="">Any</option>
-          <option value="draft">Draft</option>
-          <option value="active">Active</option>
-          <option value="archived">Archived</option>
+          <option value="">{{ i18n.t('catalog.products.any') }}</option>
+          <option value="draft">{{ i18n.t('catalog.status.draft') }}</option>
+          <option value="active">{{ i18n.t('catalog.status.active') }}</option>
+          <option value="archived">{{ i18n.t('catalog.status.archived') }}</option>
         </select>
       </div>
       <div class="field">
-        <label for="product-category">Category</label>
+        <label for="product-category">{{ i18n.t('catalog.products.category') }}</label>
         <select id="product-category" name="category" [(ngModel)]="category" (ngModelChange)="search()">
-          <option value="">Any</option>
+          <option value="">{{ i18n.t('catalog.products.any') }}</option>
           @for (c of categoryChoices(); track c.id) {
             <option [value]="c.id">{{ c.label }}</option>
           }
         </select>
       </div>
       <div class="field">
-        <label for="product-tag">Tag</label>
+        <label for="product-tag">{{ i18n.t('catalog.products.tag') }}</label>
         <input id="product-tag" name="tag" [(ngModel)]="tag" />
       </div>
       <div class="field">
-        <label for="product-sort">Sort by</label>
+        <label for="product-sort">{{ i18n.t('catalog.products.sort') }}</label>
         <select id="product-sort" name="sort" [(ngModel)]="sort" (ngModelChange)="search()">
-          <option value="-modified_at">Recently changed</option>
-          <option value="-created_at">Newest</option>
-          <option value="created_at">Oldest</option>
-          <option value="name">Name A–Z</option>
-          <option value="-name">Name Z–A</option>
+          <option value="-modified_at">{{ i18n.t('catalog.products.sort.recent') }}</option>
+          <option value="-created_at">{{ i18n.t('catalog.products.sort.newest') }}</option>
+          <option value="created_at">{{ i18n.t('catalog.products.sort.oldest') }}</option>
+          <option value="name">{{ i18n.t('catalog.products.sort.name') }}</option>
+          <option value="-name">{{ i18n.t('catalog.products.sort.name-desc') }}</option>
         </select>
       </div>
       <div class="field filter-submit">
-        <button class="button" type="submit">Search</button>
+        <button class="button" type="submit">{{ i18n.t('catalog.products.search') }}</button>
       </div>
     </form>
     <agora-problem-alert [problem]="problem()" />
 
     @if (selected().size) {
       <section class="card bulk" aria-labelledby="bulk-title">
-        <h2 id="bulk-title">{{ selected().size }} selected</h2>
-        <button type="button" class="button secondary" (click)="clearSelection()">Clear selection</button>
+        <h2 id="bulk-title">{{ i18n.t('catalog.products.selected', { count: selected().size }) }}</h2>
+        <button type="button" class="button secondary" (click)="clearSelection()">
+          {{ i18n.t('catalog.products.clear-selection') }}
+        </button>
       </section>
     }
 
@@ -88,15 +96,15 @@ const PAGE_SIZE = 25;
             <th scope="col">
               <input
                 type="checkbox"
-                aria-label="Select every product on this page"
+                [attr.aria-label]="i18n.t('catalog.products.select-page')"
                 [checked]="allSelected()"
                 (change)="toggleAll()"
               />
             </th>
-            <th scope="col">Product</th>
-            <th scope="col">Status</th>
-            <th scope="col">Price ({{ shop.defaultCurrency() }})</th>
-            <th scope="col">Variants</th>
+            <th scope="col">{{ i18n.t('catalog.products.product') }}</th>
+            <th scope="col">{{ i18n.t('catalog.products.status') }}</th>
+            <th scope="col">{{ i18n.t('catalog.products.price', { currency: shop.defaultCurrency() }) }}</th>
+            <th scope="col">{{ i18n.t('catalog.products.variants') }}</th>
           </tr>
         </thead>
         <tbody>
@@ -105,7 +113,7 @@ const PAGE_SIZE = 25;
               <td>
                 <input
                   type="checkbox"
-                  [attr.aria-label]="'Select ' + title(p)"
+                  [attr.aria-label]="i18n.t('catalog.products.select', { name: title(p) })"
                   [checked]="selected().has(p.id)"
                   (change)="toggle(p.id)"
                 />
@@ -124,21 +132,24 @@ const PAGE_SIZE = 25;
             </tr>
           } @empty {
             <tr>
-              <td colspan="5">{{ loading() ? 'Loading…' : 'No products match.' }}</td>
+              <td colspan="5">{{ i18n.t(loading() ? 'catalog.products.loading' : 'catalog.products.none') }}</td>
             </tr>
           }
         </tbody>
       </table>
     </div>
-    <nav class="row pager" aria-label="Pages of products">
+    <nav class="row pager" [attr.aria-label]="i18n.t('catalog.products.pages')">
       <button type="button" class="button secondary" [disabled]="!previous().length" (click)="back()">
-        Previous page
+        {{ i18n.t('catalog.products.previous') }}
       </button>
-      <button type="button" class="button secondary" [disabled]="!next()" (click)="forward()">Next page</button>
+      <button type="button" class="button secondary" [disabled]="!next()" (click)="forward()">
+        {{ i18n.t('catalog.products.next') }}
+      </button>
     </nav>`,
 })
 export class ProductsPage implements OnInit {
   protected readonly shop = inject(CatalogShop);
+  protected readonly i18n = inject(I18n);
   private readonly session = inject(StaffSession);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
   protected readonly products = signal<Product[]>([]);
@@ -173,15 +184,15 @@ export class ProductsPage implements OnInit {
   }
 
   protected title(p: Product): string {
-    return pick(p.name, this.shop.defaultLocale(), 'en') || '(no name)';
+    return pick(p.name, this.shop.defaultLocale(), 'en') || this.i18n.t('catalog.products.no-name');
   }
 
   protected statusLabel(status: Product['status']): string {
-    return STATUS_LABELS[status];
+    return this.i18n.t(`catalog.status.${status}`);
   }
 
   protected price(p: Product): string {
-    return priceRange(p, this.shop.defaultCurrency());
+    return priceRange(p, this.shop.defaultCurrency(), this.i18n.locale());
   }
 
   protected async search(): Promise<void> {

@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
-import { client, type TaskDetail } from 'shared';
+import { I18n, client, type TaskDetail } from 'shared';
+import { CATALOG } from '../../texts/catalog';
 import { TaskProgress } from './task-progress';
 
 function task(status: string, percent: number, rowsDone: number, errors: TaskDetail['errors'] = []): TaskDetail {
@@ -45,7 +46,10 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 describe('TaskProgress', () => {
-  beforeEach(() => client.setConfig({ baseUrl: 'http://shop.test' }));
+  beforeEach(() => {
+    client.setConfig({ baseUrl: 'http://shop.test' });
+    TestBed.inject(I18n).register(CATALOG);
+  });
   afterEach(() => vi.unstubAllGlobals());
 
   it('follows a task to its end, lists refused rows by line and offers the file', async () => {

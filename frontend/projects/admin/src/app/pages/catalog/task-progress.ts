@@ -9,18 +9,10 @@ import {
   output,
   signal,
 } from '@angular/core';
-import { ProblemAlert, cancelTask, getTask, outcome, type Problem, type TaskDetail } from 'shared';
+import { I18n, ProblemAlert, cancelTask, getTask, outcome, type Problem, type TaskDetail } from 'shared';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 const POLL_MS = 500;
-
-export const TASK_STATUS_LABELS: Record<string, string> = {
-  queued: 'Waiting to start',
-  running: 'Running',
-  succeeded: 'Finished',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
 
 /**
  * A background task (bulk change, import, export) as it runs: status, a progress bar, rows
@@ -36,33 +28,37 @@ export const TASK_STATUS_LABELS: Record<string, string> = {
     <agora-problem-alert [problem]="problem()" />
     @if (detail(); as d) {
       <p role="status" class="task-status">
-        <span [class]="'badge status-' + d.task.status">{{ statusLabel(d.task.status) }}</span>
+        <span [class]="'badge status-' + d.task.status">{{ i18n.t('catalog.task.' + d.task.status) }}</span>
         {{ d.task.percent }} %
         @if (d.task.rows_total !== null && d.task.rows_total !== undefined) {
-          · {{ d.task.rows_done }} of {{ d.task.rows_total }} rows
+          · {{ i18n.t('catalog.task.rows-of', { done: d.task.rows_done, total: d.task.rows_total }) }}
         } @else if (d.task.rows_done) {
-          · {{ d.task.rows_done }} rows
+          · {{ i18n.t('catalog.task.rows', { done: d.task.rows_done }) }}
         }
         @if (d.task.rows_failed) {
-          · {{ d.task.rows_failed }} refused
+          · {{ i18n.t('catalog.task.refused', { count: d.task.rows_failed }) }}
         }
       </p>
-      <progress max="100" [value]="d.task.percent" [attr.aria-label]="title() + ' progress'"></progress>
+      <progress
+        max="100"
+        [value]="d.task.percent"
+        [attr.aria-label]="i18n.t('catalog.task.progress', { title: title() })"
+      ></progress>
       @if (d.task.failure) {
         <p class="field-error">{{ d.task.failure }}</p>
       }
       @if (d.errors.length) {
         <table class="task-errors">
           <caption>
-            Rows refused ({{
-              d.task.error_count
-            }})
+            {{
+              i18n.t('catalog.task.refused-rows', { count: d.task.error_count })
+            }}
           </caption>
           <thead>
             <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Field</th>
-              <th scope="col">Reason</th>
+              <th scope="col">{{ i18n.t('catalog.task.line') }}</th>
+              <th scope="col">{{ i18n.t('catalog.task.field') }}</th>
+              <th scope="col">{{ i18n.t('catalog.task.reason') }}</th>
             </tr>
           </thead>
           <tbody>
@@ -78,18 +74,21 @@ export const TASK_STATUS_LABELS: Record<string, string> = {
       }
       <div class="row">
         @if (d.task.result; as file) {
-          <a class="button" [href]="file.download" [attr.download]="file.name">Download {{ file.name }}</a>
+          <a class="button" [href]="file.download" [attr.download]="file.name">{{
+            i18n.t('catalog.task.download', { name: file.name })
+          }}</a>
         }
         @if (!finished() && !d.task.cancel_requested) {
-          <button type="button" class="button secondary" (click)="cancel()">Cancel</button>
+          <button type="button" class="button secondary" (click)="cancel()">{{ i18n.t('catalog.task.cancel') }}</button>
         }
       </div>
     } @else {
-      <p role="status">Starting…</p>
+      <p role="status">{{ i18n.t('catalog.task.starting') }}</p>
     }
   </section>`,
 })
 export class TaskProgress {
+  protected readonly i18n = inject(I18n);
   readonly taskId = input.required<string>();
   readonly title = input('Task');
   /** Emitted once, with the task's final state. */
@@ -109,10 +108,6 @@ export class TaskProgress {
       this.detail.set(null);
       void this.poll(id);
     });
-  }
-
-  protected statusLabel(status: string): string {
-    return TASK_STATUS_LABELS[status] ?? status;
   }
 
   protected async cancel(): Promise<void> {
