@@ -55,6 +55,21 @@ export const CATALOG: Translations = {
     'catalog.task.succeeded': 'Finished',
     'catalog.task.failed': 'Failed',
     'catalog.task.cancelled': 'Cancelled',
+    'catalog.settings.currencies': 'Currencies sold',
+    'catalog.settings.currencies-intro':
+      "Prices are always given in the shop's default currency, {currency}; add the others shoppers may pay in.",
+    'catalog.settings.currencies-saved': 'Currencies saved.',
+    'catalog.settings.other-currencies': 'Other currencies (ISO codes separated by commas)',
+    'catalog.settings.currencies-hint': 'For example EUR, CHF, GBP.',
+    'catalog.settings.save-currencies': 'Save currencies',
+    'catalog.settings.synonyms': 'Search synonyms',
+    'catalog.settings.synonyms-intro':
+      'Shoppers searching for one word of a group also find products named with the others.',
+    'catalog.settings.delete-synonyms': 'Delete synonyms {terms}',
+    'catalog.delete': 'Delete',
+    'catalog.settings.no-synonyms': 'No synonyms yet.',
+    'catalog.settings.synonym-terms': 'Words that mean the same (separated by commas)',
+    'catalog.settings.add-synonyms': 'Add synonyms',
   },
   de: {
     'nav.products': 'Produkte',
@@ -109,5 +124,20 @@ export const CATALOG: Translations = {
     'catalog.task.succeeded': 'Fertig',
     'catalog.task.failed': 'Fehlgeschlagen',
     'catalog.task.cancelled': 'Abgebrochen',
+    'catalog.settings.currencies': 'Verkaufte Währungen',
+    'catalog.settings.currencies-intro':
+      'Preise gelten immer in der Standardwährung des Shops, {currency}; fügen Sie die weiteren hinzu, in denen Kunden zahlen können.',
+    'catalog.settings.currencies-saved': 'Währungen gespeichert.',
+    'catalog.settings.other-currencies': 'Weitere Währungen (ISO-Codes, durch Kommas getrennt)',
+    'catalog.settings.currencies-hint': 'Zum Beispiel EUR, CHF, GBP.',
+    'catalog.settings.save-currencies': 'Währungen speichern',
+    'catalog.settings.synonyms': 'Synonyme für die Suche',
+    'catalog.settings.synonyms-intro':
+      'Wer nach einem Wort einer Gruppe sucht, findet auch Produkte, die mit den anderen benannt sind.',
+    'catalog.settings.delete-synonyms': 'Synonyme {terms} löschen',
+    'catalog.delete': 'Löschen',
+    'catalog.settings.no-synonyms': 'Noch keine Synonyme.',
+    'catalog.settings.synonym-terms': 'Wörter mit gleicher Bedeutung (durch Kommas getrennt)',
+    'catalog.settings.add-synonyms': 'Synonyme hinzufügen',
   },
 };

@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   ProblemAlert,
   createSearchSynonyms,
   deleteSearchSynonyms,
@@ -23,15 +24,14 @@ function listError(problem: Problem | null, field: string): string | null {
   selector: 'admin-catalog-settings',
   imports: [FormsModule, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Currencies and search</h1>
+  template: `<h1>{{ i18n.t('nav.catalog-settings') }}</h1>
     <section class="card" aria-labelledby="currencies-title">
-      <h2 id="currencies-title">Currencies sold</h2>
+      <h2 id="currencies-title">{{ i18n.t('catalog.settings.currencies') }}</h2>
       <p>
-        Prices are always given in the shop's default currency, <strong>{{ shop.defaultCurrency() }}</strong>; add the
-        others shoppers may pay in.
+        {{ i18n.t('catalog.settings.currencies-intro', { currency: shop.defaultCurrency() }) }}
       </p>
       @if (currenciesSaved()) {
-        <p class="notice" role="status">Currencies saved.</p>
+        <p class="notice" role="status">{{ i18n.t('catalog.settings.currencies-saved') }}</p>
       }
       <agora-problem-alert [problem]="currencyProblem()" [placed]="currencyProblemFields()" />
       <!-- The form waits for the shop's currencies: typing earlier would be overwritten by them. -->
@@ -39,8 +39,8 @@ function listError(problem: Problem | null, field: string): string | null {
         <form (ngSubmit)="saveCurrencies()" novalidate aria-labelledby="currencies-title">
           <fieldset class="plain" [disabled]="!canManage()">
             <div class="field">
-              <label for="currencies">Other currencies (ISO codes separated by commas)</label>
-              <p class="hint" id="currencies-hint">For example EUR, CHF, GBP.</p>
+              <label for="currencies">{{ i18n.t('catalog.settings.other-currencies') }}</label>
+              <p class="hint" id="currencies-hint">{{ i18n.t('catalog.settings.currencies-hint') }}</p>
               <input
                 id="currencies"
                 name="currencies"
@@ -54,17 +54,19 @@ function listError(problem: Problem | null, field: string): string | null {
             </div>
           </fieldset>
           @if (canManage()) {
-            <button class="button" type="submit" [disabled]="busy()">Save currencies</button>
+            <button class="button" type="submit" [disabled]="busy()">
+              {{ i18n.t('catalog.settings.save-currencies') }}
+            </button>
           }
         </form>
       } @else {
-        <p role="status">Loading…</p>
+        <p role="status">{{ i18n.t('catalog.products.loading') }}</p>
       }
     </section>
 
     <section class="card" aria-labelledby="synonyms-title">
-      <h2 id="synonyms-title">Search synonyms</h2>
-      <p>Shoppers searching for one word of a group also find products named with the others.</p>
+      <h2 id="synonyms-title">{{ i18n.t('catalog.settings.synonyms') }}</h2>
+      <p>{{ i18n.t('catalog.settings.synonyms-intro') }}</p>
       <agora-problem-alert [problem]="listProblem()" />
       <ul class="plain-list synonyms">
         @for (group of synonyms(); track group.id) {
@@ -75,21 +77,26 @@ function listError(problem: Problem | null, field: string): string | null {
                 type="button"
                 class="link-button"
                 (click)="removeGroup(group)"
-                [attr.aria-label]="'Delete synonyms ' + group.terms.join(', ')"
+                [attr.aria-label]="i18n.t('catalog.settings.delete-synonyms', { terms: group.terms.join(', ') })"
               >
-                Delete
+                {{ i18n.t('catalog.delete') }}
               </button>
             }
           </li>
         } @empty {
-          <li>No synonyms yet.</li>
+          <li>{{ i18n.t('catalog.settings.no-synonyms') }}</li>
         }
       </ul>
       @if (canManage()) {
         <agora-problem-alert [problem]="synonymProblem()" [placed]="synonymProblemFields()" />
-        <form (ngSubmit)="addGroup()" novalidate aria-label="Add synonyms" class="row">
+        <form
+          (ngSubmit)="addGroup()"
+          novalidate
+          [attr.aria-label]="i18n.t('catalog.settings.add-synonyms')"
+          class="row"
+        >
           <div class="field grow">
-            <label for="synonym-terms">Words that mean the same (separated by commas)</label>
+            <label for="synonym-terms">{{ i18n.t('catalog.settings.synonym-terms') }}</label>
             <input
               id="synonym-terms"
               name="terms"
@@ -101,12 +108,13 @@ function listError(problem: Problem | null, field: string): string | null {
               <p class="field-error" id="synonym-terms-error">{{ message }}</p>
             }
           </div>
-          <button class="button" type="submit">Add synonyms</button>
+          <button class="button" type="submit">{{ i18n.t('catalog.settings.add-synonyms') }}</button>
         </form>
       }
     </section> `,
 })
 export class CatalogSettingsPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
