@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   createProductType,
@@ -24,20 +25,14 @@ interface AttributeRow {
   filterable: boolean;
 }
 
-export const KIND_LABELS: Record<Kind, string> = {
-  text: 'Text',
-  number: 'Number',
-  boolean: 'Yes or no',
-  select: 'One of a list',
-  multi_select: 'Several of a list',
-};
+export const KINDS: Kind[] = ['text', 'number', 'boolean', 'select', 'multi_select'];
 
 /** Product types and the typed attributes their products carry (and shoppers filter by). */
 @Component({
   selector: 'admin-product-types',
   imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Product types</h1>
+  template: `<h1>{{ i18n.t('nav.product-types') }}</h1>
     <agora-problem-alert [problem]="listProblem()" />
     @if (notice(); as message) {
       <p class="notice" role="status">{{ message }}</p>
@@ -48,18 +43,17 @@ export const KIND_LABELS: Record<Kind, string> = {
         @if (t.attributes.length) {
           <table>
             <caption class="visually-hidden">
-              Attributes of
               {{
-                t.name
+                i18n.t('catalog.types.attributes-of', { name: t.name })
               }}
             </caption>
             <thead>
               <tr>
-                <th scope="col">Attribute</th>
-                <th scope="col">Code</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Values</th>
-                <th scope="col">Filter</th>
+                <th scope="col">{{ i18n.t('catalog.types.attribute') }}</th>
+                <th scope="col">{{ i18n.t('catalog.types.code') }}</th>
+                <th scope="col">{{ i18n.t('catalog.types.kind') }}</th>
+                <th scope="col">{{ i18n.t('catalog.types.values') }}</th>
+                <th scope="col">{{ i18n.t('catalog.types.filter') }}</th>
               </tr>
             </thead>
             <tbody>
@@ -69,27 +63,27 @@ export const KIND_LABELS: Record<Kind, string> = {
                   <td>
                     <code>{{ a.code }}</code>
                   </td>
-                  <td>{{ kinds[a.kind] }}</td>
+                  <td>{{ i18n.t('catalog.types.kind.' + a.kind) }}</td>
                   <td>{{ a.options.join(', ') }}</td>
-                  <td>{{ a.filterable ? 'Yes' : 'No' }}</td>
+                  <td>{{ i18n.t(a.filterable ? 'catalog.yes' : 'catalog.no') }}</td>
                 </tr>
               }
             </tbody>
           </table>
         } @else {
-          <p>No attributes.</p>
+          <p>{{ i18n.t('catalog.types.no-attributes') }}</p>
         }
       </section>
     } @empty {
-      <p>No product types yet.</p>
+      <p>{{ i18n.t('catalog.types.none') }}</p>
     }
 
     @if (canManage()) {
-      <h2 id="new-type-title">Add a product type</h2>
+      <h2 id="new-type-title">{{ i18n.t('catalog.types.add') }}</h2>
       <agora-problem-alert [problem]="problem()" [placed]="placed()" />
       <form (ngSubmit)="create()" novalidate aria-labelledby="new-type-title">
         <div class="field">
-          <label for="type-name">Name</label>
+          <label for="type-name">{{ i18n.t('catalog.products.name') }}</label>
           <input
             id="type-name"
             name="name"
@@ -102,10 +96,10 @@ export const KIND_LABELS: Record<Kind, string> = {
         @for (a of rows(); track a; let i = $index) {
           @let at = 'attributes[' + i + '].';
           <fieldset class="attribute">
-            <legend>Attribute {{ i + 1 }}</legend>
+            <legend>{{ i18n.t('catalog.types.attribute-n', { n: i + 1 }) }}</legend>
             <div class="grid-3">
               <div class="field">
-                <label [for]="'attr-' + i + '-code'">Code</label>
+                <label [for]="'attr-' + i + '-code'">{{ i18n.t('catalog.types.code') }}</label>
                 <input
                   [id]="'attr-' + i + '-code'"
                   [name]="'attr-' + i + '-code'"
@@ -117,7 +111,9 @@ export const KIND_LABELS: Record<Kind, string> = {
               </div>
               @for (l of shop.locales(); track l) {
                 <div class="field">
-                  <label [for]="'attr-' + i + '-name-' + l">Name ({{ localeName(l) }})</label>
+                  <label [for]="'attr-' + i + '-name-' + l">{{
+                    i18n.t('catalog.name-in', { language: localeName(l) })
+                  }}</label>
                   <input
                     [id]="'attr-' + i + '-name-' + l"
                     [name]="'attr-' + i + '-name-' + l"
@@ -136,7 +132,7 @@ export const KIND_LABELS: Record<Kind, string> = {
                 </div>
               }
               <div class="field">
-                <label [for]="'attr-' + i + '-kind'">Kind</label>
+                <label [for]="'attr-' + i + '-kind'">{{ i18n.t('catalog.types.kind') }}</label>
                 <select
                   [id]="'attr-' + i + '-kind'"
                   [name]="'attr-' + i + '-kind'"
@@ -144,7 +140,7 @@ export const KIND_LABELS: Record<Kind, string> = {
                   [attr.aria-describedby]="error(at + 'kind') ? 'attr-' + i + '-kind-error' : null"
                 >
                   @for (k of kindList; track k) {
-                    <option [value]="k">{{ kinds[k] }}</option>
+                    <option [value]="k">{{ i18n.t('catalog.types.kind.' + k) }}</option>
                   }
                 </select>
                 <agora-field-error [problem]="problem()" [field]="at + 'kind'" [for]="'attr-' + i + '-kind'" />
@@ -152,7 +148,7 @@ export const KIND_LABELS: Record<Kind, string> = {
             </div>
             @if (a.kind === 'select' || a.kind === 'multi_select') {
               <div class="field">
-                <label [for]="'attr-' + i + '-options'">Values (separated by commas)</label>
+                <label [for]="'attr-' + i + '-options'">{{ i18n.t('catalog.values-list') }}</label>
                 <input
                   [id]="'attr-' + i + '-options'"
                   [name]="'attr-' + i + '-options'"
@@ -168,30 +164,33 @@ export const KIND_LABELS: Record<Kind, string> = {
             <div class="row spread">
               <label class="inline">
                 <input type="checkbox" [name]="'attr-' + i + '-filterable'" [(ngModel)]="a.filterable" />
-                Shoppers can filter by it
+                {{ i18n.t('catalog.types.filterable') }}
               </label>
               <button
                 type="button"
                 class="button secondary"
                 (click)="removeRow(i)"
-                [attr.aria-label]="'Remove attribute ' + (a.code || i + 1)"
+                [attr.aria-label]="i18n.t('catalog.types.remove-attribute', { name: a.code || i + 1 })"
               >
-                Remove
+                {{ i18n.t('catalog.remove') }}
               </button>
             </div>
           </fieldset>
         }
         @if (rows().length) {
-          <p class="hint" id="attr-code-hint">Codes name attributes in filters and rules, e.g. colour or material.</p>
+          <p class="hint" id="attr-code-hint">{{ i18n.t('catalog.types.code-hint') }}</p>
         }
         <div class="row">
-          <button type="button" class="button secondary" (click)="addRow()">Add an attribute</button>
-          <button class="button" type="submit" [disabled]="busy()">Create product type</button>
+          <button type="button" class="button secondary" (click)="addRow()">
+            {{ i18n.t('catalog.types.add-attribute') }}
+          </button>
+          <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('catalog.types.create') }}</button>
         </div>
       </form>
     }`,
 })
 export class ProductTypesPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
@@ -206,8 +205,7 @@ export class ProductTypesPage implements OnInit {
       .map((e) => e.field)
       .filter((f) => f === 'name' || /^attributes\[\d+\]\.(code|kind|options.*|name(\..+)?)$/.test(f)),
   );
-  protected readonly kinds = KIND_LABELS;
-  protected readonly kindList = Object.keys(KIND_LABELS) as Kind[];
+  protected readonly kindList = KINDS;
   protected readonly localeName = localeName;
   protected name = '';
 
@@ -267,7 +265,7 @@ export class ProductTypesPage implements OnInit {
       return;
     }
     this.problem.set(null);
-    this.notice.set(`Added the product type ${result.data.name}.`);
+    this.notice.set(this.i18n.t('catalog.types.added', { name: result.data.name }));
     this.name = '';
     this.rows.set([]);
     await this.load();
