@@ -2,6 +2,7 @@ import { NgTemplateOutlet } from '@angular/common';
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   createCategory,
@@ -43,9 +44,9 @@ export function treeOf(categories: readonly Category[]): Node[] {
   selector: 'admin-categories',
   imports: [FormsModule, NgTemplateOutlet, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<h1>Categories</h1>
+  template: `<h1>{{ i18n.t('nav.categories') }}</h1>
     <p class="hint">
-      Drag a category onto another to move it there, or use “Move to…”. “Up” and “Down” change the order shoppers see.
+      {{ i18n.t('catalog.categories.hint') }}
     </p>
     <agora-problem-alert [problem]="treeProblem()" (reload)="load()" />
     @if (moved(); as message) {
@@ -67,16 +68,24 @@ export function treeOf(categories: readonly Category[]): Node[] {
           >
             <div class="tree-row">
               @if (renaming() === c.id) {
-                <form class="rename" (ngSubmit)="rename(c)" [attr.aria-label]="'Rename ' + label(c)">
+                <form
+                  class="rename"
+                  (ngSubmit)="rename(c)"
+                  [attr.aria-label]="i18n.t('catalog.categories.rename-named', { name: label(c) })"
+                >
                   @for (l of shop.locales(); track l) {
                     <div class="field">
-                      <label [for]="'rename-' + c.id + '-' + l">Name ({{ localeName(l) }})</label>
+                      <label [for]="'rename-' + c.id + '-' + l">{{
+                        i18n.t('catalog.name-in', { language: localeName(l) })
+                      }}</label>
                       <input [id]="'rename-' + c.id + '-' + l" [name]="l" [(ngModel)]="draft[l]" />
                     </div>
                   }
                   <div class="row">
-                    <button class="button" type="submit">Save name</button>
-                    <button class="button secondary" type="button" (click)="renaming.set(null)">Cancel</button>
+                    <button class="button" type="submit">{{ i18n.t('catalog.categories.save-name') }}</button>
+                    <button class="button secondary" type="button" (click)="renaming.set(null)">
+                      {{ i18n.t('catalog.task.cancel') }}
+                    </button>
                   </div>
                 </form>
               } @else {
@@ -89,23 +98,27 @@ export function treeOf(categories: readonly Category[]): Node[] {
                       class="link-button"
                       [disabled]="first"
                       (click)="reorder(node, -1)"
-                      [attr.aria-label]="'Move ' + label(c) + ' up'"
+                      [id]="'up-' + c.id"
+                      [attr.aria-label]="i18n.t('catalog.categories.move-up', { name: label(c) })"
                     >
-                      Up
+                      {{ i18n.t('catalog.categories.up') }}
                     </button>
                     <button
                       type="button"
                       class="link-button"
                       [disabled]="last"
                       (click)="reorder(node, 1)"
-                      [attr.aria-label]="'Move ' + label(c) + ' down'"
+                      [id]="'down-' + c.id"
+                      [attr.aria-label]="i18n.t('catalog.categories.move-down', { name: label(c) })"
                     >
-                      Down
+                      {{ i18n.t('catalog.categories.down') }}
                     </button>
-                    <label class="visually-hidden" [for]="'move-' + c.id">Move {{ label(c) }} to</label>
+                    <label class="visually-hidden" [for]="'move-' + c.id">{{
+                      i18n.t('catalog.categories.move-named', { name: label(c) })
+                    }}</label>
                     <select [id]="'move-' + c.id" class="move-to" (change)="moveFromMenu($event, c)">
-                      <option value="" selected>Move to…</option>
-                      <option value="top">Top level</option>
+                      <option value="" selected>{{ i18n.t('catalog.categories.move-to') }}</option>
+                      <option value="top">{{ i18n.t('catalog.categories.top') }}</option>
                       @for (choice of choices(); track choice.id) {
                         @if (choice.id !== c.id && choice.id !== c.parent_id) {
                           <option [value]="choice.id">{{ choice.label }}</option>
@@ -116,17 +129,17 @@ export function treeOf(categories: readonly Category[]): Node[] {
                       type="button"
                       class="link-button"
                       (click)="startRename(c)"
-                      [attr.aria-label]="'Rename ' + label(c)"
+                      [attr.aria-label]="i18n.t('catalog.categories.rename-named', { name: label(c) })"
                     >
-                      Rename
+                      {{ i18n.t('catalog.categories.rename') }}
                     </button>
                     <button
                       type="button"
                       class="link-button danger-text"
                       (click)="remove(c)"
-                      [attr.aria-label]="'Delete ' + label(c)"
+                      [attr.aria-label]="i18n.t('catalog.delete-named', { name: label(c) })"
                     >
-                      Delete
+                      {{ i18n.t('catalog.delete') }}
                     </button>
                   </span>
                 }
@@ -139,11 +152,11 @@ export function treeOf(categories: readonly Category[]): Node[] {
         }
       </ul>
     </ng-template>
-    <section aria-label="Category tree" class="card">
+    <section [attr.aria-label]="i18n.t('catalog.categories.tree')" class="card">
       @if (tree().length) {
         <ng-container *ngTemplateOutlet="branch; context: { $implicit: tree(), depth: 0 }" />
       } @else {
-        <p>No categories yet.</p>
+        <p>{{ i18n.t('catalog.categories.none') }}</p>
       }
       @if (canManage() && dragging()) {
         <p
@@ -153,18 +166,18 @@ export function treeOf(categories: readonly Category[]): Node[] {
           (dragleave)="dropTarget.set(null)"
           (drop)="drop($event, null)"
         >
-          Drop here to make it a top-level category
+          {{ i18n.t('catalog.categories.drop-top') }}
         </p>
       }
     </section>
 
     @if (canManage()) {
-      <h2 id="new-category-title">Add a category</h2>
+      <h2 id="new-category-title">{{ i18n.t('catalog.categories.add-title') }}</h2>
       <agora-problem-alert [problem]="problem()" [placed]="placed()" />
       <form (ngSubmit)="create()" novalidate aria-labelledby="new-category-title">
         @for (l of shop.locales(); track l) {
           <div class="field">
-            <label [for]="'category-name-' + l">Name ({{ localeName(l) }})</label>
+            <label [for]="'category-name-' + l">{{ i18n.t('catalog.name-in', { language: localeName(l) }) }}</label>
             <input
               [id]="'category-name-' + l"
               [name]="'name-' + l"
@@ -185,14 +198,14 @@ export function treeOf(categories: readonly Category[]): Node[] {
           </div>
         }
         <div class="field">
-          <label for="category-parent">Inside</label>
+          <label for="category-parent">{{ i18n.t('catalog.categories.inside') }}</label>
           <select
             id="category-parent"
             name="parent"
             [(ngModel)]="parent"
             [attr.aria-describedby]="error('parent_id') ? 'category-parent-error' : null"
           >
-            <option value="">Top level</option>
+            <option value="">{{ i18n.t('catalog.categories.top') }}</option>
             @for (choice of choices(); track choice.id) {
               <option [value]="choice.id">{{ choice.label }}</option>
             }
@@ -200,7 +213,7 @@ export function treeOf(categories: readonly Category[]): Node[] {
           <agora-field-error [problem]="problem()" field="parent_id" for="category-parent" />
         </div>
         <div class="field">
-          <label for="category-slug">URL slug (optional)</label>
+          <label for="category-slug">{{ i18n.t('catalog.slug-optional') }}</label>
           <input
             id="category-slug"
             name="slug"
@@ -210,11 +223,12 @@ export function treeOf(categories: readonly Category[]): Node[] {
           />
           <agora-field-error [problem]="problem()" field="slug" for="category-slug" />
         </div>
-        <button class="button" type="submit" [disabled]="busy()">Add category</button>
+        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('catalog.categories.add') }}</button>
       </form>
     }`,
 })
 export class CategoriesPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
@@ -278,7 +292,7 @@ export class CategoriesPage implements OnInit {
     this.problem.set(null);
     this.names = {};
     this.slug = '';
-    this.moved.set(`Added ${this.label(result.data)}.`);
+    this.moved.set(this.i18n.t('catalog.categories.added', { name: this.label(result.data) }));
     await this.load();
   }
 
@@ -300,7 +314,7 @@ export class CategoriesPage implements OnInit {
       return;
     }
     this.renaming.set(null);
-    this.moved.set(`Renamed to ${this.label(result.data)}.`);
+    this.moved.set(this.i18n.t('catalog.categories.renamed', { name: this.label(result.data) }));
     await this.load();
   }
 
@@ -331,15 +345,22 @@ export class CategoriesPage implements OnInit {
       const why = result.problem.errors?.find((e) => e.field === 'parent_id')?.message;
       this.treeProblem.set(
         why
-          ? { ...result.problem, title: `${this.label(c)} cannot move there`, detail: why, errors: [] }
+          ? {
+              ...result.problem,
+              title: this.i18n.t('catalog.categories.cannot-move', { name: this.label(c) }),
+              detail: why,
+              errors: [],
+            }
           : result.problem,
       );
       this.moved.set(null);
       return;
     }
     this.treeProblem.set(null);
-    const where = parent ? this.label(this.categories().find((x) => x.id === parent) as Category) : 'the top level';
-    this.moved.set(`Moved ${this.label(c)} to ${where}.`);
+    const where = parent
+      ? this.label(this.categories().find((x) => x.id === parent) as Category)
+      : this.i18n.t('catalog.categories.top');
+    this.moved.set(this.i18n.t('catalog.categories.moved', { name: this.label(c), where }));
     await this.load();
   }
 
@@ -365,11 +386,11 @@ export class CategoriesPage implements OnInit {
       }
     }
     this.treeProblem.set(null);
-    this.moved.set(`Moved ${this.label(c)} ${step < 0 ? 'up' : 'down'}.`);
-    await this.load();
-    setTimeout(() =>
-      document.querySelector<HTMLElement>(`[aria-label="Move ${this.label(c)} ${step < 0 ? 'up' : 'down'}"]`)?.focus(),
+    this.moved.set(
+      this.i18n.t(step < 0 ? 'catalog.categories.moved-up' : 'catalog.categories.moved-down', { name: this.label(c) }),
     );
+    await this.load();
+    setTimeout(() => document.getElementById(`${step < 0 ? 'up' : 'down'}-${c.id}`)?.focus());
   }
 
   private find(nodes: Node[], id: string): Node | undefined {
@@ -382,13 +403,13 @@ export class CategoriesPage implements OnInit {
   }
 
   protected async remove(c: Category): Promise<void> {
-    if (!confirm(`Delete the category ${this.label(c)}?`)) return;
+    if (!confirm(this.i18n.t('catalog.categories.confirm-delete', { name: this.label(c) }))) return;
     const result = await outcome(deleteCategory({ path: { category_id: c.id }, headers: ifMatch(c.version) }));
     if (!result.ok) {
       this.treeProblem.set(result.problem);
       return;
     }
-    this.moved.set(`Deleted ${this.label(c)}.`);
+    this.moved.set(this.i18n.t('catalog.deleted', { name: this.label(c) }));
     await this.load();
   }
 
