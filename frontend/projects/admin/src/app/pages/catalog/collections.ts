@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } 
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import {
+  I18n,
   FieldError,
   ProblemAlert,
   createCollection,
@@ -42,9 +43,9 @@ const RULE_EXAMPLES = [
   imports: [FormsModule, RouterLink, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<div class="row spread">
-      <h1>Collections</h1>
+      <h1>{{ i18n.t('nav.collections') }}</h1>
       @if (canManage() && !draft()) {
-        <button type="button" class="button" (click)="startNew()">New collection</button>
+        <button type="button" class="button" (click)="startNew()">{{ i18n.t('catalog.collections.new') }}</button>
       }
     </div>
     <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
@@ -53,13 +54,21 @@ const RULE_EXAMPLES = [
     }
     @if (draft(); as d) {
       <section class="card" aria-labelledby="collection-form-title">
-        <h2 id="collection-form-title">{{ editing() ? 'Edit ' + title(editing()!) : 'New collection' }}</h2>
+        <h2 id="collection-form-title">
+          {{
+            editing()
+              ? i18n.t('catalog.collections.edit', { name: title(editing()!) })
+              : i18n.t('catalog.collections.new')
+          }}
+        </h2>
         <agora-problem-alert [problem]="problem()" [placed]="placed()" (reload)="reloadEditing()" />
         <form (ngSubmit)="save()" novalidate aria-labelledby="collection-form-title">
           <fieldset [disabled]="!canManage()" class="plain">
             @for (l of shop.locales(); track l) {
               <div class="field">
-                <label [for]="'collection-name-' + l">Name ({{ localeName(l) }})</label>
+                <label [for]="'collection-name-' + l">{{
+                  i18n.t('catalog.name-in', { language: localeName(l) })
+                }}</label>
                 <input
                   [id]="'collection-name-' + l"
                   [name]="'name-' + l"
@@ -74,7 +83,7 @@ const RULE_EXAMPLES = [
               </div>
             }
             <div class="field">
-              <label for="collection-slug">URL slug (optional)</label>
+              <label for="collection-slug">{{ i18n.t('catalog.slug-optional') }}</label>
               <input
                 id="collection-slug"
                 name="slug"
@@ -85,19 +94,21 @@ const RULE_EXAMPLES = [
               <agora-field-error [problem]="problem()" field="slug" for="collection-slug" />
             </div>
             <fieldset class="checks">
-              <legend>Products</legend>
-              <label><input type="radio" name="mode" value="manual" [(ngModel)]="d.mode" /> Picked by hand</label>
+              <legend>{{ i18n.t('nav.products') }}</legend>
               <label
-                ><input type="radio" name="mode" value="rule" [(ngModel)]="d.mode" /> Every product a rule
-                matches</label
+                ><input type="radio" name="mode" value="manual" [(ngModel)]="d.mode" />
+                {{ i18n.t('catalog.collections.manual') }}</label
+              >
+              <label
+                ><input type="radio" name="mode" value="rule" [(ngModel)]="d.mode" />
+                {{ i18n.t('catalog.collections.by-rule') }}</label
               >
             </fieldset>
             @if (d.mode === 'rule') {
               <div class="field">
-                <label for="collection-rule">Rule</label>
+                <label for="collection-rule">{{ i18n.t('catalog.collections.rule') }}</label>
                 <p class="hint" id="collection-rule-hint">
-                  Fields: tag, kind, category (slug), price (in {{ shop.defaultCurrency() }}), attribute.&lt;code&gt;.
-                  Operators =, !=, &lt;, &lt;=, &gt;, &gt;=, joined by “and” and “or”. Examples:
+                  {{ i18n.t('catalog.collections.rule-hint', { currency: shop.defaultCurrency() }) }}
                   @for (example of examples; track example; let last = $last) {
                     <code>{{ example }}</code>{{ last ? '.' : ';' }}
                   }
@@ -124,35 +135,35 @@ const RULE_EXAMPLES = [
                       class="link-button"
                       [disabled]="first"
                       (click)="shift(d, i, -1)"
-                      [attr.aria-label]="'Move ' + p.name + ' up'"
+                      [attr.aria-label]="i18n.t('catalog.categories.move-up', { name: p.name })"
                     >
-                      Up
+                      {{ i18n.t('catalog.categories.up') }}
                     </button>
                     <button
                       type="button"
                       class="link-button"
                       [disabled]="last"
                       (click)="shift(d, i, 1)"
-                      [attr.aria-label]="'Move ' + p.name + ' down'"
+                      [attr.aria-label]="i18n.t('catalog.categories.move-down', { name: p.name })"
                     >
-                      Down
+                      {{ i18n.t('catalog.categories.down') }}
                     </button>
                     <button
                       type="button"
                       class="link-button"
                       (click)="d.products.splice(i, 1)"
-                      [attr.aria-label]="'Remove ' + p.name"
+                      [attr.aria-label]="i18n.t('catalog.remove-named', { name: p.name })"
                     >
-                      Remove
+                      {{ i18n.t('catalog.remove') }}
                     </button>
                   </li>
                 } @empty {
-                  <li>No products picked yet.</li>
+                  <li>{{ i18n.t('catalog.collections.none-picked') }}</li>
                 }
               </ol>
               <agora-field-error [problem]="problem()" field="product_ids" for="collection-products" />
               <div class="field">
-                <label for="collection-find">Find products to add</label>
+                <label for="collection-find">{{ i18n.t('catalog.collections.find-label') }}</label>
                 <div class="row">
                   <input
                     id="collection-find"
@@ -161,7 +172,9 @@ const RULE_EXAMPLES = [
                     [(ngModel)]="query"
                     (keydown.enter)="$event.preventDefault(); find()"
                   />
-                  <button type="button" class="button secondary" (click)="find()">Find</button>
+                  <button type="button" class="button secondary" (click)="find()">
+                    {{ i18n.t('catalog.collections.find') }}
+                  </button>
                 </div>
               </div>
               @if (found().length) {
@@ -174,9 +187,9 @@ const RULE_EXAMPLES = [
                         class="link-button"
                         [disabled]="isPicked(d, p.id)"
                         (click)="pickProduct(d, p)"
-                        [attr.aria-label]="'Add ' + productName(p)"
+                        [attr.aria-label]="i18n.t('catalog.collections.add-named', { name: productName(p) })"
                       >
-                        {{ isPicked(d, p.id) ? 'Added' : 'Add' }}
+                        {{ i18n.t(isPicked(d, p.id) ? 'catalog.collections.added' : 'catalog.collections.add') }}
                       </button>
                     </li>
                   }
@@ -187,16 +200,18 @@ const RULE_EXAMPLES = [
           @if (canManage()) {
             <div class="row">
               <button class="button" type="submit" [disabled]="busy()">
-                {{ editing() ? 'Save collection' : 'Create collection' }}
+                {{ i18n.t(editing() ? 'catalog.collections.save' : 'catalog.collections.create') }}
               </button>
-              <button class="button secondary" type="button" (click)="close()">Close</button>
+              <button class="button secondary" type="button" (click)="close()">
+                {{ i18n.t('catalog.collections.close') }}
+              </button>
             </div>
           }
         </form>
         @if (editing(); as c) {
           <section class="preview" aria-labelledby="preview-title" aria-live="polite">
-            <h3 id="preview-title">What shoppers see in it now</h3>
-            <p class="hint">Active, published products only; updated each time you save.</p>
+            <h3 id="preview-title">{{ i18n.t('catalog.collections.preview') }}</h3>
+            <p class="hint">{{ i18n.t('catalog.collections.preview-hint') }}</p>
             @if (preview(); as page) {
               <ul class="plain-list">
                 @for (item of page.items; track item.id) {
@@ -207,14 +222,14 @@ const RULE_EXAMPLES = [
                     }
                   </li>
                 } @empty {
-                  <li>No product shoppers can see matches yet.</li>
+                  <li>{{ i18n.t('catalog.collections.preview-none') }}</li>
                 }
               </ul>
               @if (page.more) {
-                <p class="hint">and more…</p>
+                <p class="hint">{{ i18n.t('catalog.collections.more') }}</p>
               }
             } @else {
-              <p>Loading…</p>
+              <p>{{ i18n.t('catalog.products.loading') }}</p>
             }
           </section>
         }
@@ -226,9 +241,9 @@ const RULE_EXAMPLES = [
       </caption>
       <thead>
         <tr>
-          <th scope="col">Collection</th>
-          <th scope="col">Products</th>
-          <th scope="col">Actions</th>
+          <th scope="col">{{ i18n.t('catalog.collections.collection') }}</th>
+          <th scope="col">{{ i18n.t('nav.products') }}</th>
+          <th scope="col">{{ i18n.t('catalog.actions') }}</th>
         </tr>
       </thead>
       <tbody>
@@ -239,36 +254,42 @@ const RULE_EXAMPLES = [
             </td>
             <td>
               @if (c.rule) {
-                Rule: <code>{{ c.rule }}</code>
+                {{ i18n.t('catalog.collections.rule') }}: <code>{{ c.rule }}</code>
               } @else {
-                {{ c.product_ids.length }} picked by hand
+                {{ i18n.t('catalog.collections.picked', { count: c.product_ids.length }) }}
               }
             </td>
             <td class="row">
-              <button type="button" class="button secondary" (click)="edit(c)" [attr.aria-label]="'Open ' + title(c)">
-                Open
+              <button
+                type="button"
+                class="button secondary"
+                (click)="edit(c)"
+                [attr.aria-label]="i18n.t('catalog.collections.open-named', { name: title(c) })"
+              >
+                {{ i18n.t('catalog.collections.open') }}
               </button>
               @if (canManage()) {
                 <button
                   type="button"
                   class="button danger"
                   (click)="remove(c)"
-                  [attr.aria-label]="'Delete ' + title(c)"
+                  [attr.aria-label]="i18n.t('catalog.delete-named', { name: title(c) })"
                 >
-                  Delete
+                  {{ i18n.t('catalog.delete') }}
                 </button>
               }
             </td>
           </tr>
         } @empty {
           <tr>
-            <td colspan="3">No collections yet.</td>
+            <td colspan="3">{{ i18n.t('catalog.collections.none') }}</td>
           </tr>
         }
       </tbody>
     </table>`,
 })
 export class CollectionsPage implements OnInit {
+  protected readonly i18n = inject(I18n);
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
   protected readonly canManage = computed(() => this.session.can('catalog.manage'));
@@ -409,7 +430,7 @@ export class CollectionsPage implements OnInit {
     }
     this.problem.set(null);
     d.slug = result.data.slug;
-    this.notice.set(`Saved ${this.title(result.data)}.`);
+    this.notice.set(this.i18n.t('catalog.collections.saved', { name: this.title(result.data) }));
     this.editing.set(result.data);
     await this.load();
     await this.loadPreview(result.data);
@@ -426,14 +447,14 @@ export class CollectionsPage implements OnInit {
   }
 
   protected async remove(c: Collection): Promise<void> {
-    if (!confirm(`Delete the collection ${this.title(c)}?`)) return;
+    if (!confirm(this.i18n.t('catalog.collections.confirm-delete', { name: this.title(c) }))) return;
     const result = await outcome(deleteCollection({ path: { collection_id: c.id }, headers: ifMatch(c.version) }));
     if (!result.ok) {
       this.listProblem.set(result.problem);
       return;
     }
     if (this.editing()?.id === c.id) this.close();
-    this.notice.set(`Deleted ${this.title(c)}.`);
+    this.notice.set(this.i18n.t('catalog.deleted', { name: this.title(c) }));
     await this.load();
   }
 }
