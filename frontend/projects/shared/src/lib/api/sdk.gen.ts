@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
+import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -142,6 +142,57 @@ export const staffPasswordResetRequest = <ThrowOnError extends boolean = false>(
  */
 export const staffRefresh = <ThrowOnError extends boolean = false>(options: Options<StaffRefreshData, ThrowOnError>): RequestResult<StaffRefreshResponses, StaffRefreshErrors, ThrowOnError> => (options.client ?? client).post<StaffRefreshResponses, StaffRefreshErrors, ThrowOnError>({
     url: '/api/v1/admin/auth/refresh',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Put many products into categories and take them out of others, as a task.
+ */
+export const bulkChangeProductCategories = <ThrowOnError extends boolean = false>(options: Options<BulkChangeProductCategoriesData, ThrowOnError>): RequestResult<BulkChangeProductCategoriesResponses, BulkChangeProductCategoriesErrors, ThrowOnError> => (options.client ?? client).post<BulkChangeProductCategoriesResponses, BulkChangeProductCategoriesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/bulk/categories',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Change many products' prices by a percentage or by an amount per currency, as a task; a product whose price would fall below zero is reported and left as it was.
+ */
+export const bulkChangeProductPrices = <ThrowOnError extends boolean = false>(options: Options<BulkChangeProductPricesData, ThrowOnError>): RequestResult<BulkChangeProductPricesResponses, BulkChangeProductPricesErrors, ThrowOnError> => (options.client ?? client).post<BulkChangeProductPricesResponses, BulkChangeProductPricesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/bulk/prices',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Give many products one status (chosen by id or by the product list's filters), as a task.
+ */
+export const bulkChangeProductStatus = <ThrowOnError extends boolean = false>(options: Options<BulkChangeProductStatusData, ThrowOnError>): RequestResult<BulkChangeProductStatusResponses, BulkChangeProductStatusErrors, ThrowOnError> => (options.client ?? client).post<BulkChangeProductStatusResponses, BulkChangeProductStatusErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/bulk/status',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -326,6 +377,32 @@ export const setSoldCurrencies = <ThrowOnError extends boolean = false>(options:
 });
 
 /**
+ * Export every product as CSV, one row per variant, as a task; the file is the task's result (`GET /api/v1/admin/tasks/{id}/result`).
+ */
+export const exportProducts = <ThrowOnError extends boolean = false>(options?: Options<ExportProductsData, ThrowOnError>): RequestResult<ExportProductsResponses, ExportProductsErrors, ThrowOnError> => (options?.client ?? client).post<ExportProductsResponses, ExportProductsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/exports',
+    ...options
+});
+
+/**
+ * Import products from a CSV file (UTF-8, one row per variant, upserted by SKU; the columns are in `docs/catalog-csv.md`), as a task. A wrong header or a file that is not UTF-8 is refused at once (422 naming the column or line); rows that do not fit are reported by the task with their line, the others applied. Running the same file again changes nothing.
+ */
+export const importProducts = <ThrowOnError extends boolean = false>(options?: Options<ImportProductsData, ThrowOnError>): RequestResult<ImportProductsResponses, ImportProductsErrors, ThrowOnError> => (options?.client ?? client).post<ImportProductsResponses, ImportProductsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/imports',
+    ...options
+});
+
+/**
  * The shop's product types, by name.
  */
 export const listProductTypes = <ThrowOnError extends boolean = false>(options?: Options<ListProductTypesData, ThrowOnError>): RequestResult<ListProductTypesResponses, ListProductTypesErrors, ThrowOnError> => (options?.client ?? client).get<ListProductTypesResponses, ListProductTypesErrors, ThrowOnError>({
@@ -356,6 +433,19 @@ export const createProductType = <ThrowOnError extends boolean = false>(options:
 });
 
 /**
+ * Delete a product type; refused (409) while products are of it.
+ */
+export const deleteProductType = <ThrowOnError extends boolean = false>(options: Options<DeleteProductTypeData, ThrowOnError>): RequestResult<DeleteProductTypeResponses, DeleteProductTypeErrors, ThrowOnError> => (options.client ?? client).delete<DeleteProductTypeResponses, DeleteProductTypeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}',
+    ...options
+});
+
+/**
  * One product type.
  */
 export const getProductType = <ThrowOnError extends boolean = false>(options: Options<GetProductTypeData, ThrowOnError>): RequestResult<GetProductTypeResponses, GetProductTypeErrors, ThrowOnError> => (options.client ?? client).get<GetProductTypeResponses, GetProductTypeErrors, ThrowOnError>({
@@ -366,6 +456,23 @@ export const getProductType = <ThrowOnError extends boolean = false>(options: Op
         }],
     url: '/api/v1/admin/catalog/product-types/{product_type_id}',
     ...options
+});
+
+/**
+ * Rename a product type or replace its attributes; send `If-Match` with the ETag you read.
+ */
+export const updateProductType = <ThrowOnError extends boolean = false>(options: Options<UpdateProductTypeData, ThrowOnError>): RequestResult<UpdateProductTypeResponses, UpdateProductTypeErrors, ThrowOnError> => (options.client ?? client).patch<UpdateProductTypeResponses, UpdateProductTypeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
