@@ -1,7 +1,7 @@
 //! The catalog's background work through the real app: bulk changes, CSV import and export, run
 //! as tasks by the app's own workers, watched through `/api/v1/admin/tasks/{id}`.
 
-use crate::support::{eventually, problem, TestApp};
+use crate::support::{problem, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -44,18 +44,18 @@ async fn started(res: reqwest::Response) -> String {
 /// Waits (with a deadline) for the task to finish and returns it.
 async fn finished(app: &TestApp, shop: &str, task: &str, deadline: Duration) -> Value {
     let path = format!("/api/v1/admin/tasks/{task}");
-    let found = std::sync::Mutex::new(Value::Null);
-    eventually(deadline, || {
-        let (found, path) = (&found, &path);
-        async move {
-            let task: Value = app.admin(Method::GET, path, shop).send().await.unwrap().json().await.unwrap();
-            let done = ["succeeded", "failed", "cancelled"].contains(&task["status"].as_str().unwrap_or_default());
-            *found.lock().unwrap() = task;
-            done
+    let start = std::time::Instant::now();
+    loop {
+        let detail: Value = app.admin(Method::GET, &path, shop).send().await.unwrap().json().await.unwrap();
+        // The task's fields with its errors beside them.
+        let mut task = detail["task"].clone();
+        task["errors"] = detail["errors"].clone();
+        if ["succeeded", "failed", "cancelled"].contains(&task["status"].as_str().unwrap_or_default()) {
+            return task;
         }
-    })
-    .await;
-    found.into_inner().unwrap()
+        assert!(start.elapsed() < deadline, "the task did not finish within {deadline:?}: {task}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn events(app: &TestApp, shop: &str) -> Vec<String> {
