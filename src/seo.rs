@@ -82,9 +82,9 @@ pub struct Head {
     pub tags: String,
 }
 
-/// A product page's head, where the product moved, or nothing to describe.
+/// A catalogue page's head, where the product moved, or nothing to describe.
 #[derive(Debug)]
-pub enum ProductPage {
+pub enum PageHead {
     Found(Head),
     /// An old slug: the path of the product's current page (with its `lang`).
     MovedTo(String),
@@ -97,9 +97,9 @@ pub async fn product_page(
     tenant: &TenantContext,
     slug: &str,
     lang: Option<&str>,
-) -> Result<ProductPage, ApiError> {
+) -> Result<PageHead, ApiError> {
     if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
-        return Ok(ProductPage::Missing);
+        return Ok(PageHead::Missing);
     }
     let shop = shop(state, tenant).await?;
     let asked = lang.filter(|l| shop.knows(l));
@@ -109,9 +109,9 @@ pub async fn product_page(
         Ok(Found::Here(product)) => product,
         Ok(Found::MovedTo(current)) => {
             let query = asked.map(|l| format!("?lang={l}")).unwrap_or_default();
-            return Ok(ProductPage::MovedTo(format!("/p/{current}{query}")));
+            return Ok(PageHead::MovedTo(format!("/p/{current}{query}")));
         }
-        Err(agora_catalog::CatalogError::ProductNotFound) => return Ok(ProductPage::Missing),
+        Err(agora_catalog::CatalogError::ProductNotFound) => return Ok(PageHead::Missing),
         Err(other) => return Err(other.into()),
     };
     if asked.is_none() {
@@ -123,7 +123,47 @@ pub async fn product_page(
             }
         }
     }
-    Ok(ProductPage::Found(product_head(&shop, &product)))
+    Ok(PageHead::Found(product_head(&shop, &product)))
+}
+
+/// The head of `/c/<slug>` (a category's products) in `lang`, else the shop's default language.
+pub async fn category_page(
+    state: &AppState,
+    tenant: &TenantContext,
+    slug: &str,
+    lang: Option<&str>,
+) -> Result<PageHead, ApiError> {
+    if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
+        return Ok(PageHead::Missing);
+    }
+    let shop = shop(state, tenant).await?;
+    let locale = lang.filter(|l| shop.knows(l)).unwrap_or(&shop.default_locale).to_string();
+    let category = match state.catalog.storefront().category(tenant, slug, vec![locale.clone()]).await {
+        Ok(category) => category,
+        Err(agora_catalog::CatalogError::CategoryNotFound) => return Ok(PageHead::Missing),
+        Err(other) => return Err(other.into()),
+    };
+    let path = format!("/c/{}", category.slug);
+    let canonical = shop.url(&path, &locale);
+    let mut tags = String::new();
+    let description = category.description.as_deref().map(summary).filter(|d| !d.is_empty());
+    if let Some(description) = &description {
+        meta(&mut tags, "name", "description", description);
+    }
+    link(&mut tags, "canonical", None, &canonical);
+    for other in shop.languages() {
+        link(&mut tags, "alternate", Some(other), &shop.url(&path, other));
+    }
+    link(&mut tags, "alternate", Some("x-default"), &shop.url(&path, &shop.default_locale));
+    meta(&mut tags, "property", "og:type", "website");
+    meta(&mut tags, "property", "og:site_name", &shop.name);
+    meta(&mut tags, "property", "og:title", &category.name);
+    meta(&mut tags, "property", "og:url", &canonical);
+    if let Some(description) = &description {
+        meta(&mut tags, "property", "og:description", description);
+    }
+    let title = format!("{} | {}", category.name, shop.name);
+    Ok(PageHead::Found(Head { lang: locale, title, tags }))
 }
 
 /// The product's slug in `locale`, else the default language's, else its id.
@@ -157,7 +197,8 @@ fn product_head(shop: &Shop, product: &StoreProduct) -> Head {
         let url = shop.url(&format!("/p/{}", slug_in(product, other, &shop.default_locale)), other);
         link(&mut tags, "alternate", Some(other), &url);
     }
-    let fallback = shop.url(&format!("/p/{}", slug_in(product, &shop.default_locale, &shop.default_locale)), "");
+    let default = shop.default_locale.as_str();
+    let fallback = shop.url(&format!("/p/{}", slug_in(product, default, default)), default);
     link(&mut tags, "alternate", Some("x-default"), &fallback);
     meta(&mut tags, "property", "og:type", "product");
     meta(&mut tags, "property", "og:site_name", &shop.name);

@@ -183,8 +183,8 @@ async fn addressed(req: &HttpRequest) -> Addressed {
     }
 }
 
-/// A shop's storefront: its robots.txt and sitemap, product pages described for crawlers and
-/// link previews (see [`crate::seo`]), and the app for everything else.
+/// A shop's storefront: its robots.txt and sitemap, product and category pages described for
+/// crawlers and link previews (see [`crate::seo`]), and the app for everything else.
 async fn storefront(
     req: &HttpRequest,
     apps: &WebApps,
@@ -195,7 +195,7 @@ async fn storefront(
     match rest {
         "robots.txt" => {
             let shop = seo::shop(state, tenant).await?;
-            return Ok(described("text/plain; charset=utf-8", seo::robots(&shop)));
+            return Ok(generated_text("text/plain; charset=utf-8", seo::robots(&shop)));
         }
         "sitemap.xml" => {
             let page = match query_value(req, "page") {
@@ -206,26 +206,32 @@ async fn storefront(
                 },
             };
             return match seo::sitemap(state, tenant, page, seo::SITEMAP_PAGE).await? {
-                Some(xml) => Ok(described("application/xml; charset=utf-8", xml)),
+                Some(xml) => Ok(generated_text("application/xml; charset=utf-8", xml)),
                 None => Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such sitemap page")),
             };
         }
         _ => {}
     }
-    let Some(slug) = rest.strip_prefix("p/") else { return app_file(apps, "storefront", rest) };
     let lang = query_value(req, "lang");
-    match seo::product_page(state, tenant, slug, lang.as_deref()).await {
-        Ok(seo::ProductPage::Found(head)) => Ok(app_page(apps, "storefront", StatusCode::OK, |page| seo::inject(page, &head))),
-        Ok(seo::ProductPage::MovedTo(path)) => {
+    let head = if let Some(slug) = rest.strip_prefix("p/") {
+        seo::product_page(state, tenant, slug, lang.as_deref()).await
+    } else if let Some(slug) = rest.strip_prefix("c/") {
+        seo::category_page(state, tenant, slug, lang.as_deref()).await
+    } else {
+        return app_file(apps, "storefront", rest);
+    };
+    match head {
+        Ok(seo::PageHead::Found(head)) => Ok(app_page(apps, "storefront", StatusCode::OK, |page| seo::inject(page, &head))),
+        Ok(seo::PageHead::MovedTo(path)) => {
             Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, path)).finish())
         }
         // The app still loads (and says the product is not there); crawlers see the status.
-        Ok(seo::ProductPage::Missing) => Ok(app_page(apps, "storefront", StatusCode::NOT_FOUND, |page| {
+        Ok(seo::PageHead::Missing) => Ok(app_page(apps, "storefront", StatusCode::NOT_FOUND, |page| {
             page.replacen("</head>", "<meta name=\"robots\" content=\"noindex\"></head>", 1)
         })),
         Err(e) => {
             // The shopper still gets the page; only its description for crawlers is missing.
-            tracing::warn!(error = %e, "a product page's description could not be read");
+            tracing::warn!(error = %e, "a catalogue page's description could not be read");
             Ok(app_page(apps, "storefront", StatusCode::OK, str::to_string))
         }
     }
@@ -236,7 +242,7 @@ fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// A generated text file of the storefront (robots.txt, the sitemap): fresh for an hour.
-fn described(content_type: &str, body: String) -> HttpResponse {
+fn generated_text(content_type: &str, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))

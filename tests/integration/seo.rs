@@ -205,6 +205,30 @@ async fn seo_an_old_slug_answers_with_a_permanent_redirect_to_the_current_page()
     assert_eq!(link(&html, "canonical", None), Some(format!("{}/p/reading-lamp", app.base)));
 }
 
+#[tokio::test]
+async fn seo_a_category_page_carries_its_title_description_and_links() {
+    let apps = built_apps();
+    let app = serving(&apps).await;
+    let res = app
+        .admin(Method::POST, &format!("{ADMIN}/categories"), "acme")
+        .json(&json!({"name": {"en": "Lighting", "de": "Beleuchtung"}, "description": {"en": "Lamps for every room."}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let base = app.base.clone();
+    let (status, html, _) = page(&app, "acme", "/c/lighting?lang=de").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"de\">"), "{html}");
+    assert!(html.contains("<title>Beleuchtung | Acme Outfitters</title>"), "{html}");
+    assert_eq!(meta(&html, "description").as_deref(), Some("Lamps for every room."));
+    assert_eq!(link(&html, "canonical", None), Some(format!("{base}/c/lighting?lang=de")));
+    assert_eq!(link(&html, "alternate", Some("en")), Some(format!("{base}/c/lighting")));
+    let (status, html, _) = page(&app, "acme", "/c/no-such-category").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("noindex") && html.contains("<shop-root"), "{html}");
+}
+
 /// Every `<loc>` of a sitemap.
 fn locations(xml: &str) -> Vec<String> {
     xml.split("<loc>").skip(1).filter_map(|part| part.split("</loc>").next()).map(|l| l.replace("&amp;", "&")).collect()
