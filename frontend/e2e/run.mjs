@@ -467,6 +467,7 @@ await journey('an operator signs in to the platform console', async () => {
 await (
   await import('./journeys/admin-operations.mjs')
 ).default({ journey, newPage, look, eventually, shop, signIns, shopper });
+await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage, look, ownerApi, shop, eventually });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));
