@@ -27,7 +27,9 @@ function crawl(shop, path) {
 /** A product type, a category and three products of the shop, through the owner's API. */
 async function makeCatalogue(ownerApi) {
   const api = await ownerApi();
-  await api('PUT', '/api/v1/admin/catalog/currencies', { currencies: ['USD'] });
+  // Prices in euros and dollars, whichever of the two the shop's default currency is.
+  const { default_currency: home } = await api('GET', '/api/v1/admin/catalog/currencies');
+  await api('PUT', '/api/v1/admin/catalog/currencies', { currencies: ['EUR', 'USD'].filter((c) => c !== home) });
   const type = await api('POST', '/api/v1/admin/catalog/product-types', {
     name: 'Rainwear (journey)',
     attributes: [
@@ -82,10 +84,22 @@ async function makeCatalogue(ownerApi) {
     },
   );
   await product({ en: 'Harbour Poncho', de: 'Hafen-Poncho' }, 'ochre', [
-    { sku: 'HARB-1', prices: [{ amount: 3900, currency: 'EUR' }] },
+    {
+      sku: 'HARB-1',
+      prices: [
+        { amount: 3900, currency: 'EUR' },
+        { amount: 4500, currency: 'USD' },
+      ],
+    },
   ]);
   await product({ en: 'Storm Parka', de: 'Sturmparka' }, 'navy', [
-    { sku: 'STORM-1', prices: [{ amount: 24900, currency: 'EUR' }] },
+    {
+      sku: 'STORM-1',
+      prices: [
+        { amount: 24900, currency: 'EUR' },
+        { amount: 26900, currency: 'USD' },
+      ],
+    },
   ]);
 }
 
@@ -214,6 +228,7 @@ export async function run({ journey, newPage, look, ownerApi, shop, eventually }
       `  product page: heading shown ${interactive} ms after navigation (DOM interactive ${timing.domInteractive} ms, load ${timing.load} ms)`,
     );
 
+    await page.getByRole('combobox', { name: 'Currency' }).selectOption('EUR');
     const price = page.getByTestId('price');
     const sku = page.getByTestId('sku');
     const text = async (locator) => (await locator.textContent())?.replace(/\s+/g, ' ').trim();
@@ -255,7 +270,10 @@ export async function run({ journey, newPage, look, ownerApi, shop, eventually }
     if (!html.includes('<title>Tidewater Raincoat |')) throw new Error('no product title');
     const data = html.match(/<script type="application\/ld\+json">(.*?)<\/script>/s)?.[1];
     const product = JSON.parse(data ?? 'null');
-    if (product?.['@type'] !== 'Product' || product.offers?.[0]?.price !== '89.00') {
+    // The small size in the shop's default currency, whichever of the two that is.
+    const small = product?.offers?.find((o) => o.sku === 'TIDE-S');
+    const priced = { EUR: '89.00', USD: '99.00' }[small?.priceCurrency] === small?.price;
+    if (product?.['@type'] !== 'Product' || product.name !== 'Tidewater Raincoat' || !priced) {
       throw new Error(`JSON-LD: ${data}`);
     }
     const missing = await crawl(shop, '/p/no-such-product');

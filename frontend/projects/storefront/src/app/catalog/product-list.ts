@@ -50,7 +50,7 @@ const SORTS: Record<Kind, string[]> = {
       </p>
     } @else {
       <div class="catalog-layout">
-        <aside class="filters" [attr.aria-label]="i18n.t('catalog.filters')">
+        <aside class="filters" [attr.aria-label]="i18n.t('catalog.filters')" [hidden]="!filtered() && total() === 0">
           <h2 class="filters-title">{{ i18n.t('catalog.filters') }}</h2>
           @for (facet of attributeFacets(); track facet.code) {
             <fieldset class="facet">
@@ -113,7 +113,7 @@ const SORTS: Record<Kind, string[]> = {
           <div class="results-bar">
             <p role="status" class="count">
               @if (!loading()) {
-                {{ i18n.t('catalog.count', { count: total() }) }}
+                {{ i18n.t(total() === 1 ? 'catalog.count-one' : 'catalog.count', { count: total() }) }}
               }
             </p>
             <div class="sort">
@@ -140,7 +140,11 @@ const SORTS: Record<Kind, string[]> = {
           }
           @if (!loading() && items().length === 0) {
             <div class="empty">
-              <p>{{ filtered() ? i18n.t('catalog.empty-filtered') : i18n.t('catalog.empty') }}</p>
+              <p>
+                {{
+                  i18n.t(filtered() ? 'catalog.empty-filtered' : kind() === 'search' ? 'search.empty' : 'catalog.empty')
+                }}
+              </p>
               @if (filtered()) {
                 <button type="button" class="button secondary" (click)="clear()">{{ i18n.t('catalog.clear') }}</button>
               }
