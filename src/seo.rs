@@ -341,8 +341,14 @@ pub fn inject(page: &str, head: &Head) -> String {
 
 /// `/sitemap.xml`: every visible product and every category in each of the shop's languages,
 /// with their alternates. A shop with more products than one file holds gets an index of
-/// `/sitemap.xml?page=N` files instead (`page` from 1). `None` for a page past the end.
-pub async fn sitemap(state: &AppState, tenant: &TenantContext, page: Option<i64>) -> Result<Option<String>, ApiError> {
+/// `/sitemap.xml?page=N` files instead (`page` from 1). `None` for a page past the end. Each
+/// file holds `per_page` products ([`SITEMAP_PAGE`]).
+pub async fn sitemap(
+    state: &AppState,
+    tenant: &TenantContext,
+    page: Option<i64>,
+    per_page: i64,
+) -> Result<Option<String>, ApiError> {
     let shop = shop(state, tenant).await?;
     let storefront = state.catalog.storefront();
     let number = page.unwrap_or(1);
