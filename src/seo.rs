@@ -168,24 +168,15 @@ pub async fn category_page(
 
 /// The product's slug in `locale`, else the default language's, else its id.
 fn slug_in(product: &StoreProduct, locale: &str, default: &str) -> String {
-    product
-        .slugs
-        .get(locale)
-        .or_else(|| product.slugs.get(default))
-        .cloned()
-        .unwrap_or_else(|| product.id.to_string())
+    product.slugs.get(locale).or_else(|| product.slugs.get(default)).cloned().unwrap_or_else(|| product.id.to_string())
 }
 
 fn product_head(shop: &Shop, product: &StoreProduct) -> Head {
     let locale = product.locale.as_str();
     let canonical = shop.url(&format!("/p/{}", slug_in(product, locale, &shop.default_locale)), locale);
     let name = product.seo_title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| product.name.clone());
-    let description = product
-        .seo_description
-        .as_deref()
-        .or(product.description.as_deref())
-        .map(summary)
-        .filter(|d| !d.is_empty());
+    let description =
+        product.seo_description.as_deref().or(product.description.as_deref()).map(summary).filter(|d| !d.is_empty());
     let images: Vec<String> = product.media.iter().filter_map(image_url).map(|u| absolute(shop, &u)).collect();
 
     let mut tags = String::new();
@@ -448,7 +439,8 @@ mod tests {
     #[test]
     fn the_head_replaces_the_title_and_language_and_goes_before_head_end() {
         let head = Head { lang: "de".into(), title: "Jacke & Co".into(), tags: "<meta name=\"x\">".into() };
-        let page = inject("<!doctype html><html lang=\"en\"><head><title>Shop</title></head><body></body></html>", &head);
+        let page =
+            inject("<!doctype html><html lang=\"en\"><head><title>Shop</title></head><body></body></html>", &head);
         assert_eq!(
             page,
             "<!doctype html><html lang=\"de\"><head><title>Jacke &amp; Co</title><meta name=\"x\"></head><body></body></html>"

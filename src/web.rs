@@ -221,7 +221,9 @@ async fn storefront(
         return app_file(apps, "storefront", rest);
     };
     match head {
-        Ok(seo::PageHead::Found(head)) => Ok(app_page(apps, "storefront", StatusCode::OK, |page| seo::inject(page, &head))),
+        Ok(seo::PageHead::Found(head)) => {
+            Ok(app_page(apps, "storefront", StatusCode::OK, |page| seo::inject(page, &head)))
+        }
         Ok(seo::PageHead::MovedTo(path)) => {
             Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, path)).finish())
         }

@@ -164,7 +164,9 @@ async fn seo_hidden_unknown_and_foreign_products_get_the_app_with_a_404_and_no_d
     future["publish_at"] = json!("2999-01-01T00:00:00Z");
     product(&app, "acme", future).await;
     product(&app, "other", lamp("Foreign Lamp", "L-4", "active")).await;
-    for path in ["/p/draft-lamp", "/p/archived-lamp", "/p/future-lamp", "/p/foreign-lamp", "/p/no-such-thing", "/p/a%20b"] {
+    for path in
+        ["/p/draft-lamp", "/p/archived-lamp", "/p/future-lamp", "/p/foreign-lamp", "/p/no-such-thing", "/p/a%20b"]
+    {
         let (status, html, headers) = page(&app, "acme", path).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(headers["content-type"], "text/html; charset=utf-8", "{path}");
@@ -246,11 +248,15 @@ async fn seo_the_sitemap_lists_exactly_the_shops_visible_products_and_categories
         .unwrap();
     assert_eq!(category.status(), 201);
     let category: Value = category.json().await.unwrap();
-    product(&app, "acme", json!({
-        "name": {"en": "Desk Lamp", "de": "Schreibtischlampe"},
-        "status": "active",
-        "variants": [{"sku": "L-1", "prices": [{"amount": 1500, "currency": "EUR"}]}]
-    }))
+    product(
+        &app,
+        "acme",
+        json!({
+            "name": {"en": "Desk Lamp", "de": "Schreibtischlampe"},
+            "status": "active",
+            "variants": [{"sku": "L-1", "prices": [{"amount": 1500, "currency": "EUR"}]}]
+        }),
+    )
     .await;
     product(&app, "acme", lamp("Floor Lamp", "L-2", "active")).await;
     product(&app, "acme", lamp("Draft Lamp", "L-3", "draft")).await;
@@ -289,7 +295,9 @@ async fn seo_the_sitemap_lists_exactly_the_shops_visible_products_and_categories
     expected.sort();
     assert_eq!(found, expected, "{xml}");
     assert!(
-        xml.contains(&format!("<xhtml:link rel=\"alternate\" hreflang=\"de\" href=\"{base}/p/schreibtischlampe?lang=de\"/>")),
+        xml.contains(&format!(
+            "<xhtml:link rel=\"alternate\" hreflang=\"de\" href=\"{base}/p/schreibtischlampe?lang=de\"/>"
+        )),
         "{xml}"
     );
 
