@@ -411,7 +411,9 @@ export class ProductList {
     this.items.set(sortHits(result.data.items, this.currentSort()));
     this.facets.set(result.data.facets);
     this.currencyShown.set(result.data.currency);
-    this.didYouMean.set(result.data.suggestions.filter((s) => s.toLowerCase() !== q.toLowerCase()));
+    // Offered when the search found nothing: beside results they would mostly name what is shown.
+    const found = result.data.items.length > 0;
+    this.didYouMean.set(found ? [] : result.data.suggestions.filter((s) => s.toLowerCase() !== q.toLowerCase()));
   }
 }
 
