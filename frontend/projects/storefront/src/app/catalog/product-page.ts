@@ -58,7 +58,7 @@ interface Picture {
                   <s class="compare-at"
                     ><span class="visually-hidden">{{ i18n.t('product.was') }}</span> {{ catalog.format(compare) }}</s
                   >
-                  <span class="visually-hidden">{{ i18n.t('product.now') }}</span>
+                  <span class="visually-hidden">{{ ' ' + i18n.t('product.now') }}</span>
                 }
                 {{ catalog.format(price) }}
               } @else {
