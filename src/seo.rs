@@ -251,7 +251,7 @@ fn image_url(medium: &Value) -> Option<String> {
     medium
         .get("thumbnails")
         .and_then(Value::as_array)
-        .and_then(|all| all.iter().filter_map(|t| t.get("url").and_then(Value::as_str)).last())
+        .and_then(|all| all.iter().rev().find_map(|t| t.get("url").and_then(Value::as_str)))
         .map(str::to_string)
 }
 
