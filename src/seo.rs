@@ -11,10 +11,10 @@
 //!   product gets no tags and a 404 status (the app still loads and says the product is gone).
 
 use crate::app::{AppState, ShopUrls};
-use agora_catalog::{Found, SitemapPage, StoreProduct};
+use agora_catalog::{Found, SitemapPage, StoreCategory, StoreProduct};
 use agora_kernel::ports::ShopAddress;
 use agora_kernel::tx::Acting;
-use agora_kernel::{ApiError, TenantContext};
+use agora_kernel::{ApiError, ErrorKind, TenantContext};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -103,27 +103,41 @@ pub async fn product_page(
     }
     let shop = shop(state, tenant).await?;
     let asked = lang.filter(|l| shop.knows(l));
-    let storefront = state.catalog.storefront();
     let languages = vec![asked.unwrap_or(&shop.default_locale).to_string()];
-    let mut product = match storefront.product(tenant, slug, None, languages).await {
-        Ok(Found::Here(product)) => product,
-        Ok(Found::MovedTo(current)) => {
+    let mut product = match store_product(state, tenant, slug, languages).await? {
+        Some(Found::Here(product)) => product,
+        Some(Found::MovedTo(current)) => {
             let query = asked.map(|l| format!("?lang={l}")).unwrap_or_default();
             return Ok(PageHead::MovedTo(format!("/p/{current}{query}")));
         }
-        Err(agora_catalog::CatalogError::ProductNotFound) => return Ok(PageHead::Missing),
-        Err(other) => return Err(other.into()),
+        None => return Ok(PageHead::Missing),
     };
     if asked.is_none() {
         // A link without `lang` speaks the language of its slug (the default's when shared).
         let own = shop.languages().into_iter().find(|l| product.slugs.get(*l).is_some_and(|s| s == slug));
         if let Some(own) = own.filter(|l| *l != product.locale) {
-            if let Ok(Found::Here(translated)) = storefront.product(tenant, slug, None, vec![own.to_string()]).await {
+            if let Some(Found::Here(translated)) = store_product(state, tenant, slug, vec![own.to_string()]).await? {
                 product = translated;
             }
         }
     }
     Ok(PageHead::Found(product_head(&shop, &product)))
+}
+
+/// The product as the storefront API shows it (through its read cache), `None` when shoppers
+/// may not see it.
+async fn store_product(
+    state: &AppState,
+    tenant: &TenantContext,
+    slug: &str,
+    languages: Vec<String>,
+) -> Result<Option<Found<StoreProduct>>, ApiError> {
+    match state.catalog.store_product(tenant, slug, None, languages).await {
+        Ok(Found::Here(body)) => Ok(Some(Found::Here(serde_json::from_slice(&body).map_err(ApiError::internal)?))),
+        Ok(Found::MovedTo(current)) => Ok(Some(Found::MovedTo(current))),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The head of `/c/<slug>` (a category's products) in `lang`, else the shop's default language.
@@ -138,10 +152,10 @@ pub async fn category_page(
     }
     let shop = shop(state, tenant).await?;
     let locale = lang.filter(|l| shop.knows(l)).unwrap_or(&shop.default_locale).to_string();
-    let category = match state.catalog.storefront().category(tenant, slug, vec![locale.clone()]).await {
-        Ok(category) => category,
-        Err(agora_catalog::CatalogError::CategoryNotFound) => return Ok(PageHead::Missing),
-        Err(other) => return Err(other.into()),
+    let category: StoreCategory = match state.catalog.store_category(tenant, slug, vec![locale.clone()]).await {
+        Ok(body) => serde_json::from_slice(&body).map_err(ApiError::internal)?,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(PageHead::Missing),
+        Err(e) => return Err(e),
     };
     let path = format!("/c/{}", category.slug);
     let canonical = shop.url(&path, &locale);
@@ -341,12 +355,11 @@ pub async fn sitemap(
     per_page: i64,
 ) -> Result<Option<String>, ApiError> {
     let shop = shop(state, tenant).await?;
-    let storefront = state.catalog.storefront();
     let number = page.unwrap_or(1);
     if number < 1 {
         return Ok(None);
     }
-    let products: SitemapPage = storefront.sitemap(tenant, number - 1, per_page).await?;
+    let products: SitemapPage = state.catalog.store_sitemap(tenant, number - 1, per_page).await?;
     let pages = (products.total + per_page - 1) / per_page.max(1);
     if page.is_none() && pages > 1 {
         let mut xml = String::from(
@@ -386,7 +399,9 @@ pub async fn sitemap(
     };
     if number == 1 {
         entry(&|_| "/".to_string(), None);
-        for category in storefront.categories(tenant, vec![shop.default_locale.clone()]).await? {
+        let body = state.catalog.store_categories(tenant, vec![shop.default_locale.clone()]).await?;
+        let categories: Vec<StoreCategory> = serde_json::from_slice(&body).map_err(ApiError::internal)?;
+        for category in categories {
             entry(&|_| format!("/c/{}", category.slug), None);
         }
     }

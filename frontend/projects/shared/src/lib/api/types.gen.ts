@@ -121,6 +121,91 @@ export type ApiKey = {
 };
 
 /**
+ * Put the selected products into categories (`add`) and take them out of others (`remove`).
+ */
+export type BulkCategoryChange = {
+    add: Array<string>;
+    remove: Array<string>;
+    /**
+     * Which products a bulk change applies to: `ids`, or every product `filter` matches (the
+     * product list's filters; `{}` is every product). At most 10,000.
+     */
+    selection: {
+        /**
+         * Filters of the back office's product list.
+         */
+        filter?: {
+            category_id?: string | null;
+            /**
+             * Products whose name (in the shop's default language) contains this.
+             */
+            name?: string | null;
+            status?: 'draft' | 'active' | 'archived';
+            tag?: string | null;
+        } | null;
+        ids?: Array<string> | null;
+    };
+};
+
+/**
+ * Change the selected products' prices: by a percentage in every currency
+ * (`percent_basis_points`, `-1000` is 10 % off, compare-at prices alike), or by an amount in
+ * minor units per currency (`amounts`: `{"EUR": -500}`). A product any of whose prices would
+ * fall below zero is reported and left as it was.
+ */
+export type BulkPriceChange = {
+    amounts?: {
+        [key: string]: number;
+    } | null;
+    percent_basis_points?: number | null;
+    /**
+     * Which products a bulk change applies to: `ids`, or every product `filter` matches (the
+     * product list's filters; `{}` is every product). At most 10,000.
+     */
+    selection: {
+        /**
+         * Filters of the back office's product list.
+         */
+        filter?: {
+            category_id?: string | null;
+            /**
+             * Products whose name (in the shop's default language) contains this.
+             */
+            name?: string | null;
+            status?: 'draft' | 'active' | 'archived';
+            tag?: string | null;
+        } | null;
+        ids?: Array<string> | null;
+    };
+};
+
+/**
+ * Give the selected products one status.
+ */
+export type BulkStatusChange = {
+    /**
+     * Which products a bulk change applies to: `ids`, or every product `filter` matches (the
+     * product list's filters; `{}` is every product). At most 10,000.
+     */
+    selection: {
+        /**
+         * Filters of the back office's product list.
+         */
+        filter?: {
+            category_id?: string | null;
+            /**
+             * Products whose name (in the shop's default language) contains this.
+             */
+            name?: string | null;
+            status?: 'draft' | 'active' | 'archived';
+            tag?: string | null;
+        } | null;
+        ids?: Array<string> | null;
+    };
+    status: 'draft' | 'active' | 'archived';
+};
+
+/**
  * A category as staff see it.
  */
 export type Category = {
@@ -1550,6 +1635,31 @@ export type ProductType = {
 };
 
 /**
+ * Changes to a product type: its name, or its attributes (replaced as a whole).
+ */
+export type ProductTypePatch = {
+    attributes?: Array<{
+        /**
+         * How the attribute is named in products and filters: `colour`.
+         */
+        code: string;
+        /**
+         * Whether the storefront offers it as a filter with facet counts.
+         */
+        filterable: boolean;
+        kind: 'text' | 'number' | 'boolean' | 'select' | 'multi_select';
+        name: {
+            [key: string]: string;
+        };
+        /**
+         * The allowed values of a select or multi-select attribute.
+         */
+        options: Array<string>;
+    }> | null;
+    name?: string | null;
+};
+
+/**
  * Changes to the customer's own profile.
  */
 export type ProfilePatch = {
@@ -1697,6 +1807,14 @@ export type SoldCurrencies = {
  */
 export type SoldCurrenciesInput = {
     currencies: Array<string>;
+};
+
+/**
+ * A task was started: its id (progress, refused rows and the result at
+ * `GET /api/v1/admin/tasks/{task_id}`).
+ */
+export type StartedTask = {
+    task_id: string;
 };
 
 /**
@@ -3188,6 +3306,219 @@ export type StaffRefreshResponses = {
 
 export type StaffRefreshResponse = StaffRefreshResponses[keyof StaffRefreshResponses];
 
+export type BulkChangeProductCategoriesData = {
+    body: BulkCategoryChange;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/bulk/categories';
+};
+
+export type BulkChangeProductCategoriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type BulkChangeProductCategoriesError = BulkChangeProductCategoriesErrors[keyof BulkChangeProductCategoriesErrors];
+
+export type BulkChangeProductCategoriesResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type BulkChangeProductCategoriesResponse = BulkChangeProductCategoriesResponses[keyof BulkChangeProductCategoriesResponses];
+
+export type BulkChangeProductPricesData = {
+    body: BulkPriceChange;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/bulk/prices';
+};
+
+export type BulkChangeProductPricesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type BulkChangeProductPricesError = BulkChangeProductPricesErrors[keyof BulkChangeProductPricesErrors];
+
+export type BulkChangeProductPricesResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type BulkChangeProductPricesResponse = BulkChangeProductPricesResponses[keyof BulkChangeProductPricesResponses];
+
+export type BulkChangeProductStatusData = {
+    body: BulkStatusChange;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/bulk/status';
+};
+
+export type BulkChangeProductStatusErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type BulkChangeProductStatusError = BulkChangeProductStatusErrors[keyof BulkChangeProductStatusErrors];
+
+export type BulkChangeProductStatusResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type BulkChangeProductStatusResponse = BulkChangeProductStatusResponses[keyof BulkChangeProductStatusResponses];
+
 export type ListCategoriesData = {
     body?: never;
     headers?: {
@@ -4008,6 +4339,132 @@ export type SetSoldCurrenciesResponses = {
 
 export type SetSoldCurrenciesResponse = SetSoldCurrenciesResponses[keyof SetSoldCurrenciesResponses];
 
+export type ExportProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/exports';
+};
+
+export type ExportProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ExportProductsError = ExportProductsErrors[keyof ExportProductsErrors];
+
+export type ExportProductsResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ExportProductsResponse = ExportProductsResponses[keyof ExportProductsResponses];
+
+export type ImportProductsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/imports';
+};
+
+export type ImportProductsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ImportProductsError = ImportProductsErrors[keyof ImportProductsErrors];
+
+export type ImportProductsResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ImportProductsResponse = ImportProductsResponses[keyof ImportProductsResponses];
+
 export type ListProductTypesData = {
     body?: never;
     headers?: {
@@ -4138,6 +4595,79 @@ export type CreateProductTypeResponses = {
 
 export type CreateProductTypeResponse = CreateProductTypeResponses[keyof CreateProductTypeResponses];
 
+export type DeleteProductTypeData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_type_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}';
+};
+
+export type DeleteProductTypeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteProductTypeError = DeleteProductTypeErrors[keyof DeleteProductTypeErrors];
+
+export type DeleteProductTypeResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteProductTypeResponse = DeleteProductTypeResponses[keyof DeleteProductTypeResponses];
+
 export type GetProductTypeData = {
     body?: never;
     headers?: {
@@ -4198,6 +4728,87 @@ export type GetProductTypeResponses = {
 };
 
 export type GetProductTypeResponse = GetProductTypeResponses[keyof GetProductTypeResponses];
+
+export type UpdateProductTypeData = {
+    body: ProductTypePatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_type_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/product-types/{product_type_id}';
+};
+
+export type UpdateProductTypeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateProductTypeError = UpdateProductTypeErrors[keyof UpdateProductTypeErrors];
+
+export type UpdateProductTypeResponses = {
+    /**
+     * OK
+     */
+    200: ProductType;
+};
+
+export type UpdateProductTypeResponse = UpdateProductTypeResponses[keyof UpdateProductTypeResponses];
 
 export type ListProductsData = {
     body?: never;
@@ -10631,6 +11242,10 @@ export type ListStoreCategoriesData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path?: never;
     query?: never;
@@ -10676,7 +11291,7 @@ export type ListStoreCategoriesError = ListStoreCategoriesErrors[keyof ListStore
 
 export type ListStoreCategoriesResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: Array<StoreCategory>;
 };
@@ -10690,6 +11305,10 @@ export type GetStoreCategoryData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path: {
         key: string;
@@ -10737,7 +11356,7 @@ export type GetStoreCategoryError = GetStoreCategoryErrors[keyof GetStoreCategor
 
 export type GetStoreCategoryResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: StoreCategory;
 };
@@ -10751,6 +11370,10 @@ export type GetStoreCollectionData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path: {
         key: string;
@@ -10798,7 +11421,7 @@ export type GetStoreCollectionError = GetStoreCollectionErrors[keyof GetStoreCol
 
 export type GetStoreCollectionResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: StoreCollection;
 };
@@ -10812,6 +11435,10 @@ export type GetStoreCurrenciesData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path?: never;
     query?: never;
@@ -10857,7 +11484,7 @@ export type GetStoreCurrenciesError = GetStoreCurrenciesErrors[keyof GetStoreCur
 
 export type GetStoreCurrenciesResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: SoldCurrencies;
 };
@@ -10871,6 +11498,10 @@ export type ListStoreProductsData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path?: never;
     query?: {
@@ -10962,7 +11593,7 @@ export type ListStoreProductsError = ListStoreProductsErrors[keyof ListStoreProd
 
 export type ListStoreProductsResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: StoreProductPage;
 };
@@ -10976,6 +11607,10 @@ export type GetStoreProductData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path: {
         key: string;
@@ -11032,7 +11667,7 @@ export type GetStoreProductError = GetStoreProductErrors[keyof GetStoreProductEr
 
 export type GetStoreProductResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: StoreProduct;
 };
@@ -11046,6 +11681,10 @@ export type SearchStoreProductsData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path?: never;
     query: {
@@ -11133,7 +11772,7 @@ export type SearchStoreProductsError = SearchStoreProductsErrors[keyof SearchSto
 
 export type SearchStoreProductsResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: StoreSearchResults;
 };
@@ -11147,6 +11786,10 @@ export type SuggestStoreProductsData = {
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
     };
     path?: never;
     query: {
@@ -11201,7 +11844,7 @@ export type SuggestStoreProductsError = SuggestStoreProductsErrors[keyof Suggest
 
 export type SuggestStoreProductsResponses = {
     /**
-     * OK, with an ETag and Cache-Control
+     * OK
      */
     200: Suggestions;
 };
