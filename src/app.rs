@@ -250,8 +250,8 @@ impl ShopFounder for IdentityFounder {
 /// Where a shop is reached, for every absolute link written for it: its primary domain (under
 /// the configured scheme), else the configured public URL (see `Config::shop_url`). Never a
 /// request's Host or forwarded headers.
-struct ShopUrls {
-    config: Config,
+pub(crate) struct ShopUrls {
+    pub(crate) config: Config,
 }
 
 impl ShopAddress for ShopUrls {

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod embedded_pg;
+pub mod seo;
 pub mod telemetry;
 pub mod web;

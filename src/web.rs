@@ -13,16 +13,21 @@
 //! - HTML carries a Content-Security-Policy allowing only this origin (and the media storage's,
 //!   when files are in an S3 bucket); styles Angular adds at run time are allowed by a nonce
 //!   made per response and handed to Angular through `ngCspNonce` in `index.html`.
+//! - A shop's product pages (`/p/<slug>`) carry their title, description, canonical and
+//!   `hreflang` links, Open Graph tags and JSON-LD written by the server, and each shop has a
+//!   `/sitemap.xml` and `/robots.txt` ([`crate::seo`]).
 //! - Release builds embed `frontend/dist`, so the binary alone is the product; debug builds
 //!   read the same directory at run time (rust-embed), and `AGORA_FRONTEND_DIR` serves any
 //!   directory in any build: rebuild the apps, reload the page. Without a built app the binary
 //!   still starts and says so on the page.
 
+use crate::app::AppState;
+use crate::seo;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use agora_kernel::storage::StorageSettings;
-use agora_kernel::{ApiError, ErrorKind};
+use agora_kernel::{ApiError, ErrorKind, TenantContext};
 use agora_tenancy::{TenancyError, TenancyModule};
 use base64::Engine;
 use rand::RngCore;
@@ -143,30 +148,107 @@ pub async fn serve(req: HttpRequest, apps: web::Data<WebApps>) -> Result<HttpRes
         Target::AdminRoot => {
             Ok(HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/admin/")).finish())
         }
-        Target::App { app: "storefront", rest } if !addresses_a_shop(&req).await => {
-            if rest.is_empty() {
-                // The platform's own host has no storefront: its front page is the operators' console.
+        Target::App { app: "storefront", rest } => match addressed(&req).await {
+            Addressed::Open(tenant) => storefront(&req, &apps, &tenant, rest).await,
+            Addressed::Closed => app_file(&apps, "storefront", rest),
+            // The platform's own host has no storefront: its front page is the operators' console.
+            Addressed::Nobody if rest.is_empty() => {
                 Ok(HttpResponse::Found().insert_header((header::LOCATION, "/admin/platform/")).finish())
-            } else {
-                Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such resource"))
             }
-        }
+            Addressed::Nobody => Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such resource")),
+        },
         Target::App { app, rest } => app_file(&apps, app, rest),
     }
 }
 
-/// Whether the host names a shop (as the API resolves it; pages never look at X-Tenant-ID or
+/// The shop a page's host names.
+enum Addressed {
+    Open(TenantContext),
+    /// Suspended or still being set up: it keeps its pages; the API tells the visitor it is closed.
+    Closed,
+    Nobody,
+}
+
+/// The shop the host names (as the API resolves it; pages never look at X-Tenant-ID or
 /// forwarded headers, which a link cannot carry). Elsewhere only the API answers, and the
 /// operators' console under `/admin/`.
-async fn addresses_a_shop(req: &HttpRequest) -> bool {
-    let Some(tenancy) = req.app_data::<web::Data<TenancyModule>>() else { return false };
+async fn addressed(req: &HttpRequest) -> Addressed {
+    let Some(tenancy) = req.app_data::<web::Data<TenancyModule>>() else { return Addressed::Nobody };
     let host = req.uri().authority().map(|a| a.as_str()).or_else(|| req.headers().get(header::HOST)?.to_str().ok());
     match tenancy.resolve(host, None).await {
-        Ok(shop) => shop.is_some(),
-        // A closed shop keeps its pages; the API tells the visitor it is closed.
-        Err(TenancyError::Suspended(_) | TenancyError::Provisioning(_)) => true,
-        Err(_) => false,
+        Ok(Some(shop)) => Addressed::Open(shop),
+        Ok(None) => Addressed::Nobody,
+        Err(TenancyError::Suspended(_) | TenancyError::Provisioning(_)) => Addressed::Closed,
+        Err(_) => Addressed::Nobody,
     }
+}
+
+/// A shop's storefront: its robots.txt and sitemap, product and category pages described for
+/// crawlers and link previews (see [`crate::seo`]), and the app for everything else.
+async fn storefront(
+    req: &HttpRequest,
+    apps: &WebApps,
+    tenant: &TenantContext,
+    rest: &str,
+) -> Result<HttpResponse, ApiError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else { return app_file(apps, "storefront", rest) };
+    match rest {
+        "robots.txt" => {
+            let shop = seo::shop(state, tenant).await?;
+            return Ok(generated_text("text/plain; charset=utf-8", seo::robots(&shop)));
+        }
+        "sitemap.xml" => {
+            let page = match query_value(req, "page") {
+                None => None,
+                Some(raw) => match raw.parse::<i64>() {
+                    Ok(n) => Some(n),
+                    Err(_) => return Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such sitemap page")),
+                },
+            };
+            return match seo::sitemap(state, tenant, page, seo::SITEMAP_PAGE).await? {
+                Some(xml) => Ok(generated_text("application/xml; charset=utf-8", xml)),
+                None => Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such sitemap page")),
+            };
+        }
+        _ => {}
+    }
+    let lang = query_value(req, "lang");
+    let head = if let Some(slug) = rest.strip_prefix("p/") {
+        seo::product_page(state, tenant, slug, lang.as_deref()).await
+    } else if let Some(slug) = rest.strip_prefix("c/") {
+        seo::category_page(state, tenant, slug, lang.as_deref()).await
+    } else {
+        return app_file(apps, "storefront", rest);
+    };
+    match head {
+        Ok(seo::PageHead::Found(head)) => {
+            Ok(app_page(apps, "storefront", StatusCode::OK, |page| seo::inject(page, &head)))
+        }
+        Ok(seo::PageHead::MovedTo(path)) => {
+            Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, path)).finish())
+        }
+        // The app still loads (and says the product is not there); crawlers see the status.
+        Ok(seo::PageHead::Missing) => Ok(app_page(apps, "storefront", StatusCode::NOT_FOUND, |page| {
+            page.replacen("</head>", "<meta name=\"robots\" content=\"noindex\"></head>", 1)
+        })),
+        Err(e) => {
+            // The shopper still gets the page; only its description for crawlers is missing.
+            tracing::warn!(error = %e, "a catalogue page's description could not be read");
+            Ok(app_page(apps, "storefront", StatusCode::OK, str::to_string))
+        }
+    }
+}
+
+fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A generated text file of the storefront (robots.txt, the sitemap): fresh for an hour.
+fn generated_text(content_type: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
 }
 
 fn app_file(apps: &WebApps, app: &str, rest: &str) -> Result<HttpResponse, ApiError> {
@@ -181,8 +263,14 @@ fn app_file(apps: &WebApps, app: &str, rest: &str) -> Result<HttpResponse, ApiEr
             return Err(ApiError::new(ErrorKind::NotFound, "not-found", "no such file"));
         }
     }
-    Ok(match apps.files.read(&format!("{app}/browser/index.html")) {
-        Some(html) => index(apps, &html),
+    Ok(app_page(apps, app, StatusCode::OK, str::to_string))
+}
+
+/// The app's `index.html` with `status`, changed by `edit` (the product pages' head), or a page
+/// saying the apps were not built.
+fn app_page(apps: &WebApps, app: &str, status: StatusCode, edit: impl FnOnce(&str) -> String) -> HttpResponse {
+    match apps.files.read(&format!("{app}/browser/index.html")) {
+        Some(html) => index(apps, &edit(&String::from_utf8_lossy(&html)), status),
         None => plain_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "The frontend was not built",
@@ -190,7 +278,7 @@ fn app_file(apps: &WebApps, app: &str, rest: &str) -> Result<HttpResponse, ApiEr
              <code>bash scripts/frontend.sh</code> and rebuild, or point <code>AGORA_FRONTEND_DIR</code> \
              at <code>frontend/dist</code>. The API is available under <code>/api/</code>.",
         ),
-    })
+    }
 }
 
 fn asset(name: &str, body: Cow<'static, [u8]>) -> HttpResponse {
@@ -203,12 +291,12 @@ fn asset(name: &str, body: Cow<'static, [u8]>) -> HttpResponse {
 }
 
 /// The app's page, with this response's nonce where `index.html` asks for it.
-fn index(apps: &WebApps, html: &[u8]) -> HttpResponse {
+fn index(apps: &WebApps, html: &str, status: StatusCode) -> HttpResponse {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     let nonce = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let page = String::from_utf8_lossy(html).replace("AGORA_CSP_NONCE", &nonce);
-    let mut response = HttpResponse::Ok()
+    let page = html.replace("AGORA_CSP_NONCE", &nonce);
+    let mut response = HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(page);

@@ -470,6 +470,7 @@ await (
 await (
   await import('./journeys/admin-catalog.mjs')
 ).default({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
+await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage, look, ownerApi, shop, eventually });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

@@ -31,6 +31,7 @@ mod openapi;
 mod operators;
 mod rate_limit;
 mod secrets;
+mod seo;
 mod sessions;
 mod tasks;
 mod tenancy;

@@ -759,6 +759,15 @@ async fn store_suggest(
     Ok(Conditional::from_json_bytes(module.suggest(&tenant, q, limit.unwrap_or(8)).await?))
 }
 
+/// The currencies prices are shown in, for the shopper's currency switcher (`?currency=`).
+#[api_v2_operation(tags(Store), operation_id = "getStoreCurrencies")]
+async fn store_currencies(
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+) -> Result<Conditional<SoldCurrencies>, ApiError> {
+    Conditional::json(&module.sold_currencies(&tenant).await?)
+}
+
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/products").route(web::post().to(create_product)).route(web::get().to(list_products)))
         .service(
@@ -822,5 +831,6 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/categories/{key}").route(web::get().to(store_category)))
         .service(web::resource("/collections/{key}").route(web::get().to(store_collection)))
         .service(web::resource("/search").route(web::get().to(store_search)))
-        .service(web::resource("/suggestions").route(web::get().to(store_suggest)));
+        .service(web::resource("/suggestions").route(web::get().to(store_suggest)))
+        .service(web::resource("/currencies").route(web::get().to(store_currencies)));
 }

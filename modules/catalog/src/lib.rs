@@ -556,8 +556,8 @@ pub struct BulkCategoryChange {
 }
 
 pub use storefront::{
-    FacetValue, Facets, Found, PriceRange, StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage,
-    StoreProductSummary, StoreSearchResults, StoreVariant, Suggestions,
+    FacetValue, Facets, Found, PriceRange, SitemapPage, SitemapProduct, StoreCategory, StoreCollection, StoreFilter,
+    StoreProduct, StoreProductPage, StoreProductSummary, StoreSearchResults, StoreVariant, Suggestions,
 };
 
 /// Who reads: reads write nothing, so no audit entry or stamp ever names this.
@@ -1160,6 +1160,17 @@ impl CatalogModule {
             Ok::<_, ApiError>(Shelved::tagged(value, store_cache::CATEGORIES))
         });
         self.read_through(tenant, &key, load).await
+    }
+
+    /// One page (from 0) of the visible products' addresses for the shop's sitemap (uncached:
+    /// crawlers come seldom, and the answer carries its own `Cache-Control`).
+    pub async fn store_sitemap(
+        &self,
+        tenant: &TenantContext,
+        page: i64,
+        per_page: i64,
+    ) -> Result<SitemapPage, CatalogError> {
+        self.db().in_tenant(tenant, &READER, async |tx| storefront::sitemap(tx, page, per_page).await).await
     }
 
     /// One category by id or slug, with its breadcrumbs (JSON of [`StoreCategory`]).

@@ -1272,3 +1272,27 @@ pub(crate) async fn product_type_named_other(
     .get_result(conn)
     .await
 }
+
+// ---- the sitemap ----
+
+/// How many products shoppers may see.
+pub(crate) async fn count_visible(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    products::table.filter(visible!()).count().get_result(conn).await
+}
+
+/// Visible products `offset..offset + limit` in a stable order (by id), with when each last
+/// changed: (id, modified_at).
+pub(crate) async fn visible_page(
+    conn: &mut AsyncPgConnection,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(ProductId, DateTime<Utc>)>> {
+    products::table
+        .filter(visible!())
+        .select((products::id, products::modified_at))
+        .order(products::id)
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await
+}

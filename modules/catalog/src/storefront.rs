@@ -173,6 +173,26 @@ pub struct Suggestions {
     pub suggestions: Vec<String>,
 }
 
+/// A visible product's addresses, for a sitemap.
+#[derive(Debug, Clone)]
+pub struct SitemapProduct {
+    pub id: ProductId,
+    /// Its current slug in each language that has one.
+    pub slugs: BTreeMap<String, String>,
+    pub modified_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A page of [`SitemapProduct`]s, and what a sitemap needs around them.
+#[derive(Debug, Clone)]
+pub struct SitemapPage {
+    /// How many products are visible in all.
+    pub total: i64,
+    pub products: Vec<SitemapProduct>,
+    /// The shop's languages, its default first or not.
+    pub locales: Vec<String>,
+    pub default_locale: String,
+}
+
 /// A product page, or where it moved (an old slug).
 pub enum Found<T> {
     Here(T),
@@ -642,6 +662,25 @@ pub(crate) async fn suggest(
         return Err(CatalogError::field("limit", "between 1 and 20"));
     }
     Ok(Suggestions { suggestions: engine.suggest(tx.conn(), &text, limit).await? })
+}
+
+/// One page (from 0) of the visible products' addresses for a sitemap, `per_page` at a time,
+/// with the shop's languages: a constant three queries per page however large the shop.
+pub(crate) async fn sitemap(tx: &mut TenantTx<'_>, page: i64, per_page: i64) -> Result<SitemapPage, CatalogError> {
+    let conn = tx.conn();
+    let shop = products::shop(conn).await?;
+    let total = store::count_visible(conn).await?;
+    let rows = store::visible_page(conn, page.saturating_mul(per_page), per_page).await?;
+    let ids: Vec<ProductId> = rows.iter().map(|r| r.0).collect();
+    let mut slugs: HashMap<ProductId, BTreeMap<String, String>> = HashMap::new();
+    for (product, slug_locale, slug) in store::current_slugs(conn, &ids).await? {
+        slugs.entry(product).or_default().insert(slug_locale, slug);
+    }
+    let products = rows
+        .into_iter()
+        .map(|(id, modified_at)| SitemapProduct { id, slugs: slugs.remove(&id).unwrap_or_default(), modified_at })
+        .collect();
+    Ok(SitemapPage { total, products, locales: shop.locales, default_locale: shop.default_locale })
 }
 
 fn with_override(filter: &StoreFilter, mut languages: Vec<String>) -> Vec<String> {

@@ -4,6 +4,23 @@ import { signedIn } from './customer';
 /** Every page is its own lazy chunk: the first visit downloads only the shell and its page. */
 export const routes: Routes = [
   { path: '', loadComponent: () => import('./pages/home').then((m) => m.Home) },
+  {
+    path: 'c/:slug',
+    data: { kind: 'category' },
+    loadComponent: () => import('./catalog/product-list').then((m) => m.ProductList),
+  },
+  {
+    path: 'collections/:slug',
+    data: { kind: 'collection' },
+    loadComponent: () => import('./catalog/product-list').then((m) => m.ProductList),
+  },
+  {
+    path: 'search',
+    data: { kind: 'search' },
+    loadComponent: () => import('./catalog/product-list').then((m) => m.ProductList),
+  },
+  // The address the server describes for crawlers (src/seo.rs): keep the two in step.
+  { path: 'p/:slug', loadComponent: () => import('./catalog/product-page').then((m) => m.ProductPage) },
   { path: 'register', loadComponent: () => import('./pages/register').then((m) => m.Register) },
   { path: 'login', loadComponent: () => import('./pages/login').then((m) => m.Login) },
   { path: 'forgot-password', loadComponent: () => import('./pages/forgot-password').then((m) => m.ForgotPassword) },

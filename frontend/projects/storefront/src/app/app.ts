@@ -1,18 +1,23 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject } from '@angular/core';
 import { Title } from '@angular/platform-browser';
-import { RouterLink, RouterOutlet } from '@angular/router';
-import { I18n, LanguageSwitch } from 'shared';
+import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { I18n, LanguageSwitch, isLocale } from 'shared';
+import { Catalog } from './catalog/catalog';
+import { CATALOG_TEXTS } from './catalog/translations';
+import { CurrencySwitch } from './catalog/currency-switch';
+import { SearchBox } from './catalog/search-box';
 import { Customer } from './customer';
 import { STOREFRONT } from './translations';
 
 @Component({
   selector: 'shop-root',
-  imports: [RouterOutlet, RouterLink, LanguageSwitch],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch, CurrencySwitch, SearchBox],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <a class="skip-link" href="#main">{{ i18n.t('common.skip') }}</a>
     <header class="site-header">
       <a class="shop-name" routerLink="/">{{ shopName() }}</a>
+      <shop-search-box />
       <nav [attr.aria-label]="i18n.t('nav.main')">
         <ul>
           <li>
@@ -35,8 +40,24 @@ import { STOREFRONT } from './translations';
           }
         </ul>
       </nav>
-      <agora-language-switch />
+      <div class="switches">
+        <agora-language-switch />
+        <shop-currency-switch />
+      </div>
     </header>
+    @if (catalog.topCategories().length) {
+      <nav class="category-nav" [attr.aria-label]="i18n.t('nav.categories')">
+        <ul>
+          @for (category of catalog.topCategories(); track category.id) {
+            <li>
+              <a [routerLink]="['/c', category.slug]" routerLinkActive="active" ariaCurrentWhenActive="page">{{
+                category.name
+              }}</a>
+            </li>
+          }
+        </ul>
+      </nav>
+    }
     <main id="main" tabindex="-1">
       <router-outlet />
     </main>
@@ -45,10 +66,24 @@ import { STOREFRONT } from './translations';
 export class App {
   protected readonly i18n = inject(I18n);
   protected readonly customer = inject(Customer);
+  protected readonly catalog = inject(Catalog);
   protected readonly shopName = computed(() => this.customer.shop()?.name ?? '');
 
   constructor() {
     this.i18n.register(STOREFRONT);
+    this.i18n.register(CATALOG_TEXTS);
+    // A link may name its language (`?lang=de`, as the server's canonical links do): it applies
+    // when the link is followed, and a later switch by the shopper is not undone by it.
+    let linked: string | null = null;
+    inject(Router).events.subscribe((event) => {
+      if (event instanceof NavigationEnd) {
+        const lang = new URL(event.urlAfterRedirects, 'http://localhost').searchParams.get('lang');
+        if (lang !== linked && isLocale(lang)) {
+          this.i18n.use(lang);
+        }
+        linked = lang;
+      }
+    });
     void this.customer.loadShop();
     void this.customer.ensureLoaded();
     const title = inject(Title);

@@ -1,0 +1,85 @@
+import { TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { I18n, client } from 'shared';
+import { ProductPage } from './product-page';
+import { CATALOG_TEXTS } from './translations';
+
+function answer(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+const JACKET = {
+  id: 'p1',
+  kind: 'physical',
+  name: 'Rain Jacket',
+  description: 'Keeps you dry.',
+  slug: 'rain-jacket',
+  slugs: { en: 'rain-jacket', de: 'regenjacke' },
+  options: [{ name: 'size', values: ['S', 'L'] }],
+  attributes: { waterproof: true },
+  tags: [],
+  categories: [[{ id: 'c1', name: 'Outerwear', slug: 'outerwear' }]],
+  media: [],
+  locale: 'en',
+  currency: 'EUR',
+  variants: [
+    {
+      id: 'v1',
+      sku: 'RJ-S',
+      option_values: { size: 'S' },
+      price: { amount: 8900, currency: 'EUR' },
+      compare_at: { amount: 9900, currency: 'EUR' },
+    },
+    { id: 'v2', sku: 'RJ-L', option_values: { size: 'L' }, price: { amount: 9900, currency: 'EUR' } },
+  ],
+};
+
+describe('ProductPage', () => {
+  beforeEach(() => {
+    client.setConfig({ baseUrl: 'http://shop.test' });
+    TestBed.configureTestingModule({ providers: [provideRouter([])] });
+    const i18n = TestBed.inject(I18n);
+    i18n.register(CATALOG_TEXTS);
+    i18n.use('en');
+    vi.stubGlobal('fetch', async (request: Request) =>
+      new URL(request.url).pathname.endsWith('/products/rain-jacket') ? answer(JACKET) : answer({}, 404),
+    );
+    vi.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+  });
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('sets price, compare-at and SKU from the chosen options', async () => {
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'rain-jacket');
+    const page: HTMLElement = fixture.nativeElement;
+    const text = (selector: string) => page.querySelector(selector)?.textContent?.replace(/\s+/g, ' ').trim();
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(text('h1')).toBe('Rain Jacket');
+    });
+    expect(text('[data-testid=price]')).toBe('Was €99.00 now €89.00');
+    expect(page.querySelector('s.compare-at')).not.toBeNull();
+    expect(text('[data-testid=sku]')).toBe('RJ-S');
+    expect(text('.breadcrumbs')).toContain('Outerwear');
+    expect(text('.attributes dd')).toBe('Yes');
+
+    const large = page.querySelector<HTMLInputElement>('input[type=radio][value=L]')!;
+    large.checked = true;
+    large.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    expect(text('[data-testid=price]')).toBe('€99.00');
+    expect(page.querySelector('s.compare-at')).toBeNull();
+    expect(text('[data-testid=sku]')).toBe('RJ-L');
+    expect(text('[data-testid=availability]')).toBe('Available');
+  });
+
+  it('says so when the product is not there', async () => {
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'no-such-thing');
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(fixture.nativeElement.querySelector('h1')?.textContent).toContain('This product is not available');
+    });
+  });
+});
