@@ -12,7 +12,9 @@ import { TaskProgress } from './task-progress';
   selector: 'admin-import-export',
   imports: [RouterLink, ProblemAlert, TaskProgress],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<p><a routerLink="/products">{{ i18n.t('catalog.csv.back') }}</a></p>
+  template: `<p>
+      <a routerLink="/products">{{ i18n.t('catalog.csv.back') }}</a>
+    </p>
     <h1>{{ i18n.t('catalog.csv.title') }}</h1>
     <section class="card" aria-labelledby="csv-import-title">
       <h2 id="csv-import-title">{{ i18n.t('catalog.csv.import') }}</h2>

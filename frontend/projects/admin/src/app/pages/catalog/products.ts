@@ -261,7 +261,8 @@ export class ProductsPage implements OnInit {
 
   /** The list's filters as a bulk change selects by them (sorting means nothing there). */
   protected readonly bulkFilter = computed(() => {
-    const { sort: _sort, ...filter } = this.filters();
+    const filter: Omit<Query, 'sort' | 'limit' | 'cursor'> = { ...this.filters() };
+    delete (filter as Query).sort;
     return filter;
   });
 
