@@ -17,7 +17,13 @@ function api(): { sent: { url: string; body: unknown }[] } {
   return { sent };
 }
 
-function form(): { element: HTMLElement; started: string[]; submit: () => Promise<void> } {
+function form(): {
+  element: HTMLElement;
+  started: string[];
+  submit: () => Promise<void>;
+  settle: () => Promise<void>;
+  pick: (action: string) => void;
+} {
   const fixture = TestBed.createComponent(BulkActions);
   fixture.componentRef.setInput('ids', ['p1', 'p2']);
   fixture.componentRef.setInput('filter', { status: 'draft' });
@@ -25,14 +31,24 @@ function form(): { element: HTMLElement; started: string[]; submit: () => Promis
   fixture.componentInstance.started.subscribe((id) => started.push(id));
   fixture.detectChanges();
   const element: HTMLElement = fixture.nativeElement;
+  const settle = async (): Promise<void> => {
+    await fixture.whenStable();
+    fixture.detectChanges();
+    await fixture.whenStable();
+  };
+  // The kind of change is picked through the form's own state: the select's ngModel is
+  // Angular's, and this spec is about what the form sends, not about forms.
+  const pick = (action: string): void =>
+    (fixture.componentInstance as unknown as { action: { set(a: string): void } }).action.set(action);
   return {
     element,
     started,
+    settle,
+    pick,
     submit: async () => {
       element.querySelector('form')!.dispatchEvent(new Event('submit'));
       await new Promise((r) => setTimeout(r, 50));
-      await fixture.whenStable();
-      fixture.detectChanges();
+      await settle();
     },
   };
 }
@@ -53,10 +69,9 @@ describe('BulkActions', () => {
 
   it('raises the selected products by a percentage in basis points and reports the task', async () => {
     const calls = api();
-    const { element, started, submit } = form();
-    choose(element, '#bulk-action', 'percent');
-    await new Promise((r) => setTimeout(r));
-    TestBed.tick();
+    const { element, started, submit, settle, pick } = form();
+    pick('percent');
+    await settle();
     choose(element, '#bulk-percent', '12,5');
     await submit();
     expect(calls.sent).toEqual([
@@ -70,10 +85,9 @@ describe('BulkActions', () => {
 
   it('refuses an amount that is not one without asking the API', async () => {
     const calls = api();
-    const { element, started, submit } = form();
-    choose(element, '#bulk-action', 'amount');
-    await new Promise((r) => setTimeout(r));
-    TestBed.tick();
+    const { element, started, submit, settle, pick } = form();
+    pick('amount');
+    await settle();
     choose(element, '#bulk-amount-EUR', '1.234');
     await submit();
     expect(calls.sent).toEqual([]);
