@@ -471,6 +471,9 @@ await (
   await import('./journeys/admin-catalog.mjs')
 ).default({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
 await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage, look, ownerApi, shop, eventually });
+await (
+  await import('./journeys/admin-catalog-bulk.mjs')
+).default({ journey, newPage, look, eventually, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

@@ -4,7 +4,7 @@
 // helpers in (`journey`, `newPage`, `look`, `eventually`, the shop's origin and sign-ins).
 
 /** A staff API session of the owner that can send headers (If-Match) the shared helper cannot. */
-async function ownerSession({ origin, signIns }) {
+export async function ownerSession({ origin, signIns }) {
   const res = await fetch(`${origin}/api/v1/admin/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'demo' },

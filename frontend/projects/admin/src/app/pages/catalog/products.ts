@@ -8,12 +8,15 @@ import {
   listProducts,
   outcome,
   type Category,
+  type TaskDetail,
   type ListProductsData,
   type Problem,
   type Product,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
+import { BulkActions } from './bulk-actions';
 import { CatalogShop, pick, priceRange } from './catalog-support';
+import { TaskProgress } from './task-progress';
 
 type Query = NonNullable<ListProductsData['query']>;
 const PAGE_SIZE = 25;
@@ -21,12 +24,17 @@ const PAGE_SIZE = 25;
 /** The catalog as a merchant works through it: find products, see their state, pick some. */
 @Component({
   selector: 'admin-products',
-  imports: [FormsModule, RouterLink, ProblemAlert],
+  imports: [FormsModule, RouterLink, ProblemAlert, BulkActions, TaskProgress],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<div class="row spread">
       <h1>{{ i18n.t('catalog.products.title') }}</h1>
       @if (canManage()) {
-        <a class="button" routerLink="/products/new">{{ i18n.t('catalog.products.new') }}</a>
+        <div class="row">
+          <a class="button secondary" routerLink="/products/import-export">{{
+            i18n.t('catalog.products.import-export')
+          }}</a>
+          <a class="button" routerLink="/products/new">{{ i18n.t('catalog.products.new') }}</a>
+        </div>
       }
     </div>
     <form
@@ -83,7 +91,18 @@ const PAGE_SIZE = 25;
         <button type="button" class="button secondary" (click)="clearSelection()">
           {{ i18n.t('catalog.products.clear-selection') }}
         </button>
+        @if (canManage()) {
+          <admin-bulk-actions
+            [ids]="selectedIds()"
+            [filter]="bulkFilter()"
+            [categories]="categoryChoices()"
+            (started)="bulkTask.set($event)"
+          />
+        }
       </section>
+    }
+    @if (bulkTask(); as id) {
+      <admin-task-progress [taskId]="id" [title]="i18n.t('catalog.bulk.task')" (done)="bulkDone($event)" />
     }
 
     <div class="table-scroll">
@@ -166,6 +185,9 @@ export class ProductsPage implements OnInit {
   protected readonly previous = signal<(string | undefined)[]>([]);
   protected readonly next = signal<string | null>(null);
   readonly selected = signal<ReadonlySet<string>>(new Set());
+  protected readonly selectedIds = computed(() => [...this.selected()]);
+  /** The bulk change running or last run from this page. */
+  protected readonly bulkTask = signal<string | null>(null);
   protected readonly allSelected = computed(
     () => this.products().length > 0 && this.products().every((p) => this.selected().has(p.id)),
   );
@@ -235,6 +257,19 @@ export class ProductsPage implements OnInit {
       }
       return copy;
     });
+  }
+
+  /** The list's filters as a bulk change selects by them (sorting means nothing there). */
+  protected readonly bulkFilter = computed(() => {
+    const filter: Omit<Query, 'sort' | 'limit' | 'cursor'> = { ...this.filters() };
+    delete (filter as Query).sort;
+    return filter;
+  });
+
+  /** A finished bulk change altered products on this page: show them as they are now. */
+  protected async bulkDone(detail: TaskDetail): Promise<void> {
+    if (detail.task.status === 'succeeded') this.clearSelection();
+    await this.load();
   }
 
   clearSelection(): void {

@@ -14,6 +14,11 @@ export const CATALOG_ROUTES: Routes = [
     loadComponent: () => import('./product-editor').then((m) => m.ProductEditor),
   },
   {
+    path: 'products/import-export',
+    canActivate: [needs('catalog.manage')],
+    loadComponent: () => import('./import-export').then((m) => m.ImportExportPage),
+  },
+  {
     path: 'products/:id',
     canActivate: [needs('catalog.read')],
     loadComponent: () => import('./product-editor').then((m) => m.ProductEditor),
