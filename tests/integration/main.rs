@@ -14,6 +14,7 @@ mod bad_input;
 mod cache;
 mod catalog;
 mod catalog_cache;
+mod catalog_media;
 mod catalog_tasks;
 mod cli;
 mod embedded_supervision;
@@ -23,6 +24,9 @@ mod identity;
 mod isolation;
 mod jobs;
 mod mfa;
+// moto's S3-compatible server, as the kernel's storage and image suites start it.
+#[path = "../../modules/kernel/tests/support/moto.rs"]
+mod moto;
 mod my_permissions;
 mod notifications;
 mod observability;

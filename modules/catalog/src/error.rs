@@ -1,4 +1,6 @@
 use agora_kernel::error::{ApiError, CommonError, ErrorKind};
+use agora_kernel::images::ImageError;
+use agora_kernel::storage::StorageError;
 
 /// What can go wrong in the catalog, in the merchant's words.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +17,16 @@ pub enum CatalogError {
     CollectionNotFound,
     #[error("no such synonym group")]
     SynonymsNotFound,
+    #[error("no such image of this product")]
+    MediaNotFound,
+    /// No such rendering of the image (a width it was not made in, or not made yet).
+    #[error("no such file of this image")]
+    MediaFileNotFound,
+    /// An upload that is not an image, too large, or broke off.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// Another live variant of the shop has this SKU.
     #[error("another variant already has the SKU {sku}")]
     SkuTaken { field: String, sku: String },
@@ -51,6 +63,10 @@ impl From<CatalogError> for ApiError {
             CatalogError::ProductTypeNotFound => ApiError::new(ErrorKind::NotFound, "product-type-not-found", detail),
             CatalogError::CollectionNotFound => ApiError::new(ErrorKind::NotFound, "collection-not-found", detail),
             CatalogError::SynonymsNotFound => ApiError::new(ErrorKind::NotFound, "synonyms-not-found", detail),
+            CatalogError::MediaNotFound => ApiError::new(ErrorKind::NotFound, "media-not-found", detail),
+            CatalogError::MediaFileNotFound => ApiError::new(ErrorKind::NotFound, "media-file-not-found", detail),
+            CatalogError::Image(e) => ApiError::from(e),
+            CatalogError::Storage(e) => ApiError::from(e),
             CatalogError::SkuTaken { field, .. } => {
                 ApiError::new(ErrorKind::Conflict, "sku-taken", detail.clone()).with_field(field, detail)
             }

@@ -108,6 +108,18 @@ impl Event for ProductTypeChanged {
     }
 }
 
+/// A product image's thumbnails were made (`ready`: shoppers see it now) or could not be
+/// (`failed`: the original cannot be rendered).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProductMediaProcessed {
+    pub product_id: uuid::Uuid,
+    pub media_id: uuid::Uuid,
+    /// `ready` or `failed`.
+    pub status: String,
+    /// The thumbnails' widths in pixels, smallest first (empty when failed).
+    pub widths: Vec<u32>,
+}
+
 fn aggregate(product_id: uuid::Uuid) -> String {
     format!("product:{product_id}")
 }
@@ -154,6 +166,13 @@ impl Event for ProductUnpublished {
     }
 }
 
+impl Event for ProductMediaProcessed {
+    const NAME: &'static str = "catalog.product_media_processed.v1";
+    fn aggregate_id(&self) -> String {
+        aggregate(self.product_id)
+    }
+}
+
 pub(crate) fn declare(events: &mut EventBusBuilder) {
     events
         .declare::<ProductCreated>()
@@ -164,5 +183,6 @@ pub(crate) fn declare(events: &mut EventBusBuilder) {
         .declare::<ProductUnpublished>()
         .declare::<CategoryChanged>()
         .declare::<CollectionChanged>()
-        .declare::<ProductTypeChanged>();
+        .declare::<ProductTypeChanged>()
+        .declare::<ProductMediaProcessed>();
 }

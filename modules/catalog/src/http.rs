@@ -822,6 +822,7 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/bulk/categories").route(web::post().to(bulk_categories)))
         .service(web::resource("/imports").route(web::post().to(import_products)))
         .service(web::resource("/exports").route(web::post().to(export_products)));
+    crate::http_media::admin_routes(cfg);
 }
 
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
@@ -833,4 +834,5 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/search").route(web::get().to(store_search)))
         .service(web::resource("/suggestions").route(web::get().to(store_suggest)))
         .service(web::resource("/currencies").route(web::get().to(store_currencies)));
+    crate::http_media::store_routes(cfg);
 }

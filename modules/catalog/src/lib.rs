@@ -15,6 +15,9 @@
 //!   can replace PostgreSQL's without touching callers.
 //! - The storefront never sees a draft, archived, deleted or unpublished product: visibility is
 //!   one filter, [`storefront`], applied by every storefront read.
+//! - Product media (`media.rs`): real images only, stored through the shop's files (local or
+//!   S3), thumbnails made by a job, ordered, alt text per language; shoppers get the thumbnails
+//!   of ready images of visible products, streamed with a year-long `Cache-Control`.
 //!
 //! - Every facade method opens one tenant transaction (`Database::in_tenant`) and calls the rules
 //!   (`products.rs`, `categories.rs`, …), which stamp the audit columns, write the shop's audit log
@@ -34,7 +37,10 @@ mod collections;
 mod error;
 mod events;
 mod http;
+mod http_media;
 mod jobs;
+mod media;
+mod media_store;
 mod product_csv;
 mod product_types;
 mod products;
@@ -51,7 +57,7 @@ use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::{JobContext, JobError, JobRegistry};
 use agora_kernel::lists::{Keyset, ListQuery, Page};
 use agora_kernel::money::Money;
-use agora_kernel::storage::FileKey;
+use agora_kernel::storage::{ConfiguredStorage, FileKey};
 use agora_kernel::tasks::{self, NewTask, TaskId};
 use agora_kernel::values::LocalizedText;
 use agora_kernel::{Acting, Actor, ApiError, Database, DbError, TenantContext};
@@ -65,8 +71,12 @@ use std::time::Duration;
 
 pub use error::CatalogError;
 pub use events::{
-    CategoryChanged, CollectionChanged, PriceChanged, ProductCreated, ProductDeleted, ProductPublished,
-    ProductTypeChanged, ProductUnpublished, ProductUpdated,
+    CategoryChanged, CollectionChanged, PriceChanged, ProductCreated, ProductDeleted, ProductMediaProcessed,
+    ProductPublished, ProductTypeChanged, ProductUnpublished, ProductUpdated,
+};
+pub use media::{
+    MakeProductThumbnails, MediaFile, MediaImage, MediaOrder, MediaPatch, MediaUpload, ProductMedia, ProductMediaList,
+    RemoveMediaFiles, StoreMedia, MAX_UPLOAD_BYTES,
 };
 
 agora_kernel::typed_id! {
@@ -92,6 +102,21 @@ agora_kernel::typed_id! {
 agora_kernel::typed_id! {
     /// A collection of products.
     pub CollectionId
+}
+
+agora_kernel::typed_id! {
+    /// An image of a product.
+    pub MediaId
+}
+
+agora_kernel::text_enum! {
+    /// Whether a product image's thumbnails are made.
+    pub enum MediaStatus {
+        Processing = "processing",
+        Ready = "ready",
+        /// The original could not be rendered; shoppers never see it.
+        Failed = "failed",
+    }
 }
 
 agora_kernel::text_enum! {
@@ -339,7 +364,8 @@ pub struct ProductChange {
     pub changed_at: DateTime<Utc>,
     /// Who: `user:<id>`, `api-key:<id>`, `system:<job>`.
     pub changed_by: String,
-    /// `created`, `updated`, `deleted`, `variant_added`, `variant_updated`, `variant_deleted`.
+    /// `created`, `updated`, `deleted`, `variant_added`, `variant_updated`, `variant_deleted`,
+    /// `media_added`, `media_updated`, `media_reordered`, `media_deleted`.
     pub action: String,
     /// Changed fields: `{"status": {"from": "draft", "to": "active"}}`.
     pub changes: serde_json::Value,
@@ -914,6 +940,123 @@ impl CatalogModule {
         self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::LISTING)).await
     }
 
+    // ---- product media ----
+
+    /// Adds an uploaded image to a product: `body` is streamed in and must be a real image of at
+    /// most [`MAX_UPLOAD_BYTES`]; its thumbnails are made by a job ([`MakeProductThumbnails`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_media<S, E>(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        product_id: ProductId,
+        upload: MediaUpload,
+        body: S,
+        declared_length: Option<u64>,
+        acting: &Acting,
+    ) -> Result<ProductMedia, CatalogError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>>,
+        E: std::fmt::Display,
+    {
+        let (db, bus) = (self.db(), &self.inner.bus);
+        let result = media::upload(db, bus, storage, tenant, acting, product_id, upload, body, declared_length).await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::product_written(product_id)).await
+    }
+
+    /// The product's images, in order (with the product's version, for a reorder's If-Match).
+    pub async fn product_media(
+        &self,
+        tenant: &TenantContext,
+        product_id: ProductId,
+    ) -> Result<ProductMediaList, CatalogError> {
+        self.db().in_tenant(tenant, &READER, async |tx| media::list(tx, product_id).await).await
+    }
+
+    pub async fn media(
+        &self,
+        tenant: &TenantContext,
+        product_id: ProductId,
+        id: MediaId,
+    ) -> Result<ProductMedia, CatalogError> {
+        self.db().in_tenant(tenant, &READER, async |tx| media::get(tx, product_id, id).await).await
+    }
+
+    /// Changes an image's alt text or variant; `expected_version` is the image's (If-Match).
+    pub async fn update_media(
+        &self,
+        tenant: &TenantContext,
+        product_id: ProductId,
+        id: MediaId,
+        patch: MediaPatch,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<ProductMedia, CatalogError> {
+        let bus = &self.inner.bus;
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| media::update(tx, bus, product_id, id, patch, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::product_written(product_id)).await
+    }
+
+    /// Puts the product's images in a new order; `expected_version` is the product's (If-Match).
+    pub async fn reorder_media(
+        &self,
+        tenant: &TenantContext,
+        product_id: ProductId,
+        order: MediaOrder,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<ProductMediaList, CatalogError> {
+        let bus = &self.inner.bus;
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| media::reorder(tx, bus, product_id, order, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::product_written(product_id)).await
+    }
+
+    /// Deletes an image (softly; its files are removed by a job); `expected_version` is the image's.
+    pub async fn delete_media(
+        &self,
+        tenant: &TenantContext,
+        product_id: ProductId,
+        id: MediaId,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<(), CatalogError> {
+        let bus = &self.inner.bus;
+        let result = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| media::delete(tx, bus, product_id, id, expected_version).await)
+            .await;
+        self.inner.cache.after_commit(tenant, result, |_| store_cache::product_written(product_id)).await
+    }
+
+    /// A file of an image, for staff: a thumbnail by its width, or `original`.
+    pub async fn media_file(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        product_id: ProductId,
+        id: MediaId,
+        name: &str,
+    ) -> Result<MediaFile, CatalogError> {
+        media::admin_file(self.db(), storage, tenant, product_id, id, name).await
+    }
+
+    /// A thumbnail shoppers may see (a ready image of a visible product), by its width.
+    pub async fn store_media_file(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        id: MediaId,
+        width: &str,
+    ) -> Result<MediaFile, CatalogError> {
+        media::store_file(self.db(), storage, tenant, id, width).await
+    }
+
     // ---- bulk changes (tasks) ----
 
     /// Starts giving the selected products one status; the task's id (progress and refused
@@ -1275,6 +1418,8 @@ impl agora_kernel::Module for CatalogModule {
     fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         events::declare(events);
         jobs::register(jobs);
+        jobs.register::<MakeProductThumbnails>();
+        jobs.register::<RemoveMediaFiles>();
         // The jobs reach the catalog (its database, bus, cache and search engine) as a resource.
         jobs.provide(Arc::new(self.clone()));
         Ok(())

@@ -168,6 +168,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    product_media (id) {
+        id -> Uuid,
+        product_id -> Uuid,
+        variant_id -> Nullable<Uuid>,
+        position -> Int4,
+        alt -> Jsonb,
+        original_key -> Text,
+        content_type -> Text,
+        width -> Int4,
+        height -> Int4,
+        byte_size -> Int8,
+        thumbnails -> Jsonb,
+        status -> Text,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(product_media -> products (product_id));
 diesel::joinable!(product_prices_from -> products (product_id));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(variant_prices -> variants (variant_id));
@@ -180,4 +204,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     product_slugs,
     categories,
     collection_products,
+    product_media,
 );

@@ -24,6 +24,7 @@ macro_rules! visible {
             .and(products::unpublish_at.is_null().or(products::unpublish_at.gt(now)))
     };
 }
+pub(crate) use visible;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]

@@ -140,8 +140,8 @@ pub struct StoreProduct {
     pub variants: Vec<StoreVariant>,
     /// The product's categories, each with its trail from the top.
     pub categories: Vec<Vec<Breadcrumb>>,
-    /// Images to come with the media work; always empty today.
-    pub media: Vec<Value>,
+    /// Its images in the merchant's order, alt text in the shopper's language.
+    pub media: Vec<crate::StoreMedia>,
     pub locale: String,
     pub currency: String,
 }
@@ -532,6 +532,7 @@ pub(crate) async fn product(
             }
         })
         .collect();
+    let media = crate::media::for_shoppers(conn, product.id, &locale, &shop.default_locale).await?;
     let until = product.unpublish_at;
     Ok(Found::Here((
         StoreProduct {
@@ -548,7 +549,7 @@ pub(crate) async fn product(
             tags: product.tags.clone(),
             variants,
             categories,
-            media: Vec::new(),
+            media,
             locale,
             currency,
         },

@@ -181,6 +181,38 @@ where
     Ok(buffer.freeze())
 }
 
+/// An image upload as a handler takes it: the request's raw body, not read yet (pass it to
+/// [`accept`]), and its declared length. In the contract it is a required body of JPEG, PNG,
+/// WebP or GIF bytes; the client's `Content-Type` is documented but never trusted.
+pub struct ImageUpload {
+    pub body: actix_web::dev::Payload,
+    pub declared_length: Option<u64>,
+}
+
+/// The media types an upload may be sent as (whatever is sent, the bytes decide).
+pub const UPLOAD_MEDIA_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+impl actix_web::FromRequest for ImageUpload {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(ImageUpload { body: payload.take(), declared_length: declared_length(req) }))
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for ImageUpload {}
+
+impl paperclip::actix::OperationModifier for ImageUpload {
+    fn update_parameter(op: &mut paperclip::v2::models::DefaultOperationRaw) {
+        let description = "The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from \
+                           its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: \
+                           422 naming `file`.";
+        op.parameters
+            .push(paperclip::v2::models::Either::Right(crate::openapi::raw_body(description, &UPLOAD_MEDIA_TYPES)));
+    }
+}
+
 /// An upload that is a real image within the limits.
 #[derive(Debug, Clone)]
 pub struct CheckedImage {

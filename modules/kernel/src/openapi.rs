@@ -12,6 +12,8 @@
 //!   `Problem` schema, whoever declared it.
 //! - **one of several bodies**: Swagger 2, paperclip's model, has no `oneOf`; a responder that
 //!   answers one of several bodies under one status declares [`one_of`] and gets it here.
+//! - **raw request bodies**: paperclip states every body parameter as JSON; an upload that takes
+//!   the bytes of a file declares [`raw_body`] and gets a request body of those media types here.
 
 use serde_json::{json, Map, Value};
 
@@ -25,6 +27,28 @@ const ONE_OF_MARK: &str = "agora:one-of:";
 pub fn one_of(names: &[String]) -> paperclip::v2::models::DefaultSchemaRaw {
     paperclip::v2::models::DefaultSchemaRaw {
         title: Some(format!("{ONE_OF_MARK}{}", names.join(","))),
+        ..Default::default()
+    }
+}
+
+/// Marks a body parameter made by [`raw_body`] (in its schema's title, like [`ONE_OF_MARK`]).
+const RAW_BODY_MARK: &str = "agora:raw-body:";
+
+/// A required request body of raw bytes in one of `media_types` (an uploaded file), for an
+/// extractor's `update_parameter`.
+pub fn raw_body(description: &str, media_types: &[&str]) -> paperclip::v2::models::DefaultParameterRaw {
+    use paperclip::v2::models::{DataType, DataTypeFormat, DefaultSchemaRaw, Parameter, ParameterIn};
+    Parameter {
+        name: "body".into(),
+        in_: ParameterIn::Body,
+        description: Some(description.into()),
+        required: true,
+        schema: Some(DefaultSchemaRaw {
+            title: Some(format!("{RAW_BODY_MARK}{}", media_types.join(","))),
+            data_type: Some(DataType::String),
+            format: Some(DataTypeFormat::Binary),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -104,6 +128,7 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
     let api = crate::areas::is_api(path);
     let unsafe_method = matches!(method, "post" | "put" | "patch" | "delete");
     let with_body = operation.contains_key("requestBody");
+    let raw_body = operation.get_mut("requestBody").is_some_and(expand_raw_body);
 
     let mut added: Vec<(&str, &str)> = Vec::new();
     if api {
@@ -113,7 +138,8 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
         }
     }
     if with_body {
-        added.extend_from_slice(WITH_BODY);
+        // A raw body is read for what it is, whatever its declared type: no 415.
+        added.extend(WITH_BODY.iter().copied().filter(|(status, _)| !raw_body || *status != "415"));
     }
 
     let responses = operation.entry("responses").or_insert_with(|| json!({}));
@@ -137,6 +163,20 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
             );
         }
     }
+}
+
+/// Turns a [`raw_body`] placeholder into one binary body per media type; true if it was one.
+fn expand_raw_body(body: &mut Value) -> bool {
+    let types = body
+        .pointer("/content/application~1json/schema/title")
+        .and_then(Value::as_str)
+        .and_then(|t| t.strip_prefix(RAW_BODY_MARK))
+        .map(|types| types.split(',').map(str::to_string).collect::<Vec<_>>());
+    let Some(types) = types else { return false };
+    let content: Map<String, Value> =
+        types.into_iter().map(|media| (media, json!({ "schema": { "type": "string", "format": "binary" } }))).collect();
+    body["content"] = Value::Object(content);
+    true
 }
 
 fn expand_one_of(schema: &mut Value) {
@@ -193,6 +233,22 @@ mod tests {
         assert_eq!(post["responses"]["404"]["description"], "Not found");
         let health = &spec["paths"]["/healthz"]["get"]["responses"];
         assert!(health.get("401").is_none() && health.get("429").is_none());
+    }
+
+    #[test]
+    fn a_raw_body_offers_each_media_type_as_bytes() {
+        let parameter = raw_body("The image", &["image/png", "image/jpeg"]);
+        let schema = serde_json::to_value(parameter.schema).unwrap_or_default();
+        let spec = finish(json!({"paths": {"/api/v1/admin/uploads": {"post": {
+            "requestBody": {"required": true, "content": {"application/json": {"schema": schema}}},
+            "responses": {"201": {"description": "Created"}}
+        }}}}));
+        let post = &spec["paths"]["/api/v1/admin/uploads"]["post"];
+        let binary = json!({"schema": {"type": "string", "format": "binary"}});
+        assert_eq!(post["requestBody"]["content"], json!({"image/png": binary, "image/jpeg": binary}));
+        assert_eq!(post["requestBody"]["required"], true);
+        assert!(post["responses"].get("413").is_some());
+        assert!(post["responses"].get("415").is_none(), "the body's declared type is not checked");
     }
 
     #[test]
