@@ -1,6 +1,7 @@
 //! Durable background jobs in `agora.jobs`, run by a worker pool inside the process.
 //!
-//! - Enqueue inside the caller's transaction ([`enqueue`]): a rolled-back change enqueues nothing.
+//! - Enqueue inside the caller's transaction ([`crate::tx::TenantTx::enqueue`], [`enqueue_platform`]):
+//!   a rolled-back change enqueues nothing.
 //! - Workers claim with `FOR UPDATE SKIP LOCKED`, so any number of processes share the queue.
 //! - A claimed job holds a lease that its worker renews (heartbeat); a crashed worker's jobs are
 //!   taken back when their lease expires and run again, so handlers must be idempotent.
@@ -143,7 +144,7 @@ impl JobContext {
     }
 }
 
-/// Options for [`enqueue`].
+/// Options for enqueueing a job (`TenantTx::enqueue`, [`enqueue_platform`]).
 #[derive(Debug, Clone, Default)]
 pub struct EnqueueOptions {
     pub run_at: Option<DateTime<Utc>>,
@@ -161,18 +162,6 @@ pub async fn enqueue_platform<J: Job>(
     options: EnqueueOptions,
 ) -> Result<Option<uuid::Uuid>, DbError> {
     enqueue_in(conn, None, job, options).await
-}
-
-/// Adds a job on `conn` for `tenant`. Only for the ports that still hand out a bare connection
-/// (notifications' send, called inside identity's transactions); everything else enqueues
-/// through [`crate::tx::TenantTx::enqueue`] or [`enqueue_platform`].
-pub async fn enqueue<J: Job>(
-    conn: &mut AsyncPgConnection,
-    tenant: Option<&TenantContext>,
-    job: &J,
-    options: EnqueueOptions,
-) -> Result<Option<uuid::Uuid>, DbError> {
-    enqueue_in(conn, tenant, job, options).await
 }
 
 pub(crate) async fn enqueue_in<J: Job>(
