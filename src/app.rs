@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::embedded_pg::{EmbeddedPostgres, PostgresStatus, Supervision};
 use actix_web::middleware::from_fn;
-use agora_identity::{IdentityModule, IdentitySettings};
+use agora_identity::IdentityModule;
 use agora_kernel::cache::Cache;
 use agora_kernel::events::EventBus;
 use agora_kernel::http::{assign_request_id, normalize_errors, AgoraRootSpan};
@@ -162,46 +162,45 @@ impl PersonalDataHolder for NotificationsPort {
 
     fn export<'a>(
         &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
+        tx: &'a mut agora_kernel::TenantTx<'_>,
         account: &'a str,
         email: &'a str,
     ) -> BoxFuture<'a, Result<serde_json::Value, PortError>> {
         Box::pin(async move {
-            let data = self.0.recipient_data(conn, account, email).await.map_err(notifications_failure)?;
+            let data = self.0.recipient_data(tx, account, email).await.map_err(notifications_failure)?;
             serde_json::to_value(data).map_err(|e| PortError::Failed(e.to_string()))
         })
     }
 
     fn erase<'a>(
         &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
+        tx: &'a mut agora_kernel::TenantTx<'_>,
         account: &'a str,
         email: &'a str,
         replacement: &'a str,
     ) -> BoxFuture<'a, Result<(), PortError>> {
-        Box::pin(async move {
-            self.0.erase_recipient(conn, account, email, replacement).await.map_err(notifications_failure)
-        })
+        Box::pin(
+            async move { self.0.erase_recipient(tx, account, email, replacement).await.map_err(notifications_failure) },
+        )
     }
 }
 
 impl TransactionalMail for NotificationsPort {
     fn send<'a>(
         &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
-        tenant: &'a agora_kernel::TenantContext,
+        tx: &'a mut agora_kernel::TenantTx<'_>,
         email: AccountEmail<'a>,
     ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             let mut variables = email.variables;
             if let serde_json::Value::Object(map) = &mut variables {
-                let name = agora_tenancy::shop_name(conn).await?;
+                let name = agora_tenancy::shop_name(tx.conn()).await?;
                 map.insert("shop_name".into(), serde_json::Value::String(name));
             }
             let request = SendEmail::new(email.template, email.locale, email.to, variables)
                 .for_account(email.account)
                 .with_secrets(email.secrets);
-            self.0.send(conn, tenant, request).await.map(|_| ()).map_err(notifications_failure)
+            self.0.send(tx, request).await.map(|_| ()).map_err(notifications_failure)
         })
     }
 }
@@ -231,12 +230,11 @@ impl ShopFounder for IdentityFounder {
 
     fn appoint<'a>(
         &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
-        tenant: &'a agora_kernel::TenantContext,
+        tx: &'a mut agora_kernel::TenantTx<'_>,
         owner: &'a ShopOwner,
     ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
-            self.identity.appoint_shop_owner(conn, tenant, owner).await.map_err(|e| match e {
+            self.identity.appoint_shop_owner(tx, owner).await.map_err(|e| match e {
                 agora_identity::IdentityError::Common(agora_kernel::CommonError::Invalid(errors)) => {
                     PortError::Invalid(errors)
                 }
@@ -255,33 +253,14 @@ pub(crate) struct ShopUrls {
 }
 
 impl ShopAddress for ShopUrls {
-    fn base_url<'a>(
-        &'a self,
-        conn: &'a mut diesel_async::AsyncPgConnection,
-        tenant: &'a agora_kernel::TenantContext,
-    ) -> BoxFuture<'a, Result<String, PortError>> {
+    fn base_url<'a>(&'a self, tx: &'a mut agora_kernel::TenantTx<'_>) -> BoxFuture<'a, Result<String, PortError>> {
         Box::pin(async move {
-            match agora_tenancy::primary_domain(conn, tenant.id).await? {
+            let tenant_id = tx.tenant().id;
+            match agora_tenancy::primary_domain(tx.conn(), tenant_id).await? {
                 Some(domain) => Ok(format!("{}://{domain}", self.config.public_scheme())),
-                None => Ok(self.config.shop_url(&tenant.slug)),
+                None => Ok(self.config.shop_url(&tx.tenant().slug)),
             }
         })
-    }
-}
-
-fn identity_settings(config: &Config) -> IdentitySettings {
-    let defaults = IdentitySettings::default();
-    if config.token_key.is_none() {
-        tracing::warn!(
-            "AGORA_TOKEN_KEY is not set: access tokens are signed with a random key and die with this process"
-        );
-    }
-    IdentitySettings {
-        token_key: config.token_key.clone().unwrap_or(defaults.token_key.clone()),
-        token_key_previous: config.token_key_previous.clone(),
-        secure_cookies: config.secure_cookies,
-        hashing_queue: config.password_hashing_queue.unwrap_or(defaults.hashing_queue),
-        ..defaults
     }
 }
 
@@ -309,9 +288,10 @@ impl AppState {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
-        let identity_settings = identity_settings(config);
+        let mut identity_settings = config.identity.clone();
         // One master key seals every module's secrets at rest (each under its own derived key).
-        let sealer = Sealer::new(&identity_settings.token_key, identity_settings.token_key_previous.as_ref());
+        let master_key = identity_settings.signing_key();
+        let sealer = Sealer::new(&master_key, identity_settings.token_key_previous.as_ref());
         let addresses: Arc<dyn ShopAddress> = Arc::new(ShopUrls { config: config.clone() });
         let notifications =
             NotificationsModule::new(db.clone(), config.mail.clone(), sealer.clone(), Some(addresses.clone()))
@@ -579,7 +559,7 @@ fn serving(
         .app_data(web::Data::new(PlatformToken(config.platform_token.clone())))
         .app_data(web::Data::new(agora_kernel::text_input::MaxBodyBytes(max_body)))
         .app_data(web::Data::new(MetricsListener(metrics_listener)))
-        .app_data(web::Data::new(SecurityHeaders { hsts: config.secure_cookies }))
+        .app_data(web::Data::new(SecurityHeaders { hsts: config.identity.secure_cookies }))
         .app_data(web::Data::new(crate::web::WebApps::new(
             config.frontend_dir.clone().map_or(crate::web::AppFiles::Embedded, crate::web::AppFiles::Directory),
             &config.storage,

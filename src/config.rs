@@ -1,12 +1,13 @@
 //! Typed configuration, loaded once: an optional TOML file, then environment variables, then
 //! command-line flags. Every bad value is reported with the name of the setting that holds it.
 //!
-//! Each module owns its settings (`agora_notifications::MailSettings`,
-//! `agora_webhooks::WebhookSettings`, the kernel's `WorkerSettings`, `StorageSettings`,
-//! `OutboundPolicy`) and reads them itself through `agora_kernel::settings::Settings`; [`Config`]
+//! Each module owns its settings (`agora_identity::IdentitySettings`,
+//! `agora_notifications::MailSettings`, `agora_webhooks::WebhookSettings`, the kernel's
+//! `WorkerSettings`, `StorageSettings`, `OutboundPolicy`) and reads them itself through `agora_kernel::settings::Settings`; [`Config`]
 //! composes them with the settings of the binary itself (addresses, pools, logging). A module's
 //! settings may sit in their own TOML section (`[webhooks]` `retry_base_ms = …`).
 
+use agora_identity::IdentitySettings;
 use agora_kernel::http::TrustedProxies;
 use agora_kernel::jobs::WorkerSettings;
 use agora_kernel::outbound::OutboundPolicy;
@@ -49,14 +50,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Bootstrap secret: creates the first platform operator over HTTP while none exists.
     pub platform_token: Option<SecretString>,
-    /// Key signing access tokens (HMAC-SHA256, at least 32 characters). Replicas must share it;
-    /// unset = a random key per process, so tokens die with the process.
-    pub token_key: Option<SecretString>,
-    /// The key `token_key` replaced, during a rotation: tokens it signed and secrets it sealed
-    /// are still accepted.
-    pub token_key_previous: Option<SecretString>,
-    /// Mark session cookies `Secure`; turn off only to develop over plain http.
-    pub secure_cookies: bool,
+    /// Identity's: the key signing access tokens and sealing secrets (`AGORA_TOKEN_KEY`, at
+    /// least 32 characters; replicas must share it; unset = the key kept in the data directory,
+    /// see [`Config::with_kept_token_key`]) and the one it replaced (`AGORA_TOKEN_KEY_PREVIOUS`),
+    /// `Secure` cookies (`AGORA_SECURE_COOKIES`; off only to develop over plain http, which also
+    /// makes shop links `http`), the password-hashing queue (`AGORA_PASSWORD_HASHING_QUEUE`).
+    pub identity: IdentitySettings,
     pub db_pool_size: usize,
     /// actix worker threads (0 = one per core).
     pub http_workers: usize,
@@ -69,9 +68,6 @@ pub struct Config {
     /// Networks of the reverse proxies whose `X-Forwarded-For` entries are believed; empty =
     /// the peer address is the client.
     pub trusted_proxies: TrustedProxies,
-    /// Password hashes allowed to wait for a hashing slot (`None`: 16 per slot); past them a
-    /// login is answered 429 at once.
-    pub password_hashing_queue: Option<usize>,
     /// Said once the logger is up: settings that still work but should be changed.
     pub deprecations: Vec<String>,
     pub log_format: LogFormat,
@@ -116,8 +112,8 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("base_domain", &self.base_domain)
             .field("platform_token", &self.platform_token.as_ref().map(|_| "<set>"))
-            .field("token_key", &self.token_key.as_ref().map(|_| "<set>"))
-            .field("token_key_previous", &self.token_key_previous.as_ref().map(|_| "<set>"))
+            .field("token_key", &self.identity.token_key.as_ref().map(|_| "<set>"))
+            .field("token_key_previous", &self.identity.token_key_previous.as_ref().map(|_| "<set>"))
             .field("metrics_bind", &self.metrics_bind)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("db_pool_size", &self.db_pool_size)
@@ -137,16 +133,12 @@ const FILE_KEYS: &[&str] = &[
     "base_domain",
     "public_url",
     "platform_token",
-    "token_key",
-    "token_key_previous",
-    "secure_cookies",
     "db_pool_size",
     "http_workers",
     "max_body_bytes",
     "rate_limit_client_per_minute",
     "rate_limit_tenant_per_minute",
     "trusted_proxies",
-    "password_hashing_queue",
     "trust_forwarded_for",
     "log_format",
     "otlp_endpoint",
@@ -159,8 +151,14 @@ const FILE_KEYS: &[&str] = &[
 ];
 
 /// Every key a module reads, for refusing a file key nobody reads.
-const MODULE_KEYS: &[&[&str]] =
-    &[WorkerSettings::KEYS, StorageSettings::KEYS, OutboundPolicy::KEYS, MailSettings::KEYS, WebhookSettings::KEYS];
+const MODULE_KEYS: &[&[&str]] = &[
+    WorkerSettings::KEYS,
+    StorageSettings::KEYS,
+    OutboundPolicy::KEYS,
+    IdentitySettings::KEYS,
+    MailSettings::KEYS,
+    WebhookSettings::KEYS,
+];
 
 impl Config {
     /// Loads from `file` (if any) and the environment.
@@ -252,16 +250,6 @@ impl Config {
             }
             other => other.map(|(v, _)| SecretString::from(v)),
         };
-        let key = |variable: &str| match src.raw(variable) {
-            Some((v, name)) if v.len() < 32 => Err(ConfigError::Invalid {
-                name,
-                value: "<hidden>".into(),
-                message: "must be at least 32 characters".into(),
-            }),
-            other => Ok(other.map(|(v, _)| SecretString::from(v))),
-        };
-        let token_key = key("AGORA_TOKEN_KEY")?;
-        let token_key_previous = key("AGORA_TOKEN_KEY_PREVIOUS")?;
         let metrics_bind = match src.raw("AGORA_METRICS_BIND") {
             Some((v, name)) if v.parse::<std::net::SocketAddr>().is_err() => {
                 return Err(ConfigError::Invalid {
@@ -314,9 +302,7 @@ impl Config {
             base_domain,
             public_url,
             platform_token,
-            token_key,
-            token_key_previous,
-            secure_cookies: src.parsed("AGORA_SECURE_COOKIES", true, |_| Ok(()))?,
+            identity: IdentitySettings::load(&src)?,
             db_pool_size: src.parsed("AGORA_DB_POOL_SIZE", 16, range(1, 1000))?,
             http_workers: src.parsed("AGORA_HTTP_WORKERS", 0, range(0, 1024))?,
             jobs: WorkerSettings::load(&src)?,
@@ -329,10 +315,6 @@ impl Config {
             )?,
             trusted_proxies,
             deprecations,
-            password_hashing_queue: match src.raw("AGORA_PASSWORD_HASHING_QUEUE") {
-                None => None,
-                Some(_) => Some(src.parsed("AGORA_PASSWORD_HASHING_QUEUE", 0, range(0, 100_000))?),
-            },
             log_format,
             otlp_endpoint,
             shutdown_timeout_secs: src.parsed("AGORA_SHUTDOWN_TIMEOUT_SECS", 30, range(1, 3600))?,
@@ -391,7 +373,7 @@ impl Config {
     /// OIDC secrets) then outlive a restart, as a single-node install expects; replicas must
     /// still be given one shared key, which is said when the database is not the embedded one.
     pub fn with_kept_token_key(mut self) -> Result<Self, ConfigError> {
-        if self.token_key.is_some() {
+        if self.identity.token_key.is_some() {
             return Ok(self);
         }
         let path = self.data_dir.join(KEPT_TOKEN_KEY_FILE);
@@ -421,7 +403,7 @@ impl Config {
         } else {
             tracing::info!(path = %path.display(), "AGORA_TOKEN_KEY is not set: using the key kept in the data directory");
         }
-        self.token_key = Some(SecretString::from(key));
+        self.identity.token_key = Some(SecretString::from(key));
         Ok(self)
     }
 }
@@ -444,7 +426,7 @@ impl Config {
     pub fn public_scheme(&self) -> &str {
         match &self.public_url {
             Some(url) => url.split_once("://").map_or("https", |(scheme, _)| scheme),
-            None if self.secure_cookies => "https",
+            None if self.identity.secure_cookies => "https",
             None => "http",
         }
     }
@@ -453,7 +435,7 @@ impl Config {
     pub fn shop_url(&self, slug: &str) -> String {
         match &self.public_url {
             Some(url) => url.replace("{slug}", slug),
-            None if self.secure_cookies => format!("https://{slug}.{}", self.base_domain),
+            None if self.identity.secure_cookies => format!("https://{slug}.{}", self.base_domain),
             None => {
                 let port = self.bind.rsplit(':').next().unwrap_or("80");
                 format!("http://{slug}.{}:{port}", self.base_domain)
@@ -528,6 +510,28 @@ mod tests {
                 .unwrap()
                 .to_string();
         assert!(err.contains("AGORA_S3_ENDPOINT"), "{err}");
+    }
+
+    #[test]
+    fn identity_reads_its_own_settings_under_the_same_names() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert!(c.identity.token_key.is_none() && c.identity.secure_cookies);
+        let file = std::env::temp_dir().join(format!("agora-identity-{}.toml", uuid::Uuid::now_v7()));
+        std::fs::write(&file, "password_hashing_queue = 7\n").unwrap();
+        let key = "k".repeat(32);
+        let c = Config::load(Some(&file), &env(&[("AGORA_SECURE_COOKIES", "false"), ("AGORA_TOKEN_KEY", &key)]));
+        std::fs::remove_file(&file).unwrap();
+        let c = c.unwrap();
+        assert!(!c.identity.secure_cookies);
+        assert_eq!(c.identity.hashing_queue, 7, "read from the file");
+        assert!(c.identity.token_key.is_some());
+        let err = Config::load(None, &env(&[("AGORA_TOKEN_KEY", "too-short-a-key")])).err().unwrap().to_string();
+        assert!(
+            err.contains("AGORA_TOKEN_KEY") && !err.contains("too-short-a-key"),
+            "secret must not be echoed: {err}"
+        );
+        let err = Config::load(None, &env(&[("AGORA_PASSWORD_HASHING_QUEUE", "lots")])).err().unwrap().to_string();
+        assert!(err.contains("AGORA_PASSWORD_HASHING_QUEUE"), "{err}");
     }
 
     #[test]

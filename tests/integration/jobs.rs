@@ -211,6 +211,105 @@ async fn retries_back_off_then_succeed_or_die() {
     assert!(gaps.iter().all(|g| *g >= 0.03), "backoff between attempts: {gaps:?}");
 }
 
+/// Its first `cut_off` runs find the database unreachable (a pool pointed at a port nothing
+/// listens on: the same `DbError` a worker gets while PostgreSQL restarts); then it succeeds.
+/// Its own backoff is an hour, so a counted, backed-off retry would not come back in the test.
+#[derive(Debug, Serialize, Deserialize)]
+struct CutOff {
+    name: String,
+    cut_off: i64,
+}
+
+impl Job for CutOff {
+    const KIND: &'static str = "test.cut_off";
+    const MAX_ATTEMPTS: i32 = 2;
+    fn backoff(_attempt: i32) -> Duration {
+        Duration::from_secs(3600)
+    }
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        let runs_before = ctx
+            .db
+            .control_tx(async |conn| {
+                #[derive(diesel::QueryableByName)]
+                struct Runs {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let runs: Runs = diesel::sql_query("SELECT count(*) AS n FROM public.effects WHERE job LIKE $1")
+                    .bind::<Text, _>(format!("{}#%", self.name))
+                    .get_result(conn)
+                    .await?;
+                Ok::<_, DbError>(runs.n)
+            })
+            .await?;
+        record(&ctx, format!("{}#{}", self.name, ctx.attempt)).await?;
+        if self.name == "own-failure" {
+            return Err(JobError::retry("the job's own failure"));
+        }
+        if runs_before < self.cut_off {
+            let unreachable = Database::connect(&DbSettings {
+                url: secrecy::SecretString::from("postgres://postgres@127.0.0.1:1/agora".to_string()),
+                pool_size: 1,
+                acquire_timeout: Duration::from_secs(5),
+            })?;
+            unreachable.control_tx(async |_conn| Ok::<_, DbError>(())).await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_that_cannot_reach_the_database_is_retried_soon_and_not_counted() {
+    let queue = Queue::new().await;
+    let mut registry = JobRegistry::default();
+    registry.register::<CutOff>();
+    for (name, cut_off) in [("cut-off", 3), ("own-failure", 0)] {
+        queue
+            .db
+            .control_tx(async |conn| {
+                let job = CutOff { name: name.into(), cut_off };
+                enqueue_platform(conn, &job, EnqueueOptions { dedup_key: Some(name.into()), ..Default::default() })
+                    .await?;
+                Ok::<_, DbError>(())
+            })
+            .await
+            .unwrap();
+    }
+    let workers = queue.workers(registry, EventBus::default(), 2);
+    // Three unreachable attempts then a good one: more than MAX_ATTEMPTS runs, none waiting the
+    // kind's hour of backoff.
+    eventually(Duration::from_secs(60), || async {
+        queue.scalar("SELECT count(*) FROM agora.jobs WHERE dedup_key = 'cut-off' AND state = 'succeeded'").await == 1
+    })
+    .await;
+    workers.shutdown().await;
+    let pg = queue.test_db.connect().await;
+    let row = pg
+        .query_one(
+            "SELECT attempts, (SELECT count(*) FROM public.effects WHERE job LIKE 'cut-off#%') FROM agora.jobs WHERE dedup_key = 'cut-off'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1, "only the attempt that reached the database counts");
+    assert_eq!(row.get::<_, i64>(1), 4, "it ran four times");
+    let effects = queue.effects().await;
+    assert_eq!(
+        effects.iter().filter(|e| e.starts_with("cut-off#")).collect::<Vec<_>>(),
+        ["cut-off#1"; 4].iter().collect::<Vec<_>>(),
+        "every run was its first attempt"
+    );
+    // The job's own failure, in the same pool, is counted and waits for its backoff.
+    let own = pg
+        .query_one(
+            "SELECT state, attempts, run_at > now() + interval '30 minutes' FROM agora.jobs WHERE dedup_key = 'own-failure'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((own.get::<_, String>(0), own.get::<_, i32>(1), own.get::<_, bool>(2)), ("retry".into(), 1, true));
+}
+
 #[tokio::test]
 async fn scheduling_dedup_and_priority() {
     let queue = Queue::new().await;

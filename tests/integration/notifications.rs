@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support::{eventually, problem, TestApp};
-use agora_kernel::{DbError, TenantContext};
+use agora_kernel::{Acting, DbError, TenantContext};
 use agora_notifications::{NotificationsError, SendEmail};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -516,12 +516,13 @@ async fn an_email_asked_for_in_a_rolled_back_transaction_is_never_recorded_or_se
     };
     let notifications = app.state.notifications.clone();
 
-    let (module, context, request) = (notifications.clone(), tenant.clone(), confirmation());
+    let checkout = Acting::system("checkout");
+    let (module, request) = (notifications.clone(), confirmation());
     let rolled_back = app
         .state
         .db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            module.send(conn, &context, request).await?;
+        .in_tenant(&tenant, &checkout, async move |tx| {
+            module.send(tx, request).await?;
             Err::<(), _>(CheckoutError::PaymentDeclined)
         })
         .await;
@@ -534,13 +535,11 @@ async fn an_email_asked_for_in_a_rolled_back_transaction_is_never_recorded_or_se
     assert_eq!(count("SELECT count(*) FROM t_acme.notification_messages").await, 0);
     assert_eq!(count("SELECT count(*) FROM agora.jobs WHERE kind = 'notifications.deliver_email'").await, 0);
 
-    let (module, context, request) = (notifications.clone(), tenant.clone(), confirmation());
+    let (module, request) = (notifications.clone(), confirmation());
     let id = app
         .state
         .db
-        .tenant_tx(&tenant.schema, async move |conn| {
-            Ok::<_, CheckoutError>(module.send(conn, &context, request).await?)
-        })
+        .in_tenant(&tenant, &checkout, async move |tx| Ok::<_, CheckoutError>(module.send(tx, request).await?))
         .await
         .unwrap();
     let row = pg
@@ -561,12 +560,12 @@ async fn an_email_asked_for_in_a_rolled_back_transaction_is_never_recorded_or_se
     );
 
     // A bad request inside the caller's transaction fails it with the field named.
-    let (module, context) = (notifications.clone(), tenant.clone());
+    let module = notifications.clone();
     let bad = SendEmail::new("order_confirmation", "en", "nobody", json!({}));
     let failed = app
         .state
         .db
-        .tenant_tx(&tenant.schema, async move |conn| Ok::<_, CheckoutError>(module.send(conn, &context, bad).await?))
+        .in_tenant(&tenant, &checkout, async move |tx| Ok::<_, CheckoutError>(module.send(tx, bad).await?))
         .await;
     match failed {
         Err(CheckoutError::Email(NotificationsError::Common(agora_kernel::CommonError::Invalid(errors)))) => {

@@ -2,8 +2,9 @@
 //! workers against the configured file store.
 
 use agora_kernel::images::MakeThumbnails;
-use agora_kernel::jobs::{self, EnqueueOptions};
+use agora_kernel::jobs::EnqueueOptions;
 use agora_kernel::storage::{bytes_stream, FileKey, TenantFiles};
+use agora_kernel::Acting;
 use image::ImageEncoder;
 use std::time::Duration;
 
@@ -33,11 +34,10 @@ async fn an_enqueued_thumbnail_job_writes_every_width_through_the_configured_sto
 
     // As the owning module does: in the transaction that records the media.
     let job = MakeThumbnails::new(uuid::Uuid::now_v7(), &original, &folder);
-    let tenant = shop.clone();
     app.state
         .db
-        .tenant_tx(&shop.schema, async |conn| {
-            jobs::enqueue(conn, Some(&tenant), &job, EnqueueOptions::default()).await.map(|_| ())
+        .in_tenant(&shop, &Acting::system("catalog"), async |tx| {
+            tx.enqueue(&job, EnqueueOptions::default()).await.map(|_| ())
         })
         .await
         .unwrap();

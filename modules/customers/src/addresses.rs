@@ -2,7 +2,7 @@
 
 use crate::schema::customer_addresses as addresses;
 use crate::CustomersError;
-use agora_kernel::{new_id, Actor, FieldError, Version};
+use agora_kernel::{new_id, FieldError, TenantTx, Version};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -147,14 +147,14 @@ pub(crate) async fn list(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Quer
 }
 
 pub(crate) async fn add(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     user: uuid::Uuid,
     changes: AddressChanges,
 ) -> Result<Address, CustomersError> {
-    let who = Actor::User(user).audit_name();
+    let stamp = tx.stamp();
     let id = new_id();
     let (shipping, billing) = (changes.default_shipping.unwrap_or(false), changes.default_billing.unwrap_or(false));
-    clear_defaults(conn, user, id, shipping, billing).await?;
+    clear_defaults(tx.conn(), user, id, shipping, billing).await?;
     Ok(diesel::insert_into(addresses::table)
         .values((
             addresses::id.eq(id),
@@ -170,54 +170,44 @@ pub(crate) async fn add(
             addresses::phone.eq(changes.phone.flatten()),
             addresses::default_shipping.eq(shipping),
             addresses::default_billing.eq(billing),
-            addresses::created_by.eq(&who),
-            addresses::modified_by.eq(&who),
+            agora_kernel::stamp_new!(stamp, addresses),
         ))
         .returning(Address::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }
 
 /// Changes an address the customer owns; another customer's address is simply not found.
 pub(crate) async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     user: uuid::Uuid,
     id: uuid::Uuid,
     changes: AddressChanges,
     expected_version: Option<i64>,
 ) -> Result<Address, CustomersError> {
-    let who = Actor::User(user).audit_name();
+    let stamp = tx.stamp();
     let current: Option<i64> = addresses::table
         .filter(addresses::id.eq(id))
         .filter(addresses::user_id.eq(user))
         .filter(addresses::deleted_at.is_null())
         .select(addresses::version)
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let current = current.ok_or(CustomersError::NotFound("address"))?;
     Version::check(expected_version, current)?;
     let (shipping, billing) = (changes.default_shipping == Some(true), changes.default_billing == Some(true));
-    clear_defaults(conn, user, id, shipping, billing).await?;
+    clear_defaults(tx.conn(), user, id, shipping, billing).await?;
     Ok(diesel::update(addresses::table.filter(addresses::id.eq(id)))
-        .set((
-            &changes,
-            addresses::modified_at.eq(diesel::dsl::now),
-            addresses::modified_by.eq(&who),
-            addresses::version.eq(addresses::version + 1),
-        ))
+        .set((&changes, agora_kernel::stamp_change!(stamp, addresses)))
         .returning(Address::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }
 
-pub(crate) async fn delete(
-    conn: &mut AsyncPgConnection,
-    user: uuid::Uuid,
-    id: uuid::Uuid,
-) -> Result<(), CustomersError> {
-    let who = Actor::User(user).audit_name();
+pub(crate) async fn delete(tx: &mut TenantTx<'_>, user: uuid::Uuid, id: uuid::Uuid) -> Result<(), CustomersError> {
+    let stamp = tx.stamp();
     let n = diesel::update(
         addresses::table
             .filter(addresses::id.eq(id))
@@ -228,10 +218,9 @@ pub(crate) async fn delete(
         addresses::deleted_at.eq(diesel::dsl::now),
         addresses::default_shipping.eq(false),
         addresses::default_billing.eq(false),
-        addresses::modified_by.eq(&who),
-        addresses::version.eq(addresses::version + 1),
+        agora_kernel::stamp_change!(stamp, addresses),
     ))
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     if n == 0 {
         return Err(CustomersError::NotFound("address"));

@@ -12,9 +12,8 @@ use crate::addresses::{self, Address};
 use crate::CustomersError;
 use agora_identity::{AuditEntry, IdentityModule, UserKind};
 use agora_kernel::ports::PersonalDataHolder;
-use agora_kernel::{Actor, TenantContext};
+use agora_kernel::TenantTx;
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -53,25 +52,22 @@ pub struct ErasureRequest {
 }
 
 /// All personal data of customer `id`, in the caller's transaction; identity records the export
-/// in the audit log as done by `actor`.
+/// in the audit log as done by whoever the transaction acts for.
 pub(crate) async fn export(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     identity: &IdentityModule,
     holders: &[Arc<dyn PersonalDataHolder>],
-    tenant: &TenantContext,
     id: uuid::Uuid,
-    actor: &Actor,
-    ip: Option<&str>,
 ) -> Result<CustomerExport, CustomersError> {
-    let email = identity.customer_email(conn, id).await?;
+    let email = identity.customer_email(tx, id).await?;
     let account = IdentityModule::account_key(UserKind::Customer, id);
     let mut held_elsewhere = Vec::new();
     for holder in holders {
-        let data = holder.export(conn, &account, &email).await.map_err(CustomersError::PersonalData)?;
+        let data = holder.export(tx, &account, &email).await.map_err(CustomersError::PersonalData)?;
         held_elsewhere.push(DataSection { category: holder.category().into(), data });
     }
-    let addresses = addresses::list(conn, id).await?;
-    let held = identity.export_customer_account(conn, tenant, id, actor, ip).await?;
+    let addresses = addresses::list(tx.conn(), id).await?;
+    let held = identity.export_customer_account(tx, id).await?;
     let categories = ["account", "contact details", "addresses", "second factor status", "security events"]
         .map(String::from)
         .into_iter()
@@ -91,23 +87,20 @@ pub(crate) async fn export(
 }
 
 /// Anonymises customer `id` everywhere and ends all their access, in the caller's transaction;
-/// identity records the erasure in the audit log as done by `actor`.
+/// identity records the erasure in the audit log as done by whoever the transaction acts for.
 pub(crate) async fn erase(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     identity: &IdentityModule,
     holders: &[Arc<dyn PersonalDataHolder>],
-    tenant: &TenantContext,
     id: uuid::Uuid,
-    actor: &Actor,
-    ip: Option<&str>,
 ) -> Result<(), CustomersError> {
-    let email = identity.customer_email(conn, id).await?;
+    let email = identity.customer_email(tx, id).await?;
     let anonymous = IdentityModule::anonymous_email(id);
     let account = IdentityModule::account_key(UserKind::Customer, id);
     for holder in holders {
-        holder.erase(conn, &account, &email, &anonymous).await.map_err(CustomersError::PersonalData)?;
+        holder.erase(tx, &account, &email, &anonymous).await.map_err(CustomersError::PersonalData)?;
     }
-    addresses::forget(conn, id).await?;
-    identity.erase_customer_account(conn, tenant, id, actor, ip).await?;
+    addresses::forget(tx.conn(), id).await?;
+    identity.erase_customer_account(tx, id).await?;
     Ok(())
 }

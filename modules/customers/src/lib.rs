@@ -16,7 +16,7 @@ mod schema;
 
 use agora_identity::{Account, IdentityModule};
 use agora_kernel::ports::PersonalDataHolder;
-use agora_kernel::{Actor, Database, TenantContext};
+use agora_kernel::{Acting, Actor, Database, TenantContext};
 use std::sync::Arc;
 
 pub use addresses::{Address, AddressInput};
@@ -63,18 +63,18 @@ impl CustomersModule {
         patch: ProfilePatch,
     ) -> Result<Account, CustomersError> {
         let changes = profile::validate(patch)?;
-        let identity = self.identity().clone();
+        let identity = self.identity();
         self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
+            .in_tenant(tenant, &customer(user), async |tx| {
                 let (name, locale) = (changes.name.as_deref(), changes.locale.as_deref());
-                Ok(identity.set_customer_profile(conn, user, name, locale).await?)
+                Ok(identity.set_customer_profile(tx, user, name, locale).await?)
             })
             .await
     }
 
     /// The customer's addresses, oldest first.
     pub async fn addresses(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<Vec<Address>, CustomersError> {
-        self.db().tenant_tx(&tenant.schema, async move |conn| Ok(addresses::list(conn, user).await?)).await
+        self.db().in_tenant(tenant, &customer(user), async |tx| Ok(addresses::list(tx.conn(), user).await?)).await
     }
 
     /// Adds an address; a new default shipping or billing address takes over from the old one.
@@ -85,7 +85,7 @@ impl CustomersModule {
         input: AddressInput,
     ) -> Result<Address, CustomersError> {
         let changes = addresses::validate(input, true)?;
-        self.db().tenant_tx(&tenant.schema, async move |conn| addresses::add(conn, user, changes).await).await
+        self.db().in_tenant(tenant, &customer(user), async |tx| addresses::add(tx, user, changes).await).await
     }
 
     /// Changes an address the customer owns; another customer's address is simply not found.
@@ -99,8 +99,8 @@ impl CustomersModule {
     ) -> Result<Address, CustomersError> {
         let changes = addresses::validate(input, false)?;
         self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                addresses::update(conn, user, id, changes, expected_version).await
+            .in_tenant(tenant, &customer(user), async |tx| {
+                addresses::update(tx, user, id, changes, expected_version).await
             })
             .await
     }
@@ -111,7 +111,7 @@ impl CustomersModule {
         user: uuid::Uuid,
         id: uuid::Uuid,
     ) -> Result<(), CustomersError> {
-        self.db().tenant_tx(&tenant.schema, async move |conn| addresses::delete(conn, user, id).await).await
+        self.db().in_tenant(tenant, &customer(user), async |tx| addresses::delete(tx, user, id).await).await
     }
 
     /// All personal data of customer `id`; recorded in the audit log as exported by `actor`.
@@ -122,11 +122,10 @@ impl CustomersModule {
         actor: &Actor,
         ip: Option<String>,
     ) -> Result<CustomerExport, CustomersError> {
-        let (this, context, actor) = (self.clone(), tenant.clone(), actor.clone());
+        let (identity, holders) = (self.identity(), &self.inner.personal_data);
         self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let holders = &this.inner.personal_data;
-                gdpr::export(conn, this.identity(), holders, &context, id, &actor, ip.as_deref()).await
+            .in_tenant(tenant, &Acting::new(actor.clone(), ip), async |tx| {
+                gdpr::export(tx, identity, holders, id).await
             })
             .await
     }
@@ -152,14 +151,16 @@ impl CustomersModule {
         actor: &Actor,
         ip: Option<String>,
     ) -> Result<(), CustomersError> {
-        let (this, context, actor) = (self.clone(), tenant.clone(), actor.clone());
+        let (identity, holders) = (self.identity(), &self.inner.personal_data);
         self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let holders = &this.inner.personal_data;
-                gdpr::erase(conn, this.identity(), holders, &context, id, &actor, ip.as_deref()).await
-            })
+            .in_tenant(tenant, &Acting::new(actor.clone(), ip), async |tx| gdpr::erase(tx, identity, holders, id).await)
             .await
     }
+}
+
+/// The signed-in customer acting on their own profile and address book.
+fn customer(user: uuid::Uuid) -> Acting {
+    Acting::new(Actor::User(user), None)
 }
 
 impl agora_kernel::Module for CustomersModule {

@@ -11,7 +11,7 @@ use crate::login::mfa;
 use crate::schema::{audit_log, one_time_tokens, user_roles, users};
 use crate::store::{self, UserRow};
 use crate::{Account, IdentityError, IdentityModule, UserKind};
-use agora_kernel::{Actor, TenantContext};
+use agora_kernel::TenantTx;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -44,13 +44,9 @@ fn subjects(user: &UserRow) -> [String; 2] {
 
 /// Everything identity keeps about customer `id`; records the export in the audit log (after
 /// reading it, so the export does not list itself).
-pub(crate) async fn export(
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-    actor: &Actor,
-    ip: Option<&str>,
-) -> Result<CustomerAccountData, IdentityError> {
+pub(crate) async fn export(tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<CustomerAccountData, IdentityError> {
+    let tenant_id = tx.tenant().id;
+    let conn = tx.conn();
     let user = customer(conn, id).await?;
     let (phone, locale): (Option<String>, Option<String>) =
         users::table.filter(users::id.eq(id)).select((users::phone, users::locale)).first(conn).await?;
@@ -60,31 +56,26 @@ pub(crate) async fn export(
         .select(AuditEntry::as_select())
         .load(conn)
         .await?;
-    let mfa_enabled = mfa::mfa_active(conn, tenant.id, id).await?;
-    store::audit(conn, actor, "account.exported", Some(format!("user:{id}")), ip, serde_json::json!({})).await?;
+    let mfa_enabled = mfa::mfa_active(conn, tenant_id, id).await?;
+    tx.audit("account.exported", Some(format!("user:{id}")), serde_json::json!({})).await?;
     Ok(CustomerAccountData { account: user.into_account(Vec::new()), phone, locale, mfa_enabled, security_events })
 }
 
 /// Anonymises customer `id`'s account and ends all their access; records the erasure in the
-/// audit log as done by `actor`.
-pub(crate) async fn erase(
-    module: &IdentityModule,
-    conn: &mut AsyncPgConnection,
-    tenant: &TenantContext,
-    id: uuid::Uuid,
-    actor: &Actor,
-    ip: Option<&str>,
-) -> Result<(), IdentityError> {
+/// audit log as done by whoever `tx` acts for.
+pub(crate) async fn erase(module: &IdentityModule, tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<(), IdentityError> {
+    let (tenant_id, stamp) = (tx.tenant().id, tx.stamp());
+    let conn = tx.conn();
     let user = customer(conn, id).await?;
     let anonymous = anonymous_email(id);
-    module.end_all_sessions(conn, tenant.id, id).await?;
-    mfa::remove_mfa(conn, tenant.id, id).await?;
+    crate::sessions::end_all_sessions(module, conn, tenant_id, id).await?;
+    mfa::remove_mfa(conn, tenant_id, id).await?;
     crate::login::oidc::forget_user(conn, id).await?;
     diesel::delete(one_time_tokens::table.filter(one_time_tokens::user_id.eq(id))).execute(conn).await?;
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn).await?;
     let email = user.email.to_lowercase();
     // Throttle keys name the email too; they go with it.
-    let scope = agora_kernel::throttle::ThrottleScope::Shop(tenant.id);
+    let scope = agora_kernel::throttle::ThrottleScope::Shop(tenant_id);
     for key in [format!("account:customer:{email}"), format!("register:email:{email}"), format!("reset:email:{email}")]
     {
         agora_kernel::throttle::forget(conn, scope, &key).await?;
@@ -108,13 +99,11 @@ pub(crate) async fn erase(
             users::email_verified_at.eq(None::<DateTime<Utc>>),
             users::disabled_at.eq(diesel::dsl::now),
             users::deleted_at.eq(diesel::dsl::now),
-            users::modified_at.eq(diesel::dsl::now),
-            users::modified_by.eq(actor.audit_name()),
-            users::version.eq(users::version + 1),
+            agora_kernel::stamp_change!(stamp, users),
         ))
         .execute(conn)
         .await?;
-    store::audit(conn, actor, "account.erased", Some(by_id), ip, serde_json::json!({})).await?;
+    tx.audit("account.erased", Some(by_id), serde_json::json!({})).await?;
     Ok(())
 }
 
@@ -125,12 +114,13 @@ pub(crate) fn anonymous_email(id: uuid::Uuid) -> String {
 
 /// The customer's own name or language, validated by the caller.
 pub(crate) async fn set_profile(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     user: uuid::Uuid,
     name: Option<&str>,
     locale: Option<&str>,
 ) -> Result<Account, IdentityError> {
-    let who = Actor::User(user).audit_name();
+    let stamp = tx.stamp();
+    let conn = tx.conn();
     let target = users::table.filter(users::id.eq(user));
     if let Some(name) = name {
         diesel::update(target).set(users::name.eq(name)).execute(conn).await?;
@@ -138,14 +128,7 @@ pub(crate) async fn set_profile(
     if let Some(locale) = locale {
         diesel::update(target).set(users::locale.eq(locale)).execute(conn).await?;
     }
-    diesel::update(target)
-        .set((
-            users::modified_at.eq(diesel::dsl::now),
-            users::modified_by.eq(&who),
-            users::version.eq(users::version + 1),
-        ))
-        .execute(conn)
-        .await?;
+    diesel::update(target).set(agora_kernel::stamp_change!(stamp, users)).execute(conn).await?;
     let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("account"))?;
     let roles = store::role_keys(conn, user).await?;
     Ok(row.into_account(roles))

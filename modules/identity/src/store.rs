@@ -1,10 +1,11 @@
-//! SQL for accounts, roles and the audit log (throttling is the kernel's `throttle`). Sessions and tokens are in
-//! `sessions.rs`, next to the rules that use them.
+//! SQL for accounts and roles (throttling is the kernel's `throttle`; the audit log is written
+//! by the kernel's `TenantTx::audit`). Sessions and tokens are in `sessions/`, next to the rules
+//! that use them.
 
 use crate::access::roles;
-use crate::schema::{audit_log, one_time_tokens, role_permissions, roles as roles_t, user_roles, users};
+use crate::schema::{one_time_tokens, role_permissions, roles as roles_t, user_roles, users};
 use crate::{Account, IdentityError, UserKind};
-use agora_kernel::{new_id, Actor};
+use agora_kernel::{new_id, Stamp};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -83,12 +84,11 @@ pub(crate) async fn insert_user(
     email: &str,
     name: &str,
     password_hash: Option<&str>,
-    actor: &Actor,
+    stamp: &Stamp,
 ) -> Result<UserRow, IdentityError> {
     if user_by_email(conn, kind, email).await?.is_some() {
         return Err(IdentityError::EmailTaken);
     }
-    let who = actor.audit_name();
     let row = diesel::insert_into(users::table)
         .values((
             users::id.eq(new_id()),
@@ -96,8 +96,7 @@ pub(crate) async fn insert_user(
             users::email.eq(email),
             users::name.eq(name),
             users::password_hash.eq(password_hash),
-            users::created_by.eq(&who),
-            users::modified_by.eq(&who),
+            agora_kernel::stamp_new!(stamp, users),
         ))
         .returning(UserRow::as_returning())
         .get_result(conn)
@@ -118,15 +117,13 @@ pub(crate) async fn set_password(
     conn: &mut AsyncPgConnection,
     user: uuid::Uuid,
     hash: &str,
-    actor: &Actor,
+    stamp: &Stamp,
 ) -> QueryResult<()> {
     diesel::update(users::table.filter(users::id.eq(user)))
         .set((
             users::password_hash.eq(hash),
             users::credentials_changed_at.eq(diesel::dsl::now),
-            users::modified_at.eq(diesel::dsl::now),
-            users::modified_by.eq(actor.audit_name()),
-            users::version.eq(users::version + 1),
+            agora_kernel::stamp_change!(stamp, users),
         ))
         .execute(conn)
         .await?;
@@ -185,26 +182,4 @@ pub(crate) async fn permissions(conn: &mut AsyncPgConnection, user: uuid::Uuid) 
         set.extend(names);
     }
     Ok(set)
-}
-
-pub(crate) async fn audit(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    action: &str,
-    subject: Option<String>,
-    ip: Option<&str>,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(new_id()),
-            audit_log::actor.eq(actor.audit_name()),
-            audit_log::action.eq(action),
-            audit_log::subject.eq(subject),
-            audit_log::ip.eq(ip),
-            audit_log::details.eq(details),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
 }

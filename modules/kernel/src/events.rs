@@ -251,18 +251,6 @@ impl EventBus {
         self.publish_in(conn, None, event).await
     }
 
-    /// Records `event` on `conn` for `tenant`. Only for the ports that still hand out a bare
-    /// connection (identity's mail path); everything else publishes through
-    /// [`crate::tx::TenantTx::publish`] or [`Self::publish_platform`].
-    pub async fn publish<E: Event>(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: Option<&TenantContext>,
-        event: &E,
-    ) -> Result<uuid::Uuid, DbError> {
-        self.publish_in(conn, tenant, event).await
-    }
-
     /// Records `event` in the caller's transaction and schedules its delivery to every
     /// subscriber. `tenant` is `None` only for platform events.
     pub(crate) async fn publish_in<E: Event>(

@@ -21,7 +21,7 @@
 //! let image = images::accept(payload, images::declared_length(&req), &ImageLimits::default()).await?;
 //! files.put(&original, image.kind.content_type(), storage::bytes_stream(image.bytes), limits.max_bytes).await?;
 //! // …then, in the same transaction as the media row:
-//! jobs::enqueue(conn, Some(&tenant), &MakeThumbnails::new(media_id, &original, &folder), Default::default()).await?;
+//! tx.enqueue(&MakeThumbnails::new(media_id, &original, &folder), Default::default()).await?;
 //! ```
 
 use crate::error::{ApiError, ErrorKind};

@@ -1,10 +1,13 @@
 //! Durable background jobs in `agora.jobs`, run by a worker pool inside the process.
 //!
-//! - Enqueue inside the caller's transaction ([`enqueue`]): a rolled-back change enqueues nothing.
+//! - Enqueue inside the caller's transaction ([`crate::tx::TenantTx::enqueue`], [`enqueue_platform`]):
+//!   a rolled-back change enqueues nothing.
 //! - Workers claim with `FOR UPDATE SKIP LOCKED`, so any number of processes share the queue.
 //! - A claimed job holds a lease that its worker renews (heartbeat); a crashed worker's jobs are
 //!   taken back when their lease expires and run again, so handlers must be idempotent.
-//! - Failures retry with exponential backoff and jitter; after `max_attempts` a job is dead.
+//! - Failures retry with exponential backoff and jitter; after `max_attempts` a job is dead. An
+//!   attempt that could not reach the database is not the job's failure: it is retried after
+//!   [`UNREACHABLE_RETRY`] and does not count against `max_attempts`.
 //! - `run_at` schedules, `dedup_key` keeps one unfinished job per key, `ordering_key` runs jobs
 //!   one at a time in order, `priority` goes first.
 //! - Recurring jobs are declared in code with cron syntax; one replica wins each tick.
@@ -51,6 +54,11 @@ pub fn default_backoff(attempt: i32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(exp).min(3600))
 }
 
+/// How soon an attempt that could not reach the database runs again. Short and fixed: during an
+/// outage the worker cannot claim anything anyway, so this only paces the first attempts after
+/// the database is back, and a doubling backoff would push them far past its return.
+pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(2);
+
 /// Why a job failed: retried later, or given up at once.
 #[derive(Debug)]
 pub struct JobError {
@@ -59,15 +67,19 @@ pub struct JobError {
     /// Overrides the job kind's backoff for this retry (a job that knows better: its module's
     /// settings, a server's Retry-After).
     pub retry_after: Option<Duration>,
+    /// The attempt could not talk to the database (no connection from the pool, or the
+    /// connection died under a query): the job itself did not fail, so the attempt is not
+    /// counted and it runs again after [`UNREACHABLE_RETRY`].
+    pub database_unreachable: bool,
 }
 
 impl JobError {
     pub fn retry(message: impl std::fmt::Display) -> Self {
-        Self { message: message.to_string(), permanent: false, retry_after: None }
+        Self { message: message.to_string(), permanent: false, retry_after: None, database_unreachable: false }
     }
 
     pub fn permanent(message: impl std::fmt::Display) -> Self {
-        Self { message: message.to_string(), permanent: true, retry_after: None }
+        Self { message: message.to_string(), permanent: true, retry_after: None, database_unreachable: false }
     }
 
     /// Retry after `delay` (before jitter) instead of the kind's default backoff.
@@ -91,14 +103,24 @@ impl Resources {
 
 impl From<DbError> for JobError {
     fn from(e: DbError) -> Self {
-        JobError::retry(e)
+        let database_unreachable = match &e {
+            DbError::Pool(_) => true,
+            DbError::Query(q) => lost_connection(q),
+        };
+        JobError { database_unreachable, ..JobError::retry(e) }
     }
 }
 
 impl From<diesel::result::Error> for JobError {
     fn from(e: diesel::result::Error) -> Self {
-        JobError::retry(e)
+        JobError { database_unreachable: lost_connection(&e), ..JobError::retry(e) }
     }
+}
+
+/// The connection died under the query (the server restarting), as opposed to the query failing.
+fn lost_connection(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(e, Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _))
 }
 
 /// What a running job can reach.
@@ -122,7 +144,7 @@ impl JobContext {
     }
 }
 
-/// Options for [`enqueue`].
+/// Options for enqueueing a job (`TenantTx::enqueue`, [`enqueue_platform`]).
 #[derive(Debug, Clone, Default)]
 pub struct EnqueueOptions {
     pub run_at: Option<DateTime<Utc>>,
@@ -140,18 +162,6 @@ pub async fn enqueue_platform<J: Job>(
     options: EnqueueOptions,
 ) -> Result<Option<uuid::Uuid>, DbError> {
     enqueue_in(conn, None, job, options).await
-}
-
-/// Adds a job on `conn` for `tenant`. Only for the ports that still hand out a bare connection
-/// (notifications' send, called inside identity's transactions); everything else enqueues
-/// through [`crate::tx::TenantTx::enqueue`] or [`enqueue_platform`].
-pub async fn enqueue<J: Job>(
-    conn: &mut AsyncPgConnection,
-    tenant: Option<&TenantContext>,
-    job: &J,
-    options: EnqueueOptions,
-) -> Result<Option<uuid::Uuid>, DbError> {
-    enqueue_in(conn, tenant, job, options).await
 }
 
 pub(crate) async fn enqueue_in<J: Job>(
@@ -560,6 +570,28 @@ impl Pool {
                         if finished == 1 {
                             crate::tasks::close_with_job(conn, job_id, true).await?;
                         }
+                        Ok(())
+                    })
+                    .await
+            }
+            Err(error) if error.database_unreachable && !error.permanent => {
+                let delay = jittered(UNREACHABLE_RETRY);
+                tracing::warn!(error = %error.message, retry_in_ms = delay.as_millis() as u64,
+                    "job could not reach the database; will retry without counting the attempt");
+                let message: String = error.message.chars().take(2000).collect();
+                self.db
+                    .control_tx(async move |conn| {
+                        diesel::sql_query(
+                            "UPDATE agora.jobs SET state = 'retry', attempts = greatest(attempts - 1, 0), \
+                             run_at = now() + make_interval(secs => $3), last_error = $4, locked_until = NULL \
+                             WHERE id = $1 AND locked_by = $2",
+                        )
+                        .bind::<BigInt, _>(id)
+                        .bind::<Text, _>(worker)
+                        .bind::<diesel::sql_types::Double, _>(delay.as_secs_f64())
+                        .bind::<Text, _>(message)
+                        .execute(conn)
+                        .await?;
                         Ok(())
                     })
                     .await

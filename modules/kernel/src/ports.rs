@@ -4,8 +4,7 @@
 
 use crate::db::DbError;
 use crate::error::{ApiError, FieldError};
-use crate::http::TenantContext;
-use diesel_async::AsyncPgConnection;
+use crate::tx::TenantTx;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -68,12 +67,7 @@ pub struct AccountEmail<'a> {
 /// Sends a templated transactional email inside the caller's transaction, so a rolled-back
 /// change sends nothing.
 pub trait TransactionalMail: Send + Sync {
-    fn send<'a>(
-        &'a self,
-        conn: &'a mut AsyncPgConnection,
-        tenant: &'a TenantContext,
-        email: AccountEmail<'a>,
-    ) -> BoxFuture<'a, Result<(), PortError>>;
+    fn send<'a>(&'a self, tx: &'a mut TenantTx<'_>, email: AccountEmail<'a>) -> BoxFuture<'a, Result<(), PortError>>;
 }
 
 /// Where a shop is reached, for absolute links (emails, OpenID Connect redirects). Always from
@@ -82,11 +76,7 @@ pub trait TransactionalMail: Send + Sync {
 pub trait ShopAddress: Send + Sync {
     /// The shop's base URL with scheme and no trailing slash (`https://shop.example.com`), read
     /// in the caller's transaction.
-    fn base_url<'a>(
-        &'a self,
-        conn: &'a mut AsyncPgConnection,
-        tenant: &'a TenantContext,
-    ) -> BoxFuture<'a, Result<String, PortError>>;
+    fn base_url<'a>(&'a self, tx: &'a mut TenantTx<'_>) -> BoxFuture<'a, Result<String, PortError>>;
 }
 
 /// Personal data a higher module keeps about a shop's customer, found by their account
@@ -101,7 +91,7 @@ pub trait PersonalDataHolder: Send + Sync {
     /// A copy of everything held about `account` (whose address is `email`), as JSON.
     fn export<'a>(
         &'a self,
-        conn: &'a mut AsyncPgConnection,
+        tx: &'a mut TenantTx<'_>,
         account: &'a str,
         email: &'a str,
     ) -> BoxFuture<'a, Result<serde_json::Value, PortError>>;
@@ -111,7 +101,7 @@ pub trait PersonalDataHolder: Send + Sync {
     /// email's place.
     fn erase<'a>(
         &'a self,
-        conn: &'a mut AsyncPgConnection,
+        tx: &'a mut TenantTx<'_>,
         account: &'a str,
         email: &'a str,
         replacement: &'a str,
@@ -137,10 +127,5 @@ pub trait ShopFounder: Send + Sync {
     /// Makes `owner` the owner of `tenant` and invites them by email to set a password, in the
     /// caller's tenant transaction. Provisioning may run again after an interruption, so an
     /// existing staff account with that email means the work is done.
-    fn appoint<'a>(
-        &'a self,
-        conn: &'a mut AsyncPgConnection,
-        tenant: &'a TenantContext,
-        owner: &'a ShopOwner,
-    ) -> BoxFuture<'a, Result<(), PortError>>;
+    fn appoint<'a>(&'a self, tx: &'a mut TenantTx<'_>, owner: &'a ShopOwner) -> BoxFuture<'a, Result<(), PortError>>;
 }

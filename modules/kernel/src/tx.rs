@@ -70,7 +70,7 @@ impl Stamp {
 pub struct TenantTx<'c> {
     conn: &'c mut AsyncPgConnection,
     tenant: &'c TenantContext,
-    acting: &'c Acting,
+    acting: Acting,
     stamp: Stamp,
 }
 
@@ -89,7 +89,16 @@ impl<'c> TenantTx<'c> {
     }
 
     pub fn acting(&self) -> &Acting {
-        self.acting
+        &self.acting
+    }
+
+    /// The caller turned out to be `actor` part-way through (a login that matched an account, a
+    /// one-time link that named one, a registration that just created one): what the
+    /// transaction stamps and audits from here on is theirs. The client's address and the
+    /// transaction's instant stay.
+    pub fn act_as(&mut self, actor: Actor) {
+        self.stamp.by = actor.audit_name();
+        self.acting.actor = actor;
     }
 
     /// Author and instant for `created_by/at` and `modified_by/at` (see [`stamp_new!`] and
@@ -115,7 +124,8 @@ impl<'c> TenantTx<'c> {
 
     /// Writes one entry of the shop's audit log: `action` is `area.what` in lowercase
     /// (`identity.staff.invited`), `subject` what it was done to, `details` anything else worth
-    /// keeping (never a secret: the log is shown to staff and exported).
+    /// keeping (never a secret: the log is shown to staff and exported). The only writer of the
+    /// `audit_log` table (identity's tenant migration creates it and identity lists it).
     pub async fn audit(
         &mut self,
         action: &str,
@@ -151,7 +161,7 @@ impl Database {
     {
         let stamp = Stamp::of(&acting.actor);
         self.tenant_tx(&tenant.schema, async move |conn| {
-            let mut tx = TenantTx { conn, tenant, acting, stamp };
+            let mut tx = TenantTx { conn, tenant, acting: acting.clone(), stamp };
             body(&mut tx).await
         })
         .await

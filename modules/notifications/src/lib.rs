@@ -36,7 +36,6 @@ use agora_kernel::{Acting, Actor, Database, TenantContext, TenantTx};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -380,12 +379,11 @@ impl NotificationsModule {
         Ok(URL_SAFE_NO_PAD.encode(sealed))
     }
 
-    /// How `request` is recorded at `tenant`: marketing email gets its recipient's unsubscribe
-    /// link (the shop's address is read on `conn`).
+    /// How `request` is recorded at the transaction's shop: marketing email gets its
+    /// recipient's unsubscribe link (the shop's address is read in `tx`).
     async fn outgoing<'a>(
         &'a self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
+        tx: &mut TenantTx<'_>,
         request: &SendEmail,
         sender: &'a str,
     ) -> Result<store::Outgoing<'a>, NotificationsError> {
@@ -393,10 +391,10 @@ impl NotificationsModule {
             Category::Transactional => None,
             Category::Marketing => {
                 let base = match &self.inner.address {
-                    Some(address) => address.base_url(conn, tenant).await.map_err(NotificationsError::ShopAddress)?,
+                    Some(address) => address.base_url(tx).await.map_err(NotificationsError::ShopAddress)?,
                     None => String::new(),
                 };
-                let token = self.unsubscribe_token(tenant, request.to.trim())?;
+                let token = self.unsubscribe_token(tx.tenant(), request.to.trim())?;
                 Some(format!("{base}/unsubscribe?token={token}"))
             }
         };
@@ -404,26 +402,12 @@ impl NotificationsModule {
     }
 
     /// Renders `request` and records it with its delivery job in the caller's tenant
-    /// transaction `conn`. Marketing email to a recipient who opted out is recorded as
-    /// `suppressed` and never delivered. Bad input (unknown template, missing variable, bad
-    /// address) is an `Invalid` error naming the field, and nothing is written.
-    ///
-    /// The one path that queues on a bare connection: it serves the `TransactionalMail` port,
-    /// called inside another module's transaction, which has no [`TenantTx`] to hand over.
-    pub async fn send(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-        request: SendEmail,
-    ) -> Result<MessageId, NotificationsError> {
-        let sender = self.inner.mailer.sender();
-        let out = self.outgoing(conn, tenant, &request, &sender).await?;
-        let message = messages::compose(conn, tenant, &out, request).await?;
-        if message.status == MessageStatus::Queued {
-            let (job, options) = messages::delivery(message.id);
-            agora_kernel::jobs::enqueue(conn, Some(tenant), &job, options).await?;
-        }
-        Ok(MessageId(message.id))
+    /// transaction (another module's: identity's emails go through the `TransactionalMail`
+    /// port). Marketing email to a recipient who opted out is recorded as `suppressed` and
+    /// never delivered. Bad input (unknown template, missing variable, bad address) is an
+    /// `Invalid` error naming the field, and nothing is written.
+    pub async fn send(&self, tx: &mut TenantTx<'_>, request: SendEmail) -> Result<MessageId, NotificationsError> {
+        Ok(MessageId(self.send_in(tx, request).await?.id))
     }
 
     /// [`send`](Self::send) in a transaction of its own; returns the recorded email.
@@ -435,8 +419,8 @@ impl NotificationsModule {
     }
 
     async fn send_in(&self, tx: &mut TenantTx<'_>, request: SendEmail) -> Result<Message, NotificationsError> {
-        let (sender, tenant) = (self.inner.mailer.sender(), tx.tenant().clone());
-        let out = self.outgoing(tx.conn(), &tenant, &request, &sender).await?;
+        let sender = self.inner.mailer.sender();
+        let out = self.outgoing(tx, &request, &sender).await?;
         messages::send(tx, &out, request).await
     }
 
@@ -584,11 +568,11 @@ impl NotificationsModule {
     /// `email`, in the caller's tenant transaction.
     pub async fn recipient_data(
         &self,
-        conn: &mut AsyncPgConnection,
+        tx: &mut TenantTx<'_>,
         account: &str,
         email: &str,
     ) -> Result<RecipientData, NotificationsError> {
-        Ok(store::recipient_data(conn, account, email).await?)
+        Ok(store::recipient_data(tx.conn(), account, email).await?)
     }
 
     /// Erases shop account `account` as a recipient, in the caller's tenant transaction: the
@@ -597,12 +581,12 @@ impl NotificationsModule {
     /// forgotten.
     pub async fn erase_recipient(
         &self,
-        conn: &mut AsyncPgConnection,
+        tx: &mut TenantTx<'_>,
         account: &str,
         email: &str,
         replacement: &str,
     ) -> Result<(), NotificationsError> {
-        Ok(store::erase_recipient(conn, account, email, replacement).await?)
+        Ok(store::erase_recipient(tx.conn(), account, email, replacement).await?)
     }
 }
 

@@ -243,7 +243,7 @@ pub(crate) async fn finish(
         let seed = ShopSeed { name: &name, default_currency: &currency, locales: &locales };
         store::seed_shop(tx.conn(), &seed, &seed_who).await?;
         if let (Some(owner), Some(founder)) = (&owner, &founder) {
-            founder.appoint(tx.conn(), &context, owner).await.map_err(TenancyError::Founding)?;
+            founder.appoint(tx, owner).await.map_err(TenancyError::Founding)?;
         }
         Ok::<(), TenancyError>(())
     })

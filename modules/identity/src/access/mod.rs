@@ -2,17 +2,17 @@
 
 pub(crate) mod roles;
 
-use crate::accounts::{parse_email, RequestOrigin};
+use crate::accounts::parse_email;
 use crate::schema::{api_keys, audit_log, role_permissions, roles as roles_t, user_roles, users};
 use crate::store;
 use crate::{tokens, Account, IdentityError, IdentityModule, UserKind};
 use agora_kernel::auth::{is_permission, Principal};
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::ShopOwner;
-use agora_kernel::{new_id, Actor, FieldError, TenantContext};
+use agora_kernel::{new_id, Actor, FieldError, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use roles::built_in;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -40,14 +40,6 @@ pub struct AuditFilter {
     pub subject: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-}
-
-/// A staff account about to be created.
-struct Invitee<'a> {
-    email: &'a str,
-    name: &'a str,
-    password_hash: Option<&'a str>,
-    roles: &'a [String],
 }
 
 /// A staff member to invite.
@@ -131,7 +123,7 @@ pub enum Grantor {
 }
 
 impl Grantor {
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         match self {
             Grantor::System(what) => Actor::System(what),
             Grantor::Principal(p) => p.actor(),
@@ -170,518 +162,369 @@ fn check_permissions(field: &str, names: &[String]) -> Result<(), IdentityError>
     }
 }
 
-impl IdentityModule {
-    /// Creates a staff account with `roles`. Without a password the new member gets a link to
-    /// choose one; with one (CLI, tests, seeding) they can log in at once.
-    pub async fn create_staff(
-        &self,
-        tenant: &TenantContext,
-        staff: NewStaff,
-        password: Option<String>,
-        grantor: &Grantor,
-        origin: &RequestOrigin,
-    ) -> Result<Account, IdentityError> {
-        let email = parse_email(&staff.email)?;
-        let hash = match password {
-            Some(p) => {
-                crate::accounts::check_password("password", &p)?;
-                Some(self.hash_password(&p).await?)
-            }
-            None => None,
-        };
-        let name = staff.name.unwrap_or_default();
-        let (this, context, grantor, origin) = (self.clone(), tenant.clone(), grantor.clone(), origin.clone());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let invitee =
-                    Invitee { email: &email, name: &name, password_hash: hash.as_deref(), roles: &staff.roles };
-                this.invite_staff(conn, &context, invitee, &grantor, &origin).await
-            })
-            .await
-    }
+/// A new staff member's account, checked: the email parsed, the password (if any) hashed.
+pub(crate) struct Invitee<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub roles: &'a [String],
+}
 
-    /// Adds a staff member with their roles and, when no password was given, mails them a link
-    /// to set one; in the caller's transaction.
-    async fn invite_staff(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        tenant: &TenantContext,
-        invitee: Invitee<'_>,
-        grantor: &Grantor,
-        origin: &RequestOrigin,
-    ) -> Result<Account, IdentityError> {
-        let actor = grantor.actor();
-        let user =
-            store::insert_user(conn, UserKind::Staff, invitee.email, invitee.name, invitee.password_hash, &actor)
-                .await?;
-        assign(conn, user.id, invitee.roles, grantor).await?;
-        store::audit(
-            conn,
-            &actor,
-            "staff.invited",
-            Some(format!("user:{}", user.id)),
-            origin.ip.as_deref(),
-            serde_json::json!({ "roles": invitee.roles }),
-        )
+/// Adds a staff member with their roles and, when no password was given, mails them a link to
+/// set one.
+pub(crate) async fn invite_staff(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    invitee: Invitee<'_>,
+    grantor: &Grantor,
+) -> Result<Account, IdentityError> {
+    let stamp = tx.stamp();
+    let user =
+        store::insert_user(tx.conn(), UserKind::Staff, invitee.email, invitee.name, invitee.password_hash, &stamp)
+            .await?;
+    assign(tx.conn(), user.id, invitee.roles, grantor).await?;
+    let details = serde_json::json!({ "roles": invitee.roles });
+    tx.audit("staff.invited", Some(format!("user:{}", user.id)), details).await?;
+    if user.password_hash.is_none() {
+        crate::login::password::send_link(m, tx, &user, "reset_password").await?;
+    }
+    Ok(user.into_account(invitee.roles.to_vec()))
+}
+
+/// What is wrong with the owner a new shop names, field by field.
+pub(crate) fn check_shop_owner(owner: &ShopOwner) -> Vec<FieldError> {
+    let mut errors = match parse_email(&owner.email) {
+        Err(IdentityError::Common(agora_kernel::CommonError::Invalid(errors))) => errors,
+        _ => Vec::new(),
+    };
+    if owner.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        errors.push(FieldError::new("name", "at most 200 characters"));
+    }
+    errors
+}
+
+/// Makes `owner` the owner of the new shop, invited to set their password. A staff account with
+/// that email already there means an earlier run did it.
+pub(crate) async fn appoint_owner(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    owner: &ShopOwner,
+) -> Result<(), IdentityError> {
+    let email = parse_email(&owner.email)?;
+    if store::user_by_email(tx.conn(), UserKind::Staff, &email).await?.is_some() {
+        return Ok(());
+    }
+    let name = owner.name.clone().unwrap_or_default();
+    let invitee = Invitee { email: &email, name: &name, password_hash: None, roles: &["owner".to_string()] };
+    invite_staff(m, tx, invitee, &Grantor::System("provisioning")).await?;
+    Ok(())
+}
+
+/// A fresh link for staff member `email`, who has no password yet, to set one; `None` when the
+/// account already has a password.
+pub(crate) async fn invitation_link(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    email: &str,
+) -> Result<Option<String>, IdentityError> {
+    let user = store::user_by_email(tx.conn(), UserKind::Staff, email)
+        .await?
+        .ok_or(IdentityError::NotFound("staff member"))?;
+    if user.password_hash.is_some() {
+        return Ok(None);
+    }
+    let link = crate::login::password::new_link(m, tx, &user, "reset_password").await?;
+    tx.audit("staff.invitation_link_issued", Some(format!("user:{}", user.id)), serde_json::json!({})).await?;
+    Ok(Some(link.url))
+}
+
+/// The shop's staff, oldest first.
+pub(crate) async fn list_staff(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+) -> Result<Page<Account>, IdentityError> {
+    let query = users::table
+        .filter(users::kind.eq("staff"))
+        .filter(users::deleted_at.is_null())
+        .select(store::UserRow::as_select())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    let rows: Vec<store::UserRow> = page.apply(query, users::created_at, users::id).load(conn).await?;
+    let mut accounts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let roles = store::role_keys(conn, row.id).await?;
+        accounts.push(row.into_account(roles));
+    }
+    Ok(page.page(accounts, |a| (a.created_at, a.id)))
+}
+
+/// Disables a staff member: every session and token ends at once. Only an owner may disable an
+/// owner.
+pub(crate) async fn disable_staff(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    grantor: &Grantor,
+) -> Result<Account, IdentityError> {
+    let (stamp, tenant_id) = (tx.stamp(), tx.tenant().id);
+    let conn = tx.conn();
+    let found = store::user_by_id(conn, user).await?.filter(|u| u.kind() == UserKind::Staff);
+    if found.is_none() {
+        return Err(IdentityError::NotFound("staff member"));
+    }
+    if store::is_active_owner(conn, user).await? && !grantor.may_touch_owners(conn).await? {
+        return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
+    }
+    let owners_before = active_owners(conn).await?;
+    diesel::update(users::table.filter(users::id.eq(user)))
+        .set((users::disabled_at.eq(diesel::dsl::now), agora_kernel::stamp_change!(stamp, users)))
+        .execute(conn)
         .await?;
-        if user.password_hash.is_none() {
-            self.send_link(conn, tenant, &user, "reset_password", origin).await?;
-        }
-        Ok(user.into_account(invitee.roles.to_vec()))
-    }
+    ensure_an_owner_remains(conn, owners_before).await?;
+    crate::sessions::end_all_sessions(m, conn, tenant_id, user).await?;
+    tx.audit("staff.disabled", Some(format!("user:{user}")), serde_json::json!({})).await?;
+    let row = store::user_by_id(tx.conn(), user).await?.ok_or(IdentityError::NotFound("staff member"))?;
+    let roles = store::role_keys(tx.conn(), user).await?;
+    Ok(row.into_account(roles))
+}
 
-    /// What is wrong with the owner a new shop names, field by field.
-    pub fn check_shop_owner(owner: &ShopOwner) -> Vec<FieldError> {
-        let mut errors = match parse_email(&owner.email) {
-            Err(IdentityError::Common(agora_kernel::CommonError::Invalid(errors))) => errors,
-            _ => Vec::new(),
+/// Replaces a staff member's roles. Only an owner may change an owner's roles or make someone an
+/// owner.
+pub(crate) async fn assign_roles(
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    keys: Vec<String>,
+    grantor: &Grantor,
+) -> Result<Account, IdentityError> {
+    let conn = tx.conn();
+    let row = store::user_by_id(conn, user)
+        .await?
+        .filter(|u| u.kind() == UserKind::Staff)
+        .ok_or(IdentityError::NotFound("staff member"))?;
+    // Decided on the roles as they were: the caller may be the one changing.
+    let touches_owner = keys.iter().any(|k| k == roles::OWNER) || store::is_active_owner(conn, user).await?;
+    let may_touch_owners = grantor.may_touch_owners(conn).await?;
+    let owners_before = active_owners(conn).await?;
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
+    // Permissions one does not hold are refused first (`cannot-grant`); then owners.
+    assign(conn, user, &keys, grantor).await?;
+    if touches_owner && !may_touch_owners {
+        return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
+    }
+    ensure_an_owner_remains(conn, owners_before).await?;
+    tx.audit("roles.assigned", Some(format!("user:{user}")), serde_json::json!({ "roles": keys })).await?;
+    let roles = store::role_keys(tx.conn(), user).await?;
+    Ok(row.into_account(roles))
+}
+
+/// Built-in roles, then the shop's own.
+pub(crate) async fn list_roles(conn: &mut AsyncPgConnection) -> Result<Vec<Role>, IdentityError> {
+    let rows: Vec<(uuid::Uuid, String, String, bool)> = roles_t::table
+        .order((roles_t::builtin.desc(), roles_t::created_at, roles_t::key))
+        .select((roles_t::id, roles_t::key, roles_t::name, roles_t::builtin))
+        .load(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, key, name, builtin) in rows {
+        let permissions = match built_in(&key).filter(|_| builtin) {
+            Some(role) => role.permissions.iter().map(|p| p.to_string()).collect(),
+            None => {
+                role_permissions::table
+                    .filter(role_permissions::role_id.eq(id))
+                    .order(role_permissions::permission)
+                    .select(role_permissions::permission)
+                    .load(conn)
+                    .await?
+            }
         };
-        if owner.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-            errors.push(FieldError::new("name", "at most 200 characters"));
+        out.push(Role { key, name, builtin, permissions });
+    }
+    Ok(out)
+}
+
+/// What is wrong with a custom role before anything is written; its permissions must all be
+/// the grantor's own.
+pub(crate) fn check_new_role(role: &NewRole, grantor: &Grantor) -> Result<(), IdentityError> {
+    let valid_key = role.key.len() >= 2
+        && role.key.len() <= 63
+        && role.key.starts_with(|c: char| c.is_ascii_lowercase())
+        && role.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid_key {
+        return Err(IdentityError::field("key", "2–63 lowercase letters, digits or _, starting with a letter"));
+    }
+    if role.name.trim().is_empty() || role.name.chars().count() > 100 {
+        return Err(IdentityError::field("name", "1 to 100 characters"));
+    }
+    check_permissions("permissions", &role.permissions)?;
+    grantor.check(&role.permissions.iter().cloned().collect())
+}
+
+/// Creates a custom role (checked by [`check_new_role`]).
+pub(crate) async fn create_role(tx: &mut TenantTx<'_>, role: NewRole) -> Result<Role, IdentityError> {
+    let stamp = tx.stamp();
+    let conn = tx.conn();
+    let exists: i64 = roles_t::table.filter(roles_t::key.eq(&role.key)).count().get_result(conn).await?;
+    if exists > 0 || built_in(&role.key).is_some() {
+        return Err(IdentityError::field("key", "a role with this key exists"));
+    }
+    let id = new_id();
+    diesel::insert_into(roles_t::table)
+        .values((
+            roles_t::id.eq(id),
+            roles_t::key.eq(&role.key),
+            roles_t::name.eq(role.name.trim()),
+            agora_kernel::stamp_new!(stamp, roles_t),
+        ))
+        .execute(conn)
+        .await?;
+    let mut permissions = role.permissions.clone();
+    permissions.sort();
+    permissions.dedup();
+    for p in &permissions {
+        diesel::insert_into(role_permissions::table)
+            .values((role_permissions::role_id.eq(id), role_permissions::permission.eq(p)))
+            .execute(conn)
+            .await?;
+    }
+    let details = serde_json::json!({ "permissions": permissions });
+    tx.audit("role.created", Some(format!("role:{}", role.key)), details).await?;
+    Ok(Role { key: role.key, name: role.name.trim().to_string(), builtin: false, permissions })
+}
+
+/// Deletes a custom role (staff holding it lose its permissions at once).
+pub(crate) async fn delete_role(tx: &mut TenantTx<'_>, key: &str) -> Result<(), IdentityError> {
+    let row: Option<(uuid::Uuid, bool)> = roles_t::table
+        .filter(roles_t::key.eq(key))
+        .select((roles_t::id, roles_t::builtin))
+        .first(tx.conn())
+        .await
+        .optional()?;
+    match row {
+        None => Err(IdentityError::NotFound("role")),
+        Some((_, true)) => Err(IdentityError::BuiltInRole),
+        Some((id, false)) => {
+            diesel::delete(roles_t::table.filter(roles_t::id.eq(id))).execute(tx.conn()).await?;
+            tx.audit("role.deleted", Some(format!("role:{key}")), serde_json::json!({})).await?;
+            Ok(())
         }
-        errors
     }
+}
 
-    /// Makes `owner` the owner of the new shop `tenant` and mails them a link (under the shop's
-    /// configured address) to set their password; in the caller's transaction. A staff account
-    /// with that email already there means an earlier run did it.
-    pub async fn appoint_shop_owner(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        tenant: &TenantContext,
-        owner: &ShopOwner,
-    ) -> Result<(), IdentityError> {
-        let email = parse_email(&owner.email)?;
-        if store::user_by_email(conn, UserKind::Staff, &email).await?.is_some() {
-            return Ok(());
+/// What is wrong with an API key before anything is written; its scopes must all be the
+/// grantor's own.
+pub(crate) fn check_new_api_key(new: &NewApiKey, grantor: &Grantor) -> Result<(), IdentityError> {
+    if new.name.trim().is_empty() || new.name.chars().count() > 100 {
+        return Err(IdentityError::field("name", "1 to 100 characters"));
+    }
+    check_permissions("scopes", &new.scopes)?;
+    grantor.check(&new.scopes.iter().cloned().collect())
+}
+
+/// Creates an API key (checked by [`check_new_api_key`]); the answer is the only time the key
+/// is shown.
+pub(crate) async fn create_api_key(tx: &mut TenantTx<'_>, new: NewApiKey) -> Result<ApiKey, IdentityError> {
+    let prefix = hex::encode(tokens::random_token(9).as_bytes().get(..6).unwrap_or_default());
+    let key = format!("{API_KEY_PREFIX}{prefix}_{}", tokens::random_token(32));
+    let stamp = tx.stamp();
+    let id = new_id();
+    let created_at: DateTime<Utc> = diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::id.eq(id),
+            api_keys::name.eq(new.name.trim()),
+            api_keys::prefix.eq(&prefix),
+            api_keys::key_hash.eq(tokens::digest(&key)),
+            api_keys::scopes.eq(&new.scopes),
+            agora_kernel::stamp_new!(stamp, api_keys),
+        ))
+        .returning(api_keys::created_at)
+        .get_result(tx.conn())
+        .await?;
+    tx.audit("api_key.created", Some(format!("api_key:{id}")), serde_json::json!({ "scopes": new.scopes })).await?;
+    Ok(ApiKey {
+        id,
+        name: new.name.trim().to_string(),
+        prefix: format!("{API_KEY_PREFIX}{prefix}"),
+        scopes: new.scopes,
+        last_used_at: None,
+        revoked: false,
+        created_at,
+        key: Some(key),
+    })
+}
+
+/// The shop's API keys, oldest first (without the keys themselves).
+pub(crate) async fn list_api_keys(conn: &mut AsyncPgConnection) -> Result<Vec<ApiKey>, IdentityError> {
+    let rows: Vec<ApiKeyRow> = api_keys::table
+        .order((api_keys::created_at, api_keys::id))
+        .select((
+            api_keys::id,
+            api_keys::name,
+            api_keys::prefix,
+            api_keys::scopes,
+            api_keys::last_used_at,
+            api_keys::revoked_at,
+            api_keys::created_at,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, prefix, scopes, last_used_at, revoked_at, created_at)| ApiKey {
+            id,
+            name,
+            prefix: format!("{API_KEY_PREFIX}{prefix}"),
+            scopes,
+            last_used_at,
+            revoked: revoked_at.is_some(),
+            created_at,
+            key: None,
+        })
+        .collect())
+}
+
+/// Revokes an API key; it stops working at once.
+pub(crate) async fn revoke_api_key(tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<(), IdentityError> {
+    let stamp = tx.stamp();
+    let n = diesel::update(api_keys::table.filter(api_keys::id.eq(id)).filter(api_keys::revoked_at.is_null()))
+        .set((api_keys::revoked_at.eq(diesel::dsl::now), agora_kernel::stamp_change!(stamp, api_keys)))
+        .execute(tx.conn())
+        .await?;
+    if n == 0 {
+        return Err(IdentityError::NotFound("API key"));
+    }
+    tx.audit("api_key.revoked", Some(format!("api_key:{id}")), serde_json::json!({})).await?;
+    Ok(())
+}
+
+/// The shop's security events, newest first.
+pub(crate) async fn audit_log(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+    filter: AuditFilter,
+) -> Result<Page<AuditEntry>, IdentityError> {
+    let mut query = audit_log::table.select(AuditEntry::as_select()).limit(page.fetch_limit()).into_boxed();
+    match filter.action.as_deref() {
+        Some(family) if family.ends_with('.') => {
+            let pattern = format!("{}%", family.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            query = query.filter(audit_log::action.like(pattern));
         }
-        let name = owner.name.clone().unwrap_or_default();
-        let invitee = Invitee { email: &email, name: &name, password_hash: None, roles: &["owner".to_string()] };
-        let origin = RequestOrigin::default();
-        self.invite_staff(conn, tenant, invitee, &Grantor::System("provisioning"), &origin).await?;
-        Ok(())
+        Some(action) => query = query.filter(audit_log::action.eq(action.to_string())),
+        None => {}
     }
-
-    /// A fresh link for staff member `email`, who has no password yet, to set one; for the
-    /// operator's terminal (`agora tenant create`, `agora staff create`) when there is no SMTP
-    /// server to mail it: the mailbox never shows such links, so this is how the person gets
-    /// one. `None` when the account already has a password (it uses "forgot password").
-    pub async fn invitation_link(&self, tenant: &TenantContext, email: &str) -> Result<Option<String>, IdentityError> {
-        let email = parse_email(email)?;
-        let (this, context) = (self.clone(), tenant.clone());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let user = store::user_by_email(conn, UserKind::Staff, &email)
-                    .await?
-                    .ok_or(IdentityError::NotFound("staff member"))?;
-                if user.password_hash.is_some() {
-                    return Ok(None);
-                }
-                let link = this.new_link(conn, &context, &user, "reset_password").await?;
-                store::audit(
-                    conn,
-                    &Actor::System("cli"),
-                    "staff.invitation_link_issued",
-                    Some(format!("user:{}", user.id)),
-                    None,
-                    serde_json::json!({}),
-                )
-                .await?;
-                Ok(Some(link.url))
-            })
-            .await
+    if let Some(actor) = filter.actor {
+        query = query.filter(audit_log::actor.eq(actor));
     }
-
-    /// The shop's staff, oldest first.
-    pub async fn list_staff(
-        &self,
-        tenant: &TenantContext,
-        page: &Keyset<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<Page<Account>, IdentityError> {
-        let page = page.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let query = users::table
-                    .filter(users::kind.eq("staff"))
-                    .filter(users::deleted_at.is_null())
-                    .select(store::UserRow::as_select())
-                    .limit(page.fetch_limit())
-                    .into_boxed();
-                let rows: Vec<store::UserRow> = page.apply(query, users::created_at, users::id).load(conn).await?;
-                let mut accounts = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let roles = store::role_keys(conn, row.id).await?;
-                    accounts.push(row.into_account(roles));
-                }
-                Ok(page.page(accounts, |a| (a.created_at, a.id)))
-            })
-            .await
+    if let Some(subject) = filter.subject {
+        query = query.filter(audit_log::subject.eq(subject));
     }
-
-    /// Disables a staff member: every session and token ends at once. Only an owner may disable
-    /// an owner.
-    pub async fn disable_staff(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        grantor: &Grantor,
-    ) -> Result<Account, IdentityError> {
-        let (actor, grantor, this, tenant_id) = (grantor.actor(), grantor.clone(), self.clone(), tenant.id);
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let found = store::user_by_id(conn, user).await?.filter(|u| u.kind() == UserKind::Staff);
-                if found.is_none() {
-                    return Err(IdentityError::NotFound("staff member"));
-                }
-                if store::is_active_owner(conn, user).await? && !grantor.may_touch_owners(conn).await? {
-                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
-                }
-                let owners_before = active_owners(conn).await?;
-                diesel::update(users::table.filter(users::id.eq(user)))
-                    .set((
-                        users::disabled_at.eq(diesel::dsl::now),
-                        users::modified_at.eq(diesel::dsl::now),
-                        users::modified_by.eq(actor.audit_name()),
-                        users::version.eq(users::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                ensure_an_owner_remains(conn, owners_before).await?;
-                this.end_all_sessions(conn, tenant_id, user).await?;
-                store::audit(conn, &actor, "staff.disabled", Some(format!("user:{user}")), None, serde_json::json!({}))
-                    .await?;
-                let row = store::user_by_id(conn, user).await?.ok_or(IdentityError::NotFound("staff member"))?;
-                let roles = store::role_keys(conn, user).await?;
-                Ok(row.into_account(roles))
-            })
-            .await
+    if let Some(since) = filter.since {
+        query = query.filter(audit_log::occurred_at.ge(since));
     }
-
-    /// Replaces a staff member's roles. Only an owner may change an owner's roles or make someone
-    /// an owner.
-    pub async fn assign_roles(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        keys: Vec<String>,
-        grantor: &Grantor,
-    ) -> Result<Account, IdentityError> {
-        let (grantor, actor) = (grantor.clone(), grantor.actor());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let row = store::user_by_id(conn, user)
-                    .await?
-                    .filter(|u| u.kind() == UserKind::Staff)
-                    .ok_or(IdentityError::NotFound("staff member"))?;
-                // Decided on the roles as they were: the caller may be the one changing.
-                let touches_owner =
-                    keys.iter().any(|k| k == roles::OWNER) || store::is_active_owner(conn, user).await?;
-                let may_touch_owners = grantor.may_touch_owners(conn).await?;
-                let owners_before = active_owners(conn).await?;
-                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(conn).await?;
-                // Permissions one does not hold are refused first (`cannot-grant`); then owners.
-                assign(conn, user, &keys, &grantor).await?;
-                if touches_owner && !may_touch_owners {
-                    return Err(IdentityError::OwnerOnly(OWNERS_ONLY));
-                }
-                ensure_an_owner_remains(conn, owners_before).await?;
-                store::audit(
-                    conn,
-                    &actor,
-                    "roles.assigned",
-                    Some(format!("user:{user}")),
-                    None,
-                    serde_json::json!({ "roles": keys }),
-                )
-                .await?;
-                let roles = store::role_keys(conn, user).await?;
-                Ok(row.into_account(roles))
-            })
-            .await
+    if let Some(until) = filter.until {
+        query = query.filter(audit_log::occurred_at.lt(until));
     }
-
-    /// Built-in roles, then the shop's own.
-    pub async fn roles(&self, tenant: &TenantContext) -> Result<Vec<Role>, IdentityError> {
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let rows: Vec<(uuid::Uuid, String, String, bool)> = roles_t::table
-                    .order((roles_t::builtin.desc(), roles_t::created_at, roles_t::key))
-                    .select((roles_t::id, roles_t::key, roles_t::name, roles_t::builtin))
-                    .load(conn)
-                    .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for (id, key, name, builtin) in rows {
-                    let permissions = match built_in(&key).filter(|_| builtin) {
-                        Some(role) => role.permissions.iter().map(|p| p.to_string()).collect(),
-                        None => {
-                            role_permissions::table
-                                .filter(role_permissions::role_id.eq(id))
-                                .order(role_permissions::permission)
-                                .select(role_permissions::permission)
-                                .load(conn)
-                                .await?
-                        }
-                    };
-                    out.push(Role { key, name, builtin, permissions });
-                }
-                Ok(out)
-            })
-            .await
-    }
-
-    pub async fn create_role(
-        &self,
-        tenant: &TenantContext,
-        role: NewRole,
-        grantor: &Grantor,
-    ) -> Result<Role, IdentityError> {
-        let valid_key = role.key.len() >= 2
-            && role.key.len() <= 63
-            && role.key.starts_with(|c: char| c.is_ascii_lowercase())
-            && role.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !valid_key {
-            return Err(IdentityError::field("key", "2–63 lowercase letters, digits or _, starting with a letter"));
-        }
-        if role.name.trim().is_empty() || role.name.chars().count() > 100 {
-            return Err(IdentityError::field("name", "1 to 100 characters"));
-        }
-        check_permissions("permissions", &role.permissions)?;
-        grantor.check(&role.permissions.iter().cloned().collect())?;
-        let actor = grantor.actor();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let exists: i64 = roles_t::table.filter(roles_t::key.eq(&role.key)).count().get_result(conn).await?;
-                if exists > 0 || built_in(&role.key).is_some() {
-                    return Err(IdentityError::field("key", "a role with this key exists"));
-                }
-                let id = new_id();
-                let who = actor.audit_name();
-                diesel::insert_into(roles_t::table)
-                    .values((
-                        roles_t::id.eq(id),
-                        roles_t::key.eq(&role.key),
-                        roles_t::name.eq(role.name.trim()),
-                        roles_t::created_by.eq(&who),
-                        roles_t::modified_by.eq(&who),
-                    ))
-                    .execute(conn)
-                    .await?;
-                let mut permissions = role.permissions.clone();
-                permissions.sort();
-                permissions.dedup();
-                for p in &permissions {
-                    diesel::insert_into(role_permissions::table)
-                        .values((role_permissions::role_id.eq(id), role_permissions::permission.eq(p)))
-                        .execute(conn)
-                        .await?;
-                }
-                store::audit(
-                    conn,
-                    &actor,
-                    "role.created",
-                    Some(format!("role:{}", role.key)),
-                    None,
-                    serde_json::json!({ "permissions": permissions }),
-                )
-                .await?;
-                Ok(Role { key: role.key, name: role.name.trim().to_string(), builtin: false, permissions })
-            })
-            .await
-    }
-
-    /// Deletes a custom role (staff holding it lose its permissions at once).
-    pub async fn delete_role(&self, tenant: &TenantContext, key: &str, actor: &Actor) -> Result<(), IdentityError> {
-        let (key, actor) = (key.to_string(), actor.clone());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<(uuid::Uuid, bool)> = roles_t::table
-                    .filter(roles_t::key.eq(&key))
-                    .select((roles_t::id, roles_t::builtin))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                match row {
-                    None => Err(IdentityError::NotFound("role")),
-                    Some((_, true)) => Err(IdentityError::BuiltInRole),
-                    Some((id, false)) => {
-                        diesel::delete(roles_t::table.filter(roles_t::id.eq(id))).execute(conn).await?;
-                        store::audit(
-                            conn,
-                            &actor,
-                            "role.deleted",
-                            Some(format!("role:{key}")),
-                            None,
-                            serde_json::json!({}),
-                        )
-                        .await?;
-                        Ok(())
-                    }
-                }
-            })
-            .await
-    }
-
-    /// Creates an API key; the response is the only time the key is shown.
-    pub async fn create_api_key(
-        &self,
-        tenant: &TenantContext,
-        new: NewApiKey,
-        grantor: &Grantor,
-    ) -> Result<ApiKey, IdentityError> {
-        if new.name.trim().is_empty() || new.name.chars().count() > 100 {
-            return Err(IdentityError::field("name", "1 to 100 characters"));
-        }
-        check_permissions("scopes", &new.scopes)?;
-        grantor.check(&new.scopes.iter().cloned().collect())?;
-        let prefix = hex::encode(tokens::random_token(9).as_bytes().get(..6).unwrap_or_default());
-        let key = format!("{API_KEY_PREFIX}{prefix}_{}", tokens::random_token(32));
-        let actor = grantor.actor();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let who = actor.audit_name();
-                let id = new_id();
-                let created_at: DateTime<Utc> = diesel::insert_into(api_keys::table)
-                    .values((
-                        api_keys::id.eq(id),
-                        api_keys::name.eq(new.name.trim()),
-                        api_keys::prefix.eq(&prefix),
-                        api_keys::key_hash.eq(tokens::digest(&key)),
-                        api_keys::scopes.eq(&new.scopes),
-                        api_keys::created_by.eq(&who),
-                        api_keys::modified_by.eq(&who),
-                    ))
-                    .returning(api_keys::created_at)
-                    .get_result(conn)
-                    .await?;
-                store::audit(
-                    conn,
-                    &actor,
-                    "api_key.created",
-                    Some(format!("api_key:{id}")),
-                    None,
-                    serde_json::json!({ "scopes": new.scopes }),
-                )
-                .await?;
-                Ok(ApiKey {
-                    id,
-                    name: new.name.trim().to_string(),
-                    prefix: format!("{API_KEY_PREFIX}{prefix}"),
-                    scopes: new.scopes,
-                    last_used_at: None,
-                    revoked: false,
-                    created_at,
-                    key: Some(key),
-                })
-            })
-            .await
-    }
-
-    pub async fn api_keys(&self, tenant: &TenantContext) -> Result<Vec<ApiKey>, IdentityError> {
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let rows: Vec<ApiKeyRow> = api_keys::table
-                    .order((api_keys::created_at, api_keys::id))
-                    .select((
-                        api_keys::id,
-                        api_keys::name,
-                        api_keys::prefix,
-                        api_keys::scopes,
-                        api_keys::last_used_at,
-                        api_keys::revoked_at,
-                        api_keys::created_at,
-                    ))
-                    .load(conn)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, name, prefix, scopes, last_used_at, revoked_at, created_at)| ApiKey {
-                        id,
-                        name,
-                        prefix: format!("{API_KEY_PREFIX}{prefix}"),
-                        scopes,
-                        last_used_at,
-                        revoked: revoked_at.is_some(),
-                        created_at,
-                        key: None,
-                    })
-                    .collect())
-            })
-            .await
-    }
-
-    pub async fn revoke_api_key(
-        &self,
-        tenant: &TenantContext,
-        id: uuid::Uuid,
-        actor: &Actor,
-    ) -> Result<(), IdentityError> {
-        let actor = actor.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let n =
-                    diesel::update(api_keys::table.filter(api_keys::id.eq(id)).filter(api_keys::revoked_at.is_null()))
-                        .set((
-                            api_keys::revoked_at.eq(diesel::dsl::now),
-                            api_keys::modified_by.eq(actor.audit_name()),
-                            api_keys::version.eq(api_keys::version + 1),
-                        ))
-                        .execute(conn)
-                        .await?;
-                if n == 0 {
-                    return Err(IdentityError::NotFound("API key"));
-                }
-                store::audit(
-                    conn,
-                    &actor,
-                    "api_key.revoked",
-                    Some(format!("api_key:{id}")),
-                    None,
-                    serde_json::json!({}),
-                )
-                .await?;
-                Ok(())
-            })
-            .await
-    }
-
-    /// The shop's security events, newest first.
-    pub async fn audit_log(
-        &self,
-        tenant: &TenantContext,
-        page: &Keyset<chrono::DateTime<chrono::Utc>>,
-        filter: AuditFilter,
-    ) -> Result<Page<AuditEntry>, IdentityError> {
-        let page = page.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let mut query = audit_log::table.select(AuditEntry::as_select()).limit(page.fetch_limit()).into_boxed();
-                match filter.action.as_deref() {
-                    Some(family) if family.ends_with('.') => {
-                        let pattern =
-                            format!("{}%", family.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-                        query = query.filter(audit_log::action.like(pattern));
-                    }
-                    Some(action) => query = query.filter(audit_log::action.eq(action.to_string())),
-                    None => {}
-                }
-                if let Some(actor) = filter.actor {
-                    query = query.filter(audit_log::actor.eq(actor));
-                }
-                if let Some(subject) = filter.subject {
-                    query = query.filter(audit_log::subject.eq(subject));
-                }
-                if let Some(since) = filter.since {
-                    query = query.filter(audit_log::occurred_at.ge(since));
-                }
-                if let Some(until) = filter.until {
-                    query = query.filter(audit_log::occurred_at.lt(until));
-                }
-                let entries: Vec<AuditEntry> =
-                    page.apply(query, audit_log::occurred_at, audit_log::id).load(conn).await?;
-                Ok(page.page(entries, |e| (e.occurred_at, e.id)))
-            })
-            .await
-    }
+    let entries: Vec<AuditEntry> = page.apply(query, audit_log::occurred_at, audit_log::id).load(conn).await?;
+    Ok(page.page(entries, |e| (e.occurred_at, e.id)))
 }
 
 /// Active owners of the shop. A change that takes the count from some to none is refused

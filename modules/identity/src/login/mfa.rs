@@ -6,17 +6,18 @@
 //! logout and MFA enrolment answers 403 `mfa-enrolment-required` (see `middleware::authenticate`).
 
 use crate::login::mfa_store::{recovery_digest, ChallengeRealm, Holder, CHALLENGE_TTL_SECS};
+use crate::login::throttle::code_rules;
 use crate::login::totp::{base32, matching_step, now_step, percent_encode, SECRET_BYTES};
 use crate::schema::{identity_policy, mfa_totp};
+use crate::sessions::store::Device;
 use crate::sessions::{Client, Grant};
 use crate::store::{self, UserRow};
-use crate::{tokens, IdentityError, IdentityModule, RequestOrigin, UserKind};
+use crate::{tokens, IdentityError, IdentityModule, UserKind};
 use agora_kernel::throttle::{self, Rule, ThrottleScope};
-use agora_kernel::{Actor, TenantContext};
+use agora_kernel::{Actor, TenantTx};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -142,185 +143,183 @@ pub(crate) enum Removal {
 // The flows below serve shop accounts and platform operators alike (see `mfa_store`); they run
 // in the caller's transaction and answer wrong codes with an outcome rather than an error, so the
 // throttle count they record is committed.
-impl IdentityModule {
-    /// Where `holder`'s codes are counted (their shop, or the platform for operators) and how.
-    fn code_throttle(&self, holder: Holder) -> (ThrottleScope, Vec<Rule>) {
-        match holder {
-            Holder::Account { tenant, user } => (ThrottleScope::Shop(tenant), self.code_rules(format!("mfa:{user}"))),
-            Holder::Operator(id) => (ThrottleScope::Platform, self.code_rules(format!("mfa:operator:{id}"))),
+/// Where `holder`'s codes are counted (their shop, or the platform for operators) and how.
+pub(crate) fn code_throttle(m: &IdentityModule, holder: Holder) -> (ThrottleScope, Vec<Rule>) {
+    match holder {
+        Holder::Account { tenant, user } => {
+            (ThrottleScope::Shop(tenant), code_rules(m.settings(), format!("mfa:{user}")))
+        }
+        Holder::Operator(id) => (ThrottleScope::Platform, code_rules(m.settings(), format!("mfa:operator:{id}"))),
+    }
+}
+
+/// The seed, sealed again under the current key first when it is not yet (and whether it was).
+pub(crate) async fn seed_resealed(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    stored: &[u8],
+) -> Result<(Vec<u8>, bool), IdentityError> {
+    let (seed, stale) = holder.open_seed(&m.inner.sealer, stored)?;
+    if stale {
+        holder.store_seed(conn, &holder.seal_seed(&m.inner.sealer, &seed)?).await?;
+    }
+    Ok((seed, stale))
+}
+
+/// Seals every authenticator seed of the shop under the current key (after a key rotation,
+/// or for seeds stored before sealing began); returns how many it rewrote.
+pub(crate) async fn reseal_seeds(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
+) -> Result<usize, IdentityError> {
+    let rows: Vec<(uuid::Uuid, Vec<u8>)> =
+        mfa_totp::table.select((mfa_totp::user_id, mfa_totp::secret)).for_update().load(conn).await?;
+    let mut rewritten = 0;
+    for (user, stored) in rows {
+        if seed_resealed(m, conn, Holder::Account { tenant, user }, &stored).await?.1 {
+            rewritten += 1;
         }
     }
+    Ok(rewritten)
+}
 
-    /// The seed, sealed again under the current key first when it is not yet (and whether it was).
-    pub(crate) async fn seed_resealed(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        stored: &[u8],
-    ) -> Result<(Vec<u8>, bool), IdentityError> {
-        let (seed, stale) = holder.open_seed(&self.inner.sealer, stored)?;
-        if stale {
-            holder.store_seed(conn, &holder.seal_seed(&self.inner.sealer, &seed)?).await?;
+/// Checks a proof against the holder's active authenticator and consumes it (the code's
+/// step, or the recovery code). `None`: wrong, or MFA is not active.
+pub(crate) async fn consume_proof(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    proof: &Proof,
+) -> Result<Option<&'static str>, IdentityError> {
+    let Some(authenticator) = holder.authenticator(conn, true).await? else { return Ok(None) };
+    match proof {
+        Proof::Code(code) => {
+            let (seed, _) = seed_resealed(m, conn, holder, &authenticator.sealed).await?;
+            let Some(step) = matching_step(&seed, code, now_step(), authenticator.last_step) else {
+                return Ok(None);
+            };
+            holder.record_step(conn, step).await?;
+            Ok(Some("totp"))
         }
-        Ok((seed, stale))
-    }
-
-    /// Seals every authenticator seed of the shop under the current key (after a key rotation,
-    /// or for seeds stored before sealing began); returns how many it rewrote.
-    pub(crate) async fn reseal_seeds(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: uuid::Uuid,
-    ) -> Result<usize, IdentityError> {
-        let rows: Vec<(uuid::Uuid, Vec<u8>)> =
-            mfa_totp::table.select((mfa_totp::user_id, mfa_totp::secret)).for_update().load(conn).await?;
-        let mut rewritten = 0;
-        for (user, stored) in rows {
-            if self.seed_resealed(conn, Holder::Account { tenant, user }, &stored).await?.1 {
-                rewritten += 1;
-            }
-        }
-        Ok(rewritten)
-    }
-
-    /// Checks a proof against the holder's active authenticator and consumes it (the code's
-    /// step, or the recovery code). `None`: wrong, or MFA is not active.
-    pub(crate) async fn consume_proof(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        proof: &Proof,
-    ) -> Result<Option<&'static str>, IdentityError> {
-        let Some(authenticator) = holder.authenticator(conn, true).await? else { return Ok(None) };
-        match proof {
-            Proof::Code(code) => {
-                let (seed, _) = self.seed_resealed(conn, holder, &authenticator.sealed).await?;
-                let Some(step) = matching_step(&seed, code, now_step(), authenticator.last_step) else {
-                    return Ok(None);
-                };
-                holder.record_step(conn, step).await?;
-                Ok(Some("totp"))
-            }
-            // Recovery codes never need the seed: they still work when it no longer opens.
-            Proof::Recovery(raw) => {
-                Ok(holder.use_recovery_code(conn, &recovery_digest(raw)).await?.then_some("recovery_code"))
-            }
+        // Recovery codes never need the seed: they still work when it no longer opens.
+        Proof::Recovery(raw) => {
+            Ok(holder.use_recovery_code(conn, &recovery_digest(raw)).await?.then_some("recovery_code"))
         }
     }
+}
 
-    /// Inside the password step's transaction: a challenge when the holder has MFA on.
-    pub(crate) async fn challenge_if_enrolled(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        client: Client,
-    ) -> QueryResult<Option<MfaChallenge>> {
-        if !holder.is_active(conn).await? {
-            return Ok(None);
-        }
-        let challenge = holder.open_challenge(conn, client).await?;
-        Ok(Some(MfaChallenge { mfa_required: true, challenge, expires_in: CHALLENGE_TTL_SECS }))
+/// Inside the password step's transaction: a challenge when the holder has MFA on.
+pub(crate) async fn challenge_if_enrolled(
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    client: Client,
+) -> QueryResult<Option<MfaChallenge>> {
+    if !holder.is_active(conn).await? {
+        return Ok(None);
     }
+    let challenge = holder.open_challenge(conn, client).await?;
+    Ok(Some(MfaChallenge { mfa_required: true, challenge, expires_in: CHALLENGE_TTL_SECS }))
+}
 
-    /// The second login step's checks: a live challenge, the holder not throttled, the proof
-    /// right; the challenge is then spent.
-    pub(crate) async fn second_step(
-        &self,
-        conn: &mut AsyncPgConnection,
-        realm: ChallengeRealm,
-        challenge: &str,
-        proof: &Proof,
-    ) -> Result<SecondStep, IdentityError> {
-        let digest = tokens::digest(challenge);
-        let Some((holder, client)) = crate::login::mfa_store::live_challenge(conn, realm, &digest).await? else {
-            return Ok(SecondStep::Rejected(None));
-        };
-        let (scope, rules) = self.code_throttle(holder);
-        let reservation = match throttle::reserve(conn, scope, &rules).await? {
-            Ok(reservation) => reservation,
-            Err(wait) => return Ok(SecondStep::Throttled(wait.retry_after_secs)),
-        };
-        let Some(method) = self.consume_proof(conn, holder, proof).await? else {
-            return Ok(SecondStep::Rejected(Some(holder)));
-        };
-        crate::login::mfa_store::close_challenge(conn, realm, &digest).await?;
-        reservation.succeeded(conn).await?;
-        Ok(SecondStep::Passed { holder, client, method })
-    }
+/// The second login step's checks: a live challenge, the holder not throttled, the proof
+/// right; the challenge is then spent.
+pub(crate) async fn second_step(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    realm: ChallengeRealm,
+    challenge: &str,
+    proof: &Proof,
+) -> Result<SecondStep, IdentityError> {
+    let digest = tokens::digest(challenge);
+    let Some((holder, client)) = crate::login::mfa_store::live_challenge(conn, realm, &digest).await? else {
+        return Ok(SecondStep::Rejected(None));
+    };
+    let (scope, rules) = code_throttle(m, holder);
+    let reservation = match throttle::reserve(conn, scope, &rules).await? {
+        Ok(reservation) => reservation,
+        Err(wait) => return Ok(SecondStep::Throttled(wait.retry_after_secs)),
+    };
+    let Some(method) = consume_proof(m, conn, holder, proof).await? else {
+        return Ok(SecondStep::Rejected(Some(holder)));
+    };
+    crate::login::mfa_store::close_challenge(conn, realm, &digest).await?;
+    reservation.succeeded(conn).await?;
+    Ok(SecondStep::Passed { holder, client, method })
+}
 
-    /// Starts (or restarts) enrolment with a fresh seed; MFA is off until a code confirms it.
-    /// The app lists it as `<label>:<account>` from `issuer`.
-    pub(crate) async fn enrol_authenticator(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        (label, account, issuer): (&str, &str, &str),
-    ) -> Result<MfaEnrolment, IdentityError> {
-        if holder.is_active(conn).await? {
-            return Err(IdentityError::MfaAlreadyEnabled);
-        }
-        let mut seed = vec![0u8; SECRET_BYTES];
-        rand::thread_rng().fill_bytes(&mut seed);
-        holder.enrol(conn, &holder.seal_seed(&self.inner.sealer, &seed)?).await?;
-        let encoded = base32(&seed);
-        let (label, account, issuer) = (percent_encode(label), percent_encode(account), percent_encode(issuer));
-        let otpauth_uri = format!(
-            "otpauth://totp/{label}:{account}?secret={encoded}&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
-        );
-        Ok(MfaEnrolment { secret: encoded, otpauth_uri })
+/// Starts (or restarts) enrolment with a fresh seed; MFA is off until a code confirms it.
+/// The app lists it as `<label>:<account>` from `issuer`.
+pub(crate) async fn enrol_authenticator(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    (label, account, issuer): (&str, &str, &str),
+) -> Result<MfaEnrolment, IdentityError> {
+    if holder.is_active(conn).await? {
+        return Err(IdentityError::MfaAlreadyEnabled);
     }
+    let mut seed = vec![0u8; SECRET_BYTES];
+    rand::thread_rng().fill_bytes(&mut seed);
+    holder.enrol(conn, &holder.seal_seed(&m.inner.sealer, &seed)?).await?;
+    let encoded = base32(&seed);
+    let (label, account, issuer) = (percent_encode(label), percent_encode(account), percent_encode(issuer));
+    let otpauth_uri =
+        format!("otpauth://totp/{label}:{account}?secret={encoded}&issuer={issuer}&algorithm=SHA1&digits=6&period=30");
+    Ok(MfaEnrolment { secret: encoded, otpauth_uri })
+}
 
-    /// Switches the enrolled authenticator on with a first code.
-    pub(crate) async fn activate_authenticator(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        code: &str,
-    ) -> Result<Activation, IdentityError> {
-        let Some(pending) = holder.authenticator(conn, false).await? else {
-            return Err(if holder.is_active(conn).await? {
-                IdentityError::MfaAlreadyEnabled
-            } else {
-                IdentityError::MfaNotEnrolling
-            });
-        };
-        let (scope, rules) = self.code_throttle(holder);
-        let reservation = match throttle::reserve(conn, scope, &rules).await? {
-            Ok(reservation) => reservation,
-            Err(wait) => return Ok(Activation::Throttled(wait.retry_after_secs)),
-        };
-        let (seed, _) = holder.open_seed(&self.inner.sealer, &pending.sealed)?;
-        let Some(step) = matching_step(&seed, code, now_step(), None) else {
-            return Ok(Activation::WrongCode);
-        };
-        let codes = holder.activate(conn, step).await?;
-        reservation.succeeded(conn).await?;
-        Ok(Activation::Activated(codes))
-    }
+/// Switches the enrolled authenticator on with a first code.
+pub(crate) async fn activate_authenticator(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    code: &str,
+) -> Result<Activation, IdentityError> {
+    let Some(pending) = holder.authenticator(conn, false).await? else {
+        return Err(if holder.is_active(conn).await? {
+            IdentityError::MfaAlreadyEnabled
+        } else {
+            IdentityError::MfaNotEnrolling
+        });
+    };
+    let (scope, rules) = code_throttle(m, holder);
+    let reservation = match throttle::reserve(conn, scope, &rules).await? {
+        Ok(reservation) => reservation,
+        Err(wait) => return Ok(Activation::Throttled(wait.retry_after_secs)),
+    };
+    let (seed, _) = holder.open_seed(&m.inner.sealer, &pending.sealed)?;
+    let Some(step) = matching_step(&seed, code, now_step(), None) else {
+        return Ok(Activation::WrongCode);
+    };
+    let codes = holder.activate(conn, step).await?;
+    reservation.succeeded(conn).await?;
+    Ok(Activation::Activated(codes))
+}
 
-    /// Switches the active authenticator off, given a second factor (the caller checked the
-    /// password).
-    pub(crate) async fn remove_authenticator(
-        &self,
-        conn: &mut AsyncPgConnection,
-        holder: Holder,
-        proof: &Proof,
-    ) -> Result<Removal, IdentityError> {
-        if !holder.is_active(conn).await? {
-            return Err(IdentityError::MfaNotEnabled);
-        }
-        let (scope, rules) = self.code_throttle(holder);
-        let reservation = match throttle::reserve(conn, scope, &rules).await? {
-            Ok(reservation) => reservation,
-            Err(wait) => return Ok(Removal::Throttled(wait.retry_after_secs)),
-        };
-        let Some(method) = self.consume_proof(conn, holder, proof).await? else {
-            return Ok(Removal::WrongProof);
-        };
-        holder.remove(conn).await?;
-        reservation.succeeded(conn).await?;
-        Ok(Removal::Removed(method))
+/// Switches the active authenticator off, given a second factor (the caller checked the
+/// password).
+pub(crate) async fn remove_authenticator(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    holder: Holder,
+    proof: &Proof,
+) -> Result<Removal, IdentityError> {
+    if !holder.is_active(conn).await? {
+        return Err(IdentityError::MfaNotEnabled);
     }
+    let (scope, rules) = code_throttle(m, holder);
+    let reservation = match throttle::reserve(conn, scope, &rules).await? {
+        Ok(reservation) => reservation,
+        Err(wait) => return Ok(Removal::Throttled(wait.retry_after_secs)),
+    };
+    let Some(method) = consume_proof(m, conn, holder, proof).await? else {
+        return Ok(Removal::WrongProof);
+    };
+    holder.remove(conn).await?;
+    reservation.succeeded(conn).await?;
+    Ok(Removal::Removed(method))
 }
 
 /// Whether the account has an active authenticator.
@@ -337,224 +336,151 @@ pub(crate) async fn remove_mfa(conn: &mut AsyncPgConnection, tenant: uuid::Uuid,
     Holder::Account { tenant, user }.remove(conn).await
 }
 
-impl IdentityModule {
-    /// Inside the password login's transaction: a challenge when the user has MFA on.
-    pub(crate) async fn mfa_challenge(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: uuid::Uuid,
-        user: &UserRow,
-        client: Client,
-    ) -> QueryResult<Option<MfaChallenge>> {
-        self.challenge_if_enrolled(conn, Holder::Account { tenant, user: user.id }, client).await
-    }
+/// Inside the password login's transaction: a challenge when the user has MFA on.
+pub(crate) async fn mfa_challenge(
+    conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
+    user: &UserRow,
+    client: Client,
+) -> QueryResult<Option<MfaChallenge>> {
+    challenge_if_enrolled(conn, Holder::Account { tenant, user: user.id }, client).await
+}
 
-    /// The second login step: a valid challenge and code (or recovery code) grant the session or
-    /// tokens the password step asked for. Wrong codes count against the account's MFA throttle.
-    pub(crate) async fn complete_mfa_login(
-        &self,
-        tenant: &TenantContext,
-        kind: UserKind,
-        request: MfaLogin,
-        origin: &RequestOrigin,
-    ) -> Result<Grant, IdentityError> {
-        let proof = proof(request.code, request.recovery_code)?;
-        let (this, context, ip, device) = (self.clone(), tenant.clone(), origin.ip.clone(), origin.device());
-        enum Outcome {
-            Granted(Box<Grant>),
-            Throttled(u64),
-            Rejected,
+/// How the second step of a shop login ended.
+pub(crate) enum MfaLoginOutcome {
+    Granted(Box<Grant>),
+    Throttled(u64),
+    Rejected,
+}
+
+/// The second login step of a `kind` account: a valid challenge and code (or recovery code)
+/// grant the session or tokens the password step asked for. Wrong codes count against the
+/// account's MFA throttle (and are committed with the answer `Rejected`).
+pub(crate) async fn complete_login(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    kind: UserKind,
+    request: &MfaLogin,
+    proof: &Proof,
+    device: &Device,
+) -> Result<MfaLoginOutcome, IdentityError> {
+    let tenant = tx.tenant().clone();
+    let realm = ChallengeRealm::Shop(tenant.id);
+    let (user_id, client, method) = match second_step(m, tx.conn(), realm, &request.challenge, proof).await? {
+        SecondStep::Passed { holder: Holder::Account { user, .. }, client, method } => (user, client, method),
+        SecondStep::Throttled(wait) => return Ok(MfaLoginOutcome::Throttled(wait)),
+        SecondStep::Rejected(Some(Holder::Account { user, .. })) => {
+            // The challenge names the account the password step matched.
+            tx.act_as(Actor::User(user));
+            tx.audit("login.mfa_failed", Some(format!("user:{user}")), json!({})).await?;
+            return Ok(MfaLoginOutcome::Rejected);
         }
-        let outcome = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let realm = ChallengeRealm::Shop(context.id);
-                let (user_id, client, method) = match this.second_step(conn, realm, &request.challenge, &proof).await? {
-                    SecondStep::Passed { holder: Holder::Account { user, .. }, client, method } => {
-                        (user, client, method)
-                    }
-                    SecondStep::Throttled(wait) => return Ok(Outcome::Throttled(wait)),
-                    SecondStep::Rejected(Some(Holder::Account { user, .. })) => {
-                        let subject = Some(format!("user:{user}"));
-                        store::audit(conn, &Actor::User(user), "login.mfa_failed", subject, ip.as_deref(), json!({}))
-                            .await?;
-                        return Ok(Outcome::Rejected);
-                    }
-                    SecondStep::Passed { .. } | SecondStep::Rejected(_) => return Ok(Outcome::Rejected),
-                };
-                let Some(user) = store::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
-                else {
-                    return Ok(Outcome::Rejected);
-                };
-                let (actor, subject) = (Actor::User(user_id), Some(format!("user:{user_id}")));
-                if method == "recovery_code" {
-                    store::audit(conn, &actor, "mfa.recovery_code_used", subject.clone(), ip.as_deref(), json!({}))
-                        .await?;
-                }
-                let details = json!({ "kind": kind.as_str(), "mfa": method });
-                store::audit(conn, &actor, "login.succeeded", subject, ip.as_deref(), details).await?;
-                let grant = this.grant(conn, &context, user, client, &device).await?;
-                Ok::<_, IdentityError>(Outcome::Granted(Box::new(grant)))
-            })
-            .await?;
-        match outcome {
-            Outcome::Granted(grant) => Ok(*grant),
-            Outcome::Throttled(retry_after_secs) => Err(IdentityError::Throttled { retry_after_secs }),
-            Outcome::Rejected => Err(IdentityError::MfaFailed),
+        SecondStep::Passed { .. } | SecondStep::Rejected(_) => return Ok(MfaLoginOutcome::Rejected),
+    };
+    let Some(user) = store::user_by_id(tx.conn(), user_id).await?.filter(|u| u.active() && u.kind() == kind) else {
+        return Ok(MfaLoginOutcome::Rejected);
+    };
+    tx.act_as(Actor::User(user_id));
+    let subject = Some(format!("user:{user_id}"));
+    if method == "recovery_code" {
+        tx.audit("mfa.recovery_code_used", subject.clone(), json!({})).await?;
+    }
+    tx.audit("login.succeeded", subject, json!({ "kind": kind.as_str(), "mfa": method })).await?;
+    let grant = crate::sessions::grant(m, tx.conn(), &tenant, user, client, device).await?;
+    Ok(MfaLoginOutcome::Granted(Box::new(grant)))
+}
+
+/// Starts (or restarts) the signed-in `user`'s enrolment with a fresh secret.
+pub(crate) async fn start_enrolment(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+) -> Result<MfaEnrolment, IdentityError> {
+    let tenant = tx.tenant().clone();
+    let conn = tx.conn();
+    let account = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
+    let holder = Holder::Account { tenant: tenant.id, user };
+    enrol_authenticator(m, conn, holder, ("Agora", &account.email, &tenant.slug)).await
+}
+
+/// Switches the signed-in `user`'s MFA on with a first code (audited when it worked).
+pub(crate) async fn activate(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    code: &str,
+) -> Result<Activation, IdentityError> {
+    let holder = Holder::Account { tenant: tx.tenant().id, user };
+    let activation = activate_authenticator(m, tx.conn(), holder, code).await?;
+    if let Activation::Activated(_) = &activation {
+        tx.audit("mfa.enrolled", Some(format!("user:{user}")), json!({ "method": "totp" })).await?;
+    }
+    Ok(activation)
+}
+
+/// Switches the signed-in `user`'s MFA off with a second factor (the caller checked the
+/// password); audited when it worked.
+pub(crate) async fn disable(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    proof: &Proof,
+) -> Result<Removal, IdentityError> {
+    let holder = Holder::Account { tenant: tx.tenant().id, user };
+    let removal = remove_authenticator(m, tx.conn(), holder, proof).await?;
+    if let Removal::Removed(method) = &removal {
+        let subject = Some(format!("user:{user}"));
+        if *method == "recovery_code" {
+            tx.audit("mfa.recovery_code_used", subject.clone(), json!({})).await?;
         }
+        tx.audit("mfa.disabled", subject, json!({ "proof": method })).await?;
     }
+    Ok(removal)
+}
 
-    /// Starts (or restarts) enrolment with a fresh secret; MFA is off until a code confirms it.
-    pub async fn start_mfa_enrolment(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-    ) -> Result<MfaEnrolment, IdentityError> {
-        let (this, context) = (self.clone(), tenant.clone());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let account = store::user_by_id(conn, user).await?.ok_or(IdentityError::Unauthenticated)?;
-                let holder = Holder::Account { tenant: context.id, user };
-                this.enrol_authenticator(conn, holder, ("Agora", &account.email, &context.slug)).await
-            })
-            .await
-    }
+/// The shop's identity policy (defaults when never set).
+pub(crate) async fn security_policy(conn: &mut AsyncPgConnection) -> Result<SecurityPolicy, IdentityError> {
+    let required: Option<bool> =
+        identity_policy::table.select(identity_policy::staff_mfa_required).first(conn).await.optional()?;
+    Ok(SecurityPolicy { staff_mfa_required: required.unwrap_or(false) })
+}
 
-    /// Switches MFA on with a first code from the app and hands out the recovery codes.
-    pub async fn activate_mfa(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        code: &str,
-        ip: Option<String>,
-    ) -> Result<RecoveryCodes, IdentityError> {
-        let code = parse_code("code", code)?;
-        let (this, tenant_id) = (self.clone(), tenant.id);
-        let outcome = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let activation =
-                    this.activate_authenticator(conn, Holder::Account { tenant: tenant_id, user }, &code).await?;
-                if let Activation::Activated(_) = &activation {
-                    let details = json!({ "method": "totp" });
-                    let subject = Some(format!("user:{user}"));
-                    store::audit(conn, &Actor::User(user), "mfa.enrolled", subject, ip.as_deref(), details).await?;
-                }
-                Ok::<_, IdentityError>(activation)
-            })
-            .await?;
-        activation_answer(outcome)
-    }
+/// Replaces the shop's identity policy.
+pub(crate) async fn set_security_policy(
+    tx: &mut TenantTx<'_>,
+    policy: SecurityPolicy,
+) -> Result<SecurityPolicy, IdentityError> {
+    let by = tx.stamp().by;
+    diesel::insert_into(identity_policy::table)
+        .values((
+            identity_policy::staff_mfa_required.eq(policy.staff_mfa_required),
+            identity_policy::modified_by.eq(&by),
+        ))
+        .on_conflict(identity_policy::singleton)
+        .do_update()
+        .set((
+            identity_policy::staff_mfa_required.eq(policy.staff_mfa_required),
+            identity_policy::modified_by.eq(&by),
+            identity_policy::modified_at.eq(diesel::dsl::now),
+            identity_policy::version.eq(identity_policy::version + 1),
+        ))
+        .execute(tx.conn())
+        .await?;
+    let details = serde_json::json!({ "staff_mfa_required": policy.staff_mfa_required });
+    tx.audit("policy.changed", Some("policy:identity".into()), details).await?;
+    Ok(policy)
+}
 
-    /// Switches MFA off, given the password and a current code or an unused recovery code.
-    pub async fn disable_mfa(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        request: MfaDisable,
-        ip: Option<String>,
-    ) -> Result<(), IdentityError> {
-        let proof = proof(request.code, request.recovery_code)?;
-        let stored = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                Ok::<_, IdentityError>(store::user_by_id(conn, user).await?.and_then(|u| u.password_hash))
-            })
-            .await?;
-        if !self.passwords().verify(SecretString::from(request.password), stored).await? {
-            return Err(IdentityError::field("password", "is not your current password"));
-        }
-        let field = proof_field(&proof);
-        let (this, tenant_id) = (self.clone(), tenant.id);
-        let outcome = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let removal =
-                    this.remove_authenticator(conn, Holder::Account { tenant: tenant_id, user }, &proof).await?;
-                if let Removal::Removed(method) = &removal {
-                    let (actor, subject) = (Actor::User(user), Some(format!("user:{user}")));
-                    if *method == "recovery_code" {
-                        store::audit(conn, &actor, "mfa.recovery_code_used", subject.clone(), ip.as_deref(), json!({}))
-                            .await?;
-                    }
-                    store::audit(conn, &actor, "mfa.disabled", subject, ip.as_deref(), json!({ "proof": method }))
-                        .await?;
-                }
-                Ok::<_, IdentityError>(removal)
-            })
-            .await?;
-        removal_answer(outcome, field)
+/// Whether the shop requires MFA of staff and staff member `user` has none yet.
+pub(crate) async fn enrolment_missing(
+    conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
+    user: uuid::Uuid,
+) -> Result<bool, IdentityError> {
+    if !security_policy(conn).await?.staff_mfa_required {
+        return Ok(false);
     }
-
-    /// The shop's identity policy (defaults when never set).
-    pub async fn security_policy(&self, tenant: &TenantContext) -> Result<SecurityPolicy, IdentityError> {
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let required: Option<bool> =
-                    identity_policy::table.select(identity_policy::staff_mfa_required).first(conn).await.optional()?;
-                Ok(SecurityPolicy { staff_mfa_required: required.unwrap_or(false) })
-            })
-            .await
-    }
-
-    /// Replaces the shop's identity policy.
-    pub async fn set_security_policy(
-        &self,
-        tenant: &TenantContext,
-        policy: SecurityPolicy,
-        actor: &Actor,
-    ) -> Result<SecurityPolicy, IdentityError> {
-        let by = actor.audit_name();
-        let actor = actor.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                diesel::insert_into(identity_policy::table)
-                    .values((
-                        identity_policy::staff_mfa_required.eq(policy.staff_mfa_required),
-                        identity_policy::modified_by.eq(&by),
-                    ))
-                    .on_conflict(identity_policy::singleton)
-                    .do_update()
-                    .set((
-                        identity_policy::staff_mfa_required.eq(policy.staff_mfa_required),
-                        identity_policy::modified_by.eq(&by),
-                        identity_policy::modified_at.eq(diesel::dsl::now),
-                        identity_policy::version.eq(identity_policy::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                store::audit(
-                    conn,
-                    &actor,
-                    "policy.changed",
-                    Some("policy:identity".into()),
-                    None,
-                    serde_json::json!({ "staff_mfa_required": policy.staff_mfa_required }),
-                )
-                .await?;
-                Ok(policy)
-            })
-            .await
-    }
-
-    /// Whether the shop requires MFA of staff and staff member `user` has none yet.
-    pub(crate) async fn mfa_enrolment_missing(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-    ) -> Result<bool, IdentityError> {
-        let tenant_id = tenant.id;
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let required: Option<bool> =
-                    identity_policy::table.select(identity_policy::staff_mfa_required).first(conn).await.optional()?;
-                if !required.unwrap_or(false) {
-                    return Ok(false);
-                }
-                Ok(!mfa_active(conn, tenant_id, user).await?)
-            })
-            .await
-    }
+    Ok(!mfa_active(conn, tenant, user).await?)
 }
 
 /// The field a proof came in, for naming it when it is wrong.

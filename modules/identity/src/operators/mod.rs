@@ -2,13 +2,11 @@
 
 pub(crate) mod mfa;
 
-use crate::accounts::{check_password, parse_email, RequestOrigin};
 use crate::login::mfa::MfaChallenge;
 use crate::schema::operators;
 use crate::sessions::store::{Device, Realm};
-use crate::sessions::Client;
 use crate::tokens::{self, Claims};
-use crate::{IdentityError, IdentityModule, LoginRequest};
+use crate::{IdentityError, IdentityModule};
 use agora_kernel::auth::Principal;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::throttle::{self, ThrottleScope};
@@ -16,7 +14,6 @@ use agora_kernel::{new_id, Actor};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const PLATFORM_AUDIENCE: &str = "platform";
@@ -79,7 +76,7 @@ pub struct OperatorLogin {
 }
 
 /// id, password hash, disabled.
-type OperatorRow = (uuid::Uuid, String, Option<DateTime<Utc>>);
+pub(crate) type OperatorRow = (uuid::Uuid, String, Option<DateTime<Utc>>);
 
 pub(crate) struct OperatorGrant {
     pub body: OperatorLogin,
@@ -91,385 +88,297 @@ pub(crate) enum OperatorLoginOutcome {
     MfaRequired(MfaChallenge),
 }
 
-impl IdentityModule {
-    /// Creates an operator (the CLI's bootstrap, or an operator adding another).
-    pub async fn create_operator(&self, new: NewOperator, actor: &Actor) -> Result<Operator, IdentityError> {
-        self.insert_operator(new, actor, false).await
-    }
+/// A new operator's account, checked: the email parsed, the password hashed.
+pub(crate) struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub hash: String,
+}
 
-    /// Creates the first operator with the platform token: only while there is none, decided in
-    /// the creating transaction under a lock, so requests racing each other create one operator
-    /// and the others are refused (401).
-    pub(crate) async fn create_first_operator(&self, new: NewOperator) -> Result<Operator, IdentityError> {
-        self.insert_operator(new, &Actor::PlatformToken, true).await
-    }
-
-    async fn insert_operator(
-        &self,
-        new: NewOperator,
-        actor: &Actor,
-        only_the_first: bool,
-    ) -> Result<Operator, IdentityError> {
-        let email = parse_email(&new.email)?;
-        check_password("password", &new.password)?;
-        let hash = self.hash_password(&new.password).await?;
-        let name = new.name.unwrap_or_default();
-        let who = actor.audit_name();
-        self.db()
-            .control_tx(async move |conn| {
-                if only_the_first {
-                    // Held to the end of the transaction: the next bootstrap counts after this
-                    // one's operator is committed (or rolled back).
-                    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agora.operator-bootstrap'))")
-                        .execute(conn)
-                        .await?;
-                    let existing: i64 = operators::table.count().get_result(conn).await?;
-                    if existing > 0 {
-                        return Err(IdentityError::Unauthenticated);
-                    }
-                }
-                let taken: i64 = operators::table
-                    .filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-                            .bind::<diesel::sql_types::Text, _>(&email)
-                            .sql(")"),
-                    )
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                if taken > 0 {
-                    return Err(IdentityError::EmailTaken);
-                }
-                let (id, created_at): (uuid::Uuid, DateTime<Utc>) = diesel::insert_into(operators::table)
-                    .values((
-                        operators::id.eq(new_id()),
-                        operators::email.eq(&email),
-                        operators::name.eq(&name),
-                        operators::password_hash.eq(&hash),
-                        operators::created_by.eq(&who),
-                        operators::modified_by.eq(&who),
-                    ))
-                    .returning((operators::id, operators::created_at))
-                    .get_result(conn)
-                    .await?;
-                Ok(Operator { id, email, name, created_at, disabled_at: None })
-            })
-            .await
-    }
-
-    /// Whether any operator exists (the bootstrap token only works until one does).
-    pub async fn has_operators(&self) -> Result<bool, IdentityError> {
-        self.db()
-            .control_tx(async |conn| {
-                let n: i64 = operators::table.count().get_result(conn).await?;
-                Ok(n > 0)
-            })
-            .await
-    }
-
-    /// The password step: a grant, or for an operator with MFA on a challenge for the code.
-    pub(crate) async fn operator_login(
-        &self,
-        request: LoginRequest,
-        origin: &RequestOrigin,
-    ) -> Result<OperatorLoginOutcome, IdentityError> {
-        let browser = Client::requested(request.client.as_deref())? == Client::Browser;
-        let email = request.email.trim().to_lowercase();
-        let rules = self.login_rules(&format!("account:operator:{email}"), origin.ip.as_deref());
-        let lookup = email.clone();
-        // Counted before the verdict, as shop logins are (see `accounts::login`).
-        let (reserved, found) = self
-            .db()
-            .control_tx(async move |conn| {
-                let reserved = throttle::reserve(conn, ThrottleScope::Platform, &rules).await?;
-                if reserved.is_err() {
-                    return Ok::<_, IdentityError>((reserved, None));
-                }
-                let found: Option<OperatorRow> = operators::table
-                    .filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-                            .bind::<diesel::sql_types::Text, _>(&lookup)
-                            .sql(")"),
-                    )
-                    .select((operators::id, operators::password_hash, operators::disabled_at))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                Ok((reserved, found))
-            })
-            .await?;
-        let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
-        let matches =
-            self.passwords().verify(SecretString::from(request.password), found.as_ref().map(|f| f.1.clone())).await?;
-        let Some((id, _, None)) = found.filter(|_| matches) else {
-            return Err(IdentityError::BadCredentials);
-        };
-        let (this, device) = (self.clone(), origin.device());
-        self.db()
-            .control_tx(async move |conn| {
-                reservation.succeeded(conn).await?;
-                if let Some(challenge) = this.operator_mfa_challenge(conn, id, browser).await? {
-                    return Ok(OperatorLoginOutcome::MfaRequired(challenge));
-                }
-                let grant = this.grant_operator(conn, id, browser, &device).await?;
-                grant.map(OperatorLoginOutcome::Granted).ok_or(IdentityError::BadCredentials)
-            })
-            .await
-    }
-
-    /// Hands an authenticated operator a session (browsers) or an access token, in the login's
-    /// transaction; `None` when the operator is gone or disabled meanwhile.
-    pub(crate) async fn grant_operator(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: uuid::Uuid,
-        browser: bool,
-        device: &Device,
-    ) -> Result<Option<OperatorGrant>, IdentityError> {
-        let record: Option<(OperatorRecord, DateTime<Utc>)> = operators::table
-            .find(id)
-            .filter(operators::disabled_at.is_null())
-            .select((OperatorRecord::as_select(), operators::credentials_changed_at))
-            .first(conn)
-            .await
-            .optional()?;
-        let Some((record, changed)) = record else { return Ok(None) };
-        let operator = Operator::from(record);
-        if !browser {
-            let now = Utc::now();
-            let ttl =
-                chrono::Duration::from_std(self.settings().access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
-            let claims = Claims {
-                iss: tokens::ISSUER.into(),
-                sub: id.to_string(),
-                aud: PLATFORM_AUDIENCE.into(),
-                iat: now.timestamp(),
-                exp: (now + ttl).timestamp(),
-                kind: "operator".into(),
-                cv: changed.timestamp_micros(),
-            };
-            let access = self.inner.signer.sign(&claims);
-            let body = OperatorLogin {
-                operator,
-                csrf_token: None,
-                access_token: Some(access),
-                expires_in: Some(ttl.num_seconds()),
-            };
-            return Ok(Some(OperatorGrant { body, session_id: None }));
+/// Adds an operator, created by `who`. With `only_the_first`, only while there is none, decided
+/// under a lock held to the end of the transaction, so requests racing each other create one
+/// operator and the others are refused (401).
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewAccount,
+    who: &str,
+    only_the_first: bool,
+) -> Result<Operator, IdentityError> {
+    if only_the_first {
+        // Held to the end of the transaction: the next bootstrap counts after this one's
+        // operator is committed (or rolled back).
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agora.operator-bootstrap'))").execute(conn).await?;
+        if exist(conn).await? {
+            return Err(IdentityError::Unauthenticated);
         }
-        let lifetimes = self.session_lifetimes();
-        let opened =
-            self.inner.sessions.open(conn, Realm::Platform, id, changed.timestamp_micros(), device, lifetimes).await?;
-        let body =
-            OperatorLogin { operator, csrf_token: Some(opened.csrf_token), access_token: None, expires_in: None };
-        Ok(Some(OperatorGrant { body, session_id: Some(opened.id) }))
     }
-
-    /// Principal for an operator's bearer token.
-    pub(crate) async fn operator_token_principal(&self, token: &str) -> Result<Principal, IdentityError> {
-        let claims = self
-            .inner
-            .signer
-            .verify(token, PLATFORM_AUDIENCE, Utc::now().timestamp())
-            .map_err(|_| IdentityError::BadToken("not a valid operator token"))?;
-        let id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
-        self.db()
-            .control_tx(async move |conn| {
-                let row: Option<(Option<DateTime<Utc>>, DateTime<Utc>)> = operators::table
-                    .filter(operators::id.eq(id))
-                    .select((operators::disabled_at, operators::credentials_changed_at))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                match row {
-                    Some((None, changed)) if changed.timestamp_micros() == claims.cv => {
-                        Ok(Principal::Operator { operator_id: id })
-                    }
-                    _ => Err(IdentityError::BadToken("unknown or disabled operator")),
-                }
-            })
-            .await
+    if by_email(conn, &new.email).await?.is_some() {
+        return Err(IdentityError::EmailTaken);
     }
+    let NewAccount { email, name, hash } = new;
+    let (id, created_at): (uuid::Uuid, DateTime<Utc>) = diesel::insert_into(operators::table)
+        .values((
+            operators::id.eq(new_id()),
+            operators::email.eq(&email),
+            operators::name.eq(&name),
+            operators::password_hash.eq(&hash),
+            operators::created_by.eq(who),
+            operators::modified_by.eq(who),
+        ))
+        .returning((operators::id, operators::created_at))
+        .get_result(conn)
+        .await?;
+    Ok(Operator { id, email, name, created_at, disabled_at: None })
+}
 
-    /// Principal and CSRF token for an operator's session cookie; `None` when the session is
-    /// unknown, expired, opened under credentials since changed, or the operator disabled.
-    pub(crate) async fn operator_session_principal(
-        &self,
-        session_id: &str,
-    ) -> Result<Option<(Principal, String)>, IdentityError> {
-        let (this, session_id) = (self.clone(), session_id.to_string());
-        self.db()
-            .control_tx(async move |conn| {
-                let store = &this.inner.sessions;
-                let Some(session) = store.find(conn, Realm::Platform, &session_id, this.session_lifetimes()).await?
-                else {
-                    return Ok(None);
-                };
-                let changed: Option<DateTime<Utc>> = operators::table
-                    .filter(operators::id.eq(session.holder))
-                    .filter(operators::disabled_at.is_null())
-                    .select(operators::credentials_changed_at)
-                    .first(conn)
-                    .await
-                    .optional()?;
-                Ok(changed
-                    .filter(|changed| changed.timestamp_micros() == session.generation)
-                    .map(|_| (Principal::Operator { operator_id: session.holder }, session.csrf_token)))
-            })
-            .await
+/// Whether any operator exists (the bootstrap token only works until one does).
+pub(crate) async fn exist(conn: &mut AsyncPgConnection) -> Result<bool, IdentityError> {
+    let n: i64 = operators::table.count().get_result(conn).await?;
+    Ok(n > 0)
+}
+
+/// The operator with this email (any case): id, password hash, disabled.
+async fn by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<OperatorRow>> {
+    operators::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
+        .select((operators::id, operators::password_hash, operators::disabled_at))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The password step's first half: the attempt is counted (and committed) before the verdict,
+/// as shop logins are, and the operator found; nobody once the throttle says wait.
+pub(crate) async fn reserve_login(
+    conn: &mut AsyncPgConnection,
+    rules: &[throttle::Rule],
+    email: &str,
+) -> Result<crate::login::throttle::Reserved<Option<OperatorRow>>, IdentityError> {
+    let reserved = throttle::reserve(conn, ThrottleScope::Platform, rules).await?;
+    if reserved.is_err() {
+        return Ok((reserved, None));
     }
+    Ok((reserved, by_email(conn, email).await?))
+}
 
-    /// Ends the operator's sessions and access tokens.
-    pub(crate) async fn operator_logout(&self, operator: uuid::Uuid) -> Result<(), IdentityError> {
-        let this = self.clone();
-        self.db()
-            .control_tx(async move |conn| {
-                diesel::update(operators::table.filter(operators::id.eq(operator)))
-                    .set(operators::credentials_changed_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                this.inner.sessions.end_all(conn, Realm::Platform, operator).await
-            })
-            .await
+/// The right password of an active operator: the count is settled, then a challenge for an
+/// operator with MFA on, else the grant.
+pub(crate) async fn password_matched(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    reservation: throttle::Reservation,
+    id: uuid::Uuid,
+    browser: bool,
+    device: &Device,
+) -> Result<OperatorLoginOutcome, IdentityError> {
+    reservation.succeeded(conn).await?;
+    if let Some(challenge) = mfa::challenge(conn, id, browser).await? {
+        return Ok(OperatorLoginOutcome::MfaRequired(challenge));
     }
+    let grant = grant_operator(m, conn, id, browser, device).await?;
+    grant.map(OperatorLoginOutcome::Granted).ok_or(IdentityError::BadCredentials)
+}
 
-    /// An access token for an operator, without a login (the CLI and tests mint one this way).
-    pub async fn operator_access_token(&self, operator: uuid::Uuid) -> Result<String, IdentityError> {
-        let changed: DateTime<Utc> = self
-            .db()
-            .control_tx(async move |conn| {
-                let changed = operators::table
-                    .filter(operators::id.eq(operator))
-                    .filter(operators::disabled_at.is_null())
-                    .select(operators::credentials_changed_at)
-                    .first(conn)
-                    .await
-                    .optional()?;
-                changed.ok_or(IdentityError::NotFound("operator"))
-            })
-            .await?;
-        let now = Utc::now();
-        let ttl = chrono::Duration::from_std(self.settings().access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
-        Ok(self.inner.signer.sign(&Claims {
-            iss: tokens::ISSUER.into(),
-            sub: operator.to_string(),
-            aud: PLATFORM_AUDIENCE.into(),
-            iat: now.timestamp(),
-            exp: (now + ttl).timestamp(),
-            kind: "operator".into(),
-            cv: changed.timestamp_micros(),
-        }))
+/// Hands an authenticated operator a session (browsers) or an access token, in the login's
+/// transaction; `None` when the operator is gone or disabled meanwhile.
+pub(crate) async fn grant_operator(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    browser: bool,
+    device: &Device,
+) -> Result<Option<OperatorGrant>, IdentityError> {
+    let record: Option<(OperatorRecord, DateTime<Utc>)> = operators::table
+        .find(id)
+        .filter(operators::disabled_at.is_null())
+        .select((OperatorRecord::as_select(), operators::credentials_changed_at))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((record, changed)) = record else { return Ok(None) };
+    let operator = Operator::from(record);
+    if !browser {
+        let (access, ttl) = access_token(m, id, changed);
+        let body = OperatorLogin { operator, csrf_token: None, access_token: Some(access), expires_in: Some(ttl) };
+        return Ok(Some(OperatorGrant { body, session_id: None }));
+    }
+    let lifetimes = crate::sessions::lifetimes(m.settings());
+    let opened =
+        m.inner.sessions.open(conn, Realm::Platform, id, changed.timestamp_micros(), device, lifetimes).await?;
+    let body = OperatorLogin { operator, csrf_token: Some(opened.csrf_token), access_token: None, expires_in: None };
+    Ok(Some(OperatorGrant { body, session_id: Some(opened.id) }))
+}
+
+/// An operator's access token for credentials last changed at `changed`, and its lifetime in
+/// seconds.
+pub(crate) fn access_token(m: &IdentityModule, operator: uuid::Uuid, changed: DateTime<Utc>) -> (String, i64) {
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(m.settings().access_token_ttl).unwrap_or(chrono::Duration::minutes(15));
+    let token = m.inner.signer.sign(&Claims {
+        iss: tokens::ISSUER.into(),
+        sub: operator.to_string(),
+        aud: PLATFORM_AUDIENCE.into(),
+        iat: now.timestamp(),
+        exp: (now + ttl).timestamp(),
+        kind: "operator".into(),
+        cv: changed.timestamp_micros(),
+    });
+    (token, ttl.num_seconds())
+}
+
+/// The claims of an operator's bearer token, checked against the signing key.
+pub(crate) fn verified_claims(m: &IdentityModule, token: &str) -> Result<Claims, IdentityError> {
+    m.inner
+        .signer
+        .verify(token, PLATFORM_AUDIENCE, Utc::now().timestamp())
+        .map_err(|_| IdentityError::BadToken("not a valid operator token"))
+}
+
+/// Principal for an operator's verified token: the operator active, credentials unchanged.
+pub(crate) async fn token_principal(conn: &mut AsyncPgConnection, claims: &Claims) -> Result<Principal, IdentityError> {
+    let id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
+    let row: Option<(Option<DateTime<Utc>>, DateTime<Utc>)> = operators::table
+        .filter(operators::id.eq(id))
+        .select((operators::disabled_at, operators::credentials_changed_at))
+        .first(conn)
+        .await
+        .optional()?;
+    match row {
+        Some((None, changed)) if changed.timestamp_micros() == claims.cv => Ok(Principal::Operator { operator_id: id }),
+        _ => Err(IdentityError::BadToken("unknown or disabled operator")),
     }
 }
 
-impl IdentityModule {
-    /// The operator `id`.
-    pub(crate) async fn operator(&self, id: uuid::Uuid) -> Result<Operator, IdentityError> {
-        self.db()
-            .control_tx(async move |conn| {
-                let record: Option<OperatorRecord> =
-                    operators::table.find(id).select(OperatorRecord::as_select()).first(conn).await.optional()?;
-                record.map(Operator::from).ok_or(IdentityError::NotFound("operator"))
-            })
-            .await
-    }
+/// Principal and CSRF token for an operator's session cookie; `None` when the session is
+/// unknown, expired, opened under credentials since changed, or the operator disabled.
+pub(crate) async fn session_principal(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    session_id: &str,
+) -> Result<Option<(Principal, String)>, IdentityError> {
+    let lifetimes = crate::sessions::lifetimes(m.settings());
+    let Some(session) = m.inner.sessions.find(conn, Realm::Platform, session_id, lifetimes).await? else {
+        return Ok(None);
+    };
+    let changed: Option<DateTime<Utc>> = operators::table
+        .filter(operators::id.eq(session.holder))
+        .filter(operators::disabled_at.is_null())
+        .select(operators::credentials_changed_at)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(changed
+        .filter(|changed| changed.timestamp_micros() == session.generation)
+        .map(|_| (Principal::Operator { operator_id: session.holder }, session.csrf_token)))
+}
 
-    /// Every operator, oldest first, `page` at a time.
-    pub(crate) async fn list_operators(
-        &self,
-        page: &Keyset<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<Page<Operator>, IdentityError> {
-        let page = page.clone();
-        self.db()
-            .control_tx(async move |conn| {
-                let query = operators::table.select(OperatorRecord::as_select()).limit(page.fetch_limit()).into_boxed();
-                let rows: Vec<OperatorRecord> =
-                    page.apply(query, operators::created_at, operators::id).load(conn).await?;
-                let operators: Vec<Operator> = rows.into_iter().map(Operator::from).collect();
-                Ok(page.page(operators, |o| (o.created_at, o.id)))
-            })
-            .await
-    }
+/// Ends the operator's sessions and access tokens.
+pub(crate) async fn end_access(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    operator: uuid::Uuid,
+) -> Result<(), IdentityError> {
+    diesel::update(operators::table.filter(operators::id.eq(operator)))
+        .set(operators::credentials_changed_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    m.inner.sessions.end_all(conn, Realm::Platform, operator).await
+}
 
-    /// Changes an operator's own password; every session and token of theirs ends (this one too).
-    pub(crate) async fn change_operator_password(
-        &self,
-        id: uuid::Uuid,
-        change: OperatorPasswordChange,
-    ) -> Result<(), IdentityError> {
-        check_password("new_password", &change.new_password)?;
-        let stored: Option<String> = self
-            .db()
-            .control_tx(async move |conn| {
-                Ok::<_, IdentityError>(
-                    operators::table.find(id).select(operators::password_hash).first(conn).await.optional()?,
-                )
-            })
-            .await?;
-        if !self.passwords().verify(SecretString::from(change.current_password), stored).await? {
-            return Err(IdentityError::field("current_password", "is not your current password"));
-        }
-        let hash = self.hash_password(&change.new_password).await?;
-        let this = self.clone();
-        self.db()
-            .control_tx(async move |conn| {
-                diesel::update(operators::table.find(id))
-                    .set((
-                        operators::password_hash.eq(&hash),
-                        operators::credentials_changed_at.eq(diesel::dsl::now),
-                        operators::modified_at.eq(diesel::dsl::now),
-                        operators::modified_by.eq(Actor::User(id).audit_name()),
-                        operators::version.eq(operators::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                this.inner.sessions.end_all(conn, Realm::Platform, id).await
-            })
-            .await
-    }
+/// When the active operator's credentials last changed.
+pub(crate) async fn credentials_changed(
+    conn: &mut AsyncPgConnection,
+    operator: uuid::Uuid,
+) -> Result<DateTime<Utc>, IdentityError> {
+    let changed = operators::table
+        .filter(operators::id.eq(operator))
+        .filter(operators::disabled_at.is_null())
+        .select(operators::credentials_changed_at)
+        .first(conn)
+        .await
+        .optional()?;
+    changed.ok_or(IdentityError::NotFound("operator"))
+}
 
-    /// Disables (or re-enables) operator `id`. Disabling ends their sessions and tokens at once;
-    /// nobody disables themselves, and the platform keeps at least one active operator.
-    pub(crate) async fn set_operator_disabled(
-        &self,
-        id: uuid::Uuid,
-        disabled: bool,
-        by: uuid::Uuid,
-    ) -> Result<Operator, IdentityError> {
-        if disabled && id == by {
-            return Err(IdentityError::field("id", "you cannot disable yourself"));
-        }
-        let this = self.clone();
-        self.db()
-            .control_tx(async move |conn| {
-                let found: Option<OperatorRecord> = operators::table
-                    .find(id)
-                    .select(OperatorRecord::as_select())
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some(found) = found else { return Err(IdentityError::NotFound("operator")) };
-                if disabled == found.disabled_at.is_some() {
-                    return Ok(Operator::from(found));
-                }
-                let when = disabled.then(Utc::now);
-                let record = diesel::update(operators::table.find(id))
-                    .set((
-                        operators::disabled_at.eq(when),
-                        operators::credentials_changed_at.eq(diesel::dsl::now),
-                        operators::modified_at.eq(diesel::dsl::now),
-                        operators::modified_by.eq(Actor::User(by).audit_name()),
-                        operators::version.eq(operators::version + 1),
-                    ))
-                    .returning(OperatorRecord::as_returning())
-                    .get_result(conn)
-                    .await?;
-                if disabled {
-                    this.inner.sessions.end_all(conn, Realm::Platform, id).await?;
-                }
-                Ok(Operator::from(record))
-            })
-            .await
+/// The operator `id`.
+pub(crate) async fn find(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> Result<Operator, IdentityError> {
+    let record: Option<OperatorRecord> =
+        operators::table.find(id).select(OperatorRecord::as_select()).first(conn).await.optional()?;
+    record.map(Operator::from).ok_or(IdentityError::NotFound("operator"))
+}
+
+/// The operator's password hash.
+pub(crate) async fn password_hash(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<String>, IdentityError> {
+    Ok(operators::table.find(id).select(operators::password_hash).first(conn).await.optional()?)
+}
+
+/// Every operator, oldest first, `page` at a time.
+pub(crate) async fn list(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+) -> Result<Page<Operator>, IdentityError> {
+    let query = operators::table.select(OperatorRecord::as_select()).limit(page.fetch_limit()).into_boxed();
+    let rows: Vec<OperatorRecord> = page.apply(query, operators::created_at, operators::id).load(conn).await?;
+    let operators: Vec<Operator> = rows.into_iter().map(Operator::from).collect();
+    Ok(page.page(operators, |o| (o.created_at, o.id)))
+}
+
+/// Sets operator `id`'s new password (its hash); every session and token of theirs ends.
+pub(crate) async fn set_password(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    hash: &str,
+) -> Result<(), IdentityError> {
+    diesel::update(operators::table.find(id))
+        .set((
+            operators::password_hash.eq(hash),
+            operators::credentials_changed_at.eq(diesel::dsl::now),
+            operators::modified_at.eq(diesel::dsl::now),
+            operators::modified_by.eq(Actor::User(id).audit_name()),
+            operators::version.eq(operators::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    m.inner.sessions.end_all(conn, Realm::Platform, id).await
+}
+
+/// Disables (or re-enables) operator `id`, as operator `by`. Disabling ends their sessions and
+/// tokens at once.
+pub(crate) async fn set_disabled(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    disabled: bool,
+    by: uuid::Uuid,
+) -> Result<Operator, IdentityError> {
+    let found: Option<OperatorRecord> =
+        operators::table.find(id).select(OperatorRecord::as_select()).for_update().first(conn).await.optional()?;
+    let Some(found) = found else { return Err(IdentityError::NotFound("operator")) };
+    if disabled == found.disabled_at.is_some() {
+        return Ok(Operator::from(found));
     }
+    let when = disabled.then(Utc::now);
+    let record = diesel::update(operators::table.find(id))
+        .set((
+            operators::disabled_at.eq(when),
+            operators::credentials_changed_at.eq(diesel::dsl::now),
+            operators::modified_at.eq(diesel::dsl::now),
+            operators::modified_by.eq(Actor::User(by).audit_name()),
+            operators::version.eq(operators::version + 1),
+        ))
+        .returning(OperatorRecord::as_returning())
+        .get_result(conn)
+        .await?;
+    if disabled {
+        m.inner.sessions.end_all(conn, Realm::Platform, id).await?;
+    }
+    Ok(Operator::from(record))
 }

@@ -10,9 +10,9 @@ pub(crate) use redis::RedisSessions;
 use crate::schema::{api_keys, refresh_tokens, users};
 use crate::store::{self as accounts, UserRow};
 use crate::tokens::{self, Claims, TokenError};
-use crate::{Account, IdentityError, IdentityModule, LoginResponse, UserKind};
+use crate::{Account, IdentityError, IdentityModule, IdentitySettings, LoginResponse, UserKind};
 use agora_kernel::auth::Principal;
-use agora_kernel::{new_id, TenantContext};
+use agora_kernel::{new_id, Actor, TenantContext, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -64,288 +64,262 @@ fn to_chrono(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(1))
 }
 
-impl IdentityModule {
-    /// Hands a freshly authenticated user their credentials, inside the login's transaction.
-    pub(crate) async fn grant(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-        user: UserRow,
-        client: Client,
-        device: &Device,
-    ) -> Result<Grant, IdentityError> {
-        let roles = accounts::role_keys(conn, user.id).await?;
-        match client {
-            Client::Browser => {
-                let generation = user.credentials_changed_at.timestamp_micros();
-                let opened = self
-                    .inner
-                    .sessions
-                    .open(conn, Realm::Shop(tenant.id), user.id, generation, device, self.session_lifetimes())
-                    .await?;
-                let body = LoginResponse {
-                    account: user.into_account(roles),
-                    csrf_token: Some(opened.csrf_token),
-                    access_token: None,
-                    token_type: None,
-                    expires_in: None,
-                    refresh_token: None,
-                };
-                Ok(Grant { body, session_id: Some(opened.id) })
-            }
-            Client::Api => {
-                let family = new_id();
-                let cv = user.credentials_changed_at.timestamp_micros();
-                let body = self.issue_tokens(conn, tenant, user.into_account(roles), cv, family).await?;
-                Ok(Grant { body, session_id: None })
-            }
+/// Hands a freshly authenticated user their credentials, inside the login's transaction.
+pub(crate) async fn grant(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant: &TenantContext,
+    user: UserRow,
+    client: Client,
+    device: &Device,
+) -> Result<Grant, IdentityError> {
+    let roles = accounts::role_keys(conn, user.id).await?;
+    match client {
+        Client::Browser => {
+            let generation = user.credentials_changed_at.timestamp_micros();
+            let opened = m
+                .inner
+                .sessions
+                .open(conn, Realm::Shop(tenant.id), user.id, generation, device, lifetimes(m.settings()))
+                .await?;
+            let body = LoginResponse {
+                account: user.into_account(roles),
+                csrf_token: Some(opened.csrf_token),
+                access_token: None,
+                token_type: None,
+                expires_in: None,
+                refresh_token: None,
+            };
+            Ok(Grant { body, session_id: Some(opened.id) })
+        }
+        Client::Api => {
+            let family = new_id();
+            let cv = user.credentials_changed_at.timestamp_micros();
+            let body = issue_tokens(m, conn, tenant, user.into_account(roles), cv, family).await?;
+            Ok(Grant { body, session_id: None })
         }
     }
+}
 
-    async fn issue_tokens(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-        account: Account,
-        cv: i64,
-        family: uuid::Uuid,
-    ) -> Result<LoginResponse, IdentityError> {
-        let now = Utc::now();
-        let ttl = to_chrono(self.settings().access_token_ttl);
-        let claims = Claims {
-            iss: tokens::ISSUER.into(),
-            sub: account.id.to_string(),
-            aud: audience(tenant),
-            iat: now.timestamp(),
-            exp: (now + ttl).timestamp(),
-            kind: account.kind.as_str().into(),
-            cv,
-        };
-        let access = self.inner.signer.sign(&claims);
-        let refresh = tokens::random_token(32);
-        diesel::insert_into(refresh_tokens::table)
-            .values((
-                refresh_tokens::id.eq(new_id()),
-                refresh_tokens::token_hash.eq(tokens::digest(&refresh)),
-                refresh_tokens::family_id.eq(family),
-                refresh_tokens::user_id.eq(account.id),
-                refresh_tokens::expires_at.eq(now + to_chrono(self.settings().refresh_token_ttl)),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(LoginResponse {
-            account,
-            csrf_token: None,
-            access_token: Some(access),
-            token_type: Some("Bearer".into()),
-            expires_in: Some(ttl.num_seconds()),
-            refresh_token: Some(refresh),
-        })
-    }
-
-    /// Exchanges a refresh token for a new pair. A token presented a second time means it was
-    /// stolen or replayed: its whole family is revoked (committed, then reported).
-    pub(crate) async fn refresh(
-        &self,
-        tenant: &TenantContext,
-        kind: UserKind,
-        token: String,
-    ) -> Result<LoginResponse, IdentityError> {
-        enum Outcome {
-            Granted(Box<LoginResponse>),
-            Reused,
-            Invalid,
-        }
-        let this = self.clone();
-        let context = tenant.clone();
-        let outcome = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<RefreshRow> = refresh_tokens::table
-                    .filter(refresh_tokens::token_hash.eq(tokens::digest(&token)))
-                    .select((
-                        refresh_tokens::id,
-                        refresh_tokens::family_id,
-                        refresh_tokens::user_id,
-                        refresh_tokens::expires_at,
-                        refresh_tokens::used_at,
-                        refresh_tokens::revoked_at,
-                    ))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((id, family, user_id, expires_at, used_at, revoked_at)) = row else {
-                    return Ok::<_, IdentityError>(Outcome::Invalid);
-                };
-                if revoked_at.is_some() || expires_at <= Utc::now() {
-                    return Ok(Outcome::Invalid);
-                }
-                if used_at.is_some() {
-                    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
-                        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
-                    accounts::audit(
-                        conn,
-                        &agora_kernel::Actor::User(user_id),
-                        "token.reuse_detected",
-                        Some(format!("user:{user_id}")),
-                        None,
-                        serde_json::json!({ "family": family }),
-                    )
-                    .await?;
-                    return Ok(Outcome::Reused);
-                }
-                let Some(user) = accounts::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind)
-                else {
-                    return Ok(Outcome::Invalid);
-                };
-                diesel::update(refresh_tokens::table.filter(refresh_tokens::id.eq(id)))
-                    .set(refresh_tokens::used_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                let roles = accounts::role_keys(conn, user.id).await?;
-                let cv = user.credentials_changed_at.timestamp_micros();
-                let body = this.issue_tokens(conn, &context, user.into_account(roles), cv, family).await?;
-                Ok(Outcome::Granted(Box::new(body)))
-            })
-            .await?;
-        match outcome {
-            Outcome::Granted(body) => Ok(*body),
-            Outcome::Reused => Err(IdentityError::RefreshReuse),
-            Outcome::Invalid => Err(IdentityError::Unauthenticated),
-        }
-    }
-
-    /// Principal for a session cookie of a `kind` user; `None` when the session is unknown,
-    /// expired (idle or absolute), opened under credentials since changed, or its user disabled.
-    pub(crate) async fn session_principal(
-        &self,
-        tenant: &TenantContext,
-        kind: UserKind,
-        session_id: &str,
-    ) -> Result<Option<SessionPrincipal>, IdentityError> {
-        let (this, tenant_id, session_id) = (self.clone(), tenant.id, session_id.to_string());
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let store = &this.inner.sessions;
-                let Some(session) =
-                    store.find(conn, Realm::Shop(tenant_id), &session_id, this.session_lifetimes()).await?
-                else {
-                    return Ok(None);
-                };
-                let Some(user) = accounts::user_by_id(conn, session.holder).await?.filter(|u| {
-                    u.active() && u.kind() == kind && u.credentials_changed_at.timestamp_micros() == session.generation
-                }) else {
-                    return Ok(None);
-                };
-                let principal = principal_for(conn, tenant_id, &user).await?;
-                Ok(Some(SessionPrincipal { principal, csrf_token: session.csrf_token }))
-            })
-            .await
-    }
-
-    /// Principal for a bearer access token; any flaw is an error (the client sent credentials,
-    /// so it is told they are no good rather than treated as anonymous).
-    pub(crate) async fn token_principal(
-        &self,
-        tenant: &TenantContext,
-        token: &str,
-    ) -> Result<Principal, IdentityError> {
-        let claims = self.inner.signer.verify(token, &audience(tenant), Utc::now().timestamp()).map_err(|e| {
-            IdentityError::BadToken(match e {
-                TokenError::Malformed => "malformed",
-                TokenError::Algorithm => "wrong algorithm or key",
-                TokenError::Signature => "bad signature",
-                TokenError::Claims => "wrong issuer or audience",
-                TokenError::Expired => "expired",
-            })
-        })?;
-        let user_id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
-        let tenant_id = tenant.id;
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let user = accounts::user_by_id(conn, user_id)
-                    .await?
-                    .filter(|u| u.active() && u.kind().as_str() == claims.kind)
-                    .ok_or(IdentityError::BadToken("unknown or disabled account"))?;
-                // A password change, logout or disable ends every token issued before it.
-                if user.credentials_changed_at.timestamp_micros() != claims.cv {
-                    return Err(IdentityError::BadToken("issued before the credentials changed"));
-                }
-                Ok(principal_for(conn, tenant_id, &user).await?)
-            })
-            .await
-    }
-
-    /// Principal for an API key (`agora_key_<prefix>_<secret>`); records its use.
-    pub(crate) async fn api_key_principal(
-        &self,
-        tenant: &TenantContext,
-        key: &str,
-    ) -> Result<Principal, IdentityError> {
-        let (prefix, _) = crate::access::split_api_key(key).ok_or(IdentityError::BadToken("malformed API key"))?;
-        let (prefix, hash, tenant_id) = (prefix.to_string(), tokens::digest(key), tenant.id);
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let row: Option<KeyRow> = api_keys::table
-                    .filter(api_keys::prefix.eq(&prefix))
-                    .select((
-                        api_keys::id,
-                        api_keys::key_hash,
-                        api_keys::scopes,
-                        api_keys::revoked_at,
-                        api_keys::expires_at,
-                    ))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((id, stored, scopes, revoked_at, expires_at)) = row else {
-                    return Err(IdentityError::BadToken("unknown API key"));
-                };
-                let current = revoked_at.is_none() && expires_at.is_none_or(|e| e > Utc::now());
-                if !current || !constant_time_eq(&stored, &hash) {
-                    return Err(IdentityError::BadToken("unknown, revoked or expired API key"));
-                }
-                diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
-                    .set(api_keys::last_used_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                Ok(Principal::ApiKey { tenant: tenant_id, key_id: id, scopes: Arc::new(scopes.into_iter().collect()) })
-            })
-            .await
-    }
-
-    /// Ends every session and refresh token of a user (logout, password change, disable, erasure),
-    /// in the caller's transaction.
-    pub(crate) async fn end_all_sessions(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: uuid::Uuid,
-        user: uuid::Uuid,
-    ) -> Result<(), IdentityError> {
-        // Access tokens cannot be recalled, and Redis sessions are outside this transaction:
-        // moving this mark makes both refused from the commit on.
-        diesel::update(users::table.filter(users::id.eq(user)))
-            .set(users::credentials_changed_at.eq(diesel::dsl::now))
-            .execute(conn)
-            .await?;
-        diesel::update(
-            refresh_tokens::table.filter(refresh_tokens::user_id.eq(user)).filter(refresh_tokens::revoked_at.is_null()),
-        )
-        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+async fn issue_tokens(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant: &TenantContext,
+    account: Account,
+    cv: i64,
+    family: uuid::Uuid,
+) -> Result<LoginResponse, IdentityError> {
+    let now = Utc::now();
+    let ttl = to_chrono(m.settings().access_token_ttl);
+    let claims = Claims {
+        iss: tokens::ISSUER.into(),
+        sub: account.id.to_string(),
+        aud: audience(tenant),
+        iat: now.timestamp(),
+        exp: (now + ttl).timestamp(),
+        kind: account.kind.as_str().into(),
+        cv,
+    };
+    let access = m.inner.signer.sign(&claims);
+    let refresh = tokens::random_token(32);
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(new_id()),
+            refresh_tokens::token_hash.eq(tokens::digest(&refresh)),
+            refresh_tokens::family_id.eq(family),
+            refresh_tokens::user_id.eq(account.id),
+            refresh_tokens::expires_at.eq(now + to_chrono(m.settings().refresh_token_ttl)),
+        ))
         .execute(conn)
         .await?;
-        self.inner.sessions.end_all(conn, Realm::Shop(tenant), user).await
-    }
+    Ok(LoginResponse {
+        account,
+        csrf_token: None,
+        access_token: Some(access),
+        token_type: Some("Bearer".into()),
+        expires_in: Some(ttl.num_seconds()),
+        refresh_token: Some(refresh),
+    })
+}
 
-    pub(crate) fn session_lifetimes(&self) -> Lifetimes {
-        Lifetimes {
-            idle: to_chrono(self.settings().session_idle),
-            absolute: to_chrono(self.settings().session_absolute),
-        }
+/// Exchanges a refresh token for a new pair. A token presented a second time means it was
+/// stolen or replayed: its whole family is revoked (committed with the answer `Reused`, which
+/// the caller reports).
+pub(crate) async fn refresh(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    kind: UserKind,
+    token: &str,
+) -> Result<Refreshed, IdentityError> {
+    let tenant = tx.tenant().clone();
+    let conn = tx.conn();
+    let row: Option<RefreshRow> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(tokens::digest(token)))
+        .select((
+            refresh_tokens::id,
+            refresh_tokens::family_id,
+            refresh_tokens::user_id,
+            refresh_tokens::expires_at,
+            refresh_tokens::used_at,
+            refresh_tokens::revoked_at,
+        ))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((id, family, user_id, expires_at, used_at, revoked_at)) = row else {
+        return Ok(Refreshed::Invalid);
+    };
+    if revoked_at.is_some() || expires_at <= Utc::now() {
+        return Ok(Refreshed::Invalid);
     }
+    if used_at.is_some() {
+        diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
+            .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        // The token names its account, whose holder (or thief) presented it again.
+        tx.act_as(Actor::User(user_id));
+        tx.audit("token.reuse_detected", Some(format!("user:{user_id}")), serde_json::json!({ "family": family }))
+            .await?;
+        return Ok(Refreshed::Reused);
+    }
+    let conn = tx.conn();
+    let Some(user) = accounts::user_by_id(conn, user_id).await?.filter(|u| u.active() && u.kind() == kind) else {
+        return Ok(Refreshed::Invalid);
+    };
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::id.eq(id)))
+        .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    let roles = accounts::role_keys(conn, user.id).await?;
+    let cv = user.credentials_changed_at.timestamp_micros();
+    let body = issue_tokens(m, conn, &tenant, user.into_account(roles), cv, family).await?;
+    Ok(Refreshed::Granted(Box::new(body)))
+}
+
+/// What a refresh token was good for.
+pub(crate) enum Refreshed {
+    Granted(Box<LoginResponse>),
+    /// Presented before: its family is revoked now.
+    Reused,
+    Invalid,
+}
+
+/// Principal for a session cookie of a `kind` user; `None` when the session is unknown, expired
+/// (idle or absolute), opened under credentials since changed, or its user disabled.
+pub(crate) async fn session_principal(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+    kind: UserKind,
+    session_id: &str,
+) -> Result<Option<SessionPrincipal>, IdentityError> {
+    let store = &m.inner.sessions;
+    let Some(session) = store.find(conn, Realm::Shop(tenant_id), session_id, lifetimes(m.settings())).await? else {
+        return Ok(None);
+    };
+    let Some(user) = accounts::user_by_id(conn, session.holder).await?.filter(|u| {
+        u.active() && u.kind() == kind && u.credentials_changed_at.timestamp_micros() == session.generation
+    }) else {
+        return Ok(None);
+    };
+    let principal = principal_for(conn, tenant_id, &user).await?;
+    Ok(Some(SessionPrincipal { principal, csrf_token: session.csrf_token }))
+}
+
+/// The claims of a bearer access token for `tenant`, checked against the signing key; any flaw
+/// is an error (the client sent credentials, so it is told they are no good rather than treated
+/// as anonymous).
+pub(crate) fn verified_claims(
+    m: &IdentityModule,
+    tenant: &TenantContext,
+    token: &str,
+) -> Result<Claims, IdentityError> {
+    m.inner.signer.verify(token, &audience(tenant), Utc::now().timestamp()).map_err(|e| {
+        IdentityError::BadToken(match e {
+            TokenError::Malformed => "malformed",
+            TokenError::Algorithm => "wrong algorithm or key",
+            TokenError::Signature => "bad signature",
+            TokenError::Claims => "wrong issuer or audience",
+            TokenError::Expired => "expired",
+        })
+    })
+}
+
+/// Principal for the verified `claims` of an access token: its account must still be active
+/// and its credentials unchanged since the token was issued.
+pub(crate) async fn token_principal(
+    conn: &mut AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+    claims: &Claims,
+) -> Result<Principal, IdentityError> {
+    let user_id: uuid::Uuid = claims.sub.parse().map_err(|_| IdentityError::BadToken("malformed subject"))?;
+    let user = accounts::user_by_id(conn, user_id)
+        .await?
+        .filter(|u| u.active() && u.kind().as_str() == claims.kind)
+        .ok_or(IdentityError::BadToken("unknown or disabled account"))?;
+    // A password change, logout or disable ends every token issued before it.
+    if user.credentials_changed_at.timestamp_micros() != claims.cv {
+        return Err(IdentityError::BadToken("issued before the credentials changed"));
+    }
+    Ok(principal_for(conn, tenant_id, &user).await?)
+}
+
+/// Principal for an API key (`agora_key_<prefix>_<secret>`); records its use.
+pub(crate) async fn api_key_principal(
+    conn: &mut AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+    key: &str,
+) -> Result<Principal, IdentityError> {
+    let (prefix, _) = crate::access::split_api_key(key).ok_or(IdentityError::BadToken("malformed API key"))?;
+    let hash = tokens::digest(key);
+    let row: Option<KeyRow> = api_keys::table
+        .filter(api_keys::prefix.eq(prefix))
+        .select((api_keys::id, api_keys::key_hash, api_keys::scopes, api_keys::revoked_at, api_keys::expires_at))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((id, stored, scopes, revoked_at, expires_at)) = row else {
+        return Err(IdentityError::BadToken("unknown API key"));
+    };
+    let current = revoked_at.is_none() && expires_at.is_none_or(|e| e > Utc::now());
+    if !current || !constant_time_eq(&stored, &hash) {
+        return Err(IdentityError::BadToken("unknown, revoked or expired API key"));
+    }
+    diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
+        .set(api_keys::last_used_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(Principal::ApiKey { tenant: tenant_id, key_id: id, scopes: Arc::new(scopes.into_iter().collect()) })
+}
+
+/// Ends every session and refresh token of a user (logout, password change, disable, erasure),
+/// in the caller's transaction.
+pub(crate) async fn end_all_sessions(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant: uuid::Uuid,
+    user: uuid::Uuid,
+) -> Result<(), IdentityError> {
+    // Access tokens cannot be recalled, and Redis sessions are outside this transaction: moving
+    // this mark makes both refused from the commit on.
+    diesel::update(users::table.filter(users::id.eq(user)))
+        .set(users::credentials_changed_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
+    m.inner.sessions.end_all(conn, Realm::Shop(tenant), user).await
+}
+
+/// How long a session lives: idle and absolute.
+pub(crate) fn lifetimes(settings: &IdentitySettings) -> Lifetimes {
+    Lifetimes { idle: to_chrono(settings.session_idle), absolute: to_chrono(settings.session_absolute) }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -362,83 +336,50 @@ async fn principal_for(conn: &mut AsyncPgConnection, tenant: uuid::Uuid, user: &
     })
 }
 
-impl IdentityModule {
-    /// An access token for a shop user without a login: for the CLI, seeding and tests that
-    /// need a signed-in caller. Fails for unknown or disabled accounts.
-    pub async fn issue_access_token(&self, tenant: &TenantContext, user: uuid::Uuid) -> Result<String, IdentityError> {
-        let row = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                Ok::<_, IdentityError>(accounts::user_by_id(conn, user).await?)
-            })
-            .await?
-            .filter(UserRow::active)
-            .ok_or(IdentityError::NotFound("account"))?;
-        let now = Utc::now();
-        let claims = Claims {
-            iss: tokens::ISSUER.into(),
-            sub: row.id.to_string(),
-            aud: audience(tenant),
-            iat: now.timestamp(),
-            exp: (now + to_chrono(self.settings().access_token_ttl)).timestamp(),
-            kind: row.kind().as_str().into(),
-            cv: row.credentials_changed_at.timestamp_micros(),
-        };
-        Ok(self.inner.signer.sign(&claims))
-    }
+/// An access token for an active shop user without a login (the CLI, seeding, tests).
+pub(crate) fn access_token(m: &IdentityModule, tenant: &TenantContext, row: &UserRow) -> String {
+    let now = Utc::now();
+    let claims = Claims {
+        iss: tokens::ISSUER.into(),
+        sub: row.id.to_string(),
+        aud: audience(tenant),
+        iat: now.timestamp(),
+        exp: (now + to_chrono(m.settings().access_token_ttl)).timestamp(),
+        kind: row.kind().as_str().into(),
+        cv: row.credentials_changed_at.timestamp_micros(),
+    };
+    m.inner.signer.sign(&claims)
 }
 
-impl IdentityModule {
-    /// The user's live browser sessions, newest first; `current` is this request's cookie id.
-    pub(crate) async fn active_sessions(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        current: Option<String>,
-    ) -> Result<Vec<ActiveSession>, IdentityError> {
-        let (this, tenant_id) = (self.clone(), tenant.id);
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let generation = credentials_generation(conn, user).await?;
-                let lifetimes = this.session_lifetimes();
-                this.inner
-                    .sessions
-                    .list(conn, Realm::Shop(tenant_id), user, generation, current.as_deref(), lifetimes)
-                    .await
-            })
-            .await
-    }
+/// The user's live browser sessions, newest first; `current` is this request's cookie id.
+pub(crate) async fn active_sessions(
+    m: &IdentityModule,
+    conn: &mut AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+    user: uuid::Uuid,
+    current: Option<&str>,
+) -> Result<Vec<ActiveSession>, IdentityError> {
+    let generation = credentials_generation(conn, user).await?;
+    m.inner.sessions.list(conn, Realm::Shop(tenant_id), user, generation, current, lifetimes(m.settings())).await
+}
 
-    /// Signs the user out of their session named `id` (from [`active_sessions`](Self::active_sessions)).
-    pub(crate) async fn end_session(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        id: String,
-    ) -> Result<(), IdentityError> {
-        let (this, tenant_id) = (self.clone(), tenant.id);
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let generation = credentials_generation(conn, user).await?;
-                let lifetimes = this.session_lifetimes();
-                let ended =
-                    this.inner.sessions.end_one(conn, Realm::Shop(tenant_id), user, generation, &id, lifetimes).await?;
-                if !ended {
-                    return Err(IdentityError::NotFound("session"));
-                }
-                accounts::audit(
-                    conn,
-                    &agora_kernel::Actor::User(user),
-                    "session.ended",
-                    Some(format!("user:{user}")),
-                    None,
-                    serde_json::json!({ "session": id }),
-                )
-                .await?;
-                Ok(())
-            })
-            .await
+/// Signs the user out of their session named `id` (from [`active_sessions`]).
+pub(crate) async fn end_session(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    id: &str,
+) -> Result<(), IdentityError> {
+    let tenant_id = tx.tenant().id;
+    let conn = tx.conn();
+    let generation = credentials_generation(conn, user).await?;
+    let lifetimes = lifetimes(m.settings());
+    let ended = m.inner.sessions.end_one(conn, Realm::Shop(tenant_id), user, generation, id, lifetimes).await?;
+    if !ended {
+        return Err(IdentityError::NotFound("session"));
     }
+    tx.audit("session.ended", Some(format!("user:{user}")), serde_json::json!({ "session": id })).await?;
+    Ok(())
 }
 
 async fn credentials_generation(conn: &mut AsyncPgConnection, user: uuid::Uuid) -> Result<i64, IdentityError> {

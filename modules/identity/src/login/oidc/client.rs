@@ -26,21 +26,22 @@ pub(crate) async fn send(
     builder.body(body.to_vec()).map_err(|e| HttpFailure(e.to_string()))
 }
 
-impl IdentityModule {
-    /// The provider's discovery document: from the cache, or fetched (with its keys) through the
-    /// guarded client. A stored issuer the policy now refuses is never called.
-    pub(crate) async fn provider_metadata(&self, issuer_url: &str) -> Result<Arc<CoreProviderMetadata>, OidcError> {
-        let issuer = parse_issuer(issuer_url)?;
-        outbound::check_url(issuer_url.trim(), self.inner.outbound.policy()).map_err(OidcError::IssuerRefused)?;
-        if let Some(cached) = self.inner.discovery.get(issuer_url).await {
-            return Ok(cached);
-        }
-        let http = self.inner.outbound.clone();
-        let metadata = CoreProviderMetadata::discover_async(issuer, &|r| send(http.clone(), r))
-            .await
-            .map_err(|e| OidcError::Provider(format!("discovery: {e}")))?;
-        let metadata = Arc::new(metadata);
-        self.inner.discovery.insert(issuer_url.to_string(), metadata.clone()).await;
-        Ok(metadata)
+/// The provider's discovery document: from the cache, or fetched (with its keys) through the
+/// guarded client. A stored issuer the policy now refuses is never called.
+pub(crate) async fn provider_metadata(
+    m: &IdentityModule,
+    issuer_url: &str,
+) -> Result<Arc<CoreProviderMetadata>, OidcError> {
+    let issuer = parse_issuer(issuer_url)?;
+    outbound::check_url(issuer_url.trim(), m.inner.outbound.policy()).map_err(OidcError::IssuerRefused)?;
+    if let Some(cached) = m.inner.discovery.get(issuer_url).await {
+        return Ok(cached);
     }
+    let http = m.inner.outbound.clone();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &|r| send(http.clone(), r))
+        .await
+        .map_err(|e| OidcError::Provider(format!("discovery: {e}")))?;
+    let metadata = Arc::new(metadata);
+    m.inner.discovery.insert(issuer_url.to_string(), metadata.clone()).await;
+    Ok(metadata)
 }

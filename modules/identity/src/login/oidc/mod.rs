@@ -31,9 +31,12 @@
 mod client;
 mod flow;
 
-pub(crate) use flow::{CallbackQuery, OidcRedirect};
+pub(crate) use flow::{
+    authorization, binding_cookie, callback_code, configured, confirm_link, landing, remember_login, sign_in,
+    take_login, verify_at_provider, CallbackQuery, OidcRedirect,
+};
 
-use crate::accounts::{parse_email, RequestOrigin};
+use crate::accounts::parse_email;
 use crate::schema::{oidc_identities, oidc_logins, oidc_pending_links, oidc_provider};
 use crate::schema::{role_permissions, roles as roles_t, users};
 use crate::sessions::Client;
@@ -44,7 +47,7 @@ use agora_kernel::areas;
 use agora_kernel::auth::Principal;
 use agora_kernel::outbound::{self, Outbound};
 use agora_kernel::throttle::{self, ThrottleScope};
-use agora_kernel::{Actor, ApiError, DbError, ErrorKind, TenantContext};
+use agora_kernel::{Actor, ApiError, DbError, ErrorKind, TenantContext, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -250,7 +253,7 @@ pub struct OidcConfig {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = oidc_provider)]
 pub(crate) struct ProviderRow {
-    issuer_url: String,
+    pub(crate) issuer_url: String,
     client_id: String,
     client_secret_encrypted: Vec<u8>,
     client_secret_nonce: Vec<u8>,
@@ -263,11 +266,11 @@ pub(crate) struct ProviderRow {
 }
 
 impl ProviderRow {
-    fn kind(&self) -> UserKind {
+    pub(crate) fn kind(&self) -> UserKind {
         UserKind::parse(&self.account_kind).unwrap_or(UserKind::Customer)
     }
 
-    fn into_config(self, base_url: &str) -> OidcConfig {
+    pub(crate) fn into_config(self, base_url: &str) -> OidcConfig {
         let kind = self.kind();
         OidcConfig {
             issuer_url: self.issuer_url,
@@ -356,29 +359,25 @@ fn open_secret_noting_staleness(
     module.inner.sealer.open_text(SECRET_PURPOSE, tenant.as_bytes(), &sealed).map_err(|_| OidcError::Crypto)
 }
 
-impl IdentityModule {
-    /// Seals the shop's OIDC client secret under the current key if an earlier key sealed it.
-    pub(crate) async fn reseal_client_secret(
-        &self,
-        conn: &mut AsyncPgConnection,
-        tenant: &TenantContext,
-    ) -> Result<bool, IdentityError> {
-        let Some(row) = provider_row(conn).await? else { return Ok(false) };
-        let unopenable = |_| IdentityError::Sealing("the shop's OIDC client secret does not open".into());
-        let (secret, stale) = open_secret_noting_staleness(self, tenant.id, &row).map_err(unopenable)?;
-        if !stale {
-            return Ok(false);
-        }
-        let (sealed, nonce) = seal_secret(self, tenant, &secret).map_err(unopenable)?;
-        diesel::update(oidc_provider::table)
-            .set((oidc_provider::client_secret_encrypted.eq(sealed), oidc_provider::client_secret_nonce.eq(nonce)))
-            .execute(conn)
-            .await?;
-        Ok(true)
+/// Seals the shop's OIDC client secret under the current key if an earlier key sealed it.
+pub(crate) async fn reseal_client_secret(m: &IdentityModule, tx: &mut TenantTx<'_>) -> Result<bool, IdentityError> {
+    let tenant = tx.tenant().clone();
+    let conn = tx.conn();
+    let Some(row) = provider_row(conn).await? else { return Ok(false) };
+    let unopenable = |_| IdentityError::Sealing("the shop's OIDC client secret does not open".into());
+    let (secret, stale) = open_secret_noting_staleness(m, tenant.id, &row).map_err(unopenable)?;
+    if !stale {
+        return Ok(false);
     }
+    let (sealed, nonce) = seal_secret(m, &tenant, &secret).map_err(unopenable)?;
+    diesel::update(oidc_provider::table)
+        .set((oidc_provider::client_secret_encrypted.eq(sealed), oidc_provider::client_secret_nonce.eq(nonce)))
+        .execute(conn)
+        .await?;
+    Ok(true)
 }
 
-async fn provider_row(conn: &mut AsyncPgConnection) -> QueryResult<Option<ProviderRow>> {
+pub(crate) async fn provider_row(conn: &mut AsyncPgConnection) -> QueryResult<Option<ProviderRow>> {
     oidc_provider::table.select(ProviderRow::as_select()).first(conn).await.optional()
 }
 
@@ -414,206 +413,190 @@ async fn role_permission_names(conn: &mut AsyncPgConnection, key: &str) -> Resul
     })
 }
 
-impl IdentityModule {
-    pub(crate) async fn oidc_config(&self, tenant: &TenantContext, base_url: &str) -> Result<OidcConfig, OidcError> {
-        let row = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| Ok::<_, OidcError>(provider_row(conn).await?))
-            .await?;
-        let row = row.ok_or(OidcError::Identity(IdentityError::NotFound("OIDC configuration")))?;
-        Ok(row.into_config(base_url))
-    }
+/// The shop's provider as the API shows it; `base_url` is the shop's address.
+pub(crate) async fn config(conn: &mut AsyncPgConnection, base_url: &str) -> Result<OidcConfig, OidcError> {
+    let row = provider_row(conn).await?;
+    let row = row.ok_or(OidcError::Identity(IdentityError::NotFound("OIDC configuration")))?;
+    Ok(row.into_config(base_url))
+}
 
-    /// Sets the shop's provider: an owner's act, with their current password. Who configures it
-    /// must also hold every permission of the role new staff get (owners do).
-    pub(crate) async fn put_oidc_config(
-        &self,
-        tenant: &TenantContext,
-        input: OidcConfigInput,
-        principal: &Principal,
-        origin: &RequestOrigin,
-    ) -> Result<OidcConfig, OidcError> {
-        let owner = owner_of(principal)?;
-        check_issuer(&input.issuer_url, &self.inner.outbound).await?;
-        let client_id = input.client_id.trim().to_string();
-        if client_id.is_empty() || client_id.len() > 255 {
-            return Err(IdentityError::field("client_id", "1 to 255 characters").into());
-        }
-        let kind = UserKind::parse(&input.account_kind)
-            .ok_or_else(|| IdentityError::field("account_kind", "one of customer, staff"))?;
-        let staff_role = input.staff_role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-        if kind == UserKind::Customer && staff_role.is_some() {
-            return Err(IdentityError::field("staff_role", "only for account_kind staff").into());
-        }
-        let return_path = parse_return_path(input.return_path.as_deref().unwrap_or("/"))?;
-        let staff_sso_only = input.staff_sso_only.unwrap_or(false);
-        if kind == UserKind::Customer && staff_sso_only {
-            return Err(IdentityError::field("staff_sso_only", "only for account_kind staff").into());
-        }
-        self.reauthenticate_owner(tenant, owner, input.current_password, origin).await?;
-        let grantor = Grantor::Principal(principal.clone());
-        let sealed = match input.client_secret.as_deref() {
-            Some(s) if s.is_empty() || s.len() > 1000 => {
-                return Err(IdentityError::field("client_secret", "1 to 1000 characters").into())
-            }
-            Some(s) => Some(seal_secret(self, tenant, s)?),
-            None => None,
-        };
-        let issuer_url = input.issuer_url.trim().to_string();
-        let (actor, ip) = (grantor.actor_name(), origin.ip.clone());
-        let row = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                if let Some(role) = &staff_role {
-                    grantor.check(&role_permission_names(conn, role).await?)?;
-                }
-                let existing = provider_row(conn).await?;
-                let (secret, nonce) = match (sealed, existing) {
-                    (Some(pair), _) => pair,
-                    (None, Some(row)) => (row.client_secret_encrypted, row.client_secret_nonce),
-                    (None, None) => {
-                        return Err(IdentityError::field("client_secret", "required when configuring OIDC").into())
-                    }
-                };
-                let row = diesel::insert_into(oidc_provider::table)
-                    .values((
-                        oidc_provider::id.eq(true),
-                        oidc_provider::issuer_url.eq(&issuer_url),
-                        oidc_provider::client_id.eq(&client_id),
-                        oidc_provider::client_secret_encrypted.eq(&secret),
-                        oidc_provider::client_secret_nonce.eq(&nonce),
-                        oidc_provider::account_kind.eq(kind.as_str()),
-                        oidc_provider::staff_role.eq(&staff_role),
-                        oidc_provider::return_path.eq(&return_path),
-                        oidc_provider::staff_sso_only.eq(staff_sso_only),
-                        oidc_provider::modified_by.eq(&actor),
-                    ))
-                    .on_conflict(oidc_provider::id)
-                    .do_update()
-                    .set((
-                        oidc_provider::issuer_url.eq(&issuer_url),
-                        oidc_provider::client_id.eq(&client_id),
-                        oidc_provider::client_secret_encrypted.eq(&secret),
-                        oidc_provider::client_secret_nonce.eq(&nonce),
-                        oidc_provider::account_kind.eq(kind.as_str()),
-                        oidc_provider::staff_role.eq(&staff_role),
-                        oidc_provider::return_path.eq(&return_path),
-                        oidc_provider::staff_sso_only.eq(staff_sso_only),
-                        oidc_provider::modified_by.eq(&actor),
-                        oidc_provider::modified_at.eq(diesel::dsl::now),
-                        oidc_provider::version.eq(oidc_provider::version + 1),
-                    ))
-                    .returning(ProviderRow::as_returning())
-                    .get_result(conn)
-                    .await?;
-                let details = serde_json::json!({ "issuer_url": issuer_url, "client_id": client_id,
-                    "account_kind": kind.as_str(), "staff_role": staff_role, "staff_sso_only": staff_sso_only });
-                store::audit(conn, &grantor.audit_actor(), "oidc.configured", None, ip.as_deref(), details).await?;
-                Ok::<_, OidcError>(row)
-            })
-            .await?;
-        self.inner.discovery.invalidate(&row.issuer_url).await;
-        Ok(row.into_config(&self.shop_url(tenant).await?))
-    }
+/// A provider configuration that passed every check but the owner's password.
+pub(crate) struct CheckedConfig {
+    issuer_url: String,
+    client_id: String,
+    client_secret: Option<String>,
+    kind: UserKind,
+    staff_role: Option<String>,
+    return_path: String,
+    staff_sso_only: bool,
+    pub(crate) current_password: Option<String>,
+}
 
-    /// Removes the provider (an owner's act: with `staff_sso_only` it is the staff's way in).
-    pub(crate) async fn delete_oidc_config(
-        &self,
-        tenant: &TenantContext,
-        principal: &Principal,
-        ip: Option<String>,
-    ) -> Result<(), OidcError> {
-        let owner = owner_of(principal)?;
-        let actor = principal.actor();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                if !store::is_active_owner(conn, owner).await? {
-                    return Err(IdentityError::OwnerOnly(OWNER_ONLY).into());
-                }
-                let gone = diesel::delete(oidc_provider::table).execute(conn).await?;
-                diesel::delete(oidc_pending_links::table).execute(conn).await?;
-                if gone == 0 {
-                    return Err(IdentityError::NotFound("OIDC configuration").into());
-                }
-                diesel::delete(oidc_logins::table).execute(conn).await?;
-                store::audit(conn, &actor, "oidc.removed", None, ip.as_deref(), serde_json::json!({})).await?;
-                Ok::<_, OidcError>(())
-            })
-            .await
+/// Checks a provider configuration field by field (the issuer against the outbound policy too).
+pub(crate) async fn check_config(m: &IdentityModule, input: OidcConfigInput) -> Result<CheckedConfig, OidcError> {
+    check_issuer(&input.issuer_url, &m.inner.outbound).await?;
+    let client_id = input.client_id.trim().to_string();
+    if client_id.is_empty() || client_id.len() > 255 {
+        return Err(IdentityError::field("client_id", "1 to 255 characters").into());
+    }
+    let kind = UserKind::parse(&input.account_kind)
+        .ok_or_else(|| IdentityError::field("account_kind", "one of customer, staff"))?;
+    let staff_role = input.staff_role.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    if kind == UserKind::Customer && staff_role.is_some() {
+        return Err(IdentityError::field("staff_role", "only for account_kind staff").into());
+    }
+    let return_path = parse_return_path(input.return_path.as_deref().unwrap_or("/"))?;
+    let staff_sso_only = input.staff_sso_only.unwrap_or(false);
+    if kind == UserKind::Customer && staff_sso_only {
+        return Err(IdentityError::field("staff_sso_only", "only for account_kind staff").into());
+    }
+    Ok(CheckedConfig {
+        issuer_url: input.issuer_url.trim().to_string(),
+        client_id,
+        client_secret: input.client_secret,
+        kind,
+        staff_role,
+        return_path,
+        staff_sso_only,
+        current_password: input.current_password,
+    })
+}
+
+/// A sealed client secret as its two columns: ciphertext with tag, then nonce.
+pub(crate) type SealedSecret = (Vec<u8>, Vec<u8>);
+
+/// The new client secret, sealed for the shop (`None`: keep the stored one).
+pub(crate) fn sealed_client_secret(
+    m: &IdentityModule,
+    tenant: &TenantContext,
+    checked: &CheckedConfig,
+) -> Result<Option<SealedSecret>, OidcError> {
+    match checked.client_secret.as_deref() {
+        Some(s) if s.is_empty() || s.len() > 1000 => {
+            Err(IdentityError::field("client_secret", "1 to 1000 characters").into())
+        }
+        Some(s) => Ok(Some(seal_secret(m, tenant, s)?)),
+        None => Ok(None),
     }
 }
 
-const OWNER_ONLY: &str = "only the shop's owner, signed in as themselves, may change how staff and customers sign in \
+/// Stores the shop's provider (a checked configuration, its secret sealed or kept). Who sets it
+/// must also hold every permission of the role new staff get.
+pub(crate) async fn save_provider(
+    tx: &mut TenantTx<'_>,
+    checked: CheckedConfig,
+    sealed: Option<SealedSecret>,
+    grantor: &Grantor,
+) -> Result<ProviderRow, OidcError> {
+    let actor = tx.stamp().by;
+    let CheckedConfig { issuer_url, client_id, kind, staff_role, return_path, staff_sso_only, .. } = checked;
+    let conn = tx.conn();
+    if let Some(role) = &staff_role {
+        grantor.check(&role_permission_names(conn, role).await?)?;
+    }
+    let existing = provider_row(conn).await?;
+    let (secret, nonce) = match (sealed, existing) {
+        (Some(pair), _) => pair,
+        (None, Some(row)) => (row.client_secret_encrypted, row.client_secret_nonce),
+        (None, None) => return Err(IdentityError::field("client_secret", "required when configuring OIDC").into()),
+    };
+    let row = diesel::insert_into(oidc_provider::table)
+        .values((
+            oidc_provider::id.eq(true),
+            oidc_provider::issuer_url.eq(&issuer_url),
+            oidc_provider::client_id.eq(&client_id),
+            oidc_provider::client_secret_encrypted.eq(&secret),
+            oidc_provider::client_secret_nonce.eq(&nonce),
+            oidc_provider::account_kind.eq(kind.as_str()),
+            oidc_provider::staff_role.eq(&staff_role),
+            oidc_provider::return_path.eq(&return_path),
+            oidc_provider::staff_sso_only.eq(staff_sso_only),
+            oidc_provider::modified_by.eq(&actor),
+        ))
+        .on_conflict(oidc_provider::id)
+        .do_update()
+        .set((
+            oidc_provider::issuer_url.eq(&issuer_url),
+            oidc_provider::client_id.eq(&client_id),
+            oidc_provider::client_secret_encrypted.eq(&secret),
+            oidc_provider::client_secret_nonce.eq(&nonce),
+            oidc_provider::account_kind.eq(kind.as_str()),
+            oidc_provider::staff_role.eq(&staff_role),
+            oidc_provider::return_path.eq(&return_path),
+            oidc_provider::staff_sso_only.eq(staff_sso_only),
+            oidc_provider::modified_by.eq(&actor),
+            oidc_provider::modified_at.eq(diesel::dsl::now),
+            oidc_provider::version.eq(oidc_provider::version + 1),
+        ))
+        .returning(ProviderRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let details = serde_json::json!({ "issuer_url": issuer_url, "client_id": client_id,
+        "account_kind": kind.as_str(), "staff_role": staff_role, "staff_sso_only": staff_sso_only });
+    tx.audit("oidc.configured", None, details).await?;
+    Ok(row)
+}
+
+/// Removes the provider (an owner's act: with `staff_sso_only` it is the staff's way in).
+pub(crate) async fn delete_provider(tx: &mut TenantTx<'_>, owner: uuid::Uuid) -> Result<(), OidcError> {
+    let conn = tx.conn();
+    if !store::is_active_owner(conn, owner).await? {
+        return Err(IdentityError::OwnerOnly(OWNER_ONLY).into());
+    }
+    let gone = diesel::delete(oidc_provider::table).execute(conn).await?;
+    diesel::delete(oidc_pending_links::table).execute(conn).await?;
+    if gone == 0 {
+        return Err(IdentityError::NotFound("OIDC configuration").into());
+    }
+    diesel::delete(oidc_logins::table).execute(conn).await?;
+    tx.audit("oidc.removed", None, serde_json::json!({})).await?;
+    Ok(())
+}
+
+pub(crate) const OWNER_ONLY: &str =
+    "only the shop's owner, signed in as themselves, may change how staff and customers sign in \
      (not an API key, not another role)";
 
 /// The signed-in staff member behind `principal`, who must still prove to be an owner.
-fn owner_of(principal: &Principal) -> Result<uuid::Uuid, IdentityError> {
+pub(crate) fn owner_of(principal: &Principal) -> Result<uuid::Uuid, IdentityError> {
     match principal {
         Principal::Staff { user_id, .. } => Ok(*user_id),
         _ => Err(IdentityError::OwnerOnly(OWNER_ONLY)),
     }
 }
 
-impl IdentityModule {
-    /// Checks that `user` is an active owner who just typed their current password. A wrong
-    /// password counts against the same throttle as their logins, so this is no side door for
-    /// guessing it.
-    pub(crate) async fn reauthenticate_owner(
-        &self,
-        tenant: &TenantContext,
-        user: uuid::Uuid,
-        password: Option<String>,
-        origin: &RequestOrigin,
-    ) -> Result<(), IdentityError> {
-        let password = password.filter(|p| !p.is_empty()).ok_or_else(|| {
-            IdentityError::field("current_password", "required: enter your current password to change sign-in settings")
-        })?;
-        let (scope, rules) = (ThrottleScope::Shop(tenant.id), self.staff_login_rules(origin.ip.as_deref()));
-        // Counted before the password is checked, as logins are: parallel guesses queue on the count.
-        let (reserved, row) = self
-            .db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let row = store::user_by_id(conn, user).await?.filter(|u| u.active() && u.kind() == UserKind::Staff);
-                let Some(row) = row else { return Err(IdentityError::Unauthenticated) };
-                if !store::is_active_owner(conn, user).await? {
-                    return Err(IdentityError::OwnerOnly(OWNER_ONLY));
-                }
-                let rules = rules(&row.email);
-                Ok((throttle::reserve(conn, scope, &rules).await?, row))
-            })
-            .await?;
-        let reservation = reserved.map_err(|w| IdentityError::Throttled { retry_after_secs: w.retry_after_secs })?;
-        if self.passwords().verify(secrecy::SecretString::from(password), row.password_hash.clone()).await? {
-            self.db()
-                .tenant_tx(&tenant.schema, async move |conn| Ok::<_, IdentityError>(reservation.succeeded(conn).await?))
-                .await?;
-            return Ok(());
-        }
-        let ip = origin.ip.clone();
-        self.db()
-            .tenant_tx(&tenant.schema, async move |conn| {
-                let subject = Some(format!("user:{user}"));
-                let details = serde_json::json!({ "for": "oidc.configure" });
-                store::audit(conn, &Actor::User(user), "reauthentication.failed", subject, ip.as_deref(), details)
-                    .await?;
-                Ok::<_, IdentityError>(())
-            })
-            .await?;
-        Err(IdentityError::field("current_password", "is not your current password"))
-    }
+/// The owner's current password, as the form sent it; required.
+pub(crate) fn required_password(password: Option<String>) -> Result<String, IdentityError> {
+    password.filter(|p| !p.is_empty()).ok_or_else(|| {
+        IdentityError::field("current_password", "required: enter your current password to change sign-in settings")
+    })
 }
 
-impl Grantor {
-    fn actor_name(&self) -> String {
-        self.audit_actor().audit_name()
+/// Counts a re-authentication of owner `user` against their login throttle (before the password
+/// is checked, as logins are: parallel guesses queue on the count); the account must be an
+/// active owner.
+pub(crate) async fn reserve_reauthentication(
+    m: &IdentityModule,
+    tx: &mut TenantTx<'_>,
+    user: uuid::Uuid,
+    ip: Option<&str>,
+) -> Result<crate::login::throttle::Reserved<UserRow>, IdentityError> {
+    let scope = ThrottleScope::Shop(tx.tenant().id);
+    let conn = tx.conn();
+    let row = store::user_by_id(conn, user).await?.filter(|u| u.active() && u.kind() == UserKind::Staff);
+    let Some(row) = row else { return Err(IdentityError::Unauthenticated) };
+    if !store::is_active_owner(conn, user).await? {
+        return Err(IdentityError::OwnerOnly(OWNER_ONLY));
     }
+    let rules = crate::login::throttle::staff_login_rules(m.settings(), &row.email, ip);
+    Ok((throttle::reserve(conn, scope, &rules).await?, row))
+}
 
-    fn audit_actor(&self) -> Actor {
-        match self {
-            Grantor::System(what) => Actor::System(what),
-            Grantor::Principal(p) => p.actor(),
-        }
-    }
+/// A wrong password on re-authentication, in the audit log.
+pub(crate) async fn reauthentication_failed(tx: &mut TenantTx<'_>, user: uuid::Uuid) -> Result<(), IdentityError> {
+    let details = serde_json::json!({ "for": "oidc.configure" });
+    tx.audit("reauthentication.failed", Some(format!("user:{user}")), details).await?;
+    Ok(())
 }
 
 #[cfg(test)]
