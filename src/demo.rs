@@ -7,6 +7,9 @@
 
 pub mod catalog;
 pub mod generate;
+// Used by the catalog load once the catalog takes uploaded images (see `catalog::attach_pictures`).
+#[cfg_attr(not(test), allow(dead_code))]
+mod pictures;
 
 use crate::app::AppState;
 use crate::cli::CliError;

@@ -16,6 +16,7 @@ mod catalog;
 mod catalog_cache;
 mod catalog_tasks;
 mod cli;
+mod demo;
 mod embedded_supervision;
 mod gdpr;
 mod idempotency;
