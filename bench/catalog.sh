@@ -132,8 +132,11 @@ else
     [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
     PG_PORT=$(( 40000 + RANDOM % 20000 ))
     as_pg "$PGBIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    # In the file, not on the command line: a command-line setting would override the
+    # ALTER SYSTEM that switches tracking on for the count runs.
+    echo "pg_stat_statements.track = none" >>"$PG_DIR/data/postgresql.conf"
     as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=none" \
+        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
         start >/dev/null
     psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d postgres -c "CREATE DATABASE agora"
     PSQL=(psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d agora)
@@ -160,7 +163,6 @@ RUST_LOG=warn "$BIN" bench-seed "$TENANT" --products "$PRODUCTS" --variants "$VA
 seed_took=$(echo "$(date +%s.%N) - $seed_started" | bc)
 info "seeding took ${seed_took} s (the command, including its start-up and the API key)"
 API_KEY="$(cat "$SEED/api-key")"
-cut -f1,2 "$SEED/products.tsv" >"$SEED/versions.tsv"
 sed 's|^|/api/v1/store/catalog/products?limit=20\&category=|' "$SEED/categories.txt" >"$SEED/paths-category.txt"
 cut -f3 "$SEED/products.tsv" | sed 's|^|/api/v1/store/catalog/products/|' >"$SEED/paths-detail.txt"
 sed -e 's/ /%20/g' -e 's|^|/api/v1/store/catalog/search?limit=20\&q=|' "$SEED/queries.txt" >"$SEED/paths-search.txt"
@@ -209,7 +211,7 @@ check() {
 check category "$(head -n1 "$SEED/paths-category.txt")"
 check detail "$(head -n1 "$SEED/paths-detail.txt")"
 check search "$(head -n1 "$SEED/paths-search.txt")"
-check "admin read" "/api/v1/admin/catalog/products/$(head -n1 "$SEED/versions.tsv" | cut -f1)" -H "X-API-Key: $API_KEY"
+check "admin read" "/api/v1/admin/catalog/products/$(head -n1 "$SEED/products.tsv" | cut -f1)" -H "X-API-Key: $API_KEY"
 
 # --- load -------------------------------------------------------------------------------------
 rss_kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"; }
@@ -225,6 +227,8 @@ run_wrk() {
         category|detail|search)
             BENCH_PATHS="$SEED/paths-$scenario.txt" wrk "${args[@]}" -s bench/lua/paths.lua "$BASE" >"$out" ;;
         update)
+            # Versions as they are now: the previous run's last edits may or may not have landed.
+            sql "COPY (SELECT id, version FROM t_$TENANT.products WHERE deleted_at IS NULL ORDER BY id) TO STDOUT" >"$SEED/versions.tsv"
             BENCH_PRODUCTS="$SEED/versions.tsv" BENCH_THREADS_TOTAL="$THREADS" \
                 wrk "${args[@]}" -H "X-API-Key: $API_KEY" -s bench/lua/update.lua "$BASE" >"$out" ;;
     esac
@@ -289,6 +293,7 @@ for scenario in $SCENARIOS; do
     cache=""
     lookups=$(( hits1 - hits0 + misses1 - misses0 ))
     [ "$lookups" -le 0 ] || cache=" cache_hits=$(echo "scale=1; 100 * ($hits1 - $hits0) / $lookups" | bc)%"
+    info "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
     line="RESULT catalog.$scenario req/s=${rps:-?} p50=${p50:-?} p99=${p99:-?} non2xx=${non2xx:-0} vs_healthz=$ratio $per_request rss=${rss}MiB$cache"
     echo "$line"
     RESULTS+=("$line")

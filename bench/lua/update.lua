@@ -1,13 +1,13 @@
 -- PATCH products with If-Match, as a back office would. $BENCH_PRODUCTS holds "id<TAB>version"
--- rows; each wrk thread takes every n-th product, so no two connections edit the same product at
--- once, and sends the version the previous edit left (+1 per successful edit). When wrk ends,
--- the versions are written back, so the next run (warm-up → count → measure) goes on from them.
--- The last edits a thread sent may still have been in flight when wrk stopped (applied or not):
--- those products are written back as "?" and left alone from then on.
-local threads = {}
-local ids, versions, unknown = {}, {}, {}
-local at, edits = 0, 0
-local IN_FLIGHT = 64
+-- rows, read from the database just before this run; each wrk thread takes every n-th product
+-- and cycles through them, sending the version the product's last answer (its body's `version`)
+-- gave. A thread comes back to a product only after thousands of other edits, so a 412 means a
+-- real conflict (an edit still unanswered by then), not a guess gone wrong.
+-- Globals, not locals: done() reads them from each thread with thread:get().
+threads = {}
+ids, versions, position = {}, {}, {}
+at, edits = 0, 0
+statuses = {}
 
 function setup(thread)
     thread:set("id", #threads)
@@ -18,27 +18,23 @@ function init(args)
     local n = 0
     local total = tonumber(os.getenv("BENCH_THREADS_TOTAL") or "2")
     for line in io.lines(os.getenv("BENCH_PRODUCTS")) do
-        local pid, version = line:match("^(%S+)\t(%S+)")
+        local pid, version = line:match("^(%S+)\t(%d+)")
         if pid then
             if n % total == id then
-                if tonumber(version) then
-                    ids[#ids + 1] = pid
-                    versions[#versions + 1] = tonumber(version)
-                else
-                    unknown[#unknown + 1] = pid
-                end
+                ids[#ids + 1] = pid
+                versions[#versions + 1] = tonumber(version)
+                position[pid] = #ids
             end
             n = n + 1
         end
     end
-    if #ids <= IN_FLIGHT then error("too few products left for thread " .. id) end
+    if #ids == 0 then error("no products for thread " .. id) end
 end
 
 function request()
     at = at % #ids + 1
     edits = edits + 1
     local version = versions[at]
-    versions[at] = version + 1
     local headers = {}
     for k, v in pairs(wrk.headers) do headers[k] = v end
     headers["Content-Type"] = "application/json"
@@ -47,22 +43,19 @@ function request()
     return wrk.format("PATCH", "/api/v1/admin/catalog/products/" .. ids[at], headers, body)
 end
 
-function done(summary, latency, requests)
-    local out = io.open(os.getenv("BENCH_PRODUCTS"), "w")
-    for _, thread in ipairs(threads) do
-        local tids, tversions, tunknown = thread:get("ids"), thread:get("versions"), thread:get("unknown")
-        local last, count = thread:get("at"), #tids
-        local sent = thread:get("edits")
-        for i = 1, count do
-            -- positions last, last-1, … (cyclically) are the most recent edits
-            local age = (last - i) % count
-            if age < IN_FLIGHT and age < sent then
-                out:write(tids[i] .. "\t?\n")
-            else
-                out:write(tids[i] .. "\t" .. tversions[i] .. "\n")
-            end
-        end
-        for _, pid in ipairs(tunknown) do out:write(pid .. "\t?\n") end
+function response(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+    if status == 200 then
+        local pid = body:match('^{"id":"([^"]+)"')
+        local version = body:match('"version":(%d+)}%s*$')
+        if pid and version and position[pid] then versions[position[pid]] = tonumber(version) end
     end
-    out:close()
+end
+
+function done(summary, latency, requests)
+    for _, thread in ipairs(threads) do
+        for status, count in pairs(thread:get("statuses")) do
+            if status ~= 200 then io.write(string.format("  status %d: %d responses\n", status, count)) end
+        end
+    end
 end
