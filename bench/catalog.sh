@@ -256,7 +256,7 @@ for scenario in $SCENARIOS; do
     n="$(requests_of "$WORK_DIR/count.txt")"
     if [ "$STATEMENTS" -eq 1 ]; then
         calls="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%'")"
-        sql "SELECT calls, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%' ORDER BY calls DESC LIMIT 12" \
+        sql "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 12" \
             >"$WORK_DIR/statements-$scenario.txt"
         per_request="statements/req=$(echo "scale=2; $calls / $n" | bc)"
     else
@@ -277,7 +277,7 @@ for scenario in $SCENARIOS; do
     hits1="$(metric_sum 'cache_lookups_total{result="local_hit"}')"; misses1="$(metric_sum 'cache_lookups_total{result="miss"}')"
     cat "$WORK_DIR/wrk-$scenario.txt"
     if [ -s "$WORK_DIR/statements-$scenario.txt" ]; then
-        echo "  statements in the count run (calls, query):"
+        echo "  statements in the count run (calls | mean ms | query):"
         sed 's/^/    /' "$WORK_DIR/statements-$scenario.txt"
     fi
 
