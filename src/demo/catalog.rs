@@ -79,8 +79,13 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
     }
 
     // The category tree, parents first.
-    let mut categories: BTreeMap<String, CategoryId> =
-        catalog.list_categories(tenant).await.map_err(failed("categories"))?.into_iter().map(|c| (c.slug, c.id)).collect();
+    let mut categories: BTreeMap<String, CategoryId> = catalog
+        .list_categories(tenant)
+        .await
+        .map_err(failed("categories"))?
+        .into_iter()
+        .map(|c| (c.slug, c.id))
+        .collect();
     let mut categories_created = 0;
     for spec in generate::categories() {
         if categories.contains_key(spec.slug) {
@@ -150,7 +155,10 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
 }
 
 /// The shop's products by their first variant's SKU.
-async fn existing_products(catalog: &CatalogModule, tenant: &TenantContext) -> Result<HashMap<String, ProductId>, CliError> {
+async fn existing_products(
+    catalog: &CatalogModule,
+    tenant: &TenantContext,
+) -> Result<HashMap<String, ProductId>, CliError> {
     let mut found = HashMap::new();
     let mut cursor: Option<String> = None;
     loop {

@@ -110,25 +110,52 @@ const TREE: &[Department] = &[
                 en: "Women",
                 de: "Damen",
                 leaves: &[
-                    Leaf { slug: "women-tops", en: "Tops", de: "Oberteile", sku: "WTOP", family: Apparel, price: (19, 59), grams: (150, 260), things: &[
-                        t("Organic Cotton T-Shirt", "Bio-Baumwoll-T-Shirt", "cotton"),
-                        t("Linen Blouse", "Leinenbluse", "linen"),
-                        t("Striped Long-Sleeve", "Gestreiftes Langarmshirt", "cotton"),
-                        t("Ribbed Tank Top", "Geripptes Trägertop", "cotton"),
-                        t("Silk Camisole", "Seidentop", "silk"),
-                    ] },
-                    Leaf { slug: "women-dresses", en: "Dresses", de: "Kleider", sku: "WDRS", family: Apparel, price: (49, 149), grams: (250, 450), things: &[
-                        t("Wrap Dress", "Wickelkleid", "viscose"),
-                        t("Linen Midi Dress", "Leinen-Midikleid", "linen"),
-                        t("Shirt Dress", "Hemdblusenkleid", "cotton"),
-                        t("Knit Dress", "Strickkleid", "merino"),
-                    ] },
-                    Leaf { slug: "women-knitwear", en: "Knitwear", de: "Strick", sku: "WKNT", family: Apparel, price: (59, 189), grams: (300, 600), things: &[
-                        t("Merino Sweater", "Merinopullover", "merino"),
-                        t("Cashmere Cardigan", "Kaschmir-Cardigan", "cashmere"),
-                        t("Cable-Knit Jumper", "Zopfstrickpullover", "wool"),
-                        t("Wool Turtleneck", "Rollkragenpullover", "wool"),
-                    ] },
+                    Leaf {
+                        slug: "women-tops",
+                        en: "Tops",
+                        de: "Oberteile",
+                        sku: "WTOP",
+                        family: Apparel,
+                        price: (19, 59),
+                        grams: (150, 260),
+                        things: &[
+                            t("Organic Cotton T-Shirt", "Bio-Baumwoll-T-Shirt", "cotton"),
+                            t("Linen Blouse", "Leinenbluse", "linen"),
+                            t("Striped Long-Sleeve", "Gestreiftes Langarmshirt", "cotton"),
+                            t("Ribbed Tank Top", "Geripptes Trägertop", "cotton"),
+                            t("Silk Camisole", "Seidentop", "silk"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "women-dresses",
+                        en: "Dresses",
+                        de: "Kleider",
+                        sku: "WDRS",
+                        family: Apparel,
+                        price: (49, 149),
+                        grams: (250, 450),
+                        things: &[
+                            t("Wrap Dress", "Wickelkleid", "viscose"),
+                            t("Linen Midi Dress", "Leinen-Midikleid", "linen"),
+                            t("Shirt Dress", "Hemdblusenkleid", "cotton"),
+                            t("Knit Dress", "Strickkleid", "merino"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "women-knitwear",
+                        en: "Knitwear",
+                        de: "Strick",
+                        sku: "WKNT",
+                        family: Apparel,
+                        price: (59, 189),
+                        grams: (300, 600),
+                        things: &[
+                            t("Merino Sweater", "Merinopullover", "merino"),
+                            t("Cashmere Cardigan", "Kaschmir-Cardigan", "cashmere"),
+                            t("Cable-Knit Jumper", "Zopfstrickpullover", "wool"),
+                            t("Wool Turtleneck", "Rollkragenpullover", "wool"),
+                        ],
+                    },
                 ],
             },
             Branch {
@@ -136,24 +163,51 @@ const TREE: &[Department] = &[
                 en: "Men",
                 de: "Herren",
                 leaves: &[
-                    Leaf { slug: "men-shirts", en: "Shirts", de: "Hemden", sku: "MSHT", family: Apparel, price: (39, 99), grams: (220, 350), things: &[
-                        t("Oxford Shirt", "Oxfordhemd", "cotton"),
-                        t("Flannel Shirt", "Flanellhemd", "cotton"),
-                        t("Denim Shirt", "Jeanshemd", "denim"),
-                        t("Linen Shirt", "Leinenhemd", "linen"),
-                    ] },
-                    Leaf { slug: "men-trousers", en: "Trousers", de: "Hosen", sku: "MTRS", family: Apparel, price: (49, 129), grams: (400, 700), things: &[
-                        t("Chino Trousers", "Chinohose", "cotton"),
-                        t("Slim Jeans", "Slim-Jeans", "denim"),
-                        t("Cargo Pants", "Cargohose", "cotton"),
-                        t("Corduroy Trousers", "Cordhose", "corduroy"),
-                    ] },
-                    Leaf { slug: "men-jackets", en: "Jackets", de: "Jacken", sku: "MJKT", family: Apparel, price: (89, 299), grams: (600, 1400), things: &[
-                        t("Rain Jacket", "Regenjacke", "recycled polyester"),
-                        t("Quilted Jacket", "Steppjacke", "recycled polyester"),
-                        t("Denim Jacket", "Jeansjacke", "denim"),
-                        t("Wool Overcoat", "Wollmantel", "wool"),
-                    ] },
+                    Leaf {
+                        slug: "men-shirts",
+                        en: "Shirts",
+                        de: "Hemden",
+                        sku: "MSHT",
+                        family: Apparel,
+                        price: (39, 99),
+                        grams: (220, 350),
+                        things: &[
+                            t("Oxford Shirt", "Oxfordhemd", "cotton"),
+                            t("Flannel Shirt", "Flanellhemd", "cotton"),
+                            t("Denim Shirt", "Jeanshemd", "denim"),
+                            t("Linen Shirt", "Leinenhemd", "linen"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "men-trousers",
+                        en: "Trousers",
+                        de: "Hosen",
+                        sku: "MTRS",
+                        family: Apparel,
+                        price: (49, 129),
+                        grams: (400, 700),
+                        things: &[
+                            t("Chino Trousers", "Chinohose", "cotton"),
+                            t("Slim Jeans", "Slim-Jeans", "denim"),
+                            t("Cargo Pants", "Cargohose", "cotton"),
+                            t("Corduroy Trousers", "Cordhose", "corduroy"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "men-jackets",
+                        en: "Jackets",
+                        de: "Jacken",
+                        sku: "MJKT",
+                        family: Apparel,
+                        price: (89, 299),
+                        grams: (600, 1400),
+                        things: &[
+                            t("Rain Jacket", "Regenjacke", "recycled polyester"),
+                            t("Quilted Jacket", "Steppjacke", "recycled polyester"),
+                            t("Denim Jacket", "Jeansjacke", "denim"),
+                            t("Wool Overcoat", "Wollmantel", "wool"),
+                        ],
+                    },
                 ],
             },
             Branch {
@@ -161,16 +215,34 @@ const TREE: &[Department] = &[
                 en: "Accessories",
                 de: "Accessoires",
                 leaves: &[
-                    Leaf { slug: "scarves", en: "Scarves", de: "Schals", sku: "ASCF", family: Apparel, price: (25, 89), grams: (80, 250), things: &[
-                        t("Wool Scarf", "Wollschal", "wool"),
-                        t("Silk Scarf", "Seidentuch", "silk"),
-                        t("Chunky Knit Scarf", "Grobstrickschal", "merino"),
-                    ] },
-                    Leaf { slug: "hats-caps", en: "Hats & Caps", de: "Mützen & Kappen", sku: "AHAT", family: Apparel, price: (19, 49), grams: (60, 140), things: &[
-                        t("Beanie", "Strickmütze", "merino"),
-                        t("Baseball Cap", "Baseballkappe", "cotton"),
-                        t("Bucket Hat", "Fischerhut", "cotton"),
-                    ] },
+                    Leaf {
+                        slug: "scarves",
+                        en: "Scarves",
+                        de: "Schals",
+                        sku: "ASCF",
+                        family: Apparel,
+                        price: (25, 89),
+                        grams: (80, 250),
+                        things: &[
+                            t("Wool Scarf", "Wollschal", "wool"),
+                            t("Silk Scarf", "Seidentuch", "silk"),
+                            t("Chunky Knit Scarf", "Grobstrickschal", "merino"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "hats-caps",
+                        en: "Hats & Caps",
+                        de: "Mützen & Kappen",
+                        sku: "AHAT",
+                        family: Apparel,
+                        price: (19, 49),
+                        grams: (60, 140),
+                        things: &[
+                            t("Beanie", "Strickmütze", "merino"),
+                            t("Baseball Cap", "Baseballkappe", "cotton"),
+                            t("Bucket Hat", "Fischerhut", "cotton"),
+                        ],
+                    },
                 ],
             },
         ],
@@ -185,18 +257,36 @@ const TREE: &[Department] = &[
                 en: "Kitchen",
                 de: "Küche",
                 leaves: &[
-                    Leaf { slug: "cookware", en: "Cookware", de: "Kochgeschirr", sku: "HCKW", family: Home, price: (29, 199), grams: (900, 4500), things: &[
-                        t("Cast Iron Skillet", "Gusseisenpfanne", "cast iron"),
-                        t("Stainless Saucepan", "Edelstahl-Kochtopf", "stainless steel"),
-                        t("Enamel Dutch Oven", "Emaillierter Bräter", "cast iron"),
-                        t("Carbon Steel Wok", "Wok aus Karbonstahl", "carbon steel"),
-                    ] },
-                    Leaf { slug: "tableware", en: "Tableware", de: "Geschirr", sku: "HTBL", family: Home, price: (12, 89), grams: (250, 2400), things: &[
-                        t("Stoneware Plate Set", "Steingut-Tellerset", "stoneware"),
-                        t("Ceramic Mug", "Keramikbecher", "ceramic"),
-                        t("Serving Bowl", "Servierschüssel", "stoneware"),
-                        t("Glass Tumbler Set", "Trinkglas-Set", "glass"),
-                    ] },
+                    Leaf {
+                        slug: "cookware",
+                        en: "Cookware",
+                        de: "Kochgeschirr",
+                        sku: "HCKW",
+                        family: Home,
+                        price: (29, 199),
+                        grams: (900, 4500),
+                        things: &[
+                            t("Cast Iron Skillet", "Gusseisenpfanne", "cast iron"),
+                            t("Stainless Saucepan", "Edelstahl-Kochtopf", "stainless steel"),
+                            t("Enamel Dutch Oven", "Emaillierter Bräter", "cast iron"),
+                            t("Carbon Steel Wok", "Wok aus Karbonstahl", "carbon steel"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "tableware",
+                        en: "Tableware",
+                        de: "Geschirr",
+                        sku: "HTBL",
+                        family: Home,
+                        price: (12, 89),
+                        grams: (250, 2400),
+                        things: &[
+                            t("Stoneware Plate Set", "Steingut-Tellerset", "stoneware"),
+                            t("Ceramic Mug", "Keramikbecher", "ceramic"),
+                            t("Serving Bowl", "Servierschüssel", "stoneware"),
+                            t("Glass Tumbler Set", "Trinkglas-Set", "glass"),
+                        ],
+                    },
                 ],
             },
             Branch {
@@ -204,27 +294,54 @@ const TREE: &[Department] = &[
                 en: "Living",
                 de: "Wohnzimmer",
                 leaves: &[
-                    Leaf { slug: "cushions-throws", en: "Cushions & Throws", de: "Kissen & Decken", sku: "HCSH", family: Home, price: (24, 129), grams: (300, 1500), things: &[
-                        t("Linen Cushion Cover", "Leinen-Kissenbezug", "linen"),
-                        t("Wool Throw", "Wolldecke", "wool"),
-                        t("Velvet Cushion", "Samtkissen", "velvet"),
-                    ] },
-                    Leaf { slug: "lighting", en: "Lighting", de: "Leuchten", sku: "HLGT", family: Home, price: (39, 249), grams: (800, 4000), things: &[
-                        t("Table Lamp", "Tischleuchte", "ceramic"),
-                        t("Floor Lamp", "Stehleuchte", "stainless steel"),
-                        t("Rattan Pendant Light", "Rattan-Pendelleuchte", "rattan"),
-                    ] },
+                    Leaf {
+                        slug: "cushions-throws",
+                        en: "Cushions & Throws",
+                        de: "Kissen & Decken",
+                        sku: "HCSH",
+                        family: Home,
+                        price: (24, 129),
+                        grams: (300, 1500),
+                        things: &[
+                            t("Linen Cushion Cover", "Leinen-Kissenbezug", "linen"),
+                            t("Wool Throw", "Wolldecke", "wool"),
+                            t("Velvet Cushion", "Samtkissen", "velvet"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "lighting",
+                        en: "Lighting",
+                        de: "Leuchten",
+                        sku: "HLGT",
+                        family: Home,
+                        price: (39, 249),
+                        grams: (800, 4000),
+                        things: &[
+                            t("Table Lamp", "Tischleuchte", "ceramic"),
+                            t("Floor Lamp", "Stehleuchte", "stainless steel"),
+                            t("Rattan Pendant Light", "Rattan-Pendelleuchte", "rattan"),
+                        ],
+                    },
                 ],
             },
             Branch {
                 slug: "bath",
                 en: "Bath",
                 de: "Bad",
-                leaves: &[Leaf { slug: "towels", en: "Towels", de: "Handtücher", sku: "HTWL", family: Home, price: (15, 79), grams: (300, 1200), things: &[
-                    t("Bath Towel", "Badetuch", "cotton"),
-                    t("Hand Towel", "Handtuch", "cotton"),
-                    t("Waffle Bathrobe", "Waffelpiqué-Bademantel", "cotton"),
-                ] }],
+                leaves: &[Leaf {
+                    slug: "towels",
+                    en: "Towels",
+                    de: "Handtücher",
+                    sku: "HTWL",
+                    family: Home,
+                    price: (15, 79),
+                    grams: (300, 1200),
+                    things: &[
+                        t("Bath Towel", "Badetuch", "cotton"),
+                        t("Hand Towel", "Handtuch", "cotton"),
+                        t("Waffle Bathrobe", "Waffelpiqué-Bademantel", "cotton"),
+                    ],
+                }],
             },
         ],
     },
@@ -238,16 +355,34 @@ const TREE: &[Department] = &[
                 en: "Audio",
                 de: "Audio",
                 leaves: &[
-                    Leaf { slug: "headphones", en: "Headphones", de: "Kopfhörer", sku: "EHPH", family: Electronics, price: (49, 349), grams: (40, 320), things: &[
-                        t("Wireless Headphones", "Kabellose Kopfhörer", "wireless"),
-                        t("In-Ear Earbuds", "In-Ear-Ohrhörer", "wireless"),
-                        t("Studio Headphones", "Studiokopfhörer", "wired"),
-                    ] },
-                    Leaf { slug: "speakers", en: "Speakers", de: "Lautsprecher", sku: "ESPK", family: Electronics, price: (39, 499), grams: (300, 5000), things: &[
-                        t("Bluetooth Speaker", "Bluetooth-Lautsprecher", "wireless"),
-                        t("Bookshelf Speakers", "Regallautsprecher", "wired"),
-                        t("Smart Speaker", "Smarter Lautsprecher", "wireless"),
-                    ] },
+                    Leaf {
+                        slug: "headphones",
+                        en: "Headphones",
+                        de: "Kopfhörer",
+                        sku: "EHPH",
+                        family: Electronics,
+                        price: (49, 349),
+                        grams: (40, 320),
+                        things: &[
+                            t("Wireless Headphones", "Kabellose Kopfhörer", "wireless"),
+                            t("In-Ear Earbuds", "In-Ear-Ohrhörer", "wireless"),
+                            t("Studio Headphones", "Studiokopfhörer", "wired"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "speakers",
+                        en: "Speakers",
+                        de: "Lautsprecher",
+                        sku: "ESPK",
+                        family: Electronics,
+                        price: (39, 499),
+                        grams: (300, 5000),
+                        things: &[
+                            t("Bluetooth Speaker", "Bluetooth-Lautsprecher", "wireless"),
+                            t("Bookshelf Speakers", "Regallautsprecher", "wired"),
+                            t("Smart Speaker", "Smarter Lautsprecher", "wireless"),
+                        ],
+                    },
                 ],
             },
             Branch {
@@ -255,16 +390,34 @@ const TREE: &[Department] = &[
                 en: "Computing",
                 de: "Computer",
                 leaves: &[
-                    Leaf { slug: "keyboards", en: "Keyboards", de: "Tastaturen", sku: "EKBD", family: Electronics, price: (29, 199), grams: (400, 1200), things: &[
-                        t("Mechanical Keyboard", "Mechanische Tastatur", "wired"),
-                        t("Compact Wireless Keyboard", "Kompakte Funktastatur", "wireless"),
-                        t("Ergonomic Keyboard", "Ergonomische Tastatur", "wired"),
-                    ] },
-                    Leaf { slug: "mice", en: "Mice", de: "Mäuse", sku: "EMSE", family: Electronics, price: (19, 129), grams: (60, 150), things: &[
-                        t("Wireless Mouse", "Kabellose Maus", "wireless"),
-                        t("Vertical Mouse", "Vertikalmaus", "wired"),
-                        t("Gaming Mouse", "Gaming-Maus", "wired"),
-                    ] },
+                    Leaf {
+                        slug: "keyboards",
+                        en: "Keyboards",
+                        de: "Tastaturen",
+                        sku: "EKBD",
+                        family: Electronics,
+                        price: (29, 199),
+                        grams: (400, 1200),
+                        things: &[
+                            t("Mechanical Keyboard", "Mechanische Tastatur", "wired"),
+                            t("Compact Wireless Keyboard", "Kompakte Funktastatur", "wireless"),
+                            t("Ergonomic Keyboard", "Ergonomische Tastatur", "wired"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "mice",
+                        en: "Mice",
+                        de: "Mäuse",
+                        sku: "EMSE",
+                        family: Electronics,
+                        price: (19, 129),
+                        grams: (60, 150),
+                        things: &[
+                            t("Wireless Mouse", "Kabellose Maus", "wireless"),
+                            t("Vertical Mouse", "Vertikalmaus", "wired"),
+                            t("Gaming Mouse", "Gaming-Maus", "wired"),
+                        ],
+                    },
                 ],
             },
             Branch {
@@ -272,16 +425,34 @@ const TREE: &[Department] = &[
                 en: "Phone Accessories",
                 de: "Handyzubehör",
                 leaves: &[
-                    Leaf { slug: "chargers", en: "Chargers", de: "Ladegeräte", sku: "ECHG", family: Electronics, price: (15, 79), grams: (50, 350), things: &[
-                        t("USB-C Charger", "USB-C-Ladegerät", "wired"),
-                        t("Wireless Charging Pad", "Kabelloses Ladepad", "wireless"),
-                        t("Power Bank", "Powerbank", "wired"),
-                    ] },
-                    Leaf { slug: "phone-cases", en: "Phone Cases", de: "Handyhüllen", sku: "ECAS", family: Electronics, price: (12, 59), grams: (25, 90), things: &[
-                        t("Leather Phone Case", "Handyhülle aus Leder", "wired"),
-                        t("Silicone Phone Case", "Silikon-Handyhülle", "wired"),
-                        t("Clear Phone Case", "Transparente Handyhülle", "wired"),
-                    ] },
+                    Leaf {
+                        slug: "chargers",
+                        en: "Chargers",
+                        de: "Ladegeräte",
+                        sku: "ECHG",
+                        family: Electronics,
+                        price: (15, 79),
+                        grams: (50, 350),
+                        things: &[
+                            t("USB-C Charger", "USB-C-Ladegerät", "wired"),
+                            t("Wireless Charging Pad", "Kabelloses Ladepad", "wireless"),
+                            t("Power Bank", "Powerbank", "wired"),
+                        ],
+                    },
+                    Leaf {
+                        slug: "phone-cases",
+                        en: "Phone Cases",
+                        de: "Handyhüllen",
+                        sku: "ECAS",
+                        family: Electronics,
+                        price: (12, 59),
+                        grams: (25, 90),
+                        things: &[
+                            t("Leather Phone Case", "Handyhülle aus Leder", "wired"),
+                            t("Silicone Phone Case", "Silikon-Handyhülle", "wired"),
+                            t("Clear Phone Case", "Transparente Handyhülle", "wired"),
+                        ],
+                    },
                 ],
             },
         ],
@@ -436,11 +607,8 @@ fn attribute(code: &str, en: &str, de: &str, kind: AttributeKind, options: &[&st
 pub fn product_types() -> Vec<ProductTypeSpec> {
     let colours: Vec<&str> = COLOURS.iter().map(|c| c.code).collect();
     let materials = |family: Family| -> Vec<&str> {
-        let mut used: Vec<&str> = kinds()
-            .into_iter()
-            .filter(|(leaf, _)| leaf.family == family)
-            .map(|(_, thing)| thing.material)
-            .collect();
+        let mut used: Vec<&str> =
+            kinds().into_iter().filter(|(leaf, _)| leaf.family == family).map(|(_, thing)| thing.material).collect();
         used.sort_unstable();
         used.dedup();
         used
@@ -558,14 +726,20 @@ pub fn product(ctx: &Context, index: u64) -> Generated {
     let mut tags: Vec<String> = Vec::new();
     let (options, choices): (Vec<ProductOption>, Vec<(String, String, i64)>) =
         if leaf.family == Apparel && !matches!(leaf.sku, "ASCF" | "AHAT") {
-            let sizes: Vec<(String, String, i64)> =
-                SIZES.iter().enumerate().map(|(i, s)| (s.to_string(), s.to_string(), if i == 3 { 200 } else { 0 })).collect();
+            let sizes: Vec<(String, String, i64)> = SIZES
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.to_string(), s.to_string(), if i == 3 { 200 } else { 0 }))
+                .collect();
             (vec![ProductOption { name: "Size".into(), values: SIZES.iter().map(|s| s.to_string()).collect() }], sizes)
         } else {
             let start = COLOURS.iter().position(|c| c.code == colour.code).unwrap_or(0);
             let picks: Vec<&Colour> = (0..4).map(|k| &COLOURS[(start + k * 5) % COLOURS.len()]).collect();
             let choices = picks.iter().map(|c| (c.en.to_string(), c.code[..3].to_ascii_uppercase(), 0)).collect();
-            (vec![ProductOption { name: "Colour".into(), values: picks.iter().map(|c| c.en.to_string()).collect() }], choices)
+            (
+                vec![ProductOption { name: "Colour".into(), values: picks.iter().map(|c| c.en.to_string()).collect() }],
+                choices,
+            )
         };
     let count = ctx.variants.unwrap_or(if leaf.family == Apparel { 4 } else { 3 });
     let option_name = options[0].name.clone();
@@ -608,7 +782,8 @@ pub fn product(ctx: &Context, index: u64) -> Generated {
                 tags.push("organic".into());
             }
             tags.push(
-                if matches!(thing.material, "linen" | "silk" | "viscose" | "cotton") { "summer" } else { "winter" }.into(),
+                if matches!(thing.material, "linen" | "silk" | "viscose" | "cotton") { "summer" } else { "winter" }
+                    .into(),
             );
             (
                 format!(
@@ -648,8 +823,11 @@ pub fn product(ctx: &Context, index: u64) -> Generated {
             if wireless {
                 tags.push("wireless".into());
             }
-            let (how_en, how_de) =
-                if wireless { ("No cables", "Ohne Kabel") } else { ("A sturdy braided cable", "Ein robustes Textilkabel") };
+            let (how_en, how_de) = if wireless {
+                ("No cables", "Ohne Kabel")
+            } else {
+                ("A sturdy braided cable", "Ein robustes Textilkabel")
+            };
             (
                 format!(
                     "The {name_en} in {}. {how_en}, a clean design and a {years}-year warranty: \
@@ -717,11 +895,7 @@ pub fn product(ctx: &Context, index: u64) -> Generated {
 /// An EAN-13 (GS1 prefix 200–299 is for in-store numbering: never a real product's).
 fn ean13(number: u64) -> String {
     let digits = format!("{:012}", number % 1_000_000_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
+    let sum: u32 = digits.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 }).sum();
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 
@@ -745,6 +919,9 @@ pub fn search_queries(seed: u64, count: usize) -> Vec<String> {
         }
     }
     queries.extend(words.iter().cloned());
+    // "sage" is a line and a colour
+    queries.sort();
+    queries.dedup();
     let mut rng = Rng::new(seed);
     for i in (1..queries.len()).rev() {
         let j = rng.range(0, i as u64 + 1) as usize;
@@ -779,7 +956,8 @@ mod tests {
     #[test]
     fn ten_thousand_products_have_distinct_names_slugs_and_skus_in_both_languages() {
         let ctx = Context { variants: Some(3), ..ctx() };
-        let (mut en, mut de, mut skus, mut barcodes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut en, mut de, mut skus, mut barcodes) =
+            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         for i in 0..10_000 {
             let p = product(&ctx, i);
             assert!(en.insert(squash(p.new.name.exact("en").unwrap())), "en name of {i}");

@@ -73,7 +73,9 @@ mod tests {
 
     #[test]
     fn a_picture_is_a_real_jpeg_in_the_products_colour() {
-        for (family, colour) in [(Family::Apparel, &COLOURS[2]), (Family::Home, &COLOURS[4]), (Family::Electronics, &COLOURS[0])] {
+        for (family, colour) in
+            [(Family::Apparel, &COLOURS[2]), (Family::Home, &COLOURS[4]), (Family::Electronics, &COLOURS[0])]
+        {
             let bytes = picture(colour, family, 1);
             let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap().to_rgb8();
             assert_eq!(img.dimensions(), (SIZE, SIZE));
@@ -83,7 +85,9 @@ mod tests {
             assert!(distance < 90, "{centre:?} vs {:?}", colour.rgb);
             // The corner is background: lighter than the shape.
             let corner = img.get_pixel(5, 5).0;
-            assert!(corner.iter().map(|c| u32::from(*c)).sum::<u32>() > centre.iter().map(|c| u32::from(*c)).sum::<u32>());
+            assert!(
+                corner.iter().map(|c| u32::from(*c)).sum::<u32>() > centre.iter().map(|c| u32::from(*c)).sum::<u32>()
+            );
         }
     }
 }
