@@ -7,7 +7,7 @@
 
 pub mod catalog;
 pub mod generate;
-// Used by the catalog load once the catalog takes uploaded images (see `catalog::attach_pictures`).
+// Drawn for the catalog load once the catalog takes uploaded images (`catalog::attach_pictures`).
 #[cfg_attr(not(test), allow(dead_code))]
 mod pictures;
 
@@ -50,6 +50,7 @@ pub async fn load_catalog(state: &AppState, tenant: &agora_kernel::TenantContext
         variants: None,
         mixed_statuses: true,
         parallel: 4,
+        pictures: true,
         actor: Actor::System("demo"),
     };
     catalog::load(&state.catalog, tenant, &plan).await

@@ -87,8 +87,8 @@ async fn the_demo_catalog_loads_once_in_two_languages_and_currencies_and_shopper
         .find(|g| g.new.status == Some(ProductStatus::Active) && g.new.publish_at.is_none() && g.shape > 0)
         .unwrap();
     let name = wanted.new.name.exact("en").unwrap().to_string();
-    let found = store_get(&app, &shop, &format!("/api/v1/store/catalog/search?q={}", name.replace(' ', "%20")), "en")
-        .await;
+    let found =
+        store_get(&app, &shop, &format!("/api/v1/store/catalog/search?q={}", name.replace(' ', "%20")), "en").await;
     assert_eq!(found["items"][0]["name"], name.as_str(), "{found}");
     let slug = found["items"][0]["slug"].as_str().unwrap();
     let page = store_get(&app, &shop, &format!("/api/v1/store/catalog/products/{slug}"), "de").await;
