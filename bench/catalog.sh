@@ -166,6 +166,10 @@ API_KEY="$(cat "$SEED/api-key")"
 sed 's|^|/api/v1/store/catalog/products?limit=20\&category=|' "$SEED/categories.txt" >"$SEED/paths-category.txt"
 cut -f3 "$SEED/products.tsv" | sed 's|^|/api/v1/store/catalog/products/|' >"$SEED/paths-detail.txt"
 sed -e 's/ /%20/g' -e 's|^|/api/v1/store/catalog/search?limit=20\&q=|' "$SEED/queries.txt" >"$SEED/paths-search.txt"
+# Search: the warm-up, the count run and the measured run each get their own queries (10 %, 10 %,
+# 80 %), so the measured run asks the cache for queries it has not seen before.
+queries_total=$(wc -l <"$SEED/paths-search.txt")
+awk -v n="$queries_total" -v d="$SEED" '{ f = (NR <= n / 10) ? "warm" : (NR <= n / 5) ? "count" : "measure"; print > (d "/paths-search-" f ".txt") }' "$SEED/paths-search.txt"
 info "$(wc -l <"$SEED/products.tsv") products, $(wc -l <"$SEED/queries.txt") distinct queries, $(wc -l <"$SEED/categories.txt") category pages"
 SEEDED_PRODUCTS=$(wc -l <"$SEED/products.tsv")
 
@@ -218,18 +222,21 @@ rss_kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"; }
 metric_sum() { curl -fsS "$BASE/metrics" 2>/dev/null | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d", s}'; }
 xacts() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 
-# run_wrk <duration> <out> <scenario>: wrk with the scenario's script and headers.
+# run_wrk <duration> <out> <scenario> <phase>: wrk with the scenario's script and headers.
 run_wrk() {
-    local duration="$1" out="$2" scenario="$3"
+    local duration="$1" out="$2" scenario="$3" phase="$4"
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -H "X-Tenant-ID: $TENANT")
+    export BENCH_THREADS_TOTAL="$THREADS"
     case "$scenario" in
         healthz)  wrk "${args[@]}" "$BASE/healthz" >"$out" ;;
-        category|detail|search)
+        category|detail)
             BENCH_PATHS="$SEED/paths-$scenario.txt" wrk "${args[@]}" -s bench/lua/paths.lua "$BASE" >"$out" ;;
+        search)
+            BENCH_PATHS="$SEED/paths-search-$phase.txt" wrk "${args[@]}" -s bench/lua/paths.lua "$BASE" >"$out" ;;
         update)
             # Versions as they are now: the previous run's last edits may or may not have landed.
             sql "COPY (SELECT id, version FROM t_$TENANT.products WHERE deleted_at IS NULL ORDER BY id) TO STDOUT" >"$SEED/versions.tsv"
-            BENCH_PRODUCTS="$SEED/versions.tsv" BENCH_THREADS_TOTAL="$THREADS" \
+            BENCH_PRODUCTS="$SEED/versions.tsv" \
                 wrk "${args[@]}" -H "X-API-Key: $API_KEY" -s bench/lua/update.lua "$BASE" >"$out" ;;
     esac
 }
@@ -239,7 +246,7 @@ HEALTHZ_RPS=""
 RESULTS=()
 for scenario in $SCENARIOS; do
     section "$scenario: warm-up $WARMUP, count $COUNT_RUN, measure $DURATION"
-    run_wrk "$WARMUP" "$WORK_DIR/warm.txt" "$scenario"
+    run_wrk "$WARMUP" "$WORK_DIR/warm.txt" "$scenario" warm
 
     # Statements and transactions per request, in a short run of its own (tracking costs a
     # little, so the measured run below goes without it).
@@ -251,7 +258,7 @@ for scenario in $SCENARIOS; do
     fi
     [ "$STATEMENTS" -eq 0 ] || sql "SELECT pg_stat_statements_reset()" >/dev/null
     x0="$(xacts)"
-    run_wrk "$COUNT_RUN" "$WORK_DIR/count.txt" "$scenario"
+    run_wrk "$COUNT_RUN" "$WORK_DIR/count.txt" "$scenario" count
     x1="$(xacts)"
     n="$(requests_of "$WORK_DIR/count.txt")"
     if [ "$STATEMENTS" -eq 1 ]; then
@@ -272,7 +279,7 @@ for scenario in $SCENARIOS; do
     # Memory under load: sampled halfway through the measured run.
     ( sleep "$(( ${DURATION%s} / 2 ))"; rss_kib VmRSS >"$WORK_DIR/rss-$scenario" ) &
     sampler=$!
-    run_wrk "$DURATION" "$WORK_DIR/wrk-$scenario.txt" "$scenario"
+    run_wrk "$DURATION" "$WORK_DIR/wrk-$scenario.txt" "$scenario" measure
     wait "$sampler" || true
     hits1="$(metric_sum 'cache_lookups_total{result="local_hit"}')"; misses1="$(metric_sum 'cache_lookups_total{result="miss"}')"
     cat "$WORK_DIR/wrk-$scenario.txt"

@@ -51,7 +51,7 @@ pub async fn load_catalog(state: &AppState, tenant: &agora_kernel::TenantContext
         mixed_statuses: true,
         parallel: 4,
         pictures: true,
-        actor: Actor::System("demo"),
+        acting: agora_kernel::Acting::system("demo"),
     };
     catalog::load(&state.catalog, tenant, &plan).await
 }

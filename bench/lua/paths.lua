@@ -1,5 +1,5 @@
--- GET the paths listed in $BENCH_PATHS (one per line) in turn; each wrk thread starts at a
--- different place in the list, so the threads do not ask for the same thing at the same time.
+-- GET the paths listed in $BENCH_PATHS (one per line) in turn; each wrk thread starts its own
+-- share of the list, so the threads do not ask for the same thing at the same time.
 local paths = {}
 local at = 0
 local threads = 0
@@ -14,7 +14,7 @@ function init(args)
         if line ~= "" then paths[#paths + 1] = line end
     end
     if #paths == 0 then error("no paths in " .. os.getenv("BENCH_PATHS")) end
-    at = (id * 7919) % #paths
+    at = math.floor(#paths * id / tonumber(os.getenv("BENCH_THREADS_TOTAL") or "2"))
 end
 
 function request()

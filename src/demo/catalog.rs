@@ -10,7 +10,7 @@ use agora_catalog::{
     ProductSort, SoldCurrenciesInput,
 };
 use agora_kernel::lists::ListQuery;
-use agora_kernel::{Actor, TenantContext};
+use agora_kernel::{Acting, TenantContext};
 use futures_util::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -27,7 +27,8 @@ pub struct Plan {
     pub parallel: usize,
     /// Give each product a picture (the demo; the benchmark goes without).
     pub pictures: bool,
-    pub actor: Actor,
+    /// Who the catalog's history and audit columns name.
+    pub acting: Acting,
 }
 
 /// What a load did.
@@ -65,7 +66,7 @@ fn failed(what: &str) -> impl Fn(CatalogError) -> CliError + '_ {
 /// Loads the plan's catalog into `tenant`.
 pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) -> Result<Loaded, CliError> {
     let started = Instant::now();
-    let actor = &plan.actor;
+    let acting = &plan.acting;
 
     // Two currencies: the shop's default and one more.
     let sold = catalog.sold_currencies(tenant).await.map_err(failed("currencies"))?;
@@ -75,7 +76,7 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
             sold.currencies.iter().filter(|c| **c != sold.default_currency).cloned().collect();
         currencies.push(second.into());
         catalog
-            .set_sold_currencies(tenant, SoldCurrenciesInput { currencies }, actor)
+            .set_sold_currencies(tenant, SoldCurrenciesInput { currencies }, acting)
             .await
             .map_err(failed("currencies"))?;
     }
@@ -100,7 +101,7 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
             parent_id: spec.parent.and_then(|p| categories.get(p).copied()),
             position: Some(spec.position),
         };
-        let created = catalog.create_category(tenant, new, actor).await.map_err(failed(spec.slug))?;
+        let created = catalog.create_category(tenant, new, acting).await.map_err(failed(spec.slug))?;
         categories.insert(created.slug, created.id);
         categories_created += 1;
     }
@@ -119,7 +120,7 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
             Some(id) => *id,
             None => {
                 let new = NewProductType { name: spec.name.into(), attributes: spec.attributes };
-                let created = catalog.create_product_type(tenant, new, actor).await.map_err(failed(spec.name))?;
+                let created = catalog.create_product_type(tenant, new, acting).await.map_err(failed(spec.name))?;
                 types.insert(created.name.clone(), created.id);
                 created.id
             }
@@ -144,7 +145,7 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
     let created: Vec<(String, ProductId)> = futures_util::stream::iter(missing)
         .map(|generated| async move {
             let what = generated.key_sku.clone();
-            let product = catalog.create_product(tenant, generated.new, actor).await.map_err(failed(&what))?;
+            let product = catalog.create_product(tenant, generated.new, acting).await.map_err(failed(&what))?;
             Ok::<_, CliError>((generated.key_sku, product.id))
         })
         .buffer_unordered(plan.parallel.max(1))
@@ -156,10 +157,10 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
             .map(|i| generate::product(&ctx, i))
             .filter_map(|g| ids.get(&g.key_sku).map(|id| (*id, g)))
             .collect();
-        attach_pictures(catalog, tenant, &pictured, actor).await?;
+        attach_pictures(catalog, tenant, &pictured, acting).await?;
     }
 
-    let collections_created = collections(catalog, tenant, plan, &ids, actor).await?;
+    let collections_created = collections(catalog, tenant, plan, &ids, acting).await?;
     Ok(Loaded { products_created, products_there, categories_created, collections_created, took: started.elapsed() })
 }
 
@@ -171,7 +172,7 @@ async fn attach_pictures(
     _catalog: &CatalogModule,
     _tenant: &TenantContext,
     _products: &[(ProductId, Generated)],
-    _actor: &Actor,
+    _acting: &Acting,
 ) -> Result<usize, CliError> {
     Ok(0)
 }
@@ -207,7 +208,7 @@ async fn collections(
     tenant: &TenantContext,
     plan: &Plan,
     ids: &HashMap<String, ProductId>,
-    actor: &Actor,
+    acting: &Acting,
 ) -> Result<usize, CliError> {
     let there: Vec<String> =
         catalog.list_collections(tenant).await.map_err(failed("collections"))?.into_iter().map(|c| c.slug).collect();
@@ -248,7 +249,7 @@ async fn collections(
             rule: rule.map(Into::into),
             product_ids,
         };
-        catalog.create_collection(tenant, new, actor).await.map_err(failed(slug))?;
+        catalog.create_collection(tenant, new, acting).await.map_err(failed(slug))?;
         created += 1;
     }
     Ok(created)
@@ -271,7 +272,7 @@ pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSee
         mixed_statuses: false,
         parallel: args.parallel,
         pictures: false,
-        actor: Actor::System("bench"),
+        acting: Acting::system("bench"),
     };
     let loaded = load(&state.catalog, &tenant, &plan).await?;
     println!("{loaded}");
@@ -300,7 +301,7 @@ pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSee
         }
     }
     write("products.tsv", rows)?;
-    write("queries.txt", generate::search_queries(args.seed, 5000).join("\n") + "\n")?;
+    write("queries.txt", generate::search_queries(args.seed, 45_000).join("\n") + "\n")?;
     write("categories.txt", generate::leaf_category_slugs().join("\n") + "\n")?;
     let key = state
         .identity

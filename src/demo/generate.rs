@@ -900,7 +900,8 @@ fn ean13(number: u64) -> String {
 }
 
 /// Queries shoppers might type: a line or a colour with a word of a product kind ("fjord
-/// shirt", "navy mug"), then single words; `count` of them, distinct, in a fixed shuffled order.
+/// shirt", "navy mug"), a line, a colour and a word ("fjord navy shirt"), single words; `count`
+/// of them (up to ~45,000), distinct, in a fixed shuffled order.
 pub fn search_queries(seed: u64, count: usize) -> Vec<String> {
     let mut words: Vec<String> = kinds()
         .iter()
@@ -912,7 +913,11 @@ pub fn search_queries(seed: u64, count: usize) -> Vec<String> {
     let mut queries: Vec<String> = Vec::new();
     for word in &words {
         for line in LINES {
-            queries.push(format!("{} {word}", line.to_lowercase()));
+            let line = line.to_lowercase();
+            queries.push(format!("{line} {word}"));
+            for colour in COLOURS {
+                queries.push(format!("{line} {} {word}", colour.en.to_lowercase()));
+            }
         }
         for colour in COLOURS {
             queries.push(format!("{} {word}", colour.en.to_lowercase()));
