@@ -38,8 +38,12 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Provision the demo shop `demo` (idempotent) and print where to find it.
+    /// Provision the demo shop `demo` with a catalog (idempotent) and print where to find it.
     Demo,
+    /// Load a generated catalog into a shop for the benchmarks (bench/catalog.sh) and write
+    /// what the load generator needs (product ids and slugs, queries, an API key) to a directory.
+    #[command(hide = true)]
+    BenchSeed(BenchSeedArgs),
     /// Run background jobs only (no HTTP): a worker replica.
     Worker(WorkerArgs),
     /// Inspect and exercise the job queue.
@@ -144,6 +148,24 @@ pub enum JobsCommand {
         #[arg(long, default_value_t = 10)]
         interval_ms: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSeedArgs {
+    /// The shop's slug.
+    pub slug: String,
+    #[arg(long, default_value_t = 10_000)]
+    pub products: u64,
+    #[arg(long, default_value_t = 3)]
+    pub variants: usize,
+    /// Products created at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
+    #[arg(long, default_value_t = crate::demo::DEMO_SEED)]
+    pub seed: u64,
+    /// Where to write products.tsv, queries.txt, categories.txt and api-key.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -388,9 +410,17 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
             }
             let port = state.config.bind.rsplit(':').next().unwrap_or("8080");
             println!("storefront API: http://demo.{}:{port}/api/v1/store/shop", state.config.base_domain);
-            crate::demo::sign_ins(state).await?.print();
+            let sign_ins = crate::demo::sign_ins(state).await?;
+            let tenant = tenancy
+                .resolve(None, Some("demo"))
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| CliError::Failed("the demo shop is not active".into()))?;
+            println!("{}", crate::demo::load_catalog(state, &tenant).await?);
+            sign_ins.print();
             Ok(())
         }
+        Command::BenchSeed(args) => crate::demo::catalog::bench_seed(state, args).await,
         Command::Jobs(JobsCommand::Probe { count, batch, work_ms }) => {
             tenancy.migrate_control().await.map_err(failed)?;
             agora_kernel::diagnostics::enqueue_probes(&state.db, &batch, count, work_ms)

@@ -1,6 +1,15 @@
 //! Who can sign in to the demo: an owner of the demo shop and a platform operator. Their
 //! passwords are made on the first `agora demo` and kept in the data directory, readable by its
 //! owner only, so every later run (and `scripts/run.sh`) can print them again.
+//!
+//! The demo shop also gets a catalog worth looking at ([`catalog`], made up by [`generate`]):
+//! a few hundred products in a three-level category tree, in two languages and two currencies.
+
+pub mod catalog;
+pub mod generate;
+// Drawn for the catalog load once the catalog takes uploaded images (`catalog::attach_pictures`).
+#[cfg_attr(not(test), allow(dead_code))]
+mod pictures;
 
 use crate::app::AppState;
 use crate::cli::CliError;
@@ -12,6 +21,10 @@ use std::path::PathBuf;
 
 const OWNER_EMAIL: &str = "owner@demo.example";
 const OPERATOR_EMAIL: &str = "operator@demo.example";
+
+/// How many products the demo shop gets, and the seed that makes them (the same catalog every time).
+pub const DEMO_PRODUCTS: u64 = 300;
+pub const DEMO_SEED: u64 = 11;
 
 /// The demo's sign-ins and where they are kept.
 pub struct SignIns {
@@ -27,6 +40,20 @@ impl SignIns {
         println!("platform operator: {OPERATOR_EMAIL} / {}", show(&self.operator_password));
         println!("(kept in {})", self.file.display());
     }
+}
+
+/// Gives the demo shop its catalog (what is already there stays as it is).
+pub async fn load_catalog(state: &AppState, tenant: &agora_kernel::TenantContext) -> Result<catalog::Loaded, CliError> {
+    let plan = catalog::Plan {
+        seed: DEMO_SEED,
+        products: DEMO_PRODUCTS,
+        variants: None,
+        mixed_statuses: true,
+        parallel: 4,
+        pictures: true,
+        acting: agora_kernel::Acting::system("demo"),
+    };
+    catalog::load(&state.catalog, tenant, &plan).await
 }
 
 /// The demo's sign-ins, creating the accounts on the first run.

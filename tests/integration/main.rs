@@ -17,6 +17,7 @@ mod catalog_cache;
 mod catalog_media;
 mod catalog_tasks;
 mod cli;
+mod demo;
 mod embedded_supervision;
 mod gdpr;
 mod idempotency;

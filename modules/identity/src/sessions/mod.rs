@@ -22,7 +22,12 @@ use store::{ActiveSession, Device, Lifetimes, LiveSession, OpenedSession, Realm,
 /// id, family, user, expires, used, revoked.
 type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 /// id, key hash, scopes, revoked, expires.
-type KeyRow = (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type KeyRow =
+    (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// An API key's `last_used_at` moves at most this often: a key busy with a sync job would
+/// otherwise turn every one of its reads into a write (and a WAL flush at commit).
+const KEY_USE_PRECISION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 agora_kernel::text_enum! {
     /// How a login wants its credentials; an MFA challenge keeps it as text in its `client`.
@@ -266,7 +271,7 @@ pub(crate) async fn token_principal(
     Ok(principal_for(conn, tenant_id, &user).await?)
 }
 
-/// Principal for an API key (`agora_key_<prefix>_<secret>`); records its use.
+/// Principal for an API key (`agora_key_<prefix>_<secret>`); records its use (to the minute).
 pub(crate) async fn api_key_principal(
     conn: &mut AsyncPgConnection,
     tenant_id: uuid::Uuid,
@@ -276,21 +281,30 @@ pub(crate) async fn api_key_principal(
     let hash = tokens::digest(key);
     let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::prefix.eq(prefix))
-        .select((api_keys::id, api_keys::key_hash, api_keys::scopes, api_keys::revoked_at, api_keys::expires_at))
+        .select((
+            api_keys::id,
+            api_keys::key_hash,
+            api_keys::scopes,
+            api_keys::revoked_at,
+            api_keys::expires_at,
+            api_keys::last_used_at,
+        ))
         .first(conn)
         .await
         .optional()?;
-    let Some((id, stored, scopes, revoked_at, expires_at)) = row else {
+    let Some((id, stored, scopes, revoked_at, expires_at, last_used_at)) = row else {
         return Err(IdentityError::BadToken("unknown API key"));
     };
     let current = revoked_at.is_none() && expires_at.is_none_or(|e| e > Utc::now());
     if !current || !constant_time_eq(&stored, &hash) {
         return Err(IdentityError::BadToken("unknown, revoked or expired API key"));
     }
-    diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
-        .set(api_keys::last_used_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?;
+    if last_used_at.is_none_or(|at| Utc::now() - at >= KEY_USE_PRECISION) {
+        diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
+            .set(api_keys::last_used_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+    }
     Ok(Principal::ApiKey { tenant: tenant_id, key_id: id, scopes: Arc::new(scopes.into_iter().collect()) })
 }
 

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# bench/catalog.sh — the catalog under load: storefront category page, product detail, search,
+# admin product update, each next to /healthz measured in the same run (see bench/README.md).
+#
+#   bash bench/catalog.sh
+#
+# Builds the release binary, starts a private PostgreSQL (pg_stat_statements loaded, to count
+# queries), provisions tenant `bench`, seeds it with 10,000 products × 3 variants through the
+# catalog facade (`agora bench-seed`), starts a web-only server, and per scenario: warms up,
+# counts statements and transactions per request in a short extra run, then measures with wrk.
+# Prints one line per scenario:
+#   RESULT catalog.<scenario> req/s=… p50=… p99=… non2xx=… vs_healthz=…% statements/req=… xacts/req=… rss=…MiB
+#
+# Environment:
+#   DATABASE_URL      use this PostgreSQL instead (tenant `bench` created or reused; statements
+#                     per request only when pg_stat_statements is loaded there)
+#   REDIS_URL         passed through to the server when set (shared cache)
+#   BENCH_PRODUCTS    products to seed (default 10000); BENCH_VARIANTS (3)
+#   BENCH_DURATION    measured run per scenario (20s); BENCH_WARMUP (5s); BENCH_COUNT (3s)
+#   BENCH_THREADS / BENCH_CONNECTIONS   wrk -t / -c (2 / 32)
+#   BENCH_SCENARIOS   which to run (default "healthz category detail search update")
+#   AGORA_BIN         benchmark this prebuilt binary instead of building target/release/agora
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT="$(pwd)"
+
+DURATION="${BENCH_DURATION:-20s}"
+WARMUP="${BENCH_WARMUP:-5s}"
+COUNT_RUN="${BENCH_COUNT:-3s}"
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+PRODUCTS="${BENCH_PRODUCTS:-10000}"
+VARIANTS="${BENCH_VARIANTS:-3}"
+SCENARIOS="${BENCH_SCENARIOS:-healthz category detail search update}"
+TENANT=bench
+export DEBIAN_FRONTEND=noninteractive CARGO_INCREMENTAL=0
+
+section() { printf '\n=== %s ===\n' "$*"; }
+info()    { printf '  %s\n' "$*"; }
+die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+    else die "need root (or passwordless sudo) to run: $*"
+    fi
+}
+APT_UPDATED=0
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
+    if [ "$APT_UPDATED" -eq 0 ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+    info "apt-get install -y $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# PostgreSQL's binaries refuse to run as root: run them as `postgres` then.
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# --- cleanup: the server (SIGTERM, bounded wait), our PostgreSQL, the temp dirs ---------------
+SERVER_PID=""
+PG_DIR=""
+PGBIN=""
+WORK_DIR="$(mktemp -d /tmp/agora-bench-catalog.XXXXXX)"
+chmod 755 "$WORK_DIR"
+cleanup() {
+    local rc=$?
+    set +e
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "  stopping server (pid $SERVER_PID)"
+        kill -TERM "$SERVER_PID"
+        for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "  server did not stop within 30 s; killing it"
+            kill -KILL "$SERVER_PID"
+        fi
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+        echo "  stopping PostgreSQL"
+        as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null
+    fi
+    rm -rf "$WORK_DIR"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+# --- tools ------------------------------------------------------------------------------------
+section "Tools"
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+[ -n "${AGORA_BIN:-}" ] || command -v cargo >/dev/null 2>&1 || die "cargo not found: install a Rust toolchain"
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+command -v wrk  >/dev/null 2>&1 || apt_install wrk
+command -v bc   >/dev/null 2>&1 || apt_install bc
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    apt_install postgresql
+fi
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
+info "$(wrk --version 2>&1 | head -n1)"
+info "PostgreSQL binaries: $PGBIN"
+
+# --- build ------------------------------------------------------------------------------------
+if [ -n "${AGORA_BIN:-}" ]; then
+    BIN="$(realpath "$AGORA_BIN")"
+    [ -x "$BIN" ] || die "AGORA_BIN=$AGORA_BIN is not an executable"
+    section "Binary $BIN (not rebuilt)"
+else
+    section "Build (release)"
+    cargo build --release --bin agora
+    BIN="$(realpath "${CARGO_TARGET_DIR:-target}/release/agora")"
+fi
+export AGORA_DATA_DIR="$WORK_DIR/data"   # kept token key, demo files: nothing outside the temp dir
+
+# --- database ---------------------------------------------------------------------------------
+section "PostgreSQL"
+if [ -n "${DATABASE_URL:-}" ]; then
+    info "using DATABASE_URL"
+    PSQL=(psql "$DATABASE_URL" -XAtq)
+else
+    # A private cluster set up like the embedded one (unix socket only, 200 connections,
+    # 128 MB shared buffers, fsync on), plus pg_stat_statements to count queries per request.
+    PG_DIR="$WORK_DIR/pg"
+    mkdir -p "$PG_DIR"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
+    PG_PORT=$(( 40000 + RANDOM % 20000 ))
+    as_pg "$PGBIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    # In the file, not on the command line: a command-line setting would override the
+    # ALTER SYSTEM that switches tracking on for the count runs.
+    echo "pg_stat_statements.track = none" >>"$PG_DIR/data/postgresql.conf"
+    as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
+        start >/dev/null
+    psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d postgres -c "CREATE DATABASE agora"
+    PSQL=(psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d agora)
+    export DATABASE_URL="host=$PG_DIR port=$PG_PORT user=postgres dbname=agora"
+    info "private cluster on $PG_DIR:$PG_PORT"
+fi
+sql() { "${PSQL[@]}" -c "$1"; }
+STATEMENTS=0
+if sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 \
+    && sql "SELECT count(*) FROM pg_stat_statements" >/dev/null 2>&1; then
+    STATEMENTS=1
+else
+    info "pg_stat_statements is not loaded: statements per request are not counted"
+fi
+
+# --- tenant and catalog -----------------------------------------------------------------------
+section "Tenant '$TENANT' and its catalog ($PRODUCTS products × $VARIANTS variants)"
+if ! "$BIN" tenant create "$TENANT" --name "Bench Shop" --currency USD --locale en --locale de >/dev/null; then
+    info "tenant create failed; assuming '$TENANT' already exists"
+fi
+SEED="$WORK_DIR/seed"
+seed_started=$(date +%s.%N)
+RUST_LOG=warn "$BIN" bench-seed "$TENANT" --products "$PRODUCTS" --variants "$VARIANTS" --out "$SEED"
+seed_took=$(echo "$(date +%s.%N) - $seed_started" | bc)
+info "seeding took ${seed_took} s (the command, including its start-up and the API key)"
+API_KEY="$(cat "$SEED/api-key")"
+sed 's|^|/api/v1/store/catalog/products?limit=20\&category=|' "$SEED/categories.txt" >"$SEED/paths-category.txt"
+cut -f3 "$SEED/products.tsv" | sed 's|^|/api/v1/store/catalog/products/|' >"$SEED/paths-detail.txt"
+sed -e 's/ /%20/g' -e 's|^|/api/v1/store/catalog/search?limit=20\&q=|' "$SEED/queries.txt" >"$SEED/paths-search.txt"
+# Search: the warm-up, the count run and the measured run each get their own queries (10 %, 10 %,
+# 80 %), so the measured run asks the cache for queries it has not seen before.
+queries_total=$(wc -l <"$SEED/paths-search.txt")
+awk -v n="$queries_total" -v d="$SEED" '{ f = (NR <= n / 10) ? "warm" : (NR <= n / 5) ? "count" : "measure"; print > (d "/paths-search-" f ".txt") }' "$SEED/paths-search.txt"
+info "$(wc -l <"$SEED/products.tsv") products, $(wc -l <"$SEED/queries.txt") distinct queries, $(wc -l <"$SEED/categories.txt") category pages"
+SEEDED_PRODUCTS=$(wc -l <"$SEED/products.tsv")
+
+# --- server -----------------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=""
+for _ in $(seq 1 50); do
+    p=$(( 20000 + RANDOM % 20000 ))
+    if port_free "$p"; then PORT="$p"; break; fi
+done
+[ -n "$PORT" ] || die "no free port found"
+BASE="http://127.0.0.1:$PORT"
+LOG="$WORK_DIR/server.log"
+
+section "Server on 127.0.0.1:$PORT (web only, rate limits off${REDIS_URL:+, Redis})"
+AGORA_BIND="127.0.0.1:$PORT" \
+AGORA_RATE_LIMIT_CLIENT_PER_MINUTE=0 \
+AGORA_RATE_LIMIT_TENANT_PER_MINUTE=0 \
+RUST_LOG=warn \
+    "$BIN" serve --workers 0 >"$LOG" 2>&1 &
+SERVER_PID=$!
+ready=0
+for _ in $(seq 1 120); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        cat "$LOG" >&2; SERVER_PID=""; die "server exited during start-up (log above)"
+    fi
+    if curl -fsS -o /dev/null --max-time 2 "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
+    sleep 0.5
+done
+[ "$ready" -eq 1 ] || { cat "$LOG" >&2; die "server not ready after 60 s (log above)"; }
+info "ready (pid $SERVER_PID)"
+
+# Every scenario's first request must answer 2xx, or its numbers would measure errors.
+check() {
+    local what="$1" path="$2"; shift 2
+    local status
+    status="$(curl -sS -o "$WORK_DIR/check.json" -w '%{http_code}' -H "X-Tenant-ID: $TENANT" "$@" "$BASE$path")"
+    case "$status" in
+        2*) info "$what: GET $path → $status ($(wc -c <"$WORK_DIR/check.json") bytes)";;
+        *) cat "$WORK_DIR/check.json" >&2; die "$what: GET $path answered $status";;
+    esac
+}
+check category "$(head -n1 "$SEED/paths-category.txt")"
+check detail "$(head -n1 "$SEED/paths-detail.txt")"
+check search "$(head -n1 "$SEED/paths-search.txt")"
+check "admin read" "/api/v1/admin/catalog/products/$(head -n1 "$SEED/products.tsv" | cut -f1)" -H "X-API-Key: $API_KEY"
+
+# --- load -------------------------------------------------------------------------------------
+rss_kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"; }
+metric_sum() { curl -fsS "$BASE/metrics" 2>/dev/null | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d", s}'; }
+xacts() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
+
+# run_wrk <duration> <out> <scenario> <phase>: wrk with the scenario's script and headers.
+run_wrk() {
+    local duration="$1" out="$2" scenario="$3" phase="$4"
+    local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -H "X-Tenant-ID: $TENANT")
+    export BENCH_THREADS_TOTAL="$THREADS"
+    case "$scenario" in
+        healthz)  wrk "${args[@]}" "$BASE/healthz" >"$out" ;;
+        category|detail)
+            BENCH_PATHS="$SEED/paths-$scenario.txt" wrk "${args[@]}" -s bench/lua/paths.lua "$BASE" >"$out" ;;
+        search)
+            BENCH_PATHS="$SEED/paths-search-$phase.txt" wrk "${args[@]}" -s bench/lua/paths.lua "$BASE" >"$out" ;;
+        update)
+            # Versions as they are now: the previous run's last edits may or may not have landed.
+            sql "COPY (SELECT id, version FROM t_$TENANT.products WHERE deleted_at IS NULL ORDER BY id) TO STDOUT" >"$SEED/versions.tsv"
+            BENCH_PRODUCTS="$SEED/versions.tsv" \
+                wrk "${args[@]}" -H "X-API-Key: $API_KEY" -s bench/lua/update.lua "$BASE" >"$out" ;;
+    esac
+}
+requests_of() { awk '/requests in/ {print $1}' "$1"; }
+
+HEALTHZ_RPS=""
+RESULTS=()
+for scenario in $SCENARIOS; do
+    section "$scenario: warm-up $WARMUP, count $COUNT_RUN, measure $DURATION"
+    run_wrk "$WARMUP" "$WORK_DIR/warm.txt" "$scenario" warm
+
+    # Statements and transactions per request, in a short run of its own (tracking costs a
+    # little, so the measured run below goes without it).
+    per_request="statements/req=? xacts/req=?"
+    if [ -n "$PG_DIR" ]; then
+        sql "ALTER SYSTEM SET pg_stat_statements.track = 'top'" >/dev/null
+        sql "SELECT pg_reload_conf()" >/dev/null
+        sleep 0.5
+    fi
+    [ "$STATEMENTS" -eq 0 ] || sql "SELECT pg_stat_statements_reset()" >/dev/null
+    x0="$(xacts)"
+    run_wrk "$COUNT_RUN" "$WORK_DIR/count.txt" "$scenario" count
+    x1="$(xacts)"
+    n="$(requests_of "$WORK_DIR/count.txt")"
+    if [ "$STATEMENTS" -eq 1 ]; then
+        calls="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%'")"
+        sql "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 12" \
+            >"$WORK_DIR/statements-$scenario.txt"
+        per_request="statements/req=$(echo "scale=2; $calls / $n" | bc)"
+    else
+        per_request="statements/req=?"
+    fi
+    per_request="$per_request xacts/req=$(echo "scale=2; ($x1 - $x0) / $n" | bc)"
+    if [ -n "$PG_DIR" ]; then
+        sql "ALTER SYSTEM SET pg_stat_statements.track = 'none'" >/dev/null
+        sql "SELECT pg_reload_conf()" >/dev/null
+    fi
+
+    hits0="$(metric_sum 'cache_lookups_total{result="local_hit"}')"; misses0="$(metric_sum 'cache_lookups_total{result="miss"}')"
+    # Memory under load: sampled halfway through the measured run.
+    ( sleep "$(( ${DURATION%s} / 2 ))"; rss_kib VmRSS >"$WORK_DIR/rss-$scenario" ) &
+    sampler=$!
+    run_wrk "$DURATION" "$WORK_DIR/wrk-$scenario.txt" "$scenario" measure
+    wait "$sampler" || true
+    hits1="$(metric_sum 'cache_lookups_total{result="local_hit"}')"; misses1="$(metric_sum 'cache_lookups_total{result="miss"}')"
+    cat "$WORK_DIR/wrk-$scenario.txt"
+    if [ -s "$WORK_DIR/statements-$scenario.txt" ]; then
+        echo "  statements in the count run (calls | mean ms | query):"
+        sed 's/^/    /' "$WORK_DIR/statements-$scenario.txt"
+    fi
+
+    f="$WORK_DIR/wrk-$scenario.txt"
+    rps="$(awk '/^Requests\/sec:/ {print $2}' "$f")"
+    p50="$(awk '$1 == "50%" {print $2; exit}' "$f")"
+    p99="$(awk '$1 == "99%" {print $2; exit}' "$f")"
+    non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$f")"
+    [ "$scenario" != healthz ] || HEALTHZ_RPS="$rps"
+    ratio="?"
+    [ -z "$HEALTHZ_RPS" ] || ratio="$(echo "scale=1; 100 * $rps / $HEALTHZ_RPS" | bc)%"
+    rss="$(( $(cat "$WORK_DIR/rss-$scenario" 2>/dev/null || echo 0) / 1024 ))"
+    cache=""
+    lookups=$(( hits1 - hits0 + misses1 - misses0 ))
+    [ "$lookups" -le 0 ] || cache=" cache_hits=$(echo "scale=1; 100 * ($hits1 - $hits0) / $lookups" | bc)%"
+    info "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+    line="RESULT catalog.$scenario req/s=${rps:-?} p50=${p50:-?} p99=${p99:-?} non2xx=${non2xx:-0} vs_healthz=$ratio $per_request rss=${rss}MiB$cache"
+    echo "$line"
+    RESULTS+=("$line")
+done
+
+if [ -s "$LOG" ]; then
+    section "Server warnings/errors during the run (last 20 lines)"
+    tail -n 20 "$LOG"
+fi
+
+section "Summary"
+info "commit $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '-'), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS on the same machine"
+info "seeded $SEEDED_PRODUCTS products × $VARIANTS variants in ${seed_took} s"
+info "server peak RSS (VmHWM): $(( $(rss_kib VmHWM) / 1024 )) MiB"
+for line in "${RESULTS[@]}"; do echo "$line"; done
