@@ -30,6 +30,7 @@ mod moto;
 mod my_permissions;
 mod notifications;
 mod observability;
+mod operations;
 mod oidc;
 mod openapi;
 mod operators;

@@ -11,7 +11,13 @@ use agora_kernel::error::FieldError;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{TenantTx, Version};
+use serde_json::json;
 use std::time::Duration;
+
+/// How the audit log names an endpoint.
+pub(crate) fn subject(id: uuid::Uuid) -> Option<String> {
+    Some(format!("webhook_endpoint:{id}"))
+}
 
 const MAX_URL_LEN: usize = 2048;
 const MAX_DESCRIPTION_LEN: usize = 500;
@@ -124,6 +130,8 @@ pub(crate) async fn create(
     let sealed = signing::seal(sealer, tx.tenant().id, id, &secret)?;
     let stamp = tx.stamp();
     let row = store::insert_endpoint(tx.conn(), id, &fields, &sealed, &stamp).await?;
+    let details = json!({ "url": fields.url, "event_types": fields.event_types });
+    tx.audit("webhooks.endpoint.created", subject(id), details).await?;
     Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
@@ -152,13 +160,27 @@ pub(crate) async fn update(
         return Ok(row.into_endpoint());
     }
     let stamp = tx.stamp();
-    Ok(store::apply_changes(tx.conn(), id, &changes, &stamp).await?.into_endpoint())
+    let updated = store::apply_changes(tx.conn(), id, &changes, &stamp).await?.into_endpoint();
+    // The new values of what changed: none of them is a secret.
+    let mut details = serde_json::Map::new();
+    if changes.url.is_some() {
+        details.insert("url".into(), json!(updated.url));
+    }
+    if changes.description.is_some() {
+        details.insert("description".into(), json!(updated.description));
+    }
+    if changes.event_types.is_some() {
+        details.insert("event_types".into(), json!(updated.event_types));
+    }
+    tx.audit("webhooks.endpoint.updated", subject(id), details.into()).await?;
+    Ok(updated)
 }
 
 pub(crate) async fn delete(tx: &mut TenantTx<'_>, id: uuid::Uuid, expected: Option<i64>) -> Result<(), WebhooksError> {
-    lock_current(tx, id, expected).await?;
+    let row = lock_current(tx, id, expected).await?;
     let stamp = tx.stamp();
     store::soft_delete(tx.conn(), id, &stamp).await?;
+    tx.audit("webhooks.endpoint.deleted", subject(id), json!({ "url": row.into_endpoint().url })).await?;
     Ok(())
 }
 
@@ -178,6 +200,9 @@ pub(crate) async fn rotate_secret(
     };
     let stamp = tx.stamp();
     let row = store::replace_secret(tx.conn(), id, &sealed, previous_expires_at, &stamp).await?;
+    // When the old secret stops signing, never either secret: the log is shown to staff.
+    let details = json!({ "previous_secret_expires_at": previous_expires_at });
+    tx.audit("webhooks.endpoint.secret_rotated", subject(id), details).await?;
     Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
@@ -195,6 +220,8 @@ pub(crate) async fn set_enabled(
         (true, _) => store::enable(tx.conn(), id, &stamp).await?,
         (false, _) => store::disable(tx.conn(), id, &format!("disabled by {}", stamp.by), &stamp).await?,
     };
+    let action = if enabled { "webhooks.endpoint.enabled" } else { "webhooks.endpoint.disabled" };
+    tx.audit(action, subject(id), json!({})).await?;
     Ok(row.into_endpoint())
 }
 
