@@ -131,7 +131,8 @@ export default async function adminOperations({ journey, newPage, look, eventual
       if (!(await draft.getByTestId('draft-text').innerText()).includes('token=sample')) {
         throw new Error('the draft preview does not show the sample one-time link');
       }
-      if ((await draft.locator('iframe').getAttribute('sandbox')) !== '') throw new Error('the HTML preview is not sandboxed');
+      if ((await draft.locator('iframe').getAttribute('sandbox')) !== '')
+        throw new Error('the HTML preview is not sandboxed');
       await look(page, 'admin-email-draft-preview');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -225,7 +226,8 @@ export default async function adminOperations({ journey, newPage, look, eventual
       await page.getByRole('button', { name: 'Erase this customer’s data' }).click();
       await page.getByRole('status').filter({ hasText: 'erased' }).waitFor();
       await page.getByRole('heading', { name: 'Erased customer' }).waitFor();
-      if ((await page.getByText(shopper.email).count()) !== 0) throw new Error('the erased customer still shows their email');
+      if ((await page.getByText(shopper.email).count()) !== 0)
+        throw new Error('the erased customer still shows their email');
       await nav.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Action', { exact: true }).fill('account.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();

@@ -209,7 +209,8 @@ export const OPERATIONS: Translations = {
     'customers.id': 'Customer id',
     'customers.no-addresses': 'No addresses saved.',
     'emails.draft-preview': 'Preview of your changes',
-    'emails.draft-preview-intro': 'Shows the unsaved text with sample values; links in it are examples. Nothing is saved or sent.',
+    'emails.draft-preview-intro':
+      'Shows the unsaved text with sample values; links in it are examples. Nothing is saved or sent.',
     'emails.show-preview': 'Preview changes',
     'emails.account': 'Account',
     'privacy.title': 'Customer data requests',
@@ -432,7 +433,8 @@ export const OPERATIONS: Translations = {
     'customers.id': 'Kunden-ID',
     'customers.no-addresses': 'Keine Adressen gespeichert.',
     'emails.draft-preview': 'Vorschau Ihrer Änderungen',
-    'emails.draft-preview-intro': 'Zeigt den ungespeicherten Text mit Beispielwerten; Links darin sind Beispiele. Nichts wird gespeichert oder gesendet.',
+    'emails.draft-preview-intro':
+      'Zeigt den ungespeicherten Text mit Beispielwerten; Links darin sind Beispiele. Nichts wird gespeichert oder gesendet.',
     'emails.show-preview': 'Änderungen ansehen',
     'emails.account': 'Konto',
     'privacy.title': 'Anfragen zu Kundendaten',

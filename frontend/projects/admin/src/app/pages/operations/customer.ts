@@ -53,7 +53,9 @@ import { when } from '../../texts/when';
           <dd>{{ when(c.erased_at) }}</dd>
         }
         <dt>{{ i18n.t('customers.id') }}</dt>
-        <dd class="break"><code>{{ c.id }}</code></dd>
+        <dd class="break">
+          <code>{{ c.id }}</code>
+        </dd>
       </dl>
       @if (!c.erased) {
         <h2>{{ i18n.t('privacy.addresses') }}</h2>

@@ -130,9 +130,7 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
               {{ m.account }}
               @if (customerId(m.account); as id) {
                 @if (session.can('customers.read')) {
-                  <a [routerLink]="['/customers', id]">{{
-                    i18n.t('emails.customer-data')
-                  }}</a>
+                  <a [routerLink]="['/customers', id]">{{ i18n.t('emails.customer-data') }}</a>
                 }
               }
             </dd>
