@@ -33,9 +33,8 @@ async fn webhook_changes_are_audited_with_the_actor_and_never_the_secret() {
     .await;
     let acme = app.tenant("acme").await;
     let admin = app.staff(&acme, &["admin"]).await;
-    let call = |method: Method, path: &str| {
-        app.as_user(method, &format!("/api/v1/admin/webhooks{path}"), &acme, &admin)
-    };
+    let call =
+        |method: Method, path: &str| app.as_user(method, &format!("/api/v1/admin/webhooks{path}"), &acme, &admin);
     let res = call(Method::POST, "/endpoints")
         .json(&json!({"url": "http://127.0.0.1:9/hook", "event_types": ["tenancy.shop_settings_updated.v1"]}))
         .send()
@@ -43,7 +42,8 @@ async fn webhook_changes_are_audited_with_the_actor_and_never_the_secret() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
-    let (id, first_secret) = (created["id"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap().to_string());
+    let (id, first_secret) =
+        (created["id"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap().to_string());
     let res = call(Method::PATCH, &format!("/endpoints/{id}"))
         .header("if-match", "\"1\"")
         .json(&json!({"description": "ERP"}))
@@ -58,7 +58,8 @@ async fn webhook_changes_are_audited_with_the_actor_and_never_the_secret() {
     let second_secret = res.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
     assert_eq!(call(Method::POST, &format!("/endpoints/{id}/ping")).send().await.unwrap().status(), 202);
     // The shop's own event, sent again.
-    let res = app.admin(Method::PATCH, "/api/v1/admin/shop", &acme).json(&json!({"name": "Acme"})).send().await.unwrap();
+    let res =
+        app.admin(Method::PATCH, "/api/v1/admin/shop", &acme).json(&json!({"name": "Acme"})).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let pg = app.db.connect().await;
     let event: String = pg
@@ -110,9 +111,8 @@ async fn shop_settings_and_email_changes_are_audited() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let notifications = |method: Method, path: &str| {
-        app.as_user(method, &format!("/api/v1/admin/notifications{path}"), &acme, &admin)
-    };
+    let notifications =
+        |method: Method, path: &str| app.as_user(method, &format!("/api/v1/admin/notifications{path}"), &acme, &admin);
     let res = notifications(Method::PUT, "/templates/welcome/de")
         .json(&json!({"subject": "Willkommen {{ customer_name }}", "body_text": "Hallo {{ customer_name }}"}))
         .send()
@@ -142,7 +142,10 @@ async fn shop_settings_and_email_changes_are_audited() {
     assert_eq!(shop["details"]["to"]["name"], "Acme Goods");
     for action in ["notifications.template.saved", "notifications.template.reset"] {
         let found = entry(&log, action);
-        assert_eq!((found["actor"].as_str(), found["subject"].as_str()), (Some(actor(&admin).as_str()), Some("email_template:welcome/de")));
+        assert_eq!(
+            (found["actor"].as_str(), found["subject"].as_str()),
+            (Some(actor(&admin).as_str()), Some("email_template:welcome/de"))
+        );
     }
     let prefs = entry(&log, "notifications.preferences.changed");
     assert_eq!(prefs["subject"], "email:shopper@example.com");
@@ -179,7 +182,10 @@ async fn an_unsaved_template_previews_with_sample_values_and_a_harmless_link() {
     let shown: Value = res.json().await.unwrap();
     assert_eq!(shown["subject"], "Reset for Alex Example");
     assert!(shown["body_text"].as_str().unwrap().contains("https://shop.example.com/reset-password?token=sample"));
-    assert!(shown["body_html"].as_str().unwrap().contains("href=\"https://shop.example.com/reset-password?token=sample\""));
+    assert!(shown["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("href=\"https://shop.example.com/reset-password?token=sample\""));
     // Nothing was saved: the template is still the built-in one.
     let template: Value = app
         .admin(Method::GET, "/api/v1/admin/notifications/templates/password_reset/en", &acme)
@@ -298,7 +304,8 @@ async fn staff_find_customers_newest_first_and_open_one() {
     assert_eq!(problem(res, 422).await["errors"][0]["field"], "q");
 
     // One customer: profile and address book. Another shop's customer, or staff, is not found.
-    let res = app.admin(Method::GET, &format!("/api/v1/admin/customers/{}", second.user_id), &acme).send().await.unwrap();
+    let res =
+        app.admin(Method::GET, &format!("/api/v1/admin/customers/{}", second.user_id), &acme).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let detail: Value = res.json().await.unwrap();
     assert_eq!(detail["email"], second.email);
@@ -312,7 +319,11 @@ async fn staff_find_customers_newest_first_and_open_one() {
     assert!(!ids(&customers(&app, &acme, "").await).contains(&support.user_id), "staff are not customers");
 
     // Erased: listed as erased, nothing personal left.
-    let res = app.admin(Method::POST, &format!("/api/v1/admin/customers/{}/erase", second.user_id), &acme).send().await.unwrap();
+    let res = app
+        .admin(Method::POST, &format!("/api/v1/admin/customers/{}/erase", second.user_id), &acme)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let detail: Value = app
         .admin(Method::GET, &format!("/api/v1/admin/customers/{}", second.user_id), &acme)

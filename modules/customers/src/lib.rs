@@ -16,8 +16,8 @@ mod profile;
 mod schema;
 
 use agora_identity::{Account, IdentityModule};
-use agora_kernel::ports::PersonalDataHolder;
 use agora_kernel::lists::{Keyset, Page};
+use agora_kernel::ports::PersonalDataHolder;
 use agora_kernel::{Acting, Actor, Database, TenantContext};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -62,7 +62,9 @@ impl CustomersModule {
         filter: CustomerFilter,
     ) -> Result<Page<CustomerSummary>, CustomersError> {
         let (search, identity) = (directory::validate(filter)?, self.identity());
-        self.db().in_tenant(tenant, &Acting::system("read"), async |tx| directory::search(tx, identity, page, &search).await).await
+        self.db()
+            .in_tenant(tenant, &Acting::system("read"), async |tx| directory::search(tx, identity, page, &search).await)
+            .await
     }
 
     /// Customer `id` with their address book (for staff); erased ones without personal data.

@@ -103,7 +103,14 @@ pub(crate) async fn search(
     let rows = page.page(rows, |r| (r.created_at, r.id));
     let mut signed_in = last_sign_ins(conn, rows.items.iter().map(|r| r.id)).await?;
     Ok(Page {
-        items: rows.items.into_iter().map(|r| { let last = signed_in.remove(&r.id); r.into_record(last) }).collect(),
+        items: rows
+            .items
+            .into_iter()
+            .map(|r| {
+                let last = signed_in.remove(&r.id);
+                r.into_record(last)
+            })
+            .collect(),
         next_cursor: rows.next_cursor,
     })
 }

@@ -582,7 +582,8 @@ impl NotificationsModule {
             .db
             .in_tenant(tenant, &acting(actor), async |tx| {
                 let stamp = tx.stamp();
-                let preferences = store::set_marketing_opt_out(tx.conn(), &email, update.marketing_opt_out, &stamp).await?;
+                let preferences =
+                    store::set_marketing_opt_out(tx.conn(), &email, update.marketing_opt_out, &stamp).await?;
                 // Named as identity names an address, so an erasure re-points the entry.
                 let details = serde_json::json!({ "marketing_opt_out": update.marketing_opt_out });
                 tx.audit("notifications.preferences.changed", Some(format!("email:{email}")), details).await?;

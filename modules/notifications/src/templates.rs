@@ -505,7 +505,8 @@ pub(crate) fn preview(key: &str, source: &TemplateSource) -> Result<Rendered, Ve
         }
         None => render(source, &placeholders(source)),
     };
-    rendered.map_err(|problems| problems.into_iter().map(|(part, message)| FieldError::new(part.name(), message)).collect())
+    rendered
+        .map_err(|problems| problems.into_iter().map(|(part, message)| FieldError::new(part.name(), message)).collect())
 }
 
 /// `{"name": "[name]"}` for every variable the template uses.
@@ -533,7 +534,11 @@ mod tests {
         };
         let shown = preview("password_reset", &source).expect("previews");
         assert_eq!(shown.subject, "Reset for Alex Example");
-        assert!(shown.body_text.contains("https://shop.example.com/reset-password?token=sample"), "{}", shown.body_text);
+        assert!(
+            shown.body_text.contains("https://shop.example.com/reset-password?token=sample"),
+            "{}",
+            shown.body_text
+        );
         assert!(!shown.body_text.contains(REDACTED));
 
         let broken = TemplateSource { body_text: "Open{{ reset_url }}".into(), ..source.clone() };

@@ -73,7 +73,8 @@ mod tests {
             default_locale: "en".into(),
             timezone: "UTC".into(),
         };
-        let after = ShopSettings { name: "Demo Shop".into(), locales: vec!["en".into(), "de".into()], ..before.clone() };
+        let after =
+            ShopSettings { name: "Demo Shop".into(), locales: vec!["en".into(), "de".into()], ..before.clone() };
         let details = changed_fields(&before, &after);
         assert_eq!(details["changed"], serde_json::json!(["locales", "name"]));
         assert_eq!(details["to"]["name"], "Demo Shop");
