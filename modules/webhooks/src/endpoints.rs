@@ -14,6 +14,18 @@ use agora_kernel::{TenantTx, Version};
 use serde_json::json;
 use std::time::Duration;
 
+/// An endpoint's URL as the audit log keeps it: without credentials or query, where receivers
+/// sometimes put a token of their own.
+fn logged_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(url) => {
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or_default(), url.path())
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// How the audit log names an endpoint.
 pub(crate) fn subject(id: uuid::Uuid) -> Option<String> {
     Some(format!("webhook_endpoint:{id}"))
@@ -130,7 +142,7 @@ pub(crate) async fn create(
     let sealed = signing::seal(sealer, tx.tenant().id, id, &secret)?;
     let stamp = tx.stamp();
     let row = store::insert_endpoint(tx.conn(), id, &fields, &sealed, &stamp).await?;
-    let details = json!({ "url": fields.url, "event_types": fields.event_types });
+    let details = json!({ "url": logged_url(&fields.url), "event_types": fields.event_types });
     tx.audit("webhooks.endpoint.created", subject(id), details).await?;
     Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
@@ -164,7 +176,7 @@ pub(crate) async fn update(
     // The new values of what changed: none of them is a secret.
     let mut details = serde_json::Map::new();
     if changes.url.is_some() {
-        details.insert("url".into(), json!(updated.url));
+        details.insert("url".into(), json!(logged_url(&updated.url)));
     }
     if changes.description.is_some() {
         details.insert("description".into(), json!(updated.description));
@@ -180,7 +192,7 @@ pub(crate) async fn delete(tx: &mut TenantTx<'_>, id: uuid::Uuid, expected: Opti
     let row = lock_current(tx, id, expected).await?;
     let stamp = tx.stamp();
     store::soft_delete(tx.conn(), id, &stamp).await?;
-    tx.audit("webhooks.endpoint.deleted", subject(id), json!({ "url": row.into_endpoint().url })).await?;
+    tx.audit("webhooks.endpoint.deleted", subject(id), json!({ "url": logged_url(&row.into_endpoint().url) })).await?;
     Ok(())
 }
 
@@ -285,6 +297,12 @@ mod tests {
         let mut errors = Vec::new();
         check_event_types(&[], &known(), &mut errors);
         assert_eq!(errors.first().map(|e| e.field.as_str()), Some("event_types"));
+    }
+
+    #[test]
+    fn the_audit_log_keeps_no_credentials_or_query_of_a_url() {
+        assert_eq!(logged_url("https://user:pw@hooks.example.com/in?token=s3cret"), "https://hooks.example.com/in");
+        assert_eq!(logged_url("http://127.0.0.1:9/hook"), "http://127.0.0.1:9/hook");
     }
 
     #[tokio::test]
