@@ -33,6 +33,7 @@ mod notifications;
 mod observability;
 mod oidc;
 mod openapi;
+mod operations;
 mod operators;
 mod rate_limit;
 mod secrets;

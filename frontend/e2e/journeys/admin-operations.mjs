@@ -1,7 +1,8 @@
 // The shop-operations screens, as a merchant uses them: a webhook endpoint pointing at a small
 // receiver this journey runs on 127.0.0.1 (pinged, then a delivery sent again), an email template
-// refused for a broken one-time link and then saved, single sign-on set up and found in the audit
-// log, and the admin switched to German.
+// refused for a broken one-time link, previewed unsaved and then saved, single sign-on set up and
+// found in the audit log with the webhook and template changes, a registered shopper found in the
+// customers list, exported and erased, and the admin switched to German.
 //
 // Imported by run.mjs, which hands over its world: the browser helpers, the shop's address and
 // the demo's sign-ins.
@@ -123,6 +124,16 @@ export default async function adminOperations({ journey, newPage, look, eventual
       if ((await text.getAttribute('aria-invalid')) !== 'true') throw new Error('the text field is not marked invalid');
       await look(page, 'admin-email-template-error');
       await text.fill(original.replace(/^Hello /, 'Good day '));
+      // The unsaved draft, rendered with sample values; the link in it is an example.
+      await page.getByRole('button', { name: 'Preview changes' }).click();
+      const draft = page.getByTestId('draft-preview');
+      await draft.getByTestId('draft-text').getByText('Good day Alex Example', { exact: false }).waitFor();
+      if (!(await draft.getByTestId('draft-text').innerText()).includes('token=sample')) {
+        throw new Error('the draft preview does not show the sample one-time link');
+      }
+      if ((await draft.locator('iframe').getAttribute('sandbox')) !== '')
+        throw new Error('the HTML preview is not sandboxed');
+      await look(page, 'admin-email-draft-preview');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
       if (await fieldError.count()) throw new Error('the field error stayed after a valid save');
@@ -180,23 +191,43 @@ export default async function adminOperations({ journey, newPage, look, eventual
       const configured = page.getByRole('row').filter({ hasText: 'oidc.configured' });
       if (!(await configured.innerText()).includes('agora-demo-shop')) throw new Error('the entry lacks its details');
       await look(page, 'admin-audit-log');
+      // The webhook and template changes made above, with who made them.
+      for (const [family, action] of [
+        ['webhooks.', 'webhooks.endpoint.created'],
+        ['webhooks.', 'webhooks.endpoint.disabled'],
+        ['notifications.', 'notifications.template.saved'],
+      ]) {
+        await page.getByLabel('Action', { exact: true }).fill(family);
+        await page.getByRole('button', { name: 'Show', exact: true }).click();
+        await onlyActions(page, eventually, family);
+        const row = page.getByRole('row').filter({ hasText: action }).first();
+        await row.waitFor();
+        if ((await row.innerText()).includes('whsec_')) throw new Error(`${action} shows a signing secret`);
+      }
 
-      // ---- a customer's data request: found through the email log, exported, erased ----
-      await nav.getByRole('link', { name: 'Emails' }).click();
-      await page.getByRole('navigation', { name: 'Email sections' }).getByRole('link', { name: 'Sent emails' }).click();
-      await page.getByLabel('Recipient', { exact: true }).fill(shopper.email);
+      // ---- a customer: found in the customers list, opened, exported, erased ----
+      await nav.getByRole('link', { name: 'Customers' }).click();
+      await page.getByRole('heading', { name: 'Customers' }).waitFor();
+      await page.getByLabel('Email or name').fill(shopper.email.split('@')[0].toUpperCase());
       await page.getByRole('button', { name: 'Show', exact: true }).click();
-      await page
-        .getByRole('button', { name: new RegExp(`^Open .* to ${shopper.email.replaceAll('.', '\\.')}$`) })
-        .first()
-        .click();
-      await page.getByTestId('email-message').getByRole('link', { name: 'Customer data requests' }).click();
-      const exported = page.getByTestId('customer-export');
-      await exported.getByText(shopper.email).first().waitFor();
-      await look(page, 'admin-customer-privacy');
-      await exported.getByLabel(`I confirm that ${shopper.email} asked for erasure`).check();
-      await exported.getByRole('button', { name: 'Erase this customer’s data' }).click();
+      await eventually('only the shopper listed', async () => {
+        const rows = await page.locator('tbody tr').allTextContents();
+        return rows.length === 1 && rows[0].includes(shopper.email);
+      });
+      await look(page, 'admin-customers');
+      await page.locator('tbody tr').first().getByRole('link').click();
+      const profile = page.getByTestId('customer-profile');
+      await profile.getByText(shopper.email).first().waitFor();
+      await page.getByRole('button', { name: 'Export their data' }).click();
+      await page.getByTestId('customer-export').waitFor();
+      await page.getByRole('link', { name: 'Download the copy (JSON)' }).waitFor();
+      await look(page, 'admin-customer');
+      await page.getByLabel(`I confirm that ${shopper.email} asked for erasure`).check();
+      await page.getByRole('button', { name: 'Erase this customer’s data' }).click();
       await page.getByRole('status').filter({ hasText: 'erased' }).waitFor();
+      await page.getByRole('heading', { name: 'Erased customer' }).waitFor();
+      if ((await page.getByText(shopper.email).count()) !== 0)
+        throw new Error('the erased customer still shows their email');
       await nav.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Action', { exact: true }).fill('account.');
       await page.getByRole('button', { name: 'Show', exact: true }).click();

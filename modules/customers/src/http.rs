@@ -1,11 +1,15 @@
 //! HTTP face of the customers module: the storefront's "my account" pages and the staff's GDPR
 //! requests on a customer's behalf.
 
-use crate::{Address, AddressInput, CustomerExport, CustomersModule, ErasureRequest, ProfilePatch};
+use crate::{
+    Address, AddressInput, CustomerDetail, CustomerExport, CustomerFilter, CustomerSummary, CustomersModule,
+    ErasureRequest, ProfilePatch,
+};
 use actix_web::HttpRequest;
 use agora_identity::{Accepted, Account, IdentityModule, UserKind, WithCookie};
 use agora_kernel::areas::Area;
 use agora_kernel::auth::{perm, Authorized, SignedInCustomer};
+use agora_kernel::lists::{ListQuery, NewestFirst, Page};
 use agora_kernel::{ApiError, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, NoContent};
 
@@ -130,6 +134,41 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
 
 // ---- admin ------------------------------------------------------------------------------
 
+#[derive(Debug, serde::Deserialize, paperclip::actix::Apiv2Schema)]
+struct CustomerListQuery {
+    /// A fragment of the email or the name, any case.
+    q: Option<String>,
+    /// Only customers who did (`true`) or did not (`false`) verify their email.
+    email_verified: Option<bool>,
+    /// Only erased (`true`) or only current (`false`) customers.
+    erased: Option<bool>,
+}
+
+/// The shop's customers, newest first, found by a fragment of their email or name.
+#[api_v2_operation(tags(Admin), operation_id = "listCustomers")]
+async fn list_customers(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    page: ListQuery<NewestFirst>,
+    query: web::Query<CustomerListQuery>,
+) -> Result<web::Json<Page<CustomerSummary>>, ApiError> {
+    let CustomerListQuery { q, email_verified, erased } = query.into_inner();
+    let filter = CustomerFilter { q, email_verified, erased };
+    Ok(web::Json(module.search_customers(&tenant, &page.keyset()?, filter).await?))
+}
+
+/// One customer: profile, address book, when they registered and last signed in.
+#[api_v2_operation(tags(Admin), operation_id = "getCustomer")]
+async fn get_customer(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<CustomerDetail>, ApiError> {
+    Ok(web::Json(module.customer(&tenant, id.into_inner()).await?))
+}
+
 /// All personal data of a customer, on their request (GDPR access and portability).
 #[api_v2_operation(tags(Admin), operation_id = "exportCustomerData")]
 async fn export_customer(
@@ -157,6 +196,8 @@ async fn erase_customer(
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/customers/{id}/export").route(web::get().to(export_customer)))
+    cfg.service(web::resource("/customers").route(web::get().to(list_customers)))
+        .service(web::resource("/customers/{id}").route(web::get().to(get_customer)))
+        .service(web::resource("/customers/{id}/export").route(web::get().to(export_customer)))
         .service(web::resource("/customers/{id}/erase").route(web::post().to(erase_customer)));
 }

@@ -8,6 +8,7 @@
 //! `PersonalDataHolder` port, wired by the composition root.
 
 mod addresses;
+mod directory;
 mod error;
 mod gdpr;
 mod http;
@@ -15,11 +16,14 @@ mod profile;
 mod schema;
 
 use agora_identity::{Account, IdentityModule};
+use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::PersonalDataHolder;
 use agora_kernel::{Acting, Actor, Database, TenantContext};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub use addresses::{Address, AddressInput};
+pub use directory::{CustomerDetail, CustomerFilter, CustomerSummary};
 pub use error::CustomersError;
 pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
 pub use profile::ProfilePatch;
@@ -48,6 +52,25 @@ impl CustomersModule {
 
     fn identity(&self) -> &IdentityModule {
         &self.inner.identity
+    }
+
+    /// The shop's customers matching `filter`, newest first (for staff).
+    pub async fn search_customers(
+        &self,
+        tenant: &TenantContext,
+        page: &Keyset<DateTime<Utc>>,
+        filter: CustomerFilter,
+    ) -> Result<Page<CustomerSummary>, CustomersError> {
+        let (search, identity) = (directory::validate(filter)?, self.identity());
+        self.db()
+            .in_tenant(tenant, &Acting::system("read"), async |tx| directory::search(tx, identity, page, &search).await)
+            .await
+    }
+
+    /// Customer `id` with their address book (for staff); erased ones without personal data.
+    pub async fn customer(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<CustomerDetail, CustomersError> {
+        let identity = self.identity();
+        self.db().in_tenant(tenant, &Acting::system("read"), async |tx| directory::get(tx, identity, id).await).await
     }
 
     /// The signed-in customer's account.

@@ -34,6 +34,7 @@
 
 mod access;
 mod accounts;
+mod directory;
 mod error;
 mod http;
 mod login;
@@ -324,6 +325,7 @@ impl IdentityModule {
 
 pub use access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role};
 pub use accounts::RequestOrigin;
+pub use directory::{CustomerRecord, CustomerSearch};
 pub use http::{Accepted, WithCookie};
 pub use login::mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
 use login::oidc::OidcError;
@@ -365,6 +367,26 @@ impl IdentityModule {
     /// audit log as erased.
     pub async fn erase_customer_account(&self, tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<(), IdentityError> {
         privacy::erase(self, tx, id).await
+    }
+
+    /// The shop's customers matching `search`, newest first, in the caller's transaction.
+    pub async fn search_customers(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        page: &agora_kernel::lists::Keyset<DateTime<Utc>>,
+        search: &CustomerSearch,
+    ) -> Result<agora_kernel::lists::Page<CustomerRecord>, IdentityError> {
+        Ok(directory::search(conn, page, search).await?)
+    }
+
+    /// Customer `id` (erased ones too, without their personal data), in the caller's
+    /// transaction; another shop's or a staff member's id is not found.
+    pub async fn customer_record(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        id: uuid::Uuid,
+    ) -> Result<CustomerRecord, IdentityError> {
+        directory::find(conn, id).await?.ok_or(IdentityError::NotFound("customer"))
     }
 
     /// Sets the customer's own name and/or language (already checked by the caller).

@@ -72,6 +72,7 @@ pub struct Ping {
 
 impl Event for Ping {
     const NAME: &'static str = "diagnostics.ping.v1";
+    const PLATFORM: bool = true;
     fn aggregate_id(&self) -> String {
         format!("ping:{}:{}", self.batch, self.seq)
     }

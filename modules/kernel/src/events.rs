@@ -33,6 +33,11 @@ pub trait Event: Serialize + DeserializeOwned + schemars::JsonSchema + Send + Sy
     /// The aggregate this event is about, typed: `order:<id>`. Events of one aggregate reach
     /// each subscriber in order.
     fn aggregate_id(&self) -> String;
+
+    /// An event about the platform rather than one shop (a shop opened, a diagnostics ping):
+    /// published with [`EventBus::publish_platform`], so no shop ever receives it and a shop's
+    /// webhook endpoints are not offered it.
+    const PLATFORM: bool = false;
 }
 
 /// An event as stored and delivered.
@@ -73,6 +78,7 @@ struct Subscription {
 pub struct EventBusBuilder {
     subscriptions: HashMap<&'static str, Subscription>,
     schemas: Vec<(&'static str, serde_json::Value)>,
+    platform: Vec<&'static str>,
 }
 
 impl EventBusBuilder {
@@ -81,6 +87,9 @@ impl EventBusBuilder {
         if !self.schemas.iter().any(|(name, _)| *name == E::NAME) {
             let schema = serde_json::to_value(schemars::schema_for!(E)).unwrap_or_default();
             self.schemas.push((E::NAME, schema));
+            if E::PLATFORM {
+                self.platform.push(E::NAME);
+            }
         }
         self
     }
@@ -160,6 +169,7 @@ impl EventBusBuilder {
             by_event,
             everything,
             schemas,
+            platform: self.platform,
         };
         bus.inner.set(inner).map_err(|_| "the event bus was built already".to_string())
     }
@@ -170,6 +180,7 @@ struct Inner {
     by_event: HashMap<&'static str, Vec<&'static str>>,
     everything: Vec<&'static str>,
     schemas: Vec<(&'static str, serde_json::Value)>,
+    platform: Vec<&'static str>,
 }
 
 /// Publishes events and delivers them to subscribers. Cheap to clone.
@@ -231,6 +242,12 @@ impl EventBus {
     /// Every declared event's name and JSON schema, sorted by name (none while pending).
     pub fn schemas(&self) -> &[(&'static str, serde_json::Value)] {
         self.inner.get().map(|inner| inner.schemas.as_slice()).unwrap_or_default()
+    }
+
+    /// The declared events a shop can be sent (every one but the platform's), sorted by name.
+    pub fn shop_event_names(&self) -> Vec<&'static str> {
+        let Some(inner) = self.inner.get() else { return Vec::new() };
+        inner.schemas.iter().map(|(name, _)| *name).filter(|name| !inner.platform.contains(name)).collect()
     }
 
     /// Subscribers of an event name (specific ones, then catch-alls).

@@ -3,7 +3,7 @@
 
 use crate::{
     Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
-    Template, TemplateContent, TemplateSummary, TestEmail,
+    Template, TemplateContent, TemplatePreview, TemplateSummary, TestEmail,
 };
 use agora_kernel::areas::Area;
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
@@ -68,12 +68,12 @@ async fn resend_message(
 /// template gets sample values.
 #[api_v2_operation(tags(Admin), operation_id = "sendTestEmail")]
 async fn send_test(
-    _auth: Authorized<perm::NotificationsManage>,
+    auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     module: web::Data<NotificationsModule>,
     body: web::Json<TestEmail>,
 ) -> Result<Versioned<Message, 202>, ApiError> {
-    let message = module.send_test(&tenant, body.into_inner()).await?;
+    let message = module.send_test(&tenant, body.into_inner(), &auth.actor()).await?;
     let location = Area::Admin.path(&format!("/notifications/messages/{}", message.id));
     Ok(Versioned::optional(message, None).with_location(location))
 }
@@ -126,17 +126,32 @@ async fn save_template(
     Ok(Versioned::optional(template, version))
 }
 
+/// Render an unsaved version of a template with sample values, to see it before saving. The
+/// same checks as saving: a problem is a 422 naming `subject`, `body_text` or `body_html`.
+/// One-time links show an example address, never a real token.
+#[api_v2_operation(tags(Admin), operation_id = "previewEmailTemplate")]
+async fn preview_template(
+    _auth: Authorized<perm::NotificationsManage>,
+    _tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    path: web::Path<(String, String)>,
+    body: web::Json<TemplateContent>,
+) -> Result<web::Json<TemplatePreview>, ApiError> {
+    let (key, locale) = path.into_inner();
+    Ok(web::Json(module.preview_template(&key, &locale, body.into_inner()).await?))
+}
+
 /// Remove the shop's version of a template; the built-in one applies again.
 #[api_v2_operation(tags(Admin), operation_id = "deleteEmailTemplate")]
 async fn delete_template(
-    _auth: Authorized<perm::NotificationsManage>,
+    auth: Authorized<perm::NotificationsManage>,
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<NotificationsModule>,
     path: web::Path<(String, String)>,
 ) -> Result<NoContent, ApiError> {
     let (key, locale) = path.into_inner();
-    module.remove_template(&tenant, &key, &locale, if_match.0).await?;
+    module.remove_template(&tenant, &key, &locale, if_match.0, &auth.actor()).await?;
     Ok(NoContent)
 }
 
@@ -175,6 +190,7 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::put().to(save_template))
                 .route(web::delete().to(delete_template)),
         )
+        .service(web::resource("/templates/{key}/{locale}/preview").route(web::post().to(preview_template)))
         .service(
             web::resource("/preferences/{email}")
                 .route(web::get().to(get_preferences))

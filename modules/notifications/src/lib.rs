@@ -315,6 +315,15 @@ pub struct TemplateContent {
     pub body_html: Option<String>,
 }
 
+/// A template rendered with sample values, as a recipient would see it.
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+pub struct TemplatePreview {
+    pub subject: String,
+    pub body_text: String,
+    /// Absent when the template has no HTML part. Show it sandboxed: it is the shop's markup.
+    pub body_html: Option<String>,
+}
+
 /// What a recipient agreed to receive from the shop.
 #[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
 pub struct Preferences {
@@ -424,8 +433,14 @@ impl NotificationsModule {
         messages::send(tx, &out, request).await
     }
 
-    /// Sends `test` (sample variables for a built-in template when it gives none).
-    pub async fn send_test(&self, tenant: &TenantContext, test: TestEmail) -> Result<Message, NotificationsError> {
+    /// Sends `test` (sample variables for a built-in template when it gives none) for `actor`,
+    /// recorded in the audit log.
+    pub async fn send_test(
+        &self,
+        tenant: &TenantContext,
+        test: TestEmail,
+        actor: &Actor,
+    ) -> Result<Message, NotificationsError> {
         let variables = match test.variables {
             Some(variables) => variables,
             None => templates::built_in(&test.template)
@@ -441,7 +456,17 @@ impl NotificationsModule {
             account: None,
             secrets: Vec::new(),
         };
-        self.send_now(tenant, request).await
+        self.inner
+            .db
+            .in_tenant(tenant, &acting(actor), async |tx| {
+                let message = self.send_in(tx, request).await?;
+                let subject = shop_templates::subject(&message.template, &message.locale);
+                // The message is in the mailbox; the recipient's address stays there.
+                let details = serde_json::json!({ "message_id": message.id, "status": message.status });
+                tx.audit("notifications.test_sent", subject, details).await?;
+                Ok(message)
+            })
+            .await
     }
 
     /// The shop's emails, newest first.
@@ -509,6 +534,18 @@ impl NotificationsModule {
             .await
     }
 
+    /// Renders an unsaved version of a template with sample values; refused, naming the part,
+    /// exactly when saving it would be.
+    pub async fn preview_template(
+        &self,
+        key: &str,
+        locale: &str,
+        content: TemplateContent,
+    ) -> Result<TemplatePreview, NotificationsError> {
+        let (key, _locale) = store::template_address(key, locale)?;
+        shop_templates::preview(&key, content).await
+    }
+
     /// Removes the shop's version, so the built-in template applies again.
     pub async fn remove_template(
         &self,
@@ -516,12 +553,15 @@ impl NotificationsModule {
         key: &str,
         locale: &str,
         expected_version: Option<i64>,
+        actor: &Actor,
     ) -> Result<(), NotificationsError> {
         let (key, locale) = store::template_address(key, locale)?;
-        // Whoever removes it is not recorded: the row is gone (as before the tenant transaction).
+        // The row is gone; the audit log keeps who removed it.
         self.inner
             .db
-            .in_tenant(tenant, &read(), async |tx| shop_templates::remove(tx, &key, &locale, expected_version).await)
+            .in_tenant(tenant, &acting(actor), async |tx| {
+                shop_templates::remove(tx, &key, &locale, expected_version).await
+            })
             .await
     }
 
@@ -542,7 +582,12 @@ impl NotificationsModule {
             .db
             .in_tenant(tenant, &acting(actor), async |tx| {
                 let stamp = tx.stamp();
-                Ok(store::set_marketing_opt_out(tx.conn(), &email, update.marketing_opt_out, &stamp).await?)
+                let preferences =
+                    store::set_marketing_opt_out(tx.conn(), &email, update.marketing_opt_out, &stamp).await?;
+                // Named as identity names an address, so an erasure re-points the entry.
+                let details = serde_json::json!({ "marketing_opt_out": update.marketing_opt_out });
+                tx.audit("notifications.preferences.changed", Some(format!("email:{email}")), details).await?;
+                Ok(preferences)
             })
             .await
     }

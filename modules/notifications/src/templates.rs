@@ -492,10 +492,62 @@ pub(crate) fn validate_shop_template(key: &str, source: &TemplateSource) -> Resu
     }
 }
 
+/// Renders a shop's draft of a template as a recipient would get it, with sample values, after
+/// the checks [`validate_shop_template`] makes before a save (so a draft that previews is one
+/// that saves). A one-time link shows its sample, an example address, never a real token; a
+/// template of the shop's own shows each variable it uses as `[name]`.
+pub(crate) fn preview(key: &str, source: &TemplateSource) -> Result<Rendered, Vec<FieldError>> {
+    validate_shop_template(key, source)?;
+    let rendered = match built_in(key) {
+        Some(known) => {
+            let secrets: Vec<String> = one_time_links(key).iter().map(|s| s.to_string()).collect();
+            render_with_secrets(source, &known.sample(), &secrets).map(|two| two.for_recipient.unwrap_or(two.stored))
+        }
+        None => render(source, &placeholders(source)),
+    };
+    rendered
+        .map_err(|problems| problems.into_iter().map(|(part, message)| FieldError::new(part.name(), message)).collect())
+}
+
+/// `{"name": "[name]"}` for every variable the template uses.
+fn placeholders(source: &TemplateSource) -> Value {
+    let names: BTreeSet<String> = source
+        .parts()
+        .filter_map(|(part, text)| ENGINE.template_from_named_str(part.name(), text).ok())
+        .flat_map(|template| template.undeclared_variables(false))
+        .filter(|name| !GLOBALS.contains(&name.as_str()))
+        .collect();
+    Value::Object(names.into_iter().map(|name| (name.clone(), Value::String(format!("[{name}]")))).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_preview_shows_the_recipients_copy_with_a_harmless_one_time_link() {
+        let source = TemplateSource {
+            subject: "Reset for {{ customer_name }}".into(),
+            body_text: "Open {{ reset_url }} soon".into(),
+            body_html: Some("<a href=\"{{ reset_url }}\">reset</a>".into()),
+        };
+        let shown = preview("password_reset", &source).expect("previews");
+        assert_eq!(shown.subject, "Reset for Alex Example");
+        assert!(
+            shown.body_text.contains("https://shop.example.com/reset-password?token=sample"),
+            "{}",
+            shown.body_text
+        );
+        assert!(!shown.body_text.contains(REDACTED));
+
+        let broken = TemplateSource { body_text: "Open{{ reset_url }}".into(), ..source.clone() };
+        let errors = preview("password_reset", &broken).expect_err("a glued link is refused");
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["body_text"]);
+
+        let own = TemplateSource { subject: "Hi {{ buyer }}".into(), body_text: "{{ buyer }}".into(), body_html: None };
+        assert_eq!(preview("spring_sale", &own).expect("previews").subject, "Hi [buyer]");
+    }
 
     #[test]
     fn every_built_in_renders_its_sample_in_every_locale() {

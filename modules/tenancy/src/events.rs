@@ -13,6 +13,7 @@ pub struct TenantCreated {
 
 impl Event for TenantCreated {
     const NAME: &'static str = "tenancy.tenant_created.v1";
+    const PLATFORM: bool = true;
     fn aggregate_id(&self) -> String {
         format!("tenant:{}", self.tenant_id)
     }
@@ -29,6 +30,7 @@ pub struct TenantStatusChanged {
 
 impl Event for TenantStatusChanged {
     const NAME: &'static str = "tenancy.tenant_status_changed.v1";
+    const PLATFORM: bool = true;
     fn aggregate_id(&self) -> String {
         format!("tenant:{}", self.tenant_id)
     }

@@ -352,6 +352,8 @@ pub(crate) async fn redeliver(
     };
     let job = DeliverWebhook { endpoint_id, event_id, event_type, trigger: DeliveryTrigger::Redelivery, body };
     let queued = enqueue(tx, &job).await?;
+    let details = serde_json::json!({ "event_id": event_id, "event_type": job.event_type, "queued": queued });
+    tx.audit("webhooks.event.redelivered", crate::endpoints::subject(endpoint_id), details).await?;
     Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
 }
 
@@ -369,6 +371,8 @@ pub(crate) async fn ping(tx: &mut TenantTx<'_>, endpoint_id: uuid::Uuid) -> Resu
         body,
     };
     let queued = enqueue(tx, &job).await?;
+    let details = serde_json::json!({ "event_id": event_id, "queued": queued });
+    tx.audit("webhooks.endpoint.pinged", crate::endpoints::subject(endpoint_id), details).await?;
     Ok(DeliveryQueued { endpoint_id, event_id, event_type: job.event_type, queued })
 }
 

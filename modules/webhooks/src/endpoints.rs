@@ -11,7 +11,25 @@ use agora_kernel::error::FieldError;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::sealing::Sealer;
 use agora_kernel::{TenantTx, Version};
+use serde_json::json;
 use std::time::Duration;
+
+/// An endpoint's URL as the audit log keeps it: without credentials or query, where receivers
+/// sometimes put a token of their own.
+fn logged_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(url) => {
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or_default(), url.path())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// How the audit log names an endpoint.
+pub(crate) fn subject(id: uuid::Uuid) -> Option<String> {
+    Some(format!("webhook_endpoint:{id}"))
+}
 
 const MAX_URL_LEN: usize = 2048;
 const MAX_DESCRIPTION_LEN: usize = 500;
@@ -124,6 +142,8 @@ pub(crate) async fn create(
     let sealed = signing::seal(sealer, tx.tenant().id, id, &secret)?;
     let stamp = tx.stamp();
     let row = store::insert_endpoint(tx.conn(), id, &fields, &sealed, &stamp).await?;
+    let details = json!({ "url": logged_url(&fields.url), "event_types": fields.event_types });
+    tx.audit("webhooks.endpoint.created", subject(id), details).await?;
     Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
@@ -152,13 +172,27 @@ pub(crate) async fn update(
         return Ok(row.into_endpoint());
     }
     let stamp = tx.stamp();
-    Ok(store::apply_changes(tx.conn(), id, &changes, &stamp).await?.into_endpoint())
+    let updated = store::apply_changes(tx.conn(), id, &changes, &stamp).await?.into_endpoint();
+    // The new values of what changed: none of them is a secret.
+    let mut details = serde_json::Map::new();
+    if changes.url.is_some() {
+        details.insert("url".into(), json!(logged_url(&updated.url)));
+    }
+    if changes.description.is_some() {
+        details.insert("description".into(), json!(updated.description));
+    }
+    if changes.event_types.is_some() {
+        details.insert("event_types".into(), json!(updated.event_types));
+    }
+    tx.audit("webhooks.endpoint.updated", subject(id), details.into()).await?;
+    Ok(updated)
 }
 
 pub(crate) async fn delete(tx: &mut TenantTx<'_>, id: uuid::Uuid, expected: Option<i64>) -> Result<(), WebhooksError> {
-    lock_current(tx, id, expected).await?;
+    let row = lock_current(tx, id, expected).await?;
     let stamp = tx.stamp();
     store::soft_delete(tx.conn(), id, &stamp).await?;
+    tx.audit("webhooks.endpoint.deleted", subject(id), json!({ "url": logged_url(&row.into_endpoint().url) })).await?;
     Ok(())
 }
 
@@ -178,6 +212,9 @@ pub(crate) async fn rotate_secret(
     };
     let stamp = tx.stamp();
     let row = store::replace_secret(tx.conn(), id, &sealed, previous_expires_at, &stamp).await?;
+    // When the old secret stops signing, never either secret: the log is shown to staff.
+    let details = json!({ "previous_secret_expires_at": previous_expires_at });
+    tx.audit("webhooks.endpoint.secret_rotated", subject(id), details).await?;
     Ok(WebhookEndpointWithSecret { endpoint: row.into_endpoint(), secret })
 }
 
@@ -195,6 +232,8 @@ pub(crate) async fn set_enabled(
         (true, _) => store::enable(tx.conn(), id, &stamp).await?,
         (false, _) => store::disable(tx.conn(), id, &format!("disabled by {}", stamp.by), &stamp).await?,
     };
+    let action = if enabled { "webhooks.endpoint.enabled" } else { "webhooks.endpoint.disabled" };
+    tx.audit(action, subject(id), json!({})).await?;
     Ok(row.into_endpoint())
 }
 
@@ -258,6 +297,12 @@ mod tests {
         let mut errors = Vec::new();
         check_event_types(&[], &known(), &mut errors);
         assert_eq!(errors.first().map(|e| e.field.as_str()), Some("event_types"));
+    }
+
+    #[test]
+    fn the_audit_log_keeps_no_credentials_or_query_of_a_url() {
+        assert_eq!(logged_url("https://user:pw@hooks.example.com/in?token=s3cret"), "https://hooks.example.com/in");
+        assert_eq!(logged_url("http://127.0.0.1:9/hook"), "http://127.0.0.1:9/hook");
     }
 
     #[tokio::test]

@@ -185,12 +185,12 @@ async fn switch(
 /// Send a `webhooks.ping.v1` test event to an endpoint.
 #[api_v2_operation(tags(Admin), operation_id = "pingWebhookEndpoint")]
 async fn ping_endpoint(
-    _auth: Authorized<perm::WebhooksManage>,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<AcceptedJson<DeliveryQueued>, ApiError> {
-    Ok(AcceptedJson(module.ping(&tenant, id.into_inner()).await?))
+    Ok(AcceptedJson(module.ping(&tenant, id.into_inner(), &auth.actor()).await?))
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]
@@ -218,13 +218,13 @@ async fn list_deliveries(
 /// Send one of the shop's events to an endpoint again (a fresh delivery with its own retries).
 #[api_v2_operation(tags(Admin), operation_id = "redeliverWebhookEvent")]
 async fn redeliver(
-    _auth: Authorized<perm::WebhooksManage>,
+    auth: Authorized<perm::WebhooksManage>,
     tenant: TenantContext,
     module: web::Data<WebhooksModule>,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<AcceptedJson<DeliveryQueued>, ApiError> {
     let (endpoint_id, event_id) = path.into_inner();
-    Ok(AcceptedJson(module.redeliver(&tenant, endpoint_id, event_id).await?))
+    Ok(AcceptedJson(module.redeliver(&tenant, endpoint_id, event_id, &auth.actor()).await?))
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {

@@ -225,7 +225,8 @@ pub struct WebhooksModule {
 struct Inner {
     db: Database,
     settings: WebhookSettings,
-    /// Event names a shop may subscribe to: every event declared on the bus.
+    /// Event names a shop may subscribe to: every shop event declared on the bus (platform
+    /// events never reach a shop).
     event_types: std::sync::OnceLock<Vec<String>>,
     bus: EventBus,
     /// The delivery job's HTTP client and settings, provided to the job registry.
@@ -268,7 +269,7 @@ impl WebhooksModule {
         }
         self.inner
             .event_types
-            .get_or_init(|| self.inner.bus.schemas().iter().map(|(name, _)| (*name).to_string()).collect())
+            .get_or_init(|| self.inner.bus.shop_event_names().into_iter().map(str::to_string).collect())
     }
 
     /// Registers an endpoint; the result carries its secret, shown this once.
@@ -416,20 +417,26 @@ impl WebhooksModule {
         tenant: &TenantContext,
         endpoint_id: uuid::Uuid,
         event_id: uuid::Uuid,
+        actor: &Actor,
     ) -> Result<DeliveryQueued, WebhooksError> {
         self.inner
             .db
-            .in_tenant(tenant, &Acting::system("webhooks"), async |tx| {
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| {
                 delivery::redeliver(tx, endpoint_id, event_id).await
             })
             .await
     }
 
     /// Sends a `webhooks.ping.v1` test event to an endpoint.
-    pub async fn ping(&self, tenant: &TenantContext, endpoint_id: uuid::Uuid) -> Result<DeliveryQueued, WebhooksError> {
+    pub async fn ping(
+        &self,
+        tenant: &TenantContext,
+        endpoint_id: uuid::Uuid,
+        actor: &Actor,
+    ) -> Result<DeliveryQueued, WebhooksError> {
         self.inner
             .db
-            .in_tenant(tenant, &Acting::system("webhooks"), async |tx| delivery::ping(tx, endpoint_id).await)
+            .in_tenant(tenant, &Acting::new(actor.clone(), None), async |tx| delivery::ping(tx, endpoint_id).await)
             .await
     }
 

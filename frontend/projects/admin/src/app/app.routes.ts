@@ -94,9 +94,14 @@ export const routes: Routes = [
         loadComponent: () => import('./pages/operations/audit-log').then((m) => m.AuditLogPage),
       },
       {
-        path: 'customer-privacy',
-        canActivate: [needs('customers.privacy')],
-        loadComponent: () => import('./pages/operations/customer-privacy').then((m) => m.CustomerPrivacyPage),
+        path: 'customers',
+        canActivate: [needs('customers.read')],
+        loadComponent: () => import('./pages/operations/customers').then((m) => m.CustomersPage),
+      },
+      {
+        path: 'customers/:id',
+        canActivate: [needs('customers.read')],
+        loadComponent: () => import('./pages/operations/customer').then((m) => m.CustomerPage),
       },
       ...CATALOG_ROUTES,
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },

@@ -32,7 +32,7 @@ export const DESTINATIONS: readonly Destination[] = [
   { path: '/webhooks', label: 'Webhooks', permission: 'webhooks.manage', key: 'nav.webhooks' },
   { path: '/emails', label: 'Emails', permission: 'notifications.manage', key: 'nav.emails' },
   { path: '/audit-log', label: 'Audit log', permission: 'audit.read', key: 'nav.audit-log' },
-  { path: '/customer-privacy', label: 'Customer data', permission: 'customers.privacy', key: 'nav.customer-privacy' },
+  { path: '/customers', label: 'Customers', permission: 'customers.read', key: 'nav.customers' },
   { path: '/account', label: 'Your account', permission: null, key: 'nav.account' },
 ];
 

@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreCurrenciesData, GetStoreCurrenciesErrors, GetStoreCurrenciesResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
+import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductMediaData, DeleteProductMediaErrors, DeleteProductMediaResponses, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductMediaData, GetProductMediaErrors, GetProductMediaFileData, GetProductMediaFileErrors, GetProductMediaFileResponses, GetProductMediaResponses, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreMediaFileData, GetStoreMediaFileErrors, GetStoreMediaFileResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductMediaData, ListProductMediaErrors, ListProductMediaResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PreviewEmailTemplateData, PreviewEmailTemplateErrors, PreviewEmailTemplateResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ReorderProductMediaData, ReorderProductMediaErrors, ReorderProductMediaResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductMediaData, UpdateProductMediaErrors, UpdateProductMediaResponses, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadProductMediaData, UploadProductMediaErrors, UploadProductMediaResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -562,6 +562,110 @@ export const listProductChanges = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * A product's images in order; the ETag is the product's version (`If-Match` of a reorder).
+ */
+export const listProductMedia = <ThrowOnError extends boolean = false>(options: Options<ListProductMediaData, ThrowOnError>): RequestResult<ListProductMediaResponses, ListProductMediaErrors, ThrowOnError> => (options.client ?? client).get<ListProductMediaResponses, ListProductMediaErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media',
+    ...options
+});
+
+/**
+ * Upload an image of a product. The body is the file's bytes (not a multipart form), sent with its type (`Content-Type: image/jpeg`, `image/png`, `image/webp` or `image/gif`); the type is recognised from the bytes, whatever the header says. At most 20 MiB and 12 000 px a side: a larger body is refused with 413 while it streams in; a file that is not an image, is damaged or has too many pixels is a 422 naming `file`. `alt` (in `locale`, default the shop's language) and `variant_id` are optional query parameters. The image starts `processing`; its thumbnails are made in the background and it becomes `ready`.
+ */
+export const uploadProductMedia = <ThrowOnError extends boolean = false>(options: Options<UploadProductMediaData, ThrowOnError>): RequestResult<UploadProductMediaResponses, UploadProductMediaErrors, ThrowOnError> => (options.client ?? client).post<UploadProductMediaResponses, UploadProductMediaErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media',
+    ...options,
+    headers: {
+        'Content-Type': 'image/gif',
+        ...options.headers
+    }
+});
+
+/**
+ * Put a product's images in a new order: `media_ids` lists every image of the product once (422 otherwise). `If-Match` is the product's ETag (from the list).
+ */
+export const reorderProductMedia = <ThrowOnError extends boolean = false>(options: Options<ReorderProductMediaData, ThrowOnError>): RequestResult<ReorderProductMediaResponses, ReorderProductMediaErrors, ThrowOnError> => (options.client ?? client).put<ReorderProductMediaResponses, ReorderProductMediaErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media/order',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an image: shoppers no longer get it (404) and its files are removed from storage in the background. `If-Match` is the image's ETag.
+ */
+export const deleteProductMedia = <ThrowOnError extends boolean = false>(options: Options<DeleteProductMediaData, ThrowOnError>): RequestResult<DeleteProductMediaResponses, DeleteProductMediaErrors, ThrowOnError> => (options.client ?? client).delete<DeleteProductMediaResponses, DeleteProductMediaErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}',
+    ...options
+});
+
+/**
+ * One image of a product; its ETag is the image's version.
+ */
+export const getProductMedia = <ThrowOnError extends boolean = false>(options: Options<GetProductMediaData, ThrowOnError>): RequestResult<GetProductMediaResponses, GetProductMediaErrors, ThrowOnError> => (options.client ?? client).get<GetProductMediaResponses, GetProductMediaErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}',
+    ...options
+});
+
+/**
+ * Change an image's alt text (every language at once) or the variant it shows; `If-Match` is the image's ETag.
+ */
+export const updateProductMedia = <ThrowOnError extends boolean = false>(options: Options<UpdateProductMediaData, ThrowOnError>): RequestResult<UpdateProductMediaResponses, UpdateProductMediaErrors, ThrowOnError> => (options.client ?? client).patch<UpdateProductMediaResponses, UpdateProductMediaErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A file of an image for staff (drafts included): `original`, or a thumbnail by its width.
+ */
+export const getProductMediaFile = <ThrowOnError extends boolean = false>(options: Options<GetProductMediaFileData, ThrowOnError>): RequestResult<GetProductMediaFileResponses, GetProductMediaFileErrors, ThrowOnError> => (options.client ?? client).get<GetProductMediaFileResponses, GetProductMediaFileErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}/files/{name}',
+    ...options
+});
+
+/**
  * Add a variant (with its prices) to a product; `If-Match` is the product's ETag.
  */
 export const addVariant = <ThrowOnError extends boolean = false>(options: Options<AddVariantData, ThrowOnError>): RequestResult<AddVariantResponses, AddVariantErrors, ThrowOnError> => (options.client ?? client).post<AddVariantResponses, AddVariantErrors, ThrowOnError>({
@@ -648,6 +752,32 @@ export const deleteSearchSynonyms = <ThrowOnError extends boolean = false>(optio
             type: 'apiKey'
         }],
     url: '/api/v1/admin/catalog/synonyms/{synonyms_id}',
+    ...options
+});
+
+/**
+ * The shop's customers, newest first, found by a fragment of their email or name.
+ */
+export const listCustomers = <ThrowOnError extends boolean = false>(options?: Options<ListCustomersData, ThrowOnError>): RequestResult<ListCustomersResponses, ListCustomersErrors, ThrowOnError> => (options?.client ?? client).get<ListCustomersResponses, ListCustomersErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers',
+    ...options
+});
+
+/**
+ * One customer: profile, address book, when they registered and last signed in.
+ */
+export const getCustomer = <ThrowOnError extends boolean = false>(options: Options<GetCustomerData, ThrowOnError>): RequestResult<GetCustomerResponses, GetCustomerErrors, ThrowOnError> => (options.client ?? client).get<GetCustomerResponses, GetCustomerErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/{id}',
     ...options
 });
 
@@ -868,6 +998,23 @@ export const saveEmailTemplate = <ThrowOnError extends boolean = false>(options:
             type: 'apiKey'
         }],
     url: '/api/v1/admin/notifications/templates/{key}/{locale}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Render an unsaved version of a template with sample values, to see it before saving. The same checks as saving: a problem is a 422 naming `subject`, `body_text` or `body_html`. One-time links show an example address, never a real token.
+ */
+export const previewEmailTemplate = <ThrowOnError extends boolean = false>(options: Options<PreviewEmailTemplateData, ThrowOnError>): RequestResult<PreviewEmailTemplateResponses, PreviewEmailTemplateErrors, ThrowOnError> => (options.client ?? client).post<PreviewEmailTemplateResponses, PreviewEmailTemplateErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/notifications/templates/{key}/{locale}/preview',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -1754,9 +1901,9 @@ export const getStoreCategory = <ThrowOnError extends boolean = false>(options: 
 export const getStoreCollection = <ThrowOnError extends boolean = false>(options: Options<GetStoreCollectionData, ThrowOnError>): RequestResult<GetStoreCollectionResponses, GetStoreCollectionErrors, ThrowOnError> => (options.client ?? client).get<GetStoreCollectionResponses, GetStoreCollectionErrors, ThrowOnError>({ url: '/api/v1/store/catalog/collections/{key}', ...options });
 
 /**
- * The currencies prices are shown in, for the shopper's currency switcher (`?currency=`).
+ * A product image as shoppers load it, by one of the widths its `images` list: only ready images of visible products (404 for a deleted image, a draft product's, or another shop's). Streamed from storage with `Cache-Control: public, max-age=31536000, immutable`.
  */
-export const getStoreCurrencies = <ThrowOnError extends boolean = false>(options?: Options<GetStoreCurrenciesData, ThrowOnError>): RequestResult<GetStoreCurrenciesResponses, GetStoreCurrenciesErrors, ThrowOnError> => (options?.client ?? client).get<GetStoreCurrenciesResponses, GetStoreCurrenciesErrors, ThrowOnError>({ url: '/api/v1/store/catalog/currencies', ...options });
+export const getStoreMediaFile = <ThrowOnError extends boolean = false>(options: Options<GetStoreMediaFileData, ThrowOnError>): RequestResult<GetStoreMediaFileResponses, GetStoreMediaFileErrors, ThrowOnError> => (options.client ?? client).get<GetStoreMediaFileResponses, GetStoreMediaFileErrors, ThrowOnError>({ url: '/api/v1/store/catalog/media/{media_id}/{width}', ...options });
 
 /**
  * Visible products (of a category with `category=`), filtered by attributes, tag and price range, with facet counts over every match, sorted by newest, name or price.

@@ -292,6 +292,55 @@ export type CollectionPatch = {
 };
 
 /**
+ * One customer, for their page in the admin. Personal fields are absent once erased.
+ */
+export type CustomerDetail = {
+    /**
+     * The address book, oldest first.
+     */
+    addresses: Array<{
+        city: string;
+        company?: string | null;
+        /**
+         * ISO 3166-1 alpha-2, upper case (`DE`).
+         */
+        country: string;
+        created_at: string;
+        default_billing: boolean;
+        default_shipping: boolean;
+        id: string;
+        line1: string;
+        line2?: string | null;
+        /**
+         * The recipient's name.
+         */
+        name: string;
+        phone?: string | null;
+        postal_code: string;
+        /**
+         * State, province or county, where the country uses one.
+         */
+        region?: string | null;
+        version: number;
+    }>;
+    created_at: string;
+    disabled: boolean;
+    email?: string | null;
+    email_verified: boolean;
+    email_verified_at?: string | null;
+    erased: boolean;
+    erased_at?: string | null;
+    id: string;
+    last_sign_in_at?: string | null;
+    /**
+     * The language the customer's emails are in, when they chose one.
+     */
+    locale?: string | null;
+    name?: string | null;
+    phone?: string | null;
+};
+
+/**
  * Everything the shop holds about one customer, as JSON.
  */
 export type CustomerExport = {
@@ -464,6 +513,24 @@ export type LoginResponse = {
      */
     refresh_token?: string | null;
     token_type?: string | null;
+};
+
+/**
+ * The product's media in their new order: every live medium of the product, once.
+ */
+export type MediaOrder = {
+    media_ids: Array<string>;
+};
+
+/**
+ * Changes to a medium: `alt` replaces every language's text (`{}` clears them), `variant_id:
+ * null` unties it from its variant.
+ */
+export type MediaPatch = {
+    alt?: {
+        [key: string]: string;
+    } | null;
+    variant_id?: string | null;
 };
 
 /**
@@ -1022,6 +1089,35 @@ export type Page_AuditEntry_ = {
 /**
  * One page of a list.
  */
+export type Page_CustomerSummary_ = {
+    items: Array<{
+        /**
+         * When the customer registered.
+         */
+        created_at: string;
+        /**
+         * Signed out everywhere and unable to sign in (an erased customer is too).
+         */
+        disabled: boolean;
+        email?: string | null;
+        email_verified: boolean;
+        /**
+         * Personal data erased on request; the id stays for the shop's records.
+         */
+        erased: boolean;
+        id: string;
+        last_sign_in_at?: string | null;
+        name?: string | null;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_EventSummary_ = {
     items: Array<{
         aggregate_id: string;
@@ -1212,7 +1308,8 @@ export type Page_Product_ = {
 export type Page_ProductChange_ = {
     items: Array<{
         /**
-         * `created`, `updated`, `deleted`, `variant_added`, `variant_updated`, `variant_deleted`.
+         * `created`, `updated`, `deleted`, `variant_added`, `variant_updated`, `variant_deleted`,
+         * `media_added`, `media_updated`, `media_reordered`, `media_deleted`.
          */
         action: string;
         changed_at: string;
@@ -1565,6 +1662,126 @@ export type Product = {
 };
 
 /**
+ * An image of a product as staff see it.
+ */
+export type ProductMedia = {
+    /**
+     * Alt text per language (`{"en": "Red shirt, front"}`).
+     */
+    alt: {
+        [key: string]: string;
+    };
+    byte_size: number;
+    /**
+     * The original as uploaded: its type (from its bytes), size in pixels and bytes.
+     */
+    content_type: string;
+    created_at: string;
+    created_by: string;
+    height: number;
+    id: string;
+    modified_at: string;
+    modified_by: string;
+    /**
+     * The original (for staff only; shoppers get the thumbnails).
+     */
+    original_url: string;
+    /**
+     * Order on the product page, from 0.
+     */
+    position: number;
+    product_id: string;
+    /**
+     * `processing` until the thumbnails are made, then `ready` (or `failed`).
+     */
+    status: 'processing' | 'ready' | 'failed';
+    /**
+     * The thumbnails, smallest first (empty while processing).
+     */
+    thumbnails: Array<{
+        content_type: string;
+        height: number;
+        /**
+         * A path on this server (long-lived cacheable: the file behind it never changes).
+         */
+        url: string;
+        width: number;
+    }>;
+    /**
+     * The variant the image shows, if it shows one rather than the whole product.
+     */
+    variant_id?: string | null;
+    /**
+     * The medium's ETag (`If-Match` of an edit or delete).
+     */
+    version: number;
+    width: number;
+};
+
+/**
+ * A product's media, in order.
+ */
+export type ProductMediaList = {
+    items: Array<{
+        /**
+         * Alt text per language (`{"en": "Red shirt, front"}`).
+         */
+        alt: {
+            [key: string]: string;
+        };
+        byte_size: number;
+        /**
+         * The original as uploaded: its type (from its bytes), size in pixels and bytes.
+         */
+        content_type: string;
+        created_at: string;
+        created_by: string;
+        height: number;
+        id: string;
+        modified_at: string;
+        modified_by: string;
+        /**
+         * The original (for staff only; shoppers get the thumbnails).
+         */
+        original_url: string;
+        /**
+         * Order on the product page, from 0.
+         */
+        position: number;
+        product_id: string;
+        /**
+         * `processing` until the thumbnails are made, then `ready` (or `failed`).
+         */
+        status: 'processing' | 'ready' | 'failed';
+        /**
+         * The thumbnails, smallest first (empty while processing).
+         */
+        thumbnails: Array<{
+            content_type: string;
+            height: number;
+            /**
+             * A path on this server (long-lived cacheable: the file behind it never changes).
+             */
+            url: string;
+            width: number;
+        }>;
+        /**
+         * The variant the image shows, if it shows one rather than the whole product.
+         */
+        variant_id?: string | null;
+        /**
+         * The medium's ETag (`If-Match` of an edit or delete).
+         */
+        version: number;
+        width: number;
+    }>;
+    /**
+     * The product's version (the list's ETag): `If-Match` of a reorder.
+     */
+    product_version: number;
+};
+
+/**
  * Changes to a product; absent fields stay as they are, `null` clears an optional one.
  */
 export type ProductPatch = {
@@ -1867,10 +2084,29 @@ export type StoreProduct = {
     kind: 'physical' | 'digital';
     locale: string;
     /**
-     * Images to come with the media work; always empty today.
+     * Its images in the merchant's order, alt text in the shopper's language.
      */
     media: Array<{
-        [key: string]: unknown;
+        /**
+         * In the shopper's language, else the shop's default; absent when there is none.
+         */
+        alt?: string | null;
+        height: number;
+        id: string;
+        /**
+         * The renderings to choose from (`srcset`), smallest first.
+         */
+        images: Array<{
+            content_type: string;
+            height: number;
+            /**
+             * A path on this server (long-lived cacheable: the file behind it never changes).
+             */
+            url: string;
+            width: number;
+        }>;
+        variant_id?: string | null;
+        width: number;
     }>;
     name: string;
     options: Array<{
@@ -2295,6 +2531,18 @@ export type TemplateList = {
          */
         version?: number | null;
     }>;
+};
+
+/**
+ * A template rendered with sample values, as a recipient would see it.
+ */
+export type TemplatePreview = {
+    /**
+     * Absent when the template has no HTML part. Show it sandboxed: it is the shop's markup.
+     */
+    body_html?: string | null;
+    body_text: string;
+    subject: string;
 };
 
 /**
@@ -5245,6 +5493,514 @@ export type ListProductChangesResponses = {
 
 export type ListProductChangesResponse = ListProductChangesResponses[keyof ListProductChangesResponses];
 
+export type ListProductMediaData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media';
+};
+
+export type ListProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListProductMediaError = ListProductMediaErrors[keyof ListProductMediaErrors];
+
+export type ListProductMediaResponses = {
+    /**
+     * OK
+     */
+    200: ProductMediaList;
+};
+
+export type ListProductMediaResponse = ListProductMediaResponses[keyof ListProductMediaResponses];
+
+export type UploadProductMediaData = {
+    /**
+     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`.
+     */
+    body: Blob | File;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: {
+        /**
+         * Alt text, in `locale`.
+         */
+        alt?: string;
+        /**
+         * The language of `alt`; the shop's default language when absent.
+         */
+        locale?: string;
+        /**
+         * The variant the image shows.
+         */
+        variant_id?: string;
+    };
+    url: '/api/v1/admin/catalog/products/{product_id}/media';
+};
+
+export type UploadProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UploadProductMediaError = UploadProductMediaErrors[keyof UploadProductMediaErrors];
+
+export type UploadProductMediaResponses = {
+    /**
+     * Created
+     */
+    201: ProductMedia;
+};
+
+export type UploadProductMediaResponse = UploadProductMediaResponses[keyof UploadProductMediaResponses];
+
+export type ReorderProductMediaData = {
+    body: MediaOrder;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media/order';
+};
+
+export type ReorderProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReorderProductMediaError = ReorderProductMediaErrors[keyof ReorderProductMediaErrors];
+
+export type ReorderProductMediaResponses = {
+    /**
+     * OK
+     */
+    200: ProductMediaList;
+};
+
+export type ReorderProductMediaResponse = ReorderProductMediaResponses[keyof ReorderProductMediaResponses];
+
+export type DeleteProductMediaData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+        media_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}';
+};
+
+export type DeleteProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteProductMediaError = DeleteProductMediaErrors[keyof DeleteProductMediaErrors];
+
+export type DeleteProductMediaResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteProductMediaResponse = DeleteProductMediaResponses[keyof DeleteProductMediaResponses];
+
+export type GetProductMediaData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+        media_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}';
+};
+
+export type GetProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetProductMediaError = GetProductMediaErrors[keyof GetProductMediaErrors];
+
+export type GetProductMediaResponses = {
+    /**
+     * OK
+     */
+    200: ProductMedia;
+};
+
+export type GetProductMediaResponse = GetProductMediaResponses[keyof GetProductMediaResponses];
+
+export type UpdateProductMediaData = {
+    body: MediaPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+        media_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}';
+};
+
+export type UpdateProductMediaErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateProductMediaError = UpdateProductMediaErrors[keyof UpdateProductMediaErrors];
+
+export type UpdateProductMediaResponses = {
+    /**
+     * OK
+     */
+    200: ProductMedia;
+};
+
+export type UpdateProductMediaResponse = UpdateProductMediaResponses[keyof UpdateProductMediaResponses];
+
+export type GetProductMediaFileData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+        media_id: string;
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/catalog/products/{product_id}/media/{media_id}/files/{name}';
+};
+
+export type GetProductMediaFileErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetProductMediaFileError = GetProductMediaFileErrors[keyof GetProductMediaFileErrors];
+
+export type GetProductMediaFileResponses = {
+    /**
+     * The image's bytes, in its content type; Cache-Control: private, no-store
+     */
+    200: Blob | File;
+};
+
+export type GetProductMediaFileResponse = GetProductMediaFileResponses[keyof GetProductMediaFileResponses];
+
 export type AddVariantData = {
     body: NewVariant;
     headers?: {
@@ -5676,6 +6432,147 @@ export type DeleteSearchSynonymsResponses = {
 };
 
 export type DeleteSearchSynonymsResponse = DeleteSearchSynonymsResponses[keyof DeleteSearchSynonymsResponses];
+
+export type ListCustomersData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only customers who did (`true`) or did not (`false`) verify their email.
+         */
+        email_verified?: boolean;
+        /**
+         * Only erased (`true`) or only current (`false`) customers.
+         */
+        erased?: boolean;
+        /**
+         * A fragment of the email or the name, any case.
+         */
+        q?: string;
+    };
+    url: '/api/v1/admin/customers';
+};
+
+export type ListCustomersErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCustomersError = ListCustomersErrors[keyof ListCustomersErrors];
+
+export type ListCustomersResponses = {
+    /**
+     * OK
+     */
+    200: Page_CustomerSummary_;
+};
+
+export type ListCustomersResponse = ListCustomersResponses[keyof ListCustomersResponses];
+
+export type GetCustomerData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/{id}';
+};
+
+export type GetCustomerErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCustomerError = GetCustomerErrors[keyof GetCustomerErrors];
+
+export type GetCustomerResponses = {
+    /**
+     * OK
+     */
+    200: CustomerDetail;
+};
+
+export type GetCustomerResponse = GetCustomerResponses[keyof GetCustomerResponses];
 
 export type EraseCustomerData = {
     body?: never;
@@ -7004,6 +7901,80 @@ export type SaveEmailTemplateResponses = {
 };
 
 export type SaveEmailTemplateResponse = SaveEmailTemplateResponses[keyof SaveEmailTemplateResponses];
+
+export type PreviewEmailTemplateData = {
+    body: TemplateContent;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        key: string;
+        locale: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/notifications/templates/{key}/{locale}/preview';
+};
+
+export type PreviewEmailTemplateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type PreviewEmailTemplateError = PreviewEmailTemplateErrors[keyof PreviewEmailTemplateErrors];
+
+export type PreviewEmailTemplateResponses = {
+    /**
+     * OK
+     */
+    200: TemplatePreview;
+};
+
+export type PreviewEmailTemplateResponse = PreviewEmailTemplateResponses[keyof PreviewEmailTemplateResponses];
 
 export type SendTestEmailData = {
     body: TestEmail;
@@ -11428,24 +12399,23 @@ export type GetStoreCollectionResponses = {
 
 export type GetStoreCollectionResponse = GetStoreCollectionResponses[keyof GetStoreCollectionResponses];
 
-export type GetStoreCurrenciesData = {
+export type GetStoreMediaFileData = {
     body?: never;
     headers?: {
         /**
          * Shop slug; optional when the Host is the shop's domain
          */
         'X-Tenant-ID'?: string;
-        /**
-         * An ETag you hold; answered with 304 and no body while it is current
-         */
-        'If-None-Match'?: string;
     };
-    path?: never;
+    path: {
+        media_id: string;
+        width: string;
+    };
     query?: never;
-    url: '/api/v1/store/catalog/currencies';
+    url: '/api/v1/store/catalog/media/{media_id}/{width}';
 };
 
-export type GetStoreCurrenciesErrors = {
+export type GetStoreMediaFileErrors = {
     /**
      * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
      */
@@ -11480,16 +12450,16 @@ export type GetStoreCurrenciesErrors = {
     503: Problem;
 };
 
-export type GetStoreCurrenciesError = GetStoreCurrenciesErrors[keyof GetStoreCurrenciesErrors];
+export type GetStoreMediaFileError = GetStoreMediaFileErrors[keyof GetStoreMediaFileErrors];
 
-export type GetStoreCurrenciesResponses = {
+export type GetStoreMediaFileResponses = {
     /**
-     * OK
+     * The image's bytes, in its content type; Cache-Control: public, max-age=31536000, immutable
      */
-    200: SoldCurrencies;
+    200: Blob | File;
 };
 
-export type GetStoreCurrenciesResponse = GetStoreCurrenciesResponses[keyof GetStoreCurrenciesResponses];
+export type GetStoreMediaFileResponse = GetStoreMediaFileResponses[keyof GetStoreMediaFileResponses];
 
 export type ListStoreProductsData = {
     body?: never;

@@ -129,10 +129,8 @@ const STATUSES = ['queued', 'sent', 'stored', 'failed', 'suppressed'] as const;
             <dd class="break">
               {{ m.account }}
               @if (customerId(m.account); as id) {
-                @if (session.can('customers.privacy')) {
-                  <a [routerLink]="['/customer-privacy']" [queryParams]="{ id: id }">{{
-                    i18n.t('emails.customer-data')
-                  }}</a>
+                @if (session.can('customers.read')) {
+                  <a [routerLink]="['/customers', id]">{{ i18n.t('emails.customer-data') }}</a>
                 }
               }
             </dd>

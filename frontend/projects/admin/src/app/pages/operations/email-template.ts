@@ -9,11 +9,13 @@ import {
   fieldMessage,
   getEmailTemplate,
   outcome,
+  previewEmailTemplate,
   saveEmailTemplate,
   sendTestEmail,
   type Message,
   type Problem,
   type Template,
+  type TemplatePreview,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
 import { when } from '../../texts/when';
@@ -23,7 +25,9 @@ import { templateName } from './template-name';
 /**
  * One email in one language: its subject, text and HTML (minijinja). The API renders it with the
  * template's variables on save and names the part that does not work; a one-time link must be
- * used whole. "Send a test" renders the saved version with sample values and shows the result.
+ * used whole. "Preview changes" renders the unsaved draft with sample values (same checks as a
+ * save); its HTML is shown in a sandboxed frame, where no script of a template can run. "Send a
+ * test" renders the saved version and shows the email as sent.
  */
 @Component({
   selector: 'admin-email-template',
@@ -98,6 +102,9 @@ import { templateName } from './template-name';
         </div>
         <div class="row">
           <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('common.save') }}</button>
+          <button type="button" class="button secondary" (click)="previewDraft()" [disabled]="busy()">
+            {{ i18n.t('emails.show-preview') }}
+          </button>
           @if (template()?.overridden) {
             <button type="button" class="button secondary" (click)="reset()" [disabled]="busy()">
               {{ i18n.t('emails.reset') }}
@@ -105,6 +112,29 @@ import { templateName } from './template-name';
           }
         </div>
       </form>
+
+      @if (draft(); as d) {
+        <section class="card preview" aria-labelledby="draft-title" data-testid="draft-preview">
+          <h2 id="draft-title">{{ i18n.t('emails.draft-preview') }}</h2>
+          <p class="hint">{{ i18n.t('emails.draft-preview-intro') }}</p>
+          <p>
+            <strong>{{ i18n.t('emails.subject') }}:</strong> <span data-testid="draft-subject">{{ d.subject }}</span>
+          </p>
+          @if (d.body_html) {
+            <h3>{{ i18n.t('emails.body-html') }}</h3>
+            <!-- sandbox without allow-scripts: the shop's markup is shown, never run. -->
+            <iframe
+              class="mail-frame"
+              sandbox=""
+              referrerpolicy="no-referrer"
+              [title]="i18n.t('emails.body-html')"
+              [srcdoc]="d.body_html"
+            ></iframe>
+          }
+          <h3>{{ i18n.t('emails.body-text') }}</h3>
+          <pre data-testid="draft-text">{{ d.body_text }}</pre>
+        </section>
+      }
 
       <h2 id="preview-title">{{ i18n.t('emails.preview') }}</h2>
       <p>{{ i18n.t('emails.preview-intro') }}</p>
@@ -161,6 +191,7 @@ export class EmailTemplatePage implements OnInit {
   protected readonly testTo = signal('');
   protected readonly testLocale = signal('en');
   protected readonly preview = signal<Message | null>(null);
+  protected readonly draft = signal<TemplatePreview | null>(null);
   protected readonly problem = signal<Problem | null>(null);
   protected readonly testProblem = signal<Problem | null>(null);
   protected readonly saved = signal(false);
@@ -236,6 +267,26 @@ export class EmailTemplatePage implements OnInit {
       return;
     }
     await this.load();
+  }
+
+  /** The form as it stands, rendered by the API with sample values; nothing is saved. */
+  protected async previewDraft(): Promise<void> {
+    this.busy.set(true);
+    this.saved.set(false);
+    const result = await outcome(
+      previewEmailTemplate({
+        path: { key: this.key(), locale: this.locale() },
+        body: { subject: this.subject(), body_text: this.bodyText(), body_html: this.bodyHtml() || null },
+      }),
+    );
+    this.busy.set(false);
+    if (!result.ok) {
+      this.draft.set(null);
+      this.problem.set(result.problem);
+      return;
+    }
+    this.problem.set(null);
+    this.draft.set(result.data);
   }
 
   protected async sendTest(): Promise<void> {
