@@ -59,7 +59,7 @@ pub async fn shop(state: &AppState, tenant: &TenantContext) -> Result<Shop, ApiE
     state
         .db
         .in_tenant(tenant, &Acting::system("storefront pages"), async |tx| {
-            let base_url = addresses.base_url(tx.conn(), tenant).await?;
+            let base_url = addresses.base_url(tx).await?;
             let defaults = agora_tenancy::shop_defaults(tx.conn()).await?;
             let name = agora_tenancy::shop_name(tx.conn()).await?;
             Ok::<_, ApiError>(Shop {
@@ -256,17 +256,9 @@ fn product_head(shop: &Shop, product: &StoreProduct) -> Head {
     Head { lang: locale.to_string(), title: format!("{name} | {}", shop.name), tags }
 }
 
-/// A product medium's image address, whatever shape the media view gives it (`url`, or the
-/// largest of its `thumbnails`).
-fn image_url(medium: &Value) -> Option<String> {
-    if let Some(url) = medium.get("url").and_then(Value::as_str) {
-        return Some(url.to_string());
-    }
-    medium
-        .get("thumbnails")
-        .and_then(Value::as_array)
-        .and_then(|all| all.iter().rev().find_map(|t| t.get("url").and_then(Value::as_str)))
-        .map(str::to_string)
+/// A product medium's largest rendering (its `images` are smallest first).
+fn image_url(medium: &agora_catalog::StoreMedia) -> Option<String> {
+    medium.images.last().map(|image| image.url.clone())
 }
 
 fn absolute(shop: &Shop, url: &str) -> String {

@@ -22,8 +22,7 @@ use store::{ActiveSession, Device, Lifetimes, LiveSession, OpenedSession, Realm,
 /// id, family, user, expires, used, revoked.
 type RefreshRow = (uuid::Uuid, uuid::Uuid, uuid::Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 /// id, key hash, scopes, revoked, expires.
-type KeyRow =
-    (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type KeyRow = (uuid::Uuid, Vec<u8>, Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// An API key's `last_used_at` moves at most this often: a key busy with a sync job would
 /// otherwise turn every one of its reads into a write (and a WAL flush at commit).

@@ -12399,6 +12399,69 @@ export type GetStoreCollectionResponses = {
 
 export type GetStoreCollectionResponse = GetStoreCollectionResponses[keyof GetStoreCollectionResponses];
 
+export type GetStoreCurrenciesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * An ETag you hold; answered with 304 and no body while it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/catalog/currencies';
+};
+
+export type GetStoreCurrenciesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStoreCurrenciesError = GetStoreCurrenciesErrors[keyof GetStoreCurrenciesErrors];
+
+export type GetStoreCurrenciesResponses = {
+    /**
+     * OK
+     */
+    200: SoldCurrencies;
+};
+
+export type GetStoreCurrenciesResponse = GetStoreCurrenciesResponses[keyof GetStoreCurrenciesResponses];
+
 export type GetStoreMediaFileData = {
     body?: never;
     headers?: {
