@@ -24,7 +24,7 @@ impl Rng {
         Self(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -37,7 +37,7 @@ impl Rng {
         if hi <= lo {
             lo
         } else {
-            lo + self.next() % (hi - lo)
+            lo + self.next_u64() % (hi - lo)
         }
     }
 
@@ -845,7 +845,7 @@ pub fn product(ctx: &Context, index: u64) -> Generated {
     if on_sale {
         tags.push("sale".into());
     }
-    if index % 7 == 0 {
+    if index.is_multiple_of(7) {
         tags.push("bestseller".into());
     }
     if rng.chance(15) {

@@ -41,6 +41,8 @@ fn media_location(media: &ProductMedia) -> String {
 /// or has too many pixels is a 422 naming `file`. `alt` (in `locale`, default the shop's
 /// language) and `variant_id` are optional query parameters. The image starts `processing`; its
 /// thumbnails are made in the background and it becomes `ready`.
+// The upload needs the body, the storage and every parameter of the operation at once.
+#[allow(clippy::too_many_arguments)]
 #[api_v2_operation(tags(Admin), operation_id = "uploadProductMedia")]
 async fn upload_media(
     auth: Authorized<perm::CatalogManage>,
