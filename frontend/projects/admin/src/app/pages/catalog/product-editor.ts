@@ -352,8 +352,10 @@ type Attribute = ProductType['attributes'][number];
                   }
                 }
               }
+              <!-- It scrolls only while its boxes can take focus (a disabled form can't be scrolled by keyboard). -->
               <fieldset
                 class="checks categories"
+                [class.scrolls]="canManage()"
                 [attr.aria-describedby]="error('category_ids') ? 'categories-error' : null"
               >
                 <legend>Categories</legend>
