@@ -129,6 +129,9 @@ export default async function adminCatalogJourneys({
     await page.getByLabel('Option 1 name').fill('Size');
     await page.getByLabel('Values (separated by commas)').fill('S, M');
     await page.getByRole('button', { name: 'Add every combination of options' }).click();
+    // The click rebuilds the variant rows: type only once both rows stand, and check each value
+    // stuck (a value typed into a row being replaced is lost, and the save would fail elsewhere).
+    await page.getByLabel('SKU of variant 2').waitFor();
     const prices = [
       ['19.90', '24.90'],
       ['21.90', '26.90'],
@@ -137,6 +140,8 @@ export default async function adminCatalogJourneys({
       await page.getByLabel(`SKU of variant ${i + 1}`).fill(`LIN-${run}-S`);
       await page.getByLabel(`Price in ${main} of variant ${i + 1}`, { exact: true }).fill(first);
       await page.getByLabel(`Price in ${second} of variant ${i + 1}`, { exact: true }).fill(other);
+      const sku = page.getByLabel(`SKU of variant ${i + 1}`);
+      await eventually(`variant ${i + 1} to keep its SKU`, async () => (await sku.inputValue()) === `LIN-${run}-S`);
     }
     await page.getByLabel(`Compare-at price in ${main} of variant 1`).fill('29.90');
     await page.getByRole('button', { name: 'Create product' }).click();
