@@ -78,6 +78,7 @@ pub fn finish(mut spec: Value) -> Value {
             declare_nullable(schema);
         }
     }
+    any_json_map_values(&mut spec);
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
@@ -89,6 +90,22 @@ pub fn finish(mut spec: Value) -> Value {
         }
     }
     spec
+}
+
+/// A map of `serde_json::Value` (product attributes: `{"colour": "olive", "organic": true}`) comes
+/// out as `additionalProperties: {type: object}`, which refuses the strings, numbers and lists it
+/// really holds; its values are any JSON.
+fn any_json_map_values(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object.get("additionalProperties") == Some(&serde_json::json!({"type": "object"})) {
+                object.insert("additionalProperties".into(), serde_json::json!({}));
+            }
+            object.values_mut().for_each(any_json_map_values);
+        }
+        Value::Array(items) => items.iter_mut().for_each(any_json_map_values),
+        _ => {}
+    }
 }
 
 /// Marks the properties an object schema does not require as `nullable`, here and in the inline

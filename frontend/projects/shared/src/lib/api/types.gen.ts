@@ -711,9 +711,7 @@ export type NewProduct = {
      * Values of the product type's attributes: `{"colour": "red", "organic": true}`.
      */
     attributes: {
-        [key: string]: {
-            [key: string]: unknown;
-        };
+        [key: string]: unknown;
     };
     category_ids: Array<string>;
     description?: {
@@ -1223,9 +1221,7 @@ export type Page_Operator_ = {
 export type Page_Product_ = {
     items: Array<{
         attributes: {
-            [key: string]: {
-                [key: string]: unknown;
-            };
+            [key: string]: unknown;
         };
         category_ids: Array<string>;
         created_at: string;
@@ -1587,9 +1583,7 @@ export type Problem = {
  */
 export type Product = {
     attributes: {
-        [key: string]: {
-            [key: string]: unknown;
-        };
+        [key: string]: unknown;
     };
     category_ids: Array<string>;
     created_at: string;
@@ -1786,9 +1780,7 @@ export type ProductMediaList = {
  */
 export type ProductPatch = {
     attributes?: {
-        [key: string]: {
-            [key: string]: unknown;
-        };
+        [key: string]: unknown;
     } | null;
     category_ids?: Array<string> | null;
     description?: {
@@ -2066,9 +2058,7 @@ export type StoreCollection = {
  */
 export type StoreProduct = {
     attributes: {
-        [key: string]: {
-            [key: string]: unknown;
-        };
+        [key: string]: unknown;
     };
     /**
      * The product's categories, each with its trail from the top.
@@ -2210,9 +2200,7 @@ export type StoreProductPage = {
     };
     items: Array<{
         attributes: {
-            [key: string]: {
-                [key: string]: unknown;
-            };
+            [key: string]: unknown;
         };
         id: string;
         name: string;
@@ -2296,9 +2284,7 @@ export type StoreSearchResults = {
     };
     items: Array<{
         attributes: {
-            [key: string]: {
-                [key: string]: unknown;
-            };
+            [key: string]: unknown;
         };
         id: string;
         name: string;
