@@ -152,35 +152,26 @@ run_as() { # run_as NAME PATH_REGEX HEADER...
         [ "$pass" = enders ] && filter=(--include-operation-id-regex "$ENDERS")
         section "Schemathesis as $name, $pass pass ($paths)"
         local log="$OUT/schemathesis-$name-$pass.log"
-        local status attempt
-        for attempt in 1 2; do
-            status=0
-            # `timeout` is the backstop; --max-examples is what bounds a normal run.
-            # From the throwaway directory: Schemathesis keeps a cache of past runs in the working
-            # directory, and every run here starts from nothing.
-            (cd "$work" && timeout 300 "$VENV/bin/st" run "$base/api/openapi.json" \
-                --checks "$CHECKS" \
-                --phases coverage,fuzzing,stateful \
-                --seed "$SEED" \
-                --max-examples "$EXAMPLES" \
-                --generation-database none \
-                --request-timeout 20 \
-                --workers 2 \
-                --no-color \
-                --include-path-regex "$paths" "${filter[@]}" \
-                --report junit --report-junit-path "$OUT/junit-$name-$pass.xml" \
-                "${headers[@]}") >"$log" 2>&1 || status=$?
-            # Hypothesis inside Schemathesis can crash while describing one of its own strategies
-            # (FlakyFailure, no request involved). That is the tool failing, not a finding: such a
-            # pass runs once more. A failed check (a FAILURES section) is never retried.
-            if [ "$status" -ne 0 ] && [ "$attempt" -eq 1 ] && ! grep -qE '^=+ FAILURES =+$' "$log" \
-                && grep -q 'hypothesis.errors.FlakyFailure' "$log"; then
-                echo "  Schemathesis crashed inside Hypothesis (FlakyFailure, no finding); running the pass again"
-                cp "$log" "$log.first-attempt"
-                continue
-            fi
-            break
-        done
+        local status=0
+        # `timeout` is the backstop; --max-examples is what bounds a normal run.
+        # From the throwaway directory: Schemathesis keeps a cache of past runs in the working
+        # directory, and every run here starts from nothing.
+        # One worker: Hypothesis's lambda-description caches (hypothesis.internal.lambda_sources,
+        # plain LRUCaches) are not thread-safe, and with two worker threads they raced into a
+        # KeyError that Schemathesis reported as a "Runtime Error" (FlakyFailure) with no
+        # request involved. One worker also makes a seeded run repeat itself exactly.
+        (cd "$work" && timeout 600 "$VENV/bin/st" run "$base/api/openapi.json" \
+            --checks "$CHECKS" \
+            --phases coverage,fuzzing,stateful \
+            --seed "$SEED" \
+            --max-examples "$EXAMPLES" \
+            --generation-database none \
+            --request-timeout 20 \
+            --workers 1 \
+            --no-color \
+            --include-path-regex "$paths" "${filter[@]}" \
+            --report junit --report-junit-path "$OUT/junit-$name-$pass.xml" \
+            "${headers[@]}") >"$log" 2>&1 || status=$?
         # The findings and the closing summary; the whole output is in the log.
         awk '/^=+ (FAILURES|WARNINGS|SUMMARY) =+$/ { shown = 1 } shown' "$log" | grep -v '^  - '
         local line
