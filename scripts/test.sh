@@ -25,7 +25,8 @@
 #                          A non-default URL is only checked.
 #   AGORA_LINT=0           skip `cargo fmt --check` and `cargo clippy -D warnings` (run first by default)
 #   AGORA_FUZZ=0           skip the contract fuzzing stage (scripts/fuzz.sh), run after a full, green test run
-#   AGORA_FRONTEND=0       skip the web apps' stage (scripts/frontend.sh check, then e2e in Chromium),
+#   AGORA_FRONTEND=0       skip the web apps' stage (scripts/frontend.sh check, then e2e in Chromium
+#                          against the release binary, built once for e2e and fuzzing),
 #                          run after a full, green test run
 #   AGORA_TEST_SETUP_ONLY=1  ensure PostgreSQL/Redis/tools, then exit before building anything.
 #   AGORA_TEST_RUNNER      force `nextest` or `cargo-test` (default: nextest when available).
@@ -319,21 +320,37 @@ else
     cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
 
+# What users run is the release binary (it embeds the built apps): it is built once, after the
+# apps, and the end-to-end journeys and the contract fuzzing run against it (full runs only).
+RELEASE_BIN="${CARGO_TARGET_DIR:-target}/release/agora"
+release_built=0
+release_binary() {
+    [ "$release_built" = 1 ] && return 0
+    # The apps first: the release binary embeds frontend/dist.
+    [ -f frontend/dist/storefront/browser/index.html ] || bash scripts/frontend.sh build
+    section "Build: release binary (embeds frontend/dist)"
+    cargo build --release --bin agora && release_built=1
+}
+
 # The web apps: lockfile and generated-client drift, lint, unit tests, production build with
-# its bundle budgets, then the end-to-end journeys in Chromium against the debug binary the
-# Rust tests built (full runs only, like the fuzzing below).
+# its bundle budgets, then the end-to-end journeys in Chromium against the release binary.
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && [ "${AGORA_FRONTEND:-1}" = "1" ]; then
     bash scripts/frontend.sh check || status=$?
     if [ "$status" -eq 0 ]; then
-        [ -x "${CARGO_TARGET_DIR:-target}/debug/agora" ] || cargo build --bin agora
-        bash scripts/frontend.sh e2e "${CARGO_TARGET_DIR:-target}/debug/agora" || status=$?
+        release_binary || status=$?
+    fi
+    if [ "$status" -eq 0 ]; then
+        bash scripts/frontend.sh e2e "$RELEASE_BIN" || status=$?
     fi
 fi
 
 # The contract under fuzzing: only after a full run (no filter) whose tests passed, so a
 # filtered run stays quick and a red run is not buried under fuzzing output.
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && [ "${AGORA_FUZZ:-1}" = "1" ]; then
-    bash scripts/fuzz.sh || status=$?
+    release_binary || status=$?
+    if [ "$status" -eq 0 ]; then
+        AGORA_BIN="$RELEASE_BIN" bash scripts/fuzz.sh || status=$?
+    fi
 fi
 
 if [ "$status" -ne 0 ]; then

@@ -6,6 +6,9 @@
 //
 //   node e2e/run.mjs /path/to/agora
 //
+// The test command passes the release binary, which serves the apps it embeds (built from
+// frontend/dist just before it); any other build is pointed at frontend/dist.
+//
 // TEST_DATABASE_URL names the server (a database is created per run and dropped after);
 // AGORA_E2E_SCREENSHOTS where the screenshots go (default e2e/screenshots).
 import { execFileSync, spawn } from 'node:child_process';
@@ -137,7 +140,9 @@ const env = {
   AGORA_PUBLIC_URL: `http://{slug}.localhost:${port}`,
   AGORA_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
   AGORA_MAIL_FROM: 'Demo shop <shop@demo.example>',
-  AGORA_FRONTEND_DIR: resolve(here, '..', 'dist'),
+  // A release binary is tested as shipped, with the apps it embeds; a debug build (a helper's
+  // copied target) would read the dist of the checkout it was compiled in, so it is pointed here.
+  ...(binary.includes('/release/') ? {} : { AGORA_FRONTEND_DIR: resolve(here, '..', 'dist') }),
   AGORA_TOKEN_KEY: randomBytes(32).toString('hex'),
   AGORA_WORKERS: '2',
   // Webhook endpoints and the SSO issuer in the journeys are local stand-ins on 127.0.0.1.
