@@ -543,7 +543,7 @@ impl Cache {
     }
 
     /// Runs the invalidation only when `result` is a success (the write committed), then hands
-    /// `result` back: `cache.after_commit(&tenant, db.tenant_tx(…).await, |p| vec![tag(p)]).await?`.
+    /// `result` back: `cache.after_commit(&tenant, db.in_tenant(…).await, |p| vec![tag(p)]).await?`.
     pub async fn after_commit<R, E>(
         &self,
         tenant: &TenantContext,
