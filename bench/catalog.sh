@@ -36,23 +36,11 @@ SCENARIOS="${BENCH_SCENARIOS:-healthz category detail search update}"
 TENANT=bench
 export DEBIAN_FRONTEND=noninteractive CARGO_INCREMENTAL=0
 
-section() { printf '\n=== %s ===\n' "$*"; }
-info()    { printf '  %s\n' "$*"; }
-die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-    else die "need root (or passwordless sudo) to run: $*"
-    fi
-}
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
-    if [ "$APT_UPDATED" -eq 0 ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
-    info "apt-get install -y $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+AGORA_SUDO_FLAGS=-n
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # PostgreSQL's binaries refuse to run as root: run them as `postgres` then.
 as_pg() {
@@ -68,16 +56,7 @@ chmod 755 "$WORK_DIR"
 cleanup() {
     local rc=$?
     set +e
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "  stopping server (pid $SERVER_PID)"
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "  server did not stop within 30 s; killing it"
-            kill -KILL "$SERVER_PID"
-        fi
-        wait "$SERVER_PID" 2>/dev/null
-    fi
+    stop_server
     if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
         echo "  stopping PostgreSQL"
         as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null
@@ -91,32 +70,15 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-# --- tools ------------------------------------------------------------------------------------
+# --- tools and build --------------------------------------------------------------------------
 section "Tools"
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
-    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-fi
-[ -n "${AGORA_BIN:-}" ] || command -v cargo >/dev/null 2>&1 || die "cargo not found: install a Rust toolchain"
-command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
-command -v wrk  >/dev/null 2>&1 || apt_install wrk
-command -v bc   >/dev/null 2>&1 || apt_install bc
+bench_tools bc
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     apt_install postgresql
 fi
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
-info "$(wrk --version 2>&1 | head -n1)"
 info "PostgreSQL binaries: $PGBIN"
-
-# --- build ------------------------------------------------------------------------------------
-if [ -n "${AGORA_BIN:-}" ]; then
-    BIN="$(realpath "$AGORA_BIN")"
-    [ -x "$BIN" ] || die "AGORA_BIN=$AGORA_BIN is not an executable"
-    section "Binary $BIN (not rebuilt)"
-else
-    section "Build (release)"
-    cargo build --release --bin agora
-    BIN="$(realpath "${CARGO_TARGET_DIR:-target}/release/agora")"
-fi
+bench_binary
 export AGORA_DATA_DIR="$WORK_DIR/data"   # kept token key, demo files: nothing outside the temp dir
 
 # --- database ---------------------------------------------------------------------------------
@@ -174,33 +136,8 @@ info "$(wc -l <"$SEED/products.tsv") products, $(wc -l <"$SEED/queries.txt") dis
 SEEDED_PRODUCTS=$(wc -l <"$SEED/products.tsv")
 
 # --- server -----------------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 20000 ))
-    if port_free "$p"; then PORT="$p"; break; fi
-done
-[ -n "$PORT" ] || die "no free port found"
-BASE="http://127.0.0.1:$PORT"
 LOG="$WORK_DIR/server.log"
-
-section "Server on 127.0.0.1:$PORT (web only, rate limits off${REDIS_URL:+, Redis})"
-AGORA_BIND="127.0.0.1:$PORT" \
-AGORA_RATE_LIMIT_CLIENT_PER_MINUTE=0 \
-AGORA_RATE_LIMIT_TENANT_PER_MINUTE=0 \
-RUST_LOG=warn \
-    "$BIN" serve --workers 0 >"$LOG" 2>&1 &
-SERVER_PID=$!
-ready=0
-for _ in $(seq 1 120); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        cat "$LOG" >&2; SERVER_PID=""; die "server exited during start-up (log above)"
-    fi
-    if curl -fsS -o /dev/null --max-time 2 "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
-    sleep 0.5
-done
-[ "$ready" -eq 1 ] || { cat "$LOG" >&2; die "server not ready after 60 s (log above)"; }
-info "ready (pid $SERVER_PID)"
+start_server "$LOG"
 
 # Every scenario's first request must answer 2xx, or its numbers would measure errors.
 check() {
@@ -289,10 +226,7 @@ for scenario in $SCENARIOS; do
     fi
 
     f="$WORK_DIR/wrk-$scenario.txt"
-    rps="$(awk '/^Requests\/sec:/ {print $2}' "$f")"
-    p50="$(awk '$1 == "50%" {print $2; exit}' "$f")"
-    p99="$(awk '$1 == "99%" {print $2; exit}' "$f")"
-    non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$f")"
+    wrk_numbers "$WORK_DIR/wrk-$scenario.txt"
     [ "$scenario" != healthz ] || HEALTHZ_RPS="$rps"
     ratio="?"
     [ -z "$HEALTHZ_RPS" ] || ratio="$(echo "scale=1; 100 * $rps / $HEALTHZ_RPS" | bc)%"

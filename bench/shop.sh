@@ -29,23 +29,11 @@ CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 TENANT=bench
 export DEBIAN_FRONTEND=noninteractive
 
-section() { printf '\n=== %s ===\n' "$*"; }
-info()    { printf '  %s\n' "$*"; }
-die()     { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-    else die "need root (or passwordless sudo) to run: $*"
-    fi
-}
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install these packages by hand: $*"
-    if [ "$APT_UPDATED" -eq 0 ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
-    info "apt-get install -y $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+AGORA_SUDO_FLAGS=-n
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # --- cleanup: stop the server (SIGTERM, bounded wait), then anything left of the temp dir -----
 SERVER_PID=""
@@ -54,16 +42,7 @@ WORK_DIR="$(mktemp -d /tmp/agora-bench-work.XXXXXX)"
 cleanup() {
     local rc=$?
     set +e
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "  stopping server (pid $SERVER_PID)"
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 1; done
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "  server did not stop within 30 s; killing it"
-            kill -KILL "$SERVER_PID"
-        fi
-        wait "$SERVER_PID" 2>/dev/null
-    fi
+    stop_server
     if [ -n "$DATA_DIR" ]; then
         # An embedded postgres left behind (server killed) still belongs to our temp dir: stop it.
         local pidfile pgpid
@@ -86,29 +65,13 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-# --- tools ------------------------------------------------------------------------------------
+# --- tools and build --------------------------------------------------------------------------
 section "Tools"
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
-    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-fi
-[ -n "${AGORA_BIN:-}" ] || command -v cargo >/dev/null 2>&1 || die "cargo not found: install a Rust toolchain"
-command -v curl  >/dev/null 2>&1 || apt_install curl ca-certificates
-command -v wrk   >/dev/null 2>&1 || apt_install wrk
+bench_tools
 if [ -z "${DATABASE_URL:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     apt_install postgresql
 fi
-info "$(wrk --version 2>&1 | head -n1)"
-
-# --- build ------------------------------------------------------------------------------------
-if [ -n "${AGORA_BIN:-}" ]; then
-    BIN="$(realpath "$AGORA_BIN")"
-    [ -x "$BIN" ] || die "AGORA_BIN=$AGORA_BIN is not an executable"
-    section "Binary $BIN (not rebuilt)"
-else
-    section "Build (release)"
-    cargo build --release --bin agora
-    BIN="$(realpath "${CARGO_TARGET_DIR:-target}/release/agora")"
-fi
+bench_binary
 
 # --- database and tenant ----------------------------------------------------------------------
 section "Tenant '$TENANT'"
@@ -125,34 +88,8 @@ if ! "$BIN" tenant create "$TENANT" --name "Bench Shop"; then
 fi
 
 # --- server -----------------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 20000 ))
-    if port_free "$p"; then PORT="$p"; break; fi
-done
-[ -n "$PORT" ] || die "no free port found"
-BASE="http://127.0.0.1:$PORT"
 LOG="$WORK_DIR/server.log"
-
-section "Server on 127.0.0.1:$PORT (web only, rate limits off)"
-AGORA_BIND="127.0.0.1:$PORT" \
-AGORA_RATE_LIMIT_CLIENT_PER_MINUTE=0 \
-AGORA_RATE_LIMIT_TENANT_PER_MINUTE=0 \
-RUST_LOG=warn \
-    "$BIN" serve --workers 0 >"$LOG" 2>&1 &
-SERVER_PID=$!
-
-ready=0
-for _ in $(seq 1 120); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        cat "$LOG" >&2; SERVER_PID=""; die "server exited during start-up (log above)"
-    fi
-    if curl -fsS -o /dev/null --max-time 2 "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
-    sleep 0.5
-done
-[ "$ready" -eq 1 ] || { cat "$LOG" >&2; die "server not ready after 60 s (log above)"; }
-info "ready"
+start_server "$LOG"
 
 URL="$BASE/api/v1/store/shop"
 status="$(curl -sS -o "$WORK_DIR/shop.json" -w '%{http_code}' -H "X-Tenant-ID: $TENANT" "$URL")"
@@ -166,10 +103,7 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "X-Tenant-ID: $TENANT" "$URL" >
 section "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency GET /api/v1/store/shop"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Tenant-ID: $TENANT" "$URL" | tee "$WORK_DIR/wrk.txt"
 
-rps="$(awk '/^Requests\/sec:/ {print $2}' "$WORK_DIR/wrk.txt")"
-p50="$(awk '$1 == "50%" {print $2; exit}' "$WORK_DIR/wrk.txt")"
-p99="$(awk '$1 == "99%" {print $2; exit}' "$WORK_DIR/wrk.txt")"
-non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$WORK_DIR/wrk.txt")"
+wrk_numbers "$WORK_DIR/wrk.txt"
 errors="$(grep -E '^ *Socket errors' "$WORK_DIR/wrk.txt" | sed 's/^ *//' || true)"
 
 if [ -s "$LOG" ]; then
