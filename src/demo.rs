@@ -53,7 +53,7 @@ pub async fn load_catalog(state: &AppState, tenant: &agora_kernel::TenantContext
         pictures: true,
         acting: agora_kernel::Acting::system("demo"),
     };
-    catalog::load(&state.catalog, tenant, &plan).await
+    catalog::load(&state.catalog, &state.storage, tenant, &plan).await
 }
 
 /// The demo's sign-ins, creating the accounts on the first run.

@@ -3,13 +3,15 @@
 //! (categories and collections by slug, product types by name, products by their first SKU) is
 //! left alone, so a second run adds nothing and an interrupted run finishes what it started.
 
-use super::generate::{self, Context, Generated};
+use super::generate::{self, Context, Family, Generated};
 use crate::cli::CliError;
+use actix_web::web::Bytes;
 use agora_catalog::{
-    CatalogError, CatalogModule, CategoryId, NewCategory, NewCollection, NewProductType, ProductFilter, ProductId,
-    ProductSort, SoldCurrenciesInput,
+    CatalogError, CatalogModule, CategoryId, MediaUpload, NewCategory, NewCollection, NewProductType, ProductFilter,
+    ProductId, ProductSort, SoldCurrenciesInput,
 };
 use agora_kernel::lists::ListQuery;
+use agora_kernel::storage::ConfiguredStorage;
 use agora_kernel::{Acting, TenantContext};
 use futures_util::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, HashMap};
@@ -64,7 +66,12 @@ fn failed(what: &str) -> impl Fn(CatalogError) -> CliError + '_ {
 }
 
 /// Loads the plan's catalog into `tenant`.
-pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) -> Result<Loaded, CliError> {
+pub async fn load(
+    catalog: &CatalogModule,
+    storage: &ConfiguredStorage,
+    tenant: &TenantContext,
+    plan: &Plan,
+) -> Result<Loaded, CliError> {
     let started = Instant::now();
     let acting = &plan.acting;
 
@@ -157,24 +164,64 @@ pub async fn load(catalog: &CatalogModule, tenant: &TenantContext, plan: &Plan) 
             .map(|i| generate::product(&ctx, i))
             .filter_map(|g| ids.get(&g.key_sku).map(|id| (*id, g)))
             .collect();
-        attach_pictures(catalog, tenant, &pictured, acting).await?;
+        attach_pictures(catalog, storage, tenant, &pictured, plan.parallel, acting).await?;
     }
 
     let collections_created = collections(catalog, tenant, plan, &ids, acting).await?;
     Ok(Loaded { products_created, products_there, categories_created, collections_created, took: started.elapsed() })
 }
 
-/// The hook for the products' pictures, drawn by [`super::pictures::picture`] from each
-/// product's colour and kind (`generated.colour`, `generated.family`, `generated.shape`). The
-/// catalog cannot take an uploaded image yet (its media upload is on its way); when it can, this
-/// uploads one picture to every product that has none, and until then products go without.
+/// Gives every product without a picture one, drawn by [`super::pictures::picture`] from its
+/// colour and kind and uploaded through the catalog's media facade (the same checks, events and
+/// thumbnail job as an upload by staff). One drawing per colour and kind serves every product
+/// that shares them, so the demo draws a few dozen JPEGs, not one per product. Returns how many
+/// products got one.
 async fn attach_pictures(
-    _catalog: &CatalogModule,
-    _tenant: &TenantContext,
-    _products: &[(ProductId, Generated)],
-    _acting: &Acting,
+    catalog: &CatalogModule,
+    storage: &ConfiguredStorage,
+    tenant: &TenantContext,
+    products: &[(ProductId, Generated)],
+    parallel: usize,
+    acting: &Acting,
 ) -> Result<usize, CliError> {
-    Ok(0)
+    let mut drawings: HashMap<(&'static str, Family), Bytes> = HashMap::new();
+    for (_, generated) in products {
+        let key = (generated.colour.code, generated.family);
+        if !drawings.contains_key(&key) {
+            let (colour, family) = (generated.colour, generated.family);
+            let jpeg = tokio::task::spawn_blocking(move || super::pictures::picture(colour, family, 0))
+                .await
+                .map_err(|e| CliError::Failed(format!("drawing a picture: {e}")))?;
+            drawings.insert(key, Bytes::from(jpeg));
+        }
+    }
+    let drawings = &drawings;
+    let attached: Vec<bool> = futures_util::stream::iter(products)
+        .map(|(id, generated)| async move {
+            let what = generated.key_sku.as_str();
+            let there = catalog.product_media(tenant, *id).await.map_err(failed(what))?;
+            if !there.items.is_empty() {
+                return Ok(false);
+            }
+            let Some(jpeg) = drawings.get(&(generated.colour.code, generated.family)).cloned() else {
+                return Ok(false);
+            };
+            let alt = generated.new.name.exact("en").map(str::to_string);
+            let upload = MediaUpload { alt, locale: alt_locale(&generated.new.name), variant_id: None };
+            let length = jpeg.len() as u64;
+            let body = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(jpeg) });
+            catalog.add_media(tenant, storage, *id, upload, body, Some(length), acting).await.map_err(failed(what))?;
+            Ok::<_, CliError>(true)
+        })
+        .buffer_unordered(parallel.max(1))
+        .try_collect()
+        .await?;
+    Ok(attached.into_iter().filter(|a| *a).count())
+}
+
+/// The language the alt text is in (the product's English name, the demo's first language).
+fn alt_locale(name: &agora_kernel::values::LocalizedText) -> Option<String> {
+    name.exact("en").map(|_| "en".to_string())
 }
 
 /// The shop's products by their first variant's SKU.
@@ -274,7 +321,7 @@ pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSee
         pictures: false,
         acting: Acting::system("bench"),
     };
-    let loaded = load(&state.catalog, &tenant, &plan).await?;
+    let loaded = load(&state.catalog, &state.storage, &tenant, &plan).await?;
     println!("{loaded}");
 
     let write = |name: &str, body: String| {

@@ -52,7 +52,7 @@ impl Rng {
 }
 
 /// The three kinds of shop floor, each with its product type, options and wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
     Apparel,
     Home,

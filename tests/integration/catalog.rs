@@ -737,6 +737,154 @@ async fn catalog_search_ranks_an_exact_name_first_and_suggests_despite_typos() {
 }
 
 #[tokio::test]
+async fn catalog_search_pages_by_relevance_without_repeating_or_skipping() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    // Nine lamps ranked apart by where "lamp" appears (name, SKU, description), some ranked equal.
+    let lamps = [
+        json!({"name": {"en": "Desk Lamp"}}),
+        json!({"name": {"en": "Lamp Shade"}}),
+        json!({"name": {"en": "Reading light"}, "description": {"en": "A lamp for reading."}}),
+        json!({"name": {"en": "Lamp"}}),
+        json!({"name": {"en": "Floor Lamp"}, "description": {"en": "The lamp for the lamp lover."}}),
+        json!({"name": {"en": "Lantern"}, "description": {"en": "Not quite a lamp."}}),
+        json!({"name": {"en": "Wall Lamp"}}),
+        json!({"name": {"en": "Lamp Post"}}),
+        json!({"name": {"en": "Bulb"}, "description": {"en": "For any lamp."}}),
+    ];
+    for (i, mut lamp) in lamps.into_iter().enumerate() {
+        lamp["status"] = json!("active");
+        lamp["variants"] = json!([{"sku": format!("L-{i}"), "prices": [{"amount": 1000 + i, "currency": "EUR"}]}]);
+        created(&app, &shop, "/products", lamp).await;
+    }
+    created(&app, &shop, "/products", active("Wool Socks", "SOCK-1", 900)).await;
+
+    let all = store_json(&app, &shop, "/search?q=lamp&limit=100").await;
+    let ranked = names(&all["items"]);
+    assert_eq!(ranked.len(), 9, "{ranked:?}");
+    assert_eq!(ranked[0], "Lamp", "the exact name first");
+    assert!(all["next_cursor"].is_null());
+    assert_eq!(names(&store_json(&app, &shop, "/search?q=lamp&limit=100&sort=relevance").await["items"]), ranked);
+
+    // Two at a time: the same order, nothing twice, nothing left out; facets count every hit.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let path = match &cursor {
+            Some(c) => format!("/search?q=lamp&limit=2&cursor={c}"),
+            None => "/search?q=lamp&limit=2".to_string(),
+        };
+        let page = store_json(&app, &shop, &path).await;
+        assert_eq!(page["facets"]["total"], 9);
+        paged.extend(names(&page["items"]));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, ranked);
+
+    // A product added between pages does not shift the pages that follow.
+    let first = store_json(&app, &shop, "/search?q=lamp&limit=4").await;
+    created(&app, &shop, "/products", active("Lamp Oil", "OIL-1", 500)).await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = store_json(&app, &shop, &format!("/search?q=lamp&limit=100&cursor={cursor}")).await;
+    let mut seen = names(&first["items"]);
+    seen.extend(names(&rest["items"]));
+    for name in &ranked {
+        assert_eq!(seen.iter().filter(|n| *n == name).count(), 1, "{name} once in {seen:?}");
+    }
+
+    let bad = problem(store_get(&app, &shop, "/search?q=lamp&cursor=nonsense").await, 422).await;
+    assert_eq!(bad["errors"][0]["field"], "cursor", "{bad}");
+    let bad = problem(store_get(&app, &shop, "/search?q=lamp&sort=price").await, 422).await;
+    assert_eq!(bad["errors"][0]["field"], "sort", "{bad}");
+}
+
+#[tokio::test]
+async fn catalog_options_are_added_and_removed_on_a_product_that_has_variants() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let tee = created(
+        &app,
+        &shop,
+        "/products",
+        json!({
+            "name": {"en": "Tee"}, "status": "active",
+            "options": [{"name": "size", "values": ["S", "M"]}],
+            "variants": [
+                {"sku": "TEE-S", "option_values": {"size": "S"}},
+                {"sku": "TEE-M", "option_values": {"size": "M"}}
+            ]
+        }),
+    )
+    .await;
+    let id = tee["id"].as_str().unwrap().to_string();
+    let path = format!("/products/{id}");
+    let values = |p: &Value| -> Vec<Value> {
+        p["variants"].as_array().unwrap().iter().map(|v| json!([v["sku"], v["option_values"]])).collect()
+    };
+
+    // Adding an option: every variant takes its first value.
+    let res = patch(
+        &app,
+        &shop,
+        &path,
+        tee["version"].as_i64().unwrap(),
+        json!({"options": [{"name": "size", "values": ["S", "M"]}, {"name": "colour", "values": ["red", "blue"]}]}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let tee: Value = res.json().await.unwrap();
+    assert_eq!(
+        values(&tee),
+        vec![json!(["TEE-S", {"size": "S", "colour": "red"}]), json!(["TEE-M", {"size": "M", "colour": "red"}])]
+    );
+
+    // Removing size would leave two red tees nobody could tell apart: refused, nothing written.
+    let version = tee["version"].as_i64().unwrap();
+    let only_colour = json!({"options": [{"name": "colour", "values": ["red", "blue"]}]});
+    let body = problem(patch(&app, &shop, &path, version, only_colour.clone()).await, 422).await;
+    assert_eq!(body["errors"][0]["field"], "options", "{body}");
+    // Dropping a colour a variant wears is refused naming that variant.
+    let body = problem(
+        patch(
+            &app,
+            &shop,
+            &path,
+            version,
+            json!({"options": [{"name": "size", "values": ["S", "M"]}, {"name": "colour", "values": ["blue"]}]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "variants[TEE-S].option_values.colour", "{body}");
+    let unchanged: Value = admin_get(&app, &shop, &path).await.json().await.unwrap();
+    assert_eq!(unchanged["version"], version);
+
+    // Once the medium is blue, size can go.
+    let medium = tee["variants"][1]["id"].as_str().unwrap();
+    let res = patch(
+        &app,
+        &shop,
+        &format!("{path}/variants/{medium}"),
+        version,
+        json!({"option_values": {"size": "M", "colour": "blue"}}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let tee: Value = res.json().await.unwrap();
+    let res = patch(&app, &shop, &path, tee["version"].as_i64().unwrap(), only_colour).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let tee: Value = res.json().await.unwrap();
+    assert_eq!(values(&tee), vec![json!(["TEE-S", {"colour": "red"}]), json!(["TEE-M", {"colour": "blue"}])]);
+    // Shoppers see the new options.
+    let page = store_json(&app, &shop, &format!("/products/{id}")).await;
+    assert_eq!(page["options"], json!([{"name": "colour", "values": ["red", "blue"]}]), "{page}");
+}
+
+#[tokio::test]
 async fn catalog_admin_routes_refuse_callers_without_the_permission() {
     let app = TestApp::spawn().await;
     let (shop, other) = (app.tenant("acme").await, app.tenant("other").await);

@@ -547,3 +547,95 @@ async fn catalog_media_concurrent_edits_with_one_version_one_wins() {
     problem(upload(&app, &shop, &missing, "", jpeg(8, 8), "image/jpeg").await, 404).await;
     assert_eq!(stored_files(&app, &shop).await.len(), 2, "the two originals; no thumbnails without workers");
 }
+
+// ---- uploads and Idempotency-Key ----
+
+/// Pixels no encoder can squeeze: a PNG of `side`² noisy pixels is about 3·side² bytes.
+fn noisy_png(side: u32) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let noise = image::RgbImage::from_fn(side, side, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(noise.as_raw(), side, side, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn catalog_uploads_larger_than_an_idempotency_key_covers_are_refused_naming_the_key() {
+    let files = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(|o| {
+        o.env.insert("AGORA_STORAGE_URL".into(), format!("file://{}", files.path().display()));
+    })
+    .await;
+    let shop = app.tenant("acme").await;
+    let product = create_product(&app, &shop, json!({"name": {"en": "Poster"}, "status": "active"})).await;
+    let id = product["id"].as_str().unwrap().to_string();
+    let big = noisy_png(700);
+    assert!(big.len() > 1024 * 1024, "{} bytes", big.len());
+
+    // With a key: refused for the key, nothing stored.
+    let res = app
+        .admin(Method::POST, &media_path(&id), &shop)
+        .header("content-type", "image/png")
+        .header("idempotency-key", "poster-1")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 413).await;
+    assert_eq!(body["type"], "https://agora.dev/problems/idempotency-body-too-large", "{body}");
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{body}");
+    let (list, _) = admin_json(&app, &shop, &media_path(&id)).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+    // Streamed without a declared length, the same.
+    let stream = futures_util::stream::iter(
+        big.chunks(64 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>(),
+    );
+    let res = app
+        .admin(Method::POST, &media_path(&id), &shop)
+        .header("content-type", "image/png")
+        .header("idempotency-key", "poster-2")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res, 413).await["type"], "https://agora.dev/problems/idempotency-body-too-large");
+
+    // Without one, the same file is taken; a small one with a key is replayed, not stored twice.
+    uploaded(&app, &shop, &id, "", big, "image/png").await;
+    let small = || {
+        app.admin(Method::POST, &media_path(&id), &shop)
+            .header("content-type", "image/jpeg")
+            .header("idempotency-key", "thumb-1")
+            .body(jpeg(64, 64))
+    };
+    let first = small().send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let again = small().send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (list, _) = admin_json(&app, &shop, &media_path(&id)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+
+    // The CSV import route the same way.
+    let mut csv = String::from("sku,name\n");
+    while csv.len() <= 1024 * 1024 {
+        csv.push_str("POSTER-0000000000,A poster with a long enough name to fill the file quickly\n");
+    }
+    let res = app
+        .admin(Method::POST, &format!("{ADMIN}/imports"), &shop)
+        .header("content-type", "text/csv")
+        .header("idempotency-key", "import-1")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res, 413).await["type"], "https://agora.dev/problems/idempotency-body-too-large");
+}

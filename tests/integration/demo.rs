@@ -73,6 +73,17 @@ async fn the_demo_catalog_loads_once_in_two_languages_and_currencies_and_shopper
     }
     assert!(on_sale > 0, "some compare-at prices");
 
+    // Every product has a picture (its thumbnails are the job's), drawn once per colour and kind:
+    // products of the same colour and kind share one drawing (the same size in bytes).
+    let mut pictures = BTreeMap::new();
+    for p in &all {
+        let media = app.state.catalog.product_media(&tenant, p.id).await.unwrap();
+        assert_eq!(media.items.len(), 1, "{}", p.id);
+        assert!(media.items[0].alt.exact("en").is_some(), "{:?}", media.items[0]);
+        pictures.insert(media.items[0].byte_size, ());
+    }
+    assert!(pictures.len() < all.len() / 3, "{} distinct pictures for {} products", pictures.len(), all.len());
+
     // A shopper searching for a product by its name finds it first; the German page has German text.
     let plain = Context {
         seed: DEMO_SEED,

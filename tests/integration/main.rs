@@ -15,6 +15,7 @@ mod cache;
 mod catalog;
 mod catalog_cache;
 mod catalog_media;
+mod catalog_publication;
 mod catalog_tasks;
 mod cli;
 mod demo;

@@ -42,7 +42,8 @@ pub struct PriceChanged {
     pub compare_at_amount: Option<i64>,
 }
 
-/// A product became active (shoppers see it within its publication window).
+/// A product became active (shoppers see it within its publication window), or the window of
+/// an active product opened (`publish_at` passed; announced once, within seconds).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProductPublished {
     pub product_id: uuid::Uuid,
@@ -50,11 +51,12 @@ pub struct ProductPublished {
     pub unpublish_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// An active product was set to draft or archived, or deleted.
+/// An active product was set to draft or archived, or deleted, or its publication window closed.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProductUnpublished {
     pub product_id: uuid::Uuid,
-    /// Its status now (`draft`, `archived`), or `deleted`.
+    /// Its status now (`draft`, `archived`), or `deleted`; `active` when its publication window
+    /// closed (`unpublish_at` passed; announced once, within seconds).
     pub status: String,
 }
 

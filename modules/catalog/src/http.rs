@@ -8,15 +8,16 @@ use crate::{
     BulkCategoryChange, BulkPriceChange, BulkStatusChange, CatalogModule, Category, CategoryId, CategoryPatch,
     Collection, CollectionId, CollectionPatch, NewCategory, NewCollection, NewProduct, NewProductType, NewSynonyms,
     NewVariant, Product, ProductChange, ProductFilter, ProductId, ProductPatch, ProductSort, ProductType,
-    ProductTypeId, ProductTypePatch, SoldCurrencies, SoldCurrenciesInput, StoreCategory, StoreCollection, StoreFilter,
-    StoreProduct, StoreProductPage, StoreSearchResults, StoreSort, Suggestions, Synonyms, VariantId, VariantPatch,
+    ProductTypeId, ProductTypePatch, SearchSort, SoldCurrencies, SoldCurrenciesInput, StoreCategory, StoreCollection,
+    StoreFilter, StoreProduct, StoreProductPage, StoreSearchResults, StoreSort, Suggestions, Synonyms, VariantId,
+    VariantPatch,
 };
 use actix_web::body::BoxBody;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use agora_kernel::areas::Area;
 use agora_kernel::conditional::{Conditional, PUBLIC_CACHE_CONTROL};
-use agora_kernel::csv_files;
+use agora_kernel::csv_files::{self, CsvUpload};
 use agora_kernel::images;
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
 use agora_kernel::storage::{bytes_stream, ConfiguredStorage, TenantFiles};
@@ -605,16 +606,17 @@ const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
 /// in `docs/catalog-csv.md`), as a task. A wrong header or a file that is not UTF-8 is refused at
 /// once (422 naming the column or line); rows that do not fit are reported by the task with their
 /// line, the others applied. Running the same file again changes nothing.
-#[api_v2_operation(tags(Admin), operation_id = "importProducts", consumes = "text/csv")]
+/// The file is the raw body (`text/csv`), at most 50 MiB (413 beyond).
+#[api_v2_operation(tags(Admin), operation_id = "importProducts")]
 async fn import_products(
     auth: Authorized<perm::CatalogManage>,
     req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     storage: web::Data<ConfiguredStorage>,
-    body: web::Payload,
+    upload: CsvUpload,
 ) -> Result<TaskStarted, ApiError> {
-    let bytes = images::read_upload(body, images::declared_length(&req), MAX_IMPORT_BYTES).await?;
+    let bytes = images::read_upload(upload.body, upload.declared_length, MAX_IMPORT_BYTES).await?;
     let files = TenantFiles::new(storage.get().await?, &tenant.schema)?;
     let file = csv_files::receive_upload::<ProductImport>(&files, bytes_stream(bytes), MAX_IMPORT_BYTES).await?;
     let task_id = module.start_import(&tenant, file, &acting(&auth, &req), NewTask::by(&auth)).await?;
@@ -721,22 +723,22 @@ async fn store_category(
 struct SearchQuery {
     /// What the shopper typed: words, "quoted phrases", `or`, `-excluded`.
     q: String,
-    /// How many results, 1–100 (default 20).
-    limit: Option<i64>,
 }
 
-/// Search visible products, best first (an exact name first), with facets over every hit and
-/// suggestions when the search found little.
+/// Search visible products, best first (an exact name first, then the full text rank), a page at
+/// a time (`limit`, `cursor` from the previous page's `next_cursor`), with facets over every hit
+/// and suggestions when the first page found little.
 #[api_v2_operation(tags(Store), operation_id = "searchStoreProducts")]
 async fn store_search(
     req: HttpRequest,
     tenant: TenantContext,
     module: web::Data<CatalogModule>,
     query: web::Query<SearchQuery>,
+    list: ListQuery<SearchSort>,
     filter: web::Query<StoreFilter>,
 ) -> Result<Conditional<StoreSearchResults>, ApiError> {
-    let SearchQuery { q, limit } = query.into_inner();
-    let results = module.search(&tenant, q, filter.into_inner(), limit.unwrap_or(20), languages(&req)).await?;
+    let SearchQuery { q } = query.into_inner();
+    let results = module.search(&tenant, q, filter.into_inner(), &list, languages(&req)).await?;
     Ok(Conditional::from_json_bytes(results))
 }
 

@@ -1,4 +1,5 @@
-//! The catalog's background jobs: bulk changes, CSV imports and exports. Each runs as a task
+//! The catalog's background jobs: bulk changes, CSV imports and exports, and the sweep that
+//! announces publication windows opening and closing. Each runs as a task
 //! (`agora_kernel::tasks`) and reaches the catalog as a resource provided at start-up.
 
 use crate::bulk::{Author, Change};
@@ -54,8 +55,28 @@ impl Job for ExportProducts {
     }
 }
 
-pub(crate) fn register(jobs: &mut JobRegistry) {
+/// Announces the publication windows that opened or closed, in every open shop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AnnouncePublicationWindows {}
+
+impl Job for AnnouncePublicationWindows {
+    const KIND: &'static str = "catalog.announce_publication_windows";
+    // The next tick does the same work; a failed sweep is not worth retrying.
+    const MAX_ATTEMPTS: i32 = 1;
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        ctx.resource::<CatalogModule>()?.announce_publication_windows().await
+    }
+}
+
+/// How often shops are swept for windows that opened or closed: an event comes at most this
+/// late, for one indexed look per shop that finds nothing most of the time.
+pub(crate) const PUBLICATION_SWEEP: &str = "*/5 * * * * *";
+
+pub(crate) fn register(jobs: &mut JobRegistry) -> Result<(), String> {
+    jobs.recurring("catalog-publication-windows", PUBLICATION_SWEEP, AnnouncePublicationWindows {})?;
     jobs.register::<BulkChange>();
     jobs.register::<ImportProducts>();
     jobs.register::<ExportProducts>();
+    Ok(())
 }

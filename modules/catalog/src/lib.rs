@@ -25,6 +25,10 @@
 //! - Storefront reads go through the read cache ([`store_cache`]): a warm read costs no query, a
 //!   write drops what it changed after it commits, and no entry outlives the next scheduled
 //!   publication.
+//! - Publication windows are announced: a recurring sweep (every 5 s, `jobs.rs`) publishes
+//!   `ProductPublished` when an active product's `publish_at` passes and `ProductUnpublished`
+//!   (status `active`) when its `unpublish_at` does, each edge once (tenant V16 marks it in the
+//!   transaction that publishes).
 //! - Bulk changes (status, prices, categories) and CSV import/export run as tasks
 //!   (`agora_kernel::tasks`); the CSV columns are in `docs/catalog-csv.md`.
 //!
@@ -175,6 +179,20 @@ impl agora_kernel::lists::SortKey for StoreSort {
     const DEFAULT: agora_kernel::lists::Sort<Self> = agora_kernel::lists::Sort::descending(StoreSort::Newest);
 }
 
+agora_kernel::text_enum! {
+    /// Orders of storefront search results.
+    pub enum SearchSort {
+        /// Best first: an exact name match, then the full text rank (names weigh most, then
+        /// SKUs and attribute values, then descriptions), then the id.
+        Relevance = "relevance",
+    }
+}
+
+impl agora_kernel::lists::SortKey for SearchSort {
+    // Relevance has one direction (best first); `-relevance` means the same.
+    const DEFAULT: agora_kernel::lists::Sort<Self> = agora_kernel::lists::Sort::ascending(SearchSort::Relevance);
+}
+
 /// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
 fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
@@ -314,6 +332,10 @@ pub struct ProductPatch {
     pub seo_description: Option<LocalizedText>,
     /// Slugs by locale; a changed one keeps answering with a redirect to the new one.
     pub slug: Option<BTreeMap<String, String>>,
+    /// The options, all of them. With variants: an added option gives every variant its first
+    /// value (change them per variant afterwards); a removed one is dropped from the variants,
+    /// refused (422 `options`) when two variants would then be alike; a value a variant still
+    /// uses must stay (422 `variants[SKU].option_values.NAME`).
     pub options: Option<Vec<ProductOption>>,
     pub attributes: Option<BTreeMap<String, serde_json::Value>>,
     pub tags: Option<Vec<String>>,
@@ -1210,6 +1232,25 @@ impl CatalogModule {
         result
     }
 
+    /// One sweep of every open shop for publication windows that opened or closed. A shop that
+    /// fails (its schema not migrated yet, say) is logged and left to the next sweep; the others
+    /// are still swept.
+    pub(crate) async fn announce_publication_windows(&self) -> Result<(), JobError> {
+        let shops = self.db().control_tx(async |conn| Ok::<_, DbError>(agora_tenancy::open_shops(conn).await?)).await?;
+        let acting = Acting::system("catalog.publication_windows");
+        let bus = &self.inner.bus;
+        for shop in &shops {
+            let swept =
+                self.db().in_tenant(shop, &acting, async |tx| products::announce_passed_edges(tx, bus).await).await;
+            match swept {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(shop = %shop.slug, announced = n, "publication windows announced"),
+                Err(e) => tracing::warn!(shop = %shop.slug, error = %e, "announcing publication windows failed"),
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn run_export(&self, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("an export belongs to a shop"))?;
         let shop = self
@@ -1355,13 +1396,13 @@ impl CatalogModule {
         tenant: &TenantContext,
         text: String,
         filter: StoreFilter,
-        limit: i64,
+        query: &ListQuery<SearchSort>,
         languages: Vec<String>,
     ) -> Result<Bytes, ApiError> {
-        let key = store_cache::key("search", (&text, &filter, limit, &languages));
+        let key = store_cache::key("search", (&text, &filter, format!("{query:?}"), &languages));
         let engine = self.inner.search.as_ref();
         let load = self.db().in_tenant(tenant, &READER, async |tx| {
-            let value = storefront::search(tx, engine, text, filter, limit, languages).await?;
+            let value = storefront::search(tx, engine, text, filter, query, languages).await?;
             let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
             Ok::<_, ApiError>(Shelved::listing(value, next_change))
         });
@@ -1417,7 +1458,7 @@ impl agora_kernel::Module for CatalogModule {
 
     fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         events::declare(events);
-        jobs::register(jobs);
+        jobs::register(jobs)?;
         jobs.register::<MakeProductThumbnails>();
         jobs.register::<RemoveMediaFiles>();
         // The jobs reach the catalog (its database, bus, cache and search engine) as a resource.

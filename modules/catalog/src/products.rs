@@ -568,6 +568,26 @@ async fn reindex(
     Ok(())
 }
 
+/// Announces the publication windows that opened or closed since the last sweep: an active
+/// product whose `publish_at` passed is published, one whose `unpublish_at` passed unpublished
+/// (status `active`), each edge once (marked in this transaction). Returns how many were announced.
+pub(crate) async fn announce_passed_edges(tx: &mut TenantTx<'_>, bus: &EventBus) -> Result<usize, CatalogError> {
+    let closed = store::mark_closed_windows(tx.conn()).await?;
+    let opened = store::mark_opened_windows(tx.conn()).await?;
+    for (product_id, publish_at, unpublish_at) in &opened {
+        tx.publish(
+            bus,
+            &ProductPublished { product_id: *product_id, publish_at: *publish_at, unpublish_at: *unpublish_at },
+        )
+        .await?;
+    }
+    for product_id in &closed {
+        let status = ProductStatus::Active.as_str().to_string();
+        tx.publish(bus, &ProductUnpublished { product_id: *product_id, status }).await?;
+    }
+    Ok(opened.len() + closed.len())
+}
+
 /// A product whose status moved into or out of `active` is published or unpublished (a new
 /// product was nothing before: `was` is `draft`).
 async fn announce_status(
@@ -583,6 +603,7 @@ async fn announce_status(
             unpublish_at: product.unpublish_at,
         };
         tx.publish(bus, &published).await?;
+        store::mark_passed_edges_announced(tx.conn(), product.id).await?;
     } else if was == ProductStatus::Active && product.status != ProductStatus::Active {
         let unpublished =
             ProductUnpublished { product_id: product.id.into(), status: product.status.as_str().to_string() };
@@ -775,16 +796,10 @@ pub(crate) async fn update(
             .collect(),
     };
     problems.into_result()?;
-    if patch.options.is_some() {
-        // Variants must still name a value of every option.
-        let mut problems = Problems::default();
-        for v in store::variants_of(tx.conn(), &[id]).await?.iter() {
-            let values: BTreeMap<String, String> = serde_json::from_value(v.option_values.clone()).unwrap_or_default();
-            let at = format!("variants[{}].", v.sku);
-            check_variant_fields(&at, None, Some(&values), [("", None); 4], None, None, &options, &shop, &mut problems);
-        }
-        problems.into_result()?;
-    }
+    let reassigned = match &patch.options {
+        Some(_) => reassign_option_values(tx.conn(), id, &options_of(&current), &options, &shop).await?,
+        None => Vec::new(),
+    };
     claim_slugs(tx.conn(), id, &slugs, &stamp).await?;
     let after = store::current_slugs(tx.conn(), &[id]).await?;
     if before != after {
@@ -807,6 +822,10 @@ pub(crate) async fn update(
         return load(tx.conn(), id).await;
     }
     let row = store::update_product(tx.conn(), id, &changes, &stamp).await?;
+    for (variant, values) in reassigned {
+        let changes = VariantChanges { option_values: Some(json!(values)), ..Default::default() };
+        store::update_variant(tx.conn(), variant, &changes, &stamp).await?;
+    }
     let changed: Vec<String> = diff.keys().map(|k| k.to_string()).collect();
     store::record_change(tx.conn(), id, "updated", json!(diff), &stamp).await?;
     let product = assemble(tx.conn(), vec![row]).await?.pop().ok_or(CatalogError::ProductNotFound)?;
@@ -816,6 +835,56 @@ pub(crate) async fn update(
     tx.publish(ports.bus, &updated).await?;
     announce_status(tx, ports.bus, current.status, &product).await?;
     Ok(product)
+}
+
+/// The option values `id`'s variants have under the product's new `options`, for the variants
+/// whose values change: an added option gives every variant its first value (staff pick the
+/// right one per variant afterwards), a removed one is dropped from each. Refused (422) when a
+/// variant's value is no longer offered (`variants[SKU].option_values.NAME`), or when removing an
+/// option would leave two variants that differed alike (`options`): a shopper could no longer
+/// choose between them.
+async fn reassign_option_values(
+    conn: &mut AsyncPgConnection,
+    id: ProductId,
+    was: &[ProductOption],
+    options: &[ProductOption],
+    shop: &Shop,
+) -> Result<Vec<(VariantId, BTreeMap<String, String>)>, CatalogError> {
+    let mut problems = Problems::default();
+    let mut reassigned = Vec::new();
+    let mut chosen: HashMap<BTreeMap<String, String>, (String, BTreeMap<String, String>)> = HashMap::new();
+    for variant in store::variants_of(conn, &[id]).await? {
+        let before: BTreeMap<String, String> =
+            serde_json::from_value(variant.option_values.clone()).unwrap_or_default();
+        let mut values = BTreeMap::new();
+        for option in options {
+            let value = match before.get(&option.name) {
+                Some(value) if was.iter().any(|o| o.name == option.name) => value.clone(),
+                _ => option.values.first().cloned().unwrap_or_default(),
+            };
+            values.insert(option.name.clone(), value);
+        }
+        let at = format!("variants[{}].", variant.sku);
+        check_variant_fields(&at, None, Some(&values), [("", None); 4], None, None, options, shop, &mut problems);
+        if let Some((other, other_before)) = chosen.get(&values) {
+            if *other_before != before {
+                problems.add(
+                    "options",
+                    format!(
+                        "variants {other} and {} would no longer differ: keep an option that tells them apart",
+                        variant.sku
+                    ),
+                );
+            }
+        } else {
+            chosen.insert(values.clone(), (variant.sku.clone(), before.clone()));
+        }
+        if values != before {
+            reassigned.push((variant.id, values));
+        }
+    }
+    problems.into_result()?;
+    Ok(reassigned)
 }
 
 pub(crate) async fn delete(

@@ -46,6 +46,8 @@ diesel::table! {
         modified_by -> Text,
         version -> Int8,
         deleted_at -> Nullable<Timestamptz>,
+        announced_publish_at -> Nullable<Timestamptz>,
+        announced_unpublish_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -51,6 +51,29 @@ pub struct SearchRequest {
     pub limit: i64,
 }
 
+/// A product that matched, with what ranks it: an exact name match first, then the rank,
+/// then the id (so equal ranks keep one order, and a cursor can say where a page ended).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchHit {
+    pub product_id: ProductId,
+    /// One of its names is exactly what was typed (case aside).
+    pub exact: bool,
+    /// Higher is better.
+    pub rank: f32,
+}
+
+impl SearchHit {
+    /// Whether this hit comes after one ranked `(exact, rank)` with id `id`, in best-first order.
+    pub fn comes_after(&self, exact: bool, rank: f32, id: uuid::Uuid) -> bool {
+        let own: uuid::Uuid = self.product_id.into();
+        match (self.exact, exact) {
+            (false, true) => true,
+            (true, false) => false,
+            _ => self.rank < rank || (self.rank == rank && own > id),
+        }
+    }
+}
+
 /// The port: where search documents go and where searches are answered.
 pub trait SearchEngine: Send + Sync {
     /// Stores or replaces the product's document, in the caller's transaction.
@@ -63,12 +86,12 @@ pub trait SearchEngine: Send + Sync {
     /// Forgets the product.
     fn remove<'a>(&'a self, conn: &'a mut AsyncPgConnection, product: ProductId) -> BoxFuture<'a, Result<(), DbError>>;
 
-    /// The visible products matching the request, best first.
+    /// The visible products matching the request, best first (see [`SearchHit`] for the order).
     fn search<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,
         request: &'a SearchRequest,
-    ) -> BoxFuture<'a, Result<Vec<ProductId>, DbError>>;
+    ) -> BoxFuture<'a, Result<Vec<SearchHit>, DbError>>;
 
     /// Names of visible products close to what was typed (typos, prefixes), best first.
     fn suggest<'a>(
@@ -118,6 +141,10 @@ pub struct PostgresSearch;
 struct Hit {
     #[diesel(sql_type = SqlUuid)]
     product_id: ProductId,
+    #[diesel(sql_type = Bool)]
+    exact: bool,
+    #[diesel(sql_type = Float4)]
+    rank: f32,
 }
 
 #[derive(QueryableByName)]
@@ -183,7 +210,7 @@ impl SearchEngine for PostgresSearch {
         &'a self,
         conn: &'a mut AsyncPgConnection,
         request: &'a SearchRequest,
-    ) -> BoxFuture<'a, Result<Vec<ProductId>, DbError>> {
+    ) -> BoxFuture<'a, Result<Vec<SearchHit>, DbError>> {
         Box::pin(async move {
             // The typed text and its synonym alternatives, as web-search `or` alternatives.
             let mut query = request.text.clone();
@@ -191,11 +218,14 @@ impl SearchEngine for PostgresSearch {
                 query.push_str(" or ");
                 query.push_str(alternative);
             }
+            // ts_rank weighs the document's parts (names A, codes B, descriptions C).
             let sql = format!(
-                "SELECT d.product_id FROM search_documents d, websearch_to_tsquery($1::regconfig, $2) q \
-                 WHERE d.document @@ q AND {VISIBLE} \
-                 ORDER BY (lower($3) = ANY (string_to_array(lower(d.names), E'\\n'))) DESC, \
-                          ts_rank_cd(d.document, q) DESC, d.product_id \
+                "SELECT product_id, exact, rank FROM ( \
+                   SELECT d.product_id, (lower($3) = ANY (string_to_array(lower(d.names), E'\\n'))) AS exact, \
+                          ts_rank(d.document, q) AS rank \
+                   FROM search_documents d, websearch_to_tsquery($1::regconfig, $2) q \
+                   WHERE d.document @@ q AND {VISIBLE}) hits \
+                 ORDER BY exact DESC, rank DESC, product_id \
                  LIMIT $4"
             );
             let hits: Vec<Hit> = diesel::sql_query(sql)
@@ -205,7 +235,7 @@ impl SearchEngine for PostgresSearch {
                 .bind::<diesel::sql_types::BigInt, _>(request.limit)
                 .load(conn)
                 .await?;
-            Ok(hits.into_iter().map(|h| h.product_id).collect())
+            Ok(hits.into_iter().map(|h| SearchHit { product_id: h.product_id, exact: h.exact, rank: h.rank }).collect())
         })
     }
 
@@ -337,6 +367,17 @@ mod tests {
         let groups = vec![vec!["tee".to_string(), "t-shirt".to_string()]];
         assert_eq!(synonym_alternatives("Red Tee", &groups), vec!["red t-shirt".to_string()]);
         assert!(synonym_alternatives("red shirt", &groups).is_empty());
+    }
+
+    #[test]
+    fn hits_come_after_better_ones() {
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        let hit = |exact, rank, n| SearchHit { product_id: ProductId::from_uuid(id(n)), exact, rank };
+        assert!(hit(false, 0.9, 1).comes_after(true, 0.1, id(2)), "an exact name goes first");
+        assert!(!hit(true, 0.1, 1).comes_after(false, 0.9, id(2)));
+        assert!(hit(false, 0.5, 1).comes_after(false, 0.6, id(2)));
+        assert!(hit(false, 0.5, 3).comes_after(false, 0.5, id(2)), "equal ranks in id order");
+        assert!(!hit(false, 0.5, 2).comes_after(false, 0.5, id(2)), "not the last row itself");
     }
 
     #[test]

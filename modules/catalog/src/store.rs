@@ -1297,3 +1297,56 @@ pub(crate) async fn visible_page(
         .load(conn)
         .await
 }
+
+// ---- announcing the edges of publication windows ----
+
+/// Marks announced the `publish_at` of every active product whose window opened and was not
+/// announced yet (and has not closed again); returns them with their window. Concurrent sweeps
+/// wait on each other's row locks and then find the edge announced, so each is returned once.
+pub(crate) async fn mark_opened_windows(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(uuid::Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>> {
+    diesel::update(products::table)
+        .filter(products::deleted_at.is_null())
+        .filter(products::status.eq(ProductStatus::Active.as_str()))
+        .filter(products::publish_at.le(now))
+        .filter(products::publish_at.is_distinct_from(products::announced_publish_at))
+        .filter(products::unpublish_at.is_null().or(products::unpublish_at.gt(now)))
+        .set(products::announced_publish_at.eq(products::publish_at))
+        .returning((products::id, products::publish_at, products::unpublish_at))
+        .get_results(conn)
+        .await
+}
+
+/// Marks announced the `unpublish_at` of every active product whose window closed and was not
+/// announced yet; returns their ids. An opening never announced (the whole window passed
+/// between two sweeps) is marked too: shoppers never saw it open.
+pub(crate) async fn mark_closed_windows(conn: &mut AsyncPgConnection) -> QueryResult<Vec<uuid::Uuid>> {
+    diesel::update(products::table)
+        .filter(products::deleted_at.is_null())
+        .filter(products::status.eq(ProductStatus::Active.as_str()))
+        .filter(products::unpublish_at.le(now))
+        .filter(products::unpublish_at.is_distinct_from(products::announced_unpublish_at))
+        .set((
+            products::announced_unpublish_at.eq(products::unpublish_at),
+            products::announced_publish_at.eq(products::publish_at),
+        ))
+        .returning(products::id)
+        .get_results(conn)
+        .await
+}
+
+/// Marks the edges of `id`'s window that already passed as announced: the write that made it
+/// active announced it, so the sweep must not announce it again.
+pub(crate) async fn mark_passed_edges_announced(conn: &mut AsyncPgConnection, id: ProductId) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE products SET \
+           announced_publish_at = CASE WHEN publish_at <= now() THEN publish_at ELSE announced_publish_at END, \
+           announced_unpublish_at = CASE WHEN unpublish_at <= now() THEN unpublish_at ELSE announced_unpublish_at END \
+         WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(uuid::Uuid::from(id))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

@@ -6,11 +6,11 @@
 
 use crate::categories::Tree;
 use crate::products;
-use crate::search::{self, SearchEngine, SearchRequest};
+use crate::search::{self, SearchEngine, SearchHit, SearchRequest};
 use crate::store::{self, ListingRow, Narrowing};
 use crate::{
     product_types, AttributeKind, Breadcrumb, CatalogError, CategoryId, ProductId, ProductKind, ProductOption,
-    StoreSort,
+    SearchSort, StoreSort,
 };
 use agora_kernel::lists::ListQuery;
 use agora_kernel::money::{Currency, Money};
@@ -102,6 +102,9 @@ pub struct StoreProductPage {
 #[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
 pub struct StoreSearchResults {
     pub items: Vec<StoreProductSummary>,
+    /// Where the next page starts (`cursor=`); absent on the last page. Pages run through the
+    /// best 1,000 matches.
+    pub next_cursor: Option<String>,
     pub facets: Facets,
     /// Product names close to the query ("did you mean"), when it found little.
     pub suggestions: Vec<String>,
@@ -605,23 +608,22 @@ pub(crate) async fn collection(
     })
 }
 
-/// Visible products matching `text`, best first (an exact name first), with facets over every
-/// hit and suggestions when few were found.
+/// Visible products matching `text`, best first (an exact name first), a page at a time, with
+/// facets over every hit and suggestions when few were found. The cursor holds the last hit's
+/// rank and id, so a page starts right after it whatever was added or removed meanwhile.
 pub(crate) async fn search(
     tx: &mut TenantTx<'_>,
     engine: &dyn SearchEngine,
     text: String,
     filter: StoreFilter,
-    limit: i64,
+    query: &ListQuery<SearchSort>,
     languages: Vec<String>,
-) -> Result<StoreSearchResults, CatalogError> {
+) -> Result<StoreSearchResults, ApiError> {
     let text = text.trim().to_string();
     if text.is_empty() || text.chars().count() > 200 {
-        return Err(CatalogError::field("q", "1 to 200 characters"));
+        return Err(CatalogError::field("q", "1 to 200 characters").into());
     }
-    if !(1..=100).contains(&limit) {
-        return Err(CatalogError::field("limit", "between 1 and 100"));
-    }
+    let after = query.keyset::<(bool, f32)>()?.after;
     let conn = tx.conn();
     let shop = products::shop(conn).await?;
     let locale = pick_locale(&with_override(&filter, languages), &shop);
@@ -635,17 +637,27 @@ pub(crate) async fn search(
     };
     let hits = engine.search(conn, &request).await?;
     let mut narrowing = narrowing(conn, &filter, currency.clone()).await?;
-    narrowing.only = Some(hits.clone());
+    narrowing.only = Some(hits.iter().map(|h| h.product_id).collect());
     let facet_rows = store::store_facet_rows(conn, &narrowing).await?;
     let matching: std::collections::HashSet<ProductId> = facet_rows.iter().map(|r| r.0).collect();
-    let page: Vec<ProductId> =
-        hits.iter().filter(|id| matching.contains(id)).take(usize::try_from(limit).unwrap_or(20)).copied().collect();
-    let mut rows = store::visible_summaries(conn, &page, &currency).await?;
-    rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
+    let page: Vec<SearchHit> = hits
+        .iter()
+        .filter(|h| matching.contains(&h.product_id))
+        .filter(|h| after.as_ref().is_none_or(|((exact, rank), id)| h.comes_after(*exact, *rank, *id)))
+        .take(usize::try_from(query.fetch_limit()).unwrap_or(21))
+        .copied()
+        .collect();
+    let ids: Vec<ProductId> = page.iter().map(|h| h.product_id).collect();
+    let mut rows = store::visible_summaries(conn, &ids, &currency).await?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     let items = summaries(conn, rows, &locale, &shop, &currency).await?;
+    let ranks: HashMap<ProductId, (bool, f32)> = page.iter().map(|h| (h.product_id, (h.exact, h.rank))).collect();
+    let page = query.page(items, |p| (json!(ranks.get(&p.id).copied().unwrap_or((false, 0.0))), p.id.into()));
     let facets = count_facets(&facet_rows, &filterable(conn).await?, &currency);
-    let suggestions = if items.len() < 3 { engine.suggest(conn, &text, 5).await? } else { Vec::new() };
-    Ok(StoreSearchResults { items, facets, suggestions, locale, currency })
+    let first_page = after.is_none();
+    let suggestions =
+        if first_page && page.items.len() < 3 { engine.suggest(conn, &text, 5).await? } else { Vec::new() };
+    Ok(StoreSearchResults { items: page.items, next_cursor: page.next_cursor, facets, suggestions, locale, currency })
 }
 
 /// Names of visible products completing or correcting what the shopper typed.

@@ -142,6 +142,36 @@ fn read_header<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<String>, FieldEr
     Ok(names)
 }
 
+/// The body of a CSV upload: the file's bytes as sent (not a form), for a handler to hand to
+/// [`receive_upload`] after reading it with its limit. Declares the raw `text/csv` request body
+/// (and so its 413) in the API contract.
+pub struct CsvUpload {
+    pub body: actix_web::dev::Payload,
+    pub declared_length: Option<u64>,
+}
+
+impl actix_web::FromRequest for CsvUpload {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(CsvUpload { body: payload.take(), declared_length: crate::images::declared_length(req) }))
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for CsvUpload {}
+
+impl paperclip::actix::OperationModifier for CsvUpload {
+    fn update_parameter(op: &mut paperclip::v2::models::DefaultOperationRaw) {
+        let description = "The CSV file itself as the body (not a form), UTF-8. Larger than the operation's limit: \
+                           413 while it streams in; a wrong header or bytes that are not UTF-8: 422 naming the \
+                           column or line. Sent with an \
+                           Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 \
+                           `idempotency-body-too-large`: send large files without the key.";
+        op.parameters.push(paperclip::v2::models::Either::Right(crate::openapi::raw_body(description, &["text/csv"])));
+    }
+}
+
 /// Stores an uploaded import file under `imports/<id>.csv` in the shop's files, refusing a file
 /// over `max_bytes` (413) and one whose header does not fit `I` (422 naming each column), which
 /// is not kept. Returns the key a job reads it from.

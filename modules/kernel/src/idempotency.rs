@@ -237,6 +237,19 @@ async fn release_failed(db: &Database, scope: &Scope, claimed_at: DateTime<Utc>,
     }
 }
 
+/// A request sent with a key whose body is larger than a key covers. Keys fingerprint the whole
+/// body in memory, so they are kept to bodies of `AGORA_MAX_BODY_BYTES`; a larger upload (an
+/// image, a CSV file) is refused rather than run unprotected, naming the header so the client
+/// knows to send it again without one.
+fn too_large_for_a_key(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorKind::PayloadTooLarge,
+        "idempotency-body-too-large",
+        format!("an Idempotency-Key covers bodies of up to {limit} bytes; send this larger upload without the key"),
+    )
+    .with_field("Idempotency-Key", format!("only for bodies of up to {limit} bytes"))
+}
+
 /// Deletes keys past their retention; a recurring job.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PurgeExpiredKeys;
@@ -309,18 +322,19 @@ pub async fn enforce(
         Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
     };
 
-    // Read the body (bounded) to fingerprint the request, then hand it back to the handler.
+    // Read the body (bounded) to fingerprint the request, then hand it back to the handler. A
+    // body past the bound is refused for what it is: too large for a key (an upload that its
+    // route would take without one), not too large for the route.
+    let declared = crate::images::declared_length(req.request());
+    if declared.is_some_and(|length| length > settings.max_body_bytes as u64) {
+        return Ok(req.error_response(too_large_for_a_key(settings.max_body_bytes)).map_into_boxed_body());
+    }
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
         if body.len() + chunk.len() > settings.max_body_bytes {
-            let e = ApiError::new(
-                ErrorKind::PayloadTooLarge,
-                "payload-too-large",
-                format!("the body exceeds the limit of {} bytes", settings.max_body_bytes),
-            );
-            return Ok(req.error_response(e).map_into_boxed_body());
+            return Ok(req.error_response(too_large_for_a_key(settings.max_body_bytes)).map_into_boxed_body());
         }
         body.extend_from_slice(&chunk);
     }

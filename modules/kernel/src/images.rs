@@ -207,7 +207,9 @@ impl paperclip::actix::OperationModifier for ImageUpload {
     fn update_parameter(op: &mut paperclip::v2::models::DefaultOperationRaw) {
         let description = "The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from \
                            its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: \
-                           422 naming `file`.";
+                           422 naming `file`. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES \
+                           (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files \
+                           without the key.";
         op.parameters
             .push(paperclip::v2::models::Either::Right(crate::openapi::raw_body(description, &UPLOAD_MEDIA_TYPES)));
     }

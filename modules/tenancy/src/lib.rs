@@ -299,6 +299,19 @@ pub async fn primary_domain(
     store::primary_domain(conn, tenant).await
 }
 
+/// Every open shop (status `active`), for platform jobs that visit each shop in turn (the
+/// catalog's publication sweep). Read on `conn` in any transaction: the table is in the control schema.
+pub async fn open_shops(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<Vec<TenantContext>> {
+    let shops = store::slugs_with_status(conn, TenantStatus::Active.as_str()).await?;
+    Ok(shops
+        .into_iter()
+        .filter_map(|(id, slug)| {
+            let schema = agora_kernel::TenantSchema::for_slug(&slug)?;
+            Some(TenantContext { id, slug, schema })
+        })
+        .collect())
+}
+
 /// The shop's display name, read in the caller's tenant transaction (for emails other modules
 /// send on the shop's behalf).
 pub async fn shop_name(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<String> {

@@ -106,6 +106,19 @@ pub(crate) async fn all_slugs(conn: &mut AsyncPgConnection) -> QueryResult<Vec<S
     tenants::table.order((tenants::created_at, tenants::id)).select(tenants::slug).load(conn).await
 }
 
+/// Ids and slugs of the tenants in `status`, oldest first.
+pub(crate) async fn slugs_with_status(
+    conn: &mut AsyncPgConnection,
+    status: &str,
+) -> QueryResult<Vec<(uuid::Uuid, String)>> {
+    tenants::table
+        .filter(tenants::status.eq(status.to_string()))
+        .order((tenants::created_at, tenants::id))
+        .select((tenants::id, tenants::slug))
+        .load(conn)
+        .await
+}
+
 /// The tenant row, locked for the rest of the transaction.
 pub(crate) async fn lock_tenant(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<TenantRow>> {
     tenants::table
