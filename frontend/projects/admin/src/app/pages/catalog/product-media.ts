@@ -101,6 +101,10 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
       gap: var(--space-1);
       margin-top: var(--space-2);
     }
+    .drop-zone input:focus-visible + label {
+      outline: 3px solid var(--focus);
+      outline-offset: 2px;
+    }
     .uploads progress {
       width: 100%;
     }
@@ -120,7 +124,6 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
           Drop JPEG, PNG, WebP or GIF images here, or choose them. At most {{ limit }} each; the first picture is the
           one shoppers see first.
         </p>
-        <label class="button secondary" for="media-files">Choose images</label>
         <input
           id="media-files"
           class="visually-hidden"
@@ -130,6 +133,8 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
           aria-describedby="media-hint"
           (change)="chooseFiles($event)"
         />
+        <!-- The input itself is hidden (a file input cannot be styled); its focus shows on the label. -->
+        <label class="button secondary" for="media-files">Choose images</label>
       </div>
     }
     @if (uploads().length) {
