@@ -213,7 +213,9 @@ async fn storefront(
         _ => {}
     }
     let lang = query_value(req, "lang");
-    let head = if let Some(slug) = rest.strip_prefix("p/") {
+    // `/products/<slug>` is an alias of `/p/<slug>` (the address people type or other systems
+    // link to); its canonical link names `/p/<slug>`, so crawlers index one URL.
+    let head = if let Some(slug) = rest.strip_prefix("p/").or_else(|| rest.strip_prefix("products/")) {
         seo::product_page(state, tenant, slug, lang.as_deref()).await
     } else if let Some(slug) = rest.strip_prefix("c/") {
         seo::category_page(state, tenant, slug, lang.as_deref()).await

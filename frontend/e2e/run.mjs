@@ -479,6 +479,7 @@ await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage
 await (
   await import('./journeys/admin-catalog-bulk.mjs')
 ).default({ journey, newPage, look, eventually, origin, shop, signIns });
+await (await import('./journeys/shop-branding.mjs')).default({ journey, newPage, look, eventually, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

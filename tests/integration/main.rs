@@ -40,6 +40,7 @@ mod rate_limit;
 mod secrets;
 mod seo;
 mod sessions;
+mod shop_branding;
 mod tasks;
 mod tenancy;
 mod thumbnails;

@@ -154,6 +154,38 @@ async fn seo_a_product_page_carries_title_description_links_open_graph_and_json_
     }
 }
 
+/// `/products/<slug>` (the address the issue names) is the product page too, described the
+/// same way, with the one canonical URL `/p/<slug>`; an unknown slug there is a 404 as well.
+#[tokio::test]
+async fn seo_the_products_alias_describes_the_product_with_the_canonical_p_url() {
+    let apps = built_apps();
+    let app = serving(&apps).await;
+    product(
+        &app,
+        "acme",
+        json!({
+            "name": {"en": "Rain Jacket", "de": "Regenjacke"},
+            "status": "active",
+            "variants": [{"sku": "RJ-S", "prices": [{"amount": 9900, "currency": "EUR"}]}]
+        }),
+    )
+    .await;
+    let base = app.base.clone();
+
+    let (status, html, _) = page(&app, "acme", "/products/rain-jacket").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<title>Rain Jacket | Acme Outfitters</title>"), "{html}");
+    assert_eq!(link(&html, "canonical", None), Some(format!("{base}/p/rain-jacket")));
+    assert_eq!(json_ld(&html).expect("a JSON-LD block")["url"], format!("{base}/p/rain-jacket"));
+    let (status, html, _) = page(&app, "acme", "/products/regenjacke").await;
+    assert_eq!(status, 200);
+    assert_eq!(link(&html, "canonical", None), Some(format!("{base}/p/regenjacke?lang=de")));
+
+    let (status, html, _) = page(&app, "acme", "/products/no-such-thing").await;
+    assert_eq!(status, 404);
+    assert!(json_ld(&html).is_none() && html.contains("noindex"), "{html}");
+}
+
 #[tokio::test]
 async fn seo_hidden_unknown_and_foreign_products_get_the_app_with_a_404_and_no_description() {
     let apps = built_apps();

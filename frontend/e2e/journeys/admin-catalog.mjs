@@ -3,6 +3,29 @@
 // collection, and the product reaching the storefront API. Run by ../run.mjs, which passes its
 // helpers in (`journey`, `newPage`, `look`, `eventually`, the shop's origin and sign-ins).
 
+import { Buffer } from 'node:buffer';
+import { crc32, deflateSync } from 'node:zlib';
+
+/** A small PNG of one colour, made here so the journey needs no picture file. */
+export function png(width, height, [r, g, b]) {
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3).map((_, i) => [r, g, b][i % 3])]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** A staff API session of the owner that can send headers (If-Match) the shared helper cannot. */
 export async function ownerSession({ origin, signIns }) {
   const res = await fetch(`${origin}/api/v1/admin/auth/login`, {
@@ -197,6 +220,21 @@ export default async function adminCatalogJourneys({
     await page.getByText('Created', { exact: true }).waitFor();
     await look(page, 'admin-product-history');
 
+    // Pictures: a file that is not an image is refused by its name; a PNG is uploaded (through
+    // the file button: Playwright cannot synthesise a drop of real files), gets its thumbnails
+    // and an alt text.
+    await page.getByRole('tab', { name: 'Details' }).click();
+    const chooser = page.locator('#media-files');
+    await chooser.setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some notes') });
+    await page.getByRole('alert').filter({ hasText: 'notes.png:' }).waitFor();
+    await chooser.setInputFiles({ name: 'linen.png', mimeType: 'image/png', buffer: png(96, 64, [43, 108, 176]) });
+    await page.locator('.media-item img').waitFor({ timeout: 60_000 });
+    const alt = page.getByLabel('Alt text (English) of picture 1');
+    await alt.fill('Linen shirt, folded');
+    await alt.press('Tab');
+    await page.getByRole('status').filter({ hasText: 'Alt text saved.' }).waitFor();
+    await look(page, 'admin-product-media');
+
     // The list finds it, with its status, price and variants.
     await nav().getByRole('link', { name: 'Products' }).click();
     await page.getByLabel('Name', { exact: true }).fill(names.product);
@@ -234,8 +272,17 @@ export default async function adminCatalogJourneys({
       });
       if (!res.ok) return false;
       const body = await res.json();
-      return body.name === names.product;
+      return body.name === names.product && body.media.length === 1 && body.media[0].alt === 'Linen shirt, folded';
     });
+
+    // …and the product page shows the picture.
+    const shopper = await newPage();
+    await shopper.goto(`${shop}/p/${slug}`);
+    const picture = shopper.getByRole('img', { name: 'Linen shirt, folded' });
+    await picture.waitFor();
+    await eventually('the picture to load', () => picture.evaluate((img) => img.complete && img.naturalWidth > 0));
+    await look(shopper, 'storefront-product-picture');
+    await shopper.context().close();
   });
 
   await journey('the catalog screens on a phone', async () => {

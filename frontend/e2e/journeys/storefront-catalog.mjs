@@ -281,4 +281,18 @@ export async function run({ journey, newPage, look, ownerApi, shop, eventually }
     const sitemap = (await crawl(shop, '/sitemap.xml')).body;
     if (!sitemap.includes('/p/tidewater-regenmantel?lang=de')) throw new Error('the sitemap lacks the German page');
   });
+
+  await journey('the /products/<slug> address opens the product page, with /p/<slug> as its canonical', async () => {
+    const alias = await crawl(shop, '/products/tidewater-raincoat');
+    if (alias.status !== 200 || !alias.body.includes('<title>Tidewater Raincoat |')) {
+      throw new Error(`the alias answered ${alias.status} without the product's title`);
+    }
+    if (!/<link rel="canonical" href="[^"]*\/p\/tidewater-raincoat"/.test(alias.body)) {
+      throw new Error('the alias does not name /p/tidewater-raincoat as canonical');
+    }
+    const page = await newPage();
+    await page.goto(`${shop}/products/tidewater-raincoat`);
+    await page.getByRole('heading', { name: 'Tidewater Raincoat', level: 1 }).waitFor();
+    await page.context().close();
+  });
 }

@@ -19,6 +19,13 @@ pub enum TenancyError {
     Migration { slug: String, cause: String },
     #[error("appointing the shop's owner failed: {0}")]
     Founding(#[source] agora_kernel::ports::PortError),
+    #[error("the shop has no such logo")]
+    LogoNotFound,
+    /// The logo is not an image we take, or too large.
+    #[error(transparent)]
+    Image(#[from] agora_kernel::images::ImageError),
+    #[error(transparent)]
+    Storage(#[from] agora_kernel::storage::StorageError),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -44,6 +51,9 @@ impl From<TenancyError> for ApiError {
                 .with_field("X-Tenant-ID", "2–40 lowercase letters, digits or '-', starting with a letter"),
             TenancyError::Migration { .. } => ApiError::internal(e),
             TenancyError::Founding(port) => ApiError::from(port),
+            TenancyError::LogoNotFound => ApiError::new(ErrorKind::NotFound, "logo-not-found", e.to_string()),
+            TenancyError::Image(image) => ApiError::from(image),
+            TenancyError::Storage(storage) => ApiError::from(storage),
             TenancyError::Common(common) => ApiError::from(common),
         }
     }

@@ -47,6 +47,20 @@ pub struct ShopSettingsUpdated {
     pub version: i64,
 }
 
+impl ShopSettingsUpdated {
+    pub(crate) fn of(updated: &crate::ShopSettingsAdmin) -> Self {
+        let settings = &updated.settings;
+        Self {
+            name: settings.name.clone(),
+            default_currency: settings.default_currency.clone(),
+            locales: settings.locales.clone(),
+            default_locale: settings.default_locale.clone(),
+            timezone: settings.timezone.clone(),
+            version: updated.version,
+        }
+    }
+}
+
 impl Event for ShopSettingsUpdated {
     const NAME: &'static str = "tenancy.shop_settings_updated.v1";
     fn aggregate_id(&self) -> String {

@@ -2,8 +2,8 @@
 //! platform's tenant administration.
 
 use crate::{
-    NewTenant, PrimaryDomain, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant, TenantPatch,
-    TenantStatus,
+    LogoFile, NewTenant, PrimaryDomain, ShopSettings, ShopSettingsAdmin, ShopSettingsPatch, TenancyModule, Tenant,
+    TenantPatch, TenantStatus,
 };
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,8 +11,10 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use agora_kernel::areas::Area;
 use agora_kernel::http::TENANT_HEADER;
+use agora_kernel::images::ImageUpload;
 use agora_kernel::lists::{ListQuery, OldestFirst, Page};
-use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, PlatformOperator, TenantContext, Versioned};
+use agora_kernel::storage::ConfiguredStorage;
+use agora_kernel::{perm, Acting, ApiError, Authorized, Created, IfMatch, PlatformOperator, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema};
 use serde::Deserialize;
 
@@ -64,7 +66,7 @@ fn request_host(req: &ServiceRequest) -> Option<String> {
         .or_else(|| req.headers().get(actix_web::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
-/// The shop's public settings: name, currency, locales.
+/// The shop's public settings: name, currency, locales, logo, brand colour, country.
 #[api_v2_operation(tags(Store), operation_id = "getShop")]
 async fn get_shop(
     tenant: TenantContext,
@@ -73,8 +75,63 @@ async fn get_shop(
     Ok(web::Json(module.shop(&tenant).await?))
 }
 
+/// The shop's logo as shoppers load it, at the `logo_url` of `GET /shop` (404 once the logo is
+/// replaced or removed). Streamed from storage with `Cache-Control: public, max-age=31536000,
+/// immutable`: a new logo has a new URL.
+#[api_v2_operation(tags(Store), operation_id = "getShopLogo", produces = "image/jpeg, image/webp")]
+async fn get_shop_logo(
+    tenant: TenantContext,
+    module: web::Data<TenancyModule>,
+    storage: web::Data<ConfiguredStorage>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<LogoResponse, ApiError> {
+    Ok(LogoResponse(module.logo_file(&tenant, &storage, id.into_inner()).await?))
+}
+
+/// Shoppers' copies of a logo live as long as a browser or CDN keeps them.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The logo file, streamed as it is read from storage.
+struct LogoResponse(LogoFile);
+
+impl actix_web::Responder for LogoResponse {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        let file = self.0;
+        actix_web::HttpResponse::Ok()
+            .content_type(file.content_type)
+            .insert_header((actix_web::http::header::CACHE_CONTROL, IMMUTABLE))
+            .no_chunking(file.size)
+            .streaming(file.body)
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for LogoResponse {}
+
+impl paperclip::actix::OperationModifier for LogoResponse {
+    fn update_response(op: &mut paperclip::v2::models::DefaultOperationRaw) {
+        use paperclip::v2::models::{DataType, DataTypeFormat, DefaultSchemaRaw, Either, Response};
+        // Cache-Control is named in the description: a documented header comes out of the
+        // conversion to OpenAPI 3 without a schema.
+        op.responses.insert(
+            "200".into(),
+            Either::Right(Response {
+                description: Some(format!("The logo's bytes, in its content type; Cache-Control: {IMMUTABLE}")),
+                schema: Some(DefaultSchemaRaw {
+                    data_type: Some(DataType::String),
+                    format: Some(DataTypeFormat::Binary),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/shop").route(web::get().to(get_shop)));
+    cfg.service(web::resource("/shop").route(web::get().to(get_shop)))
+        .service(web::resource("/shop/logo/{logo_id}").route(web::get().to(get_shop_logo)));
 }
 
 /// The shop's settings with their version (ETag).
@@ -103,8 +160,55 @@ async fn update_shop_admin(
     Ok(Versioned::new(settings, version))
 }
 
+fn acting(auth: &Authorized<impl Sized>, req: &actix_web::HttpRequest) -> Acting {
+    Acting::new(auth.actor(), agora_kernel::http::client_addr(req).map(|ip| ip.to_string()))
+}
+
+/// Replace the shop's logo. The body is the image file's bytes (not a multipart form): JPEG, PNG,
+/// WebP or GIF, recognised from the bytes whatever `Content-Type` says; at most 5 MiB and 8 000 px
+/// a side (larger: 413 while it streams in; not an image or damaged: 422 naming `file`). It is
+/// re-encoded at most 800 px wide before shoppers get it. Send `If-Match` with the settings'
+/// ETag; the answer is the settings with the new `logo_url`.
+#[api_v2_operation(tags(Admin), operation_id = "replaceShopLogo")]
+async fn replace_shop_logo(
+    auth: Authorized<perm::SettingsManage>,
+    req: actix_web::HttpRequest,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<TenancyModule>,
+    storage: web::Data<ConfiguredStorage>,
+    upload: ImageUpload,
+) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
+    let acting = acting(&auth, &req);
+    let settings =
+        module.replace_logo(&tenant, &storage, upload.body, upload.declared_length, if_match.0, &acting).await?;
+    let version = settings.version;
+    Ok(Versioned::new(settings, version))
+}
+
+/// Remove the shop's logo (404 when it has none); send `If-Match` with the settings' ETag.
+#[api_v2_operation(tags(Admin), operation_id = "removeShopLogo")]
+async fn remove_shop_logo(
+    auth: Authorized<perm::SettingsManage>,
+    req: actix_web::HttpRequest,
+    tenant: TenantContext,
+    if_match: IfMatch,
+    module: web::Data<TenancyModule>,
+    storage: web::Data<ConfiguredStorage>,
+) -> Result<Versioned<ShopSettingsAdmin>, ApiError> {
+    let acting = acting(&auth, &req);
+    let settings = module.remove_logo(&tenant, &storage, if_match.0, &acting).await?;
+    let version = settings.version;
+    Ok(Versioned::new(settings, version))
+}
+
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/shop").route(web::get().to(get_shop_admin)).route(web::patch().to(update_shop_admin)));
+    cfg.service(web::resource("/shop").route(web::get().to(get_shop_admin)).route(web::patch().to(update_shop_admin)))
+        .service(
+            web::resource("/shop/logo")
+                .route(web::put().to(replace_shop_logo))
+                .route(web::delete().to(remove_shop_logo)),
+        );
 }
 
 /// Open a new shop: creates its schema, migrates and seeds it.

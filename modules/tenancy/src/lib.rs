@@ -7,6 +7,7 @@
 mod error;
 mod events;
 mod http;
+mod logo;
 mod migrate;
 mod provisioning;
 mod resolution;
@@ -18,6 +19,7 @@ mod tenants;
 use agora_kernel::events::EventBus;
 use agora_kernel::lists::{ListQuery, OldestFirst, Page};
 use agora_kernel::ports::{ShopFounder, ShopOwner};
+use agora_kernel::storage::ConfiguredStorage;
 use agora_kernel::{Acting, Actor, Database, Stamp, TenantContext};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 pub use error::TenancyError;
 pub use events::{ShopSettingsUpdated, TenantCreated, TenantStatusChanged};
 pub use http::resolve_tenant;
+pub use logo::LogoFile;
 pub use migrate::MigrationProgress;
 
 /// A shop as the platform sees it.
@@ -91,6 +94,13 @@ pub struct ShopSettings {
     pub locales: Vec<String>,
     pub default_locale: String,
     pub timezone: String,
+    /// Where the storefront loads the shop's logo (a new logo has a new URL, so it is cached
+    /// for good); absent when the shop has none.
+    pub logo_url: Option<String>,
+    /// The shop's colour (`#rrggbb`), for accents on its storefront.
+    pub brand_colour: Option<String>,
+    /// The country the shop sells from (ISO 3166-1 alpha-2, such as DE).
+    pub country: Option<String>,
 }
 
 /// The shop's settings as staff see them: with audit fields and the version to send back in
@@ -116,6 +126,17 @@ pub struct ShopSettingsPatch {
     pub default_locale: Option<String>,
     /// IANA time zone name such as Europe/Berlin.
     pub timezone: Option<String>,
+    /// `#rrggbb`; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub brand_colour: Option<Option<String>>,
+    /// ISO 3166-1 alpha-2 code such as DE; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub country: Option<Option<String>>,
+}
+
+/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
+fn nullable<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl Tenant {
@@ -282,6 +303,42 @@ impl TenancyModule {
     ) -> Result<ShopSettingsAdmin, TenancyError> {
         let (bus, acting) = (&self.inner.bus, Acting::new(actor.clone(), None));
         self.inner.db.in_tenant(tenant, &acting, async |tx| shop::update(tx, bus, patch, expected_version).await).await
+    }
+
+    /// Replaces the shop's logo with `body` (a JPEG, PNG, WebP or GIF, re-encoded before it is
+    /// stored); `expected_version` (from If-Match) guards against lost updates.
+    pub async fn replace_logo(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        body: actix_web::dev::Payload,
+        declared_length: Option<u64>,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<ShopSettingsAdmin, TenancyError> {
+        let (db, bus) = (&self.inner.db, &self.inner.bus);
+        logo::replace(db, bus, storage, tenant, acting, body, declared_length, expected_version).await
+    }
+
+    /// Removes the shop's logo.
+    pub async fn remove_logo(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        expected_version: Option<i64>,
+        acting: &Acting,
+    ) -> Result<ShopSettingsAdmin, TenancyError> {
+        logo::remove(&self.inner.db, &self.inner.bus, storage, tenant, acting, expected_version).await
+    }
+
+    /// The shop's logo file, if `id` is its current logo (an old logo's URL is a 404).
+    pub async fn logo_file(
+        &self,
+        tenant: &TenantContext,
+        storage: &ConfiguredStorage,
+        id: uuid::Uuid,
+    ) -> Result<LogoFile, TenancyError> {
+        logo::file(&self.inner.db, storage, tenant, id).await
     }
 
     /// The shop's public settings (one tenant transaction; deliberately uncached).

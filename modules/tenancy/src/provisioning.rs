@@ -321,6 +321,22 @@ pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch)
             errors.push(FieldError::new("timezone", "an IANA time zone such as Europe/Berlin"));
         }
     }
+    if let Some(colour) = patch.brand_colour {
+        match colour.map(|c| c.to_ascii_lowercase()) {
+            Some(c) if !valid_colour(&c) => {
+                errors.push(FieldError::new("brand_colour", "a colour written #rrggbb, such as #1d4ed8"))
+            }
+            colour => next.brand_colour = colour,
+        }
+    }
+    if let Some(country) = patch.country {
+        match country.map(|c| c.to_ascii_uppercase()) {
+            Some(c) if COUNTRIES.binary_search(&c.as_str()).is_err() => {
+                errors.push(FieldError::new("country", "an ISO 3166-1 alpha-2 country code such as DE"))
+            }
+            country => next.country = country,
+        }
+    }
     if errors.is_empty() {
         Ok(next)
     } else {
@@ -328,9 +344,37 @@ pub(crate) fn apply_shop_patch(current: &ShopSettings, patch: ShopSettingsPatch)
     }
 }
 
+fn valid_colour(colour: &str) -> bool {
+    colour.strip_prefix('#').is_some_and(|hex| hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The officially assigned ISO 3166-1 alpha-2 codes, sorted (Debian's iso-codes).
+const COUNTRIES: [&str; 249] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD",
+    "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA",
+    "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE",
+    "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA",
+    "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK",
+    "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP",
+    "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT",
+    "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS",
+    "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ",
+    "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS",
+    "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST",
+    "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+    "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA",
+    "ZM", "ZW",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_country_list_is_sorted_for_its_binary_search() {
+        assert!(COUNTRIES.windows(2).all(|w| w[0] < w[1]));
+        assert!(COUNTRIES.binary_search(&"DE").is_ok() && COUNTRIES.binary_search(&"XX").is_err());
+    }
 
     fn new(slug: &str) -> NewTenant {
         NewTenant {

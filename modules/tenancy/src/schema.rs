@@ -43,6 +43,11 @@ diesel::table! {
         modified_at -> Timestamptz,
         modified_by -> Text,
         version -> Int8,
+        logo_id -> Nullable<Uuid>,
+        logo_key -> Nullable<Text>,
+        logo_content_type -> Nullable<Text>,
+        brand_colour -> Nullable<Text>,
+        country -> Nullable<Text>,
     }
 }
 

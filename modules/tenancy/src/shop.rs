@@ -1,5 +1,5 @@
-//! The shop's own settings (name, currency, locales, time zone), as its staff change them; in the
-//! shop's transaction.
+//! The shop's own settings (name, currency, locales, time zone, brand colour, country), as its
+//! staff change them; in the shop's transaction. The logo is `logo.rs`.
 
 use crate::events::ShopSettingsUpdated;
 use crate::store;
@@ -33,15 +33,7 @@ pub(crate) async fn update(
     let stamp = tx.stamp();
     let updated = store::update_shop_settings(tx.conn(), id, &next, &stamp).await?.into_admin();
     tx.audit("tenancy.shop_settings.changed", Some("shop".into()), changed_fields(&before, &updated.settings)).await?;
-    let event = ShopSettingsUpdated {
-        name: updated.settings.name.clone(),
-        default_currency: updated.settings.default_currency.clone(),
-        locales: updated.settings.locales.clone(),
-        default_locale: updated.settings.default_locale.clone(),
-        timezone: updated.settings.timezone.clone(),
-        version: updated.version,
-    };
-    tx.publish(bus, &event).await?;
+    tx.publish(bus, &ShopSettingsUpdated::of(&updated)).await?;
     Ok(updated)
 }
 
@@ -72,6 +64,9 @@ mod tests {
             locales: vec!["en".into()],
             default_locale: "en".into(),
             timezone: "UTC".into(),
+            logo_url: None,
+            brand_colour: None,
+            country: None,
         };
         let after =
             ShopSettings { name: "Demo Shop".into(), locales: vec!["en".into(), "de".into()], ..before.clone() };

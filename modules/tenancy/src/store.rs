@@ -222,34 +222,8 @@ pub(crate) async fn primary_domain(conn: &mut AsyncPgConnection, tenant: uuid::U
         .optional()
 }
 
-#[derive(Queryable)]
-struct ShopRow {
-    name: String,
-    default_currency: String,
-    locales: Vec<String>,
-    default_locale: String,
-    timezone: String,
-}
-
 pub(crate) async fn shop_settings(conn: &mut AsyncPgConnection) -> QueryResult<Option<ShopSettings>> {
-    let row: Option<ShopRow> = shop_settings::table
-        .select((
-            shop_settings::name,
-            shop_settings::default_currency,
-            shop_settings::locales,
-            shop_settings::default_locale,
-            shop_settings::timezone,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.map(|row| ShopSettings {
-        name: row.name,
-        default_currency: row.default_currency,
-        locales: row.locales,
-        default_locale: row.default_locale,
-        timezone: row.timezone,
-    }))
+    Ok(shop_settings_admin(conn, false).await?.map(|row| row.into_admin().settings))
 }
 
 pub(crate) struct ShopSeed<'a> {
@@ -297,6 +271,10 @@ pub(crate) struct ShopAdminRow {
     modified_at: DateTime<Utc>,
     modified_by: String,
     pub(crate) version: i64,
+    logo_id: Option<uuid::Uuid>,
+    pub(crate) logo_key: Option<String>,
+    brand_colour: Option<String>,
+    country: Option<String>,
 }
 
 impl ShopAdminRow {
@@ -308,6 +286,9 @@ impl ShopAdminRow {
                 locales: self.locales,
                 default_locale: self.default_locale,
                 timezone: self.timezone,
+                logo_url: self.logo_id.map(crate::logo::logo_url),
+                brand_colour: self.brand_colour,
+                country: self.country,
             },
             modified_at: self.modified_at,
             modified_by: self.modified_by,
@@ -339,6 +320,8 @@ pub(crate) async fn update_shop_settings(
             shop_settings::locales.eq(&next.locales),
             shop_settings::default_locale.eq(&next.default_locale),
             shop_settings::timezone.eq(&next.timezone),
+            shop_settings::brand_colour.eq(&next.brand_colour),
+            shop_settings::country.eq(&next.country),
             agora_kernel::stamp_change!(stamp, shop_settings),
         ))
         .returning(ShopAdminRow::as_returning())
@@ -355,4 +338,33 @@ pub(crate) async fn shop_defaults(conn: &mut AsyncPgConnection) -> QueryResult<(
 
 pub(crate) async fn shop_name(conn: &mut AsyncPgConnection) -> QueryResult<String> {
     shop_settings::table.select(shop_settings::name).first(conn).await
+}
+
+/// Names the shop's logo file (`Some((id, key, content type))`) or none.
+pub(crate) async fn set_logo(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    logo: Option<(uuid::Uuid, &str, &str)>,
+    stamp: &Stamp,
+) -> QueryResult<ShopAdminRow> {
+    diesel::update(shop_settings::table.filter(shop_settings::id.eq(id)))
+        .set((
+            shop_settings::logo_id.eq(logo.map(|(id, _, _)| id)),
+            shop_settings::logo_key.eq(logo.map(|(_, key, _)| key)),
+            shop_settings::logo_content_type.eq(logo.map(|(_, _, content_type)| content_type)),
+            agora_kernel::stamp_change!(stamp, shop_settings),
+        ))
+        .returning(ShopAdminRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The shop's logo: its id, file key and content type, if it has one.
+pub(crate) async fn logo(conn: &mut AsyncPgConnection) -> QueryResult<Option<(uuid::Uuid, String, String)>> {
+    let row: Option<(Option<uuid::Uuid>, Option<String>, Option<String>)> = shop_settings::table
+        .select((shop_settings::logo_id, shop_settings::logo_key, shop_settings::logo_content_type))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.and_then(|(id, key, content_type)| Some((id?, key?, content_type?))))
 }

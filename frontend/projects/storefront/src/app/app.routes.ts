@@ -21,6 +21,8 @@ export const routes: Routes = [
   },
   // The address the server describes for crawlers (src/seo.rs): keep the two in step.
   { path: 'p/:slug', loadComponent: () => import('./catalog/product-page').then((m) => m.ProductPage) },
+  // The longer address some links use; the page's canonical link stays `/p/<slug>`.
+  { path: 'products/:slug', loadComponent: () => import('./catalog/product-page').then((m) => m.ProductPage) },
   { path: 'register', loadComponent: () => import('./pages/register').then((m) => m.Register) },
   { path: 'login', loadComponent: () => import('./pages/login').then((m) => m.Login) },
   { path: 'forgot-password', loadComponent: () => import('./pages/forgot-password').then((m) => m.ForgotPassword) },

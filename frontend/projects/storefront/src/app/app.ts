@@ -13,10 +13,19 @@ import { STOREFRONT } from './translations';
   selector: 'shop-root',
   imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch, CurrencySwitch, SearchBox],
   changeDetection: ChangeDetectionStrategy.OnPush,
+  // The shop's colour is an accent only (a stripe, underlines): text keeps the contrast-checked
+  // tokens whatever colour a merchant picks.
+  host: { '[style.--shop-accent]': 'brandColour()' },
   template: `
     <a class="skip-link" href="#main">{{ i18n.t('common.skip') }}</a>
     <header class="site-header">
-      <a class="shop-name" routerLink="/">{{ shopName() }}</a>
+      <a class="shop-name" routerLink="/">
+        @if (logo(); as logo) {
+          <img class="shop-logo" [src]="logo" [alt]="shopName()" />
+        } @else {
+          {{ shopName() }}
+        }
+      </a>
       <shop-search-box />
       <nav [attr.aria-label]="i18n.t('nav.main')">
         <ul>
@@ -68,6 +77,8 @@ export class App {
   protected readonly customer = inject(Customer);
   protected readonly catalog = inject(Catalog);
   protected readonly shopName = computed(() => this.customer.shop()?.name ?? '');
+  protected readonly logo = computed(() => this.customer.shop()?.logo_url ?? null);
+  protected readonly brandColour = computed(() => this.customer.shop()?.brand_colour ?? null);
 
   constructor() {
     this.i18n.register(STOREFRONT);

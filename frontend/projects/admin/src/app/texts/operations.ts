@@ -162,6 +162,23 @@ export const OPERATIONS: Translations = {
     'shop.timezone': 'Time zone',
     'shop.timezone-hint': 'For example Europe/Berlin.',
     'shop.changed': 'Last changed by {who}, {when}.',
+    'shop.country': 'Country',
+    'shop.country-hint': 'Where the shop sells from: a two-letter code, for example DE. Leave empty for none.',
+    'shop.brand-colour': 'Brand colour',
+    'shop.brand-colour-hint':
+      'Written #rrggbb, for example #1d4ed8; the storefront uses it for accents. Leave empty for none.',
+    'shop.brand-colour-picker': 'Pick the brand colour',
+    'shop.currencies': 'Other currencies sold',
+    'shop.currencies-hint': 'Besides {currency}: three-letter codes separated by commas, for example USD, CHF.',
+    'shop.logo': 'Logo',
+    'shop.logo-current': "The shop's logo",
+    'shop.no-logo': 'No logo yet: the storefront shows the shop name.',
+    'shop.logo-file': 'Upload a logo',
+    'shop.logo-hint': 'A JPEG, PNG, WebP or GIF image of at most 5 MB; it is saved as soon as it is chosen.',
+    'shop.logo-too-large': '{name} is too large: a logo may be at most 5 MB.',
+    'shop.logo-saved': 'Logo saved.',
+    'shop.logo-removed': 'Logo removed.',
+    'shop.remove-logo': 'Remove logo',
 
     'sso.title': 'Single sign-on',
     'sso.intro':
@@ -386,6 +403,25 @@ export const OPERATIONS: Translations = {
     'shop.timezone': 'Zeitzone',
     'shop.timezone-hint': 'Zum Beispiel Europe/Berlin.',
     'shop.changed': 'Zuletzt geändert von {who}, {when}.',
+    'shop.country': 'Land',
+    'shop.country-hint':
+      'Von wo der Shop verkauft: ein Code aus zwei Buchstaben, zum Beispiel DE. Leer lassen für keins.',
+    'shop.brand-colour': 'Markenfarbe',
+    'shop.brand-colour-hint':
+      'Geschrieben #rrggbb, zum Beispiel #1d4ed8; der Shop nutzt sie für Akzente. Leer lassen für keine.',
+    'shop.brand-colour-picker': 'Markenfarbe auswählen',
+    'shop.currencies': 'Weitere verkaufte Währungen',
+    'shop.currencies-hint': 'Neben {currency}: Codes aus drei Buchstaben mit Komma getrennt, zum Beispiel USD, CHF.',
+    'shop.logo': 'Logo',
+    'shop.logo-current': 'Das Logo des Shops',
+    'shop.no-logo': 'Noch kein Logo: der Shop zeigt seinen Namen.',
+    'shop.logo-file': 'Logo hochladen',
+    'shop.logo-hint':
+      'Ein JPEG-, PNG-, WebP- oder GIF-Bild von höchstens 5 MB; es wird gespeichert, sobald es gewählt ist.',
+    'shop.logo-too-large': '{name} ist zu groß: ein Logo darf höchstens 5 MB haben.',
+    'shop.logo-saved': 'Logo gespeichert.',
+    'shop.logo-removed': 'Logo entfernt.',
+    'shop.remove-logo': 'Logo entfernen',
 
     'sso.title': 'Single Sign-on',
     'sso.intro':

@@ -1955,9 +1955,22 @@ export type SecurityPolicy = {
  * The shop's public settings, for storefronts.
  */
 export type ShopSettings = {
+    /**
+     * The shop's colour (`#rrggbb`), for accents on its storefront.
+     */
+    brand_colour?: string | null;
+    /**
+     * The country the shop sells from (ISO 3166-1 alpha-2, such as DE).
+     */
+    country?: string | null;
     default_currency: string;
     default_locale: string;
     locales: Array<string>;
+    /**
+     * Where the storefront loads the shop's logo (a new logo has a new URL, so it is cached
+     * for good); absent when the shop has none.
+     */
+    logo_url?: string | null;
     name: string;
     timezone: string;
 };
@@ -1967,9 +1980,22 @@ export type ShopSettings = {
  * `If-Match`.
  */
 export type ShopSettingsAdmin = {
+    /**
+     * The shop's colour (`#rrggbb`), for accents on its storefront.
+     */
+    brand_colour?: string | null;
+    /**
+     * The country the shop sells from (ISO 3166-1 alpha-2, such as DE).
+     */
+    country?: string | null;
     default_currency: string;
     default_locale: string;
     locales: Array<string>;
+    /**
+     * Where the storefront loads the shop's logo (a new logo has a new URL, so it is cached
+     * for good); absent when the shop has none.
+     */
+    logo_url?: string | null;
     modified_at: string;
     modified_by: string;
     name: string;
@@ -1981,6 +2007,14 @@ export type ShopSettingsAdmin = {
  * Changes to the shop's settings; absent fields stay as they are.
  */
 export type ShopSettingsPatch = {
+    /**
+     * `#rrggbb`; `null` removes it.
+     */
+    brand_colour?: string | null;
+    /**
+     * ISO 3166-1 alpha-2 code such as DE; `null` removes it.
+     */
+    country?: string | null;
     /**
      * ISO 4217 code.
      */
@@ -8689,6 +8723,155 @@ export type UpdateShopSettingsResponses = {
 
 export type UpdateShopSettingsResponse = UpdateShopSettingsResponses[keyof UpdateShopSettingsResponses];
 
+export type RemoveShopLogoData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/shop/logo';
+};
+
+export type RemoveShopLogoErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RemoveShopLogoError = RemoveShopLogoErrors[keyof RemoveShopLogoErrors];
+
+export type RemoveShopLogoResponses = {
+    /**
+     * OK
+     */
+    200: ShopSettingsAdmin;
+};
+
+export type RemoveShopLogoResponse = RemoveShopLogoResponses[keyof RemoveShopLogoResponses];
+
+export type ReplaceShopLogoData = {
+    /**
+     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`.
+     */
+    body: Blob | File;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/shop/logo';
+};
+
+export type ReplaceShopLogoErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReplaceShopLogoError = ReplaceShopLogoErrors[keyof ReplaceShopLogoErrors];
+
+export type ReplaceShopLogoResponses = {
+    /**
+     * OK
+     */
+    200: ShopSettingsAdmin;
+};
+
+export type ReplaceShopLogoResponse = ReplaceShopLogoResponses[keyof ReplaceShopLogoResponses];
+
 export type ListStaffData = {
     body?: never;
     headers?: {
@@ -14006,6 +14189,67 @@ export type GetShopResponses = {
 };
 
 export type GetShopResponse = GetShopResponses[keyof GetShopResponses];
+
+export type GetShopLogoData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        logo_id: string;
+    };
+    query?: never;
+    url: '/api/v1/store/shop/logo/{logo_id}';
+};
+
+export type GetShopLogoErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetShopLogoError = GetShopLogoErrors[keyof GetShopLogoErrors];
+
+export type GetShopLogoResponses = {
+    /**
+     * The logo's bytes, in its content type; Cache-Control: public, max-age=31536000, immutable
+     */
+    200: Blob | File;
+};
+
+export type GetShopLogoResponse = GetShopLogoResponses[keyof GetShopLogoResponses];
 
 export type HealthzData = {
     body?: never;

@@ -74,6 +74,34 @@ describe('ProductPage', () => {
     expect(text('[data-testid=availability]')).toBe('Available');
   });
 
+  it('shows the pictures the API gives, the largest rendering on the page', async () => {
+    const image = (width: number) => ({ url: `/m/1/${width}`, width, height: width, content_type: 'image/webp' });
+    const pictured = {
+      ...JACKET,
+      media: [
+        { id: 'm1', width: 1200, height: 1200, alt: 'Jacket, front', images: [image(160), image(640)] },
+        { id: 'm2', width: 800, height: 800, alt: null, images: [image(160)] },
+      ],
+    };
+    vi.stubGlobal('fetch', async () => answer(pictured));
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'rain-jacket');
+    const page: HTMLElement = fixture.nativeElement;
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(page.querySelector('img.gallery-main')).not.toBeNull();
+    });
+    const main = page.querySelector<HTMLImageElement>('img.gallery-main')!;
+    expect(main.getAttribute('src')).toBe('/m/1/640');
+    expect(main.getAttribute('srcset')).toBe('/m/1/160 160w, /m/1/640 640w');
+    expect(main.alt).toBe('Jacket, front');
+    expect(page.querySelectorAll('.gallery-thumbs button').length).toBe(2);
+    page.querySelectorAll<HTMLButtonElement>('.gallery-thumbs button')[1].click();
+    await fixture.whenStable();
+    // A picture without alt text is described by the product's name.
+    expect(page.querySelector<HTMLImageElement>('img.gallery-main')!.alt).toBe('Rain Jacket');
+  });
+
   it('says so when the product is not there', async () => {
     const fixture = TestBed.createComponent(ProductPage);
     fixture.componentRef.setInput('slug', 'no-such-thing');

@@ -8,7 +8,11 @@ import { Catalog, type Variant } from './catalog';
 
 interface Picture {
   src: string;
+  srcset: string;
+  thumb: string;
   alt: string;
+  width: number;
+  height: number;
 }
 
 /**
@@ -27,7 +31,16 @@ interface Picture {
         <div class="product-layout">
           <section class="gallery" [attr.aria-label]="i18n.t('product.gallery')">
             @if (pictures().length) {
-              <img class="gallery-main" [src]="pictures()[shown()].src" [alt]="pictures()[shown()].alt" />
+              @let main = pictures()[shown()];
+              <img
+                class="gallery-main"
+                [src]="main.src"
+                [attr.srcset]="main.srcset"
+                sizes="(min-width: 48rem) 50vw, 100vw"
+                [width]="main.width"
+                [height]="main.height"
+                [alt]="main.alt"
+              />
               @if (pictures().length > 1) {
                 <ul class="gallery-thumbs">
                   @for (picture of pictures(); track picture.src; let i = $index) {
@@ -38,7 +51,7 @@ interface Picture {
                         [attr.aria-pressed]="i === shown()"
                         [attr.aria-label]="i18n.t('product.show-picture', { n: i + 1 })"
                       >
-                        <img [src]="picture.src" alt="" width="64" height="64" />
+                        <img [src]="picture.thumb" alt="" width="64" height="64" />
                       </button>
                     </li>
                   }
@@ -170,11 +183,21 @@ export class ProductPage {
     if (!product) {
       return [];
     }
+    // The API gives each picture's renderings smallest first: the largest for the page (the
+    // browser picks from the srcset), the smallest for the thumbnail buttons.
     return product.media.flatMap((medium) => {
-      const m = medium as { url?: unknown; alt?: unknown; thumbnails?: { url?: unknown }[] };
-      const sizes = (m.thumbnails ?? []).map((t) => t.url).filter((u): u is string => typeof u === 'string');
-      const src = typeof m.url === 'string' ? m.url : sizes[sizes.length - 1];
-      return typeof src === 'string' ? [{ src, alt: typeof m.alt === 'string' ? m.alt : product.name }] : [];
+      const images = medium.images;
+      if (!images.length) return [];
+      return [
+        {
+          src: images[images.length - 1].url,
+          srcset: images.map((image) => `${image.url} ${image.width}w`).join(', '),
+          thumb: images[0].url,
+          alt: medium.alt || product.name,
+          width: medium.width,
+          height: medium.height,
+        },
+      ];
     });
   });
 

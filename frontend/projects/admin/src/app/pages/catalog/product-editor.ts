@@ -38,6 +38,7 @@ import {
   variantBody,
   variantPatch,
 } from './product-form';
+import { ProductMediaSection } from './product-media';
 
 type Tab = 'details' | 'history';
 type ProductChange = Page_ProductChange_['items'][number];
@@ -50,7 +51,7 @@ type Attribute = ProductType['attributes'][number];
  */
 @Component({
   selector: 'admin-product-editor',
-  imports: [FormsModule, RouterLink, FieldError, ProblemAlert],
+  imports: [FormsModule, RouterLink, FieldError, ProblemAlert, ProductMediaSection],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<p><a routerLink="/products">← Products</a></p>
     <div class="row spread">
@@ -623,6 +624,9 @@ type Attribute = ProductType['attributes'][number];
             </div>
           }
         </form>
+        @if (product(); as p) {
+          <admin-product-media [productId]="p.id" [canManage]="canManage()" (productVersion)="mediaChanged($event)" />
+        }
       </section>
     } @else {
       <agora-problem-alert [problem]="problem()" />
@@ -706,6 +710,14 @@ export class ProductEditor implements OnInit {
   private setForm(form: ProductForm): void {
     this.savedForm = structuredClone(form);
     this.form.set(form);
+  }
+
+  /**
+   * A picture was uploaded, moved, described or deleted: the product has a new version, which the
+   * next save of the form must send (the form itself is unchanged).
+   */
+  protected mediaChanged(version: number): void {
+    this.product.update((p) => (p && p.version < version ? { ...p, version } : p));
   }
 
   protected show(tab: Tab, focus = false): void {
