@@ -249,7 +249,11 @@ async function look(page, name) {
   await page.setViewportSize(DESKTOP);
 }
 
+// AGORA_E2E_ONLY=<part of a name> runs only the journeys whose name has it (while working on one).
+const only = process.env.AGORA_E2E_ONLY;
+
 async function journey(name, run) {
+  if (only && !name.includes(only)) return;
   const started = Date.now();
   try {
     await run();
@@ -474,6 +478,10 @@ await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage
 await (
   await import('./journeys/admin-catalog-bulk.mjs')
 ).default({ journey, newPage, look, eventually, origin, shop, signIns });
+
+await (
+  await import('./journeys/platform-console.mjs')
+).default({ journey, newPage, look, eventually, ownerApi, origin, platform, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));
