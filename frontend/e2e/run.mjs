@@ -249,11 +249,12 @@ async function look(page, name) {
   await page.setViewportSize(DESKTOP);
 }
 
-// AGORA_E2E_ONLY=<part of a name> runs only the journeys whose name has it (while working on one).
-const only = process.env.AGORA_E2E_ONLY;
+// AGORA_E2E_ONLY=<part of a name>[|<another>] runs only the journeys whose name has one of them
+// (while working on one).
+const only = process.env.AGORA_E2E_ONLY?.split('|');
 
 async function journey(name, run) {
-  if (only && !name.includes(only)) return;
+  if (only && !only.some((part) => name.includes(part))) return;
   const started = Date.now();
   try {
     await run();
@@ -475,6 +476,7 @@ await (
   await import('./journeys/admin-catalog.mjs')
 ).default({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
 await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage, look, ownerApi, shop, eventually });
+await (await import('./journeys/storefront-keyboard.mjs')).default({ journey, newPage, look, shop, eventually });
 await (
   await import('./journeys/admin-catalog-bulk.mjs')
 ).default({ journey, newPage, look, eventually, origin, shop, signIns });
@@ -482,6 +484,10 @@ await (
 await (
   await import('./journeys/platform-console.mjs')
 ).default({ journey, newPage, look, eventually, ownerApi, origin, platform, signIns });
+
+await (
+  await import('./journeys/storefront-sso.mjs')
+).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));
