@@ -254,7 +254,12 @@ async function look(page, name) {
   await page.setViewportSize(DESKTOP);
 }
 
+// AGORA_E2E_ONLY=<part of a name>[|<another>] runs only the journeys whose name has one of them
+// (while working on one).
+const only = process.env.AGORA_E2E_ONLY?.split('|');
+
 async function journey(name, run) {
+  if (only && !only.some((part) => name.includes(part))) return;
   const started = Date.now();
   try {
     await run();
@@ -476,10 +481,19 @@ await (
   await import('./journeys/admin-catalog.mjs')
 ).default({ journey, newPage, look, eventually, linkFromMailbox, origin, shop, signIns });
 await (await import('./journeys/storefront-catalog.mjs')).run({ journey, newPage, look, ownerApi, shop, eventually });
+await (await import('./journeys/storefront-keyboard.mjs')).default({ journey, newPage, look, shop, eventually });
 await (
   await import('./journeys/admin-catalog-bulk.mjs')
 ).default({ journey, newPage, look, eventually, origin, shop, signIns });
 await (await import('./journeys/shop-branding.mjs')).default({ journey, newPage, look, eventually, shop, signIns });
+
+await (
+  await import('./journeys/platform-console.mjs')
+).default({ journey, newPage, look, eventually, ownerApi, origin, platform, signIns });
+
+await (
+  await import('./journeys/storefront-sso.mjs')
+).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

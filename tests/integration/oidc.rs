@@ -478,3 +478,108 @@ async fn staff_are_created_with_the_configured_role_and_only_an_owner_configures
     assert_eq!(me["email"], "sam@acme.test");
     assert_eq!(me["roles"], serde_json::json!(["catalog_manager"]));
 }
+
+/// What the storefront's sign-in page asks before it shows "Sign in with …".
+async fn sign_in_options(
+    app: &TestApp,
+    shop: &str,
+    customer: Option<&crate::support::Credentials>,
+) -> serde_json::Value {
+    let mut req = app.get("/api/v1/store/auth/sign-in-options").header("x-tenant-id", shop);
+    if let Some(who) = customer {
+        req = req.bearer_auth(&who.access_token);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "sign-in options of {shop}");
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_offers_the_provider_only_while_it_is_set_up_for_customers() {
+    let app = spawn().await;
+    let shop = app.tenant("acme").await;
+    let other = app.tenant("bolt").await;
+    let none = serde_json::json!({"single_sign_on": null});
+    assert_eq!(sign_in_options(&app, &shop, None).await, none, "no provider yet");
+
+    let provider = Provider::start(&app, alice());
+    configure(&app, &shop, &provider).await;
+    let offered = sign_in_options(&app, &shop, None).await;
+    assert_eq!(
+        offered,
+        serde_json::json!({"single_sign_on": {"provider": "127.0.0.1", "start_path": "/api/v1/store/auth/oidc/start"}}),
+    );
+    // Signed in or not, a shopper sees the same; another shop does not see this shop's provider.
+    let customer = app.customer(&shop).await;
+    assert_eq!(sign_in_options(&app, &shop, Some(&customer)).await, offered);
+    assert_eq!(sign_in_options(&app, &other, None).await, none, "another shop's provider is not offered");
+    // The path offered is the one that starts the login.
+    let res = browser(&app, &shop).get(app.url("/api/v1/store/auth/oidc/start")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the provider's login form");
+    assert!(res.url().path().starts_with("/interaction/"), "{}", res.url());
+
+    // Set up for staff instead: shoppers are not offered it.
+    let res = app
+        .admin(reqwest::Method::PUT, "/api/v1/admin/oidc", &shop)
+        .json(
+            &serde_json::json!({"issuer_url": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "account_kind": "staff", "return_path": "/admin/", "current_password": PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(sign_in_options(&app, &shop, None).await, none, "a provider for staff is not the shoppers'");
+
+    // Removed: gone from the page too.
+    configure(&app, &shop, &provider).await;
+    let res = app.admin(reqwest::Method::DELETE, "/api/v1/admin/oidc", &shop).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(sign_in_options(&app, &shop, None).await, none);
+
+    // An address that is no shop is a 404 problem, like every storefront route.
+    let res = app.get("/api/v1/store/auth/sign-in-options").header("x-tenant-id", "nosuchshop").send().await.unwrap();
+    problem(res, 404).await;
+}
+
+#[tokio::test]
+async fn a_browser_back_from_the_provider_fetches_its_csrf_token_and_can_change_things() {
+    let app = spawn().await;
+    let shop = app.tenant("acme").await;
+    let other = app.tenant("bolt").await;
+    let provider = Provider::start(&app, alice());
+    configure(&app, &shop, &provider).await;
+    let (browser, res) = login(&app, &shop, "alice").await;
+    assert_eq!(res.status(), 302);
+
+    // Signed in by the redirect alone: without the token an unsafe request is refused.
+    let res =
+        browser.patch(app.url("/api/v1/store/me")).json(&serde_json::json!({"name": "Alice A."})).send().await.unwrap();
+    let body = problem(res, 403).await;
+    assert!(body["type"].as_str().unwrap().ends_with("/csrf-failed"), "{body}");
+    let res = browser.get(app.url("/api/v1/store/me/csrf-token")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let res = browser
+        .patch(app.url("/api/v1/store/me"))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"name": "Alice A."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the token is the session's");
+    assert_eq!(me(&browser, &app).await["name"], "Alice A.");
+
+    // Nobody else gets one: not anonymous, not this browser at another shop, not a bearer token.
+    let res = app.get("/api/v1/store/me/csrf-token").header("x-tenant-id", &shop).send().await.unwrap();
+    problem(res, 401).await;
+    let res = browser.get(app.url("/api/v1/store/me/csrf-token")).header("x-tenant-id", &other).send().await.unwrap();
+    assert!(matches!(res.status().as_u16(), 401 | 403), "another shop: {}", res.status());
+    let customer = app.customer(&shop).await;
+    let res = app.as_user(reqwest::Method::GET, "/api/v1/store/me/csrf-token", &shop, &customer).send().await.unwrap();
+    let body = problem(res, 404).await;
+    assert!(body["type"].as_str().unwrap().ends_with("/no-browser-session"), "{body}");
+    let staff = app.staff(&shop, &["owner"]).await;
+    let res = app.as_user(reqwest::Method::GET, "/api/v1/store/me/csrf-token", &shop, &staff).send().await.unwrap();
+    assert!(matches!(res.status().as_u16(), 401 | 403), "staff are no customers: {}", res.status());
+}

@@ -329,7 +329,7 @@ pub use directory::{CustomerRecord, CustomerSearch};
 pub use http::{Accepted, WithCookie};
 pub use login::mfa::{MfaChallenge, MfaCode, MfaDisable, MfaEnrolment, MfaLogin, RecoveryCodes, SecurityPolicy};
 use login::oidc::OidcError;
-pub use login::oidc::{OidcConfig, OidcConfigInput};
+pub use login::oidc::{OidcConfig, OidcConfigInput, SignInOptions, SingleSignOn};
 pub use login::password::Registration;
 pub use operators::{NewOperator, Operator, OperatorLogin, OperatorPasswordChange};
 pub use privacy::CustomerAccountData;
@@ -856,6 +856,15 @@ impl IdentityModule {
 impl IdentityModule {
     pub(crate) async fn oidc_config(&self, tenant: &TenantContext, base_url: &str) -> Result<OidcConfig, OidcError> {
         self.db().in_tenant(tenant, &reading(), async |tx| login::oidc::config(tx.conn(), base_url).await).await
+    }
+
+    /// How `kind` signs in to the shop: whether its provider is on for them, and its name.
+    pub(crate) async fn sign_in_options(
+        &self,
+        tenant: &TenantContext,
+        kind: UserKind,
+    ) -> Result<SignInOptions, OidcError> {
+        self.db().in_tenant(tenant, &reading(), async |tx| login::oidc::sign_in_options(tx.conn(), kind).await).await
     }
 
     /// Sets the shop's provider: an owner's act, with their current password. Who configures it

@@ -2,7 +2,8 @@
 //! account kind differs), and the admin's provider configuration.
 
 use crate::login::oidc::{
-    CallbackQuery, OidcConfig, OidcConfigInput, OidcRedirect, BINDING_COOKIE, STARTS_PER_CLIENT_PER_MINUTE,
+    CallbackQuery, OidcConfig, OidcConfigInput, OidcRedirect, SignInOptions, BINDING_COOKIE,
+    STARTS_PER_CLIENT_PER_MINUTE,
 };
 use crate::{IdentityModule, UserKind};
 use actix_web::body::BoxBody;
@@ -75,6 +76,16 @@ async fn callback(
     // A browser grant always carries a session id.
     redirect.cookies.extend(session.map(|id| super::session_cookie(module, name, path, Some(id))));
     Ok(Redirect(redirect))
+}
+
+/// How shoppers sign in to this shop: with a password, and through the shop's provider when it
+/// is set up for customers (then the sign-in page offers "Sign in with …"). Anyone may ask.
+#[api_v2_operation(tags(Store), operation_id = "customerSignInOptions")]
+async fn store_sign_in_options(
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<SignInOptions>, ApiError> {
+    Ok(web::Json(module.sign_in_options(&tenant, UserKind::Customer).await?))
 }
 
 /// Log in with the shop's OpenID Connect provider: redirects there (authorization code + PKCE).
@@ -198,7 +209,8 @@ async fn admin_confirm_link(
 }
 
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/auth/oidc/start").route(web::get().to(store_start)))
+    cfg.service(web::resource("/auth/sign-in-options").route(web::get().to(store_sign_in_options)))
+        .service(web::resource("/auth/oidc/start").route(web::get().to(store_start)))
         .service(web::resource("/auth/oidc/callback").route(web::get().to(store_callback)))
         .service(web::resource("/me/oidc-link").route(web::post().to(store_confirm_link)));
 }

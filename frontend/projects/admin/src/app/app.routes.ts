@@ -20,7 +20,13 @@ export const routes: Routes = [
   {
     path: 'platform',
     canActivate: [operatorSignedIn],
-    loadComponent: () => import('./platform/console').then((m) => m.PlatformConsole),
+    loadComponent: () => import('./platform/shell').then((m) => m.PlatformShell),
+    children: [
+      { path: '', loadComponent: () => import('./platform/console').then((m) => m.PlatformConsole) },
+      { path: 'jobs', loadComponent: () => import('./platform/jobs').then((m) => m.PlatformJobsPage) },
+      { path: 'events', loadComponent: () => import('./platform/events').then((m) => m.PlatformEventsPage) },
+      { path: 'operators', loadComponent: () => import('./platform/operators').then((m) => m.PlatformOperatorsPage) },
+    ],
   },
   {
     path: '',

@@ -4,6 +4,7 @@ import { I18n } from 'shared';
 import { ADMIN } from './texts/admin';
 import { OPERATIONS } from './texts/operations';
 import { CATALOG } from './texts/catalog';
+import { PLATFORM } from './texts/platform';
 
 @Component({
   selector: 'admin-root',
@@ -17,5 +18,6 @@ export class App {
     i18n.register(ADMIN);
     i18n.register(OPERATIONS);
     i18n.register(CATALOG);
+    i18n.register(PLATFORM);
   }
 }

@@ -1,6 +1,15 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { CanActivateFn, Router } from '@angular/router';
-import { type Account, type ShopSettings, csrfTokens, customerLogout, getMyAccount, getShop, outcome } from 'shared';
+import {
+  type Account,
+  type ShopSettings,
+  csrfTokens,
+  customerCsrfToken,
+  customerLogout,
+  getMyAccount,
+  getShop,
+  outcome,
+} from 'shared';
 
 /**
  * The shop and the signed-in customer, as every page sees them. The session cookie is HttpOnly,
@@ -22,6 +31,13 @@ export class Customer {
   async refresh(): Promise<void> {
     const me = await outcome(getMyAccount());
     this.account.set(me.ok ? me.data : null);
+    if (me.ok) {
+      // The session's own token, not one remembered from an earlier session: a shopper back
+      // from the shop's sign-in provider is signed in by the redirect alone, with no login
+      // answer to take it from.
+      const token = await outcome(customerCsrfToken());
+      if (token.ok) csrfTokens.set('store', token.data.csrf_token);
+    }
   }
 
   async loadShop(): Promise<void> {

@@ -420,6 +420,42 @@ pub(crate) async fn config(conn: &mut AsyncPgConnection, base_url: &str) -> Resu
     Ok(row.into_config(base_url))
 }
 
+/// How shoppers can sign in to a shop, for its sign-in page: a password always; the shop's
+/// provider when it is set up for customers.
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct SignInOptions {
+    /// Absent when the shop has no provider for customers (or it is set up for staff).
+    pub single_sign_on: Option<SingleSignOn>,
+}
+
+/// The shop's provider as the sign-in page offers it.
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct SingleSignOn {
+    /// What to call the provider on the button ("Sign in with …"): its issuer's host name, the
+    /// one name of it the shop's configuration has.
+    pub provider: String,
+    /// Where the browser goes to sign in: a redirect to the provider.
+    pub start_path: String,
+}
+
+/// The sign-in options of the shop whose transaction `conn` is.
+pub(crate) async fn sign_in_options(conn: &mut AsyncPgConnection, kind: UserKind) -> Result<SignInOptions, OidcError> {
+    let provider = provider_row(conn).await?.filter(|row| row.kind() == kind);
+    Ok(SignInOptions {
+        single_sign_on: provider.map(|row| SingleSignOn {
+            provider: url::Url::parse(&row.issuer_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or(row.issuer_url),
+            start_path: match kind {
+                UserKind::Customer => "/api/v1/store/auth/oidc/start",
+                UserKind::Staff => "/api/v1/admin/auth/oidc/start",
+            }
+            .to_string(),
+        }),
+    })
+}
+
 /// A provider configuration that passed every check but the owner's password.
 pub(crate) struct CheckedConfig {
     issuer_url: String,

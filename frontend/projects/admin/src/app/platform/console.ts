@@ -1,10 +1,8 @@
 import { ChangeDetectionStrategy, Component, OnInit, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { Router } from '@angular/router';
 import {
   I18n,
   FieldError,
-  LanguageSwitch,
   ProblemAlert,
   createTenant,
   fieldMessage,
@@ -15,23 +13,15 @@ import {
   type Problem,
   type Tenant,
 } from 'shared';
-import { OperatorSession } from './operator-session';
 
-/** The operators' view of every shop: open one for its owner, suspend it, resume it. */
+/** The operators' view of every shop: open one for its owner, suspend it, resume it (inside the console's frame). */
 @Component({
   selector: 'admin-platform-console',
-  imports: [FormsModule, FieldError, ProblemAlert, LanguageSwitch],
+  imports: [FormsModule, FieldError, ProblemAlert],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<a class="skip-link" href="#main">{{ i18n.t('common.skip') }}</a>
-    <main class="page console" id="main">
-      <div class="row spread">
-        <h1>{{ i18n.t('platform.shops') }}</h1>
-        <div class="row">
-          <agora-language-switch />
-          <button type="button" class="button secondary" (click)="signOut()">{{ i18n.t('common.sign-out') }}</button>
-        </div>
-      </div>
-      <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
+  template: `<h1>{{ i18n.t('platform.shops') }}</h1>
+    <agora-problem-alert [problem]="listProblem()" (reload)="load()" />
+    <div class="table-scroll">
       <table>
         <caption class="visually-hidden">
           {{
@@ -77,32 +67,35 @@ import { OperatorSession } from './operator-session';
           }
         </tbody>
       </table>
-      <h2 id="shop-title">{{ i18n.t('platform.open-title') }}</h2>
-      <agora-problem-alert [problem]="problem()" [placed]="placed" />
-      <form (ngSubmit)="create()" novalidate aria-labelledby="shop-title">
-        @for (f of formFields; track f.field) {
-          <div class="field">
-            <label [for]="f.id">{{ i18n.t(f.label) }}</label>
-            <input
-              [id]="f.id"
-              [name]="f.id"
-              [type]="f.type"
-              [ngModel]="values()[f.id]"
-              (ngModelChange)="set(f.id, $event)"
-              [attr.aria-invalid]="!!error(f.field)"
-              [attr.aria-describedby]="error(f.field) ? f.id + '-error' : null"
-            />
-            <agora-field-error [problem]="problem()" [field]="f.field" [for]="f.id" />
-          </div>
-        }
-        <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('platform.open') }}</button>
-      </form>
-    </main>`,
+    </div>
+    <h2 id="shop-title">{{ i18n.t('platform.open-title') }}</h2>
+    @if (opened(); as shop) {
+      <p class="notice" role="status">
+        {{ i18n.t(shop.owner ? 'console.shops.opened-invited' : 'console.shops.opened', shop) }}
+      </p>
+    }
+    <agora-problem-alert [problem]="problem()" [placed]="placed" />
+    <form (ngSubmit)="create()" novalidate aria-labelledby="shop-title">
+      @for (f of formFields; track f.field) {
+        <div class="field">
+          <label [for]="f.id">{{ i18n.t(f.label) }}</label>
+          <input
+            [id]="f.id"
+            [name]="f.id"
+            [type]="f.type"
+            [ngModel]="values()[f.id]"
+            (ngModelChange)="set(f.id, $event)"
+            [attr.aria-invalid]="!!error(f.field)"
+            [attr.aria-describedby]="error(f.field) ? f.id + '-error' : null"
+          />
+          <agora-field-error [problem]="problem()" [field]="f.field" [for]="f.id" />
+        </div>
+      }
+      <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('platform.open') }}</button>
+    </form>`,
 })
 export class PlatformConsole implements OnInit {
   protected readonly i18n = inject(I18n);
-  private readonly session = inject(OperatorSession);
-  private readonly router = inject(Router);
   protected readonly formFields = [
     { id: 'shop-slug', field: 'slug', label: 'platform.field.slug', type: 'text' },
     { id: 'shop-name', field: 'name', label: 'admin.field.name', type: 'text' },
@@ -116,6 +109,8 @@ export class PlatformConsole implements OnInit {
   protected readonly problem = signal<Problem | null>(null);
   protected readonly listProblem = signal<Problem | null>(null);
   protected readonly busy = signal(false);
+  /** The shop opened last, for the confirmation. */
+  protected readonly opened = signal<{ name: string; owner: string } | null>(null);
 
   async ngOnInit(): Promise<void> {
     await this.load();
@@ -133,6 +128,7 @@ export class PlatformConsole implements OnInit {
     const v = this.values();
     const ownerEmail = v['owner-email']?.trim();
     this.busy.set(true);
+    this.opened.set(null);
     const result = await outcome(
       createTenant({
         body: {
@@ -150,6 +146,7 @@ export class PlatformConsole implements OnInit {
       return;
     }
     this.problem.set(null);
+    this.opened.set({ name: result.data.name, owner: ownerEmail ?? '' });
     this.values.set({});
     await this.load();
   }
@@ -160,11 +157,6 @@ export class PlatformConsole implements OnInit {
 
   protected async resume(shop: Tenant): Promise<void> {
     await this.act(resumeTenant({ path: { slug: shop.slug }, headers: { 'If-Match': `"${shop.version}"` } }));
-  }
-
-  protected async signOut(): Promise<void> {
-    await this.session.signOut();
-    await this.router.navigateByUrl('/platform/sign-in');
   }
 
   protected async load(): Promise<void> {

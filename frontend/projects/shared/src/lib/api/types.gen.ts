@@ -1952,6 +1952,16 @@ export type SecurityPolicy = {
 };
 
 /**
+ * The CSRF token of a browser's session.
+ */
+export type SessionCsrfToken = {
+    /**
+     * Send it as `X-CSRF-Token` on every unsafe request.
+     */
+    csrf_token: string;
+};
+
+/**
  * The shop's public settings, for storefronts.
  */
 export type ShopSettings = {
@@ -2029,6 +2039,27 @@ export type ShopSettingsPatch = {
      * IANA time zone name such as Europe/Berlin.
      */
     timezone?: string | null;
+};
+
+/**
+ * How shoppers can sign in to a shop, for its sign-in page: a password always; the shop's
+ * provider when it is set up for customers.
+ */
+export type SignInOptions = {
+    /**
+     * Absent when the shop has no provider for customers (or it is set up for staff).
+     */
+    single_sign_on?: {
+        /**
+         * What to call the provider on the button ("Sign in with …"): its issuer's host name, the
+         * one name of it the shop's configuration has.
+         */
+        provider: string;
+        /**
+         * Where the browser goes to sign in: a redirect to the provider.
+         */
+        start_path: string;
+    } | null;
 };
 
 /**
@@ -12304,6 +12335,65 @@ export type RegisterCustomerResponses = {
 
 export type RegisterCustomerResponse = RegisterCustomerResponses[keyof RegisterCustomerResponses];
 
+export type CustomerSignInOptionsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/auth/sign-in-options';
+};
+
+export type CustomerSignInOptionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CustomerSignInOptionsError = CustomerSignInOptionsErrors[keyof CustomerSignInOptionsErrors];
+
+export type CustomerSignInOptionsResponses = {
+    /**
+     * OK
+     */
+    200: SignInOptions;
+};
+
+export type CustomerSignInOptionsResponse = CustomerSignInOptionsResponses[keyof CustomerSignInOptionsResponses];
+
 export type VerifyEmailData = {
     body: VerifyEmail;
     headers?: {
@@ -13458,6 +13548,59 @@ export type UpdateMyAddressResponses = {
 };
 
 export type UpdateMyAddressResponse = UpdateMyAddressResponses[keyof UpdateMyAddressResponses];
+
+export type CustomerCsrfTokenData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/me/csrf-token';
+};
+
+export type CustomerCsrfTokenErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CustomerCsrfTokenError = CustomerCsrfTokenErrors[keyof CustomerCsrfTokenErrors];
+
+export type CustomerCsrfTokenResponses = {
+    /**
+     * OK
+     */
+    200: SessionCsrfToken;
+};
+
+export type CustomerCsrfTokenResponse = CustomerCsrfTokenResponses[keyof CustomerCsrfTokenResponses];
 
 export type EraseMyAccountData = {
     body: ErasureRequest;

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, OnInit, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 import {
@@ -7,15 +7,20 @@ import {
   ProblemAlert,
   customerLogin,
   customerLoginMfa,
+  customerSignInOptions,
   fieldMessage,
   outcome,
   type LoginResponse,
   type MfaChallenge,
   type Problem,
+  type SignInOptions,
 } from 'shared';
 import { Customer } from '../customer';
 
-/** Email and password, then (for an account with an authenticator) the second step. */
+/**
+ * Email and password, then (for an account with an authenticator) the second step; and the
+ * shop's own sign-in provider when the merchant set one up for customers.
+ */
 @Component({
   selector: 'shop-login',
   imports: [FormsModule, RouterLink, FieldError, ProblemAlert],
@@ -74,6 +79,15 @@ import { Customer } from '../customer';
         </div>
         <button class="button" type="submit" [disabled]="busy()">{{ i18n.t('login.submit') }}</button>
       </form>
+      @if (singleSignOn(); as sso) {
+        <p class="or">{{ i18n.t('login.or') }}</p>
+        <!-- A full page load: the server answers with a redirect to the provider. -->
+        <p>
+          <a class="button secondary" [href]="sso.start_path">{{
+            i18n.t('login.single-sign-on', { provider: sso.provider })
+          }}</a>
+        </p>
+      }
       <p>
         <a routerLink="/forgot-password">{{ i18n.t('login.forgot') }}</a>
       </p>
@@ -83,7 +97,7 @@ import { Customer } from '../customer';
     }
   </div>`,
 })
-export class Login {
+export class Login implements OnInit {
   protected readonly i18n = inject(I18n);
   private readonly customer = inject(Customer);
   private readonly router = inject(Router);
@@ -95,6 +109,13 @@ export class Login {
   protected readonly challenge = signal<string | null>(null);
   protected readonly problem = signal<Problem | null>(null);
   protected readonly busy = signal(false);
+  protected readonly singleSignOn = signal<SignInOptions['single_sign_on']>(null);
+
+  async ngOnInit(): Promise<void> {
+    // Without an answer the page offers the password alone, which always works.
+    const options = await outcome(customerSignInOptions());
+    this.singleSignOn.set(options.ok ? (options.data.single_sign_on ?? null) : null);
+  }
 
   protected error(field: string): string | null {
     return fieldMessage(this.problem(), field);
