@@ -1790,6 +1790,12 @@ export type ProductPatch = {
     name?: {
         [key: string]: string;
     } | null;
+    /**
+     * The options, all of them. With variants: an added option gives every variant its first
+     * value (change them per variant afterwards); a removed one is dropped from the variants,
+     * refused (422 `options`) when two variants would then be alike; a value a variant still
+     * uses must stay (422 `variants[SKU].option_values.NAME`).
+     */
     options?: Array<{
         name: string;
         values: Array<string>;
@@ -2370,6 +2376,11 @@ export type StoreSearchResults = {
         tags: Array<string>;
     }>;
     locale: string;
+    /**
+     * Where the next page starts (`cursor=`); absent on the last page. Pages run through the
+     * best 1,000 matches.
+     */
+    next_cursor?: string | null;
     /**
      * Product names close to the query ("did you mean"), when it found little.
      */
@@ -4702,7 +4713,10 @@ export type ExportProductsResponses = {
 export type ExportProductsResponse = ExportProductsResponses[keyof ExportProductsResponses];
 
 export type ImportProductsData = {
-    body?: never;
+    /**
+     * The CSV file itself as the body (not a form), UTF-8. Larger than the operation's limit: 413 while it streams in; a wrong header or bytes that are not UTF-8: 422 naming the column or line. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files without the key.
+     */
+    body: Blob | File;
     headers?: {
         /**
          * Shop slug; optional when the Host is the shop's domain
@@ -4735,6 +4749,10 @@ export type ImportProductsErrors = {
      * In conflict with the current state, or the same Idempotency-Key is still being answered
      */
     409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
     /**
      * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
      */
@@ -5607,7 +5625,7 @@ export type ListProductMediaResponse = ListProductMediaResponses[keyof ListProdu
 
 export type UploadProductMediaData = {
     /**
-     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`.
+     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files without the key.
      */
     body: Blob | File;
     headers?: {
@@ -8827,7 +8845,7 @@ export type RemoveShopLogoResponse = RemoveShopLogoResponses[keyof RemoveShopLog
 
 export type ReplaceShopLogoData = {
     /**
-     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`.
+     * The image file itself as the body (not a form): JPEG, PNG, WebP or GIF, recognised from its bytes. Too large: 413 while it streams in; not an image, damaged or too many pixels: 422 naming `file`. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files without the key.
      */
     body: Blob | File;
     headers?: {
@@ -12981,13 +12999,21 @@ export type SearchStoreProductsData = {
     path?: never;
     query: {
         /**
-         * How many results, 1–100 (default 20).
-         */
-        limit?: number;
-        /**
          * What the shopper typed: words, "quoted phrases", `or`, `-excluded`.
          */
         q: string;
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page (with the same sort).
+         */
+        cursor?: string;
+        /**
+         * Sort key; prefix '-' for descending (default relevance)
+         */
+        sort?: 'relevance' | '-relevance';
         /**
          * Attribute filters `code:value`, comma-separated; values of one code are alternatives
          * (`colour:red,colour:blue,organic:true`).
