@@ -187,12 +187,12 @@ async fn attach_pictures(
     let mut drawings: HashMap<(&'static str, Family), Bytes> = HashMap::new();
     for (_, generated) in products {
         let key = (generated.colour.code, generated.family);
-        if !drawings.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = drawings.entry(key) {
             let (colour, family) = (generated.colour, generated.family);
             let jpeg = tokio::task::spawn_blocking(move || super::pictures::picture(colour, family, 0))
                 .await
                 .map_err(|e| CliError::Failed(format!("drawing a picture: {e}")))?;
-            drawings.insert(key, Bytes::from(jpeg));
+            slot.insert(Bytes::from(jpeg));
         }
     }
     let drawings = &drawings;
