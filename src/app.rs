@@ -99,6 +99,7 @@ pub struct AppState {
     pub webhooks: agora_webhooks::WebhooksModule,
     pub identity: IdentityModule,
     pub catalog: agora_catalog::CatalogModule,
+    pub inventory: agora_inventory::InventoryModule,
     pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
@@ -323,6 +324,7 @@ impl AppState {
         cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus, cache.clone());
+        let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus);
         let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
@@ -330,6 +332,7 @@ impl AppState {
             webhooks,
             identity,
             catalog,
+            inventory,
             customers,
             metrics,
             bus,
@@ -367,6 +370,7 @@ impl AppState {
             &self.notifications,
             &self.webhooks,
             &self.catalog,
+            &self.inventory,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.
             &agora_kernel::module::Kernel,
         ]

@@ -23,6 +23,7 @@ mod embedded_supervision;
 mod gdpr;
 mod idempotency;
 mod identity;
+mod inventory;
 mod isolation;
 mod jobs;
 mod mfa;

@@ -62,7 +62,7 @@ impl CsvImport for StockImport {
                 }
             }
             diesel::sql_query(
-                "INSERT INTO stock_levels (sku, quantity) SELECT * FROM unnest($1::text[], $2::int[]) \
+                "INSERT INTO task_stock_levels (sku, quantity) SELECT * FROM unnest($1::text[], $2::int[]) \
                  ON CONFLICT (sku) DO NOTHING",
             )
             .bind::<diesel::sql_types::Array<Text>, _>(skus)
@@ -117,7 +117,8 @@ impl CsvExport for StockExport {
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 n: i64,
             }
-            let count: Count = diesel::sql_query("SELECT count(*) AS n FROM stock_levels").get_result(conn).await?;
+            let count: Count =
+                diesel::sql_query("SELECT count(*) AS n FROM task_stock_levels").get_result(conn).await?;
             Ok(count.n)
         })
     }
@@ -130,7 +131,7 @@ impl CsvExport for StockExport {
     ) -> ExportPage<'a, String, StockLevel> {
         Box::pin(async move {
             let rows: Vec<StockLevel> = diesel::sql_query(
-                "SELECT sku, quantity FROM stock_levels WHERE $1::text IS NULL OR sku > $1 ORDER BY sku LIMIT $2",
+                "SELECT sku, quantity FROM task_stock_levels WHERE $1::text IS NULL OR sku > $1 ORDER BY sku LIMIT $2",
             )
             .bind::<diesel::sql_types::Nullable<Text>, _>(after)
             .bind::<diesel::sql_types::BigInt, _>(limit)
@@ -209,7 +210,7 @@ impl Shop {
         let slug = app.tenant("acme").await;
         let tenant = app.context(&slug).await;
         let pg = app.db.connect().await;
-        pg.batch_execute("CREATE TABLE t_acme.stock_levels (sku text PRIMARY KEY, quantity integer NOT NULL)")
+        pg.batch_execute("CREATE TABLE t_acme.task_stock_levels (sku text PRIMARY KEY, quantity integer NOT NULL)")
             .await
             .unwrap();
         let mut shop = Shop { app, slug, tenant, _files_dir: dir, workers: None };
@@ -353,7 +354,7 @@ async fn an_import_of_10000_rows_applies_the_good_ones_names_the_bad_lines_and_n
     assert_eq!((task["error_count"].as_i64(), task["percent"].as_i64()), (Some(3), Some(100)));
     let expected = vec![(101, "quantity".to_string()), (5002, "quantity".to_string()), (9001, "row".to_string())];
     assert_eq!(errors_of(&detail), expected, "each bad row once, with its line and column: {detail}");
-    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.stock_levels").await, 9_997);
+    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.task_stock_levels").await, 9_997);
     let attempts = shop
         .scalar(&format!(
             "SELECT attempts::bigint FROM agora.jobs j JOIN agora.tasks t USING (job_id) WHERE t.task_id = '{id}'"
@@ -366,16 +367,16 @@ async fn an_import_of_10000_rows_applies_the_good_ones_names_the_bad_lines_and_n
         .db
         .connect()
         .await
-        .batch_execute("UPDATE t_acme.stock_levels SET quantity = 7 WHERE sku = 'SKU-00000'")
+        .batch_execute("UPDATE t_acme.task_stock_levels SET quantity = 7 WHERE sku = 'SKU-00000'")
         .await
         .unwrap();
     let again = shop.start(ImportStock { file: file.to_string(), break_first_attempt_at: None }, &principal).await;
     let detail = shop.finished(again, &starter).await;
     assert_eq!(detail["task"]["status"], "succeeded");
     assert_eq!(errors_of(&detail), expected);
-    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.stock_levels").await, 9_997);
+    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.task_stock_levels").await, 9_997);
     assert_eq!(
-        shop.scalar("SELECT quantity::bigint FROM t_acme.stock_levels WHERE sku = 'SKU-00000'").await,
+        shop.scalar("SELECT quantity::bigint FROM t_acme.task_stock_levels WHERE sku = 'SKU-00000'").await,
         7,
         "an existing row is left as it was"
     );
@@ -393,7 +394,7 @@ async fn a_file_that_is_not_utf8_is_refused_whole_naming_its_line() {
     assert_eq!(detail["task"]["status"], "failed", "{detail}");
     assert!(detail["task"]["failure"].as_str().unwrap().contains("line 7"), "{detail}");
     assert_eq!(errors_of(&detail), vec![(7, "file".to_string())]);
-    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.stock_levels").await, 0, "nothing was imported");
+    assert_eq!(shop.scalar("SELECT count(*) FROM t_acme.task_stock_levels").await, 0, "nothing was imported");
 }
 
 #[tokio::test]
@@ -431,7 +432,7 @@ async fn an_export_streams_every_row_into_a_file_only_readers_of_the_task_can_do
         .connect()
         .await
         .batch_execute(
-            "INSERT INTO t_acme.stock_levels SELECT 'SKU-' || lpad(n::text, 5, '0'), n % 13 FROM generate_series(1, 1234) n",
+            "INSERT INTO t_acme.task_stock_levels SELECT 'SKU-' || lpad(n::text, 5, '0'), n % 13 FROM generate_series(1, 1234) n",
         )
         .await
         .unwrap();

@@ -643,6 +643,17 @@ impl CatalogModule {
         &self.inner.db
     }
 
+    /// Which of `ids` are live variants of the shop (not deleted, nor of a deleted product), with
+    /// their SKUs, read in the caller's transaction: the inventory checks the variants it is
+    /// handed this way, without naming the catalog's tables.
+    pub async fn live_variant_skus(
+        tx: &mut agora_kernel::TenantTx<'_>,
+        ids: &[VariantId],
+    ) -> Result<BTreeMap<VariantId, String>, DbError> {
+        let rows = store::live_variant_skus(tx.conn(), ids).await.map_err(DbError::Query)?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn create_product(
         &self,
         tenant: &TenantContext,

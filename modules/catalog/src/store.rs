@@ -1349,4 +1349,18 @@ pub(crate) async fn mark_passed_edges_announced(conn: &mut AsyncPgConnection, id
     .execute(conn)
     .await
     .map(|_| ())
+
+/// The SKUs of those of `ids` that are live variants of live products.
+pub(crate) async fn live_variant_skus(
+    conn: &mut AsyncPgConnection,
+    ids: &[VariantId],
+) -> QueryResult<Vec<(VariantId, String)>> {
+    variants::table
+        .inner_join(products::table)
+        .filter(variants::id.eq_any(ids.iter().map(|id| id.as_uuid()).collect::<Vec<_>>()))
+        .filter(variants::deleted_at.is_null().and(products::deleted_at.is_null()))
+        .select((variants::id, variants::sku))
+        .load::<(uuid::Uuid, String)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(id, sku)| (VariantId::from_uuid(id), sku)).collect())
 }

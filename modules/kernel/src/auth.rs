@@ -137,6 +137,10 @@ permissions! {
     CatalogRead = "catalog.read";
     /// Manage products and categories.
     CatalogManage = "catalog.manage";
+    /// Read stock locations, stock levels, the ledger, reservations and transfers.
+    InventoryRead = "inventory.read";
+    /// Manage stock locations, adjust and count stock, hold and release stock, transfer it.
+    InventoryManage = "inventory.manage";
     /// Manage orders, fulfilment and returns.
     OrdersManage = "orders.manage";
 }

@@ -21,7 +21,13 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole { key: "admin", permissions: perm::ALL },
     BuiltInRole {
         key: "catalog_manager",
-        permissions: &[perm::ShopRead::NAME, perm::CatalogRead::NAME, perm::CatalogManage::NAME],
+        permissions: &[
+            perm::ShopRead::NAME,
+            perm::CatalogRead::NAME,
+            perm::CatalogManage::NAME,
+            perm::InventoryRead::NAME,
+            perm::InventoryManage::NAME,
+        ],
     },
     BuiltInRole {
         key: "order_manager",
@@ -31,6 +37,9 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
             perm::OrdersManage::NAME,
             perm::CustomersRead::NAME,
             perm::CatalogRead::NAME,
+            // Order managers take phone orders: they hold, commit and release stock.
+            perm::InventoryRead::NAME,
+            perm::InventoryManage::NAME,
         ],
     },
     BuiltInRole {
@@ -41,6 +50,7 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
             perm::CustomersRead::NAME,
             perm::NotificationsManage::NAME,
             perm::CatalogRead::NAME,
+            perm::InventoryRead::NAME,
         ],
     },
     BuiltInRole { key: "read_only", permissions: &[perm::ShopRead::NAME] },
