@@ -1349,6 +1349,7 @@ pub(crate) async fn mark_passed_edges_announced(conn: &mut AsyncPgConnection, id
     .execute(conn)
     .await
     .map(|_| ())
+}
 
 /// The SKUs of those of `ids` that are live variants of live products.
 pub(crate) async fn live_variant_skus(
