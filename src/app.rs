@@ -324,7 +324,7 @@ impl AppState {
         cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus, cache.clone());
-        let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus);
+        let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus, catalog.clone());
         let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),

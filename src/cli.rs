@@ -417,6 +417,7 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                 .map_err(failed)?
                 .ok_or_else(|| CliError::Failed("the demo shop is not active".into()))?;
             println!("{}", crate::demo::load_catalog(state, &tenant).await?);
+            println!("{}", crate::demo::load_stock(state, &tenant).await?);
             sign_ins.print();
             Ok(())
         }

@@ -3,10 +3,12 @@
 //! owner only, so every later run (and `scripts/run.sh`) can print them again.
 //!
 //! The demo shop also gets a catalog worth looking at ([`catalog`], made up by [`generate`]):
-//! a few hundred products in a three-level category tree, in two languages and two currencies.
+//! a few hundred products in a three-level category tree, in two languages and two currencies,
+//! and their stock in two locations ([`stock`]).
 
 pub mod catalog;
 pub mod generate;
+pub mod stock;
 // Drawn for the catalog load once the catalog takes uploaded images (`catalog::attach_pictures`).
 #[cfg_attr(not(test), allow(dead_code))]
 mod pictures;
@@ -54,6 +56,12 @@ pub async fn load_catalog(state: &AppState, tenant: &agora_kernel::TenantContext
         acting: agora_kernel::Acting::system("demo"),
     };
     catalog::load(&state.catalog, &state.storage, tenant, &plan).await
+}
+
+/// Gives the demo shop its stock (once; a shop with stock locations is left alone).
+pub async fn load_stock(state: &AppState, tenant: &agora_kernel::TenantContext) -> Result<stock::Stocked, CliError> {
+    let acting = agora_kernel::Acting::system("demo");
+    stock::load(&state.catalog, &state.inventory, tenant, DEMO_SEED, &acting).await
 }
 
 /// The demo's sign-ins, creating the accounts on the first run.

@@ -28,15 +28,27 @@ CREATE TABLE stock_locations (
 );
 CREATE UNIQUE INDEX stock_locations_name ON stock_locations (lower(name)) WHERE deleted_at IS NULL;
 
--- How a variant is sold when stock runs out, and whether it is counted at all.
+-- How a variant is sold when stock runs out, and whether it is counted at all. A variant is
+-- counted from its first stock level or settings on: this row exists from then on, and every
+-- change to the variant's stock locks it first (before any level), which orders concurrent
+-- changes of one variant and makes the availability computed at their end exact.
 CREATE TABLE inventory_items (
     variant_id           uuid PRIMARY KEY,
     -- Services and digital goods are not counted: always available, never reserved.
     tracked              boolean NOT NULL DEFAULT true,
     policy               text NOT NULL DEFAULT 'deny' CHECK (policy IN ('deny', 'backorder', 'preorder')),
+    -- With `backorder` (or `preorder`): most units promised beyond stock at once; none: no limit.
     backorder_limit      integer CHECK (backorder_limit >= 0),
     preorder_until       timestamptz,
     low_stock_threshold  integer CHECK (low_stock_threshold >= 0),
+    -- Units promised beyond stock: held by reservations in force, and owed to committed ones
+    -- until stock arrives (arriving stock pays what is owed first, see the ledger's `sold`).
+    backorder_held       integer NOT NULL DEFAULT 0 CHECK (backorder_held >= 0),
+    backorder_owed       integer NOT NULL DEFAULT 0 CHECK (backorder_owed >= 0),
+    -- What shoppers were last told (`inventory.availability.changed`), and that event's number.
+    shown_status         text,
+    shown_preorder_until timestamptz,
+    announced            bigint NOT NULL DEFAULT 0,
     created_at           timestamptz NOT NULL,
     created_by           text NOT NULL,
     modified_at          timestamptz NOT NULL,
@@ -114,6 +126,14 @@ CREATE TABLE stock_reservation_lines (
     PRIMARY KEY (reservation_id, variant_id, location_id)
 );
 CREATE INDEX stock_reservation_lines_level ON stock_reservation_lines (variant_id, location_id);
+
+-- The part of a reservation promised beyond stock (backorder or preorder): no location yet.
+CREATE TABLE stock_reservation_backorders (
+    reservation_id  uuid NOT NULL REFERENCES stock_reservations (id),
+    variant_id      uuid NOT NULL,
+    quantity        integer NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (reservation_id, variant_id)
+);
 
 CREATE TABLE stock_transfers (
     id                uuid PRIMARY KEY,

@@ -3,7 +3,7 @@
 
 use crate::support::TestApp;
 use agora::demo::generate::{self, Context};
-use agora::demo::{load_catalog, DEMO_PRODUCTS, DEMO_SEED};
+use agora::demo::{load_catalog, load_stock, DEMO_PRODUCTS, DEMO_SEED};
 use agora_catalog::{ProductFilter, ProductSort, ProductStatus};
 use agora_kernel::lists::ListQuery;
 use agora_kernel::TenantContext;
@@ -123,4 +123,10 @@ async fn the_demo_catalog_loads_once_in_two_languages_and_currencies_and_shopper
     assert_eq!(products(&app, &tenant).await.0, versions, "a second load changes no product");
     assert_eq!(app.state.catalog.list_categories(&tenant).await.unwrap().len(), categories.len());
     assert_eq!(app.state.catalog.list_collections(&tenant).await.unwrap().len(), 5);
+
+    // Stock: every variant counted in two locations, some sold out; a second run adds nothing.
+    let stocked = load_stock(&app.state, &tenant).await.unwrap();
+    assert!(stocked.variants >= DEMO_PRODUCTS as usize && stocked.sold_out > 0, "{stocked}");
+    assert_eq!(app.state.inventory.locations(&tenant).await.unwrap().len(), 2);
+    assert_eq!(load_stock(&app.state, &tenant).await.unwrap().variants, 0, "a second run leaves the stock alone");
 }

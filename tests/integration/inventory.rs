@@ -587,8 +587,15 @@ async fn concurrent_holds(
     quantities: Vec<i64>,
 ) -> Vec<(u16, i64)> {
     const IN_FLIGHT: usize = 32;
-    let client =
-        reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).timeout(Duration::from_secs(60)).build().unwrap();
+    // Idle connections are dropped well before the servers' 5 s keep-alive closes them: a POST
+    // sent on a connection the server is closing at that instant gets no answer, and reqwest
+    // rightly does not resend a POST (seen once on a loaded machine).
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(IN_FLIGHT)
+        .pool_idle_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let _ = app;
     futures_util::stream::iter(quantities.into_iter().enumerate())
         .map(|(i, quantity)| {
@@ -663,13 +670,247 @@ async fn inventory_no_oversell_mixed_quantities_over_two_locations_through_three
     assert!(answers.iter().all(|(s, _)| *s == 201 || *s == 409), "only holds and out-of-stock answers");
     let held: i64 = answers.iter().map(|(_, q)| q).sum();
     assert!(held <= 100, "never more held ({held}) than there was");
-    // Not `>= 96`: two large asks racing for the last units can each take part, find the rest
-    // gone and give back, so a few units may stay unsold; that errs on the safe side.
-    assert!(held >= 50, "contention does not starve the holds ({held} held)");
+    // Changes of one variant queue on its item row, so an ask is refused only when fewer units
+    // than it wants are left: hundreds of asks after the first hundred units leave at most
+    // fewer than the largest ask (5) unsold.
+    assert!(held > 95, "contention does not leave stock unsold ({held} held)");
     let now = stock(&app, &shop, &v).await;
     assert_eq!(now["reserved"].as_i64().unwrap(), held, "what was answered as held is what is reserved");
     for level in now["levels"].as_array().unwrap() {
         assert!(level["reserved"].as_i64().unwrap() <= level["on_hand"].as_i64().unwrap(), "{level}");
     }
     ledger_agrees_with_levels(&app, &shop).await;
+}
+
+async fn settings(app: &TestApp, shop: &str, variant: &str, body: Value) {
+    let current = stock(app, shop, variant).await;
+    let res = app
+        .admin(Method::PUT, &format!("{INV}/variants/{variant}/settings"), shop)
+        .header("if-match", format!("\"{}\"", current["settings_version"]))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+}
+
+fn backordered(reservation: &Value) -> i64 {
+    reservation["backordered"].as_array().unwrap().iter().map(|b| b["quantity"].as_i64().unwrap()).sum()
+}
+
+#[tokio::test]
+async fn inventory_backorders_and_preorders_sell_beyond_stock_only_as_their_policy_says() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let [boots, lamp, vase] = variants(&app, &shop, &["BOOTS", "LAMP", "VASE"]).await.try_into().unwrap();
+    let loc = location(&app, &shop, json!({"name": "Main"})).await;
+    let loc = loc["id"].as_str().unwrap();
+    count(&app, &shop, &boots, loc, 2).await;
+    count(&app, &shop, &vase, loc, 0).await;
+
+    // Backorder up to 3 beyond stock: 4 asked with 2 there holds 2 here and promises 2.
+    settings(&app, &shop, &boots, json!({"tracked": true, "policy": "backorder", "backorder_limit": 3})).await;
+    let res = hold(&app, &shop, json!({"reference": "phone-1", "lines": [{"variant_id": boots, "quantity": 4}]})).await;
+    assert_eq!(res.status(), 201);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!((first["lines"][0]["quantity"].as_i64(), backordered(&first)), (Some(2), 2));
+    // 2 more would pass the limit (2 + 2 > 3): refused, nothing taken; 1 more fits.
+    let res = hold(&app, &shop, json!({"reference": "phone-2", "lines": [{"variant_id": boots, "quantity": 2}]})).await;
+    assert_eq!(problem(res, 409).await["errors"][0]["field"], "lines[0].quantity");
+    let res = hold(&app, &shop, json!({"reference": "phone-3", "lines": [{"variant_id": boots, "quantity": 1}]})).await;
+    assert_eq!(res.status(), 201);
+    let third: Value = res.json().await.unwrap();
+    assert_eq!(backordered(&third), 1);
+
+    // Paid: the 2 held leave on hand, the 2 promised are owed; the released one frees its promise.
+    let res = app.admin(Method::POST, &format!("{INV}/reservations/{}/commit", first["id"].as_str().unwrap()), &shop);
+    assert_eq!(res.send().await.unwrap().status(), 200);
+    let res = app.admin(Method::POST, &format!("{INV}/reservations/{}/release", third["id"].as_str().unwrap()), &shop);
+    assert_eq!(res.send().await.unwrap().status(), 200);
+    assert_eq!(stock(&app, &shop, &boots).await["on_hand"], 0);
+    // 5 arrive: the 2 owed are paid first, 3 are left to sell.
+    let res = app
+        .admin(Method::POST, &format!("{INV}/adjustments"), &shop)
+        .json(&json!({"variant_id": boots, "location_id": loc, "reason": "received", "quantity": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let now = stock(&app, &shop, &boots).await;
+    assert_eq!((now["on_hand"].clone(), now["available"].clone()), (json!(3), json!(3)));
+    let ledger: Value = app
+        .admin(Method::GET, &format!("{INV}/variants/{boots}/ledger"), &shop)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paid = ledger["items"].as_array().unwrap().iter().find(|a| a["reference"] == "backorders").expect("paid");
+    assert_eq!((paid["reason"].clone(), paid["on_hand_delta"].clone()), (json!("sold"), json!(-2)));
+
+    // Preorders until a date ahead; once it passed, none.
+    let until = (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    settings(&app, &shop, &lamp, json!({"tracked": true, "policy": "preorder", "preorder_until": until})).await;
+    let res = hold(&app, &shop, json!({"reference": "pre-1", "lines": [{"variant_id": lamp, "quantity": 7}]})).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(backordered(&res.json().await.unwrap()), 7);
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    settings(&app, &shop, &lamp, json!({"tracked": true, "policy": "preorder", "preorder_until": past})).await;
+    let res = hold(&app, &shop, json!({"reference": "pre-2", "lines": [{"variant_id": lamp, "quantity": 1}]})).await;
+    assert_eq!(problem(res, 409).await["errors"][0]["field"], "lines[0].quantity");
+
+    // Deny (the default): nothing beyond stock.
+    let res = hold(&app, &shop, json!({"reference": "deny", "lines": [{"variant_id": vase, "quantity": 1}]})).await;
+    assert_eq!(problem(res, 409).await["errors"][0]["field"], "lines[0].quantity");
+    ledger_agrees_with_levels(&app, &shop).await;
+}
+
+/// The storefront's view of a product: its first variant's availability and whether the
+/// "in stock only" list of its tag has it.
+async fn shopper_sees(client: &reqwest::Client, base: &str, shop: &str, slug: &str, tag: &str) -> (Value, bool) {
+    let get = |path: String| client.get(format!("{base}{path}")).header("x-tenant-id", shop).send();
+    let page: Value = get(format!("/api/v1/store/catalog/products/{slug}")).await.unwrap().json().await.unwrap();
+    let list: Value =
+        get(format!("/api/v1/store/catalog/products?tag={tag}&in_stock=true")).await.unwrap().json().await.unwrap();
+    let listed = list["items"].as_array().unwrap().iter().any(|p| p["slug"] == slug);
+    (page["variants"][0]["availability"].clone(), listed)
+}
+
+#[tokio::test]
+async fn inventory_availability_reaches_the_storefront_of_another_process_and_the_in_stock_filter() {
+    let app = TestApp::spawn_with(|o| {
+        o.redis = true;
+        o.env.insert("AGORA_WORKERS".into(), "2".into());
+    })
+    .await;
+    let shop = app.tenant("acme").await;
+    let body = json!({
+        "name": {"en": "Wool scarf"}, "slug": {"en": "wool-scarf"}, "status": "active", "tags": ["winter"],
+        "variants": [{"sku": "SCARF", "prices": [{"amount": 2500, "currency": "EUR"}]}],
+    });
+    let res = app.admin(Method::POST, "/api/v1/admin/catalog/products", &shop).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let product: Value = res.json().await.unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
+    let owner = app.staff(&shop, &["owner"]).await;
+    let (_processes, bases) = three_servers(&app).await;
+    let (writer, reader) = (&bases[0], &bases[1]);
+    let client = reqwest::Client::new();
+
+    // Not counted yet: sold freely, no label, in the in-stock list.
+    assert_eq!(shopper_sees(&client, reader, &shop, "wool-scarf", "winter").await, (Value::Null, true));
+
+    let loc = location(&app, &shop, json!({"name": "Main"})).await;
+    let loc = loc["id"].as_str().unwrap().to_string();
+    let count_through = |on_hand: i32| {
+        let (client, url) = (client.clone(), format!("{writer}{INV}/variants/{variant}/stock/{loc}"));
+        let (token, shop) = (owner.access_token.clone(), shop.clone());
+        async move {
+            let res = client
+                .put(url)
+                .bearer_auth(token)
+                .header("x-tenant-id", shop)
+                .json(&json!({"on_hand": on_hand}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+        }
+    };
+    let waits = [
+        (3, json!({"status": "in_stock", "preorder_until": null}), true),
+        (0, json!({"status": "out_of_stock", "preorder_until": null}), false),
+    ];
+    for (on_hand, shown, listed) in waits {
+        let started = Instant::now();
+        count_through(on_hand).await;
+        eventually(Duration::from_secs(10), || {
+            let (client, shown) = (client.clone(), shown.clone());
+            let shop = shop.clone();
+            async move { shopper_sees(&client, reader, &shop, "wool-scarf", "winter").await == (shown, listed) }
+        })
+        .await;
+        eprintln!(
+            "on hand {on_hand} counted through one process: another process's storefront showed it after {:?}",
+            started.elapsed()
+        );
+    }
+    // The unfiltered list still has it, marked out of stock.
+    let list: Value = client
+        .get(format!("{reader}/api/v1/store/catalog/products?tag=winter"))
+        .header("x-tenant-id", &shop)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["in_stock"], false);
+}
+
+#[tokio::test]
+async fn inventory_a_process_killed_mid_reservation_leaves_no_orphaned_reserved_stock() {
+    let app = TestApp::spawn_with(|o| o.redis = true).await;
+    let shop = app.tenant("acme").await;
+    let [v] = variants(&app, &shop, &["KILL"]).await.try_into().unwrap();
+    let loc = location(&app, &shop, json!({"name": "Main"})).await;
+    count(&app, &shop, &v, loc["id"].as_str().unwrap(), 1000).await;
+    let owner = app.staff(&shop, &["owner"]).await;
+    let (processes, bases) = three_servers(&app).await;
+
+    // Holds stream in through the first process until it is killed without warning.
+    let victim = bases[0].clone();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let asks = {
+        let (client, token, shop, v) = (client.clone(), owner.access_token.clone(), shop.clone(), v.clone());
+        tokio::spawn(async move {
+            futures_util::stream::iter(0..400)
+                .map(|i| {
+                    let (client, token, shop, v, base) =
+                        (client.clone(), token.clone(), shop.clone(), v.clone(), victim.clone());
+                    async move {
+                        let res = client
+                            .post(format!("{base}{INV}/reservations"))
+                            .bearer_auth(token)
+                            .header("x-tenant-id", shop)
+                            .json(
+                                &json!({"reference": format!("kill-{i}"), "lines": [{"variant_id": v, "quantity": 1}]}),
+                            )
+                            .send()
+                            .await;
+                        res.map(|r| r.status().as_u16()).ok()
+                    }
+                })
+                .buffer_unordered(16)
+                .collect::<Vec<Option<u16>>>()
+                .await
+        })
+    };
+    // Killed once some holds are in (so others are in flight), not after a fixed sleep.
+    eventually(Duration::from_secs(30), || async { stock(&app, &shop, &v).await["reserved"].as_i64().unwrap() >= 20 })
+        .await;
+    processes[0].signal(nix::sys::signal::Signal::SIGKILL);
+    let answers = asks.await.unwrap();
+    let lost = answers.iter().filter(|a| a.is_none()).count();
+    eprintln!("{} holds answered before the kill, {lost} lost with the process", answers.len() - lost);
+    assert!(lost > 0, "the process died with holds in flight");
+
+    // Whatever the kill interrupted either committed whole (a reservation with its expiry job)
+    // or rolled back: reserved stock is exactly what reservations in force hold.
+    ledger_agrees_with_levels(&app, &shop).await;
+    let db = app.db.connect().await;
+    let schema = format!("t_{shop}");
+    let row = db
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE j.id IS NULL) FROM \"{schema}\".stock_reservations r \
+                 LEFT JOIN agora.jobs j ON j.kind = 'inventory.expire_reservations' AND j.run_at = r.expires_at \
+                 WHERE r.status = 'active'"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0, "every reservation in force has its expiry job");
 }

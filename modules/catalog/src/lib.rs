@@ -193,6 +193,44 @@ impl agora_kernel::lists::SortKey for SearchSort {
     const DEFAULT: agora_kernel::lists::Sort<Self> = agora_kernel::lists::Sort::ascending(SearchSort::Relevance);
 }
 
+agora_kernel::text_enum! {
+    /// What shoppers are told about a variant's stock (the inventory module decides which).
+    pub enum StockStatus {
+        InStock = "in_stock",
+        /// Few left: at or below the variant's low-stock threshold.
+        LowStock = "low_stock",
+        OutOfStock = "out_of_stock",
+        /// Out of stock, but sold ahead of the next delivery.
+        Backorder = "backorder",
+        /// Not arrived yet; ordered ahead until `preorder_until`.
+        Preorder = "preorder",
+    }
+}
+
+/// A variant's availability as shown on the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Apiv2Schema)]
+pub struct VariantAvailability {
+    pub status: StockStatus,
+    /// With `preorder`: the moment preorders close (after it the variant is out of stock).
+    pub preorder_until: Option<DateTime<Utc>>,
+}
+
+impl VariantAvailability {
+    /// A recorded availability as shoppers see it at `now` (`None`: not counted). A preorder
+    /// past its date is out of stock without anybody having to say so.
+    pub(crate) fn read(
+        status: Option<&str>,
+        preorder_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<Self> {
+        let status = status.and_then(StockStatus::parse)?;
+        if status == StockStatus::Preorder && preorder_until.is_none_or(|u| u <= now) {
+            return Some(Self { status: StockStatus::OutOfStock, preorder_until: None });
+        }
+        Some(Self { status, preorder_until: preorder_until.filter(|_| status == StockStatus::Preorder) })
+    }
+}
+
 /// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
 fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
@@ -1203,6 +1241,34 @@ impl CatalogModule {
             }
         }
         progress.succeed(None).await
+    }
+
+    // ---- Availability (told by the inventory module) ----
+
+    /// Records what shoppers are told about `variant`'s stock (`None`: not counted), unless an
+    /// announcement with a higher `sequence` was recorded already (events may arrive out of
+    /// order), and drops the storefront's copies of its product and the lists.
+    pub async fn record_availability(
+        &self,
+        tenant: &TenantContext,
+        variant: VariantId,
+        availability: Option<VariantAvailability>,
+        sequence: i64,
+        acting: &Acting,
+    ) -> Result<(), CatalogError> {
+        let recorded = self
+            .db()
+            .in_tenant(tenant, acting, async |tx| {
+                let at = tx.stamp().at;
+                let value = availability.as_ref().map(|a| (a.status.as_str(), a.preorder_until));
+                Ok::<_, CatalogError>(store::record_availability(tx.conn(), variant, value, sequence, at).await?)
+            })
+            .await?;
+        if let Some(product) = recorded {
+            let tags = [store_cache::product(product), store_cache::LISTING.into()];
+            self.inner.cache.invalidate(tenant, &tags).await;
+        }
+        Ok(())
     }
 
     // ---- CSV import and export (tasks) ----

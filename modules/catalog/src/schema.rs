@@ -82,6 +82,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    variant_availability (variant_id) {
+        variant_id -> Uuid,
+        status -> Nullable<Text>,
+        preorder_until -> Nullable<Timestamptz>,
+        sequence -> Int8,
+        modified_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     variant_prices (variant_id, price_currency) {
         variant_id -> Uuid,
         price_amount -> Int8,
@@ -203,6 +213,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     product_categories,
     variants,
     variant_prices,
+    variant_availability,
     product_slugs,
     categories,
     collection_products,

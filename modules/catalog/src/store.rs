@@ -941,7 +941,14 @@ pub(crate) struct ListingRow {
     pub created_at: DateTime<Utc>,
     pub sort_name: String,
     pub price_amount: Option<i64>,
+    pub in_stock: bool,
 }
+
+/// A product shoppers can buy now: one of its live variants is not counted, or has stock, or
+/// takes backorders, or takes preorders until a date still ahead (`variant_availability`).
+const SELLABLE: &str = "EXISTS (SELECT 1 FROM variants sv LEFT JOIN variant_availability sa ON sa.variant_id = sv.id \
+     WHERE sv.product_id = products.id AND sv.deleted_at IS NULL AND (sa.status IS NULL \
+     OR sa.status IN ('in_stock', 'low_stock', 'backorder') OR (sa.status = 'preorder' AND sa.preorder_until > now())))";
 
 /// What a storefront list is narrowed to.
 #[derive(Debug, Clone, Default)]
@@ -958,6 +965,8 @@ pub(crate) struct Narrowing {
     pub only: Option<Vec<ProductId>>,
     /// Only the products of a collection.
     pub collection: Option<CollectionMembers>,
+    /// Only products shoppers can buy now ([`SELLABLE`]).
+    pub in_stock: bool,
 }
 
 /// How a collection chooses its products.
@@ -994,6 +1003,9 @@ macro_rules! narrow {
         if let Some(only) = &n.only {
             q = q.filter(products::id.eq_any(only.clone()));
         }
+        if n.in_stock {
+            q = q.filter(sql::<Bool>(SELLABLE));
+        }
         match &n.collection {
             Some(CollectionMembers::HandPicked(id)) => {
                 let members = collection_products::table
@@ -1028,6 +1040,7 @@ pub(crate) async fn store_listing(
             products::created_at,
             products::sort_name,
             product_prices_from::price_amount.nullable(),
+            sql::<Bool>(SELLABLE),
         ))
         .limit(query.fetch_limit())
         .into_boxed();
@@ -1076,6 +1089,7 @@ pub(crate) async fn visible_summaries(
             products::created_at,
             products::sort_name,
             product_prices_from::price_amount.nullable(),
+            sql::<Bool>(SELLABLE),
         ))
         .load(conn)
         .await
@@ -1364,4 +1378,52 @@ pub(crate) async fn live_variant_skus(
         .load::<(uuid::Uuid, String)>(conn)
         .await
         .map(|rows| rows.into_iter().map(|(id, sku)| (VariantId::from_uuid(id), sku)).collect())
+}
+
+/// What shoppers are told about a variant's stock (`None`: not counted), unless a later
+/// announcement is already recorded. The product it belongs to when it was recorded.
+pub(crate) async fn record_availability(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    availability: Option<(&str, Option<DateTime<Utc>>)>,
+    sequence: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<ProductId>> {
+    #[derive(QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        product_id: uuid::Uuid,
+    }
+    use diesel::sql_types::{Int8, Nullable, Text, Timestamptz, Uuid};
+    let recorded: Option<Recorded> = diesel::sql_query(
+        "INSERT INTO variant_availability AS a (variant_id, status, preorder_until, sequence, modified_at) \
+         SELECT v.id, $2, $3, $4, $5 FROM variants v WHERE v.id = $1 \
+         ON CONFLICT (variant_id) DO UPDATE SET status = excluded.status, preorder_until = excluded.preorder_until, \
+             sequence = excluded.sequence, modified_at = excluded.modified_at \
+         WHERE a.sequence < excluded.sequence \
+         RETURNING (SELECT product_id FROM variants WHERE id = $1) AS product_id",
+    )
+    .bind::<Uuid, _>(variant.as_uuid())
+    .bind::<Nullable<Text>, _>(availability.map(|(status, _)| status))
+    .bind::<Nullable<Timestamptz>, _>(availability.and_then(|(_, until)| until))
+    .bind::<Int8, _>(sequence)
+    .bind::<Timestamptz, _>(at)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(recorded.map(|r| ProductId::from_uuid(r.product_id)))
+}
+
+/// The recorded availability of `variants` that have one: (variant, status, preorder until).
+pub(crate) async fn availability_of(
+    conn: &mut AsyncPgConnection,
+    variants: &[VariantId],
+) -> QueryResult<Vec<(VariantId, Option<String>, Option<DateTime<Utc>>)>> {
+    use crate::schema::variant_availability as a;
+    a::table
+        .filter(a::variant_id.eq_any(variants.iter().map(|v| v.as_uuid()).collect::<Vec<_>>()))
+        .select((a::variant_id, a::status, a::preorder_until))
+        .load::<(uuid::Uuid, Option<String>, Option<DateTime<Utc>>)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(v, s, u)| (VariantId::from_uuid(v), s, u)).collect())
 }

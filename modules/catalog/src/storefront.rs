@@ -45,6 +45,8 @@ pub struct StoreFilter {
     pub attributes: Option<String>,
     /// The shopper's language, overriding `Accept-Language`.
     pub locale: Option<String>,
+    /// `true`: only products shoppers can buy now (in stock, on backorder or open for preorder).
+    pub in_stock: Option<bool>,
 }
 
 /// A product in a list.
@@ -58,6 +60,8 @@ pub struct StoreProductSummary {
     pub price_from: Option<Money>,
     pub tags: Vec<String>,
     pub attributes: BTreeMap<String, Value>,
+    /// Whether shoppers can buy it now: false when every variant is out of stock.
+    pub in_stock: bool,
 }
 
 /// How many products of a list have a value.
@@ -122,6 +126,8 @@ pub struct StoreVariant {
     pub price: Option<Money>,
     pub compare_at: Option<Money>,
     pub weight_grams: Option<i32>,
+    /// What shoppers are told about its stock; absent when it is not counted (always sellable).
+    pub availability: Option<crate::VariantAvailability>,
 }
 
 /// A product page.
@@ -402,6 +408,7 @@ async fn narrowing(
         attributes: attribute_filters(filter.attributes.as_deref())?,
         only: None,
         collection,
+        in_stock: filter.in_stock == Some(true),
     })
 }
 
@@ -429,6 +436,7 @@ async fn summaries(
                 price_from: row.price_amount.and_then(|a| money(a, currency)),
                 tags: row.tags,
                 attributes: serde_json::from_value(row.attributes).unwrap_or_default(),
+                in_stock: row.in_stock,
             }
         })
         .collect())
@@ -520,6 +528,14 @@ pub(crate) async fn product(
         })
         .collect();
     let text = |t: &agora_kernel::values::LocalizedText| t.get(&locale, &shop.default_locale).map(str::to_string);
+    let ids: Vec<crate::VariantId> = product.variants.iter().map(|v| v.id).collect();
+    let now = Utc::now();
+    let mut availability: HashMap<crate::VariantId, crate::VariantAvailability> = HashMap::new();
+    for (variant, status, preorder_until) in store::availability_of(conn, &ids).await? {
+        if let Some(a) = crate::VariantAvailability::read(status.as_deref(), preorder_until, now) {
+            availability.insert(variant, a);
+        }
+    }
     let variants = product
         .variants
         .iter()
@@ -532,11 +548,14 @@ pub(crate) async fn product(
                 price: price.map(|p| p.price),
                 compare_at: price.and_then(|p| p.compare_at),
                 weight_grams: v.weight_grams,
+                availability: availability.get(&v.id).cloned(),
             }
         })
         .collect();
     let media = crate::media::for_shoppers(conn, product.id, &locale, &shop.default_locale).await?;
-    let until = product.unpublish_at;
+    // The page changes by itself when it leaves its publication window or a preorder closes.
+    let preorders_end = availability.values().filter_map(|a| a.preorder_until).filter(|u| *u > now).min();
+    let until = [product.unpublish_at, preorders_end].into_iter().flatten().min();
     Ok(Found::Here((
         StoreProduct {
             id: product.id,

@@ -24,12 +24,20 @@ pub struct ReservedPart {
     pub quantity: i32,
 }
 
+/// One variant's part of a reservation promised beyond stock (backorder or preorder).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BackorderedPart {
+    pub variant_id: uuid::Uuid,
+    pub quantity: i32,
+}
+
 /// Stock was reserved (a checkout, an order, a manual hold).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StockReserved {
     pub reservation_id: uuid::Uuid,
     pub reference: String,
     pub lines: Vec<ReservedPart>,
+    pub backordered: Vec<BackorderedPart>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -39,6 +47,7 @@ pub struct StockReleased {
     pub reservation_id: uuid::Uuid,
     pub reference: String,
     pub lines: Vec<ReservedPart>,
+    pub backordered: Vec<BackorderedPart>,
 }
 
 /// A reservation ran out of time: its stock is available again.
@@ -47,6 +56,7 @@ pub struct StockExpired {
     pub reservation_id: uuid::Uuid,
     pub reference: String,
     pub lines: Vec<ReservedPart>,
+    pub backordered: Vec<BackorderedPart>,
 }
 
 /// A reservation was committed (the order was paid): its stock left on-hand.
@@ -55,6 +65,8 @@ pub struct StockCommitted {
     pub reservation_id: uuid::Uuid,
     pub reference: String,
     pub lines: Vec<ReservedPart>,
+    /// Owed to the order until stock arrives (arriving stock pays them first).
+    pub backordered: Vec<BackorderedPart>,
 }
 
 /// Stock available to sell at a location fell to or below the variant's low-stock threshold.
@@ -72,6 +84,19 @@ pub struct BackInStock {
     pub variant_id: uuid::Uuid,
     pub location_id: uuid::Uuid,
     pub available: i32,
+}
+
+/// What shoppers are told about a variant's stock changed (in stock, low stock, out of stock,
+/// backorder, preorder; none when it is no longer counted). Numbered per variant: a consumer
+/// keeps the highest `sequence` it has seen, as deliveries may come out of order.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AvailabilityChanged {
+    pub variant_id: uuid::Uuid,
+    /// `in_stock`, `low_stock`, `out_of_stock`, `backorder`, `preorder`; absent: not counted.
+    pub status: Option<String>,
+    /// With `preorder`: when preorders close.
+    pub preorder_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub sequence: i64,
 }
 
 fn variant(id: uuid::Uuid) -> String {
@@ -131,6 +156,13 @@ impl Event for BackInStock {
     }
 }
 
+impl Event for AvailabilityChanged {
+    const NAME: &'static str = "inventory.availability.changed.v1";
+    fn aggregate_id(&self) -> String {
+        variant(self.variant_id)
+    }
+}
+
 pub(crate) fn declare(events: &mut EventBusBuilder) {
     events
         .declare::<StockAdjusted>()
@@ -139,5 +171,6 @@ pub(crate) fn declare(events: &mut EventBusBuilder) {
         .declare::<StockExpired>()
         .declare::<StockCommitted>()
         .declare::<LowStock>()
-        .declare::<BackInStock>();
+        .declare::<BackInStock>()
+        .declare::<AvailabilityChanged>();
 }

@@ -18,8 +18,17 @@
 //!   expiry (and its job) or nothing.
 //! - **Transfers** take stock out of one location at once (in transit) and into the other when
 //!   received; a cancelled one puts it back.
+//! - **Backorders and preorders**: a variant whose policy allows it is promised beyond stock
+//!   (up to its limit; preorders until their date) — the part no location covers is held on
+//!   the variant, not a level, and once paid is owed until stock arrives, which pays it first.
+//! - **Availability** (in stock, low stock, out of stock, backorder, preorder): worked out at the
+//!   end of every change under the variant's lock, announced when it changes
+//!   (`inventory.availability.changed.v1`) and recorded by the catalog for shoppers. A variant
+//!   is counted from its first stock level or settings on; before that it is not, and sells
+//!   freely (a shop that does not keep stock in Agora).
 //! - Events (`inventory.stock.*.v1`) go through the outbox in the transaction of the change.
 
+mod availability;
 mod error;
 mod events;
 mod http;
@@ -31,7 +40,7 @@ mod store;
 mod transfers;
 
 use agora_kernel::events::{EventBus, EventBusBuilder};
-use agora_kernel::jobs::JobRegistry;
+use agora_kernel::jobs::{JobError, JobRegistry};
 use agora_kernel::values::Quantity;
 use agora_kernel::{Acting, Database, TenantContext, TenantTx};
 use chrono::{DateTime, Utc};
@@ -42,7 +51,8 @@ use std::sync::Arc;
 pub use agora_catalog::VariantId;
 pub use error::InventoryError;
 pub use events::{
-    BackInStock, LowStock, ReservedPart, StockAdjusted, StockCommitted, StockExpired, StockReleased, StockReserved,
+    AvailabilityChanged, BackInStock, BackorderedPart, LowStock, ReservedPart, StockAdjusted, StockCommitted,
+    StockExpired, StockReleased, StockReserved,
 };
 
 agora_kernel::typed_id! {
@@ -344,6 +354,13 @@ pub struct ReservationLine {
     pub quantity: i32,
 }
 
+/// A reservation's part promised beyond stock (the variant takes backorders or preorders).
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct BackorderedLine {
+    pub variant_id: VariantId,
+    pub quantity: i32,
+}
+
 /// Stock promised until it is committed, released or expires.
 #[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
 pub struct Reservation {
@@ -352,7 +369,10 @@ pub struct Reservation {
     pub status: ReservationStatus,
     pub expires_at: DateTime<Utc>,
     pub note: Option<String>,
+    /// Stock taken from locations.
     pub lines: Vec<ReservationLine>,
+    /// Promised beyond stock, with no location yet.
+    pub backordered: Vec<BackorderedLine>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub version: i64,
@@ -404,7 +424,8 @@ pub struct InventorySettings {
     pub reservation_minutes: i64,
 }
 
-/// The inventory module: its database and bus. Cheap to clone.
+/// The inventory module: its database, bus, and the catalog it tells what shoppers may buy.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct InventoryModule {
     inner: Arc<Inner>,
@@ -413,11 +434,12 @@ pub struct InventoryModule {
 struct Inner {
     db: Database,
     bus: EventBus,
+    catalog: agora_catalog::CatalogModule,
 }
 
 impl InventoryModule {
-    pub fn new(db: Database, bus: &EventBus) -> Self {
-        Self { inner: Arc::new(Inner { db, bus: bus.clone() }) }
+    pub fn new(db: Database, bus: &EventBus, catalog: agora_catalog::CatalogModule) -> Self {
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), catalog }) }
     }
 
     fn db(&self) -> &Database {
@@ -575,7 +597,8 @@ impl InventoryModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<Location, InventoryError> {
-        self.db().in_tenant(tenant, acting, async |tx| locations::update(tx, id, patch, expected).await).await
+        let bus = self.bus();
+        self.db().in_tenant(tenant, acting, async |tx| locations::update(tx, bus, id, patch, expected).await).await
     }
 
     pub async fn delete_location(
@@ -625,7 +648,7 @@ impl InventoryModule {
     ) -> Result<VariantStock, InventoryError> {
         self.db()
             .in_tenant(tenant, acting, async |tx| {
-                stock::set_settings(tx, variant, settings, expected).await?;
+                stock::set_settings(tx, self.bus(), variant, settings, expected).await?;
                 stock::variant_stock(tx, variant, "variant_id").await
             })
             .await
@@ -719,6 +742,25 @@ impl agora_kernel::Module for InventoryModule {
 
     fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         events::declare(events);
+        // The catalog shows shoppers what the inventory announces (a downward call: the
+        // catalog knows nothing of stock).
+        let catalog = self.inner.catalog.clone();
+        events.subscribe::<AvailabilityChanged, _, _>("catalog.availability", move |event, _envelope, ctx| {
+            let catalog = catalog.clone();
+            async move {
+                let tenant = ctx.tenant.clone().ok_or_else(|| JobError::permanent("availability belongs to a shop"))?;
+                let availability =
+                    event.status.as_deref().and_then(agora_catalog::StockStatus::parse).map(|status| {
+                        agora_catalog::VariantAvailability { status, preorder_until: event.preorder_until }
+                    });
+                let variant = VariantId::from_uuid(event.variant_id);
+                let acting = Acting::system("inventory.availability");
+                catalog
+                    .record_availability(&tenant, variant, availability, event.sequence, &acting)
+                    .await
+                    .map_err(JobError::retry)
+            }
+        });
         jobs::register(jobs);
         // The expiry job reaches the module (its database and bus) as a resource.
         jobs.provide(Arc::new(self.clone()));

@@ -1,9 +1,11 @@
 //! Stock locations: warehouses and stores, their priority and where they ship.
 
+use crate::availability;
 use crate::error::InventoryError;
 use crate::reservations::country;
 use crate::store::{self, LocationFields, LocationRow};
 use crate::{Address, Location, LocationId, LocationPatch, NewLocation};
+use agora_kernel::events::EventBus;
 use agora_kernel::{TenantTx, Version};
 
 const DEFAULT_PRIORITY: i32 = 100;
@@ -109,6 +111,7 @@ pub(crate) async fn get(tx: &mut TenantTx<'_>, id: LocationId) -> Result<Locatio
 
 pub(crate) async fn update(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: LocationId,
     patch: LocationPatch,
     expected: Option<i64>,
@@ -139,6 +142,12 @@ pub(crate) async fn update(
     let stamp = tx.stamp();
     let row = store::update_location(tx.conn(), id, &fields, &stamp).await.map_err(name_taken(&name))?;
     tx.audit("inventory.location.updated", Some(id.to_string()), serde_json::json!({})).await?;
+    if row.active != current.active {
+        // Opening or closing a location changes what its variants have available to sell.
+        let variants = store::variants_at(tx.conn(), id).await?;
+        availability::lock(tx, &variants, &[]).await?;
+        availability::refresh_all(tx, bus, variants).await?;
+    }
     Ok(to_location(row))
 }
 

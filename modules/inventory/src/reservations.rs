@@ -2,16 +2,20 @@
 //!
 //! Counting is the database's: each part is one conditional UPDATE of the level, whose WHERE
 //! re-checks availability against the newest row after any concurrent writer committed, so
-//! nothing here reads a count and then writes from it. Levels are always touched in the same
-//! order (variant, then location choice), so two reservations of the same lines cannot deadlock.
+//! nothing here reads a count and then writes from it. Locks are always taken in the same
+//! order — the variants' item rows (by id), then their levels (variant, then location) — so two
+//! reservations of the same lines cannot deadlock. The part of a line no location covers is
+//! promised beyond stock when the variant's policy allows it (one more conditional UPDATE, on
+//! the variant), and each variant's availability is worked out again at the end.
 
+use crate::availability;
 use crate::error::InventoryError;
-use crate::events::{ReservedPart, StockCommitted, StockExpired, StockReleased, StockReserved};
+use crate::events::{BackorderedPart, ReservedPart, StockCommitted, StockExpired, StockReleased, StockReserved};
 use crate::jobs::{self, ExpireReservations, BATCH};
 use crate::store::{self, ReservationLineRow, ReservationRow};
 use crate::{
-    stock, AdjustmentReason, LocationId, NewHold, Reservation, ReservationId, ReservationLine, ReservationRequest,
-    ReservationStatus, VariantId,
+    stock, AdjustmentReason, BackorderedLine, LocationId, NewHold, Reservation, ReservationId, ReservationLine,
+    ReservationRequest, ReservationStatus, VariantId,
 };
 use agora_kernel::events::EventBus;
 use agora_kernel::jobs::EnqueueOptions;
@@ -99,27 +103,29 @@ pub(crate) async fn reserve(
             return Err(InventoryError::LocationNotFound { field: Some("location_id".into()) });
         }
     }
-    // Read before any level is locked, so the locks are held for as little as possible.
-    let items = store::items_among(tx.conn(), &ids).await?;
     let ttl = ttl_of(tx, request.ttl).await?;
     let expires_at = tx.stamp().at + ttl;
+    // A variant is counted once it has stock levels or settings (an item row); the others
+    // sell freely.
+    let items = availability::lock(tx, &ids, &[]).await?;
 
-    let mut parts: Vec<(VariantId, LocationId, i32)> = Vec::new();
+    let mut held = Held::default();
     for (variant, (i, quantity)) in wanted {
-        let item = items.iter().find(|(v, _, _)| *v == variant);
-        if item.is_some_and(|(_, tracked, _)| !tracked) {
-            continue;
-        }
-        let threshold = item.and_then(|(_, _, t)| *t);
+        let Some(item) = items.get(&variant).filter(|i| i.tracked) else { continue };
         let field = format!("lines[{i}].quantity");
-        let want = Want { variant, quantity, threshold };
-        let taken = take(tx, bus, want, request.ship_to_country.as_deref(), request.location, &field).await;
-        match taken {
-            Ok(mut got) => parts.append(&mut got),
+        let want = Want { variant, quantity, threshold: item.low_stock_threshold };
+        match take(tx, bus, want, request.ship_to_country.as_deref(), request.location, &field).await {
+            Ok(got) => {
+                held.parts.extend(got.parts);
+                if got.backordered > 0 {
+                    held.backordered.push((variant, got.backordered));
+                }
+                availability::refresh(tx, bus, variant).await?;
+            }
             Err(e) => {
                 // Nothing half-reserved: what earlier lines took goes back before the caller
                 // hears (the caller may carry on with its transaction).
-                give_back(tx, &parts).await?;
+                give_back(tx, bus, &held).await?;
                 return Err(e);
             }
         }
@@ -128,23 +134,34 @@ pub(crate) async fn reserve(
     let id = ReservationId::new_v7();
     let stamp = tx.stamp();
     let row = store::insert_reservation(tx.conn(), id, &reference, expires_at, request.note.as_deref(), &stamp).await?;
-    store::insert_reservation_lines(tx.conn(), id, &parts).await?;
+    store::insert_reservation_lines(tx.conn(), id, &held.parts).await?;
+    store::insert_reservation_backorders(tx.conn(), id, &held.backordered).await?;
     tx.enqueue(&ExpireReservations {}, jobs::at(expires_at)).await?;
-    let lines: Vec<ReservationLine> = parts
+    let lines: Vec<ReservationLine> = held
+        .parts
         .iter()
         .map(|&(variant_id, location_id, quantity)| ReservationLine { variant_id, location_id, quantity })
         .collect();
+    let backordered = backordered_lines(&held.backordered);
     tx.publish(
         bus,
         &StockReserved {
             reservation_id: id.as_uuid(),
             reference: reference.clone(),
             lines: event_lines(&lines),
+            backordered: event_backorders(&backordered),
             expires_at,
         },
     )
     .await?;
-    Ok(to_reservation(row, lines))
+    Ok(to_reservation(row, lines, backordered))
+}
+
+/// What a reservation took so far: parts at locations, and parts promised beyond stock.
+#[derive(Default)]
+struct Held {
+    parts: Vec<(VariantId, LocationId, i32)>,
+    backordered: Vec<(VariantId, i32)>,
 }
 
 /// One variant's line of a reservation, with its low-stock threshold.
@@ -154,8 +171,15 @@ struct Want {
     threshold: Option<i32>,
 }
 
-/// Reserves `quantity` of one variant: all at the first location that can cover it, or else
-/// split over the locations in order. On failure nothing stays taken.
+/// One variant's take: its parts at locations, and how much was promised beyond stock.
+struct Taken {
+    parts: Vec<(VariantId, LocationId, i32)>,
+    backordered: i32,
+}
+
+/// Reserves `quantity` of one variant (its item locked): all at the first location that can
+/// cover it, or else split over the locations in order, and what they cannot cover beyond
+/// stock when the variant takes backorders or preorders. On failure nothing stays taken.
 async fn take(
     tx: &mut TenantTx<'_>,
     bus: &EventBus,
@@ -163,7 +187,7 @@ async fn take(
     country: Option<&str>,
     only: Option<LocationId>,
     field: &str,
-) -> Result<Vec<(VariantId, LocationId, i32)>, InventoryError> {
+) -> Result<Taken, InventoryError> {
     let candidates = store::candidate_locations(tx.conn(), variant, country, only).await?;
     // Variants come here in id order (the caller's BTreeMap); within one, its levels are locked
     // by location id before being taken from in priority order.
@@ -173,7 +197,7 @@ async fn take(
         if let Some(after) = store::reserve_all(tx.conn(), variant, c.location_id, quantity).await? {
             let change = (after.available() + quantity, after.available());
             stock::signal(tx, bus, variant, c.location_id, change, threshold).await?;
-            return Ok(vec![(variant, c.location_id, quantity)]);
+            return Ok(Taken { parts: vec![(variant, c.location_id, quantity)], backordered: 0 });
         }
     }
     let mut parts = Vec::new();
@@ -190,37 +214,64 @@ async fn take(
             changes.push((c.location_id, (after + t.taken, after)));
         }
     }
+    let mut backordered = 0;
     if remaining > 0 {
-        give_back(tx, &parts).await?;
-        let available = quantity - remaining;
-        return Err(InventoryError::OutOfStock { field: field.to_string(), requested: quantity, available });
+        let now = tx.stamp().at;
+        if store::hold_backorder(tx.conn(), variant, remaining, now).await? {
+            backordered = remaining;
+        } else {
+            let held = Held { parts, backordered: Vec::new() };
+            give_back(tx, bus, &held).await?;
+            let available = quantity - remaining;
+            return Err(InventoryError::OutOfStock { field: field.to_string(), requested: quantity, available });
+        }
     }
     // Low-stock signals only once the whole line is held (a failed split signals nothing).
     for (location, change) in changes {
         stock::signal(tx, bus, variant, location, change, threshold).await?;
     }
-    Ok(parts)
+    Ok(Taken { parts, backordered })
 }
 
-async fn give_back(tx: &mut TenantTx<'_>, parts: &[(VariantId, LocationId, i32)]) -> Result<(), InventoryError> {
-    for &(variant, location, quantity) in parts {
+/// Puts back what a reservation that cannot be completed took, and works out the availability
+/// of the variants it had already announced.
+async fn give_back(tx: &mut TenantTx<'_>, bus: &EventBus, held: &Held) -> Result<(), InventoryError> {
+    for &(variant, location, quantity) in &held.parts {
         store::unreserve(tx.conn(), variant, location, quantity).await?;
     }
-    Ok(())
+    for &(variant, quantity) in &held.backordered {
+        store::close_backorder(tx.conn(), variant, quantity, false).await?;
+    }
+    let touched = held.parts.iter().map(|p| p.0).chain(held.backordered.iter().map(|b| b.0));
+    availability::refresh_all(tx, bus, touched).await
 }
 
 pub(crate) async fn get(tx: &mut TenantTx<'_>, id: ReservationId) -> Result<Reservation, InventoryError> {
     let row = store::find_reservation(tx.conn(), id).await?.ok_or(InventoryError::ReservationNotFound)?;
-    let lines = lines_of(tx, id).await?;
-    Ok(to_reservation(row, lines))
+    let (lines, backordered) = parts_of(tx, id).await?;
+    Ok(to_reservation(row, lines, backordered))
 }
 
-async fn lines_of(tx: &mut TenantTx<'_>, id: ReservationId) -> Result<Vec<ReservationLine>, InventoryError> {
-    Ok(store::reservation_lines(tx.conn(), &[id]).await?.into_iter().map(line).collect())
+/// A reservation's parts at locations and beyond stock.
+async fn parts_of(
+    tx: &mut TenantTx<'_>,
+    id: ReservationId,
+) -> Result<(Vec<ReservationLine>, Vec<BackorderedLine>), InventoryError> {
+    let lines = store::reservation_lines(tx.conn(), &[id]).await?.into_iter().map(line).collect();
+    let backordered = store::reservation_backorders(tx.conn(), &[id])
+        .await?
+        .into_iter()
+        .map(|b| BackorderedLine { variant_id: b.variant_id, quantity: b.quantity })
+        .collect();
+    Ok((lines, backordered))
 }
 
 fn line(r: ReservationLineRow) -> ReservationLine {
     ReservationLine { variant_id: r.variant_id, location_id: r.location_id, quantity: r.quantity }
+}
+
+fn backordered_lines(parts: &[(VariantId, i32)]) -> Vec<BackorderedLine> {
+    parts.iter().map(|&(variant_id, quantity)| BackorderedLine { variant_id, quantity }).collect()
 }
 
 pub(crate) async fn in_force(
@@ -234,11 +285,17 @@ pub(crate) async fn in_force(
     for l in store::reservation_lines(tx.conn(), &ids).await? {
         lines.entry(l.reservation_id).or_default().push(line(l));
     }
+    let mut backordered: BTreeMap<ReservationId, Vec<BackorderedLine>> = BTreeMap::new();
+    for b in store::reservation_backorders(tx.conn(), &ids).await? {
+        let part = BackorderedLine { variant_id: b.variant_id, quantity: b.quantity };
+        backordered.entry(b.reservation_id).or_default().push(part);
+    }
     Ok(rows
         .into_iter()
         .map(|r| {
             let l = lines.remove(&r.id).unwrap_or_default();
-            to_reservation(r, l)
+            let b = backordered.remove(&r.id).unwrap_or_default();
+            to_reservation(r, l, b)
         })
         .collect())
 }
@@ -265,13 +322,17 @@ pub(crate) async fn release(
     let Some(row) = store::close_reservation(tx.conn(), id, ReservationStatus::Released, &stamp).await? else {
         return Err(not_active(tx, id).await);
     };
-    let lines = return_stock(tx, bus, id).await?;
-    tx.publish(
-        bus,
-        &StockReleased { reservation_id: id.as_uuid(), reference: row.reference.clone(), lines: event_lines(&lines) },
-    )
-    .await?;
-    Ok(to_reservation(row, lines))
+    let (lines, backordered) = parts_of(tx, id).await?;
+    lock_parts(tx, &lines, &backordered).await?;
+    return_stock(tx, bus, &lines, &backordered).await?;
+    let event = StockReleased {
+        reservation_id: id.as_uuid(),
+        reference: row.reference.clone(),
+        lines: event_lines(&lines),
+        backordered: event_backorders(&backordered),
+    };
+    tx.publish(bus, &event).await?;
+    Ok(to_reservation(row, lines, backordered))
 }
 
 pub(crate) async fn commit(
@@ -283,8 +344,8 @@ pub(crate) async fn commit(
     let Some(row) = store::close_reservation(tx.conn(), id, ReservationStatus::Committed, &stamp).await? else {
         return Err(not_active(tx, id).await);
     };
-    let lines = lines_of(tx, id).await?;
-    lock_lines(tx, &lines).await?;
+    let (lines, backordered) = parts_of(tx, id).await?;
+    lock_parts(tx, &lines, &backordered).await?;
     for l in &lines {
         let after = store::deduct_reserved(tx.conn(), l.variant_id, l.location_id, l.quantity, &stamp).await?;
         stock::record(
@@ -302,12 +363,19 @@ pub(crate) async fn commit(
         )
         .await?;
     }
-    tx.publish(
-        bus,
-        &StockCommitted { reservation_id: id.as_uuid(), reference: row.reference.clone(), lines: event_lines(&lines) },
-    )
-    .await?;
-    Ok(to_reservation(row, lines))
+    // Paid units promised beyond stock are owed to the order until stock arrives.
+    for b in &backordered {
+        store::close_backorder(tx.conn(), b.variant_id, b.quantity, true).await?;
+    }
+    availability::refresh_all(tx, bus, touched(&lines, &backordered)).await?;
+    let event = StockCommitted {
+        reservation_id: id.as_uuid(),
+        reference: row.reference.clone(),
+        lines: event_lines(&lines),
+        backordered: event_backorders(&backordered),
+    };
+    tx.publish(bus, &event).await?;
+    Ok(to_reservation(row, lines, backordered))
 }
 
 pub(crate) async fn extend(
@@ -321,33 +389,47 @@ pub(crate) async fn extend(
         return Err(not_active(tx, id).await);
     };
     tx.enqueue(&ExpireReservations {}, jobs::at(expires_at)).await?;
-    let lines = lines_of(tx, id).await?;
-    Ok(to_reservation(row, lines))
+    let (lines, backordered) = parts_of(tx, id).await?;
+    Ok(to_reservation(row, lines, backordered))
 }
 
 /// Expires what is due; queues another run at once when there was more than one batch.
 pub(crate) async fn expire_due(tx: &mut TenantTx<'_>, bus: &EventBus) -> Result<usize, InventoryError> {
     let stamp = tx.stamp();
     let due = store::due_reservations(tx.conn(), stamp.at, BATCH).await?;
-    // The whole batch's levels at once, in the common order: expiring reservation after
-    // reservation would otherwise lock them in no particular order.
-    let ids: Vec<ReservationId> = due.iter().map(|r| r.id).collect();
-    let all: Vec<ReservationLine> = store::reservation_lines(tx.conn(), &ids).await?.into_iter().map(line).collect();
-    lock_lines(tx, &all).await?;
+    // Locks in the common order — reservations, then variants, then levels — with the whole
+    // batch's variants and levels at once: reservation after reservation would lock them in no
+    // particular order.
+    let mut closed = Vec::new();
     for row in &due {
-        if store::close_reservation(tx.conn(), row.id, ReservationStatus::Expired, &stamp).await?.is_none() {
-            continue;
+        if store::close_reservation(tx.conn(), row.id, ReservationStatus::Expired, &stamp).await?.is_some() {
+            closed.push(row);
         }
-        let lines = return_stock(tx, bus, row.id).await?;
-        tx.publish(
-            bus,
-            &StockExpired {
-                reservation_id: row.id.as_uuid(),
-                reference: row.reference.clone(),
-                lines: event_lines(&lines),
-            },
-        )
-        .await?;
+    }
+    let ids: Vec<ReservationId> = closed.iter().map(|r| r.id).collect();
+    let mut lines: BTreeMap<ReservationId, Vec<ReservationLine>> = BTreeMap::new();
+    for l in store::reservation_lines(tx.conn(), &ids).await? {
+        lines.entry(l.reservation_id).or_default().push(line(l));
+    }
+    let mut backordered: BTreeMap<ReservationId, Vec<BackorderedLine>> = BTreeMap::new();
+    for b in store::reservation_backorders(tx.conn(), &ids).await? {
+        let part = BackorderedLine { variant_id: b.variant_id, quantity: b.quantity };
+        backordered.entry(b.reservation_id).or_default().push(part);
+    }
+    let all_lines: Vec<ReservationLine> = lines.values().flatten().cloned().collect();
+    let all_backordered: Vec<BackorderedLine> = backordered.values().flatten().cloned().collect();
+    lock_parts(tx, &all_lines, &all_backordered).await?;
+    for row in closed {
+        let l = lines.remove(&row.id).unwrap_or_default();
+        let b = backordered.remove(&row.id).unwrap_or_default();
+        return_stock(tx, bus, &l, &b).await?;
+        let event = StockExpired {
+            reservation_id: row.id.as_uuid(),
+            reference: row.reference.clone(),
+            lines: event_lines(&l),
+            backordered: event_backorders(&b),
+        };
+        tx.publish(bus, &event).await?;
     }
     if due.len() as i64 == BATCH {
         tx.enqueue(&ExpireReservations {}, EnqueueOptions::default()).await?;
@@ -355,15 +437,14 @@ pub(crate) async fn expire_due(tx: &mut TenantTx<'_>, bus: &EventBus) -> Result<
     Ok(due.len())
 }
 
-/// Gives a closed reservation's stock back to its levels.
+/// Gives a closed reservation's stock back (its variants and levels locked by the caller).
 async fn return_stock(
     tx: &mut TenantTx<'_>,
     bus: &EventBus,
-    id: ReservationId,
-) -> Result<Vec<ReservationLine>, InventoryError> {
-    let lines = lines_of(tx, id).await?;
-    lock_lines(tx, &lines).await?;
-    for l in &lines {
+    lines: &[ReservationLine],
+    backordered: &[BackorderedLine],
+) -> Result<(), InventoryError> {
+    for l in lines {
         let after = store::unreserve(tx.conn(), l.variant_id, l.location_id, l.quantity).await?;
         stock::available_changed(
             tx,
@@ -375,11 +456,28 @@ async fn return_stock(
         )
         .await?;
     }
-    Ok(lines)
+    for b in backordered {
+        store::close_backorder(tx.conn(), b.variant_id, b.quantity, false).await?;
+    }
+    availability::refresh_all(tx, bus, touched(lines, backordered)).await
 }
 
-/// Locks the levels a reservation's lines touch, in the common order (see `store::lock_levels`).
-async fn lock_lines(tx: &mut TenantTx<'_>, lines: &[ReservationLine]) -> Result<(), InventoryError> {
+fn touched<'a>(
+    lines: &'a [ReservationLine],
+    backordered: &'a [BackorderedLine],
+) -> impl Iterator<Item = VariantId> + 'a {
+    lines.iter().map(|l| l.variant_id).chain(backordered.iter().map(|b| b.variant_id))
+}
+
+/// Locks what a reservation's parts touch in the common order: the variants, then their levels
+/// (see `store::lock_items` and `store::lock_levels`).
+async fn lock_parts(
+    tx: &mut TenantTx<'_>,
+    lines: &[ReservationLine],
+    backordered: &[BackorderedLine],
+) -> Result<(), InventoryError> {
+    let variants: Vec<VariantId> = touched(lines, backordered).collect();
+    availability::lock(tx, &variants, &[]).await?;
     let levels: Vec<(VariantId, LocationId)> = lines.iter().map(|l| (l.variant_id, l.location_id)).collect();
     Ok(store::lock_levels(tx.conn(), &levels).await?)
 }
@@ -395,7 +493,11 @@ fn event_lines(lines: &[ReservationLine]) -> Vec<ReservedPart> {
         .collect()
 }
 
-fn to_reservation(row: ReservationRow, lines: Vec<ReservationLine>) -> Reservation {
+fn event_backorders(parts: &[BackorderedLine]) -> Vec<BackorderedPart> {
+    parts.iter().map(|b| BackorderedPart { variant_id: b.variant_id.as_uuid(), quantity: b.quantity }).collect()
+}
+
+fn to_reservation(row: ReservationRow, lines: Vec<ReservationLine>, backordered: Vec<BackorderedLine>) -> Reservation {
     Reservation {
         id: row.id,
         reference: row.reference,
@@ -403,6 +505,7 @@ fn to_reservation(row: ReservationRow, lines: Vec<ReservationLine>) -> Reservati
         expires_at: row.expires_at,
         note: row.note,
         lines,
+        backordered,
         created_at: row.created_at,
         created_by: row.created_by,
         version: row.version,

@@ -1,5 +1,6 @@
 //! Stock levels, the adjustments ledger, variant settings, and the alerts a change raises.
 
+use crate::availability;
 use crate::error::InventoryError;
 use crate::events::{BackInStock, LowStock, StockAdjusted};
 use crate::reservations::DEFAULT_TTL_SECONDS;
@@ -199,6 +200,7 @@ pub(crate) async fn count(
     sku_of(tx, variant, None).await?;
     live_location(tx, location, None).await?;
     let stamp = tx.stamp();
+    availability::lock(tx, &[variant], &[variant]).await?;
     store::ensure_level(tx.conn(), variant, location, &stamp).await?;
     let before = store::lock_level(tx.conn(), variant, location).await?;
     if count.on_hand < before.reserved {
@@ -230,7 +232,8 @@ pub(crate) async fn count(
         serde_json::json!({"location_id": location, "on_hand": count.on_hand, "safety_stock": count.safety_stock}),
     )
     .await?;
-    available_changed(tx, bus, variant, location, before.available(), after.available()).await
+    available_changed(tx, bus, variant, location, before.available(), after.available()).await?;
+    availability::refresh(tx, bus, variant).await
 }
 
 /// A manual adjustment with its reason.
@@ -264,6 +267,7 @@ pub(crate) async fn adjust(
     sku_of(tx, a.variant_id, Some("variant_id")).await?;
     live_location(tx, a.location_id, Some("location_id")).await?;
     let stamp = tx.stamp();
+    availability::lock(tx, &[a.variant_id], &[a.variant_id]).await?;
     store::ensure_level(tx.conn(), a.variant_id, a.location_id, &stamp).await?;
     let after = match store::add_on_hand(tx.conn(), a.variant_id, a.location_id, a.quantity, &stamp).await? {
         Some(after) if after.on_hand <= MAX_ON_HAND => after,
@@ -285,6 +289,7 @@ pub(crate) async fn adjust(
     let row = record(tx, bus, change).await?;
     let before_available = after.available() - a.quantity;
     available_changed(tx, bus, a.variant_id, a.location_id, before_available, after.available()).await?;
+    availability::refresh(tx, bus, a.variant_id).await?;
     Ok(adjustment(row))
 }
 
@@ -315,6 +320,7 @@ pub(crate) fn adjustment(r: AdjustmentRow) -> Adjustment {
 
 pub(crate) async fn set_settings(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     variant: VariantId,
     settings: StockSettingsInput,
     expected: Option<i64>,
@@ -332,9 +338,10 @@ pub(crate) async fn set_settings(
         return Err(InventoryError::field("preorder_until", "the date preorders end, with the preorder policy"));
     }
     let stamp = tx.stamp();
+    availability::lock(tx, &[variant], &[variant]).await?;
     store::upsert_item(tx.conn(), variant, &settings, &stamp).await?;
     tx.audit("inventory.variant.settings_changed", Some(variant.to_string()), serde_json::json!({})).await?;
-    Ok(())
+    availability::refresh(tx, bus, variant).await
 }
 
 pub(crate) async fn shop_settings(tx: &mut TenantTx<'_>) -> Result<(InventorySettings, i64), InventoryError> {

@@ -186,13 +186,15 @@ impl LevelAfter {
     }
 }
 
-/// Makes sure the level row exists (zero everywhere) so conditional updates have a row to test.
+/// Makes sure the level row exists (zero everywhere) so conditional updates have a row to test,
+/// and the variant is counted (a level without an item row would escape the item lock).
 pub(crate) async fn ensure_level(
     conn: &mut AsyncPgConnection,
     variant: VariantId,
     location: LocationId,
     stamp: &Stamp,
 ) -> QueryResult<()> {
+    ensure_item(conn, variant, stamp).await?;
     diesel::sql_query(
         "INSERT INTO stock_levels (variant_id, location_id, created_at, created_by, modified_at, modified_by) \
          VALUES ($1, $2, $3, $4, $3, $4) ON CONFLICT DO NOTHING",
@@ -442,29 +444,6 @@ pub(crate) async fn find_item(conn: &mut AsyncPgConnection, variant: VariantId) 
     .get_result(conn)
     .await
     .optional()
-}
-
-/// Whether each of `variants` with settings is tracked, and its low-stock threshold.
-pub(crate) async fn items_among(
-    conn: &mut AsyncPgConnection,
-    variants: &[VariantId],
-) -> QueryResult<Vec<(VariantId, bool, Option<i32>)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        variant_id: VariantId,
-        #[diesel(sql_type = Bool)]
-        tracked: bool,
-        #[diesel(sql_type = Nullable<Integer>)]
-        low_stock_threshold: Option<i32>,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT variant_id, tracked, low_stock_threshold FROM inventory_items WHERE variant_id = ANY ($1)",
-    )
-    .bind::<Array<SqlUuid>, _>(variants)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.variant_id, r.tracked, r.low_stock_threshold)).collect())
 }
 
 pub(crate) async fn upsert_item(
@@ -922,4 +901,255 @@ pub(crate) async fn set_reservation_ttl_seconds(
     .get_result(conn)
     .await?;
     Ok(row.version)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A variant's stock as a whole: the lock every change takes first, backorders, availability
+
+/// Makes the variant counted (its item row, with the default settings) if it was not yet.
+pub(crate) async fn ensure_item(conn: &mut AsyncPgConnection, variant: VariantId, stamp: &Stamp) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO inventory_items (variant_id, created_at, created_by, modified_at, modified_by) \
+         VALUES ($1, $2, $3, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<Timestamptz, _>(stamp.at)
+    .bind::<Text, _>(&stamp.by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A counted variant, locked.
+#[derive(Debug, Clone, QueryableByName)]
+pub(crate) struct LockedItem {
+    #[diesel(sql_type = SqlUuid)]
+    pub variant_id: VariantId,
+    #[diesel(sql_type = Bool)]
+    pub tracked: bool,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub low_stock_threshold: Option<i32>,
+}
+
+/// Locks the item rows of `variants` in variant order: the first lock every change to stock
+/// takes, before any level, so changes of one variant queue up behind each other and
+/// changes of several never wait on each other in a cycle. Variants that are not counted have
+/// no row and are missing from the answer.
+pub(crate) async fn lock_items(conn: &mut AsyncPgConnection, variants: &[VariantId]) -> QueryResult<Vec<LockedItem>> {
+    if variants.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT variant_id, tracked, low_stock_threshold FROM inventory_items WHERE variant_id = ANY ($1) \
+         ORDER BY variant_id FOR UPDATE",
+    )
+    .bind::<Array<SqlUuid>, _>(variants)
+    .load(conn)
+    .await
+}
+
+/// A variant's stock as a whole, as shoppers are to be told it.
+#[derive(Debug, Clone, QueryableByName)]
+pub(crate) struct StockState {
+    #[diesel(sql_type = Bool)]
+    pub tracked: bool,
+    #[diesel(sql_type = Text)]
+    pub policy: crate::StockPolicy,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub backorder_limit: Option<i32>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub preorder_until: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub low_stock_threshold: Option<i32>,
+    #[diesel(sql_type = Integer)]
+    pub backorder_held: i32,
+    #[diesel(sql_type = Integer)]
+    pub backorder_owed: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub shown_status: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub shown_preorder_until: Option<DateTime<Utc>>,
+    /// Available to sell over every active location.
+    #[diesel(sql_type = BigInt)]
+    pub available: i64,
+}
+
+pub(crate) async fn stock_state(conn: &mut AsyncPgConnection, variant: VariantId) -> QueryResult<Option<StockState>> {
+    diesel::sql_query(
+        "SELECT i.tracked, i.policy, i.backorder_limit, i.preorder_until, i.low_stock_threshold, i.backorder_held, \
+           i.backorder_owed, i.shown_status, i.shown_preorder_until, \
+           (SELECT coalesce(sum(GREATEST(l.on_hand - l.reserved - l.safety_stock, 0)), 0) FROM stock_levels l \
+              JOIN stock_locations s ON s.id = l.location_id \
+             WHERE l.variant_id = i.variant_id AND s.active AND s.deleted_at IS NULL)::bigint AS available \
+         FROM inventory_items i WHERE i.variant_id = $1",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Records what shoppers were told; the announcement's number.
+pub(crate) async fn show(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    status: Option<&str>,
+    preorder_until: Option<DateTime<Utc>>,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Announced {
+        #[diesel(sql_type = BigInt)]
+        announced: i64,
+    }
+    let row: Announced = diesel::sql_query(
+        "UPDATE inventory_items SET shown_status = $2, shown_preorder_until = $3, announced = announced + 1 \
+         WHERE variant_id = $1 RETURNING announced",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<Nullable<Text>, _>(status)
+    .bind::<Nullable<Timestamptz>, _>(preorder_until)
+    .get_result(conn)
+    .await?;
+    Ok(row.announced)
+}
+
+/// Promises `quantity` beyond stock if the variant's policy allows it now (backorder, or preorder
+/// before its date) within its limit. One conditional UPDATE, like a level's reservation.
+pub(crate) async fn hold_backorder(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    quantity: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::sql_query(
+        "UPDATE inventory_items SET backorder_held = backorder_held + $2 \
+         WHERE variant_id = $1 AND tracked \
+           AND (policy = 'backorder' OR (policy = 'preorder' AND preorder_until > $3)) \
+           AND (backorder_limit IS NULL OR backorder_held + backorder_owed + $2 <= backorder_limit)",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<Integer, _>(quantity)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Lets go of units promised beyond stock; with `owed`, the order was paid and they are owed
+/// to it until stock arrives.
+pub(crate) async fn close_backorder(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    quantity: i32,
+    owed: bool,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE inventory_items SET backorder_held = backorder_held - $2, \
+           backorder_owed = backorder_owed + CASE WHEN $3 THEN $2 ELSE 0 END WHERE variant_id = $1",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<Integer, _>(quantity)
+    .bind::<Bool, _>(owed)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes up to `quantity` off on hand at a location (as much as it has available, at least
+/// one) to pay what committed backorders are owed.
+pub(crate) async fn pay_owed_from(
+    conn: &mut AsyncPgConnection,
+    variant: VariantId,
+    location: LocationId,
+    quantity: i32,
+    stamp: &Stamp,
+) -> QueryResult<Option<Taken>> {
+    let taken: Option<Taken> = diesel::sql_query(
+        "WITH cur AS ( \
+             SELECT variant_id, location_id, LEAST($3, on_hand - reserved - safety_stock) AS take \
+             FROM stock_levels WHERE variant_id = $1 AND location_id = $2 AND on_hand - reserved - safety_stock > 0) \
+         UPDATE stock_levels l SET on_hand = l.on_hand - cur.take, modified_at = $4, modified_by = $5, \
+           version = l.version + 1 FROM cur \
+         WHERE l.variant_id = cur.variant_id AND l.location_id = cur.location_id \
+           AND l.on_hand - l.reserved - l.safety_stock >= cur.take \
+         RETURNING cur.take AS taken, l.on_hand, l.reserved, l.safety_stock",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<SqlUuid, _>(location)
+    .bind::<Integer, _>(quantity)
+    .bind::<Timestamptz, _>(stamp.at)
+    .bind::<Text, _>(&stamp.by)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if let Some(t) = &taken {
+        diesel::sql_query("UPDATE inventory_items SET backorder_owed = backorder_owed - $2 WHERE variant_id = $1")
+            .bind::<SqlUuid, _>(variant)
+            .bind::<Integer, _>(t.taken)
+            .execute(conn)
+            .await?;
+    }
+    Ok(taken)
+}
+
+/// The variants with stock at a location (whose availability its opening or closing changes).
+pub(crate) async fn variants_at(conn: &mut AsyncPgConnection, location: LocationId) -> QueryResult<Vec<VariantId>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        variant_id: VariantId,
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT variant_id FROM stock_levels WHERE location_id = $1 ORDER BY variant_id")
+            .bind::<SqlUuid, _>(location)
+            .load(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.variant_id).collect())
+}
+
+pub(crate) async fn insert_reservation_backorders(
+    conn: &mut AsyncPgConnection,
+    reservation: ReservationId,
+    parts: &[(VariantId, i32)],
+) -> QueryResult<()> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let (variants, quantities): (Vec<VariantId>, Vec<i32>) = parts.iter().copied().unzip();
+    diesel::sql_query(
+        "INSERT INTO stock_reservation_backorders (reservation_id, variant_id, quantity) \
+         SELECT $1, v, q FROM unnest($2::uuid[], $3::int[]) AS t(v, q)",
+    )
+    .bind::<SqlUuid, _>(reservation)
+    .bind::<Array<SqlUuid>, _>(&variants)
+    .bind::<Array<Integer>, _>(&quantities)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub(crate) struct BackorderRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub reservation_id: ReservationId,
+    #[diesel(sql_type = SqlUuid)]
+    pub variant_id: VariantId,
+    #[diesel(sql_type = Integer)]
+    pub quantity: i32,
+}
+
+pub(crate) async fn reservation_backorders(
+    conn: &mut AsyncPgConnection,
+    ids: &[ReservationId],
+) -> QueryResult<Vec<BackorderRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT reservation_id, variant_id, quantity FROM stock_reservation_backorders \
+         WHERE reservation_id = ANY ($1) ORDER BY reservation_id, variant_id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await
 }

@@ -1,6 +1,7 @@
 //! Transfers: stock leaves one location when sent (in transit) and reaches the other when
 //! received; a cancelled transfer puts it back where it came from.
 
+use crate::availability;
 use crate::error::InventoryError;
 use crate::stock::{self, Change};
 use crate::store::{self, TransferRow};
@@ -48,6 +49,7 @@ pub(crate) async fn create(
     let id = TransferId::new_v7();
     let reference = id.to_string();
     let stamp = tx.stamp();
+    availability::lock(tx, &ids, &ids).await?;
     for (&variant, &(i, quantity)) in &wanted {
         // Stock in transit leaves on hand at once; what is reserved there stays (only the
         // unreserved part may travel).
@@ -80,6 +82,7 @@ pub(crate) async fn create(
         )
         .await?;
     }
+    availability::refresh_all(tx, bus, ids.iter().copied()).await?;
     let lines: Vec<(VariantId, i32)> = wanted.iter().map(|(v, (_, q))| (*v, *q)).collect();
     let row = store::insert_transfer(
         tx.conn(),
@@ -157,7 +160,10 @@ pub(crate) async fn close(
     };
     let location: LocationId = if to == TransferStatus::Received { row.to_location_id } else { row.from_location_id };
     let reference = id.to_string();
-    for line in store::transfer_lines(tx.conn(), id).await? {
+    let lines = store::transfer_lines(tx.conn(), id).await?;
+    let variants: Vec<VariantId> = lines.iter().map(|l| l.variant_id).collect();
+    availability::lock(tx, &variants, &variants).await?;
+    for line in lines {
         store::ensure_level(tx.conn(), line.variant_id, location, &stamp).await?;
         let after = store::add_on_hand(tx.conn(), line.variant_id, location, line.quantity, &stamp)
             .await?
@@ -182,6 +188,7 @@ pub(crate) async fn close(
         )
         .await?;
     }
+    availability::refresh_all(tx, bus, variants).await?;
     let action =
         if to == TransferStatus::Received { "inventory.transfer.received" } else { "inventory.transfer.cancelled" };
     tx.audit(action, Some(id.to_string()), serde_json::json!({})).await?;
