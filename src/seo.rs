@@ -217,7 +217,8 @@ fn product_head(shop: &Shop, product: &StoreProduct) -> Head {
         meta(&mut tags, "property", "og:image", image);
     }
 
-    // Stock comes with the inventory work: until then a variant that has a price is for sale.
+    // A variant with a price is offered; its availability is the inventory's (a variant the shop
+    // does not count is in stock).
     let offers: Vec<Value> = product
         .variants
         .iter()
@@ -228,7 +229,7 @@ fn product_head(shop: &Shop, product: &StoreProduct) -> Head {
                 "sku": v.sku,
                 "price": price.to_major_string(),
                 "priceCurrency": price.currency.as_str(),
-                "availability": "https://schema.org/InStock",
+                "availability": schema_org_availability(v.availability.as_ref()),
                 "url": canonical,
             }))
         })
@@ -422,9 +423,31 @@ pub fn robots(shop: &Shop) -> String {
     )
 }
 
+/// schema.org's name for a variant's availability.
+fn schema_org_availability(availability: Option<&agora_catalog::VariantAvailability>) -> &'static str {
+    use agora_catalog::StockStatus;
+    match availability.map(|a| a.status) {
+        None | Some(StockStatus::InStock) => "https://schema.org/InStock",
+        Some(StockStatus::LowStock) => "https://schema.org/LimitedAvailability",
+        Some(StockStatus::OutOfStock) => "https://schema.org/OutOfStock",
+        Some(StockStatus::Backorder) => "https://schema.org/BackOrder",
+        Some(StockStatus::Preorder) => "https://schema.org/PreOrder",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offers_tell_crawlers_the_inventorys_availability() {
+        use agora_catalog::{StockStatus, VariantAvailability};
+        let of = |status| VariantAvailability { status, preorder_until: None };
+        assert_eq!(schema_org_availability(None), "https://schema.org/InStock", "not counted: for sale");
+        assert_eq!(schema_org_availability(Some(&of(StockStatus::OutOfStock))), "https://schema.org/OutOfStock");
+        assert_eq!(schema_org_availability(Some(&of(StockStatus::Backorder))), "https://schema.org/BackOrder");
+        assert_eq!(schema_org_availability(Some(&of(StockStatus::Preorder))), "https://schema.org/PreOrder");
+    }
 
     #[test]
     fn descriptions_become_one_short_line_cut_at_a_word() {

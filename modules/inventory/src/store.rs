@@ -267,10 +267,11 @@ pub(crate) async fn set_safety_stock(
     .await
 }
 
-/// Locks the given levels in the one order every path uses — by variant, then location — before
-/// the caller changes them in whatever order it likes (a reservation walks locations by
-/// priority): two transactions that each touch several levels then never wait on each other in
-/// a cycle. The conditional UPDATEs that follow still re-check what they change.
+/// Locks the given levels in the one order every path uses — by variant, then location, after
+/// the variants' item rows ([`lock_items`]) — before the caller changes them in whatever order it
+/// likes (a reservation walks locations by priority): two transactions that each touch several
+/// levels then never wait on each other in a cycle. The conditional UPDATEs that follow still
+/// re-check what they change.
 pub(crate) async fn lock_levels(conn: &mut AsyncPgConnection, levels: &[(VariantId, LocationId)]) -> QueryResult<()> {
     if levels.is_empty() {
         return Ok(());
