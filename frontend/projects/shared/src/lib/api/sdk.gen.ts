@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerCsrfTokenData, CustomerCsrfTokenErrors, CustomerCsrfTokenResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, CustomerSignInOptionsData, CustomerSignInOptionsErrors, CustomerSignInOptionsResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductMediaData, DeleteProductMediaErrors, DeleteProductMediaResponses, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductMediaData, GetProductMediaErrors, GetProductMediaFileData, GetProductMediaFileErrors, GetProductMediaFileResponses, GetProductMediaResponses, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopLogoData, GetShopLogoErrors, GetShopLogoResponses, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreCurrenciesData, GetStoreCurrenciesErrors, GetStoreCurrenciesResponses, GetStoreMediaFileData, GetStoreMediaFileErrors, GetStoreMediaFileResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductMediaData, ListProductMediaErrors, ListProductMediaResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PreviewEmailTemplateData, PreviewEmailTemplateErrors, PreviewEmailTemplateResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, RemoveShopLogoData, RemoveShopLogoErrors, RemoveShopLogoResponses, ReorderProductMediaData, ReorderProductMediaErrors, ReorderProductMediaResponses, ReplaceShopLogoData, ReplaceShopLogoErrors, ReplaceShopLogoResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductMediaData, UpdateProductMediaErrors, UpdateProductMediaResponses, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadProductMediaData, UploadProductMediaErrors, UploadProductMediaResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
+import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelStockTransferData, CancelStockTransferErrors, CancelStockTransferResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CommitStockReservationData, CommitStockReservationErrors, CommitStockReservationResponses, CountVariantStockData, CountVariantStockErrors, CountVariantStockResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateStockAdjustmentData, CreateStockAdjustmentErrors, CreateStockAdjustmentResponses, CreateStockHoldData, CreateStockHoldErrors, CreateStockHoldResponses, CreateStockLocationData, CreateStockLocationErrors, CreateStockLocationResponses, CreateStockTransferData, CreateStockTransferErrors, CreateStockTransferResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerCsrfTokenData, CustomerCsrfTokenErrors, CustomerCsrfTokenResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, CustomerSignInOptionsData, CustomerSignInOptionsErrors, CustomerSignInOptionsResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductMediaData, DeleteProductMediaErrors, DeleteProductMediaResponses, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteStockLocationData, DeleteStockLocationErrors, DeleteStockLocationResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, ExportStockData, ExportStockErrors, ExportStockResponses, ExtendStockReservationData, ExtendStockReservationErrors, ExtendStockReservationResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetInventorySettingsData, GetInventorySettingsErrors, GetInventorySettingsResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffAlertsData, GetMyStaffAlertsErrors, GetMyStaffAlertsResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductMediaData, GetProductMediaErrors, GetProductMediaFileData, GetProductMediaFileErrors, GetProductMediaFileResponses, GetProductMediaResponses, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShopData, GetShopErrors, GetShopLogoData, GetShopLogoErrors, GetShopLogoResponses, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStockLocationData, GetStockLocationErrors, GetStockLocationResponses, GetStockReservationData, GetStockReservationErrors, GetStockReservationResponses, GetStockTransferData, GetStockTransferErrors, GetStockTransferResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreCurrenciesData, GetStoreCurrenciesErrors, GetStoreCurrenciesResponses, GetStoreMediaFileData, GetStoreMediaFileErrors, GetStoreMediaFileResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetVariantStockData, GetVariantStockErrors, GetVariantStockResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, ImportStockData, ImportStockErrors, ImportStockResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductMediaData, ListProductMediaErrors, ListProductMediaResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStockLocationsData, ListStockLocationsErrors, ListStockLocationsResponses, ListStockReservationsData, ListStockReservationsErrors, ListStockReservationsResponses, ListStockTransfersData, ListStockTransfersErrors, ListStockTransfersResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListVariantLedgerData, ListVariantLedgerErrors, ListVariantLedgerResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PreviewEmailTemplateData, PreviewEmailTemplateErrors, PreviewEmailTemplateResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, ReceiveStockTransferData, ReceiveStockTransferErrors, ReceiveStockTransferResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ReleaseStockReservationData, ReleaseStockReservationErrors, ReleaseStockReservationResponses, RemoveShopLogoData, RemoveShopLogoErrors, RemoveShopLogoResponses, ReorderProductMediaData, ReorderProductMediaErrors, ReorderProductMediaResponses, ReplaceShopLogoData, ReplaceShopLogoErrors, ReplaceShopLogoResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetMyStaffAlertsData, SetMyStaffAlertsErrors, SetMyStaffAlertsResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, SetVariantStockSettingsData, SetVariantStockSettingsErrors, SetVariantStockSettingsResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateInventorySettingsData, UpdateInventorySettingsErrors, UpdateInventorySettingsResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductMediaData, UpdateProductMediaErrors, UpdateProductMediaResponses, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateStockLocationData, UpdateStockLocationErrors, UpdateStockLocationResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadProductMediaData, UploadProductMediaErrors, UploadProductMediaResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -813,9 +813,405 @@ export const exportCustomerData = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Change on-hand stock with a reason (received, damaged, counted, returned, correction).
+ */
+export const createStockAdjustment = <ThrowOnError extends boolean = false>(options: Options<CreateStockAdjustmentData, ThrowOnError>): RequestResult<CreateStockAdjustmentResponses, CreateStockAdjustmentErrors, ThrowOnError> => (options.client ?? client).post<CreateStockAdjustmentResponses, CreateStockAdjustmentErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/adjustments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Export every stock level as CSV (`sku,location,on_hand,safety_stock`: the import's columns, so the file, edited, imports back), as a task; the file is the task's result (`GET /api/v1/admin/tasks/{id}/result`).
+ */
+export const exportStock = <ThrowOnError extends boolean = false>(options?: Options<ExportStockData, ThrowOnError>): RequestResult<ExportStockResponses, ExportStockErrors, ThrowOnError> => (options?.client ?? client).post<ExportStockResponses, ExportStockErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/exports',
+    ...options
+});
+
+/**
+ * Import stock counts from a CSV file (UTF-8; columns `sku`, `location` (a stock location's name, any case), `on_hand` (the count: on hand becomes it, the difference goes into the ledger as `counted` with the reference `csv-import:<task id>`), optional `safety_stock`), as a task. A wrong header or a file that is not UTF-8 is refused at once (422 naming the column or line); rows that do not fit (an unknown SKU or location, a bad count, a count below what is reserved) are reported by the task with their line and column, the others applied. Running the same file again changes nothing. The file is the raw body (`text/csv`), at most 50 MiB (413 beyond).
+ */
+export const importStock = <ThrowOnError extends boolean = false>(options: Options<ImportStockData, ThrowOnError>): RequestResult<ImportStockResponses, ImportStockErrors, ThrowOnError> => (options.client ?? client).post<ImportStockResponses, ImportStockErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/imports',
+    ...options,
+    headers: {
+        'Content-Type': 'text/csv',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's stock locations, first choice first.
+ */
+export const listStockLocations = <ThrowOnError extends boolean = false>(options?: Options<ListStockLocationsData, ThrowOnError>): RequestResult<ListStockLocationsResponses, ListStockLocationsErrors, ThrowOnError> => (options?.client ?? client).get<ListStockLocationsResponses, ListStockLocationsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/locations',
+    ...options
+});
+
+/**
+ * Add a stock location (a warehouse, a store).
+ */
+export const createStockLocation = <ThrowOnError extends boolean = false>(options: Options<CreateStockLocationData, ThrowOnError>): RequestResult<CreateStockLocationResponses, CreateStockLocationErrors, ThrowOnError> => (options.client ?? client).post<CreateStockLocationResponses, CreateStockLocationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/locations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a stock location that holds no stock.
+ */
+export const deleteStockLocation = <ThrowOnError extends boolean = false>(options: Options<DeleteStockLocationData, ThrowOnError>): RequestResult<DeleteStockLocationResponses, DeleteStockLocationErrors, ThrowOnError> => (options.client ?? client).delete<DeleteStockLocationResponses, DeleteStockLocationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/locations/{location_id}',
+    ...options
+});
+
+/**
+ * One stock location, with its version (ETag).
+ */
+export const getStockLocation = <ThrowOnError extends boolean = false>(options: Options<GetStockLocationData, ThrowOnError>): RequestResult<GetStockLocationResponses, GetStockLocationErrors, ThrowOnError> => (options.client ?? client).get<GetStockLocationResponses, GetStockLocationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/locations/{location_id}',
+    ...options
+});
+
+/**
+ * Change a stock location; send `If-Match` with the ETag you read.
+ */
+export const updateStockLocation = <ThrowOnError extends boolean = false>(options: Options<UpdateStockLocationData, ThrowOnError>): RequestResult<UpdateStockLocationResponses, UpdateStockLocationErrors, ThrowOnError> => (options.client ?? client).patch<UpdateStockLocationResponses, UpdateStockLocationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/locations/{location_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Reservations in force, soonest to expire first.
+ */
+export const listStockReservations = <ThrowOnError extends boolean = false>(options?: Options<ListStockReservationsData, ThrowOnError>): RequestResult<ListStockReservationsResponses, ListStockReservationsErrors, ThrowOnError> => (options?.client ?? client).get<ListStockReservationsResponses, ListStockReservationsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations',
+    ...options
+});
+
+/**
+ * Hold stock for a phone order or a customer until it expires (the same reservation checkout makes). 409 `out-of-stock` naming the line when there is not enough available.
+ */
+export const createStockHold = <ThrowOnError extends boolean = false>(options: Options<CreateStockHoldData, ThrowOnError>): RequestResult<CreateStockHoldResponses, CreateStockHoldErrors, ThrowOnError> => (options.client ?? client).post<CreateStockHoldResponses, CreateStockHoldErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One reservation, whatever its status.
+ */
+export const getStockReservation = <ThrowOnError extends boolean = false>(options: Options<GetStockReservationData, ThrowOnError>): RequestResult<GetStockReservationResponses, GetStockReservationErrors, ThrowOnError> => (options.client ?? client).get<GetStockReservationResponses, GetStockReservationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}',
+    ...options
+});
+
+/**
+ * Commit a reservation (the order is paid): its stock leaves on hand (`sold` in the ledger). 409 when it expired, was released or committed already.
+ */
+export const commitStockReservation = <ThrowOnError extends boolean = false>(options: Options<CommitStockReservationData, ThrowOnError>): RequestResult<CommitStockReservationResponses, CommitStockReservationErrors, ThrowOnError> => (options.client ?? client).post<CommitStockReservationResponses, CommitStockReservationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/commit',
+    ...options
+});
+
+/**
+ * Move a reservation in force's expiry.
+ */
+export const extendStockReservation = <ThrowOnError extends boolean = false>(options: Options<ExtendStockReservationData, ThrowOnError>): RequestResult<ExtendStockReservationResponses, ExtendStockReservationErrors, ThrowOnError> => (options.client ?? client).post<ExtendStockReservationResponses, ExtendStockReservationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/extend',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Let a reservation go: its stock is available again. 409 when it is no longer in force.
+ */
+export const releaseStockReservation = <ThrowOnError extends boolean = false>(options: Options<ReleaseStockReservationData, ThrowOnError>): RequestResult<ReleaseStockReservationResponses, ReleaseStockReservationErrors, ThrowOnError> => (options.client ?? client).post<ReleaseStockReservationResponses, ReleaseStockReservationErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/release',
+    ...options
+});
+
+/**
+ * The shop's inventory settings (how long a reservation holds by default).
+ */
+export const getInventorySettings = <ThrowOnError extends boolean = false>(options?: Options<GetInventorySettingsData, ThrowOnError>): RequestResult<GetInventorySettingsResponses, GetInventorySettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetInventorySettingsResponses, GetInventorySettingsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/settings',
+    ...options
+});
+
+/**
+ * Change the shop's inventory settings; `If-Match` with the ETag you read.
+ */
+export const updateInventorySettings = <ThrowOnError extends boolean = false>(options: Options<UpdateInventorySettingsData, ThrowOnError>): RequestResult<UpdateInventorySettingsResponses, UpdateInventorySettingsErrors, ThrowOnError> => (options.client ?? client).put<UpdateInventorySettingsResponses, UpdateInventorySettingsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's transfers, newest first.
+ */
+export const listStockTransfers = <ThrowOnError extends boolean = false>(options?: Options<ListStockTransfersData, ThrowOnError>): RequestResult<ListStockTransfersResponses, ListStockTransfersErrors, ThrowOnError> => (options?.client ?? client).get<ListStockTransfersResponses, ListStockTransfersErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/transfers',
+    ...options
+});
+
+/**
+ * Send stock from one location to another: it leaves the first at once (in transit).
+ */
+export const createStockTransfer = <ThrowOnError extends boolean = false>(options: Options<CreateStockTransferData, ThrowOnError>): RequestResult<CreateStockTransferResponses, CreateStockTransferErrors, ThrowOnError> => (options.client ?? client).post<CreateStockTransferResponses, CreateStockTransferErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/transfers',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One transfer, with its version (ETag).
+ */
+export const getStockTransfer = <ThrowOnError extends boolean = false>(options: Options<GetStockTransferData, ThrowOnError>): RequestResult<GetStockTransferResponses, GetStockTransferErrors, ThrowOnError> => (options.client ?? client).get<GetStockTransferResponses, GetStockTransferErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}',
+    ...options
+});
+
+/**
+ * Cancel a transfer: its stock returns to where it came from. 409 when it is closed already.
+ */
+export const cancelStockTransfer = <ThrowOnError extends boolean = false>(options: Options<CancelStockTransferData, ThrowOnError>): RequestResult<CancelStockTransferResponses, CancelStockTransferErrors, ThrowOnError> => (options.client ?? client).post<CancelStockTransferResponses, CancelStockTransferErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}/cancel',
+    ...options
+});
+
+/**
+ * Receive a transfer: its stock arrives at the destination. 409 when it is closed already.
+ */
+export const receiveStockTransfer = <ThrowOnError extends boolean = false>(options: Options<ReceiveStockTransferData, ThrowOnError>): RequestResult<ReceiveStockTransferResponses, ReceiveStockTransferErrors, ThrowOnError> => (options.client ?? client).post<ReceiveStockTransferResponses, ReceiveStockTransferErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}/receive',
+    ...options
+});
+
+/**
+ * A variant's ledger: every change to its on-hand stock, newest first.
+ */
+export const listVariantLedger = <ThrowOnError extends boolean = false>(options: Options<ListVariantLedgerData, ThrowOnError>): RequestResult<ListVariantLedgerResponses, ListVariantLedgerErrors, ThrowOnError> => (options.client ?? client).get<ListVariantLedgerResponses, ListVariantLedgerErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/variants/{variant_id}/ledger',
+    ...options
+});
+
+/**
+ * Set how a variant is counted and sold (tracking, out-of-stock policy, low-stock threshold); `If-Match` with `settings_version` guards against overwriting another change.
+ */
+export const setVariantStockSettings = <ThrowOnError extends boolean = false>(options: Options<SetVariantStockSettingsData, ThrowOnError>): RequestResult<SetVariantStockSettingsResponses, SetVariantStockSettingsErrors, ThrowOnError> => (options.client ?? client).put<SetVariantStockSettingsResponses, SetVariantStockSettingsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/variants/{variant_id}/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A variant's stock across the shop's locations, and how it is counted and sold.
+ */
+export const getVariantStock = <ThrowOnError extends boolean = false>(options: Options<GetVariantStockData, ThrowOnError>): RequestResult<GetVariantStockResponses, GetVariantStockErrors, ThrowOnError> => (options.client ?? client).get<GetVariantStockResponses, GetVariantStockErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/variants/{variant_id}/stock',
+    ...options
+});
+
+/**
+ * Record a stock count at a location: on hand becomes the count (the difference goes into the ledger as `counted`).
+ */
+export const countVariantStock = <ThrowOnError extends boolean = false>(options: Options<CountVariantStockData, ThrowOnError>): RequestResult<CountVariantStockResponses, CountVariantStockErrors, ThrowOnError> => (options.client ?? client).put<CountVariantStockResponses, CountVariantStockErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/inventory/variants/{variant_id}/stock/{location_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * The signed-in staff member's account and roles.
  */
 export const getMyStaffAccount = <ThrowOnError extends boolean = false>(options?: Options<GetMyStaffAccountData, ThrowOnError>): RequestResult<GetMyStaffAccountResponses, GetMyStaffAccountErrors, ThrowOnError> => (options?.client ?? client).get<GetMyStaffAccountResponses, GetMyStaffAccountErrors, ThrowOnError>({ url: '/api/v1/admin/me', ...options });
+
+/**
+ * Which alert emails you, the signed-in staff member, receive. For members who may read stock (`inventory.read`), the only alert so far being low stock.
+ */
+export const getMyStaffAlerts = <ThrowOnError extends boolean = false>(options?: Options<GetMyStaffAlertsData, ThrowOnError>): RequestResult<GetMyStaffAlertsResponses, GetMyStaffAlertsErrors, ThrowOnError> => (options?.client ?? client).get<GetMyStaffAlertsResponses, GetMyStaffAlertsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/me/alerts',
+    ...options
+});
+
+/**
+ * Choose which alert emails you, the signed-in staff member, receive: `{"low_stock": true}` emails you when a variant's stock available at a location falls to its low-stock threshold.
+ */
+export const setMyStaffAlerts = <ThrowOnError extends boolean = false>(options: Options<SetMyStaffAlertsData, ThrowOnError>): RequestResult<SetMyStaffAlertsResponses, SetMyStaffAlertsErrors, ThrowOnError> => (options.client ?? client).put<SetMyStaffAlertsResponses, SetMyStaffAlertsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/me/alerts',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Switch two-factor authentication off: the password and a current code or a recovery code.

@@ -101,6 +101,25 @@ export type AddressInput = {
 };
 
 /**
+ * One entry of the ledger.
+ */
+export type Adjustment = {
+    created_at: string;
+    created_by: string;
+    id: string;
+    location_id: string;
+    note?: string | null;
+    /**
+     * On hand at the location right after this change.
+     */
+    on_hand_after: number;
+    on_hand_delta: number;
+    reason: 'received' | 'damaged' | 'counted' | 'returned' | 'correction' | 'sold' | 'transfer_out' | 'transfer_in';
+    reference?: string | null;
+    variant_id: string;
+};
+
+/**
  * An API key as listed (the key itself is shown once, at creation, in `key`).
  */
 export type ApiKey = {
@@ -449,8 +468,28 @@ export type ErasureRequest = {
     password: string;
 };
 
+/**
+ * A new expiry for a reservation in force.
+ */
+export type ExtendReservation = {
+    /**
+     * Minutes from now it holds (1–10,080).
+     */
+    expires_in_minutes: number;
+};
+
 export type Health = {
     status: string;
+};
+
+/**
+ * The shop's inventory settings.
+ */
+export type InventorySettings = {
+    /**
+     * How long a reservation holds when its caller says nothing (1–10,080 minutes; default 15).
+     */
+    reservation_minutes: number;
 };
 
 /**
@@ -461,6 +500,88 @@ export type LinkConfirmation = {
      * The `oidc_link` value the provider login's redirect carried (in its fragment).
      */
     token: string;
+};
+
+/**
+ * A stock location.
+ */
+export type Location = {
+    active: boolean;
+    /**
+     * A location's postal address.
+     */
+    address: {
+        city?: string | null;
+        /**
+         * ISO 3166-1 alpha-2 (`DE`).
+         */
+        country?: string | null;
+        line1?: string | null;
+        line2?: string | null;
+        postal_code?: string | null;
+        region?: string | null;
+    };
+    created_at: string;
+    id: string;
+    modified_at: string;
+    name: string;
+    priority: number;
+    ships_to: Array<string>;
+    version: number;
+};
+
+/**
+ * The shop's stock locations, first choice first.
+ */
+export type LocationList = {
+    items: Array<{
+        active: boolean;
+        /**
+         * A location's postal address.
+         */
+        address: {
+            city?: string | null;
+            /**
+             * ISO 3166-1 alpha-2 (`DE`).
+             */
+            country?: string | null;
+            line1?: string | null;
+            line2?: string | null;
+            postal_code?: string | null;
+            region?: string | null;
+        };
+        created_at: string;
+        id: string;
+        modified_at: string;
+        name: string;
+        priority: number;
+        ships_to: Array<string>;
+        version: number;
+    }>;
+};
+
+/**
+ * Changes to a location; absent fields stay.
+ */
+export type LocationPatch = {
+    active?: boolean | null;
+    /**
+     * A location's postal address.
+     */
+    address?: {
+        city?: string | null;
+        /**
+         * ISO 3166-1 alpha-2 (`DE`).
+         */
+        country?: string | null;
+        line1?: string | null;
+        line2?: string | null;
+        postal_code?: string | null;
+        region?: string | null;
+    } | null;
+    name?: string | null;
+    priority?: number | null;
+    ships_to?: Array<string> | null;
 };
 
 /**
@@ -642,6 +763,27 @@ export type MyPermissions = {
 };
 
 /**
+ * A change to on-hand stock with its reason.
+ */
+export type NewAdjustment = {
+    location_id: string;
+    note?: string | null;
+    /**
+     * Units added (positive) or taken away (negative); not zero.
+     */
+    quantity: number;
+    /**
+     * `received`, `damaged`, `counted`, `returned` or `correction`.
+     */
+    reason: 'received' | 'damaged' | 'counted' | 'returned' | 'correction' | 'sold' | 'transfer_out' | 'transfer_in';
+    /**
+     * A delivery note, an RMA, a count sheet.
+     */
+    reference?: string | null;
+    variant_id: string;
+};
+
+/**
  * A key for an integration.
  */
 export type NewApiKey = {
@@ -691,6 +833,72 @@ export type NewCollection = {
     product_ids: Array<string>;
     rule?: string | null;
     slug?: string | null;
+};
+
+/**
+ * A manual hold: staff reserve stock for a phone order or a customer.
+ */
+export type NewHold = {
+    /**
+     * Minutes it holds (1–10,080); the shop's reservation time when absent.
+     */
+    expires_in_minutes?: number | null;
+    lines: Array<{
+        /**
+         * 1 to 1,000,000.
+         */
+        quantity: number;
+        variant_id: string;
+    }>;
+    /**
+     * Take stock only from this location.
+     */
+    location_id?: string | null;
+    note?: string | null;
+    /**
+     * Whom or what it is for: an order number, a customer's name (1–200 characters).
+     */
+    reference: string;
+    /**
+     * Take stock only from locations shipping to this country.
+     */
+    ship_to_country?: string | null;
+};
+
+/**
+ * A new stock location.
+ */
+export type NewLocation = {
+    /**
+     * Inactive locations keep their stock but are never reserved from (default true).
+     */
+    active?: boolean | null;
+    /**
+     * A location's postal address.
+     */
+    address?: {
+        city?: string | null;
+        /**
+         * ISO 3166-1 alpha-2 (`DE`).
+         */
+        country?: string | null;
+        line1?: string | null;
+        line2?: string | null;
+        postal_code?: string | null;
+        region?: string | null;
+    } | null;
+    /**
+     * Unique among the shop's locations; 1–200 characters.
+     */
+    name: string;
+    /**
+     * Lower numbers are chosen first when stock is reserved (0–1,000,000; default 100).
+     */
+    priority?: number | null;
+    /**
+     * ISO 3166-1 alpha-2 countries it ships to; empty or absent ships anywhere.
+     */
+    ships_to?: Array<string> | null;
 };
 
 /**
@@ -874,6 +1082,26 @@ export type NewTenant = {
 };
 
 /**
+ * Stock to move from one location to another.
+ */
+export type NewTransfer = {
+    from_location_id: string;
+    lines: Array<{
+        /**
+         * 1 to 1,000,000.
+         */
+        quantity: number;
+        variant_id: string;
+    }>;
+    note?: string | null;
+    reference?: string | null;
+    /**
+     * Another location than `from_location_id`.
+     */
+    to_location_id: string;
+};
+
+/**
  * A new variant: one sellable SKU of a product.
  */
 export type NewVariant = {
@@ -1052,6 +1280,31 @@ export type Page_Account_ = {
          */
         roles: Array<string>;
         version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_Adjustment_ = {
+    items: Array<{
+        created_at: string;
+        created_by: string;
+        id: string;
+        location_id: string;
+        note?: string | null;
+        /**
+         * On hand at the location right after this change.
+         */
+        on_hand_after: number;
+        on_hand_delta: number;
+        reason: 'received' | 'damaged' | 'counted' | 'returned' | 'correction' | 'sold' | 'transfer_out' | 'transfer_in';
+        reference?: string | null;
+        variant_id: string;
     }>;
     /**
      * Pass as `cursor` to get the next page; absent on the last page.
@@ -1330,6 +1583,31 @@ export type Page_ProductChange_ = {
 /**
  * One page of a list.
  */
+export type Page_Reservation_ = {
+    items: Array<{
+        created_at: string;
+        created_by: string;
+        expires_at: string;
+        id: string;
+        lines: Array<{
+            location_id: string;
+            quantity: number;
+            variant_id: string;
+        }>;
+        note?: string | null;
+        reference: string;
+        status: 'active' | 'committed' | 'released' | 'expired';
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_Task_ = {
     items: Array<{
         /**
@@ -1422,6 +1700,34 @@ export type Page_Tenant_ = {
         schema_version: number;
         slug: string;
         status: 'provisioning' | 'active' | 'suspended';
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_Transfer_ = {
+    items: Array<{
+        created_at: string;
+        from_location_id: string;
+        id: string;
+        lines: Array<{
+            /**
+             * 1 to 1,000,000.
+             */
+            quantity: number;
+            variant_id: string;
+        }>;
+        modified_at: string;
+        note?: string | null;
+        reference?: string | null;
+        status: 'in_transit' | 'received' | 'cancelled';
+        to_location_id: string;
         version: number;
     }>;
     /**
@@ -1911,6 +2217,25 @@ export type Registration = {
     password: string;
 };
 
+/**
+ * Stock promised until it is committed, released or expires.
+ */
+export type Reservation = {
+    created_at: string;
+    created_by: string;
+    expires_at: string;
+    id: string;
+    lines: Array<{
+        location_id: string;
+        quantity: number;
+        variant_id: string;
+    }>;
+    note?: string | null;
+    reference: string;
+    status: 'active' | 'committed' | 'released' | 'expired';
+    version: number;
+};
+
 export type ResetConfirm = {
     password: string;
     /**
@@ -2090,11 +2415,49 @@ export type SoldCurrenciesInput = {
 };
 
 /**
+ * Which alert emails a staff member receives (each member chooses for themself).
+ */
+export type StaffAlerts = {
+    /**
+     * An email when a variant's stock available to sell at a location falls to its low-stock
+     * threshold (sent to members who may read stock, `inventory.read`).
+     */
+    low_stock: boolean;
+};
+
+/**
  * A task was started: its id (progress, refused rows and the result at
  * `GET /api/v1/admin/tasks/{task_id}`).
  */
 export type StartedTask = {
     task_id: string;
+};
+
+/**
+ * A stock count at one location: on hand becomes `on_hand` (recorded as a `counted`
+ * adjustment of the difference).
+ */
+export type StockCount = {
+    note?: string | null;
+    /**
+     * What was counted; not below what is reserved there.
+     */
+    on_hand: number;
+    /**
+     * Units kept back from sale here (absent: unchanged).
+     */
+    safety_stock?: number | null;
+};
+
+/**
+ * A variant's settings as written (every field; `PUT` replaces them).
+ */
+export type StockSettingsInput = {
+    backorder_limit?: number | null;
+    low_stock_threshold?: number | null;
+    policy: 'deny' | 'backorder' | 'preorder';
+    preorder_until?: string | null;
+    tracked: boolean;
 };
 
 /**
@@ -2666,6 +3029,29 @@ export type TestEmail = {
     } | null;
 };
 
+/**
+ * Stock on its way between two locations (taken out of the first when created, into the second
+ * when received).
+ */
+export type Transfer = {
+    created_at: string;
+    from_location_id: string;
+    id: string;
+    lines: Array<{
+        /**
+         * 1 to 1,000,000.
+         */
+        quantity: number;
+        variant_id: string;
+    }>;
+    modified_at: string;
+    note?: string | null;
+    reference?: string | null;
+    status: 'in_transit' | 'received' | 'cancelled';
+    to_location_id: string;
+    version: number;
+};
+
 export type UnsubscribeRequest = {
     /**
      * The `token` of the unsubscribe link in a marketing email (an address alone will not do).
@@ -2701,6 +3087,54 @@ export type VariantPatch = {
     sku?: string | null;
     weight_grams?: number | null;
     width_mm?: number | null;
+};
+
+/**
+ * A variant's stock across the shop's locations.
+ */
+export type VariantStock = {
+    available: number;
+    levels: Array<{
+        /**
+         * On hand − reserved − safety stock, never below zero.
+         */
+        available: number;
+        location_id: string;
+        location_name: string;
+        on_hand: number;
+        reserved: number;
+        safety_stock: number;
+    }>;
+    on_hand: number;
+    reserved: number;
+    /**
+     * How a variant is counted and sold.
+     */
+    settings: {
+        /**
+         * With the `backorder` policy: how many may be sold beyond stock.
+         */
+        backorder_limit?: number | null;
+        /**
+         * Available at or below this at a location raises a low-stock alert.
+         */
+        low_stock_threshold?: number | null;
+        policy: 'deny' | 'backorder' | 'preorder';
+        /**
+         * With the `preorder` policy: until when it may be ordered ahead.
+         */
+        preorder_until?: string | null;
+        /**
+         * Untracked variants (services, digital goods) are always available and never reserved.
+         */
+        tracked: boolean;
+    };
+    /**
+     * The version of the variant's settings (its ETag for `PUT …/settings`); 0 before first set.
+     */
+    settings_version: number;
+    sku: string;
+    variant_id: string;
 };
 
 export type VerifyEmail = {
@@ -6769,6 +7203,1728 @@ export type ExportCustomerDataResponses = {
 
 export type ExportCustomerDataResponse = ExportCustomerDataResponses[keyof ExportCustomerDataResponses];
 
+export type CreateStockAdjustmentData = {
+    body: NewAdjustment;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/adjustments';
+};
+
+export type CreateStockAdjustmentErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateStockAdjustmentError = CreateStockAdjustmentErrors[keyof CreateStockAdjustmentErrors];
+
+export type CreateStockAdjustmentResponses = {
+    /**
+     * Created
+     */
+    201: Adjustment;
+};
+
+export type CreateStockAdjustmentResponse = CreateStockAdjustmentResponses[keyof CreateStockAdjustmentResponses];
+
+export type ExportStockData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/exports';
+};
+
+export type ExportStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ExportStockError = ExportStockErrors[keyof ExportStockErrors];
+
+export type ExportStockResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ExportStockResponse = ExportStockResponses[keyof ExportStockResponses];
+
+export type ImportStockData = {
+    /**
+     * The CSV file itself as the body (not a form), UTF-8. Larger than the operation's limit: 413 while it streams in; a wrong header or bytes that are not UTF-8: 422 naming the column or line. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files without the key.
+     */
+    body: Blob | File;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/imports';
+};
+
+export type ImportStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ImportStockError = ImportStockErrors[keyof ImportStockErrors];
+
+export type ImportStockResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ImportStockResponse = ImportStockResponses[keyof ImportStockResponses];
+
+export type ListStockLocationsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/locations';
+};
+
+export type ListStockLocationsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStockLocationsError = ListStockLocationsErrors[keyof ListStockLocationsErrors];
+
+export type ListStockLocationsResponses = {
+    /**
+     * OK
+     */
+    200: LocationList;
+};
+
+export type ListStockLocationsResponse = ListStockLocationsResponses[keyof ListStockLocationsResponses];
+
+export type CreateStockLocationData = {
+    body: NewLocation;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/locations';
+};
+
+export type CreateStockLocationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateStockLocationError = CreateStockLocationErrors[keyof CreateStockLocationErrors];
+
+export type CreateStockLocationResponses = {
+    /**
+     * Created
+     */
+    201: Location;
+};
+
+export type CreateStockLocationResponse = CreateStockLocationResponses[keyof CreateStockLocationResponses];
+
+export type DeleteStockLocationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        location_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/locations/{location_id}';
+};
+
+export type DeleteStockLocationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteStockLocationError = DeleteStockLocationErrors[keyof DeleteStockLocationErrors];
+
+export type DeleteStockLocationResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteStockLocationResponse = DeleteStockLocationResponses[keyof DeleteStockLocationResponses];
+
+export type GetStockLocationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        location_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/locations/{location_id}';
+};
+
+export type GetStockLocationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStockLocationError = GetStockLocationErrors[keyof GetStockLocationErrors];
+
+export type GetStockLocationResponses = {
+    /**
+     * OK
+     */
+    200: Location;
+};
+
+export type GetStockLocationResponse = GetStockLocationResponses[keyof GetStockLocationResponses];
+
+export type UpdateStockLocationData = {
+    body: LocationPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        location_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/locations/{location_id}';
+};
+
+export type UpdateStockLocationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateStockLocationError = UpdateStockLocationErrors[keyof UpdateStockLocationErrors];
+
+export type UpdateStockLocationResponses = {
+    /**
+     * OK
+     */
+    200: Location;
+};
+
+export type UpdateStockLocationResponse = UpdateStockLocationResponses[keyof UpdateStockLocationResponses];
+
+export type ListStockReservationsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/inventory/reservations';
+};
+
+export type ListStockReservationsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStockReservationsError = ListStockReservationsErrors[keyof ListStockReservationsErrors];
+
+export type ListStockReservationsResponses = {
+    /**
+     * OK
+     */
+    200: Page_Reservation_;
+};
+
+export type ListStockReservationsResponse = ListStockReservationsResponses[keyof ListStockReservationsResponses];
+
+export type CreateStockHoldData = {
+    body: NewHold;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/reservations';
+};
+
+export type CreateStockHoldErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateStockHoldError = CreateStockHoldErrors[keyof CreateStockHoldErrors];
+
+export type CreateStockHoldResponses = {
+    /**
+     * Created
+     */
+    201: Reservation;
+};
+
+export type CreateStockHoldResponse = CreateStockHoldResponses[keyof CreateStockHoldResponses];
+
+export type GetStockReservationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        reservation_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}';
+};
+
+export type GetStockReservationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStockReservationError = GetStockReservationErrors[keyof GetStockReservationErrors];
+
+export type GetStockReservationResponses = {
+    /**
+     * OK
+     */
+    200: Reservation;
+};
+
+export type GetStockReservationResponse = GetStockReservationResponses[keyof GetStockReservationResponses];
+
+export type CommitStockReservationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        reservation_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/commit';
+};
+
+export type CommitStockReservationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CommitStockReservationError = CommitStockReservationErrors[keyof CommitStockReservationErrors];
+
+export type CommitStockReservationResponses = {
+    /**
+     * OK
+     */
+    200: Reservation;
+};
+
+export type CommitStockReservationResponse = CommitStockReservationResponses[keyof CommitStockReservationResponses];
+
+export type ExtendStockReservationData = {
+    body: ExtendReservation;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        reservation_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/extend';
+};
+
+export type ExtendStockReservationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ExtendStockReservationError = ExtendStockReservationErrors[keyof ExtendStockReservationErrors];
+
+export type ExtendStockReservationResponses = {
+    /**
+     * OK
+     */
+    200: Reservation;
+};
+
+export type ExtendStockReservationResponse = ExtendStockReservationResponses[keyof ExtendStockReservationResponses];
+
+export type ReleaseStockReservationData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        reservation_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/reservations/{reservation_id}/release';
+};
+
+export type ReleaseStockReservationErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReleaseStockReservationError = ReleaseStockReservationErrors[keyof ReleaseStockReservationErrors];
+
+export type ReleaseStockReservationResponses = {
+    /**
+     * OK
+     */
+    200: Reservation;
+};
+
+export type ReleaseStockReservationResponse = ReleaseStockReservationResponses[keyof ReleaseStockReservationResponses];
+
+export type GetInventorySettingsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/settings';
+};
+
+export type GetInventorySettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetInventorySettingsError = GetInventorySettingsErrors[keyof GetInventorySettingsErrors];
+
+export type GetInventorySettingsResponses = {
+    /**
+     * OK
+     */
+    200: InventorySettings;
+};
+
+export type GetInventorySettingsResponse = GetInventorySettingsResponses[keyof GetInventorySettingsResponses];
+
+export type UpdateInventorySettingsData = {
+    body: InventorySettings;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/settings';
+};
+
+export type UpdateInventorySettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateInventorySettingsError = UpdateInventorySettingsErrors[keyof UpdateInventorySettingsErrors];
+
+export type UpdateInventorySettingsResponses = {
+    /**
+     * OK
+     */
+    200: InventorySettings;
+};
+
+export type UpdateInventorySettingsResponse = UpdateInventorySettingsResponses[keyof UpdateInventorySettingsResponses];
+
+export type ListStockTransfersData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/inventory/transfers';
+};
+
+export type ListStockTransfersErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStockTransfersError = ListStockTransfersErrors[keyof ListStockTransfersErrors];
+
+export type ListStockTransfersResponses = {
+    /**
+     * OK
+     */
+    200: Page_Transfer_;
+};
+
+export type ListStockTransfersResponse = ListStockTransfersResponses[keyof ListStockTransfersResponses];
+
+export type CreateStockTransferData = {
+    body: NewTransfer;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/transfers';
+};
+
+export type CreateStockTransferErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateStockTransferError = CreateStockTransferErrors[keyof CreateStockTransferErrors];
+
+export type CreateStockTransferResponses = {
+    /**
+     * Created
+     */
+    201: Transfer;
+};
+
+export type CreateStockTransferResponse = CreateStockTransferResponses[keyof CreateStockTransferResponses];
+
+export type GetStockTransferData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        transfer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}';
+};
+
+export type GetStockTransferErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetStockTransferError = GetStockTransferErrors[keyof GetStockTransferErrors];
+
+export type GetStockTransferResponses = {
+    /**
+     * OK
+     */
+    200: Transfer;
+};
+
+export type GetStockTransferResponse = GetStockTransferResponses[keyof GetStockTransferResponses];
+
+export type CancelStockTransferData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        transfer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}/cancel';
+};
+
+export type CancelStockTransferErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CancelStockTransferError = CancelStockTransferErrors[keyof CancelStockTransferErrors];
+
+export type CancelStockTransferResponses = {
+    /**
+     * OK
+     */
+    200: Transfer;
+};
+
+export type CancelStockTransferResponse = CancelStockTransferResponses[keyof CancelStockTransferResponses];
+
+export type ReceiveStockTransferData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        transfer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/transfers/{transfer_id}/receive';
+};
+
+export type ReceiveStockTransferErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReceiveStockTransferError = ReceiveStockTransferErrors[keyof ReceiveStockTransferErrors];
+
+export type ReceiveStockTransferResponses = {
+    /**
+     * OK
+     */
+    200: Transfer;
+};
+
+export type ReceiveStockTransferResponse = ReceiveStockTransferResponses[keyof ReceiveStockTransferResponses];
+
+export type ListVariantLedgerData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        variant_id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/inventory/variants/{variant_id}/ledger';
+};
+
+export type ListVariantLedgerErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListVariantLedgerError = ListVariantLedgerErrors[keyof ListVariantLedgerErrors];
+
+export type ListVariantLedgerResponses = {
+    /**
+     * OK
+     */
+    200: Page_Adjustment_;
+};
+
+export type ListVariantLedgerResponse = ListVariantLedgerResponses[keyof ListVariantLedgerResponses];
+
+export type SetVariantStockSettingsData = {
+    body: StockSettingsInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        variant_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/variants/{variant_id}/settings';
+};
+
+export type SetVariantStockSettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetVariantStockSettingsError = SetVariantStockSettingsErrors[keyof SetVariantStockSettingsErrors];
+
+export type SetVariantStockSettingsResponses = {
+    /**
+     * OK
+     */
+    200: VariantStock;
+};
+
+export type SetVariantStockSettingsResponse = SetVariantStockSettingsResponses[keyof SetVariantStockSettingsResponses];
+
+export type GetVariantStockData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        variant_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/variants/{variant_id}/stock';
+};
+
+export type GetVariantStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetVariantStockError = GetVariantStockErrors[keyof GetVariantStockErrors];
+
+export type GetVariantStockResponses = {
+    /**
+     * OK
+     */
+    200: VariantStock;
+};
+
+export type GetVariantStockResponse = GetVariantStockResponses[keyof GetVariantStockResponses];
+
+export type CountVariantStockData = {
+    body: StockCount;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        variant_id: string;
+        location_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/inventory/variants/{variant_id}/stock/{location_id}';
+};
+
+export type CountVariantStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CountVariantStockError = CountVariantStockErrors[keyof CountVariantStockErrors];
+
+export type CountVariantStockResponses = {
+    /**
+     * OK
+     */
+    200: VariantStock;
+};
+
+export type CountVariantStockResponse = CountVariantStockResponses[keyof CountVariantStockResponses];
+
 export type GetMyStaffAccountData = {
     body?: never;
     headers?: {
@@ -6827,6 +8983,136 @@ export type GetMyStaffAccountResponses = {
 };
 
 export type GetMyStaffAccountResponse = GetMyStaffAccountResponses[keyof GetMyStaffAccountResponses];
+
+export type GetMyStaffAlertsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/me/alerts';
+};
+
+export type GetMyStaffAlertsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetMyStaffAlertsError = GetMyStaffAlertsErrors[keyof GetMyStaffAlertsErrors];
+
+export type GetMyStaffAlertsResponses = {
+    /**
+     * OK
+     */
+    200: StaffAlerts;
+};
+
+export type GetMyStaffAlertsResponse = GetMyStaffAlertsResponses[keyof GetMyStaffAlertsResponses];
+
+export type SetMyStaffAlertsData = {
+    body: StaffAlerts;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/me/alerts';
+};
+
+export type SetMyStaffAlertsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetMyStaffAlertsError = SetMyStaffAlertsErrors[keyof SetMyStaffAlertsErrors];
+
+export type SetMyStaffAlertsResponses = {
+    /**
+     * OK
+     */
+    200: StaffAlerts;
+};
+
+export type SetMyStaffAlertsResponse = SetMyStaffAlertsResponses[keyof SetMyStaffAlertsResponses];
 
 export type DisableMyStaffMfaData = {
     body: MfaDisable;
