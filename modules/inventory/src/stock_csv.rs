@@ -342,9 +342,9 @@ mod tests {
 
     #[test]
     fn a_row_is_checked_cell_by_cell_and_each_problem_names_its_column() {
-        let ok = parse(line(" SH-1 ", " Berlin ", "12", Some(""))).ok().expect("a good row");
+        let ok = parse(line(" SH-1 ", " Berlin ", "12", Some(""))).expect("a good row");
         assert_eq!((ok.sku.as_str(), ok.location.as_str(), ok.on_hand, ok.safety_stock), ("SH-1", "Berlin", 12, None));
-        let ok = parse(line("SH-1", "Berlin", "0", Some("3"))).ok().expect("a good row");
+        let ok = parse(line("SH-1", "Berlin", "0", Some("3"))).expect("a good row");
         assert_eq!((ok.on_hand, ok.safety_stock), (0, Some(3)));
         for bad in ["-1", "2.5", "lots", "", "1000000001"] {
             let refused = parse(line("SH-1", "Berlin", bad, None)).err().expect("refused");
