@@ -24,6 +24,8 @@ mod gdpr;
 mod idempotency;
 mod identity;
 mod inventory;
+mod inventory_alerts;
+mod inventory_import;
 mod isolation;
 mod jobs;
 mod mfa;

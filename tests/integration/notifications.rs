@@ -218,7 +218,7 @@ async fn a_german_shop_sends_its_german_welcome_and_its_own_version_stays_its_ow
     for (shop, overridden) in [(&berlin, true), (&hamburg, false)] {
         let list: Value = admin(&app, Method::GET, shop, "/templates").send().await.unwrap().json().await.unwrap();
         let items = list["items"].as_array().unwrap();
-        assert_eq!(items.iter().filter(|t| t["built_in"] == true).count(), 14, "7 built-ins in en and de");
+        assert_eq!(items.iter().filter(|t| t["built_in"] == true).count(), 16, "8 built-ins in en and de");
         let welcome_de = items.iter().find(|t| t["key"] == "welcome" && t["locale"] == "de").unwrap();
         assert_eq!(welcome_de["overridden"], overridden, "{shop}");
     }

@@ -692,6 +692,27 @@ impl CatalogModule {
         Ok(rows.into_iter().collect())
     }
 
+    /// [`live_variant_skus`](Self::live_variant_skus) on a connection already in the shop's
+    /// transaction (the CSV frame pages an export on one, without a `TenantTx`).
+    pub async fn live_variant_skus_on(
+        conn: &mut diesel_async::AsyncPgConnection,
+        ids: &[VariantId],
+    ) -> Result<BTreeMap<VariantId, String>, DbError> {
+        let rows = store::live_variant_skus(conn, ids).await.map_err(DbError::Query)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The live variants (not deleted, nor of a deleted product) holding `skus`, by SKU (exact,
+    /// case kept; a SKU no live variant holds is absent), read in the caller's transaction with
+    /// one query: the inventory's CSV stock import finds its rows' variants this way.
+    pub async fn live_variants_by_sku(
+        tx: &mut agora_kernel::TenantTx<'_>,
+        skus: &[String],
+    ) -> Result<BTreeMap<String, VariantId>, DbError> {
+        let rows = store::live_variants_by_sku(tx.conn(), skus).await.map_err(DbError::Query)?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn create_product(
         &self,
         tenant: &TenantContext,

@@ -1427,3 +1427,18 @@ pub(crate) async fn availability_of(
         .await
         .map(|rows| rows.into_iter().map(|(v, s, u)| (VariantId::from_uuid(v), s, u)).collect())
 }
+
+/// The live variants of live products holding `skus`, as (SKU, variant).
+pub(crate) async fn live_variants_by_sku(
+    conn: &mut AsyncPgConnection,
+    skus: &[String],
+) -> QueryResult<Vec<(String, VariantId)>> {
+    variants::table
+        .inner_join(products::table)
+        .filter(variants::sku.eq_any(skus))
+        .filter(variants::deleted_at.is_null().and(products::deleted_at.is_null()))
+        .select((variants::sku, variants::id))
+        .load::<(String, uuid::Uuid)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(sku, id)| (sku, VariantId::from_uuid(id))).collect())
+}

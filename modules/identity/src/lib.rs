@@ -323,7 +323,7 @@ impl IdentityModule {
     }
 }
 
-pub use access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role};
+pub use access::{ApiKey, AuditEntry, AuditFilter, Grantor, NewApiKey, NewRole, NewStaff, Role, StaffRecipient};
 pub use accounts::RequestOrigin;
 pub use directory::{CustomerRecord, CustomerSearch};
 pub use http::{Accepted, WithCookie};
@@ -347,6 +347,18 @@ impl IdentityModule {
     /// The address that takes an erased customer's email's place wherever a row must stay.
     pub fn anonymous_email(id: uuid::Uuid) -> String {
         privacy::anonymous_email(id)
+    }
+
+    /// The active staff members among `ids` who hold `permission`, with their email, name and
+    /// locale, read in the caller's transaction (whom a staff alert goes to: notifications asks
+    /// this of every member who opted in, so one who was disabled or lost the permission since
+    /// gets nothing).
+    pub async fn staff_recipients(
+        tx: &mut TenantTx<'_>,
+        ids: &[uuid::Uuid],
+        permission: &str,
+    ) -> Result<Vec<StaffRecipient>, IdentityError> {
+        access::staff_recipients(tx.conn(), ids, permission).await
     }
 
     /// The email of customer `id` of this shop (not staff, not erased); 404 `customer` otherwise.

@@ -367,5 +367,7 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/transfers/{transfer_id}").route(web::get().to(get_transfer)))
     .service(web::resource("/transfers/{transfer_id}/receive").route(web::post().to(receive_transfer)))
     .service(web::resource("/transfers/{transfer_id}/cancel").route(web::post().to(cancel_transfer)))
-    .service(web::resource("/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)));
+    .service(web::resource("/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)))
+    .service(web::resource("/imports").route(web::post().to(crate::http_csv::import_stock)))
+    .service(web::resource("/exports").route(web::post().to(crate::http_csv::export_stock)));
 }

@@ -1,4 +1,5 @@
-//! The inventory's background work: expiring reservations whose time is up.
+//! The inventory's background work: expiring reservations whose time is up, and CSV stock
+//! imports and exports (tasks).
 
 use crate::InventoryModule;
 use agora_kernel::jobs::{EnqueueOptions, Job, JobContext, JobError, JobRegistry};
@@ -30,6 +31,39 @@ pub(crate) fn at(at: chrono::DateTime<chrono::Utc>) -> EnqueueOptions {
     EnqueueOptions { run_at: Some(at), ..Default::default() }
 }
 
+/// An import of a stock file stored by the upload (`stock_csv.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ImportStock {
+    pub file: String,
+    pub by: crate::stock_csv::StartedBy,
+}
+
+impl Job for ImportStock {
+    const KIND: &'static str = "inventory.import_stock";
+    // Counts are absolute: a run again applies nothing new.
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        let file = agora_kernel::storage::FileKey::parse(&self.file).map_err(JobError::permanent)?;
+        ctx.resource::<InventoryModule>()?.run_import(&ctx, &file, self.by.actor()).await
+    }
+}
+
+/// An export of every stock level (`stock_csv.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ExportStock {}
+
+impl Job for ExportStock {
+    const KIND: &'static str = "inventory.export_stock";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        agora_kernel::csv_files::run_export(&ctx, &crate::stock_csv::StockExport, "stock.csv").await
+    }
+}
+
 pub(crate) fn register(jobs: &mut JobRegistry) {
     jobs.register::<ExpireReservations>();
+    jobs.register::<ImportStock>();
+    jobs.register::<ExportStock>();
 }

@@ -32,10 +32,13 @@ mod availability;
 mod error;
 mod events;
 mod http;
+mod http_csv;
 mod jobs;
 mod locations;
 mod reservations;
 mod stock;
+mod stock_csv;
+mod stock_csv_store;
 mod store;
 mod transfers;
 
@@ -723,6 +726,60 @@ impl InventoryModule {
     ) -> Result<Transfer, InventoryError> {
         let bus = self.bus();
         self.db().in_tenant(tenant, acting, async |tx| transfers::close(tx, bus, id, to, expected).await).await
+    }
+
+    // --- CSV stock import and export (tasks; `stock_csv.rs`) --------------------------------------
+
+    /// Starts importing a stock file stored by `agora_kernel::csv_files::receive_upload`.
+    pub async fn start_import(
+        &self,
+        tenant: &TenantContext,
+        file: agora_kernel::storage::FileKey,
+        acting: &Acting,
+        task: agora_kernel::tasks::NewTask,
+    ) -> Result<agora_kernel::tasks::TaskId, InventoryError> {
+        let job = jobs::ImportStock { file: file.as_str().to_string(), by: stock_csv::StartedBy::of(&acting.actor) };
+        self.db().in_tenant(tenant, acting, async |tx| Ok(agora_kernel::tasks::start(tx, &job, task).await?)).await
+    }
+
+    /// Starts exporting every stock level as CSV (the import's columns); the file is the
+    /// task's result.
+    pub async fn start_export(
+        &self,
+        tenant: &TenantContext,
+        acting: &Acting,
+        task: agora_kernel::tasks::NewTask,
+    ) -> Result<agora_kernel::tasks::TaskId, InventoryError> {
+        let job = jobs::ExportStock {};
+        self.db().in_tenant(tenant, acting, async |tx| Ok(agora_kernel::tasks::start(tx, &job, task).await?)).await
+    }
+
+    /// Runs the import of `file` for the job's task; the ledger's entries name the task.
+    pub(crate) async fn run_import(
+        &self,
+        ctx: &agora_kernel::jobs::JobContext,
+        file: &agora_kernel::storage::FileKey,
+        by: Option<agora_kernel::Actor>,
+    ) -> Result<(), agora_kernel::jobs::JobError> {
+        // The frame starts the task's progress afresh itself; this only learns the task's id.
+        let task = ctx.progress().await?.id();
+        let import = stock_csv::StockImport { bus: self.bus().clone(), by, reference: format!("csv-import:{task}") };
+        agora_kernel::csv_files::run_import(ctx, &import, file).await
+    }
+
+    // --- What modules telling people about stock need (notifications' low-stock emails) --------
+
+    /// The SKU of live variant `variant` and the name of live location `location`, read in the
+    /// caller's transaction; `None` when either is gone.
+    pub async fn level_names(
+        tx: &mut TenantTx<'_>,
+        variant: VariantId,
+        location: LocationId,
+    ) -> Result<Option<(String, String)>, InventoryError> {
+        let Some(sku) = agora_catalog::CatalogModule::live_variant_skus(tx, &[variant]).await?.remove(&variant) else {
+            return Ok(None);
+        };
+        Ok(store::find_location(tx.conn(), location, false).await?.map(|l| (sku, l.name)))
     }
 }
 

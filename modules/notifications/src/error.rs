@@ -20,6 +20,10 @@ pub enum NotificationsError {
     /// The shop's address (for links in the email) could not be read.
     #[error("the shop's address: {0}")]
     ShopAddress(#[source] agora_kernel::ports::PortError),
+    /// A staff alert could not be prepared: what the modules it asks (identity, inventory)
+    /// answered, or another delivery of the same event that got there first.
+    #[error("staff alert: {0}")]
+    Alert(String),
     /// Bad input (naming the field: `to`, `variables`, `subject`, …), a stale If-Match, the
     /// database.
     #[error(transparent)]
@@ -46,7 +50,9 @@ impl From<NotificationsError> for ApiError {
             NotificationsError::NotResendable { .. } => {
                 ApiError::new(ErrorKind::Conflict, "email-not-resendable", e.to_string())
             }
-            NotificationsError::Settings(_) | NotificationsError::Sealing(_) => ApiError::internal(e),
+            NotificationsError::Settings(_) | NotificationsError::Sealing(_) | NotificationsError::Alert(_) => {
+                ApiError::internal(e)
+            }
             NotificationsError::ShopAddress(port) => ApiError::from(port),
             NotificationsError::Common(common) => ApiError::from(common),
         }

@@ -3,9 +3,11 @@
 
 use crate::{
     Message, MessageFilter, MessageStatus, MessageSummary, NotificationsModule, Preferences, PreferencesUpdate,
-    Template, TemplateContent, TemplatePreview, TemplateSummary, TestEmail,
+    StaffAlerts, Template, TemplateContent, TemplatePreview, TemplateSummary, TestEmail,
 };
 use agora_kernel::areas::Area;
+use agora_kernel::auth::Principal;
+use agora_kernel::error::ErrorKind;
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
 use agora_kernel::{perm, ApiError, Authorized, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, AcceptedJson, Apiv2Schema, NoContent};
@@ -196,6 +198,49 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(get_preferences))
                 .route(web::put().to(update_preferences)),
         );
+}
+
+/// The staff member behind `auth`: alert emails are a person's own choice, so an API key
+/// (which has no inbox) is refused.
+fn own_account<P>(auth: &Authorized<P>) -> Result<uuid::Uuid, ApiError> {
+    match &auth.principal {
+        Principal::Staff { user_id, .. } => Ok(*user_id),
+        _ => Err(ApiError::new(
+            ErrorKind::Forbidden,
+            "staff-member-only",
+            "alert emails are a staff member's own choice: sign in as one (an API key has no inbox)",
+        )),
+    }
+}
+
+/// Which alert emails you, the signed-in staff member, receive. For members who may read stock
+/// (`inventory.read`), the only alert so far being low stock.
+#[api_v2_operation(tags(Admin), operation_id = "getMyStaffAlerts")]
+async fn get_my_alerts(
+    auth: Authorized<perm::InventoryRead>,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+) -> Result<web::Json<StaffAlerts>, ApiError> {
+    let staff = own_account(&auth)?;
+    Ok(web::Json(module.staff_alerts(&tenant, staff).await?))
+}
+
+/// Choose which alert emails you, the signed-in staff member, receive: `{"low_stock": true}`
+/// emails you when a variant's stock available at a location falls to its low-stock threshold.
+#[api_v2_operation(tags(Admin), operation_id = "setMyStaffAlerts")]
+async fn set_my_alerts(
+    auth: Authorized<perm::InventoryRead>,
+    tenant: TenantContext,
+    module: web::Data<NotificationsModule>,
+    body: web::Json<StaffAlerts>,
+) -> Result<web::Json<StaffAlerts>, ApiError> {
+    let staff = own_account(&auth)?;
+    Ok(web::Json(module.set_staff_alerts(&tenant, staff, body.into_inner(), &auth.actor()).await?))
+}
+
+/// The signed-in member's own routes, mounted in the admin area beside identity's `/me/…`.
+pub(crate) fn my_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/me/alerts").route(web::get().to(get_my_alerts)).route(web::put().to(set_my_alerts)));
 }
 
 #[derive(Debug, Deserialize, Apiv2Schema)]

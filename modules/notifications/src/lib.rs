@@ -2,7 +2,7 @@
 //!
 //! - Templates per shop and locale, rendered with minijinja; Agora ships defaults (order
 //!   confirmation, shipping update, password reset and changed, email verification, welcome, staff
-//!   invitation) in English and German, and a shop may replace any of them per locale or add its
+//!   invitation, low-stock alert) in English and German, and a shop may replace any of them per locale or add its
 //!   own.
 //! - [`NotificationsModule::send`] renders the email and records it with its delivery job in the
 //!   caller's transaction: a rolled-back order sends nothing, a committed one is never lost.
@@ -10,6 +10,10 @@
 //!   shop's outbox mailbox, which the admin API lists (a fresh install shows what it would send).
 //! - Recipients can opt out of marketing email, with the signed link every marketing email
 //!   carries (an address alone unsubscribes no one); every email is kept as history.
+//! - Staff members opt in to alert emails for themselves (`GET/PUT /api/v1/admin/me/alerts`):
+//!   a low-stock email when the inventory announces stock fell to a variant's threshold, sent
+//!   by a subscriber of `inventory.stock.low_stock.v1` (`staff_alerts.rs`), never in the
+//!   transaction that changed the stock.
 //! - An email knows whose account it went to: a GDPR export holds that account's mail, never
 //!   mail to the same address for someone else (a staff member and a customer may share one).
 //! - One-time links (password reset, invitation, email verification) reach their recipient
@@ -24,6 +28,7 @@ mod http;
 mod messages;
 mod schema;
 mod shop_templates;
+mod staff_alerts;
 mod store;
 mod templates;
 
@@ -350,6 +355,24 @@ pub struct RecipientData {
     pub marketing_opt_out: bool,
 }
 
+/// Which alert emails a staff member receives (each member chooses for themself).
+#[derive(Debug, Clone, Serialize, Deserialize, paperclip::actix::Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAlerts {
+    /// An email when a variant's stock available to sell at a location falls to its low-stock
+    /// threshold (sent to members who may read stock, `inventory.read`).
+    #[serde(deserialize_with = "alert_flag")]
+    pub low_stock: bool,
+}
+
+/// `true` or `false`, or an error naming the field (serde's own says only "expected a boolean").
+fn alert_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Ok(b),
+        other => Err(serde::de::Error::custom(format!("low_stock: must be true or false, not {other}"))),
+    }
+}
+
 /// The shop's email: templates, sending, the mailbox and recipients' preferences.
 #[derive(Clone)]
 pub struct NotificationsModule {
@@ -609,6 +632,42 @@ impl NotificationsModule {
             .await
     }
 
+    /// Which alert emails staff member `staff` chose (none until they choose).
+    pub async fn staff_alerts(
+        &self,
+        tenant: &TenantContext,
+        staff: uuid::Uuid,
+    ) -> Result<StaffAlerts, NotificationsError> {
+        self.inner.db.in_tenant(tenant, &read(), async |tx| staff_alerts::get(tx, staff).await).await
+    }
+
+    /// Records staff member `staff`'s choice of alert emails (their own: `actor` is them).
+    pub async fn set_staff_alerts(
+        &self,
+        tenant: &TenantContext,
+        staff: uuid::Uuid,
+        alerts: StaffAlerts,
+        actor: &Actor,
+    ) -> Result<StaffAlerts, NotificationsError> {
+        self.inner.db.in_tenant(tenant, &acting(actor), async |tx| staff_alerts::set(tx, staff, alerts).await).await
+    }
+
+    /// Records the low-stock email of event `event_id` for every staff member who opted in (the
+    /// subscriber's work, in a transaction of its own); how many it recorded.
+    pub(crate) async fn send_low_stock_alerts(
+        &self,
+        tenant: &TenantContext,
+        event_id: uuid::Uuid,
+        event: &agora_inventory::LowStock,
+    ) -> Result<usize, NotificationsError> {
+        self.inner
+            .db
+            .in_tenant(tenant, &Acting::system("notifications.staff_alerts"), async |tx| {
+                staff_alerts::send_low_stock(self, tx, event_id, event).await
+            })
+            .await
+    }
+
     /// Everything kept about shop account `account` (`customer:<uuid>`) whose address is
     /// `email`, in the caller's tenant transaction.
     pub async fn recipient_data(
@@ -653,15 +712,23 @@ impl agora_kernel::Module for NotificationsModule {
 
     fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         cfg.service(paperclip::actix::web::scope("/notifications").configure(http::admin_routes));
+        // The signed-in member's own choices, beside identity's other `/me/…` routes.
+        http::my_routes(cfg);
     }
 
     fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
     }
 
-    /// The delivery job, handed this module's mailer.
-    fn background(&self, _events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
+    /// The delivery job, handed this module's mailer; the low-stock alerts' subscriber, handed
+    /// the module.
+    fn background(&self, events: &mut EventBusBuilder, jobs: &mut JobRegistry) -> Result<(), String> {
         delivery::register(Arc::clone(&self.inner.mailer), jobs);
+        events.subscribe::<agora_inventory::LowStock, _, _>(
+            staff_alerts::LOW_STOCK_SUBSCRIBER,
+            staff_alerts::on_low_stock,
+        );
+        jobs.provide(Arc::new(self.clone()));
         Ok(())
     }
 }

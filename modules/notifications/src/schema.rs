@@ -55,3 +55,24 @@ diesel::table! {
         version -> Int8,
     }
 }
+
+diesel::table! {
+    staff_alert_subscriptions (staff_id) {
+        staff_id -> Uuid,
+        low_stock -> Bool,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        modified_at -> Timestamptz,
+        modified_by -> Text,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    staff_alerts_sent (event_id, staff_id) {
+        event_id -> Uuid,
+        staff_id -> Uuid,
+        message_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}

@@ -690,3 +690,78 @@ pub(crate) async fn erase_recipient(
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Staff alerts (the emails staff members opt in to)
+// ---------------------------------------------------------------------------------------------
+
+/// Whether staff member `staff` opted in to low-stock alerts (no row: they never chose, so no).
+pub(crate) async fn low_stock_alerts(conn: &mut AsyncPgConnection, staff: uuid::Uuid) -> QueryResult<bool> {
+    use crate::schema::staff_alert_subscriptions as s;
+    Ok(s::table.filter(s::staff_id.eq(staff)).select(s::low_stock).first(conn).await.optional()?.unwrap_or(false))
+}
+
+/// Records staff member `staff`'s choice of low-stock alerts.
+pub(crate) async fn set_low_stock_alerts(
+    conn: &mut AsyncPgConnection,
+    staff: uuid::Uuid,
+    low_stock: bool,
+    stamp: &Stamp,
+) -> QueryResult<bool> {
+    use crate::schema::staff_alert_subscriptions;
+    diesel::insert_into(staff_alert_subscriptions::table)
+        .values((
+            staff_alert_subscriptions::staff_id.eq(staff),
+            staff_alert_subscriptions::low_stock.eq(low_stock),
+            agora_kernel::stamp_new!(stamp, staff_alert_subscriptions),
+        ))
+        .on_conflict(staff_alert_subscriptions::staff_id)
+        .do_update()
+        .set((
+            staff_alert_subscriptions::low_stock.eq(low_stock),
+            agora_kernel::stamp_change!(stamp, staff_alert_subscriptions),
+        ))
+        .returning(staff_alert_subscriptions::low_stock)
+        .get_result(conn)
+        .await
+}
+
+/// Every staff member who opted in to low-stock alerts, in a stable order.
+pub(crate) async fn low_stock_subscribers(conn: &mut AsyncPgConnection) -> QueryResult<Vec<uuid::Uuid>> {
+    use crate::schema::staff_alert_subscriptions as s;
+    s::table.filter(s::low_stock.eq(true)).order(s::staff_id).select(s::staff_id).load(conn).await
+}
+
+/// Notes that event `event`'s alert goes to `staff` as email `message`; `false` when it went
+/// already (the event is being delivered again), and nothing is written.
+pub(crate) async fn note_alert_sent(
+    conn: &mut AsyncPgConnection,
+    event: uuid::Uuid,
+    staff: uuid::Uuid,
+    message: uuid::Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    use crate::schema::staff_alerts_sent as s;
+    let inserted = diesel::insert_into(s::table)
+        .values((s::event_id.eq(event), s::staff_id.eq(staff), s::message_id.eq(message), s::created_at.eq(at)))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Whether event `event`'s alert went to `staff` already.
+pub(crate) async fn alert_sent(
+    conn: &mut AsyncPgConnection,
+    event: uuid::Uuid,
+    staff: uuid::Uuid,
+) -> QueryResult<bool> {
+    use crate::schema::staff_alerts_sent as s;
+    let found: Option<uuid::Uuid> = s::table
+        .filter(s::event_id.eq(event).and(s::staff_id.eq(staff)))
+        .select(s::message_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}

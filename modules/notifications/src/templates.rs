@@ -165,6 +165,7 @@ pub(crate) static BUILT_INS: &[BuiltIn] = &[
     built_in!("email_verification"),
     built_in!("welcome"),
     built_in!("staff_invitation"),
+    built_in!("low_stock"),
 ];
 
 pub(crate) fn built_in(key: &str) -> Option<&'static BuiltIn> {

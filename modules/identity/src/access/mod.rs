@@ -596,3 +596,36 @@ pub(crate) async fn assign(
     }
     Ok(())
 }
+
+/// A staff member a message about the shop may go to (an alert they opted in to).
+#[derive(Debug, Clone)]
+pub struct StaffRecipient {
+    pub id: uuid::Uuid,
+    pub email: String,
+    /// Their name, or their email when they gave none.
+    pub name: String,
+    pub locale: Option<String>,
+}
+
+/// The active staff members among `ids` (not disabled, not deleted) whose roles grant
+/// `permission`, in the order given: someone who lost the permission, or the account, gets
+/// nothing they once asked for.
+pub(crate) async fn staff_recipients(
+    conn: &mut AsyncPgConnection,
+    ids: &[uuid::Uuid],
+    permission: &str,
+) -> Result<Vec<StaffRecipient>, IdentityError> {
+    let mut recipients = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(user) = store::user_by_id(conn, *id).await? else { continue };
+        if user.kind() != UserKind::Staff || !user.active() {
+            continue;
+        }
+        if !store::permissions(conn, user.id).await?.contains(permission) {
+            continue;
+        }
+        let name = if user.name.is_empty() { user.email.clone() } else { user.name.clone() };
+        recipients.push(StaffRecipient { id: user.id, email: user.email, name, locale: user.locale });
+    }
+    Ok(recipients)
+}

@@ -1585,20 +1585,10 @@ export type Page_ProductChange_ = {
  */
 export type Page_Reservation_ = {
     items: Array<{
-        /**
-         * Promised beyond stock, with no location yet.
-         */
-        backordered: Array<{
-            quantity: number;
-            variant_id: string;
-        }>;
         created_at: string;
         created_by: string;
         expires_at: string;
         id: string;
-        /**
-         * Stock taken from locations.
-         */
         lines: Array<{
             location_id: string;
             quantity: number;
@@ -2231,20 +2221,10 @@ export type Registration = {
  * Stock promised until it is committed, released or expires.
  */
 export type Reservation = {
-    /**
-     * Promised beyond stock, with no location yet.
-     */
-    backordered: Array<{
-        quantity: number;
-        variant_id: string;
-    }>;
     created_at: string;
     created_by: string;
     expires_at: string;
     id: string;
-    /**
-     * Stock taken from locations.
-     */
     lines: Array<{
         location_id: string;
         quantity: number;
@@ -2435,6 +2415,17 @@ export type SoldCurrenciesInput = {
 };
 
 /**
+ * Which alert emails a staff member receives (each member chooses for themself).
+ */
+export type StaffAlerts = {
+    /**
+     * An email when a variant's stock available to sell at a location falls to its low-stock
+     * threshold (sent to members who may read stock, `inventory.read`).
+     */
+    low_stock: boolean;
+};
+
+/**
  * A task was started: its id (progress, refused rows and the result at
  * `GET /api/v1/admin/tasks/{task_id}`).
  */
@@ -2561,16 +2552,6 @@ export type StoreProduct = {
     tags: Array<string>;
     variants: Array<{
         /**
-         * What shoppers are told about its stock; absent when it is not counted (always sellable).
-         */
-        availability?: {
-            /**
-             * With `preorder`: the moment preorders close (after it the variant is out of stock).
-             */
-            preorder_until?: string | null;
-            status: 'in_stock' | 'low_stock' | 'out_of_stock' | 'backorder' | 'preorder';
-        } | null;
-        /**
          * An amount in integer minor units (cents) of its currency.
          */
         compare_at?: {
@@ -2656,10 +2637,6 @@ export type StoreProductPage = {
             [key: string]: unknown;
         };
         id: string;
-        /**
-         * Whether shoppers can buy it now: false when every variant is out of stock.
-         */
-        in_stock: boolean;
         name: string;
         /**
          * The lowest price of its variants in the requested currency.
@@ -2744,10 +2721,6 @@ export type StoreSearchResults = {
             [key: string]: unknown;
         };
         id: string;
-        /**
-         * Whether shoppers can buy it now: false when every variant is out of stock.
-         */
-        in_stock: boolean;
         name: string;
         /**
          * The lowest price of its variants in the requested currency.
@@ -7301,6 +7274,139 @@ export type CreateStockAdjustmentResponses = {
 
 export type CreateStockAdjustmentResponse = CreateStockAdjustmentResponses[keyof CreateStockAdjustmentResponses];
 
+export type ExportStockData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/exports';
+};
+
+export type ExportStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ExportStockError = ExportStockErrors[keyof ExportStockErrors];
+
+export type ExportStockResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ExportStockResponse = ExportStockResponses[keyof ExportStockResponses];
+
+export type ImportStockData = {
+    /**
+     * The CSV file itself as the body (not a form), UTF-8. Larger than the operation's limit: 413 while it streams in; a wrong header or bytes that are not UTF-8: 422 naming the column or line. Sent with an Idempotency-Key, a body over AGORA_MAX_BODY_BYTES (1 MiB by default) is refused 413 `idempotency-body-too-large`: send large files without the key.
+     */
+    body: Blob | File;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/inventory/imports';
+};
+
+export type ImportStockErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ImportStockError = ImportStockErrors[keyof ImportStockErrors];
+
+export type ImportStockResponses = {
+    /**
+     * Started: the task's id; Location names where to watch it
+     */
+    202: StartedTask;
+};
+
+export type ImportStockResponse = ImportStockResponses[keyof ImportStockResponses];
+
 export type ListStockLocationsData = {
     body?: never;
     headers?: {
@@ -8877,6 +8983,136 @@ export type GetMyStaffAccountResponses = {
 };
 
 export type GetMyStaffAccountResponse = GetMyStaffAccountResponses[keyof GetMyStaffAccountResponses];
+
+export type GetMyStaffAlertsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/me/alerts';
+};
+
+export type GetMyStaffAlertsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetMyStaffAlertsError = GetMyStaffAlertsErrors[keyof GetMyStaffAlertsErrors];
+
+export type GetMyStaffAlertsResponses = {
+    /**
+     * OK
+     */
+    200: StaffAlerts;
+};
+
+export type GetMyStaffAlertsResponse = GetMyStaffAlertsResponses[keyof GetMyStaffAlertsResponses];
+
+export type SetMyStaffAlertsData = {
+    body: StaffAlerts;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/me/alerts';
+};
+
+export type SetMyStaffAlertsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetMyStaffAlertsError = SetMyStaffAlertsErrors[keyof SetMyStaffAlertsErrors];
+
+export type SetMyStaffAlertsResponses = {
+    /**
+     * OK
+     */
+    200: StaffAlerts;
+};
+
+export type SetMyStaffAlertsResponse = SetMyStaffAlertsResponses[keyof SetMyStaffAlertsResponses];
 
 export type DisableMyStaffMfaData = {
     body: MfaDisable;
@@ -14895,10 +15131,6 @@ export type ListStoreProductsData = {
          */
         currency?: string;
         /**
-         * `true`: only products shoppers can buy now (in stock, on backorder or open for preorder).
-         */
-        in_stock?: boolean;
-        /**
          * The shopper's language, overriding `Accept-Language`.
          */
         locale?: string;
@@ -15085,10 +15317,6 @@ export type SearchStoreProductsData = {
          * Prices in this currency (one the shop sells in); the shop's default when absent.
          */
         currency?: string;
-        /**
-         * `true`: only products shoppers can buy now (in stock, on backorder or open for preorder).
-         */
-        in_stock?: boolean;
         /**
          * The shopper's language, overriding `Accept-Language`.
          */
