@@ -158,7 +158,7 @@ pub struct BenchSeedArgs {
     pub products: u64,
     #[arg(long, default_value_t = 3)]
     pub variants: usize,
-    /// Products created at once.
+    /// Products created (and, with --stock, variants counted) at once.
     #[arg(long, default_value_t = 8)]
     pub parallel: usize,
     #[arg(long, default_value_t = crate::demo::DEMO_SEED)]
