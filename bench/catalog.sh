@@ -42,11 +42,6 @@ source scripts/lib.sh
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-# PostgreSQL's binaries refuse to run as root: run them as `postgres` then.
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 # --- cleanup: the server (SIGTERM, bounded wait), our PostgreSQL, the temp dirs ---------------
 SERVER_PID=""
 PG_DIR=""
@@ -57,10 +52,7 @@ cleanup() {
     local rc=$?
     set +e
     stop_server
-    if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
-        echo "  stopping PostgreSQL"
-        as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null
-    fi
+    stop_postgres
     rm -rf "$WORK_DIR"
     exit "$rc"
 }
@@ -73,46 +65,12 @@ trap 'exit 141' PIPE
 # --- tools and build --------------------------------------------------------------------------
 section "Tools"
 bench_tools bc
-if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-    apt_install postgresql
-fi
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
-info "PostgreSQL binaries: $PGBIN"
+pg_tools
 bench_binary
 export AGORA_DATA_DIR="$WORK_DIR/data"   # kept token key, demo files: nothing outside the temp dir
 
 # --- database ---------------------------------------------------------------------------------
-section "PostgreSQL"
-if [ -n "${DATABASE_URL:-}" ]; then
-    info "using DATABASE_URL"
-    PSQL=(psql "$DATABASE_URL" -XAtq)
-else
-    # A private cluster set up like the embedded one (unix socket only, 200 connections,
-    # 128 MB shared buffers, fsync on), plus pg_stat_statements to count queries per request.
-    PG_DIR="$WORK_DIR/pg"
-    mkdir -p "$PG_DIR"
-    [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
-    PG_PORT=$(( 40000 + RANDOM % 20000 ))
-    as_pg "$PGBIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-    # In the file, not on the command line: a command-line setting would override the
-    # ALTER SYSTEM that switches tracking on for the count runs.
-    echo "pg_stat_statements.track = none" >>"$PG_DIR/data/postgresql.conf"
-    as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
-        start >/dev/null
-    psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d postgres -c "CREATE DATABASE agora"
-    PSQL=(psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -XAtq -d agora)
-    export DATABASE_URL="host=$PG_DIR port=$PG_PORT user=postgres dbname=agora"
-    info "private cluster on $PG_DIR:$PG_PORT"
-fi
-sql() { "${PSQL[@]}" -c "$1"; }
-STATEMENTS=0
-if sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 \
-    && sql "SELECT count(*) FROM pg_stat_statements" >/dev/null 2>&1; then
-    STATEMENTS=1
-else
-    info "pg_stat_statements is not loaded: statements per request are not counted"
-fi
+start_postgres "$WORK_DIR/pg"
 
 # --- tenant and catalog -----------------------------------------------------------------------
 section "Tenant '$TENANT' and its catalog ($PRODUCTS products × $VARIANTS variants)"
@@ -157,7 +115,6 @@ check "admin read" "/api/v1/admin/catalog/products/$(head -n1 "$SEED/products.ts
 # --- load -------------------------------------------------------------------------------------
 rss_kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"; }
 metric_sum() { curl -fsS "$BASE/metrics" 2>/dev/null | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d", s}'; }
-xacts() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 
 # run_wrk <duration> <out> <scenario> <phase>: wrk with the scenario's script and headers.
 run_wrk() {
@@ -185,32 +142,10 @@ for scenario in $SCENARIOS; do
     section "$scenario: warm-up $WARMUP, count $COUNT_RUN, measure $DURATION"
     run_wrk "$WARMUP" "$WORK_DIR/warm.txt" "$scenario" warm
 
-    # Statements and transactions per request, in a short run of its own (tracking costs a
-    # little, so the measured run below goes without it).
-    per_request="statements/req=? xacts/req=?"
-    if [ -n "$PG_DIR" ]; then
-        sql "ALTER SYSTEM SET pg_stat_statements.track = 'top'" >/dev/null
-        sql "SELECT pg_reload_conf()" >/dev/null
-        sleep 0.5
-    fi
-    [ "$STATEMENTS" -eq 0 ] || sql "SELECT pg_stat_statements_reset()" >/dev/null
-    x0="$(xacts)"
+    # Statements and transactions per request, in a short run of its own (bench/lib.sh).
+    count_start
     run_wrk "$COUNT_RUN" "$WORK_DIR/count.txt" "$scenario" count
-    x1="$(xacts)"
-    n="$(requests_of "$WORK_DIR/count.txt")"
-    if [ "$STATEMENTS" -eq 1 ]; then
-        calls="$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%'")"
-        sql "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 12" \
-            >"$WORK_DIR/statements-$scenario.txt"
-        per_request="statements/req=$(echo "scale=2; $calls / $n" | bc)"
-    else
-        per_request="statements/req=?"
-    fi
-    per_request="$per_request xacts/req=$(echo "scale=2; ($x1 - $x0) / $n" | bc)"
-    if [ -n "$PG_DIR" ]; then
-        sql "ALTER SYSTEM SET pg_stat_statements.track = 'none'" >/dev/null
-        sql "SELECT pg_reload_conf()" >/dev/null
-    fi
+    count_finish "$(requests_of "$WORK_DIR/count.txt")" "$WORK_DIR/statements-$scenario.txt"
 
     hits0="$(metric_sum 'cache_lookups_total{result="local_hit"}')"; misses0="$(metric_sum 'cache_lookups_total{result="miss"}')"
     # Memory under load: sampled halfway through the measured run.

@@ -158,12 +158,16 @@ pub struct BenchSeedArgs {
     pub products: u64,
     #[arg(long, default_value_t = 3)]
     pub variants: usize,
-    /// Products created at once.
+    /// Products created (and, with --stock, variants counted) at once.
     #[arg(long, default_value_t = 8)]
     pub parallel: usize,
     #[arg(long, default_value_t = crate::demo::DEMO_SEED)]
     pub seed: u64,
-    /// Where to write products.tsv, queries.txt, categories.txt and api-key.
+    /// Also count every variant to this many on hand (at the shop's first stock location, or a
+    /// new "Bench warehouse") and write variants.txt: the inventory benchmark's stock.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=1_000_000_000))]
+    pub stock: Option<i32>,
+    /// Where to write products.tsv, queries.txt, categories.txt, api-key (and variants.txt).
     #[arg(long)]
     pub out: PathBuf,
 }

@@ -304,7 +304,9 @@ async fn collections(
 
 /// `agora bench-seed`: the benchmark's catalog (every product active, N variants each), then
 /// what its load generator reads: `products.tsv` (id, version, slug), `queries.txt`,
-/// `categories.txt` (leaf category slugs) and `api-key` (catalog.read + catalog.manage).
+/// `categories.txt` (leaf category slugs) and `api-key` (catalog.read + catalog.manage,
+/// inventory.read + inventory.manage). With `--stock N`, every variant is counted to N on hand
+/// and `variants.txt` lists them (one id a line).
 pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSeedArgs) -> Result<(), CliError> {
     let tenant = state
         .tenancy
@@ -323,6 +325,22 @@ pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSee
     };
     let loaded = load(&state.catalog, &state.storage, &tenant, &plan).await?;
     println!("{loaded}");
+    let stocked = match args.stock {
+        Some(on_hand) => {
+            let variants = super::stock::count_every_variant(
+                &state.catalog,
+                &state.inventory,
+                &tenant,
+                on_hand,
+                args.parallel,
+                &plan.acting,
+            )
+            .await?;
+            println!("bench stock: {} variants counted to {on_hand} on hand", variants.len());
+            Some(variants)
+        }
+        None => None,
+    };
 
     let write = |name: &str, body: String| {
         let path = args.out.join(name);
@@ -350,13 +368,18 @@ pub async fn bench_seed(state: &crate::app::AppState, args: crate::cli::BenchSee
     write("products.tsv", rows)?;
     write("queries.txt", generate::search_queries(args.seed, 45_000).join("\n") + "\n")?;
     write("categories.txt", generate::leaf_category_slugs().join("\n") + "\n")?;
+    if let Some(variants) = stocked {
+        write("variants.txt", variants.iter().map(|v| format!("{v}\n")).collect())?;
+    }
     let key = state
         .identity
         .create_api_key(
             &tenant,
             agora_identity::NewApiKey {
                 name: "benchmark".into(),
-                scopes: vec!["catalog.read".into(), "catalog.manage".into()],
+                scopes: ["catalog.read", "catalog.manage", "inventory.read", "inventory.manage"]
+                    .map(String::from)
+                    .to_vec(),
             },
             &agora_identity::Grantor::System("bench"),
         )

@@ -132,3 +132,42 @@ async fn all_variants(catalog: &CatalogModule, tenant: &TenantContext) -> Result
         }
     }
 }
+
+/// `agora bench-seed --stock N`: every variant of the shop counted to `on_hand` at one location —
+/// the shop's first (by priority) or, when it has none, a new "Bench warehouse" — through the
+/// facade, `parallel` counts at once. Returns the variants, in catalog order.
+pub async fn count_every_variant(
+    catalog: &CatalogModule,
+    inventory: &InventoryModule,
+    tenant: &TenantContext,
+    on_hand: i32,
+    parallel: usize,
+    acting: &Acting,
+) -> Result<Vec<VariantId>, CliError> {
+    let mut locations = inventory.locations(tenant).await.map_err(failed("locations"))?;
+    locations.sort_by_key(|l| l.priority);
+    let location = match locations.into_iter().next() {
+        Some(existing) => existing.id,
+        None => {
+            let new = NewLocation {
+                name: "Bench warehouse".into(),
+                address: None,
+                priority: Some(1),
+                active: None,
+                ships_to: None,
+            };
+            inventory.create_location(tenant, new, acting).await.map_err(failed("bench warehouse"))?.id
+        }
+    };
+    let variants = all_variants(catalog, tenant).await?;
+    futures_util::stream::iter(variants.iter().copied())
+        .map(|variant| async move {
+            let count = StockCount { on_hand, safety_stock: None, note: Some("bench stock".into()) };
+            inventory.count_stock(tenant, variant, location, count, acting).await.map_err(failed("count"))?;
+            Ok::<_, CliError>(())
+        })
+        .buffer_unordered(parallel.max(1))
+        .try_collect::<()>()
+        .await?;
+    Ok(variants)
+}
