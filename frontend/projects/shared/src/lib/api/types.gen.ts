@@ -1585,10 +1585,20 @@ export type Page_ProductChange_ = {
  */
 export type Page_Reservation_ = {
     items: Array<{
+        /**
+         * Promised beyond stock, with no location yet.
+         */
+        backordered: Array<{
+            quantity: number;
+            variant_id: string;
+        }>;
         created_at: string;
         created_by: string;
         expires_at: string;
         id: string;
+        /**
+         * Stock taken from locations.
+         */
         lines: Array<{
             location_id: string;
             quantity: number;
@@ -2221,10 +2231,20 @@ export type Registration = {
  * Stock promised until it is committed, released or expires.
  */
 export type Reservation = {
+    /**
+     * Promised beyond stock, with no location yet.
+     */
+    backordered: Array<{
+        quantity: number;
+        variant_id: string;
+    }>;
     created_at: string;
     created_by: string;
     expires_at: string;
     id: string;
+    /**
+     * Stock taken from locations.
+     */
     lines: Array<{
         location_id: string;
         quantity: number;
@@ -2552,6 +2572,16 @@ export type StoreProduct = {
     tags: Array<string>;
     variants: Array<{
         /**
+         * What shoppers are told about its stock; absent when it is not counted (always sellable).
+         */
+        availability?: {
+            /**
+             * With `preorder`: the moment preorders close (after it the variant is out of stock).
+             */
+            preorder_until?: string | null;
+            status: 'in_stock' | 'low_stock' | 'out_of_stock' | 'backorder' | 'preorder';
+        } | null;
+        /**
          * An amount in integer minor units (cents) of its currency.
          */
         compare_at?: {
@@ -2637,6 +2667,10 @@ export type StoreProductPage = {
             [key: string]: unknown;
         };
         id: string;
+        /**
+         * Whether shoppers can buy it now: false when every variant is out of stock.
+         */
+        in_stock: boolean;
         name: string;
         /**
          * The lowest price of its variants in the requested currency.
@@ -2721,6 +2755,10 @@ export type StoreSearchResults = {
             [key: string]: unknown;
         };
         id: string;
+        /**
+         * Whether shoppers can buy it now: false when every variant is out of stock.
+         */
+        in_stock: boolean;
         name: string;
         /**
          * The lowest price of its variants in the requested currency.
@@ -15131,6 +15169,10 @@ export type ListStoreProductsData = {
          */
         currency?: string;
         /**
+         * `true`: only products shoppers can buy now (in stock, on backorder or open for preorder).
+         */
+        in_stock?: boolean;
+        /**
          * The shopper's language, overriding `Accept-Language`.
          */
         locale?: string;
@@ -15317,6 +15359,10 @@ export type SearchStoreProductsData = {
          * Prices in this currency (one the shop sells in); the shop's default when absent.
          */
         currency?: string;
+        /**
+         * `true`: only products shoppers can buy now (in stock, on backorder or open for preorder).
+         */
+        in_stock?: boolean;
         /**
          * The shopper's language, overriding `Accept-Language`.
          */
