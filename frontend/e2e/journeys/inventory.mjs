@@ -98,6 +98,7 @@ export default async function inventoryJourneys({ journey, newPage, look, eventu
     await page.getByLabel('Reference').fill(`Storm damage ${run}`);
     await page.getByRole('button', { name: 'Save changes (1)' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved 1 change.' }).waitFor();
+    made.adjustedAt = Date.now();
     const adjusted = await api('GET', `/api/v1/admin/inventory/variants/${variant}/stock`);
     if (adjusted.on_hand !== 0 || adjusted.available !== 0) {
       throw new Error(`after the adjustment the lantern has ${JSON.stringify(adjusted)}`);
@@ -160,13 +161,18 @@ export default async function inventoryJourneys({ journey, newPage, look, eventu
     const page = await newPage();
     const availability = page.getByTestId('availability');
     const started = Date.now();
+    const adjustedAt = made.adjustedAt ?? started;
     // The storefront's availability follows the change through events: wait for it, reloading.
     await eventually('the product page to say "Out of stock"', async () => {
       await page.goto(`${shop}/p/${lantern.slug.en}`);
       await page.getByRole('heading', { name: names.lantern }).waitFor();
       return (await availability.textContent())?.trim() === 'Out of stock';
     });
-    console.log(`  (the storefront showed the change ${((Date.now() - started) / 1000).toFixed(1)} s after it)`);
+    const seconds = (from) => ((Date.now() - from) / 1000).toFixed(1);
+    console.log(
+      `  (the product page said "Out of stock" ${seconds(adjustedAt)} s after the adjustment was saved, ` +
+        `${seconds(started)} s after this journey began looking)`,
+    );
     await look(page, 'storefront-product-out-of-stock');
 
     await page.goto(`${shop}/c/${category.slug}`);
