@@ -495,6 +495,8 @@ await (
   await import('./journeys/storefront-sso.mjs')
 ).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
 
+await (await import('./journeys/inventory.mjs')).default({ journey, newPage, look, eventually, origin, shop, signIns });
+
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));
 });

@@ -110,6 +110,11 @@ export const routes: Routes = [
         loadComponent: () => import('./pages/operations/customer').then((m) => m.CustomerPage),
       },
       ...CATALOG_ROUTES,
+      {
+        path: 'inventory',
+        canActivate: [needs('inventory.read')],
+        loadChildren: () => import('./pages/inventory/routes').then((m) => m.INVENTORY_ROUTES),
+      },
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },
       { path: '**', loadComponent: () => import('./pages/not-found').then((m) => m.NotFound) },
     ],

@@ -39,3 +39,11 @@ describe('catalog navigation', () => {
     ]);
   });
 });
+
+describe('inventory navigation', () => {
+  it('opens the inventory section to members who may read stock, after the catalog', () => {
+    expect(permitted(new Set(['inventory.read'])).map((d) => d.path)).toEqual(['/', '/inventory', '/account']);
+    const both = permitted(new Set(['catalog.read', 'inventory.read', 'inventory.manage'])).map((d) => d.path);
+    expect(both.indexOf('/inventory')).toBe(both.indexOf('/catalog-settings') + 1);
+  });
+});

@@ -5,6 +5,7 @@ export const ADMIN: Translations = {
   en: {
     'nav.admin': 'Admin',
     'nav.overview': 'Overview',
+    'nav.inventory': 'Inventory',
     'nav.staff': 'Staff',
     'nav.roles': 'Roles',
     'nav.api-keys': 'API keys',
@@ -105,6 +106,7 @@ export const ADMIN: Translations = {
   de: {
     'nav.admin': 'Verwaltung',
     'nav.overview': 'Übersicht',
+    'nav.inventory': 'Lagerbestand',
     'nav.staff': 'Mitarbeiter',
     'nav.roles': 'Rollen',
     'nav.api-keys': 'API-Schlüssel',

@@ -2,6 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
 import { I18n, client } from 'shared';
 import { Catalog, fractionDigits, type ProductSummary } from './catalog';
+import { ProductCard } from './product-card';
 import { parseAttributes, sortHits } from './product-list';
 import { SearchBox } from './search-box';
 import { CATALOG_TEXTS } from './translations';
@@ -18,6 +19,7 @@ function summary(name: string, amount: number | null): ProductSummary {
     tags: [],
     attributes: {},
     price_from: amount === null ? null : { amount, currency: 'EUR' },
+    in_stock: true,
   };
 }
 
@@ -136,5 +138,29 @@ describe('SearchBox', () => {
     await fixture.whenStable();
     expect(input.getAttribute('aria-expanded')).toBe('false');
     expect(box.querySelector<HTMLElement>('#search-suggestions')!.hidden).toBe(true);
+  });
+});
+
+describe('ProductCard', () => {
+  beforeEach(() => {
+    client.setConfig({ baseUrl: 'http://shop.test' });
+    vi.stubGlobal('fetch', async () => answer(404, {}));
+    TestBed.configureTestingModule({ providers: [provideRouter([])] });
+    const i18n = TestBed.inject(I18n);
+    i18n.register(CATALOG_TEXTS);
+    i18n.use('en');
+  });
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('marks a product none of whose variants can be bought now', async () => {
+    const card = async (inStock: boolean) => {
+      const fixture = TestBed.createComponent(ProductCard);
+      fixture.componentRef.setInput('product', { ...summary('Lantern', 4900), in_stock: inStock });
+      await fixture.whenStable();
+      return (fixture.nativeElement as HTMLElement).querySelector('.stock-badge')?.textContent?.trim();
+    };
+    expect(await card(false)).toBe('Out of stock');
+    expect(await card(true)).toBeUndefined();
   });
 });

@@ -3,7 +3,10 @@ import { RouterLink } from '@angular/router';
 import { I18n } from 'shared';
 import { Catalog, type ProductSummary } from './catalog';
 
-/** A product in a grid: its picture (or a placeholder), name and price, linking to its page. */
+/**
+ * A product in a grid: its picture (or a placeholder), name and price, linking to its page;
+ * marked when none of its variants can be bought now.
+ */
 @Component({
   selector: 'shop-product-card',
   imports: [RouterLink],
@@ -17,6 +20,9 @@ import { Catalog, type ProductSummary } from './catalog';
       }
       <h3 class="product-name">{{ product().name }}</h3>
     </a>
+    @if (product().in_stock === false) {
+      <p class="stock-badge">{{ i18n.t('stock.out_of_stock') }}</p>
+    }
     <p class="price">
       @if (product().price_from; as price) {
         {{ i18n.t('product.price-from', { price: catalog.format(price) }) }}

@@ -30,8 +30,9 @@ const SORTS: Record<Kind, string[]> = {
 
 /**
  * A category's or a collection's products, or search results: facets as filters with their
- * counts, a price range, sorting and "load more". Every filter lives in the URL (`attributes`,
- * `min`, `max`, `sort`, `q`), so a filtered page can be shared and the back button undoes a filter.
+ * counts, a price range, "in stock only", sorting and "load more". Every filter lives in the URL
+ * (`attributes`, `min`, `max`, `in_stock`, `sort`, `q`), so a filtered page can be shared and
+ * the back button undoes a filter.
  */
 @Component({
   selector: 'shop-product-list',
@@ -68,6 +69,10 @@ const SORTS: Record<Kind, string[]> = {
               }
             </fieldset>
           }
+          <label class="check in-stock">
+            <input type="checkbox" [checked]="inStockOnly()" (change)="toggleInStock($event)" />
+            {{ i18n.t('stock.in-stock-only') }}
+          </label>
           <form class="facet" (submit)="applyPrice($event)">
             <fieldset>
               <legend>{{ i18n.t('catalog.price') }}</legend>
@@ -182,6 +187,8 @@ export class ProductList {
   readonly min = input<string>();
   readonly max = input<string>();
   readonly sort = input<string>();
+  /** `in_stock=true`: only products that can be bought now. */
+  readonly in_stock = input<string>();
 
   protected readonly heading = signal('');
   protected readonly description = signal<string | null>(null);
@@ -204,7 +211,10 @@ export class ProductList {
     return sort && this.sorts().includes(sort) ? sort : this.sorts()[0];
   });
   protected readonly selected = computed(() => parseAttributes(this.attributes()));
-  protected readonly filtered = computed(() => this.selected().length > 0 || !!this.min() || !!this.max());
+  protected readonly inStockOnly = computed(() => this.in_stock() === 'true');
+  protected readonly filtered = computed(
+    () => this.selected().length > 0 || !!this.min() || !!this.max() || this.inStockOnly(),
+  );
   protected readonly total = computed(() => this.facets()?.total ?? this.items().length);
   protected readonly more = computed(() =>
     this.kind() === 'search' ? this.items().length >= this.limit() && this.limit() < MOST_HITS : this.cursor() !== null,
@@ -241,6 +251,7 @@ export class ProductList {
         min: this.min(),
         max: this.max(),
         sort: this.currentSort(),
+        inStock: this.inStockOnly(),
         locale: this.i18n.locale(),
         currency: this.catalog.requestCurrency(),
       };
@@ -279,13 +290,17 @@ export class ProductList {
     this.navigate({ min: value('min'), max: value('max') });
   }
 
+  protected toggleInStock(event: Event): void {
+    this.navigate({ in_stock: (event.target as HTMLInputElement).checked ? 'true' : null });
+  }
+
   protected sortBy(event: Event): void {
     const sort = (event.target as HTMLSelectElement).value;
     this.navigate({ sort: sort === this.sorts()[0] ? null : sort });
   }
 
   protected clear(): void {
-    this.navigate({ attributes: null, min: null, max: null });
+    this.navigate({ attributes: null, min: null, max: null, in_stock: null });
   }
 
   protected async loadMore(): Promise<void> {
@@ -323,6 +338,7 @@ export class ProductList {
       min_price: this.minor(this.min()),
       max_price: this.minor(this.max()),
       currency: this.catalog.requestCurrency(),
+      in_stock: this.inStockOnly() || undefined,
     };
     if (kind === 'search') {
       await this.loadSearch(question, filters);
@@ -337,7 +353,7 @@ export class ProductList {
   private async loadList(
     question: number,
     kind: 'category' | 'collection',
-    filters: Record<string, string | number | undefined>,
+    filters: Record<string, string | number | boolean | undefined>,
     append: boolean,
   ): Promise<void> {
     const slug = this.slug() ?? '';
@@ -388,7 +404,10 @@ export class ProductList {
     this.didYouMean.set([]);
   }
 
-  private async loadSearch(question: number, filters: Record<string, string | number | undefined>): Promise<void> {
+  private async loadSearch(
+    question: number,
+    filters: Record<string, string | number | boolean | undefined>,
+  ): Promise<void> {
     const q = (this.q() ?? '').trim();
     this.heading.set(q ? this.i18n.t('search.results-for', { q }) : this.i18n.t('search.title'));
     this.description.set(null);

@@ -1,7 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
 import { I18n, client } from 'shared';
-import { ProductPage } from './product-page';
+import { ProductPage, availabilityText } from './product-page';
 import { CATALOG_TEXTS } from './translations';
 
 function answer(body: unknown, status = 200): Response {
@@ -109,5 +109,75 @@ describe('ProductPage', () => {
       await fixture.whenStable();
       expect(fixture.nativeElement.querySelector('h1')?.textContent).toContain('This product is not available');
     });
+  });
+});
+
+describe('the availability line', () => {
+  const t = (key: string, params?: Record<string, string | number>) =>
+    params ? `${key} ${JSON.stringify(params)}` : key;
+  const variant = (availability: unknown, price: unknown = { amount: 100, currency: 'EUR' }) =>
+    ({ ...JACKET.variants[1], price, availability }) as Parameters<typeof availabilityText>[0];
+
+  it('says only "available" for a variant whose stock is not counted', () => {
+    expect(availabilityText(variant(null), t, 'en')).toBe('product.available');
+    expect(availabilityText(variant(undefined), t, 'en')).toBe('product.available');
+  });
+
+  it('names the stock state of a counted variant', () => {
+    for (const status of ['in_stock', 'low_stock', 'out_of_stock', 'backorder']) {
+      expect(availabilityText(variant({ status, preorder_until: null }), t, 'en')).toBe(`stock.${status}`);
+    }
+  });
+
+  it('gives the date a preorder ships from, in the shopper’s language', () => {
+    const preorder = variant({ status: 'preorder', preorder_until: '2027-03-01T12:00:00Z' });
+    expect(availabilityText(preorder, t, 'en')).toBe('stock.preorder-from {"date":"March 1, 2027"}');
+    expect(availabilityText(preorder, t, 'de')).toBe('stock.preorder-from {"date":"1. März 2027"}');
+    expect(availabilityText(variant({ status: 'preorder', preorder_until: null }), t, 'en')).toBe('stock.preorder');
+  });
+
+  it('puts the currency and the combination before the stock', () => {
+    expect(availabilityText(null, t, 'en')).toBe('product.unavailable');
+    expect(availabilityText(variant({ status: 'in_stock', preorder_until: null }, null), t, 'en')).toBe(
+      'product.unavailable-currency',
+    );
+  });
+});
+
+describe('ProductPage stock', () => {
+  beforeEach(() => {
+    client.setConfig({ baseUrl: 'http://shop.test' });
+    TestBed.configureTestingModule({ providers: [provideRouter([])] });
+    const i18n = TestBed.inject(I18n);
+    i18n.register(CATALOG_TEXTS);
+    i18n.use('en');
+    const counted = {
+      ...JACKET,
+      variants: [
+        { ...JACKET.variants[0], availability: { status: 'out_of_stock', preorder_until: null } },
+        { ...JACKET.variants[1], availability: { status: 'low_stock', preorder_until: null } },
+      ],
+    };
+    vi.stubGlobal('fetch', async () => answer(counted));
+    vi.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+  });
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('shows the chosen variant’s stock and follows a change of variant', async () => {
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'rain-jacket');
+    const page: HTMLElement = fixture.nativeElement;
+    const line = () => page.querySelector('[data-testid=availability]');
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(line()?.textContent?.trim()).toBe('Out of stock');
+    });
+    expect(line()?.classList).toContain('out_of_stock');
+    const large = page.querySelector<HTMLInputElement>('input[type=radio][value=L]')!;
+    large.checked = true;
+    large.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    expect(line()?.textContent?.trim()).toBe('Only a few left');
   });
 });

@@ -97,12 +97,8 @@ interface Picture {
                 </div>
               </fieldset>
             }
-            <p role="status" class="availability" data-testid="availability">
-              @if (variant(); as variant) {
-                {{ variant.price ? i18n.t('product.available') : i18n.t('product.unavailable-currency') }}
-              } @else {
-                {{ i18n.t('product.unavailable') }}
-              }
+            <p role="status" [class]="'availability ' + stockState()" data-testid="availability">
+              {{ availabilityText() }}
             </p>
             @if (variant(); as variant) {
               <p class="sku">
@@ -177,6 +173,14 @@ export class ProductPage {
       product.variants.find((v) => product.options.every((o) => v.option_values[o.name] === choice[o.name])) ?? null
     );
   });
+
+  /** The chosen variant's stock state as a class (`in_stock`, `out_of_stock`…), for its colour. */
+  protected readonly stockState = computed(() => this.variant()?.availability?.status ?? '');
+
+  /** What the shopper reads about the chosen variant: sold here at all, and its stock. */
+  protected readonly availabilityText = computed(() =>
+    availabilityText(this.variant(), (key, params) => this.i18n.t(key, params), this.i18n.locale()),
+  );
 
   protected readonly pictures = computed<Picture[]>(() => {
     const product = this.product();
@@ -283,4 +287,35 @@ function display(value: unknown, flag: (yes: boolean) => string): string {
     return flag(value);
   }
   return String(value ?? '');
+}
+
+/**
+ * The availability line for a variant: none chosen, not sold in the currency, or its stock —
+ * in stock, only a few left, out of stock, on backorder, or a preorder with its date. A variant
+ * whose stock is not counted (`availability: null`) is simply available.
+ */
+export function availabilityText(
+  variant: Variant | null,
+  t: (key: string, params?: Record<string, string | number>) => string,
+  locale: string,
+): string {
+  if (!variant) {
+    return t('product.unavailable');
+  }
+  if (!variant.price) {
+    return t('product.unavailable-currency');
+  }
+  const availability = variant.availability;
+  if (!availability) {
+    return t('product.available');
+  }
+  if (availability.status === 'preorder') {
+    const until = availability.preorder_until;
+    return until
+      ? t('stock.preorder-from', {
+          date: new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(until)),
+        })
+      : t('stock.preorder');
+  }
+  return t(`stock.${availability.status}`);
 }
