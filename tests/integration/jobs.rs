@@ -148,6 +148,33 @@ async fn a_rolled_back_transaction_enqueues_and_publishes_nothing() {
 }
 
 #[tokio::test]
+async fn a_prioritized_subscriber_s_deliveries_go_ahead_of_the_others() {
+    let queue = Queue::new().await;
+    let bus = {
+        let mut b = EventBus::builder();
+        b.subscribe::<Happened, _, _>("test.projection", |_, _, _| async { Ok(()) });
+        b.subscribe_all("test.fan_out", |_, _| async { Ok(()) });
+        b.prioritize("test.projection", 10);
+        b.build()
+    };
+    let tenant = TenantContext {
+        id: uuid::Uuid::now_v7(),
+        slug: "acme".into(),
+        schema: TenantSchema::for_slug("acme").unwrap(),
+    };
+    queue
+        .db
+        .in_tenant(&tenant, &Acting::system("test"), async |tx| {
+            tx.publish(&bus, &Happened { aggregate: "a".into(), seq: 1 }).await?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(queue.scalar("SELECT priority::bigint FROM agora.jobs WHERE subscriber = 'test.projection'").await, 10);
+    assert_eq!(queue.scalar("SELECT priority::bigint FROM agora.jobs WHERE subscriber = 'test.fan_out'").await, 0);
+}
+
+#[tokio::test]
 async fn retries_back_off_then_succeed_or_die() {
     let queue = Queue::new().await;
     let mut registry = JobRegistry::default();

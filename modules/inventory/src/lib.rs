@@ -818,6 +818,7 @@ impl agora_kernel::Module for InventoryModule {
                     .map_err(JobError::retry)
             }
         });
+        events.prioritize("catalog.availability", 10);
         jobs::register(jobs);
         // The expiry job reaches the module (its database and bus) as a resource.
         jobs.provide(Arc::new(self.clone()));

@@ -79,6 +79,7 @@ pub struct EventBusBuilder {
     subscriptions: HashMap<&'static str, Subscription>,
     schemas: Vec<(&'static str, serde_json::Value)>,
     platform: Vec<&'static str>,
+    priorities: HashMap<&'static str, i16>,
 }
 
 impl EventBusBuilder {
@@ -118,6 +119,14 @@ impl EventBusBuilder {
         if let Some(events) = entry.events.as_mut() {
             events.push(E::NAME);
         }
+        self
+    }
+
+    /// Deliveries to `subscriber` go ahead of queued work of lower priority (the job queue's
+    /// `priority`; 0 by default): what shoppers see (a variant's availability) should not wait
+    /// behind thousands of webhook fan-outs after a bulk change.
+    pub fn prioritize(&mut self, subscriber: &'static str, priority: i16) -> &mut Self {
+        self.priorities.insert(subscriber, priority);
         self
     }
 
@@ -170,6 +179,7 @@ impl EventBusBuilder {
             everything,
             schemas,
             platform: self.platform,
+            priorities: self.priorities,
         };
         bus.inner.set(inner).map_err(|_| "the event bus was built already".to_string())
     }
@@ -181,6 +191,7 @@ struct Inner {
     everything: Vec<&'static str>,
     schemas: Vec<(&'static str, serde_json::Value)>,
     platform: Vec<&'static str>,
+    priorities: HashMap<&'static str, i16>,
 }
 
 /// Publishes events and delivers them to subscribers. Cheap to clone.
@@ -250,6 +261,11 @@ impl EventBus {
         inner.schemas.iter().map(|(name, _)| *name).filter(|name| !inner.platform.contains(name)).collect()
     }
 
+    /// The job priority of deliveries to `subscriber` (see [`EventBusBuilder::prioritize`]).
+    fn priority_of(&self, subscriber: &str) -> i16 {
+        self.inner.get().and_then(|inner| inner.priorities.get(subscriber).copied()).unwrap_or(0)
+    }
+
     /// Subscribers of an event name (specific ones, then catch-alls).
     pub fn subscribers_of(&self, name: &str) -> Vec<&'static str> {
         let Some(inner) = self.inner.get() else { return Vec::new() };
@@ -296,7 +312,8 @@ impl EventBus {
         .await?;
         let subscribers: Vec<String> = self.subscribers_of(E::NAME).into_iter().map(str::to_string).collect();
         if !subscribers.is_empty() {
-            schedule_deliveries(conn, outbox.id, &subscribers, tenant, &aggregate_id).await?;
+            let priorities: Vec<i16> = subscribers.iter().map(|s| self.priority_of(s)).collect();
+            schedule_deliveries(conn, outbox.id, &subscribers, &priorities, tenant, &aggregate_id).await?;
             crate::jobs::notify_workers(conn).await?;
         }
         Ok(event_id)
@@ -338,13 +355,15 @@ async fn schedule_deliveries(
     conn: &mut AsyncPgConnection,
     outbox_id: i64,
     subscribers: &[String],
+    priorities: &[i16],
     tenant: Option<&TenantContext>,
     aggregate_id: &str,
 ) -> Result<(), DbError> {
     let tenant_key = tenant.map(|t| t.id.to_string()).unwrap_or_else(|| "platform".into());
     diesel::sql_query(
-        "INSERT INTO agora.jobs (job_id, kind, tenant_id, tenant_slug, payload, outbox_id, subscriber, ordering_key) \
-         SELECT gen_random_uuid(), $1, $2, $3, '{}'::jsonb, $4, s, s || ':' || $5 || ':' || $6 FROM unnest($7::text[]) AS s",
+        "INSERT INTO agora.jobs (job_id, kind, tenant_id, tenant_slug, payload, outbox_id, subscriber, ordering_key, priority) \
+         SELECT gen_random_uuid(), $1, $2, $3, '{}'::jsonb, $4, s, s || ':' || $5 || ':' || $6, p \
+         FROM unnest($7::text[], $8::smallint[]) AS t(s, p)",
     )
     .bind::<Text, _>(DELIVER_KIND)
     .bind::<Nullable<SqlUuid>, _>(tenant.map(|t| t.id))
@@ -353,6 +372,7 @@ async fn schedule_deliveries(
     .bind::<Text, _>(tenant_key)
     .bind::<Text, _>(aggregate_id)
     .bind::<Array<Text>, _>(subscribers)
+    .bind::<Array<diesel::sql_types::SmallInt>, _>(priorities)
     .execute(conn)
     .await?;
     Ok(())
@@ -390,7 +410,8 @@ pub async fn redeliver(
                 occurred_at: row.created_at,
             }
             .tenant();
-            schedule_deliveries(conn, id.id, &subscribers, tenant.as_ref(), &row.aggregate_id).await?;
+            let priorities: Vec<i16> = subscribers.iter().map(|s| bus.priority_of(s)).collect();
+            schedule_deliveries(conn, id.id, &subscribers, &priorities, tenant.as_ref(), &row.aggregate_id).await?;
             subscribers.len()
         } else {
             diesel::sql_query(
