@@ -422,6 +422,9 @@ async fn offline(command: Command, state: &AppState) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Failed("the demo shop is not active".into()))?;
             println!("{}", crate::demo::load_catalog(state, &tenant).await?);
             println!("{}", crate::demo::load_stock(state, &tenant).await?);
+            let started = std::time::Instant::now();
+            let delivered = crate::demo::settle(state, &tenant).await?;
+            println!("demo events: {delivered} deliveries worked through in {:.1} s", started.elapsed().as_secs_f64());
             sign_ins.print();
             Ok(())
         }

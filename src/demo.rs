@@ -64,6 +64,26 @@ pub async fn load_stock(state: &AppState, tenant: &agora_kernel::TenantContext) 
     stock::load(&state.catalog, &state.inventory, tenant, DEMO_SEED, &acting).await
 }
 
+/// Works through the events the load published (the catalog learning each variant's
+/// availability, webhook fan-outs) before the demo is served, so its first visitors see the shop
+/// as loaded and its first emails do not queue behind thousands of deliveries. Bounded: what is
+/// left after five minutes is left to the server's workers. How many deliveries ran.
+pub async fn settle(state: &AppState, tenant: &agora_kernel::TenantContext) -> Result<i64, CliError> {
+    let Some(workers) = crate::app::start_workers(state) else { return Ok(0) };
+    let waiting = async || {
+        agora_kernel::jobs::deliveries_waiting(&state.db, tenant.id).await.map_err(|e| CliError::Failed(e.to_string()))
+    };
+    let at_first = waiting().await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let mut left = at_first;
+    while left > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        left = waiting().await?;
+    }
+    workers.shutdown().await;
+    Ok(at_first - left)
+}
+
 /// The demo's sign-ins, creating the accounts on the first run.
 pub async fn sign_ins(state: &AppState) -> Result<SignIns, CliError> {
     let file = state.config.data_dir.join("demo-sign-ins.txt");

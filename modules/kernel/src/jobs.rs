@@ -847,3 +847,24 @@ pub async fn counts(db: &Database) -> Result<Vec<(String, i64)>, DbError> {
     })
     .await
 }
+
+/// How many of a shop's event deliveries are still to run (queued, waiting to retry, running).
+pub async fn deliveries_waiting(db: &Database, tenant: uuid::Uuid) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    db.control_tx(async |conn| {
+        let row: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM agora.jobs WHERE tenant_id = $1 AND kind = $2 \
+             AND state IN ('queued', 'retry', 'running')",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Text, _>(crate::events::DELIVER_KIND)
+        .get_result(conn)
+        .await?;
+        Ok(row.n)
+    })
+    .await
+}
