@@ -21,13 +21,13 @@ use agora_kernel::csv_files::{self, CsvUpload};
 use agora_kernel::images;
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
 use agora_kernel::storage::{bytes_stream, ConfiguredStorage, TenantFiles};
-use agora_kernel::tasks::{NewTask, TaskId};
+use agora_kernel::tasks::{NewTask, TaskStarted};
 use agora_kernel::Acting;
 use agora_kernel::{perm, ApiError, Authorized, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, Apiv2Schema, NoContent, OperationModifier};
 use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
 use paperclip::v2::schema::Apiv2Schema as Schema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Where the module is mounted in both areas (also for `Location` headers).
 pub(crate) const SCOPE: &str = "/catalog";
@@ -504,57 +504,6 @@ async fn delete_synonyms(
 }
 
 // ---- back office: bulk changes ----
-
-/// A task was started: its id (progress, refused rows and the result at
-/// `GET /api/v1/admin/tasks/{task_id}`).
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub(crate) struct StartedTask {
-    task_id: TaskId,
-}
-
-/// The answer to starting a task: `202 Accepted`, its id, and `Location` naming where to watch it.
-pub(crate) struct TaskStarted {
-    task_id: TaskId,
-}
-
-impl Responder for TaskStarted {
-    type Body = BoxBody;
-
-    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
-        HttpResponse::Accepted()
-            .insert_header((header::LOCATION, Area::Admin.path(&format!("/tasks/{}", self.task_id))))
-            .json(StartedTask { task_id: self.task_id })
-    }
-}
-
-impl Schema for TaskStarted {
-    fn name() -> Option<String> {
-        StartedTask::name()
-    }
-
-    fn description() -> &'static str {
-        StartedTask::description()
-    }
-
-    fn raw_schema() -> DefaultSchemaRaw {
-        StartedTask::raw_schema()
-    }
-}
-
-impl OperationModifier for TaskStarted {
-    fn update_response(op: &mut DefaultOperationRaw) {
-        let mut schema = StartedTask::schema_with_ref();
-        schema.retain_ref();
-        op.responses.insert(
-            StatusCode::ACCEPTED.as_str().into(),
-            Either::Right(Response {
-                description: Some("Started: the task's id; Location names where to watch it".into()),
-                schema: Some(schema),
-                ..Default::default()
-            }),
-        );
-    }
-}
 
 /// Give many products one status (chosen by id or by the product list's filters), as a task.
 #[api_v2_operation(tags(Admin), operation_id = "bulkChangeProductStatus")]

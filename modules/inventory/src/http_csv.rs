@@ -4,73 +4,16 @@
 
 use crate::stock_csv::StockImport;
 use crate::InventoryModule;
-use actix_web::body::BoxBody;
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, Responder};
-use agora_kernel::areas::Area;
+use actix_web::HttpRequest;
 use agora_kernel::csv_files::{self, CsvUpload};
 use agora_kernel::images;
 use agora_kernel::storage::{bytes_stream, ConfiguredStorage, TenantFiles};
-use agora_kernel::tasks::{NewTask, TaskId};
+use agora_kernel::tasks::{NewTask, TaskStarted};
 use agora_kernel::{perm, Acting, ApiError, Authorized, TenantContext};
-use paperclip::actix::{api_v2_operation, web, Apiv2Schema, OperationModifier};
-use paperclip::v2::models::{DefaultOperationRaw, DefaultSchemaRaw, Either, Response};
-use paperclip::v2::schema::Apiv2Schema as Schema;
-use serde::Serialize;
+use paperclip::actix::{api_v2_operation, web};
 
 /// An import file larger than this is refused (413) before it is stored.
 const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
-
-/// A task was started: its id (progress, refused rows and the result at
-/// `GET /api/v1/admin/tasks/{task_id}`).
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub(crate) struct StartedTask {
-    task_id: TaskId,
-}
-
-/// The answer to starting a task: `202 Accepted`, its id, and `Location` naming where to watch it.
-pub(crate) struct TaskStarted {
-    task_id: TaskId,
-}
-
-impl Responder for TaskStarted {
-    type Body = BoxBody;
-
-    fn respond_to(self, _: &HttpRequest) -> HttpResponse<BoxBody> {
-        HttpResponse::Accepted()
-            .insert_header((header::LOCATION, Area::Admin.path(&format!("/tasks/{}", self.task_id))))
-            .json(StartedTask { task_id: self.task_id })
-    }
-}
-
-impl Schema for TaskStarted {
-    fn name() -> Option<String> {
-        StartedTask::name()
-    }
-
-    fn description() -> &'static str {
-        StartedTask::description()
-    }
-
-    fn raw_schema() -> DefaultSchemaRaw {
-        StartedTask::raw_schema()
-    }
-}
-
-impl OperationModifier for TaskStarted {
-    fn update_response(op: &mut DefaultOperationRaw) {
-        let mut schema = StartedTask::schema_with_ref();
-        schema.retain_ref();
-        op.responses.insert(
-            StatusCode::ACCEPTED.as_str().into(),
-            Either::Right(Response {
-                description: Some("Started: the task's id; Location names where to watch it".into()),
-                schema: Some(schema),
-                ..Default::default()
-            }),
-        );
-    }
-}
 
 /// Import stock counts from a CSV file (UTF-8; columns `sku`, `location` (a stock location's
 /// name, any case), `on_hand` (the count: on hand becomes it, the difference goes into the

@@ -852,6 +852,60 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tasks/{id}/result").route(web::get().to(download_task_result)));
 }
 
+/// A task was started: its id (progress, refused rows and the result at
+/// `GET /api/v1/admin/tasks/{task_id}`).
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub struct StartedTask {
+    pub task_id: TaskId,
+}
+
+/// The answer to starting a task (every module's task-starting route): `202 Accepted`, its id, and `Location` naming where to watch it.
+pub struct TaskStarted {
+    pub task_id: TaskId,
+}
+
+impl actix_web::Responder for TaskStarted {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> actix_web::HttpResponse<actix_web::body::BoxBody> {
+        actix_web::HttpResponse::Accepted()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                crate::areas::Area::Admin.path(&format!("/tasks/{}", self.task_id)),
+            ))
+            .json(StartedTask { task_id: self.task_id })
+    }
+}
+
+impl paperclip::v2::schema::Apiv2Schema for TaskStarted {
+    fn name() -> Option<String> {
+        StartedTask::name()
+    }
+
+    fn description() -> &'static str {
+        StartedTask::description()
+    }
+
+    fn raw_schema() -> paperclip::v2::models::DefaultSchemaRaw {
+        StartedTask::raw_schema()
+    }
+}
+
+impl paperclip::actix::OperationModifier for TaskStarted {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        let mut schema = <StartedTask as paperclip::v2::schema::Apiv2Schema>::schema_with_ref();
+        schema.retain_ref();
+        op.responses.insert(
+            actix_web::http::StatusCode::ACCEPTED.as_str().into(),
+            paperclip::v2::models::Either::Right(paperclip::v2::models::Response {
+                description: Some("Started: the task's id; Location names where to watch it".into()),
+                schema: Some(schema),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
