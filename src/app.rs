@@ -100,6 +100,7 @@ pub struct AppState {
     pub identity: IdentityModule,
     pub catalog: agora_catalog::CatalogModule,
     pub inventory: agora_inventory::InventoryModule,
+    pub pricing: agora_pricing::PricingModule,
     pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
@@ -326,6 +327,7 @@ impl AppState {
         let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus, cache.clone());
         let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus, catalog.clone());
         let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
+        let pricing = agora_pricing::PricingModule::new(db.clone(), &bus);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
@@ -333,6 +335,7 @@ impl AppState {
             identity,
             catalog,
             inventory,
+            pricing,
             customers,
             metrics,
             bus,
@@ -371,6 +374,7 @@ impl AppState {
             &self.webhooks,
             &self.catalog,
             &self.inventory,
+            &self.pricing,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.
             &agora_kernel::module::Kernel,
         ]

@@ -133,6 +133,8 @@ permissions! {
     CustomersRead = "customers.read";
     /// Export and erase a customer's personal data on their request (GDPR articles 15, 17, 20).
     CustomersPrivacy = "customers.privacy";
+    /// Manage customer groups and who is in them.
+    CustomersManage = "customers.manage";
     /// Read the catalog's back office: products, categories, product types, search synonyms.
     CatalogRead = "catalog.read";
     /// Manage products and categories.
@@ -141,6 +143,10 @@ permissions! {
     InventoryRead = "inventory.read";
     /// Manage stock locations, adjust and count stock, hold and release stock, transfer it.
     InventoryManage = "inventory.manage";
+    /// Read price lists, taxes, shipping and promotions (and why a price is what it is).
+    PricingRead = "pricing.read";
+    /// Manage price lists, taxes, shipping, promotions and discount codes.
+    PricingManage = "pricing.manage";
     /// Manage orders, fulfilment and returns.
     OrdersManage = "orders.manage";
 }

@@ -27,6 +27,8 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
             perm::CatalogManage::NAME,
             perm::InventoryRead::NAME,
             perm::InventoryManage::NAME,
+            perm::PricingRead::NAME,
+            perm::PricingManage::NAME,
         ],
     },
     BuiltInRole {
@@ -40,6 +42,7 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
             // Order managers take phone orders: they hold, commit and release stock.
             perm::InventoryRead::NAME,
             perm::InventoryManage::NAME,
+            perm::PricingRead::NAME,
         ],
     },
     BuiltInRole {
@@ -51,6 +54,9 @@ pub static BUILT_IN_ROLES: &[BuiltInRole] = &[
             perm::NotificationsManage::NAME,
             perm::CatalogRead::NAME,
             perm::InventoryRead::NAME,
+            perm::PricingRead::NAME,
+            // Support moves customers into groups (VIP, staff) on request.
+            perm::CustomersManage::NAME,
         ],
     },
     BuiltInRole { key: "read_only", permissions: &[perm::ShopRead::NAME] },

@@ -1,0 +1,28 @@
+use agora_kernel::error::{ApiError, CommonError};
+
+/// What can go wrong with prices, taxes, shipping and promotions.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Bad input, a stale If-Match, the database.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+}
+
+impl PricingError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        PricingError::Common(CommonError::field(field, message))
+    }
+}
+
+agora_kernel::common_error!(PricingError);
+
+impl From<PricingError> for ApiError {
+    fn from(e: PricingError) -> Self {
+        match e {
+            PricingError::NotFound(what) => ApiError::not_found(what),
+            PricingError::Common(common) => ApiError::from(common),
+        }
+    }
+}
