@@ -496,6 +496,7 @@ await (
 ).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
 
 await (await import('./journeys/inventory.mjs')).default({ journey, newPage, look, eventually, origin, shop, signIns });
+await (await import('./journeys/pricing-shipping.mjs')).default({ journey, newPage, look, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

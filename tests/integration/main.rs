@@ -43,6 +43,7 @@ mod rate_limit;
 mod secrets;
 mod seo;
 mod sessions;
+mod shipping;
 mod shop_branding;
 mod tasks;
 mod tenancy;

@@ -692,6 +692,12 @@ impl CatalogModule {
         Ok(rows.into_iter().collect())
     }
 
+    /// The currencies the shop sells, read in the caller's transaction: pricing checks the
+    /// currency of what a merchant hands it this way.
+    pub async fn sold_currencies_in(tx: &mut agora_kernel::TenantTx<'_>) -> Result<SoldCurrencies, CatalogError> {
+        products::sold_currencies(tx).await
+    }
+
     /// [`live_variant_skus`](Self::live_variant_skus) on a connection already in the shop's
     /// transaction (the CSV frame pages an export on one, without a `TenantTx`).
     pub async fn live_variant_skus_on(

@@ -5,6 +5,9 @@ use agora_kernel::error::{ApiError, CommonError};
 pub enum PricingError {
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// What pricing asked of the catalog (the shop's currencies, its products).
+    #[error(transparent)]
+    Catalog(#[from] agora_catalog::CatalogError),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -22,6 +25,7 @@ impl From<PricingError> for ApiError {
     fn from(e: PricingError) -> Self {
         match e {
             PricingError::NotFound(what) => ApiError::not_found(what),
+            PricingError::Catalog(catalog) => ApiError::from(catalog),
             PricingError::Common(common) => ApiError::from(common),
         }
     }

@@ -1,10 +1,14 @@
 //! The pricing module's HTTP face: every admin route lives under `/pricing`, every storefront
 //! route under `/pricing` too. Each feature mounts its own routes here, one line each.
 
-use paperclip::actix::web::ServiceConfig;
+use paperclip::actix::web::{self, ServiceConfig};
 
 pub(crate) const SCOPE: &str = "/pricing";
 
-pub(crate) fn admin_routes(_cfg: &mut ServiceConfig) {}
+pub(crate) fn admin_routes(cfg: &mut ServiceConfig) {
+    cfg.service(web::scope("/shipping").configure(crate::shipping::http::admin_routes));
+}
 
-pub(crate) fn store_routes(_cfg: &mut ServiceConfig) {}
+pub(crate) fn store_routes(cfg: &mut ServiceConfig) {
+    cfg.service(web::scope("/shipping").configure(crate::shipping::http::store_routes));
+}

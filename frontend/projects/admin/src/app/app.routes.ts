@@ -115,6 +115,11 @@ export const routes: Routes = [
         canActivate: [needs('inventory.read')],
         loadChildren: () => import('./pages/inventory/routes').then((m) => m.INVENTORY_ROUTES),
       },
+      {
+        path: 'pricing',
+        canActivate: [needs('pricing.read')],
+        loadChildren: () => import('./pages/pricing/routes').then((m) => m.PRICING_ROUTES),
+      },
       { path: 'account', loadComponent: () => import('./pages/my-account').then((m) => m.MyAccount) },
       { path: '**', loadComponent: () => import('./pages/not-found').then((m) => m.NotFound) },
     ],

@@ -24,6 +24,7 @@ export const DESTINATIONS: readonly Destination[] = [
     key: 'nav.catalog-settings',
   },
   { path: '/inventory', label: 'Inventory', permission: 'inventory.read', key: 'nav.inventory' },
+  { path: '/pricing', label: 'Pricing and shipping', permission: 'pricing.read', key: 'nav.pricing' },
   { path: '/staff', label: 'Staff', permission: 'staff.manage', key: 'nav.staff' },
   { path: '/roles', label: 'Roles', permission: 'roles.manage', key: 'nav.roles' },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage', key: 'nav.api-keys' },

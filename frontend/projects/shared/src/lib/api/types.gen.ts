@@ -1032,6 +1032,28 @@ export type NewRole = {
 };
 
 /**
+ * A new shipping zone.
+ */
+export type NewShippingZone = {
+    /**
+     * ISO 3166-1 alpha-2 codes in capitals (`DE`), at least one.
+     */
+    countries: Array<string>;
+    /**
+     * Unique among the shop's zones; 1–200 characters.
+     */
+    name: string;
+    /**
+     * `75001` (exact), `SW1*` (prefix), `10000-14999` (digits, inclusive); absent or empty: all.
+     */
+    postcodes?: Array<string> | null;
+    /**
+     * Subdivision codes (`NY`, `BY`); absent or empty: the whole countries.
+     */
+    regions?: Array<string> | null;
+};
+
+/**
  * A staff member to invite.
  */
 export type NewStaff = {
@@ -2310,6 +2332,451 @@ export type SessionCsrfToken = {
      * Send it as `X-CSRF-Token` on every unsafe request.
      */
     csrf_token: string;
+};
+
+/**
+ * The countries a shop delivers to (zones with an active method).
+ */
+export type ShippingCountries = {
+    countries: Array<string>;
+};
+
+/**
+ * A shipping method.
+ */
+export type ShippingMethod = {
+    active: boolean;
+    bands: Array<{
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * Grams (weight) or minor units of the method's currency (order value); absent on the
+         * last band: no upper bound.
+         */
+        up_to?: number | null;
+    }>;
+    created_at: string;
+    currency: string;
+    description?: string | null;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    free_above?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    id: string;
+    kind: 'flat' | 'weight' | 'order_value';
+    max_days?: number | null;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    max_order_value?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    max_weight_grams?: number | null;
+    min_days?: number | null;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    min_order_value?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    modified_at: string;
+    name: string;
+    position: number;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    price?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    version: number;
+    zone_id: string;
+};
+
+/**
+ * A shipping method, whole: to create one or replace one.
+ */
+export type ShippingMethodInput = {
+    /**
+     * Inactive methods are never offered (default true).
+     */
+    active?: boolean | null;
+    /**
+     * The bands of a `weight` or `order_value` method, ascending; up to 50.
+     */
+    bands?: Array<{
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * Grams (weight) or minor units of the method's currency (order value); absent on the
+         * last band: no upper bound.
+         */
+        up_to?: number | null;
+    }> | null;
+    /**
+     * The currency every amount of the method is in; one the shop sells.
+     */
+    currency: string;
+    /**
+     * Up to 2,000 characters.
+     */
+    description?: string | null;
+    /**
+     * Free from this order value on.
+     */
+    free_above?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    kind: 'flat' | 'weight' | 'order_value';
+    /**
+     * Business days to delivery, at most (0–365, not below `min_days`).
+     */
+    max_days?: number | null;
+    /**
+     * Offered only up to this order value.
+     */
+    max_order_value?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    /**
+     * Offered only up to this weight.
+     */
+    max_weight_grams?: number | null;
+    /**
+     * Business days to delivery, at least (0–365).
+     */
+    min_days?: number | null;
+    /**
+     * Offered only from this order value on.
+     */
+    min_order_value?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    /**
+     * 1–200 characters, shown to shoppers ("Standard", "Express").
+     */
+    name: string;
+    /**
+     * Display order among the zone's methods, lower first (default 0).
+     */
+    position?: number | null;
+    /**
+     * The price of a `flat` method.
+     */
+    price?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+};
+
+/**
+ * The methods a shipment can go by, cheapest first.
+ */
+export type ShippingOptions = {
+    options: Array<{
+        description?: string | null;
+        /**
+         * How long delivery takes, in business days.
+         */
+        estimate: {
+            max_days?: number | null;
+            min_days?: number | null;
+        };
+        /**
+         * Free because the order value reached the method's `free_above`.
+         */
+        free: boolean;
+        method_id: string;
+        name: string;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+    }>;
+    /**
+     * The zone the destination belongs to; absent when the shop does not deliver there.
+     */
+    zone_id?: string | null;
+};
+
+/**
+ * What a shipment is quoted for.
+ */
+export type ShippingQuery = {
+    /**
+     * Where a parcel goes.
+     */
+    destination: {
+        /**
+         * ISO 3166-1 alpha-2 (`DE`).
+         */
+        country: string;
+        postal_code?: string | null;
+        /**
+         * Subdivision code (`NY`).
+         */
+        region?: string | null;
+    };
+    /**
+     * The goods' value after discounts, in the currency quoted.
+     */
+    order_value: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    };
+    /**
+     * The parcel's weight in grams (default 0).
+     */
+    weight_grams?: number | null;
+};
+
+/**
+ * A shipping zone with its methods.
+ */
+export type ShippingZone = {
+    countries: Array<string>;
+    created_at: string;
+    id: string;
+    /**
+     * Its methods, in their display order.
+     */
+    methods: Array<{
+        active: boolean;
+        bands: Array<{
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+            /**
+             * Grams (weight) or minor units of the method's currency (order value); absent on the
+             * last band: no upper bound.
+             */
+            up_to?: number | null;
+        }>;
+        created_at: string;
+        currency: string;
+        description?: string | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        free_above?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        id: string;
+        kind: 'flat' | 'weight' | 'order_value';
+        max_days?: number | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        max_order_value?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        max_weight_grams?: number | null;
+        min_days?: number | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        min_order_value?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        modified_at: string;
+        name: string;
+        position: number;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        version: number;
+        zone_id: string;
+    }>;
+    modified_at: string;
+    name: string;
+    postcodes: Array<string>;
+    regions: Array<string>;
+    version: number;
+};
+
+/**
+ * The shop's shipping zones.
+ */
+export type ShippingZoneList = {
+    items: Array<{
+        countries: Array<string>;
+        created_at: string;
+        id: string;
+        /**
+         * Its methods, in their display order.
+         */
+        methods: Array<{
+            active: boolean;
+            bands: Array<{
+                /**
+                 * An amount in integer minor units (cents) of its currency.
+                 */
+                price: {
+                    /**
+                     * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                     */
+                    amount: number;
+                    currency: string;
+                };
+                /**
+                 * Grams (weight) or minor units of the method's currency (order value); absent on the
+                 * last band: no upper bound.
+                 */
+                up_to?: number | null;
+            }>;
+            created_at: string;
+            currency: string;
+            description?: string | null;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            free_above?: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            } | null;
+            id: string;
+            kind: 'flat' | 'weight' | 'order_value';
+            max_days?: number | null;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            max_order_value?: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            } | null;
+            max_weight_grams?: number | null;
+            min_days?: number | null;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            min_order_value?: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            } | null;
+            modified_at: string;
+            name: string;
+            position: number;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price?: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            } | null;
+            version: number;
+            zone_id: string;
+        }>;
+        modified_at: string;
+        name: string;
+        postcodes: Array<string>;
+        regions: Array<string>;
+        version: number;
+    }>;
+};
+
+/**
+ * Changes to a zone; absent fields stay.
+ */
+export type ShippingZonePatch = {
+    countries?: Array<string> | null;
+    name?: string | null;
+    postcodes?: Array<string> | null;
+    regions?: Array<string> | null;
 };
 
 /**
@@ -10633,6 +11100,710 @@ export type PutOidcConfigResponses = {
 
 export type PutOidcConfigResponse = PutOidcConfigResponses[keyof PutOidcConfigResponses];
 
+export type DeleteShippingMethodData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        method_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/methods/{method_id}';
+};
+
+export type DeleteShippingMethodErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteShippingMethodError = DeleteShippingMethodErrors[keyof DeleteShippingMethodErrors];
+
+export type DeleteShippingMethodResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteShippingMethodResponse = DeleteShippingMethodResponses[keyof DeleteShippingMethodResponses];
+
+export type GetShippingMethodData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        method_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/methods/{method_id}';
+};
+
+export type GetShippingMethodErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetShippingMethodError = GetShippingMethodErrors[keyof GetShippingMethodErrors];
+
+export type GetShippingMethodResponses = {
+    /**
+     * OK
+     */
+    200: ShippingMethod;
+};
+
+export type GetShippingMethodResponse = GetShippingMethodResponses[keyof GetShippingMethodResponses];
+
+export type ReplaceShippingMethodData = {
+    body: ShippingMethodInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        method_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/methods/{method_id}';
+};
+
+export type ReplaceShippingMethodErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReplaceShippingMethodError = ReplaceShippingMethodErrors[keyof ReplaceShippingMethodErrors];
+
+export type ReplaceShippingMethodResponses = {
+    /**
+     * OK
+     */
+    200: ShippingMethod;
+};
+
+export type ReplaceShippingMethodResponse = ReplaceShippingMethodResponses[keyof ReplaceShippingMethodResponses];
+
+export type PreviewShippingOptionsData = {
+    body: ShippingQuery;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/preview';
+};
+
+export type PreviewShippingOptionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type PreviewShippingOptionsError = PreviewShippingOptionsErrors[keyof PreviewShippingOptionsErrors];
+
+export type PreviewShippingOptionsResponses = {
+    /**
+     * OK
+     */
+    200: ShippingOptions;
+};
+
+export type PreviewShippingOptionsResponse = PreviewShippingOptionsResponses[keyof PreviewShippingOptionsResponses];
+
+export type ListShippingZonesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones';
+};
+
+export type ListShippingZonesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListShippingZonesError = ListShippingZonesErrors[keyof ListShippingZonesErrors];
+
+export type ListShippingZonesResponses = {
+    /**
+     * OK
+     */
+    200: ShippingZoneList;
+};
+
+export type ListShippingZonesResponse = ListShippingZonesResponses[keyof ListShippingZonesResponses];
+
+export type CreateShippingZoneData = {
+    body: NewShippingZone;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones';
+};
+
+export type CreateShippingZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateShippingZoneError = CreateShippingZoneErrors[keyof CreateShippingZoneErrors];
+
+export type CreateShippingZoneResponses = {
+    /**
+     * Created
+     */
+    201: ShippingZone;
+};
+
+export type CreateShippingZoneResponse = CreateShippingZoneResponses[keyof CreateShippingZoneResponses];
+
+export type DeleteShippingZoneData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones/{zone_id}';
+};
+
+export type DeleteShippingZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteShippingZoneError = DeleteShippingZoneErrors[keyof DeleteShippingZoneErrors];
+
+export type DeleteShippingZoneResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteShippingZoneResponse = DeleteShippingZoneResponses[keyof DeleteShippingZoneResponses];
+
+export type GetShippingZoneData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones/{zone_id}';
+};
+
+export type GetShippingZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetShippingZoneError = GetShippingZoneErrors[keyof GetShippingZoneErrors];
+
+export type GetShippingZoneResponses = {
+    /**
+     * OK
+     */
+    200: ShippingZone;
+};
+
+export type GetShippingZoneResponse = GetShippingZoneResponses[keyof GetShippingZoneResponses];
+
+export type UpdateShippingZoneData = {
+    body: ShippingZonePatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones/{zone_id}';
+};
+
+export type UpdateShippingZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateShippingZoneError = UpdateShippingZoneErrors[keyof UpdateShippingZoneErrors];
+
+export type UpdateShippingZoneResponses = {
+    /**
+     * OK
+     */
+    200: ShippingZone;
+};
+
+export type UpdateShippingZoneResponse = UpdateShippingZoneResponses[keyof UpdateShippingZoneResponses];
+
+export type CreateShippingMethodData = {
+    body: ShippingMethodInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/shipping/zones/{zone_id}/methods';
+};
+
+export type CreateShippingMethodErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateShippingMethodError = CreateShippingMethodErrors[keyof CreateShippingMethodErrors];
+
+export type CreateShippingMethodResponses = {
+    /**
+     * Created
+     */
+    201: ShippingMethod;
+};
+
+export type CreateShippingMethodResponse = CreateShippingMethodResponses[keyof CreateShippingMethodResponses];
+
 export type ListRolesData = {
     body?: never;
     headers?: {
@@ -16631,6 +17802,136 @@ export type UnsubscribeFromMarketingResponses = {
 };
 
 export type UnsubscribeFromMarketingResponse = UnsubscribeFromMarketingResponses[keyof UnsubscribeFromMarketingResponses];
+
+export type StoreShippingCountriesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/pricing/shipping/countries';
+};
+
+export type StoreShippingCountriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type StoreShippingCountriesError = StoreShippingCountriesErrors[keyof StoreShippingCountriesErrors];
+
+export type StoreShippingCountriesResponses = {
+    /**
+     * OK
+     */
+    200: ShippingCountries;
+};
+
+export type StoreShippingCountriesResponse = StoreShippingCountriesResponses[keyof StoreShippingCountriesResponses];
+
+export type StoreShippingEstimateData = {
+    body: ShippingQuery;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/pricing/shipping/estimate';
+};
+
+export type StoreShippingEstimateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type StoreShippingEstimateError = StoreShippingEstimateErrors[keyof StoreShippingEstimateErrors];
+
+export type StoreShippingEstimateResponses = {
+    /**
+     * OK
+     */
+    200: ShippingOptions;
+};
+
+export type StoreShippingEstimateResponse = StoreShippingEstimateResponses[keyof StoreShippingEstimateResponses];
 
 export type GetShopData = {
     body?: never;

@@ -1,0 +1,31 @@
+import type { Translations } from 'shared';
+import { ADMIN } from './admin';
+import { CATALOG } from './catalog';
+import { INVENTORY } from './inventory';
+import { OPERATIONS } from './operations';
+import { PLATFORM } from './platform';
+import { PRICING } from './pricing';
+
+/** The sections whose texts load with their own chunk. */
+const SECTIONS: Record<string, Translations> = { inventory: INVENTORY, pricing: PRICING };
+
+for (const [name, texts] of Object.entries(SECTIONS)) {
+  describe(`${name} texts`, () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+    it('has every English text in German too, with the same placeholders', () => {
+      expect(Object.keys(texts.de).sort()).toEqual(Object.keys(texts.en).sort());
+      for (const [key, english] of Object.entries(texts.en)) {
+        expect(texts.de[key], key).toBeTruthy();
+        expect(placeholders(texts.de[key]), key).toEqual(placeholders(english));
+      }
+    });
+
+    it('shares no key with the rest of the admin', () => {
+      const others = { ...ADMIN.en, ...OPERATIONS.en, ...CATALOG.en, ...PLATFORM.en };
+      const sections = Object.entries(SECTIONS).filter(([other]) => other !== name);
+      const theirs = Object.assign({}, others, ...sections.map(([, t]) => t.en));
+      expect(Object.keys(texts.en).filter((key) => key in theirs)).toEqual([]);
+    });
+  });
+}
