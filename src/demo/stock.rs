@@ -47,12 +47,14 @@ pub async fn load(
     if !inventory.locations(tenant).await.map_err(failed("locations"))?.is_empty() {
         return Ok(Stocked { variants: 0, sold_out: 0 });
     }
+    // The city store is also where shoppers may collect their orders.
     let location = |name: &str, priority: i32| NewLocation {
         name: name.into(),
         address: None,
         priority: Some(priority),
         active: None,
         ships_to: None,
+        pickup: Some(priority > 1),
     };
     let warehouse =
         inventory.create_location(tenant, location("Warehouse", 1), acting).await.map_err(failed("warehouse"))?;
@@ -158,6 +160,7 @@ pub async fn count_every_variant(
                 priority: Some(1),
                 active: None,
                 ships_to: None,
+                pickup: None,
             };
             inventory.create_location(tenant, new, acting).await.map_err(failed("bench warehouse"))?.id
         }

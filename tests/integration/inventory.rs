@@ -914,3 +914,50 @@ async fn inventory_a_process_killed_mid_reservation_leaves_no_orphaned_reserved_
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 0, "every reservation in force has its expiry job");
 }
+
+#[tokio::test]
+async fn inventory_pickup_locations_are_the_active_ones_that_allow_it_and_only_the_shop_s_own() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let other = app.tenant("globex").await;
+    let store = location(
+        &app,
+        &shop,
+        json!({"name": "City store", "pickup": true, "address": {"line1": "Main St 1", "city": "Berlin", "country": "DE"}}),
+    )
+    .await;
+    location(&app, &shop, json!({"name": "Warehouse"})).await;
+    location(&app, &shop, json!({"name": "Closed store", "pickup": true, "active": false})).await;
+    assert_eq!((store["pickup"].clone(), store["version"].clone()), (json!(true), json!(1)));
+
+    let pickup = |shop: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .get("/api/v1/store/inventory/pickup-locations")
+                .header("x-tenant-id", &shop)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let list: Value = res.json().await.unwrap();
+            list["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    // Anonymous shoppers see the open store with its address, not the warehouse or the closed one.
+    assert_eq!(pickup(shop.clone()).await, ["City store"]);
+    assert_eq!(pickup(other.clone()).await, Vec::<String>::new(), "another shop's shoppers see none of them");
+
+    // The merchant stops pickup there: shoppers no longer see it.
+    let path = format!("{INV}/locations/{}", store["id"].as_str().unwrap());
+    let res = app
+        .admin(Method::PATCH, &path, &shop)
+        .header("if-match", "\"1\"")
+        .json(&json!({"pickup": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["pickup"], false);
+    assert_eq!(pickup(shop).await, Vec::<String>::new());
+}

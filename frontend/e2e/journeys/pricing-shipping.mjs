@@ -29,7 +29,7 @@ export default async function shippingJourneys({ journey, newPage, look, origin,
     await page.getByLabel('Zone name').fill(zone);
     await page.getByLabel('Countries').fill('Iceland');
     await page.getByRole('button', { name: 'Create zone' }).click();
-    await page.getByText('an ISO 3166-1 alpha-2 country code in capitals (DE)').waitFor();
+    await page.getByText('an ISO 3166-1 alpha-2 country code in capitals (DE)', { exact: true }).waitFor();
     await page.getByLabel('Countries').fill('IS');
     await page.getByRole('button', { name: 'Create zone' }).click();
     await page

@@ -7,7 +7,7 @@
 
 use crate::{
     Adjustment, ExtendReservation, InventoryModule, InventorySettings, Location, LocationId, LocationList,
-    LocationPatch, NewAdjustment, NewHold, NewLocation, NewTransfer, Reservation, ReservationId, StockCount,
+    LocationPatch, NewAdjustment, NewHold, PickupLocationList, NewLocation, NewTransfer, Reservation, ReservationId, StockCount,
     StockSettingsInput, Transfer, TransferId, TransferStatus, VariantId, VariantStock,
 };
 use agora_kernel::areas::Area;
@@ -341,6 +341,19 @@ async fn update_settings(
 ) -> Result<Versioned<InventorySettings, 200>, ApiError> {
     let (settings, version) = module.update_settings(&tenant, body.into_inner(), if_match.0, &acting(&auth)).await?;
     Ok(Versioned::new(settings, version))
+}
+
+/// The stores where shoppers may collect their orders (for the cart's delivery choice).
+#[api_v2_operation(tags(Store), operation_id = "listStorePickupLocations")]
+async fn store_pickup_locations(
+    tenant: TenantContext,
+    module: web::Data<InventoryModule>,
+) -> Result<web::Json<PickupLocationList>, ApiError> {
+    Ok(web::Json(PickupLocationList { items: module.pickup_locations(&tenant).await? }))
+}
+
+pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/pickup-locations").route(web::get().to(store_pickup_locations)));
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {

@@ -171,6 +171,8 @@ pub struct NewLocation {
     pub active: Option<bool>,
     /// ISO 3166-1 alpha-2 countries it ships to; empty or absent ships anywhere.
     pub ships_to: Option<Vec<String>>,
+    /// Shoppers may collect orders here (a store); default false.
+    pub pickup: Option<bool>,
 }
 
 /// Changes to a location; absent fields stay.
@@ -182,6 +184,21 @@ pub struct LocationPatch {
     pub priority: Option<i32>,
     pub active: Option<bool>,
     pub ships_to: Option<Vec<String>>,
+    pub pickup: Option<bool>,
+}
+
+/// A store where shoppers may collect their orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Apiv2Schema)]
+pub struct PickupLocation {
+    pub id: LocationId,
+    pub name: String,
+    pub address: Address,
+}
+
+/// The stores where shoppers may collect their orders, first choice first.
+#[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
+pub struct PickupLocationList {
+    pub items: Vec<PickupLocation>,
 }
 
 /// A stock location.
@@ -193,6 +210,8 @@ pub struct Location {
     pub priority: i32,
     pub active: bool,
     pub ships_to: Vec<String>,
+    /// Shoppers may collect orders here.
+    pub pickup: bool,
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub version: i64,
@@ -588,6 +607,16 @@ impl InventoryModule {
         self.db().in_tenant(tenant, &reader(), async |tx| locations::list(tx).await).await
     }
 
+    /// Where shoppers may collect orders (active locations that allow pickup).
+    pub async fn pickup_locations(&self, tenant: &TenantContext) -> Result<Vec<PickupLocation>, InventoryError> {
+        self.db().in_tenant(tenant, &reader(), async |tx| locations::pickup(tx).await).await
+    }
+
+    /// [`pickup_locations`](Self::pickup_locations) in the caller's transaction (the cart's).
+    pub async fn pickup_locations_in(&self, tx: &mut TenantTx<'_>) -> Result<Vec<PickupLocation>, InventoryError> {
+        locations::pickup(tx).await
+    }
+
     pub async fn location(&self, tenant: &TenantContext, id: LocationId) -> Result<Location, InventoryError> {
         self.db().in_tenant(tenant, &reader(), async |tx| locations::get(tx, id).await).await
     }
@@ -789,6 +818,10 @@ fn reader() -> Acting {
 }
 
 impl agora_kernel::Module for InventoryModule {
+    fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
+        cfg.service(paperclip::actix::web::scope(http::SCOPE).configure(http::store_routes));
+    }
+
     fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         cfg.service(paperclip::actix::web::scope(http::SCOPE).configure(http::admin_routes));
     }

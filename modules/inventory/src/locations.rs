@@ -4,7 +4,7 @@ use crate::availability;
 use crate::error::InventoryError;
 use crate::reservations::country;
 use crate::store::{self, LocationFields, LocationRow};
-use crate::{Address, Location, LocationId, LocationPatch, NewLocation};
+use crate::{Address, Location, LocationId, LocationPatch, NewLocation, PickupLocation};
 use agora_kernel::events::EventBus;
 use agora_kernel::{TenantTx, Version};
 
@@ -63,6 +63,7 @@ fn to_location(r: LocationRow) -> Location {
         priority: r.priority,
         active: r.active,
         ships_to: r.ships_to,
+        pickup: r.pickup,
         created_at: r.created_at,
         modified_at: r.modified_at,
         version: r.version,
@@ -90,6 +91,7 @@ pub(crate) async fn create(tx: &mut TenantTx<'_>, new: NewLocation) -> Result<Lo
         priority,
         active: new.active.unwrap_or(true),
         ships_to: &ships_to,
+        pickup: new.pickup.unwrap_or(false),
     };
     let stamp = tx.stamp();
     let row =
@@ -100,6 +102,17 @@ pub(crate) async fn create(tx: &mut TenantTx<'_>, new: NewLocation) -> Result<Lo
 
 pub(crate) async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Location>, InventoryError> {
     Ok(store::list_locations(tx.conn()).await?.into_iter().map(to_location).collect())
+}
+
+/// Where shoppers may collect orders: active locations that allow pickup, first choice first.
+pub(crate) async fn pickup(tx: &mut TenantTx<'_>) -> Result<Vec<PickupLocation>, InventoryError> {
+    Ok(store::list_locations(tx.conn())
+        .await?
+        .into_iter()
+        .filter(|l| l.active && l.pickup)
+        .map(to_location)
+        .map(|l| PickupLocation { id: l.id, name: l.name, address: l.address })
+        .collect())
 }
 
 pub(crate) async fn get(tx: &mut TenantTx<'_>, id: LocationId) -> Result<Location, InventoryError> {
@@ -138,6 +151,7 @@ pub(crate) async fn update(
         priority,
         active: patch.active.unwrap_or(current.active),
         ships_to: &ships_to,
+        pickup: patch.pickup.unwrap_or(current.pickup),
     };
     let stamp = tx.stamp();
     let row = store::update_location(tx.conn(), id, &fields, &stamp).await.map_err(name_taken(&name))?;

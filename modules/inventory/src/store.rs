@@ -26,6 +26,8 @@ pub(crate) struct LocationRow {
     pub active: bool,
     #[diesel(sql_type = Array<Text>)]
     pub ships_to: Vec<String>,
+    #[diesel(sql_type = Bool)]
+    pub pickup: bool,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
@@ -34,7 +36,7 @@ pub(crate) struct LocationRow {
     pub version: i64,
 }
 
-const LOCATION_COLUMNS: &str = "id, name, address, priority, active, ships_to, created_at, modified_at, version";
+const LOCATION_COLUMNS: &str = "id, name, address, priority, active, ships_to, pickup, created_at, modified_at, version";
 
 pub(crate) struct LocationFields<'a> {
     pub name: &'a str,
@@ -42,6 +44,7 @@ pub(crate) struct LocationFields<'a> {
     pub priority: i32,
     pub active: bool,
     pub ships_to: &'a [String],
+    pub pickup: bool,
 }
 
 pub(crate) async fn insert_location(
@@ -51,8 +54,8 @@ pub(crate) async fn insert_location(
     stamp: &Stamp,
 ) -> QueryResult<LocationRow> {
     diesel::sql_query(format!(
-        "INSERT INTO stock_locations (id, name, address, priority, active, ships_to, created_at, created_by, modified_at, modified_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8, 1) RETURNING {LOCATION_COLUMNS}"
+        "INSERT INTO stock_locations (id, name, address, priority, active, ships_to, pickup, created_at, created_by, modified_at, modified_by, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $7, $8, 1) RETURNING {LOCATION_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(f.name)
@@ -62,6 +65,7 @@ pub(crate) async fn insert_location(
     .bind::<Array<Text>, _>(f.ships_to)
     .bind::<Timestamptz, _>(stamp.at)
     .bind::<Text, _>(&stamp.by)
+    .bind::<Bool, _>(f.pickup)
     .get_result(conn)
     .await
 }
@@ -73,7 +77,7 @@ pub(crate) async fn update_location(
     stamp: &Stamp,
 ) -> QueryResult<LocationRow> {
     diesel::sql_query(format!(
-        "UPDATE stock_locations SET name = $2, address = $3, priority = $4, active = $5, ships_to = $6, \
+        "UPDATE stock_locations SET name = $2, address = $3, priority = $4, active = $5, ships_to = $6, pickup = $9, \
          modified_at = $7, modified_by = $8, version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING {LOCATION_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(id)
@@ -84,6 +88,7 @@ pub(crate) async fn update_location(
     .bind::<Array<Text>, _>(f.ships_to)
     .bind::<Timestamptz, _>(stamp.at)
     .bind::<Text, _>(&stamp.by)
+    .bind::<Bool, _>(f.pickup)
     .get_result(conn)
     .await
 }

@@ -61,6 +61,8 @@ export const INVENTORY: Translations = {
     'inventory.locations.active': 'Active',
     'inventory.locations.inactive': 'Inactive',
     'inventory.locations.active-field': 'Active (inactive locations keep their stock but are never reserved from)',
+    'inventory.locations.pickup': 'Pickup',
+    'inventory.locations.pickup-field': 'Shoppers may collect their orders here',
     'inventory.locations.none': 'No stock locations yet.',
     'inventory.locations.new': 'Add a location',
     'inventory.locations.edit-named': 'Edit {name}',
@@ -236,6 +238,8 @@ export const INVENTORY: Translations = {
     'inventory.locations.state': 'Zustand',
     'inventory.locations.active': 'Aktiv',
     'inventory.locations.inactive': 'Inaktiv',
+    'inventory.locations.pickup': 'Abholung',
+    'inventory.locations.pickup-field': 'Kundinnen und Kunden können Bestellungen hier abholen',
     'inventory.locations.active-field':
       'Aktiv (inaktive Orte behalten ihren Bestand, es wird aber nie von ihnen reserviert)',
     'inventory.locations.none': 'Noch keine Lagerorte.',

@@ -525,6 +525,10 @@ export type Location = {
     id: string;
     modified_at: string;
     name: string;
+    /**
+     * Shoppers may collect orders here.
+     */
+    pickup: boolean;
     priority: number;
     ships_to: Array<string>;
     version: number;
@@ -554,6 +558,10 @@ export type LocationList = {
         id: string;
         modified_at: string;
         name: string;
+        /**
+         * Shoppers may collect orders here.
+         */
+        pickup: boolean;
         priority: number;
         ships_to: Array<string>;
         version: number;
@@ -580,6 +588,7 @@ export type LocationPatch = {
         region?: string | null;
     } | null;
     name?: string | null;
+    pickup?: boolean | null;
     priority?: number | null;
     ships_to?: Array<string> | null;
 };
@@ -891,6 +900,10 @@ export type NewLocation = {
      * Unique among the shop's locations; 1–200 characters.
      */
     name: string;
+    /**
+     * Shoppers may collect orders here (a store); default false.
+     */
+    pickup?: boolean | null;
     /**
      * Lower numbers are chosen first when stock is reserved (0–1,000,000; default 100).
      */
@@ -1862,6 +1875,30 @@ export type PasswordChange = {
     client?: string | null;
     current_password: string;
     new_password: string;
+};
+
+/**
+ * The stores where shoppers may collect their orders, first choice first.
+ */
+export type PickupLocationList = {
+    items: Array<{
+        /**
+         * A location's postal address.
+         */
+        address: {
+            city?: string | null;
+            /**
+             * ISO 3166-1 alpha-2 (`DE`).
+             */
+            country?: string | null;
+            line1?: string | null;
+            line2?: string | null;
+            postal_code?: string | null;
+            region?: string | null;
+        };
+        id: string;
+        name: string;
+    }>;
 };
 
 /**
@@ -16671,6 +16708,65 @@ export type SuggestStoreProductsResponses = {
 };
 
 export type SuggestStoreProductsResponse = SuggestStoreProductsResponses[keyof SuggestStoreProductsResponses];
+
+export type ListStorePickupLocationsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/inventory/pickup-locations';
+};
+
+export type ListStorePickupLocationsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListStorePickupLocationsError = ListStorePickupLocationsErrors[keyof ListStorePickupLocationsErrors];
+
+export type ListStorePickupLocationsResponses = {
+    /**
+     * OK
+     */
+    200: PickupLocationList;
+};
+
+export type ListStorePickupLocationsResponse = ListStorePickupLocationsResponses[keyof ListStorePickupLocationsResponses];
 
 export type GetMyAccountData = {
     body?: never;

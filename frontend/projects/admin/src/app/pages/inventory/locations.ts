@@ -27,6 +27,7 @@ interface LocationForm {
   country: string;
   priority: string;
   active: boolean;
+  pickup: boolean;
   ships_to: string;
 }
 
@@ -51,6 +52,7 @@ function emptyForm(): LocationForm {
     country: '',
     priority: '100',
     active: true,
+    pickup: false,
     ships_to: '',
   };
 }
@@ -66,6 +68,7 @@ function formOf(l: Location): LocationForm {
     country: l.address.country ?? '',
     priority: String(l.priority),
     active: l.active,
+    pickup: l.pickup,
     ships_to: l.ships_to.join(', '),
   };
 }
@@ -88,6 +91,7 @@ export function locationBody(f: LocationForm) {
     },
     priority,
     active: f.active,
+    pickup: f.pickup,
     ships_to: words(f.ships_to).map((c) => c.toUpperCase()),
   };
 }
@@ -130,6 +134,9 @@ export function locationBody(f: LocationForm) {
                 <span class="badge" [class.off]="!l.active">{{
                   i18n.t(l.active ? 'inventory.locations.active' : 'inventory.locations.inactive')
                 }}</span>
+                @if (l.pickup) {
+                  <span class="badge">{{ i18n.t('inventory.locations.pickup') }}</span>
+                }
               </td>
               @if (canManage()) {
                 <td class="row">
@@ -242,6 +249,10 @@ export function locationBody(f: LocationForm) {
           <label class="inline">
             <input type="checkbox" name="active" [(ngModel)]="form().active" />
             {{ i18n.t('inventory.locations.active-field') }}
+          </label>
+          <label class="inline">
+            <input type="checkbox" name="pickup" [(ngModel)]="form().pickup" />
+            {{ i18n.t('inventory.locations.pickup-field') }}
           </label>
           <div class="row form-actions">
             <button class="button" type="submit" [disabled]="busy()">

@@ -57,7 +57,15 @@ interface PreviewForm {
   weight: string;
 }
 
-const ZONE_PLACED = ['name', 'countries', 'regions', 'postcodes'];
+/** Indexes 0–49 of a list field (`countries[3]`): shown under the list's own field. */
+const indexed = (field: string) => Array.from({ length: 50 }, (_, i) => `${field}[${i}]`);
+const ZONE_PLACED = [
+  'name',
+  'countries',
+  'regions',
+  'postcodes',
+  ...['countries', 'regions', 'postcodes'].flatMap(indexed),
+];
 const METHOD_PLACED = [
   'name',
   'description',
@@ -71,6 +79,7 @@ const METHOD_PLACED = [
   'max_weight_grams',
   'min_days',
   'max_days',
+  ...indexed('bands').flatMap((band) => [`${band}.up_to`, `${band}.price`]),
 ];
 const KINDS: readonly RateKind[] = ['flat', 'weight', 'order_value'];
 
