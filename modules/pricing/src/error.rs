@@ -5,6 +5,9 @@ use agora_kernel::error::{ApiError, CommonError};
 pub enum PricingError {
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A tax class that cannot go (built in, or shipping is taxed as it).
+    #[error("{0}")]
+    TaxClassLocked(String),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -22,6 +25,9 @@ impl From<PricingError> for ApiError {
     fn from(e: PricingError) -> Self {
         match e {
             PricingError::NotFound(what) => ApiError::not_found(what),
+            PricingError::TaxClassLocked(why) => {
+                ApiError::new(agora_kernel::ErrorKind::Conflict, "tax-class-locked", why)
+            }
             PricingError::Common(common) => ApiError::from(common),
         }
     }

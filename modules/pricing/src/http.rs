@@ -5,6 +5,8 @@ use paperclip::actix::web::ServiceConfig;
 
 pub(crate) const SCOPE: &str = "/pricing";
 
-pub(crate) fn admin_routes(_cfg: &mut ServiceConfig) {}
+pub(crate) fn admin_routes(cfg: &mut ServiceConfig) {
+    cfg.service(paperclip::actix::web::scope("/taxes").configure(crate::tax::http::admin_routes));
+}
 
 pub(crate) fn store_routes(_cfg: &mut ServiceConfig) {}
