@@ -25,7 +25,8 @@
 //! - **Across borders** (inclusive prices only, destination in another country than the shop's
 //!   origin): *keep gross* charges the entered price everywhere (119.00 in Germany is 119.00 in
 //!   Austria; the net becomes 99.17); *keep net* takes the origin country's tax out (net 100.00)
-//!   and adds the destination's (Austria: 120.00). The origin's rates are those of the zone the
+//!   and adds the destination's (Austria: 120.00; an export to a country without a zone pays
+//!   the net). The origin's rates are those of the zone the
 //!   origin country alone resolves to.
 //! - **Rounding**, always half away from zero: *per line* rounds each line's tax (each rate's
 //!   share of it); *per total* sums the lines taxed at the same rates, rounds each rate's tax on
