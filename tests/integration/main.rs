@@ -39,6 +39,7 @@ mod oidc;
 mod openapi;
 mod operations;
 mod operators;
+mod pricing_tax;
 mod rate_limit;
 mod secrets;
 mod seo;

@@ -8,6 +8,9 @@ pub enum PricingError {
     /// What pricing asked of the catalog (the shop's currencies, its products).
     #[error(transparent)]
     Catalog(#[from] agora_catalog::CatalogError),
+    /// A tax class that cannot go (built in, or shipping is taxed as it).
+    #[error("{0}")]
+    TaxClassLocked(String),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -26,6 +29,9 @@ impl From<PricingError> for ApiError {
         match e {
             PricingError::NotFound(what) => ApiError::not_found(what),
             PricingError::Catalog(catalog) => ApiError::from(catalog),
+            PricingError::TaxClassLocked(why) => {
+                ApiError::new(agora_kernel::ErrorKind::Conflict, "tax-class-locked", why)
+            }
             PricingError::Common(common) => ApiError::from(common),
         }
     }

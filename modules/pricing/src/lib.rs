@@ -14,6 +14,7 @@
 mod error;
 mod http;
 mod shipping;
+mod tax;
 
 use agora_kernel::events::EventBus;
 use agora_kernel::{Acting, Database, TenantContext, TenantTx};
@@ -24,6 +25,15 @@ pub use shipping::{
     DeliveryEstimate, Destination, NewShippingZone, RateBand, ShippingCountries, ShippingMethod, ShippingMethodId,
     ShippingMethodInput, ShippingOption, ShippingOptions, ShippingQuery, ShippingRateKind, ShippingZone,
     ShippingZoneId, ShippingZoneList, ShippingZonePatch,
+};
+pub use tax::totals::{
+    compute as compute_taxes, ClassRates, RateComponent, ResolvedRates, TaxBreakdown, TaxByRate, TaxableLine,
+    TaxedAmount, TaxedLine, ZoneRef,
+};
+pub use tax::{
+    BuiltInTaxCalculator, CrossBorderPrices, NewTaxClass, ProductTaxClass, SetProductTaxClass, SetTaxExemption,
+    ShippingTax, TaxCalculator, TaxClass, TaxClassId, TaxClassKind, TaxDestination, TaxExemption, TaxQuery,
+    TaxQueryLine, TaxRate, TaxRequest, TaxRounding, TaxSettings, TaxZone, TaxZoneId, TaxZoneInput,
 };
 
 /// The pricing module; cheap to clone.
@@ -189,6 +199,191 @@ impl PricingModule {
     pub async fn shipping_countries(&self, tenant: &TenantContext) -> Result<ShippingCountries, PricingError> {
         self.db().in_tenant(tenant, &reading(), async |tx| shipping::countries(tx).await).await
     }
+}
+
+// --- Taxes (`tax/`): settings, classes, zones and rates, products' classes, exemptions, and the
+// calculation the cart and checkout call inside their own transaction. ----------------------------
+impl PricingModule {
+    /// Taxes a basket in the caller's transaction (the cart's, checkout's), with the built-in
+    /// calculator: loads the shop's settings, the destination's rates, the products' classes and
+    /// the buyer's exemption, then computes.
+    pub async fn calculate_taxes(
+        &self,
+        tx: &mut agora_kernel::TenantTx<'_>,
+        query: TaxQuery,
+    ) -> Result<TaxBreakdown, PricingError> {
+        tax::calculate(tx, query, &BuiltInTaxCalculator).await
+    }
+
+    /// [`calculate_taxes`](Self::calculate_taxes) with another calculator (the tax port).
+    pub async fn calculate_taxes_with(
+        &self,
+        tx: &mut agora_kernel::TenantTx<'_>,
+        query: TaxQuery,
+        calculator: &dyn TaxCalculator,
+    ) -> Result<TaxBreakdown, PricingError> {
+        tax::calculate(tx, query, calculator).await
+    }
+
+    /// Taxes a basket in a read-only transaction of its own (the admin preview).
+    pub async fn preview_taxes(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        query: TaxQuery,
+    ) -> Result<TaxBreakdown, PricingError> {
+        self.db()
+            .in_tenant(tenant, &tax_reader(), async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await)
+            .await
+    }
+
+    pub async fn tax_settings(&self, tenant: &agora_kernel::TenantContext) -> Result<(TaxSettings, i64), PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::settings(tx).await).await
+    }
+
+    pub async fn update_tax_settings(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        settings: TaxSettings,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<(TaxSettings, i64), PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::update_settings(tx, settings, expected).await).await
+    }
+
+    pub async fn tax_classes(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxClass>, PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::classes(tx).await).await
+    }
+
+    pub async fn tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        id: TaxClassId,
+    ) -> Result<TaxClass, PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::class(tx, id).await).await
+    }
+
+    pub async fn create_tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        new: NewTaxClass,
+        acting: &agora_kernel::Acting,
+    ) -> Result<TaxClass, PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::create_class(tx, new).await).await
+    }
+
+    pub async fn rename_tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        id: TaxClassId,
+        new: NewTaxClass,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<TaxClass, PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::rename_class(tx, id, new, expected).await).await
+    }
+
+    pub async fn delete_tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        id: TaxClassId,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<(), PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::delete_class(tx, id, expected).await).await
+    }
+
+    pub async fn tax_zones(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxZone>, PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::zones(tx).await).await
+    }
+
+    pub async fn tax_zone(&self, tenant: &agora_kernel::TenantContext, id: TaxZoneId) -> Result<TaxZone, PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::zone(tx, id).await).await
+    }
+
+    pub async fn create_tax_zone(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        input: TaxZoneInput,
+        acting: &agora_kernel::Acting,
+    ) -> Result<TaxZone, PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::create_zone(tx, input).await).await
+    }
+
+    pub async fn replace_tax_zone(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        id: TaxZoneId,
+        input: TaxZoneInput,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<TaxZone, PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::replace_zone(tx, id, input, expected).await).await
+    }
+
+    pub async fn delete_tax_zone(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        id: TaxZoneId,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<(), PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::delete_zone(tx, id, expected).await).await
+    }
+
+    /// The class `product` is taxed as, and the assignment's version (none: never set).
+    pub async fn product_tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        product: uuid::Uuid,
+    ) -> Result<(ProductTaxClass, Option<i64>), PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::product_class(tx, product).await).await
+    }
+
+    /// Sets the class of a product the caller checked exists in the catalog.
+    pub async fn set_product_tax_class(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        product: uuid::Uuid,
+        body: SetProductTaxClass,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<(ProductTaxClass, i64), PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::set_product_class(tx, product, body, expected).await).await
+    }
+
+    pub async fn tax_exemption(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        customer: uuid::Uuid,
+    ) -> Result<TaxExemption, PricingError> {
+        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::exemption(tx, customer).await).await
+    }
+
+    pub async fn set_tax_exemption(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        customer: uuid::Uuid,
+        body: SetTaxExemption,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<TaxExemption, PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::set_exemption(tx, customer, body, expected).await).await
+    }
+
+    pub async fn remove_tax_exemption(
+        &self,
+        tenant: &agora_kernel::TenantContext,
+        customer: uuid::Uuid,
+        expected: Option<i64>,
+        acting: &agora_kernel::Acting,
+    ) -> Result<(), PricingError> {
+        self.db().in_tenant(tenant, acting, async |tx| tax::remove_exemption(tx, customer, expected).await).await
+    }
+}
+
+/// The actor of the tax feature's read-only transactions (nothing is stamped or audited).
+fn tax_reader() -> agora_kernel::Acting {
+    agora_kernel::Acting::system("pricing.taxes.read")
 }
 
 impl agora_kernel::Module for PricingModule {
