@@ -5,6 +5,12 @@ use agora_kernel::error::{ApiError, CommonError};
 pub enum PricingError {
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The catalog refused or failed (price lists read its variants, prices and currencies).
+    #[error(transparent)]
+    Catalog(Box<agora_catalog::CatalogError>),
+    /// The customers module refused or failed (price lists name customer groups).
+    #[error(transparent)]
+    Customers(Box<agora_customers::CustomersError>),
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -22,6 +28,8 @@ impl From<PricingError> for ApiError {
     fn from(e: PricingError) -> Self {
         match e {
             PricingError::NotFound(what) => ApiError::not_found(what),
+            PricingError::Catalog(catalog) => ApiError::from(*catalog),
+            PricingError::Customers(customers) => ApiError::from(*customers),
             PricingError::Common(common) => ApiError::from(common),
         }
     }
