@@ -15,14 +15,12 @@ pub(crate) async fn group(app: &TestApp, shop: &str, body: Value) -> Value {
 }
 
 pub(crate) async fn add_member(app: &TestApp, shop: &str, group: &str, customer: &str) {
-    let res =
-        app.admin(Method::PUT, &format!("{GROUPS}/{group}/members/{customer}"), shop).send().await.unwrap();
+    let res = app.admin(Method::PUT, &format!("{GROUPS}/{group}/members/{customer}"), shop).send().await.unwrap();
     assert_eq!(res.status(), 204);
 }
 
 async fn groups_of(app: &TestApp, shop: &str, customer: &str) -> Vec<Value> {
-    let res =
-        app.admin(Method::GET, &format!("/api/v1/admin/customers/{customer}/groups"), shop).send().await.unwrap();
+    let res = app.admin(Method::GET, &format!("/api/v1/admin/customers/{customer}/groups"), shop).send().await.unwrap();
     assert_eq!(res.status(), 200);
     res.json::<Vec<Value>>().await.unwrap()
 }
@@ -59,7 +57,8 @@ pub(crate) async fn register(app: &TestApp, shop: &str, email: &str) -> Credenti
 async fn customer_groups_round_trip_with_members_versions_and_the_customer_page() {
     let app = TestApp::spawn().await;
     let shop = app.tenant("acme").await;
-    let created = group(&app, &shop, json!({"key": "wholesale", "name": "Wholesale", "email_domains": ["@Acme.COM"]})).await;
+    let created =
+        group(&app, &shop, json!({"key": "wholesale", "name": "Wholesale", "email_domains": ["@Acme.COM"]})).await;
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["email_domains"], json!(["acme.com"]));
     assert_eq!(created["version"], 1);
@@ -119,16 +118,13 @@ async fn customer_groups_round_trip_with_members_versions_and_the_customer_page(
     assert_eq!(detail["groups"][0]["key"], "wholesale");
     assert_eq!(detail["groups"][0]["by_hand"], true);
     assert_eq!(detail["groups"][0]["by_rule"], false);
-    let read: Value = app.admin(Method::GET, &format!("{GROUPS}/{id}"), &shop).send().await.unwrap().json().await.unwrap();
+    let read: Value =
+        app.admin(Method::GET, &format!("{GROUPS}/{id}"), &shop).send().await.unwrap().json().await.unwrap();
     assert_eq!(read["member_count"], 1);
 
     // Someone who is not a customer of this shop cannot be added.
     let staff = app.staff(&shop, &["owner"]).await;
-    let res = app
-        .admin(Method::PUT, &format!("{GROUPS}/{id}/members/{}", staff.user_id), &shop)
-        .send()
-        .await
-        .unwrap();
+    let res = app.admin(Method::PUT, &format!("{GROUPS}/{id}/members/{}", staff.user_id), &shop).send().await.unwrap();
     problem(res, 404).await;
 
     // Removing them takes them out; removing again is not found.
@@ -138,9 +134,11 @@ async fn customer_groups_round_trip_with_members_versions_and_the_customer_page(
     assert!(groups_of(&app, &shop, &customer.user_id).await.is_empty());
 
     // Deleting the group (with its version) leaves it not found.
-    let res = app.admin(Method::DELETE, &format!("{GROUPS}/{id}"), &shop).header("if-match", "\"1\"").send().await.unwrap();
+    let res =
+        app.admin(Method::DELETE, &format!("{GROUPS}/{id}"), &shop).header("if-match", "\"1\"").send().await.unwrap();
     problem(res, 412).await;
-    let res = app.admin(Method::DELETE, &format!("{GROUPS}/{id}"), &shop).header("if-match", "\"2\"").send().await.unwrap();
+    let res =
+        app.admin(Method::DELETE, &format!("{GROUPS}/{id}"), &shop).header("if-match", "\"2\"").send().await.unwrap();
     assert_eq!(res.status(), 204);
     problem(app.admin(Method::GET, &format!("{GROUPS}/{id}"), &shop).send().await.unwrap(), 404).await;
 }
@@ -151,7 +149,8 @@ async fn customer_groups_a_customer_registering_at_the_groups_domain_is_a_member
     let sink = SmtpSink::start(port).await;
     let app = mail_app(Some(port), true).await;
     let shop = app.tenant("acme").await;
-    let wholesale = group(&app, &shop, json!({"key": "wholesale", "name": "Wholesale", "email_domains": ["acme.com"]})).await;
+    let wholesale =
+        group(&app, &shop, json!({"key": "wholesale", "name": "Wholesale", "email_domains": ["acme.com"]})).await;
     group(&app, &shop, json!({"key": "vip", "name": "VIP"})).await;
 
     let email = format!("buyer-{}@Acme.com", uuid::Uuid::now_v7().simple());

@@ -106,7 +106,10 @@ async fn price_lists_precedence_tiers_sale_dates_and_fallback_explained() {
     let sale = price_list(&app, &shop, json!({"name": "Summer sale", "currency": "EUR", "status": "active"})).await;
     entry(&app, &shop, &sale, json!({"sku": "BEANS-1KG", "price": eur(1800), "sale": true})).await;
     let why = explain(&app, &shop, &format!("variant_id={a}&currency=EUR")).await;
-    assert_eq!((why["winner"].as_str(), why["price"].clone(), why["compare_at"].clone()), (Some("price_list"), eur(1800), eur(2000)));
+    assert_eq!(
+        (why["winner"].as_str(), why["price"].clone(), why["compare_at"].clone()),
+        (Some("price_list"), eur(1800), eur(2000))
+    );
     assert_eq!(why["price_lists"][0]["price_list_id"], sale.as_str());
     assert_eq!(why["price_lists"][0]["won"], true);
 
@@ -126,23 +129,38 @@ async fn price_lists_precedence_tiers_sale_dates_and_fallback_explained() {
     .await;
     let anonymous = explain(&app, &shop, &format!("variant_id={a}&currency=EUR")).await;
     assert_eq!(anonymous["price"], eur(1800), "the trade list is not for anonymous shoppers");
-    let trade_verdict = anonymous["price_lists"].as_array().unwrap().iter().find(|c| c["price_list_id"] == trade.as_str()).unwrap().clone();
+    let trade_verdict = anonymous["price_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["price_list_id"] == trade.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(trade_verdict["applies"], false);
     assert!(trade_verdict["reason"].as_str().unwrap().contains("customer groups"), "{trade_verdict}");
     for (quantity, price) in [(1, 1500), (9, 1500), (10, 1400), (49, 1400), (50, 1200), (500, 1200)] {
-        let why = explain(&app, &shop, &format!("variant_id={a}&currency=EUR&customer_group=wholesale&quantity={quantity}")).await;
+        let why =
+            explain(&app, &shop, &format!("variant_id={a}&currency=EUR&customer_group=wholesale&quantity={quantity}"))
+                .await;
         assert_eq!(why["price"], eur(price), "quantity {quantity}");
         assert_eq!(why["compare_at"], Value::Null, "not a sale: nothing struck through");
     }
     // The group may be named by id too.
-    let by_id = explain(&app, &shop, &format!("variant_id={a}&currency=EUR&customer_group={}", wholesale["id"].as_str().unwrap())).await;
+    let by_id = explain(
+        &app,
+        &shop,
+        &format!("variant_id={a}&currency=EUR&customer_group={}", wholesale["id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(by_id["price"], eur(1500));
 
     // Equal priority: the lowest price wins; higher priority beats a lower price.
     let cheaper = price_list(&app, &shop, json!({"name": "Cheaper", "currency": "EUR", "status": "active"})).await;
     entry(&app, &shop, &cheaper, json!({"variant_id": a, "price": eur(1750)})).await;
     assert_eq!(explain(&app, &shop, &format!("variant_id={a}")).await["price"], eur(1750));
-    let featured = price_list(&app, &shop, json!({"name": "Featured", "currency": "EUR", "status": "active", "priority": 5})).await;
+    let featured =
+        price_list(&app, &shop, json!({"name": "Featured", "currency": "EUR", "status": "active", "priority": 5}))
+            .await;
     entry(&app, &shop, &featured, json!({"variant_id": a, "price": eur(1900)})).await;
     assert_eq!(explain(&app, &shop, &format!("variant_id={a}")).await["price"], eur(1900));
 
@@ -151,9 +169,20 @@ async fn price_lists_precedence_tiers_sale_dates_and_fallback_explained() {
     let later = (now + chrono::Duration::days(2)).to_rfc3339();
     let earlier = (now - chrono::Duration::days(2)).to_rfc3339();
     let draft = price_list(&app, &shop, json!({"name": "Draft", "currency": "EUR", "priority": 100})).await;
-    let future = price_list(&app, &shop, json!({"name": "Black Friday", "currency": "EUR", "status": "active", "priority": 100, "starts_at": later})).await;
-    let past = price_list(&app, &shop, json!({"name": "Spring", "currency": "EUR", "status": "active", "priority": 100, "ends_at": earlier})).await;
-    let dollars = price_list(&app, &shop, json!({"name": "US", "currency": "USD", "status": "active", "priority": 100})).await;
+    let future = price_list(
+        &app,
+        &shop,
+        json!({"name": "Black Friday", "currency": "EUR", "status": "active", "priority": 100, "starts_at": later}),
+    )
+    .await;
+    let past = price_list(
+        &app,
+        &shop,
+        json!({"name": "Spring", "currency": "EUR", "status": "active", "priority": 100, "ends_at": earlier}),
+    )
+    .await;
+    let dollars =
+        price_list(&app, &shop, json!({"name": "US", "currency": "USD", "status": "active", "priority": 100})).await;
     for list in [&draft, &future, &past] {
         entry(&app, &shop, list, json!({"variant_id": a, "price": eur(100)})).await;
     }
@@ -161,7 +190,10 @@ async fn price_lists_precedence_tiers_sale_dates_and_fallback_explained() {
     let why = explain(&app, &shop, &format!("variant_id={a}&currency=EUR")).await;
     assert_eq!(why["price"], eur(1900), "{why}");
     let reason = |id: &str| -> String {
-        why["price_lists"].as_array().unwrap().iter().find(|c| c["price_list_id"] == id).unwrap()["reason"].as_str().unwrap().to_string()
+        why["price_lists"].as_array().unwrap().iter().find(|c| c["price_list_id"] == id).unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     assert!(reason(&draft).contains("draft"), "{}", reason(&draft));
     assert!(reason(&future).contains("starts at"), "{}", reason(&future));
@@ -213,7 +245,11 @@ async fn price_lists_conversion_rates_round_to_99_in_usd_and_jpy_and_the_storefr
     // The storefront shows the converted prices.
     let page = shown(&app, &shop, &product, "JPY", None).await;
     assert_eq!(page["variants"][1]["price"], json!({"amount": 1999, "currency": "JPY"}));
-    assert_eq!(page["variants"][0]["price"], json!({"amount": 3299, "currency": "JPY"}), "20.00 × 161.5 = ¥3,230 → ¥3,299");
+    assert_eq!(
+        page["variants"][0]["price"],
+        json!({"amount": 3299, "currency": "JPY"}),
+        "20.00 × 161.5 = ¥3,230 → ¥3,299"
+    );
     let page = shown(&app, &shop, &product, "USD", None).await;
     assert_eq!(page["variants"][1]["price"], json!({"amount": 1399, "currency": "USD"}));
     assert_eq!(page["variants"][1]["compare_at"], json!({"amount": 1699, "currency": "USD"}));
@@ -257,13 +293,17 @@ async fn price_lists_the_storefront_shows_group_prices_to_members_and_base_price
     let sale = price_list(&app, &shop, json!({"name": "Sale", "currency": "EUR", "status": "active"})).await;
     entry(&app, &shop, &sale, json!({"variant_id": a, "price": eur(1700), "sale": true})).await;
     let page = shown(&app, &shop, &product, "EUR", None).await;
-    assert_eq!((page["variants"][0]["price"].clone(), page["variants"][0]["compare_at"].clone()), (eur(1700), eur(2000)));
+    assert_eq!(
+        (page["variants"][0]["price"].clone(), page["variants"][0]["compare_at"].clone()),
+        (eur(1700), eur(2000))
+    );
     // The member's list is cheaper at equal priority.
     assert_eq!(shown(&app, &shop, &product, "EUR", Some(&member)).await["variants"][0]["price"], eur(1500));
 
     // Lists show the lowest price of each product's variants as the shopper pays it.
     let list = |who: Option<&Credentials>| {
-        let mut req = app.client.get(app.url("/api/v1/store/catalog/products?currency=EUR")).header("x-tenant-id", &shop);
+        let mut req =
+            app.client.get(app.url("/api/v1/store/catalog/products?currency=EUR")).header("x-tenant-id", &shop);
         if let Some(who) = who {
             req = req.bearer_auth(&who.access_token);
         }
@@ -288,7 +328,10 @@ async fn price_lists_the_storefront_shows_group_prices_to_members_and_base_price
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let page = shown(&app, &shop, &product, "EUR", None).await;
-    assert_eq!((page["variants"][0]["price"].clone(), page["variants"][0]["compare_at"].clone()), (eur(2000), Value::Null));
+    assert_eq!(
+        (page["variants"][0]["price"].clone(), page["variants"][0]["compare_at"].clone()),
+        (eur(2000), Value::Null)
+    );
 }
 
 #[tokio::test]
@@ -300,7 +343,10 @@ async fn price_lists_bad_input_is_refused_naming_the_field_and_changes_nothing()
         (json!({"name": "X", "currency": "GBP"}), "currency"),
         (json!({"name": "X", "currency": "QQQ"}), "currency"),
         (json!({"name": "", "currency": "EUR"}), "name"),
-        (json!({"name": "X", "currency": "EUR", "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}), "ends_at"),
+        (
+            json!({"name": "X", "currency": "EUR", "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}),
+            "ends_at",
+        ),
         (json!({"name": "X", "currency": "EUR", "customer_groups": [uuid::Uuid::now_v7()]}), "customer_groups[0]"),
         (json!({"name": "X", "currency": "EUR", "priority": 5_000_000}), "priority"),
     ] {
@@ -334,7 +380,8 @@ async fn price_lists_bad_input_is_refused_naming_the_field_and_changes_nothing()
             "entries[5].variant_id"
         ]
     );
-    let read: Value = app.admin(Method::GET, &format!("{lists}/{list}"), &shop).send().await.unwrap().json().await.unwrap();
+    let read: Value =
+        app.admin(Method::GET, &format!("{lists}/{list}"), &shop).send().await.unwrap().json().await.unwrap();
     assert_eq!((read["entry_count"].as_i64(), read["version"].as_i64()), (Some(0), Some(1)), "all or nothing");
 
     // A stale If-Match on entries or on the list is a 412.
@@ -425,9 +472,17 @@ async fn price_lists_refuse_strangers_customers_staff_without_permission_and_oth
         (Method::POST, lists.clone(), Some(json!({"name": "X", "currency": "EUR"}))),
         (Method::PATCH, format!("{lists}/{list}"), Some(json!({"name": "Y"}))),
         (Method::DELETE, format!("{lists}/{list}"), None),
-        (Method::POST, format!("{lists}/{list}/entries"), Some(json!({"entries": [{"variant_id": a, "price": eur(1)}]}))),
+        (
+            Method::POST,
+            format!("{lists}/{list}/entries"),
+            Some(json!({"entries": [{"variant_id": a, "price": eur(1)}]})),
+        ),
         (Method::DELETE, format!("{lists}/{list}/entries/{a}"), None),
-        (Method::POST, format!("{PRICING}/currency-rates"), Some(json!({"from_currency": "EUR", "to_currency": "USD", "rate": "1"}))),
+        (
+            Method::POST,
+            format!("{PRICING}/currency-rates"),
+            Some(json!({"from_currency": "EUR", "to_currency": "USD", "rate": "1"})),
+        ),
     ];
     for (m, path, body) in &writes {
         problem(call(m.clone(), path.clone(), None, body.clone()).await.unwrap(), 401).await;
@@ -454,6 +509,11 @@ async fn price_lists_refuse_strangers_customers_staff_without_permission_and_oth
         .await
         .unwrap();
     assert_eq!(problem(res, 422).await["errors"][0]["field"], "entries[0].variant_id", "another shop's variant");
-    let read: Value = app.admin(Method::GET, &format!("{lists}/{list}"), &shop).send().await.unwrap().json().await.unwrap();
-    assert_eq!((read["name"].as_str(), read["version"].as_i64()), (Some("Trade"), Some(1)), "nothing refused changed it");
+    let read: Value =
+        app.admin(Method::GET, &format!("{lists}/{list}"), &shop).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (read["name"].as_str(), read["version"].as_i64()),
+        (Some("Trade"), Some(1)),
+        "nothing refused changed it"
+    );
 }

@@ -606,7 +606,8 @@ async fn store_products(
     query: ListQuery<StoreSort>,
     filter: web::Query<StoreFilter>,
 ) -> Result<Conditional<StoreProductPage>, ApiError> {
-    let page = module.store_products(&tenant, filter.into_inner(), &query, languages(&req), shopper(&req, &tenant)).await?;
+    let page =
+        module.store_products(&tenant, filter.into_inner(), &query, languages(&req), shopper(&req, &tenant)).await?;
     Ok(Conditional::from_json_bytes(page))
 }
 
@@ -696,7 +697,8 @@ async fn store_search(
     filter: web::Query<StoreFilter>,
 ) -> Result<Conditional<StoreSearchResults>, ApiError> {
     let SearchQuery { q } = query.into_inner();
-    let results = module.search(&tenant, q, filter.into_inner(), &list, languages(&req), shopper(&req, &tenant)).await?;
+    let results =
+        module.search(&tenant, q, filter.into_inner(), &list, languages(&req), shopper(&req, &tenant)).await?;
     Ok(Conditional::from_json_bytes(results))
 }
 

@@ -18,12 +18,12 @@
 
 use crate::storefront::{StoreProduct, StoreProductSummary};
 use crate::{store, store_cache, ProductId};
+use actix_web::web::Bytes;
 use agora_kernel::cache::{Cache, Lookup};
 use agora_kernel::db::DbError;
 use agora_kernel::money::{Currency, Money};
 use agora_kernel::ports::{PriceAnswer, PriceRequest, ShopperPrices, PRICES_CACHE_TAG};
 use agora_kernel::{Acting, ApiError, Database, TenantContext};
-use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -190,8 +190,13 @@ pub(crate) async fn list(
     let rows = groups_store::list(tx.conn(), page).await?;
     let ids: Vec<CustomerGroupId> = rows.iter().map(|r| r.id).collect();
     let counts = groups_store::member_counts(tx.conn(), &ids).await?;
-    let groups: Vec<CustomerGroup> =
-        rows.into_iter().map(|r| { let n = counts.get(&r.id).copied().unwrap_or(0); to_group(r, n) }).collect();
+    let groups: Vec<CustomerGroup> = rows
+        .into_iter()
+        .map(|r| {
+            let n = counts.get(&r.id).copied().unwrap_or(0);
+            to_group(r, n)
+        })
+        .collect();
     Ok(page.page(groups, |g| (g.created_at, g.id.into())))
 }
 
@@ -261,7 +266,8 @@ pub(crate) async fn add_member(
 ) -> Result<(), CustomersError> {
     groups_store::find(tx.conn(), id, true).await?.ok_or(CustomersError::NotFound("customer group"))?;
     // Another shop's or a staff member's id is simply not a customer here.
-    let record = identity.customer_record(tx.conn(), customer).await.map_err(|_| CustomersError::NotFound("customer"))?;
+    let record =
+        identity.customer_record(tx.conn(), customer).await.map_err(|_| CustomersError::NotFound("customer"))?;
     if record.erased_at.is_some() {
         return Err(CustomersError::NotFound("customer"));
     }
@@ -282,8 +288,7 @@ pub(crate) async fn remove_member(
     if !groups_store::remove_member(tx.conn(), id, customer).await? {
         return Err(CustomersError::NotFound("group member"));
     }
-    tx.audit("customers.group.member_removed", Some(id.to_string()), serde_json::json!({"customer": customer}))
-        .await?;
+    tx.audit("customers.group.member_removed", Some(id.to_string()), serde_json::json!({"customer": customer})).await?;
     Ok(())
 }
 

@@ -70,9 +70,7 @@ pub(crate) async fn delete(conn: &mut AsyncPgConnection, id: CustomerGroupId, st
         .set((customer_groups::deleted_at.eq(stamp.at), agora_kernel::stamp_change!(stamp, customer_groups)))
         .execute(conn)
         .await?;
-    diesel::delete(customer_group_members::table.filter(customer_group_members::group_id.eq(id)))
-        .execute(conn)
-        .await?;
+    diesel::delete(customer_group_members::table.filter(customer_group_members::group_id.eq(id))).execute(conn).await?;
     Ok(())
 }
 
@@ -82,10 +80,7 @@ pub(crate) async fn find(
     id: CustomerGroupId,
     lock: bool,
 ) -> QueryResult<Option<GroupRow>> {
-    let q = customer_groups::table
-        .find(id)
-        .filter(customer_groups::deleted_at.is_null())
-        .select(GroupRow::as_select());
+    let q = customer_groups::table.find(id).filter(customer_groups::deleted_at.is_null()).select(GroupRow::as_select());
     if lock {
         q.for_update().first(conn).await.optional()
     } else {
@@ -122,7 +117,11 @@ pub(crate) async fn members(
 ) -> QueryResult<Vec<CustomerGroupMember>> {
     let q = customer_group_members::table
         .filter(customer_group_members::group_id.eq(id))
-        .select((customer_group_members::customer_id, customer_group_members::created_at, customer_group_members::created_by))
+        .select((
+            customer_group_members::customer_id,
+            customer_group_members::created_at,
+            customer_group_members::created_by,
+        ))
         .limit(page.fetch_limit())
         .into_boxed();
     let rows: Vec<(uuid::Uuid, DateTime<Utc>, String)> =

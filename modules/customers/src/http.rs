@@ -330,20 +330,22 @@ async fn groups_of_customer(
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
     // Before `/customers/{id}`: actix takes the first resource whose pattern matches.
-    cfg.service(web::resource("/customers/groups").route(web::get().to(list_groups)).route(web::post().to(create_group)))
-        .service(
-            web::resource("/customers/groups/{group_id}")
-                .route(web::get().to(get_group))
-                .route(web::patch().to(update_group))
-                .route(web::delete().to(delete_group)),
-        )
-        .service(web::resource("/customers/groups/{group_id}/members").route(web::get().to(list_members)))
-        .service(
-            web::resource("/customers/groups/{group_id}/members/{customer_id}")
-                .route(web::put().to(add_member))
-                .route(web::delete().to(remove_member)),
-        )
-        .service(web::resource("/customers/{id}/groups").route(web::get().to(groups_of_customer)));
+    cfg.service(
+        web::resource("/customers/groups").route(web::get().to(list_groups)).route(web::post().to(create_group)),
+    )
+    .service(
+        web::resource("/customers/groups/{group_id}")
+            .route(web::get().to(get_group))
+            .route(web::patch().to(update_group))
+            .route(web::delete().to(delete_group)),
+    )
+    .service(web::resource("/customers/groups/{group_id}/members").route(web::get().to(list_members)))
+    .service(
+        web::resource("/customers/groups/{group_id}/members/{customer_id}")
+            .route(web::put().to(add_member))
+            .route(web::delete().to(remove_member)),
+    )
+    .service(web::resource("/customers/{id}/groups").route(web::get().to(groups_of_customer)));
     cfg.service(web::resource("/customers").route(web::get().to(list_customers)))
         .service(web::resource("/customers/{id}").route(web::get().to(get_customer)))
         .service(web::resource("/customers/{id}/export").route(web::get().to(export_customer)))

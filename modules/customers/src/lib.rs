@@ -265,7 +265,11 @@ impl CustomersModule {
 
     /// The groups `customer` is in (by hand or by their verified email's domain), inside the
     /// caller's transaction: what pricing and the cart ask when they price for a shopper.
-    pub async fn groups_of(&self, tx: &mut TenantTx<'_>, customer: uuid::Uuid) -> Result<Vec<CustomerGroupId>, CustomersError> {
+    pub async fn groups_of(
+        &self,
+        tx: &mut TenantTx<'_>,
+        customer: uuid::Uuid,
+    ) -> Result<Vec<CustomerGroupId>, CustomersError> {
         Ok(groups::of_customer(tx, self.identity(), customer).await?.into_iter().map(|g| g.id).collect())
     }
 
@@ -283,7 +287,10 @@ impl CustomersModule {
 
     /// Which of `ids` are live groups of the shop, in the caller's transaction (pricing checks
     /// the groups a price list names this way).
-    pub async fn live_groups(tx: &mut TenantTx<'_>, ids: &[CustomerGroupId]) -> Result<Vec<CustomerGroup>, CustomersError> {
+    pub async fn live_groups(
+        tx: &mut TenantTx<'_>,
+        ids: &[CustomerGroupId],
+    ) -> Result<Vec<CustomerGroup>, CustomersError> {
         groups::live(tx, ids).await
     }
 

@@ -211,7 +211,11 @@ impl PricingModule {
         self.db().in_tenant(tenant, &READER, async |tx| price_lists::rates::list(tx, page).await).await
     }
 
-    pub async fn currency_rate(&self, tenant: &TenantContext, id: CurrencyRateId) -> Result<CurrencyRate, PricingError> {
+    pub async fn currency_rate(
+        &self,
+        tenant: &TenantContext,
+        id: CurrencyRateId,
+    ) -> Result<CurrencyRate, PricingError> {
         self.db().in_tenant(tenant, &READER, async |tx| price_lists::rates::get(tx, id).await).await
     }
 
@@ -270,7 +274,10 @@ impl PricingModule {
                 .prices
                 .into_values()
                 .map(|p| {
-                    (p.variant_id.as_uuid(), agora_kernel::ports::ShownPrice { price: p.price, compare_at: p.compare_at })
+                    (
+                        p.variant_id.as_uuid(),
+                        agora_kernel::ports::ShownPrice { price: p.price, compare_at: p.compare_at },
+                    )
                 })
                 .collect(),
             valid_until: sheet.valid_until,
@@ -299,7 +306,8 @@ impl agora_kernel::ports::ShopperPrices for StorefrontPrices {
         &'a self,
         tenant: &'a TenantContext,
         request: agora_kernel::ports::PriceRequest<'a>,
-    ) -> agora_kernel::ports::BoxFuture<'a, Result<agora_kernel::ports::PriceAnswer, agora_kernel::ports::PortError>> {
+    ) -> agora_kernel::ports::BoxFuture<'a, Result<agora_kernel::ports::PriceAnswer, agora_kernel::ports::PortError>>
+    {
         Box::pin(async move {
             self.pricing.shopper_prices(tenant, &self.customers, &request).await.map_err(|e| match e {
                 PricingError::Common(agora_kernel::CommonError::Db(db)) => agora_kernel::ports::PortError::Db(db),

@@ -241,7 +241,9 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(list_entries))
                 .route(web::post().to(upsert_entries)),
         )
-        .service(web::resource("/price-lists/{price_list_id}/entries/{variant_id}").route(web::delete().to(delete_entry)))
+        .service(
+            web::resource("/price-lists/{price_list_id}/entries/{variant_id}").route(web::delete().to(delete_entry)),
+        )
         .service(web::resource("/currency-rates").route(web::get().to(list_rates)).route(web::post().to(create_rate)))
         .service(
             web::resource("/currency-rates/{currency_rate_id}")

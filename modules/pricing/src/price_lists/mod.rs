@@ -290,7 +290,10 @@ pub(crate) fn sold_currency(raw: &str, field: &str, sold: &[Currency]) -> Result
         Some(c) if sold.contains(&c) => Ok(c),
         _ => Err(PricingError::field(
             field,
-            format!("one of the shop's currencies: {}", sold.iter().map(Currency::as_str).collect::<Vec<_>>().join(", ")),
+            format!(
+                "one of the shop's currencies: {}",
+                sold.iter().map(Currency::as_str).collect::<Vec<_>>().join(", ")
+            ),
         )),
     }
 }
@@ -527,8 +530,7 @@ pub(crate) async fn upsert_entries(
     let written = rows.len();
     store::upsert_entries(tx.conn(), id, &rows, &stamp).await?;
     let version = store::touch_list(tx.conn(), id, &stamp).await?;
-    tx.audit("pricing.price_list.entries_written", Some(id.to_string()), serde_json::json!({"count": written}))
-        .await?;
+    tx.audit("pricing.price_list.entries_written", Some(id.to_string()), serde_json::json!({"count": written})).await?;
     Ok(PriceListEntriesWritten { written, version })
 }
 
@@ -556,8 +558,7 @@ pub(crate) async fn delete_entry(
     }
     let stamp = tx.stamp();
     let version = store::touch_list(tx.conn(), id, &stamp).await?;
-    tx.audit("pricing.price_list.entry_deleted", Some(id.to_string()), serde_json::json!({"variant": variant}))
-        .await?;
+    tx.audit("pricing.price_list.entry_deleted", Some(id.to_string()), serde_json::json!({"variant": variant})).await?;
     Ok(version)
 }
 
@@ -573,12 +574,7 @@ pub(crate) struct Base {
 }
 
 /// Why a list does not apply, or `None` when it does.
-fn not_applying(
-    list: &ListRow,
-    currency: Currency,
-    groups: &[CustomerGroupId],
-    at: DateTime<Utc>,
-) -> Option<String> {
+fn not_applying(list: &ListRow, currency: Currency, groups: &[CustomerGroupId], at: DateTime<Utc>) -> Option<String> {
     if list.status != PriceListStatus::Active {
         return Some("a draft".into());
     }
@@ -644,11 +640,8 @@ pub(crate) fn decide(
         });
     match winner {
         Some(((list, entry), verdict)) => {
-            let compare_at = if entry.sale {
-                base.map(|b| b.price).filter(|b| b.amount > verdict.1.amount)
-            } else {
-                None
-            };
+            let compare_at =
+                if entry.sale { base.map(|b| b.price).filter(|b| b.amount > verdict.1.amount) } else { None };
             Decision { price: Some(verdict.1), compare_at, winner: Some(list.id), verdicts }
         }
         None => Decision {
@@ -693,7 +686,8 @@ pub(crate) async fn bases(
     rates.sort_by_key(|r| (r.from_currency != default, r.from_currency));
     for v in missing {
         let Some(prices) = all.get(&v) else { continue };
-        let found = rates.iter().find_map(|r| prices.iter().find(|(p, _)| p.currency == r.from_currency).map(|p| (r, p)));
+        let found =
+            rates.iter().find_map(|r| prices.iter().find(|(p, _)| p.currency == r.from_currency).map(|p| (r, p)));
         if let Some((rate, (price, compare_at))) = found {
             let Some(converted) = rates::convert(*price, rate, currency) else { continue };
             let compare_at = compare_at.and_then(|c| rates::convert(c, rate, currency));
@@ -720,12 +714,7 @@ pub(crate) async fn prices_for(
     let rows = store::live_candidates(tx.conn(), variants, currency, at).await?;
     let bases = bases(tx, variants, currency).await?;
     // The answer holds until the next window edge among the lists read.
-    let valid_until = rows
-        .iter()
-        .flat_map(|(l, _)| [l.starts_at, l.ends_at])
-        .flatten()
-        .filter(|t| *t > at)
-        .min();
+    let valid_until = rows.iter().flat_map(|(l, _)| [l.starts_at, l.ends_at]).flatten().filter(|t| *t > at).min();
     let mut by_variant: HashMap<VariantId, Vec<(&ListRow, &EntryRow)>> = HashMap::new();
     for (list, entry) in &rows {
         by_variant.entry(entry.variant_id).or_default().push((list, entry));
@@ -760,7 +749,11 @@ pub(crate) async fn explain(tx: &mut TenantTx<'_>, query: ExplainQuery) -> Resul
         Some(g) => match g.parse::<uuid::Uuid>() {
             Ok(id) => {
                 let id = CustomerGroupId::from_uuid(id);
-                if CustomersModule::live_groups(tx, &[id]).await.map_err(|e| PricingError::Customers(Box::new(e)))?.is_empty() {
+                if CustomersModule::live_groups(tx, &[id])
+                    .await
+                    .map_err(|e| PricingError::Customers(Box::new(e)))?
+                    .is_empty()
+                {
                     return Err(PricingError::field("customer_group", "no customer group has this id"));
                 }
                 vec![id]

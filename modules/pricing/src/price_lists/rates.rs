@@ -68,11 +68,7 @@ pub(crate) fn parse_rate(raw: &str) -> Result<i64, PricingError> {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let fraction: i64 = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<6}").parse().map_err(|_| bad())?
-    };
+    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<6}").parse().map_err(|_| bad())? };
     let micros = whole.checked_mul(MICROS).and_then(|w| w.checked_add(fraction)).ok_or_else(bad)?;
     if micros <= 0 || micros > MAX_RATE_MICROS {
         return Err(bad());
@@ -166,7 +162,10 @@ pub(crate) async fn create(tx: &mut TenantTx<'_>, new: NewCurrencyRate) -> Resul
     Ok(to_rate(row))
 }
 
-pub(crate) async fn list(tx: &mut TenantTx<'_>, page: &Keyset<DateTime<Utc>>) -> Result<Page<CurrencyRate>, PricingError> {
+pub(crate) async fn list(
+    tx: &mut TenantTx<'_>,
+    page: &Keyset<DateTime<Utc>>,
+) -> Result<Page<CurrencyRate>, PricingError> {
     let rows = store::list_rates(tx.conn(), page).await?;
     Ok(page.page(rows.into_iter().map(to_rate).collect(), |r: &CurrencyRate| (r.created_at, r.id.into())))
 }
@@ -195,7 +194,11 @@ pub(crate) async fn update(
     Ok(to_rate(row))
 }
 
-pub(crate) async fn delete(tx: &mut TenantTx<'_>, id: CurrencyRateId, expected: Option<i64>) -> Result<(), PricingError> {
+pub(crate) async fn delete(
+    tx: &mut TenantTx<'_>,
+    id: CurrencyRateId,
+    expected: Option<i64>,
+) -> Result<(), PricingError> {
     let current = store::find_rate(tx.conn(), id, true).await?.ok_or(PricingError::NotFound("currency rate"))?;
     Version::check(expected, current.version)?;
     store::delete_rate(tx.conn(), id).await?;

@@ -165,7 +165,10 @@ pub(crate) async fn find_list(
     }
 }
 
-pub(crate) async fn list_lists(conn: &mut AsyncPgConnection, page: &Keyset<DateTime<Utc>>) -> QueryResult<Vec<ListRow>> {
+pub(crate) async fn list_lists(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+) -> QueryResult<Vec<ListRow>> {
     let q = price_lists::table
         .filter(price_lists::deleted_at.is_null())
         .select(ListRow::as_select())
@@ -213,8 +216,11 @@ pub(crate) async fn upsert_entries(
     let rows: Vec<_> = entries
         .iter()
         .map(|(variant, f)| {
-            let tiers: Vec<StoredTier> =
-                f.tiers.iter().map(|(min_quantity, amount)| StoredTier { min_quantity: *min_quantity, amount: *amount }).collect();
+            let tiers: Vec<StoredTier> = f
+                .tiers
+                .iter()
+                .map(|(min_quantity, amount)| StoredTier { min_quantity: *min_quantity, amount: *amount })
+                .collect();
             (
                 price_list_entries::price_list_id.eq(id),
                 price_list_entries::variant_id.eq(*variant),
@@ -242,7 +248,11 @@ pub(crate) async fn upsert_entries(
 }
 
 /// Whether there was an entry to delete.
-pub(crate) async fn delete_entry(conn: &mut AsyncPgConnection, id: PriceListId, variant: VariantId) -> QueryResult<bool> {
+pub(crate) async fn delete_entry(
+    conn: &mut AsyncPgConnection,
+    id: PriceListId,
+    variant: VariantId,
+) -> QueryResult<bool> {
     let n = diesel::delete(
         price_list_entries::table
             .filter(price_list_entries::price_list_id.eq(id))
@@ -271,7 +281,13 @@ pub(crate) async fn live_candidates(
         .select((ListRow::as_select(), ENTRY_COLUMNS))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(l, e)| { let c = l.currency; (l, entry(e, c)) }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(l, e)| {
+            let c = l.currency;
+            (l, entry(e, c))
+        })
+        .collect())
 }
 
 /// Every live list's entry for `variant`, whatever its status, currency or window (for "why
@@ -288,7 +304,13 @@ pub(crate) async fn all_candidates(
         .select((ListRow::as_select(), ENTRY_COLUMNS))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(l, e)| { let c = l.currency; (l, entry(e, c)) }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(l, e)| {
+            let c = l.currency;
+            (l, entry(e, c))
+        })
+        .collect())
 }
 
 // ---- rates ------------------------------------------------------------------------------
@@ -310,7 +332,10 @@ pub(crate) async fn rates_into(conn: &mut AsyncPgConnection, currency: Currency)
     currency_rates::table.filter(currency_rates::to_currency.eq(currency)).select(RateRow::as_select()).load(conn).await
 }
 
-pub(crate) async fn list_rates(conn: &mut AsyncPgConnection, page: &Keyset<DateTime<Utc>>) -> QueryResult<Vec<RateRow>> {
+pub(crate) async fn list_rates(
+    conn: &mut AsyncPgConnection,
+    page: &Keyset<DateTime<Utc>>,
+) -> QueryResult<Vec<RateRow>> {
     let q = currency_rates::table.select(RateRow::as_select()).limit(page.fetch_limit()).into_boxed();
     page.apply(q, currency_rates::created_at, currency_rates::id).load(conn).await
 }
