@@ -325,7 +325,7 @@ impl AppState {
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
-        let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
+        let customers = agora_customers::CustomersModule::new(db.clone(), &bus, identity.clone(), vec![port]);
         let pricing = agora_pricing::PricingModule::new(db.clone(), &bus, cache.clone());
         // The storefront shows the prices pricing decides (price lists per customer group,
         // conversion rates) over the catalog's base prices: the kernel's `ShopperPrices` port.

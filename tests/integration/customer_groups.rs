@@ -141,6 +141,29 @@ async fn customer_groups_round_trip_with_members_versions_and_the_customer_page(
         app.admin(Method::DELETE, &format!("{GROUPS}/{id}"), &shop).header("if-match", "\"2\"").send().await.unwrap();
     assert_eq!(res.status(), 204);
     problem(app.admin(Method::GET, &format!("{GROUPS}/{id}"), &shop).send().await.unwrap(), 404).await;
+
+    // Every change went out through the outbox with its write; refused ones sent nothing.
+    let pg = app.db.connect().await;
+    let events: Vec<String> = pg
+        .query(
+            "SELECT name FROM agora.outbox WHERE tenant_slug = $1 AND name LIKE 'customers.group.%' ORDER BY id",
+            &[&shop],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            "customers.group.changed.v1",
+            "customers.group.changed.v1",
+            "customers.group.membership_changed.v1",
+            "customers.group.membership_changed.v1",
+            "customers.group.deleted.v1"
+        ]
+    );
 }
 
 #[tokio::test]

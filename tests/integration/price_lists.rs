@@ -517,3 +517,55 @@ async fn price_lists_refuse_strangers_customers_staff_without_permission_and_oth
         "nothing refused changed it"
     );
 }
+
+#[tokio::test]
+async fn price_lists_the_carts_facade_prices_many_variants_at_a_quantity_for_groups_in_one_transaction() {
+    use agora_kernel::money::{Currency, Money};
+    let app = TestApp::spawn().await;
+    let (shop, _, a, b) = shop_with_product(&app, "acme").await;
+    let wholesale = group(&app, &shop, json!({"key": "wholesale", "name": "Wholesale"})).await;
+    let trade = price_list(
+        &app,
+        &shop,
+        json!({"name": "Trade", "currency": "EUR", "status": "active", "customer_groups": [wholesale["id"]]}),
+    )
+    .await;
+    entry(
+        &app,
+        &shop,
+        &trade,
+        json!({"variant_id": a, "price": eur(1500), "tiers": [{"min_quantity": 10, "price": eur(1400)}]}),
+    )
+    .await;
+    let tenant = app.context(&shop).await;
+    let (va, vb) = (
+        agora_catalog::VariantId::from_uuid(a.parse().unwrap()),
+        agora_catalog::VariantId::from_uuid(b.parse().unwrap()),
+    );
+    let group_id = agora_customers::CustomerGroupId::from_uuid(wholesale["id"].as_str().unwrap().parse().unwrap());
+    let eur_ = Currency::parse("EUR").unwrap();
+    let pricing = app.state.pricing.clone();
+    let acting = agora_kernel::Acting::system("test");
+    let now = chrono::Utc::now();
+    let ask = async |groups: Vec<agora_customers::CustomerGroupId>, quantity: i32, currency: Currency| {
+        app.state
+            .db
+            .in_tenant(&tenant, &acting, async |tx| {
+                pricing.prices_for(tx, &[va, vb], currency, &groups, quantity, now).await
+            })
+            .await
+    };
+    let sheet = ask(vec![group_id], 10, eur_).await.unwrap();
+    assert_eq!(sheet.prices[&va].price, Money::new(1400, eur_));
+    assert_eq!(sheet.prices[&va].price_list_id.map(|id| id.to_string()), Some(trade.clone()));
+    assert_eq!(sheet.prices[&vb].price, Money::new(1200, eur_), "no entry: the base price");
+    assert_eq!(sheet.prices[&vb].compare_at, Some(Money::new(1500, eur_)));
+    let sheet = ask(vec![], 10, eur_).await.unwrap();
+    assert_eq!(sheet.prices[&va].price, Money::new(2000, eur_), "not in the group");
+    // A currency the shop does not sell is refused naming `currency`; one without a price or a
+    // rate simply has no price.
+    let refused = ask(vec![], 1, Currency::parse("GBP").unwrap()).await.unwrap_err();
+    assert!(refused.to_string().contains("currency"), "{refused}");
+    let sheet = ask(vec![], 1, Currency::parse("USD").unwrap()).await.unwrap();
+    assert!(sheet.prices.is_empty());
+}

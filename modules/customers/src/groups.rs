@@ -13,9 +13,11 @@
 //! account, inside the caller's transaction, so a price asked for at checkout sees the same
 //! groups as the rows it reads.
 
+use crate::events::{CustomerGroupChanged, CustomerGroupDeleted, CustomerGroupMembershipChanged};
 use crate::groups_store::{self, GroupFields, GroupRow};
 use crate::CustomersError;
 use agora_identity::IdentityModule;
+use agora_kernel::events::EventBus;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::{FieldError, TenantTx, Version};
 use chrono::{DateTime, Utc};
@@ -162,6 +164,16 @@ fn to_group(row: GroupRow, member_count: i64) -> CustomerGroup {
     }
 }
 
+fn changed(row: &GroupRow, change: &str) -> CustomerGroupChanged {
+    CustomerGroupChanged {
+        group_id: row.id.as_uuid(),
+        key: row.key.clone(),
+        name: row.name.clone(),
+        email_domains: row.email_domains.clone(),
+        change: change.to_string(),
+    }
+}
+
 /// A unique-key violation is the merchant's duplicate, not a server error.
 fn key_taken(e: diesel::result::Error) -> CustomersError {
     match e {
@@ -172,7 +184,11 @@ fn key_taken(e: diesel::result::Error) -> CustomersError {
     }
 }
 
-pub(crate) async fn create(tx: &mut TenantTx<'_>, new: NewCustomerGroup) -> Result<CustomerGroup, CustomersError> {
+pub(crate) async fn create(
+    tx: &mut TenantTx<'_>,
+    bus: &EventBus,
+    new: NewCustomerGroup,
+) -> Result<CustomerGroup, CustomersError> {
     let key = key(&new.key)?;
     let name = name(&new.name)?;
     let domains = email_domains(new.email_domains.as_deref().unwrap_or_default())?;
@@ -180,6 +196,7 @@ pub(crate) async fn create(tx: &mut TenantTx<'_>, new: NewCustomerGroup) -> Resu
     let fields = GroupFields { key: &key, name: &name, email_domains: &domains };
     let row = groups_store::insert(tx.conn(), CustomerGroupId::new_v7(), &fields, &stamp).await.map_err(key_taken)?;
     tx.audit("customers.group.created", Some(row.id.to_string()), serde_json::json!({"key": key})).await?;
+    tx.publish(bus, &changed(&row, "created")).await?;
     Ok(to_group(row, 0))
 }
 
@@ -208,6 +225,7 @@ pub(crate) async fn get(tx: &mut TenantTx<'_>, id: CustomerGroupId) -> Result<Cu
 
 pub(crate) async fn update(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CustomerGroupId,
     patch: CustomerGroupPatch,
     expected: Option<i64>,
@@ -230,12 +248,14 @@ pub(crate) async fn update(
     let fields = GroupFields { key: &key, name: &name, email_domains: &domains };
     let row = groups_store::update(tx.conn(), id, &fields, &stamp).await.map_err(key_taken)?;
     tx.audit("customers.group.updated", Some(id.to_string()), serde_json::json!({"key": key})).await?;
+    tx.publish(bus, &changed(&row, "updated")).await?;
     let n = groups_store::member_counts(tx.conn(), &[id]).await?.get(&id).copied().unwrap_or(0);
     Ok(to_group(row, n))
 }
 
 pub(crate) async fn delete(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CustomerGroupId,
     expected: Option<i64>,
 ) -> Result<(), CustomersError> {
@@ -244,6 +264,7 @@ pub(crate) async fn delete(
     let stamp = tx.stamp();
     groups_store::delete(tx.conn(), id, &stamp).await?;
     tx.audit("customers.group.deleted", Some(id.to_string()), serde_json::json!({"key": current.key})).await?;
+    tx.publish(bus, &CustomerGroupDeleted { group_id: id.as_uuid(), key: current.key }).await?;
     Ok(())
 }
 
@@ -260,6 +281,7 @@ pub(crate) async fn members(
 /// Adds a customer by hand; adding one already there changes nothing.
 pub(crate) async fn add_member(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     identity: &IdentityModule,
     id: CustomerGroupId,
     customer: uuid::Uuid,
@@ -275,12 +297,16 @@ pub(crate) async fn add_member(
     if groups_store::add_member(tx.conn(), id, customer, &stamp).await? {
         tx.audit("customers.group.member_added", Some(id.to_string()), serde_json::json!({"customer": customer}))
             .await?;
+        let event =
+            CustomerGroupMembershipChanged { group_id: id.as_uuid(), customer_id: customer, change: "added".into() };
+        tx.publish(bus, &event).await?;
     }
     Ok(())
 }
 
 pub(crate) async fn remove_member(
     tx: &mut TenantTx<'_>,
+    bus: &EventBus,
     id: CustomerGroupId,
     customer: uuid::Uuid,
 ) -> Result<(), CustomersError> {
@@ -289,6 +315,9 @@ pub(crate) async fn remove_member(
         return Err(CustomersError::NotFound("group member"));
     }
     tx.audit("customers.group.member_removed", Some(id.to_string()), serde_json::json!({"customer": customer})).await?;
+    let event =
+        CustomerGroupMembershipChanged { group_id: id.as_uuid(), customer_id: customer, change: "removed".into() };
+    tx.publish(bus, &event).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 mod addresses;
 mod directory;
 mod error;
+mod events;
 mod gdpr;
 mod groups;
 mod groups_store;
@@ -18,6 +19,8 @@ mod profile;
 mod schema;
 
 use agora_identity::{Account, IdentityModule};
+use agora_kernel::events::{EventBus, EventBusBuilder};
+use agora_kernel::jobs::JobRegistry;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::ports::PersonalDataHolder;
 use agora_kernel::{Acting, Actor, Database, TenantContext, TenantTx};
@@ -27,6 +30,7 @@ use std::sync::Arc;
 pub use addresses::{Address, AddressInput};
 pub use directory::{CustomerDetail, CustomerFilter, CustomerSummary};
 pub use error::CustomersError;
+pub use events::{CustomerGroupChanged, CustomerGroupDeleted, CustomerGroupMembershipChanged};
 pub use gdpr::{CustomerExport, DataSection, ErasureRequest};
 pub use groups::{
     CustomerGroup, CustomerGroupId, CustomerGroupMember, CustomerGroupMembership, CustomerGroupPatch, NewCustomerGroup,
@@ -41,14 +45,21 @@ pub struct CustomersModule {
 
 struct Inner {
     db: Database,
+    /// Customer group events go out on it (through the outbox).
+    bus: EventBus,
     identity: IdentityModule,
     /// Modules keeping personal data about customers, included in their export and erasure.
     personal_data: Vec<Arc<dyn PersonalDataHolder>>,
 }
 
 impl CustomersModule {
-    pub fn new(db: Database, identity: IdentityModule, personal_data: Vec<Arc<dyn PersonalDataHolder>>) -> Self {
-        Self { inner: Arc::new(Inner { db, identity, personal_data }) }
+    pub fn new(
+        db: Database,
+        bus: &EventBus,
+        identity: IdentityModule,
+        personal_data: Vec<Arc<dyn PersonalDataHolder>>,
+    ) -> Self {
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), identity, personal_data }) }
     }
 
     fn db(&self) -> &Database {
@@ -194,7 +205,8 @@ impl CustomersModule {
         new: NewCustomerGroup,
         acting: &Acting,
     ) -> Result<CustomerGroup, CustomersError> {
-        self.db().in_tenant(tenant, acting, async |tx| groups::create(tx, new).await).await
+        let bus = &self.inner.bus;
+        self.db().in_tenant(tenant, acting, async |tx| groups::create(tx, bus, new).await).await
     }
 
     /// The shop's groups, newest first.
@@ -219,7 +231,8 @@ impl CustomersModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<CustomerGroup, CustomersError> {
-        self.db().in_tenant(tenant, acting, async |tx| groups::update(tx, id, patch, expected_version).await).await
+        let bus = &self.inner.bus;
+        self.db().in_tenant(tenant, acting, async |tx| groups::update(tx, bus, id, patch, expected_version).await).await
     }
 
     pub async fn delete_group(
@@ -229,7 +242,8 @@ impl CustomersModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<(), CustomersError> {
-        self.db().in_tenant(tenant, acting, async |tx| groups::delete(tx, id, expected_version).await).await
+        let bus = &self.inner.bus;
+        self.db().in_tenant(tenant, acting, async |tx| groups::delete(tx, bus, id, expected_version).await).await
     }
 
     /// The customers staff added to group `id`, newest first.
@@ -249,8 +263,8 @@ impl CustomersModule {
         customer: uuid::Uuid,
         acting: &Acting,
     ) -> Result<(), CustomersError> {
-        let identity = self.identity();
-        self.db().in_tenant(tenant, acting, async |tx| groups::add_member(tx, identity, id, customer).await).await
+        let (identity, bus) = (self.identity(), &self.inner.bus);
+        self.db().in_tenant(tenant, acting, async |tx| groups::add_member(tx, bus, identity, id, customer).await).await
     }
 
     pub async fn remove_group_member(
@@ -260,7 +274,8 @@ impl CustomersModule {
         customer: uuid::Uuid,
         acting: &Acting,
     ) -> Result<(), CustomersError> {
-        self.db().in_tenant(tenant, acting, async |tx| groups::remove_member(tx, id, customer).await).await
+        let bus = &self.inner.bus;
+        self.db().in_tenant(tenant, acting, async |tx| groups::remove_member(tx, bus, id, customer).await).await
     }
 
     /// The groups `customer` is in (by hand or by their verified email's domain), inside the
@@ -320,5 +335,10 @@ impl agora_kernel::Module for CustomersModule {
 
     fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
         cfg.app_data(paperclip::actix::web::Data::new(self.clone()));
+    }
+
+    fn background(&self, events: &mut EventBusBuilder, _jobs: &mut JobRegistry) -> Result<(), String> {
+        events::declare(events);
+        Ok(())
     }
 }
