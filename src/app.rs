@@ -14,7 +14,8 @@ use agora_kernel::metrics::{self, Metrics};
 use agora_kernel::outbound::Outbound;
 use agora_kernel::platform::PlatformToken;
 use agora_kernel::ports::{
-    AccountEmail, BoxFuture, PersonalDataHolder, PortError, ShopAddress, ShopFounder, ShopOwner, TransactionalMail,
+    AccountEmail, BoxFuture, PersonalDataHolder, PortError, ShopAddress, ShopFounder, ShopOwner, ShopperPrices,
+    TransactionalMail,
 };
 use agora_kernel::rate_limit::{self, RateLimiter, RateLimits};
 use agora_kernel::redis::Redis;
@@ -324,10 +325,13 @@ impl AppState {
         let job_metrics = JobMetrics::new(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
-        let catalog = agora_catalog::CatalogModule::new(db.clone(), &bus, cache.clone());
+        let customers = agora_customers::CustomersModule::new(db.clone(), &bus, identity.clone(), vec![port]);
+        let pricing = agora_pricing::PricingModule::new(db.clone(), &bus, cache.clone());
+        // The storefront shows the prices pricing decides (price lists per customer group,
+        // conversion rates) over the catalog's base prices: the kernel's `ShopperPrices` port.
+        let shopper_prices: Arc<dyn ShopperPrices> = Arc::new(pricing.storefront_prices(customers.clone()));
+        let catalog = agora_catalog::CatalogModule::with_prices(db.clone(), &bus, cache.clone(), shopper_prices);
         let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus, catalog.clone());
-        let customers = agora_customers::CustomersModule::new(db.clone(), identity.clone(), vec![port]);
-        let pricing = agora_pricing::PricingModule::new(db.clone(), &bus);
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,

@@ -132,7 +132,7 @@ async fn store_product(
     slug: &str,
     languages: Vec<String>,
 ) -> Result<Option<Found<StoreProduct>>, ApiError> {
-    match state.catalog.store_product(tenant, slug, None, languages).await {
+    match state.catalog.store_product(tenant, slug, None, languages, None).await {
         Ok(Found::Here(body)) => Ok(Some(Found::Here(serde_json::from_slice(&body).map_err(ApiError::internal)?))),
         Ok(Found::MovedTo(current)) => Ok(Some(Found::MovedTo(current))),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),

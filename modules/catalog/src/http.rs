@@ -587,6 +587,15 @@ async fn export_products(
 
 // ---- storefront ----
 
+/// The signed-in customer of this shop, whose groups may have prices of their own; anyone else
+/// (anonymous, staff, another shop's customer) sees what every shopper sees.
+fn shopper(req: &HttpRequest, tenant: &TenantContext) -> Option<uuid::Uuid> {
+    match agora_kernel::auth::Principal::of(req) {
+        agora_kernel::auth::Principal::Customer { tenant: shop, user_id } if shop == tenant.id => Some(user_id),
+        _ => None,
+    }
+}
+
 /// Visible products (of a category with `category=`), filtered by attributes, tag and price
 /// range, with facet counts over every match, sorted by newest, name or price.
 #[api_v2_operation(tags(Store), operation_id = "listStoreProducts")]
@@ -597,7 +606,8 @@ async fn store_products(
     query: ListQuery<StoreSort>,
     filter: web::Query<StoreFilter>,
 ) -> Result<Conditional<StoreProductPage>, ApiError> {
-    let page = module.store_products(&tenant, filter.into_inner(), &query, languages(&req)).await?;
+    let page =
+        module.store_products(&tenant, filter.into_inner(), &query, languages(&req), shopper(&req, &tenant)).await?;
     Ok(Conditional::from_json_bytes(page))
 }
 
@@ -624,7 +634,7 @@ async fn store_product(
     if let Some(locale) = query.locale {
         wanted.insert(0, locale);
     }
-    match module.store_product(&tenant, &key, query.currency, wanted).await? {
+    match module.store_product(&tenant, &key, query.currency, wanted, shopper(&req, &tenant)).await? {
         Found::Here(product) => Ok(ProductPage::Here(Conditional::from_json_bytes(product))),
         Found::MovedTo(slug) => {
             let mut location = Area::Store.path(&format!("{SCOPE}/products/{slug}"));
@@ -687,7 +697,8 @@ async fn store_search(
     filter: web::Query<StoreFilter>,
 ) -> Result<Conditional<StoreSearchResults>, ApiError> {
     let SearchQuery { q } = query.into_inner();
-    let results = module.search(&tenant, q, filter.into_inner(), &list, languages(&req)).await?;
+    let results =
+        module.search(&tenant, q, filter.into_inner(), &list, languages(&req), shopper(&req, &tenant)).await?;
     Ok(Conditional::from_json_bytes(results))
 }
 

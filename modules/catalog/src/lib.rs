@@ -50,6 +50,7 @@ mod product_types;
 mod products;
 mod schema;
 pub mod search;
+mod shown_prices;
 mod store;
 mod store_cache;
 mod storefront;
@@ -578,6 +579,14 @@ pub struct SoldCurrencies {
     pub currencies: Vec<String>,
 }
 
+/// A variant's base price in one currency, as the merchant set it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BasePrice {
+    pub variant_id: VariantId,
+    pub price: Money,
+    pub compare_at: Option<Money>,
+}
+
 /// The currencies to sell in besides the shop's default.
 #[derive(Debug, Clone, Deserialize, Apiv2Schema)]
 #[serde(deny_unknown_fields)]
@@ -659,6 +668,8 @@ struct Inner {
     bus: EventBus,
     cache: Cache,
     search: Arc<dyn search::SearchEngine>,
+    /// What shoppers pay (pricing, through the kernel's port); without it, the base prices.
+    prices: Option<Arc<dyn agora_kernel::ports::ShopperPrices>>,
 }
 
 impl CatalogModule {
@@ -670,7 +681,24 @@ impl CatalogModule {
 
     /// The catalog with another search engine behind the port.
     pub fn with_search(db: Database, bus: &EventBus, cache: Cache, search: Arc<dyn search::SearchEngine>) -> Self {
-        Self { inner: Arc::new(Inner { db, bus: bus.clone(), cache, search }) }
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), cache, search, prices: None }) }
+    }
+
+    /// The catalog whose storefront shows the prices `prices` decides (price lists, conversion
+    /// rates) over its base prices; see `shown_prices`.
+    pub fn with_prices(
+        db: Database,
+        bus: &EventBus,
+        cache: Cache,
+        prices: Arc<dyn agora_kernel::ports::ShopperPrices>,
+    ) -> Self {
+        let search: Arc<dyn search::SearchEngine> = Arc::new(search::PostgresSearch);
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), cache, search, prices: Some(prices) }) }
+    }
+
+    fn overlay(&self) -> Option<shown_prices::Overlay<'_>> {
+        let prices = self.inner.prices.as_deref()?;
+        Some(shown_prices::Overlay { prices, cache: &self.inner.cache, db: &self.inner.db, reader: &READER })
     }
 
     pub(crate) fn ports(&self) -> products::Ports<'_> {
@@ -692,12 +720,6 @@ impl CatalogModule {
         Ok(rows.into_iter().collect())
     }
 
-    /// The currencies the shop sells, read in the caller's transaction: pricing checks the
-    /// currency of what a merchant hands it this way.
-    pub async fn sold_currencies_in(tx: &mut agora_kernel::TenantTx<'_>) -> Result<SoldCurrencies, CatalogError> {
-        products::sold_currencies(tx).await
-    }
-
     /// [`live_variant_skus`](Self::live_variant_skus) on a connection already in the shop's
     /// transaction (the CSV frame pages an export on one, without a `TenantTx`).
     pub async fn live_variant_skus_on(
@@ -717,6 +739,31 @@ impl CatalogModule {
     ) -> Result<BTreeMap<String, VariantId>, DbError> {
         let rows = store::live_variants_by_sku(tx.conn(), skus).await.map_err(DbError::Query)?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// Every price of the live variants among `ids`, in each currency they have one in, read in
+    /// the caller's transaction with one query: pricing starts from these base prices.
+    pub async fn base_prices(
+        tx: &mut agora_kernel::TenantTx<'_>,
+        ids: &[VariantId],
+    ) -> Result<Vec<BasePrice>, DbError> {
+        let rows = store::base_prices(tx.conn(), ids).await.map_err(DbError::Query)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(variant_id, amount, currency, compare_at)| {
+                let currency = agora_kernel::money::Currency::parse(&currency)?;
+                Some(BasePrice {
+                    variant_id,
+                    price: Money::new(amount, currency),
+                    compare_at: compare_at.map(|a| Money::new(a, currency)),
+                })
+            })
+            .collect())
+    }
+
+    /// The shop's default currency and every currency it sells in, in the caller's transaction.
+    pub async fn shop_currencies(tx: &mut agora_kernel::TenantTx<'_>) -> Result<SoldCurrencies, CatalogError> {
+        products::sold_currencies(tx).await
     }
 
     pub async fn create_product(
@@ -1396,6 +1443,7 @@ impl CatalogModule {
         filter: StoreFilter,
         query: &ListQuery<StoreSort>,
         languages: Vec<String>,
+        customer: Option<uuid::Uuid>,
     ) -> Result<Bytes, ApiError> {
         let key = store_cache::key("products", (&filter, format!("{query:?}"), &languages));
         let load = self.db().in_tenant(tenant, &READER, async |tx| {
@@ -1403,12 +1451,32 @@ impl CatalogModule {
             let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
             Ok::<_, ApiError>(Shelved::listing(value, next_change))
         });
-        self.read_through(tenant, &key, load).await
+        let body = self.read_through(tenant, &key, load).await?;
+        let Some(overlay) = self.overlay() else { return Ok(body) };
+        let mut page: StoreProductPage = serde_json::from_slice(&body).map_err(ApiError::internal)?;
+        overlay.items(tenant, &key, &mut page.items, &page.currency, customer).await?;
+        Ok(Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?))
     }
 
     /// A visible product by id or by slug in any language (JSON of [`StoreProduct`]); an old slug
     /// answers where it moved.
     pub async fn store_product(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        currency: Option<String>,
+        languages: Vec<String>,
+        customer: Option<uuid::Uuid>,
+    ) -> Result<Found<Bytes>, ApiError> {
+        let found = self.base_product(tenant, key, currency, languages).await?;
+        match (found, self.overlay()) {
+            (Found::Here(body), Some(overlay)) => Ok(Found::Here(overlay.product(tenant, body, customer).await?)),
+            (found, _) => Ok(found),
+        }
+    }
+
+    /// A product page with the catalog's base prices, read through the cache.
+    async fn base_product(
         &self,
         tenant: &TenantContext,
         key: &str,
@@ -1502,6 +1570,7 @@ impl CatalogModule {
         filter: StoreFilter,
         query: &ListQuery<SearchSort>,
         languages: Vec<String>,
+        customer: Option<uuid::Uuid>,
     ) -> Result<Bytes, ApiError> {
         let key = store_cache::key("search", (&text, &filter, format!("{query:?}"), &languages));
         let engine = self.inner.search.as_ref();
@@ -1510,7 +1579,11 @@ impl CatalogModule {
             let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
             Ok::<_, ApiError>(Shelved::listing(value, next_change))
         });
-        self.read_through(tenant, &key, load).await
+        let body = self.read_through(tenant, &key, load).await?;
+        let Some(overlay) = self.overlay() else { return Ok(body) };
+        let mut results: StoreSearchResults = serde_json::from_slice(&body).map_err(ApiError::internal)?;
+        overlay.items(tenant, &key, &mut results.items, &results.currency, customer).await?;
+        Ok(Bytes::from(serde_json::to_vec(&results).map_err(ApiError::internal)?))
     }
 
     /// Names of visible products completing or correcting what the shopper typed (JSON of a

@@ -1442,3 +1442,37 @@ pub(crate) async fn live_variants_by_sku(
         .await
         .map(|rows| rows.into_iter().map(|(sku, id)| (sku, VariantId::from_uuid(id))).collect())
 }
+
+/// Every price of the live variants among `ids` (each currency it has one in), in one query.
+pub(crate) async fn base_prices(
+    conn: &mut AsyncPgConnection,
+    ids: &[VariantId],
+) -> QueryResult<Vec<(VariantId, i64, String, Option<i64>)>> {
+    variant_prices::table
+        .inner_join(variants::table.inner_join(products::table))
+        .filter(variant_prices::variant_id.eq_any(ids.iter().map(|id| id.as_uuid()).collect::<Vec<_>>()))
+        .filter(variants::deleted_at.is_null().and(products::deleted_at.is_null()))
+        .select((
+            variant_prices::variant_id,
+            variant_prices::price_amount,
+            variant_prices::price_currency,
+            variant_prices::compare_at_amount,
+        ))
+        .load::<(uuid::Uuid, i64, String, Option<i64>)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(id, a, c, ca)| (VariantId::from_uuid(id), a, c, ca)).collect())
+}
+
+/// The live variants of `products`, in one query (the storefront's price overlay of a list).
+pub(crate) async fn live_variants_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[ProductId],
+) -> QueryResult<Vec<(ProductId, VariantId)>> {
+    variants::table
+        .filter(variants::product_id.eq_any(ids))
+        .filter(variants::deleted_at.is_null())
+        .select((variants::product_id, variants::id))
+        .load::<(uuid::Uuid, uuid::Uuid)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(p, v)| (ProductId::from_uuid(p), VariantId::from_uuid(v))).collect())
+}

@@ -47,6 +47,8 @@ pub struct CustomerDetail {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// The address book, oldest first.
     pub addresses: Vec<Address>,
+    /// The groups the customer is in (by hand or by their email's domain), by name.
+    pub groups: Vec<crate::CustomerGroupMembership>,
 }
 
 /// The search as the admin's list sends it, unchecked.
@@ -100,6 +102,7 @@ pub(crate) async fn get(
         None => addresses::list(tx.conn(), id).await?,
         Some(_) => Vec::new(),
     };
+    let groups = crate::groups::of_customer(tx, identity, id).await?;
     Ok(CustomerDetail {
         id: record.id,
         email_verified: record.email_verified_at.is_some(),
@@ -114,5 +117,6 @@ pub(crate) async fn get(
         created_at: record.created_at,
         last_sign_in_at: record.last_sign_in_at,
         addresses,
+        groups,
     })
 }

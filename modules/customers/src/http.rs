@@ -2,15 +2,16 @@
 //! requests on a customer's behalf.
 
 use crate::{
-    Address, AddressInput, CustomerDetail, CustomerExport, CustomerFilter, CustomerSummary, CustomersModule,
-    ErasureRequest, ProfilePatch,
+    Address, AddressInput, CustomerDetail, CustomerExport, CustomerFilter, CustomerGroup, CustomerGroupId,
+    CustomerGroupMember, CustomerGroupMembership, CustomerGroupPatch, CustomerSummary, CustomersModule, ErasureRequest,
+    NewCustomerGroup, ProfilePatch,
 };
 use actix_web::HttpRequest;
 use agora_identity::{Accepted, Account, IdentityModule, UserKind, WithCookie};
 use agora_kernel::areas::Area;
 use agora_kernel::auth::{perm, Authorized, SignedInCustomer};
 use agora_kernel::lists::{ListQuery, NewestFirst, Page};
-use agora_kernel::{ApiError, Created, IfMatch, TenantContext, Versioned};
+use agora_kernel::{Acting, ApiError, Created, IfMatch, TenantContext, Versioned};
 use paperclip::actix::{api_v2_operation, web, NoContent};
 
 /// The client's address for the audit log (trusted proxies resolved by the kernel).
@@ -195,7 +196,156 @@ async fn erase_customer(
     Ok(NoContent)
 }
 
+// ---- admin: customer groups --------------------------------------------------------------
+
+fn acting<P>(auth: &Authorized<P>, req: &HttpRequest) -> Acting {
+    Acting::new(auth.actor(), client_ip(req))
+}
+
+fn group_location(id: CustomerGroupId) -> String {
+    Area::Admin.path(&format!("/customers/groups/{id}"))
+}
+
+/// The shop's customer groups, newest first.
+#[api_v2_operation(tags(Admin), operation_id = "listCustomerGroups")]
+async fn list_groups(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    page: ListQuery<NewestFirst>,
+) -> Result<web::Json<Page<CustomerGroup>>, ApiError> {
+    Ok(web::Json(module.groups(&tenant, &page.keyset()?).await?))
+}
+
+/// Create a customer group; `email_domains` make every customer with a verified email there a
+/// member.
+#[api_v2_operation(tags(Admin), operation_id = "createCustomerGroup")]
+async fn create_group(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersManage>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    body: web::Json<NewCustomerGroup>,
+) -> Result<Created<CustomerGroup>, ApiError> {
+    let group = module.create_group(&tenant, body.into_inner(), &acting(&auth, &req)).await?;
+    let (version, location) = (group.version, group_location(group.id));
+    Ok(Created::located(group, version, location))
+}
+
+/// One customer group.
+#[api_v2_operation(tags(Admin), operation_id = "getCustomerGroup")]
+async fn get_group(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<CustomerGroupId>,
+) -> Result<Versioned<CustomerGroup>, ApiError> {
+    let group = module.group(&tenant, id.into_inner()).await?;
+    let version = group.version;
+    Ok(Versioned::new(group, version))
+}
+
+/// Change a group's key, name or email domains; send `If-Match` with its ETag.
+#[api_v2_operation(tags(Admin), operation_id = "updateCustomerGroup")]
+async fn update_group(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersManage>,
+    if_match: IfMatch,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<CustomerGroupId>,
+    body: web::Json<CustomerGroupPatch>,
+) -> Result<Versioned<CustomerGroup>, ApiError> {
+    let group =
+        module.update_group(&tenant, id.into_inner(), body.into_inner(), if_match.0, &acting(&auth, &req)).await?;
+    let version = group.version;
+    Ok(Versioned::new(group, version))
+}
+
+/// Delete a group; price lists naming it no longer apply to anyone through it.
+#[api_v2_operation(tags(Admin), operation_id = "deleteCustomerGroup")]
+async fn delete_group(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersManage>,
+    if_match: IfMatch,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<CustomerGroupId>,
+) -> Result<NoContent, ApiError> {
+    module.delete_group(&tenant, id.into_inner(), if_match.0, &acting(&auth, &req)).await?;
+    Ok(NoContent)
+}
+
+/// The customers staff added to a group, newest first (members by email domain are whoever
+/// matches: see a customer's `groups`).
+#[api_v2_operation(tags(Admin), operation_id = "listCustomerGroupMembers")]
+async fn list_members(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<CustomerGroupId>,
+    page: ListQuery<NewestFirst>,
+) -> Result<web::Json<Page<CustomerGroupMember>>, ApiError> {
+    Ok(web::Json(module.group_members(&tenant, id.into_inner(), &page.keyset()?).await?))
+}
+
+/// Add a customer to a group (adding one already there changes nothing).
+#[api_v2_operation(tags(Admin), operation_id = "addCustomerGroupMember")]
+async fn add_member(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersManage>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    path: web::Path<(CustomerGroupId, uuid::Uuid)>,
+) -> Result<NoContent, ApiError> {
+    let (id, customer) = path.into_inner();
+    module.add_group_member(&tenant, id, customer, &acting(&auth, &req)).await?;
+    Ok(NoContent)
+}
+
+/// Take a customer out of a group (a member by email domain stays one while the rule holds).
+#[api_v2_operation(tags(Admin), operation_id = "removeCustomerGroupMember")]
+async fn remove_member(
+    req: HttpRequest,
+    auth: Authorized<perm::CustomersManage>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    path: web::Path<(CustomerGroupId, uuid::Uuid)>,
+) -> Result<NoContent, ApiError> {
+    let (id, customer) = path.into_inner();
+    module.remove_group_member(&tenant, id, customer, &acting(&auth, &req)).await?;
+    Ok(NoContent)
+}
+
+/// The groups a customer is in, and whether by hand or by their email's domain.
+#[api_v2_operation(tags(Admin), operation_id = "listGroupsOfCustomer")]
+async fn groups_of_customer(
+    _auth: Authorized<perm::CustomersRead>,
+    tenant: TenantContext,
+    module: web::Data<CustomersModule>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<Vec<CustomerGroupMembership>>, ApiError> {
+    Ok(web::Json(module.customer_groups(&tenant, id.into_inner()).await?))
+}
+
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
+    // Before `/customers/{id}`: actix takes the first resource whose pattern matches.
+    cfg.service(
+        web::resource("/customers/groups").route(web::get().to(list_groups)).route(web::post().to(create_group)),
+    )
+    .service(
+        web::resource("/customers/groups/{group_id}")
+            .route(web::get().to(get_group))
+            .route(web::patch().to(update_group))
+            .route(web::delete().to(delete_group)),
+    )
+    .service(web::resource("/customers/groups/{group_id}/members").route(web::get().to(list_members)))
+    .service(
+        web::resource("/customers/groups/{group_id}/members/{customer_id}")
+            .route(web::put().to(add_member))
+            .route(web::delete().to(remove_member)),
+    )
+    .service(web::resource("/customers/{id}/groups").route(web::get().to(groups_of_customer)));
     cfg.service(web::resource("/customers").route(web::get().to(list_customers)))
         .service(web::resource("/customers/{id}").route(web::get().to(get_customer)))
         .service(web::resource("/customers/{id}/export").route(web::get().to(export_customer)))

@@ -129,3 +129,53 @@ pub trait ShopFounder: Send + Sync {
     /// existing staff account with that email means the work is done.
     fn appoint<'a>(&'a self, tx: &'a mut TenantTx<'_>, owner: &'a ShopOwner) -> BoxFuture<'a, Result<(), PortError>>;
 }
+
+/// The cache tag (`agora_kernel::cache`) every storefront answer showing prices from
+/// [`ShopperPrices`] carries, and every write to prices (a price list, its entries, a conversion
+/// rate) invalidates after it commits.
+pub const PRICES_CACHE_TAG: &str = "pricing:prices";
+
+/// What the storefront asks prices for.
+#[derive(Debug, Clone)]
+pub struct PriceRequest<'a> {
+    pub variants: &'a [uuid::Uuid],
+    /// A currency the shop sells in (the caller has checked it).
+    pub currency: crate::money::Currency,
+    /// The signed-in customer (their groups decide which price lists apply); `None`: anonymous.
+    pub customer: Option<uuid::Uuid>,
+    /// The instant to price at (a price list's window).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A variant's price as the shopper is shown it: what they pay for one unit, and the price
+/// struck through next to it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ShownPrice {
+    pub price: crate::money::Money,
+    pub compare_at: Option<crate::money::Money>,
+}
+
+/// Prices per variant (a variant without any price in the currency is absent), and the next
+/// instant they may change without a write (a price list's start or end): an answer kept in a
+/// cache must not outlive it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PriceAnswer {
+    pub prices: std::collections::HashMap<uuid::Uuid, ShownPrice>,
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The price a shopper sees on listings and product pages. The catalog keeps base prices;
+/// pricing (a higher layer) decides what is paid — price lists per customer group, dates,
+/// conversion rates — and `app.rs` wires it here, so nothing else computes prices.
+///
+/// Unlike the ports above it takes the shop, not a transaction: the catalog calls it after its
+/// own cached read, when no transaction is open, and the implementation opens one read-only
+/// transaction for the whole set of variants (a constant number of queries per page, not per
+/// item).
+pub trait ShopperPrices: Send + Sync {
+    fn prices<'a>(
+        &'a self,
+        tenant: &'a crate::TenantContext,
+        request: PriceRequest<'a>,
+    ) -> BoxFuture<'a, Result<PriceAnswer, PortError>>;
+}
