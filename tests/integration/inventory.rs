@@ -933,15 +933,16 @@ async fn inventory_pickup_locations_are_the_active_ones_that_allow_it_and_only_t
     let pickup = |shop: String| {
         let app = &app;
         async move {
-            let res = app
-                .get("/api/v1/store/inventory/pickup-locations")
-                .header("x-tenant-id", &shop)
-                .send()
-                .await
-                .unwrap();
+            let res =
+                app.get("/api/v1/store/inventory/pickup-locations").header("x-tenant-id", &shop).send().await.unwrap();
             assert_eq!(res.status(), 200);
             let list: Value = res.json().await.unwrap();
-            list["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
         }
     };
     // Anonymous shoppers see the open store with its address, not the warehouse or the closed one.

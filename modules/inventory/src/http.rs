@@ -7,8 +7,8 @@
 
 use crate::{
     Adjustment, ExtendReservation, InventoryModule, InventorySettings, Location, LocationId, LocationList,
-    LocationPatch, NewAdjustment, NewHold, PickupLocationList, NewLocation, NewTransfer, Reservation, ReservationId, StockCount,
-    StockSettingsInput, Transfer, TransferId, TransferStatus, VariantId, VariantStock,
+    LocationPatch, NewAdjustment, NewHold, NewLocation, NewTransfer, PickupLocationList, Reservation, ReservationId,
+    StockCount, StockSettingsInput, Transfer, TransferId, TransferStatus, VariantId, VariantStock,
 };
 use agora_kernel::areas::Area;
 use agora_kernel::lists::{ListQuery, NewestFirst, OldestFirst, Page};

@@ -36,7 +36,8 @@ pub(crate) struct LocationRow {
     pub version: i64,
 }
 
-const LOCATION_COLUMNS: &str = "id, name, address, priority, active, ships_to, pickup, created_at, modified_at, version";
+const LOCATION_COLUMNS: &str =
+    "id, name, address, priority, active, ships_to, pickup, created_at, modified_at, version";
 
 pub(crate) struct LocationFields<'a> {
     pub name: &'a str,

@@ -84,7 +84,8 @@ fn reading() -> Acting {
 
 /// The currencies the shop sells, which every amount a merchant enters must be in.
 async fn sold(tx: &mut TenantTx<'_>) -> Result<Vec<String>, PricingError> {
-    let sold = agora_catalog::CatalogModule::shop_currencies(tx).await.map_err(|e| PricingError::Catalog(Box::new(e)))?;
+    let sold =
+        agora_catalog::CatalogModule::shop_currencies(tx).await.map_err(|e| PricingError::Catalog(Box::new(e)))?;
     Ok(sold.currencies)
 }
 
@@ -245,13 +246,11 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         query: TaxQuery,
     ) -> Result<TaxBreakdown, PricingError> {
-        self.db()
-            .in_tenant(tenant, &tax_reader(), async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await)
-            .await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await).await
     }
 
     pub async fn tax_settings(&self, tenant: &agora_kernel::TenantContext) -> Result<(TaxSettings, i64), PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::settings(tx).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::settings(tx).await).await
     }
 
     pub async fn update_tax_settings(
@@ -265,7 +264,7 @@ impl PricingModule {
     }
 
     pub async fn tax_classes(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxClass>, PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::classes(tx).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::classes(tx).await).await
     }
 
     pub async fn tax_class(
@@ -273,7 +272,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         id: TaxClassId,
     ) -> Result<TaxClass, PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::class(tx, id).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::class(tx, id).await).await
     }
 
     pub async fn create_tax_class(
@@ -307,11 +306,11 @@ impl PricingModule {
     }
 
     pub async fn tax_zones(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxZone>, PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::zones(tx).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::zones(tx).await).await
     }
 
     pub async fn tax_zone(&self, tenant: &agora_kernel::TenantContext, id: TaxZoneId) -> Result<TaxZone, PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::zone(tx, id).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::zone(tx, id).await).await
     }
 
     pub async fn create_tax_zone(
@@ -350,7 +349,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         product: uuid::Uuid,
     ) -> Result<(ProductTaxClass, Option<i64>), PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::product_class(tx, product).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::product_class(tx, product).await).await
     }
 
     /// Sets the class of a product the caller checked exists in the catalog.
@@ -370,7 +369,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         customer: uuid::Uuid,
     ) -> Result<TaxExemption, PricingError> {
-        self.db().in_tenant(tenant, &tax_reader(), async |tx| tax::exemption(tx, customer).await).await
+        self.db().in_tenant(tenant, &reading(), async |tx| tax::exemption(tx, customer).await).await
     }
 
     pub async fn set_tax_exemption(
@@ -393,11 +392,6 @@ impl PricingModule {
     ) -> Result<(), PricingError> {
         self.db().in_tenant(tenant, acting, async |tx| tax::remove_exemption(tx, customer, expected).await).await
     }
-}
-
-/// The actor of the tax feature's read-only transactions (nothing is stamped or audited).
-fn tax_reader() -> agora_kernel::Acting {
-    agora_kernel::Acting::system("pricing.taxes.read")
 }
 
 // ---- price lists, conversion rates, the price a shopper pays (see `price_lists`) -------------
