@@ -39,6 +39,7 @@ mod oidc;
 mod openapi;
 mod operations;
 mod operators;
+mod promotions;
 mod rate_limit;
 mod secrets;
 mod seo;

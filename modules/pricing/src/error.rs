@@ -1,10 +1,16 @@
-use agora_kernel::error::{ApiError, CommonError};
+use agora_kernel::error::{ApiError, CommonError, ErrorKind};
 
 /// What can go wrong with prices, taxes, shipping and promotions.
 #[derive(Debug, thiserror::Error)]
 pub enum PricingError {
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A discount code another promotion (or this one) of the shop holds already.
+    #[error("the code {code} is taken")]
+    CodeTaken { field: String, code: String },
+    /// A promotion's use could not be counted: its code is used up, or the customer's uses are.
+    #[error("the promotion cannot be used: {reason}")]
+    PromotionRefused { reason: crate::CodeRejection },
     /// Bad input, a stale If-Match, the database.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -22,6 +28,13 @@ impl From<PricingError> for ApiError {
     fn from(e: PricingError) -> Self {
         match e {
             PricingError::NotFound(what) => ApiError::not_found(what),
+            PricingError::CodeTaken { ref field, .. } => {
+                let detail = e.to_string();
+                ApiError::new(ErrorKind::Conflict, "promotion-code-taken", detail.clone()).with_field(field.clone(), detail)
+            }
+            PricingError::PromotionRefused { reason } => {
+                ApiError::new(ErrorKind::Conflict, format!("promotion-{}", reason.as_str().replace('_', "-")), e.to_string())
+            }
             PricingError::Common(common) => ApiError::from(common),
         }
     }

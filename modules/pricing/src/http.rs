@@ -5,6 +5,8 @@ use paperclip::actix::web::ServiceConfig;
 
 pub(crate) const SCOPE: &str = "/pricing";
 
-pub(crate) fn admin_routes(_cfg: &mut ServiceConfig) {}
+pub(crate) fn admin_routes(cfg: &mut ServiceConfig) {
+    crate::promotions::http::admin_routes(cfg);
+}
 
 pub(crate) fn store_routes(_cfg: &mut ServiceConfig) {}
