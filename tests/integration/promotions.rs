@@ -70,8 +70,11 @@ async fn promotions_crud_codes_bulk_generation_and_usage_listing() {
     assert_eq!(promo["status"], "active");
     assert_eq!(promo["stacking"], "stackable");
     assert_eq!(promo["code_count"], 2);
-    assert_eq!(promo["discount"], json!({"kind": "percentage", "percent_bp": 1000, "amounts": null,
-        "buy_quantity": null, "get_quantity": null, "tiers": null}));
+    assert_eq!(
+        promo["discount"],
+        json!({"kind": "percentage", "percent_bp": 1000, "amounts": null,
+        "buy_quantity": null, "get_quantity": null, "tiers": null})
+    );
 
     // Read back with its ETag; changed with If-Match; a stale one is refused and changes nothing.
     let res = app.admin(Method::GET, &format!("{PROMOS}/{id}"), &shop).send().await.unwrap();
@@ -110,8 +113,12 @@ async fn promotions_crud_codes_bulk_generation_and_usage_listing() {
     let body = problem(res, 409).await;
     assert_eq!(body["type"], "https://agora.dev/problems/promotion-code-taken");
     assert_eq!(body["errors"][0]["field"], "code");
-    let other = create(&app, &shop, json!({"name": "Other", "trigger": "code",
-        "discount": {"kind": "free_shipping"}, "codes": [{"code": "FREESHIP"}]}))
+    let other = create(
+        &app,
+        &shop,
+        json!({"name": "Other", "trigger": "code",
+        "discount": {"kind": "free_shipping"}, "codes": [{"code": "FREESHIP"}]}),
+    )
     .await;
     let res = app
         .admin(Method::POST, PROMOS, &shop)
@@ -225,10 +232,7 @@ async fn promotions_bad_input_is_refused_naming_the_field() {
     let cases = [
         (with(json!({"discount": {"kind": "percentage", "percent_bp": 10001}})), "discount.percent_bp"),
         (with(json!({"discount": {"kind": "percentage"}})), "discount.percent_bp"),
-        (
-            with(json!({"starts_at": "2026-07-01T00:00:00Z", "ends_at": "2026-06-01T00:00:00Z"})),
-            "ends_at",
-        ),
+        (with(json!({"starts_at": "2026-07-01T00:00:00Z", "ends_at": "2026-06-01T00:00:00Z"})), "ends_at"),
         (
             with(json!({"discount": {"kind": "fixed_amount", "amounts": [{"amount": 500, "currency": "USD"}]}})),
             "discount.amounts[0].currency",
@@ -239,7 +243,9 @@ async fn promotions_bad_input_is_refused_naming_the_field() {
         ),
         (with(json!({"discount": {"kind": "buy_x_get_y", "buy_quantity": 2}})), "discount.get_quantity"),
         (
-            with(json!({"discount": {"kind": "tiered", "tiers": [{"threshold": {"amount": 10000, "currency": "EUR"}, "percent_bp": 20000}]}})),
+            with(
+                json!({"discount": {"kind": "tiered", "tiers": [{"threshold": {"amount": 10000, "currency": "EUR"}, "percent_bp": 20000}]}}),
+            ),
             "discount.tiers[0].percent_bp",
         ),
         (
@@ -271,11 +277,16 @@ async fn promotions_bad_input_is_refused_naming_the_field() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
-    create(&app, &shop, with(json!({"discount": {"kind": "fixed_amount", "amounts": [{"amount": 500, "currency": "USD"}]}})))
-        .await;
+    create(
+        &app,
+        &shop,
+        with(json!({"discount": {"kind": "fixed_amount", "amounts": [{"amount": 500, "currency": "USD"}]}})),
+    )
+    .await;
 
     // A patch is checked the same way; bad generation requests too.
-    let code = create(&app, &shop, json!({"name": "Codes", "trigger": "code", "discount": {"kind": "free_shipping"}})).await;
+    let code =
+        create(&app, &shop, json!({"name": "Codes", "trigger": "code", "discount": {"kind": "free_shipping"}})).await;
     let id = code["id"].as_str().unwrap();
     let res = app
         .admin(Method::PATCH, &format!("{PROMOS}/{id}"), &shop)
@@ -291,7 +302,8 @@ async fn promotions_bad_input_is_refused_naming_the_field() {
         (json!({"count": 5, "length": 3}), "length"),
         (json!({"count": 5, "usage_limit": 0}), "usage_limit"),
     ] {
-        let res = app.admin(Method::POST, &format!("{PROMOS}/{id}/codes/generate"), &shop).json(&body).send().await.unwrap();
+        let res =
+            app.admin(Method::POST, &format!("{PROMOS}/{id}/codes/generate"), &shop).json(&body).send().await.unwrap();
         assert_eq!(problem(res, 422).await["errors"][0]["field"], field, "{body}");
     }
     // A preview with lines in another currency names the line.
@@ -310,35 +322,63 @@ async fn promotions_preview_applies_stacks_and_explains_every_code() {
     let shop = app.tenant("acme").await;
     let wholesale = uuid::Uuid::now_v7();
     // Automatic 10 % on everything, priority 1.
-    create(&app, &shop, json!({"name": "Ten off", "trigger": "automatic", "priority": 1,
-        "discount": {"kind": "percentage", "percent_bp": 1000}}))
+    create(
+        &app,
+        &shop,
+        json!({"name": "Ten off", "trigger": "automatic", "priority": 1,
+        "discount": {"kind": "percentage", "percent_bp": 1000}}),
+    )
     .await;
     // A stackable code: 5.00 off, priority 2.
-    create(&app, &shop, json!({"name": "Five euros", "trigger": "code", "priority": 2,
+    create(
+        &app,
+        &shop,
+        json!({"name": "Five euros", "trigger": "code", "priority": 2,
         "discount": {"kind": "fixed_amount", "amounts": [{"amount": 500, "currency": "EUR"}]},
-        "codes": [{"code": "FIVE"}]}))
+        "codes": [{"code": "FIVE"}]}),
+    )
     .await;
     // Free shipping over 50.00.
-    create(&app, &shop, json!({"name": "Ship free", "trigger": "code",
+    create(
+        &app,
+        &shop,
+        json!({"name": "Ship free", "trigger": "code",
         "discount": {"kind": "free_shipping"},
         "conditions": {"minimum_subtotal": [{"amount": 5000, "currency": "EUR"}]},
-        "codes": [{"code": "SHIP"}]}))
+        "codes": [{"code": "SHIP"}]}),
+    )
     .await;
     // Exclusive 30 % for wholesale only.
-    create(&app, &shop, json!({"name": "Wholesale", "trigger": "code", "stacking": "exclusive",
+    create(
+        &app,
+        &shop,
+        json!({"name": "Wholesale", "trigger": "code", "stacking": "exclusive",
         "discount": {"kind": "percentage", "percent_bp": 3000},
         "conditions": {"customer_group_ids": [wholesale]},
-        "codes": [{"code": "TRADE"}]}))
+        "codes": [{"code": "TRADE"}]}),
+    )
     .await;
     // Ended, not started, disabled.
-    create(&app, &shop, json!({"name": "Old", "trigger": "code", "ends_at": "2020-01-01T00:00:00Z",
-        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "OLD"}]}))
+    create(
+        &app,
+        &shop,
+        json!({"name": "Old", "trigger": "code", "ends_at": "2020-01-01T00:00:00Z",
+        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "OLD"}]}),
+    )
     .await;
-    create(&app, &shop, json!({"name": "Future", "trigger": "code", "starts_at": "2099-01-01T00:00:00Z",
-        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "SOON"}]}))
+    create(
+        &app,
+        &shop,
+        json!({"name": "Future", "trigger": "code", "starts_at": "2099-01-01T00:00:00Z",
+        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "SOON"}]}),
+    )
     .await;
-    create(&app, &shop, json!({"name": "Off", "trigger": "code", "status": "disabled",
-        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "HIDDEN"}]}))
+    create(
+        &app,
+        &shop,
+        json!({"name": "Off", "trigger": "code", "status": "disabled",
+        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "HIDDEN"}]}),
+    )
     .await;
 
     // 30.00 + 2 × 10.00 = 50.00: 10 % = 5.00 (3.00 + 2.00), then 5.00 off the 45.00 left
@@ -351,13 +391,19 @@ async fn promotions_preview_applies_stacks_and_explains_every_code() {
     });
     let result = preview(&app, &shop, cart.clone()).await;
     let applied = result["applied"].as_array().unwrap();
-    assert_eq!(applied.iter().map(|a| a["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Ten off", "Five euros", "Ship free"]);
+    assert_eq!(
+        applied.iter().map(|a| a["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["Ten off", "Five euros", "Ship free"]
+    );
     assert_eq!(applied[0]["amount"], json!({"amount": 500, "currency": "EUR"}));
     assert_eq!(applied[0]["code"], Value::Null);
-    assert_eq!(applied[0]["allocations"], json!([
-        {"key": "shirt", "amount": {"amount": 300, "currency": "EUR"}},
-        {"key": "socks", "amount": {"amount": 200, "currency": "EUR"}},
-    ]));
+    assert_eq!(
+        applied[0]["allocations"],
+        json!([
+            {"key": "shirt", "amount": {"amount": 300, "currency": "EUR"}},
+            {"key": "socks", "amount": {"amount": 200, "currency": "EUR"}},
+        ])
+    );
     assert_eq!(applied[1]["code"], "FIVE");
     assert_eq!(applied[1]["allocations"][0]["amount"]["amount"], 300);
     assert_eq!(applied[1]["allocations"][1]["amount"]["amount"], 200);
@@ -456,8 +502,12 @@ async fn promotions_a_code_limited_to_100_uses_redeemed_500_times_at_once_is_use
     })
     .await;
     let shop = app.tenant("acme").await;
-    let promo = create(&app, &shop, json!({"name": "Hundred", "trigger": "code",
-        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "HUNDRED", "usage_limit": 100}]}))
+    let promo = create(
+        &app,
+        &shop,
+        json!({"name": "Hundred", "trigger": "code",
+        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "HUNDRED", "usage_limit": 100}]}),
+    )
     .await;
     let id = promo["id"].as_str().unwrap();
     let code = codes(&app, &shop, id, "").await["items"][0]["id"].as_str().unwrap().parse().unwrap();
@@ -471,13 +521,15 @@ async fn promotions_a_code_limited_to_100_uses_redeemed_500_times_at_once_is_use
     }
     assert_eq!(counter(&app, &shop, "SELECT used FROM {schema}.promotion_codes WHERE code = 'HUNDRED'").await, 100);
     assert_eq!(
-        counter(&app, &shop, "SELECT count(*)::int FROM {schema}.promotion_redemptions WHERE released_at IS NULL").await,
+        counter(&app, &shop, "SELECT count(*)::int FROM {schema}.promotion_redemptions WHERE released_at IS NULL")
+            .await,
         100,
         "a refused redemption left no row behind"
     );
     // The listing staff see, and the shopper's answer now.
     assert_eq!(codes(&app, &shop, id, "").await["items"][0]["used"], 100);
-    let result = preview(&app, &shop, json!({"currency": "EUR", "lines": [line("a", 1000, 1)], "codes": ["hundred"]})).await;
+    let result =
+        preview(&app, &shop, json!({"currency": "EUR", "lines": [line("a", 1000, 1)], "codes": ["hundred"]})).await;
     assert_eq!(reasons(&result), [("hundred".into(), "exhausted".into())]);
 }
 
@@ -485,8 +537,12 @@ async fn promotions_a_code_limited_to_100_uses_redeemed_500_times_at_once_is_use
 async fn promotions_a_customer_limited_to_one_use_redeeming_50_times_at_once_uses_it_once() {
     let app = TestApp::spawn().await;
     let shop = app.tenant("acme").await;
-    let promo = create(&app, &shop, json!({"name": "Once each", "trigger": "code", "usage_limit_per_customer": 1,
-        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "WELCOME"}]}))
+    let promo = create(
+        &app,
+        &shop,
+        json!({"name": "Once each", "trigger": "code", "usage_limit_per_customer": 1,
+        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "WELCOME"}]}),
+    )
     .await;
     let id = promo["id"].as_str().unwrap();
     let code = codes(&app, &shop, id, "").await["items"][0]["id"].as_str().unwrap().parse().unwrap();
@@ -500,16 +556,24 @@ async fn promotions_a_customer_limited_to_one_use_redeeming_50_times_at_once_use
         assert!(matches!(f, PricingError::PromotionRefused { reason: CodeRejection::CustomerLimitReached }), "{f:?}");
     }
     assert_eq!(
-        counter(&app, &shop, &format!("SELECT used FROM {{schema}}.promotion_customer_uses WHERE customer_id = '{customer}'"))
-            .await,
+        counter(
+            &app,
+            &shop,
+            &format!("SELECT used FROM {{schema}}.promotion_customer_uses WHERE customer_id = '{customer}'")
+        )
+        .await,
         1
     );
     assert_eq!(codes(&app, &shop, id, "").await["items"][0]["used"], 1, "the refused ones gave the code's use back");
     // Another customer still may; this one is told why not.
     let (ok, _) = redeem_concurrently(&app, &shop, vec![redemption], Some(uuid::Uuid::now_v7()), 1).await;
     assert_eq!(ok, 1);
-    let result = preview(&app, &shop, json!({"currency": "EUR", "lines": [line("a", 1000, 1)], "codes": ["welcome"],
-        "customer_id": customer}))
+    let result = preview(
+        &app,
+        &shop,
+        json!({"currency": "EUR", "lines": [line("a", 1000, 1)], "codes": ["welcome"],
+        "customer_id": customer}),
+    )
     .await;
     assert_eq!(reasons(&result), [("welcome".into(), "customer_limit_reached".into())]);
 }
@@ -518,8 +582,12 @@ async fn promotions_a_customer_limited_to_one_use_redeeming_50_times_at_once_use
 async fn promotions_a_cancelled_orders_uses_are_given_back_once() {
     let app = TestApp::spawn().await;
     let shop = app.tenant("acme").await;
-    let promo = create(&app, &shop, json!({"name": "Single", "trigger": "code", "usage_limit_per_customer": 1,
-        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "SINGLE", "usage_limit": 1}]}))
+    let promo = create(
+        &app,
+        &shop,
+        json!({"name": "Single", "trigger": "code", "usage_limit_per_customer": 1,
+        "discount": {"kind": "percentage", "percent_bp": 1000}, "codes": [{"code": "SINGLE", "usage_limit": 1}]}),
+    )
     .await;
     let id = promo["id"].as_str().unwrap();
     let code = codes(&app, &shop, id, "").await["items"][0]["id"].as_str().unwrap().parse().unwrap();
@@ -563,8 +631,12 @@ async fn promotions_routes_refuse_strangers_customers_staff_without_permission_a
     let app = TestApp::spawn().await;
     let shop = app.tenant("acme").await;
     let other = app.tenant("globex").await;
-    let promo = create(&app, &shop, json!({"name": "Secret", "trigger": "code",
-        "discount": {"kind": "free_shipping"}, "codes": [{"code": "SECRET"}]}))
+    let promo = create(
+        &app,
+        &shop,
+        json!({"name": "Secret", "trigger": "code",
+        "discount": {"kind": "free_shipping"}, "codes": [{"code": "SECRET"}]}),
+    )
     .await;
     let id = promo["id"].as_str().unwrap();
     let code = codes(&app, &shop, id, "").await["items"][0]["id"].as_str().unwrap().to_string();
@@ -583,7 +655,11 @@ async fn promotions_routes_refuse_strangers_customers_staff_without_permission_a
         (Method::POST, format!("{PROMOS}/preview"), Some(cart.clone())),
     ];
     let writes: Vec<(Method, String, Value)> = vec![
-        (Method::POST, PROMOS.to_string(), json!({"name": "X", "trigger": "automatic", "discount": {"kind": "free_shipping"}})),
+        (
+            Method::POST,
+            PROMOS.to_string(),
+            json!({"name": "X", "trigger": "automatic", "discount": {"kind": "free_shipping"}}),
+        ),
         (Method::PATCH, format!("{PROMOS}/{id}"), json!({"name": "Mine now"})),
         (Method::DELETE, format!("{PROMOS}/{id}"), json!({})),
         (Method::POST, format!("{PROMOS}/{id}/codes"), json!({"code": "STOLEN"})),
@@ -635,6 +711,7 @@ async fn promotions_routes_refuse_strangers_customers_staff_without_permission_a
     assert_eq!(now["version"], 1);
     assert_eq!(now["code_count"], 1);
     // The storefront lists no codes.
-    let res = app.client.get(app.url("/api/v1/store/pricing/promotions")).header("x-tenant-id", &shop).send().await.unwrap();
+    let res =
+        app.client.get(app.url("/api/v1/store/pricing/promotions")).header("x-tenant-id", &shop).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }

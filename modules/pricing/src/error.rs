@@ -30,11 +30,14 @@ impl From<PricingError> for ApiError {
             PricingError::NotFound(what) => ApiError::not_found(what),
             PricingError::CodeTaken { ref field, .. } => {
                 let detail = e.to_string();
-                ApiError::new(ErrorKind::Conflict, "promotion-code-taken", detail.clone()).with_field(field.clone(), detail)
+                ApiError::new(ErrorKind::Conflict, "promotion-code-taken", detail.clone())
+                    .with_field(field.clone(), detail)
             }
-            PricingError::PromotionRefused { reason } => {
-                ApiError::new(ErrorKind::Conflict, format!("promotion-{}", reason.as_str().replace('_', "-")), e.to_string())
-            }
+            PricingError::PromotionRefused { reason } => ApiError::new(
+                ErrorKind::Conflict,
+                format!("promotion-{}", reason.as_str().replace('_', "-")),
+                e.to_string(),
+            ),
             PricingError::Common(common) => ApiError::from(common),
         }
     }

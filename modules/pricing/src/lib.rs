@@ -85,7 +85,11 @@ impl PricingModule {
 
     /// Gives back the uses of a cancelled order; releasing again does nothing. How many
     /// redemptions were released.
-    pub async fn release_redemption(&self, tx: &mut TenantTx<'_>, order_ref: uuid::Uuid) -> Result<usize, PricingError> {
+    pub async fn release_redemption(
+        &self,
+        tx: &mut TenantTx<'_>,
+        order_ref: uuid::Uuid,
+    ) -> Result<usize, PricingError> {
         promotions::release(tx, order_ref).await
     }
 
@@ -116,7 +120,9 @@ impl PricingModule {
         after: Option<(DateTime<Utc>, uuid::Uuid)>,
         limit: i64,
     ) -> Result<Vec<Promotion>, PricingError> {
-        self.db().in_tenant(tenant, &promotions_reader(), async |tx| promotions::list(tx, filter, after, limit).await).await
+        self.db()
+            .in_tenant(tenant, &promotions_reader(), async |tx| promotions::list(tx, filter, after, limit).await)
+            .await
     }
 
     pub async fn promotion(&self, tenant: &TenantContext, id: PromotionId) -> Result<Promotion, PricingError> {
@@ -152,7 +158,9 @@ impl PricingModule {
         after: Option<(DateTime<Utc>, uuid::Uuid)>,
         limit: i64,
     ) -> Result<Vec<PromotionCode>, PricingError> {
-        self.db().in_tenant(tenant, &promotions_reader(), async |tx| promotions::codes(tx, id, after, limit).await).await
+        self.db()
+            .in_tenant(tenant, &promotions_reader(), async |tx| promotions::codes(tx, id, after, limit).await)
+            .await
     }
 
     pub async fn add_promotion_code(

@@ -98,9 +98,8 @@ pub(crate) fn spread(discount: i64, weights: &[i64], currency: Currency) -> Resu
 }
 
 fn qualifying(conditions: &PromotionConditions, ctx: &PromotionContext) -> Vec<bool> {
-    let open = conditions.product_ids.is_empty()
-        && conditions.category_ids.is_empty()
-        && conditions.collection_ids.is_empty();
+    let open =
+        conditions.product_ids.is_empty() && conditions.category_ids.is_empty() && conditions.collection_ids.is_empty();
     ctx.lines
         .iter()
         .map(|line| {
@@ -117,7 +116,12 @@ fn amount_in(amounts: &[Money], currency: Currency) -> Option<i64> {
 
 /// Why `offer` does not apply to the cart, or `None` when it does (its discount may still be
 /// zero: see [`take`]).
-fn refusal(offer: &Offer, code: Option<&CodeState>, ctx: &PromotionContext, now: DateTime<Utc>) -> Option<CodeRejection> {
+fn refusal(
+    offer: &Offer,
+    code: Option<&CodeState>,
+    ctx: &PromotionContext,
+    now: DateTime<Utc>,
+) -> Option<CodeRejection> {
     if offer.starts_at.is_some_and(|s| now < s) {
         return Some(CodeRejection::NotStarted);
     }
@@ -167,7 +171,8 @@ fn refusal(offer: &Offer, code: Option<&CodeState>, ctx: &PromotionContext, now:
         }
         DiscountKind::BuyXGetY => {
             let (buy, get) = bxgy_quantities(&offer.discount);
-            let units: i64 = ctx.lines.iter().zip(&qualifying).filter(|(_, q)| **q).map(|(l, _)| i64::from(l.quantity)).sum();
+            let units: i64 =
+                ctx.lines.iter().zip(&qualifying).filter(|(_, q)| **q).map(|(l, _)| i64::from(l.quantity)).sum();
             if units < buy + get {
                 return Some(CodeRejection::NotApplicable);
             }
@@ -190,12 +195,7 @@ fn free_among(n: i64, buy: i64, get: i64) -> i64 {
 
 /// What `offer` takes off each line of `left` (what earlier promotions left of the lines) and
 /// off `shipping_left`.
-fn take(
-    offer: &Offer,
-    ctx: &PromotionContext,
-    left: &[i64],
-    shipping_left: i64,
-) -> Result<Take, MoneyError> {
+fn take(offer: &Offer, ctx: &PromotionContext, left: &[i64], shipping_left: i64) -> Result<Take, MoneyError> {
     let currency = ctx.currency;
     let qualifying = qualifying(&offer.conditions, ctx);
     let weights: Vec<i64> = left.iter().zip(&qualifying).map(|(l, q)| if *q { (*l).max(0) } else { 0 }).collect();
@@ -295,7 +295,8 @@ pub(crate) fn evaluate(
             eligible.push(Eligible { offer: offer.clone(), code: Some(code.clone()), submitted: Some(index) });
         }
     }
-    eligible.sort_by(|a, b| a.offer.priority.cmp(&b.offer.priority).then(a.offer.id.as_uuid().cmp(&b.offer.id.as_uuid())));
+    eligible
+        .sort_by(|a, b| a.offer.priority.cmp(&b.offer.priority).then(a.offer.id.as_uuid().cmp(&b.offer.id.as_uuid())));
 
     let totals: Vec<i64> = ctx.lines.iter().map(|l| l.line_total.amount.max(0)).collect();
     let shipping = ctx.shipping.map_or(0, |s| s.amount.max(0));
@@ -370,7 +371,8 @@ pub(crate) fn evaluate(
         currency,
         applied,
         discount_total: Money::new(discount_total, currency),
-        shipping_discount: free_shipping.then(|| Money::new(shipping_total, ctx.shipping.map_or(currency, |s| s.currency))),
+        shipping_discount: free_shipping
+            .then(|| Money::new(shipping_total, ctx.shipping.map_or(currency, |s| s.currency))),
         rejected_codes,
     })
 }

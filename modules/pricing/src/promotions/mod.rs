@@ -402,7 +402,8 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 /// A code as stored: trimmed, upper case, letters, digits, `-`, `_`, 1–64.
 fn normalize_code(raw: &str) -> Option<String> {
     let code = raw.trim().to_uppercase();
-    let ok = (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok =
+        (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then_some(code)
 }
 
@@ -457,7 +458,8 @@ fn discount(p: &mut Problems, d: &PromotionDiscount, sold: &[Currency]) -> Promo
         }
         DiscountKind::FreeShipping => {}
         DiscountKind::BuyXGetY => {
-            for (field, value) in [("discount.buy_quantity", d.buy_quantity), ("discount.get_quantity", d.get_quantity)] {
+            for (field, value) in [("discount.buy_quantity", d.buy_quantity), ("discount.get_quantity", d.get_quantity)]
+            {
                 if !value.is_some_and(|v| (1..=1000).contains(&v)) {
                     p.add(field, "required: a whole number from 1 to 1000");
                 }
@@ -662,7 +664,8 @@ pub(crate) async fn create(
         starts_at: new.starts_at,
         ends_at: new.ends_at,
         usage_limit_per_customer: new.usage_limit_per_customer,
-        discount: serde_json::to_value(&checked.discount).map_err(|e| PricingError::field("discount", e.to_string()))?,
+        discount: serde_json::to_value(&checked.discount)
+            .map_err(|e| PricingError::field("discount", e.to_string()))?,
         conditions: serde_json::to_value(&checked.conditions)
             .map_err(|e| PricingError::field("conditions", e.to_string()))?,
     };
@@ -730,7 +733,8 @@ pub(crate) async fn update(
         starts_at,
         ends_at,
         usage_limit_per_customer: per_customer,
-        discount: serde_json::to_value(&checked.discount).map_err(|e| PricingError::field("discount", e.to_string()))?,
+        discount: serde_json::to_value(&checked.discount)
+            .map_err(|e| PricingError::field("discount", e.to_string()))?,
         conditions: serde_json::to_value(&checked.conditions)
             .map_err(|e| PricingError::field("conditions", e.to_string()))?,
     };
@@ -967,7 +971,12 @@ pub(crate) async fn evaluate(tx: &mut TenantTx<'_>, ctx: &PromotionContext) -> R
                 let code = code_rows.iter().find(|c| c.code == n)?;
                 let o = by_id.iter().find(|o| o.id == code.promotion_id)?;
                 Some((
-                    evaluation::CodeState { id: code.id, code: code.code.clone(), used: code.used, usage_limit: code.usage_limit },
+                    evaluation::CodeState {
+                        id: code.id,
+                        code: code.code.clone(),
+                        used: code.used,
+                        usage_limit: code.usage_limit,
+                    },
                     o.clone(),
                 ))
             });

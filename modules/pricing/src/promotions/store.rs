@@ -136,7 +136,11 @@ pub(crate) async fn update_promotion(
     .await
 }
 
-pub(crate) async fn delete_promotion(conn: &mut AsyncPgConnection, id: PromotionId, stamp: &Stamp) -> QueryResult<usize> {
+pub(crate) async fn delete_promotion(
+    conn: &mut AsyncPgConnection,
+    id: PromotionId,
+    stamp: &Stamp,
+) -> QueryResult<usize> {
     diesel::sql_query(
         "UPDATE promotions SET deleted_at = $2, modified_at = $2, modified_by = $3, version = version + 1 \
          WHERE id = $1 AND deleted_at IS NULL",
@@ -213,7 +217,10 @@ pub(crate) async fn automatic_promotions(conn: &mut AsyncPgConnection) -> QueryR
 }
 
 /// Which of `ids` are active, live promotions.
-pub(crate) async fn usable_promotions(conn: &mut AsyncPgConnection, ids: &[PromotionId]) -> QueryResult<Vec<PromotionRow>> {
+pub(crate) async fn usable_promotions(
+    conn: &mut AsyncPgConnection,
+    ids: &[PromotionId],
+) -> QueryResult<Vec<PromotionRow>> {
     let ids: Vec<Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
     diesel::sql_query(format!(
         "{} WHERE p.id = ANY($1) AND p.status = 'active' AND p.deleted_at IS NULL",
