@@ -42,6 +42,7 @@ mod operations;
 mod operators;
 mod price_lists;
 mod pricing_tax;
+mod promotions;
 mod rate_limit;
 mod secrets;
 mod seo;

@@ -9,6 +9,7 @@ pub(crate) fn admin_routes(cfg: &mut ServiceConfig) {
     cfg.service(web::scope("/shipping").configure(crate::shipping::http::admin_routes));
     cfg.service(web::scope("/taxes").configure(crate::tax::http::admin_routes));
     crate::price_lists::http::admin_routes(cfg);
+    crate::promotions::http::admin_routes(cfg);
 }
 
 pub(crate) fn store_routes(cfg: &mut ServiceConfig) {
