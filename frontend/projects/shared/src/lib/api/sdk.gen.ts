@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelStockTransferData, CancelStockTransferErrors, CancelStockTransferResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CommitStockReservationData, CommitStockReservationErrors, CommitStockReservationResponses, CountVariantStockData, CountVariantStockErrors, CountVariantStockResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateShippingMethodData, CreateShippingMethodErrors, CreateShippingMethodResponses, CreateShippingZoneData, CreateShippingZoneErrors, CreateShippingZoneResponses, CreateStockAdjustmentData, CreateStockAdjustmentErrors, CreateStockAdjustmentResponses, CreateStockHoldData, CreateStockHoldErrors, CreateStockHoldResponses, CreateStockLocationData, CreateStockLocationErrors, CreateStockLocationResponses, CreateStockTransferData, CreateStockTransferErrors, CreateStockTransferResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerCsrfTokenData, CustomerCsrfTokenErrors, CustomerCsrfTokenResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, CustomerSignInOptionsData, CustomerSignInOptionsErrors, CustomerSignInOptionsResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeleteProductData, DeleteProductErrors, DeleteProductMediaData, DeleteProductMediaErrors, DeleteProductMediaResponses, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteShippingMethodData, DeleteShippingMethodErrors, DeleteShippingMethodResponses, DeleteShippingZoneData, DeleteShippingZoneErrors, DeleteShippingZoneResponses, DeleteStockLocationData, DeleteStockLocationErrors, DeleteStockLocationResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, ExportStockData, ExportStockErrors, ExportStockResponses, ExtendStockReservationData, ExtendStockReservationErrors, ExtendStockReservationResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetCustomerData, GetCustomerErrors, GetCustomerResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetInventorySettingsData, GetInventorySettingsErrors, GetInventorySettingsResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffAlertsData, GetMyStaffAlertsErrors, GetMyStaffAlertsResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetProductData, GetProductErrors, GetProductMediaData, GetProductMediaErrors, GetProductMediaFileData, GetProductMediaFileErrors, GetProductMediaFileResponses, GetProductMediaResponses, GetProductResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShippingMethodData, GetShippingMethodErrors, GetShippingMethodResponses, GetShippingZoneData, GetShippingZoneErrors, GetShippingZoneResponses, GetShopData, GetShopErrors, GetShopLogoData, GetShopLogoErrors, GetShopLogoResponses, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStockLocationData, GetStockLocationErrors, GetStockLocationResponses, GetStockReservationData, GetStockReservationErrors, GetStockReservationResponses, GetStockTransferData, GetStockTransferErrors, GetStockTransferResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreCurrenciesData, GetStoreCurrenciesErrors, GetStoreCurrenciesResponses, GetStoreMediaFileData, GetStoreMediaFileErrors, GetStoreMediaFileResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetVariantStockData, GetVariantStockErrors, GetVariantStockResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, ImportStockData, ImportStockErrors, ImportStockResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductMediaData, ListProductMediaErrors, ListProductMediaResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListShippingZonesData, ListShippingZonesErrors, ListShippingZonesResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStockLocationsData, ListStockLocationsErrors, ListStockLocationsResponses, ListStockReservationsData, ListStockReservationsErrors, ListStockReservationsResponses, ListStockTransfersData, ListStockTransfersErrors, ListStockTransfersResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStorePickupLocationsData, ListStorePickupLocationsErrors, ListStorePickupLocationsResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListVariantLedgerData, ListVariantLedgerErrors, ListVariantLedgerResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PreviewEmailTemplateData, PreviewEmailTemplateErrors, PreviewEmailTemplateResponses, PreviewShippingOptionsData, PreviewShippingOptionsErrors, PreviewShippingOptionsResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, ReceiveStockTransferData, ReceiveStockTransferErrors, ReceiveStockTransferResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ReleaseStockReservationData, ReleaseStockReservationErrors, ReleaseStockReservationResponses, RemoveShopLogoData, RemoveShopLogoErrors, RemoveShopLogoResponses, ReorderProductMediaData, ReorderProductMediaErrors, ReorderProductMediaResponses, ReplaceShippingMethodData, ReplaceShippingMethodErrors, ReplaceShippingMethodResponses, ReplaceShopLogoData, ReplaceShopLogoErrors, ReplaceShopLogoResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetMyStaffAlertsData, SetMyStaffAlertsErrors, SetMyStaffAlertsResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, SetVariantStockSettingsData, SetVariantStockSettingsErrors, SetVariantStockSettingsResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, StoreShippingCountriesData, StoreShippingCountriesErrors, StoreShippingCountriesResponses, StoreShippingEstimateData, StoreShippingEstimateErrors, StoreShippingEstimateResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateInventorySettingsData, UpdateInventorySettingsErrors, UpdateInventorySettingsResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdateProductData, UpdateProductErrors, UpdateProductMediaData, UpdateProductMediaErrors, UpdateProductMediaResponses, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdateShippingZoneData, UpdateShippingZoneErrors, UpdateShippingZoneResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateStockLocationData, UpdateStockLocationErrors, UpdateStockLocationResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadProductMediaData, UploadProductMediaErrors, UploadProductMediaResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
+import type { ActivateMyMfaData, ActivateMyMfaErrors, ActivateMyMfaResponses, ActivateMyStaffMfaData, ActivateMyStaffMfaErrors, ActivateMyStaffMfaResponses, ActivateOperatorMfaData, ActivateOperatorMfaErrors, ActivateOperatorMfaResponses, AddCustomerGroupMemberData, AddCustomerGroupMemberErrors, AddCustomerGroupMemberResponses, AddMyAddressData, AddMyAddressErrors, AddMyAddressResponses, AddPromotionCodeData, AddPromotionCodeErrors, AddPromotionCodeResponses, AddVariantData, AddVariantErrors, AddVariantResponses, AssignStaffRolesData, AssignStaffRolesErrors, AssignStaffRolesResponses, BulkChangeProductCategoriesData, BulkChangeProductCategoriesErrors, BulkChangeProductCategoriesResponses, BulkChangeProductPricesData, BulkChangeProductPricesErrors, BulkChangeProductPricesResponses, BulkChangeProductStatusData, BulkChangeProductStatusErrors, BulkChangeProductStatusResponses, CancelStockTransferData, CancelStockTransferErrors, CancelStockTransferResponses, CancelTaskData, CancelTaskErrors, CancelTaskResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ChangeMyStaffPasswordData, ChangeMyStaffPasswordErrors, ChangeMyStaffPasswordResponses, CommitStockReservationData, CommitStockReservationErrors, CommitStockReservationResponses, CountVariantStockData, CountVariantStockErrors, CountVariantStockResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCategoryData, CreateCategoryErrors, CreateCategoryResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateCurrencyRateData, CreateCurrencyRateErrors, CreateCurrencyRateResponses, CreateCustomerGroupData, CreateCustomerGroupErrors, CreateCustomerGroupResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreatePriceListData, CreatePriceListErrors, CreatePriceListResponses, CreateProductData, CreateProductErrors, CreateProductResponses, CreateProductTypeData, CreateProductTypeErrors, CreateProductTypeResponses, CreatePromotionData, CreatePromotionErrors, CreatePromotionResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateSearchSynonymsData, CreateSearchSynonymsErrors, CreateSearchSynonymsResponses, CreateShippingMethodData, CreateShippingMethodErrors, CreateShippingMethodResponses, CreateShippingZoneData, CreateShippingZoneErrors, CreateShippingZoneResponses, CreateStockAdjustmentData, CreateStockAdjustmentErrors, CreateStockAdjustmentResponses, CreateStockHoldData, CreateStockHoldErrors, CreateStockHoldResponses, CreateStockLocationData, CreateStockLocationErrors, CreateStockLocationResponses, CreateStockTransferData, CreateStockTransferErrors, CreateStockTransferResponses, CreateTaxClassData, CreateTaxClassErrors, CreateTaxClassResponses, CreateTaxZoneData, CreateTaxZoneErrors, CreateTaxZoneResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, CustomerConfirmOidcLinkData, CustomerConfirmOidcLinkErrors, CustomerConfirmOidcLinkResponses, CustomerCsrfTokenData, CustomerCsrfTokenErrors, CustomerCsrfTokenResponses, CustomerLoginData, CustomerLoginErrors, CustomerLoginMfaData, CustomerLoginMfaErrors, CustomerLoginMfaResponses, CustomerLoginResponses, CustomerLogoutData, CustomerLogoutErrors, CustomerLogoutResponses, CustomerOidcCallbackData, CustomerOidcCallbackErrors, CustomerOidcStartData, CustomerOidcStartErrors, CustomerPasswordResetConfirmData, CustomerPasswordResetConfirmErrors, CustomerPasswordResetConfirmResponses, CustomerPasswordResetRequestData, CustomerPasswordResetRequestErrors, CustomerPasswordResetRequestResponses, CustomerRefreshData, CustomerRefreshErrors, CustomerRefreshResponses, CustomerSignInOptionsData, CustomerSignInOptionsErrors, CustomerSignInOptionsResponses, DeleteCategoryData, DeleteCategoryErrors, DeleteCategoryResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteCurrencyRateData, DeleteCurrencyRateErrors, DeleteCurrencyRateResponses, DeleteCustomerGroupData, DeleteCustomerGroupErrors, DeleteCustomerGroupResponses, DeleteEmailTemplateData, DeleteEmailTemplateErrors, DeleteEmailTemplateResponses, DeleteMyAddressData, DeleteMyAddressErrors, DeleteMyAddressResponses, DeleteOidcConfigData, DeleteOidcConfigErrors, DeleteOidcConfigResponses, DeletePriceListData, DeletePriceListEntryData, DeletePriceListEntryErrors, DeletePriceListEntryResponses, DeletePriceListErrors, DeletePriceListResponses, DeleteProductData, DeleteProductErrors, DeleteProductMediaData, DeleteProductMediaErrors, DeleteProductMediaResponses, DeleteProductResponses, DeleteProductTypeData, DeleteProductTypeErrors, DeleteProductTypeResponses, DeletePromotionData, DeletePromotionErrors, DeletePromotionResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteSearchSynonymsData, DeleteSearchSynonymsErrors, DeleteSearchSynonymsResponses, DeleteShippingMethodData, DeleteShippingMethodErrors, DeleteShippingMethodResponses, DeleteShippingZoneData, DeleteShippingZoneErrors, DeleteShippingZoneResponses, DeleteStockLocationData, DeleteStockLocationErrors, DeleteStockLocationResponses, DeleteTaxClassData, DeleteTaxClassErrors, DeleteTaxClassResponses, DeleteTaxZoneData, DeleteTaxZoneErrors, DeleteTaxZoneResponses, DeleteVariantData, DeleteVariantErrors, DeleteVariantResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, DisableMyMfaData, DisableMyMfaErrors, DisableMyMfaResponses, DisableMyStaffMfaData, DisableMyStaffMfaErrors, DisableMyStaffMfaResponses, DisableOperatorData, DisableOperatorErrors, DisableOperatorMfaData, DisableOperatorMfaErrors, DisableOperatorMfaResponses, DisableOperatorResponses, DisablePromotionCodeData, DisablePromotionCodeErrors, DisablePromotionCodeResponses, DisableStaffData, DisableStaffErrors, DisableStaffResponses, DisableWebhookEndpointData, DisableWebhookEndpointErrors, DisableWebhookEndpointResponses, DownloadTaskResultData, DownloadTaskResultErrors, DownloadTaskResultResponses, EnableOperatorData, EnableOperatorErrors, EnableOperatorResponses, EnablePromotionCodeData, EnablePromotionCodeErrors, EnablePromotionCodeResponses, EnableWebhookEndpointData, EnableWebhookEndpointErrors, EnableWebhookEndpointResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndMyStaffSessionData, EndMyStaffSessionErrors, EndMyStaffSessionResponses, EnrolOperatorMfaData, EnrolOperatorMfaErrors, EnrolOperatorMfaResponses, EraseCustomerData, EraseCustomerErrors, EraseCustomerResponses, EraseMyAccountData, EraseMyAccountErrors, EraseMyAccountResponses, ExplainPriceData, ExplainPriceErrors, ExplainPriceResponses, ExportCustomerDataData, ExportCustomerDataErrors, ExportCustomerDataResponses, ExportMyDataData, ExportMyDataErrors, ExportMyDataResponses, ExportProductsData, ExportProductsErrors, ExportProductsResponses, ExportStockData, ExportStockErrors, ExportStockResponses, ExtendStockReservationData, ExtendStockReservationErrors, ExtendStockReservationResponses, GeneratePromotionCodesData, GeneratePromotionCodesErrors, GeneratePromotionCodesResponses, GetCategoryData, GetCategoryErrors, GetCategoryResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetCurrencyRateData, GetCurrencyRateErrors, GetCurrencyRateResponses, GetCustomerData, GetCustomerErrors, GetCustomerGroupData, GetCustomerGroupErrors, GetCustomerGroupResponses, GetCustomerResponses, GetEmailData, GetEmailErrors, GetEmailPreferencesData, GetEmailPreferencesErrors, GetEmailPreferencesResponses, GetEmailResponses, GetEmailTemplateData, GetEmailTemplateErrors, GetEmailTemplateResponses, GetInventorySettingsData, GetInventorySettingsErrors, GetInventorySettingsResponses, GetMyAccountData, GetMyAccountErrors, GetMyAccountResponses, GetMyStaffAccountData, GetMyStaffAccountErrors, GetMyStaffAccountResponses, GetMyStaffAlertsData, GetMyStaffAlertsErrors, GetMyStaffAlertsResponses, GetMyStaffPermissionsData, GetMyStaffPermissionsErrors, GetMyStaffPermissionsResponses, GetOidcConfigData, GetOidcConfigErrors, GetOidcConfigResponses, GetPriceListData, GetPriceListErrors, GetPriceListResponses, GetProductData, GetProductErrors, GetProductMediaData, GetProductMediaErrors, GetProductMediaFileData, GetProductMediaFileErrors, GetProductMediaFileResponses, GetProductMediaResponses, GetProductResponses, GetProductTaxClassData, GetProductTaxClassErrors, GetProductTaxClassResponses, GetProductTypeData, GetProductTypeErrors, GetProductTypeResponses, GetPromotionData, GetPromotionErrors, GetPromotionResponses, GetSecurityPolicyData, GetSecurityPolicyErrors, GetSecurityPolicyResponses, GetShippingMethodData, GetShippingMethodErrors, GetShippingMethodResponses, GetShippingZoneData, GetShippingZoneErrors, GetShippingZoneResponses, GetShopData, GetShopErrors, GetShopLogoData, GetShopLogoErrors, GetShopLogoResponses, GetShopResponses, GetShopSettingsData, GetShopSettingsErrors, GetShopSettingsResponses, GetSoldCurrenciesData, GetSoldCurrenciesErrors, GetSoldCurrenciesResponses, GetStockLocationData, GetStockLocationErrors, GetStockLocationResponses, GetStockReservationData, GetStockReservationErrors, GetStockReservationResponses, GetStockTransferData, GetStockTransferErrors, GetStockTransferResponses, GetStoreCategoryData, GetStoreCategoryErrors, GetStoreCategoryResponses, GetStoreCollectionData, GetStoreCollectionErrors, GetStoreCollectionResponses, GetStoreCurrenciesData, GetStoreCurrenciesErrors, GetStoreCurrenciesResponses, GetStoreMediaFileData, GetStoreMediaFileErrors, GetStoreMediaFileResponses, GetStoreProductData, GetStoreProductErrors, GetStoreProductResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetTaxClassData, GetTaxClassErrors, GetTaxClassResponses, GetTaxExemptionData, GetTaxExemptionErrors, GetTaxExemptionResponses, GetTaxSettingsData, GetTaxSettingsErrors, GetTaxSettingsResponses, GetTaxZoneData, GetTaxZoneErrors, GetTaxZoneResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetVariantStockData, GetVariantStockErrors, GetVariantStockResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, HealthzData, HealthzResponses, ImportProductsData, ImportProductsErrors, ImportProductsResponses, ImportStockData, ImportStockErrors, ImportStockResponses, InviteStaffData, InviteStaffErrors, InviteStaffResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCategoriesData, ListCategoriesErrors, ListCategoriesResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListCurrencyRatesData, ListCurrencyRatesErrors, ListCurrencyRatesResponses, ListCustomerGroupMembersData, ListCustomerGroupMembersErrors, ListCustomerGroupMembersResponses, ListCustomerGroupsData, ListCustomerGroupsErrors, ListCustomerGroupsResponses, ListCustomersData, ListCustomersErrors, ListCustomersResponses, ListEmailsData, ListEmailsErrors, ListEmailsResponses, ListEmailTemplatesData, ListEmailTemplatesErrors, ListEmailTemplatesResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListGroupsOfCustomerData, ListGroupsOfCustomerErrors, ListGroupsOfCustomerResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListMyAddressesData, ListMyAddressesErrors, ListMyAddressesResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListMyStaffSessionsData, ListMyStaffSessionsErrors, ListMyStaffSessionsResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListPriceListEntriesData, ListPriceListEntriesErrors, ListPriceListEntriesResponses, ListPriceListsData, ListPriceListsErrors, ListPriceListsResponses, ListProductChangesData, ListProductChangesErrors, ListProductChangesResponses, ListProductMediaData, ListProductMediaErrors, ListProductMediaResponses, ListProductsData, ListProductsErrors, ListProductsResponses, ListProductTypesData, ListProductTypesErrors, ListProductTypesResponses, ListPromotionCodesData, ListPromotionCodesErrors, ListPromotionCodesResponses, ListPromotionsData, ListPromotionsErrors, ListPromotionsResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListSearchSynonymsData, ListSearchSynonymsErrors, ListSearchSynonymsResponses, ListShippingZonesData, ListShippingZonesErrors, ListShippingZonesResponses, ListStaffData, ListStaffErrors, ListStaffResponses, ListStockLocationsData, ListStockLocationsErrors, ListStockLocationsResponses, ListStockReservationsData, ListStockReservationsErrors, ListStockReservationsResponses, ListStockTransfersData, ListStockTransfersErrors, ListStockTransfersResponses, ListStoreCategoriesData, ListStoreCategoriesErrors, ListStoreCategoriesResponses, ListStorePickupLocationsData, ListStorePickupLocationsErrors, ListStorePickupLocationsResponses, ListStoreProductsData, ListStoreProductsErrors, ListStoreProductsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTaxClassesData, ListTaxClassesErrors, ListTaxClassesResponses, ListTaxZonesData, ListTaxZonesErrors, ListTaxZonesResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListVariantLedgerData, ListVariantLedgerErrors, ListVariantLedgerResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ListWebhookEventTypesData, ListWebhookEventTypesErrors, ListWebhookEventTypesResponses, MetricsData, MetricsErrors, MetricsResponses, OperatorChangePasswordData, OperatorChangePasswordErrors, OperatorChangePasswordResponses, OperatorLoginData, OperatorLoginErrors, OperatorLoginMfaData, OperatorLoginMfaErrors, OperatorLoginMfaResponses, OperatorLoginResponses, OperatorLogoutData, OperatorLogoutErrors, OperatorLogoutResponses, OperatorMeData, OperatorMeErrors, OperatorMeResponses, PingWebhookEndpointData, PingWebhookEndpointErrors, PingWebhookEndpointResponses, PreviewEmailTemplateData, PreviewEmailTemplateErrors, PreviewEmailTemplateResponses, PreviewPromotionsData, PreviewPromotionsErrors, PreviewPromotionsResponses, PreviewShippingOptionsData, PreviewShippingOptionsErrors, PreviewShippingOptionsResponses, PreviewTaxesData, PreviewTaxesErrors, PreviewTaxesResponses, PutOidcConfigData, PutOidcConfigErrors, PutOidcConfigResponses, ReadyzData, ReadyzErrors, ReadyzResponses, ReceiveStockTransferData, ReceiveStockTransferErrors, ReceiveStockTransferResponses, RedeliverEventData, RedeliverEventErrors, RedeliverEventResponses, RedeliverWebhookEventData, RedeliverWebhookEventErrors, RedeliverWebhookEventResponses, RegisterCustomerData, RegisterCustomerErrors, RegisterCustomerResponses, ReleaseStockReservationData, ReleaseStockReservationErrors, ReleaseStockReservationResponses, RemoveCustomerGroupMemberData, RemoveCustomerGroupMemberErrors, RemoveCustomerGroupMemberResponses, RemoveShopLogoData, RemoveShopLogoErrors, RemoveShopLogoResponses, RemoveTaxExemptionData, RemoveTaxExemptionErrors, RemoveTaxExemptionResponses, RenameTaxClassData, RenameTaxClassErrors, RenameTaxClassResponses, ReorderProductMediaData, ReorderProductMediaErrors, ReorderProductMediaResponses, ReplaceShippingMethodData, ReplaceShippingMethodErrors, ReplaceShippingMethodResponses, ReplaceShopLogoData, ReplaceShopLogoErrors, ReplaceShopLogoResponses, ReplaceTaxZoneData, ReplaceTaxZoneErrors, ReplaceTaxZoneResponses, ResendEmailData, ResendEmailErrors, ResendEmailResponses, ResumeTenantData, ResumeTenantErrors, ResumeTenantResponses, RetryJobData, RetryJobErrors, RetryJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, SaveEmailTemplateData, SaveEmailTemplateErrors, SaveEmailTemplateResponses, SearchStoreProductsData, SearchStoreProductsErrors, SearchStoreProductsResponses, SendTestEmailData, SendTestEmailErrors, SendTestEmailResponses, SetMyStaffAlertsData, SetMyStaffAlertsErrors, SetMyStaffAlertsResponses, SetProductTaxClassData, SetProductTaxClassErrors, SetProductTaxClassResponses, SetSecurityPolicyData, SetSecurityPolicyErrors, SetSecurityPolicyResponses, SetSoldCurrenciesData, SetSoldCurrenciesErrors, SetSoldCurrenciesResponses, SetTaxExemptionData, SetTaxExemptionErrors, SetTaxExemptionResponses, SetTenantPrimaryDomainData, SetTenantPrimaryDomainErrors, SetTenantPrimaryDomainResponses, SetVariantStockSettingsData, SetVariantStockSettingsErrors, SetVariantStockSettingsResponses, StaffConfirmOidcLinkData, StaffConfirmOidcLinkErrors, StaffConfirmOidcLinkResponses, StaffLoginData, StaffLoginErrors, StaffLoginMfaData, StaffLoginMfaErrors, StaffLoginMfaResponses, StaffLoginResponses, StaffLogoutData, StaffLogoutErrors, StaffLogoutResponses, StaffOidcCallbackData, StaffOidcCallbackErrors, StaffOidcStartData, StaffOidcStartErrors, StaffPasswordResetConfirmData, StaffPasswordResetConfirmErrors, StaffPasswordResetConfirmResponses, StaffPasswordResetRequestData, StaffPasswordResetRequestErrors, StaffPasswordResetRequestResponses, StaffRefreshData, StaffRefreshErrors, StaffRefreshResponses, StartMyMfaEnrolmentData, StartMyMfaEnrolmentErrors, StartMyMfaEnrolmentResponses, StartMyStaffMfaEnrolmentData, StartMyStaffMfaEnrolmentErrors, StartMyStaffMfaEnrolmentResponses, StoreShippingCountriesData, StoreShippingCountriesErrors, StoreShippingCountriesResponses, StoreShippingEstimateData, StoreShippingEstimateErrors, StoreShippingEstimateResponses, SuggestStoreProductsData, SuggestStoreProductsErrors, SuggestStoreProductsResponses, SuspendTenantData, SuspendTenantErrors, SuspendTenantResponses, UnsubscribeFromMarketingData, UnsubscribeFromMarketingErrors, UnsubscribeFromMarketingResponses, UpdateCategoryData, UpdateCategoryErrors, UpdateCategoryResponses, UpdateCollectionData, UpdateCollectionErrors, UpdateCollectionResponses, UpdateCurrencyRateData, UpdateCurrencyRateErrors, UpdateCurrencyRateResponses, UpdateCustomerGroupData, UpdateCustomerGroupErrors, UpdateCustomerGroupResponses, UpdateEmailPreferencesData, UpdateEmailPreferencesErrors, UpdateEmailPreferencesResponses, UpdateInventorySettingsData, UpdateInventorySettingsErrors, UpdateInventorySettingsResponses, UpdateMyAccountData, UpdateMyAccountErrors, UpdateMyAccountResponses, UpdateMyAddressData, UpdateMyAddressErrors, UpdateMyAddressResponses, UpdatePriceListData, UpdatePriceListErrors, UpdatePriceListResponses, UpdateProductData, UpdateProductErrors, UpdateProductMediaData, UpdateProductMediaErrors, UpdateProductMediaResponses, UpdateProductResponses, UpdateProductTypeData, UpdateProductTypeErrors, UpdateProductTypeResponses, UpdatePromotionData, UpdatePromotionErrors, UpdatePromotionResponses, UpdateShippingZoneData, UpdateShippingZoneErrors, UpdateShippingZoneResponses, UpdateShopSettingsData, UpdateShopSettingsErrors, UpdateShopSettingsResponses, UpdateStockLocationData, UpdateStockLocationErrors, UpdateStockLocationResponses, UpdateTaxSettingsData, UpdateTaxSettingsErrors, UpdateTaxSettingsResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpdateVariantData, UpdateVariantErrors, UpdateVariantResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadProductMediaData, UploadProductMediaErrors, UploadProductMediaResponses, UpsertPriceListEntriesData, UpsertPriceListEntriesErrors, UpsertPriceListEntriesResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -774,6 +774,118 @@ export const listCustomers = <ThrowOnError extends boolean = false>(options?: Op
 });
 
 /**
+ * The shop's customer groups, newest first.
+ */
+export const listCustomerGroups = <ThrowOnError extends boolean = false>(options?: Options<ListCustomerGroupsData, ThrowOnError>): RequestResult<ListCustomerGroupsResponses, ListCustomerGroupsErrors, ThrowOnError> => (options?.client ?? client).get<ListCustomerGroupsResponses, ListCustomerGroupsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups',
+    ...options
+});
+
+/**
+ * Create a customer group; `email_domains` make every customer with a verified email there a member.
+ */
+export const createCustomerGroup = <ThrowOnError extends boolean = false>(options: Options<CreateCustomerGroupData, ThrowOnError>): RequestResult<CreateCustomerGroupResponses, CreateCustomerGroupErrors, ThrowOnError> => (options.client ?? client).post<CreateCustomerGroupResponses, CreateCustomerGroupErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a group; price lists naming it no longer apply to anyone through it.
+ */
+export const deleteCustomerGroup = <ThrowOnError extends boolean = false>(options: Options<DeleteCustomerGroupData, ThrowOnError>): RequestResult<DeleteCustomerGroupResponses, DeleteCustomerGroupErrors, ThrowOnError> => (options.client ?? client).delete<DeleteCustomerGroupResponses, DeleteCustomerGroupErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}',
+    ...options
+});
+
+/**
+ * One customer group.
+ */
+export const getCustomerGroup = <ThrowOnError extends boolean = false>(options: Options<GetCustomerGroupData, ThrowOnError>): RequestResult<GetCustomerGroupResponses, GetCustomerGroupErrors, ThrowOnError> => (options.client ?? client).get<GetCustomerGroupResponses, GetCustomerGroupErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}',
+    ...options
+});
+
+/**
+ * Change a group's key, name or email domains; send `If-Match` with its ETag.
+ */
+export const updateCustomerGroup = <ThrowOnError extends boolean = false>(options: Options<UpdateCustomerGroupData, ThrowOnError>): RequestResult<UpdateCustomerGroupResponses, UpdateCustomerGroupErrors, ThrowOnError> => (options.client ?? client).patch<UpdateCustomerGroupResponses, UpdateCustomerGroupErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The customers staff added to a group, newest first (members by email domain are whoever matches: see a customer's `groups`).
+ */
+export const listCustomerGroupMembers = <ThrowOnError extends boolean = false>(options: Options<ListCustomerGroupMembersData, ThrowOnError>): RequestResult<ListCustomerGroupMembersResponses, ListCustomerGroupMembersErrors, ThrowOnError> => (options.client ?? client).get<ListCustomerGroupMembersResponses, ListCustomerGroupMembersErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}/members',
+    ...options
+});
+
+/**
+ * Take a customer out of a group (a member by email domain stays one while the rule holds).
+ */
+export const removeCustomerGroupMember = <ThrowOnError extends boolean = false>(options: Options<RemoveCustomerGroupMemberData, ThrowOnError>): RequestResult<RemoveCustomerGroupMemberResponses, RemoveCustomerGroupMemberErrors, ThrowOnError> => (options.client ?? client).delete<RemoveCustomerGroupMemberResponses, RemoveCustomerGroupMemberErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}/members/{customer_id}',
+    ...options
+});
+
+/**
+ * Add a customer to a group (adding one already there changes nothing).
+ */
+export const addCustomerGroupMember = <ThrowOnError extends boolean = false>(options: Options<AddCustomerGroupMemberData, ThrowOnError>): RequestResult<AddCustomerGroupMemberResponses, AddCustomerGroupMemberErrors, ThrowOnError> => (options.client ?? client).put<AddCustomerGroupMemberResponses, AddCustomerGroupMemberErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/groups/{group_id}/members/{customer_id}',
+    ...options
+});
+
+/**
  * One customer: profile, address book, when they registered and last signed in.
  */
 export const getCustomer = <ThrowOnError extends boolean = false>(options: Options<GetCustomerData, ThrowOnError>): RequestResult<GetCustomerResponses, GetCustomerErrors, ThrowOnError> => (options.client ?? client).get<GetCustomerResponses, GetCustomerErrors, ThrowOnError>({
@@ -809,6 +921,19 @@ export const exportCustomerData = <ThrowOnError extends boolean = false>(options
             type: 'apiKey'
         }],
     url: '/api/v1/admin/customers/{id}/export',
+    ...options
+});
+
+/**
+ * The groups a customer is in, and whether by hand or by their email's domain.
+ */
+export const listGroupsOfCustomer = <ThrowOnError extends boolean = false>(options: Options<ListGroupsOfCustomerData, ThrowOnError>): RequestResult<ListGroupsOfCustomerResponses, ListGroupsOfCustomerErrors, ThrowOnError> => (options.client ?? client).get<ListGroupsOfCustomerResponses, ListGroupsOfCustomerErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/customers/{id}/groups',
     ...options
 });
 
@@ -1484,6 +1609,371 @@ export const putOidcConfig = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * The shop's conversion rates, newest first.
+ */
+export const listCurrencyRates = <ThrowOnError extends boolean = false>(options?: Options<ListCurrencyRatesData, ThrowOnError>): RequestResult<ListCurrencyRatesResponses, ListCurrencyRatesErrors, ThrowOnError> => (options?.client ?? client).get<ListCurrencyRatesResponses, ListCurrencyRatesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/currency-rates',
+    ...options
+});
+
+/**
+ * Add a conversion rate between two of the shop's currencies, with its rounding rule: variants without a price in `to_currency` are shown one converted from `from_currency`.
+ */
+export const createCurrencyRate = <ThrowOnError extends boolean = false>(options: Options<CreateCurrencyRateData, ThrowOnError>): RequestResult<CreateCurrencyRateResponses, CreateCurrencyRateErrors, ThrowOnError> => (options.client ?? client).post<CreateCurrencyRateResponses, CreateCurrencyRateErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/currency-rates',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a rate: variants without a price in its target currency show none there.
+ */
+export const deleteCurrencyRate = <ThrowOnError extends boolean = false>(options: Options<DeleteCurrencyRateData, ThrowOnError>): RequestResult<DeleteCurrencyRateResponses, DeleteCurrencyRateErrors, ThrowOnError> => (options.client ?? client).delete<DeleteCurrencyRateResponses, DeleteCurrencyRateErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}',
+    ...options
+});
+
+/**
+ * One conversion rate.
+ */
+export const getCurrencyRate = <ThrowOnError extends boolean = false>(options: Options<GetCurrencyRateData, ThrowOnError>): RequestResult<GetCurrencyRateResponses, GetCurrencyRateErrors, ThrowOnError> => (options.client ?? client).get<GetCurrencyRateResponses, GetCurrencyRateErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}',
+    ...options
+});
+
+/**
+ * Change a rate or its rounding; send `If-Match` with its ETag.
+ */
+export const updateCurrencyRate = <ThrowOnError extends boolean = false>(options: Options<UpdateCurrencyRateData, ThrowOnError>): RequestResult<UpdateCurrencyRateResponses, UpdateCurrencyRateErrors, ThrowOnError> => (options.client ?? client).patch<UpdateCurrencyRateResponses, UpdateCurrencyRateErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's price lists, newest first.
+ */
+export const listPriceLists = <ThrowOnError extends boolean = false>(options?: Options<ListPriceListsData, ThrowOnError>): RequestResult<ListPriceListsResponses, ListPriceListsErrors, ThrowOnError> => (options?.client ?? client).get<ListPriceListsResponses, ListPriceListsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists',
+    ...options
+});
+
+/**
+ * Create a price list (a draft unless `status` is `active`).
+ */
+export const createPriceList = <ThrowOnError extends boolean = false>(options: Options<CreatePriceListData, ThrowOnError>): RequestResult<CreatePriceListResponses, CreatePriceListErrors, ThrowOnError> => (options.client ?? client).post<CreatePriceListResponses, CreatePriceListErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Why this price: every candidate for a variant (the base price or its conversion, each price list with an entry for it) with why it applies or not, and which one wins, for a currency, quantity, customer group and instant.
+ */
+export const explainPrice = <ThrowOnError extends boolean = false>(options: Options<ExplainPriceData, ThrowOnError>): RequestResult<ExplainPriceResponses, ExplainPriceErrors, ThrowOnError> => (options.client ?? client).get<ExplainPriceResponses, ExplainPriceErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/explain',
+    ...options
+});
+
+/**
+ * Delete a price list; shoppers pay what the remaining lists or the base price say.
+ */
+export const deletePriceList = <ThrowOnError extends boolean = false>(options: Options<DeletePriceListData, ThrowOnError>): RequestResult<DeletePriceListResponses, DeletePriceListErrors, ThrowOnError> => (options.client ?? client).delete<DeletePriceListResponses, DeletePriceListErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}',
+    ...options
+});
+
+/**
+ * One price list.
+ */
+export const getPriceList = <ThrowOnError extends boolean = false>(options: Options<GetPriceListData, ThrowOnError>): RequestResult<GetPriceListResponses, GetPriceListErrors, ThrowOnError> => (options.client ?? client).get<GetPriceListResponses, GetPriceListErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}',
+    ...options
+});
+
+/**
+ * Change a price list; send `If-Match` with its ETag.
+ */
+export const updatePriceList = <ThrowOnError extends boolean = false>(options: Options<UpdatePriceListData, ThrowOnError>): RequestResult<UpdatePriceListResponses, UpdatePriceListErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePriceListResponses, UpdatePriceListErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A price list's entries, most recently changed first.
+ */
+export const listPriceListEntries = <ThrowOnError extends boolean = false>(options: Options<ListPriceListEntriesData, ThrowOnError>): RequestResult<ListPriceListEntriesResponses, ListPriceListEntriesErrors, ThrowOnError> => (options.client ?? client).get<ListPriceListEntriesResponses, ListPriceListEntriesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries',
+    ...options
+});
+
+/**
+ * Add or replace entries by variant id or SKU, up to 1,000 at once, all or none; every refused entry is named (`entries[3].tiers[1].min_quantity`). Send `If-Match` with the list's ETag; the answer's ETag is the list's new version.
+ */
+export const upsertPriceListEntries = <ThrowOnError extends boolean = false>(options: Options<UpsertPriceListEntriesData, ThrowOnError>): RequestResult<UpsertPriceListEntriesResponses, UpsertPriceListEntriesErrors, ThrowOnError> => (options.client ?? client).post<UpsertPriceListEntriesResponses, UpsertPriceListEntriesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a variant's entry from a price list (`If-Match`: the list's ETag).
+ */
+export const deletePriceListEntry = <ThrowOnError extends boolean = false>(options: Options<DeletePriceListEntryData, ThrowOnError>): RequestResult<DeletePriceListEntryResponses, DeletePriceListEntryErrors, ThrowOnError> => (options.client ?? client).delete<DeletePriceListEntryResponses, DeletePriceListEntryErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries/{variant_id}',
+    ...options
+});
+
+/**
+ * The shop's promotions, newest first (`?status=`, `?trigger=`).
+ */
+export const listPromotions = <ThrowOnError extends boolean = false>(options?: Options<ListPromotionsData, ThrowOnError>): RequestResult<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError> => (options?.client ?? client).get<ListPromotionsResponses, ListPromotionsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions',
+    ...options
+});
+
+/**
+ * Create a promotion (automatic, or with codes). Amounts must be in currencies the shop sells.
+ */
+export const createPromotion = <ThrowOnError extends boolean = false>(options: Options<CreatePromotionData, ThrowOnError>): RequestResult<CreatePromotionResponses, CreatePromotionErrors, ThrowOnError> => (options.client ?? client).post<CreatePromotionResponses, CreatePromotionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * What promotions would do to a cart: the promotions applied with their amounts and their allocation over the lines, free shipping, and why each submitted code that does not apply does not. Changes nothing.
+ */
+export const previewPromotions = <ThrowOnError extends boolean = false>(options: Options<PreviewPromotionsData, ThrowOnError>): RequestResult<PreviewPromotionsResponses, PreviewPromotionsErrors, ThrowOnError> => (options.client ?? client).post<PreviewPromotionsResponses, PreviewPromotionsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a promotion: it stops applying; its codes stay taken (a printed code never comes to mean another discount).
+ */
+export const deletePromotion = <ThrowOnError extends boolean = false>(options: Options<DeletePromotionData, ThrowOnError>): RequestResult<DeletePromotionResponses, DeletePromotionErrors, ThrowOnError> => (options.client ?? client).delete<DeletePromotionResponses, DeletePromotionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}',
+    ...options
+});
+
+/**
+ * One promotion, with its version (ETag).
+ */
+export const getPromotion = <ThrowOnError extends boolean = false>(options: Options<GetPromotionData, ThrowOnError>): RequestResult<GetPromotionResponses, GetPromotionErrors, ThrowOnError> => (options.client ?? client).get<GetPromotionResponses, GetPromotionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}',
+    ...options
+});
+
+/**
+ * Change a promotion; send `If-Match` with the ETag you read.
+ */
+export const updatePromotion = <ThrowOnError extends boolean = false>(options: Options<UpdatePromotionData, ThrowOnError>): RequestResult<UpdatePromotionResponses, UpdatePromotionErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePromotionResponses, UpdatePromotionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A promotion's codes with their use so far, oldest first.
+ */
+export const listPromotionCodes = <ThrowOnError extends boolean = false>(options: Options<ListPromotionCodesData, ThrowOnError>): RequestResult<ListPromotionCodesResponses, ListPromotionCodesErrors, ThrowOnError> => (options.client ?? client).get<ListPromotionCodesResponses, ListPromotionCodesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes',
+    ...options
+});
+
+/**
+ * Add a code to a promotion. 409 `promotion-code-taken` when the shop has it already (in any case).
+ */
+export const addPromotionCode = <ThrowOnError extends boolean = false>(options: Options<AddPromotionCodeData, ThrowOnError>): RequestResult<AddPromotionCodeResponses, AddPromotionCodeErrors, ThrowOnError> => (options.client ?? client).post<AddPromotionCodeResponses, AddPromotionCodeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Generate codes in bulk (`prefix` + random characters), e.g. 500 single-use codes.
+ */
+export const generatePromotionCodes = <ThrowOnError extends boolean = false>(options: Options<GeneratePromotionCodesData, ThrowOnError>): RequestResult<GeneratePromotionCodesResponses, GeneratePromotionCodesErrors, ThrowOnError> => (options.client ?? client).post<GeneratePromotionCodesResponses, GeneratePromotionCodesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/generate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disable a code: from now on it is `unknown` to shoppers (orders placed keep their discount).
+ */
+export const disablePromotionCode = <ThrowOnError extends boolean = false>(options: Options<DisablePromotionCodeData, ThrowOnError>): RequestResult<DisablePromotionCodeResponses, DisablePromotionCodeErrors, ThrowOnError> => (options.client ?? client).post<DisablePromotionCodeResponses, DisablePromotionCodeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/{code_id}/disable',
+    ...options
+});
+
+/**
+ * Enable a disabled code again.
+ */
+export const enablePromotionCode = <ThrowOnError extends boolean = false>(options: Options<EnablePromotionCodeData, ThrowOnError>): RequestResult<EnablePromotionCodeResponses, EnablePromotionCodeErrors, ThrowOnError> => (options.client ?? client).post<EnablePromotionCodeResponses, EnablePromotionCodeErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/{code_id}/enable',
+    ...options
+});
+
+/**
  * Delete a shipping method.
  */
 export const deleteShippingMethod = <ThrowOnError extends boolean = false>(options: Options<DeleteShippingMethodData, ThrowOnError>): RequestResult<DeleteShippingMethodResponses, DeleteShippingMethodErrors, ThrowOnError> => (options.client ?? client).delete<DeleteShippingMethodResponses, DeleteShippingMethodErrors, ThrowOnError>({
@@ -1626,6 +2116,272 @@ export const createShippingMethod = <ThrowOnError extends boolean = false>(optio
             type: 'apiKey'
         }],
     url: '/api/v1/admin/pricing/shipping/zones/{zone_id}/methods',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's tax classes, built-in ones first.
+ */
+export const listTaxClasses = <ThrowOnError extends boolean = false>(options?: Options<ListTaxClassesData, ThrowOnError>): RequestResult<ListTaxClassesResponses, ListTaxClassesErrors, ThrowOnError> => (options?.client ?? client).get<ListTaxClassesResponses, ListTaxClassesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/classes',
+    ...options
+});
+
+/**
+ * Add a tax class (taxed at the rates its zones give it).
+ */
+export const createTaxClass = <ThrowOnError extends boolean = false>(options: Options<CreateTaxClassData, ThrowOnError>): RequestResult<CreateTaxClassResponses, CreateTaxClassErrors, ThrowOnError> => (options.client ?? client).post<CreateTaxClassResponses, CreateTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/classes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a class the merchant added: its rates go, its products are taxed as standard. 409 `tax-class-locked` for a built-in class or the one shipping is taxed as.
+ */
+export const deleteTaxClass = <ThrowOnError extends boolean = false>(options: Options<DeleteTaxClassData, ThrowOnError>): RequestResult<DeleteTaxClassResponses, DeleteTaxClassErrors, ThrowOnError> => (options.client ?? client).delete<DeleteTaxClassResponses, DeleteTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}',
+    ...options
+});
+
+/**
+ * One tax class, with its version (ETag).
+ */
+export const getTaxClass = <ThrowOnError extends boolean = false>(options: Options<GetTaxClassData, ThrowOnError>): RequestResult<GetTaxClassResponses, GetTaxClassErrors, ThrowOnError> => (options.client ?? client).get<GetTaxClassResponses, GetTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}',
+    ...options
+});
+
+/**
+ * Rename a tax class; `If-Match` with the ETag you read.
+ */
+export const renameTaxClass = <ThrowOnError extends boolean = false>(options: Options<RenameTaxClassData, ThrowOnError>): RequestResult<RenameTaxClassResponses, RenameTaxClassErrors, ThrowOnError> => (options.client ?? client).put<RenameTaxClassResponses, RenameTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a customer's VAT id: they are taxed like anyone else.
+ */
+export const removeTaxExemption = <ThrowOnError extends boolean = false>(options: Options<RemoveTaxExemptionData, ThrowOnError>): RequestResult<RemoveTaxExemptionResponses, RemoveTaxExemptionErrors, ThrowOnError> => (options.client ?? client).delete<RemoveTaxExemptionResponses, RemoveTaxExemptionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}',
+    ...options
+});
+
+/**
+ * A customer's VAT id on file (the reverse charge exempts them where it applies).
+ */
+export const getTaxExemption = <ThrowOnError extends boolean = false>(options: Options<GetTaxExemptionData, ThrowOnError>): RequestResult<GetTaxExemptionResponses, GetTaxExemptionErrors, ThrowOnError> => (options.client ?? client).get<GetTaxExemptionResponses, GetTaxExemptionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}',
+    ...options
+});
+
+/**
+ * Record a B2B customer's EU VAT id (checked for syntax).
+ */
+export const setTaxExemption = <ThrowOnError extends boolean = false>(options: Options<SetTaxExemptionData, ThrowOnError>): RequestResult<SetTaxExemptionResponses, SetTaxExemptionErrors, ThrowOnError> => (options.client ?? client).put<SetTaxExemptionResponses, SetTaxExemptionErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Tax a basket as the cart and checkout would (lines after discounts, shipping, a destination, optionally a customer): per line, shipping, by rate and in total. Nothing is written.
+ */
+export const previewTaxes = <ThrowOnError extends boolean = false>(options: Options<PreviewTaxesData, ThrowOnError>): RequestResult<PreviewTaxesResponses, PreviewTaxesErrors, ThrowOnError> => (options.client ?? client).post<PreviewTaxesResponses, PreviewTaxesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Which class a product is taxed as (standard unless set).
+ */
+export const getProductTaxClass = <ThrowOnError extends boolean = false>(options: Options<GetProductTaxClassData, ThrowOnError>): RequestResult<GetProductTaxClassResponses, GetProductTaxClassErrors, ThrowOnError> => (options.client ?? client).get<GetProductTaxClassResponses, GetProductTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/products/{product_id}',
+    ...options
+});
+
+/**
+ * Set the class a catalog product is taxed as; 404 when the catalog has no such product.
+ */
+export const setProductTaxClass = <ThrowOnError extends boolean = false>(options: Options<SetProductTaxClassData, ThrowOnError>): RequestResult<SetProductTaxClassResponses, SetProductTaxClassErrors, ThrowOnError> => (options.client ?? client).put<SetProductTaxClassResponses, SetProductTaxClassErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/products/{product_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's tax settings: inclusive or exclusive prices, cross-border prices, rounding, shipping tax, origin country.
+ */
+export const getTaxSettings = <ThrowOnError extends boolean = false>(options?: Options<GetTaxSettingsData, ThrowOnError>): RequestResult<GetTaxSettingsResponses, GetTaxSettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetTaxSettingsResponses, GetTaxSettingsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/settings',
+    ...options
+});
+
+/**
+ * Replace the shop's tax settings; `If-Match` with the ETag you read.
+ */
+export const updateTaxSettings = <ThrowOnError extends boolean = false>(options: Options<UpdateTaxSettingsData, ThrowOnError>): RequestResult<UpdateTaxSettingsResponses, UpdateTaxSettingsErrors, ThrowOnError> => (options.client ?? client).put<UpdateTaxSettingsResponses, UpdateTaxSettingsErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The shop's tax zones with their rates, by country.
+ */
+export const listTaxZones = <ThrowOnError extends boolean = false>(options?: Options<ListTaxZonesData, ThrowOnError>): RequestResult<ListTaxZonesResponses, ListTaxZonesErrors, ThrowOnError> => (options?.client ?? client).get<ListTaxZonesResponses, ListTaxZonesErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/zones',
+    ...options
+});
+
+/**
+ * Add a tax zone (a country, optionally a region and postcodes) with its rates.
+ */
+export const createTaxZone = <ThrowOnError extends boolean = false>(options: Options<CreateTaxZoneData, ThrowOnError>): RequestResult<CreateTaxZoneResponses, CreateTaxZoneErrors, ThrowOnError> => (options.client ?? client).post<CreateTaxZoneResponses, CreateTaxZoneErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/zones',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a tax zone and its rates.
+ */
+export const deleteTaxZone = <ThrowOnError extends boolean = false>(options: Options<DeleteTaxZoneData, ThrowOnError>): RequestResult<DeleteTaxZoneResponses, DeleteTaxZoneErrors, ThrowOnError> => (options.client ?? client).delete<DeleteTaxZoneResponses, DeleteTaxZoneErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}',
+    ...options
+});
+
+/**
+ * One tax zone with its rates and version (ETag).
+ */
+export const getTaxZone = <ThrowOnError extends boolean = false>(options: Options<GetTaxZoneData, ThrowOnError>): RequestResult<GetTaxZoneResponses, GetTaxZoneErrors, ThrowOnError> => (options.client ?? client).get<GetTaxZoneResponses, GetTaxZoneErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}',
+    ...options
+});
+
+/**
+ * Replace a tax zone and its rates; `If-Match` with the ETag you read.
+ */
+export const replaceTaxZone = <ThrowOnError extends boolean = false>(options: Options<ReplaceTaxZoneData, ThrowOnError>): RequestResult<ReplaceTaxZoneResponses, ReplaceTaxZoneErrors, ThrowOnError> => (options.client ?? client).put<ReplaceTaxZoneResponses, ReplaceTaxZoneErrors, ThrowOnError>({
+    security: [{
+            key: 'staff',
+            name: 'Authorization',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}',
     ...options,
     headers: {
         'Content-Type': 'application/json',

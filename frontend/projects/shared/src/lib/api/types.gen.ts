@@ -140,6 +140,90 @@ export type ApiKey = {
 };
 
 /**
+ * What promotions do to a cart.
+ */
+export type AppliedPromotions = {
+    /**
+     * In the order they apply.
+     */
+    applied: Array<{
+        /**
+         * Its amount spread over the lines it touched.
+         */
+        allocations: Array<{
+            /**
+             * Off the line (positive).
+             */
+            amount: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+            key: string;
+        }>;
+        /**
+         * Off the lines (positive); the allocations sum to it exactly.
+         */
+        amount: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The code that brought it (absent for an automatic promotion).
+         */
+        code?: string | null;
+        code_id?: string | null;
+        kind: 'percentage' | 'fixed_amount' | 'free_shipping' | 'buy_x_get_y' | 'tiered';
+        name: string;
+        promotion_id: string;
+        /**
+         * Off the shipping (free-shipping promotions).
+         */
+        shipping_discount?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        stacking: 'stackable' | 'exclusive';
+    }>;
+    currency: string;
+    /**
+     * Off the lines in all.
+     */
+    discount_total: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    };
+    rejected_codes: Array<{
+        /**
+         * As submitted.
+         */
+        code: string;
+        reason: 'unknown' | 'expired' | 'not_started' | 'exhausted' | 'customer_limit_reached' | 'minimum_not_met' | 'not_applicable' | 'not_for_your_group' | 'not_combinable';
+    }>;
+    /**
+     * Off the shipping, when a free-shipping promotion applies.
+     */
+    shipping_discount?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+};
+
+/**
  * Put the selected products into categories (`add`) and take them out of others (`remove`).
  */
 export type BulkCategoryChange = {
@@ -311,6 +395,32 @@ export type CollectionPatch = {
 };
 
 /**
+ * A conversion rate as staff see it.
+ */
+export type CurrencyRate = {
+    created_at: string;
+    from_currency: string;
+    id: string;
+    modified_at: string;
+    /**
+     * Units of `to_currency` per unit of `from_currency`, as a decimal (`"1.085"`), up to six
+     * decimal places.
+     */
+    rate: string;
+    rounding: 'none' | 'whole' | 'ending_99' | 'ending_95';
+    to_currency: string;
+    version: number;
+};
+
+/**
+ * Changes to a rate; absent fields stay.
+ */
+export type CurrencyRatePatch = {
+    rate?: string | null;
+    rounding?: 'none' | 'whole' | 'ending_99' | 'ending_95';
+};
+
+/**
  * One customer, for their page in the admin. Personal fields are absent once erased.
  */
 export type CustomerDetail = {
@@ -349,6 +459,22 @@ export type CustomerDetail = {
     email_verified_at?: string | null;
     erased: boolean;
     erased_at?: string | null;
+    /**
+     * The groups the customer is in (by hand or by their email's domain), by name.
+     */
+    groups: Array<{
+        /**
+         * Added by staff.
+         */
+        by_hand: boolean;
+        /**
+         * Their verified email is at one of the group's domains.
+         */
+        by_rule: boolean;
+        id: string;
+        key: string;
+        name: string;
+    }>;
     id: string;
     last_sign_in_at?: string | null;
     /**
@@ -448,6 +574,56 @@ export type CustomerExport = {
 };
 
 /**
+ * A customer group as staff see it.
+ */
+export type CustomerGroup = {
+    created_at: string;
+    /**
+     * Customers whose verified email is at one of these domains are members.
+     */
+    email_domains: Array<string>;
+    id: string;
+    /**
+     * What price lists, promotions and integrations name it by (`wholesale`).
+     */
+    key: string;
+    /**
+     * How many customers staff added by hand (rule members are not counted: they are whoever
+     * matches when asked).
+     */
+    member_count: number;
+    modified_at: string;
+    name: string;
+    version: number;
+};
+
+/**
+ * A group a customer is in, and why.
+ */
+export type CustomerGroupMembership = {
+    /**
+     * Added by staff.
+     */
+    by_hand: boolean;
+    /**
+     * Their verified email is at one of the group's domains.
+     */
+    by_rule: boolean;
+    id: string;
+    key: string;
+    name: string;
+};
+
+/**
+ * Changes to a group; absent fields stay.
+ */
+export type CustomerGroupPatch = {
+    email_domains?: Array<string> | null;
+    key?: string | null;
+    name?: string | null;
+};
+
+/**
  * A delivery put on the queue by a redelivery or ping.
  */
 export type DeliveryQueued = {
@@ -476,6 +652,49 @@ export type ExtendReservation = {
      * Minutes from now it holds (1–10,080).
      */
     expires_in_minutes: number;
+};
+
+/**
+ * Codes to generate for a promotion: `prefix` followed by random letters and digits.
+ */
+export type GenerateCodes = {
+    /**
+     * 1–10,000.
+     */
+    count: number;
+    /**
+     * Random characters after the prefix (6–32, default 10), from an alphabet without look-alikes
+     * (no 0/O, 1/I/L).
+     */
+    length?: number | null;
+    /**
+     * Letters, digits, `-` and `_`, up to 32 (`SUMMER-`).
+     */
+    prefix?: string | null;
+    /**
+     * Orders each code may be used for (absent: no limit; 1 for single-use codes).
+     */
+    usage_limit?: number | null;
+};
+
+/**
+ * The codes just generated.
+ */
+export type GeneratedCodes = {
+    count: number;
+    items: Array<{
+        code: string;
+        created_at: string;
+        id: string;
+        promotion_id: string;
+        status: 'active' | 'disabled';
+        usage_limit?: number | null;
+        /**
+         * Orders placed with it and not cancelled.
+         */
+        used: number;
+        version: number;
+    }>;
 };
 
 export type Health = {
@@ -845,6 +1064,37 @@ export type NewCollection = {
 };
 
 /**
+ * A new rate between two of the shop's currencies (one per pair and direction).
+ */
+export type NewCurrencyRate = {
+    from_currency: string;
+    /**
+     * A positive decimal with up to six decimal places (`"1.085"`).
+     */
+    rate: string;
+    /**
+     * Default `none`.
+     */
+    rounding?: 'none' | 'whole' | 'ending_99' | 'ending_95';
+    to_currency: string;
+};
+
+/**
+ * A new group.
+ */
+export type NewCustomerGroup = {
+    /**
+     * Email domains whose verified customers are members (`acme.com`).
+     */
+    email_domains?: Array<string> | null;
+    /**
+     * 1–40 lowercase letters, digits, `-` or `_`, starting with a letter or digit; unique.
+     */
+    key: string;
+    name: string;
+};
+
+/**
  * A manual hold: staff reserve stock for a phone order or a customer.
  */
 export type NewHold = {
@@ -921,6 +1171,25 @@ export type NewOperator = {
     email: string;
     name?: string | null;
     password: string;
+};
+
+/**
+ * A new price list (a draft unless `status` says otherwise).
+ */
+export type NewPriceList = {
+    /**
+     * One of the currencies the shop sells in.
+     */
+    currency: string;
+    customer_groups: Array<string>;
+    ends_at?: string | null;
+    name: string;
+    /**
+     * Default 0; from -1,000,000 to 1,000,000.
+     */
+    priority?: number | null;
+    starts_at?: string | null;
+    status?: 'draft' | 'active';
 };
 
 /**
@@ -1033,6 +1302,138 @@ export type NewProductType = {
 };
 
 /**
+ * A new promotion.
+ */
+export type NewPromotion = {
+    /**
+     * `code` promotions: codes to create with it (up to 100; generate more in bulk).
+     */
+    codes?: Array<{
+        /**
+         * Letters, digits, `-` and `_`, 1–64; stored in upper case (codes match case-insensitively).
+         */
+        code: string;
+        /**
+         * Orders it may be used for in all (absent: no limit).
+         */
+        usage_limit?: number | null;
+    }> | null;
+    /**
+     * When a promotion applies. Products, categories and collections select the qualifying lines
+     * (any of them; none: every line); customer groups select who may use it (none: everybody).
+     */
+    conditions?: {
+        category_ids: Array<string>;
+        collection_ids: Array<string>;
+        /**
+         * The customers module's groups.
+         */
+        customer_group_ids: Array<string>;
+        /**
+         * The least the qualifying lines must come to, per currency (a currency without one here
+         * does not qualify when any is set).
+         */
+        minimum_subtotal: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }>;
+        product_ids: Array<string>;
+    } | null;
+    description?: string | null;
+    /**
+     * What a promotion takes off; only the fields its `kind` uses are kept.
+     */
+    discount: {
+        /**
+         * `fixed_amount`: the amount off, one per currency the shop sells in.
+         */
+        amounts?: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }> | null;
+        /**
+         * `buy_x_get_y`: items to buy (1–1000).
+         */
+        buy_quantity?: number | null;
+        /**
+         * `buy_x_get_y`: items discounted per `buy_quantity` bought (1–1000).
+         */
+        get_quantity?: number | null;
+        kind: 'percentage' | 'fixed_amount' | 'free_shipping' | 'buy_x_get_y' | 'tiered';
+        /**
+         * `percentage` (required) and `buy_x_get_y` (default 10000: free): hundredths of a
+         * percent, 1–10000 (1000 = 10 %).
+         */
+        percent_bp?: number | null;
+        /**
+         * `tiered`: up to 20 steps; per currency, the highest threshold reached applies.
+         */
+        tiers?: Array<{
+            /**
+             * Hundredths of a percent off (1000 = 10 %), 1–10000.
+             */
+            percent_bp: number;
+            /**
+             * The qualifying subtotal from which this tier applies, in one currency.
+             */
+            threshold: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }> | null;
+    };
+    /**
+     * After `starts_at`.
+     */
+    ends_at?: string | null;
+    /**
+     * 1–200 characters, shown to shoppers next to the discount.
+     */
+    name: string;
+    /**
+     * Lower numbers apply first (0–1,000,000; default 100).
+     */
+    priority?: number | null;
+    /**
+     * Default `stackable`.
+     */
+    stacking?: 'stackable' | 'exclusive';
+    starts_at?: string | null;
+    /**
+     * Default `active`.
+     */
+    status?: 'active' | 'disabled';
+    trigger: 'automatic' | 'code';
+    /**
+     * Orders one customer may place with it (absent: no limit).
+     */
+    usage_limit_per_customer?: number | null;
+};
+
+/**
+ * A code to create with a promotion, or to add to one.
+ */
+export type NewPromotionCode = {
+    /**
+     * Letters, digits, `-` and `_`, 1–64; stored in upper case (codes match case-insensitively).
+     */
+    code: string;
+    /**
+     * Orders it may be used for in all (absent: no limit).
+     */
+    usage_limit?: number | null;
+};
+
+/**
  * A custom role.
  */
 export type NewRole = {
@@ -1083,6 +1484,16 @@ export type NewStaff = {
  */
 export type NewSynonyms = {
     terms: Array<string>;
+};
+
+/**
+ * A class the merchant adds (taxed at the rates its zones give it).
+ */
+export type NewTaxClass = {
+    /**
+     * 1–100 characters, unique among the shop's classes.
+     */
+    name: string;
 };
 
 /**
@@ -1375,6 +1786,75 @@ export type Page_AuditEntry_ = {
 /**
  * One page of a list.
  */
+export type Page_CurrencyRate_ = {
+    items: Array<{
+        created_at: string;
+        from_currency: string;
+        id: string;
+        modified_at: string;
+        /**
+         * Units of `to_currency` per unit of `from_currency`, as a decimal (`"1.085"`), up to six
+         * decimal places.
+         */
+        rate: string;
+        rounding: 'none' | 'whole' | 'ending_99' | 'ending_95';
+        to_currency: string;
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_CustomerGroup_ = {
+    items: Array<{
+        created_at: string;
+        /**
+         * Customers whose verified email is at one of these domains are members.
+         */
+        email_domains: Array<string>;
+        id: string;
+        /**
+         * What price lists, promotions and integrations name it by (`wholesale`).
+         */
+        key: string;
+        /**
+         * How many customers staff added by hand (rule members are not counted: they are whoever
+         * matches when asked).
+         */
+        member_count: number;
+        modified_at: string;
+        name: string;
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_CustomerGroupMember_ = {
+    items: Array<{
+        added_at: string;
+        added_by: string;
+        customer_id: string;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_CustomerSummary_ = {
     items: Array<{
         /**
@@ -1506,6 +1986,90 @@ export type Page_Operator_ = {
 /**
  * One page of a list.
  */
+export type Page_PriceList_ = {
+    items: Array<{
+        created_at: string;
+        /**
+         * Its prices are in this currency, and it applies to shoppers paying in it only.
+         */
+        currency: string;
+        /**
+         * The customer groups it is for; empty: everyone.
+         */
+        customer_groups: Array<string>;
+        ends_at?: string | null;
+        /**
+         * How many variants it prices.
+         */
+        entry_count: number;
+        id: string;
+        modified_at: string;
+        name: string;
+        /**
+         * Higher wins over lower when several lists apply.
+         */
+        priority: number;
+        starts_at?: string | null;
+        status: 'draft' | 'active';
+        /**
+         * Bumped by every change to the list or its entries (`If-Match`).
+         */
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_PriceListEntry_ = {
+    items: Array<{
+        modified_at: string;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * Shown with the base price struck through (compare-at).
+         */
+        sale: boolean;
+        sku?: string | null;
+        tiers: Array<{
+            /**
+             * From this many units on (at least 2; rising from one tier to the next).
+             */
+            min_quantity: number;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }>;
+        variant_id: string;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
 export type Page_Product_ = {
     items: Array<{
         attributes: {
@@ -1608,6 +2172,134 @@ export type Page_ProductChange_ = {
             [key: string]: unknown;
         };
         id: string;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_Promotion_ = {
+    items: Array<{
+        /**
+         * How many codes it has.
+         */
+        code_count: number;
+        /**
+         * When a promotion applies. Products, categories and collections select the qualifying lines
+         * (any of them; none: every line); customer groups select who may use it (none: everybody).
+         */
+        conditions: {
+            category_ids: Array<string>;
+            collection_ids: Array<string>;
+            /**
+             * The customers module's groups.
+             */
+            customer_group_ids: Array<string>;
+            /**
+             * The least the qualifying lines must come to, per currency (a currency without one here
+             * does not qualify when any is set).
+             */
+            minimum_subtotal: Array<{
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            }>;
+            product_ids: Array<string>;
+        };
+        created_at: string;
+        description?: string | null;
+        /**
+         * What a promotion takes off; only the fields its `kind` uses are kept.
+         */
+        discount: {
+            /**
+             * `fixed_amount`: the amount off, one per currency the shop sells in.
+             */
+            amounts?: Array<{
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            }> | null;
+            /**
+             * `buy_x_get_y`: items to buy (1–1000).
+             */
+            buy_quantity?: number | null;
+            /**
+             * `buy_x_get_y`: items discounted per `buy_quantity` bought (1–1000).
+             */
+            get_quantity?: number | null;
+            kind: 'percentage' | 'fixed_amount' | 'free_shipping' | 'buy_x_get_y' | 'tiered';
+            /**
+             * `percentage` (required) and `buy_x_get_y` (default 10000: free): hundredths of a
+             * percent, 1–10000 (1000 = 10 %).
+             */
+            percent_bp?: number | null;
+            /**
+             * `tiered`: up to 20 steps; per currency, the highest threshold reached applies.
+             */
+            tiers?: Array<{
+                /**
+                 * Hundredths of a percent off (1000 = 10 %), 1–10000.
+                 */
+                percent_bp: number;
+                /**
+                 * The qualifying subtotal from which this tier applies, in one currency.
+                 */
+                threshold: {
+                    /**
+                     * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                     */
+                    amount: number;
+                    currency: string;
+                };
+            }> | null;
+        };
+        ends_at?: string | null;
+        id: string;
+        modified_at: string;
+        name: string;
+        priority: number;
+        /**
+         * Orders placed with it and not cancelled.
+         */
+        redemptions: number;
+        stacking: 'stackable' | 'exclusive';
+        starts_at?: string | null;
+        status: 'active' | 'disabled';
+        trigger: 'automatic' | 'code';
+        usage_limit_per_customer?: number | null;
+        version: number;
+    }>;
+    /**
+     * Pass as `cursor` to get the next page; absent on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * One page of a list.
+ */
+export type Page_PromotionCode_ = {
+    items: Array<{
+        code: string;
+        created_at: string;
+        id: string;
+        promotion_id: string;
+        status: 'active' | 'disabled';
+        usage_limit?: number | null;
+        /**
+         * Orders placed with it and not cancelled.
+         */
+        used: number;
+        version: number;
     }>;
     /**
      * Pass as `cursor` to get the next page; absent on the last page.
@@ -1922,6 +2614,209 @@ export type PreferencesUpdate = {
 };
 
 /**
+ * Why this price: every candidate, whether it applied, and which one won.
+ */
+export type PriceExplanation = {
+    at: string;
+    /**
+     * The catalog's base price in the currency, or how it was converted.
+     */
+    base: {
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        compare_at?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The catalog price it was converted from.
+         */
+        converted_from?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        price?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The rate used, as a decimal (`1.085`).
+         */
+        rate?: string | null;
+        reason: string;
+        rounding?: 'none' | 'whole' | 'ending_99' | 'ending_95';
+    };
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    compare_at?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    currency: string;
+    customer_groups: Array<string>;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    price?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+    /**
+     * Every list with an entry for the variant, best first among those that apply.
+     */
+    price_lists: Array<{
+        applies: boolean;
+        currency: string;
+        name: string;
+        price_list_id: string;
+        priority: number;
+        /**
+         * Why it applies or not, in the merchant's words.
+         */
+        reason: string;
+        sale: boolean;
+        /**
+         * The tier that set `unit_price`, if any.
+         */
+        tier_min_quantity?: number | null;
+        /**
+         * The entry's unit price for the quantity (its tier's, if one is reached).
+         */
+        unit_price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        won: boolean;
+    }>;
+    quantity: number;
+    variant_id: string;
+    /**
+     * `price_list` or `base`; absent when the variant has no price at all in the currency.
+     */
+    winner?: string | null;
+};
+
+/**
+ * A price list as staff see it.
+ */
+export type PriceList = {
+    created_at: string;
+    /**
+     * Its prices are in this currency, and it applies to shoppers paying in it only.
+     */
+    currency: string;
+    /**
+     * The customer groups it is for; empty: everyone.
+     */
+    customer_groups: Array<string>;
+    ends_at?: string | null;
+    /**
+     * How many variants it prices.
+     */
+    entry_count: number;
+    id: string;
+    modified_at: string;
+    name: string;
+    /**
+     * Higher wins over lower when several lists apply.
+     */
+    priority: number;
+    starts_at?: string | null;
+    status: 'draft' | 'active';
+    /**
+     * Bumped by every change to the list or its entries (`If-Match`).
+     */
+    version: number;
+};
+
+/**
+ * Entries to add or replace (by variant), up to 1,000 at once.
+ */
+export type PriceListEntriesInput = {
+    entries: Array<{
+        /**
+         * In the list's currency, not negative.
+         */
+        price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        sale: boolean;
+        sku?: string | null;
+        tiers: Array<{
+            /**
+             * From this many units on (at least 2; rising from one tier to the next).
+             */
+            min_quantity: number;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }>;
+        variant_id?: string | null;
+    }>;
+};
+
+/**
+ * What a bulk upsert did.
+ */
+export type PriceListEntriesWritten = {
+    /**
+     * The list's version after the change (its new ETag).
+     */
+    version: number;
+    /**
+     * How many entries were added or replaced.
+     */
+    written: number;
+};
+
+/**
+ * Changes to a price list; absent fields stay, `null` clears a date. The currency cannot
+ * change (its entries are in it): make a new list.
+ */
+export type PriceListPatch = {
+    customer_groups?: Array<string> | null;
+    ends_at?: string | null;
+    name?: string | null;
+    priority?: number | null;
+    starts_at?: string | null;
+    status?: 'draft' | 'active';
+};
+
+/**
  * Which of its domains a shop's links use.
  */
 export type PrimaryDomain = {
@@ -2196,6 +3091,18 @@ export type ProductPatch = {
 };
 
 /**
+ * Which class a product is taxed as.
+ */
+export type ProductTaxClass = {
+    /**
+     * false: none was set, the standard class applies.
+     */
+    assigned: boolean;
+    product_id: string;
+    tax_class_id: string;
+};
+
+/**
  * A kind of product and the attributes its products have.
  */
 export type ProductType = {
@@ -2258,6 +3165,272 @@ export type ProfilePatch = {
      */
     locale?: string | null;
     name?: string | null;
+};
+
+/**
+ * A promotion as staff see it.
+ */
+export type Promotion = {
+    /**
+     * How many codes it has.
+     */
+    code_count: number;
+    /**
+     * When a promotion applies. Products, categories and collections select the qualifying lines
+     * (any of them; none: every line); customer groups select who may use it (none: everybody).
+     */
+    conditions: {
+        category_ids: Array<string>;
+        collection_ids: Array<string>;
+        /**
+         * The customers module's groups.
+         */
+        customer_group_ids: Array<string>;
+        /**
+         * The least the qualifying lines must come to, per currency (a currency without one here
+         * does not qualify when any is set).
+         */
+        minimum_subtotal: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }>;
+        product_ids: Array<string>;
+    };
+    created_at: string;
+    description?: string | null;
+    /**
+     * What a promotion takes off; only the fields its `kind` uses are kept.
+     */
+    discount: {
+        /**
+         * `fixed_amount`: the amount off, one per currency the shop sells in.
+         */
+        amounts?: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }> | null;
+        /**
+         * `buy_x_get_y`: items to buy (1–1000).
+         */
+        buy_quantity?: number | null;
+        /**
+         * `buy_x_get_y`: items discounted per `buy_quantity` bought (1–1000).
+         */
+        get_quantity?: number | null;
+        kind: 'percentage' | 'fixed_amount' | 'free_shipping' | 'buy_x_get_y' | 'tiered';
+        /**
+         * `percentage` (required) and `buy_x_get_y` (default 10000: free): hundredths of a
+         * percent, 1–10000 (1000 = 10 %).
+         */
+        percent_bp?: number | null;
+        /**
+         * `tiered`: up to 20 steps; per currency, the highest threshold reached applies.
+         */
+        tiers?: Array<{
+            /**
+             * Hundredths of a percent off (1000 = 10 %), 1–10000.
+             */
+            percent_bp: number;
+            /**
+             * The qualifying subtotal from which this tier applies, in one currency.
+             */
+            threshold: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }> | null;
+    };
+    ends_at?: string | null;
+    id: string;
+    modified_at: string;
+    name: string;
+    priority: number;
+    /**
+     * Orders placed with it and not cancelled.
+     */
+    redemptions: number;
+    stacking: 'stackable' | 'exclusive';
+    starts_at?: string | null;
+    status: 'active' | 'disabled';
+    trigger: 'automatic' | 'code';
+    usage_limit_per_customer?: number | null;
+    version: number;
+};
+
+/**
+ * A discount code with its use so far.
+ */
+export type PromotionCode = {
+    code: string;
+    created_at: string;
+    id: string;
+    promotion_id: string;
+    status: 'active' | 'disabled';
+    usage_limit?: number | null;
+    /**
+     * Orders placed with it and not cancelled.
+     */
+    used: number;
+    version: number;
+};
+
+/**
+ * A cart, or anything like one, to work promotions out for.
+ */
+export type PromotionContext = {
+    /**
+     * Codes the shopper entered (up to 20).
+     */
+    codes: Array<string>;
+    currency: string;
+    /**
+     * The customer's groups, as the customers module says.
+     */
+    customer_group_ids: Array<string>;
+    customer_id?: string | null;
+    lines: Array<{
+        category_ids: Array<string>;
+        collection_ids: Array<string>;
+        /**
+         * The caller's name for the line; allocations name it.
+         */
+        key: string;
+        /**
+         * What the line costs before promotions (normally unit price × quantity).
+         */
+        line_total: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        product_id: string;
+        /**
+         * 1–1,000,000.
+         */
+        quantity: number;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        unit_price: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        variant_id: string;
+    }>;
+    /**
+     * The instant to evaluate at (absent: now).
+     */
+    now?: string | null;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    shipping?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+};
+
+/**
+ * Changes to a promotion; absent fields stay.
+ */
+export type PromotionPatch = {
+    /**
+     * When a promotion applies. Products, categories and collections select the qualifying lines
+     * (any of them; none: every line); customer groups select who may use it (none: everybody).
+     */
+    conditions?: {
+        category_ids: Array<string>;
+        collection_ids: Array<string>;
+        /**
+         * The customers module's groups.
+         */
+        customer_group_ids: Array<string>;
+        /**
+         * The least the qualifying lines must come to, per currency (a currency without one here
+         * does not qualify when any is set).
+         */
+        minimum_subtotal: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }>;
+        product_ids: Array<string>;
+    } | null;
+    description?: string | null;
+    /**
+     * What a promotion takes off; only the fields its `kind` uses are kept.
+     */
+    discount?: {
+        /**
+         * `fixed_amount`: the amount off, one per currency the shop sells in.
+         */
+        amounts?: Array<{
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        }> | null;
+        /**
+         * `buy_x_get_y`: items to buy (1–1000).
+         */
+        buy_quantity?: number | null;
+        /**
+         * `buy_x_get_y`: items discounted per `buy_quantity` bought (1–1000).
+         */
+        get_quantity?: number | null;
+        kind: 'percentage' | 'fixed_amount' | 'free_shipping' | 'buy_x_get_y' | 'tiered';
+        /**
+         * `percentage` (required) and `buy_x_get_y` (default 10000: free): hundredths of a
+         * percent, 1–10000 (1000 = 10 %).
+         */
+        percent_bp?: number | null;
+        /**
+         * `tiered`: up to 20 steps; per currency, the highest threshold reached applies.
+         */
+        tiers?: Array<{
+            /**
+             * Hundredths of a percent off (1000 = 10 %), 1–10000.
+             */
+            percent_bp: number;
+            /**
+             * The qualifying subtotal from which this tier applies, in one currency.
+             */
+            threshold: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }> | null;
+    } | null;
+    ends_at?: string | null;
+    name?: string | null;
+    priority?: number | null;
+    stacking?: 'stackable' | 'exclusive';
+    starts_at?: string | null;
+    status?: 'active' | 'disabled';
+    usage_limit_per_customer?: number | null;
 };
 
 export type Readiness = {
@@ -2369,6 +3542,20 @@ export type SessionCsrfToken = {
      * Send it as `X-CSRF-Token` on every unsafe request.
      */
     csrf_token: string;
+};
+
+/**
+ * The class to tax a product as.
+ */
+export type SetProductTaxClass = {
+    tax_class_id: string;
+};
+
+/**
+ * A customer's VAT id, checked for syntax (EU member states).
+ */
+export type SetTaxExemption = {
+    vat_id: string;
 };
 
 /**
@@ -3442,6 +4629,405 @@ export type TaskDetail = {
         started_by: string;
         status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
     };
+};
+
+/**
+ * Every amount of a basket's tax, line by line: `lines` and `shipping` sum to `subtotal`,
+ * `tax_total` and `total`; `taxes` (by rate) sum to `tax_total`.
+ */
+export type TaxBreakdown = {
+    currency: string;
+    lines: Array<{
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        gross: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        key: string;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        net: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        tax: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        tax_class_id: string;
+    }>;
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    net_total: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    };
+    /**
+     * Whether the amounts were entered with tax (as the shop's settings say).
+     */
+    prices_include_tax: boolean;
+    /**
+     * The buyer accounts for the VAT (EU reverse charge): no tax charged.
+     */
+    reverse_charge: boolean;
+    /**
+     * Net, tax and gross of one amount.
+     */
+    shipping?: {
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        gross: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        net: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        tax: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+    } | null;
+    /**
+     * The lines summed (shipping not included).
+     */
+    subtotal: {
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        gross: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        net: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        tax: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+    };
+    /**
+     * An amount in integer minor units (cents) of its currency.
+     */
+    tax_total: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    };
+    taxes: Array<{
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        amount: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        name: string;
+        /**
+         * The rate as a percentage, exactly (`"8.875"`).
+         */
+        percent: string;
+        /**
+         * The rate in millionths (88 750 for 8.875 %).
+         */
+        rate_ppm: number;
+    }>;
+    /**
+     * What the buyer pays: every line and shipping, gross.
+     */
+    total: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    };
+    /**
+     * The zone whose rates applied; none when no zone matched (nothing is taxed).
+     */
+    zone?: {
+        id: string;
+        name: string;
+    } | null;
+};
+
+/**
+ * A tax class.
+ */
+export type TaxClass = {
+    /**
+     * Standard, reduced, zero-rated and exempt are built in and cannot be deleted.
+     */
+    built_in: boolean;
+    created_at: string;
+    id: string;
+    kind: 'standard' | 'reduced' | 'zero' | 'exempt' | 'custom';
+    modified_at: string;
+    name: string;
+    version: number;
+};
+
+/**
+ * The shop's tax classes, built-in ones first.
+ */
+export type TaxClassList = {
+    items: Array<{
+        /**
+         * Standard, reduced, zero-rated and exempt are built in and cannot be deleted.
+         */
+        built_in: boolean;
+        created_at: string;
+        id: string;
+        kind: 'standard' | 'reduced' | 'zero' | 'exempt' | 'custom';
+        modified_at: string;
+        name: string;
+        version: number;
+    }>;
+};
+
+/**
+ * A B2B customer's VAT id, which exempts them where the reverse charge applies.
+ */
+export type TaxExemption = {
+    /**
+     * The VAT id's member state (ISO 3166-1; Greece's `EL` is `GR`).
+     */
+    country: string;
+    created_at: string;
+    customer_id: string;
+    modified_at: string;
+    /**
+     * As stored: upper case, no spaces (`DE123456789`).
+     */
+    vat_id: string;
+    version: number;
+};
+
+/**
+ * A basket to tax: its lines, shipping, where it goes and who buys.
+ */
+export type TaxQuery = {
+    /**
+     * A customer with a VAT id on file may be exempt (reverse charge).
+     */
+    customer_id?: string | null;
+    /**
+     * Where the goods go.
+     */
+    destination: {
+        /**
+         * ISO 3166-1 alpha-2.
+         */
+        country: string;
+        postal_code?: string | null;
+        /**
+         * A region of the country (a US state: "NY").
+         */
+        region?: string | null;
+    };
+    lines: Array<{
+        /**
+         * The line's amount after its discounts, as entered (with tax if the shop's prices
+         * include it).
+         */
+        amount: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The caller's name for the line (a cart line id); the product id when absent.
+         */
+        key?: string | null;
+        product_id: string;
+    }>;
+    /**
+     * Shipping, as entered (with tax if the shop's prices include it).
+     */
+    shipping?: {
+        /**
+         * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+         */
+        amount: number;
+        currency: string;
+    } | null;
+};
+
+/**
+ * How the shop's prices are entered and taxed (one per shop; `PUT` replaces it).
+ */
+export type TaxSettings = {
+    cross_border: 'keep_gross' | 'keep_net';
+    /**
+     * ISO 3166-1 alpha-2: where the shop sells from (needed for `keep_net` and the reverse
+     * charge).
+     */
+    origin_country?: string | null;
+    /**
+     * true: prices are entered with tax (EU style); false: without (US style).
+     */
+    prices_include_tax: boolean;
+    rounding: 'per_line' | 'per_total';
+    shipping_tax: 'not_taxed' | 'tax_class' | 'highest_rate';
+    /**
+     * With `shipping_tax` `tax_class` only.
+     */
+    shipping_tax_class_id?: string | null;
+};
+
+/**
+ * A tax zone and its rates.
+ */
+export type TaxZone = {
+    country: string;
+    created_at: string;
+    id: string;
+    modified_at: string;
+    name: string;
+    postcodes: Array<string>;
+    rates: Array<{
+        /**
+         * Shown on receipts: "VAT 19 %", "NY State sales tax" (1–100 characters).
+         */
+        name: string;
+        /**
+         * A percentage, exactly, as text: "19", "8.875" (0 to 100, at most 4 decimals).
+         */
+        percent: string;
+        tax_class_id: string;
+    }>;
+    region?: string | null;
+    shipping_taxable: boolean;
+    version: number;
+};
+
+/**
+ * A tax zone as written (`POST` creates, `PUT` replaces it with its rates).
+ */
+export type TaxZoneInput = {
+    /**
+     * ISO 3166-1 alpha-2.
+     */
+    country: string;
+    /**
+     * 1–200 characters.
+     */
+    name: string;
+    /**
+     * Exact codes ("10115"), prefixes ("SW1*") or ranges ("10000-14999"); absent or empty:
+     * every postcode.
+     */
+    postcodes?: Array<string> | null;
+    /**
+     * The zone's rates; several for one class add up (state + county).
+     */
+    rates?: Array<{
+        /**
+         * Shown on receipts: "VAT 19 %", "NY State sales tax" (1–100 characters).
+         */
+        name: string;
+        /**
+         * A percentage, exactly, as text: "19", "8.875" (0 to 100, at most 4 decimals).
+         */
+        percent: string;
+        tax_class_id: string;
+    }> | null;
+    /**
+     * A region of the country (a US state: "NY"); absent: the whole country.
+     */
+    region?: string | null;
+    /**
+     * Whether shipping to the zone is taxed (default true).
+     */
+    shipping_taxable?: boolean | null;
+};
+
+/**
+ * The shop's tax zones, by country.
+ */
+export type TaxZoneList = {
+    items: Array<{
+        country: string;
+        created_at: string;
+        id: string;
+        modified_at: string;
+        name: string;
+        postcodes: Array<string>;
+        rates: Array<{
+            /**
+             * Shown on receipts: "VAT 19 %", "NY State sales tax" (1–100 characters).
+             */
+            name: string;
+            /**
+             * A percentage, exactly, as text: "19", "8.875" (0 to 100, at most 4 decimals).
+             */
+            percent: string;
+            tax_class_id: string;
+        }>;
+        region?: string | null;
+        shipping_taxable: boolean;
+        version: number;
+    }>;
 };
 
 /**
@@ -7558,6 +9144,562 @@ export type ListCustomersResponses = {
 
 export type ListCustomersResponse = ListCustomersResponses[keyof ListCustomersResponses];
 
+export type ListCustomerGroupsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/customers/groups';
+};
+
+export type ListCustomerGroupsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCustomerGroupsError = ListCustomerGroupsErrors[keyof ListCustomerGroupsErrors];
+
+export type ListCustomerGroupsResponses = {
+    /**
+     * OK
+     */
+    200: Page_CustomerGroup_;
+};
+
+export type ListCustomerGroupsResponse = ListCustomerGroupsResponses[keyof ListCustomerGroupsResponses];
+
+export type CreateCustomerGroupData = {
+    body: NewCustomerGroup;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/customers/groups';
+};
+
+export type CreateCustomerGroupErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateCustomerGroupError = CreateCustomerGroupErrors[keyof CreateCustomerGroupErrors];
+
+export type CreateCustomerGroupResponses = {
+    /**
+     * Created
+     */
+    201: CustomerGroup;
+};
+
+export type CreateCustomerGroupResponse = CreateCustomerGroupResponses[keyof CreateCustomerGroupResponses];
+
+export type DeleteCustomerGroupData = {
+    body?: never;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/groups/{group_id}';
+};
+
+export type DeleteCustomerGroupErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteCustomerGroupError = DeleteCustomerGroupErrors[keyof DeleteCustomerGroupErrors];
+
+export type DeleteCustomerGroupResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteCustomerGroupResponse = DeleteCustomerGroupResponses[keyof DeleteCustomerGroupResponses];
+
+export type GetCustomerGroupData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/groups/{group_id}';
+};
+
+export type GetCustomerGroupErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCustomerGroupError = GetCustomerGroupErrors[keyof GetCustomerGroupErrors];
+
+export type GetCustomerGroupResponses = {
+    /**
+     * OK
+     */
+    200: CustomerGroup;
+};
+
+export type GetCustomerGroupResponse = GetCustomerGroupResponses[keyof GetCustomerGroupResponses];
+
+export type UpdateCustomerGroupData = {
+    body: CustomerGroupPatch;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/groups/{group_id}';
+};
+
+export type UpdateCustomerGroupErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCustomerGroupError = UpdateCustomerGroupErrors[keyof UpdateCustomerGroupErrors];
+
+export type UpdateCustomerGroupResponses = {
+    /**
+     * OK
+     */
+    200: CustomerGroup;
+};
+
+export type UpdateCustomerGroupResponse = UpdateCustomerGroupResponses[keyof UpdateCustomerGroupResponses];
+
+export type ListCustomerGroupMembersData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/customers/groups/{group_id}/members';
+};
+
+export type ListCustomerGroupMembersErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCustomerGroupMembersError = ListCustomerGroupMembersErrors[keyof ListCustomerGroupMembersErrors];
+
+export type ListCustomerGroupMembersResponses = {
+    /**
+     * OK
+     */
+    200: Page_CustomerGroupMember_;
+};
+
+export type ListCustomerGroupMembersResponse = ListCustomerGroupMembersResponses[keyof ListCustomerGroupMembersResponses];
+
+export type RemoveCustomerGroupMemberData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+        customer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/groups/{group_id}/members/{customer_id}';
+};
+
+export type RemoveCustomerGroupMemberErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RemoveCustomerGroupMemberError = RemoveCustomerGroupMemberErrors[keyof RemoveCustomerGroupMemberErrors];
+
+export type RemoveCustomerGroupMemberResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type RemoveCustomerGroupMemberResponse = RemoveCustomerGroupMemberResponses[keyof RemoveCustomerGroupMemberResponses];
+
+export type AddCustomerGroupMemberData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        group_id: string;
+        customer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/groups/{group_id}/members/{customer_id}';
+};
+
+export type AddCustomerGroupMemberErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type AddCustomerGroupMemberError = AddCustomerGroupMemberErrors[keyof AddCustomerGroupMemberErrors];
+
+export type AddCustomerGroupMemberResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type AddCustomerGroupMemberResponse = AddCustomerGroupMemberResponses[keyof AddCustomerGroupMemberResponses];
+
 export type GetCustomerData = {
     body?: never;
     headers?: {
@@ -7744,6 +9886,67 @@ export type ExportCustomerDataResponses = {
 };
 
 export type ExportCustomerDataResponse = ExportCustomerDataResponses[keyof ExportCustomerDataResponses];
+
+export type ListGroupsOfCustomerData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/customers/{id}/groups';
+};
+
+export type ListGroupsOfCustomerErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListGroupsOfCustomerError = ListGroupsOfCustomerErrors[keyof ListGroupsOfCustomerErrors];
+
+export type ListGroupsOfCustomerResponses = {
+    /**
+     * OK
+     */
+    200: Array<CustomerGroupMembership>;
+};
+
+export type ListGroupsOfCustomerResponse = ListGroupsOfCustomerResponses[keyof ListGroupsOfCustomerResponses];
 
 export type CreateStockAdjustmentData = {
     body: NewAdjustment;
@@ -11137,6 +13340,1791 @@ export type PutOidcConfigResponses = {
 
 export type PutOidcConfigResponse = PutOidcConfigResponses[keyof PutOidcConfigResponses];
 
+export type ListCurrencyRatesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/pricing/currency-rates';
+};
+
+export type ListCurrencyRatesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListCurrencyRatesError = ListCurrencyRatesErrors[keyof ListCurrencyRatesErrors];
+
+export type ListCurrencyRatesResponses = {
+    /**
+     * OK
+     */
+    200: Page_CurrencyRate_;
+};
+
+export type ListCurrencyRatesResponse = ListCurrencyRatesResponses[keyof ListCurrencyRatesResponses];
+
+export type CreateCurrencyRateData = {
+    body: NewCurrencyRate;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/currency-rates';
+};
+
+export type CreateCurrencyRateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateCurrencyRateError = CreateCurrencyRateErrors[keyof CreateCurrencyRateErrors];
+
+export type CreateCurrencyRateResponses = {
+    /**
+     * Created
+     */
+    201: CurrencyRate;
+};
+
+export type CreateCurrencyRateResponse = CreateCurrencyRateResponses[keyof CreateCurrencyRateResponses];
+
+export type DeleteCurrencyRateData = {
+    body?: never;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        currency_rate_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}';
+};
+
+export type DeleteCurrencyRateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteCurrencyRateError = DeleteCurrencyRateErrors[keyof DeleteCurrencyRateErrors];
+
+export type DeleteCurrencyRateResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteCurrencyRateResponse = DeleteCurrencyRateResponses[keyof DeleteCurrencyRateResponses];
+
+export type GetCurrencyRateData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        currency_rate_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}';
+};
+
+export type GetCurrencyRateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCurrencyRateError = GetCurrencyRateErrors[keyof GetCurrencyRateErrors];
+
+export type GetCurrencyRateResponses = {
+    /**
+     * OK
+     */
+    200: CurrencyRate;
+};
+
+export type GetCurrencyRateResponse = GetCurrencyRateResponses[keyof GetCurrencyRateResponses];
+
+export type UpdateCurrencyRateData = {
+    body: CurrencyRatePatch;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        currency_rate_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/currency-rates/{currency_rate_id}';
+};
+
+export type UpdateCurrencyRateErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCurrencyRateError = UpdateCurrencyRateErrors[keyof UpdateCurrencyRateErrors];
+
+export type UpdateCurrencyRateResponses = {
+    /**
+     * OK
+     */
+    200: CurrencyRate;
+};
+
+export type UpdateCurrencyRateResponse = UpdateCurrencyRateResponses[keyof UpdateCurrencyRateResponses];
+
+export type ListPriceListsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/pricing/price-lists';
+};
+
+export type ListPriceListsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListPriceListsError = ListPriceListsErrors[keyof ListPriceListsErrors];
+
+export type ListPriceListsResponses = {
+    /**
+     * OK
+     */
+    200: Page_PriceList_;
+};
+
+export type ListPriceListsResponse = ListPriceListsResponses[keyof ListPriceListsResponses];
+
+export type CreatePriceListData = {
+    body: NewPriceList;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists';
+};
+
+export type CreatePriceListErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreatePriceListError = CreatePriceListErrors[keyof CreatePriceListErrors];
+
+export type CreatePriceListResponses = {
+    /**
+     * Created
+     */
+    201: PriceList;
+};
+
+export type CreatePriceListResponse = CreatePriceListResponses[keyof CreatePriceListResponses];
+
+export type ExplainPriceData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query: {
+        /**
+         * The instant to price at (RFC 3339); default now.
+         */
+        at?: string;
+        /**
+         * One the shop sells in; the shop's default when absent.
+         */
+        currency?: string;
+        /**
+         * The shopper's group, by key or id; none: a shopper in no group.
+         */
+        customer_group?: string;
+        /**
+         * Units bought (tiers); default 1.
+         */
+        quantity?: number;
+        variant_id: string;
+    };
+    url: '/api/v1/admin/pricing/price-lists/explain';
+};
+
+export type ExplainPriceErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ExplainPriceError = ExplainPriceErrors[keyof ExplainPriceErrors];
+
+export type ExplainPriceResponses = {
+    /**
+     * OK
+     */
+    200: PriceExplanation;
+};
+
+export type ExplainPriceResponse = ExplainPriceResponses[keyof ExplainPriceResponses];
+
+export type DeletePriceListData = {
+    body?: never;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}';
+};
+
+export type DeletePriceListErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeletePriceListError = DeletePriceListErrors[keyof DeletePriceListErrors];
+
+export type DeletePriceListResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeletePriceListResponse = DeletePriceListResponses[keyof DeletePriceListResponses];
+
+export type GetPriceListData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}';
+};
+
+export type GetPriceListErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetPriceListError = GetPriceListErrors[keyof GetPriceListErrors];
+
+export type GetPriceListResponses = {
+    /**
+     * OK
+     */
+    200: PriceList;
+};
+
+export type GetPriceListResponse = GetPriceListResponses[keyof GetPriceListResponses];
+
+export type UpdatePriceListData = {
+    body: PriceListPatch;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}';
+};
+
+export type UpdatePriceListErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdatePriceListError = UpdatePriceListErrors[keyof UpdatePriceListErrors];
+
+export type UpdatePriceListResponses = {
+    /**
+     * OK
+     */
+    200: PriceList;
+};
+
+export type UpdatePriceListResponse = UpdatePriceListResponses[keyof UpdatePriceListResponses];
+
+export type ListPriceListEntriesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries';
+};
+
+export type ListPriceListEntriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListPriceListEntriesError = ListPriceListEntriesErrors[keyof ListPriceListEntriesErrors];
+
+export type ListPriceListEntriesResponses = {
+    /**
+     * OK
+     */
+    200: Page_PriceListEntry_;
+};
+
+export type ListPriceListEntriesResponse = ListPriceListEntriesResponses[keyof ListPriceListEntriesResponses];
+
+export type UpsertPriceListEntriesData = {
+    body: PriceListEntriesInput;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries';
+};
+
+export type UpsertPriceListEntriesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpsertPriceListEntriesError = UpsertPriceListEntriesErrors[keyof UpsertPriceListEntriesErrors];
+
+export type UpsertPriceListEntriesResponses = {
+    /**
+     * OK
+     */
+    200: PriceListEntriesWritten;
+};
+
+export type UpsertPriceListEntriesResponse = UpsertPriceListEntriesResponses[keyof UpsertPriceListEntriesResponses];
+
+export type DeletePriceListEntryData = {
+    body?: never;
+    headers?: {
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        price_list_id: string;
+        variant_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/price-lists/{price_list_id}/entries/{variant_id}';
+};
+
+export type DeletePriceListEntryErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeletePriceListEntryError = DeletePriceListEntryErrors[keyof DeletePriceListEntryErrors];
+
+export type DeletePriceListEntryResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeletePriceListEntryResponse = DeletePriceListEntryResponses[keyof DeletePriceListEntryResponses];
+
+export type ListPromotionsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+        status?: 'active' | 'disabled';
+        trigger?: 'automatic' | 'code';
+    };
+    url: '/api/v1/admin/pricing/promotions';
+};
+
+export type ListPromotionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListPromotionsError = ListPromotionsErrors[keyof ListPromotionsErrors];
+
+export type ListPromotionsResponses = {
+    /**
+     * OK
+     */
+    200: Page_Promotion_;
+};
+
+export type ListPromotionsResponse = ListPromotionsResponses[keyof ListPromotionsResponses];
+
+export type CreatePromotionData = {
+    body: NewPromotion;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions';
+};
+
+export type CreatePromotionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreatePromotionError = CreatePromotionErrors[keyof CreatePromotionErrors];
+
+export type CreatePromotionResponses = {
+    /**
+     * Created
+     */
+    201: Promotion;
+};
+
+export type CreatePromotionResponse = CreatePromotionResponses[keyof CreatePromotionResponses];
+
+export type PreviewPromotionsData = {
+    body: PromotionContext;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/preview';
+};
+
+export type PreviewPromotionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type PreviewPromotionsError = PreviewPromotionsErrors[keyof PreviewPromotionsErrors];
+
+export type PreviewPromotionsResponses = {
+    /**
+     * OK
+     */
+    200: AppliedPromotions;
+};
+
+export type PreviewPromotionsResponse = PreviewPromotionsResponses[keyof PreviewPromotionsResponses];
+
+export type DeletePromotionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}';
+};
+
+export type DeletePromotionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeletePromotionError = DeletePromotionErrors[keyof DeletePromotionErrors];
+
+export type DeletePromotionResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeletePromotionResponse = DeletePromotionResponses[keyof DeletePromotionResponses];
+
+export type GetPromotionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}';
+};
+
+export type GetPromotionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetPromotionError = GetPromotionErrors[keyof GetPromotionErrors];
+
+export type GetPromotionResponses = {
+    /**
+     * OK
+     */
+    200: Promotion;
+};
+
+export type GetPromotionResponse = GetPromotionResponses[keyof GetPromotionResponses];
+
+export type UpdatePromotionData = {
+    body: PromotionPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}';
+};
+
+export type UpdatePromotionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdatePromotionError = UpdatePromotionErrors[keyof UpdatePromotionErrors];
+
+export type UpdatePromotionResponses = {
+    /**
+     * OK
+     */
+    200: Promotion;
+};
+
+export type UpdatePromotionResponse = UpdatePromotionResponses[keyof UpdatePromotionResponses];
+
+export type ListPromotionCodesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` from the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes';
+};
+
+export type ListPromotionCodesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListPromotionCodesError = ListPromotionCodesErrors[keyof ListPromotionCodesErrors];
+
+export type ListPromotionCodesResponses = {
+    /**
+     * OK
+     */
+    200: Page_PromotionCode_;
+};
+
+export type ListPromotionCodesResponse = ListPromotionCodesResponses[keyof ListPromotionCodesResponses];
+
+export type AddPromotionCodeData = {
+    body: NewPromotionCode;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes';
+};
+
+export type AddPromotionCodeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type AddPromotionCodeError = AddPromotionCodeErrors[keyof AddPromotionCodeErrors];
+
+export type AddPromotionCodeResponses = {
+    /**
+     * Created
+     */
+    201: PromotionCode;
+};
+
+export type AddPromotionCodeResponse = AddPromotionCodeResponses[keyof AddPromotionCodeResponses];
+
+export type GeneratePromotionCodesData = {
+    body: GenerateCodes;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/generate';
+};
+
+export type GeneratePromotionCodesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GeneratePromotionCodesError = GeneratePromotionCodesErrors[keyof GeneratePromotionCodesErrors];
+
+export type GeneratePromotionCodesResponses = {
+    /**
+     * Created
+     */
+    201: GeneratedCodes;
+};
+
+export type GeneratePromotionCodesResponse = GeneratePromotionCodesResponses[keyof GeneratePromotionCodesResponses];
+
+export type DisablePromotionCodeData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+        code_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/{code_id}/disable';
+};
+
+export type DisablePromotionCodeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DisablePromotionCodeError = DisablePromotionCodeErrors[keyof DisablePromotionCodeErrors];
+
+export type DisablePromotionCodeResponses = {
+    /**
+     * OK
+     */
+    200: PromotionCode;
+};
+
+export type DisablePromotionCodeResponse = DisablePromotionCodeResponses[keyof DisablePromotionCodeResponses];
+
+export type EnablePromotionCodeData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        promotion_id: string;
+        code_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/promotions/{promotion_id}/codes/{code_id}/enable';
+};
+
+export type EnablePromotionCodeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type EnablePromotionCodeError = EnablePromotionCodeErrors[keyof EnablePromotionCodeErrors];
+
+export type EnablePromotionCodeResponses = {
+    /**
+     * OK
+     */
+    200: PromotionCode;
+};
+
+export type EnablePromotionCodeResponse = EnablePromotionCodeResponses[keyof EnablePromotionCodeResponses];
+
 export type DeleteShippingMethodData = {
     body?: never;
     headers?: {
@@ -11840,6 +15828,1262 @@ export type CreateShippingMethodResponses = {
 };
 
 export type CreateShippingMethodResponse = CreateShippingMethodResponses[keyof CreateShippingMethodResponses];
+
+export type ListTaxClassesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/classes';
+};
+
+export type ListTaxClassesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListTaxClassesError = ListTaxClassesErrors[keyof ListTaxClassesErrors];
+
+export type ListTaxClassesResponses = {
+    /**
+     * OK
+     */
+    200: TaxClassList;
+};
+
+export type ListTaxClassesResponse = ListTaxClassesResponses[keyof ListTaxClassesResponses];
+
+export type CreateTaxClassData = {
+    body: NewTaxClass;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/classes';
+};
+
+export type CreateTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateTaxClassError = CreateTaxClassErrors[keyof CreateTaxClassErrors];
+
+export type CreateTaxClassResponses = {
+    /**
+     * Created
+     */
+    201: TaxClass;
+};
+
+export type CreateTaxClassResponse = CreateTaxClassResponses[keyof CreateTaxClassResponses];
+
+export type DeleteTaxClassData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        tax_class_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}';
+};
+
+export type DeleteTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteTaxClassError = DeleteTaxClassErrors[keyof DeleteTaxClassErrors];
+
+export type DeleteTaxClassResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteTaxClassResponse = DeleteTaxClassResponses[keyof DeleteTaxClassResponses];
+
+export type GetTaxClassData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        tax_class_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}';
+};
+
+export type GetTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaxClassError = GetTaxClassErrors[keyof GetTaxClassErrors];
+
+export type GetTaxClassResponses = {
+    /**
+     * OK
+     */
+    200: TaxClass;
+};
+
+export type GetTaxClassResponse = GetTaxClassResponses[keyof GetTaxClassResponses];
+
+export type RenameTaxClassData = {
+    body: NewTaxClass;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        tax_class_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/classes/{tax_class_id}';
+};
+
+export type RenameTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RenameTaxClassError = RenameTaxClassErrors[keyof RenameTaxClassErrors];
+
+export type RenameTaxClassResponses = {
+    /**
+     * OK
+     */
+    200: TaxClass;
+};
+
+export type RenameTaxClassResponse = RenameTaxClassResponses[keyof RenameTaxClassResponses];
+
+export type RemoveTaxExemptionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        customer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}';
+};
+
+export type RemoveTaxExemptionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RemoveTaxExemptionError = RemoveTaxExemptionErrors[keyof RemoveTaxExemptionErrors];
+
+export type RemoveTaxExemptionResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type RemoveTaxExemptionResponse = RemoveTaxExemptionResponses[keyof RemoveTaxExemptionResponses];
+
+export type GetTaxExemptionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        customer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}';
+};
+
+export type GetTaxExemptionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaxExemptionError = GetTaxExemptionErrors[keyof GetTaxExemptionErrors];
+
+export type GetTaxExemptionResponses = {
+    /**
+     * OK
+     */
+    200: TaxExemption;
+};
+
+export type GetTaxExemptionResponse = GetTaxExemptionResponses[keyof GetTaxExemptionResponses];
+
+export type SetTaxExemptionData = {
+    body: SetTaxExemption;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        customer_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/exemptions/{customer_id}';
+};
+
+export type SetTaxExemptionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetTaxExemptionError = SetTaxExemptionErrors[keyof SetTaxExemptionErrors];
+
+export type SetTaxExemptionResponses = {
+    /**
+     * OK
+     */
+    200: TaxExemption;
+};
+
+export type SetTaxExemptionResponse = SetTaxExemptionResponses[keyof SetTaxExemptionResponses];
+
+export type PreviewTaxesData = {
+    body: TaxQuery;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/preview';
+};
+
+export type PreviewTaxesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type PreviewTaxesError = PreviewTaxesErrors[keyof PreviewTaxesErrors];
+
+export type PreviewTaxesResponses = {
+    /**
+     * OK
+     */
+    200: TaxBreakdown;
+};
+
+export type PreviewTaxesResponse = PreviewTaxesResponses[keyof PreviewTaxesResponses];
+
+export type GetProductTaxClassData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/products/{product_id}';
+};
+
+export type GetProductTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetProductTaxClassError = GetProductTaxClassErrors[keyof GetProductTaxClassErrors];
+
+export type GetProductTaxClassResponses = {
+    /**
+     * OK
+     */
+    200: ProductTaxClass;
+};
+
+export type GetProductTaxClassResponse = GetProductTaxClassResponses[keyof GetProductTaxClassResponses];
+
+export type SetProductTaxClassData = {
+    body: SetProductTaxClass;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/products/{product_id}';
+};
+
+export type SetProductTaxClassErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type SetProductTaxClassError = SetProductTaxClassErrors[keyof SetProductTaxClassErrors];
+
+export type SetProductTaxClassResponses = {
+    /**
+     * OK
+     */
+    200: ProductTaxClass;
+};
+
+export type SetProductTaxClassResponse = SetProductTaxClassResponses[keyof SetProductTaxClassResponses];
+
+export type GetTaxSettingsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/settings';
+};
+
+export type GetTaxSettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaxSettingsError = GetTaxSettingsErrors[keyof GetTaxSettingsErrors];
+
+export type GetTaxSettingsResponses = {
+    /**
+     * OK
+     */
+    200: TaxSettings;
+};
+
+export type GetTaxSettingsResponse = GetTaxSettingsResponses[keyof GetTaxSettingsResponses];
+
+export type UpdateTaxSettingsData = {
+    body: TaxSettings;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/settings';
+};
+
+export type UpdateTaxSettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateTaxSettingsError = UpdateTaxSettingsErrors[keyof UpdateTaxSettingsErrors];
+
+export type UpdateTaxSettingsResponses = {
+    /**
+     * OK
+     */
+    200: TaxSettings;
+};
+
+export type UpdateTaxSettingsResponse = UpdateTaxSettingsResponses[keyof UpdateTaxSettingsResponses];
+
+export type ListTaxZonesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/zones';
+};
+
+export type ListTaxZonesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ListTaxZonesError = ListTaxZonesErrors[keyof ListTaxZonesErrors];
+
+export type ListTaxZonesResponses = {
+    /**
+     * OK
+     */
+    200: TaxZoneList;
+};
+
+export type ListTaxZonesResponse = ListTaxZonesResponses[keyof ListTaxZonesResponses];
+
+export type CreateTaxZoneData = {
+    body: TaxZoneInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/zones';
+};
+
+export type CreateTaxZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateTaxZoneError = CreateTaxZoneErrors[keyof CreateTaxZoneErrors];
+
+export type CreateTaxZoneResponses = {
+    /**
+     * Created
+     */
+    201: TaxZone;
+};
+
+export type CreateTaxZoneResponse = CreateTaxZoneResponses[keyof CreateTaxZoneResponses];
+
+export type DeleteTaxZoneData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        tax_zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}';
+};
+
+export type DeleteTaxZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type DeleteTaxZoneError = DeleteTaxZoneErrors[keyof DeleteTaxZoneErrors];
+
+export type DeleteTaxZoneResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DeleteTaxZoneResponse = DeleteTaxZoneResponses[keyof DeleteTaxZoneResponses];
+
+export type GetTaxZoneData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        tax_zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}';
+};
+
+export type GetTaxZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetTaxZoneError = GetTaxZoneErrors[keyof GetTaxZoneErrors];
+
+export type GetTaxZoneResponses = {
+    /**
+     * OK
+     */
+    200: TaxZone;
+};
+
+export type GetTaxZoneResponse = GetTaxZoneResponses[keyof GetTaxZoneResponses];
+
+export type ReplaceTaxZoneData = {
+    body: TaxZoneInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        tax_zone_id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/pricing/taxes/zones/{tax_zone_id}';
+};
+
+export type ReplaceTaxZoneErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ReplaceTaxZoneError = ReplaceTaxZoneErrors[keyof ReplaceTaxZoneErrors];
+
+export type ReplaceTaxZoneResponses = {
+    /**
+     * OK
+     */
+    200: TaxZone;
+};
+
+export type ReplaceTaxZoneResponse = ReplaceTaxZoneResponses[keyof ReplaceTaxZoneResponses];
 
 export type ListRolesData = {
     body?: never;
