@@ -26,7 +26,18 @@ async fn a_member_sees_exactly_the_permissions_of_their_roles() {
 
     let support = app.staff("acme", &["support"]).await;
     let got = permissions(app.as_user(Method::GET, PATH, "acme", &support).send().await.unwrap()).await;
-    assert_eq!(got, ["catalog.read", "customers.read", "inventory.read", "notifications.manage", "shop.read"]);
+    assert_eq!(
+        got,
+        [
+            "catalog.read",
+            "customers.manage",
+            "customers.read",
+            "inventory.read",
+            "notifications.manage",
+            "pricing.read",
+            "shop.read"
+        ]
+    );
 
     let res = app
         .admin(Method::POST, "/api/v1/admin/roles", "acme")
