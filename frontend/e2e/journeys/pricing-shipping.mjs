@@ -48,7 +48,7 @@ export default async function shippingJourneys({ journey, newPage, look, origin,
     await page.getByRole('button', { name: 'Create method' }).click();
     await page.getByRole('status').filter({ hasText: '“Island post” saved.' }).waitFor();
     const methods = page.getByRole('table', { name: `Shipping methods of ${zone}` });
-    await methods.getByRole('cell', { name: 'Island post' }).waitFor();
+    await methods.getByRole('cell', { name: 'Island post', exact: true }).waitFor();
     await methods.getByRole('cell', { name: '3–5 business days' }).waitFor();
     await look(page, 'admin-pricing-shipping');
 
