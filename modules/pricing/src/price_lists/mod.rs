@@ -744,25 +744,32 @@ pub(crate) async fn explain(tx: &mut TenantTx<'_>, query: ExplainQuery) -> Resul
     if !(1..=MAX_QUANTITY).contains(&quantity) {
         return Err(PricingError::field("quantity", format!("from 1 to {MAX_QUANTITY}")));
     }
-    let groups = match query.customer_group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
-        None => Vec::new(),
-        Some(g) => match g.parse::<uuid::Uuid>() {
-            Ok(id) => {
-                let id = CustomerGroupId::from_uuid(id);
-                if CustomersModule::live_groups(tx, &[id])
-                    .await
-                    .map_err(|e| PricingError::Customers(Box::new(e)))?
-                    .is_empty()
-                {
-                    return Err(PricingError::field("customer_group", "no customer group has this id"));
+    let groups =
+        match query.customer_group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+            None => Vec::new(),
+            Some(g) => match g.parse::<uuid::Uuid>() {
+                Ok(id) => {
+                    let id = CustomerGroupId::from_uuid(id);
+                    if CustomersModule::live_groups(tx, &[id])
+                        .await
+                        .map_err(|e| PricingError::Customers(Box::new(e)))?
+                        .is_empty()
+                    {
+                        return Err(PricingError::field("customer_group", "no customer group has this id"));
+                    }
+                    vec![id]
                 }
-                vec![id]
-            }
-            Err(_) => CustomersModule::group_ids_by_key(tx, &[g.to_string()], "customer_group")
-                .await
-                .map_err(|_| PricingError::field("customer_group", "no customer group has this key"))?,
-        },
-    };
+                Err(_) => CustomersModule::group_ids_by_key(tx, &[g.to_string()], "customer_group").await.map_err(
+                    |e| match e {
+                        // Only an unknown key is the caller's mistake; the database failing is not.
+                        agora_customers::CustomersError::Common(agora_kernel::CommonError::Invalid(_)) => {
+                            PricingError::field("customer_group", "no customer group has this key")
+                        }
+                        other => PricingError::Customers(Box::new(other)),
+                    },
+                )?,
+            },
+        };
     let at = query.at.unwrap_or_else(Utc::now);
     let variant = query.variant_id;
     if CatalogModule::live_variant_skus(tx, &[variant]).await?.is_empty() {
