@@ -84,10 +84,8 @@ impl PricingModule {
 
 // --- Shipping ---------------------------------------------------------------------------------
 
-/// Reads need no actor of their own: they change nothing.
-fn reading() -> Acting {
-    Acting::system("read")
-}
+/// Who reads for every feature's read-only transactions (nothing is stamped or audited).
+static READER: Acting = Acting { actor: agora_kernel::Actor::System("pricing"), ip: None };
 
 /// The currencies the shop sells, which every amount a merchant enters must be in.
 async fn sold(tx: &mut TenantTx<'_>) -> Result<Vec<String>, PricingError> {
@@ -98,7 +96,7 @@ async fn sold(tx: &mut TenantTx<'_>) -> Result<Vec<String>, PricingError> {
 
 impl PricingModule {
     pub async fn shipping_zones(&self, tenant: &TenantContext) -> Result<Vec<ShippingZone>, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| shipping::zones(tx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| shipping::zones(tx).await).await
     }
 
     pub async fn shipping_zone(
@@ -106,7 +104,7 @@ impl PricingModule {
         tenant: &TenantContext,
         id: ShippingZoneId,
     ) -> Result<ShippingZone, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| shipping::zone(tx, id).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| shipping::zone(tx, id).await).await
     }
 
     pub async fn create_shipping_zone(
@@ -144,7 +142,7 @@ impl PricingModule {
         tenant: &TenantContext,
         id: ShippingMethodId,
     ) -> Result<ShippingMethod, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| shipping::method(tx, id).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| shipping::method(tx, id).await).await
     }
 
     pub async fn create_shipping_method(
@@ -194,7 +192,7 @@ impl PricingModule {
         tenant: &TenantContext,
         query: &ShippingQuery,
     ) -> Result<ShippingOptions, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| shipping::options(tx, query).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| shipping::options(tx, query).await).await
     }
 
     /// The methods a shipment can go by, in the caller's transaction (the cart's).
@@ -219,7 +217,7 @@ impl PricingModule {
     }
 
     pub async fn shipping_countries(&self, tenant: &TenantContext) -> Result<ShippingCountries, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| shipping::countries(tx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| shipping::countries(tx).await).await
     }
 }
 
@@ -253,11 +251,11 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         query: TaxQuery,
     ) -> Result<TaxBreakdown, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await).await
     }
 
     pub async fn tax_settings(&self, tenant: &agora_kernel::TenantContext) -> Result<(TaxSettings, i64), PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::settings(tx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::settings(tx).await).await
     }
 
     pub async fn update_tax_settings(
@@ -271,7 +269,7 @@ impl PricingModule {
     }
 
     pub async fn tax_classes(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxClass>, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::classes(tx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::classes(tx).await).await
     }
 
     pub async fn tax_class(
@@ -279,7 +277,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         id: TaxClassId,
     ) -> Result<TaxClass, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::class(tx, id).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::class(tx, id).await).await
     }
 
     pub async fn create_tax_class(
@@ -313,11 +311,11 @@ impl PricingModule {
     }
 
     pub async fn tax_zones(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxZone>, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::zones(tx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::zones(tx).await).await
     }
 
     pub async fn tax_zone(&self, tenant: &agora_kernel::TenantContext, id: TaxZoneId) -> Result<TaxZone, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::zone(tx, id).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::zone(tx, id).await).await
     }
 
     pub async fn create_tax_zone(
@@ -356,7 +354,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         product: uuid::Uuid,
     ) -> Result<(ProductTaxClass, Option<i64>), PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::product_class(tx, product).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::product_class(tx, product).await).await
     }
 
     /// Sets the class of a product the caller checked exists in the catalog.
@@ -376,7 +374,7 @@ impl PricingModule {
         tenant: &agora_kernel::TenantContext,
         customer: uuid::Uuid,
     ) -> Result<TaxExemption, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| tax::exemption(tx, customer).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| tax::exemption(tx, customer).await).await
     }
 
     pub async fn set_tax_exemption(
@@ -632,9 +630,6 @@ impl PricingModule {
     }
 }
 
-/// Who reads prices for the storefront.
-static READER: Acting = Acting { actor: agora_kernel::Actor::System("pricing"), ip: None };
-
 /// The kernel's `ShopperPrices` port, served by pricing (see [`PricingModule::storefront_prices`]).
 #[derive(Clone)]
 pub struct StorefrontPrices {
@@ -702,7 +697,7 @@ impl PricingModule {
         tenant: &TenantContext,
         ctx: PromotionContext,
     ) -> Result<AppliedPromotions, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| promotions::evaluate(tx, &ctx).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| promotions::evaluate(tx, &ctx).await).await
     }
 
     /// `sold`: the currencies the shop sells in (the catalog's); amounts in others are refused.
@@ -723,11 +718,11 @@ impl PricingModule {
         after: Option<(DateTime<Utc>, uuid::Uuid)>,
         limit: i64,
     ) -> Result<Vec<Promotion>, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| promotions::list(tx, filter, after, limit).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| promotions::list(tx, filter, after, limit).await).await
     }
 
     pub async fn promotion(&self, tenant: &TenantContext, id: PromotionId) -> Result<Promotion, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| promotions::get(tx, id).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| promotions::get(tx, id).await).await
     }
 
     pub async fn update_promotion(
@@ -759,7 +754,7 @@ impl PricingModule {
         after: Option<(DateTime<Utc>, uuid::Uuid)>,
         limit: i64,
     ) -> Result<Vec<PromotionCode>, PricingError> {
-        self.db().in_tenant(tenant, &reading(), async |tx| promotions::codes(tx, id, after, limit).await).await
+        self.db().in_tenant(tenant, &READER, async |tx| promotions::codes(tx, id, after, limit).await).await
     }
 
     pub async fn add_promotion_code(
