@@ -5,6 +5,10 @@ export const PRICING: Translations = {
   en: {
     'pricing.sections': 'Pricing sections',
     'pricing.shipping': 'Shipping',
+    'pricing.tab.taxes': 'Taxes',
+    'pricing.tab.price-lists': 'Price lists',
+    'pricing.tab.promotions': 'Promotions',
+    'pricing.tab.customer-groups': 'Customer groups',
     'pricing.actions': 'Actions',
     'pricing.edit': 'Edit',
     'pricing.delete': 'Delete',
@@ -84,6 +88,10 @@ export const PRICING: Translations = {
   de: {
     'pricing.sections': 'Bereiche der Preisgestaltung',
     'pricing.shipping': 'Versand',
+    'pricing.tab.taxes': 'Steuern',
+    'pricing.tab.price-lists': 'Preislisten',
+    'pricing.tab.promotions': 'Aktionen',
+    'pricing.tab.customer-groups': 'Kundengruppen',
     'pricing.actions': 'Aktionen',
     'pricing.edit': 'Bearbeiten',
     'pricing.delete': 'Löschen',

@@ -12,6 +12,16 @@ import { PRICING } from '../../texts/pricing';
       <a routerLink="/pricing/shipping" routerLinkActive ariaCurrentWhenActive="page">{{
         i18n.t('pricing.shipping')
       }}</a>
+      <a routerLink="/pricing/taxes" routerLinkActive ariaCurrentWhenActive="page">{{ i18n.t('pricing.tab.taxes') }}</a>
+      <a routerLink="/pricing/price-lists" routerLinkActive ariaCurrentWhenActive="page">{{
+        i18n.t('pricing.tab.price-lists')
+      }}</a>
+      <a routerLink="/pricing/promotions" routerLinkActive ariaCurrentWhenActive="page">{{
+        i18n.t('pricing.tab.promotions')
+      }}</a>
+      <a routerLink="/pricing/customer-groups" routerLinkActive ariaCurrentWhenActive="page">{{
+        i18n.t('pricing.tab.customer-groups')
+      }}</a>
     </nav>
     <router-outlet />`,
 })

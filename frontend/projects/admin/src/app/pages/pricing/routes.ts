@@ -1,7 +1,7 @@
 import { Routes } from '@angular/router';
 
 /**
- * The pricing section (shipping now; taxes, price lists and promotions join it), loaded as one
+ * The pricing section (shipping, taxes, price lists, promotions, customer groups), loaded as one
  * lazy chunk when first visited: a frame with a tab per part, each part its own lazy page.
  */
 export const PRICING_ROUTES: Routes = [
@@ -11,6 +11,10 @@ export const PRICING_ROUTES: Routes = [
     children: [
       { path: '', pathMatch: 'full', redirectTo: 'shipping' },
       { path: 'shipping', loadComponent: () => import('./shipping').then((m) => m.ShippingPage) },
+      { path: 'taxes', loadComponent: () => import('./taxes').then((m) => m.TaxesPage) },
+      { path: 'price-lists', loadComponent: () => import('./price-lists').then((m) => m.PriceListsPage) },
+      { path: 'promotions', loadComponent: () => import('./promotions').then((m) => m.PromotionsPage) },
+      { path: 'customer-groups', loadComponent: () => import('./customer-groups').then((m) => m.CustomerGroupsPage) },
     ],
   },
 ];
