@@ -5,9 +5,20 @@ import { INVENTORY } from './inventory';
 import { OPERATIONS } from './operations';
 import { PLATFORM } from './platform';
 import { PRICING } from './pricing';
+import { PRICING_GROUPS } from './pricing-groups';
+import { PRICING_PRICE_LISTS } from './pricing-price-lists';
+import { PRICING_PROMOTIONS } from './pricing-promotions';
+import { PRICING_TAXES } from './pricing-taxes';
 
 /** The sections whose texts load with their own chunk. */
-const SECTIONS: Record<string, Translations> = { inventory: INVENTORY, pricing: PRICING };
+const SECTIONS: Record<string, Translations> = {
+  inventory: INVENTORY,
+  pricing: PRICING,
+  'pricing taxes': PRICING_TAXES,
+  'pricing groups': PRICING_GROUPS,
+  'pricing price lists': PRICING_PRICE_LISTS,
+  'pricing promotions': PRICING_PROMOTIONS,
+};
 
 for (const [name, texts] of Object.entries(SECTIONS)) {
   describe(`${name} texts`, () => {
