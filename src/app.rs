@@ -102,6 +102,7 @@ pub struct AppState {
     pub catalog: agora_catalog::CatalogModule,
     pub inventory: agora_inventory::InventoryModule,
     pub pricing: agora_pricing::PricingModule,
+    pub cart: agora_cart::CartModule,
     pub customers: agora_customers::CustomersModule,
     pub metrics: Metrics,
     pub cache: Cache,
@@ -332,6 +333,14 @@ impl AppState {
         let shopper_prices: Arc<dyn ShopperPrices> = Arc::new(pricing.storefront_prices(customers.clone()));
         let catalog = agora_catalog::CatalogModule::with_prices(db.clone(), &bus, cache.clone(), shopper_prices);
         let inventory = agora_inventory::InventoryModule::new(db.clone(), &bus, catalog.clone());
+        let cart = agora_cart::CartModule::new(
+            db.clone(),
+            &bus,
+            customers.clone(),
+            inventory.clone(),
+            pricing.clone(),
+            config.identity.secure_cookies,
+        );
         let mut state = Self {
             tenancy: TenancyModule::new(db.clone(), bus.clone(), &config.base_domain, Some(founder)),
             notifications,
@@ -340,6 +349,7 @@ impl AppState {
             catalog,
             inventory,
             pricing,
+            cart,
             customers,
             metrics,
             bus,
@@ -379,6 +389,7 @@ impl AppState {
             &self.catalog,
             &self.inventory,
             &self.pricing,
+            &self.cart,
             // The job queue's administration, the diagnostics probe, housekeeping jobs.
             &agora_kernel::module::Kernel,
         ]

@@ -12,6 +12,7 @@ mod attacks_secrets;
 mod attacks_sso;
 mod bad_input;
 mod cache;
+mod cart;
 mod catalog;
 mod catalog_cache;
 mod catalog_media;

@@ -36,6 +36,7 @@
 //! `PUT /api/v1/admin/catalog/currencies` (until the shop settings carry a currency list).
 
 mod bulk;
+mod cart_lines;
 mod categories;
 mod collections;
 mod error;
@@ -74,6 +75,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use cart_lines::{CartCatalog, CartVariant};
 pub use error::CatalogError;
 pub use events::{
     CategoryChanged, CollectionChanged, PriceChanged, ProductCreated, ProductDeleted, ProductMediaProcessed,
@@ -651,8 +653,9 @@ pub struct BulkCategoryChange {
 }
 
 pub use storefront::{
-    FacetValue, Facets, Found, PriceRange, SitemapPage, SitemapProduct, StoreCategory, StoreCollection, StoreFilter,
-    StoreProduct, StoreProductPage, StoreProductSummary, StoreSearchResults, StoreVariant, Suggestions,
+    accepted_languages, FacetValue, Facets, Found, PriceRange, SitemapPage, SitemapProduct, StoreCategory,
+    StoreCollection, StoreFilter, StoreProduct, StoreProductPage, StoreProductSummary, StoreSearchResults,
+    StoreVariant, Suggestions,
 };
 
 /// Who reads: reads write nothing, so no audit entry or stamp ever names this.
@@ -759,6 +762,17 @@ impl CatalogModule {
                 })
             })
             .collect())
+    }
+
+    /// The variants among `ids` as cart lines show them (names in the best of `languages` the
+    /// shop has), with what promotions' conditions look at, read in the caller's transaction
+    /// with one query (and the shop's languages).
+    pub async fn cart_variants(
+        tx: &mut agora_kernel::TenantTx<'_>,
+        ids: &[VariantId],
+        languages: &[String],
+    ) -> Result<CartCatalog, CatalogError> {
+        cart_lines::load(tx.conn(), ids, languages).await
     }
 
     /// The shop's default currency and every currency it sells in, in the caller's transaction.

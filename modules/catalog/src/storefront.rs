@@ -210,7 +210,7 @@ pub enum Found<T> {
 
 /// The shop's language that best serves a shopper who reads `wanted` (from `Accept-Language`
 /// or `?locale=`), else the shop's default.
-fn pick_locale(wanted: &[String], shop: &products::Shop) -> String {
+pub(crate) fn pick_locale(wanted: &[String], shop: &products::Shop) -> String {
     for tag in wanted {
         let tag = tag.to_lowercase();
         if let Some(exact) = shop.locales.iter().find(|l| l.to_lowercase() == tag) {

@@ -105,6 +105,43 @@ fn shown(s: &StockState, now: DateTime<Utc>) -> Option<(StockStatus, Option<Date
     })
 }
 
+/// How many units of a counted variant a shopper could buy now: its free stock, plus what its
+/// policy lets the shop promise beyond it (backorder, preorder before its date) within its
+/// limit; `None` when nothing limits it.
+pub(crate) fn most_sellable(s: &StockState, now: DateTime<Utc>) -> Option<i64> {
+    if !s.tracked {
+        return None;
+    }
+    let promising = match s.policy {
+        StockPolicy::Backorder => true,
+        StockPolicy::Preorder => s.preorder_until.is_some_and(|u| u > now),
+        StockPolicy::Deny => false,
+    };
+    if !promising {
+        return Some(s.available);
+    }
+    let promised = i64::from(s.backorder_held) + i64::from(s.backorder_owed);
+    s.backorder_limit.map(|limit| s.available + (i64::from(limit) - promised).max(0))
+}
+
+/// What a cart may hold of each counted variant among `variants` ([`most_sellable`]); a variant
+/// absent from the answer is not counted and never runs out.
+pub(crate) async fn sellable(
+    tx: &mut TenantTx<'_>,
+    variants: &[VariantId],
+) -> Result<BTreeMap<VariantId, crate::Sellable>, InventoryError> {
+    let now = tx.stamp().at;
+    let states = store::stock_states(tx.conn(), variants).await?;
+    Ok(states
+        .into_iter()
+        .filter(|(_, s)| s.tracked)
+        .map(|(v, s)| {
+            let status = shown(&s, now).map(|(status, _)| status);
+            (v, crate::Sellable { most: most_sellable(&s, now), status })
+        })
+        .collect())
+}
+
 /// Takes up to `owed` units off on hand, first location first, for paid backorders.
 async fn pay_backorders(
     tx: &mut TenantTx<'_>,
@@ -182,6 +219,22 @@ mod tests {
         p.preorder_until = Some(until);
         assert_eq!(shown(&p, now), Some((StockStatus::Preorder, Some(until))));
         assert_eq!(shown(&p, until), Some((StockStatus::OutOfStock, None)), "preorders closed");
+    }
+
+    #[test]
+    fn a_cart_may_hold_the_free_stock_and_what_the_policy_promises_beyond_it() {
+        let now = Utc::now();
+        assert_eq!(most_sellable(&state(4, StockPolicy::Deny), now), Some(4));
+        let mut b = state(2, StockPolicy::Backorder);
+        assert_eq!(most_sellable(&b, now), None, "backorders without a limit");
+        b.backorder_limit = Some(5);
+        b.backorder_held = 1;
+        assert_eq!(most_sellable(&b, now), Some(6));
+        let mut p = state(0, StockPolicy::Preorder);
+        p.backorder_limit = Some(10);
+        assert_eq!(most_sellable(&p, now), Some(0), "no preorder date: nothing is promised");
+        p.preorder_until = Some(now + chrono::Duration::days(1));
+        assert_eq!(most_sellable(&p, now), Some(10));
     }
 
     #[test]

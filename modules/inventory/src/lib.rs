@@ -49,6 +49,7 @@ use agora_kernel::{Acting, Database, TenantContext, TenantTx};
 use chrono::{DateTime, Utc};
 use paperclip::actix::Apiv2Schema;
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use agora_catalog::VariantId;
@@ -185,6 +186,15 @@ pub struct LocationPatch {
     pub active: Option<bool>,
     pub ships_to: Option<Vec<String>>,
     pub pickup: Option<bool>,
+}
+
+/// How much of a counted variant a cart may hold now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sellable {
+    /// Free stock plus what may be promised beyond it; `None`: nothing limits it.
+    pub most: Option<i64>,
+    /// What shoppers are told about it.
+    pub status: Option<agora_catalog::StockStatus>,
 }
 
 /// A store where shoppers may collect their orders.
@@ -610,6 +620,17 @@ impl InventoryModule {
     /// Where shoppers may collect orders (active locations that allow pickup).
     pub async fn pickup_locations(&self, tenant: &TenantContext) -> Result<Vec<PickupLocation>, InventoryError> {
         self.db().in_tenant(tenant, &reader(), async |tx| locations::pickup(tx).await).await
+    }
+
+    /// How much of each of `variants` a cart may hold now, in the caller's transaction (the
+    /// cart's): no reservation is taken (that is checkout's). A variant absent from the answer
+    /// is not counted and never runs out.
+    pub async fn sellable_in(
+        &self,
+        tx: &mut TenantTx<'_>,
+        variants: &[VariantId],
+    ) -> Result<BTreeMap<VariantId, Sellable>, InventoryError> {
+        availability::sellable(tx, variants).await
     }
 
     /// [`pickup_locations`](Self::pickup_locations) in the caller's transaction (the cart's).

@@ -996,6 +996,35 @@ pub(crate) async fn stock_state(conn: &mut AsyncPgConnection, variant: VariantId
     .optional()
 }
 
+/// [`stock_state`] of each of `variants` that is counted, with its variant (one query).
+pub(crate) async fn stock_states(
+    conn: &mut AsyncPgConnection,
+    variants: &[VariantId],
+) -> QueryResult<Vec<(VariantId, StockState)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        variant_id: VariantId,
+        #[diesel(embed)]
+        state: StockState,
+    }
+    if variants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT i.variant_id, i.tracked, i.policy, i.backorder_limit, i.preorder_until, i.low_stock_threshold, \
+           i.backorder_held, i.backorder_owed, i.shown_status, i.shown_preorder_until, \
+           (SELECT coalesce(sum(GREATEST(l.on_hand - l.reserved - l.safety_stock, 0)), 0) FROM stock_levels l \
+              JOIN stock_locations s ON s.id = l.location_id \
+             WHERE l.variant_id = i.variant_id AND s.active AND s.deleted_at IS NULL)::bigint AS available \
+         FROM inventory_items i WHERE i.variant_id = ANY ($1)",
+    )
+    .bind::<Array<SqlUuid>, _>(variants)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.variant_id, r.state)).collect())
+}
+
 /// Records what shoppers were told; the announcement's number.
 pub(crate) async fn show(
     conn: &mut AsyncPgConnection,

@@ -254,6 +254,12 @@ impl PricingModule {
         self.db().in_tenant(tenant, &READER, async |tx| tax::calculate(tx, query, &BuiltInTaxCalculator).await).await
     }
 
+    /// The shop's tax settings in the caller's transaction (the cart asks where the shop sells
+    /// from, to show the tax its own country expects before the shopper gives an address).
+    pub async fn tax_settings_in(&self, tx: &mut TenantTx<'_>) -> Result<TaxSettings, PricingError> {
+        Ok(tax::settings(tx).await?.0)
+    }
+
     pub async fn tax_settings(&self, tenant: &agora_kernel::TenantContext) -> Result<(TaxSettings, i64), PricingError> {
         self.db().in_tenant(tenant, &READER, async |tx| tax::settings(tx).await).await
     }

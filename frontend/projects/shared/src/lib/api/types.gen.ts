@@ -55,6 +55,17 @@ export type ActiveSession = {
 };
 
 /**
+ * Put a variant in the cart (added to its line when it has one).
+ */
+export type AddLine = {
+    /**
+     * 1 when absent.
+     */
+    quantity?: number | null;
+    variant_id: string;
+};
+
+/**
  * A postal address in a customer's address book.
  */
 export type Address = {
@@ -309,6 +320,396 @@ export type BulkStatusChange = {
 };
 
 /**
+ * A cart with everything worked out.
+ */
+export type Cart = {
+    codes: Array<{
+        applied: boolean;
+        code: string;
+        /**
+         * Why it does not apply now.
+         */
+        reason?: 'unknown' | 'expired' | 'not_started' | 'exhausted' | 'customer_limit_reached' | 'minimum_not_met' | 'not_applicable' | 'not_for_your_group' | 'not_combinable';
+    }>;
+    currency: string;
+    /**
+     * The signed-in customer's cart (else a guest's).
+     */
+    customer_cart: boolean;
+    discounts: Array<{
+        /**
+         * Off the lines.
+         */
+        amount: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The code that brought it; absent for an automatic promotion.
+         */
+        code?: string | null;
+        name: string;
+        promotion_id: string;
+        /**
+         * Off the shipping (free shipping).
+         */
+        shipping?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+    }>;
+    /**
+     * When it is abandoned if nothing changes before.
+     */
+    expires_at: string;
+    id: string;
+    /**
+     * Units over every line.
+     */
+    item_count: number;
+    lines: Array<{
+        /**
+         * How many can be bought now; absent when nothing limits it.
+         */
+        available?: number | null;
+        /**
+         * The price it is reduced from, when on sale.
+         */
+        compare_at?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The promotions' share of this line (exact: the lines' shares sum to each promotion's
+         * amount).
+         */
+        discount?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        id: string;
+        /**
+         * Unit price × quantity.
+         */
+        line_total?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * The product's name in the shopper's language.
+         */
+        name: string;
+        option_values: {
+            [key: string]: string;
+        };
+        problem?: 'unavailable' | 'no_price' | 'not_enough_stock';
+        /**
+         * Absent when the variant no longer exists.
+         */
+        product_id?: string | null;
+        quantity: number;
+        sku?: string | null;
+        /**
+         * The product page's slug, for a link back.
+         */
+        slug?: string | null;
+        /**
+         * `in_stock`, `low_stock`, `backorder`, `preorder`, `out_of_stock`; absent when not counted.
+         */
+        stock_status?: string | null;
+        /**
+         * The tax in (or on) `total`.
+         */
+        tax?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * Line total less its discount.
+         */
+        total?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * What one unit costs the shopper at this quantity (price lists, tiers, sale prices).
+         */
+        unit_price?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        variant_id: string;
+    }>;
+    /**
+     * The language the lines' names are in.
+     */
+    locale: string;
+    modified_at: string;
+    /**
+     * What changed since the shopper last looked (told until the cart next changes, or
+     * `POST /cart/refresh`).
+     */
+    notices: Array<{
+        code?: string | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        current?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        kind: 'price_changed' | 'line_unavailable' | 'not_enough_stock' | 'code_no_longer_applies' | 'shipping_unavailable';
+        line_id?: string | null;
+        /**
+         * An amount in integer minor units (cents) of its currency.
+         */
+        previous?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        reason?: 'unknown' | 'expired' | 'not_started' | 'exhausted' | 'customer_limit_reached' | 'minimum_not_met' | 'not_applicable' | 'not_for_your_group' | 'not_combinable';
+    }>;
+    /**
+     * Where the cart goes and how.
+     */
+    shipping: {
+        /**
+         * The estimate's destination.
+         */
+        destination?: {
+            /**
+             * ISO 3166-1 alpha-2 (`DE`).
+             */
+            country: string;
+            postal_code?: string | null;
+            /**
+             * Subdivision code (`NY`).
+             */
+            region?: string | null;
+        } | null;
+        method_id?: string | null;
+        /**
+         * The methods that deliver there, cheapest first.
+         */
+        options: Array<{
+            description?: string | null;
+            /**
+             * How long delivery takes, in business days.
+             */
+            estimate: {
+                max_days?: number | null;
+                min_days?: number | null;
+            };
+            /**
+             * Free because the order value reached the method's `free_above`.
+             */
+            free: boolean;
+            method_id: string;
+            name: string;
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            price: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+        }>;
+        pickup_location_id?: string | null;
+        /**
+         * Stores where the order can be collected instead.
+         */
+        pickup_locations: Array<{
+            /**
+             * A location's postal address.
+             */
+            address: {
+                city?: string | null;
+                /**
+                 * ISO 3166-1 alpha-2 (`DE`).
+                 */
+                country?: string | null;
+                line1?: string | null;
+                line2?: string | null;
+                postal_code?: string | null;
+                region?: string | null;
+            };
+            id: string;
+            name: string;
+        }>;
+        /**
+         * The chosen method's price before promotions.
+         */
+        price?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
+        /**
+         * Some line is a physical product (digital ones are delivered as files).
+         */
+        requires_shipping: boolean;
+    };
+    /**
+     * The guest cart's token, only in the answer that made the cart (it is also set as the
+     * cookie): API clients send it back in `X-Cart-Token`. Never shown again.
+     */
+    token?: string | null;
+    /**
+     * The cart's amounts, as the shop's tax setting shows them.
+     */
+    totals: {
+        /**
+         * Off the lines, every promotion together.
+         */
+        discount_total: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * Prices include tax (EU style: "incl. VAT"); else it is added (US style).
+         */
+        prices_include_tax: boolean;
+        /**
+         * The buyer accounts for the VAT (EU reverse charge).
+         */
+        reverse_charge: boolean;
+        /**
+         * Shipping after its discount.
+         */
+        shipping_total: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The buyable lines' totals before promotions (with tax when the shop's prices include it).
+         */
+        subtotal: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The country the taxes were worked out for: the destination's, else where the shop sells
+         * from (an estimate); absent when neither is known (no tax shown).
+         */
+        tax_country?: string | null;
+        /**
+         * Tax included in (or added to) the total.
+         */
+        tax_total: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+        /**
+         * The tax by rate, as a receipt lists it ("VAT 19 %").
+         */
+        taxes: Array<{
+            /**
+             * An amount in integer minor units (cents) of its currency.
+             */
+            amount: {
+                /**
+                 * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+                 */
+                amount: number;
+                currency: string;
+            };
+            name: string;
+            /**
+             * The rate as a percentage, exactly (`"8.875"`).
+             */
+            percent: string;
+            /**
+             * The rate in millionths (88 750 for 8.875 %).
+             */
+            rate_ppm: number;
+        }>;
+        /**
+         * What the shopper pays.
+         */
+        total: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        };
+    };
+    version: number;
+};
+
+/**
+ * Change the cart's currency (prices are worked out anew in it).
+ */
+export type CartPatch = {
+    currency: string;
+};
+
+/**
+ * The shop's cart rules.
+ */
+export type CartSettings = {
+    /**
+     * An open cart unchanged this long (minutes, 5–525,600) is abandoned.
+     */
+    abandon_after_minutes: number;
+    /**
+     * At most this many of one item per cart (1–1,000,000).
+     */
+    max_line_quantity: number;
+    /**
+     * At most this many different items per cart (1–1,000).
+     */
+    max_lines: number;
+};
+
+/**
  * A category as staff see it.
  */
 export type Category = {
@@ -349,6 +750,13 @@ export type CategoryPatch = {
     parent_id?: string | null;
     position?: number | null;
     slug?: string | null;
+};
+
+/**
+ * A discount code to apply.
+ */
+export type CodeInput = {
+    code: string;
 };
 
 /**
@@ -712,6 +1120,16 @@ export type InventorySettings = {
 };
 
 /**
+ * A line's new quantity.
+ */
+export type LineQuantity = {
+    /**
+     * 0 removes the line.
+     */
+    quantity: number;
+};
+
+/**
  * A pending link to confirm.
  */
 export type LinkConfirmation = {
@@ -1020,6 +1438,16 @@ export type NewApiKey = {
      * Permission names the key may use.
      */
     scopes: Array<string>;
+};
+
+/**
+ * A new cart.
+ */
+export type NewCart = {
+    /**
+     * One the shop sells in; the shop's default when absent.
+     */
+    currency?: string | null;
 };
 
 /**
@@ -3556,6 +3984,26 @@ export type SetProductTaxClass = {
  */
 export type SetTaxExemption = {
     vat_id: string;
+};
+
+/**
+ * Where the cart goes, and how: a shipping method for the destination, or a pickup store.
+ */
+export type ShippingChoice = {
+    /**
+     * ISO 3166-1 alpha-2 (`DE`).
+     */
+    country: string;
+    /**
+     * One of the cart's `shipping.options`.
+     */
+    method_id?: string | null;
+    /**
+     * One of the cart's `shipping.pickup_locations` (instead of a method).
+     */
+    pickup_location_id?: string | null;
+    postal_code?: string | null;
+    region?: string | null;
 };
 
 /**
@@ -6177,6 +6625,144 @@ export type StaffRefreshResponses = {
 };
 
 export type StaffRefreshResponse = StaffRefreshResponses[keyof StaffRefreshResponses];
+
+export type GetCartSettingsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/cart/settings';
+};
+
+export type GetCartSettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCartSettingsError = GetCartSettingsErrors[keyof GetCartSettingsErrors];
+
+export type GetCartSettingsResponses = {
+    /**
+     * OK
+     */
+    200: CartSettings;
+};
+
+export type GetCartSettingsResponse = GetCartSettingsResponses[keyof GetCartSettingsResponses];
+
+export type UpdateCartSettingsData = {
+    body: CartSettings;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * The ETag you read; the write is refused with 412 if the resource changed since
+         */
+        'If-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/cart/settings';
+};
+
+export type UpdateCartSettingsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The resource changed since the If-Match version was read (problem+json)
+     */
+    412: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCartSettingsError = UpdateCartSettingsErrors[keyof UpdateCartSettingsErrors];
+
+export type UpdateCartSettingsResponses = {
+    /**
+     * OK
+     */
+    200: CartSettings;
+};
+
+export type UpdateCartSettingsResponse = UpdateCartSettingsResponses[keyof UpdateCartSettingsResponses];
 
 export type BulkChangeProductCategoriesData = {
     body: BulkCategoryChange;
@@ -21258,6 +21844,686 @@ export type VerifyEmailResponses = {
 };
 
 export type VerifyEmailResponse = VerifyEmailResponses[keyof VerifyEmailResponses];
+
+export type GetCartData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/';
+};
+
+export type GetCartErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type GetCartError = GetCartErrors[keyof GetCartErrors];
+
+export type GetCartResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type GetCartResponse = GetCartResponses[keyof GetCartResponses];
+
+export type UpdateCartData = {
+    body: CartPatch;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/';
+};
+
+export type UpdateCartErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCartError = UpdateCartErrors[keyof UpdateCartErrors];
+
+export type UpdateCartResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type UpdateCartResponse = UpdateCartResponses[keyof UpdateCartResponses];
+
+export type CreateCartData = {
+    body: NewCart;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/';
+};
+
+export type CreateCartErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type CreateCartError = CreateCartErrors[keyof CreateCartErrors];
+
+export type CreateCartResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type CreateCartResponse = CreateCartResponses[keyof CreateCartResponses];
+
+export type ApplyCartCodeData = {
+    body: CodeInput;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/codes';
+};
+
+export type ApplyCartCodeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ApplyCartCodeError = ApplyCartCodeErrors[keyof ApplyCartCodeErrors];
+
+export type ApplyCartCodeResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type ApplyCartCodeResponse = ApplyCartCodeResponses[keyof ApplyCartCodeResponses];
+
+export type RemoveCartCodeData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        code: string;
+    };
+    query?: never;
+    url: '/api/v1/store/cart/codes/{code}';
+};
+
+export type RemoveCartCodeErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RemoveCartCodeError = RemoveCartCodeErrors[keyof RemoveCartCodeErrors];
+
+export type RemoveCartCodeResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type RemoveCartCodeResponse = RemoveCartCodeResponses[keyof RemoveCartCodeResponses];
+
+export type AddCartLineData = {
+    body: AddLine;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/lines';
+};
+
+export type AddCartLineErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type AddCartLineError = AddCartLineErrors[keyof AddCartLineErrors];
+
+export type AddCartLineResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type AddCartLineResponse = AddCartLineResponses[keyof AddCartLineResponses];
+
+export type RemoveCartLineData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        line_id: string;
+    };
+    query?: never;
+    url: '/api/v1/store/cart/lines/{line_id}';
+};
+
+export type RemoveCartLineErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type RemoveCartLineError = RemoveCartLineErrors[keyof RemoveCartLineErrors];
+
+export type RemoveCartLineResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type RemoveCartLineResponse = RemoveCartLineResponses[keyof RemoveCartLineResponses];
+
+export type UpdateCartLineData = {
+    body: LineQuantity;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        line_id: string;
+    };
+    query?: never;
+    url: '/api/v1/store/cart/lines/{line_id}';
+};
+
+export type UpdateCartLineErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type UpdateCartLineError = UpdateCartLineErrors[keyof UpdateCartLineErrors];
+
+export type UpdateCartLineResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type UpdateCartLineResponse = UpdateCartLineResponses[keyof UpdateCartLineResponses];
+
+export type AcknowledgeCartNoticesData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/refresh';
+};
+
+export type AcknowledgeCartNoticesErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type AcknowledgeCartNoticesError = AcknowledgeCartNoticesErrors[keyof AcknowledgeCartNoticesErrors];
+
+export type AcknowledgeCartNoticesResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type AcknowledgeCartNoticesResponse = AcknowledgeCartNoticesResponses[keyof AcknowledgeCartNoticesResponses];
+
+export type ChooseCartShippingData = {
+    body: ShippingChoice;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/store/cart/shipping';
+};
+
+export type ChooseCartShippingErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type ChooseCartShippingError = ChooseCartShippingErrors[keyof ChooseCartShippingErrors];
+
+export type ChooseCartShippingResponses = {
+    /**
+     * OK
+     */
+    200: Cart;
+};
+
+export type ChooseCartShippingResponse = ChooseCartShippingResponses[keyof ChooseCartShippingResponses];
 
 export type ListStoreCategoriesData = {
     body?: never;
