@@ -23,6 +23,7 @@ export const routes: Routes = [
   { path: 'p/:slug', loadComponent: () => import('./catalog/product-page').then((m) => m.ProductPage) },
   // The longer address some links use; the page's canonical link stays `/p/<slug>`.
   { path: 'products/:slug', loadComponent: () => import('./catalog/product-page').then((m) => m.ProductPage) },
+  { path: 'cart', loadComponent: () => import('./cart/cart-page').then((m) => m.CartPage) },
   { path: 'register', loadComponent: () => import('./pages/register').then((m) => m.Register) },
   { path: 'login', loadComponent: () => import('./pages/login').then((m) => m.Login) },
   { path: 'forgot-password', loadComponent: () => import('./pages/forgot-password').then((m) => m.ForgotPassword) },

@@ -6,12 +6,13 @@ import { Catalog } from './catalog/catalog';
 import { CATALOG_TEXTS } from './catalog/translations';
 import { CurrencySwitch } from './catalog/currency-switch';
 import { SearchBox } from './catalog/search-box';
+import { MiniCart } from './cart/mini-cart';
 import { Customer } from './customer';
 import { STOREFRONT } from './translations';
 
 @Component({
   selector: 'shop-root',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch, CurrencySwitch, SearchBox],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch, CurrencySwitch, SearchBox, MiniCart],
   changeDetection: ChangeDetectionStrategy.OnPush,
   // The shop's colour is an accent only (a stripe, underlines): text keeps the contrast-checked
   // tokens whatever colour a merchant picks.
@@ -47,6 +48,9 @@ import { STOREFRONT } from './translations';
               <a routerLink="/register">{{ i18n.t('nav.register') }}</a>
             </li>
           }
+          <li>
+            <shop-mini-cart />
+          </li>
         </ul>
       </nav>
       <div class="switches">

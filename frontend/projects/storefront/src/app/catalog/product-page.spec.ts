@@ -181,3 +181,105 @@ describe('ProductPage stock', () => {
     expect(line()?.textContent?.trim()).toBe('Only a few left');
   });
 });
+
+describe('ProductPage add to cart', () => {
+  let added: unknown[];
+
+  beforeEach(() => {
+    added = [];
+    client.setConfig({ baseUrl: 'http://shop.test' });
+    TestBed.configureTestingModule({ providers: [provideRouter([])] });
+    const i18n = TestBed.inject(I18n);
+    i18n.register(CATALOG_TEXTS);
+    i18n.use('en');
+    const counted = {
+      ...JACKET,
+      variants: [
+        { ...JACKET.variants[0], availability: { status: 'in_stock', preorder_until: null } },
+        { ...JACKET.variants[1], availability: { status: 'out_of_stock', preorder_until: null } },
+      ],
+    };
+    vi.stubGlobal('fetch', async (request: Request) => {
+      const path = new URL(request.url).pathname;
+      if (path.endsWith('/products/rain-jacket')) return answer(counted);
+      if (path === '/api/v1/store/cart/lines' && request.method === 'POST') {
+        const body = JSON.parse(await request.text());
+        added.push(body);
+        if (body.quantity > 5) {
+          return answer(
+            {
+              type: 'https://agora.dev/problems/not-enough-stock',
+              title: 'Unprocessable Entity',
+              status: 422,
+              detail: 'only 5 of this item can be bought',
+              errors: [{ field: 'quantity', message: 'only 5 of this item can be bought' }],
+            },
+            422,
+          );
+        }
+        return answer({ id: 'c1', currency: 'EUR', item_count: body.quantity, lines: [], totals: {} });
+      }
+      return answer({}, 404);
+    });
+    vi.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+  });
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('adds the chosen variant with its quantity, says so, and tells why a quantity is refused', async () => {
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'rain-jacket');
+    const page: HTMLElement = fixture.nativeElement;
+    const button = () =>
+      [...page.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent?.trim() === 'Add to cart')!;
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(button()).toBeTruthy();
+    });
+    expect(button().disabled).toBe(false);
+    const quantity = page.querySelector<HTMLInputElement>('#add-to-cart-quantity')!;
+    quantity.value = '2';
+    quantity.dispatchEvent(new Event('input'));
+    button().click();
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(page.querySelector('[data-testid=add-to-cart-status]')?.textContent?.trim()).toBe('Added to your cart.');
+    });
+    expect(added).toEqual([{ variant_id: 'v1', quantity: 2 }]);
+
+    quantity.value = '9';
+    quantity.dispatchEvent(new Event('input'));
+    button().click();
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(page.querySelector('[role=alert]')?.textContent?.trim()).toBe('Sorry, only 5 of this item can be bought.');
+    });
+    expect(page.querySelector('[data-testid=add-to-cart-status]')?.textContent?.trim()).toBe('');
+
+    // A quantity that is not a whole number is refused at the field, before asking.
+    quantity.value = '1.5';
+    quantity.dispatchEvent(new Event('input'));
+    button().click();
+    await fixture.whenStable();
+    expect(quantity.getAttribute('aria-invalid')).toBe('true');
+    expect(added.length).toBe(2);
+  });
+
+  it('cannot add a variant that is sold out', async () => {
+    const fixture = TestBed.createComponent(ProductPage);
+    fixture.componentRef.setInput('slug', 'rain-jacket');
+    const page: HTMLElement = fixture.nativeElement;
+    await vi.waitFor(async () => {
+      await fixture.whenStable();
+      expect(page.querySelector('h1')?.textContent).toContain('Rain Jacket');
+    });
+    const large = page.querySelector<HTMLInputElement>('input[type=radio][value=L]')!;
+    large.checked = true;
+    large.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    const button = [...page.querySelectorAll<HTMLButtonElement>('button')].find(
+      (b) => b.textContent?.trim() === 'Add to cart',
+    )!;
+    expect(button.disabled).toBe(true);
+  });
+});

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, effect, inject, input, si
 import { Title } from '@angular/platform-browser';
 import { Router, RouterLink } from '@angular/router';
 import { I18n, getStoreProduct, outcome, type Problem, type StoreProduct } from 'shared';
+import { AddToCart } from '../cart/add-to-cart';
 import { Customer } from '../customer';
 import { Breadcrumbs } from './breadcrumbs';
 import { Catalog, type Variant } from './catalog';
@@ -23,7 +24,7 @@ interface Picture {
  */
 @Component({
   selector: 'shop-product-page',
-  imports: [RouterLink, Breadcrumbs],
+  imports: [RouterLink, Breadcrumbs, AddToCart],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `@if (product(); as product) {
       <div class="catalog-page">
@@ -100,6 +101,7 @@ interface Picture {
             <p role="status" [class]="'availability ' + stockState()" data-testid="availability">
               {{ availabilityText() }}
             </p>
+            <shop-add-to-cart [variant]="variant()" />
             @if (variant(); as variant) {
               <p class="sku">
                 {{ i18n.t('product.sku') }}: <span data-testid="sku">{{ variant.sku }}</span>
