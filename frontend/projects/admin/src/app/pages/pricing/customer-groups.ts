@@ -145,7 +145,7 @@ function emptyGroup(): GroupForm {
                 name="member"
                 autocomplete="off"
                 [(ngModel)]="memberText"
-                aria-describedby="group-member-hint"
+                aria-describedby="group-member-hint group-member-error"
               />
               <p class="hint" id="group-member-hint">{{ i18n.t('pricing.groups.member-hint') }}</p>
               <agora-field-error [problem]="memberProblem()" field="member" for="group-member" />
@@ -244,7 +244,7 @@ function emptyGroup(): GroupForm {
                 autocomplete="off"
                 [ngModel]="form().key"
                 (ngModelChange)="keyChanged($event)"
-                aria-describedby="group-key-hint"
+                aria-describedby="group-key-hint group-key-error"
               />
               <p class="hint" id="group-key-hint">{{ i18n.t('pricing.groups.key-hint') }}</p>
               <agora-field-error [problem]="groupProblem()" field="key" for="group-key" />
@@ -256,11 +256,11 @@ function emptyGroup(): GroupForm {
                 name="email_domains"
                 autocomplete="off"
                 [(ngModel)]="form().domains"
-                aria-describedby="group-domains-hint"
+                aria-describedby="group-domains-hint group-domains-error"
               />
               <p class="hint" id="group-domains-hint">{{ i18n.t('pricing.groups.domains-hint') }}</p>
               @if (domainsError(); as message) {
-                <p class="field-error">{{ message }}</p>
+                <p class="field-error" id="group-domains-error">{{ message }}</p>
               }
             </div>
           </div>

@@ -6,6 +6,7 @@ import {
   percentText,
   previewBody,
   rateSummaries,
+  rateText,
   rateable,
   settingsBody,
   zoneBody,
@@ -48,6 +49,13 @@ describe('tax percentages', () => {
   it('labels a percentage in the admin’s language', () => {
     expect(percentLabel('8.875')).toBe('8.875 %');
     expect(percentLabel('8.875', 'de')).toBe('8,875 %');
+  });
+
+  it('adds the percentage to a rate’s name unless the name says it', () => {
+    expect(rateText('VAT 19 %', '19')).toBe('VAT 19 %');
+    expect(rateText('MwSt. 7,5%', '7.5', 'de')).toBe('MwSt. 7,5%');
+    expect(rateText('NY State', '4')).toBe('NY State (4 %)');
+    expect(rateText('County', '4.875', 'de')).toBe('County (4,875 %)');
   });
 });
 
@@ -119,7 +127,10 @@ describe('tax zones', () => {
       { ...zone, rates: [...zone.rates, { tax_class_id: STANDARD, name: 'VAT 19 %', percent: '19' }] },
       CLASSES,
     );
-    expect(summaries.map((s) => s.className)).toEqual(['Standard', 'Reduced']);
+    expect(summaries).toEqual([
+      { className: 'Standard', text: 'VAT 19 %' },
+      { className: 'Reduced', text: 'VAT 7 %' },
+    ]);
   });
 
   it('offers only classes that can carry a rate', () => {

@@ -84,6 +84,16 @@ export function percentLabel(percent: string, locale = 'en'): string {
 }
 
 /**
+ * A rate as a receipt line names it: its name, with the percentage after it unless the name
+ * already says it ("VAT 19 %" stays; "NY State" → "NY State (4 %)").
+ */
+export function rateText(name: string, percent: string, locale = 'en'): string {
+  const label = percentLabel(percent, locale);
+  const compact = (text: string) => text.replace(/\s+/g, '').replace(',', '.');
+  return compact(name).includes(compact(`${percent}%`)) ? name : `${name} (${label})`;
+}
+
+/**
  * The rates the merchant typed, for the API. Rows left blank (no name, no percentage) are
  * dropped; the first percentage that cannot be read is returned instead, named by its row in
  * the form (`rates[2].percent`).
@@ -212,20 +222,19 @@ export function lineNumber(key: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** The zone's rates for the table: "Standard: VAT 19 % (19 %)", one per rate, by class order. */
+/** The zone's rates for the table ("Standard: VAT 19 %"), one per rate, in the classes' order. */
 export function rateSummaries(
   zone: TaxZone,
   classes: readonly TaxClass[],
   locale = 'en',
-): { className: string; name: string; percent: string }[] {
+): { className: string; text: string }[] {
   const order = new Map(classes.map((c, i) => [c.id, i]));
   const nameOf = new Map(classes.map((c) => [c.id, c.name]));
   return [...zone.rates]
     .sort((a, b) => (order.get(a.tax_class_id) ?? 999) - (order.get(b.tax_class_id) ?? 999))
     .map((r) => ({
       className: nameOf.get(r.tax_class_id) ?? r.tax_class_id,
-      name: r.name,
-      percent: percentLabel(r.percent, locale),
+      text: rateText(r.name, r.percent, locale),
     }));
 }
 

@@ -31,8 +31,8 @@ import {
   emptyZone,
   lineNumber,
   money,
-  percentLabel,
   previewBody,
+  rateText,
   rateSummaries,
   rateable,
   settingsBody,
@@ -140,7 +140,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 id="tax-cross-border"
                 name="cross_border"
                 [(ngModel)]="settings().crossBorder"
-                aria-describedby="tax-cross-border-hint"
+                aria-describedby="tax-cross-border-hint tax-cross-border-error"
               >
                 <option value="keep_gross">{{ i18n.t('pricing.taxes.cross-border.keep_gross') }}</option>
                 <option value="keep_net">{{ i18n.t('pricing.taxes.cross-border.keep_net') }}</option>
@@ -156,7 +156,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 maxlength="2"
                 autocomplete="off"
                 [(ngModel)]="settings().originCountry"
-                aria-describedby="tax-origin-hint"
+                aria-describedby="tax-origin-hint tax-origin-error"
               />
               <p class="hint" id="tax-origin-hint">{{ i18n.t('pricing.taxes.origin-hint') }}</p>
               <agora-field-error [problem]="settingsProblem()" field="origin_country" for="tax-origin" />
@@ -306,7 +306,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 <td>{{ where(z) }}</td>
                 <td>
                   @for (r of summaries(z); track $index) {
-                    <div>{{ r.className }}: {{ r.name }} ({{ r.percent }})</div>
+                    <div>{{ r.className }}: {{ r.text }}</div>
                   } @empty {
                     {{ i18n.t('pricing.taxes.no-rates') }}
                   }
@@ -370,7 +370,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 maxlength="2"
                 autocomplete="off"
                 [(ngModel)]="zone().country"
-                aria-describedby="tax-zone-country-hint"
+                aria-describedby="tax-zone-country-hint tax-zone-country-error"
               />
               <p class="hint" id="tax-zone-country-hint">{{ i18n.t('pricing.taxes.country-hint') }}</p>
               <agora-field-error [problem]="zoneProblem()" field="country" for="tax-zone-country" />
@@ -383,7 +383,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 maxlength="10"
                 autocomplete="off"
                 [(ngModel)]="zone().region"
-                aria-describedby="tax-zone-region-hint"
+                aria-describedby="tax-zone-region-hint tax-zone-region-error"
               />
               <p class="hint" id="tax-zone-region-hint">{{ i18n.t('pricing.taxes.region-hint') }}</p>
               <agora-field-error [problem]="zoneProblem()" field="region" for="tax-zone-region" />
@@ -395,11 +395,11 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
               id="tax-zone-postcodes"
               name="postcodes"
               [(ngModel)]="zone().postcodes"
-              aria-describedby="tax-zone-postcodes-hint"
+              aria-describedby="tax-zone-postcodes-hint tax-zone-postcodes-error"
             />
             <p class="hint" id="tax-zone-postcodes-hint">{{ i18n.t('pricing.taxes.postcodes-hint') }}</p>
             @if (postcodeError(); as message) {
-              <p class="field-error">{{ message }}</p>
+              <p class="field-error" id="tax-zone-postcodes-error">{{ message }}</p>
             }
           </div>
           <label class="inline">
@@ -519,7 +519,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
               name="customer_id"
               autocomplete="off"
               [(ngModel)]="preview().customerId"
-              aria-describedby="tax-preview-customer-hint"
+              aria-describedby="tax-preview-customer-hint tax-preview-customer-error"
             />
             <p class="hint" id="tax-preview-customer-hint">{{ i18n.t('pricing.taxes.customer-hint') }}</p>
             <agora-field-error [problem]="previewProblem()" field="customer_id" for="tax-preview-customer" />
@@ -628,7 +628,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
                 }
                 @for (t of b.taxes; track $index) {
                   <tr>
-                    <th scope="row">{{ t.name }} ({{ percent(t.percent) }})</th>
+                    <th scope="row">{{ rate(t.name, t.percent) }}</th>
                     <td></td>
                     <td>{{ money(t.amount) }}</td>
                     <td></td>
@@ -701,8 +701,8 @@ export class TaxesPage implements OnInit {
     return rateSummaries(z, this.classes(), this.i18n.locale());
   }
 
-  protected percent(p: string): string {
-    return percentLabel(p, this.i18n.locale());
+  protected rate(name: string, percent: string): string {
+    return rateText(name, percent, this.i18n.locale());
   }
 
   protected money(value: { amount: number; currency: string }): string {
