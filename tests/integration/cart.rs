@@ -637,3 +637,56 @@ async fn idle_carts_are_abandoned_by_the_sweep_and_the_rules_are_the_merchant_s(
     assert_ne!(renewed["id"], cart["id"]);
     assert!(renewed["token"].is_string());
 }
+
+#[tokio::test]
+async fn a_promotion_for_a_rule_based_collection_applies_to_the_products_its_rule_matches() {
+    let app = TestApp::spawn().await;
+    let (shop, _, plain) = german_shop(&app, "acme").await;
+    let res = app
+        .admin(Method::POST, "/api/v1/admin/catalog/products", &shop)
+        .json(&json!({"name": {"en": "Espresso"}, "status": "active", "tags": ["coffee"],
+            "variants": [{"sku": "ESPRESSO", "prices": [{"amount": 1000, "currency": "EUR"}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let espresso = res.json::<Value>().await.unwrap()["variants"][0]["id"].as_str().unwrap().to_string();
+    let res = app
+        .admin(Method::POST, "/api/v1/admin/catalog/collections", &shop)
+        .json(&json!({"name": {"en": "Coffee"}, "rule": "tag = coffee"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let collection = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = app
+        .admin(Method::POST, "/api/v1/admin/pricing/promotions", &shop)
+        .json(&json!({"name": "Coffee week", "trigger": "automatic",
+            "discount": {"kind": "percentage", "percent_bp": 2000},
+            "conditions": {"collection_ids": [collection]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+
+    // Only the espresso matches the rule: 20 % of 10.00 off it, nothing off the other line.
+    let cart = ok(store(&app, Method::POST, "/lines", &shop, None, None)
+        .json(&json!({"variant_id": espresso}))
+        .send()
+        .await
+        .unwrap())
+    .await;
+    let token = cart["token"].as_str().unwrap().to_string();
+    let cart = ok(store(&app, Method::POST, "/lines", &shop, Some(&token), None)
+        .json(&json!({"variant_id": plain}))
+        .send()
+        .await
+        .unwrap())
+    .await;
+    assert_eq!(totals(&cart).1, 200);
+    assert_eq!(cart["discounts"][0]["name"], "Coffee week");
+    for line in cart["lines"].as_array().unwrap() {
+        let expected = if line["variant_id"] == espresso.as_str() { 200 } else { 0 };
+        assert_eq!(amount(&line["discount"]), expected, "{line}");
+    }
+}

@@ -24,7 +24,7 @@ pub struct CartVariant {
     /// The product's slug in the shopper's language, for a link back to its page.
     pub slug: Option<String>,
     pub category_ids: Vec<CategoryId>,
-    /// The hand-picked collections it is in (rule-based ones are worked out from their rules).
+    /// The collections it is in: hand-picked, and rule-based ones whose rule it matches now.
     pub collection_ids: Vec<CollectionId>,
 }
 
@@ -78,7 +78,11 @@ pub(crate) async fn load(
            (SELECT s.slug FROM product_slugs s WHERE s.product_id = p.id AND s.current \
              ORDER BY s.locale = $2 DESC, s.locale = $3 DESC, s.locale LIMIT 1) AS slug, \
            ARRAY(SELECT pc.category_id FROM product_categories pc WHERE pc.product_id = p.id) AS category_ids, \
-           ARRAY(SELECT cp.collection_id FROM collection_products cp WHERE cp.product_id = p.id) AS collection_ids \
+           ARRAY(SELECT cp.collection_id FROM collection_products cp JOIN collections c ON c.id = cp.collection_id \
+                  WHERE cp.product_id = p.id AND c.deleted_at IS NULL \
+                 UNION ALL SELECT c.id FROM collections c \
+                  WHERE c.rules IS NOT NULL AND c.deleted_at IS NULL AND catalog_rule_matches(p.id, c.rules)) \
+             AS collection_ids \
          FROM variants v JOIN products p ON p.id = v.product_id \
          WHERE v.id = ANY($1) AND v.deleted_at IS NULL AND p.deleted_at IS NULL",
     )
