@@ -67,6 +67,17 @@ export default async function taxesJourneys({ journey, newPage, look, origin, sh
     await germany.getByText('Standard: VAT 19 %', { exact: true }).waitFor();
     await look(page, 'admin-pricing-taxes');
 
+    // Editing replaces the zone with its rates: a reduced rate is added beside the standard one.
+    await germany.getByRole('button', { name: 'Edit zone Germany' }).click();
+    const edit = page.getByRole('region', { name: 'Edit zone Germany' });
+    await edit.getByLabel('Rate 2: class').selectOption({ label: 'Reduced' });
+    await edit.getByLabel('Rate 2: name on receipts (VAT 19 %)').fill('VAT 7 %');
+    await edit.getByLabel('Rate 2: percent').fill('7,0');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: '“Germany” saved.' }).waitFor();
+    await germany.getByText('Reduced: VAT 7 %', { exact: true }).waitFor();
+    await germany.getByText('Standard: VAT 19 %', { exact: true }).waitFor();
+
     // The preview: 119 with tax, to Germany, is 100 net and 19 VAT.
     const preview = page.getByRole('region', { name: 'Try a basket' });
     await preview.getByLabel('Country', { exact: true }).fill('DE');
