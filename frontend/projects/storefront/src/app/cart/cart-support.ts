@@ -153,9 +153,9 @@ export interface TotalsLine {
 
 /**
  * The summary as the shop's country expects it. Subtotal, each promotion (negative, its share of
- * shipping included), shipping before promotions; then either the tax a receipt shows inside the
- * price ("incl. 19 % MwSt. 8,31 €", one line per rate, not added) or the tax added before the
- * total (US style). The total is the API's: what the shopper pays.
+ * shipping included), shipping before promotions; then either the tax added before the total (US style) or, under
+ * the total, the tax a receipt shows inside the price ("incl. 19 % MwSt. 8,31 €", one line per
+ * rate, not added). The total is the API's: what the shopper pays.
  */
 export function totalsLines(
   cart: Pick<Cart, 'totals' | 'discounts' | 'shipping'>,
@@ -184,6 +184,14 @@ export function totalsLines(
       value: price ? (price.amount === 0 ? t('cart.totals.free') : format(price)) : t('cart.totals.shipping-later'),
     });
   }
+  if (!totals.prices_include_tax) {
+    lines.push({
+      kind: 'tax',
+      label: t('cart.totals.tax'),
+      value: totals.tax_country ? format(totals.tax_total) : t('cart.totals.tax-later'),
+    });
+  }
+  lines.push({ kind: 'total', label: t('cart.totals.total'), value: format(totals.total) });
   if (totals.prices_include_tax) {
     for (const tax of totals.taxes) {
       if (tax.amount.amount === 0) continue;
@@ -193,17 +201,10 @@ export function totalsLines(
         value: null,
       });
     }
-  } else {
-    lines.push({
-      kind: 'tax',
-      label: t('cart.totals.tax'),
-      value: totals.tax_country ? format(totals.tax_total) : t('cart.totals.tax-later'),
-    });
   }
   if (totals.reverse_charge) {
     lines.push({ kind: 'note', label: t('cart.totals.reverse-charge'), value: null });
   }
-  lines.push({ kind: 'total', label: t('cart.totals.total'), value: format(totals.total) });
   return lines;
 }
 

@@ -232,8 +232,8 @@ describe('the totals', () => {
       ['subtotal', 'Zwischensumme', '31,98 €'],
       ['discount', 'Summer 10 (SUMMER10)', '-3,20 €'],
       ['shipping', 'Versand', 'unten wählen'],
-      ['included', 'inkl. 19 % MwSt. 4,60 €', null],
       ['total', 'Gesamtsumme', '28,78 €'],
+      ['included', 'inkl. 19 % MwSt. 4,60 €', null],
     ]);
     texts.use('en');
     const english = totalsLines(discounted, (k, p) => texts.t(k, p), euros('en'), 'en');
@@ -299,8 +299,8 @@ describe('the totals', () => {
       ['discount', 'Free delivery', '-€4.90'],
       ['shipping', 'Shipping', '€4.90'],
       ['tax', 'Tax', 'worked out at checkout'],
-      ['note', 'VAT reverse charge: you account for the VAT.', null],
       ['total', 'Total', '€31.98'],
+      ['note', 'VAT reverse charge: you account for the VAT.', null],
     ]);
   });
 
