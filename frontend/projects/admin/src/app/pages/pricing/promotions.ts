@@ -761,7 +761,9 @@ export class PromotionsPage implements OnInit {
 
   async ngOnInit(): Promise<void> {
     await Promise.all([this.load(), this.shop.ensureLoaded(), this.loadChoices()]);
-    this.form.set(emptyPromotion(this.shop.defaultCurrency()));
+    // The tiers' currency once the shop's is known; what the merchant typed meanwhile stays.
+    const currency = this.shop.defaultCurrency();
+    this.form.update((f) => ({ ...f, tiers: f.tiers.map((t) => ({ ...t, currency: t.currency || currency })) }));
   }
 
   protected summary(p: Promotion): string {
