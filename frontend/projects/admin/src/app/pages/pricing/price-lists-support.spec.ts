@@ -86,7 +86,7 @@ describe('price list entries', () => {
     const problem = entryProblem({
       type: 'about:blank',
       title: 'Invalid',
-      detail: 'Invalid',
+      detail: 'entries[0].sku: no variant of the shop has this SKU',
       status: 422,
       errors: [
         { field: 'entries[0].sku', message: 'no variant of the shop has this SKU' },
@@ -101,6 +101,7 @@ describe('price list entries', () => {
       'tiers[1].min_quantity',
       'tiers[1].price',
     ]);
+    expect(problem?.detail).toBe('Invalid');
     expect(entryProblem(null)).toBeNull();
   });
 });

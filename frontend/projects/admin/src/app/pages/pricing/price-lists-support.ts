@@ -77,7 +77,8 @@ export function emptyEntry(): EntryForm {
 
 /**
  * The API's problem about `entries[0]` as the entry form names its fields: the prefix dropped,
- * `sku` and `variant_id` both the variant field, an amount's or currency's message the price's.
+ * `sku` and `variant_id` both the variant field, an amount's or currency's message the price's
+ * (and no detail, which lists the messages under the API's names).
  */
 export function entryProblem(problem: Problem | null): Problem | null {
   if (!problem?.errors) return problem;
@@ -86,7 +87,8 @@ export function entryProblem(problem: Problem | null): Problem | null {
     if (own === 'sku' || own === 'variant_id') return 'variant';
     return own.replace(/\.(amount|currency)$/, '');
   };
-  return { ...problem, errors: problem.errors.map((e) => ({ ...e, field: rename(e.field) })) };
+  // The detail repeats the messages under the API's names; they are shown at the fields instead.
+  return { ...problem, detail: problem.title, errors: problem.errors.map((e) => ({ ...e, field: rename(e.field) })) };
 }
 
 /** The variant with this SKU (any case) among the products, if one has it. */

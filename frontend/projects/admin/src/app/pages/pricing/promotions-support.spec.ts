@@ -130,7 +130,7 @@ describe('promotion bodies', () => {
       {
         type: 'about:blank',
         title: 'Invalid',
-        detail: 'Invalid',
+        detail: 'discount.amounts[1].amount: more than zero; …',
         status: 422,
         errors: [
           { field: 'discount.amounts[1].amount', message: 'more than zero' },
@@ -147,6 +147,7 @@ describe('promotion bodies', () => {
       'discount.tiers[2].threshold',
       'name',
     ]);
+    expect(placed.detail).toBe('Invalid');
   });
 
   it('turns a stored promotion back into the form', () => {

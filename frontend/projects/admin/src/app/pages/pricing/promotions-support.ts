@@ -261,7 +261,8 @@ export function placeProblem(problem: Problem, sent: Sent): Problem {
     named = named.replace(/\.(amount|currency)$/, '');
     return named;
   };
-  return { ...problem, errors: problem.errors.map((e) => ({ ...e, field: rename(e.field) })) };
+  // The detail repeats the messages under the API's names; each is shown at its input instead.
+  return { ...problem, detail: problem.title, errors: problem.errors.map((e) => ({ ...e, field: rename(e.field) })) };
 }
 
 /** What a discount takes off, in a few words: "10 % off", "Buy 2, get 1 free". */

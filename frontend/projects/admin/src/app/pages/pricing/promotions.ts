@@ -582,7 +582,7 @@ function count(typed: string | number): number | null {
                 <p>{{ i18n.t('pricing.promotions.none-to-choose') }}</p>
               }
             </fieldset>
-            <fieldset class="checks">
+            <fieldset class="checks categories scrolls">
               <legend>{{ i18n.t('pricing.promotions.categories') }}</legend>
               @for (c of categories(); track c.id) {
                 <label>
