@@ -270,7 +270,7 @@ interface Said {
                 <p [class]="'totals-line ' + row.kind" [attr.data-kind]="row.kind">
                   <span class="totals-label">{{ row.label }}</span>
                   @if (row.value !== null) {
-                    <span class="totals-value">{{ row.value }}</span>
+                    {{ ' ' }}<span class="totals-value">{{ row.value }}</span>
                   }
                 </p>
               }

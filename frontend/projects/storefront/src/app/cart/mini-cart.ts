@@ -13,7 +13,7 @@ import { CART_TEXTS } from './translations';
   template: `<a class="mini-cart" routerLink="/cart" routerLinkActive="active" ariaCurrentWhenActive="page">
     <span class="mini-cart-count">{{ i18n.t('cart.link', { count: cart.itemCount() }) }}</span>
     @if (cart.itemCount() && cart.total(); as total) {
-      <span class="mini-cart-total">{{ i18n.t('cart.link-total', { total: catalog.format(total) }) }}</span>
+      {{ ' ' }}<span class="mini-cart-total">{{ i18n.t('cart.link-total', { total: catalog.format(total) }) }}</span>
     }
   </a>`,
 })
