@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 import { I18n, client, type Cart, type Problem } from 'shared';
+import { Customer } from '../customer';
 import { CartState } from './cart';
 import {
   codeReason,
@@ -404,5 +405,37 @@ describe('CartState', () => {
     const refusal = await state.applyCode('NOPE');
     expect(state.message(refusal!)).toBe('Diesen Code gibt es nicht.');
     expect(state.cart()?.codes.length).toBe(1);
+  });
+
+  it('reads the cart again when the shopper signs in (the server merges the guest’s) or switches language', async () => {
+    let reads = 0;
+    answers.push((path, method) => {
+      if (path !== '/api/v1/store/cart' || method !== 'GET') return null;
+      reads++;
+      return reads === 1
+        ? answer(problem('cart-not-found', 'no such cart', undefined, 404), 404)
+        : answer(cart({ customer_cart: true, item_count: 5 }));
+    });
+    const state = TestBed.inject(CartState);
+    await state.ensureLoaded();
+    TestBed.tick();
+    expect(state.itemCount()).toBe(0);
+    TestBed.inject(Customer).account.set({
+      id: 'u1',
+      email: 'erika@example.com',
+      name: 'Erika',
+      kind: 'customer',
+      disabled: false,
+      email_verified: true,
+      roles: [],
+      created_at: '2026-12-01T00:00:00Z',
+      version: 1,
+    } as never);
+    TestBed.tick();
+    await vi.waitFor(() => expect(state.itemCount()).toBe(5));
+    expect(reads).toBe(2);
+    TestBed.inject(I18n).use(TestBed.inject(I18n).locale() === 'de' ? 'en' : 'de');
+    TestBed.tick();
+    await vi.waitFor(() => expect(reads).toBe(3));
   });
 });
