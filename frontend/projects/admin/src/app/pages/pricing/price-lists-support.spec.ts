@@ -44,6 +44,17 @@ describe('price list entries', () => {
         tiers: [{ min_quantity: 10, price: { amount: 1750, currency: 'EUR' } }],
       },
     });
+    // A number input's value, as the form holds it once typed in.
+    expect(
+      entryBody({ variant: 'X', price: '5', sale: false, tiers: [{ minQuantity: 10, price: '4' }] }, 'EUR'),
+    ).toEqual({
+      entry: {
+        sku: 'X',
+        price: { amount: 500, currency: 'EUR' },
+        sale: false,
+        tiers: [{ min_quantity: 10, price: { amount: 400, currency: 'EUR' } }],
+      },
+    });
     expect(entryBody({ variant: 'X', price: '500', sale: false, tiers: [] }, 'JPY')).toEqual({
       entry: { sku: 'X', price: { amount: 500, currency: 'JPY' }, sale: false, tiers: [] },
     });

@@ -8,7 +8,7 @@ export type EntryInput = PriceListEntriesInput['entries'][number];
 
 /** One quantity tier as the merchant types it. */
 export interface TierRow {
-  minQuantity: string;
+  minQuantity: string | number;
   price: string;
 }
 
@@ -45,9 +45,11 @@ export function entryBody(form: EntryForm, currency: string): { entry: EntryInpu
   const price = toMinor(form.price, currency);
   if (price === null || Number.isNaN(price)) return { error: 'price' };
   const tiers: EntryInput['tiers'] = [];
-  const filled = form.tiers.filter((t) => t.minQuantity.trim() !== '' || t.price.trim() !== '');
+  // A quantity input of type number holds a number once typed in.
+  const text = (typed: string | number) => String(typed ?? '').trim();
+  const filled = form.tiers.filter((t) => text(t.minQuantity) !== '' || text(t.price) !== '');
   for (const [i, row] of filled.entries()) {
-    const min = row.minQuantity.trim();
+    const min = text(row.minQuantity);
     if (!/^\d{1,9}$/.test(min)) return { error: `tiers[${i}].min_quantity` };
     const tierPrice = toMinor(row.price, currency);
     if (tierPrice === null || Number.isNaN(tierPrice)) return { error: `tiers[${i}].price` };
