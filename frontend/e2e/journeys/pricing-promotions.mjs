@@ -1,7 +1,8 @@
 // Promotions and price lists (issue 14) as a merchant sets them up in the admin's Pricing section:
 // a 10 % promotion "Summer 10" with the code SUMMER10 for at most 100 orders (a mistake refused
-// under its field first), its code listed unused; then a price list, listed. The promotion is
-// left active with no end, so the shopper journey can apply SUMMER10 in the cart.
+// under its field first), its code listed unused; then a price list, listed, with a tiered price
+// for a real SKU, the "why this price" answer naming it the winner, and a conversion rate. The
+// promotion is left active with no end, so the shopper journey can apply SUMMER10 in the cart.
 //
 // Called by run.mjs with its helpers: { journey, newPage, look, origin, shop, signIns }.
 export default async function promotionsJourneys({ journey, newPage, look, origin, shop, signIns }) {
@@ -110,6 +111,38 @@ export default async function promotionsJourneys({ journey, newPage, look, origi
     await prices.getByLabel('Price', { exact: true }).fill('9.90');
     await prices.getByRole('button', { name: 'Save price' }).click();
     await prices.getByText('no variant of the shop has this SKU', { exact: true }).waitFor();
+
+    // A real variant's price with a tier from 10, found by its SKU; then why 10 of it cost what
+    // they cost (the SKU typed in lower case), and a conversion rate rounded to .99.
+    const api = await ownerApiFor(origin, signIns);
+    const products = await api('GET', '/api/v1/admin/catalog/products?limit=5');
+    const sku = products.items[0].variants[0].sku;
+    await prices.getByLabel('SKU or variant id').fill(sku);
+    await prices.getByLabel('Price', { exact: true }).fill('9.90');
+    await prices.getByLabel('Tier 1: from quantity').fill('10');
+    await prices.getByLabel('Tier 1: unit price').fill('8.50');
+    await prices.getByRole('button', { name: 'Save price' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Price of ${sku} saved.` })
+      .waitFor();
+    await prices.getByRole('cell', { name: `from 10: 8.50 ${currency}`, exact: true }).waitFor();
+    const why = page.getByRole('region', { name: 'Why this price?' });
+    await why.getByLabel('SKU or variant id').fill(sku.toLowerCase());
+    await why.getByLabel('Quantity').fill('10');
+    await why.getByRole('button', { name: 'Explain the price' }).click();
+    await why.getByText(`10 × 8.50 ${currency} each, from the price list “${name}”.`).waitFor();
+    await why
+      .getByRole('table', { name: 'Price lists with a price for the variant' })
+      .getByText('wins', { exact: true })
+      .waitFor();
+    const rates = page.getByRole('region', { name: 'Conversion rates' });
+    if (sold.currencies.length > 1) {
+      await rates.getByLabel('Rate', { exact: true }).fill('0.92');
+      await rates.getByLabel('Rounding').selectOption('ending_99');
+      await rates.getByRole('button', { name: 'Create rate' }).click();
+      await rates.getByRole('cell', { name: 'Ending in .99', exact: true }).waitFor();
+    }
     await look(page, 'admin-pricing-price-lists');
     await page.context().close();
   });
