@@ -120,88 +120,102 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
     <section class="card" aria-labelledby="tax-settings-title">
       <h2 id="tax-settings-title">{{ i18n.t('pricing.taxes.settings') }}</h2>
       <agora-problem-alert [problem]="settingsProblem()" [placed]="settingsPlaced" (reload)="loadSettings()" />
-      <form (ngSubmit)="saveSettings()" novalidate>
-        <fieldset class="plain" [disabled]="!canManage()">
-          <fieldset>
-            <legend>{{ i18n.t('pricing.taxes.prices-entered') }}</legend>
-            <label class="inline">
-              <input type="radio" name="prices_include_tax" [value]="true" [(ngModel)]="settings().pricesIncludeTax" />
-              {{ i18n.t('pricing.taxes.prices-gross') }}
-            </label>
-            <label class="inline">
-              <input type="radio" name="prices_include_tax" [value]="false" [(ngModel)]="settings().pricesIncludeTax" />
-              {{ i18n.t('pricing.taxes.prices-net') }}
-            </label>
-          </fieldset>
-          <div class="grid-3">
-            <div class="field">
-              <label for="tax-cross-border">{{ i18n.t('pricing.taxes.cross-border') }}</label>
-              <select
-                id="tax-cross-border"
-                name="cross_border"
-                [(ngModel)]="settings().crossBorder"
-                aria-describedby="tax-cross-border-hint tax-cross-border-error"
-              >
-                <option value="keep_gross">{{ i18n.t('pricing.taxes.cross-border.keep_gross') }}</option>
-                <option value="keep_net">{{ i18n.t('pricing.taxes.cross-border.keep_net') }}</option>
-              </select>
-              <p class="hint" id="tax-cross-border-hint">{{ i18n.t('pricing.taxes.cross-border-hint') }}</p>
-              <agora-field-error [problem]="settingsProblem()" field="cross_border" for="tax-cross-border" />
-            </div>
-            <div class="field">
-              <label for="tax-origin">{{ i18n.t('pricing.taxes.origin') }}</label>
-              <input
-                id="tax-origin"
-                name="origin_country"
-                maxlength="2"
-                autocomplete="off"
-                [(ngModel)]="settings().originCountry"
-                aria-describedby="tax-origin-hint tax-origin-error"
-              />
-              <p class="hint" id="tax-origin-hint">{{ i18n.t('pricing.taxes.origin-hint') }}</p>
-              <agora-field-error [problem]="settingsProblem()" field="origin_country" for="tax-origin" />
-            </div>
-            <div class="field">
-              <label for="tax-rounding">{{ i18n.t('pricing.taxes.rounding') }}</label>
-              <select id="tax-rounding" name="rounding" [(ngModel)]="settings().rounding">
-                <option value="per_line">{{ i18n.t('pricing.taxes.rounding.per_line') }}</option>
-                <option value="per_total">{{ i18n.t('pricing.taxes.rounding.per_total') }}</option>
-              </select>
-              <agora-field-error [problem]="settingsProblem()" field="rounding" for="tax-rounding" />
-            </div>
-            <div class="field">
-              <label for="tax-shipping">{{ i18n.t('pricing.taxes.shipping-tax') }}</label>
-              <select id="tax-shipping" name="shipping_tax" [(ngModel)]="settings().shippingTax">
-                <option value="highest_rate">{{ i18n.t('pricing.taxes.shipping-tax.highest_rate') }}</option>
-                <option value="tax_class">{{ i18n.t('pricing.taxes.shipping-tax.tax_class') }}</option>
-                <option value="not_taxed">{{ i18n.t('pricing.taxes.shipping-tax.not_taxed') }}</option>
-              </select>
-              <agora-field-error [problem]="settingsProblem()" field="shipping_tax" for="tax-shipping" />
-            </div>
-            @if (settings().shippingTax === 'tax_class') {
-              <div class="field">
-                <label for="tax-shipping-class">{{ i18n.t('pricing.taxes.shipping-class') }}</label>
-                <select id="tax-shipping-class" name="shipping_tax_class_id" [(ngModel)]="settings().shippingClassId">
-                  <option value="">{{ i18n.t('pricing.taxes.choose-class') }}</option>
-                  @for (c of classes(); track c.id) {
-                    <option [value]="c.id">{{ c.name }}</option>
-                  }
-                </select>
-                <agora-field-error
-                  [problem]="settingsProblem()"
-                  field="shipping_tax_class_id"
-                  for="tax-shipping-class"
+      @if (!settingsLoaded()) {
+        <p>{{ i18n.t('common.loading') }}</p>
+      } @else {
+        <form (ngSubmit)="saveSettings()" novalidate>
+          <fieldset class="plain" [disabled]="!canManage()">
+            <fieldset>
+              <legend>{{ i18n.t('pricing.taxes.prices-entered') }}</legend>
+              <label class="inline">
+                <input
+                  type="radio"
+                  name="prices_include_tax"
+                  [value]="true"
+                  [(ngModel)]="settings().pricesIncludeTax"
                 />
+                {{ i18n.t('pricing.taxes.prices-gross') }}
+              </label>
+              <label class="inline">
+                <input
+                  type="radio"
+                  name="prices_include_tax"
+                  [value]="false"
+                  [(ngModel)]="settings().pricesIncludeTax"
+                />
+                {{ i18n.t('pricing.taxes.prices-net') }}
+              </label>
+            </fieldset>
+            <div class="grid-3">
+              <div class="field">
+                <label for="tax-cross-border">{{ i18n.t('pricing.taxes.cross-border') }}</label>
+                <select
+                  id="tax-cross-border"
+                  name="cross_border"
+                  [(ngModel)]="settings().crossBorder"
+                  aria-describedby="tax-cross-border-hint tax-cross-border-error"
+                >
+                  <option value="keep_gross">{{ i18n.t('pricing.taxes.cross-border.keep_gross') }}</option>
+                  <option value="keep_net">{{ i18n.t('pricing.taxes.cross-border.keep_net') }}</option>
+                </select>
+                <p class="hint" id="tax-cross-border-hint">{{ i18n.t('pricing.taxes.cross-border-hint') }}</p>
+                <agora-field-error [problem]="settingsProblem()" field="cross_border" for="tax-cross-border" />
               </div>
-            }
-          </div>
-        </fieldset>
-        @if (canManage()) {
-          <button class="button" type="submit" [disabled]="busy()">
-            {{ i18n.t('pricing.taxes.save-settings') }}
-          </button>
-        }
-      </form>
+              <div class="field">
+                <label for="tax-origin">{{ i18n.t('pricing.taxes.origin') }}</label>
+                <input
+                  id="tax-origin"
+                  name="origin_country"
+                  maxlength="2"
+                  autocomplete="off"
+                  [(ngModel)]="settings().originCountry"
+                  aria-describedby="tax-origin-hint tax-origin-error"
+                />
+                <p class="hint" id="tax-origin-hint">{{ i18n.t('pricing.taxes.origin-hint') }}</p>
+                <agora-field-error [problem]="settingsProblem()" field="origin_country" for="tax-origin" />
+              </div>
+              <div class="field">
+                <label for="tax-rounding">{{ i18n.t('pricing.taxes.rounding') }}</label>
+                <select id="tax-rounding" name="rounding" [(ngModel)]="settings().rounding">
+                  <option value="per_line">{{ i18n.t('pricing.taxes.rounding.per_line') }}</option>
+                  <option value="per_total">{{ i18n.t('pricing.taxes.rounding.per_total') }}</option>
+                </select>
+                <agora-field-error [problem]="settingsProblem()" field="rounding" for="tax-rounding" />
+              </div>
+              <div class="field">
+                <label for="tax-shipping">{{ i18n.t('pricing.taxes.shipping-tax') }}</label>
+                <select id="tax-shipping" name="shipping_tax" [(ngModel)]="settings().shippingTax">
+                  <option value="highest_rate">{{ i18n.t('pricing.taxes.shipping-tax.highest_rate') }}</option>
+                  <option value="tax_class">{{ i18n.t('pricing.taxes.shipping-tax.tax_class') }}</option>
+                  <option value="not_taxed">{{ i18n.t('pricing.taxes.shipping-tax.not_taxed') }}</option>
+                </select>
+                <agora-field-error [problem]="settingsProblem()" field="shipping_tax" for="tax-shipping" />
+              </div>
+              @if (settings().shippingTax === 'tax_class') {
+                <div class="field">
+                  <label for="tax-shipping-class">{{ i18n.t('pricing.taxes.shipping-class') }}</label>
+                  <select id="tax-shipping-class" name="shipping_tax_class_id" [(ngModel)]="settings().shippingClassId">
+                    <option value="">{{ i18n.t('pricing.taxes.choose-class') }}</option>
+                    @for (c of classes(); track c.id) {
+                      <option [value]="c.id">{{ c.name }}</option>
+                    }
+                  </select>
+                  <agora-field-error
+                    [problem]="settingsProblem()"
+                    field="shipping_tax_class_id"
+                    for="tax-shipping-class"
+                  />
+                </div>
+              }
+            </div>
+          </fieldset>
+          @if (canManage()) {
+            <button class="button" type="submit" [disabled]="busy()">
+              {{ i18n.t('pricing.taxes.save-settings') }}
+            </button>
+          }
+        </form>
+      }
     </section>
 
     <section class="card" aria-labelledby="tax-classes-title">
@@ -345,7 +359,7 @@ async function etagOf(call: Promise<{ response?: Response }>): Promise<string | 
       </div>
     </section>
 
-    @if (canManage()) {
+    @if (canManage() && !loading()) {
       <section class="card" aria-labelledby="zone-form-title">
         <h2 id="zone-form-title">
           {{
@@ -664,6 +678,8 @@ export class TaxesPage implements OnInit {
   protected readonly zoneProblem = signal<Problem | null>(null);
   protected readonly previewProblem = signal<Problem | null>(null);
   protected readonly settings = signal<SettingsForm>(emptySettings());
+  /** Whether the settings were read (the form waits for them, so nothing typed is overwritten). */
+  protected readonly settingsLoaded = signal(false);
   /** Whether prices are entered with tax, as last saved (what the preview's amounts mean). */
   protected readonly pricesIncludeTax = signal(true);
   protected readonly renaming = signal<TaxClass | null>(null);
@@ -746,6 +762,7 @@ export class TaxesPage implements OnInit {
     this.settings.set(settingsForm(result.data));
     this.pricesIncludeTax.set(result.data.prices_include_tax);
     this.settingsVersion = await etagOf(call);
+    this.settingsLoaded.set(true);
   }
 
   protected async saveSettings(): Promise<void> {
