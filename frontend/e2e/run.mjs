@@ -497,6 +497,12 @@ await (
 
 await (await import('./journeys/inventory.mjs')).default({ journey, newPage, look, eventually, origin, shop, signIns });
 await (await import('./journeys/pricing-shipping.mjs')).default({ journey, newPage, look, origin, shop, signIns });
+await (await import('./journeys/pricing-taxes.mjs')).default({ journey, newPage, look, origin, shop, signIns });
+await (await import('./journeys/pricing-promotions.mjs')).default({ journey, newPage, look, origin, shop, signIns });
+// After the taxes and promotions journeys: it reuses the Germany zone and SUMMER10 they made.
+await (
+  await import('./journeys/cart.mjs')
+).default({ journey, newPage, look, eventually, ownerApi, origin, shop, signIns });
 
 await journey('no page broke its Content-Security-Policy', async () => {
   if (cspViolations.length) throw new Error(cspViolations.join('\n'));

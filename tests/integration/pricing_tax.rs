@@ -167,7 +167,7 @@ async fn pricing_tax_set_up_over_http_and_preview_baskets_in_europe_and_new_york
     assert_eq!(totals(&at), (3680, 634, 4314));
 
     // An Austrian business with a VAT id: reverse charge, it pays the nets.
-    let business = uuid::Uuid::now_v7().to_string();
+    let business = app.customer(&shop).await.user_id;
     let exemption =
         ok(&app, &shop, Method::PUT, &format!("/exemptions/{business}"), Some(json!({"vat_id": "atu 1234 5678"})), 200)
             .await;
@@ -435,8 +435,12 @@ async fn pricing_tax_bad_input_is_refused_naming_the_field() {
         send(&app, &shop, Method::PUT, &format!("/products/{unknown}"), Some(json!({"tax_class_id": STANDARD}))).await;
     problem(res, 404).await;
 
-    // VAT ids are checked for syntax.
-    let customer = uuid::Uuid::now_v7();
+    // VAT ids are for customers of the shop, and checked for syntax.
+    let nobody = uuid::Uuid::now_v7();
+    let res =
+        send(&app, &shop, Method::PUT, &format!("/exemptions/{nobody}"), Some(json!({"vat_id": "ATU12345678"}))).await;
+    problem(res, 404).await;
+    let customer = app.customer(&shop).await.user_id;
     for bad in ["DE12345", "US123456789", "ATU1234567", "nonsense"] {
         let res =
             send(&app, &shop, Method::PUT, &format!("/exemptions/{customer}"), Some(json!({"vat_id": bad}))).await;
@@ -494,7 +498,7 @@ async fn pricing_tax_routes_refuse_strangers_customers_staff_without_permission_
     let zone = ok(&app, &shop, Method::POST, "/zones", Some(json!({"name": "Germany", "country": "DE"})), 201).await;
     let z = zone["id"].as_str().unwrap().to_string();
     let mug = product(&app, &shop, "MUG").await;
-    let customer_id = uuid::Uuid::now_v7();
+    let customer_id = app.customer(&shop).await.user_id;
     ok(&app, &shop, Method::PUT, &format!("/exemptions/{customer_id}"), Some(json!({"vat_id": "FRXX123456789"})), 200)
         .await;
 

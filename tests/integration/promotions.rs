@@ -715,3 +715,47 @@ async fn promotions_routes_refuse_strangers_customers_staff_without_permission_a
         app.client.get(app.url("/api/v1/store/pricing/promotions")).header("x-tenant-id", &shop).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn a_patch_clears_a_promotion_s_dates_and_limit_with_null_and_keeps_what_it_leaves_out() {
+    let app = TestApp::spawn().await;
+    let shop = app.tenant("acme").await;
+    let old = create(
+        &app,
+        &shop,
+        json!({"name": "Old", "trigger": "code", "ends_at": "2020-01-01T00:00:00Z", "usage_limit_per_customer": 2,
+        "discount": {"kind": "percentage", "percent_bp": 5000}, "codes": [{"code": "OLD"}]}),
+    )
+    .await;
+    let id = old["id"].as_str().unwrap();
+    let cart = json!({"currency": "EUR", "lines": [line("shirt", 3000, 1)], "codes": ["old"]});
+    assert_eq!(reasons(&preview(&app, &shop, cart.clone()).await), [("old".to_string(), "expired".to_string())]);
+
+    // Leaving a field out keeps it.
+    let res = app
+        .admin(Method::PATCH, &format!("{PROMOS}/{id}"), &shop)
+        .json(&json!({"name": "Evergreen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let kept: Value = res.json().await.unwrap();
+    assert_eq!(
+        (kept["ends_at"].as_str(), kept["usage_limit_per_customer"].as_i64()),
+        (Some("2020-01-01T00:00:00Z"), Some(2))
+    );
+
+    // null clears it: the code applies again, and the limit is gone.
+    let res = app
+        .admin(Method::PATCH, &format!("{PROMOS}/{id}"), &shop)
+        .json(&json!({"ends_at": null, "usage_limit_per_customer": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let cleared: Value = res.json().await.unwrap();
+    assert_eq!((cleared["ends_at"].clone(), cleared["usage_limit_per_customer"].clone()), (Value::Null, Value::Null));
+    let result = preview(&app, &shop, cart).await;
+    assert_eq!(result["applied"][0]["name"], "Evergreen");
+    assert!(reasons(&result).is_empty());
+}

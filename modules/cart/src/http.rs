@@ -224,20 +224,21 @@ async fn update_settings(
 }
 
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
+    // Full paths rather than a scope: a scope's own root would be documented as `/cart/`.
     cfg.service(
-        web::resource("")
+        web::resource(SCOPE)
             .route(web::get().to(get_cart))
             .route(web::post().to(create_cart))
             .route(web::patch().to(update_cart)),
     )
-    .service(web::resource("/lines").route(web::post().to(add_line)))
-    .service(web::resource("/lines/{line_id}").route(web::patch().to(update_line)).route(web::delete().to(remove_line)))
-    .service(web::resource("/codes").route(web::post().to(apply_code)))
-    .service(web::resource("/codes/{code}").route(web::delete().to(remove_code)))
-    .service(web::resource("/shipping").route(web::put().to(choose_shipping)))
-    .service(web::resource("/refresh").route(web::post().to(acknowledge)));
+    .service(web::resource("/cart/lines").route(web::post().to(add_line)))
+    .service(web::resource("/cart/lines/{line_id}").route(web::patch().to(update_line)).route(web::delete().to(remove_line)))
+    .service(web::resource("/cart/codes").route(web::post().to(apply_code)))
+    .service(web::resource("/cart/codes/{code}").route(web::delete().to(remove_code)))
+    .service(web::resource("/cart/shipping").route(web::put().to(choose_shipping)))
+    .service(web::resource("/cart/refresh").route(web::post().to(acknowledge)));
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)));
+    cfg.service(web::resource("/cart/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)));
 }

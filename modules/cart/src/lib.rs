@@ -481,11 +481,11 @@ impl CartModule {
 
 impl agora_kernel::Module for CartModule {
     fn store(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
-        cfg.service(paperclip::actix::web::scope(http::SCOPE).configure(http::store_routes));
+        http::store_routes(cfg);
     }
 
     fn admin(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {
-        cfg.service(paperclip::actix::web::scope(http::SCOPE).configure(http::admin_routes));
+        http::admin_routes(cfg);
     }
 
     fn app_data(&self, cfg: &mut paperclip::actix::web::ServiceConfig) {

@@ -69,7 +69,7 @@ use agora_kernel::values::LocalizedText;
 use agora_kernel::{Acting, Actor, ApiError, Database, DbError, TenantContext};
 use chrono::{DateTime, Utc};
 use paperclip::actix::Apiv2Schema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -234,11 +234,6 @@ impl VariantAvailability {
     }
 }
 
-/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// An option type of a product (`size`) and the values its variants choose from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Apiv2Schema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -291,15 +286,15 @@ pub struct NewVariant {
 pub struct VariantPatch {
     pub sku: Option<String>,
     pub option_values: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub barcode: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub weight_grams: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub length_mm: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub width_mm: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub height_mm: Option<Option<i32>>,
     pub position: Option<i32>,
     pub prices: Option<Vec<PriceInput>>,
@@ -359,13 +354,13 @@ pub struct NewProduct {
 pub struct ProductPatch {
     pub kind: Option<ProductKind>,
     pub status: Option<ProductStatus>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub publish_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub unpublish_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub product_type_id: Option<Option<ProductTypeId>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub tax_class: Option<Option<String>>,
     pub name: Option<LocalizedText>,
     pub description: Option<LocalizedText>,
@@ -500,7 +495,7 @@ pub struct CategoryPatch {
     pub name: Option<LocalizedText>,
     pub description: Option<LocalizedText>,
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub parent_id: Option<Option<CategoryId>>,
     pub position: Option<i32>,
 }
@@ -550,7 +545,7 @@ pub struct CollectionPatch {
     pub name: Option<LocalizedText>,
     pub description: Option<LocalizedText>,
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub rule: Option<Option<String>>,
     /// The hand-picked products, in order (replaces them all).
     pub product_ids: Option<Vec<ProductId>>,

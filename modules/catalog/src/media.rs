@@ -119,7 +119,7 @@ pub struct MediaUpload {
 #[serde(deny_unknown_fields)]
 pub struct MediaPatch {
     pub alt: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "crate::nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub variant_id: Option<Option<VariantId>>,
 }
 

@@ -83,6 +83,13 @@ impl CustomersModule {
             .await
     }
 
+    /// That `id` is a customer of the shop (erased ones too), in the caller's transaction: a
+    /// 404 `customer` otherwise. Other modules keeping something per customer check with it.
+    pub async fn require_customer(&self, tx: &mut TenantTx<'_>, id: uuid::Uuid) -> Result<(), CustomersError> {
+        self.identity().customer_record(tx.conn(), id).await?;
+        Ok(())
+    }
+
     /// Customer `id` with their address book (for staff); erased ones without personal data.
     pub async fn customer(&self, tenant: &TenantContext, id: uuid::Uuid) -> Result<CustomerDetail, CustomersError> {
         let identity = self.identity();

@@ -383,15 +383,22 @@ impl PricingModule {
         self.db().in_tenant(tenant, &READER, async |tx| tax::exemption(tx, customer).await).await
     }
 
+    /// Records a customer's VAT id; `customers` says whether the customer exists (a 404 if not).
     pub async fn set_tax_exemption(
         &self,
         tenant: &agora_kernel::TenantContext,
+        customers: &agora_customers::CustomersModule,
         customer: uuid::Uuid,
         body: SetTaxExemption,
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<TaxExemption, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::set_exemption(tx, customer, body, expected).await).await
+        self.db()
+            .in_tenant(tenant, acting, async |tx| {
+                customers.require_customer(tx, customer).await.map_err(|e| PricingError::Customers(Box::new(e)))?;
+                tax::set_exemption(tx, customer, body, expected).await
+            })
+            .await
     }
 
     pub async fn remove_tax_exemption(

@@ -127,16 +127,11 @@ pub struct ShopSettingsPatch {
     /// IANA time zone name such as Europe/Berlin.
     pub timezone: Option<String>,
     /// `#rrggbb`; `null` removes it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub brand_colour: Option<Option<String>>,
     /// ISO 3166-1 alpha-2 code such as DE; `null` removes it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub country: Option<Option<String>>,
-}
-
-/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
-fn nullable<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl Tenant {

@@ -36,7 +36,7 @@ use agora_kernel::money::{Currency, Money};
 use agora_kernel::{FieldError, TenantTx, Version};
 use chrono::{DateTime, Utc};
 use paperclip::actix::Apiv2Schema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use store::{EntryRow, ListRow, RateRow};
 
@@ -100,11 +100,6 @@ pub struct PriceList {
     pub version: i64,
 }
 
-/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A new price list (a draft unless `status` says otherwise).
 #[derive(Debug, Clone, Deserialize, Apiv2Schema)]
 #[serde(deny_unknown_fields)]
@@ -128,9 +123,9 @@ pub struct NewPriceList {
 pub struct PriceListPatch {
     pub name: Option<String>,
     pub customer_groups: Option<Vec<CustomerGroupId>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub starts_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
     pub ends_at: Option<Option<DateTime<Utc>>>,
     pub priority: Option<i32>,
     pub status: Option<PriceListStatus>,

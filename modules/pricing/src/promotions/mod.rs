@@ -199,9 +199,15 @@ pub struct PromotionPatch {
     pub status: Option<PromotionStatus>,
     pub stacking: Option<Stacking>,
     pub priority: Option<i32>,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub usage_limit_per_customer: Option<i32>,
+    /// `null` removes the start (the promotion runs from now).
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    /// `null` removes the end (the promotion runs until disabled).
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+    /// `null` removes the limit per customer.
+    #[serde(default, deserialize_with = "agora_kernel::values::nullable")]
+    pub usage_limit_per_customer: Option<Option<i32>>,
     pub discount: Option<PromotionDiscount>,
     pub conditions: Option<PromotionConditions>,
 }
@@ -709,9 +715,9 @@ pub(crate) async fn update(
     let current = to_promotion(live(tx, id, true).await?)?;
     Version::check(expected, current.version)?;
     let mut p = Problems::default();
-    let starts_at = patch.starts_at.or(current.starts_at);
-    let ends_at = patch.ends_at.or(current.ends_at);
-    let per_customer = patch.usage_limit_per_customer.or(current.usage_limit_per_customer);
+    let starts_at = patch.starts_at.unwrap_or(current.starts_at);
+    let ends_at = patch.ends_at.unwrap_or(current.ends_at);
+    let per_customer = patch.usage_limit_per_customer.unwrap_or(current.usage_limit_per_customer);
     let checked = check(
         &mut p,
         patch.name.as_deref().unwrap_or(&current.name),

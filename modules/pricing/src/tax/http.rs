@@ -240,11 +240,12 @@ async fn set_exemption(
     tenant: TenantContext,
     if_match: IfMatch,
     module: web::Data<PricingModule>,
+    customers: web::Data<agora_customers::CustomersModule>,
     customer: web::Path<Uuid>,
     body: web::Json<SetTaxExemption>,
 ) -> Result<Versioned<TaxExemption, 200>, ApiError> {
-    let exemption =
-        module.set_tax_exemption(&tenant, customer.into_inner(), body.into_inner(), if_match.0, &acting(&auth)).await?;
+    let (customer, body) = (customer.into_inner(), body.into_inner());
+    let exemption = module.set_tax_exemption(&tenant, &customers, customer, body, if_match.0, &acting(&auth)).await?;
     let version = exemption.version;
     Ok(Versioned::new(exemption, version))
 }

@@ -3261,13 +3261,13 @@ export const verifyEmail = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * The shopper's cart with its totals (404 when they have none, or the token opens none).
  */
-export const getCart = <ThrowOnError extends boolean = false>(options?: Options<GetCartData, ThrowOnError>): RequestResult<GetCartResponses, GetCartErrors, ThrowOnError> => (options?.client ?? client).get<GetCartResponses, GetCartErrors, ThrowOnError>({ url: '/api/v1/store/cart/', ...options });
+export const getCart = <ThrowOnError extends boolean = false>(options?: Options<GetCartData, ThrowOnError>): RequestResult<GetCartResponses, GetCartErrors, ThrowOnError> => (options?.client ?? client).get<GetCartResponses, GetCartErrors, ThrowOnError>({ url: '/api/v1/store/cart', ...options });
 
 /**
  * Change the cart's currency: prices are worked out anew in it.
  */
 export const updateCart = <ThrowOnError extends boolean = false>(options: Options<UpdateCartData, ThrowOnError>): RequestResult<UpdateCartResponses, UpdateCartErrors, ThrowOnError> => (options.client ?? client).patch<UpdateCartResponses, UpdateCartErrors, ThrowOnError>({
-    url: '/api/v1/store/cart/',
+    url: '/api/v1/store/cart',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -3279,7 +3279,7 @@ export const updateCart = <ThrowOnError extends boolean = false>(options: Option
  * The shopper's cart, made when they have none: a guest's answer carries its `token` once (and sets the cookie); a customer's cart is theirs on every device.
  */
 export const createCart = <ThrowOnError extends boolean = false>(options: Options<CreateCartData, ThrowOnError>): RequestResult<CreateCartResponses, CreateCartErrors, ThrowOnError> => (options.client ?? client).post<CreateCartResponses, CreateCartErrors, ThrowOnError>({
-    url: '/api/v1/store/cart/',
+    url: '/api/v1/store/cart',
     ...options,
     headers: {
         'Content-Type': 'application/json',

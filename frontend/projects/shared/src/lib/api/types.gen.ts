@@ -3852,12 +3852,21 @@ export type PromotionPatch = {
             };
         }> | null;
     } | null;
+    /**
+     * `null` removes the end (the promotion runs until disabled).
+     */
     ends_at?: string | null;
     name?: string | null;
     priority?: number | null;
     stacking?: 'stackable' | 'exclusive';
+    /**
+     * `null` removes the start (the promotion runs from now).
+     */
     starts_at?: string | null;
     status?: 'active' | 'disabled';
+    /**
+     * `null` removes the limit per customer.
+     */
     usage_limit_per_customer?: number | null;
 };
 
@@ -21855,7 +21864,7 @@ export type GetCartData = {
     };
     path?: never;
     query?: never;
-    url: '/api/v1/store/cart/';
+    url: '/api/v1/store/cart';
 };
 
 export type GetCartErrors = {
@@ -21914,7 +21923,7 @@ export type UpdateCartData = {
     };
     path?: never;
     query?: never;
-    url: '/api/v1/store/cart/';
+    url: '/api/v1/store/cart';
 };
 
 export type UpdateCartErrors = {
@@ -21985,7 +21994,7 @@ export type CreateCartData = {
     };
     path?: never;
     query?: never;
-    url: '/api/v1/store/cart/';
+    url: '/api/v1/store/cart';
 };
 
 export type CreateCartErrors = {

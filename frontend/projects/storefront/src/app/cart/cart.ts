@@ -5,33 +5,22 @@ import {
   addCartLine,
   applyCartCode,
   chooseCartShipping,
-  client,
+  createCart,
+  getCart,
   outcome,
   problemSlug,
   removeCartCode,
   removeCartLine,
+  updateCart,
   updateCartLine,
   type Cart,
-  type CreateCartErrors,
-  type CreateCartResponses,
-  type GetCartErrors,
-  type GetCartResponses,
   type Outcome,
   type Problem,
   type ShippingChoice,
-  type UpdateCartErrors,
-  type UpdateCartResponses,
 } from 'shared';
 import { Catalog } from '../catalog/catalog';
 import { Customer } from '../customer';
 import { problemMessage, type Money } from './cart-support';
-
-/**
- * The cart itself. The contract names it `/api/v1/store/cart/` (with a slash the server does
- * not route: it answers a plain 404 there), so the three calls on the cart as a whole ask the
- * generated client for the path the server serves; lines, codes and shipping use the SDK as is.
- */
-const CART_PATH = '/api/v1/store/cart';
 
 /** A change's result: nothing when it worked, else the problem the API refused it with. */
 export type Refusal = Problem | null;
@@ -95,7 +84,7 @@ export class CartState {
 
   async reload(): Promise<void> {
     this.loading ??= Promise.resolve();
-    const result = await outcome(client.get<GetCartResponses, GetCartErrors>({ url: CART_PATH }));
+    const result = await outcome(getCart());
     if (result.ok) {
       this.cart.set(result.data);
       this.problem.set(null);
@@ -115,13 +104,7 @@ export class CartState {
       if (!this.cart()) {
         const currency = this.catalog.requestCurrency();
         if (currency) {
-          const made = await this.keep(
-            client.post<CreateCartResponses, CreateCartErrors>({
-              url: CART_PATH,
-              body: { currency },
-              headers: { 'Content-Type': 'application/json' },
-            }),
-          );
+          const made = await this.keep(createCart({ body: { currency } }));
           if (!made.ok) return made;
         }
       }
@@ -162,15 +145,7 @@ export class CartState {
   }
 
   private async changeCurrency(currency: string): Promise<void> {
-    const result = await this.change(() =>
-      this.keep(
-        client.patch<UpdateCartResponses, UpdateCartErrors>({
-          url: CART_PATH,
-          body: { currency },
-          headers: { 'Content-Type': 'application/json' },
-        }),
-      ),
-    );
+    const result = await this.change(() => this.keep(updateCart({ body: { currency } })));
     if (result) {
       this.failedCurrency = currency;
     }
