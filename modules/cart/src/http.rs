@@ -232,7 +232,9 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_cart)),
     )
     .service(web::resource("/cart/lines").route(web::post().to(add_line)))
-    .service(web::resource("/cart/lines/{line_id}").route(web::patch().to(update_line)).route(web::delete().to(remove_line)))
+    .service(
+        web::resource("/cart/lines/{line_id}").route(web::patch().to(update_line)).route(web::delete().to(remove_line)),
+    )
     .service(web::resource("/cart/codes").route(web::post().to(apply_code)))
     .service(web::resource("/cart/codes/{code}").route(web::delete().to(remove_code)))
     .service(web::resource("/cart/shipping").route(web::put().to(choose_shipping)))
@@ -240,5 +242,7 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/cart/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)));
+    cfg.service(
+        web::resource("/cart/settings").route(web::get().to(get_settings)).route(web::put().to(update_settings)),
+    );
 }
