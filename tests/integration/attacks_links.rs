@@ -2,7 +2,7 @@
 //! two of 9). Each test is the attack, told from the attacker's side, and what they get now.
 
 use crate::notifications::{free_port, links_to, token_of, SmtpSink};
-use crate::support::{problem, run_agora, AgoraProcess, TestApp, TestDatabase, PASSWORD, TOKEN_KEY};
+use crate::support::{eventually, problem, run_agora, AgoraProcess, TestApp, TestDatabase, PASSWORD, TOKEN_KEY};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -148,17 +148,15 @@ async fn the_owners_reset_link_reaches_the_owner_alone() {
         .unwrap();
     assert_eq!(res.status(), 204);
     let pg = app.db.connect().await;
-    let row = pg
-        .query_one(
-            "SELECT body_text, coalesce(body_html, ''), sealed_content IS NULL, status \
-             FROM t_acme.notification_messages WHERE template_key = 'password_reset'",
-            &[],
-        )
-        .await
-        .unwrap();
-    let (text, html, dropped, status): (String, String, bool, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    assert_eq!(status, "sent");
+    let query = "SELECT body_text, coalesce(body_html, ''), sealed_content IS NULL, status \
+                 FROM t_acme.notification_messages WHERE template_key = 'password_reset'";
+    // The SMTP server has the mail before the worker records it sent: wait for that record.
+    eventually(Duration::from_secs(10), || async {
+        pg.query_one(query, &[]).await.unwrap().get::<_, String>(3) == "sent"
+    })
+    .await;
+    let row = pg.query_one(query, &[]).await.unwrap();
+    let (text, html, dropped): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
     assert!(!text.contains("token=") && !html.contains("token="), "{text}\n{html}");
     assert!(text.contains("[one-time link, sent only to the recipient]"), "{text}");
     assert!(dropped, "the sealed copy for the SMTP server is gone once delivered");

@@ -241,6 +241,52 @@ export default async function cartJourneys({ journey, newPage, look, eventually,
     if (await notices.count()) throw new Error('the notice is back after it was acknowledged');
     await page.context().close();
   });
+
+  await journey('cart: the merchant sets the cart rules, and a shopper is held to them', async () => {
+    const page = await newPage();
+    await page.goto(`${shop}/admin/pricing/cart`);
+    await page.getByRole('heading', { name: "Sign in to your shop's admin" }).waitFor();
+    await page.getByLabel('Email').fill('owner@demo.example');
+    await page.getByLabel('Password').fill(signIns.owner);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Cart rules', exact: true, level: 1 }).waitFor();
+    const most = page.getByLabel('At most this many of one item');
+    await eventually('the rules to load', async () => (await most.inputValue()) === '99');
+    // Not a whole number: refused at the field before the API is asked.
+    await most.fill('2.5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Give a whole number.').first().waitFor();
+    await most.fill('5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cart rules saved.' }).waitFor();
+    await look(page, 'admin-pricing-cart-rules');
+    await page.context().close();
+
+    // The API holds a shopper to it: six of one item are refused with the limit.
+    const products = await (
+      await fetch(`${origin}/api/v1/store/catalog/products?limit=1`, { headers: { 'X-Tenant-ID': 'demo' } })
+    ).json();
+    const slug = products.items[0].slug;
+    const detail = await (
+      await fetch(`${origin}/api/v1/store/catalog/products/${slug}`, { headers: { 'X-Tenant-ID': 'demo' } })
+    ).json();
+    const refused = await fetch(`${origin}/api/v1/store/cart/lines`, {
+      method: 'POST',
+      headers: { 'X-Tenant-ID': 'demo', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ variant_id: detail.variants[0].id, quantity: 6 }),
+    });
+    const problem = await refused.json();
+    if (refused.status !== 422 || !problem.type.endsWith('/quantity-limit')) {
+      throw new Error(`six of one item: ${refused.status} ${JSON.stringify(problem)}`);
+    }
+    // Back to the default, for whatever runs next.
+    const api = await ownerApi();
+    await api('PUT', '/api/v1/admin/cart/settings', {
+      abandon_after_minutes: 4320,
+      max_line_quantity: 99,
+      max_lines: 100,
+    });
+  });
 }
 
 /** Text with its no-break spaces ("4,90 €") as plain ones. */

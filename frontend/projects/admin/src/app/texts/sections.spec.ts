@@ -5,6 +5,7 @@ import { INVENTORY } from './inventory';
 import { OPERATIONS } from './operations';
 import { PLATFORM } from './platform';
 import { PRICING } from './pricing';
+import { PRICING_CART } from './pricing-cart';
 import { PRICING_GROUPS } from './pricing-groups';
 import { PRICING_PRICE_LISTS } from './pricing-price-lists';
 import { PRICING_PROMOTIONS } from './pricing-promotions';
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, Translations> = {
   'pricing groups': PRICING_GROUPS,
   'pricing price lists': PRICING_PRICE_LISTS,
   'pricing promotions': PRICING_PROMOTIONS,
+  'pricing cart': PRICING_CART,
 };
 
 for (const [name, texts] of Object.entries(SECTIONS)) {

@@ -19,6 +19,7 @@ import { PRICING } from '../../texts/pricing';
       <a routerLink="/pricing/promotions" routerLinkActive ariaCurrentWhenActive="page">{{
         i18n.t('pricing.tab.promotions')
       }}</a>
+      <a routerLink="/pricing/cart" routerLinkActive ariaCurrentWhenActive="page">{{ i18n.t('pricing.tab.cart') }}</a>
       <a routerLink="/pricing/customer-groups" routerLinkActive ariaCurrentWhenActive="page">{{
         i18n.t('pricing.tab.customer-groups')
       }}</a>

@@ -14,6 +14,7 @@ export const PRICING_ROUTES: Routes = [
       { path: 'taxes', loadComponent: () => import('./taxes').then((m) => m.TaxesPage) },
       { path: 'price-lists', loadComponent: () => import('./price-lists').then((m) => m.PriceListsPage) },
       { path: 'promotions', loadComponent: () => import('./promotions').then((m) => m.PromotionsPage) },
+      { path: 'cart', loadComponent: () => import('./cart-rules').then((m) => m.CartRulesPage) },
       { path: 'customer-groups', loadComponent: () => import('./customer-groups').then((m) => m.CustomerGroupsPage) },
     ],
   },
