@@ -612,7 +612,7 @@ function count(typed: string | number): number | null {
                 <p>{{ i18n.t('pricing.promotions.none-to-choose') }}</p>
               }
             </fieldset>
-            <fieldset class="checks">
+            <fieldset class="checks categories scrolls">
               <legend>{{ i18n.t('pricing.promotions.products') }}</legend>
               <div class="row">
                 <label class="visually-hidden" for="promo-product-search">{{
@@ -829,6 +829,8 @@ export class PromotionsPage implements OnInit {
     this.editing.set(null);
     this.form.set(emptyPromotion(this.shop.defaultCurrency()));
     this.formProblem.set(null);
+    this.foundProducts.set([]);
+    this.productTerm.set('');
   }
 
   protected async save(): Promise<void> {
