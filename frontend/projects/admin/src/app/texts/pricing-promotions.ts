@@ -79,7 +79,7 @@ export const PRICING_PROMOTIONS: Translations = {
     'pricing.promotions.priority': 'Priority',
     'pricing.promotions.priority-hint': 'Lower numbers apply first (0 to 1,000,000).',
     'pricing.promotions.keeps-hint':
-      'The kind of trigger cannot change. Emptying a date or the per-customer limit keeps the one set: disable the promotion and make a new one instead.',
+      'The kind of trigger cannot change. Emptying a date or the per-customer limit removes it.',
     'pricing.promotions.codes': 'Codes',
     'pricing.promotions.show-codes': 'Codes of {name}',
     'pricing.promotions.codes-of': 'Codes of {name}',
@@ -185,7 +185,7 @@ export const PRICING_PROMOTIONS: Translations = {
     'pricing.promotions.priority': 'Priorität',
     'pricing.promotions.priority-hint': 'Niedrigere Zahlen gelten zuerst (0 bis 1.000.000).',
     'pricing.promotions.keeps-hint':
-      'Die Art der Auslösung lässt sich nicht ändern. Ein geleertes Datum oder Limit je Kundin oder Kunde bleibt wie gesetzt: Deaktivieren Sie die Aktion stattdessen und legen Sie eine neue an.',
+      'Die Art der Auslösung lässt sich nicht ändern. Ein geleertes Datum oder Limit je Kundin oder Kunde wird entfernt.',
     'pricing.promotions.codes': 'Codes',
     'pricing.promotions.show-codes': 'Codes von {name}',
     'pricing.promotions.codes-of': 'Codes von {name}',
