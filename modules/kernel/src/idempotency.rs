@@ -252,7 +252,8 @@ fn too_large_for_a_key(limit: usize) -> ApiError {
 
 /// Deletes keys past their retention; a recurring job.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct PurgeExpiredKeys;
+// Braces, not a unit struct: a job's payload is a JSON object (`{}`), as the queue's API says.
+pub struct PurgeExpiredKeys {}
 
 impl crate::jobs::Job for PurgeExpiredKeys {
     const KIND: &'static str = "kernel.purge_idempotency_keys";

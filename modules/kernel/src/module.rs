@@ -76,8 +76,8 @@ impl Module for Kernel {
         crate::diagnostics::register(events, jobs);
         jobs.register::<crate::images::MakeThumbnails>();
         jobs.recurring("purge-finished-jobs", "17 3 * * *", crate::jobs::PurgeFinishedJobs { keep_days: 7 })?;
-        jobs.recurring("purge-idempotency-keys", "7 * * * *", crate::idempotency::PurgeExpiredKeys)?;
-        jobs.recurring("purge-throttles", "37 * * * *", crate::throttle::PurgeExpiredThrottles)?;
+        jobs.recurring("purge-idempotency-keys", "7 * * * *", crate::idempotency::PurgeExpiredKeys {})?;
+        jobs.recurring("purge-throttles", "37 * * * *", crate::throttle::PurgeExpiredThrottles {})?;
         Ok(())
     }
 }
@@ -162,5 +162,24 @@ mod tests {
         assert!(bus.schemas().iter().any(|(name, _)| name.starts_with("diagnostics.")));
         assert!(jobs.kinds().count() > 0);
         assert!(EventBus::builder().build_into(&bus).is_err(), "a bus is built once");
+    }
+}
+
+#[cfg(test)]
+mod recurring_jobs {
+    /// The queue's API documents a job's payload as a JSON object: the kernel's own recurring
+    /// jobs must serialize to one (a unit struct would be `null`) and read back from it.
+    #[test]
+    fn the_kernel_s_recurring_jobs_carry_an_object_payload() {
+        let payloads = [
+            serde_json::to_value(crate::idempotency::PurgeExpiredKeys {}).unwrap(),
+            serde_json::to_value(crate::throttle::PurgeExpiredThrottles {}).unwrap(),
+            serde_json::to_value(crate::jobs::PurgeFinishedJobs { keep_days: 7 }).unwrap(),
+        ];
+        for payload in &payloads {
+            assert!(payload.is_object(), "{payload}");
+        }
+        let _: crate::idempotency::PurgeExpiredKeys = serde_json::from_value(payloads[0].clone()).unwrap();
+        let _: crate::throttle::PurgeExpiredThrottles = serde_json::from_value(payloads[1].clone()).unwrap();
     }
 }

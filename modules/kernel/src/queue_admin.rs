@@ -129,6 +129,16 @@ async fn list_jobs(
             Ok::<_, DbError>(page.apply(q, jobs::created_at, jobs::job_id).load(conn).await?)
         })
         .await?;
+    // Jobs queued before their types were brace structs stored `null`: no payload is `{}`.
+    let rows = rows
+        .into_iter()
+        .map(|mut j: JobSummary| {
+            if j.payload.is_null() {
+                j.payload = serde_json::json!({});
+            }
+            j
+        })
+        .collect();
     Ok(web::Json(keyset.page(rows, |j| (j.created_at, j.job_id))))
 }
 

@@ -209,7 +209,8 @@ pub async fn forget(conn: &mut AsyncPgConnection, scope: ThrottleScope, key: &st
 
 /// Deletes counts whose window ended over an hour ago; a recurring job.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct PurgeExpiredThrottles;
+// Braces, not a unit struct: a job's payload is a JSON object (`{}`), as the queue's API says.
+pub struct PurgeExpiredThrottles {}
 
 impl crate::jobs::Job for PurgeExpiredThrottles {
     const KIND: &'static str = "kernel.purge_throttles";

@@ -291,6 +291,13 @@ impl FromSql<Jsonb, Pg> for LocalizedText {
     }
 }
 
+/// For a patch field that may be left out (keep it), `null` (clear it) or a value:
+/// `#[serde(default, deserialize_with = "agora_kernel::values::nullable")]` on an
+/// `Option<Option<T>>` gives `None`, `Some(None)` and `Some(Some(value))`.
+pub fn nullable<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,11 +342,4 @@ mod tests {
         assert!(serde_json::from_str::<LocalizedText>(r#"{"en": " "}"#).is_err());
         assert_eq!(serde_json::to_string(&text).unwrap(), r#"{"de":"Hemd","en":"Shirt","fr-CA":"Chemise"}"#);
     }
-}
-
-/// For a patch field that may be left out (keep it), `null` (clear it) or a value:
-/// `#[serde(default, deserialize_with = "agora_kernel::values::nullable")]` on an
-/// `Option<Option<T>>` gives `None`, `Some(None)` and `Some(Some(value))`.
-pub fn nullable<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
