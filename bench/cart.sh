@@ -85,16 +85,6 @@ export AGORA_DATA_DIR="$WORK_DIR/data"   # kept token key: nothing outside the t
 # --- database ---------------------------------------------------------------------------------
 start_postgres "$WORK_DIR/pg"
 
-# --- tools and build --------------------------------------------------------------------------
-section "Tools"
-bench_tools bc
-pg_tools
-bench_binary
-export AGORA_DATA_DIR="$WORK_DIR/data"   # kept token key: nothing outside the temp dir
-
-# --- database ---------------------------------------------------------------------------------
-start_postgres "$WORK_DIR/pg"
-
 # --- tenant, catalog, stock, taxes and shipping ------------------------------------------------
 section "Tenant '$TENANT': $PRODUCTS products × $VARIANTS variants, counted stock"
 if ! "$BIN" tenant create "$TENANT" --name "Bench Shop" --currency USD --locale en --locale de >/dev/null; then

@@ -69,7 +69,9 @@ pub(crate) async fn load(
 ) -> Result<CartCatalog, crate::CatalogError> {
     let shop = crate::products::shop(conn).await?;
     let locale = crate::storefront::pick_locale(languages, &shop);
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|v| v.as_uuid()).collect();
+    let mut ids: Vec<uuid::Uuid> = ids.iter().map(|v| v.as_uuid()).collect();
+    ids.sort();
+    ids.dedup();
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT v.id AS variant_id, p.id AS product_id, p.kind, \
            (p.status = 'active' AND (p.publish_at IS NULL OR p.publish_at <= now()) \
@@ -83,8 +85,9 @@ pub(crate) async fn load(
                  UNION ALL SELECT c.id FROM collections c \
                   WHERE c.rules IS NOT NULL AND c.deleted_at IS NULL AND catalog_rule_matches(p.id, c.rules)) \
              AS collection_ids \
-         FROM variants v JOIN products p ON p.id = v.product_id \
-         WHERE v.id = ANY($1) AND v.deleted_at IS NULL AND p.deleted_at IS NULL",
+         FROM unnest($1::uuid[]) AS wanted (id) \
+         JOIN variants v ON v.id = wanted.id AND v.deleted_at IS NULL \
+         JOIN products p ON p.id = v.product_id AND p.deleted_at IS NULL",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Text, _>(&locale)
