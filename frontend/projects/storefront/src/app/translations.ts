@@ -27,6 +27,20 @@ export const STOREFRONT: Translations = {
     'login.no-account': 'New here? Create an account',
     'login.or': 'or',
     'login.single-sign-on': 'Sign in with {provider}',
+    'login.mfa-after-provider':
+      '{provider} confirmed who you are. Your account here also asks for its second step: enter your code to finish signing in.',
+    'link.intro':
+      '{provider} confirmed your email address, and this shop already has an account with it. To sign in to that account with {provider} from now on, sign in here once with the account’s password; then confirm the link.',
+    'link.confirm-title': 'Link your {provider} sign-in to this account?',
+    'link.confirm-intro':
+      'Then “Sign in with {provider}” signs you in to this account ({email}) without its password. Your password keeps working too.',
+    'link.confirm-warning': 'Link them only if you just came back from signing in with {provider} yourself.',
+    'link.confirm': 'Link {provider}',
+    'link.skip': 'Not now',
+    'link.done-title': 'Sign-in linked',
+    'link.done': 'Linked: next time, “Sign in with {provider}” is all you need.',
+    'link.continue': 'Continue',
+    'link.the-provider': 'Single sign-on',
     'forgot.title': 'Reset your password',
     'forgot.intro': 'Enter your email and we will send you a link to choose a new password.',
     'forgot.submit': 'Send link',
@@ -104,6 +118,20 @@ export const STOREFRONT: Translations = {
     'login.no-account': 'Neu hier? Konto erstellen',
     'login.or': 'oder',
     'login.single-sign-on': 'Anmelden mit {provider}',
+    'login.mfa-after-provider':
+      '{provider} hat Sie bestätigt. Ihr Konto hier verlangt zusätzlich den zweiten Schritt: Geben Sie Ihren Code ein, um die Anmeldung abzuschließen.',
+    'link.intro':
+      '{provider} hat Ihre E-Mail-Adresse bestätigt, und dieser Shop hat bereits ein Konto mit ihr. Um sich künftig mit {provider} bei diesem Konto anzumelden, melden Sie sich hier einmal mit dessen Passwort an und bestätigen dann die Verknüpfung.',
+    'link.confirm-title': 'Ihre Anmeldung bei {provider} mit diesem Konto verknüpfen?',
+    'link.confirm-intro':
+      'Dann meldet „Anmelden mit {provider}“ Sie ohne Passwort bei diesem Konto ({email}) an. Ihr Passwort funktioniert weiterhin.',
+    'link.confirm-warning': 'Verknüpfen Sie nur, wenn Sie gerade selbst von der Anmeldung bei {provider} zurückkommen.',
+    'link.confirm': '{provider} verknüpfen',
+    'link.skip': 'Jetzt nicht',
+    'link.done-title': 'Anmeldung verknüpft',
+    'link.done': 'Verknüpft: Beim nächsten Mal genügt „Anmelden mit {provider}“.',
+    'link.continue': 'Weiter',
+    'link.the-provider': 'Single Sign-on',
     'forgot.title': 'Passwort zurücksetzen',
     'forgot.intro': 'Geben Sie Ihre E-Mail-Adresse ein, und wir senden Ihnen einen Link für ein neues Passwort.',
     'forgot.submit': 'Link senden',
