@@ -1,6 +1,7 @@
 import type { Translations } from 'shared';
 import { ADMIN } from './admin';
 import { CATALOG } from './catalog';
+import { CATALOG_PRODUCT } from './catalog-product';
 import { INVENTORY } from './inventory';
 import { OPERATIONS } from './operations';
 import { PLATFORM } from './platform';
@@ -13,6 +14,7 @@ import { PRICING_TAXES } from './pricing-taxes';
 
 /** The sections whose texts load with their own chunk. */
 const SECTIONS: Record<string, Translations> = {
+  'catalog product': CATALOG_PRODUCT,
   inventory: INVENTORY,
   pricing: PRICING,
   'pricing taxes': PRICING_TAXES,

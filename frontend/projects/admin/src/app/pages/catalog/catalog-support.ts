@@ -1,5 +1,5 @@
 import { Injectable, signal } from '@angular/core';
-import { getShop, getSoldCurrencies, outcome, type Product } from 'shared';
+import { getShop, getSoldCurrencies, outcome, type I18n, type Product } from 'shared';
 
 /** A text per locale, as the catalog API stores names, descriptions, SEO fields and slugs. */
 export type Localized = Record<string, string>;
@@ -135,4 +135,14 @@ export const LOCALE_NAMES: Record<string, string> = { en: 'English', de: 'German
 
 export function localeName(code: string): string {
   return LOCALE_NAMES[code] ?? code;
+}
+
+/**
+ * A language's name in the member's language, where the screen's texts name it (the product
+ * editor's do); otherwise in English, or its code.
+ */
+export function languageName(i18n: I18n, code: string): string {
+  const key = `catalog.language.${code}`;
+  const name = i18n.t(key);
+  return name === key ? localeName(code) : name;
 }

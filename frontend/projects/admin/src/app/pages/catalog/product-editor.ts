@@ -24,7 +24,9 @@ import {
   type ProductType,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, ifMatch, localeName, pick, words } from './catalog-support';
+import { CATALOG_PRODUCT } from '../../texts/catalog-product';
+import { when } from '../../texts/when';
+import { CatalogShop, ifMatch, languageName, pick, words } from './catalog-support';
 import {
   type ProductForm,
   type VariantRow,
@@ -53,7 +55,9 @@ type Attribute = ProductType['attributes'][number];
   selector: 'admin-product-editor',
   imports: [FormsModule, RouterLink, FieldError, ProblemAlert, ProductMediaSection],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `<p><a routerLink="/products">← Products</a></p>
+  template: `<p>
+      <a routerLink="/products">{{ i18n.t('catalog.editor.back') }}</a>
+    </p>
     <div class="row spread">
       <h1>{{ heading() }}</h1>
       @if (product(); as p) {
@@ -61,7 +65,7 @@ type Attribute = ProductType['attributes'][number];
       }
     </div>
     @if (id()) {
-      <div class="tab-list" role="tablist" aria-label="Product sections">
+      <div class="tab-list" role="tablist" [attr.aria-label]="i18n.t('catalog.editor.sections')">
         <button
           type="button"
           role="tab"
@@ -72,7 +76,7 @@ type Attribute = ProductType['attributes'][number];
           (click)="show('details')"
           (keydown.arrowRight)="show('history', true)"
         >
-          Details
+          {{ i18n.t('catalog.editor.tab.details') }}
         </button>
         <button
           type="button"
@@ -84,12 +88,12 @@ type Attribute = ProductType['attributes'][number];
           (click)="show('history')"
           (keydown.arrowLeft)="show('details', true)"
         >
-          Change history
+          {{ i18n.t('catalog.editor.tab.history') }}
         </button>
       </div>
     }
     @if (saved() && tab() === 'details') {
-      <p class="notice" role="status">Saved.</p>
+      <p class="notice" role="status">{{ i18n.t('common.saved') }}</p>
     }
     @if (tab() === 'history') {
       <section role="tabpanel" id="panel-history" aria-labelledby="tab-history">
@@ -111,21 +115,23 @@ type Attribute = ProductType['attributes'][number];
               }
             </li>
           } @empty {
-            <li>No changes recorded yet.</li>
+            <li>{{ i18n.t('catalog.editor.history.none') }}</li>
           }
         </ol>
         @if (historyCursor()) {
-          <button type="button" class="button secondary" (click)="loadHistory()">Show older changes</button>
+          <button type="button" class="button secondary" (click)="loadHistory()">
+            {{ i18n.t('catalog.editor.history.older') }}
+          </button>
         }
       </section>
     } @else if (form(); as f) {
       <section role="tabpanel" id="panel-details" [attr.aria-labelledby]="id() ? 'tab-details' : null">
         <agora-problem-alert [problem]="problem()" [placed]="placed()" (reload)="reload()" />
-        <form (ngSubmit)="save()" novalidate aria-label="Product">
+        <form (ngSubmit)="save()" novalidate [attr.aria-label]="i18n.t('catalog.editor.product')">
           <fieldset [disabled]="!canManage()" class="plain">
             <section class="card" aria-labelledby="texts-title">
-              <h2 id="texts-title">Texts and search engines</h2>
-              <div class="tab-list" role="tablist" aria-label="Languages">
+              <h2 id="texts-title">{{ i18n.t('catalog.editor.texts') }}</h2>
+              <div class="tab-list" role="tablist" [attr.aria-label]="i18n.t('catalog.editor.languages')">
                 @for (locale of shop.locales(); track locale) {
                   <button
                     type="button"
@@ -140,7 +146,8 @@ type Attribute = ProductType['attributes'][number];
                   >
                     {{ localeLabel(locale) }}
                     @if (localeHasErrors(locale)) {
-                      <span aria-hidden="true">⚠</span><span class="visually-hidden">(has errors)</span>
+                      <span aria-hidden="true">⚠</span
+                      ><span class="visually-hidden">{{ i18n.t('catalog.editor.has-errors') }}</span>
                     }
                   </button>
                 }
@@ -148,7 +155,7 @@ type Attribute = ProductType['attributes'][number];
               @let l = activeLocale();
               <div role="tabpanel" id="locale-panel" [attr.aria-labelledby]="'locale-tab-' + l" [attr.lang]="l">
                 <div class="field">
-                  <label [for]="'name-' + l">Name</label>
+                  <label [for]="'name-' + l">{{ i18n.t('catalog.editor.name') }}</label>
                   <input
                     [id]="'name-' + l"
                     [name]="'name-' + l"
@@ -162,7 +169,7 @@ type Attribute = ProductType['attributes'][number];
                   }
                 </div>
                 <div class="field">
-                  <label [for]="'description-' + l">Description</label>
+                  <label [for]="'description-' + l">{{ i18n.t('catalog.editor.description') }}</label>
                   <textarea
                     [id]="'description-' + l"
                     [name]="'description-' + l"
@@ -174,11 +181,8 @@ type Attribute = ProductType['attributes'][number];
                   <agora-field-error [problem]="problem()" [field]="'description.' + l" [for]="'description-' + l" />
                 </div>
                 <div class="field">
-                  <label [for]="'slug-' + l">URL slug</label>
-                  <p class="hint" [id]="'slug-' + l + '-hint'">
-                    Lower-case letters and digits joined by hyphens; made from the name when empty. An old slug keeps
-                    redirecting to the new one.
-                  </p>
+                  <label [for]="'slug-' + l">{{ i18n.t('catalog.editor.slug') }}</label>
+                  <p class="hint" [id]="'slug-' + l + '-hint'">{{ i18n.t('catalog.editor.slug-hint') }}</p>
                   <input
                     [id]="'slug-' + l"
                     [name]="'slug-' + l"
@@ -189,7 +193,7 @@ type Attribute = ProductType['attributes'][number];
                   <agora-field-error [problem]="problem()" [field]="'slug.' + l" [for]="'slug-' + l" />
                 </div>
                 <div class="field">
-                  <label [for]="'seo-title-' + l">Search engine title</label>
+                  <label [for]="'seo-title-' + l">{{ i18n.t('catalog.editor.seo-title') }}</label>
                   <input
                     [id]="'seo-title-' + l"
                     [name]="'seo-title-' + l"
@@ -200,7 +204,7 @@ type Attribute = ProductType['attributes'][number];
                   <agora-field-error [problem]="problem()" [field]="'seo_title.' + l" [for]="'seo-title-' + l" />
                 </div>
                 <div class="field">
-                  <label [for]="'seo-description-' + l">Search engine description</label>
+                  <label [for]="'seo-description-' + l">{{ i18n.t('catalog.editor.seo-description') }}</label>
                   <textarea
                     [id]="'seo-description-' + l"
                     [name]="'seo-description-' + l"
@@ -219,24 +223,24 @@ type Attribute = ProductType['attributes'][number];
             </section>
 
             <section class="card" aria-labelledby="publication-title">
-              <h2 id="publication-title">Publication</h2>
+              <h2 id="publication-title">{{ i18n.t('catalog.editor.publication') }}</h2>
               <div class="grid-3">
                 <div class="field">
-                  <label for="status">Status</label>
+                  <label for="status">{{ i18n.t('catalog.editor.status') }}</label>
                   <select
                     id="status"
                     name="status"
                     [(ngModel)]="f.status"
                     [attr.aria-describedby]="describedBy('status', 'status')"
                   >
-                    <option value="draft">Draft (hidden)</option>
-                    <option value="active">Active</option>
-                    <option value="archived">Archived</option>
+                    <option value="draft">{{ i18n.t('catalog.editor.status.draft') }}</option>
+                    <option value="active">{{ i18n.t('catalog.status.active') }}</option>
+                    <option value="archived">{{ i18n.t('catalog.status.archived') }}</option>
                   </select>
                   <agora-field-error [problem]="problem()" field="status" for="status" />
                 </div>
                 <div class="field">
-                  <label for="publish-at">Visible from</label>
+                  <label for="publish-at">{{ i18n.t('catalog.editor.visible-from') }}</label>
                   <input
                     id="publish-at"
                     name="publish-at"
@@ -247,7 +251,7 @@ type Attribute = ProductType['attributes'][number];
                   <agora-field-error [problem]="problem()" field="publish_at" for="publish-at" />
                 </div>
                 <div class="field">
-                  <label for="unpublish-at">Visible until</label>
+                  <label for="unpublish-at">{{ i18n.t('catalog.editor.visible-until') }}</label>
                   <input
                     id="unpublish-at"
                     name="unpublish-at"
@@ -259,25 +263,25 @@ type Attribute = ProductType['attributes'][number];
                 </div>
               </div>
               <div class="field">
-                <label for="kind">Kind</label>
+                <label for="kind">{{ i18n.t('catalog.editor.kind') }}</label>
                 <select id="kind" name="kind" [(ngModel)]="f.kind">
-                  <option value="physical">Physical (shipped)</option>
-                  <option value="digital">Digital (delivered as a file)</option>
+                  <option value="physical">{{ i18n.t('catalog.editor.kind.physical') }}</option>
+                  <option value="digital">{{ i18n.t('catalog.editor.kind.digital') }}</option>
                 </select>
               </div>
             </section>
 
             <section class="card" aria-labelledby="organisation-title">
-              <h2 id="organisation-title">Organisation</h2>
+              <h2 id="organisation-title">{{ i18n.t('catalog.editor.organisation') }}</h2>
               <div class="field">
-                <label for="product-type">Product type</label>
+                <label for="product-type">{{ i18n.t('catalog.editor.product-type') }}</label>
                 <select
                   id="product-type"
                   name="product-type"
                   [(ngModel)]="f.productTypeId"
                   [attr.aria-describedby]="describedBy('product-type', 'product_type_id')"
                 >
-                  <option value="">None</option>
+                  <option value="">{{ i18n.t('catalog.editor.no-type') }}</option>
                   @for (t of types(); track t.id) {
                     <option [value]="t.id">{{ t.name }}</option>
                   }
@@ -359,7 +363,7 @@ type Attribute = ProductType['attributes'][number];
                 [class.scrolls]="canManage()"
                 [attr.aria-describedby]="error('category_ids') ? 'categories-error' : null"
               >
-                <legend>Categories</legend>
+                <legend>{{ i18n.t('catalog.editor.categories') }}</legend>
                 @for (c of categoryChoices(); track c.id) {
                   <label>
                     <input
@@ -370,13 +374,13 @@ type Attribute = ProductType['attributes'][number];
                     {{ c.label }}
                   </label>
                 } @empty {
-                  <p>No categories yet.</p>
+                  <p>{{ i18n.t('catalog.editor.no-categories') }}</p>
                 }
                 <agora-field-error [problem]="problem()" field="category_ids" for="categories" />
               </fieldset>
               <div class="field">
-                <label for="tags">Tags</label>
-                <p class="hint" id="tags-hint">Separated by commas, e.g. summer, organic.</p>
+                <label for="tags">{{ i18n.t('catalog.editor.tags') }}</label>
+                <p class="hint" id="tags-hint">{{ i18n.t('catalog.editor.tags-hint') }}</p>
                 <input
                   id="tags"
                   name="tags"
@@ -391,12 +395,12 @@ type Attribute = ProductType['attributes'][number];
             </section>
 
             <section class="card" aria-labelledby="options-title">
-              <h2 id="options-title">Options</h2>
-              <p class="hint">What shoppers choose between, such as size or colour. Each variant picks one value.</p>
+              <h2 id="options-title">{{ i18n.t('catalog.editor.options') }}</h2>
+              <p class="hint">{{ i18n.t('catalog.editor.options-hint') }}</p>
               @for (o of f.options; track $index; let i = $index) {
                 <div class="grid-option">
                   <div class="field">
-                    <label [for]="'option-name-' + i">Option {{ i + 1 }} name</label>
+                    <label [for]="'option-name-' + i">{{ i18n.t('catalog.editor.option-name', { n: i + 1 }) }}</label>
                     <input
                       [id]="'option-name-' + i"
                       [name]="'option-name-' + i"
@@ -411,7 +415,7 @@ type Attribute = ProductType['attributes'][number];
                     />
                   </div>
                   <div class="field">
-                    <label [for]="'option-values-' + i">Values (separated by commas)</label>
+                    <label [for]="'option-values-' + i">{{ i18n.t('catalog.values-list') }}</label>
                     <input
                       [id]="'option-values-' + i"
                       [name]="'option-values-' + i"
@@ -427,37 +431,43 @@ type Attribute = ProductType['attributes'][number];
                     type="button"
                     class="button secondary"
                     (click)="removeOption(f, i)"
-                    [attr.aria-label]="'Remove option ' + (o.name || i + 1)"
+                    [attr.aria-label]="i18n.t('catalog.editor.remove-option', { name: o.name || i + 1 })"
                   >
-                    Remove
+                    {{ i18n.t('catalog.remove') }}
                   </button>
                 </div>
               }
-              <button type="button" class="button secondary" (click)="addOption(f)">Add an option</button>
+              <button type="button" class="button secondary" (click)="addOption(f)">
+                {{ i18n.t('catalog.editor.add-option') }}
+              </button>
             </section>
           </fieldset>
           <section class="card" aria-labelledby="variants-title">
-            <h2 id="variants-title">Variants and prices</h2>
+            <h2 id="variants-title">{{ i18n.t('catalog.editor.variants-title') }}</h2>
             <agora-field-error [problem]="problem()" field="variants" for="variants" />
             <!-- Focusable so the keyboard can scroll a grid wider than the screen. -->
             <div class="table-scroll" tabindex="0" role="region" aria-labelledby="variants-title">
               <table class="variants">
                 <caption class="visually-hidden">
-                  Variants
+                  {{
+                    i18n.t('catalog.editor.variants')
+                  }}
                 </caption>
                 <thead>
                   <tr>
-                    <th scope="col">SKU</th>
+                    <th scope="col">{{ i18n.t('catalog.editor.sku') }}</th>
                     @for (o of f.options; track $index) {
-                      <th scope="col">{{ o.name || 'Option' }}</th>
+                      <th scope="col">{{ o.name || i18n.t('catalog.editor.option') }}</th>
                     }
-                    <th scope="col">Barcode</th>
-                    <th scope="col">Weight (g)</th>
+                    <th scope="col">{{ i18n.t('catalog.editor.barcode') }}</th>
+                    <th scope="col">{{ i18n.t('catalog.editor.weight') }}</th>
                     @for (c of currencyColumns(f); track c) {
-                      <th scope="col">Price {{ c }}</th>
-                      <th scope="col">Compare at {{ c }}</th>
+                      <th scope="col">{{ i18n.t('catalog.editor.price', { currency: c }) }}</th>
+                      <th scope="col">{{ i18n.t('catalog.editor.compare-at', { currency: c }) }}</th>
                     }
-                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                    <th scope="col">
+                      <span class="visually-hidden">{{ i18n.t('catalog.actions') }}</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -471,7 +481,7 @@ type Attribute = ProductType['attributes'][number];
                           [name]="'v' + i + '-sku'"
                           class="sku"
                           [(ngModel)]="v.sku"
-                          [attr.aria-label]="'SKU of variant ' + (i + 1)"
+                          [attr.aria-label]="i18n.t('catalog.editor.sku-of', { n: i + 1 })"
                           [attr.aria-invalid]="!!error(at + 'sku')"
                           [attr.aria-describedby]="describedBy('v' + i + '-sku', at + 'sku')"
                         />
@@ -484,7 +494,12 @@ type Attribute = ProductType['attributes'][number];
                             [id]="'v' + i + '-option-' + j"
                             [name]="'v' + i + '-option-' + j"
                             [(ngModel)]="v.optionValues[o.name]"
-                            [attr.aria-label]="(o.name || 'Option ' + (j + 1)) + ' of variant ' + (i + 1)"
+                            [attr.aria-label]="
+                              i18n.t('catalog.editor.option-of', {
+                                option: o.name || i18n.t('catalog.editor.option-n', { n: j + 1 }),
+                                n: i + 1,
+                              })
+                            "
                             [attr.aria-invalid]="!!error(at + 'option_values.' + o.name)"
                             [attr.aria-describedby]="
                               describedBy('v' + i + '-option-' + j, at + 'option_values.' + o.name)
@@ -508,7 +523,7 @@ type Attribute = ProductType['attributes'][number];
                           [id]="'v' + i + '-barcode'"
                           [name]="'v' + i + '-barcode'"
                           [(ngModel)]="v.barcode"
-                          [attr.aria-label]="'Barcode of variant ' + (i + 1)"
+                          [attr.aria-label]="i18n.t('catalog.editor.barcode-of', { n: i + 1 })"
                           [attr.aria-invalid]="!!error(at + 'barcode')"
                           [attr.aria-describedby]="describedBy('v' + i + '-barcode', at + 'barcode')"
                         />
@@ -526,7 +541,7 @@ type Attribute = ProductType['attributes'][number];
                           class="number"
                           inputmode="numeric"
                           [(ngModel)]="v.weight"
-                          [attr.aria-label]="'Weight in grams of variant ' + (i + 1)"
+                          [attr.aria-label]="i18n.t('catalog.editor.weight-of', { n: i + 1 })"
                           [attr.aria-invalid]="!!error(at + 'weight_grams')"
                           [attr.aria-describedby]="describedBy('v' + i + '-weight', at + 'weight_grams')"
                         />
@@ -546,7 +561,7 @@ type Attribute = ProductType['attributes'][number];
                             class="number"
                             inputmode="decimal"
                             [(ngModel)]="price.amount"
-                            [attr.aria-label]="'Price in ' + c + ' of variant ' + (i + 1)"
+                            [attr.aria-label]="i18n.t('catalog.editor.price-of', { currency: c, n: i + 1 })"
                             [attr.aria-invalid]="!!error(at + 'prices.' + c + '.amount')"
                             [attr.aria-describedby]="
                               describedBy('v' + i + '-price-' + c, at + 'prices.' + c + '.amount')
@@ -571,7 +586,7 @@ type Attribute = ProductType['attributes'][number];
                             class="number"
                             inputmode="decimal"
                             [(ngModel)]="price.compareAt"
-                            [attr.aria-label]="'Compare-at price in ' + c + ' of variant ' + (i + 1)"
+                            [attr.aria-label]="i18n.t('catalog.editor.compare-at-of', { currency: c, n: i + 1 })"
                             [attr.aria-invalid]="!!error(at + 'prices.' + c + '.compare_at')"
                             [attr.aria-describedby]="
                               describedBy('v' + i + '-compare-' + c, at + 'prices.' + c + '.compare_at')
@@ -590,9 +605,9 @@ type Attribute = ProductType['attributes'][number];
                           class="button secondary"
                           (click)="removeVariant(f, i)"
                           [disabled]="!canManage() || f.variants.length === 1"
-                          [attr.aria-label]="'Remove variant ' + (v.sku || i + 1)"
+                          [attr.aria-label]="i18n.t('catalog.editor.remove-variant', { name: v.sku || i + 1 })"
                         >
-                          Remove
+                          {{ i18n.t('catalog.remove') }}
                         </button>
                       </td>
                     </tr>
@@ -602,11 +617,11 @@ type Attribute = ProductType['attributes'][number];
             </div>
             <div class="row">
               <button type="button" class="button secondary" [disabled]="!canManage()" (click)="addVariant(f)">
-                Add a variant
+                {{ i18n.t('catalog.editor.add-variant') }}
               </button>
               @if (f.options.length) {
                 <button type="button" class="button secondary" [disabled]="!canManage()" (click)="addCombinations(f)">
-                  Add every combination of options
+                  {{ i18n.t('catalog.editor.add-combinations') }}
                 </button>
               }
             </div>
@@ -614,11 +629,11 @@ type Attribute = ProductType['attributes'][number];
           @if (canManage()) {
             <div class="row form-actions">
               <button class="button" type="submit" [disabled]="busy()">
-                {{ id() ? 'Save product' : 'Create product' }}
+                {{ i18n.t(id() ? 'catalog.editor.save' : 'catalog.editor.create') }}
               </button>
               @if (product()) {
                 <button type="button" class="button danger" (click)="remove()" [disabled]="busy()">
-                  Delete product
+                  {{ i18n.t('catalog.editor.delete') }}
                 </button>
               }
             </div>
@@ -630,7 +645,7 @@ type Attribute = ProductType['attributes'][number];
       </section>
     } @else {
       <agora-problem-alert [problem]="problem()" />
-      <p role="status">Loading…</p>
+      <p role="status">{{ i18n.t('common.loading') }}</p>
     }`,
 })
 export class ProductEditor implements OnInit {
@@ -659,8 +674,9 @@ export class ProductEditor implements OnInit {
   protected readonly historyProblem = signal<Problem | null>(null);
   protected readonly heading = computed(() => {
     const p = this.product();
-    if (!this.id()) return 'New product';
-    return p ? pick(p.name, this.shop.defaultLocale(), 'en') || 'Product' : 'Product';
+    const product = this.i18n.t('catalog.editor.product');
+    if (!this.id()) return this.i18n.t('catalog.editor.new');
+    return p ? pick(p.name, this.shop.defaultLocale(), 'en') || product : product;
   });
   protected readonly categoryChoices = computed(() =>
     this.categories().map((c) => ({
@@ -673,6 +689,10 @@ export class ProductEditor implements OnInit {
     const problem = this.problem();
     return (problem?.errors ?? []).map((e) => e.field).filter((field) => this.isPlaced(field));
   });
+
+  constructor() {
+    this.i18n.register(CATALOG_PRODUCT);
+  }
 
   async ngOnInit(): Promise<void> {
     this.saved.set(this.arrivedSaved);
@@ -734,7 +754,10 @@ export class ProductEditor implements OnInit {
   }
 
   protected localeLabel(locale: string): string {
-    return locale === this.shop.defaultLocale() ? `${localeName(locale)} (default)` : localeName(locale);
+    const name = languageName(this.i18n, locale);
+    return locale === this.shop.defaultLocale()
+      ? this.i18n.t('catalog.editor.language-default', { language: name })
+      : name;
   }
 
   protected localeHasErrors(locale: string): boolean {
@@ -855,11 +878,11 @@ export class ProductEditor implements OnInit {
     const f = this.form();
     if (!f || this.busy()) return;
     this.saved.set(false);
-    const local = localProblems(f);
+    const local = localProblems(f, (key) => this.i18n.t(key));
     if (local.length) {
       this.showProblem({
         type: 'about:blank',
-        title: 'Some amounts are not valid',
+        title: this.i18n.t('catalog.editor.invalid-amounts'),
         detail: '',
         status: 422,
         errors: local,
@@ -974,7 +997,7 @@ export class ProductEditor implements OnInit {
 
   protected async remove(): Promise<void> {
     const product = this.product();
-    if (!product || !confirm(`Delete ${this.heading()}? Shoppers will no longer find it.`)) return;
+    if (!product || !confirm(this.i18n.t('catalog.editor.delete-confirm', { name: this.heading() }))) return;
     const result = await outcome(
       deleteProduct({ path: { product_id: product.id }, headers: ifMatch(product.version) }),
     );
@@ -1000,25 +1023,22 @@ export class ProductEditor implements OnInit {
   }
 
   protected actionLabel(action: string): string {
-    const labels: Record<string, string> = {
-      created: 'Created',
-      updated: 'Changed',
-      deleted: 'Deleted',
-      variant_added: 'Variant added',
-      variant_updated: 'Variant changed',
-      variant_deleted: 'Variant removed',
-    };
-    return labels[action] ?? action;
+    const key = `catalog.editor.action.${action}`;
+    const label = this.i18n.t(key);
+    // An action added to the API after this screen shows by its own name.
+    return label === key ? action : label;
   }
 
   /** Who made a change: "you" for the signed-in member, the API's name for anyone else. */
   protected who(changedBy: string): string {
     const me = this.session.account();
-    return me && changedBy === `user:${me.id}` ? `you (${me.email})` : changedBy;
+    return me && changedBy === `user:${me.id}`
+      ? this.i18n.t('catalog.editor.history.you', { email: me.email })
+      : changedBy;
   }
 
   protected when(iso: string): string {
-    return new Date(iso).toLocaleString();
+    return when(iso, this.i18n.locale());
   }
 
   protected changeLines(change: ProductChange): string[] {

@@ -1,4 +1,5 @@
-import type { Problem, Product } from 'shared';
+import { I18n, type Problem, type Product } from 'shared';
+import { CATALOG_PRODUCT } from '../../texts/catalog-product';
 import {
   emptyForm,
   formOf,
@@ -117,10 +118,13 @@ describe('the product form', () => {
     const form = emptyForm(['en'], ['EUR']);
     form.variants[0].prices['EUR'] = { amount: 'ten', compareAt: '12' };
     form.variants[0].weight = '1.5';
-    expect(localProblems(form).map((e) => e.field)).toEqual([
-      'variants[0].prices.EUR.amount',
-      'variants[0].weight_grams',
-    ]);
+    const i18n = new I18n();
+    i18n.register(CATALOG_PRODUCT);
+    i18n.use('de');
+    const problems = localProblems(form, (key) => i18n.t(key));
+    expect(problems.map((e) => e.field)).toEqual(['variants[0].prices.EUR.amount', 'variants[0].weight_grams']);
+    expect(problems.map((e) => e.message)).toEqual(['kein Betrag', 'ganze Gramm']);
+    i18n.use('en');
   });
 
   it('puts the API’s errors under the grid’s inputs', () => {

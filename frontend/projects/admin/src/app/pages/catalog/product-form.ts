@@ -225,20 +225,26 @@ export function variantPatch(
   return patch;
 }
 
-/** Amounts the merchant typed that are not amounts: the form names them before asking the API. */
-export function localProblems(form: ProductForm): { field: string; message: string }[] {
+/**
+ * Amounts the merchant typed that are not amounts: the form names them before asking the API,
+ * in the member's language (`t` gives the product editor's texts).
+ */
+export function localProblems(form: ProductForm, t: (key: string) => string): { field: string; message: string }[] {
   const errors: { field: string; message: string }[] = [];
   form.variants.forEach((row, i) => {
     for (const [currency, price] of Object.entries(row.prices)) {
       if (Number.isNaN(toMinor(price.amount, currency)))
-        errors.push({ field: `variants[${i}].prices.${currency}.amount`, message: 'not an amount' });
+        errors.push({ field: `variants[${i}].prices.${currency}.amount`, message: t('catalog.editor.not-an-amount') });
       if (Number.isNaN(toMinor(price.compareAt, currency)))
-        errors.push({ field: `variants[${i}].prices.${currency}.compare_at`, message: 'not an amount' });
+        errors.push({
+          field: `variants[${i}].prices.${currency}.compare_at`,
+          message: t('catalog.editor.not-an-amount'),
+        });
       if (price.amount.trim() === '' && price.compareAt.trim() !== '')
-        errors.push({ field: `variants[${i}].prices.${currency}.amount`, message: 'a price to compare with' });
+        errors.push({ field: `variants[${i}].prices.${currency}.amount`, message: t('catalog.editor.price-needed') });
     }
     if (row.weight.trim() !== '' && !/^\d+$/.test(row.weight.trim()))
-      errors.push({ field: `variants[${i}].weight_grams`, message: 'whole grams' });
+      errors.push({ field: `variants[${i}].weight_grams`, message: t('catalog.editor.whole-grams') });
   });
   return errors;
 }

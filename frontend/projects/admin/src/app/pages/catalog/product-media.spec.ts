@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
-import { client } from 'shared';
+import { I18n, client } from 'shared';
+import { CATALOG_PRODUCT } from '../../texts/catalog-product';
 import { ProductMediaSection, moved, uploadRefusal } from './product-media';
 
 function medium(id: string, position: number, version = 1) {
@@ -29,9 +30,12 @@ function json(body: unknown, status = 200): Response {
 }
 
 describe('product media', () => {
-  it('says why a file was refused, naming the file', () => {
+  it('says why a file was refused, naming the file, in the member’s language', () => {
+    const i18n = new I18n();
+    i18n.register(CATALOG_PRODUCT);
+    i18n.use('en');
     const problem = { type: 'about:blank', title: 'Too large', detail: '', status: 413 };
-    expect(uploadRefusal('big.jpg', problem, 413)).toBe('big.jpg is too large: an image may be at most 20 MB.');
+    expect(uploadRefusal('big.jpg', problem, 413, i18n)).toBe('big.jpg is too large: an image may be at most 20 MB.');
     const notImage = {
       type: 'about:blank',
       title: 'Invalid',
@@ -39,7 +43,12 @@ describe('product media', () => {
       status: 422,
       errors: [{ field: 'file', message: 'is not an image' }],
     };
-    expect(uploadRefusal('notes.txt', notImage, 422)).toBe('notes.txt: is not an image');
+    expect(uploadRefusal('notes.txt', notImage, 422, i18n)).toBe('notes.txt: is not an image');
+    i18n.use('de');
+    expect(uploadRefusal('big.jpg', problem, 413, i18n)).toBe(
+      'big.jpg ist zu groß: Ein Bild darf höchstens 20 MB groß sein.',
+    );
+    i18n.use('en');
   });
 
   it('moves an item within the list', () => {

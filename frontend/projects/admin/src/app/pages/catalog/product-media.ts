@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, inject, input, output, signal } from '@angular/core';
 import {
+  I18n,
   ProblemAlert,
   deleteProductMedia,
   listProductMedia,
@@ -10,7 +11,8 @@ import {
   type Problem,
   type ProductMediaList,
 } from 'shared';
-import { CatalogShop, ifMatch, localeName } from './catalog-support';
+import { CATALOG_PRODUCT } from '../../texts/catalog-product';
+import { CatalogShop, ifMatch, languageName } from './catalog-support';
 
 type Medium = ProductMediaList['items'][number];
 
@@ -24,12 +26,12 @@ interface Upload {
 /** The server's limit, said in the merchant's words when it refuses a file (413). */
 const LIMIT = '20 MB';
 
-/** Why the server refused a file, in a sentence that names the file. */
-export function uploadRefusal(name: string, problem: Problem, status: number): string {
-  if (status === 413) return `${name} is too large: an image may be at most ${LIMIT}.`;
+/** Why the server refused a file, in a sentence that names the file (`i18n` has the editor's texts). */
+export function uploadRefusal(name: string, problem: Problem, status: number, i18n: I18n): string {
+  if (status === 413) return i18n.t('catalog.media.too-large', { name, limit: LIMIT });
   const field = problem.errors?.find((e) => e.field === 'file');
-  if (field) return `${name}: ${field.message}`;
-  return `${name}: ${problem.title}${problem.detail ? ` ${problem.detail}` : ''}`;
+  const reason = field ? field.message : `${problem.title}${problem.detail ? ` ${problem.detail}` : ''}`;
+  return i18n.t('catalog.media.refused', { name, reason });
 }
 
 /** The media list with one item moved from `from` to `to` (a new array). */
@@ -110,7 +112,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
     }
   `,
   template: `<section class="card" aria-labelledby="media-title">
-    <h2 id="media-title">Pictures</h2>
+    <h2 id="media-title">{{ i18n.t('catalog.media.title') }}</h2>
     <agora-problem-alert [problem]="problem()" (reload)="load()" />
     @if (canManage()) {
       <div
@@ -120,10 +122,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
         (dragleave)="over.set(false)"
         (drop)="dropFiles($event)"
       >
-        <p id="media-hint">
-          Drop JPEG, PNG, WebP or GIF images here, or choose them. At most {{ limit }} each; the first picture is the
-          one shoppers see first.
-        </p>
+        <p id="media-hint">{{ i18n.t('catalog.media.hint', { limit }) }}</p>
         <input
           id="media-files"
           class="visually-hidden"
@@ -134,20 +133,22 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
           (change)="chooseFiles($event)"
         />
         <!-- The input itself is hidden (a file input cannot be styled); its focus shows on the label. -->
-        <label class="button secondary" for="media-files">Choose images</label>
+        <label class="button secondary" for="media-files">{{ i18n.t('catalog.media.choose') }}</label>
       </div>
     }
     @if (uploads().length) {
-      <ul class="uploads plain-list" aria-label="Uploads">
+      <ul class="uploads plain-list" [attr.aria-label]="i18n.t('catalog.media.uploads')">
         @for (u of uploads(); track u.key) {
           <li>
             @if (u.failed) {
               <p class="field-error" role="alert">
                 {{ u.failed }}
-                <button type="button" class="link-button" (click)="dismiss(u.key)">Dismiss</button>
+                <button type="button" class="link-button" (click)="dismiss(u.key)">
+                  {{ i18n.t('catalog.media.dismiss') }}
+                </button>
               </p>
             } @else {
-              <label [for]="'upload-' + u.key">Uploading {{ u.name }}…</label>
+              <label [for]="'upload-' + u.key">{{ i18n.t('catalog.media.uploading', { name: u.name }) }}</label>
               <progress [id]="'upload-' + u.key"></progress>
             }
           </li>
@@ -156,7 +157,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
     }
     <p class="visually-hidden" role="status">{{ announcement() }}</p>
     @if (media().length) {
-      <ol class="media-grid" aria-label="Pictures in order">
+      <ol class="media-grid" [attr.aria-label]="i18n.t('catalog.media.in-order')">
         @for (m of media(); track m.id; let i = $index; let first = $first; let last = $last) {
           <li
             class="media-item"
@@ -169,18 +170,24 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
             (dragend)="dragEnd()"
           >
             @if (thumbnail(m); as src) {
-              <img [src]="src" [alt]="altOf(m) || 'Picture ' + (i + 1)" loading="lazy" />
+              <img [src]="src" [alt]="altOf(m) || i18n.t('catalog.media.picture', { n: i + 1 })" loading="lazy" />
             } @else {
-              <div class="media-pending" role="img" [attr.aria-label]="'Picture ' + (i + 1) + ': ' + stateOf(m)">
+              <div
+                class="media-pending"
+                role="img"
+                [attr.aria-label]="i18n.t('catalog.media.picture-state', { n: i + 1, state: stateOf(m) })"
+              >
                 {{ stateOf(m) }}
               </div>
             }
             @for (locale of shop.locales(); track locale) {
               <div class="field">
-                <label [for]="'alt-' + m.id + '-' + locale">Alt text ({{ localeName(locale) }})</label>
+                <label [for]="'alt-' + m.id + '-' + locale">{{
+                  i18n.t('catalog.media.alt', { language: language(locale) })
+                }}</label>
                 <input
                   [id]="'alt-' + m.id + '-' + locale"
-                  [attr.aria-label]="'Alt text (' + localeName(locale) + ') of picture ' + (i + 1)"
+                  [attr.aria-label]="i18n.t('catalog.media.alt-of', { language: language(locale), n: i + 1 })"
                   [value]="m.alt[locale] ?? ''"
                   [disabled]="!canManage() || busy()"
                   [attr.lang]="locale"
@@ -195,7 +202,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
                   class="button secondary"
                   [id]="'left-' + m.id"
                   [disabled]="first || busy()"
-                  [attr.aria-label]="'Move picture ' + (i + 1) + ' left'"
+                  [attr.aria-label]="i18n.t('catalog.media.move-left', { n: i + 1 })"
                   (click)="move(i, i - 1, 'left-' + m.id)"
                 >
                   ←
@@ -205,7 +212,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
                   class="button secondary"
                   [id]="'right-' + m.id"
                   [disabled]="last || busy()"
-                  [attr.aria-label]="'Move picture ' + (i + 1) + ' right'"
+                  [attr.aria-label]="i18n.t('catalog.media.move-right', { n: i + 1 })"
                   (click)="move(i, i + 1, 'right-' + m.id)"
                 >
                   →
@@ -214,10 +221,10 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
                   type="button"
                   class="button danger"
                   [disabled]="busy()"
-                  [attr.aria-label]="'Delete picture ' + (i + 1)"
+                  [attr.aria-label]="i18n.t('catalog.media.delete', { n: i + 1 })"
                   (click)="remove(m, i)"
                 >
-                  Delete
+                  {{ i18n.t('catalog.delete') }}
                 </button>
               </div>
             }
@@ -225,7 +232,7 @@ export function moved<T>(items: readonly T[], from: number, to: number): T[] {
         }
       </ol>
     } @else if (loaded()) {
-      <p>No pictures yet.</p>
+      <p>{{ i18n.t('catalog.media.none') }}</p>
     }
   </section>`,
 })
@@ -236,8 +243,8 @@ export class ProductMediaSection implements OnInit {
   readonly productVersion = output<number>();
 
   protected readonly shop = inject(CatalogShop);
+  protected readonly i18n = inject(I18n);
   protected readonly limit = LIMIT;
-  protected readonly localeName = localeName;
   protected readonly media = signal<Medium[]>([]);
   protected readonly loaded = signal(false);
   protected readonly uploads = signal<Upload[]>([]);
@@ -253,6 +260,8 @@ export class ProductMediaSection implements OnInit {
   private destroyed = false;
 
   constructor() {
+    // Registered here too: the section's texts must not depend on which page embeds it.
+    this.i18n.register(CATALOG_PRODUCT);
     inject(DestroyRef).onDestroy(() => {
       this.destroyed = true;
       if (this.poll) clearTimeout(this.poll);
@@ -288,7 +297,11 @@ export class ProductMediaSection implements OnInit {
   }
 
   protected stateOf(m: Medium): string {
-    return m.status === 'failed' ? 'Could not be processed' : 'Processing…';
+    return this.i18n.t(m.status === 'failed' ? 'catalog.media.failed' : 'catalog.media.processing');
+  }
+
+  protected language(code: string): string {
+    return languageName(this.i18n, code);
   }
 
   protected altOf(m: Medium): string {
@@ -335,12 +348,14 @@ export class ProductMediaSection implements OnInit {
         done++;
         this.dismiss(key);
       } else {
-        const failed = uploadRefusal(file.name, result.problem, result.status);
+        const failed = uploadRefusal(file.name, result.problem, result.status, this.i18n);
         this.uploads.update((all) => all.map((u) => (u.key === key ? { ...u, failed } : u)));
       }
     }
     if (done) {
-      this.announcement.set(done === 1 ? 'Picture uploaded.' : `${done} pictures uploaded.`);
+      this.announcement.set(
+        done === 1 ? this.i18n.t('catalog.media.uploaded-one') : this.i18n.t('catalog.media.uploaded', { count: done }),
+      );
       await this.load();
     }
   }
@@ -363,7 +378,7 @@ export class ProductMediaSection implements OnInit {
       this.problem.set(result.problem);
       return;
     }
-    this.announcement.set('Alt text saved.');
+    this.announcement.set(this.i18n.t('catalog.media.alt-saved'));
     await this.load();
   }
 
@@ -390,7 +405,7 @@ export class ProductMediaSection implements OnInit {
     this.media.set(result.data.items);
     this.version = result.data.product_version;
     this.productVersion.emit(this.version);
-    this.announcement.set(`Picture moved to position ${to + 1} of ${order.length}.`);
+    this.announcement.set(this.i18n.t('catalog.media.moved', { position: to + 1, count: order.length }));
     // The button pressed stays under the keyboard (or its neighbour, when it reached the end).
     if (focusId) {
       setTimeout(() => {
@@ -405,7 +420,7 @@ export class ProductMediaSection implements OnInit {
   }
 
   protected async remove(m: Medium, i: number): Promise<void> {
-    if (!confirm(`Delete picture ${i + 1}? Shoppers will no longer see it.`)) return;
+    if (!confirm(this.i18n.t('catalog.media.delete-confirm', { n: i + 1 }))) return;
     this.busy.set(true);
     const result = await outcome(
       deleteProductMedia({ path: { product_id: this.productId(), media_id: m.id }, headers: ifMatch(m.version) }),
@@ -415,7 +430,7 @@ export class ProductMediaSection implements OnInit {
       this.problem.set(result.problem);
       return;
     }
-    this.announcement.set(`Picture ${i + 1} deleted.`);
+    this.announcement.set(this.i18n.t('catalog.media.deleted', { n: i + 1 }));
     await this.load();
   }
 
