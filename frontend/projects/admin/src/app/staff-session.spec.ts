@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { client } from 'shared';
+import { client, csrfTokens } from 'shared';
 import { StaffSession } from './staff-session';
 
 function json(status: number, body: unknown, type = 'application/json'): Response {
@@ -19,13 +19,17 @@ const account = {
 };
 
 /** The API as the browser meets it: the network is stubbed, the session's code is real. */
-function api(permissions: Response) {
+function api(permissions: Response, csrf?: string) {
+  const asked: string[] = [];
   vi.stubGlobal('fetch', async (request: Request) => {
     const path = new URL(request.url).pathname;
+    asked.push(path);
     if (path === '/api/v1/admin/me') return json(200, account);
     if (path === '/api/v1/admin/me/permissions') return permissions.clone();
+    if (path === '/api/v1/admin/me/csrf-token' && csrf) return json(200, { csrf_token: csrf });
     return json(404, { type: 'about:blank', title: 'Not found', detail: '', status: 404 }, 'application/problem+json');
   });
+  return asked;
 }
 
 describe('StaffSession', () => {
@@ -59,6 +63,24 @@ describe('StaffSession', () => {
     await session.refresh();
     expect(session.mfaEnrolmentRequired()).toBe(true);
     expect(session.destinations()).toEqual([]);
+  });
+
+  it("takes the session's CSRF token when signed in by the provider's redirect alone", async () => {
+    // One left from an earlier session would be refused by this one.
+    csrfTokens.set('admin', 'stale');
+    api(json(200, { permissions: ['catalog.manage'] }), 'fresh');
+    const session = TestBed.inject(StaffSession);
+    await session.refresh();
+    expect(session.signedIn()).toBe(true);
+    expect(csrfTokens.get('admin')).toBe('fresh');
+  });
+
+  it('keeps the login answer’s token without asking again', async () => {
+    const asked = api(json(200, { permissions: [] }), 'fresh');
+    const session = TestBed.inject(StaffSession);
+    await session.signedInWith('from-login');
+    expect(csrfTokens.get('admin')).toBe('from-login');
+    expect(asked).not.toContain('/api/v1/admin/me/csrf-token');
   });
 
   it('is signed out when the API does not know the browser', async () => {

@@ -11,6 +11,7 @@ import {
   staffLogout,
 } from 'shared';
 import { permitted } from './navigation';
+import { staffCsrfToken } from './staff-sign-in-api';
 
 /** The signed-in staff member and what they may do, as the shell and the guards see it. */
 @Injectable({ providedIn: 'root' })
@@ -28,14 +29,22 @@ export class StaffSession {
     return this.loaded;
   }
 
-  async refresh(): Promise<void> {
+  /** Who is signed in; with `withToken`, also the session's CSRF token (a login answer brings its own). */
+  async refresh(withToken = true): Promise<void> {
     const me = await outcome(getMyStaffAccount());
     this.account.set(me.ok ? me.data : null);
     if (!me.ok) {
       this.permissions.set(new Set());
       return;
     }
-    const granted = await outcome(getMyStaffPermissions());
+    const [granted, token] = await Promise.all([
+      outcome(getMyStaffPermissions()),
+      // The session's own token, not one remembered from an earlier session: a member back from
+      // the shop's sign-in provider is signed in by the redirect alone, with no login answer to
+      // take it from, and their first save would otherwise be refused (403 csrf-failed).
+      withToken ? outcome(staffCsrfToken()) : null,
+    ]);
+    if (token?.ok) csrfTokens.set('admin', token.data.csrf_token);
     this.mfaEnrolmentRequired.set(!granted.ok && isMfaEnrolmentRequired(granted.problem));
     this.permissions.set(new Set(granted.ok ? granted.data.permissions : []));
   }
@@ -46,7 +55,7 @@ export class StaffSession {
 
   async signedInWith(csrf: string | null | undefined): Promise<void> {
     csrfTokens.set('admin', csrf);
-    this.loaded = this.refresh();
+    this.loaded = this.refresh(false);
     await this.loaded;
   }
 

@@ -26,6 +26,22 @@ export const ADMIN: Translations = {
     'admin.field.password': 'Password',
     'admin.field.name': 'Name',
     'admin.sign-in.submit': 'Sign in',
+    'admin.sign-in.or': 'or',
+    'admin.sign-in.single-sign-on': 'Sign in with {provider}',
+    'admin.sign-in.mfa-after-provider':
+      '{provider} confirmed who you are. Your account here also asks for its second step: enter your code to finish signing in.',
+    'admin.link.intro':
+      '{provider} confirmed your email address, and this shop already has a staff account with it. To sign in to that account with {provider} from now on, sign in here once with the account’s password; then confirm the link.',
+    'admin.link.confirm-title': 'Link your {provider} sign-in to this account?',
+    'admin.link.confirm-intro':
+      'Then “Sign in with {provider}” signs you in to this account ({email}) without its password. Your password keeps working too.',
+    'admin.link.confirm-warning': 'Link them only if you just came back from signing in with {provider} yourself.',
+    'admin.link.confirm': 'Link {provider}',
+    'admin.link.skip': 'Not now',
+    'admin.link.done-title': 'Sign-in linked',
+    'admin.link.done': 'Linked: next time, “Sign in with {provider}” is all you need.',
+    'admin.link.continue': 'Continue',
+    'admin.link.the-provider': 'Single sign-on',
     'admin.set-password.welcome': 'Welcome: choose your password',
     'admin.set-password.title': 'Choose a new password',
     'admin.set-password.incomplete': 'This link is incomplete. Ask for a new one.',
@@ -128,6 +144,23 @@ export const ADMIN: Translations = {
     'admin.field.password': 'Passwort',
     'admin.field.name': 'Name',
     'admin.sign-in.submit': 'Anmelden',
+    'admin.sign-in.or': 'oder',
+    'admin.sign-in.single-sign-on': 'Anmelden mit {provider}',
+    'admin.sign-in.mfa-after-provider':
+      '{provider} hat Sie bestätigt. Ihr Konto hier verlangt zusätzlich den zweiten Schritt: Geben Sie Ihren Code ein, um die Anmeldung abzuschließen.',
+    'admin.link.intro':
+      '{provider} hat Ihre E-Mail-Adresse bestätigt, und dieser Shop hat bereits ein Mitarbeiterkonto mit ihr. Um sich künftig mit {provider} bei diesem Konto anzumelden, melden Sie sich hier einmal mit dessen Passwort an und bestätigen dann die Verknüpfung.',
+    'admin.link.confirm-title': 'Ihre Anmeldung bei {provider} mit diesem Konto verknüpfen?',
+    'admin.link.confirm-intro':
+      'Dann meldet „Anmelden mit {provider}“ Sie ohne Passwort bei diesem Konto ({email}) an. Ihr Passwort funktioniert weiterhin.',
+    'admin.link.confirm-warning':
+      'Verknüpfen Sie nur, wenn Sie gerade selbst von der Anmeldung bei {provider} zurückkommen.',
+    'admin.link.confirm': '{provider} verknüpfen',
+    'admin.link.skip': 'Jetzt nicht',
+    'admin.link.done-title': 'Anmeldung verknüpft',
+    'admin.link.done': 'Verknüpft: Beim nächsten Mal genügt „Anmelden mit {provider}“.',
+    'admin.link.continue': 'Weiter',
+    'admin.link.the-provider': 'Single Sign-on',
     'admin.set-password.welcome': 'Willkommen: Wählen Sie Ihr Passwort',
     'admin.set-password.title': 'Wählen Sie ein neues Passwort',
     'admin.set-password.incomplete': 'Dieser Link ist unvollständig. Fordern Sie einen neuen an.',

@@ -201,6 +201,8 @@ export const OPERATIONS: Translations = {
     'sso.only': 'Staff may sign in only through the provider (owners excepted)',
     'sso.only-hint': 'Their passwords stop working, and accounts are linked to the provider by email.',
     'sso.return-path': 'Page customers land on after signing in',
+    'sso.return-path-staff': 'Page staff land on after signing in',
+    'sso.return-path-staff-hint': 'A page of this admin, such as /admin/: the admin finishes their sign-in there.',
     'sso.password': 'Your current password',
     'sso.password-hint': 'Asked again because the provider decides who may sign in as whom.',
     'sso.remove': 'Remove the provider',
@@ -444,6 +446,9 @@ export const OPERATIONS: Translations = {
     'sso.only': 'Mitarbeiter melden sich nur über den Anbieter an (außer Inhabern)',
     'sso.only-hint': 'Ihre Passwörter gelten nicht mehr, und Konten werden per E-Mail mit dem Anbieter verknüpft.',
     'sso.return-path': 'Seite, auf der Kunden nach der Anmeldung landen',
+    'sso.return-path-staff': 'Seite, auf der Mitarbeiter nach der Anmeldung landen',
+    'sso.return-path-staff-hint':
+      'Eine Seite dieser Verwaltung, etwa /admin/: Dort schließt die Verwaltung ihre Anmeldung ab.',
     'sso.password': 'Ihr aktuelles Passwort',
     'sso.password-hint': 'Erneut abgefragt, weil der Anbieter bestimmt, wer sich als wer anmelden darf.',
     'sso.remove': 'Anbieter entfernen',

@@ -27,6 +27,11 @@ const FIELDS = [
   'current_password',
 ];
 
+/** Where staff land after the provider: the admin's start, which finishes their sign-in. */
+const STAFF_LANDING = '/admin/';
+/** Where shoppers land after the provider when the owner names no page (the server's default). */
+const CUSTOMER_LANDING = '/';
+
 /**
  * The shop's OpenID Connect provider. Only owners may set or remove it, with their password
  * asked afresh: whoever sets the provider decides who may sign in as whom. The client secret is
@@ -102,11 +107,23 @@ const FIELDS = [
         <fieldset>
           <legend>{{ i18n.t('sso.who') }}</legend>
           <label>
-            <input type="radio" name="account_kind" value="staff" [(ngModel)]="accountKind" />
+            <input
+              type="radio"
+              name="account_kind"
+              value="staff"
+              [ngModel]="accountKind()"
+              (ngModelChange)="chooseKind($event)"
+            />
             {{ i18n.t('sso.kind.staff') }}
           </label>
           <label>
-            <input type="radio" name="account_kind" value="customer" [(ngModel)]="accountKind" />
+            <input
+              type="radio"
+              name="account_kind"
+              value="customer"
+              [ngModel]="accountKind()"
+              (ngModelChange)="chooseKind($event)"
+            />
             {{ i18n.t('sso.kind.customer') }}
           </label>
           <agora-field-error [problem]="problem()" field="account_kind" for="sso-kind" />
@@ -135,19 +152,31 @@ const FIELDS = [
             </label>
             <p class="hint" id="sso-only-hint">{{ i18n.t('sso.only-hint') }}</p>
           </div>
-        } @else {
-          <div class="field">
-            <label for="sso-return">{{ i18n.t('sso.return-path') }}</label>
-            <input
-              id="sso-return"
-              name="return_path"
-              [(ngModel)]="returnPath"
-              [attr.aria-invalid]="!!error('return_path')"
-              [attr.aria-describedby]="error('return_path') ? 'sso-return-error' : null"
-            />
-            <agora-field-error [problem]="problem()" field="return_path" for="sso-return" />
-          </div>
         }
+        <div class="field">
+          <label for="sso-return">{{
+            i18n.t(accountKind() === 'staff' ? 'sso.return-path-staff' : 'sso.return-path')
+          }}</label>
+          <input
+            id="sso-return"
+            name="return_path"
+            [(ngModel)]="returnPath"
+            [attr.aria-invalid]="!!error('return_path')"
+            [attr.aria-describedby]="
+              accountKind() === 'staff'
+                ? error('return_path')
+                  ? 'sso-return-error sso-return-hint'
+                  : 'sso-return-hint'
+                : error('return_path')
+                  ? 'sso-return-error'
+                  : null
+            "
+          />
+          @if (accountKind() === 'staff') {
+            <p class="hint" id="sso-return-hint">{{ i18n.t('sso.return-path-staff-hint') }}</p>
+          }
+          <agora-field-error [problem]="problem()" field="return_path" for="sso-return" />
+        </div>
         <div class="field">
           <label for="sso-password">{{ i18n.t('sso.password') }}</label>
           <input
@@ -189,7 +218,7 @@ export class SingleSignOnPage implements OnInit {
   protected readonly accountKind = signal<'staff' | 'customer'>('staff');
   protected readonly staffRole = signal('');
   protected readonly ssoOnly = signal(false);
-  protected readonly returnPath = signal('/');
+  protected readonly returnPath = signal(STAFF_LANDING);
   protected readonly password = signal('');
   protected readonly notice = signal<string | null>(null);
   protected readonly problem = signal<Problem | null>(null);
@@ -225,7 +254,7 @@ export class SingleSignOnPage implements OnInit {
           client_id: this.clientId().trim(),
           client_secret: this.clientSecret() || null,
           account_kind: this.accountKind(),
-          return_path: staff ? null : this.returnPath().trim() || null,
+          return_path: this.returnPath().trim() || null,
           staff_role: staff ? this.staffRole() || null : null,
           staff_sso_only: staff ? this.ssoOnly() : null,
           current_password: this.password(),
@@ -255,6 +284,18 @@ export class SingleSignOnPage implements OnInit {
     this.problem.set(null);
     this.config.set(null);
     this.notice.set(this.i18n.t('sso.removed'));
+  }
+
+  /**
+   * Who signs in changes where they land by default: staff finish signing in inside this admin
+   * (which reads the provider's answer from the address), shoppers in the shop. A path the owner
+   * typed stays.
+   */
+  protected chooseKind(kind: 'staff' | 'customer'): void {
+    const path = this.returnPath().trim();
+    if (kind === 'staff' && (path === '' || path === CUSTOMER_LANDING)) this.returnPath.set(STAFF_LANDING);
+    if (kind === 'customer' && (path === '' || path === STAFF_LANDING)) this.returnPath.set(CUSTOMER_LANDING);
+    this.accountKind.set(kind);
   }
 
   private show(config: OidcConfig): void {
