@@ -271,12 +271,6 @@ impl ShopAddress for ShopUrls {
 impl AppState {
     /// Builds the modules. Opens no connection yet (pools are lazy).
     pub fn build(config: &Config, database_url: &SecretString) -> Result<Self, StartError> {
-        let db = Database::connect(&DbSettings {
-            url: database_url.clone(),
-            pool_size: config.db_pool_size,
-            acquire_timeout: Duration::from_secs(5),
-        })
-        .map_err(|e| StartError::Database(e.to_string()))?;
         let redis = config
             .redis_url
             .as_ref()
@@ -292,6 +286,14 @@ impl AppState {
             Some(pool) => (Cache::redis(pool.clone()), RateLimiter::redis(limits, pool.clone())),
             None => (Cache::in_process(100_000), RateLimiter::in_process(limits)),
         };
+        // Tenant transactions drop the storefront answers their writes make stale from it.
+        let db = Database::connect(&DbSettings {
+            url: database_url.clone(),
+            pool_size: config.db_pool_size,
+            acquire_timeout: Duration::from_secs(5),
+        })
+        .map_err(|e| StartError::Database(e.to_string()))?
+        .with_cache(cache.clone());
         let mut identity_settings = config.identity.clone();
         // One master key seals every module's secrets at rest (each under its own derived key).
         let master_key = identity_settings.signing_key();
@@ -327,7 +329,7 @@ impl AppState {
         cache.register_metrics(&metrics).map_err(|e| StartError::Other(e.to_string()))?;
         let founder: Arc<dyn ShopFounder> = Arc::new(IdentityFounder { identity: identity.clone() });
         let customers = agora_customers::CustomersModule::new(db.clone(), &bus, identity.clone(), vec![port]);
-        let pricing = agora_pricing::PricingModule::new(db.clone(), &bus, cache.clone());
+        let pricing = agora_pricing::PricingModule::new(db.clone(), &bus);
         // The storefront shows the prices pricing decides (price lists per customer group,
         // conversion rates) over the catalog's base prices: the kernel's `ShopperPrices` port.
         let shopper_prices: Arc<dyn ShopperPrices> = Arc::new(pricing.storefront_prices(customers.clone()));
@@ -339,6 +341,7 @@ impl AppState {
             customers.clone(),
             inventory.clone(),
             pricing.clone(),
+            cache.clone(),
             config.identity.secure_cookies,
         );
         let mut state = Self {

@@ -494,6 +494,9 @@ await (
 await (
   await import('./journeys/storefront-sso.mjs')
 ).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
+await (
+  await import('./journeys/admin-sso.mjs')
+).default({ journey, newPage, look, ownerApi, linkFromMailbox, origin, shop, signIns, repo });
 
 await (await import('./journeys/inventory.mjs')).default({ journey, newPage, look, eventually, origin, shop, signIns });
 await (await import('./journeys/pricing-shipping.mjs')).default({ journey, newPage, look, origin, shop, signIns });

@@ -9,17 +9,17 @@ use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const CART: &str = "/api/v1/store/cart";
+pub(crate) const CART: &str = "/api/v1/store/cart";
 const TAX: &str = "/api/v1/admin/pricing/taxes";
 const STANDARD: &str = "00000000-0000-7000-8000-000000000001";
 
-fn eur(amount: i64) -> Value {
+pub(crate) fn eur(amount: i64) -> Value {
     json!({"amount": amount, "currency": "EUR"})
 }
 
 /// A shop selling in EUR with German VAT included in its prices, a product with two variants
 /// (20.00, and 12.00 reduced from 15.00), three of the first in stock; the shop and variant ids.
-async fn german_shop(app: &TestApp, slug: &str) -> (String, String, String) {
+pub(crate) async fn german_shop(app: &TestApp, slug: &str) -> (String, String, String) {
     let shop = app.tenant(slug).await;
     let res = app.admin(Method::GET, &format!("{TAX}/settings"), &shop).send().await.unwrap();
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
@@ -82,7 +82,7 @@ async fn german_shop(app: &TestApp, slug: &str) -> (String, String, String) {
 }
 
 /// A storefront request to `shop`'s cart: as a guest with `token`, or as `who`.
-fn store(
+pub(crate) fn store(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -100,19 +100,19 @@ fn store(
     req
 }
 
-async fn ok(res: reqwest::Response) -> Value {
+pub(crate) async fn ok(res: reqwest::Response) -> Value {
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     assert_eq!(status, 200, "{text}");
     serde_json::from_str(&text).unwrap()
 }
 
-fn amount(v: &Value) -> i64 {
+pub(crate) fn amount(v: &Value) -> i64 {
     v["amount"].as_i64().unwrap_or_else(|| panic!("no amount in {v}"))
 }
 
 /// `(variant, quantity)` of each line, sorted.
-fn lines(cart: &Value) -> Vec<(String, i64)> {
+pub(crate) fn lines(cart: &Value) -> Vec<(String, i64)> {
     let mut l: Vec<(String, i64)> = cart["lines"]
         .as_array()
         .unwrap()
@@ -124,7 +124,7 @@ fn lines(cart: &Value) -> Vec<(String, i64)> {
 }
 
 /// `(subtotal, discounts, shipping, tax, total)`.
-fn totals(cart: &Value) -> (i64, i64, i64, i64, i64) {
+pub(crate) fn totals(cart: &Value) -> (i64, i64, i64, i64, i64) {
     let t = &cart["totals"];
     (
         amount(&t["subtotal"]),

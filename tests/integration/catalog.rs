@@ -989,6 +989,19 @@ async fn catalog_collections_are_hand_picked_or_follow_a_rule_evaluated_in_sql()
         n
     };
 
+    // A rule tried before it is saved: how many products it matches now (drafts included, as
+    // the merchant may be about to publish them) and the first by name; nothing is written.
+    let res = post(&app, &shop, "/collections/preview", json!({"rule": "tag = summer and price < 50"})).await;
+    assert_eq!(res.status(), 200);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!(preview["total"], 3);
+    assert_eq!(names(&preview["items"]), vec!["Beach Towel", "Summer Draft", "Summer Hat"]);
+    assert_eq!(preview["items"][1]["status"], "draft");
+    let body = problem(post(&app, &shop, "/collections/preview", json!({"rule": "tag = summer and"})).await, 422).await;
+    assert_eq!(body["errors"][0]["field"], "rule");
+    let listed: Value = admin_get(&app, &shop, "/collections").await.json().await.unwrap();
+    assert_eq!(listed, json!([]), "a preview makes no collection");
+
     let cheap = created(
         &app,
         &shop,

@@ -251,6 +251,19 @@ async fn media_story(app: &TestApp) {
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
     let thumbnail = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((thumbnail.width(), thumbnail.height()), (480, 288));
+    // A list's card carries the first picture, as the product page has it.
+    let res = app
+        .client
+        .get(app.url(&format!("{STORE}/products")))
+        .header("x-tenant-id", &shop)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = res.json().await.unwrap();
+    let card = list["items"].as_array().unwrap().iter().find(|i| i["id"] == json!(id)).unwrap().clone();
+    assert_eq!(card["image"], page["media"][0]);
     // By slug, the same media.
     let by_slug = store_product(app, &shop, "feldhemd", "de").await;
     assert_eq!(ids(&by_slug["media"]), vec![photo_id.clone(), logo_id.clone()]);

@@ -13,6 +13,7 @@ mod attacks_sso;
 mod bad_input;
 mod cache;
 mod cart;
+mod cart_cache;
 mod catalog;
 mod catalog_cache;
 mod catalog_media;

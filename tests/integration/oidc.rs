@@ -477,6 +477,45 @@ async fn staff_are_created_with_the_configured_role_and_only_an_owner_configures
     assert_eq!(me["kind"], "staff");
     assert_eq!(me["email"], "sam@acme.test");
     assert_eq!(me["roles"], serde_json::json!(["catalog_manager"]));
+
+    // Signed in by the redirect alone, the admin fetches its CSRF token before its first change.
+    let category = serde_json::json!({"name": {"en": "Hats"}});
+    let res = browser.post(app.url("/api/v1/admin/catalog/categories")).json(&category).send().await.unwrap();
+    let body = problem(res, 403).await;
+    assert!(body["type"].as_str().unwrap().ends_with("/csrf-failed"), "{body}");
+    let res = browser.get(app.url("/api/v1/admin/me/csrf-token")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let res = browser
+        .post(app.url("/api/v1/admin/catalog/categories"))
+        .header("x-csrf-token", &token)
+        .json(&category)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "the token is the session's");
+    // Nobody else gets one: not anonymous, not a bearer token, not a customer's browser.
+    let res = app.get("/api/v1/admin/me/csrf-token").header("x-tenant-id", &shop).send().await.unwrap();
+    problem(res, 401).await;
+    let owner = app.staff(&shop, &["owner"]).await;
+    let res = app.as_user(reqwest::Method::GET, "/api/v1/admin/me/csrf-token", &shop, &owner).send().await.unwrap();
+    let body = problem(res, 404).await;
+    assert!(body["type"].as_str().unwrap().ends_with("/no-browser-session"), "{body}");
+    let customer = app.customer(&shop).await;
+    let res = app.as_user(reqwest::Method::GET, "/api/v1/admin/me/csrf-token", &shop, &customer).send().await.unwrap();
+    assert!(matches!(res.status().as_u16(), 401 | 403), "customers are no staff: {}", res.status());
+
+    // The admin's sign-in page offers the provider; the storefront's does not.
+    let offered = app.get("/api/v1/admin/auth/sign-in-options").header("x-tenant-id", &shop).send().await.unwrap();
+    assert_eq!(offered.status(), 200);
+    assert_eq!(
+        offered.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"single_sign_on": {"provider": "127.0.0.1", "start_path": "/api/v1/admin/auth/oidc/start"}}),
+    );
+    assert_eq!(sign_in_options(&app, &shop, None).await, serde_json::json!({"single_sign_on": null}));
+    let other = app.tenant("bolt").await;
+    let res = app.get("/api/v1/admin/auth/sign-in-options").header("x-tenant-id", &other).send().await.unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"single_sign_on": null}));
 }
 
 /// What the storefront's sign-in page asks before it shows "Sign in with …".

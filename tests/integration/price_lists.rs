@@ -253,6 +253,19 @@ async fn price_lists_conversion_rates_round_to_99_in_usd_and_jpy_and_the_storefr
     let page = shown(&app, &shop, &product, "USD", None).await;
     assert_eq!(page["variants"][1]["price"], json!({"amount": 1399, "currency": "USD"}));
     assert_eq!(page["variants"][1]["compare_at"], json!({"amount": 1699, "currency": "USD"}));
+    // The list's card shows the lowest price with what it was before the reduction.
+    let res = app
+        .client
+        .get(app.url("/api/v1/store/catalog/products?currency=EUR"))
+        .header("x-tenant-id", &shop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = res.json().await.unwrap();
+    let card = list["items"].as_array().unwrap().iter().find(|i| i["id"] == json!(product)).unwrap().clone();
+    assert_eq!(card["price_from"], eur(1200));
+    assert_eq!(card["compare_at"], eur(1500));
     // A changed rate reaches the (cached) page at once.
     let id = usd["id"].as_str().unwrap();
     let res = app

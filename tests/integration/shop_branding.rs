@@ -85,6 +85,19 @@ async fn a_merchant_brands_the_shop_and_shoppers_see_the_logo_and_colour() {
     let logo_url = branded["logo_url"].as_str().unwrap().to_string();
     assert!(logo_url.starts_with("/api/v1/store/shop/logo/"), "{logo_url}");
 
+    // Subscribers (webhooks among them) hear the branding with the rest of the settings.
+    let db = app.db.connect().await;
+    let event = db
+        .query_one(
+            "SELECT payload->>'logo_url', payload->>'brand_colour', payload->>'country' FROM agora.outbox \
+             WHERE name = 'tenancy.shop_settings_updated.v1' AND tenant_slug = 'acme' ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let heard: (Option<String>, Option<String>, Option<String>) = (event.get(0), event.get(1), event.get(2));
+    assert_eq!(heard, (Some(logo_url.clone()), Some("#1d4ed8".into()), Some("DE".into())));
+
     let public = store_shop(&app, &acme).await;
     assert_eq!(public["name"], branded["name"]);
     assert_eq!(public["logo_url"], logo_url.as_str());

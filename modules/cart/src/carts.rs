@@ -6,6 +6,7 @@
 //! shows to be wrong (an item not for sale, more than the stock, a code that does not apply) is
 //! refused, and the transaction's rollback undoes it.
 
+use crate::cached::{self, Depends};
 use crate::events::{CartAbandoned, CartCreated, CartUpdated};
 use crate::store::{self, CartChange, CartRow, Key, LineRow, SettingsRow};
 use crate::totals::{self, Viewed};
@@ -107,6 +108,7 @@ async fn merge(
         }
     }
     store::close_merged(tx.conn(), guest.id, own.id, &stamp).await?;
+    tx.stale(cached::cart_tag(guest.id));
     let lines = store::lines(tx.conn(), own.id).await?;
     let change = CartChange { codes: Some(&codes), ..Default::default() };
     let mut merged = changed(m, tx, own, change, "merged", &lines).await?;
@@ -140,6 +142,7 @@ async fn changed(
         cart.currency = currency.to_string();
     }
     cart.version = store::touch(tx.conn(), cart.id, change, &stamp).await?;
+    tx.stale(cached::cart_tag(cart.id));
     cart.modified_at = stamp.at;
     let event = CartUpdated {
         cart_id: cart.id.as_uuid(),
@@ -161,8 +164,10 @@ async fn answer(
     shopper: &Shopper,
 ) -> Result<Cart, CartError> {
     let lines = store::lines(tx.conn(), cart.id).await?;
-    let Viewed { cart, shown } = totals::view(m, tx, cart, &lines, settings, &shopper.languages).await?;
+    let Viewed { cart, shown, .. } = totals::view(m, tx, cart, &lines, settings, &shopper.languages).await?;
     store::mark_seen(tx.conn(), &shown).await?;
+    // What is seen decides the next read's notices.
+    tx.stale(cached::cart_tag(cart.id));
     Ok(cart)
 }
 
@@ -221,14 +226,21 @@ pub(crate) async fn create(
     Ok(CartAnswer { cart, new_token, token_spent: found.token_spent })
 }
 
-pub(crate) async fn get(m: &CartModule, tx: &mut TenantTx<'_>, shopper: &Shopper) -> Result<CartAnswer, CartError> {
+/// The shopper's cart worked out, and what it depends on (see [`cached`]).
+pub(crate) async fn get(
+    m: &CartModule,
+    tx: &mut TenantTx<'_>,
+    shopper: &Shopper,
+) -> Result<(CartAnswer, Depends), CartError> {
     let found = find(m, tx, shopper, false).await?;
     let row = found.cart.ok_or(CartError::CartNotFound)?;
     let settings = store::settings(tx.conn(), false).await?;
     let lines = store::lines(tx.conn(), row.id).await?;
     // A read records nothing as seen: the notices stay until the cart changes or is refreshed.
-    let Viewed { cart, .. } = totals::view(m, tx, &row, &lines, &settings, &shopper.languages).await?;
-    Ok(CartAnswer { cart, new_token: None, token_spent: found.token_spent })
+    let Viewed { cart, mut depends, .. } = totals::view(m, tx, &row, &lines, &settings, &shopper.languages).await?;
+    let now = tx.stamp().at;
+    depends.changes_at(m.inner.pricing.next_schedule_change(tx, now).await?);
+    Ok((CartAnswer { cart, new_token: None, token_spent: found.token_spent }, depends))
 }
 
 /// The cart to change: the shopper's, locked; `CartNotFound` when they have none.
@@ -453,6 +465,7 @@ pub(crate) async fn acknowledge(
     let lines = store::lines(tx.conn(), row.id).await?;
     let Viewed { shown, .. } = totals::view(m, tx, &row, &lines, &settings, &shopper.languages).await?;
     store::mark_seen(tx.conn(), &shown).await?;
+    tx.stale(cached::cart_tag(row.id));
     // Worked out again: the price notices are gone now that the shown prices are the seen ones.
     let lines = store::lines(tx.conn(), row.id).await?;
     let Viewed { cart, .. } = totals::view(m, tx, &row, &lines, &settings, &shopper.languages).await?;
@@ -498,6 +511,7 @@ pub(crate) async fn update_settings(
     }
     let stamp = tx.stamp();
     let row = store::update_settings(tx.conn(), &new, &stamp).await?;
+    tx.stale(cached::SETTINGS_TAG);
     Ok((to_settings(&row), row.version))
 }
 
@@ -510,6 +524,7 @@ pub(crate) async fn abandon_idle(tx: &mut TenantTx<'_>, bus: &EventBus) -> Resul
     let before = now - chrono::Duration::minutes(i64::from(settings.abandon_after_minutes));
     let rows = store::abandon_idle(tx.conn(), before, now, ABANDON_BATCH).await?;
     for r in &rows {
+        tx.stale(cached::cart_tag(r.id));
         let event = CartAbandoned {
             cart_id: r.id,
             customer_id: r.customer_id,

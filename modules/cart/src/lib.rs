@@ -5,11 +5,14 @@
 //!   cart met by a signed-in customer is merged into theirs (both carts' lines kept).
 //! - Lines hold a variant and a quantity, checked against the shop's limits and the inventory's
 //!   availability (no reservation: that is checkout's).
-//! - Every amount comes from pricing on every read: the price the shopper's groups pay,
-//!   promotions and codes (with the reason one does not apply), shipping for the destination or
-//!   pickup, taxes by rate. What a line last showed is kept, so a changed price is told once.
+//! - Every amount comes from pricing: the price the shopper's groups pay, promotions and codes
+//!   (with the reason one does not apply), shipping for the destination or pickup, taxes by
+//!   rate. What a line last showed is kept, so a changed price is told once.
+//! - A guest's cart, once worked out, is kept in the storefront cache until anything it was
+//!   worked out from is written ([`cached`]): a warm read costs no query.
 //! - Carts unchanged for the shop's configured time are abandoned (`cart.abandoned.v1`).
 
+mod cached;
 mod carts;
 mod error;
 mod events;
@@ -21,6 +24,7 @@ mod totals;
 
 use agora_catalog::{ProductId, VariantId};
 use agora_inventory::{LocationId, PickupLocation};
+use agora_kernel::cache::{Cache, Lookup};
 use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::JobRegistry;
 use agora_kernel::money::Money;
@@ -320,6 +324,8 @@ struct Inner {
     customers: agora_customers::CustomersModule,
     inventory: agora_inventory::InventoryModule,
     pricing: agora_pricing::PricingModule,
+    /// Guests' carts worked out (see [`cached`]).
+    cache: Cache,
     /// Whether the guest cart cookie is sent over HTTPS only.
     secure_cookies: bool,
 }
@@ -334,9 +340,10 @@ impl CartModule {
         customers: agora_customers::CustomersModule,
         inventory: agora_inventory::InventoryModule,
         pricing: agora_pricing::PricingModule,
+        cache: Cache,
         secure_cookies: bool,
     ) -> Self {
-        Self { inner: Arc::new(Inner { db, bus: bus.clone(), customers, inventory, pricing, secure_cookies }) }
+        Self { inner: Arc::new(Inner { db, bus: bus.clone(), customers, inventory, pricing, cache, secure_cookies }) }
     }
 
     fn db(&self) -> &Database {
@@ -364,7 +371,36 @@ impl CartModule {
             (Some(_), Some(_)) => shopper.acting(),
             _ => READER.clone(),
         };
-        self.db().in_tenant(tenant, &acting, async |tx| carts::get(self, tx, shopper).await).await
+        let guest = match (&shopper.customer, &shopper.token) {
+            (None, Some(token)) => Some(tokens::lookup_hash(token).ok_or(CartError::CartNotFound)?),
+            _ => None,
+        };
+        let Some(hash) = guest else {
+            return self
+                .db()
+                .in_tenant(tenant, &acting, async |tx| carts::get(self, tx, shopper).await)
+                .await
+                .map(|a| a.0);
+        };
+        let cache = &self.inner.cache;
+        let key = cached::key(&hash, &shopper.languages);
+        let fill = match cache.lookup(tenant, &key).await {
+            Lookup::Hit(body) => match serde_json::from_slice::<Cart>(&body) {
+                Ok(cart) => return Ok(CartAnswer { cart, new_token: None, token_spent: false }),
+                // An entry of an older shape (a newer release reading it): worked out afresh; the
+                // entry goes within its time to live.
+                Err(_) => None,
+            },
+            Lookup::Miss(fill) => Some(fill),
+        };
+        let (answer, depends) =
+            self.db().in_tenant(tenant, &acting, async |tx| carts::get(self, tx, shopper).await).await?;
+        if let (Some(fill), Some(ttl)) = (fill, cached::keep_for(depends.next_change)) {
+            if let Ok(body) = serde_json::to_vec(&answer.cart) {
+                cache.fill(fill, &depends.tags, body.into(), ttl).await;
+            }
+        }
+        Ok(answer)
     }
 
     /// Adds to a variant's line (a cart is made when the shopper has none).

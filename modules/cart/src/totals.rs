@@ -2,6 +2,7 @@
 //! tier), checked against the inventory, discounted by promotions, shipped and taxed — in the
 //! caller's transaction, so what one answer shows is one consistent moment.
 
+use crate::cached::{self, Depends};
 use crate::store::{CartRow, LineRow, SettingsRow};
 use crate::{
     Cart, CartCode, CartDiscount, CartError, CartLine, CartLineId, CartModule, CartNotice, CartShipping, CartTotals,
@@ -9,16 +10,19 @@ use crate::{
 };
 use agora_catalog::{CatalogModule, ProductKind, VariantId};
 use agora_kernel::money::{Currency, Money};
+use agora_kernel::ports::PRICES_CACHE_TAG;
 use agora_kernel::TenantTx;
 use agora_pricing::{
     CodeRejection, Destination, PromotionContext, PromotionLine, ShippingQuery, TaxDestination, TaxQuery, TaxQueryLine,
 };
 use std::collections::BTreeMap;
 
-/// A cart worked out, and the unit prices it showed (what the next answer compares with).
+/// A cart worked out, the unit prices it showed (what the next answer compares with), and what
+/// it was worked out from (to keep it in the cache).
 pub(crate) struct Viewed {
     pub cart: Cart,
     pub shown: Vec<(CartLineId, Option<i64>)>,
+    pub depends: Depends,
 }
 
 /// Works `row` and its `lines` out for a shopper reading `languages`.
@@ -48,9 +52,11 @@ pub(crate) async fn view(
             by_quantity.entry(l.quantity).or_default().push(l.variant_id);
         }
     }
+    let mut depends = Depends::default();
     let mut prices = BTreeMap::new();
     for (quantity, variants) in &by_quantity {
         let sheet = m.inner.pricing.prices_for(tx, variants, currency, &groups, *quantity, now).await?;
+        depends.changes_at(sheet.valid_until);
         prices.extend(sheet.prices);
     }
 
@@ -309,6 +315,12 @@ pub(crate) async fn view(
         reverse_charge: taxes.as_ref().is_some_and(|t| t.reverse_charge),
     };
     let shown = out_lines.iter().map(|l| (l.id, l.unit_price.map(|p| p.amount))).collect();
+    depends.changes_at(catalog.next_change);
+    depends.tags = [cached::cart_tag(row.id), cached::SETTINGS_TAG.to_string(), PRICES_CACHE_TAG.to_string()]
+        .into_iter()
+        .chain(catalog.cache_tags.iter().cloned())
+        .chain(agora_inventory::InventoryModule::cache_tags(&ids))
+        .collect();
     let cart = Cart {
         id: row.id,
         token: None,
@@ -326,7 +338,7 @@ pub(crate) async fn view(
         modified_at: row.modified_at,
         expires_at: row.modified_at + chrono::Duration::minutes(i64::from(settings.abandon_after_minutes)),
     };
-    Ok(Viewed { cart, shown })
+    Ok(Viewed { cart, shown, depends })
 }
 
 fn line_notice(kind: NoticeKind, line: CartLineId) -> CartNotice {

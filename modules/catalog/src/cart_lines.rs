@@ -3,7 +3,8 @@
 
 use crate::{CategoryId, CollectionId, ProductId, ProductKind, VariantId};
 use agora_kernel::values::LocalizedText;
-use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::BTreeMap;
@@ -34,6 +35,12 @@ pub struct CartCatalog {
     pub locale: String,
     /// The variants that exist (a deleted variant or product is absent).
     pub variants: BTreeMap<VariantId, CartVariant>,
+    /// The storefront cache tags of what this answer was read from (its products, the category
+    /// tree, the collections, the shop's currencies): a write to any drops an answer kept with them.
+    pub cache_tags: Vec<String>,
+    /// The next scheduled publication or withdrawal of one of its products: the answer changes
+    /// then without a write.
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 #[derive(QueryableByName)]
@@ -60,6 +67,10 @@ struct Row {
     category_ids: Vec<uuid::Uuid>,
     #[diesel(sql_type = Array<SqlUuid>)]
     collection_ids: Vec<uuid::Uuid>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    publish_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    unpublish_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) async fn load(
@@ -84,7 +95,8 @@ pub(crate) async fn load(
                   WHERE cp.product_id = p.id AND c.deleted_at IS NULL \
                  UNION ALL SELECT c.id FROM collections c \
                   WHERE c.rules IS NOT NULL AND c.deleted_at IS NULL AND catalog_rule_matches(p.id, c.rules)) \
-             AS collection_ids \
+             AS collection_ids, \
+           p.publish_at, p.unpublish_at \
          FROM unnest($1::uuid[]) AS wanted (id) \
          JOIN variants v ON v.id = wanted.id AND v.deleted_at IS NULL \
          JOIN products p ON p.id = v.product_id AND p.deleted_at IS NULL",
@@ -94,6 +106,15 @@ pub(crate) async fn load(
     .bind::<Text, _>(&shop.default_locale)
     .load(conn)
     .await?;
+    let now = Utc::now();
+    let next_change = rows.iter().flat_map(|r| [r.publish_at, r.unpublish_at]).flatten().filter(|at| *at > now).min();
+    let mut cache_tags: Vec<String> =
+        rows.iter().map(|r| crate::store_cache::product(ProductId::from_uuid(r.product_id))).collect();
+    cache_tags.sort();
+    cache_tags.dedup();
+    cache_tags.extend(
+        [crate::store_cache::CATEGORIES, crate::store_cache::COLLECTIONS, crate::store_cache::SHOP].map(str::to_string),
+    );
     let variants = rows
         .into_iter()
         .map(|r| {
@@ -117,5 +138,5 @@ pub(crate) async fn load(
             (variant.variant_id, variant)
         })
         .collect();
-    Ok(CartCatalog { locale, variants })
+    Ok(CartCatalog { locale, variants, cache_tags, next_change })
 }

@@ -10,7 +10,10 @@
 use crate::events::CollectionChanged;
 use crate::products::{is_slug, shop, slugify};
 use crate::store::{self, CollectionChanges, CollectionInsert, CollectionRow};
-use crate::{CatalogError, Collection, CollectionId, CollectionPatch, NewCollection, ProductId};
+use crate::{
+    CatalogError, Collection, CollectionId, CollectionPatch, CollectionPreview, CollectionPreviewItem, NewCollection,
+    ProductId,
+};
 use agora_kernel::events::EventBus;
 use agora_kernel::money::{Currency, Money};
 use agora_kernel::values::LocalizedText;
@@ -253,6 +256,22 @@ pub(crate) async fn create(
     let row = store::find_collection(tx.conn(), &id.to_string()).await?.ok_or(CatalogError::CollectionNotFound)?;
     tx.publish(bus, &changed(&row, "created")).await?;
     to_collection(tx.conn(), row).await
+}
+
+pub(crate) async fn preview(tx: &mut TenantTx<'_>, rule: &str) -> Result<CollectionPreview, CatalogError> {
+    let shop = shop(tx.conn()).await?;
+    let rules = parse_rule(rule, &shop.default_currency)
+        .map_err(|why| CatalogError::from(CommonError::Invalid(vec![FieldError::new("rule", why)])))?;
+    let (total, rows) = store::rule_matches(tx.conn(), &rules, crate::COLLECTION_PREVIEW_ITEMS).await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, name, status)| CollectionPreviewItem {
+            id,
+            name: name.get(&shop.default_locale, &shop.default_locale).unwrap_or_default().to_string(),
+            status,
+        })
+        .collect();
+    Ok(CollectionPreview { total, items })
 }
 
 pub(crate) async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Collection>, CatalogError> {

@@ -6,11 +6,11 @@ use crate::product_csv::ProductImport;
 use crate::storefront::{accepted_languages, Found};
 use crate::{
     BulkCategoryChange, BulkPriceChange, BulkStatusChange, CatalogModule, Category, CategoryId, CategoryPatch,
-    Collection, CollectionId, CollectionPatch, NewCategory, NewCollection, NewProduct, NewProductType, NewSynonyms,
-    NewVariant, Product, ProductChange, ProductFilter, ProductId, ProductPatch, ProductSort, ProductType,
-    ProductTypeId, ProductTypePatch, SearchSort, SoldCurrencies, SoldCurrenciesInput, StoreCategory, StoreCollection,
-    StoreFilter, StoreProduct, StoreProductPage, StoreSearchResults, StoreSort, Suggestions, Synonyms, VariantId,
-    VariantPatch,
+    Collection, CollectionId, CollectionPatch, CollectionPreview, CollectionPreviewQuery, NewCategory, NewCollection,
+    NewProduct, NewProductType, NewSynonyms, NewVariant, Product, ProductChange, ProductFilter, ProductId,
+    ProductPatch, ProductSort, ProductType, ProductTypeId, ProductTypePatch, SearchSort, SoldCurrencies,
+    SoldCurrenciesInput, StoreCategory, StoreCollection, StoreFilter, StoreProduct, StoreProductPage,
+    StoreSearchResults, StoreSort, Suggestions, Synonyms, VariantId, VariantPatch,
 };
 use actix_web::body::BoxBody;
 use actix_web::http::{header, StatusCode};
@@ -318,6 +318,18 @@ async fn create_collection(
     let location = Area::Admin.path(&format!("{SCOPE}/collections/{}", collection.id));
     let version = collection.version;
     Ok(Created::located(collection, version, location))
+}
+
+/// Try a rule before saving it: how many products it matches now and the first of them by name
+/// (drafts and archived ones included). Changes nothing.
+#[api_v2_operation(tags(Admin), operation_id = "previewCollection")]
+async fn preview_collection(
+    _auth: Authorized<perm::CatalogRead>,
+    tenant: TenantContext,
+    module: web::Data<CatalogModule>,
+    body: web::Json<CollectionPreviewQuery>,
+) -> Result<web::Json<CollectionPreview>, ApiError> {
+    Ok(web::Json(module.preview_collection(&tenant, body.into_inner()).await?))
 }
 
 /// The shop's collections, by slug.
@@ -759,6 +771,8 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(create_collection))
                 .route(web::get().to(list_collections)),
         )
+        // Before `/collections/{collection_id}`, which would take "preview" for an id.
+        .service(web::resource("/collections/preview").route(web::post().to(preview_collection)))
         .service(
             web::resource("/collections/{collection_id}")
                 .route(web::get().to(get_collection))

@@ -567,6 +567,36 @@ pub struct Collection {
     pub version: i64,
 }
 
+/// A rule to try before saving it.
+#[derive(Debug, Clone, Deserialize, Apiv2Schema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionPreviewQuery {
+    /// A rule as a collection takes it, e.g. `tag = summer and price < 50`.
+    pub rule: String,
+}
+
+/// What a rule would put in a collection now: how many products, and the first of them by name.
+#[derive(Debug, Clone, Serialize, Apiv2Schema)]
+pub struct CollectionPreview {
+    /// Every product the rule matches (drafts and archived ones included: the storefront shows
+    /// the active ones).
+    pub total: i64,
+    /// The first [`COLLECTION_PREVIEW_ITEMS`] of them, by name in the shop's default language.
+    pub items: Vec<CollectionPreviewItem>,
+}
+
+/// How many matching products a preview lists.
+pub const COLLECTION_PREVIEW_ITEMS: i64 = 12;
+
+/// One product a rule matches.
+#[derive(Debug, Clone, Serialize, Apiv2Schema)]
+pub struct CollectionPreviewItem {
+    pub id: ProductId,
+    /// In the shop's default language.
+    pub name: String,
+    pub status: ProductStatus,
+}
+
 /// The currencies the catalog is priced in.
 #[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
 pub struct SoldCurrencies {
@@ -962,6 +992,16 @@ impl CatalogModule {
         let result =
             self.db().in_tenant(tenant, acting, async |tx| collections::create(tx, &self.inner.bus, new).await).await;
         self.inner.cache.after_commit(tenant, result, |_| store_cache::written(store_cache::COLLECTIONS)).await
+    }
+
+    /// The products `query`'s rule would put in a collection now (a 422 naming `rule` when it
+    /// does not parse); changes nothing.
+    pub async fn preview_collection(
+        &self,
+        tenant: &TenantContext,
+        query: CollectionPreviewQuery,
+    ) -> Result<CollectionPreview, CatalogError> {
+        self.db().in_tenant(tenant, &READER, async |tx| collections::preview(tx, &query.rule).await).await
     }
 
     pub async fn list_collections(&self, tenant: &TenantContext) -> Result<Vec<Collection>, CatalogError> {
@@ -1438,8 +1478,11 @@ impl CatalogModule {
         };
         let shelved = load.await?;
         let body = Bytes::from(serde_json::to_vec(&shelved.value).map_err(ApiError::internal)?);
-        if shelved.ttl >= Duration::from_secs(1) {
-            self.inner.cache.fill(fill, &shelved.tags, body.clone(), shelved.ttl).await;
+        let ttl = store_cache::ttl_until(shelved.until, store_cache::max_ttl(&self.inner.cache));
+        if ttl >= Duration::from_secs(1) {
+            let mut tags = shelved.tags;
+            tags.push(store_cache::SHOP.into());
+            self.inner.cache.fill(fill, &tags, body.clone(), ttl).await;
         }
         Ok(body)
     }
@@ -1508,7 +1551,7 @@ impl CatalogModule {
             Found::MovedTo(slug) => return Ok(Found::MovedTo(slug)),
         };
         let body = Bytes::from(serde_json::to_vec(&product).map_err(ApiError::internal)?);
-        let ttl = store_cache::ttl_until(until);
+        let ttl = store_cache::ttl_until(until, store_cache::max_ttl(&self.inner.cache));
         if ttl >= Duration::from_secs(1) {
             let tags = [store_cache::product(product.id), store_cache::CATEGORIES.into(), store_cache::SHOP.into()];
             self.inner.cache.fill(fill, &tags, body.clone(), ttl).await;
@@ -1609,22 +1652,23 @@ impl CatalogModule {
     }
 }
 
-/// A storefront answer on its way into the cache: the value, its tags and its time to live.
+/// A storefront answer on its way into the cache: the value, its tags (besides the shop's
+/// settings, which every entry carries) and when it changes without a write.
 struct Shelved<T> {
     value: T,
     tags: Vec<String>,
-    ttl: Duration,
+    until: Option<DateTime<Utc>>,
 }
 
 impl<T> Shelved<T> {
     /// A list of products: dropped by any write to the catalog, kept until the next scheduled
     /// publication at the latest.
     fn listing(value: T, next_change: Option<DateTime<Utc>>) -> Self {
-        Self { value, tags: vec![store_cache::LISTING.into()], ttl: store_cache::ttl_until(next_change) }
+        Self { value, tags: vec![store_cache::LISTING.into()], until: next_change }
     }
 
     fn tagged(value: T, tag: &str) -> Self {
-        Self { value, tags: vec![tag.into()], ttl: store_cache::TTL }
+        Self { value, tags: vec![tag.into()], until: None }
     }
 }
 

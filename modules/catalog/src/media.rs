@@ -213,17 +213,32 @@ pub(crate) async fn for_shoppers(
     default_locale: &str,
 ) -> Result<Vec<StoreMedia>, CatalogError> {
     let rows = media_store::visible_of(conn, product).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| StoreMedia {
-            id: row.id,
-            alt: row.alt.get(locale, default_locale).map(str::to_string),
-            variant_id: row.variant_id,
-            width: dimension(row.width),
-            height: dimension(row.height),
-            images: images(&thumbnails_of(&row), |width| store_file_url(row.id, width)),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| shopper_media(row, locale, default_locale)).collect())
+}
+
+/// The first picture of each of `products` (those that have one), for a list's cards.
+pub(crate) async fn cards_of(
+    conn: &mut AsyncPgConnection,
+    products: &[ProductId],
+    locale: &str,
+    default_locale: &str,
+) -> Result<std::collections::HashMap<ProductId, StoreMedia>, CatalogError> {
+    if products.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows = media_store::first_visible_of(conn, products).await?;
+    Ok(rows.into_iter().map(|row| (row.product_id, shopper_media(row, locale, default_locale))).collect())
+}
+
+fn shopper_media(row: media_store::MediaRow, locale: &str, default_locale: &str) -> StoreMedia {
+    StoreMedia {
+        id: row.id,
+        alt: row.alt.get(locale, default_locale).map(str::to_string),
+        variant_id: row.variant_id,
+        width: dimension(row.width),
+        height: dimension(row.height),
+        images: images(&thumbnails_of(&row), |width| store_file_url(row.id, width)),
+    }
 }
 
 // ---- checks ----

@@ -181,6 +181,21 @@ pub(crate) async fn visible_of(conn: &mut AsyncPgConnection, product: ProductId)
         .await
 }
 
+/// The first ready medium (by position) of each of `products` shoppers may see: a list's cards.
+pub(crate) async fn first_visible_of(conn: &mut AsyncPgConnection, ids: &[ProductId]) -> QueryResult<Vec<MediaRow>> {
+    product_media::table
+        .inner_join(products::table)
+        .filter(product_media::product_id.eq_any(ids))
+        .filter(product_media::deleted_at.is_null())
+        .filter(product_media::status.eq(MediaStatus::Ready))
+        .filter(visible!())
+        .distinct_on(product_media::product_id)
+        .order((product_media::product_id, product_media::position, product_media::id))
+        .select(MediaRow::as_select())
+        .load(conn)
+        .await
+}
+
 /// A ready medium of a product shoppers may see.
 pub(crate) async fn visible(conn: &mut AsyncPgConnection, id: MediaId) -> QueryResult<Option<MediaRow>> {
     product_media::table

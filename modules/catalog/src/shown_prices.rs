@@ -61,10 +61,10 @@ impl Overlay<'_> {
             Lookup::Miss(fill) => fill,
         };
         let (value, valid_until) = compute.await?;
-        let ttl = store_cache::ttl_until(valid_until);
+        let ttl = store_cache::ttl_until(valid_until, store_cache::max_ttl(self.cache));
         if ttl >= Duration::from_secs(1) {
             let body = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
-            let tags = [store_cache::LISTING.to_string(), PRICES_CACHE_TAG.to_string()];
+            let tags = [store_cache::LISTING.to_string(), PRICES_CACHE_TAG.to_string(), store_cache::SHOP.to_string()];
             self.cache.fill(fill, &tags, body, ttl).await;
         }
         Ok(value)
@@ -108,8 +108,8 @@ impl Overlay<'_> {
     }
 
     /// List items (their `price_from`: the lowest price of their variants as the shopper pays
-    /// it), with one query for the variants of the page's products and one port call. `key`
-    /// names the page (its cache key).
+    /// it, with that variant's `compare_at`), with one query for the variants of the page's
+    /// products and one port call. `key` names the page (its cache key).
     pub async fn items(
         &self,
         tenant: &TenantContext,
@@ -124,7 +124,7 @@ impl Overlay<'_> {
             return Ok(());
         }
         let key = store_cache::key("prices:list", (key, currency.as_str()));
-        let lowest: HashMap<uuid::Uuid, Money> = self
+        let lowest: HashMap<uuid::Uuid, (Money, Option<Money>)> = self
             .shared(tenant, &key, customer, async {
                 let pairs = self
                     .db
@@ -134,12 +134,12 @@ impl Overlay<'_> {
                     .await?;
                 let variants: Vec<uuid::Uuid> = pairs.iter().map(|(_, v)| v.as_uuid()).collect();
                 let answer = self.ask(tenant, &variants, currency, customer).await?;
-                let mut lowest: HashMap<uuid::Uuid, Money> = HashMap::new();
+                let mut lowest: HashMap<uuid::Uuid, (Money, Option<Money>)> = HashMap::new();
                 for (product, variant) in &pairs {
                     if let Some(shown) = answer.prices.get(&variant.as_uuid()) {
-                        let entry = lowest.entry(product.as_uuid()).or_insert(shown.price);
-                        if shown.price.amount < entry.amount {
-                            *entry = shown.price;
+                        let entry = lowest.entry(product.as_uuid()).or_insert((shown.price, shown.compare_at));
+                        if shown.price.amount < entry.0.amount {
+                            *entry = (shown.price, shown.compare_at);
                         }
                     }
                 }
@@ -147,7 +147,9 @@ impl Overlay<'_> {
             })
             .await?;
         for item in items {
-            item.price_from = lowest.get(&item.id.as_uuid()).copied();
+            let shown = lowest.get(&item.id.as_uuid());
+            item.price_from = shown.map(|s| s.0);
+            item.compare_at = shown.and_then(|s| s.1);
         }
         Ok(())
     }

@@ -803,6 +803,28 @@ pub(crate) struct CollectionChanges {
     pub rules: Option<Option<serde_json::Value>>,
 }
 
+/// How many live products `rules` (a parsed collection rule) matches, and the first `limit` of
+/// them by name in the shop's default language `locale`.
+pub(crate) async fn rule_matches(
+    conn: &mut AsyncPgConnection,
+    rules: &serde_json::Value,
+    limit: i64,
+) -> QueryResult<(i64, Vec<(ProductId, LocalizedText, ProductStatus)>)> {
+    let matching = || {
+        products::table
+            .filter(products::deleted_at.is_null())
+            .filter(sql::<Bool>("catalog_rule_matches(products.id, ").bind::<Jsonb, _>(rules.clone()).sql(")"))
+    };
+    let total: i64 = matching().count().get_result(conn).await?;
+    let rows = matching()
+        .select((products::id, products::name, products::status))
+        .order((products::sort_name, products::id))
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
 /// The hand-picked products of a collection, in order.
 pub(crate) async fn collection_members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<Vec<ProductId>> {
     collection_products::table

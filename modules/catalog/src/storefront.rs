@@ -58,6 +58,10 @@ pub struct StoreProductSummary {
     pub slug: Option<String>,
     /// The lowest price of its variants in the requested currency.
     pub price_from: Option<Money>,
+    /// What that lowest price was before a reduction (struck through on the card), when there was one.
+    pub compare_at: Option<Money>,
+    /// Its first picture, for the card.
+    pub image: Option<crate::StoreMedia>,
     pub tags: Vec<String>,
     pub attributes: BTreeMap<String, Value>,
     /// Whether shoppers can buy it now: false when every variant is out of stock.
@@ -412,7 +416,7 @@ async fn narrowing(
     })
 }
 
-/// Summaries of `rows` in the shopper's language, with their slugs (one query).
+/// Summaries of `rows` in the shopper's language, with their slugs and first pictures (two queries).
 async fn summaries(
     conn: &mut AsyncPgConnection,
     rows: Vec<ListingRow>,
@@ -425,6 +429,7 @@ async fn summaries(
     for (product, slug_locale, slug) in store::current_slugs(conn, &ids).await? {
         slugs.entry(product).or_default().insert(slug_locale, slug);
     }
+    let mut images = crate::media::cards_of(conn, &ids, locale, &shop.default_locale).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -434,6 +439,8 @@ async fn summaries(
                 name: row.name.get(locale, &shop.default_locale).unwrap_or_default().to_string(),
                 slug: slug_for(&product_slugs, locale, &shop.default_locale),
                 price_from: row.price_amount.and_then(|a| money(a, currency)),
+                compare_at: None,
+                image: images.remove(&row.id),
                 tags: row.tags,
                 attributes: serde_json::from_value(row.attributes).unwrap_or_default(),
                 in_stock: row.in_stock,

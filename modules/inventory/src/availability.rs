@@ -20,6 +20,14 @@ use std::collections::BTreeMap;
 /// The reference of ledger entries that pay committed backorders from arriving stock.
 const PAYS_BACKORDERS: &str = "backorders";
 
+/// The cache tag of one variant's stock (what a cart shows of it).
+pub(crate) fn stock_tag(variant: VariantId) -> String {
+    format!("inventory:stock:{variant}")
+}
+
+/// The cache tag of the shop's locations (pickup stores) and stock settings.
+pub(crate) const SHOP_TAG: &str = "inventory:shop";
+
 /// Locks `variants` in variant order, after making those in `count` counted (their item row
 /// created); the locked ones (the counted variants) by id. Every change to stock calls it
 /// before touching any level.
@@ -38,6 +46,10 @@ pub(crate) async fn lock(
     let mut ids = variants.to_vec();
     ids.sort();
     ids.dedup();
+    // Whatever the change, what shoppers were shown of these variants' stock is stale once it commits.
+    for v in ids.iter().chain(&new) {
+        tx.stale(stock_tag(*v));
+    }
     Ok(store::lock_items(tx.conn(), &ids).await?.into_iter().map(|i| (i.variant_id, i)).collect())
 }
 

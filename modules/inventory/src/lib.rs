@@ -610,7 +610,9 @@ impl InventoryModule {
         new: NewLocation,
         acting: &Acting,
     ) -> Result<Location, InventoryError> {
-        self.db().in_tenant(tenant, acting, async |tx| locations::create(tx, new).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, &[availability::SHOP_TAG], async |tx| locations::create(tx, new).await)
+            .await
     }
 
     pub async fn locations(&self, tenant: &TenantContext) -> Result<Vec<Location>, InventoryError> {
@@ -633,6 +635,14 @@ impl InventoryModule {
         availability::sellable(tx, variants).await
     }
 
+    /// The tags of cached storefront answers that show the stock of `variants`, pickup stores or
+    /// anything else the shop's stock settings decide: every change to them drops these.
+    pub fn cache_tags(variants: &[VariantId]) -> Vec<String> {
+        let mut tags: Vec<String> = variants.iter().map(|v| availability::stock_tag(*v)).collect();
+        tags.push(availability::SHOP_TAG.to_string());
+        tags
+    }
+
     /// [`pickup_locations`](Self::pickup_locations) in the caller's transaction (the cart's).
     pub async fn pickup_locations_in(&self, tx: &mut TenantTx<'_>) -> Result<Vec<PickupLocation>, InventoryError> {
         locations::pickup(tx).await
@@ -651,7 +661,11 @@ impl InventoryModule {
         acting: &Acting,
     ) -> Result<Location, InventoryError> {
         let bus = self.bus();
-        self.db().in_tenant(tenant, acting, async |tx| locations::update(tx, bus, id, patch, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, &[availability::SHOP_TAG], async |tx| {
+                locations::update(tx, bus, id, patch, expected).await
+            })
+            .await
     }
 
     pub async fn delete_location(
@@ -661,7 +675,11 @@ impl InventoryModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<(), InventoryError> {
-        self.db().in_tenant(tenant, acting, async |tx| locations::delete(tx, id, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, &[availability::SHOP_TAG], async |tx| {
+                locations::delete(tx, id, expected).await
+            })
+            .await
     }
 
     // --- Stock, adjustments, ledger ------------------------------------------------------------
@@ -738,7 +756,11 @@ impl InventoryModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<(InventorySettings, i64), InventoryError> {
-        self.db().in_tenant(tenant, acting, async |tx| stock::set_shop_settings(tx, settings, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, &[availability::SHOP_TAG], async |tx| {
+                stock::set_shop_settings(tx, settings, expected).await
+            })
+            .await
     }
 
     // --- Transfers -----------------------------------------------------------------------------

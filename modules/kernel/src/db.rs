@@ -90,6 +90,9 @@ pub struct DbSettings {
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
     url: SecretString,
+    /// The read cache tenant transactions drop their stale tags from once they commit
+    /// ([`crate::tx::TenantTx::stale`]); none in tools that serve nothing.
+    cache: Option<crate::cache::Cache>,
 }
 
 /// Snapshot of pool usage for `/metrics` and `/readyz`.
@@ -118,7 +121,17 @@ impl Database {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Self { pool, url: settings.url.clone() })
+        Ok(Self { pool, url: settings.url.clone(), cache: None })
+    }
+
+    /// Tenant transactions drop the cache tags they mark stale from `cache` once they commit.
+    pub fn with_cache(mut self, cache: crate::cache::Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    pub(crate) fn cache(&self) -> Option<&crate::cache::Cache> {
+        self.cache.as_ref()
     }
 
     pub fn url(&self) -> &SecretString {

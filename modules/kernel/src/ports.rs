@@ -131,9 +131,14 @@ pub trait ShopFounder: Send + Sync {
 }
 
 /// The cache tag (`agora_kernel::cache`) every storefront answer showing prices from
-/// [`ShopperPrices`] carries, and every write to prices (a price list, its entries, a conversion
-/// rate) invalidates after it commits.
+/// [`ShopperPrices`] carries (product pages, lists, carts), and every pricing write (price lists
+/// and conversion rates, promotions and their uses, taxes, shipping) invalidates after it commits.
 pub const PRICES_CACHE_TAG: &str = "pricing:prices";
+
+/// The cache tag every storefront answer that depends on the shop's settings carries (its
+/// languages and currencies: every catalog page, every cart), and every change to them
+/// (the shop's settings, the currencies the catalog is priced in) invalidates after it commits.
+pub const SHOP_CACHE_TAG: &str = "shop";
 
 /// What the storefront asks prices for.
 #[derive(Debug, Clone)]

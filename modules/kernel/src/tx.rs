@@ -72,6 +72,8 @@ pub struct TenantTx<'c> {
     tenant: &'c TenantContext,
     acting: Acting,
     stamp: Stamp,
+    /// Cache tags this transaction's writes make stale, dropped once it commits.
+    stale: Vec<String>,
 }
 
 impl<'c> TenantTx<'c> {
@@ -108,6 +110,18 @@ impl<'c> TenantTx<'c> {
     /// [`stamp_change!`]: crate::stamp_change
     pub fn stamp(&self) -> Stamp {
         self.stamp.clone()
+    }
+
+    /// Marks what this transaction writes as changing the storefront answers tagged `tag`
+    /// (`agora_kernel::cache`): they are dropped once it commits — in this process before
+    /// [`Database::in_tenant`] returns, in the other replicas through the cache's pub/sub — and
+    /// not at all if it rolls back. A rule that changes shared data marks it where it writes,
+    /// so every caller's transaction (a facade's own or a caller's) drops the same tags.
+    pub fn stale(&mut self, tag: impl Into<String>) {
+        let tag = tag.into();
+        if !self.stale.contains(&tag) {
+            self.stale.push(tag);
+        }
     }
 
     /// Records `event` for this shop in this transaction (the outbox): delivered to every
@@ -159,12 +173,39 @@ impl Database {
         E: From<DbError> + Send,
         R: Send,
     {
+        self.in_tenant_dropping(tenant, acting, &[], body).await
+    }
+
+    /// [`Database::in_tenant`] for a write that makes the cached answers tagged `tags` stale
+    /// (as if its body began with [`TenantTx::stale`] for each): a module whose every write
+    /// changes what shoppers are shown passes its tag here.
+    pub async fn in_tenant_dropping<R, E, F>(
+        &self,
+        tenant: &TenantContext,
+        acting: &Acting,
+        tags: &[&str],
+        body: F,
+    ) -> Result<R, E>
+    where
+        for<'r, 'c> F: AsyncFnOnce(&'r mut TenantTx<'c>) -> Result<R, E>
+            + TxBody<&'r mut TenantTx<'c>, Result<R, E>, Fut: Send>
+            + Send,
+        E: From<DbError> + Send,
+        R: Send,
+    {
         let stamp = Stamp::of(&acting.actor);
-        self.tenant_tx(&tenant.schema, async move |conn| {
-            let mut tx = TenantTx { conn, tenant, acting: acting.clone(), stamp };
-            body(&mut tx).await
-        })
-        .await
+        let stale: Vec<String> = tags.iter().map(|t| (*t).to_string()).collect();
+        let (result, stale) = self
+            .tenant_tx(&tenant.schema, async move |conn| {
+                let mut tx = TenantTx { conn, tenant, acting: acting.clone(), stamp, stale };
+                let result = body(&mut tx).await;
+                result.map(|r| (r, tx.stale))
+            })
+            .await?;
+        if let (Some(cache), false) = (self.cache(), stale.is_empty()) {
+            cache.invalidate(tenant, &stale).await;
+        }
+        Ok(result)
     }
 }
 

@@ -18,11 +18,15 @@ mod promotions;
 mod shipping;
 mod tax;
 
-use agora_kernel::cache::Cache;
 use agora_kernel::events::EventBus;
 use agora_kernel::lists::{Keyset, Page};
 use agora_kernel::money::Currency;
+use agora_kernel::ports::PRICES_CACHE_TAG;
 use agora_kernel::{Acting, Database, TenantContext, TenantTx};
+
+/// What every pricing write makes stale: each storefront answer showing a price, a discount, a
+/// tax or a shipping price (product pages' prices, carts) carries this tag.
+const WRITTEN: &[&str] = &[PRICES_CACHE_TAG];
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -63,13 +67,11 @@ pub struct PricingModule {
 struct Inner {
     db: Database,
     bus: EventBus,
-    /// The storefront read cache: price writes drop what shoppers were shown.
-    cache: Cache,
 }
 
 impl PricingModule {
-    pub fn new(db: Database, bus: &EventBus, cache: Cache) -> Self {
-        Self { inner: Arc::new(Inner { db, bus: bus.clone(), cache }) }
+    pub fn new(db: Database, bus: &EventBus) -> Self {
+        Self { inner: Arc::new(Inner { db, bus: bus.clone() }) }
     }
 
     fn db(&self) -> &Database {
@@ -113,7 +115,7 @@ impl PricingModule {
         zone: NewShippingZone,
         acting: &Acting,
     ) -> Result<ShippingZone, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| shipping::create_zone(tx, zone).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| shipping::create_zone(tx, zone).await).await
     }
 
     pub async fn update_shipping_zone(
@@ -124,7 +126,11 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<ShippingZone, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| shipping::update_zone(tx, id, patch, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                shipping::update_zone(tx, id, patch, expected).await
+            })
+            .await
     }
 
     pub async fn delete_shipping_zone(
@@ -134,7 +140,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| shipping::delete_zone(tx, id, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| shipping::delete_zone(tx, id, expected).await)
+            .await
     }
 
     pub async fn shipping_method(
@@ -153,7 +161,7 @@ impl PricingModule {
         acting: &Acting,
     ) -> Result<ShippingMethod, PricingError> {
         self.db()
-            .in_tenant(tenant, acting, async |tx| {
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
                 let sold = sold(tx).await?;
                 shipping::create_method(tx, zone, input, &sold).await
             })
@@ -169,7 +177,7 @@ impl PricingModule {
         acting: &Acting,
     ) -> Result<ShippingMethod, PricingError> {
         self.db()
-            .in_tenant(tenant, acting, async |tx| {
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
                 let sold = sold(tx).await?;
                 shipping::replace_method(tx, id, input, expected, &sold).await
             })
@@ -183,7 +191,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| shipping::delete_method(tx, id, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| shipping::delete_method(tx, id, expected).await)
+            .await
     }
 
     /// The methods a shipment can go by, cheapest first, in its own transaction.
@@ -271,7 +281,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<(TaxSettings, i64), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::update_settings(tx, settings, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::update_settings(tx, settings, expected).await)
+            .await
     }
 
     pub async fn tax_classes(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxClass>, PricingError> {
@@ -292,7 +304,7 @@ impl PricingModule {
         new: NewTaxClass,
         acting: &agora_kernel::Acting,
     ) -> Result<TaxClass, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::create_class(tx, new).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::create_class(tx, new).await).await
     }
 
     pub async fn rename_tax_class(
@@ -303,7 +315,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<TaxClass, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::rename_class(tx, id, new, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::rename_class(tx, id, new, expected).await)
+            .await
     }
 
     pub async fn delete_tax_class(
@@ -313,7 +327,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::delete_class(tx, id, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::delete_class(tx, id, expected).await)
+            .await
     }
 
     pub async fn tax_zones(&self, tenant: &agora_kernel::TenantContext) -> Result<Vec<TaxZone>, PricingError> {
@@ -330,7 +346,7 @@ impl PricingModule {
         input: TaxZoneInput,
         acting: &agora_kernel::Acting,
     ) -> Result<TaxZone, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::create_zone(tx, input).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::create_zone(tx, input).await).await
     }
 
     pub async fn replace_tax_zone(
@@ -341,7 +357,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<TaxZone, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::replace_zone(tx, id, input, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::replace_zone(tx, id, input, expected).await)
+            .await
     }
 
     pub async fn delete_tax_zone(
@@ -351,7 +369,7 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::delete_zone(tx, id, expected).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::delete_zone(tx, id, expected).await).await
     }
 
     /// The class `product` is taxed as, and the assignment's version (none: never set).
@@ -372,7 +390,11 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<(ProductTaxClass, i64), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::set_product_class(tx, product, body, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                tax::set_product_class(tx, product, body, expected).await
+            })
+            .await
     }
 
     pub async fn tax_exemption(
@@ -394,7 +416,7 @@ impl PricingModule {
         acting: &agora_kernel::Acting,
     ) -> Result<TaxExemption, PricingError> {
         self.db()
-            .in_tenant(tenant, acting, async |tx| {
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
                 customers.require_customer(tx, customer).await.map_err(|e| PricingError::Customers(Box::new(e)))?;
                 tax::set_exemption(tx, customer, body, expected).await
             })
@@ -408,30 +430,21 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &agora_kernel::Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| tax::remove_exemption(tx, customer, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| tax::remove_exemption(tx, customer, expected).await)
+            .await
     }
 }
 
 // ---- price lists, conversion rates, the price a shopper pays (see `price_lists`) -------------
 impl PricingModule {
-    /// After a price write commits, storefront answers that showed prices are dropped (the tag
-    /// every cached price overlay carries); a rolled-back write drops nothing.
-    async fn prices_written<T>(
-        &self,
-        tenant: &TenantContext,
-        result: Result<T, PricingError>,
-    ) -> Result<T, PricingError> {
-        self.inner.cache.after_commit(tenant, result, |_| vec![agora_kernel::ports::PRICES_CACHE_TAG.to_string()]).await
-    }
-
     pub async fn create_price_list(
         &self,
         tenant: &TenantContext,
         new: NewPriceList,
         acting: &Acting,
     ) -> Result<PriceList, PricingError> {
-        let result = self.db().in_tenant(tenant, acting, async |tx| price_lists::create(tx, new).await).await;
-        self.prices_written(tenant, result).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| price_lists::create(tx, new).await).await
     }
 
     /// The shop's price lists, newest first.
@@ -456,11 +469,11 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<PriceList, PricingError> {
-        let result = self
-            .db()
-            .in_tenant(tenant, acting, async |tx| price_lists::update(tx, id, patch, expected_version).await)
-            .await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                price_lists::update(tx, id, patch, expected_version).await
+            })
+            .await
     }
 
     pub async fn delete_price_list(
@@ -470,9 +483,9 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<(), PricingError> {
-        let result =
-            self.db().in_tenant(tenant, acting, async |tx| price_lists::delete(tx, id, expected_version).await).await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| price_lists::delete(tx, id, expected_version).await)
+            .await
     }
 
     /// A list's entries, most recently changed first.
@@ -494,11 +507,11 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<PriceListEntriesWritten, PricingError> {
-        let result = self
-            .db()
-            .in_tenant(tenant, acting, async |tx| price_lists::upsert_entries(tx, id, input, expected_version).await)
-            .await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                price_lists::upsert_entries(tx, id, input, expected_version).await
+            })
+            .await
     }
 
     /// Removes a variant's entry; answers the list's new version.
@@ -510,11 +523,11 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<i64, PricingError> {
-        let result = self
-            .db()
-            .in_tenant(tenant, acting, async |tx| price_lists::delete_entry(tx, id, variant, expected_version).await)
-            .await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                price_lists::delete_entry(tx, id, variant, expected_version).await
+            })
+            .await
     }
 
     /// Why a variant costs what it does: every candidate and the winner.
@@ -551,8 +564,9 @@ impl PricingModule {
         new: NewCurrencyRate,
         acting: &Acting,
     ) -> Result<CurrencyRate, PricingError> {
-        let result = self.db().in_tenant(tenant, acting, async |tx| price_lists::rates::create(tx, new).await).await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| price_lists::rates::create(tx, new).await)
+            .await
     }
 
     pub async fn currency_rates(
@@ -579,11 +593,11 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<CurrencyRate, PricingError> {
-        let result = self
-            .db()
-            .in_tenant(tenant, acting, async |tx| price_lists::rates::update(tx, id, patch, expected_version).await)
-            .await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                price_lists::rates::update(tx, id, patch, expected_version).await
+            })
+            .await
     }
 
     pub async fn delete_currency_rate(
@@ -593,11 +607,11 @@ impl PricingModule {
         expected_version: Option<i64>,
         acting: &Acting,
     ) -> Result<(), PricingError> {
-        let result = self
-            .db()
-            .in_tenant(tenant, acting, async |tx| price_lists::rates::delete(tx, id, expected_version).await)
-            .await;
-        self.prices_written(tenant, result).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                price_lists::rates::delete(tx, id, expected_version).await
+            })
+            .await
     }
 
     /// The storefront's prices (the kernel's `ShopperPrices` port): the shopper's groups from
@@ -679,6 +693,17 @@ impl PricingModule {
         promotions::evaluate(tx, &ctx).await
     }
 
+    /// When what pricing answers next changes without a write (an active promotion's or price
+    /// list's window opening or closing after `now`), in the caller's transaction: how long a
+    /// worked-out cart may be kept.
+    pub async fn next_schedule_change(
+        &self,
+        tx: &mut TenantTx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, PricingError> {
+        promotions::next_schedule_change(tx, now).await
+    }
+
     /// Counts the uses of an order being placed, in the caller's transaction: each code's use
     /// and the customer's, each by one conditional UPDATE, so no limit is ever passed however
     /// many checkouts race. Fails `PromotionRefused { exhausted | customer_limit_reached }`
@@ -691,6 +716,7 @@ impl PricingModule {
         customer_id: Option<uuid::Uuid>,
         order_ref: uuid::Uuid,
     ) -> Result<(), PricingError> {
+        tx.stale(PRICES_CACHE_TAG);
         promotions::redeem(tx, redemptions, customer_id, order_ref).await
     }
 
@@ -701,6 +727,7 @@ impl PricingModule {
         tx: &mut TenantTx<'_>,
         order_ref: uuid::Uuid,
     ) -> Result<usize, PricingError> {
+        tx.stale(PRICES_CACHE_TAG);
         promotions::release(tx, order_ref).await
     }
 
@@ -721,7 +748,7 @@ impl PricingModule {
         sold: &[Currency],
         acting: &Acting,
     ) -> Result<Promotion, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::create(tx, new, sold).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| promotions::create(tx, new, sold).await).await
     }
 
     pub async fn promotions(
@@ -747,7 +774,11 @@ impl PricingModule {
         sold: &[Currency],
         acting: &Acting,
     ) -> Result<Promotion, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::update(tx, id, patch, expected, sold).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                promotions::update(tx, id, patch, expected, sold).await
+            })
+            .await
     }
 
     pub async fn delete_promotion(
@@ -757,7 +788,9 @@ impl PricingModule {
         expected: Option<i64>,
         acting: &Acting,
     ) -> Result<(), PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::delete(tx, id, expected).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| promotions::delete(tx, id, expected).await)
+            .await
     }
 
     pub async fn promotion_codes(
@@ -777,7 +810,7 @@ impl PricingModule {
         new: NewPromotionCode,
         acting: &Acting,
     ) -> Result<PromotionCode, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::add_code(tx, id, new).await).await
+        self.db().in_tenant_dropping(tenant, acting, WRITTEN, async |tx| promotions::add_code(tx, id, new).await).await
     }
 
     pub async fn generate_promotion_codes(
@@ -787,7 +820,9 @@ impl PricingModule {
         request: GenerateCodes,
         acting: &Acting,
     ) -> Result<GeneratedCodes, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::generate_codes(tx, id, request).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| promotions::generate_codes(tx, id, request).await)
+            .await
     }
 
     pub async fn set_promotion_code_status(
@@ -798,7 +833,11 @@ impl PricingModule {
         status: PromotionStatus,
         acting: &Acting,
     ) -> Result<PromotionCode, PricingError> {
-        self.db().in_tenant(tenant, acting, async |tx| promotions::set_code_status(tx, id, code, status).await).await
+        self.db()
+            .in_tenant_dropping(tenant, acting, WRITTEN, async |tx| {
+                promotions::set_code_status(tx, id, code, status).await
+            })
+            .await
     }
 }
 

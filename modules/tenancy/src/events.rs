@@ -44,6 +44,12 @@ pub struct ShopSettingsUpdated {
     pub locales: Vec<String>,
     pub default_locale: String,
     pub timezone: String,
+    /// The storefront's logo; absent when the shop has none.
+    pub logo_url: Option<String>,
+    /// The shop's colour (`#rrggbb`).
+    pub brand_colour: Option<String>,
+    /// The country the shop sells from (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
     pub version: i64,
 }
 
@@ -56,6 +62,9 @@ impl ShopSettingsUpdated {
             locales: settings.locales.clone(),
             default_locale: settings.default_locale.clone(),
             timezone: settings.timezone.clone(),
+            logo_url: settings.logo_url.clone(),
+            brand_colour: settings.brand_colour.clone(),
+            country: settings.country.clone(),
             version: updated.version,
         }
     }

@@ -145,6 +145,7 @@ async fn current(tx: &mut TenantTx<'_>, lock: bool) -> Result<store::ShopAdminRo
 }
 
 async fn announce(tx: &mut TenantTx<'_>, bus: &EventBus, updated: &ShopSettingsAdmin) -> Result<(), TenancyError> {
+    tx.stale(agora_kernel::ports::SHOP_CACHE_TAG);
     tx.publish(bus, &ShopSettingsUpdated::of(updated)).await?;
     Ok(())
 }

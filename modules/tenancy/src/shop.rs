@@ -33,6 +33,7 @@ pub(crate) async fn update(
     let stamp = tx.stamp();
     let updated = store::update_shop_settings(tx.conn(), id, &next, &stamp).await?.into_admin();
     tx.audit("tenancy.shop_settings.changed", Some("shop".into()), changed_fields(&before, &updated.settings)).await?;
+    tx.stale(agora_kernel::ports::SHOP_CACHE_TAG);
     tx.publish(bus, &ShopSettingsUpdated::of(&updated)).await?;
     Ok(updated)
 }

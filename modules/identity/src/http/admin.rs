@@ -140,6 +140,18 @@ async fn admin_me(
     Ok(web::Json(module.account(&tenant, staff.user_id).await?))
 }
 
+/// The signed-in browser's CSRF token, for an admin page that has a session but no login
+/// answer: a staff member back from the shop's sign-in provider arrives signed in by the redirect
+/// alone. Served to members who must still enrol an authenticator too (enrolling is a POST).
+/// Other sites cannot read it (no CORS). Signed in with a bearer token: 404 `no-browser-session`.
+#[api_v2_operation(tags(Admin), operation_id = "staffCsrfToken")]
+async fn admin_csrf_token(
+    req: HttpRequest,
+    _staff: SignedInStaff<MfaPending>,
+) -> Result<web::Json<SessionCsrfToken>, ApiError> {
+    session_csrf_token(&req)
+}
+
 /// What the signed-in staff member may do.
 #[derive(Debug, Serialize, Apiv2Schema)]
 pub(crate) struct MyPermissions {
@@ -381,6 +393,7 @@ pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/password-reset/request").route(web::post().to(admin_reset_request)))
         .service(web::resource("/auth/password-reset/confirm").route(web::post().to(admin_reset_confirm)))
         .service(web::resource("/me").route(web::get().to(admin_me)))
+        .service(web::resource("/me/csrf-token").route(web::get().to(admin_csrf_token)))
         .service(web::resource("/me/permissions").route(web::get().to(admin_my_permissions)))
         .service(web::resource("/me/sessions").route(web::get().to(admin_sessions)))
         .service(web::resource("/me/sessions/{id}").route(web::delete().to(admin_end_session)))

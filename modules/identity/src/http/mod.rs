@@ -238,6 +238,24 @@ pub(crate) async fn login_mfa(
     Ok(with_session(module, kind, grant))
 }
 
+/// The CSRF token of a browser's session.
+#[derive(Debug, Serialize, Apiv2Schema)]
+pub(crate) struct SessionCsrfToken {
+    /// Send it as `X-CSRF-Token` on every unsafe request.
+    csrf_token: String,
+}
+
+/// The token the authenticating middleware left for the request's session cookie; 404
+/// `no-browser-session` for a caller signed in another way (a bearer token, an API key).
+pub(crate) fn session_csrf_token(req: &HttpRequest) -> Result<web::Json<SessionCsrfToken>, ApiError> {
+    use actix_web::HttpMessage;
+    let token = req.extensions().get::<agora_kernel::auth::SessionCsrf>().map(|t| t.0.clone());
+    match token {
+        Some(csrf_token) => Ok(web::Json(SessionCsrfToken { csrf_token })),
+        None => Err(ApiError::new(ErrorKind::NotFound, "no-browser-session", "signed in without a browser session")),
+    }
+}
+
 pub(crate) fn cookie_of(kind: UserKind) -> (&'static str, &'static str) {
     match kind {
         UserKind::Customer => (CUSTOMER_COOKIE, areas::STORE),

@@ -112,6 +112,16 @@ async fn store_callback(
     callback(req, &module, &tenant, UserKind::Customer, query.into_inner()).await
 }
 
+/// How staff sign in to this shop: with a password, and through the shop's provider when it is
+/// set up for staff (then the admin's sign-in page offers "Sign in with …"). Anyone may ask.
+#[api_v2_operation(tags(Admin), operation_id = "staffSignInOptions")]
+async fn admin_sign_in_options(
+    tenant: TenantContext,
+    module: web::Data<IdentityModule>,
+) -> Result<web::Json<SignInOptions>, ApiError> {
+    Ok(web::Json(module.sign_in_options(&tenant, UserKind::Staff).await?))
+}
+
 /// Staff login with the shop's OpenID Connect provider (when it is configured for staff).
 #[api_v2_operation(tags(Admin), operation_id = "staffOidcStart")]
 async fn admin_start(
@@ -216,7 +226,8 @@ pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub(crate) fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/auth/oidc/start").route(web::get().to(admin_start)))
+    cfg.service(web::resource("/auth/sign-in-options").route(web::get().to(admin_sign_in_options)))
+        .service(web::resource("/auth/oidc/start").route(web::get().to(admin_start)))
         .service(web::resource("/auth/oidc/callback").route(web::get().to(admin_callback)))
         .service(web::resource("/me/oidc-link").route(web::post().to(admin_confirm_link)))
         .service(

@@ -172,24 +172,12 @@ async fn store_change_password(
     change_password(&req, &module, &tenant, UserKind::Customer, customer.user_id, body.into_inner()).await
 }
 
-/// The CSRF token of a browser's session.
-#[derive(Debug, Serialize, Apiv2Schema)]
-pub(crate) struct SessionCsrfToken {
-    /// Send it as `X-CSRF-Token` on every unsafe request.
-    csrf_token: String,
-}
-
 /// The signed-in browser's CSRF token, for a page that has a session but no login answer: a
 /// shopper back from the shop's sign-in provider arrives signed in by the redirect alone. Other
 /// sites cannot read it (no CORS). Signed in with a bearer token: 404 `no-browser-session`.
 #[api_v2_operation(tags(Store), operation_id = "customerCsrfToken")]
 async fn store_csrf_token(req: HttpRequest, _who: SignedInCustomer) -> Result<web::Json<SessionCsrfToken>, ApiError> {
-    use actix_web::HttpMessage;
-    let token = req.extensions().get::<agora_kernel::auth::SessionCsrf>().map(|t| t.0.clone());
-    match token {
-        Some(csrf_token) => Ok(web::Json(SessionCsrfToken { csrf_token })),
-        None => Err(ApiError::new(ErrorKind::NotFound, "no-browser-session", "signed in without a browser session")),
-    }
+    session_csrf_token(&req)
 }
 
 pub(crate) fn store_routes(cfg: &mut web::ServiceConfig) {

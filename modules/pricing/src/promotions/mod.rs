@@ -1031,6 +1031,14 @@ pub(crate) async fn redeem(
 }
 
 /// Gives back the uses of order `order_ref` (a cancelled order); releasing again does nothing.
+/// See [`crate::PricingModule::next_schedule_change`].
+pub(crate) async fn next_schedule_change(
+    tx: &mut TenantTx<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, PricingError> {
+    Ok(store::next_schedule_change(tx.conn(), now).await?)
+}
+
 pub(crate) async fn release(tx: &mut TenantTx<'_>, order_ref: Uuid) -> Result<usize, PricingError> {
     let stamp = tx.stamp();
     let released = store::release_redemptions(tx.conn(), order_ref, stamp.at).await?;

@@ -501,3 +501,30 @@ pub(crate) async fn give_back_customer_use(
     .execute(conn)
     .await
 }
+
+#[derive(QueryableByName)]
+struct NextChange {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// The next instant after `now` at which an active promotion or price list starts or ends: until
+/// then, what pricing answers changes only by a write.
+pub(crate) async fn next_schedule_change(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    let row: NextChange = diesel::sql_query(
+        "SELECT min(at) AS at FROM ( \
+           SELECT unnest(ARRAY[starts_at, ends_at]) AS at FROM promotions \
+            WHERE status = 'active' AND deleted_at IS NULL \
+           UNION ALL \
+           SELECT unnest(ARRAY[starts_at, ends_at]) FROM price_lists \
+            WHERE status = 'active' AND deleted_at IS NULL \
+         ) edges WHERE at > $1",
+    )
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await?;
+    Ok(row.at)
+}

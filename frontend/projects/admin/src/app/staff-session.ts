@@ -8,10 +8,10 @@ import {
   getMyStaffPermissions,
   outcome,
   problemSlug,
+  staffCsrfToken,
   staffLogout,
 } from 'shared';
 import { permitted } from './navigation';
-import { staffCsrfToken } from './staff-sign-in-api';
 
 /** The signed-in staff member and what they may do, as the shell and the guards see it. */
 @Injectable({ providedIn: 'root' })

@@ -420,11 +420,12 @@ pub(crate) async fn config(conn: &mut AsyncPgConnection, base_url: &str) -> Resu
     Ok(row.into_config(base_url))
 }
 
-/// How shoppers can sign in to a shop, for its sign-in page: a password always; the shop's
-/// provider when it is set up for customers.
+/// How shoppers (or staff) can sign in to a shop, for its sign-in page: a password always; the
+/// shop's provider when it is set up for them.
 #[derive(Debug, Clone, Serialize, Deserialize, Apiv2Schema)]
 pub struct SignInOptions {
-    /// Absent when the shop has no provider for customers (or it is set up for staff).
+    /// Absent when the shop has no provider for this kind of account (it serves either customers
+    /// or staff).
     pub single_sign_on: Option<SingleSignOn>,
 }
 

@@ -11,6 +11,7 @@ import {
   staffConfirmOidcLink,
   staffLogin,
   staffLoginMfa,
+  staffSignInOptions,
   type LoginResponse,
   type MfaChallenge,
   type Problem,
@@ -18,7 +19,6 @@ import {
 } from 'shared';
 import { SsoLanding } from '../sso-landing';
 import { StaffSession } from '../staff-session';
-import { staffSignInOptions } from '../staff-sign-in-api';
 
 /**
  * Staff sign-in: email and password, then the authenticator code when the member has one; and

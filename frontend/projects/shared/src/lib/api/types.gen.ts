@@ -803,6 +803,38 @@ export type CollectionPatch = {
 };
 
 /**
+ * What a rule would put in a collection now: how many products, and the first of them by name.
+ */
+export type CollectionPreview = {
+    /**
+     * The first [`COLLECTION_PREVIEW_ITEMS`] of them, by name in the shop's default language.
+     */
+    items: Array<{
+        id: string;
+        /**
+         * In the shop's default language.
+         */
+        name: string;
+        status: 'draft' | 'active' | 'archived';
+    }>;
+    /**
+     * Every product the rule matches (drafts and archived ones included: the storefront shows
+     * the active ones).
+     */
+    total: number;
+};
+
+/**
+ * A rule to try before saving it.
+ */
+export type CollectionPreviewQuery = {
+    /**
+     * A rule as a collection takes it, e.g. `tag = summer and price < 50`.
+     */
+    rule: string;
+};
+
+/**
  * A conversion rate as staff see it.
  */
 export type CurrencyRate = {
@@ -4541,12 +4573,13 @@ export type ShopSettingsPatch = {
 };
 
 /**
- * How shoppers can sign in to a shop, for its sign-in page: a password always; the shop's
- * provider when it is set up for customers.
+ * How shoppers (or staff) can sign in to a shop, for its sign-in page: a password always; the
+ * shop's provider when it is set up for them.
  */
 export type SignInOptions = {
     /**
-     * Absent when the shop has no provider for customers (or it is set up for staff).
+     * Absent when the shop has no provider for this kind of account (it serves either customers
+     * or staff).
      */
     single_sign_on?: {
         /**
@@ -4814,7 +4847,42 @@ export type StoreProductPage = {
         attributes: {
             [key: string]: unknown;
         };
+        /**
+         * What that lowest price was before a reduction (struck through on the card), when there was one.
+         */
+        compare_at?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
         id: string;
+        /**
+         * Its first picture, for the card.
+         */
+        image?: {
+            /**
+             * In the shopper's language, else the shop's default; absent when there is none.
+             */
+            alt?: string | null;
+            height: number;
+            id: string;
+            /**
+             * The renderings to choose from (`srcset`), smallest first.
+             */
+            images: Array<{
+                content_type: string;
+                height: number;
+                /**
+                 * A path on this server (long-lived cacheable: the file behind it never changes).
+                 */
+                url: string;
+                width: number;
+            }>;
+            variant_id?: string | null;
+            width: number;
+        } | null;
         /**
          * Whether shoppers can buy it now: false when every variant is out of stock.
          */
@@ -4902,7 +4970,42 @@ export type StoreSearchResults = {
         attributes: {
             [key: string]: unknown;
         };
+        /**
+         * What that lowest price was before a reduction (struck through on the card), when there was one.
+         */
+        compare_at?: {
+            /**
+             * Amount in minor units of `currency` (cents for USD, yen for JPY, fils for KWD).
+             */
+            amount: number;
+            currency: string;
+        } | null;
         id: string;
+        /**
+         * Its first picture, for the card.
+         */
+        image?: {
+            /**
+             * In the shopper's language, else the shop's default; absent when there is none.
+             */
+            alt?: string | null;
+            height: number;
+            id: string;
+            /**
+             * The renderings to choose from (`srcset`), smallest first.
+             */
+            images: Array<{
+                content_type: string;
+                height: number;
+                /**
+                 * A path on this server (long-lived cacheable: the file behind it never changes).
+                 */
+                url: string;
+                width: number;
+            }>;
+            variant_id?: string | null;
+            width: number;
+        } | null;
         /**
          * Whether shoppers can buy it now: false when every variant is out of stock.
          */
@@ -6635,6 +6738,65 @@ export type StaffRefreshResponses = {
 
 export type StaffRefreshResponse = StaffRefreshResponses[keyof StaffRefreshResponses];
 
+export type StaffSignInOptionsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/auth/sign-in-options';
+};
+
+export type StaffSignInOptionsErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type StaffSignInOptionsError = StaffSignInOptionsErrors[keyof StaffSignInOptionsErrors];
+
+export type StaffSignInOptionsResponses = {
+    /**
+     * OK
+     */
+    200: SignInOptions;
+};
+
+export type StaffSignInOptionsResponse = StaffSignInOptionsResponses[keyof StaffSignInOptionsResponses];
+
 export type GetCartSettingsData = {
     body?: never;
     headers?: {
@@ -7460,6 +7622,77 @@ export type CreateCollectionResponses = {
 };
 
 export type CreateCollectionResponse = CreateCollectionResponses[keyof CreateCollectionResponses];
+
+export type PreviewCollectionData = {
+    body: CollectionPreviewQuery;
+    headers?: {
+        /**
+         * Shop slug; optional when the Host is the shop's domain
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/catalog/collections/preview';
+};
+
+export type PreviewCollectionErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * In conflict with the current state, or the same Idempotency-Key is still being answered
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type PreviewCollectionError = PreviewCollectionErrors[keyof PreviewCollectionErrors];
+
+export type PreviewCollectionResponses = {
+    /**
+     * OK
+     */
+    200: CollectionPreview;
+};
+
+export type PreviewCollectionResponse = PreviewCollectionResponses[keyof PreviewCollectionResponses];
 
 export type DeleteCollectionData = {
     body?: never;
@@ -12453,6 +12686,59 @@ export type SetMyStaffAlertsResponses = {
 };
 
 export type SetMyStaffAlertsResponse = SetMyStaffAlertsResponses[keyof SetMyStaffAlertsResponses];
+
+export type StaffCsrfTokenData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/me/csrf-token';
+};
+
+export type StaffCsrfTokenErrors = {
+    /**
+     * The request cannot be read: a malformed query, X-Tenant-ID, If-Match or body
+     */
+    400: Problem;
+    /**
+     * Credentials were sent but are not valid here, or the operation needs a sign-in
+     */
+    401: Problem;
+    /**
+     * Signed in without the permission, without the CSRF token, or the shop is suspended
+     */
+    403: Problem;
+    /**
+     * No such resource, or no shop is addressed
+     */
+    404: Problem;
+    /**
+     * Validation failed (including text PostgreSQL cannot store, such as NUL); `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: Problem;
+    /**
+     * Our fault; quote the X-Request-ID when reporting it
+     */
+    500: Problem;
+    /**
+     * A service we depend on (the database) is unavailable; retry shortly
+     */
+    503: Problem;
+};
+
+export type StaffCsrfTokenError = StaffCsrfTokenErrors[keyof StaffCsrfTokenErrors];
+
+export type StaffCsrfTokenResponses = {
+    /**
+     * OK
+     */
+    200: SessionCsrfToken;
+};
+
+export type StaffCsrfTokenResponse = StaffCsrfTokenResponses[keyof StaffCsrfTokenResponses];
 
 export type DisableMyStaffMfaData = {
     body: MfaDisable;
