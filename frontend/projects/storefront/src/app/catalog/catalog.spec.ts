@@ -163,4 +163,72 @@ describe('ProductCard', () => {
     expect(await card(false)).toBe('Out of stock');
     expect(await card(true)).toBeUndefined();
   });
+
+  async function card(product: ProductSummary) {
+    const fixture = TestBed.createComponent(ProductCard);
+    fixture.componentRef.setInput('product', product);
+    await fixture.whenStable();
+    return fixture.nativeElement as HTMLElement;
+  }
+
+  it('shows the product’s picture lazily, at its size, from the renderings the API gives', async () => {
+    const rendering = (width: number) => ({
+      url: `/media/m1/${width}.webp`,
+      width,
+      height: (width * 3) / 4,
+      content_type: 'image/webp',
+    });
+    const element = await card({
+      ...summary('Lantern', 4900),
+      image: {
+        id: 'm1',
+        alt: 'A brass lantern, lit',
+        width: 1600,
+        height: 1200,
+        images: [rendering(160), rendering(480)],
+      },
+    });
+    const img = element.querySelector('img')!;
+    expect(img.getAttribute('src')).toBe('/media/m1/480.webp');
+    expect(img.getAttribute('srcset')).toBe('/media/m1/160.webp 160w, /media/m1/480.webp 480w');
+    expect(img.getAttribute('sizes')).toBeTruthy();
+    expect(img.getAttribute('loading')).toBe('lazy');
+    // The space is kept before the file arrives, so the grid does not jump.
+    expect([img.getAttribute('width'), img.getAttribute('height')]).toEqual(['1600', '1200']);
+    expect(img.alt).toBe('A brass lantern, lit');
+    expect(element.querySelector('.product-placeholder')).toBeNull();
+  });
+
+  it('leaves a picture without alt text to the name below it, and shows a placeholder without one', async () => {
+    const unnamed = await card({
+      ...summary('Lantern', 4900),
+      image: {
+        id: 'm1',
+        alt: null,
+        width: 160,
+        height: 160,
+        images: [{ url: '/m.webp', width: 160, height: 160, content_type: 'image/webp' }],
+      },
+    });
+    // Empty, not absent: the link is named by the product's name alone, not read twice.
+    expect(unnamed.querySelector('img')?.getAttribute('alt')).toBe('');
+    for (const image of [null, { id: 'm2', alt: 'Still rendering', width: 10, height: 10, images: [] }]) {
+      const element = await card({ ...summary('Lantern', 4900), image });
+      expect(element.querySelector('img')).toBeNull();
+      const placeholder = element.querySelector('.product-placeholder');
+      expect(placeholder?.getAttribute('aria-hidden')).toBe('true');
+      expect(placeholder?.textContent?.trim()).toBe('L');
+    }
+  });
+
+  it('strikes through the was-price, and says "was" to screen readers', async () => {
+    const reduced = await card({ ...summary('Lantern', 3900), compare_at: { amount: 4900, currency: 'EUR' } });
+    const price = reduced.querySelector('.price')!;
+    expect(price.querySelector('s.compare-at')?.textContent?.replace(/\s+/g, ' ').trim()).toBe('Was €49.00');
+    expect(price.querySelector('s.compare-at .visually-hidden')?.textContent).toBe('Was');
+    expect(price.textContent?.replace(/\s+/g, ' ').trim()).toBe('Was €49.00 now from €39.00');
+    const full = await card(summary('Lantern', 4900));
+    expect(full.querySelector('s')).toBeNull();
+    expect(full.querySelector('.price')?.textContent?.trim()).toBe('from €49.00');
+  });
 });

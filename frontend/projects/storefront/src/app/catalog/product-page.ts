@@ -6,15 +6,7 @@ import { AddToCart } from '../cart/add-to-cart';
 import { Customer } from '../customer';
 import { Breadcrumbs } from './breadcrumbs';
 import { Catalog, type Variant } from './catalog';
-
-interface Picture {
-  src: string;
-  srcset: string;
-  thumb: string;
-  alt: string;
-  width: number;
-  height: number;
-}
+import { picture, type Picture } from './pictures';
 
 /**
  * A product by its slug in any language: a gallery, the variant picker (one choice per option,
@@ -189,22 +181,9 @@ export class ProductPage {
     if (!product) {
       return [];
     }
-    // The API gives each picture's renderings smallest first: the largest for the page (the
-    // browser picks from the srcset), the smallest for the thumbnail buttons.
-    return product.media.flatMap((medium) => {
-      const images = medium.images;
-      if (!images.length) return [];
-      return [
-        {
-          src: images[images.length - 1].url,
-          srcset: images.map((image) => `${image.url} ${image.width}w`).join(', '),
-          thumb: images[0].url,
-          alt: medium.alt || product.name,
-          width: medium.width,
-          height: medium.height,
-        },
-      ];
-    });
+    // The largest rendering on the page (the browser picks from the srcset), the smallest for the
+    // thumbnail buttons; a picture without alt text is described by the product's name.
+    return product.media.flatMap((medium) => picture(medium, product.name) ?? []);
   });
 
   protected readonly attributes = computed(() =>
