@@ -26,3 +26,13 @@ export async function outcome<T>(call: Promise<ClientResult<T>>): Promise<Outcom
     return { ok: false, problem: asProblem(error), status: 0 };
   }
 }
+
+/**
+ * The `ETag` a call's answer carried, for the next `If-Match`: what resources without a version
+ * field of their own (the shop's settings) are written under. Null when the call had no answer
+ * or the answer no ETag, so the next write goes without `If-Match` rather than failing here.
+ */
+export async function etagOf(call: Promise<{ response?: Response }>): Promise<string | null> {
+  const answer = await call.catch(() => null);
+  return answer?.response?.headers.get('ETag') ?? null;
+}

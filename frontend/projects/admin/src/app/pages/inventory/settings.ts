@@ -4,6 +4,7 @@ import {
   FieldError,
   I18n,
   ProblemAlert,
+  etagOf,
   fieldMessage,
   getInventorySettings,
   outcome,
@@ -96,10 +97,4 @@ export class InventorySettingsPage implements OnInit {
     this.version = await etagOf(call);
     this.notice.set(this.i18n.t('common.saved'));
   }
-}
-
-/** The `ETag` an answer carried, for the next `If-Match`. */
-async function etagOf(call: Promise<{ response?: Response }>): Promise<string | null> {
-  const answer = await call.catch(() => null);
-  return answer?.response?.headers.get('ETag') ?? null;
 }

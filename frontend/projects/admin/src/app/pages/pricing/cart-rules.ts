@@ -1,6 +1,15 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { FieldError, I18n, ProblemAlert, getCartSettings, outcome, updateCartSettings, type Problem } from 'shared';
+import {
+  FieldError,
+  I18n,
+  ProblemAlert,
+  etagOf,
+  getCartSettings,
+  outcome,
+  updateCartSettings,
+  type Problem,
+} from 'shared';
 import { StaffSession } from '../../staff-session';
 import { PRICING_CART } from '../../texts/pricing-cart';
 import { rulesBody, rulesForm, type CartRulesForm } from './cart-rules-support';
@@ -115,10 +124,4 @@ export class CartRulesPage implements OnInit {
     this.version = await etagOf(call);
     this.notice.set(this.i18n.t('pricing.cart.saved'));
   }
-}
-
-/** The `ETag` an answer carried, for the next `If-Match`. */
-async function etagOf(call: Promise<{ response?: Response }>): Promise<string | null> {
-  const answer = await call.catch(() => null);
-  return answer?.response?.headers.get('ETag') ?? null;
 }

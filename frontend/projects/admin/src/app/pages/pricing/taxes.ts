@@ -8,6 +8,7 @@ import {
   createTaxZone,
   deleteTaxClass,
   deleteTaxZone,
+  etagOf,
   fieldMessage,
   getTaxSettings,
   listProducts,
@@ -93,12 +94,6 @@ function emptyPreview(): PreviewForm {
     shipping: '',
     customerId: '',
   };
-}
-
-/** The `ETag` an answer carried, for the next `If-Match` (the settings have no version field). */
-async function etagOf(call: Promise<{ response?: Response }>): Promise<string | null> {
-  const answer = await call.catch(() => null);
-  return answer?.response?.headers.get('ETag') ?? null;
 }
 
 /**
