@@ -1,9 +1,11 @@
 // The shopper's catalogue journeys: search with a typo, a category filtered by an attribute and
-// a price, a product page with its variant picker, currencies and German. The catalogue they
-// browse is made here through the admin API first, so the journeys do not depend on demo data.
+// a price, product cards with their pictures and reduced prices, a product page with its variant
+// picker, currencies and German. The catalogue they browse is made here through the admin API
+// first, so the journeys do not depend on demo data.
 //
 // Called by run.mjs with its helpers: { journey, newPage, look, ownerApi, shop, eventually }.
 import { request } from 'node:http';
+import { png } from './admin-catalog.mjs';
 /* global performance -- read inside the page, where the browser defines it */
 
 /**
@@ -24,8 +26,29 @@ function crawl(shop, path) {
   });
 }
 
-/** A product type, a category and three products of the shop, through the owner's API. */
-async function makeCatalogue(ownerApi) {
+/**
+ * Uploads a picture of `productId`. The owner's API helper sends JSON only, so the upload goes
+ * with an API key it creates (the shop is named by header: Node resolves no *.localhost names).
+ */
+async function uploadPicture(api, shop, productId, alt) {
+  const { key } = await api('POST', '/api/v1/admin/api-keys', {
+    name: 'Card pictures (journey)',
+    scopes: ['catalog.manage'],
+  });
+  const origin = `http://127.0.0.1:${new URL(shop).port}`;
+  const res = await fetch(
+    `${origin}/api/v1/admin/catalog/products/${productId}/media?alt=${encodeURIComponent(alt)}&locale=en`,
+    {
+      method: 'POST',
+      headers: { 'X-Tenant-ID': 'demo', Authorization: `Bearer ${key}`, 'Content-Type': 'image/png' },
+      body: png(640, 480, [30, 64, 110]),
+    },
+  );
+  if (!res.ok) throw new Error(`picture upload: ${res.status} ${await res.text()}`);
+}
+
+/** A product type, a category and three products of the shop (one pictured), through the owner's API. */
+async function makeCatalogue(ownerApi, shop) {
   const api = await ownerApi();
   // Prices in euros and dollars, whichever of the two the shop's default currency is.
   const { default_currency: home } = await api('GET', '/api/v1/admin/catalog/currencies');
@@ -92,7 +115,7 @@ async function makeCatalogue(ownerApi) {
       ],
     },
   ]);
-  await product({ en: 'Storm Parka', de: 'Sturmparka' }, 'navy', [
+  const parka = await product({ en: 'Storm Parka', de: 'Sturmparka' }, 'navy', [
     {
       sku: 'STORM-1',
       prices: [
@@ -101,6 +124,7 @@ async function makeCatalogue(ownerApi) {
       ],
     },
   ]);
+  await uploadPicture(api, shop, parka.id, 'Storm parka, hood up');
 }
 
 /** The names on the product cards shown. */
@@ -111,7 +135,7 @@ async function cards(page) {
 export async function run({ journey, newPage, look, ownerApi, shop, eventually }) {
   let ready = false;
   await journey('the catalogue for the shopper journeys is set up through the admin API', async () => {
-    await makeCatalogue(ownerApi);
+    await makeCatalogue(ownerApi, shop);
     ready = true;
   });
   if (!ready) return;
@@ -211,6 +235,53 @@ export async function run({ journey, newPage, look, ownerApi, shop, eventually }
       'the dearest first',
       async () => (await page.locator('.product-name').first().textContent())?.trim() === 'Storm Parka',
     );
+    await page.context().close();
+  });
+
+  await journey('product cards show their picture or a placeholder, and a reduced price struck through', async () => {
+    const page = await newPage();
+    await page.goto(`${shop}/c/rainy-days`);
+    await page.getByRole('combobox', { name: 'Currency' }).selectOption('EUR');
+    const card = (name) => page.locator('.product-card').filter({ has: page.getByRole('heading', { name }) });
+    // The picture's renderings are made by a job after the upload: until then the card has none.
+    const picture = card('Storm Parka').getByRole('img', { name: 'Storm parka, hood up' });
+    await eventually(
+      'the parka’s picture on its card',
+      async () => {
+        if (await picture.count()) return true;
+        await page.reload();
+        await page.getByRole('heading', { name: 'Rainy Days', level: 1 }).waitFor();
+        return false;
+      },
+      60_000,
+    );
+    const img = await picture.evaluate((el) => ({
+      loading: el.getAttribute('loading'),
+      srcset: el.getAttribute('srcset'),
+      width: el.getAttribute('width'),
+      height: el.getAttribute('height'),
+    }));
+    // Lazy, from the renderings, and sized before the file arrives (no layout shift).
+    if (img.loading !== 'lazy' || !img.srcset?.includes(' 480w') || img.width !== '640' || img.height !== '480') {
+      throw new Error(`the card's picture: ${JSON.stringify(img)}`);
+    }
+    await picture.scrollIntoViewIfNeeded();
+    await eventually('the picture to load', () => picture.evaluate((el) => el.complete && el.naturalWidth > 0));
+    // Without a picture, a placeholder that screen readers skip.
+    if ((await card('Harbour Poncho').locator('img').count()) !== 0) throw new Error('the poncho shows a picture');
+    await card('Harbour Poncho').locator('.product-placeholder[aria-hidden=true]').waitFor();
+    // The raincoat's lowest price is reduced: the was-price is struck through and announced as such.
+    const text = async (locator) => (await locator.textContent())?.replace(/\s+/g, ' ').trim();
+    const price = card('Tidewater Raincoat').locator('.price');
+    await eventually('the raincoat priced in euros', async () => (await text(price))?.includes('€89.00'));
+    if (
+      (await text(price.locator('s.compare-at'))) !== 'Was €99.00' ||
+      !(await text(price)).includes('now from €89.00')
+    ) {
+      throw new Error(`the raincoat's card says ${await text(price)}`);
+    }
+    if ((await card('Storm Parka').locator('s').count()) !== 0) throw new Error('the parka shows a was-price');
+    await look(page, 'storefront-product-cards');
     await page.context().close();
   });
 
