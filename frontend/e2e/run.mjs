@@ -493,7 +493,7 @@ await (
 
 await (
   await import('./journeys/storefront-sso.mjs')
-).default({ journey, newPage, look, ownerApi, shop, signIns, repo });
+).default({ journey, newPage, look, ownerApi, linkFromMailbox, shop, signIns, repo });
 await (
   await import('./journeys/admin-sso.mjs')
 ).default({ journey, newPage, look, ownerApi, linkFromMailbox, origin, shop, signIns, repo });

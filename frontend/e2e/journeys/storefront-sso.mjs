@@ -6,11 +6,9 @@
 // the provider alone: they confirm the link once, after signing in with their password, and the
 // provider alone signs them in from then on.
 //
-// Called by run.mjs with { journey, newPage, look, ownerApi, shop, signIns, repo } (and
-// linkFromMailbox, when it hands that over).
+// Called by run.mjs with { journey, newPage, look, ownerApi, linkFromMailbox, shop, signIns, repo }.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CLIENT_ID = 'agora-demo-shop';
@@ -40,41 +38,6 @@ function startProvider(repo, redirectUri, accounts) {
   });
 }
 
-/**
- * The link with `marker` in an email to `to`, from the real mailbox run.mjs starts. run.mjs does
- * not hand this journey its mailbox helper, so it looks in the mailbox directories themselves
- * (`agora-e2e-mail-*` in the temporary directory): the address is unique to this run, so another
- * run's mail is never taken.
- */
-async function mailboxLink(to, marker) {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    for (const dir of readdirSync(tmpdir()).filter((name) => name.startsWith('agora-e2e-mail-'))) {
-      let files;
-      try {
-        files = readdirSync(join(tmpdir(), dir)).filter((f) => f.endsWith('.json'));
-      } catch {
-        continue; // Another run's mailbox, removed meanwhile.
-      }
-      for (const file of files) {
-        let mail;
-        try {
-          mail = JSON.parse(readFileSync(join(tmpdir(), dir, file), 'utf8'));
-        } catch {
-          continue; // Being written.
-        }
-        if (!mail.rcpt_tos?.includes(to)) continue;
-        const link = `${mail.text ?? ''} ${mail.html ?? ''}`
-          .match(/https?:\/\/[^\s"'<>]+/g)
-          ?.find((u) => u.includes(marker));
-        if (link) return link.replaceAll('&amp;', '&');
-      }
-    }
-    if (Date.now() > until) throw new Error(`no email to ${to} with ${marker}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** The provider's own pages: its login form, then its consent form (asked again per session). */
 async function signInAtProvider(page, provider, shop, login) {
   await page.waitForURL(`${provider.issuer}/**`);
@@ -87,9 +50,16 @@ async function signInAtProvider(page, provider, shop, login) {
   await page.waitForURL(`${shop}/**`);
 }
 
-export default async function storefrontSso({ journey, newPage, look, ownerApi, shop, signIns, repo, ...rest }) {
-  const linkFromMailbox = rest.linkFromMailbox ?? mailboxLink;
-
+export default async function storefrontSso({
+  journey,
+  newPage,
+  look,
+  ownerApi,
+  linkFromMailbox,
+  shop,
+  signIns,
+  repo,
+}) {
   await journey('a shopper signs in with the shop’s single sign-on provider', async () => {
     const email = `sven.${Date.now()}@sso.example`;
     const provider = await startProvider(repo, `${shop}/api/v1/store/auth/oidc/callback`, {
