@@ -1,7 +1,8 @@
 // The admin's catalog screens, as a merchant uses them: product type, category tree, a product
 // with two variants priced in two currencies, a concurrent change (412), publishing, a rule-based
-// collection, and the product reaching the storefront API. Run by ../run.mjs, which passes its
-// helpers in (`journey`, `newPage`, `look`, `eventually`, the shop's origin and sign-ins).
+// collection whose matches show as its rule is typed, and the product reaching the storefront
+// API. Run by ../run.mjs, which passes its helpers in (`journey`, `newPage`, `look`,
+// `eventually`, the shop's origin and sign-ins).
 
 import { Buffer } from 'node:buffer';
 import { crc32, deflateSync } from 'node:zlib';
@@ -248,12 +249,26 @@ export default async function adminCatalogJourneys({
     }
     await look(page, 'admin-products');
 
-    // A rule-based collection shows the product shoppers will see in it.
+    // A rule-based collection: while the merchant types the rule, the editor says (and announces
+    // politely) how many products it matches, or why it does not parse, before anything is saved.
     await nav().getByRole('link', { name: 'Collections' }).click();
     await page.getByRole('button', { name: 'New collection' }).click();
     await page.getByLabel('Name (English)').fill(names.collection);
     await page.getByLabel('Every product a rule matches').check();
-    await page.getByLabel('Rule', { exact: true }).fill(`tag = summer${run}`);
+    const rule = page.getByLabel('Rule', { exact: true });
+    const matches = (text) => page.locator('#rule-matches-count[aria-live=polite]', { hasText: text });
+    await rule.pressSequentially('colour = red', { delay: 30 });
+    await page.locator('#collection-rule-error', { hasText: 'unknown field colour' }).waitFor();
+    if ((await rule.getAttribute('aria-invalid')) !== 'true') throw new Error('the rule field is not marked invalid');
+    await rule.fill('');
+    await rule.pressSequentially(`tag = summer${run} and price < 1`, { delay: 30 });
+    await matches('No product matches this rule.').waitFor();
+    if (await page.locator('#collection-rule-error').count()) throw new Error('the parse error outlived the rule');
+    for (let i = 0; i < ' and price < 1'.length; i++) await rule.press('Backspace');
+    await matches('1 product matches this rule.').waitFor();
+    const matched = page.locator('.rule-matches li', { hasText: names.product });
+    await matched.getByText('Active').waitFor();
+    await look(page, 'admin-collection-rule-preview');
     await page.getByRole('button', { name: 'Create collection' }).click();
     await page
       .getByRole('status')

@@ -76,10 +76,6 @@ export const CATALOG_PRODUCT: Translations = {
     'catalog.editor.not-an-amount': 'not an amount',
     'catalog.editor.price-needed': 'a price to compare with',
     'catalog.editor.whole-grams': 'whole grams',
-    'catalog.language.en': 'English',
-    'catalog.language.de': 'German',
-    'catalog.language.fr': 'French',
-    'catalog.language.es': 'Spanish',
     'catalog.media.title': 'Pictures',
     'catalog.media.hint':
       'Drop JPEG, PNG, WebP or GIF images here, or choose them. At most {limit} each; the first picture is the one shoppers see first.',
@@ -181,10 +177,6 @@ export const CATALOG_PRODUCT: Translations = {
     'catalog.editor.not-an-amount': 'kein Betrag',
     'catalog.editor.price-needed': 'nötig, wenn ein Vergleichspreis angegeben ist',
     'catalog.editor.whole-grams': 'ganze Gramm',
-    'catalog.language.en': 'Englisch',
-    'catalog.language.de': 'Deutsch',
-    'catalog.language.fr': 'Französisch',
-    'catalog.language.es': 'Spanisch',
     'catalog.media.title': 'Bilder',
     'catalog.media.hint':
       'Ziehen Sie JPEG-, PNG-, WebP- oder GIF-Bilder hierher, oder wählen Sie sie aus. Höchstens {limit} je Bild; das erste Bild sehen Kunden zuerst.',

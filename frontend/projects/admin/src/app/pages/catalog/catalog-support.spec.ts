@@ -1,4 +1,6 @@
-import { formatMoney, pick, toDecimal, toMinor, words } from './catalog-support';
+import { I18n } from 'shared';
+import { CATALOG } from '../../texts/catalog';
+import { formatMoney, languageName, pick, toDecimal, toMinor, words } from './catalog-support';
 
 describe('catalog support', () => {
   it('turns typed amounts into minor units by the currency’s digits', () => {
@@ -30,5 +32,16 @@ describe('catalog support', () => {
   it('reads comma-separated words', () => {
     expect(words(' S, M,, L ')).toEqual(['S', 'M', 'L']);
     expect(words('')).toEqual([]);
+  });
+
+  it('names languages in the member’s language, others by their code', () => {
+    const i18n = new I18n();
+    i18n.register(CATALOG);
+    i18n.use('de');
+    expect(languageName(i18n, 'de')).toBe('Deutsch');
+    expect(languageName(i18n, 'en')).toBe('Englisch');
+    expect(languageName(i18n, 'nl')).toBe('nl');
+    i18n.use('en');
+    expect(languageName(i18n, 'de')).toBe('German');
   });
 });

@@ -138,8 +138,9 @@ export function localeName(code: string): string {
 }
 
 /**
- * A language's name in the member's language, where the screen's texts name it (the product
- * editor's do); otherwise in English, or its code.
+ * A language's name in the member's language ("Deutsch" in the German admin), for the language
+ * tabs and "Name (…)" labels of every catalog editor: the catalog texts, loaded with the app,
+ * name the shop languages we know; any other is named in English, or by its code.
  */
 export function languageName(i18n: I18n, code: string): string {
   const key = `catalog.language.${code}`;

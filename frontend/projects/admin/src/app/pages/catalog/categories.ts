@@ -15,7 +15,7 @@ import {
   type Problem,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, type Localized, filled, ifMatch, localeName, pick } from './catalog-support';
+import { CatalogShop, type Localized, filled, ifMatch, languageName, pick } from './catalog-support';
 
 interface Node {
   category: Category;
@@ -252,7 +252,10 @@ export class CategoriesPage implements OnInit {
   protected draft: Localized = {};
   protected parent = '';
   protected slug = '';
-  protected readonly localeName = localeName;
+  /** The language's name in the member's language ("Deutsch" in the German admin). */
+  protected localeName(code: string): string {
+    return languageName(this.i18n, code);
+  }
 
   async ngOnInit(): Promise<void> {
     await this.shop.ensureLoaded();

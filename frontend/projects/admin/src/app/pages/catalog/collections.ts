@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, OnDestroy, OnInit, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import {
@@ -14,12 +14,14 @@ import {
   outcome,
   updateCollection,
   type Collection,
+  type CollectionPreview,
   type Problem,
   type Product,
   type StoreProductPage,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, type Localized, filled, formatMoney, ifMatch, localeName, pick } from './catalog-support';
+import { CatalogShop, type Localized, filled, formatMoney, ifMatch, languageName, pick } from './catalog-support';
+import { RulePreview } from './rule-preview';
 
 type Mode = 'manual' | 'rule';
 
@@ -96,11 +98,23 @@ const RULE_EXAMPLES = [
             <fieldset class="checks">
               <legend>{{ i18n.t('nav.products') }}</legend>
               <label
-                ><input type="radio" name="mode" value="manual" [(ngModel)]="d.mode" />
+                ><input
+                  type="radio"
+                  name="mode"
+                  value="manual"
+                  [(ngModel)]="d.mode"
+                  (ngModelChange)="modeChanged(d, $event)"
+                />
                 {{ i18n.t('catalog.collections.manual') }}</label
               >
               <label
-                ><input type="radio" name="mode" value="rule" [(ngModel)]="d.mode" />
+                ><input
+                  type="radio"
+                  name="mode"
+                  value="rule"
+                  [(ngModel)]="d.mode"
+                  (ngModelChange)="modeChanged(d, $event)"
+                />
                 {{ i18n.t('catalog.collections.by-rule') }}</label
               >
             </fieldset>
@@ -118,13 +132,50 @@ const RULE_EXAMPLES = [
                   name="rule"
                   class="code"
                   [(ngModel)]="d.rule"
-                  [attr.aria-invalid]="!!error('rule')"
+                  (ngModelChange)="ruleChanged($event)"
+                  [attr.aria-invalid]="!!ruleError()"
                   [attr.aria-describedby]="
-                    error('rule') ? 'collection-rule-hint collection-rule-error' : 'collection-rule-hint'
+                    ruleError() ? 'collection-rule-hint collection-rule-error' : 'collection-rule-hint'
                   "
                 />
-                <agora-field-error [problem]="problem()" field="rule" for="collection-rule" />
+                <!-- The save's complaint about the rule, else the live preview's: one message, one id. -->
+                @if (ruleError(); as message) {
+                  <p class="field-error" id="collection-rule-error">{{ message }}</p>
+                }
               </div>
+              <section class="rule-matches" aria-labelledby="rule-matches-title">
+                <h3 id="rule-matches-title">{{ i18n.t('catalog.collections.matches-title') }}</h3>
+                <p class="hint">{{ i18n.t('catalog.collections.matches-hint') }}</p>
+                <!-- Only the count is live: the list below would be too much to hear at each pause. -->
+                <p id="rule-matches-count" class="rule-matches-count" aria-live="polite">{{ matchCount() }}</p>
+                @switch (rulePreview.matches().state) {
+                  @case ('checking') {
+                    <p class="hint">{{ i18n.t('catalog.collections.matches-checking') }}</p>
+                  }
+                  @case ('failed') {
+                    <p class="hint">{{ matchFailure() }}</p>
+                  }
+                }
+                @if (shownMatches(); as shown) {
+                  @if (shown.items.length) {
+                    <ul class="plain-list">
+                      @for (item of shown.items; track item.id) {
+                        <li>
+                          <a [routerLink]="['/products', item.id]">{{ item.name }}</a>&ngsp;
+                          <span [class]="'badge status-' + item.status">{{
+                            i18n.t('catalog.status.' + item.status)
+                          }}</span>
+                        </li>
+                      }
+                    </ul>
+                    @if (shown.total > shown.items.length) {
+                      <p class="hint">
+                        {{ i18n.t('catalog.collections.matches-more', { count: shown.total - shown.items.length }) }}
+                      </p>
+                    }
+                  }
+                }
+              </section>
             } @else {
               <ol class="picked">
                 @for (p of d.products; track p.id; let i = $index; let first = $first; let last = $last) {
@@ -288,7 +339,7 @@ const RULE_EXAMPLES = [
       </tbody>
     </table>`,
 })
-export class CollectionsPage implements OnInit {
+export class CollectionsPage implements OnInit, OnDestroy {
   protected readonly i18n = inject(I18n);
   protected readonly shop = inject(CatalogShop);
   private readonly session = inject(StaffSession);
@@ -305,13 +356,49 @@ export class CollectionsPage implements OnInit {
   );
   protected readonly notice = signal<string | null>(null);
   protected readonly busy = signal(false);
+  /** What the rule being typed matches, tried before it is saved. */
+  protected readonly rulePreview = new RulePreview();
+  protected readonly ruleError = computed(() => {
+    const live = this.rulePreview.matches();
+    return fieldMessage(this.problem(), 'rule') ?? (live.state === 'invalid' ? live.message : null);
+  });
+  /** The answer on screen: the latest, or while a newer rule is tried, the one before it. */
+  protected readonly shownMatches = computed<CollectionPreview | null>(() => {
+    const live = this.rulePreview.matches();
+    return live.state === 'matched' ? live.preview : live.state === 'checking' ? live.last : null;
+  });
+  /**
+   * The sentence screen readers hear. It changes only when an answer comes (not while a rule
+   * is being tried), so each pause in typing is announced once, and an unchanged count not again.
+   */
+  protected readonly matchCount = computed(() => {
+    const live = this.rulePreview.matches();
+    const shown = live.state === 'invalid' || live.state === 'failed' ? null : this.shownMatches();
+    if (!shown) return '';
+    if (shown.total === 0) return this.i18n.t('catalog.collections.matches-none');
+    if (shown.total === 1) return this.i18n.t('catalog.collections.matches-one');
+    return this.i18n.t('catalog.collections.matches-many', { count: shown.total });
+  });
+  protected readonly matchFailure = computed(() => {
+    const live = this.rulePreview.matches();
+    return live.state === 'failed'
+      ? this.i18n.t('catalog.collections.matches-failed', { reason: live.problem.title })
+      : '';
+  });
   protected readonly examples = RULE_EXAMPLES;
-  protected readonly localeName = localeName;
+  /** The language's name in the member's language ("Deutsch" in the German admin). */
+  protected localeName(code: string): string {
+    return languageName(this.i18n, code);
+  }
   protected query = '';
 
   async ngOnInit(): Promise<void> {
     await this.shop.ensureLoaded();
     await this.load();
+  }
+
+  ngOnDestroy(): void {
+    this.rulePreview.stop();
   }
 
   async load(): Promise<void> {
@@ -345,6 +432,7 @@ export class CollectionsPage implements OnInit {
     this.problem.set(null);
     this.notice.set(null);
     this.found.set([]);
+    this.rulePreview.stop();
     this.draft.set({ names: {}, slug: '', mode: 'manual', rule: '', products: [] });
     setTimeout(() => document.getElementById(`collection-name-${this.shop.defaultLocale()}`)?.focus());
   }
@@ -372,6 +460,8 @@ export class CollectionsPage implements OnInit {
       rule: c.rule ?? '',
       products: c.product_ids.map((id) => ({ id, name: names.get(id) ?? id })),
     });
+    this.rulePreview.stop();
+    this.rulePreview.typed(c.rule ?? '');
     await this.loadPreview(c);
   }
 
@@ -382,9 +472,24 @@ export class CollectionsPage implements OnInit {
   }
 
   protected close(): void {
+    this.rulePreview.stop();
     this.draft.set(null);
     this.editing.set(null);
     this.preview.set(null);
+  }
+
+  protected modeChanged(d: Draft, mode: Mode): void {
+    this.rulePreview.typed(mode === 'rule' ? d.rule : '');
+  }
+
+  protected ruleChanged(rule: string): void {
+    // The save's complaint was about the rule as it was; the live preview speaks for the new one.
+    const problem = this.problem();
+    if (problem && fieldMessage(problem, 'rule')) {
+      const errors = (problem.errors ?? []).filter((e) => e.field !== 'rule');
+      this.problem.set(errors.length ? { ...problem, errors } : null);
+    }
+    this.rulePreview.typed(rule);
   }
 
   protected shift(d: Draft, i: number, step: number): void {

@@ -13,7 +13,7 @@ import {
   type ProductType,
 } from 'shared';
 import { StaffSession } from '../../staff-session';
-import { CatalogShop, type Localized, filled, localeName, pick, words } from './catalog-support';
+import { CatalogShop, type Localized, filled, languageName, pick, words } from './catalog-support';
 
 type Kind = ProductType['attributes'][number]['kind'];
 
@@ -206,7 +206,10 @@ export class ProductTypesPage implements OnInit {
       .filter((f) => f === 'name' || /^attributes\[\d+\]\.(code|kind|options.*|name(\..+)?)$/.test(f)),
   );
   protected readonly kindList = KINDS;
-  protected readonly localeName = localeName;
+  /** The language's name in the member's language ("Deutsch" in the German admin). */
+  protected localeName(code: string): string {
+    return languageName(this.i18n, code);
+  }
   protected name = '';
 
   async ngOnInit(): Promise<void> {
