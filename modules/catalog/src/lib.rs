@@ -63,6 +63,7 @@ use agora_kernel::events::{EventBus, EventBusBuilder};
 use agora_kernel::jobs::{JobContext, JobError, JobRegistry};
 use agora_kernel::lists::{Keyset, ListQuery, Page};
 use agora_kernel::money::Money;
+use agora_kernel::ports::PRICES_CACHE_TAG;
 use agora_kernel::storage::{ConfiguredStorage, FileKey};
 use agora_kernel::tasks::{self, NewTask, TaskId};
 use agora_kernel::values::LocalizedText;
@@ -1503,11 +1504,51 @@ impl CatalogModule {
             let next_change = store::next_scheduled_change(tx.conn()).await.map_err(DbError::Query)?;
             Ok::<_, ApiError>(Shelved::listing(value, next_change))
         });
-        let body = self.read_through(tenant, &key, load).await?;
-        let Some(overlay) = self.overlay() else { return Ok(body) };
-        let mut page: StoreProductPage = serde_json::from_slice(&body).map_err(ApiError::internal)?;
-        overlay.items(tenant, &key, &mut page.items, &page.currency, customer).await?;
-        Ok(Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?))
+        let Some(overlay) = self.overlay() else { return self.read_through(tenant, &key, load).await };
+        // Boxed: the read, the overlay and the cache lookups nest into one large future.
+        let priced = self.priced(
+            tenant,
+            &key,
+            customer,
+            Box::pin(async {
+                let body = self.read_through(tenant, &key, load).await?;
+                let mut page: StoreProductPage = serde_json::from_slice(&body).map_err(ApiError::internal)?;
+                overlay.items(tenant, &key, &mut page.items, &page.currency, customer).await?;
+                Ok(Found::Here(Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?)))
+            }),
+        );
+        match priced.await? {
+            Found::Here(body) => Ok(body),
+            Found::MovedTo(_) => Err(ApiError::internal("a list answered with a redirect")),
+        }
+    }
+
+    /// `price`'s answer (a page with the prices the shopper pays). Anonymous shoppers all see the
+    /// same prices, so theirs is kept whole for a second: a warm read is bytes from memory rather
+    /// than a cached page parsed, priced from the cached prices and written again. Every catalog,
+    /// shop or price write drops it with the entries it was made from; a scheduled publication or
+    /// a price list's window is seen at most that second late.
+    async fn priced(
+        &self,
+        tenant: &TenantContext,
+        key: &str,
+        customer: Option<uuid::Uuid>,
+        price: impl Future<Output = Result<Found<Bytes>, ApiError>>,
+    ) -> Result<Found<Bytes>, ApiError> {
+        if customer.is_some() {
+            return price.await;
+        }
+        let key = store_cache::key("priced", key);
+        let fill = match self.inner.cache.lookup(tenant, &key).await {
+            Lookup::Hit(body) => return Ok(Found::Here(body)),
+            Lookup::Miss(fill) => fill,
+        };
+        let found = price.await?;
+        if let Found::Here(body) = &found {
+            let tags = [store_cache::LISTING, store_cache::SHOP, PRICES_CACHE_TAG].map(str::to_string);
+            self.inner.cache.fill(fill, &tags, body.clone(), store_cache::PRICED_TTL).await;
+        }
+        Ok(found)
     }
 
     /// A visible product by id or by slug in any language (JSON of [`StoreProduct`]); an old slug
@@ -1520,11 +1561,17 @@ impl CatalogModule {
         languages: Vec<String>,
         customer: Option<uuid::Uuid>,
     ) -> Result<Found<Bytes>, ApiError> {
-        let found = self.base_product(tenant, key, currency, languages).await?;
-        match (found, self.overlay()) {
-            (Found::Here(body), Some(overlay)) => Ok(Found::Here(overlay.product(tenant, body, customer).await?)),
-            (found, _) => Ok(found),
-        }
+        let Some(overlay) = self.overlay() else { return self.base_product(tenant, key, currency, languages).await };
+        let priced_key = store_cache::key("product", (key, &currency, &languages));
+        // Boxed: the read, the overlay and the cache lookups nest into one large future.
+        let price = Box::pin(async {
+            match self.base_product(tenant, key, currency.clone(), languages.clone()).await? {
+                Found::Here(body) => Ok(Found::Here(overlay.product(tenant, body, customer).await?)),
+                // Not kept: a redirect is cheap to find again.
+                moved => Ok(moved),
+            }
+        });
+        self.priced(tenant, &priced_key, customer, price).await
     }
 
     /// A product page with the catalog's base prices, read through the cache.

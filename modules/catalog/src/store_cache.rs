@@ -26,6 +26,9 @@ pub(crate) const SHARED_TTL: Duration = Duration::from_secs(30);
 /// process, and everything an entry shows is tagged, so this only bounds memory use.
 pub(crate) const SINGLE_NODE_TTL: Duration = Duration::from_secs(600);
 
+/// How long an anonymous shopper's priced page is kept whole (see `CatalogModule::priced`).
+pub(crate) const PRICED_TTL: Duration = Duration::from_secs(1);
+
 /// The longest an entry lives in `cache`'s mode.
 pub(crate) fn max_ttl(cache: &Cache) -> Duration {
     if cache.is_shared() {
